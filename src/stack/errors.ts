@@ -1,0 +1,65 @@
+import type { ComponentName } from './component.js';
+
+export interface StackErrorContext {
+  /** The component the error is about, if any. */
+  readonly component?: ComponentName;
+  /** Whether trying the same command again may succeed without a change by the person. */
+  readonly retriable?: boolean;
+  readonly cause?: unknown;
+}
+
+/** Thrown by `tributary stack` commands; the message is what the person reads. */
+export class StackError extends Error {
+  override readonly name: string = 'StackError';
+  readonly component: ComponentName | undefined;
+  readonly retriable: boolean;
+
+  constructor(message: string, context: StackErrorContext = {}) {
+    super(message, { cause: context.cause });
+    this.component = context.component;
+    this.retriable = context.retriable ?? false;
+  }
+}
+
+/** A port the stack needs is held by a process the stack did not start. */
+export class PortInUseError extends StackError {
+  override readonly name = 'PortInUseError';
+
+  constructor(
+    readonly port: number,
+    component: ComponentName,
+    readonly holder: string | undefined,
+  ) {
+    super(
+      `port ${port} needed by ${component} is already in use${holder ? ` by ${holder}` : ''}; ` +
+        'stop that process or free the port, then run `tributary stack up` again',
+      { component, retriable: false },
+    );
+  }
+}
+
+/** A component did not become healthy in time, or exited while starting. */
+export class ComponentStartError extends StackError {
+  override readonly name = 'ComponentStartError';
+
+  constructor(
+    component: ComponentName,
+    reason: string,
+    readonly logFile: string,
+    readonly logTail: string,
+  ) {
+    super(`${component} failed to start: ${reason}\n--- last lines of ${logFile} ---\n${logTail}`, {
+      component,
+      retriable: true,
+    });
+  }
+}
+
+/** An install step failed (download, build, unpack). */
+export class InstallError extends StackError {
+  override readonly name = 'InstallError';
+
+  constructor(installationId: string, step: string, detail: string, cause?: unknown) {
+    super(`installing ${installationId} failed while ${step}: ${detail}`, { retriable: true, cause });
+  }
+}
