@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../config/errors.js';
+import { StackError } from '../stack/errors.js';
+import { createCliEnvironment } from './cli-environment.js';
+import { demoCommand } from './demo-command.js';
+import { stackCommand } from './stack-command.js';
+
+/** Exit codes: 1 = the operation failed, 2 = the input (arguments or configuration) is wrong. */
+const EXIT_FAILED = 1;
+const EXIT_BAD_INPUT = 2;
+
+function describeFailure(error: unknown): { message: string; exitCode: number } {
+  if (error instanceof ConfigError) return { message: error.message, exitCode: EXIT_BAD_INPUT };
+  if (error instanceof StackError) return { message: error.message, exitCode: EXIT_FAILED };
+  if (error instanceof Error) {
+    const cause = error.cause instanceof Error ? ` (cause: ${error.cause.message})` : '';
+    return { message: `${error.message}${cause}`, exitCode: EXIT_FAILED };
+  }
+  return { message: String(error), exitCode: EXIT_FAILED };
+}
+
+export function buildProgram(): Command {
+  const program = new Command('tributary')
+    .description('Tributary: event-driven MLOps on Kafka, Flink and Temporal')
+    .option('-c, --config <file>', 'JSON config file (environment variables override it; default: $TRIBUTARY_CONFIG)')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  const cli = createCliEnvironment(() => program.opts<{ config?: string }>().config);
+  program.addCommand(stackCommand(cli));
+  program.addCommand(demoCommand(cli));
+  for (const command of program.commands) command.exitOverride();
+  return program;
+}
+
+async function main(argv: readonly string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander has already printed its one-line message (or the help text).
+      process.exitCode = error.exitCode === 0 ? 0 : EXIT_BAD_INPUT;
+      return;
+    }
+    const { message, exitCode } = describeFailure(error);
+    process.stderr.write(`error: ${message}\n`);
+    process.exitCode = exitCode;
+  }
+}
+
+await main(process.argv);

@@ -1,0 +1,104 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { Command, InvalidArgumentError } from 'commander';
+import type { ComponentStatus } from '../stack/local-stack.js';
+import { LocalStack } from '../stack/local-stack.js';
+import { STACK_COMPONENTS } from '../stack/stack-components.js';
+import { createStackContext } from '../stack/stack-context.js';
+import type { CliEnvironment } from './cli-environment.js';
+import { progressPrinter, renderTable } from './output.js';
+
+export function renderStatus(status: readonly ComponentStatus[]): string {
+  const rows = status.map((s) => {
+    switch (s.state) {
+      case 'healthy':
+        return [s.name, 'healthy', s.report.version, String(s.pid), s.rssMiB === undefined ? '-' : `${s.rssMiB} MiB`, Object.entries(s.report.endpoints).map(([k, v]) => `${k}=${v}`).join(' ')];
+      case 'unhealthy':
+        return [s.name, 'UNHEALTHY', '-', String(s.pid), s.rssMiB === undefined ? '-' : `${s.rssMiB} MiB`, s.reason];
+      case 'dead':
+        return [s.name, 'DOWN (process gone)', '-', '-', '-', 'run `tributary stack up` to restart it'];
+      case 'stopped':
+        return [s.name, 'stopped', '-', '-', '-', ''];
+    }
+  });
+  return renderTable(['COMPONENT', 'STATE', 'VERSION', 'PID', 'RSS', 'ENDPOINTS'], rows);
+}
+
+function positiveInteger(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed <= 0) throw new InvalidArgumentError(`expected a positive whole number, got "${value}"`);
+  return parsed;
+}
+
+/** `tributary stack up | down | status | logs | reset`: the local real stack. */
+export function stackCommand(cli: CliEnvironment): Command {
+  const command = new Command('stack').description('install, start, stop and inspect the local stack: Temporal (+ Web UI), Kafka, Schema Registry, Flink');
+  const localStack = (): LocalStack => new LocalStack(createStackContext(cli.config(), progressPrinter()));
+
+  command
+    .command('up')
+    .description('install missing components (once, into the cache directory) and start every component that is not running')
+    .action(async () => {
+      const result = await localStack().up();
+      if (result.started.length === 0) cli.print('the stack is already running; nothing changed');
+      cli.print(renderStatus(result.status));
+      cli.print(`\nTemporal Web UI: ${cli.config().temporal.uiUrl}`);
+      cli.setExitCode(result.status.every((s) => s.state === 'healthy') ? 0 : 1);
+    });
+
+  command
+    .command('down')
+    .description('stop the processes this stack started (by pid); data stays in place')
+    .option('--purge', 'also delete all data, logs and pid files (same as `stack reset`)')
+    .action(async (options: { purge?: boolean }) => {
+      const stack = localStack();
+      const stopped = options.purge ? await stack.reset() : await stack.down();
+      cli.print(stopped.length === 0 ? 'nothing of the stack was running' : `stopped: ${stopped.join(', ')}`);
+      if (options.purge) cli.print(`deleted ${cli.config().paths.dataDir}`);
+    });
+
+  command
+    .command('reset')
+    .description('stop the stack and delete its data, logs and pid files (installed components stay cached)')
+    .action(async () => {
+      const stopped = await localStack().reset();
+      cli.print(stopped.length === 0 ? 'nothing of the stack was running' : `stopped: ${stopped.join(', ')}`);
+      cli.print(`deleted ${cli.config().paths.dataDir}`);
+    });
+
+  command
+    .command('status')
+    .description('show each component: health (by a real protocol call), version, pid, memory, endpoints')
+    .option('--json', 'print machine-readable JSON')
+    .action(async (options: { json?: boolean }) => {
+      const status = await localStack().status();
+      cli.print(options.json ? JSON.stringify(status, null, 2) : renderStatus(status));
+      cli.setExitCode(status.every((s) => s.state === 'healthy') ? 0 : 1);
+    });
+
+  command
+    .command('logs')
+    .description('print the log of one component, or the log file paths of all')
+    .argument('[component]', STACK_COMPONENTS.map((c) => c.name).join(', '))
+    .option('-n, --lines <count>', 'number of lines from the end', positiveInteger, 100)
+    .option('-f, --follow', 'keep printing new lines until interrupted')
+    .action(async (name: string | undefined, options: { lines: number; follow?: boolean }) => {
+      const ctx = createStackContext(cli.config(), progressPrinter());
+      if (!name) {
+        cli.print(renderTable(['COMPONENT', 'LOG FILE'], STACK_COMPONENTS.map((c) => [c.name, ctx.layout.logFile(c.name)])));
+        return;
+      }
+      const file = ctx.layout.logFile(new LocalStack(ctx).component(name).name);
+      if (!existsSync(file)) {
+        cli.fail(`${name} has no log yet at ${file}; it has not been started with this data directory`);
+        return;
+      }
+      await new Promise<void>((resolve, reject) => {
+        const tail = spawn('tail', ['-n', String(options.lines), ...(options.follow ? ['-F'] : []), file], { stdio: ['ignore', 'inherit', 'inherit'] });
+        tail.on('error', reject);
+        tail.on('close', () => resolve());
+      });
+    });
+
+  return command;
+}

@@ -1,0 +1,15 @@
+import type { StackComponent } from './component.js';
+import { flinkJobManager, flinkSqlGateway, flinkTaskManager } from './components/flink.js';
+import { kafka } from './components/kafka.js';
+import { schemaRegistry } from './components/schema-registry.js';
+import { temporal } from './components/temporal.js';
+
+/** Every process of the local stack, in start order (and stopped in reverse). */
+export const STACK_COMPONENTS: readonly StackComponent[] = [
+  kafka,
+  schemaRegistry,
+  temporal,
+  flinkJobManager,
+  flinkTaskManager,
+  flinkSqlGateway,
+];
