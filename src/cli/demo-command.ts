@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { LocalStack } from '../stack/local-stack.js';
+import { localStack } from '../stack/stack-components.js';
 import { createStackContext } from '../stack/stack-context.js';
 import type { CliEnvironment } from './cli-environment.js';
 import { progressPrinter } from './output.js';
@@ -16,7 +16,7 @@ export function demoCommand(cli: CliEnvironment): Command {
       const progress = progressPrinter();
       const config = cli.config();
       progress('bringing the local stack up (the first run installs Temporal, Kafka, Apicurio Registry and Flink)');
-      const result = await new LocalStack(createStackContext(config, progress)).up();
+      const result = await localStack(createStackContext(config, progress)).up();
       cli.print(renderStatus(result.status));
       cli.print(
         [

@@ -2,8 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import type { ComponentStatus } from '../stack/local-stack.js';
-import { LocalStack } from '../stack/local-stack.js';
-import { STACK_COMPONENTS } from '../stack/stack-components.js';
+import { localStack, STACK_COMPONENTS } from '../stack/stack-components.js';
 import { createStackContext } from '../stack/stack-context.js';
 import type { CliEnvironment } from './cli-environment.js';
 import { progressPrinter, renderTable } from './output.js';
@@ -33,13 +32,13 @@ function positiveInteger(value: string): number {
 /** `tributary stack up | down | status | logs | reset`: the local real stack. */
 export function stackCommand(cli: CliEnvironment): Command {
   const command = new Command('stack').description('install, start, stop and inspect the local stack: Temporal (+ Web UI), Kafka, Schema Registry, Flink');
-  const localStack = (): LocalStack => new LocalStack(createStackContext(cli.config(), progressPrinter()));
+  const stackFromConfig = () => localStack(createStackContext(cli.config(), progressPrinter()));
 
   command
     .command('up')
     .description('install missing components (once, into the cache directory) and start every component that is not running')
     .action(async () => {
-      const result = await localStack().up();
+      const result = await stackFromConfig().up();
       if (result.started.length === 0) cli.print('the stack is already running; nothing changed');
       cli.print(renderStatus(result.status));
       cli.print(`\nTemporal Web UI: ${cli.config().temporal.uiUrl}`);
@@ -51,7 +50,7 @@ export function stackCommand(cli: CliEnvironment): Command {
     .description('stop the processes this stack started (by pid); data stays in place')
     .option('--purge', 'also delete all data, logs and pid files (same as `stack reset`)')
     .action(async (options: { purge?: boolean }) => {
-      const stack = localStack();
+      const stack = stackFromConfig();
       const stopped = options.purge ? await stack.reset() : await stack.down();
       cli.print(stopped.length === 0 ? 'nothing of the stack was running' : `stopped: ${stopped.join(', ')}`);
       if (options.purge) cli.print(`deleted ${cli.config().paths.dataDir}`);
@@ -61,7 +60,7 @@ export function stackCommand(cli: CliEnvironment): Command {
     .command('reset')
     .description('stop the stack and delete its data, logs and pid files (installed components stay cached)')
     .action(async () => {
-      const stopped = await localStack().reset();
+      const stopped = await stackFromConfig().reset();
       cli.print(stopped.length === 0 ? 'nothing of the stack was running' : `stopped: ${stopped.join(', ')}`);
       cli.print(`deleted ${cli.config().paths.dataDir}`);
     });
@@ -71,7 +70,7 @@ export function stackCommand(cli: CliEnvironment): Command {
     .description('show each component: health (by a real protocol call), version, pid, memory, endpoints')
     .option('--json', 'print machine-readable JSON')
     .action(async (options: { json?: boolean }) => {
-      const status = await localStack().status();
+      const status = await stackFromConfig().status();
       cli.print(options.json ? JSON.stringify(status, null, 2) : renderStatus(status));
       cli.setExitCode(status.every((s) => s.state === 'healthy') ? 0 : 1);
     });
@@ -88,7 +87,7 @@ export function stackCommand(cli: CliEnvironment): Command {
         cli.print(renderTable(['COMPONENT', 'LOG FILE'], STACK_COMPONENTS.map((c) => [c.name, ctx.layout.logFile(c.name)])));
         return;
       }
-      const file = ctx.layout.logFile(new LocalStack(ctx).component(name).name);
+      const file = ctx.layout.logFile(localStack(ctx).component(name).name);
       if (!existsSync(file)) {
         cli.fail(`${name} has no log yet at ${file}; it has not been started with this data directory`);
         return;

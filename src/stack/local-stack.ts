@@ -5,7 +5,6 @@ import { PortInUseError, StackError } from './errors.js';
 import { probeHealth, waitUntilHealthy } from './health-wait.js';
 import { describePortOwner, isPortFree } from './port-owner.js';
 import { ProcessSupervisor } from './process-supervisor.js';
-import { STACK_COMPONENTS } from './stack-components.js';
 import { requireTools, type Tool } from './toolchain.js';
 import { StackLock } from './stack-lock.js';
 
@@ -40,7 +39,7 @@ export class LocalStack {
 
   constructor(
     private readonly ctx: StackContext,
-    private readonly components: readonly StackComponent[] = STACK_COMPONENTS,
+    private readonly components: readonly StackComponent[],
   ) {
     this.supervisor = new ProcessSupervisor(ctx.layout);
     this.lock = new StackLock(ctx.layout);

@@ -1,5 +1,6 @@
-import type { StackComponent } from './component.js';
+import type { StackComponent, StackContext } from './component.js';
 import { flinkJobManager, flinkSqlGateway, flinkTaskManager } from './components/flink.js';
+import { LocalStack } from './local-stack.js';
 import { kafka } from './components/kafka.js';
 import { schemaRegistry } from './components/schema-registry.js';
 import { temporal } from './components/temporal.js';
@@ -13,3 +14,6 @@ export const STACK_COMPONENTS: readonly StackComponent[] = [
   flinkTaskManager,
   flinkSqlGateway,
 ];
+
+/** The local stack of every Tributary server. */
+export const localStack = (ctx: StackContext): LocalStack => new LocalStack(ctx, STACK_COMPONENTS);

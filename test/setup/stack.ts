@@ -1,5 +1,5 @@
 import { loadConfig } from '../../src/config/config.js';
-import { LocalStack } from '../../src/stack/local-stack.js';
+import { localStack } from '../../src/stack/stack-components.js';
 import { createStackContext } from '../../src/stack/stack-context.js';
 
 /**
@@ -11,7 +11,7 @@ export default async function setup(): Promise<() => Promise<void>> {
   const progress = (line: string): void => {
     process.stderr.write(`[stack ${((Date.now() - began) / 1000).toFixed(1)}s] ${line}\n`);
   };
-  const stack = new LocalStack(createStackContext(loadConfig(), progress));
+  const stack = localStack(createStackContext(loadConfig(), progress));
   const { started, alreadyRunning } = await stack.up();
   progress(`ready: started ${started.join(', ') || 'nothing'}; reused ${alreadyRunning.join(', ') || 'nothing'}`);
   return async () => {
