@@ -20,6 +20,12 @@ function describeFailure(error: unknown): { message: string; exitCode: number } 
   return { message: String(error), exitCode: EXIT_FAILED };
 }
 
+/** Commander exits the process itself unless told otherwise, at every level of subcommand. */
+function overrideExitEverywhere(command: Command): void {
+  command.exitOverride();
+  for (const sub of command.commands) overrideExitEverywhere(sub);
+}
+
 export function buildProgram(): Command {
   const program = new Command('tributary')
     .description('Tributary: event-driven MLOps on Kafka, Flink and Temporal')
@@ -29,7 +35,7 @@ export function buildProgram(): Command {
   const cli = createCliEnvironment(() => program.opts<{ config?: string }>().config);
   program.addCommand(stackCommand(cli));
   program.addCommand(demoCommand(cli));
-  for (const command of program.commands) command.exitOverride();
+  overrideExitEverywhere(program);
   return program;
 }
 

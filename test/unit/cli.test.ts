@@ -1,0 +1,76 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const dataDir = mkdtempSync(join(tmpdir(), 'tributary-cli-'));
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+/** Runs the CLI from source as a person would, in a scratch data directory. */
+function tributary(args: string[], env: Record<string, string> = {}): { code: number | null; stdout: string; stderr: string } {
+  const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('TRIBUTARY_')));
+  const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    encoding: 'utf8',
+    env: { ...cleanEnv, TRIBUTARY_DATA_DIR: dataDir, ...env },
+    timeout: 60_000,
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('tributary CLI', () => {
+  it.each([[[]], [['stack']], [['stack', 'up']], [['stack', 'down']], [['stack', 'status']], [['stack', 'logs']], [['stack', 'reset']], [['demo']]])(
+    'prints help for %j',
+    (command) => {
+      const { code, stdout } = tributary([...command, '--help']);
+      expect(code).toBe(0);
+      expect(stdout).toMatch(new RegExp(`^Usage: tributary${command.length ? ` ${command.join(' ')}` : ''} `));
+    },
+  );
+
+  it('names an unknown command in one line and exits 2', () => {
+    const { code, stderr } = tributary(['frobnicate']);
+    expect(code).toBe(2);
+    expect(stderr.split('\n')[0]).toBe("error: unknown command 'frobnicate'");
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('names an unknown stack component and lists the known ones', () => {
+    const { code, stderr } = tributary(['stack', 'logs', 'zookeeper']);
+    expect(code).toBe(1);
+    expect(stderr).toBe('error: unknown component "zookeeper"; the components are: kafka, schema-registry, temporal, flink-jobmanager, flink-taskmanager, flink-sql-gateway\n');
+  });
+
+  it('refuses a non-positive line count', () => {
+    const { code, stderr } = tributary(['stack', 'logs', 'kafka', '--lines', '-3']);
+    expect(code).toBe(2);
+    expect(stderr.split('\n')[0]).toBe(`error: option '-n, --lines <count>' argument '-3' is invalid. expected a positive whole number, got "-3"`);
+  });
+
+  it('says when a component has no log yet', () => {
+    const { code, stderr } = tributary(['stack', 'logs', 'kafka']);
+    expect(code).toBe(1);
+    expect(stderr).toBe(`error: kafka has no log yet at ${join(dataDir, 'logs', 'kafka.log')}; it has not been started with this data directory\n`);
+  });
+
+  it('reports every bad configuration key in one line each, exit 2, no stack trace', () => {
+    const { code, stderr } = tributary(['stack', 'status'], { TRIBUTARY_KAFKA_BROKERS: 'localhost', TRIBUTARY_STACK: 'kubernetes' });
+    expect(code).toBe(2);
+    expect(stderr).toBe(
+      [
+        'error: invalid configuration (2 problems):',
+        '  TRIBUTARY_KAFKA_BROKERS="localhost" (environment): expected a comma-separated list of host:port, e.g. 127.0.0.1:9092',
+        '  TRIBUTARY_STACK="kubernetes" (environment): expected one of local, docker',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('reports a stopped stack without starting anything', () => {
+    const { code, stdout } = tributary(['stack', 'status']);
+    expect(code).toBe(1);
+    expect(stdout.split('\n')[0]).toMatch(/^COMPONENT\s+STATE\s+VERSION\s+PID\s+RSS\s+ENDPOINTS$/);
+    expect(stdout).toMatch(/^kafka\s+stopped/m);
+    expect(stdout).toMatch(/^flink-sql-gateway\s+stopped/m);
+  });
+});
