@@ -22,7 +22,7 @@ const paymentV2RequiredField = {
   fields: [...paymentV1.fields, { name: 'merchant', type: 'string' }],
 };
 
-const avro = (schema: object) => ({ type: SchemaType.AVRO, schema: JSON.stringify(schema) });
+const avro = (schema: object): { type: SchemaType.AVRO; schema: string } => ({ type: SchemaType.AVRO, schema: JSON.stringify(schema) });
 
 describe('Schema Registry (real Apicurio, Confluent-compatible API)', () => {
   const config = loadConfig();
