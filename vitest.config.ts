@@ -20,7 +20,8 @@ export default defineConfig({
           testTimeout: 180_000,
           hookTimeout: 300_000,
           // The servers are shared; files run one at a time so two suites never fight over the cluster's slots.
-          fileParallelism: false,
+          pool: 'forks',
+          poolOptions: { forks: { singleFork: true } },
         },
       },
     ],

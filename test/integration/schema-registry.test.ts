@@ -1,10 +1,11 @@
 import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import type { RawAvroSchema } from '@kafkajs/confluent-schema-registry/dist/@types.js';
 import axios from 'axios';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { uniqueName } from '../helpers/kafka.js';
 
-const paymentV1 = {
+const paymentV1: RawAvroSchema = {
   type: 'record',
   name: 'Payment',
   namespace: 'dev.tributary.test',
@@ -13,11 +14,11 @@ const paymentV1 = {
     { name: 'amount', type: 'double' },
   ],
 };
-const paymentV2WithDefault = {
+const paymentV2WithDefault: RawAvroSchema = {
   ...paymentV1,
   fields: [...paymentV1.fields, { name: 'currency', type: 'string', default: 'EUR' }],
 };
-const paymentV2RequiredField = {
+const paymentV2RequiredField: RawAvroSchema = {
   ...paymentV1,
   fields: [...paymentV1.fields, { name: 'merchant', type: 'string' }],
 };
