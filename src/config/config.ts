@@ -1,6 +1,15 @@
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { ConfigError, type ConfigIssue } from './errors.js';
-import { SETTINGS, type SaslMechanismSetting, type SettingName, type SettingValues, type StackMode } from './settings.js';
+import {
+  homeOf,
+  SETTINGS,
+  type SaslMechanismSetting,
+  type Setting,
+  type SettingName,
+  type SettingValues,
+  type StackMode,
+} from './settings.js';
 
 export interface KafkaTlsConfig {
   /** PEM CA bundle; absent means the system trust store. */
@@ -80,12 +89,61 @@ export interface TributaryConfig {
 export interface LoadConfigOptions {
   /** @default process.env */
   readonly env?: NodeJS.ProcessEnv;
-  /** A JSON config file; environment variables override its values. @default env.TRIBUTARY_CONFIG */
+  /**
+   * A JSON config file, as given with `--config`; environment variables override its values.
+   * @default env.TRIBUTARY_CONFIG
+   */
   readonly file?: string;
 }
 
 /** Environment variables that are not settings themselves but are understood. */
-const META_VARIABLES = new Set(['TRIBUTARY_CONFIG']);
+const META_VARIABLES = ['TRIBUTARY_CONFIG'];
+const SETTING_NAMES = Object.keys(SETTINGS) as SettingName[];
+const FILE_KEYS = new Set(SETTING_NAMES.map((name) => SETTINGS[name].file));
+/** `kafka`, `kafka.tls`, …: the objects a config file nests settings in. */
+const FILE_SECTIONS = new Set([...FILE_KEYS].flatMap(parentsOf));
+const README_POINTER = 'see the configuration table in README.md';
+const SECRET_MASK = '***';
+/** Names that suggest a secret; an unknown variable with such a name has its value masked. */
+const SECRET_NAME = /PASS|PWD|KEY|SECRET|TOKEN|CRED|AUTH/;
+/** Beyond this many edits a "did you mean" guess is more noise than help. */
+const MAX_SUGGESTION_DISTANCE = 3;
+
+/** Where a value came from, as messages name it. */
+interface Origin {
+  /** The environment variable or dotted file key that was set. */
+  readonly key: string;
+  /** `environment` or the config file's path. */
+  readonly source: string;
+  /** The value as messages may print it: as given, with secrets masked. */
+  readonly shown: unknown;
+}
+
+/** One setting after reading and parsing. */
+interface Resolved {
+  /** The parsed value; the default when nothing was given; undefined when it failed. */
+  readonly value: unknown;
+  /** Undefined when nothing was given and the default applies. */
+  readonly origin: Origin | undefined;
+  /** An issue is already reported for this setting, so the cross-field checks leave it alone. */
+  readonly failed: boolean;
+}
+
+type Resolution = Record<SettingName, Resolved>;
+
+/** Which config file to read, and how messages name that choice. */
+interface ConfigFileChoice {
+  readonly path: string;
+  readonly key: string;
+  readonly source: string;
+}
+
+/** A config file after reading: its flattened keys, and the folder its relative paths start from. */
+interface ConfigFile {
+  readonly path: string;
+  readonly folder: string;
+  readonly values: ReadonlyMap<string, unknown>;
+}
 
 /**
  * Reads configuration from the environment and an optional JSON file, validates every key
@@ -94,66 +152,87 @@ const META_VARIABLES = new Set(['TRIBUTARY_CONFIG']);
 export function loadConfig(options: LoadConfigOptions = {}): TributaryConfig {
   const env = options.env ?? process.env;
   const issues: ConfigIssue[] = [];
-  const filePath = options.file ?? (env.TRIBUTARY_CONFIG || undefined);
-  const fileValues = filePath ? readConfigFile(filePath, issues) : new Map<string, unknown>();
+  const choice = chooseConfigFile(options, env);
+  const file = choice && readConfigFile(choice, issues);
 
   issues.push(...unknownEnvironmentVariables(env));
-  const values = {} as Record<SettingName, unknown>;
-  for (const name of Object.keys(SETTINGS) as SettingName[]) {
-    values[name] = resolveSetting(name, env, fileValues, filePath, issues);
-  }
-  for (const key of fileValues.keys()) {
-    issues.push({ key, source: filePath ?? 'config file', value: undefined, expected: `a known key: ${knownFileKeys()}` });
-  }
-  const settings = values as SettingValues;
-  issues.push(...crossFieldIssues(settings));
+  const resolution = resolveSettings(env, file, issues);
+  if (file) issues.push(...unknownFileKeys(file));
+  issues.push(...crossFieldIssues(resolution, file));
   if (issues.length > 0) throw new ConfigError(issues);
-  return assemble(settings);
+  return assemble(valuesOf(resolution));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading one setting
+
+function resolveSettings(env: NodeJS.ProcessEnv, file: ConfigFile | undefined, issues: ConfigIssue[]): Resolution {
+  const home = homeOf(env);
+  const resolution = {} as Resolution;
+  for (const name of SETTING_NAMES) resolution[name] = resolveSetting(SETTINGS[name], env, file, home, issues);
+  return resolution;
 }
 
 function resolveSetting(
-  name: SettingName,
+  setting: Setting<unknown>,
   env: NodeJS.ProcessEnv,
-  fileValues: Map<string, unknown>,
-  filePath: string | undefined,
+  file: ConfigFile | undefined,
+  home: string,
   issues: ConfigIssue[],
-): unknown {
-  const setting = SETTINGS[name];
-  const secret = 'secret' in setting && setting.secret;
-  const fromFile = fileValues.get(setting.file);
-  fileValues.delete(setting.file);
-
-  let raw: string | undefined;
-  let key: string = setting.env;
-  let source = 'environment';
-  if (env[setting.env] !== undefined) {
-    raw = env[setting.env];
-  } else if (secret && env[`${setting.env}_FILE`]) {
-    key = `${setting.env}_FILE`;
-    const path = env[key] as string;
-    try {
-      raw = readFileSync(path, 'utf8').trim();
-    } catch {
-      issues.push({ key, source, value: path, expected: 'the path of a readable file holding the secret' });
-      return undefined;
-    }
-  } else if (fromFile !== undefined) {
-    key = setting.file;
-    source = filePath ?? 'config file';
-    raw = fileValueToString(fromFile);
-    if (raw === undefined) {
-      issues.push({ key, source, value: JSON.stringify(fromFile), expected: setting.expected });
-      return undefined;
-    }
+): Resolved {
+  const found = findValue(setting, env, file);
+  if (found === undefined) return { value: setting.default(env), origin: undefined, failed: false };
+  const { origin } = found;
+  if ('problem' in found) {
+    issues.push(found.problem);
+    return { value: undefined, origin, failed: true };
   }
-  if (raw === undefined) return setting.default(env);
-
-  const parsed = setting.parse(raw);
-  if (!parsed.ok) {
-    issues.push({ key, source, value: secret ? '***' : raw, expected: setting.expected });
-    return undefined;
+  const parsed = found.raw === undefined ? undefined : setting.parse(found.raw, { home, baseDir: found.baseDir });
+  if (!parsed?.ok) {
+    issues.push(valueIssue(origin, setting.expected));
+    return { value: undefined, origin, failed: true };
   }
-  return parsed.value;
+  return { value: parsed.value, origin, failed: false };
+}
+
+/** A value found for a setting: text to parse (undefined when a file value has the wrong JSON type), or a problem that stops there. */
+type Found =
+  | { readonly origin: Origin; readonly raw: string | undefined; readonly baseDir?: string }
+  | { readonly origin: Origin; readonly problem: ConfigIssue };
+
+/** The environment wins over the config file, so a deployment can override a shared file. */
+function findValue(setting: Setting<unknown>, env: NodeJS.ProcessEnv, file: ConfigFile | undefined): Found | undefined {
+  const direct = env[setting.env];
+  const secretPath = setting.secret ? env[`${setting.env}_FILE`] : undefined;
+  // Empty counts as unset here: compose files often pass `X=${X:-}` next to a real X_FILE.
+  if (direct && secretPath) return bothSpellingsSet(setting);
+  if (secretPath) return readSecretFile(setting, secretPath);
+  if (direct !== undefined) return { origin: { key: setting.env, source: 'environment', shown: masked(setting, direct) }, raw: direct };
+  if (file?.values.has(setting.file)) return fromConfigFile(setting, file);
+  return undefined;
+}
+
+/** Picking one silently would leave the person guessing which secret is in use. */
+function bothSpellingsSet(setting: Setting<unknown>): Found {
+  return {
+    origin: { key: setting.env, source: 'environment', shown: SECRET_MASK },
+    problem: { key: `${setting.env} / ${setting.env}_FILE`, source: 'environment', problem: 'both are set; set one of them' },
+  };
+}
+
+function readSecretFile(setting: Setting<unknown>, path: string): Found {
+  const origin = { key: `${setting.env}_FILE`, source: 'environment', shown: path };
+  try {
+    return { origin, raw: readFileSync(path, 'utf8').trim() };
+  } catch {
+    return { origin, problem: valueIssue(origin, 'the path of a readable file holding the secret') };
+  }
+}
+
+function fromConfigFile(setting: Setting<unknown>, file: ConfigFile): Found {
+  const value = file.values.get(setting.file);
+  const origin = { key: setting.file, source: file.path, shown: masked(setting, value) };
+  return { origin, raw: fileValueToString(value), baseDir: file.folder };
 }
 
 function fileValueToString(value: unknown): string | undefined {
@@ -163,71 +242,137 @@ function fileValueToString(value: unknown): string | undefined {
   return undefined;
 }
 
-function readConfigFile(path: string, issues: ConfigIssue[]): Map<string, unknown> {
+/** An empty secret is shown as "": it hides nothing, and it explains why the value counts as missing. */
+function masked(setting: Setting<unknown>, value: unknown): unknown {
+  return setting.secret && value !== '' ? SECRET_MASK : value;
+}
+
+function valueIssue(origin: Origin, expected: string): ConfigIssue {
+  return { key: origin.key, source: origin.source, value: origin.shown, expected };
+}
+
+function valuesOf(resolution: Resolution): SettingValues {
+  const values = {} as Record<SettingName, unknown>;
+  for (const name of SETTING_NAMES) values[name] = resolution[name].value;
+  return values as SettingValues;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The config file
+
+/** `--config` wins over TRIBUTARY_CONFIG; messages about the file name whichever was used. */
+function chooseConfigFile(options: LoadConfigOptions, env: NodeJS.ProcessEnv): ConfigFileChoice | undefined {
+  if (options.file !== undefined) return options.file ? { path: options.file, key: 'config file', source: '--config' } : undefined;
+  return env.TRIBUTARY_CONFIG ? { path: env.TRIBUTARY_CONFIG, key: 'TRIBUTARY_CONFIG', source: 'environment' } : undefined;
+}
+
+function readConfigFile(choice: ConfigFileChoice, issues: ConfigIssue[]): ConfigFile | undefined {
+  const refuse = (expected: string): undefined => {
+    issues.push({ key: choice.key, source: choice.source, value: choice.path, expected });
+    return undefined;
+  };
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readFileSync(choice.path, 'utf8');
   } catch (error) {
-    issues.push({ key: 'TRIBUTARY_CONFIG', source: 'environment', value: path, expected: `a readable JSON file (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})` });
-    return new Map();
+    return refuse(`a readable JSON file (${describeFileError(error)})`);
   }
   let document: unknown;
   try {
     document = JSON.parse(text);
   } catch (error) {
-    issues.push({ key: 'TRIBUTARY_CONFIG', source: 'environment', value: path, expected: `valid JSON (${(error as Error).message})` });
-    return new Map();
+    return refuse(`valid JSON (${(error as Error).message})`);
   }
-  if (typeof document !== 'object' || document === null || Array.isArray(document)) {
-    issues.push({ key: 'TRIBUTARY_CONFIG', source: 'environment', value: path, expected: 'a JSON object such as {"kafka": {"brokers": ["127.0.0.1:9092"]}}' });
-    return new Map();
-  }
-  return flatten(document as Record<string, unknown>);
+  if (!isObject(document)) return refuse('a JSON object such as {"kafka": {"brokers": ["127.0.0.1:9092"]}}');
+  return { path: choice.path, folder: dirname(resolve(choice.path)), values: flatten(document) };
 }
 
-/** `{kafka: {tls: {enabled: true}}}` → `kafka.tls.enabled → true`; arrays are leaves. */
-function flatten(object: Record<string, unknown>, prefix = ''): Map<string, unknown> {
-  const out = new Map<string, unknown>();
-  for (const [key, value] of Object.entries(object)) {
-    const path = prefix ? `${prefix}.${key}` : key;
-    if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
-      for (const [nested, leaf] of flatten(value as Record<string, unknown>, path)) out.set(nested, leaf);
-    } else {
-      out.set(path, value);
-    }
+/** `ENOENT: no such file or directory, open '/x'` → `ENOENT: no such file or directory`; the path is shown already. */
+function describeFileError(error: unknown): string {
+  const { code, message } = error as NodeJS.ErrnoException;
+  return message.split(', ')[0] || code || 'unreadable';
+}
+
+/** `kafka.tls.enabled` → `kafka`, `kafka.tls`. */
+function parentsOf(key: string): string[] {
+  const parts = key.split('.');
+  return parts.slice(1).map((_, i) => parts.slice(0, i + 1).join('.'));
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * `{kafka: {tls: {enabled: true}}}` → `kafka.tls.enabled → true`. Stops at setting keys, so an
+ * object there is reported as that setting's wrong value, and keeps an empty object outside the
+ * known sections as a leaf, so a misspelt section is reported instead of vanishing.
+ */
+function flatten(object: Record<string, unknown>, prefix = '', out = new Map<string, unknown>()): Map<string, unknown> {
+  for (const [name, value] of Object.entries(object)) {
+    const key = prefix ? `${prefix}.${name}` : name;
+    if (isObject(value) && isNested(key, value)) flatten(value, key, out);
+    else out.set(key, value);
   }
   return out;
 }
 
-const knownFileKeys = (): string =>
-  Object.values(SETTINGS)
-    .map((s) => s.file)
-    .join(', ');
-
-function unknownEnvironmentVariables(env: NodeJS.ProcessEnv): ConfigIssue[] {
-  const known = new Set<string>(META_VARIABLES);
-  for (const setting of Object.values(SETTINGS)) {
-    known.add(setting.env);
-    if ('secret' in setting && setting.secret) known.add(`${setting.env}_FILE`);
-  }
-  return Object.keys(env)
-    .filter((name) => name.startsWith('TRIBUTARY_') && !known.has(name))
-    .map((name) => ({
-      key: name,
-      source: 'environment',
-      value: env[name],
-      expected: `a known setting${suggestion(name, known)}`,
-    }));
+function isNested(key: string, value: Record<string, unknown>): boolean {
+  if (FILE_KEYS.has(key)) return false;
+  return Object.keys(value).length > 0 || FILE_SECTIONS.has(key);
 }
 
-function suggestion(name: string, known: Set<string>): string {
+function unknownFileKeys(file: ConfigFile): ConfigIssue[] {
+  return [...file.values.keys()].filter((key) => !FILE_KEYS.has(key)).map((key) => unknownFileKey(key, file.path));
+}
+
+function unknownFileKey(key: string, source: string): ConfigIssue {
+  if (FILE_SECTIONS.has(key)) return { key, source, problem: `should be an object holding the ${key}.* settings` };
+  const near = closest(key, FILE_KEYS);
+  return { key, source, problem: `unknown key (${near ? `did you mean ${near}?` : README_POINTER})` };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Unknown TRIBUTARY_ variables
+
+/** Every variable Tributary reads, each mapped to whether it belongs to a secret setting. */
+const KNOWN_VARIABLES: ReadonlyMap<string, boolean> = (() => {
+  const known = new Map(META_VARIABLES.map((name) => [name, false]));
+  for (const name of SETTING_NAMES) {
+    const setting: Setting<unknown> = SETTINGS[name];
+    known.set(setting.env, setting.secret === true);
+    if (setting.secret) known.set(`${setting.env}_FILE`, true);
+  }
+  return known;
+})();
+
+function unknownEnvironmentVariables(env: NodeJS.ProcessEnv): ConfigIssue[] {
+  return Object.keys(env)
+    .filter((name) => name.startsWith('TRIBUTARY_') && !KNOWN_VARIABLES.has(name))
+    .map((name) => unknownVariable(name, env[name]));
+}
+
+/** A misspelt secret is still a secret: mask it when the name looks like one or the nearest setting is one. */
+function unknownVariable(name: string, value: string | undefined): ConfigIssue {
+  const near = closest(name, KNOWN_VARIABLES.keys());
+  const secret = SECRET_NAME.test(name) || (near !== undefined && KNOWN_VARIABLES.get(near) === true);
+  const shown = secret && value !== '' ? SECRET_MASK : value;
+  return { key: name, source: 'environment', value: shown, expected: `a known setting${unknownVariableHint(name, near)}` };
+}
+
+function unknownVariableHint(name: string, near: string | undefined): string {
+  const plain = name.endsWith('_FILE') ? name.slice(0, -'_FILE'.length) : undefined;
+  if (plain && KNOWN_VARIABLES.has(plain)) return ` (_FILE is only read for secrets; set ${plain} instead)`;
+  return near ? ` (did you mean ${near}?)` : '';
+}
+
+function closest(name: string, candidates: Iterable<string>): string | undefined {
   let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const candidate of known) {
+  let bestDistance = MAX_SUGGESTION_DISTANCE + 1;
+  for (const candidate of candidates) {
     const distance = editDistance(name, candidate);
     if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
   }
-  return best && bestDistance <= 3 ? ` (did you mean ${best}?)` : '';
+  return best;
 }
 
 function editDistance(a: string, b: string): number {
@@ -244,30 +389,117 @@ function editDistance(a: string, b: string): number {
   return row[b.length] as number;
 }
 
-function crossFieldIssues(s: SettingValues): ConfigIssue[] {
-  const issues: ConfigIssue[] = [];
-  const pairIssue = (certEnv: string, keyEnv: string, cert: string | undefined, key: string | undefined): void => {
-    if ((cert === undefined) !== (key === undefined)) {
-      const [missing, present] = cert === undefined ? [certEnv, keyEnv] : [keyEnv, certEnv];
-      issues.push({ key: missing, source: 'environment', value: undefined, expected: `a PEM file, because ${present} is set (client certificate and key go together)` });
-    }
-  };
-  pairIssue(SETTINGS.kafkaTlsCertFile.env, SETTINGS.kafkaTlsKeyFile.env, s.kafkaTlsCertFile, s.kafkaTlsKeyFile);
-  pairIssue(SETTINGS.temporalTlsCertFile.env, SETTINGS.temporalTlsKeyFile.env, s.temporalTlsCertFile, s.temporalTlsKeyFile);
-  if (s.kafkaSaslMechanism !== undefined && s.kafkaSaslMechanism !== 'none') {
-    for (const [setting, value] of [
-      [SETTINGS.kafkaSaslUsername, s.kafkaSaslUsername],
-      [SETTINGS.kafkaSaslPassword, s.kafkaSaslPassword],
-    ] as const) {
-      if (!value) issues.push({ key: setting.env, source: 'environment', value: undefined, expected: `${setting.expected}, because ${SETTINGS.kafkaSaslMechanism.env}=${s.kafkaSaslMechanism}` });
-    }
-  }
-  if ((s.schemaRegistryUsername === undefined) !== (s.schemaRegistryPassword === undefined)) {
-    const missing = s.schemaRegistryUsername === undefined ? SETTINGS.schemaRegistryUsername : SETTINGS.schemaRegistryPassword;
-    issues.push({ key: missing.env, source: 'environment', value: undefined, expected: `${missing.expected} (registry user name and password go together)` });
-  }
-  return issues;
+// ---------------------------------------------------------------------------------------------
+// Settings that depend on each other
+
+/** What the cross-field checks read: every resolved setting, and where a missing one was looked for. */
+interface Checked {
+  readonly settings: Resolution;
+  readonly lookedIn: string;
 }
+
+interface TlsGroup {
+  readonly enabled: SettingName;
+  readonly cert: SettingName;
+  readonly key: SettingName;
+  /** Settings that only take effect with TLS on. */
+  readonly tlsOnly: readonly SettingName[];
+}
+
+const TLS_GROUPS: readonly TlsGroup[] = [
+  {
+    enabled: 'kafkaTls',
+    cert: 'kafkaTlsCertFile',
+    key: 'kafkaTlsKeyFile',
+    tlsOnly: ['kafkaTlsCaFile', 'kafkaTlsCertFile', 'kafkaTlsKeyFile'],
+  },
+  {
+    enabled: 'temporalTls',
+    cert: 'temporalTlsCertFile',
+    key: 'temporalTlsKeyFile',
+    tlsOnly: ['temporalTlsCaFile', 'temporalTlsCertFile', 'temporalTlsKeyFile', 'temporalTlsServerName'],
+  },
+];
+
+const SASL_CREDENTIALS: readonly SettingName[] = ['kafkaSaslUsername', 'kafkaSaslPassword'];
+
+function crossFieldIssues(settings: Resolution, file: ConfigFile | undefined): ConfigIssue[] {
+  const checked: Checked = { settings, lookedIn: file ? `environment or ${file.path}` : 'environment' };
+  return [
+    ...TLS_GROUPS.flatMap((group) => tlsIssues(checked, group)),
+    ...saslIssues(checked),
+    ...pairIssues(checked, 'schemaRegistryUsername', 'schemaRegistryPassword', (_, missing) => `${missing.expected} (registry user name and password go together)`),
+  ];
+}
+
+/** With TLS off, TLS settings would be dropped silently; with TLS on, a client certificate needs its key. */
+function tlsIssues(checked: Checked, group: TlsGroup): ConfigIssue[] {
+  const enabled = checked.settings[group.enabled];
+  if (enabled.failed) return [];
+  if (enabled.value !== true) {
+    return group.tlsOnly.filter((name) => checked.settings[name].value !== undefined).map((name) => tlsOffIssue(checked, name, group.enabled));
+  }
+  return pairIssues(checked, group.cert, group.key, (present) => `a PEM file, because ${present} is set (client certificate and key go together)`);
+}
+
+function tlsOffIssue(checked: Checked, name: SettingName, enabled: SettingName): ConfigIssue {
+  const origin = originOf(checked, name);
+  return { key: origin.key, source: origin.source, problem: `is set but ${switchName(checked, enabled, origin)} is not true; enable TLS or remove it` };
+}
+
+/** Names the switch as the person set it, or else in the same spelling as the setting that needs it. */
+function switchName(checked: Checked, enabled: SettingName, neededBy: Origin): string {
+  const given = checked.settings[enabled].origin;
+  if (given) return given.key;
+  return neededBy.source === 'environment' ? SETTINGS[enabled].env : SETTINGS[enabled].file;
+}
+
+function saslIssues(checked: Checked): ConfigIssue[] {
+  const mechanism = checked.settings.kafkaSaslMechanism.value;
+  if (mechanism === undefined || mechanism === 'none') return [];
+  const because = `because ${originOf(checked, 'kafkaSaslMechanism').key}=${String(mechanism)}`;
+  return SASL_CREDENTIALS.filter((name) => isMissing(checked, name)).map((name) =>
+    missingIssue(checked, name, `${SETTINGS[name].expected}, ${because}`),
+  );
+}
+
+/** Two settings that only work together: when one is given and the other missing, report the missing one. */
+function pairIssues(
+  checked: Checked,
+  a: SettingName,
+  b: SettingName,
+  expected: (presentKey: string, missing: Setting<unknown>) => string,
+): ConfigIssue[] {
+  const report = (missing: SettingName, present: SettingName): ConfigIssue =>
+    missingIssue(checked, missing, expected(originOf(checked, present).key, SETTINGS[missing]));
+  if (isGiven(checked, a) && isMissing(checked, b)) return [report(b, a)];
+  if (isGiven(checked, b) && isMissing(checked, a)) return [report(a, b)];
+  return [];
+}
+
+/** Set to something non-empty, valid or not: an invalid value is still the person's intent. */
+function isGiven(checked: Checked, name: SettingName): boolean {
+  const { failed, origin, value } = checked.settings[name];
+  return failed || (origin !== undefined && value !== undefined);
+}
+
+/** Not set, or set empty; a setting with its own issue is never also reported as missing. */
+function isMissing(checked: Checked, name: SettingName): boolean {
+  const { failed, value } = checked.settings[name];
+  return !failed && value === undefined;
+}
+
+function missingIssue(checked: Checked, name: SettingName, expected: string): ConfigIssue {
+  return valueIssue(originOf(checked, name), expected);
+}
+
+/** Where a setting was given; for one never given, both its spellings and everywhere they were looked for. */
+function originOf(checked: Checked, name: SettingName): Origin {
+  const setting = SETTINGS[name];
+  return checked.settings[name].origin ?? { key: `${setting.env} / ${setting.file}`, source: checked.lookedIn, shown: undefined };
+}
+
+// ---------------------------------------------------------------------------------------------
 
 function assemble(s: SettingValues): TributaryConfig {
   const saslMechanism = s.kafkaSaslMechanism;

@@ -1,9 +1,21 @@
-import { existsSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 /** The parse result of one raw value: the typed value, or a reason it was refused. */
 export type Parsed<T> = { ok: true; value: T } | { ok: false };
+
+/** What parsing a path needs besides its text. */
+export interface ParseContext {
+  /** The directory `~` stands for. */
+  readonly home: string;
+  /**
+   * The config file's folder, for values read from that file: a relative path there means the
+   * same thing wherever the command runs. Undefined for environment values, which stay relative
+   * to the working directory like any shell path.
+   */
+  readonly baseDir: string | undefined;
+}
 
 /**
  * One configuration key: its environment variable, its dotted key in the config file,
@@ -13,7 +25,7 @@ export interface Setting<T> {
   readonly env: string;
   readonly file: string;
   readonly expected: string;
-  readonly parse: (raw: string) => Parsed<T>;
+  readonly parse: (raw: string, context: ParseContext) => Parsed<T>;
   readonly default: (env: NodeJS.ProcessEnv) => T;
   /** Secret values are masked in messages and may also be read from `<ENV>_FILE`. */
   readonly secret?: boolean;
@@ -41,10 +53,11 @@ export const parse = {
     return ok(items);
   },
   httpUrl: (raw: string): Parsed<string> => {
+    const trimmed = raw.trim();
     try {
-      const url = new URL(raw);
+      const url = new URL(trimmed);
       if (url.protocol !== 'http:' && url.protocol !== 'https:') return refused;
-      return ok(raw.replace(/\/+$/, ''));
+      return ok(trimmed.replace(/\/+$/, ''));
     } catch {
       return refused;
     }
@@ -59,19 +72,35 @@ export const parse = {
     <T extends string>(choices: readonly T[]) =>
     (raw: string): Parsed<T> =>
       (choices as readonly string[]).includes(raw.trim().toLowerCase()) ? ok(raw.trim().toLowerCase() as T) : refused,
-  existingFile: (raw: string): Parsed<string | undefined> => {
+  existingFile: (raw: string, context: ParseContext): Parsed<string | undefined> => {
     if (raw === '') return ok(undefined);
-    return existsSync(raw) ? ok(raw) : refused;
+    const path = resolvePath(raw, context);
+    return isRegularFile(path) ? ok(path) : refused;
   },
-  directory: (raw: string): Parsed<string> => (raw.trim() === '' ? refused : ok(expandHome(raw.trim()))),
+  directory: (raw: string, context: ParseContext): Parsed<string> =>
+    raw.trim() === '' ? refused : ok(resolvePath(raw.trim(), context)),
 };
 
-function expandHome(path: string): string {
-  return path === '~' || path.startsWith('~/') ? join(homedir(), path.slice(1)) : path;
+/** `env.HOME` when given (so a caller's env option decides, as it does for XDG_*), else the OS's answer. */
+export const homeOf = (env: NodeJS.ProcessEnv): string => env.HOME || homedir();
+
+/** Expands `~` and `~/…` (not `~user`), then anchors a relative path at the config file's folder. */
+function resolvePath(raw: string, context: ParseContext): string {
+  const expanded = raw === '~' || raw.startsWith('~/') ? join(context.home, raw.slice(1)) : raw;
+  return context.baseDir === undefined ? expanded : resolve(context.baseDir, expanded);
 }
 
-const cacheHome = (env: NodeJS.ProcessEnv): string => env.XDG_CACHE_HOME || join(homedir(), '.cache');
-const dataHome = (env: NodeJS.ProcessEnv): string => env.XDG_DATA_HOME || join(homedir(), '.local', 'share');
+/** A directory exists but is no PEM file; refusing it here names the key, instead of failing later when a client connects. */
+function isRegularFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+const cacheHome = (env: NodeJS.ProcessEnv): string => env.XDG_CACHE_HOME || join(homeOf(env), '.cache');
+const dataHome = (env: NodeJS.ProcessEnv): string => env.XDG_DATA_HOME || join(homeOf(env), '.local', 'share');
 
 export const SASL_MECHANISMS = ['none', 'plain', 'scram-sha-256', 'scram-sha-512'] as const;
 export type SaslMechanismSetting = (typeof SASL_MECHANISMS)[number];
@@ -284,5 +313,5 @@ export const SETTINGS = {
 } satisfies Record<string, Setting<unknown>>;
 
 export type SettingName = keyof typeof SETTINGS;
-type ValueOf<S> = S extends { parse: (raw: string) => infer R } ? (R extends { ok: true; value: infer V } ? V : never) : never;
+type ValueOf<S> = S extends { parse: (...args: never[]) => infer R } ? (R extends { ok: true; value: infer V } ? V : never) : never;
 export type SettingValues = { [K in SettingName]: ValueOf<(typeof SETTINGS)[K]> };

@@ -11,13 +11,6 @@ const HOME = '/home/ada';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/config/${name}`, import.meta.url));
 
-const KNOWN_FILE_KEYS =
-  'kafka.brokers, kafka.clientId, kafka.tls.enabled, kafka.tls.caFile, kafka.tls.certFile, kafka.tls.keyFile, ' +
-  'kafka.sasl.mechanism, kafka.sasl.username, kafka.sasl.password, schemaRegistry.url, schemaRegistry.username, ' +
-  'schemaRegistry.password, temporal.address, temporal.namespace, temporal.taskQueue, temporal.uiUrl, ' +
-  'temporal.tls.enabled, temporal.tls.caFile, temporal.tls.certFile, temporal.tls.keyFile, temporal.tls.serverName, ' +
-  'temporal.apiKey, flink.restUrl, flink.sqlGatewayUrl, paths.cacheDir, paths.dataDir, topics.prefix, stack.mode';
-
 const DEFAULTS: TributaryConfig = {
   kafka: { brokers: ['127.0.0.1:9092'], clientId: 'tributary', tls: undefined, sasl: undefined },
   schemaRegistry: { url: 'http://127.0.0.1:8085/apis/ccompat/v7', auth: undefined },
@@ -224,13 +217,6 @@ describe('valid overrides from the environment', () => {
     expect(config.schemaRegistry.auth).toBeUndefined();
   });
 
-  // Current behaviour, questioned in the report: PEM files without TLS enabled are dropped silently.
-  it('drops the PEM files when TLS is not enabled', () => {
-    const config = loadConfig({ env: { TRIBUTARY_KAFKA_TLS_CA_FILE: caPem, TRIBUTARY_TEMPORAL_TLS_CA_FILE: caPem } });
-    expect(config.kafka.tls).toBeUndefined();
-    expect(config.temporal.tls).toBeUndefined();
-  });
-
   it('builds schema registry auth from a user name and password', () => {
     const config = loadConfig({ env: { TRIBUTARY_SCHEMA_REGISTRY_USERNAME: 'reader', TRIBUTARY_SCHEMA_REGISTRY_PASSWORD: 'r3ad' } });
     expect(config.schemaRegistry.auth).toStrictEqual({ username: 'reader', password: 'r3ad' });
@@ -258,11 +244,24 @@ describe('valid overrides from the environment', () => {
     expect(config.temporal.apiKey).toBe('tmprl-key-123');
   });
 
-  it('prefers the secret variable itself over <ENV>_FILE', () => {
-    const apiKey = join(tmp, 'ignored-api-key');
+  it('reads <ENV>_FILE when the secret variable itself is empty', () => {
+    const apiKey = join(tmp, 'compose-api-key');
     writeFileSync(apiKey, 'from-file');
-    const config = loadConfig({ env: { TRIBUTARY_TEMPORAL_API_KEY: 'from-env', TRIBUTARY_TEMPORAL_API_KEY_FILE: apiKey } });
-    expect(config.temporal.apiKey).toBe('from-env');
+    const config = loadConfig({ env: { TRIBUTARY_TEMPORAL_API_KEY: '', TRIBUTARY_TEMPORAL_API_KEY_FILE: apiKey } });
+    expect(config.temporal.apiKey).toBe('from-file');
+  });
+
+  it('expands ~ in PEM paths', () => {
+    const config = loadConfig({ env: { HOME: tmp, TRIBUTARY_KAFKA_TLS: 'true', TRIBUTARY_KAFKA_TLS_CA_FILE: '~/ca.pem' } });
+    expect(config.kafka.tls?.caFile).toBe(caPem);
+  });
+
+  it('uses env.HOME from the env option for ~ and the default directories', () => {
+    expect(loadConfig({ env: { HOME: '/home/grace' } }).paths).toStrictEqual({
+      cacheDir: '/home/grace/.cache/tributary',
+      dataDir: '/home/grace/.local/share/tributary',
+    });
+    expect(loadConfig({ env: { HOME: '/home/grace', TRIBUTARY_CACHE_DIR: '~/cache' } }).paths.cacheDir).toBe('/home/grace/cache');
   });
 });
 
@@ -360,8 +359,8 @@ describe('settings that go together', () => {
   it('requires a user name and password when a SASL mechanism is set', () => {
     expect(configError({ env: { TRIBUTARY_KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512' } }).message).toBe(
       message(
-        'TRIBUTARY_KAFKA_SASL_USERNAME=(missing) (environment): expected a user name, because TRIBUTARY_KAFKA_SASL_MECHANISM=scram-sha-512',
-        'TRIBUTARY_KAFKA_SASL_PASSWORD=(missing) (environment): expected a password, because TRIBUTARY_KAFKA_SASL_MECHANISM=scram-sha-512',
+        'TRIBUTARY_KAFKA_SASL_USERNAME / kafka.sasl.username=(missing) (environment): expected a user name, because TRIBUTARY_KAFKA_SASL_MECHANISM=scram-sha-512',
+        'TRIBUTARY_KAFKA_SASL_PASSWORD / kafka.sasl.password=(missing) (environment): expected a password, because TRIBUTARY_KAFKA_SASL_MECHANISM=scram-sha-512',
       ),
     );
   });
@@ -370,13 +369,13 @@ describe('settings that go together', () => {
     expect(
       configError({ env: { TRIBUTARY_KAFKA_SASL_MECHANISM: 'plain', TRIBUTARY_KAFKA_SASL_USERNAME: 'svc', TRIBUTARY_KAFKA_SASL_PASSWORD: '' } })
         .message,
-    ).toBe(message('TRIBUTARY_KAFKA_SASL_PASSWORD=(missing) (environment): expected a password, because TRIBUTARY_KAFKA_SASL_MECHANISM=plain'));
+    ).toBe(message('TRIBUTARY_KAFKA_SASL_PASSWORD="" (environment): expected a password, because TRIBUTARY_KAFKA_SASL_MECHANISM=plain'));
   });
 
   it('requires the key when a Kafka client certificate is set', () => {
     expect(configError({ env: { TRIBUTARY_KAFKA_TLS: 'true', TRIBUTARY_KAFKA_TLS_CERT_FILE: certPem } }).message).toBe(
       message(
-        'TRIBUTARY_KAFKA_TLS_KEY_FILE=(missing) (environment): expected a PEM file, because TRIBUTARY_KAFKA_TLS_CERT_FILE is set (client certificate and key go together)',
+        'TRIBUTARY_KAFKA_TLS_KEY_FILE / kafka.tls.keyFile=(missing) (environment): expected a PEM file, because TRIBUTARY_KAFKA_TLS_CERT_FILE is set (client certificate and key go together)',
       ),
     );
   });
@@ -384,20 +383,54 @@ describe('settings that go together', () => {
   it('requires the certificate when a Temporal client key is set', () => {
     expect(configError({ env: { TRIBUTARY_TEMPORAL_TLS: 'true', TRIBUTARY_TEMPORAL_TLS_KEY_FILE: keyPem } }).message).toBe(
       message(
-        'TRIBUTARY_TEMPORAL_TLS_CERT_FILE=(missing) (environment): expected a PEM file, because TRIBUTARY_TEMPORAL_TLS_KEY_FILE is set (client certificate and key go together)',
+        'TRIBUTARY_TEMPORAL_TLS_CERT_FILE / temporal.tls.certFile=(missing) (environment): expected a PEM file, because TRIBUTARY_TEMPORAL_TLS_KEY_FILE is set (client certificate and key go together)',
       ),
     );
   });
 
   it('requires the registry password when the registry user name is set', () => {
     expect(configError({ env: { TRIBUTARY_SCHEMA_REGISTRY_USERNAME: 'reader' } }).message).toBe(
-      message('TRIBUTARY_SCHEMA_REGISTRY_PASSWORD=(missing) (environment): expected a password (registry user name and password go together)'),
+      message(
+        'TRIBUTARY_SCHEMA_REGISTRY_PASSWORD / schemaRegistry.password=(missing) (environment): expected a password (registry user name and password go together)',
+      ),
     );
   });
 
   it('requires the registry user name when the registry password is set', () => {
     expect(configError({ env: { TRIBUTARY_SCHEMA_REGISTRY_PASSWORD: 'r3ad' } }).message).toBe(
-      message('TRIBUTARY_SCHEMA_REGISTRY_USERNAME=(missing) (environment): expected a user name (registry user name and password go together)'),
+      message(
+        'TRIBUTARY_SCHEMA_REGISTRY_USERNAME / schemaRegistry.username=(missing) (environment): expected a user name (registry user name and password go together)',
+      ),
+    );
+  });
+});
+
+describe('settings that would be ignored', () => {
+  it('refuses TLS settings while TLS is not enabled, instead of dropping them', () => {
+    expect(configError({ env: { TRIBUTARY_KAFKA_TLS_CA_FILE: caPem, TRIBUTARY_TEMPORAL_TLS_SERVER_NAME: 'ns.tmprl.cloud' } }).message).toBe(
+      message(
+        'TRIBUTARY_KAFKA_TLS_CA_FILE (environment): is set but TRIBUTARY_KAFKA_TLS is not true; enable TLS or remove it',
+        'TRIBUTARY_TEMPORAL_TLS_SERVER_NAME (environment): is set but TRIBUTARY_TEMPORAL_TLS is not true; enable TLS or remove it',
+      ),
+    );
+  });
+
+  it('names the TLS switch as it was set, or in the spelling of the setting that needs it', () => {
+    const path = join(tmp, 'tls-off.json');
+    writeFileSync(path, JSON.stringify({ kafka: { tls: { enabled: false, certFile: certPem } }, temporal: { tls: { caFile: caPem } } }));
+    expect(configError({ env: {}, file: path }).message).toBe(
+      message(
+        `kafka.tls.certFile (${path}): is set but kafka.tls.enabled is not true; enable TLS or remove it`,
+        `temporal.tls.caFile (${path}): is set but temporal.tls.enabled is not true; enable TLS or remove it`,
+      ),
+    );
+  });
+
+  it('refuses a secret set both directly and through <ENV>_FILE', () => {
+    const apiKey = join(tmp, 'second-api-key');
+    writeFileSync(apiKey, 'from-file');
+    expect(configError({ env: { TRIBUTARY_TEMPORAL_API_KEY: 'from-env', TRIBUTARY_TEMPORAL_API_KEY_FILE: apiKey } }).message).toBe(
+      message('TRIBUTARY_TEMPORAL_API_KEY / TRIBUTARY_TEMPORAL_API_KEY_FILE (environment): both are set; set one of them'),
     );
   });
 });
@@ -423,7 +456,9 @@ describe('unknown TRIBUTARY_ variables', () => {
     writeFileSync(apiKey, 'k');
     expect(() => loadConfig({ env: { TRIBUTARY_CONFIG: '', TRIBUTARY_TEMPORAL_API_KEY_FILE: apiKey } })).not.toThrow();
     expect(configError({ env: { TRIBUTARY_KAFKA_BROKERS_FILE: '/run/secrets/brokers' } }).message).toBe(
-      message('TRIBUTARY_KAFKA_BROKERS_FILE="/run/secrets/brokers" (environment): expected a known setting'),
+      message(
+        'TRIBUTARY_KAFKA_BROKERS_FILE="/run/secrets/brokers" (environment): expected a known setting (_FILE is only read for secrets; set TRIBUTARY_KAFKA_BROKERS instead)',
+      ),
     );
   });
 });
@@ -434,6 +469,7 @@ describe('several problems at once', () => {
       env: {
         TRIBUTARY_STACK: 'k8s',
         TRIBUTARY_KAFKA_BROKERS: 'kafka',
+        TRIBUTARY_KAFKA_TLS: 'true',
         TRIBUTARY_KAFKA_TLS_CERT_FILE: certPem,
         TRIBUTARY_FLINK_RESTURL: 'http://flink:8081',
         TRIBUTARY_TEMPORAL_ADDRESS: 'temporal:99999',
@@ -445,7 +481,7 @@ describe('several problems at once', () => {
         'TRIBUTARY_KAFKA_BROKERS="kafka" (environment): expected a comma-separated list of host:port, e.g. 127.0.0.1:9092',
         'TRIBUTARY_TEMPORAL_ADDRESS="temporal:99999" (environment): expected host:port of the Temporal frontend, e.g. 127.0.0.1:7233',
         'TRIBUTARY_STACK="k8s" (environment): expected one of local, docker',
-        'TRIBUTARY_KAFKA_TLS_KEY_FILE=(missing) (environment): expected a PEM file, because TRIBUTARY_KAFKA_TLS_CERT_FILE is set (client certificate and key go together)',
+        'TRIBUTARY_KAFKA_TLS_KEY_FILE / kafka.tls.keyFile=(missing) (environment): expected a PEM file, because TRIBUTARY_KAFKA_TLS_CERT_FILE is set (client certificate and key go together)',
       ),
     );
     expect(error.message.split('\n')[0]).toBe('invalid configuration (5 problems):');
@@ -473,6 +509,11 @@ describe('formatConfigIssue', () => {
       'K="say \\"hi\\"\\n" (environment): expected x',
     );
     expect(formatConfigIssue({ key: 'K', source: '/etc/t.json', value: undefined, expected: 'y' })).toBe('K=(missing) (/etc/t.json): expected y');
+  });
+
+  it('prints JSON values as written and a key problem without a value', () => {
+    expect(formatConfigIssue({ key: 'k', source: 'f.json', value: [1, null], expected: 'x' })).toBe('k=[1,null] (f.json): expected x');
+    expect(formatConfigIssue({ key: 'k', source: 'f.json', problem: 'unknown key' })).toBe('k (f.json): unknown key');
   });
 });
 
@@ -553,51 +594,101 @@ describe('config file', () => {
     );
   });
 
-  // Current behaviour, questioned in the report: the offending value is shown as "(missing)" and
-  // all 28 keys are listed instead of a did-you-mean suggestion.
-  it('refuses an unknown file key, listing the known keys', () => {
+  it('refuses an unknown file key with a did-you-mean suggestion, without showing its value', () => {
     const path = fixture('unknown-key.json');
+    expect(configError({ env: {}, file: path }).message).toBe(message(`kafka.brokerz (${path}): unknown key (did you mean kafka.brokers?)`));
+  });
+
+  it('points at the README for an unknown file key with nothing close', () => {
+    const path = join(tmp, 'far-key.json');
+    writeFileSync(path, JSON.stringify({ gpu: { count: 4 } }));
     expect(configError({ env: {}, file: path }).message).toBe(
-      message(`kafka.brokerz=(missing) (${path}): expected a known key: ${KNOWN_FILE_KEYS}`),
+      message(`gpu.count (${path}): unknown key (see the configuration table in README.md)`),
     );
   });
 
-  // Current behaviour, questioned in the report: an object where a string belongs is flattened into
-  // an unknown key instead of being reported against kafka.clientId.
-  it('refuses an object where a string is expected', () => {
+  it('reports an empty object under an unknown name, and ignores an empty known section', () => {
+    const path = join(tmp, 'empty-sections.json');
+    writeFileSync(path, JSON.stringify({ kafka: {}, temporal: { tls: {} }, kafak: {} }));
+    expect(configError({ env: {}, file: path }).message).toBe(message(`kafak (${path}): unknown key (see the configuration table in README.md)`));
+  });
+
+  it('refuses a scalar where a section belongs, without showing it', () => {
+    const path = join(tmp, 'scalar-section.json');
+    writeFileSync(path, JSON.stringify({ kafka: { sasl: 'svc:hunter2' } }));
+    expect(configError({ env: {}, file: path }).message).toBe(
+      message(`kafka.sasl (${path}): should be an object holding the kafka.sasl.* settings`),
+    );
+  });
+
+  it('refuses an object where a string is expected, against the setting it replaces', () => {
     const path = fixture('object-for-string.json');
     expect(configError({ env: {}, file: path }).message).toBe(
-      message(`kafka.clientId.name=(missing) (${path}): expected a known key: ${KNOWN_FILE_KEYS}`),
+      message(`kafka.clientId={"name":"scorer"} (${path}): expected letters, digits, ".", "_" or "-"`),
     );
   });
 
-  // Current behaviour, questioned in the report: the JSON value is quoted a second time.
-  it('refuses arrays of non-strings and null where a string is expected', () => {
+  it('prints file values as JSON: arrays of non-strings and null where a string is expected', () => {
     const path = fixture('non-string-values.json');
     expect(configError({ env: {}, file: path }).message).toBe(
       message(
-        `kafka.brokers="[9092]" (${path}): expected a comma-separated list of host:port, e.g. 127.0.0.1:9092`,
-        `schemaRegistry.url="null" (${path}): expected an http(s) URL of a Confluent-compatible registry API`,
+        `kafka.brokers=[9092] (${path}): expected a comma-separated list of host:port, e.g. 127.0.0.1:9092`,
+        `schemaRegistry.url=null (${path}): expected an http(s) URL of a Confluent-compatible registry API`,
       ),
     );
   });
 
-  // Current behaviour, questioned in the report: pair problems name the environment variables even
-  // when the value came from the file.
-  it('reports a certificate without key from the file under the environment variable names', () => {
+  it('prints a number from the file as a number', () => {
+    const path = join(tmp, 'number-address.json');
+    writeFileSync(path, JSON.stringify({ temporal: { address: 7233 } }));
+    expect(configError({ env: {}, file: path }).message).toBe(
+      message(`temporal.address=7233 (${path}): expected host:port of the Temporal frontend, e.g. 127.0.0.1:7233`),
+    );
+  });
+
+  it('names the file key for a certificate without key, and both spellings of the missing key', () => {
     const path = join(tmp, 'cert-only.json');
     writeFileSync(path, JSON.stringify({ kafka: { tls: { enabled: true, certFile: certPem } } }));
     expect(configError({ env: {}, file: path }).message).toBe(
       message(
-        'TRIBUTARY_KAFKA_TLS_KEY_FILE=(missing) (environment): expected a PEM file, because TRIBUTARY_KAFKA_TLS_CERT_FILE is set (client certificate and key go together)',
+        `TRIBUTARY_KAFKA_TLS_KEY_FILE / kafka.tls.keyFile=(missing) (environment or ${path}): expected a PEM file, because kafka.tls.certFile is set (client certificate and key go together)`,
       ),
     );
   });
 
-  it('refuses a path that does not exist', () => {
+  it('names the file key of the SASL mechanism that needs the credentials', () => {
+    const path = join(tmp, 'sasl-no-password.json');
+    writeFileSync(path, JSON.stringify({ kafka: { sasl: { mechanism: 'plain', username: 'svc' } } }));
+    expect(configError({ env: {}, file: path }).message).toBe(
+      message(`TRIBUTARY_KAFKA_SASL_PASSWORD / kafka.sasl.password=(missing) (environment or ${path}): expected a password, because kafka.sasl.mechanism=plain`),
+    );
+  });
+
+  it('resolves relative PEM and directory paths against the config file folder, after ~', () => {
+    const folder = join(tmp, 'relative');
+    mkdirSync(join(folder, 'certs'), { recursive: true });
+    writeFileSync(join(folder, 'certs', 'ca.pem'), '-----BEGIN CERTIFICATE-----\n');
+    const path = join(folder, 'tributary.json');
+    writeFileSync(
+      path,
+      JSON.stringify({ kafka: { tls: { enabled: true, caFile: 'certs/ca.pem' } }, paths: { cacheDir: 'cache', dataDir: '~/data' } }),
+    );
+    const config = loadConfig({ env: {}, file: path });
+    expect(config.kafka.tls?.caFile).toBe(join(folder, 'certs', 'ca.pem'));
+    expect(config.paths).toStrictEqual({ cacheDir: join(folder, 'cache'), dataDir: '/home/ada/data' });
+  });
+
+  it('names TRIBUTARY_CONFIG for a path that does not exist, with the error text', () => {
     const path = join(tmp, 'absent.json');
     expect(configError({ env: { TRIBUTARY_CONFIG: path } }).message).toBe(
-      message(`TRIBUTARY_CONFIG=${JSON.stringify(path)} (environment): expected a readable JSON file (ENOENT)`),
+      message(`TRIBUTARY_CONFIG=${JSON.stringify(path)} (environment): expected a readable JSON file (ENOENT: no such file or directory)`),
+    );
+  });
+
+  it('names --config for a file given as an option', () => {
+    const path = join(tmp, 'absent.json');
+    expect(configError({ env: {}, file: path }).message).toBe(
+      message(`config file=${JSON.stringify(path)} (--config): expected a readable JSON file (ENOENT: no such file or directory)`),
     );
   });
 
@@ -605,7 +696,7 @@ describe('config file', () => {
     const path = join(tmp, 'config-dir');
     mkdirSync(path, { recursive: true });
     expect(configError({ env: {}, file: path }).message).toBe(
-      message(`TRIBUTARY_CONFIG=${JSON.stringify(path)} (environment): expected a readable JSON file (EISDIR)`),
+      message(`config file=${JSON.stringify(path)} (--config): expected a readable JSON file (EISDIR: illegal operation on a directory)`),
     );
   });
 
@@ -615,14 +706,14 @@ describe('config file', () => {
     const [header, line, ...rest] = configError({ env: {}, file: path }).message.split('\n');
     expect(header).toBe('invalid configuration (1 problem):');
     expect(rest).toStrictEqual([]);
-    expect(line?.startsWith(`  TRIBUTARY_CONFIG=${JSON.stringify(path)} (environment): expected valid JSON (`)).toBe(true);
+    expect(line?.startsWith(`  config file=${JSON.stringify(path)} (--config): expected valid JSON (`)).toBe(true);
     expect(line).toMatch(/ in JSON at position 44( \(line 1 column 45\))?\)$/);
   });
 
   it('refuses JSON that is not an object', () => {
     const path = fixture('not-an-object.json');
     expect(configError({ env: {}, file: path }).message).toBe(
-      message(`TRIBUTARY_CONFIG=${JSON.stringify(path)} (environment): expected a JSON object such as {"kafka": {"brokers": ["127.0.0.1:9092"]}}`),
+      message(`config file=${JSON.stringify(path)} (--config): expected a JSON object such as {"kafka": {"brokers": ["127.0.0.1:9092"]}}`),
     );
   });
 
@@ -637,31 +728,30 @@ describe('config file', () => {
   });
 });
 
-// Each test below states the behaviour proposed in the review of src/config; it is marked `.fails`
-// because the source still behaves otherwise. When a fix lands, the test starts failing: drop `.fails`.
-describe('known defects (proposed behaviour)', () => {
-  it.fails('does not echo the value of a misspelt secret variable', () => {
+// Regression tests for defects found in the review of src/config.
+describe('fixed defects', () => {
+  it('does not echo the value of a misspelt secret variable', () => {
     const text = configError({ env: { TRIBUTARY_KAFKA_SASL_PASSWRD: 'hunter2' } }).message;
     expect(text).toBe(
       message('TRIBUTARY_KAFKA_SASL_PASSWRD="***" (environment): expected a known setting (did you mean TRIBUTARY_KAFKA_SASL_PASSWORD?)'),
     );
   });
 
-  it.fails('does not echo a secret of the wrong JSON type from the config file', () => {
+  it('does not echo a secret of the wrong JSON type from the config file', () => {
     const path = join(tmp, 'secret-wrong-type.json');
     writeFileSync(path, JSON.stringify({ temporal: { apiKey: ['hunter2', 2] } }));
     expect(configError({ env: {}, file: path }).message).toBe(message(`temporal.apiKey="***" (${path}): expected an API key`));
   });
 
-  it.fails('reports an invalid client certificate once, not also as missing', () => {
+  it('reports an invalid client certificate once, not also as missing', () => {
     const missing = join(tmp, 'missing-client.pem');
-    const error = configError({ env: { TRIBUTARY_KAFKA_TLS_CERT_FILE: missing, TRIBUTARY_KAFKA_TLS_KEY_FILE: keyPem } });
+    const error = configError({ env: { TRIBUTARY_KAFKA_TLS: 'true', TRIBUTARY_KAFKA_TLS_CERT_FILE: missing, TRIBUTARY_KAFKA_TLS_KEY_FILE: keyPem } });
     expect(error.message).toBe(
       message(`TRIBUTARY_KAFKA_TLS_CERT_FILE=${JSON.stringify(missing)} (environment): expected the path of an existing PEM file`),
     );
   });
 
-  it.fails('reports an unreadable SASL password file once, not also as a missing password', () => {
+  it('reports an unreadable SASL password file once, not also as a missing password', () => {
     const missing = join(tmp, 'missing-password');
     const error = configError({
       env: { TRIBUTARY_KAFKA_SASL_MECHANISM: 'plain', TRIBUTARY_KAFKA_SASL_USERNAME: 'svc', TRIBUTARY_KAFKA_SASL_PASSWORD_FILE: missing },
@@ -671,18 +761,45 @@ describe('known defects (proposed behaviour)', () => {
     );
   });
 
-  it.fails('trims whitespace around URLs before removing the trailing slash', () => {
+  it('trims whitespace around URLs before removing the trailing slash', () => {
     expect(loadConfig({ env: { TRIBUTARY_FLINK_REST_URL: ' http://flink:8081/ ' } }).flink.restUrl).toBe('http://flink:8081');
   });
 
-  it.fails('refuses a directory given as a PEM file', () => {
+  it('refuses a directory given as a PEM file', () => {
     const error = configError({ env: { TRIBUTARY_KAFKA_TLS: 'true', TRIBUTARY_KAFKA_TLS_CA_FILE: tmp } });
     expect(error.message).toBe(message(`TRIBUTARY_KAFKA_TLS_CA_FILE=${JSON.stringify(tmp)} (environment): expected the path of an existing PEM file`));
   });
 
-  it.fails('refuses an empty object where a string is expected instead of ignoring it', () => {
+  it('refuses an empty object where a string is expected instead of ignoring it', () => {
     const path = join(tmp, 'empty-object.json');
     writeFileSync(path, JSON.stringify({ temporal: { namespace: {} } }));
-    expect(() => loadConfig({ env: {}, file: path })).toThrow(ConfigError);
+    expect(configError({ env: {}, file: path }).message).toBe(
+      message(`temporal.namespace={} (${path}): expected a Temporal namespace name (letters, digits, ".", "_" or "-")`),
+    );
+  });
+
+  it('masks an unknown variable whose name looks secret, even with nothing close', () => {
+    expect(configError({ env: { TRIBUTARY_GITHUB_TOKEN: 'ghp_123' } }).message).toBe(
+      message('TRIBUTARY_GITHUB_TOKEN="***" (environment): expected a known setting'),
+    );
+  });
+
+  it('reports an unreadable registry password file once, not also as a missing password', () => {
+    const missing = join(tmp, 'missing-registry-password');
+    const error = configError({ env: { TRIBUTARY_SCHEMA_REGISTRY_USERNAME: 'reader', TRIBUTARY_SCHEMA_REGISTRY_PASSWORD_FILE: missing } });
+    expect(error.message).toBe(
+      message(`TRIBUTARY_SCHEMA_REGISTRY_PASSWORD_FILE=${JSON.stringify(missing)} (environment): expected the path of a readable file holding the secret`),
+    );
+  });
+
+  it('still requires the key next to an invalid client certificate', () => {
+    const missing = join(tmp, 'missing-client.pem');
+    const error = configError({ env: { TRIBUTARY_TEMPORAL_TLS: 'true', TRIBUTARY_TEMPORAL_TLS_CERT_FILE: missing } });
+    expect(error.message).toBe(
+      message(
+        `TRIBUTARY_TEMPORAL_TLS_CERT_FILE=${JSON.stringify(missing)} (environment): expected the path of an existing PEM file`,
+        'TRIBUTARY_TEMPORAL_TLS_KEY_FILE / temporal.tls.keyFile=(missing) (environment): expected a PEM file, because TRIBUTARY_TEMPORAL_TLS_CERT_FILE is set (client certificate and key go together)',
+      ),
+    );
   });
 });
