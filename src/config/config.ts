@@ -80,6 +80,13 @@ export interface TributaryConfig {
     /** Prefix of every topic name. @default 'tributary.' */
     readonly prefix: string;
   };
+  readonly pii: {
+    /**
+     * Key of the HMAC-SHA256 that replaces card numbers and emails before they leave the
+     * raw topic. @default 'tributary-local-development-key' (local use only)
+     */
+    readonly hashKey: string;
+  };
   readonly stack: {
     /** `local` runs the servers as local processes; `docker` uses docker-compose.yml. @default 'local' */
     readonly mode: StackMode;
@@ -533,6 +540,7 @@ function assemble(s: SettingValues): TributaryConfig {
     flink: { restUrl: s.flinkRestUrl, sqlGatewayUrl: s.flinkSqlGatewayUrl },
     paths: { cacheDir: s.cacheDir, dataDir: s.dataDir },
     topics: { prefix: s.topicPrefix },
+    pii: { hashKey: s.piiHashKey },
     stack: { mode: s.stackMode },
   };
 }

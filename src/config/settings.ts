@@ -303,6 +303,15 @@ export const SETTINGS = {
     parse: parse.string(/^[A-Za-z0-9._-]*$/),
     default: () => 'tributary.',
   },
+  piiHashKey: {
+    env: 'TRIBUTARY_PII_HASH_KEY',
+    file: 'pii.hashKey',
+    expected: 'a secret of at least 16 characters',
+    parse: parse.string(/^.{16,}$/),
+    // A fixed key keeps local runs reproducible; production sets its own (see README).
+    default: () => 'tributary-local-development-key',
+    secret: true,
+  },
   stackMode: {
     env: 'TRIBUTARY_STACK',
     file: 'stack.mode',

@@ -25,6 +25,7 @@ const DEFAULTS: TributaryConfig = {
   flink: { restUrl: 'http://127.0.0.1:8081', sqlGatewayUrl: 'http://127.0.0.1:8083' },
   paths: { cacheDir: '/home/ada/.cache/tributary', dataDir: '/home/ada/.local/share/tributary' },
   topics: { prefix: 'tributary.' },
+  pii: { hashKey: 'tributary-local-development-key' },
   stack: { mode: 'local' },
 };
 
@@ -284,6 +285,12 @@ describe('invalid environment values', () => {
     expect(configError({ env: { TRIBUTARY_TEMPORAL_ADDRESS: value } }).message).toBe(message(line));
   });
 
+  it('refuses a short PII hash key without printing it', () => {
+    expect(configError({ env: { TRIBUTARY_PII_HASH_KEY: 'hunter2' } }).message).toBe(
+      message('TRIBUTARY_PII_HASH_KEY="***" (environment): expected a secret of at least 16 characters'),
+    );
+  });
+
   it('refuses a broker whose port is out of range', () => {
     expect(configError({ env: { TRIBUTARY_KAFKA_BROKERS: '127.0.0.1:9092,127.0.0.1:70000' } }).message).toBe(
       message('TRIBUTARY_KAFKA_BROKERS="127.0.0.1:9092,127.0.0.1:70000" (environment): expected a comma-separated list of host:port, e.g. 127.0.0.1:9092'),
@@ -537,6 +544,7 @@ describe('config file', () => {
     flink: { restUrl: 'http://flink.internal:8081', sqlGatewayUrl: 'http://flink.internal:8083' },
     paths: { cacheDir: '/srv/tributary/cache', dataDir: '/srv/tributary/data' },
     topics: { prefix: '' },
+    pii: { hashKey: 'tributary-local-development-key' },
     stack: { mode: 'docker' },
   };
 
