@@ -20,10 +20,12 @@ const AVRO_CONFLUENT_REGISTRY_VERSION = '2.2.0';
 /** The JobManager's RPC port (Flink's default), which the TaskManager connects to. */
 const JOBMANAGER_RPC_PORT = 6123;
 
+const SQL_GATEWAY: MavenArtifact = { groupId: 'org.apache.flink', artifactId: 'flink-sql-gateway', version: VERSION, intransitive: true };
+
 /** Jars Flink's wheels do not carry, and the FLINK_HOME folder each goes to. */
 const EXTRA_JARS: readonly { readonly artifact: MavenArtifact; readonly folder: 'lib' | 'opt' }[] = [
   // opt/, as in Flink's binary distribution: only the gateway's own classpath carries it.
-  { artifact: { groupId: 'org.apache.flink', artifactId: 'flink-sql-gateway', version: VERSION, intransitive: true }, folder: 'opt' },
+  { artifact: SQL_GATEWAY, folder: 'opt' },
   // Fat jars whose remaining dependencies are already in lib/.
   { artifact: { groupId: 'org.apache.flink', artifactId: 'flink-sql-connector-kafka', version: STACK_VERSIONS.flinkKafkaConnector, intransitive: true }, folder: 'lib' },
   { artifact: { groupId: 'org.apache.flink', artifactId: 'flink-sql-avro-confluent-registry', version: AVRO_CONFLUENT_REGISTRY_VERSION, intransitive: true }, folder: 'lib' },
@@ -213,7 +215,7 @@ function classpath(ctx: StackContext, withSqlGateway: boolean): string {
   const lib = join(flinkHome(ctx), 'lib');
   const jars = readdirSync(lib).filter((file) => file.endsWith('.jar') && !file.startsWith('flink-dist')).sort();
   const entries = [...jars.map((jar) => join(lib, jar)), flinkDist(ctx)];
-  if (withSqlGateway) entries.push(join(flinkHome(ctx), 'opt', jarName(EXTRA_JARS[0]!.artifact)));
+  if (withSqlGateway) entries.push(join(flinkHome(ctx), 'opt', jarName(SQL_GATEWAY)));
   return entries.join(':');
 }
 
@@ -269,11 +271,9 @@ export const flinkJobManager: StackComponent = {
   processSpec: (ctx) => flinkProcessSpec(ctx, 'flink-jobmanager'),
   async checkHealth() {
     const client = new FlinkRestClient({ baseUrl: restUrl, ...probeOptions });
-    const [overview, config] = await Promise.all([client.overview(), client.config()]);
-    return {
-      version: config['flink-version'],
-      endpoints: { rest: restUrl, ui: restUrl, rpc: `127.0.0.1:${JOBMANAGER_RPC_PORT}`, jobsRunning: String(overview['jobs-running']) },
-    };
+    // /overview needs the dispatcher and resource manager up; /config names the version.
+    const [, config] = await Promise.all([client.overview(), client.config()]);
+    return { version: config['flink-version'], endpoints: { rest: restUrl, ui: restUrl, rpc: `127.0.0.1:${JOBMANAGER_RPC_PORT}` } };
   },
 };
 
@@ -290,12 +290,12 @@ export const flinkTaskManager: StackComponent = {
   async checkHealth() {
     const client = new FlinkRestClient({ baseUrl: restUrl, ...probeOptions });
     const [taskManagers, overview] = await Promise.all([client.taskManagers(), client.overview()]);
-    const registered = taskManagers[0];
-    if (!registered) throw new Error(`no TaskManager is registered with the JobManager at ${restUrl}`);
-    return {
-      version: overview['flink-version'],
-      endpoints: { id: registered.id, slots: `${registered.freeSlots}/${registered.slotsNumber} free` },
-    };
+    // Slots are reported just after registration; until then no task can be scheduled.
+    const ready = taskManagers.find((taskManager) => taskManager.slotsNumber > 0);
+    if (!ready) {
+      throw new Error(`no TaskManager with slots is registered with the JobManager at ${restUrl} (registered: ${taskManagers.length})`);
+    }
+    return { version: overview['flink-version'], endpoints: { rpc: ready.path } };
   },
 };
 
