@@ -55,11 +55,11 @@ export class ComponentStartError extends StackError {
   }
 }
 
-/** An install step failed (download, build, unpack). */
-export class InstallError extends StackError {
-  override readonly name = 'InstallError';
+/** A step of installing or preparing a component failed (download, build, unpack, format). */
+export class SetupStepError extends StackError {
+  override readonly name = 'SetupStepError';
 
-  constructor(installationId: string, step: string, detail: string, cause?: unknown) {
-    super(`installing ${installationId} failed while ${step}: ${detail}`, { retriable: true, cause });
+  constructor(subject: string, step: string, detail: string, cause?: unknown) {
+    super(`${subject}: ${step} failed: ${detail}`, { retriable: true, cause });
   }
 }

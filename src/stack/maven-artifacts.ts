@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Progress } from './component.js';
-import { runInstallStep } from './run-command.js';
+import { runSetupStep } from './run-command.js';
 
 export interface MavenArtifact {
   readonly groupId: string;
@@ -54,7 +54,7 @@ export async function copyMavenArtifacts(
   const transitive = artifacts.filter((a) => !a.intransitive);
   if (transitive.length > 0) {
     await writeFile(join(workDir, 'pom.xml'), pom(transitive));
-    await runInstallStep(
+    await runSetupStep(
       installationId,
       'resolving jars with Maven',
       'mvn',
@@ -63,7 +63,7 @@ export async function copyMavenArtifacts(
     );
   }
   for (const artifact of artifacts.filter((a) => a.intransitive)) {
-    await runInstallStep(
+    await runSetupStep(
       installationId,
       `downloading ${artifact.artifactId} with Maven`,
       'mvn',

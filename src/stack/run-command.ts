@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { InstallError } from './errors.js';
+import { SetupStepError } from './errors.js';
 
 export interface RunCommandOptions {
   readonly cwd?: string;
@@ -11,10 +11,10 @@ export interface RunCommandOptions {
 const OUTPUT_TAIL_CHARS = 4000;
 
 /**
- * Runs one install step to completion and returns its stdout. On a non-zero exit or a
- * timeout, throws an {@link InstallError} carrying the tail of the step's output.
+ * Runs one install or prepare step to completion and returns its stdout. On a non-zero exit or a
+ * timeout, throws an {@link SetupStepError} carrying the tail of the step's output.
  */
-export function runInstallStep(
+export function runSetupStep(
   installationId: string,
   step: string,
   executable: string,
@@ -40,13 +40,13 @@ export function runInstallStep(
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('error', (error) => {
       clearTimeout(timer);
-      reject(new InstallError(installationId, step, `could not run ${executable}: ${error.message}`, error));
+      reject(new SetupStepError(installationId, step, `could not run ${executable}: ${error.message}`, error));
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       if (code === 0) return resolve(stdout);
       const why = signal ? `killed by ${signal}${signal === 'SIGKILL' ? ` after ${timeoutMs / 1000}s` : ''}` : `exit code ${code}`;
-      reject(new InstallError(installationId, step, `${executable} ${args.join(' ')} failed (${why}):\n${output.trim()}`));
+      reject(new SetupStepError(installationId, step, `${executable} ${args.join(' ')} failed (${why}):\n${output.trim()}`));
     });
   });
 }

@@ -9,6 +9,7 @@ export const STACK_PORTS = {
   kafka: 9092,
   kafkaController: 9093,
   flinkRest: 8081,
+  flinkJobManagerRpc: 6123,
   flinkSqlGateway: 8083,
   schemaRegistry: 8085,
   schemaRegistryManagement: 8086,

@@ -15,4 +15,6 @@ export const STACK_VERSIONS = {
   flink: '2.2.1',
   /** Flink's Kafka SQL connector built for the Flink line above. */
   flinkKafkaConnector: '5.0.0-2.2',
+  /** Avro + Confluent-registry format; Maven Central has no 2.2.1, 2.2.0 is the newest of the 2.2 line. */
+  flinkAvroConfluentRegistry: '2.2.0',
 } as const;

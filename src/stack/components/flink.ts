@@ -5,20 +5,17 @@ import { pathToFileURL } from 'node:url';
 import { FlinkRestClient } from '../../flink/flink-rest-client.js';
 import { SqlGatewayClient } from '../../flink/sql-gateway-client.js';
 import type { ComponentName, Installation, ProcessSpec, StackComponent, StackContext } from '../component.js';
-import { InstallError, StackError } from '../errors.js';
+import { SetupStepError, StackError } from '../errors.js';
 import { installMarker } from '../install-marker.js';
 import { copyMavenArtifacts, type MavenArtifact } from '../maven-artifacts.js';
-import { runInstallStep } from '../run-command.js';
+import { runSetupStep } from '../run-command.js';
 import { STACK_PORTS } from '../stack-layout.js';
 import { toolExecutable } from '../toolchain.js';
 import { STACK_VERSIONS } from '../versions.js';
 
 const ID = 'flink';
 const VERSION = STACK_VERSIONS.flink;
-/** Maven Central has no 2.2.1 of this format jar; 2.2.0 is the newest of the Flink 2.2 line there. */
-const AVRO_CONFLUENT_REGISTRY_VERSION = '2.2.0';
 /** The JobManager's RPC port (Flink's default), which the TaskManager connects to. */
-const JOBMANAGER_RPC_PORT = 6123;
 
 const SQL_GATEWAY: MavenArtifact = { groupId: 'org.apache.flink', artifactId: 'flink-sql-gateway', version: VERSION, intransitive: true };
 
@@ -28,7 +25,7 @@ const EXTRA_JARS: readonly { readonly artifact: MavenArtifact; readonly folder: 
   { artifact: SQL_GATEWAY, folder: 'opt' },
   // Fat jars whose remaining dependencies are already in lib/.
   { artifact: { groupId: 'org.apache.flink', artifactId: 'flink-sql-connector-kafka', version: STACK_VERSIONS.flinkKafkaConnector, intransitive: true }, folder: 'lib' },
-  { artifact: { groupId: 'org.apache.flink', artifactId: 'flink-sql-avro-confluent-registry', version: AVRO_CONFLUENT_REGISTRY_VERSION, intransitive: true }, folder: 'lib' },
+  { artifact: { groupId: 'org.apache.flink', artifactId: 'flink-sql-avro-confluent-registry', version: STACK_VERSIONS.flinkAvroConfluentRegistry, intransitive: true }, folder: 'lib' },
 ];
 
 const jarName = (artifact: MavenArtifact): string => `${artifact.artifactId}-${artifact.version}.jar`;
@@ -63,22 +60,22 @@ export const flinkInstallation: Installation = {
     ctx.progress(`flink ${VERSION}: downloading the apache-flink and apache-flink-libraries wheels from PyPI (about 320 MB)`);
     // Only bin/, conf/ and the jars are used, never the Python code, so one fixed wheel tag
     // serves every machine and the download does not depend on the local Python.
-    await runInstallStep(ID, 'downloading wheels from PyPI', 'python3', [
+    await runSetupStep(ID, 'downloading wheels from PyPI', 'python3', [
       '-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', '--no-cache-dir', '--disable-pip-version-check',
       '--progress-bar', 'off', '--platform', 'manylinux2014_x86_64', '--python-version', '3.11',
       '--dest', wheelDir, `apache-flink==${VERSION}`, `apache-flink-libraries==${VERSION}`,
     ]);
     const wheels = (await readdir(wheelDir)).filter((file) => file.endsWith('.whl'));
     if (wheels.length !== 2) {
-      throw new InstallError(ID, 'downloading wheels from PyPI', `expected 2 wheels in ${wheelDir}, found: ${wheels.join(', ') || 'none'}`);
+      throw new SetupStepError(ID, 'downloading wheels from PyPI', `expected 2 wheels in ${wheelDir}, found: ${wheels.join(', ') || 'none'}`);
     }
     ctx.progress(`flink ${VERSION}: unpacking the wheels into ${flinkHome(ctx)}`);
     for (const wheel of wheels) {
-      await runInstallStep(ID, `unpacking ${wheel}`, 'python3', ['-m', 'zipfile', '-e', join(wheelDir, wheel), dir]);
+      await runSetupStep(ID, `unpacking ${wheel}`, 'python3', ['-m', 'zipfile', '-e', join(wheelDir, wheel), dir]);
     }
     await rm(wheelDir, { recursive: true, force: true });
     for (const expected of [flinkDist(ctx), join(flinkHome(ctx), 'bin', 'bash-java-utils.jar'), join(flinkHome(ctx), 'conf', 'config.yaml')]) {
-      if (!existsSync(expected)) throw new InstallError(ID, 'unpacking the wheels', `${expected} is missing; the wheels' layout is not the one expected`);
+      if (!existsSync(expected)) throw new SetupStepError(ID, 'unpacking the wheels', `${expected} is missing; the wheels' layout is not the one expected`);
     }
 
     const mavenDir = join(dir, 'maven');
@@ -87,7 +84,7 @@ export const flinkInstallation: Installation = {
     for (const { artifact, folder } of EXTRA_JARS) {
       await mkdir(join(flinkHome(ctx), folder), { recursive: true });
       await rename(join(resolvedDir, jarName(artifact)), join(flinkHome(ctx), folder, jarName(artifact))).catch((error: unknown) => {
-        throw new InstallError(ID, `placing ${jarName(artifact)} into ${folder}/`, (error as Error).message, error);
+        throw new SetupStepError(ID, `placing ${jarName(artifact)} into ${folder}/`, (error as Error).message, error);
       });
     }
     await rm(mavenDir, { recursive: true, force: true });
@@ -102,7 +99,7 @@ export const flinkInstallation: Installation = {
 function flinkConfig(ctx: StackContext): Record<string, string | number> {
   return {
     'jobmanager.rpc.address': '127.0.0.1',
-    'jobmanager.rpc.port': JOBMANAGER_RPC_PORT,
+    'jobmanager.rpc.port': STACK_PORTS.flinkJobManagerRpc,
     'jobmanager.bind-host': '127.0.0.1',
     'jobmanager.memory.process.size': '1024m',
     'taskmanager.host': '127.0.0.1',
@@ -154,6 +151,11 @@ type FlinkComponentName = Extract<ComponentName, `flink-${string}`>;
 interface JvmSettings {
   readonly jvmOptions: readonly string[];
   readonly dynamicProperties: readonly string[];
+  /**
+   * The TaskManager's resource id, new at every start: the JobManager keeps listing a dead
+   * TaskManager until its heartbeat times out, so health asks for this very one.
+   */
+  readonly resourceId?: string;
 }
 
 const RESULT_PREFIX = 'BASH_JAVA_UTILS_EXEC_RESULT:';
@@ -161,7 +163,7 @@ const RESULT_PREFIX = 'BASH_JAVA_UTILS_EXEC_RESULT:';
 /** Runs Flink's BashJavaUtils (what Flink's scripts use) and returns its result lines. */
 async function bashJavaUtils(ctx: StackContext, step: string, command: string, configDir: string, extra: readonly string[] = []): Promise<string[]> {
   const classpath = `${join(flinkHome(ctx), 'bin', 'bash-java-utils.jar')}:${flinkDist(ctx)}`;
-  const output = await runInstallStep(ID, step, toolExecutable('java'), [
+  const output = await runSetupStep(ID, step, toolExecutable('java'), [
     '-classpath', classpath, 'org.apache.flink.runtime.util.bash.BashJavaUtils', command, '--configDir', configDir, ...extra,
   ], { timeoutMs: 60_000 });
   const results = output.split('\n').filter((line) => line.startsWith(RESULT_PREFIX)).map((line) => line.slice(RESULT_PREFIX.length).trim());
@@ -195,7 +197,11 @@ async function prepareFlink(ctx: StackContext, name: FlinkComponentName): Promis
   const moduleOptions = await javaModuleOptions(ctx);
   let settings: JvmSettings;
   if (name === 'flink-jobmanager') settings = await memorySettings(ctx, 'GET_JM_RESOURCE_PARAMS');
-  else if (name === 'flink-taskmanager') settings = await memorySettings(ctx, 'GET_TM_RESOURCE_PARAMS');
+  else if (name === 'flink-taskmanager') {
+    const resourceId = `tributary-taskmanager-${Date.now().toString(36)}`;
+    const memory = await memorySettings(ctx, 'GET_TM_RESOURCE_PARAMS');
+    settings = { ...memory, dynamicProperties: [...memory.dynamicProperties, '-D', `taskmanager.resource-id=${resourceId}`], resourceId };
+  }
   else settings = { jvmOptions: ['-Xms128m', '-Xmx512m'], dynamicProperties: [] };
   const withModules: JvmSettings = { ...settings, jvmOptions: [...moduleOptions, ...settings.jvmOptions] };
   await writeAtomically(jvmSettingsFile(ctx, name), `${JSON.stringify(withModules, null, 2)}\n`);
@@ -263,7 +269,7 @@ const FLINK_START_TIMEOUT_MS = 120_000;
 export const flinkJobManager: StackComponent = {
   name: 'flink-jobmanager',
   installation: flinkInstallation,
-  ports: [STACK_PORTS.flinkRest, JOBMANAGER_RPC_PORT],
+  ports: [STACK_PORTS.flinkRest, STACK_PORTS.flinkJobManagerRpc],
   dependsOn: [],
   startTimeoutMs: FLINK_START_TIMEOUT_MS,
   runTools: ['java'],
@@ -273,7 +279,7 @@ export const flinkJobManager: StackComponent = {
     const client = new FlinkRestClient({ baseUrl: restUrl, ...probeOptions });
     // /overview needs the dispatcher and resource manager up; /config names the version.
     const [, config] = await Promise.all([client.overview(), client.config()]);
-    return { version: config['flink-version'], endpoints: { rest: restUrl, ui: restUrl, rpc: `127.0.0.1:${JOBMANAGER_RPC_PORT}` } };
+    return { version: config['flink-version'], endpoints: { rest: restUrl, ui: restUrl, rpc: `127.0.0.1:${STACK_PORTS.flinkJobManagerRpc}` } };
   },
 };
 
@@ -287,13 +293,14 @@ export const flinkTaskManager: StackComponent = {
   runTools: ['java'],
   prepare: (ctx) => prepareFlink(ctx, 'flink-taskmanager'),
   processSpec: (ctx) => flinkProcessSpec(ctx, 'flink-taskmanager'),
-  async checkHealth() {
+  async checkHealth(ctx) {
+    const { resourceId } = readJvmSettings(ctx, 'flink-taskmanager');
     const client = new FlinkRestClient({ baseUrl: restUrl, ...probeOptions });
     const [taskManagers, overview] = await Promise.all([client.taskManagers(), client.overview()]);
     // Slots are reported just after registration; until then no task can be scheduled.
-    const ready = taskManagers.find((taskManager) => taskManager.slotsNumber > 0);
+    const ready = taskManagers.find((taskManager) => taskManager.id === resourceId && taskManager.slotsNumber > 0);
     if (!ready) {
-      throw new Error(`no TaskManager with slots is registered with the JobManager at ${restUrl} (registered: ${taskManagers.length})`);
+      throw new Error(`TaskManager ${resourceId ?? '(unprepared)'} is not registered with slots at ${restUrl} (registered: ${taskManagers.map((t) => t.id).join(', ') || 'none'})`);
     }
     return { version: overview['flink-version'], endpoints: { rpc: ready.path } };
   },

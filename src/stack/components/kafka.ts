@@ -6,7 +6,7 @@ import { createKafka } from '../../streaming/kafka-client.js';
 import type { Installation, StackComponent, StackContext } from '../component.js';
 import { installMarker } from '../install-marker.js';
 import { copyMavenArtifacts } from '../maven-artifacts.js';
-import { runInstallStep } from '../run-command.js';
+import { runSetupStep } from '../run-command.js';
 import { STACK_PORTS } from '../stack-layout.js';
 import { toolExecutable } from '../toolchain.js';
 import { STACK_VERSIONS } from '../versions.js';
@@ -101,8 +101,8 @@ export const kafka: StackComponent = {
     ctx.progress('kafka: formatting KRaft storage');
     const java = toolExecutable('java');
     const classpath = ['-cp', `${libDir(ctx)}/*`, `-Dlog4j2.configurationFile=${join(configDir(ctx), 'log4j2.properties')}`];
-    const clusterId = (await runInstallStep(ID, 'generating a cluster id', java, [...classpath, 'kafka.tools.StorageTool', 'random-uuid'])).trim().split('\n').pop() ?? '';
-    await runInstallStep(ID, 'formatting storage', java, [...classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', properties]);
+    const clusterId = (await runSetupStep(ID, 'generating a cluster id', java, [...classpath, 'kafka.tools.StorageTool', 'random-uuid'])).trim().split('\n').pop() ?? '';
+    await runSetupStep(ID, 'formatting storage', java, [...classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', properties]);
   },
   processSpec: (ctx) => ({
     executable: toolExecutable('java'),

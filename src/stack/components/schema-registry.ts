@@ -3,10 +3,10 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import axios from 'axios';
 import type { Installation, StackComponent, StackContext } from '../component.js';
-import { InstallError } from '../errors.js';
+import { SetupStepError } from '../errors.js';
 import { installMarker } from '../install-marker.js';
 import { copyMavenArtifacts } from '../maven-artifacts.js';
-import { runInstallStep } from '../run-command.js';
+import { runSetupStep } from '../run-command.js';
 import { STACK_PORTS } from '../stack-layout.js';
 import { toolExecutable } from '../toolchain.js';
 import { STACK_VERSIONS } from '../versions.js';
@@ -39,9 +39,9 @@ export const schemaRegistryInstallation: Installation = {
     await mkdir(join(dir, 'app'), { recursive: true });
     // `jar` ships with every JDK, so unpacking needs no unzip on the machine.
     const jar = process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'jar') : 'jar';
-    await runInstallStep(ID, 'unpacking', jar, ['xf', join(downloads, `apicurio-registry-app-${VERSION}-all.zip`)], { cwd: join(dir, 'app') });
+    await runSetupStep(ID, 'unpacking', jar, ['xf', join(downloads, `apicurio-registry-app-${VERSION}-all.zip`)], { cwd: join(dir, 'app') });
     if (!existsSync(runnerJar(ctx))) {
-      throw new InstallError(ID, 'unpacking', `the archive has no ${runnerJar(ctx)}; has its layout changed in this version?`);
+      throw new SetupStepError(ID, 'unpacking', `the archive has no ${runnerJar(ctx)}; has its layout changed in this version?`);
     }
     await installMarker.write(dir, VERSION);
   },

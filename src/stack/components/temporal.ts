@@ -6,7 +6,7 @@ import axios from 'axios';
 import { TRIBUTARY_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes.js';
 import type { Installation, StackComponent, StackContext } from '../component.js';
 import { installMarker } from '../install-marker.js';
-import { runInstallStep } from '../run-command.js';
+import { runSetupStep } from '../run-command.js';
 import { STACK_PORTS } from '../stack-layout.js';
 import { STACK_VERSIONS } from '../versions.js';
 
@@ -27,7 +27,7 @@ export const temporalInstallation: Installation = {
     await installMarker.clearPartial(dir);
     ctx.progress(`${ID} ${VERSION}: building the Temporal CLI (dev server + Web UI) with go install; the first build takes several minutes`);
     const goCache = join(ctx.layout.cacheDir, 'go');
-    await runInstallStep(
+    await runSetupStep(
       ID,
       'building with go install',
       'go',
