@@ -1,0 +1,269 @@
+/** What a streaming error is about; every field is optional because each error knows only part of it. */
+export interface StreamingErrorContext {
+  readonly topic?: string;
+  readonly partition?: number;
+  /** Kafka offsets are 64-bit, so they travel as strings (as kafkajs gives them). */
+  readonly offset?: string;
+  /** A Schema Registry subject, e.g. `tributary.transactions-value`. */
+  readonly subject?: string;
+  readonly schemaId?: number;
+  /** A schema file on disk. */
+  readonly file?: string;
+  /** The Schema Registry URL a request went to. */
+  readonly url?: string;
+  /** Whether trying the same call again may succeed without a change by the caller. */
+  readonly retriable?: boolean;
+  readonly cause?: unknown;
+}
+
+/** Base of every error the streaming layer throws; the message is what a person reads. */
+export class StreamingError extends Error {
+  override readonly name: string = 'StreamingError';
+  readonly topic: string | undefined;
+  readonly partition: number | undefined;
+  readonly offset: string | undefined;
+  readonly subject: string | undefined;
+  readonly schemaId: number | undefined;
+  readonly file: string | undefined;
+  readonly url: string | undefined;
+  readonly retriable: boolean;
+
+  constructor(message: string, context: StreamingErrorContext = {}) {
+    super(message, { cause: context.cause });
+    this.topic = context.topic;
+    this.partition = context.partition;
+    this.offset = context.offset;
+    this.subject = context.subject;
+    this.schemaId = context.schemaId;
+    this.file = context.file;
+    this.url = context.url;
+    this.retriable = context.retriable ?? false;
+  }
+}
+
+/** A logical topic name that the topic catalogue does not declare. */
+export class UnknownTopicError extends StreamingError {
+  override readonly name = 'UnknownTopicError';
+
+  constructor(
+    readonly logicalName: string,
+    readonly knownNames: readonly string[],
+  ) {
+    super(`unknown topic "${logicalName}"; the catalogue declares: ${knownNames.join(', ')}`);
+  }
+}
+
+/** A topic is asked for its Avro values, but the catalogue declares no schema for it yet. */
+export class TopicWithoutSchemaError extends StreamingError {
+  override readonly name = 'TopicWithoutSchemaError';
+
+  constructor(topic: string, why: string) {
+    super(`topic ${topic} has no value schema yet (${why}); it cannot carry Avro records`, { topic });
+  }
+}
+
+/** A schema file cannot be read, is not JSON, or is not a valid Avro schema. */
+export class SchemaFileError extends StreamingError {
+  override readonly name = 'SchemaFileError';
+
+  constructor(file: string, problem: string, reason: string, cause?: unknown) {
+    super(`schema file ${file} ${problem}: ${reason}`, { file, cause });
+  }
+}
+
+/** A schema file whose record name no catalogue topic carries, so its topic cannot be inferred. */
+export class NoTopicForRecordError extends StreamingError {
+  override readonly name = 'NoTopicForRecordError';
+
+  constructor(
+    readonly recordName: string,
+    file: string,
+    readonly knownRecords: readonly string[],
+  ) {
+    super(`no catalogue topic carries record ${recordName} (from ${file}); name the topic with --topic, or use one of: ${knownRecords.join(', ')}`, { file });
+  }
+}
+
+/**
+ * No answer from the Schema Registry (connection refused, reset, timed out) after the
+ * client's retries. Retriable: the registry may come back.
+ */
+export class SchemaRegistryUnreachableError extends StreamingError {
+  override readonly name = 'SchemaRegistryUnreachableError';
+
+  constructor(url: string, reason: string, cause?: unknown) {
+    super(`schema registry at ${url} is unreachable: ${reason}`, { url, retriable: true, cause });
+  }
+}
+
+/** The Schema Registry answered a request with an error status it was not expected to. */
+export class SchemaRegistryRequestError extends StreamingError {
+  override readonly name = 'SchemaRegistryRequestError';
+
+  constructor(
+    readonly method: string,
+    url: string,
+    readonly status: number,
+    readonly registryMessage: string,
+    context: { readonly subject?: string; readonly cause?: unknown } = {},
+  ) {
+    super(`${method} ${url} failed with HTTP ${status}: ${registryMessage}`, { ...context, url, retriable: status >= 500 || status === 429 });
+  }
+}
+
+/** No schema is registered under a subject that a producer writes to. */
+export class SubjectNotRegisteredError extends StreamingError {
+  override readonly name = 'SubjectNotRegisteredError';
+
+  constructor(subject: string, topic: string) {
+    super(`no schema is registered under ${subject}, so nothing can be produced to ${topic}; run \`tributary schemas register\` first`, { subject, topic });
+  }
+}
+
+/** One schema that is not compatible with the latest version registered under its subject. */
+export interface Incompatibility {
+  readonly subject: string;
+  readonly file: string;
+  /** The registered version it was checked against. */
+  readonly latestVersion: number;
+  /** The registry's reasons, verbatim. */
+  readonly reasons: readonly string[];
+}
+
+function describeIncompatibility(incompatibility: Incompatibility): string {
+  const reasons = incompatibility.reasons.length > 0 ? incompatibility.reasons.join('; ') : 'the registry gave no reason';
+  return `${incompatibility.file} is not BACKWARD compatible with version ${incompatibility.latestVersion} of ${incompatibility.subject}: ${reasons}`;
+}
+
+/** A schema the registry refuses because it is not compatible with the subject's latest version. */
+export class SchemaIncompatibleError extends StreamingError {
+  override readonly name = 'SchemaIncompatibleError';
+
+  constructor(readonly incompatibility: Incompatibility) {
+    super(describeIncompatibility(incompatibility), { subject: incompatibility.subject, file: incompatibility.file });
+  }
+}
+
+/**
+ * Registration of the catalogue's schemas was refused before anything was registered, because
+ * at least one schema is incompatible; lists every incompatible one.
+ */
+export class SchemaRegistrationRefusedError extends StreamingError {
+  override readonly name = 'SchemaRegistrationRefusedError';
+
+  constructor(
+    readonly incompatibilities: readonly Incompatibility[],
+    readonly checked: number,
+  ) {
+    super(
+      [`registered nothing: ${incompatibilities.length} of ${checked} schemas are incompatible with what is registered:`]
+        .concat(incompatibilities.map((incompatibility) => `  ${describeIncompatibility(incompatibility)}`))
+        .join('\n'),
+    );
+  }
+}
+
+/** Where in a record a value breaks the schema, and how. */
+export interface RecordIssue {
+  /** Dotted path of the field, e.g. `amount` or `location.latitude`; empty for the record itself. */
+  readonly path: string;
+  /** The offending value as a person reads it, e.g. `"12.5"` or `missing`. */
+  readonly value: string;
+  /** What the schema accepts there, e.g. `double` or `one of CARD_PRESENT, ONLINE`. */
+  readonly expected: string;
+}
+
+/** Formats one issue as `path: expected …, got …`. */
+export function formatRecordIssue(issue: RecordIssue): string {
+  return `${issue.path === '' ? '(record)' : issue.path}: expected ${issue.expected}, got ${issue.value}`;
+}
+
+/** A record the topic's schema rejects; thrown before anything of its batch is sent. */
+export class RecordRejectedError extends StreamingError {
+  override readonly name = 'RecordRejectedError';
+
+  constructor(
+    readonly rejected: {
+      readonly topic: string;
+      readonly subject: string;
+      readonly schemaId: number;
+      readonly recordName: string;
+      /** Position of the first rejected record in what was passed to send. */
+      readonly index: number;
+      readonly key: string;
+      readonly issues: readonly RecordIssue[];
+      /** How many records of the same send were rejected, this one included. */
+      readonly rejectedCount: number;
+    },
+  ) {
+    const more = rejected.rejectedCount - 1;
+    const others = more > 0 ? ` (and ${more} more rejected record${more === 1 ? '' : 's'})` : '';
+    super(
+      `refusing to produce to ${rejected.topic}: record ${rejected.index} (key ${JSON.stringify(rejected.key)}) does not match ` +
+        `${rejected.recordName} (subject ${rejected.subject}, schema id ${rejected.schemaId}): ${rejected.issues.map(formatRecordIssue).join('; ')}${others}`,
+      { topic: rejected.topic, subject: rejected.subject, schemaId: rejected.schemaId },
+    );
+  }
+}
+
+/** Sending to Kafka (or committing a transaction) failed after the client's retries. */
+export class ProduceError extends StreamingError {
+  override readonly name = 'ProduceError';
+
+  constructor(topics: readonly string[], reason: string, context: { readonly retriable: boolean; readonly cause: unknown }) {
+    super(`producing to ${topics.join(', ')} failed: ${reason}`, { topic: topics.length === 1 ? topics[0] : undefined, ...context });
+  }
+}
+
+/** Creating or describing a topic failed. */
+export class TopicAdminError extends StreamingError {
+  override readonly name = 'TopicAdminError';
+
+  constructor(action: string, reason: string, context: { readonly topic?: string; readonly retriable?: boolean; readonly cause?: unknown } = {}) {
+    super(`${action} failed: ${reason}`, context);
+  }
+}
+
+/** How a message that could not be decoded is classified; the DLQ record's `error_type`. */
+export type DecodeFailureCode = 'NOT_AVRO_WIRE_FORMAT' | 'UNKNOWN_SCHEMA_ID' | 'UNDECODABLE';
+
+/** Where a message was read from, when the caller knows it. */
+export interface MessageSource {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+}
+
+function describeSource(source: MessageSource | undefined): string {
+  return source ? ` (topic ${source.topic}, partition ${source.partition}, offset ${source.offset})` : '';
+}
+
+/**
+ * A message whose value cannot be decoded. Never retriable: the same bytes fail the same way,
+ * so the caller routes the message to the dead-letter topic with `code` and moves on.
+ */
+export abstract class MessageDecodeError extends StreamingError {
+  abstract readonly code: DecodeFailureCode;
+
+  constructor(reason: string, source: MessageSource | undefined, schemaId?: number) {
+    super(`${reason}${describeSource(source)}`, { ...source, schemaId, retriable: false });
+  }
+}
+
+/** The value does not start with the registry wire format's magic byte and schema id. */
+export class NotAvroWireFormatError extends MessageDecodeError {
+  override readonly name = 'NotAvroWireFormatError';
+  readonly code = 'NOT_AVRO_WIRE_FORMAT';
+}
+
+/** The value names a schema id the registry does not know. */
+export class UnknownSchemaIdError extends MessageDecodeError {
+  override readonly name = 'UnknownSchemaIdError';
+  readonly code = 'UNKNOWN_SCHEMA_ID';
+}
+
+/** The bytes after the header do not decode with the writer schema they name. */
+export class UndecodableError extends MessageDecodeError {
+  override readonly name = 'UndecodableError';
+  readonly code = 'UNDECODABLE';
+}

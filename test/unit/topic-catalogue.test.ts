@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { StreamingError, UnknownTopicError } from '../../src/streaming/errors.js';
+import { catalogueSchemaFiles } from '../../src/streaming/schema-files.js';
+import { LOGICAL_TOPIC_NAMES, topicCatalogue, topicDeclaration, topicName, valueSubject } from '../../src/streaming/topic-catalogue.js';
+
+const config = { topics: { prefix: 'acme.' } };
+const DAY_MS = 86_400_000;
+
+describe('topic catalogue', () => {
+  it('declares the eight topics once each, named with the configured prefix', () => {
+    const catalogue = topicCatalogue(config);
+    expect(catalogue.map((topic) => topic.name)).toEqual([
+      'acme.transactions',
+      'acme.labels',
+      'acme.features',
+      'acme.training-examples',
+      'acme.scores',
+      'acme.models',
+      'acme.deployments',
+      'acme.dlq',
+    ]);
+    expect(catalogue.map((topic) => topic.logical)).toEqual([...LOGICAL_TOPIC_NAMES]);
+  });
+
+  it('declares event streams as three partitions deleted by age', () => {
+    const transactions = topicCatalogue(config).find((topic) => topic.logical === 'transactions');
+    expect(transactions).toMatchObject({
+      partitions: 3,
+      replicationFactor: 1,
+      configs: { 'cleanup.policy': 'delete', 'retention.ms': String(7 * DAY_MS), 'min.insync.replicas': '1' },
+      valueSchema: { kind: 'avro-file', file: 'transaction.avsc' },
+    });
+    expect(topicDeclaration('labels').configs['retention.ms']).toBe(String(30 * DAY_MS));
+  });
+
+  it('declares models as one compacted partition that takes a 16 MiB artifact, and deployments as compacted', () => {
+    expect(topicDeclaration('models')).toMatchObject({
+      partitions: 1,
+      configs: { 'cleanup.policy': 'compact', 'max.message.bytes': '16777216', 'min.compaction.lag.ms': '3600000' },
+    });
+    expect(topicDeclaration('deployments')).toMatchObject({ partitions: 1, configs: { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '3600000' } });
+  });
+
+  it('says explicitly which topics have no schema yet', () => {
+    const withoutSchema = topicCatalogue(config).filter((topic) => topic.valueSchema.kind === 'none-yet');
+    expect(withoutSchema.map((topic) => topic.logical)).toEqual(['scores', 'models', 'deployments']);
+    expect(topicDeclaration('scores').valueSchema).toEqual({ kind: 'none-yet', reason: 'the score schema is declared with the scoring worker' });
+  });
+
+  it('points every declared schema at a file that parses, with the record it names', () => {
+    expect(catalogueSchemaFiles().map(({ logical, schema }) => [logical, schema.recordName])).toEqual([
+      ['transactions', 'dev.tributary.events.Transaction'],
+      ['labels', 'dev.tributary.events.Label'],
+      ['features', 'dev.tributary.features.Feature'],
+      ['training-examples', 'dev.tributary.features.TrainingExample'],
+      ['dlq', 'dev.tributary.events.DeadLetter'],
+    ]);
+  });
+
+  it('takes the replication factor from its option, with min.insync.replicas one below it', () => {
+    const replicated = topicCatalogue(config, { replicationFactor: 3 });
+    expect(replicated.every((topic) => topic.replicationFactor === 3 && topic.configs['min.insync.replicas'] === '2')).toBe(true);
+    expect(() => topicCatalogue(config, { replicationFactor: 0 })).toThrow(new StreamingError('replication factor must be a whole number of at least 1, got 0'));
+  });
+
+  it('names topics and subjects from logical names', () => {
+    expect(topicName({ topics: { prefix: 'tributary.' } }, 'training-examples')).toBe('tributary.training-examples');
+    expect(valueSubject(topicName(config, 'dlq'))).toBe('acme.dlq-value');
+  });
+
+  it('rejects an unknown logical name with a typed error listing the known ones', () => {
+    const attempt = (): string => topicName(config, 'transaction');
+    expect(attempt).toThrow(UnknownTopicError);
+    expect(attempt).toThrow('unknown topic "transaction"; the catalogue declares: transactions, labels, features, training-examples, scores, models, deployments, dlq');
+  });
+});
