@@ -5,6 +5,7 @@ import type { ComponentStatus } from '../stack/local-stack.js';
 import { localStack, STACK_COMPONENTS } from '../stack/stack-components.js';
 import { createStackContext } from '../stack/stack-context.js';
 import type { CliEnvironment } from './cli-environment.js';
+import { dockerStackActions } from './docker-stack-actions.js';
 import { progressPrinter, renderTable } from './output.js';
 
 export function renderStatus(status: readonly ComponentStatus[]): string {
@@ -33,11 +34,14 @@ function positiveInteger(value: string): number {
 export function stackCommand(cli: CliEnvironment): Command {
   const command = new Command('stack').description('install, start, stop and inspect the local stack: Temporal (+ Web UI), Kafka, Schema Registry, Flink');
   const stackFromConfig = () => localStack(createStackContext(cli.config(), progressPrinter()));
+  const docker = dockerStackActions(cli);
+  const inDocker = (): boolean => cli.config().stack.mode === 'docker';
 
   command
     .command('up')
     .description('install missing components (once, into the cache directory) and start every component that is not running')
     .action(async () => {
+      if (inDocker()) return docker.up();
       const result = await stackFromConfig().up();
       if (result.started.length === 0) cli.print('the stack is already running; nothing changed');
       cli.print(renderStatus(result.status));
@@ -50,6 +54,7 @@ export function stackCommand(cli: CliEnvironment): Command {
     .description('stop the processes this stack started (by pid); data stays in place')
     .option('--purge', 'also delete all data, logs and pid files (same as `stack reset`)')
     .action(async (options: { purge?: boolean }) => {
+      if (inDocker()) return docker.down(options.purge === true);
       const stack = stackFromConfig();
       const stopped = options.purge ? await stack.reset() : await stack.down();
       cli.print(stopped.length === 0 ? 'nothing of the stack was running' : `stopped: ${stopped.join(', ')}`);
@@ -60,6 +65,7 @@ export function stackCommand(cli: CliEnvironment): Command {
     .command('reset')
     .description('stop the stack and delete its data, logs and pid files (installed components stay cached)')
     .action(async () => {
+      if (inDocker()) return docker.down(true);
       const stopped = await stackFromConfig().reset();
       cli.print(stopped.length === 0 ? 'nothing of the stack was running' : `stopped: ${stopped.join(', ')}`);
       cli.print(`deleted ${cli.config().paths.dataDir}`);
@@ -70,6 +76,7 @@ export function stackCommand(cli: CliEnvironment): Command {
     .description('show each component: health (by a real protocol call), version, pid, memory, endpoints')
     .option('--json', 'print machine-readable JSON')
     .action(async (options: { json?: boolean }) => {
+      if (inDocker()) return docker.status(options.json === true);
       const status = await stackFromConfig().status();
       cli.print(options.json ? JSON.stringify(status, null, 2) : renderStatus(status));
       cli.setExitCode(status.every((s) => s.state === 'healthy') ? 0 : 1);
@@ -82,6 +89,7 @@ export function stackCommand(cli: CliEnvironment): Command {
     .option('-n, --lines <count>', 'number of lines from the end', positiveInteger, 100)
     .option('-f, --follow', 'keep printing new lines until interrupted')
     .action(async (name: string | undefined, options: { lines: number; follow?: boolean }) => {
+      if (inDocker()) return docker.logs(name, options.lines, options.follow === true);
       const ctx = createStackContext(cli.config(), progressPrinter());
       if (!name) {
         cli.print(renderTable(['COMPONENT', 'LOG FILE'], STACK_COMPONENTS.map((c) => [c.name, ctx.layout.logFile(c.name)])));

@@ -66,6 +66,12 @@ describe('tributary CLI', () => {
     );
   });
 
+  it('explains that the docker mode needs a Docker engine (this machine has only the client)', () => {
+    const { code, stderr } = tributary(['stack', 'status'], { TRIBUTARY_STACK: 'docker' });
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/^error: TRIBUTARY_STACK=docker needs (a running Docker engine|the docker command).*use the default local stack: unset TRIBUTARY_STACK\n$/);
+  });
+
   it('reports a stopped stack without starting anything', () => {
     const { code, stdout } = tributary(['stack', 'status']);
     expect(code).toBe(1);
