@@ -36,6 +36,13 @@ export function stackCommand(cli: CliEnvironment): Command {
   const stackFromConfig = () => localStack(createStackContext(cli.config(), progressPrinter()));
   const docker = dockerStackActions(cli);
   const inDocker = (): boolean => cli.config().stack.mode === 'docker';
+  const stop = async (purge: boolean): Promise<void> => {
+    if (inDocker()) return docker.down(purge);
+    const stack = stackFromConfig();
+    const stopped = purge ? await stack.reset() : await stack.down();
+    cli.print(stopped.length === 0 ? 'nothing of the stack was running' : `stopped: ${stopped.join(', ')}`);
+    if (purge) cli.print(`deleted ${cli.config().paths.dataDir}`);
+  };
 
   command
     .command('up')
@@ -53,23 +60,12 @@ export function stackCommand(cli: CliEnvironment): Command {
     .command('down')
     .description('stop the processes this stack started (by pid); data stays in place')
     .option('--purge', 'also delete all data, logs and pid files (same as `stack reset`)')
-    .action(async (options: { purge?: boolean }) => {
-      if (inDocker()) return docker.down(options.purge === true);
-      const stack = stackFromConfig();
-      const stopped = options.purge ? await stack.reset() : await stack.down();
-      cli.print(stopped.length === 0 ? 'nothing of the stack was running' : `stopped: ${stopped.join(', ')}`);
-      if (options.purge) cli.print(`deleted ${cli.config().paths.dataDir}`);
-    });
+    .action((options: { purge?: boolean }) => stop(options.purge === true));
 
   command
     .command('reset')
     .description('stop the stack and delete its data, logs and pid files (installed components stay cached)')
-    .action(async () => {
-      if (inDocker()) return docker.down(true);
-      const stopped = await stackFromConfig().reset();
-      cli.print(stopped.length === 0 ? 'nothing of the stack was running' : `stopped: ${stopped.join(', ')}`);
-      cli.print(`deleted ${cli.config().paths.dataDir}`);
-    });
+    .action(() => stop(true));
 
   command
     .command('status')
