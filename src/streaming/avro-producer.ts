@@ -1,5 +1,5 @@
 import avro, { type Type } from 'avsc';
-import type { Kafka, Message, RecordMetadata } from 'kafkajs';
+import { Partitioners, type Kafka, type Message, type ProducerConfig, type RecordMetadata } from 'kafkajs';
 import { ProduceError, RecordRejectedError, StreamingError, SubjectNotRegisteredError, TopicWithoutSchemaError, type RecordIssue } from './errors.js';
 import type { SchemaRegistryClient } from './schema-registry-client.js';
 import { topicDeclaration, topicName, valueSubject, type LogicalTopicName, type TopicNaming } from './topic-catalogue.js';
@@ -173,8 +173,14 @@ function writerSchemas({ registry, config }: AvroProducerDependencies): (logical
   };
 }
 
-function kafkaRetry(options: AvroProducerOptions): { retries: number; initialRetryTime: number; maxRetryTime: number } {
-  return { retries: options.retries ?? 10, initialRetryTime: 300, maxRetryTime: 10_000 };
+/** What both producers share: bounded retries, no topic auto-creation, and Java's key partitioning. */
+function commonProducerConfig(options: AvroProducerOptions): ProducerConfig {
+  return {
+    retry: { retries: options.retries ?? 10, initialRetryTime: 300, maxRetryTime: 10_000 },
+    allowAutoTopicCreation: false,
+    // murmur2 of the key, as Java clients and Flink's Kafka sink partition, so one key lands on one partition whoever writes it.
+    createPartitioner: Partitioners.DefaultPartitioner,
+  };
 }
 
 /** Creates a producer that validates and encodes values with each topic's registered schema and sends with acks=-1. */
@@ -184,8 +190,7 @@ export function createAvroProducer(dependencies: AvroProducerDependencies, optio
     idempotent,
     // The idempotent producer keeps order across retries only with one request in flight.
     maxInFlightRequests: idempotent ? 1 : undefined,
-    allowAutoTopicCreation: false,
-    retry: kafkaRetry(options),
+    ...commonProducerConfig(options),
   });
   const writerOf = writerSchemas(dependencies);
   return {
@@ -211,8 +216,7 @@ export function createTransactionalAvroProducer(dependencies: AvroProducerDepend
     idempotent: true,
     maxInFlightRequests: 1,
     transactionTimeout: options.transactionTimeoutMs ?? 60_000,
-    allowAutoTopicCreation: false,
-    retry: kafkaRetry(options),
+    ...commonProducerConfig(options),
   });
   const writerOf = writerSchemas(dependencies);
   // kafkajs allows one open transaction per producer, so calls queue up behind each other.

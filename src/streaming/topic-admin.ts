@@ -1,0 +1,124 @@
+// kafkajs is CommonJS, and Node's ESM loader cannot see ConfigResourceTypes as a named export.
+import kafkajs, { type Admin, type ConfigResourceTypes, type DescribeConfigResponse, type ITopicMetadata } from 'kafkajs';
+import { TopicAdminError } from './errors.js';
+import type { CatalogueTopic, TopicCatalogue } from './topic-catalogue.js';
+
+/** One setting of an existing topic that is not what the catalogue declares. */
+export interface TopicDifference {
+  /** `partitions`, `replication factor`, or a topic config name such as `retention.ms`. */
+  readonly setting: string;
+  readonly declared: string;
+  readonly actual: string;
+}
+
+/**
+ * `created`: this call created it. `ok`: it exists as declared. `drift`: it exists but differs
+ * (see `differences`); nothing was changed. `missing`: it does not exist (only when inspecting).
+ */
+export type TopicState = 'created' | 'ok' | 'drift' | 'missing';
+
+export interface TopicReport {
+  readonly topic: CatalogueTopic;
+  readonly state: TopicState;
+  /** Declared versus actual, for a topic in `drift`; empty otherwise. */
+  readonly differences: readonly TopicDifference[];
+}
+
+export interface EnsureTopicsOptions {
+  /** How long the broker has to create one topic and elect its partition leaders. @default 30_000 */
+  readonly timeoutMs?: number;
+}
+
+const reasonOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+const retriableOf = (error: unknown): boolean => typeof error === 'object' && error !== null && 'retriable' in error && error.retriable === true;
+
+async function adminCall<T>(action: string, call: () => Promise<T>, topic?: string): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw new TopicAdminError(action, reasonOf(error), { topic, retriable: retriableOf(error), cause: error });
+  }
+}
+
+/**
+ * Compares every catalogue topic with what the cluster has, without changing anything:
+ * partitions, replication factor and each declared config (via DescribeConfigs).
+ */
+export async function inspectTopics(admin: Admin, catalogue: TopicCatalogue): Promise<TopicReport[]> {
+  const existing = new Set(await adminCall('listing topics', () => admin.listTopics()));
+  const present = catalogue.filter((topic) => existing.has(topic.name));
+  const [metadata, configs] =
+    present.length === 0
+      ? [[], []]
+      : await Promise.all([
+          adminCall('fetching topic metadata', async () => (await admin.fetchTopicMetadata({ topics: present.map((topic) => topic.name) })).topics),
+          adminCall('describing topic configs', async () => (await admin.describeConfigs({ resources: present.map(configQuery), includeSynonyms: false })).resources),
+        ]);
+  return catalogue.map((topic) => {
+    if (!existing.has(topic.name)) return { topic, state: 'missing', differences: [] };
+    const differences = [...structureDifferences(topic, metadata.find((m) => m.name === topic.name)), ...configDifferences(topic, configs.find((c) => c.resourceName === topic.name))];
+    return { topic, state: differences.length === 0 ? 'ok' : 'drift', differences };
+  });
+}
+
+/**
+ * Creates every catalogue topic that does not exist yet, and reports every topic as created,
+ * ok, or drift with declared versus actual values. Idempotent. It never alters an existing
+ * topic: drift is reported for a person to resolve deliberately.
+ */
+export async function ensureTopics(admin: Admin, catalogue: TopicCatalogue, options: EnsureTopicsOptions = {}): Promise<TopicReport[]> {
+  const timeout = options.timeoutMs ?? 30_000;
+  const inspected = await inspectTopics(admin, catalogue);
+  const reports: TopicReport[] = [];
+  for (const report of inspected) {
+    if (report.state !== 'missing') {
+      reports.push(report);
+      continue;
+    }
+    const { topic } = report;
+    const created = await adminCall(
+      `creating topic ${topic.name}`,
+      () =>
+        admin.createTopics({
+          topics: [
+            {
+              topic: topic.name,
+              numPartitions: topic.partitions,
+              replicationFactor: topic.replicationFactor,
+              configEntries: Object.entries(topic.configs).map(([name, value]) => ({ name, value })),
+            },
+          ],
+          waitForLeaders: true,
+          timeout,
+        }),
+      topic.name,
+    );
+    // false: another client created it since we listed the topics, so compare it like any existing one.
+    const [raced] = created ? [] : await inspectTopics(admin, [topic]);
+    reports.push(raced ?? { topic, state: 'created', differences: [] });
+  }
+  return reports;
+}
+
+function configQuery(topic: CatalogueTopic): { type: ConfigResourceTypes; name: string; configNames: string[] } {
+  return { type: kafkajs.ConfigResourceTypes.TOPIC, name: topic.name, configNames: Object.keys(topic.configs) };
+}
+
+function structureDifferences(topic: CatalogueTopic, metadata: ITopicMetadata | undefined): TopicDifference[] {
+  const partitions = metadata?.partitions ?? [];
+  const differences: TopicDifference[] = [];
+  if (partitions.length !== topic.partitions) differences.push({ setting: 'partitions', declared: String(topic.partitions), actual: String(partitions.length) });
+  const replicas = [...new Set(partitions.map((partition) => partition.replicas.length))].sort((a, b) => a - b);
+  if (replicas.some((count) => count !== topic.replicationFactor)) {
+    differences.push({ setting: 'replication factor', declared: String(topic.replicationFactor), actual: replicas.join(', ') });
+  }
+  return differences;
+}
+
+function configDifferences(topic: CatalogueTopic, described: DescribeConfigResponse['resources'][number] | undefined): TopicDifference[] {
+  const actual = new Map((described?.configEntries ?? []).map((entry) => [entry.configName, entry.configValue]));
+  return Object.entries(topic.configs).flatMap(([setting, declared]) => {
+    const value = actual.get(setting) ?? '(not set)';
+    return value === declared ? [] : [{ setting, declared, actual: value }];
+  });
+}
