@@ -1,0 +1,94 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { logLevel, type Admin } from 'kafkajs';
+import type { TributaryConfig } from '../config/config.js';
+import { TopicAdminError } from '../streaming/errors.js';
+import { createKafka } from '../streaming/kafka-client.js';
+import { ensureTopics, inspectTopics, type TopicReport } from '../streaming/topic-admin.js';
+import { topicCatalogue, type CatalogueTopic } from '../streaming/topic-catalogue.js';
+import type { CliEnvironment } from './cli-environment.js';
+import { renderTable } from './output.js';
+
+const DAY_MS = 86_400_000;
+
+function replicationFactorArgument(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed <= 0) throw new InvalidArgumentError(`expected a positive whole number, got "${value}"`);
+  return parsed;
+}
+
+/** Connects an admin client, runs `work`, and always disconnects. A cluster that does not answer becomes a one-line error. */
+async function withAdmin<T>(config: TributaryConfig, work: (admin: Admin) => Promise<T>): Promise<T> {
+  // Every failure is thrown and printed as one line, so kafkajs's own log would only repeat it.
+  const admin = createKafka(config, { clientIdSuffix: 'topics', retries: 2, logLevel: logLevel.NOTHING }).admin();
+  try {
+    await admin.connect();
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new TopicAdminError(`connecting to Kafka at ${config.kafka.brokers.join(',')}`, reason, { retriable: true, cause: error });
+  }
+  try {
+    return await work(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** One row per topic; a drifted topic gets one row per differing setting, with declared and actual values. */
+function renderEnsureReport(reports: readonly TopicReport[]): string {
+  const rows = reports.flatMap((report) => {
+    const [first, ...rest] = report.differences;
+    if (!first) return [[report.topic.name, report.state, '', '', '']];
+    return [[report.topic.name, report.state, first.setting, first.declared, first.actual], ...rest.map((d) => ['', '', d.setting, d.declared, d.actual])];
+  });
+  return renderTable(['TOPIC', 'STATE', 'SETTING', 'DECLARED', 'ACTUAL'], rows);
+}
+
+function retention(topic: CatalogueTopic): string {
+  if (topic.configs['cleanup.policy'] === 'compact') return 'compacted';
+  const ms = Number(topic.configs['retention.ms']);
+  return `${ms / DAY_MS} days`;
+}
+
+/** The catalogue as declared, with each topic's state on the cluster. */
+function renderCatalogue(reports: readonly TopicReport[]): string {
+  const rows = reports.map(({ topic, state, differences }) => [
+    topic.name,
+    state === 'drift' ? `drift (${differences.map((d) => d.setting).join(', ')})` : state,
+    String(topic.partitions),
+    String(topic.replicationFactor),
+    retention(topic),
+    topic.valueSchema.kind === 'avro-file' ? topic.valueSchema.file : `none yet: ${topic.valueSchema.reason}`,
+  ]);
+  return renderTable(['TOPIC', 'STATE', 'PARTITIONS', 'REPLICAS', 'RETENTION', 'VALUE SCHEMA'], rows);
+}
+
+/** `tributary topics ensure | list`: the topic catalogue on the configured Kafka cluster. */
+export function topicsCommand(cli: CliEnvironment): Command {
+  const command = new Command('topics').description('create and inspect the Kafka topics of the topic catalogue (names start with the configured topic prefix)');
+  const replicationOption = ['--replication-factor <count>', 'replicas of each partition, as declared (1 on the local single-broker stack)', replicationFactorArgument, 1] as const;
+
+  command
+    .command('ensure')
+    .description('create every catalogue topic that does not exist; report each as created, ok, or drift with declared versus actual values. Existing topics are never altered')
+    .option(...replicationOption)
+    .action(async (options: { replicationFactor: number }) => {
+      const config = cli.config();
+      const reports = await withAdmin(config, (admin) => ensureTopics(admin, topicCatalogue(config, { replicationFactor: options.replicationFactor })));
+      cli.print(renderEnsureReport(reports));
+      const drifted = reports.filter((report) => report.state === 'drift').map((report) => report.topic.name);
+      if (drifted.length > 0) {
+        cli.fail(`${drifted.length} topic${drifted.length === 1 ? '' : 's'} differ from the catalogue (${drifted.join(', ')}); nothing was changed: alter them deliberately, or change the catalogue`);
+      }
+    });
+
+  command
+    .command('list')
+    .description('show every catalogue topic with its partitions, replicas, retention and value schema, and whether it exists as declared; changes nothing')
+    .option(...replicationOption)
+    .action(async (options: { replicationFactor: number }) => {
+      const config = cli.config();
+      cli.print(renderCatalogue(await withAdmin(config, (admin) => inspectTopics(admin, topicCatalogue(config, { replicationFactor: options.replicationFactor })))));
+    });
+
+  return command;
+}
