@@ -72,6 +72,9 @@ describe('topic catalogue and schemas on the real Kafka and registry', () => {
   afterAll(async () => {
     await Promise.all(consumers.map((c) => c.consumer.disconnect()));
     await Promise.all(producers.map((p) => p.disconnect()));
+    // The run's topics hold a 5 MiB artifact among others; its subjects stay, as registry history.
+    const ours = (await admin.listTopics()).filter((name) => name.startsWith(config.topics.prefix));
+    if (ours.length > 0) await admin.deleteTopics({ topics: ours });
     await admin.disconnect();
     rmSync(scratch, { recursive: true, force: true });
   });
