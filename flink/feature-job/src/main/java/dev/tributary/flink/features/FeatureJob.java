@@ -1,0 +1,115 @@
+package dev.tributary.flink.features;
+
+import java.time.Duration;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
+import org.apache.flink.kafka.shaded.org.apache.kafka.clients.consumer.OffsetResetStrategy;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+/**
+ * The feature job: transactions → per-card features; features ⋈ labels → training examples;
+ * anything undecodable → dead-letter queue. See flink/feature-job/README.md.
+ *
+ * <p>Every stateful operator has a fixed uid, so a savepoint of one version restores into the next.
+ */
+public final class FeatureJob {
+    /** A source partition without records for this long stops holding the watermark back. */
+    static final Duration SOURCE_IDLENESS = Duration.ofSeconds(30);
+    /** Below the broker's transaction.max.timeout.ms (1 h locally), well above a checkpoint. */
+    static final Duration TRANSACTION_TIMEOUT = Duration.ofMinutes(15);
+
+    private FeatureJob() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        JobOptions options = JobOptions.parse(args);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        build(env, options);
+        env.execute(options.jobName());
+    }
+
+    static void build(StreamExecutionEnvironment env, JobOptions options) {
+        SingleOutputStreamOperator<CardTransaction> transactions = env
+                .fromSource(source(options, options.transactionsTopic(), "transactions",
+                                new TransactionDeserializer(options.schemaRegistryUrl(), options.piiKeyFile())),
+                        WatermarkStrategy.<Decoded<CardTransaction>>forBoundedOutOfOrderness(Duration.ofMillis(options.outOfOrdernessMs()))
+                                .withTimestampAssigner((decoded, kafkaTime) -> decoded.isValue() ? decoded.value().eventTime() : Long.MIN_VALUE)
+                                .withIdleness(SOURCE_IDLENESS),
+                        "transactions source")
+                .uid("transactions-source")
+                .process(new DeadLetterRouter<>(CardTransaction.class))
+                .uid("transactions-dead-letter-router")
+                .name("route undecodable transactions");
+
+        SingleOutputStreamOperator<Label> labels = env
+                .fromSource(source(options, options.labelsTopic(), "labels", new LabelDeserializer(options.schemaRegistryUrl())),
+                        WatermarkStrategy.<Decoded<Label>>forBoundedOutOfOrderness(Duration.ofMillis(options.outOfOrdernessMs()))
+                                .withTimestampAssigner((decoded, kafkaTime) -> decoded.isValue() ? decoded.value().labelTime() : Long.MIN_VALUE)
+                                .withIdleness(SOURCE_IDLENESS),
+                        "labels source")
+                .uid("labels-source")
+                .process(new DeadLetterRouter<>(Label.class))
+                .uid("labels-dead-letter-router")
+                .name("route undecodable labels");
+
+        SingleOutputStreamOperator<Feature> features = transactions
+                .keyBy(CardTransaction::cardHash)
+                .process(new FeatureCalculator(options.jobVersion()))
+                .uid("feature-calculator")
+                .name("card features");
+
+        SingleOutputStreamOperator<TrainingExample> trainingExamples = features
+                .keyBy(Feature::transactionId)
+                .connect(labels.keyBy(Label::transactionId))
+                .process(new TrainingExampleJoin(options.labelHorizonMs()))
+                .uid("training-example-join")
+                .name("join labels within the horizon");
+
+        DataStream<DeadLetter> deadLetters = transactions.getSideOutput(DeadLetterRouter.DEAD_LETTERS)
+                .union(labels.getSideOutput(DeadLetterRouter.DEAD_LETTERS));
+
+        features.sinkTo(sink(options, "features", new KafkaRecordEncoder<>(options.featuresTopic(), Feature::cardHash,
+                        new RegistryAvroEncoder<>(options.featuresTopic() + "-value", AvroSchemas.FEATURE, options.schemaRegistryUrl(), AvroRecords::feature))))
+                .uid("features-sink").name("features sink");
+        trainingExamples.sinkTo(sink(options, "training-examples", new KafkaRecordEncoder<>(options.trainingExamplesTopic(),
+                        (TrainingExample example) -> example.feature().transactionId(),
+                        new RegistryAvroEncoder<>(options.trainingExamplesTopic() + "-value", AvroSchemas.TRAINING_EXAMPLE, options.schemaRegistryUrl(), AvroRecords::trainingExample))))
+                .uid("training-examples-sink").name("training examples sink");
+        deadLetters.sinkTo(sink(options, "dlq", new KafkaRecordEncoder<>(options.dlqTopic(), DeadLetter::transactionId,
+                        new RegistryAvroEncoder<>(options.dlqTopic() + "-value", AvroSchemas.DEAD_LETTER, options.schemaRegistryUrl(), AvroRecords::deadLetter))))
+                .uid("dlq-sink").name("dead-letter sink");
+    }
+
+    private static <T> KafkaSource<Decoded<T>> source(JobOptions options, String topic, String role, KafkaRecordDeserializationSchema<Decoded<T>> deserializer) {
+        return KafkaSource.<Decoded<T>>builder()
+                .setBootstrapServers(options.bootstrapServers())
+                .setTopics(topic)
+                .setGroupId(options.groupId())
+                .setClientIdPrefix(options.groupId() + "-" + role)
+                // Resume where the group left off (offsets are committed on checkpoints); a new group reads everything.
+                .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
+                // Never read what a transactional producer aborted.
+                .setProperty("isolation.level", "read_committed")
+                .setDeserializer(deserializer)
+                .build();
+    }
+
+    /** Exactly-once: records become visible to read_committed readers when the checkpoint that covers them completes. */
+    private static <T> KafkaSink<T> sink(JobOptions options, String role, KafkaRecordSerializationSchema<T> encoder) {
+        return KafkaSink.<T>builder()
+                .setBootstrapServers(options.bootstrapServers())
+                .setRecordSerializer(encoder)
+                .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
+                // Unique per sink and per job version, so two versions side by side never fence each other.
+                .setTransactionalIdPrefix(options.transactionalIdPrefix() + "-" + role)
+                .setProperty("transaction.timeout.ms", String.valueOf(TRANSACTION_TIMEOUT.toMillis()))
+                .build();
+    }
+}

@@ -1,0 +1,14 @@
+package dev.tributary.flink.features;
+
+import java.util.Comparator;
+
+/** What the features of later transactions need from an earlier one of the same card. */
+public record HistoryEntry(long eventTime, String transactionId, double amount, String merchantId, double latitude, double longitude) {
+    /** Event-time order, ties broken by transaction id, so equal times give one deterministic order. */
+    public static final Comparator<HistoryEntry> EVENT_ORDER =
+            Comparator.comparingLong(HistoryEntry::eventTime).thenComparing(HistoryEntry::transactionId);
+
+    public static HistoryEntry of(CardTransaction txn) {
+        return new HistoryEntry(txn.eventTime(), txn.transactionId(), txn.amount(), txn.merchantId(), txn.latitude(), txn.longitude());
+    }
+}
