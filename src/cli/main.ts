@@ -2,9 +2,12 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/errors.js';
 import { StackError } from '../stack/errors.js';
+import { StreamingError } from '../streaming/errors.js';
 import { createCliEnvironment } from './cli-environment.js';
 import { demoCommand } from './demo-command.js';
+import { schemasCommand } from './schemas-command.js';
 import { stackCommand } from './stack-command.js';
+import { topicsCommand } from './topics-command.js';
 
 /** Exit codes: 1 = the operation failed, 2 = the input (arguments or configuration) is wrong. */
 const EXIT_FAILED = 1;
@@ -12,7 +15,7 @@ const EXIT_BAD_INPUT = 2;
 
 function describeFailure(error: unknown): { message: string; exitCode: number } {
   if (error instanceof ConfigError) return { message: error.message, exitCode: EXIT_BAD_INPUT };
-  if (error instanceof StackError) return { message: error.message, exitCode: EXIT_FAILED };
+  if (error instanceof StackError || error instanceof StreamingError) return { message: error.message, exitCode: EXIT_FAILED };
   if (error instanceof Error) {
     const cause = error.cause instanceof Error ? ` (cause: ${error.cause.message})` : '';
     return { message: `${error.message}${cause}`, exitCode: EXIT_FAILED };
@@ -35,6 +38,8 @@ export function buildProgram(): Command {
   const cli = createCliEnvironment(() => program.opts<{ config?: string }>().config);
   program.addCommand(stackCommand(cli));
   program.addCommand(demoCommand(cli));
+  program.addCommand(topicsCommand(cli));
+  program.addCommand(schemasCommand(cli));
   overrideExitEverywhere(program);
   return program;
 }

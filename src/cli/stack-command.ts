@@ -1,12 +1,13 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import type { ComponentStatus } from '../stack/local-stack.js';
 import { localStack, STACK_COMPONENTS } from '../stack/stack-components.js';
 import { createStackContext } from '../stack/stack-context.js';
 import type { CliEnvironment } from './cli-environment.js';
 import { dockerStackActions } from './docker-stack-actions.js';
 import { progressPrinter, renderTable } from './output.js';
+import { positiveInteger } from './option-parsers.js';
 
 export function renderStatus(status: readonly ComponentStatus[]): string {
   const rows = status.map((s) => {
@@ -24,11 +25,6 @@ export function renderStatus(status: readonly ComponentStatus[]): string {
   return renderTable(['COMPONENT', 'STATE', 'VERSION', 'PID', 'RSS', 'ENDPOINTS'], rows);
 }
 
-function positiveInteger(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed <= 0) throw new InvalidArgumentError(`expected a positive whole number, got "${value}"`);
-  return parsed;
-}
 
 /** `tributary stack up | down | status | logs | reset`: the local real stack. */
 export function stackCommand(cli: CliEnvironment): Command {

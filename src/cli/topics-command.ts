@@ -1,4 +1,4 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { logLevel, type Admin } from 'kafkajs';
 import type { TributaryConfig } from '../config/config.js';
 import { TopicAdminError } from '../streaming/errors.js';
@@ -7,14 +7,9 @@ import { ensureTopics, inspectTopics, type TopicReport } from '../streaming/topi
 import { topicCatalogue, type CatalogueTopic } from '../streaming/topic-catalogue.js';
 import type { CliEnvironment } from './cli-environment.js';
 import { renderTable } from './output.js';
+import { positiveInteger } from './option-parsers.js';
 
 const DAY_MS = 86_400_000;
-
-function replicationFactorArgument(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed <= 0) throw new InvalidArgumentError(`expected a positive whole number, got "${value}"`);
-  return parsed;
-}
 
 /** Connects an admin client, runs `work`, and always disconnects. A cluster that does not answer becomes a one-line error. */
 async function withAdmin<T>(config: TributaryConfig, work: (admin: Admin) => Promise<T>): Promise<T> {
@@ -65,7 +60,7 @@ function renderCatalogue(reports: readonly TopicReport[]): string {
 /** `tributary topics ensure | list`: the topic catalogue on the configured Kafka cluster. */
 export function topicsCommand(cli: CliEnvironment): Command {
   const command = new Command('topics').description('create and inspect the Kafka topics of the topic catalogue (names start with the configured topic prefix)');
-  const replicationOption = ['--replication-factor <count>', 'replicas of each partition, as declared (1 on the local single-broker stack)', replicationFactorArgument, 1] as const;
+  const replicationOption = ['--replication-factor <count>', 'replicas of each partition, as declared (1 on the local single-broker stack)', positiveInteger, 1] as const;
 
   command
     .command('ensure')

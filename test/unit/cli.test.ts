@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -19,7 +19,7 @@ function tributary(args: string[], env: Record<string, string> = {}): { code: nu
 }
 
 describe('tributary CLI', () => {
-  it.each([[[]], [['stack']], [['stack', 'up']], [['stack', 'down']], [['stack', 'status']], [['stack', 'logs']], [['stack', 'reset']], [['demo']]])(
+  it.each([[[]], [['stack']], [['stack', 'up']], [['stack', 'down']], [['stack', 'status']], [['stack', 'logs']], [['stack', 'reset']], [['demo']], [['topics']], [['topics', 'ensure']], [['topics', 'list']], [['schemas']], [['schemas', 'register']], [['schemas', 'check']]])(
     'prints help for %j',
     (command) => {
       const { code, stdout } = tributary([...command, '--help']);
@@ -70,6 +70,26 @@ describe('tributary CLI', () => {
     const { code, stderr } = tributary(['stack', 'status'], { TRIBUTARY_STACK: 'docker' });
     expect(code).toBe(1);
     expect(stderr).toMatch(/^error: TRIBUTARY_STACK=docker needs (a running Docker engine|the docker command).*use the default local stack: unset TRIBUTARY_STACK\n$/);
+  });
+
+  it('names a schema file that does not parse, with the parser\'s reason', () => {
+    const file = join(dataDir, 'broken.avsc');
+    writeFileSync(file, '{"type": "record"');
+    const { code, stderr } = tributary(['schemas', 'check', file]);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(new RegExp(`^error: schema file ${file} is not valid JSON: .+\n$`));
+  });
+
+  it('names an unreachable registry in one line', () => {
+    const { code, stderr } = tributary(['schemas', 'register'], { TRIBUTARY_SCHEMA_REGISTRY_URL: 'http://127.0.0.1:1' });
+    expect(code).toBe(1);
+    expect(stderr).toBe('error: schema registry at http://127.0.0.1:1 is unreachable: connect ECONNREFUSED 127.0.0.1:1 (3 attempts)\n');
+  });
+
+  it('names an unreachable Kafka cluster in one line', () => {
+    const { code, stderr } = tributary(['topics', 'ensure'], { TRIBUTARY_KAFKA_BROKERS: '127.0.0.1:1' });
+    expect(code).toBe(1);
+    expect(stderr).toBe('error: connecting to Kafka at 127.0.0.1:1 failed: Connection error: connect ECONNREFUSED 127.0.0.1:1\n');
   });
 
   it('reports a stopped stack without starting anything', () => {
