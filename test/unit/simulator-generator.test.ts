@@ -166,7 +166,7 @@ describe('simulateEvents: a long run with default disorder and labels', () => {
     const expectedFraud = FRAUD_RATE * inWindow.length;
     const tolerance = 4 * Math.sqrt((expectedFraud / 6.3) * 46.9);
     expect(inWindow.length).toBeGreaterThan(150_000);
-    expect(Math.abs(fraud - expectedFraud)).toBeLessThan(tolerance); // measured 0.0187 vs 0.02 ± 0.0023
+    expect(Math.abs(fraud - expectedFraud)).toBeLessThan(tolerance); // seed 42: 0.0192 of 163,391, tolerance ±0.0038
   });
 
   it('starts one episode per this many legitimate purchases, as a binomial count', () => {

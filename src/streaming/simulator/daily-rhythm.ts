@@ -11,7 +11,7 @@ const MEAN_ACTIVITY = RELATIVE_ACTIVITY.reduce((sum, a) => sum + a, 0) / RELATIV
  * Activity per hour of the day, scaled to a mean of 1, so a daily mean rate times this is the rate
  * in that hour. Hours are those of the simulated clock (UTC); cities do not get time zones of their own.
  */
-export const HOURLY_ACTIVITY: readonly number[] = RELATIVE_ACTIVITY.map((a) => a / MEAN_ACTIVITY);
+const HOURLY_ACTIVITY: readonly number[] = RELATIVE_ACTIVITY.map((a) => a / MEAN_ACTIVITY);
 const PEAK_ACTIVITY = Math.max(...HOURLY_ACTIVITY);
 
 function activityAt(time: number): number {

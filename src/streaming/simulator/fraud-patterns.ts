@@ -49,7 +49,10 @@ function times(random: Random, startsAt: number, size: number, cadence: Cadence)
   return result;
 }
 
-const maxSpan = (cadence: Cadence, maxSize: number): number => cadence.firstDelayMs[1] + (maxSize - 1) * cadence.gapMs[1];
+/** The size range of a pattern and the longest span its cadence allows at the largest size. */
+function extent(cadence: Cadence, min: number, max: number): Pick<FraudPattern, 'size' | 'maxSpanMs'> {
+  return { size: { min, max }, maxSpanMs: cadence.firstDelayMs[1] + (max - 1) * cadence.gapMs[1] };
+}
 
 /** `count` different merchants drawn from `candidates` (which must hold at least that many). */
 function distinctMerchants(random: Random, candidates: readonly Merchant[], count: number): Merchant[] {
@@ -72,8 +75,7 @@ const CARD_TESTING_CATEGORIES = categories('digital_goods', 'entertainment');
  */
 export const CARD_TESTING: FraudPattern = {
   name: 'card-testing',
-  size: { min: 6, max: 12 },
-  maxSpanMs: maxSpan(CARD_TESTING_CADENCE, 12),
+  ...extent(CARD_TESTING_CADENCE, 6, 12),
   plan({ random, population, devices, card, startsAt, size }) {
     const device = devices.issue(random);
     const place = anywhere(random);
@@ -85,7 +87,7 @@ export const CARD_TESTING: FraudPattern = {
 };
 
 /** How far from the holder an account takeover happens, at least. */
-export const TAKEOVER_MIN_DISTANCE_KM = 2000;
+const TAKEOVER_MIN_DISTANCE_KM = 2000;
 const TAKEOVER_RADIUS_KM = 15;
 const TAKEOVER_CADENCE: Cadence = { firstDelayMs: [2 * MINUTE, 10 * MINUTE], gapMs: [MINUTE, 8 * MINUTE] };
 const TAKEOVER_CATEGORIES = categories('electronics', 'travel', 'fashion', 'digital_goods');
@@ -96,8 +98,7 @@ const TAKEOVER_CATEGORIES = categories('electronics', 'travel', 'fashion', 'digi
  */
 export const ACCOUNT_TAKEOVER: FraudPattern = {
   name: 'account-takeover',
-  size: { min: 3, max: 6 },
-  maxSpanMs: maxSpan(TAKEOVER_CADENCE, 6),
+  ...extent(TAKEOVER_CADENCE, 3, 6),
   plan({ random, population, devices, card, holder, startsAt, size }) {
     const device = devices.issue(random);
     const farAway = CITIES.filter((city) => distanceKm(city, holder.position) >= TAKEOVER_MIN_DISTANCE_KM + TAKEOVER_RADIUS_KM);
@@ -120,8 +121,7 @@ const SPREE_CATEGORIES = categories('electronics', 'jewellery');
  */
 export const HIGH_VALUE_SPREE: FraudPattern = {
   name: 'high-value-spree',
-  size: { min: 3, max: 6 },
-  maxSpanMs: maxSpan(SPREE_CADENCE, 6),
+  ...extent(SPREE_CADENCE, 3, 6),
   plan({ random, population, devices, card, holder, startsAt, size }) {
     const online = random.chance(0.5) ? { device: devices.issue(random), place: holder.position } : undefined;
     return times(random, startsAt, size, SPREE_CADENCE).map((time) => {
@@ -144,8 +144,7 @@ const LOW_AND_SLOW_CATEGORIES = categories('grocery', 'health', 'restaurants', '
  */
 export const LOW_AND_SLOW: FraudPattern = {
   name: 'low-and-slow',
-  size: { min: 4, max: 8 },
-  maxSpanMs: maxSpan(LOW_AND_SLOW_CADENCE, 8),
+  ...extent(LOW_AND_SLOW_CADENCE, 4, 8),
   plan({ random, population, card, holder, startsAt, size }) {
     const [device] = holder.devices;
     return times(random, startsAt, size, LOW_AND_SLOW_CADENCE).map((time) => {

@@ -27,7 +27,7 @@ export interface SimulatorOptions {
   readonly driftAfter?: number;
   /** Share of legitimate transactions that later get a CONFIRMED_LEGITIMATE label, in [0, 1]. @default 0.3 */
   readonly labelShare?: number;
-  /** Time from a fraudulent transaction to its CHARGEBACK label. @default { medianMs: 1_200_000, sigma: 0.9 } (about 5 minutes to 1.5 hours) */
+  /** Time from a fraudulent transaction to its CHARGEBACK label. @default { medianMs: 1_200_000, sigma: 0.9 } (20 minutes; 90 % between 5 minutes and 1.5 hours) */
   readonly chargebackDelay?: Partial<LogNormalDelay>;
   /** Time from a legitimate transaction to its CONFIRMED_LEGITIMATE label. @default { medianMs: 1_800_000, sigma: 0.6 } */
   readonly legitimateLabelDelay?: Partial<LogNormalDelay>;
@@ -86,7 +86,7 @@ export const SIMULATOR_DEFAULTS: Omit<CompiledSimulatorOptions, 'startTime'> = {
 };
 
 /** The highest fraud rate accepted; beyond it fraud stops being a rare class. */
-export const MAX_FRAUD_RATE = 0.2;
+const MAX_FRAUD_RATE = 0.2;
 
 interface Rule {
   readonly accepts: (value: unknown) => boolean;
