@@ -1,0 +1,162 @@
+/** Where a training-layer error applies; every field is optional because each error knows only part of it. */
+export interface TrainingErrorContext {
+  /** The transaction whose record is at fault. */
+  readonly transactionId?: string;
+  /** The record field, option or metric input the error is about. */
+  readonly field?: string;
+  /** The dataset split the error is about. */
+  readonly split?: string;
+  /** Whether trying the same call again may succeed without a change by the caller. */
+  readonly retriable?: boolean;
+  readonly cause?: unknown;
+}
+
+/**
+ * Base of every error the training layer throws; the message is what a person reads.
+ * Training is deterministic given its input, so none of these is retriable: the same data
+ * and options fail the same way again.
+ */
+export class TrainingError extends Error {
+  override readonly name: string = 'TrainingError';
+  readonly transactionId: string | undefined;
+  readonly field: string | undefined;
+  readonly split: string | undefined;
+  readonly retriable: boolean;
+
+  constructor(message: string, context: TrainingErrorContext = {}) {
+    super(message, { cause: context.cause });
+    this.transactionId = context.transactionId;
+    this.field = context.field;
+    this.split = context.split;
+    this.retriable = context.retriable ?? false;
+  }
+}
+
+/** Shows a value as a person would type it: `NaN`, `Infinity`, `null`, `"text"`; `undefined` as `(missing)`. */
+function formatValue(value: unknown): string {
+  if (value === undefined) return '(missing)';
+  if (typeof value === 'number' || typeof value === 'bigint') return String(value);
+  return JSON.stringify(value) ?? String(value);
+}
+
+/**
+ * A feature field of a record is missing, not finite, of the wrong type or out of range, so the
+ * record cannot become a feature vector. The scorer routes such a record to the DLQ with this
+ * message; training refuses the dataset.
+ */
+export class FeatureValueError extends TrainingError {
+  override readonly name = 'FeatureValueError';
+
+  constructor(
+    transactionId: string,
+    field: string,
+    readonly value: unknown,
+    readonly expected: string,
+  ) {
+    super(`invalid feature in transaction ${transactionId}: ${field}=${formatValue(value)}, expected ${expected}`, {
+      transactionId,
+      field,
+    });
+  }
+}
+
+/** One bad option: its name, the value given, and what would have been accepted. */
+export interface OptionIssue {
+  readonly option: string;
+  readonly value: unknown;
+  readonly expected: string;
+}
+
+/** Options that cannot be compiled; carries every problem found, one line each, so all are fixed in one go. */
+export class InvalidOptionsError extends TrainingError {
+  override readonly name = 'InvalidOptionsError';
+
+  constructor(
+    /** What the options configure, e.g. `training options`. */
+    readonly subject: string,
+    readonly issues: readonly OptionIssue[],
+  ) {
+    super(
+      [`invalid ${subject} (${issues.length} problem${issues.length === 1 ? '' : 's'}):`]
+        .concat(issues.map((issue) => `  ${issue.option}=${formatValue(issue.value)}: expected ${issue.expected}`))
+        .join('\n'),
+      { field: issues[0]?.option },
+    );
+  }
+}
+
+/** Examples and positive labels in one split. */
+export interface SplitCounts {
+  readonly examples: number;
+  readonly positives: number;
+}
+
+/** A split by event time would leave one split empty or without one of the two classes. */
+export class DatasetSplitError extends TrainingError {
+  override readonly name = 'DatasetSplitError';
+
+  constructor(
+    split: string,
+    problem: string,
+    readonly counts: Readonly<Record<'train' | 'validation' | 'test', SplitCounts>>,
+  ) {
+    const shown = (['train', 'validation', 'test'] as const)
+      .map((name) => `${name} ${counts[name].examples} (${counts[name].positives} positive)`)
+      .join(', ');
+    super(`cannot split the dataset: the ${split} split ${problem} [${shown}]; gather more labelled examples or change the split fractions`, {
+      split,
+    });
+  }
+}
+
+/** A metric was asked of inputs it is not defined on: mismatched lengths, one class only, a score out of range. */
+export class MetricInputError extends TrainingError {
+  override readonly name = 'MetricInputError';
+
+  constructor(
+    readonly metric: string,
+    problem: string,
+  ) {
+    super(`cannot compute ${metric}: ${problem}`, { field: metric });
+  }
+}
+
+/** No threshold meets the requested operating point while flagging anything. */
+export class UnreachableTargetError extends TrainingError {
+  override readonly name = 'UnreachableTargetError';
+
+  constructor(
+    readonly target: string,
+    problem: string,
+  ) {
+    super(`no threshold reaches ${target}: ${problem}`, { field: target });
+  }
+}
+
+/**
+ * A normaliser, checkpoint or model does not fit what it is used with: another feature vector
+ * layout, another width, other weight shapes, or a serialised form that does not parse.
+ */
+export class IncompatibleArtifactError extends TrainingError {
+  override readonly name = 'IncompatibleArtifactError';
+
+  constructor(
+    readonly artifact: string,
+    problem: string,
+  ) {
+    super(`${artifact} cannot be used: ${problem}`);
+  }
+}
+
+/** The loss became NaN or infinite: the learning rate is too high or the inputs are not normalised. */
+export class TrainingDivergedError extends TrainingError {
+  override readonly name = 'TrainingDivergedError';
+
+  constructor(
+    readonly epoch: number,
+    readonly loss: string,
+    value: number,
+  ) {
+    super(`training diverged in epoch ${epoch}: ${loss} is ${value}; lower the learning rate or check that the features are normalised`);
+  }
+}
