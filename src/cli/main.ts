@@ -5,7 +5,9 @@ import { StackError } from '../stack/errors.js';
 import { StreamingError } from '../streaming/errors.js';
 import { createCliEnvironment } from './cli-environment.js';
 import { demoCommand } from './demo-command.js';
+import { createKafkaSimulationSink } from '../streaming/simulation-sink.js';
 import { schemasCommand } from './schemas-command.js';
+import { simulateCommand } from './simulate-command.js';
 import { stackCommand } from './stack-command.js';
 import { topicsCommand } from './topics-command.js';
 
@@ -40,6 +42,7 @@ export function buildProgram(): Command {
   program.addCommand(demoCommand(cli));
   program.addCommand(topicsCommand(cli));
   program.addCommand(schemasCommand(cli));
+  program.addCommand(simulateCommand(cli, createKafkaSimulationSink));
   overrideExitEverywhere(program);
   return program;
 }

@@ -3,13 +3,10 @@ import { Command, InvalidArgumentError } from 'commander';
 import type { TributaryConfig } from '../config/config.js';
 import { formatSimulatorOptionIssue, SimulatorOptionsError } from '../streaming/simulator/errors.js';
 import { simulateEvents } from '../streaming/simulator/event-generator.js';
-import { runSimulation, type SimulationProgress, type SimulationSink } from '../streaming/simulator/simulation-runner.js';
+import { runSimulation, type ClosableSimulationSink, type SimulationProgress } from '../streaming/simulator/simulation-runner.js';
 import { SIMULATOR_DEFAULTS, type SimulatorOptions } from '../streaming/simulator/simulator-options.js';
 import type { CliEnvironment } from './cli-environment.js';
 import { progressPrinter } from './output.js';
-
-/** A sink the command closes when the run ends, e.g. a connected Kafka producer. */
-export type ClosableSimulationSink = SimulationSink & { close(): Promise<void> };
 
 interface SimulateFlags {
   readonly seed?: number;

@@ -1,10 +1,10 @@
 import { CommanderError } from 'commander';
 import { describe, expect, it } from 'vitest';
 import type { CliEnvironment } from '../../src/cli/cli-environment.js';
-import { simulateCommand, type ClosableSimulationSink } from '../../src/cli/simulate-command.js';
+import { simulateCommand } from '../../src/cli/simulate-command.js';
 import type { TributaryConfig } from '../../src/config/config.js';
 import { simulateEvents } from '../../src/streaming/simulator/event-generator.js';
-import type { SinkRecord } from '../../src/streaming/simulator/simulation-runner.js';
+import type { ClosableSimulationSink, SinkRecord } from '../../src/streaming/simulator/simulation-runner.js';
 
 const CONFIG = { topics: { prefix: 'test.' } } as TributaryConfig;
 

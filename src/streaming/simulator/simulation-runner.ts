@@ -14,6 +14,9 @@ export interface SimulationSink {
   send(records: SinkRecord[]): Promise<void>;
 }
 
+/** A sink that holds a connection, released by `close()`. */
+export type ClosableSimulationSink = SimulationSink & { close(): Promise<void> };
+
 /** Time as the runner sees it; tests pass a fake so that pacing is checked without waiting. */
 export interface RunnerClock {
   /** Milliseconds from any fixed origin. */
