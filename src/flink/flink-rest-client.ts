@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { FlinkJobStateError, FlinkSavepointError } from './errors.js';
 import { compileRestClientOptions, RestEndpoint, type RestClientOptions } from './rest-endpoint.js';
 
@@ -17,7 +19,7 @@ export type JobState =
   | 'RECONCILING';
 
 /** States a job never leaves. */
-const TERMINAL_JOB_STATES: readonly JobState[] = ['FAILED', 'CANCELED', 'FINISHED'];
+export const TERMINAL_JOB_STATES: readonly JobState[] = ['FAILED', 'CANCELED', 'FINISHED'];
 
 /** `GET /overview`, as Flink answers it. */
 export interface ClusterOverview {
@@ -70,6 +72,20 @@ export interface JobVertex {
   readonly name: string;
   readonly parallelism: number;
   readonly status: string;
+  /** Records and bytes that crossed the vertex's network edges (chained operators inside it are not counted). */
+  readonly metrics?: {
+    readonly 'read-records': number;
+    readonly 'write-records': number;
+    readonly 'read-records-complete': boolean;
+    readonly 'write-records-complete': boolean;
+  };
+}
+
+/** One subtask's watermark in `GET /jobs/:id/vertices/:vid/watermarks`; `id` is `<subtask>.currentInputWatermark`. */
+export interface SubtaskWatermark {
+  readonly id: string;
+  /** Epoch milliseconds as a decimal string; Long.MIN_VALUE until the first watermark arrives. */
+  readonly value: string;
 }
 
 /** `GET /jobs/:id`, the fields Tributary reads. */
@@ -145,6 +161,39 @@ export interface StopWithSavepointOptions {
   readonly drain: boolean;
 }
 
+/** One uploaded jar in `GET /jars`. */
+export interface UploadedJar {
+  /** The id to run or delete it by: Flink's stored file name, `<uuid>_<name>.jar`. */
+  readonly id: string;
+  /** The file name it was uploaded with. */
+  readonly name: string;
+  /** Epoch milliseconds of the upload. */
+  readonly uploaded: number;
+  readonly entry: readonly { readonly name: string; readonly description: string | null }[];
+}
+
+/** How to run an uploaded jar (`POST /jars/:id/run`). */
+export interface RunJarOptions {
+  /** The program's arguments, one element each (no shell splitting). @default [] */
+  readonly programArgs?: readonly string[];
+  /** @default the jar manifest's Main-Class */
+  readonly entryClass?: string;
+  /** @default the cluster's `parallelism.default` */
+  readonly parallelism?: number;
+  /** Savepoint or retained checkpoint to restore state from. @default none: start without state */
+  readonly savepointPath?: string;
+  /** Restore even when some savepoint state maps to no operator of the new job. @default false */
+  readonly allowNonRestoredState?: boolean;
+  /** The job id to use, 32 hex characters. @default chosen by Flink */
+  readonly jobId?: string;
+  /** Flink configuration for this job only, e.g. `execution.checkpointing.interval`. @default none */
+  readonly flinkConfiguration?: Readonly<Record<string, string>>;
+  /** How long the job's main may take to build and submit the job. @default 120_000 */
+  readonly timeoutMs?: number;
+}
+
+const DEFAULT_RUN_TIMEOUT_MS = 120_000;
+
 interface SavepointStatus {
   readonly status: { readonly id: 'IN_PROGRESS' | 'COMPLETED' };
   readonly operation?: {
@@ -192,6 +241,11 @@ export class FlinkRestClient {
   /** A job's state, timestamps and vertices. */
   jobDetails(jobId: string): Promise<JobDetails> {
     return this.rest.request({ method: 'GET', path: `/jobs/${jobId}`, retry: 'idempotent', context: { jobId } });
+  }
+
+  /** The input watermark of each subtask of one vertex of a job. */
+  vertexWatermarks(jobId: string, vertexId: string): Promise<SubtaskWatermark[]> {
+    return this.rest.request({ method: 'GET', path: `/jobs/${jobId}/vertices/${vertexId}/watermarks`, retry: 'idempotent', context: { jobId } });
   }
 
   /** A job's checkpoint and savepoint counts, latest ones and recent history. */
@@ -257,6 +311,61 @@ export class FlinkRestClient {
       const cause = answer.operation?.['failure-cause'];
       throw new FlinkSavepointError({ ...context, flinkErrors: [cause?.['stack-trace'] ?? cause?.class ?? ''] });
     }, context);
+  }
+
+  /**
+   * Uploads a jar (`POST /jars/upload`, multipart) and resolves with its id for
+   * {@link runJar}. Sent once: a retried upload would leave a second copy on the cluster.
+   */
+  async uploadJar(jarPath: string): Promise<string> {
+    const form = new FormData();
+    form.append('jarfile', new Blob([await readFile(jarPath)], { type: 'application/java-archive' }), basename(jarPath));
+    const answer = await this.rest.request<{ filename: string; status: string }>({
+      method: 'POST',
+      path: '/jars/upload',
+      body: form,
+      // axios sets the boundary itself once the JSON default is out of the way.
+      headers: { 'Content-Type': 'multipart/form-data' },
+      retry: 'once',
+    });
+    return basename(answer.filename);
+  }
+
+  /**
+   * Runs an uploaded jar's main, which builds and submits the job, and resolves with the job
+   * id. When main fails (e.g. it rejects its arguments), the {@link FlinkRequestError} carries
+   * Flink's text, which includes main's exception message. Not retried once sent: a second run
+   * would start a second job.
+   */
+  async runJar(jarId: string, options: RunJarOptions = {}): Promise<string> {
+    const answer = await this.rest.request<{ jobid: string }>({
+      method: 'POST',
+      path: `/jars/${encodeURIComponent(jarId)}/run`,
+      body: {
+        programArgsList: options.programArgs ?? [],
+        entryClass: options.entryClass,
+        parallelism: options.parallelism,
+        savepointPath: options.savepointPath,
+        allowNonRestoredState: options.allowNonRestoredState,
+        jobId: options.jobId,
+        flinkConfiguration: options.flinkConfiguration,
+      },
+      timeoutMs: options.timeoutMs ?? DEFAULT_RUN_TIMEOUT_MS,
+      retry: 'once',
+      ...(options.jobId ? { context: { jobId: options.jobId } } : {}),
+    });
+    return answer.jobid;
+  }
+
+  /** The jars uploaded to the cluster, newest first as Flink lists them. */
+  async listJars(): Promise<UploadedJar[]> {
+    const answer = await this.rest.request<{ files: UploadedJar[] }>({ method: 'GET', path: '/jars', retry: 'idempotent' });
+    return answer.files;
+  }
+
+  /** Deletes an uploaded jar; running jobs started from it are not affected. */
+  async deleteJar(jarId: string): Promise<void> {
+    await this.rest.request({ method: 'DELETE', path: `/jars/${encodeURIComponent(jarId)}`, retry: 'idempotent' });
   }
 
   /** Asks Flink to cancel a job; returns once the request is accepted (see {@link waitForJobState}). */

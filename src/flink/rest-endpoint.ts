@@ -57,6 +57,10 @@ export interface RestRequest {
   readonly path: string;
   readonly query?: Readonly<Record<string, string>>;
   readonly body?: unknown;
+  /** Extra headers, e.g. a multipart Content-Type that replaces the JSON default. */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** How long this request may take, when it is not {@link RestClientOptions.requestTimeoutMs} (e.g. a jar run, which executes the job's main). */
+  readonly timeoutMs?: number;
   readonly retry: RetryPolicy;
   /** What the request is about, carried by any error it throws. */
   readonly context?: FlinkErrorContext;
@@ -142,6 +146,8 @@ export class RestEndpoint {
         url: request.path,
         params: request.query,
         data: request.body,
+        ...(request.headers ? { headers: request.headers } : {}),
+        ...(request.timeoutMs ? { timeout: request.timeoutMs } : {}),
       });
       if (response.status >= 200 && response.status < 300) return { ok: true, body: response.data as T };
       const flinkErrors = flinkErrorsOf(response.data);
@@ -155,7 +161,7 @@ export class RestEndpoint {
       const code = axios.isAxiosError(error) ? error.code : undefined;
       const unsent = code !== undefined && UNSENT_CODES.has(code);
       const retriable = unsent || (code !== undefined && INTERRUPTED_CODES.has(code));
-      const reason = code === 'ECONNABORTED' ? `no answer within ${this.options.requestTimeoutMs} ms` : (error as Error).message;
+      const reason = code === 'ECONNABORTED' ? `no answer within ${request.timeoutMs ?? this.options.requestTimeoutMs} ms` : (error as Error).message;
       return { ok: false, unsent, error: new FlinkRequestError(reason, { ...context, retriable, cause: error }) };
     }
   }

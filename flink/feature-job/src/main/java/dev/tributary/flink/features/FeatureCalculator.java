@@ -81,7 +81,10 @@ public final class FeatureCalculator extends KeyedProcessFunction<String, CardTr
             for (CardTransaction txn : due) describe(txn, ctx, out);
             pendingByEventTime.remove(timestamp);
         }
-        forgetExpired(ctx.timerService().currentWatermark());
+        // The timer's own time, not the current watermark: when the watermark jumps ahead, timers
+        // fire in time order under the new watermark, and pending transactions of later timers
+        // still need the history that the jump alone would expire.
+        forgetExpired(timestamp);
     }
 
     private void describe(CardTransaction txn, Context ctx, Collector<Feature> out) throws Exception {
@@ -97,18 +100,18 @@ public final class FeatureCalculator extends KeyedProcessFunction<String, CardTr
         ctx.timerService().registerEventTimeTimer(roundUp(txn.eventTime() + DEVICE_RETENTION_MS));
     }
 
-    private void forgetExpired(long watermark) throws Exception {
+    private void forgetExpired(long now) throws Exception {
         List<HistoryEntry> entries = history.value();
         if (entries != null) {
             CardHistory card = new CardHistory(entries);
-            if (card.pruneBefore(watermark - HISTORY_RETENTION_MS) > 0) {
+            if (card.pruneBefore(now - HISTORY_RETENTION_MS) > 0) {
                 if (card.isEmpty()) history.clear();
                 else history.update(card.entries());
             }
         }
         List<String> expired = new ArrayList<>();
         for (var device : devices.entries()) {
-            if (device.getValue().lastSeen() < watermark - DEVICE_RETENTION_MS) expired.add(device.getKey());
+            if (device.getValue().lastSeen() < now - DEVICE_RETENTION_MS) expired.add(device.getKey());
         }
         for (String device : expired) devices.remove(device);
     }

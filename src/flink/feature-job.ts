@@ -1,0 +1,198 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { TributaryConfig } from '../config/config.js';
+import { FlinkError } from './errors.js';
+import { FeatureJobAlreadyRunningError, FeatureJobNotRunningError } from './feature-job-errors.js';
+import { FlinkRestClient, TERMINAL_JOB_STATES, type JobOverview, type JobState } from './flink-rest-client.js';
+import { ensureJar, type MavenJarModule } from './jar-builder.js';
+import {
+  FEATURE_JOB_ENTRY_CLASS,
+  FEATURE_JOB_MODULE,
+  FEATURE_JOB_NAME,
+  featureJobProgramArgs,
+  featureJobSpec,
+  type FeatureJobSpec,
+  type FeatureJobSpecChoices,
+} from './job-spec.js';
+
+export interface FeatureJobDeployerOptions {
+  /** @default a client of `config.flink.restUrl` */
+  readonly rest?: FlinkRestClient;
+  /** @default {@link FEATURE_JOB_MODULE} (flink/feature-job) */
+  readonly module?: MavenJarModule;
+  /** Receives progress lines (jar build, upload, run). @default silent */
+  readonly progress?: (line: string) => void;
+}
+
+export interface SubmitFeatureJobOptions extends Partial<Omit<FeatureJobSpecChoices, 'piiKeyFile'>> {
+  /** Restore state from this savepoint (or retained checkpoint). @default start without state */
+  readonly savepointPath?: string;
+  /** Restore even when savepoint state belongs to no operator of this job. @default false */
+  readonly allowNonRestoredState?: boolean;
+  /** @default the cluster's parallelism.default */
+  readonly parallelism?: number;
+  /** Run under this job id (32 hex characters). @default chosen by Flink */
+  readonly jobId?: string;
+  /** Submit even when a job with the same name runs (blue/green). @default false */
+  readonly force?: boolean;
+  /** Configuration for this job only, e.g. `{ 'execution.checkpointing.interval': '2s' }`. @default none */
+  readonly flinkConfiguration?: Readonly<Record<string, string>>;
+  /** A key file the TaskManagers already have; when absent, the configured key is written to `<dataDir>/flink/secrets/`. */
+  readonly piiKeyFile?: string;
+  /** How long to wait for the job to be RUNNING. @default 120_000 */
+  readonly runningTimeoutMs?: number;
+}
+
+export interface SubmittedFeatureJob {
+  readonly jobId: string;
+  readonly spec: FeatureJobSpec;
+  readonly jarPath: string;
+}
+
+export interface FeatureJobStatus {
+  readonly jobId: string;
+  readonly name: string;
+  readonly state: JobState;
+  /** Epoch milliseconds. */
+  readonly startTime: number;
+  /** The latest completed checkpoint, if any completed yet. */
+  readonly lastCheckpoint: { readonly id: number; readonly completedAt: number; readonly durationMs: number; readonly path: string | undefined } | undefined;
+}
+
+const DEFAULT_RUNNING_TIMEOUT_MS = 120_000;
+const CANCEL_TIMEOUT_MS = 60_000;
+const KEY_FILE_NAME = 'pii-hash-key';
+
+/** Where the PII hash key is written for the local cluster's TaskManagers. */
+export function piiKeyFilePath(config: TributaryConfig): string {
+  return join(config.paths.dataDir, 'flink', 'secrets', KEY_FILE_NAME);
+}
+
+/**
+ * Writes the key to a file only its owner can read (0600, in a 0700 folder), atomically and
+ * only when it changed, so a running job never sees a half-written key.
+ */
+export async function writePiiKeyFile(file: string, key: string): Promise<void> {
+  const folder = join(file, '..');
+  await mkdir(folder, { recursive: true, mode: 0o700 });
+  await chmod(folder, 0o700);
+  if (existsSync(file) && (await readFile(file, 'utf8')) === key) {
+    await chmod(file, 0o600);
+    return;
+  }
+  const temporary = `${file}.${process.pid}.tmp`;
+  await writeFile(temporary, key, { mode: 0o600 });
+  await rename(temporary, file);
+}
+
+/** A version that changes whenever the job's code does: the first 12 hex digits of the jar's SHA-256. */
+export function jarVersion(jarPath: string): string {
+  return `jar-${createHash('sha256').update(readFileSync(jarPath)).digest('hex').slice(0, 12)}`;
+}
+
+const isActive = (job: JobOverview): boolean => !TERMINAL_JOB_STATES.includes(job.state);
+
+/**
+ * Builds, submits, finds and cancels the feature job on a Flink session cluster through its
+ * REST API. The job is found by name, so one name runs at most once unless forced.
+ */
+export class FeatureJobDeployer {
+  private readonly rest: FlinkRestClient;
+  private readonly module: MavenJarModule;
+  private readonly progress: (line: string) => void;
+
+  constructor(
+    private readonly config: TributaryConfig,
+    options: FeatureJobDeployerOptions = {},
+  ) {
+    this.rest = options.rest ?? new FlinkRestClient({ baseUrl: config.flink.restUrl });
+    this.module = options.module ?? FEATURE_JOB_MODULE;
+    this.progress = options.progress ?? (() => undefined);
+  }
+
+  /**
+   * Builds the jar if stale, writes the PII key file, uploads the jar, runs it and waits until
+   * the job is RUNNING. Refuses when a job of the same name is active, unless `force`.
+   */
+  async submit(options: SubmitFeatureJobOptions = {}): Promise<SubmittedFeatureJob> {
+    this.refuseUnsupportedConnections();
+    const jobName = options.jobName ?? FEATURE_JOB_NAME;
+    if (!options.force) {
+      const active = await this.activeJob(jobName);
+      if (active) throw new FeatureJobAlreadyRunningError(jobName, active.jid, active.state);
+    }
+    const jarPath = await ensureJar(this.module, { progress: this.progress });
+    const piiKeyFile = options.piiKeyFile ?? piiKeyFilePath(this.config);
+    if (!options.piiKeyFile) await writePiiKeyFile(piiKeyFile, this.config.pii.hashKey);
+
+    const spec = featureJobSpec(this.config, { ...options, jobName, jobVersion: options.jobVersion ?? jarVersion(jarPath), piiKeyFile });
+    this.progress(`uploading ${jarPath} to ${this.config.flink.restUrl}`);
+    const jarId = await this.rest.uploadJar(jarPath);
+    let jobId: string;
+    try {
+      this.progress(`running ${spec.jobName} version ${spec.jobVersion}${options.savepointPath ? ` from savepoint ${options.savepointPath}` : ''}`);
+      jobId = await this.rest.runJar(jarId, {
+        entryClass: FEATURE_JOB_ENTRY_CLASS,
+        programArgs: featureJobProgramArgs(spec),
+        parallelism: options.parallelism,
+        savepointPath: options.savepointPath,
+        allowNonRestoredState: options.allowNonRestoredState,
+        jobId: options.jobId,
+        flinkConfiguration: options.flinkConfiguration,
+      });
+    } finally {
+      // The cluster keeps its own copy of a submitted job's jar; the upload only litters /jars.
+      await this.rest.deleteJar(jarId).catch(() => undefined);
+    }
+    this.progress(`job ${jobId} submitted; waiting for it to run`);
+    await this.rest.waitForJobState(jobId, ['RUNNING'], options.runningTimeoutMs ?? DEFAULT_RUNNING_TIMEOUT_MS);
+    return { jobId, spec, jarPath };
+  }
+
+  /** The active job of that name with its latest completed checkpoint, or undefined when none runs. */
+  async status(jobName: string = FEATURE_JOB_NAME): Promise<FeatureJobStatus | undefined> {
+    const job = await this.activeJob(jobName);
+    if (!job) return undefined;
+    const { latest } = await this.rest.checkpoints(job.jid);
+    const completed = latest.completed;
+    return {
+      jobId: job.jid,
+      name: job.name,
+      state: job.state,
+      startTime: job['start-time'],
+      lastCheckpoint: completed
+        ? { id: completed.id, completedAt: completed.latest_ack_timestamp, durationMs: completed.end_to_end_duration, path: completed.external_path }
+        : undefined,
+    };
+  }
+
+  /** Cancels the active job of that name (or the given job id) and waits until it is CANCELED; resolves with its id. */
+  async cancel(target: { readonly jobName?: string; readonly jobId?: string } = {}): Promise<string> {
+    const jobName = target.jobName ?? FEATURE_JOB_NAME;
+    const jobId = target.jobId ?? (await this.activeJob(jobName))?.jid;
+    if (!jobId) throw new FeatureJobNotRunningError(jobName);
+    await this.rest.cancel(jobId);
+    await this.rest.waitForJobState(jobId, ['CANCELED'], CANCEL_TIMEOUT_MS);
+    return jobId;
+  }
+
+  /** The newest non-terminal job with that name. */
+  private async activeJob(jobName: string): Promise<JobOverview | undefined> {
+    const jobs = (await this.rest.listJobs()).filter((job) => job.name === jobName && isActive(job));
+    return jobs.sort((a, b) => b['start-time'] - a['start-time'])[0];
+  }
+
+  /** The job is given brokers and a registry URL only; a secured cluster would fail inside Flink, far from the cause. */
+  private refuseUnsupportedConnections(): void {
+    const unsupported = [
+      this.config.kafka.tls && 'Kafka TLS',
+      this.config.kafka.sasl && 'Kafka SASL',
+      this.config.schemaRegistry.auth && 'Schema Registry authentication',
+    ].filter(Boolean);
+    if (unsupported.length > 0) {
+      throw new FlinkError(`the feature job cannot use ${unsupported.join(', ')} yet; it connects in plaintext without credentials`);
+    }
+  }
+}
