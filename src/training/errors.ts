@@ -147,16 +147,3 @@ export class IncompatibleArtifactError extends TrainingError {
     super(`${artifact} cannot be used: ${problem}`);
   }
 }
-
-/** The loss became NaN or infinite: the learning rate is too high or the inputs are not normalised. */
-export class TrainingDivergedError extends TrainingError {
-  override readonly name = 'TrainingDivergedError';
-
-  constructor(
-    readonly epoch: number,
-    readonly loss: string,
-    value: number,
-  ) {
-    super(`training diverged in epoch ${epoch}: ${loss} is ${value}; lower the learning rate or check that the features are normalised`);
-  }
-}
