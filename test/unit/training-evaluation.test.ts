@@ -1,0 +1,105 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { selectTensorFlowBackend } from '../../src/training/backend.js';
+import { splitByEventTime } from '../../src/training/dataset-split.js';
+import { IncompatibleArtifactError, InvalidOptionsError } from '../../src/training/errors.js';
+import { evaluateCandidate, type EvaluationOptions, type ScorableModel } from '../../src/training/evaluation.js';
+import { averagePrecision, brierScore, rocAuc } from '../../src/training/metrics.js';
+import { predictScores } from '../../src/training/model.js';
+import { normalise } from '../../src/training/normalisation.js';
+import { generateSyntheticExamples } from '../../src/training/synthetic-examples.js';
+import { prepareTrainingData } from '../../src/training/training-data.js';
+import { trainFraudModel } from '../../src/training/training-loop.js';
+
+const prepared = prepareTrainingData(splitByEventTime(generateSyntheticExamples({ count: 2000, seed: 11 })));
+const data = { train: prepared.train, validation: prepared.validation };
+let candidate: ScorableModel;
+let champion: ScorableModel;
+
+beforeAll(async () => {
+  await selectTensorFlowBackend({ logger: { info: () => undefined, warn: () => undefined } });
+  const strong = await trainFraudModel(data, { hiddenUnits: [16], learningRate: 0.01, batchSize: 128, maxEpochs: 20, patience: 3 });
+  // One epoch of a two-unit network at a tiny learning rate: barely trained.
+  const weak = await trainFraudModel(data, { hiddenUnits: [2], learningRate: 0.0002, batchSize: 512, maxEpochs: 1, seed: 5 });
+  candidate = { model: strong.model, normaliser: prepared.normaliser };
+  champion = { model: weak.model, normaliser: prepared.normaliser };
+});
+
+afterAll(() => {
+  candidate.model.dispose();
+  champion.model.dispose();
+});
+
+describe('evaluateCandidate', () => {
+  it('scores both models on the same test split through their own normalisers and prefers the better one', async () => {
+    const result = await evaluateCandidate(prepared.rawTest, candidate, champion);
+
+    const championScores = await predictScores(champion.model, normalise(prepared.rawTest.features, champion.normaliser));
+    const labels = prepared.rawTest.labels;
+    expect(result.champion).toMatchObject({
+      examples: labels.length,
+      positives: labels.reduce((sum, label) => sum + label, 0),
+      rocAuc: rocAuc(labels, championScores),
+      prAuc: averagePrecision(labels, championScores),
+      brierScore: brierScore(labels, championScores),
+    });
+    expect(result.candidate.operatingPoint.recall).toBeGreaterThanOrEqual(0.8);
+    expect(result.comparison).toEqual({
+      primaryMetric: 'prAuc',
+      candidate: result.candidate.prAuc,
+      champion: result.champion!.prAuc,
+      improvement: result.candidate.prAuc - result.champion!.prAuc,
+      minimumImprovement: 0.005,
+      candidateBetter: true,
+    });
+    expect(result.comparison.improvement).toBeGreaterThan(0.005);
+    expect(result.backend).toBe('wasm');
+  });
+
+  it('does not prefer a candidate that gains less than the minimum improvement', async () => {
+    const tie = await evaluateCandidate(prepared.rawTest, candidate, candidate, { primaryMetric: 'rocAuc' });
+    expect(tie.comparison).toMatchObject({ primaryMetric: 'rocAuc', improvement: 0, candidateBetter: false });
+    const anyGain = await evaluateCandidate(prepared.rawTest, candidate, candidate, { primaryMetric: 'rocAuc', minimumImprovement: 0 });
+    expect(anyGain.comparison.candidateBetter).toBe(true);
+  });
+
+  it('counts a lower Brier score as the improvement', async () => {
+    const result = await evaluateCandidate(prepared.rawTest, candidate, champion, { primaryMetric: 'brierScore', minimumImprovement: 0 });
+    expect(result.comparison.improvement).toBe(result.champion!.brierScore - result.candidate.brierScore);
+    expect(result.comparison.candidateBetter).toBe(result.candidate.brierScore <= result.champion!.brierScore);
+  });
+
+  it('prefers any candidate when there is no champion', async () => {
+    const result = await evaluateCandidate(prepared.rawTest, champion);
+    expect(result.champion).toBeUndefined();
+    expect(result.comparison).toMatchObject({ champion: undefined, improvement: undefined, candidateBetter: true });
+  });
+
+  it('reports the operating point asked for', async () => {
+    const result = await evaluateCandidate(prepared.rawTest, candidate, undefined, { operatingPoint: { targetFalsePositiveRate: 0.05 } });
+    expect(result.candidate.operatingPoint.falsePositiveRate).toBeLessThanOrEqual(0.05);
+  });
+
+  it('refuses a champion whose normaliser belongs to another feature layout', async () => {
+    const stale: ScorableModel = { model: champion.model, normaliser: { ...champion.normaliser, featureVectorVersion: 0 } };
+    await expect(evaluateCandidate(prepared.rawTest, candidate, stale)).rejects.toThrow(IncompatibleArtifactError);
+    await expect(evaluateCandidate(prepared.rawTest, candidate, stale)).rejects.toThrow(
+      'the normaliser cannot be used: it was fitted on feature vector version 0, the features are version 1',
+    );
+  });
+
+  it('lists every bad option', async () => {
+    const options = { primaryMetric: 'accuracy', minimumImprovement: -1, operatingPoint: { targetRecall: 2 }, batchSize: 0, threshold: 0.5 } as unknown as EvaluationOptions;
+    const attempt = evaluateCandidate(prepared.rawTest, candidate, undefined, options);
+    await expect(attempt).rejects.toThrow(InvalidOptionsError);
+    await expect(evaluateCandidate(prepared.rawTest, candidate, undefined, options)).rejects.toThrow(
+      [
+        'invalid evaluation options (5 problems):',
+        '  threshold=0.5: expected a known option (primaryMetric, minimumImprovement, operatingPoint, batchSize)',
+        "  primaryMetric=\"accuracy\": expected 'rocAuc', 'prAuc' or 'brierScore'",
+        '  minimumImprovement=-1: expected a number >= 0',
+        '  operatingPoint={"targetRecall":2}: expected { targetRecall } or { targetFalsePositiveRate } with a number from 0 to 1',
+        '  batchSize=0: expected an integer >= 1',
+      ].join('\n'),
+    );
+  });
+});
