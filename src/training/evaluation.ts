@@ -126,16 +126,18 @@ function compileEvaluationOptions(options: EvaluationOptions): Required<Evaluati
   if (!(typeof minimumImprovement === 'number' && minimumImprovement >= 0)) {
     issues.push({ option: 'minimumImprovement', value: minimumImprovement, expected: 'a number >= 0' });
   }
-  const target =
-    typeof operatingPoint !== 'object' || operatingPoint === null
-      ? undefined
-      : 'targetRecall' in operatingPoint
-        ? operatingPoint.targetRecall
-        : operatingPoint.targetFalsePositiveRate;
-  if (!(typeof target === 'number' && target >= 0 && target <= 1)) {
-    issues.push({ option: 'operatingPoint', value: operatingPoint, expected: '{ targetRecall } or { targetFalsePositiveRate } with a number from 0 to 1' });
+  if (!isOperatingPoint(operatingPoint)) {
+    issues.push({ option: 'operatingPoint', value: operatingPoint, expected: '{ targetRecall } above 0 and at most 1, or { targetFalsePositiveRate } at least 0 and below 1' });
   }
   if (!(Number.isInteger(batchSize) && batchSize >= 1)) issues.push({ option: 'batchSize', value: batchSize, expected: 'an integer >= 1' });
   if (issues.length > 0) throw new InvalidOptionsError('evaluation options', issues);
   return { primaryMetric, minimumImprovement, operatingPoint, batchSize };
+}
+
+/** The targets {@link chooseThreshold} accepts. */
+function isOperatingPoint(value: unknown): value is ThresholdTarget {
+  if (typeof value !== 'object' || value === null) return false;
+  const { targetRecall, targetFalsePositiveRate } = value as Record<string, unknown>;
+  if (typeof targetRecall === 'number') return targetRecall > 0 && targetRecall <= 1;
+  return typeof targetFalsePositiveRate === 'number' && targetFalsePositiveRate >= 0 && targetFalsePositiveRate < 1;
 }

@@ -5,12 +5,13 @@
  *
  * Reproducibility: the initial weights, the batch order of each epoch and every dropout mask
  * derive from `seed` alone, so two runs with the same data, options and backend in the same build
- * produce identical weights on the cpu and wasm backends (both compute in one thread, in a fixed
- * order). Not bit-identical: across backends (wasm's SIMD kernels sum in another order than the
- * JavaScript cpu kernels), across machines whose wasm runtime picks another kernel variant, across
- * TensorFlow.js versions, and — in the last bits — a resumed run versus an uninterrupted one,
- * because Adam rebuilds its bias-correction terms from the step count as β^t rather than by the
- * running product it keeps while training.
+ * produce identical weights on the cpu and wasm backends (in Node both compute in one thread, in
+ * a fixed order: the wasm backend loads its SIMD binary without threads). Not bit-identical:
+ * across backends (wasm's SIMD kernels sum in another order than the JavaScript cpu kernels),
+ * on a runtime without wasm SIMD (the plain binary is loaded), across TensorFlow.js versions, and
+ * — in the last bits (about 1e-7 here) — a resumed run versus an uninterrupted one, because Adam
+ * rebuilds its bias-correction terms from the step count as β^t rather than by the running
+ * product it keeps while training.
  */
 import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';

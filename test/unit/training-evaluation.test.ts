@@ -97,7 +97,7 @@ describe('evaluateCandidate', () => {
         '  threshold=0.5: expected a known option (primaryMetric, minimumImprovement, operatingPoint, batchSize)',
         "  primaryMetric=\"accuracy\": expected 'rocAuc', 'prAuc' or 'brierScore'",
         '  minimumImprovement=-1: expected a number >= 0',
-        '  operatingPoint={"targetRecall":2}: expected { targetRecall } or { targetFalsePositiveRate } with a number from 0 to 1',
+        '  operatingPoint={"targetRecall":2}: expected { targetRecall } above 0 and at most 1, or { targetFalsePositiveRate } at least 0 and below 1',
         '  batchSize=0: expected an integer >= 1',
       ].join('\n'),
     );
