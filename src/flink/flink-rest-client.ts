@@ -135,6 +135,14 @@ export interface CheckpointStatistics {
   readonly history: readonly CheckpointSummary[];
 }
 
+/** `GET /jobs/:id/checkpoints/config`, the fields Tributary reads. */
+export interface CheckpointConfig {
+  readonly mode: 'exactly_once' | 'at_least_once';
+  /** Milliseconds between checkpoint triggers. */
+  readonly interval: number;
+  readonly timeout: number;
+}
+
 /** One failure in a job's exception history. */
 export interface ExceptionHistoryEntry {
   readonly exceptionName: string;
@@ -251,6 +259,11 @@ export class FlinkRestClient {
   /** A job's checkpoint and savepoint counts, latest ones and recent history. */
   checkpoints(jobId: string): Promise<CheckpointStatistics> {
     return this.rest.request({ method: 'GET', path: `/jobs/${jobId}/checkpoints`, retry: 'idempotent', context: { jobId } });
+  }
+
+  /** The checkpointing settings a job runs with (per-job configuration included). */
+  checkpointConfig(jobId: string): Promise<CheckpointConfig> {
+    return this.rest.request({ method: 'GET', path: `/jobs/${jobId}/checkpoints/config`, retry: 'idempotent', context: { jobId } });
   }
 
   /** A job's failure history, newest first. */

@@ -1,0 +1,187 @@
+/**
+ * Feature job benchmark on the running local stack. Prints one JSON object.
+ *
+ *   npx tsx bench/feature-job.bench.ts [--rate 200] [--count 2000] [--backlog 50000]
+ *                                      [--checkpoint-interval 10s] [--out-of-orderness-ms 5000]
+ *
+ * 1. Throughput: a backlog of transactions is in the topic before the job starts. The
+ *    throughput is backlog / (sink write time of the last backlog feature − that of the first),
+ *    where the sink write time is the Kafka timestamp the job's producer puts on the record.
+ * 2. Latency: `count` transactions at `rate` per second, with event time = produce time.
+ *    End-to-end latency = the time a read_committed consumer receives the feature − the
+ *    produce time. It includes the watermark wait (the out-of-orderness bound) and the wait
+ *    for the checkpoint that commits the sink's Kafka transaction. "to sink write" stops at
+ *    the sink write time, before the commit.
+ *
+ * Topics get a unique prefix and are deleted afterwards; the job is cancelled.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { parseArgs } from 'node:util';
+import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import { loadConfig, type TributaryConfig } from '../src/config/config.js';
+import { FeatureJobDeployer } from '../src/flink/feature-job.js';
+import { FlinkRestClient } from '../src/flink/flink-rest-client.js';
+import { createKafka } from '../src/streaming/kafka-client.js';
+
+const { values } = parseArgs({
+  options: {
+    rate: { type: 'string', default: '200' },
+    count: { type: 'string', default: '2000' },
+    backlog: { type: 'string', default: '50000' },
+    'checkpoint-interval': { type: 'string', default: '10s' },
+    'out-of-orderness-ms': { type: 'string', default: '5000' },
+  },
+});
+const rate = Number(values.rate);
+const count = Number(values.count);
+const backlog = Number(values.backlog);
+const outOfOrdernessMs = Number(values['out-of-orderness-ms']);
+const checkpointInterval = values['checkpoint-interval'];
+
+const CARDS = 1000;
+const TICK_MS = 50;
+const RECEIVE_TIMEOUT_MS = 180_000;
+
+const runId = randomBytes(4).toString('hex');
+const config: TributaryConfig = { ...loadConfig(), topics: { prefix: `bench.fj-${runId}.` } };
+const topic = (logical: string): string => `${config.topics.prefix}${logical}`;
+const rest = new FlinkRestClient({ baseUrl: config.flink.restUrl });
+const deployer = new FeatureJobDeployer(config, { rest, progress: (line) => process.stderr.write(`${line}\n`) });
+const registry = new SchemaRegistry({ host: config.schemaRegistry.url });
+const kafka = createKafka(config, { clientIdSuffix: `bench-${runId}` });
+const admin = kafka.admin();
+const producer = kafka.producer({ maxInFlightRequests: 1 });
+const consumer = kafka.consumer({ groupId: `bench-${runId}`, readUncommitted: false, maxWaitTimeInMs: 50 });
+const log = (line: string): void => void process.stderr.write(`${line}\n`);
+
+const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
+const summary = (samples: readonly number[]) => {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return { samples: sorted.length, medianMs: percentile(sorted, 50), p99Ms: percentile(sorted, 99), maxMs: sorted.at(-1) ?? Number.NaN };
+};
+
+function transaction(id: string, card: number, eventTime: number): Record<string, unknown> {
+  return {
+    transaction_id: id,
+    card_number: `4000${String(card).padStart(12, '0')}`,
+    email: `holder${card}@example.com`,
+    merchant_id: `m-${(card * 7 + eventTime) % 50}`,
+    merchant_category: 'grocery',
+    amount: 1 + ((card * 31 + eventTime) % 20000) / 100,
+    currency: 'EUR',
+    country: 'DE',
+    latitude: 48 + (card % 100) / 50,
+    longitude: 2 + (card % 70) / 20,
+    device_id: `dev-${card}-${eventTime % 3}`,
+    channel: 'ONLINE',
+    event_time: eventTime,
+  };
+}
+
+async function until(description: string, check: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${description}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+async function main(): Promise<void> {
+  await Promise.all([admin.connect(), producer.connect(), consumer.connect()]);
+  await admin.createTopics({
+    topics: ['transactions', 'labels', 'features', 'training-examples', 'dlq'].map((logical) => ({ topic: topic(logical), numPartitions: 1, replicationFactor: 1 })),
+    waitForLeaders: true,
+  });
+  const schemaId = (await registry.register({ type: SchemaType.AVRO, schema: readFileSync(new URL('../schemas/transaction.avsc', import.meta.url), 'utf8') }, { subject: `${topic('transactions')}-value` })).id;
+  await registry.register({ type: SchemaType.AVRO, schema: readFileSync(new URL('../schemas/label.avsc', import.meta.url), 'utf8') }, { subject: `${topic('labels')}-value` });
+
+  // The backlog lies an hour in the past, 50 ms apart, and ends with one transaction far enough
+  // after it that the watermark passes every backlog transaction.
+  log(`producing a backlog of ${backlog} transactions`);
+  const backlogStart = Date.now() - 60 * 60_000 - backlog * 50;
+  for (let first = 0; first < backlog; first += 1000) {
+    const messages = await Promise.all(Array.from({ length: Math.min(1000, backlog - first) }, async (_, offset) => {
+      const index = first + offset;
+      return { key: `b${index}`, value: await registry.encode(schemaId, transaction(`b${index}`, index % CARDS, backlogStart + index * 50)) };
+    }));
+    await producer.send({ topic: topic('transactions'), messages });
+  }
+  await producer.send({ topic: topic('transactions'), messages: [{ key: 'b-end', value: await registry.encode(schemaId, transaction('b-end', 0, Date.now() - 30 * 60_000)) }] });
+
+  const produced = new Map<string, number>();
+  const received = new Map<string, { receivedAt: number; writtenAt: number }>();
+  await consumer.subscribe({ topic: topic('features'), fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      const receivedAt = Date.now();
+      const decoded = (await registry.decode(message.value as Buffer)) as { transaction_id: string };
+      received.set(decoded.transaction_id, { receivedAt, writtenAt: Number(message.timestamp) });
+    },
+  });
+
+  const submitted = await deployer.submit({
+    jobName: `tributary-feature-job-bench-${runId}`,
+    jobVersion: `bench-${runId}`,
+    outOfOrdernessMs,
+    flinkConfiguration: { 'execution.checkpointing.interval': checkpointInterval },
+  });
+  try {
+    const effectiveInterval = (await rest.checkpointConfig(submitted.jobId)).interval;
+    log(`job ${submitted.jobId} running, checkpoint interval ${effectiveInterval} ms; waiting for the backlog's features`);
+    await until('the backlog features', () => [...received.keys()].filter((id) => id.startsWith('b') && id !== 'b-end').length >= backlog, RECEIVE_TIMEOUT_MS * 3);
+    const backlogWrites = [...received.entries()].filter(([id]) => id.startsWith('b') && id !== 'b-end').map(([, at]) => at.writtenAt);
+    const throughputSeconds = (Math.max(...backlogWrites) - Math.min(...backlogWrites)) / 1000;
+
+    log(`producing ${count} transactions at ${rate}/s`);
+    const perTick = Math.max(1, Math.round((rate * TICK_MS) / 1000));
+    const started = Date.now();
+    let sent = 0;
+    let tail = 0;
+    const measuredDone = (): boolean => [...produced.keys()].every((id) => received.has(id));
+    // Keep producing after the measured transactions (unmeasured) so the watermark moves past them too.
+    while (sent < count || !measuredDone()) {
+      const now = Date.now();
+      const batch = Array.from({ length: perTick }, (_, offset) => {
+        const measured = sent < count;
+        const id = measured ? `l${sent++}` : `tail${tail++}`;
+        return { id, measured, record: transaction(id, (sent + tail + offset) % CARDS, now) };
+      });
+      const messages = await Promise.all(batch.map(async ({ id, record }) => ({ key: id, value: await registry.encode(schemaId, record) })));
+      for (const { id, measured } of batch) if (measured) produced.set(id, now);
+      await producer.send({ topic: topic('transactions'), messages });
+      if (Date.now() - started > RECEIVE_TIMEOUT_MS + (count / rate) * 1000) throw new Error('latency phase did not finish in time');
+      const next = started + ((sent + tail) / perTick) * TICK_MS;
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, next - Date.now())));
+    }
+    const endToEnd = [...produced].map(([id, at]) => (received.get(id)?.receivedAt ?? Number.NaN) - at);
+    const toSinkWrite = [...produced].map(([id, at]) => (received.get(id)?.writtenAt ?? Number.NaN) - at);
+    const achievedRate = count / (((produced.get(`l${count - 1}`) ?? started) - started) / 1000 || 1);
+
+    process.stdout.write(`${JSON.stringify({
+      benchmark: 'feature-job',
+      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30) },
+      job: { parallelism: 1, checkpointIntervalMs: effectiveInterval, outOfOrdernessMs, deliveryGuarantee: 'exactly-once', cards: CARDS },
+      throughput: { transactions: backlog, seconds: throughputSeconds, recordsPerSecond: Math.round(backlog / throughputSeconds) },
+      latency: {
+        transactions: count,
+        targetRatePerSecond: rate,
+        achievedRatePerSecond: Math.round(achievedRate),
+        endToEnd: summary(endToEnd),
+        toSinkWrite: summary(toSinkWrite),
+      },
+    }, null, 2)}\n`);
+  } finally {
+    await deployer.cancel({ jobId: submitted.jobId });
+  }
+}
+
+try {
+  await main();
+} finally {
+  await consumer.disconnect();
+  await producer.disconnect();
+  await admin.deleteTopics({ topics: ['transactions', 'labels', 'features', 'training-examples', 'dlq'].map(topic) }).catch(() => undefined);
+  await admin.disconnect();
+}
