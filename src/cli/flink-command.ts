@@ -22,12 +22,12 @@ export function flinkCommand(cli: CliEnvironment): Command {
 
   command
     .command('submit')
-    .description('build the jar if needed, upload it and run the feature job; refuses while one runs unless --force')
+    .description('build the jar if needed, upload it and run the feature job; refuses while one runs unless --force or --job-id')
     .option('--from-savepoint <path>', 'restore state from this savepoint or retained checkpoint')
     .option('--allow-non-restored-state', 'restore even when savepoint state belongs to no operator of this job')
     .option('--parallelism <n>', 'parallelism of the job (default: the cluster default)', positiveInteger)
     .option('--job-version <version>', 'version written into every feature record (default: jar-<sha256 of the jar>)')
-    .option('--job-id <id>', 'run under this job id (32 hex characters)')
+    .option('--job-id <id>', 'run under this job id (32 hex characters); skips the running-job check, like --force')
     .option('--force', 'submit even when a feature job is already running')
     .action(async (options: { fromSavepoint?: string; allowNonRestoredState?: boolean; parallelism?: number; jobVersion?: string; jobId?: string; force?: boolean }) => {
       const submitted = await deployer().submit({

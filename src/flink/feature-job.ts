@@ -33,9 +33,12 @@ export interface SubmitFeatureJobOptions extends Partial<Omit<FeatureJobSpecChoi
   readonly allowNonRestoredState?: boolean;
   /** @default the cluster's parallelism.default */
   readonly parallelism?: number;
-  /** Run under this job id (32 hex characters). @default chosen by Flink */
+  /**
+   * Run under this job id (32 hex characters). An explicit id also skips the running-job check:
+   * the caller (e.g. a blue/green deployment) knows which job it starts. @default chosen by Flink
+   */
   readonly jobId?: string;
-  /** Submit even when a job with the same name runs (blue/green). @default false */
+  /** Submit even when a job with the same name runs. @default false */
   readonly force?: boolean;
   /** Configuration for this job only, e.g. `{ 'execution.checkpointing.interval': '2s' }`. @default none */
   readonly flinkConfiguration?: Readonly<Record<string, string>>;
@@ -114,12 +117,13 @@ export class FeatureJobDeployer {
 
   /**
    * Builds the jar if stale, writes the PII key file, uploads the jar, runs it and waits until
-   * the job is RUNNING. Refuses when a job of the same name is active, unless `force`.
+   * the job is RUNNING. Refuses when a job of the same name is active, unless `force` or an
+   * explicit `jobId` is given.
    */
   async submit(options: SubmitFeatureJobOptions = {}): Promise<SubmittedFeatureJob> {
     this.refuseUnsupportedConnections();
     const jobName = options.jobName ?? FEATURE_JOB_NAME;
-    if (!options.force) {
+    if (!options.force && !options.jobId) {
       const active = await this.activeJob(jobName);
       if (active) throw new FeatureJobAlreadyRunningError(jobName, active.jid, active.state);
     }
