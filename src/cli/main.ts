@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/errors.js';
+import { FlinkError } from '../flink/errors.js';
 import { StackError } from '../stack/errors.js';
 import { StreamingError } from '../streaming/errors.js';
 import { createCliEnvironment } from './cli-environment.js';
 import { demoCommand } from './demo-command.js';
 import { createKafkaSimulationSink } from '../streaming/simulation-sink.js';
+import { flinkCommand } from './flink-command.js';
 import { schemasCommand } from './schemas-command.js';
 import { simulateCommand } from './simulate-command.js';
 import { stackCommand } from './stack-command.js';
@@ -17,7 +19,8 @@ const EXIT_BAD_INPUT = 2;
 
 function describeFailure(error: unknown): { message: string; exitCode: number } {
   if (error instanceof ConfigError) return { message: error.message, exitCode: EXIT_BAD_INPUT };
-  if (error instanceof StackError || error instanceof StreamingError) return { message: error.message, exitCode: EXIT_FAILED };
+  // Tributary's own errors carry their full context in the message already.
+  if (error instanceof StackError || error instanceof StreamingError || error instanceof FlinkError) return { message: error.message, exitCode: EXIT_FAILED };
   if (error instanceof Error) {
     const cause = error.cause instanceof Error ? ` (cause: ${error.cause.message})` : '';
     return { message: `${error.message}${cause}`, exitCode: EXIT_FAILED };
@@ -43,6 +46,7 @@ export function buildProgram(): Command {
   program.addCommand(topicsCommand(cli));
   program.addCommand(schemasCommand(cli));
   program.addCommand(simulateCommand(cli, createKafkaSimulationSink));
+  program.addCommand(flinkCommand(cli));
   overrideExitEverywhere(program);
   return program;
 }
