@@ -92,6 +92,19 @@ describe('tributary CLI', () => {
     expect(stderr).toBe('error: connecting to Kafka at 127.0.0.1:1 failed: Connection error: connect ECONNREFUSED 127.0.0.1:1\n');
   });
 
+  it.each([
+    [['simulate', '--rate', '0', '--dry-run'], 'error: --rate=0: expected a number > 0'],
+    [['simulate', '--count', '-5', '--dry-run'], 'error: --count=-5: expected a whole number ≥ 0'],
+    [
+      ['schemas', 'check', 'schemas/label.avsc', '--topic', 'nosuch'],
+      `error: option '--topic <logical>' argument 'nosuch' is invalid. unknown topic "nosuch"; the catalogue declares: transactions, labels, features, training-examples, scores, models, deployments, dlq`,
+    ],
+  ])('refuses %j with one line and exit 2', (args, line) => {
+    const { code, stderr } = tributary(args);
+    expect(code).toBe(2);
+    expect(stderr.split('\n')[0]).toBe(line);
+  });
+
   it('reports a stopped stack without starting anything', () => {
     const { code, stdout } = tributary(['stack', 'status']);
     expect(code).toBe(1);
