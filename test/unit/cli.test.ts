@@ -97,12 +97,13 @@ describe('tributary CLI', () => {
     [['simulate', '--count', '-5', '--dry-run'], 'error: --count=-5: expected a whole number ≥ 0'],
     [
       ['schemas', 'check', 'schemas/label.avsc', '--topic', 'nosuch'],
-      `error: option '--topic <logical>' argument 'nosuch' is invalid. unknown topic "nosuch"; the catalogue declares: transactions, labels, features, training-examples, scores, models, deployments, dlq`,
+      /^error: option '--topic <logical>' argument 'nosuch' is invalid\. unknown topic "nosuch"; the catalogue declares: transactions, labels, features, training-examples, scores, models, .*dlq$/,
     ],
   ])('refuses %j with one line and exit 2', (args, line) => {
     const { code, stderr } = tributary(args);
     expect(code).toBe(2);
-    expect(stderr.split('\n')[0]).toBe(line);
+    if (typeof line === 'string') expect(stderr.split('\n')[0]).toBe(line);
+    else expect(stderr.split('\n')[0]).toMatch(line);
   });
 
   it('reports a stopped stack without starting anything', () => {
