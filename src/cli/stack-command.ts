@@ -53,6 +53,19 @@ export function stackCommand(cli: CliEnvironment): Command {
     });
 
   command
+    .command('install')
+    .description('install missing components into the cache directory without starting them (stack up does this too)')
+    .action(async () => {
+      if (inDocker()) {
+        cli.print('the docker stack pulls its images on `stack up`; nothing to install');
+        return;
+      }
+      const began = Date.now();
+      await stackFromConfig().install();
+      cli.print(`every component is installed under ${cli.config().paths.cacheDir} (${((Date.now() - began) / 1000).toFixed(0)}s)`);
+    });
+
+  command
     .command('down')
     .description('stop the processes this stack started (by pid); data stays in place')
     .option('--purge', 'also delete all data, logs and pid files (same as `stack reset`)')

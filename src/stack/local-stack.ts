@@ -91,6 +91,11 @@ export class LocalStack {
     });
   }
 
+  /** Installs every missing component into the cache without starting anything. */
+  async install(): Promise<void> {
+    await this.lock.hold(() => this.installMissing(this.components));
+  }
+
   /** Stops the given components (all by default), dependants first. Data stays in place. */
   async down(only?: readonly ComponentName[]): Promise<ComponentName[]> {
     return this.lock.hold(() => this.stopComponents(only ?? this.components.map((c) => c.name)));
