@@ -1,0 +1,50 @@
+/**
+ * Activities that look at the training-examples topic without training: where its committed data
+ * ends, and how many examples (and positive labels) a range holds. The threshold trigger polls
+ * the first and confirms with the second before it starts a training run.
+ */
+import { Context } from '@temporalio/activity';
+import type { PartitionEndOffset, PartitionRange } from '../streaming/offset-range-reader.js';
+import type { ExampleSource } from '../training/example-source.js';
+import { reportingFailures } from './application-failure.js';
+
+/** What a range of the training-examples topic holds. */
+export interface ExampleCount {
+  readonly examples: number;
+  /** Examples labelled fraud. */
+  readonly positives: number;
+  /** Records in the range that could not be decoded (counted, not examples). */
+  readonly undecodable: number;
+}
+
+export interface ExampleActivityDependencies {
+  readonly examples: ExampleSource;
+  /** Bound on one read of a range. @default 300_000 */
+  readonly readTimeoutMs?: number;
+}
+
+/** Creates the activities; the worker passes the Kafka-backed example source, tests a fake. */
+export function createExampleActivities({ examples, readTimeoutMs = 300_000 }: ExampleActivityDependencies) {
+  return {
+    /** Every partition's log start and last stable offset of the training-examples topic. */
+    snapshotTrainingExampleOffsets: reportingFailures(async (): Promise<PartitionEndOffset[]> => examples.snapshot()),
+
+    /** Reads exactly `ranges` and counts examples and positive labels; heartbeats its progress. */
+    countTrainingExamples: reportingFailures(async (ranges: readonly PartitionRange[]): Promise<ExampleCount> => {
+      const context = Context.current();
+      const set = await examples.read(ranges, {
+        timeoutMs: readTimeoutMs,
+        signal: context.cancellationSignal,
+        onProgress: (progress) => context.heartbeat(progress),
+      });
+      return {
+        examples: set.examples.length,
+        positives: set.examples.filter((example) => example.is_fraud).length,
+        undecodable: set.undecodable.length,
+      };
+    }),
+  };
+}
+
+/** The activities as the workflows see them (import this type only). */
+export type ExampleActivities = ReturnType<typeof createExampleActivities>;

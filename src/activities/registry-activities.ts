@@ -1,0 +1,82 @@
+/**
+ * The training pipeline's registry steps: register the candidate with its metrics and lineage,
+ * then promote it, stage it as challenger or reject it. Each step is idempotent, because a
+ * retried attempt may follow one whose effect landed but whose completion was lost.
+ */
+import type { ChangeAuthor, ModelLineage, ModelRegistry, ModelStage } from '../registry/model-registry.js';
+import { reportingFailures } from './application-failure.js';
+import type { CandidateArtifacts } from './candidate-artifacts.js';
+
+/** Tag that ties a version to the training run that registered it; makes registering idempotent. */
+export const TRAINING_RUN_TAG = 'trainingRun';
+
+export interface RegisterRequest {
+  readonly model: string;
+  readonly artifactPath: string;
+  readonly metrics: Readonly<Record<string, number>>;
+  readonly threshold: number;
+  /** Everything but the code version, which the worker that registers knows. */
+  readonly lineage: Omit<ModelLineage, 'codeVersion'>;
+  /** The workflow id and run id of the training run. */
+  readonly runKey: string;
+  readonly author: ChangeAuthor;
+}
+
+/** A registered version, as the workflow needs it. */
+export interface RegisteredVersion {
+  readonly version: number;
+  readonly stage: ModelStage;
+  readonly codeVersion: string;
+}
+
+export interface StageRequest {
+  readonly model: string;
+  readonly version: number;
+  readonly stage: Exclude<ModelStage, 'candidate'>;
+  readonly author: ChangeAuthor;
+}
+
+export interface RegistryActivityDependencies {
+  readonly registry: ModelRegistry;
+  readonly artifacts: CandidateArtifacts;
+  /** Git commit or package version of the code this worker runs. */
+  readonly codeVersion: string;
+}
+
+/** Creates the activities; the worker passes the Kafka-backed registry, tests an in-memory one. */
+export function createRegistryActivities({ registry, artifacts, codeVersion }: RegistryActivityDependencies) {
+  return {
+    /** Registers the candidate as a new version in stage `candidate`; a retry finds the version its run already registered. */
+    registerCandidate: reportingFailures(async (request: RegisterRequest): Promise<RegisteredVersion> => {
+      const existing = (await registry.listVersions(request.model)).find((version) => version.tags[TRAINING_RUN_TAG] === request.runKey);
+      if (existing !== undefined) return { version: existing.version, stage: existing.stage, codeVersion: existing.lineage.codeVersion };
+      const registered = await registry.registerVersion(
+        {
+          model: request.model,
+          metrics: request.metrics,
+          threshold: request.threshold,
+          lineage: { ...request.lineage, codeVersion },
+          artifact: await artifacts.read(request.artifactPath),
+          tags: { [TRAINING_RUN_TAG]: request.runKey },
+        },
+        request.author,
+      );
+      await artifacts.remove(request.artifactPath);
+      return { version: registered.version, stage: registered.stage, codeVersion };
+    }),
+
+    /** Makes the version the champion: stage and alias; each is skipped when already so. */
+    promoteToChampion: reportingFailures(async ({ model, version, author }: Omit<StageRequest, 'stage'>): Promise<void> => {
+      if ((await registry.getVersion(model, version)).stage !== 'champion') await registry.setStage(model, version, 'champion', author);
+      if ((await registry.resolveAlias(model, 'champion'))?.version !== version) await registry.setAlias(model, 'champion', version, author);
+    }),
+
+    /** Moves the version to a stage, unless it is already there. */
+    setVersionStage: reportingFailures(async ({ model, version, stage, author }: StageRequest): Promise<void> => {
+      if ((await registry.getVersion(model, version)).stage !== stage) await registry.setStage(model, version, stage, author);
+    }),
+  };
+}
+
+/** The activities as the workflows see them (import this type only). */
+export type RegistryActivities = ReturnType<typeof createRegistryActivities>;

@@ -1,0 +1,171 @@
+/**
+ * The training pipeline's data and model steps: check the dataset, train (heartbeating a
+ * resumable checkpoint every epoch), and evaluate the candidate against the champion on the
+ * same test split. Each step reads the pinned offset ranges itself — they always hold the same
+ * examples — so only offsets, paths and metrics cross workflow history.
+ */
+import { Context } from '@temporalio/activity';
+import { CancelledFailure } from '@temporalio/common';
+import type { ModelRegistry } from '../registry/model-registry.js';
+import type { PartitionRange, UndecodableRecord } from '../streaming/offset-range-reader.js';
+import type { SplitBoundaries, SplitFractions, SplitName } from '../training/dataset-split.js';
+import type { SplitCounts } from '../training/errors.js';
+import { evaluateCandidate, type EvaluationOptions, type ModelComparison, type ModelMetrics, type ScorableModel } from '../training/evaluation.js';
+import { loadDataset, type ExampleSource, type LoadedDataset } from '../training/example-source.js';
+import { parseModelArtifact, serialiseModelArtifact } from '../training/model-artifact.js';
+import { trainFraudModel, type TrainingCheckpoint } from '../training/training-loop.js';
+import type { TrainingOptions } from '../training/training-options.js';
+import { reportingFailures } from './application-failure.js';
+import type { CandidateArtifacts } from './candidate-artifacts.js';
+
+/** Which examples a step works on. */
+export interface DatasetRequest {
+  readonly ranges: readonly PartitionRange[];
+  /** Fewer decodable examples fail the step with a non-retryable `InsufficientExamplesError`. */
+  readonly minExamples: number;
+  readonly splitFractions?: SplitFractions;
+}
+
+/** What the dataset holds, for the lineage and the run's memo. */
+export interface DatasetSummary {
+  readonly examples: number;
+  readonly counts: Readonly<Record<SplitName, SplitCounts>>;
+  readonly boundaries: SplitBoundaries;
+  /** The newest writer schema id among the examples (all of them are decoded into the current reader schema). */
+  readonly featureSchemaId: number;
+  readonly featureJobVersions: readonly string[];
+  readonly undecodable: number;
+  /** The first undecodable records, with their offsets, for a person to look at. */
+  readonly undecodableSample: readonly UndecodableRecord[];
+}
+
+export interface TrainRequest extends DatasetRequest {
+  /** Names the candidate file: the workflow id and run id of the training run. */
+  readonly runKey: string;
+  readonly options: TrainingOptions;
+}
+
+/** A trained candidate on the worker's disk and how it was trained. */
+export interface TrainedCandidate {
+  readonly artifactPath: string;
+  readonly backend: string;
+  /** Feature vector layout the candidate was trained on. */
+  readonly featureVectorVersion: number;
+  /** The compiled options, every default filled in. */
+  readonly hyperParameters: Readonly<Record<string, unknown>>;
+  readonly completedEpochs: number;
+  readonly bestEpoch: number;
+  readonly stoppedEarly: boolean;
+  /** 0 for a fresh run; the epochs a retried attempt took over from the last heartbeat. */
+  readonly resumedFromEpoch: number;
+}
+
+export interface EvaluateRequest extends DatasetRequest {
+  readonly model: string;
+  readonly artifactPath: string;
+  readonly evaluation: EvaluationOptions;
+}
+
+/** The candidate and the champion (when there is one) on the same test split. */
+export interface EvaluationSummary {
+  readonly candidate: ModelMetrics;
+  readonly champion: { readonly version: number; readonly metrics: ModelMetrics } | undefined;
+  readonly comparison: ModelComparison;
+}
+
+export interface TrainingActivityDependencies {
+  readonly examples: ExampleSource;
+  readonly registry: Pick<ModelRegistry, 'resolveAlias' | 'loadArtifact'>;
+  readonly artifacts: CandidateArtifacts;
+  /** Bound on one read of the ranges. @default 600_000 */
+  readonly readTimeoutMs?: number;
+}
+
+const UNDECODABLE_SAMPLE_SIZE = 10;
+
+/** Creates the activities; the worker passes Kafka, the registry and a local artifact directory, tests fakes. */
+export function createTrainingActivities({ examples, registry, artifacts, readTimeoutMs = 600_000 }: TrainingActivityDependencies) {
+  /** Loads the dataset, heartbeating `details` while it reads so a retried attempt keeps them. */
+  const load = (request: DatasetRequest, details?: unknown): Promise<LoadedDataset> => {
+    const context = Context.current();
+    return loadDataset(examples, request.ranges, {
+      minExamples: request.minExamples,
+      fractions: request.splitFractions,
+      read: { timeoutMs: readTimeoutMs, signal: context.cancellationSignal, onProgress: () => context.heartbeat(details) },
+    });
+  };
+
+  return {
+    /** Reads the ranges and checks they make a usable dataset; refuses too few examples or a one-class split (non-retryable). */
+    buildDataset: reportingFailures(async (request: DatasetRequest): Promise<DatasetSummary> => {
+      const { set, split } = await load(request);
+      return {
+        examples: set.examples.length,
+        counts: split.counts,
+        boundaries: split.boundaries,
+        featureSchemaId: set.schemaIds[set.schemaIds.length - 1] ?? 0,
+        featureJobVersions: set.featureJobVersions,
+        undecodable: set.undecodable.length,
+        undecodableSample: set.undecodable.slice(0, UNDECODABLE_SAMPLE_SIZE),
+      };
+    }),
+
+    /**
+     * Trains a candidate and writes it to the artifact directory. Heartbeats the checkpoint after
+     * every epoch; a retried attempt resumes from the last one it finds in `heartbeatDetails`.
+     */
+    trainCandidate: reportingFailures(async (request: TrainRequest): Promise<TrainedCandidate> => {
+      const context = Context.current();
+      const resumeFrom = context.info.heartbeatDetails as TrainingCheckpoint | undefined;
+      const { prepared } = await load(request, resumeFrom);
+      const result = await trainFraudModel(prepared, request.options, {
+        ...(resumeFrom === undefined ? {} : { resumeFrom }),
+        onEpochEnd: async (report) => {
+          context.heartbeat(await report.checkpoint());
+          if (context.cancellationSignal.aborted) throw new CancelledFailure(`training was cancelled after epoch ${report.epoch}`);
+        },
+      });
+      try {
+        const artifactPath = await artifacts.write(request.runKey, await serialiseModelArtifact({ model: result.model, normaliser: prepared.normaliser }));
+        return {
+          artifactPath,
+          backend: result.backend,
+          featureVectorVersion: result.featureVectorVersion,
+          hyperParameters: { ...result.options, classWeights: result.classWeights },
+          completedEpochs: result.completedEpochs,
+          bestEpoch: result.bestEpoch,
+          stoppedEarly: result.stoppedEarly,
+          resumedFromEpoch: resumeFrom?.completedEpochs ?? 0,
+        };
+      } finally {
+        result.model.dispose();
+      }
+    }),
+
+    /** Scores the candidate and the current champion on the same test split and compares them. */
+    evaluateCandidate: reportingFailures(async (request: EvaluateRequest): Promise<EvaluationSummary> => {
+      const { prepared } = await load(request);
+      const candidate = await parseModelArtifact(await artifacts.read(request.artifactPath));
+      let champion: (ScorableModel & { version: number }) | undefined;
+      try {
+        const championVersion = await registry.resolveAlias(request.model, 'champion');
+        if (championVersion !== undefined) {
+          const loaded = await parseModelArtifact(await registry.loadArtifact(request.model, championVersion.version));
+          champion = { ...loaded, version: championVersion.version };
+        }
+        const result = await evaluateCandidate(prepared.rawTest, candidate, champion, request.evaluation);
+        return {
+          candidate: result.candidate,
+          champion: champion === undefined || result.champion === undefined ? undefined : { version: champion.version, metrics: result.champion },
+          comparison: result.comparison,
+        };
+      } finally {
+        candidate.model.dispose();
+        champion?.model.dispose();
+      }
+    }),
+  };
+}
+
+/** The activities as the workflows see them (import this type only). */
+export type TrainingActivities = ReturnType<typeof createTrainingActivities>;

@@ -1,0 +1,87 @@
+/**
+ * Where training examples come from: the `training-examples` topic, read by pinned offset ranges
+ * (so a model can be rebuilt from its lineage), decoded into the current training-example shape,
+ * and turned into the event-time split the training loop and the evaluation take.
+ */
+import type { AvroDecoder } from '../streaming/avro-decoder.js';
+import type { OffsetRangeReader, PartitionEndOffset, PartitionRange, ReadRangeOptions, UndecodableRecord } from '../streaming/offset-range-reader.js';
+import { splitByEventTime, type DatasetSplit, type SplitFractions } from './dataset-split.js';
+import { TrainingError } from './errors.js';
+import type { TrainingExample } from './training-example.js';
+import { prepareTrainingData, type PreparedTrainingData } from './training-data.js';
+
+/** The examples of some offset ranges, and what the lineage records about them. */
+export interface ExampleSet {
+  readonly examples: readonly TrainingExample[];
+  /** Records that could not be decoded, with their offsets; never silently dropped. */
+  readonly undecodable: readonly UndecodableRecord[];
+  /** Registry ids of the writer schemas of the examples, ascending. */
+  readonly schemaIds: readonly number[];
+  /** Distinct `feature_job_version` values, sorted. */
+  readonly featureJobVersions: readonly string[];
+}
+
+/** Reads training examples by offset ranges of one topic. */
+export interface ExampleSource {
+  readonly topic: string;
+  /** Where the topic's committed data ends on every partition now. */
+  snapshot(): Promise<PartitionEndOffset[]>;
+  read(ranges: readonly PartitionRange[], options?: ReadRangeOptions): Promise<ExampleSet>;
+}
+
+/** A split dataset ready for training and evaluation. */
+export interface LoadedDataset {
+  readonly set: ExampleSet;
+  readonly split: DatasetSplit<TrainingExample>;
+  readonly prepared: PreparedTrainingData;
+}
+
+/** Fewer examples than a training run asks for. Not retriable: the same ranges hold the same examples. */
+export class InsufficientExamplesError extends TrainingError {
+  override readonly name = 'InsufficientExamplesError';
+
+  constructor(
+    readonly found: number,
+    readonly required: number,
+    readonly undecodable: number,
+  ) {
+    super(
+      `the offset ranges hold ${found} training examples (${undecodable} more undecodable), fewer than the ${required} required; ` +
+        'wait for more labelled data or lower the minimum',
+    );
+  }
+}
+
+/** An example source on a topic read through `reader`, decoding with `decoder` (give it the training-example reader schema). */
+export function createKafkaExampleSource({ topic, reader, decoder }: { topic: string; reader: OffsetRangeReader; decoder: AvroDecoder }): ExampleSource {
+  return {
+    topic,
+    snapshot: () => reader.snapshotEndOffsets(topic),
+    async read(ranges, options) {
+      const result = await reader.readRange(ranges, (value, source) => decoder.decode(value, source), options);
+      const examples = result.records.map((record) => record.value.value as TrainingExample);
+      return {
+        examples,
+        undecodable: result.undecodable,
+        schemaIds: [...new Set(result.records.map((record) => record.value.schemaId))].sort((a, b) => a - b),
+        featureJobVersions: [...new Set(examples.map((example) => example.feature_job_version))].sort(),
+      };
+    },
+  };
+}
+
+/**
+ * Reads the ranges, refuses fewer than `minExamples` decodable examples with
+ * {@link InsufficientExamplesError}, splits by event time ({@link DatasetSplitError} when a split
+ * would be empty or one-class) and vectorises ({@link FeatureValueError} for a bad record).
+ */
+export async function loadDataset(
+  source: ExampleSource,
+  ranges: readonly PartitionRange[],
+  { minExamples, fractions, read }: { minExamples: number; fractions?: SplitFractions; read?: ReadRangeOptions },
+): Promise<LoadedDataset> {
+  const set = await source.read(ranges, read);
+  if (set.examples.length < minExamples) throw new InsufficientExamplesError(set.examples.length, minExamples, set.undecodable.length);
+  const split = splitByEventTime(set.examples, fractions);
+  return { set, split, prepared: prepareTrainingData(split) };
+}

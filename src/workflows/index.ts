@@ -1,0 +1,3 @@
+/** The workflows bundle: every workflow the Tributary worker runs (`workflowsPath` points here). */
+export { thresholdTrigger } from './threshold-trigger.js';
+export { trainingPipeline } from './training-pipeline.js';

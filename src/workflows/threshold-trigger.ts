@@ -1,0 +1,248 @@
+/**
+ * thresholdTrigger: the sensor that starts retraining when enough new labelled examples have
+ * arrived. Unlike a message-at-a-time sensor it looks at offsets: every poll snapshots the end
+ * offsets (last stable offsets) of training-examples and compares them with the offsets of the
+ * last training it started. When the new offsets reach the threshold and the cooldown has passed,
+ * it counts the new range exactly (examples and positive labels, aborted records and markers
+ * excluded) and, when that confirms, starts `trainingPipeline` as an abandoned child on the
+ * pinned snapshot. The offsets become "used" only when the child has started, and the child
+ * records them as lineage: nothing is marked done before the work that uses it exists.
+ *
+ * Polls sleep on durable timers; a signal wakes the loop at once. The run continues as new
+ * after `pollsPerRun` polls (or when Temporal suggests it), carrying its state.
+ */
+import {
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  log,
+  ParentClosePolicy,
+  proxyActivities,
+  setHandler,
+  startChild,
+  upsertMemo,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import type { ExampleActivities, ExampleCount } from '../activities/example-activities.js';
+import type { OffsetRange } from '../registry/model-registry.js';
+import type { PartitionEndOffset } from '../streaming/offset-range-reader.js';
+import { TributaryModelName } from './search-attributes.js';
+import { trainingPipeline, type TrainingPipelineInput } from './training-pipeline.js';
+
+/** How the trigger decides; every field but `threshold` may be left out. */
+export interface ThresholdTriggerOptions {
+  /** New examples since the last training that start the next one. */
+  readonly threshold: number;
+  /** New positive (fraud) labels also required. @default 0 */
+  readonly minPositives?: number;
+  /** Least time between two training starts. @default 600_000 (10 min) */
+  readonly cooldownMs?: number;
+  /** Time between two polls of the end offsets. @default 30_000 */
+  readonly pollIntervalMs?: number;
+  /** Polls per run before continuing as new, to bound the history. @default 500 */
+  readonly pollsPerRun?: number;
+  /** How the started pipelines train, evaluate and gate. @default {} */
+  readonly pipeline?: Omit<TrainingPipelineInput, 'model' | 'data' | 'triggeredBy'>;
+}
+
+/** The last training run this trigger started. */
+export interface StartedTraining {
+  readonly workflowId: string;
+  /** Epoch ms. */
+  readonly startedAt: number;
+  /** The ranges the run trains on; their `toOffset`s are where the next "new examples" start. */
+  readonly offsetRanges: readonly OffsetRange[];
+}
+
+/** What the last poll saw. */
+export interface PollObservation {
+  /** Epoch ms. */
+  readonly at: number;
+  /** New offsets since the last training (an upper bound: transaction markers and aborted records occupy offsets too). */
+  readonly newOffsets: number;
+  /** The exact count of the new range, when the offsets reached the threshold and it was counted. */
+  readonly counted: ExampleCount | undefined;
+  /** Why no training started, or `started <id>`. */
+  readonly outcome: string;
+}
+
+/** The trigger's state: what `status` answers and what continue-as-new carries. */
+export interface ThresholdTriggerState {
+  readonly paused: boolean;
+  readonly threshold: number;
+  readonly minPositives: number;
+  readonly cooldownMs: number;
+  readonly pollIntervalMs: number;
+  /** Training runs started so far: the `<n>` of the next child id is this plus one. */
+  readonly trainingsStarted: number;
+  readonly lastStarted: StartedTraining | undefined;
+  readonly lastPoll: PollObservation | undefined;
+  /** Polls over all runs of this trigger. */
+  readonly polls: number;
+  /** The last poll failure (Kafka unreachable, …); cleared by the next good poll. */
+  readonly lastError: string | undefined;
+}
+
+/** Stops polling until `resume`; a training already started keeps running. */
+export const pauseSignal = defineSignal('pause');
+export const resumeSignal = defineSignal('resume');
+/** Changes the threshold (and optionally the minimum positives); takes effect at once. */
+export const setThresholdSignal = defineSignal<[{ threshold: number; minPositives?: number }]>('setThreshold');
+export const statusQuery = defineQuery<ThresholdTriggerState>('status');
+
+/** The workflow id of a model's trigger: one per model. */
+export const thresholdTriggerWorkflowId = (model: string): string => `threshold-trigger:${model}`;
+/** The workflow id of the `n`th training run a trigger starts. */
+export const triggeredTrainingWorkflowId = (model: string, n: number): string => `training:${model}:${n}`;
+
+const { snapshotTrainingExampleOffsets } = proxyActivities<ExampleActivities>({
+  startToCloseTimeout: '30s',
+  // A sensor outlives Kafka outages: a failed poll is recorded and the next poll tries again.
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 3 },
+});
+
+const { countTrainingExamples } = proxyActivities<ExampleActivities>({
+  startToCloseTimeout: '10m',
+  heartbeatTimeout: '1m',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 3 },
+});
+
+const DEFAULTS = { minPositives: 0, cooldownMs: 600_000, pollIntervalMs: 30_000, pollsPerRun: 500 };
+
+/** Watches training-examples for `model` and starts training runs; see the module comment. */
+export async function thresholdTrigger(model: string, options: ThresholdTriggerOptions, carried?: ThresholdTriggerState): Promise<never> {
+  checkOptions(options);
+  let state: ThresholdTriggerState = carried ?? {
+    paused: false,
+    threshold: options.threshold,
+    minPositives: options.minPositives ?? DEFAULTS.minPositives,
+    cooldownMs: options.cooldownMs ?? DEFAULTS.cooldownMs,
+    pollIntervalMs: options.pollIntervalMs ?? DEFAULTS.pollIntervalMs,
+    trainingsStarted: 0,
+    lastStarted: undefined,
+    lastPoll: undefined,
+    polls: 0,
+    lastError: undefined,
+  };
+  let wake = false;
+  setHandler(pauseSignal, () => {
+    state = { ...state, paused: true };
+  });
+  setHandler(resumeSignal, () => {
+    state = { ...state, paused: false };
+    wake = true;
+  });
+  setHandler(setThresholdSignal, ({ threshold, minPositives }) => {
+    if (!(Number.isInteger(threshold) && threshold >= 1)) {
+      log.warn('setThreshold ignored: the threshold must be a whole number of at least 1', { threshold });
+      return;
+    }
+    state = { ...state, threshold, minPositives: minPositives ?? state.minPositives };
+    wake = true;
+  });
+  setHandler(statusQuery, () => state);
+
+  const pollsPerRun = options.pollsPerRun ?? DEFAULTS.pollsPerRun;
+  for (let pollsThisRun = 0; pollsThisRun < pollsPerRun && !workflowInfo().continueAsNewSuggested; ) {
+    await condition(() => !state.paused);
+    state = await poll(model, options, state);
+    pollsThisRun += 1;
+    upsertMemo({ threshold: state.threshold, lastStarted: state.lastStarted?.workflowId ?? null, polls: state.polls });
+    wake = false;
+    await condition(() => wake, state.pollIntervalMs);
+  }
+  return continueAsNew<typeof thresholdTrigger>(model, options, state);
+}
+
+/** One poll: snapshot, compare, maybe count and start a training run. Never throws for a failed activity. */
+async function poll(model: string, options: ThresholdTriggerOptions, state: ThresholdTriggerState): Promise<ThresholdTriggerState> {
+  const polled = { ...state, polls: state.polls + 1 };
+  const at = Date.now();
+  let snapshot: PartitionEndOffset[];
+  try {
+    snapshot = await snapshotTrainingExampleOffsets();
+  } catch (error) {
+    return { ...polled, lastError: `snapshot failed: ${describeFailure(error)}` };
+  }
+  const newRanges = rangesSince(snapshot, state.lastStarted?.offsetRanges);
+  const newOffsets = newRanges.reduce((sum, range) => sum + Number(BigInt(range.toOffset) - BigInt(range.fromOffset)), 0);
+  const observe = (outcome: string, counted?: ExampleCount): ThresholdTriggerState => ({ ...polled, lastError: undefined, lastPoll: { at, newOffsets, counted, outcome } });
+
+  if (newOffsets < state.threshold) return observe(`${newOffsets} new offsets, below the threshold ${state.threshold}`);
+  const sinceLast = state.lastStarted === undefined ? Number.POSITIVE_INFINITY : at - state.lastStarted.startedAt;
+  if (sinceLast < state.cooldownMs) return observe(`threshold reached, cooling down for another ${state.cooldownMs - sinceLast} ms`);
+
+  let counted: ExampleCount;
+  try {
+    counted = await countTrainingExamples(newRanges);
+  } catch (error) {
+    return { ...polled, lastError: `counting new examples failed: ${describeFailure(error)}` };
+  }
+  if (counted.examples < state.threshold) return observe(`${counted.examples} new examples, below the threshold ${state.threshold}`, counted);
+  if (counted.positives < state.minPositives) return observe(`${counted.positives} new positive labels, below the minimum ${state.minPositives}`, counted);
+
+  const trainingRanges = snapshot.map(({ topic, partition, startOffset, endOffset }) => ({ topic, partition, fromOffset: startOffset, toOffset: endOffset }));
+  const started = await startTraining(model, options, state.trainingsStarted, trainingRanges);
+  return {
+    ...observe(`started ${started.workflowId}`, counted),
+    trainingsStarted: started.n,
+    lastStarted: { workflowId: started.workflowId, startedAt: Date.now(), offsetRanges: trainingRanges },
+  };
+}
+
+/**
+ * Starts the next training run as an abandoned child (it outlives this run and its
+ * continue-as-new). An id still taken by a running workflow (a trigger recreated without its
+ * state) moves on to the next number.
+ */
+async function startTraining(model: string, options: ThresholdTriggerOptions, trainingsStarted: number, ranges: readonly OffsetRange[]): Promise<{ workflowId: string; n: number }> {
+  const triggeredBy = `workflow:${workflowInfo().workflowId}`;
+  for (let n = trainingsStarted + 1; ; n += 1) {
+    const workflowId = triggeredTrainingWorkflowId(model, n);
+    try {
+      await startChild(trainingPipeline, {
+        workflowId,
+        args: [{ ...options.pipeline, model, data: { kind: 'ranges', ranges }, triggeredBy }],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        typedSearchAttributes: [{ key: TributaryModelName, value: model }],
+        memo: { triggeredBy, offsetRanges: ranges },
+      });
+      return { workflowId, n };
+    } catch (error) {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      log.warn('training workflow id already in use; trying the next one', { workflowId });
+    }
+  }
+}
+
+/** Per partition, the offsets after those the last training used (all retained offsets before the first one). */
+function rangesSince(snapshot: readonly PartitionEndOffset[], used: readonly OffsetRange[] | undefined): OffsetRange[] {
+  return snapshot.map(({ topic, partition, startOffset, endOffset }) => {
+    const usedTo = used?.find((range) => range.partition === partition)?.toOffset;
+    const from = usedTo === undefined || BigInt(usedTo) < BigInt(startOffset) ? startOffset : usedTo;
+    return { topic, partition, fromOffset: BigInt(from) > BigInt(endOffset) ? endOffset : from, toOffset: endOffset };
+  });
+}
+
+/** The activity's own message: an ActivityFailure wraps the ApplicationFailure that carries it. */
+function describeFailure(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  return error.cause instanceof Error ? error.cause.message : error.message;
+}
+
+/** Refuses options the loop cannot run with, as a non-retryable failure naming each. */
+function checkOptions(options: ThresholdTriggerOptions): void {
+  const problems: string[] = [];
+  const whole = (name: string, value: number | undefined, minimum: number): void => {
+    if (value !== undefined && !(Number.isInteger(value) && value >= minimum)) problems.push(`${name}=${value}: expected a whole number >= ${minimum}`);
+  };
+  whole('threshold', options.threshold, 1);
+  whole('minPositives', options.minPositives, 0);
+  whole('cooldownMs', options.cooldownMs, 0);
+  whole('pollIntervalMs', options.pollIntervalMs, 1);
+  whole('pollsPerRun', options.pollsPerRun, 1);
+  if (problems.length > 0) throw ApplicationFailure.nonRetryable(`invalid threshold trigger options: ${problems.join('; ')}`, 'InvalidTriggerOptions');
+}

@@ -1,0 +1,229 @@
+/**
+ * trainingPipeline: trains one candidate on pinned offset ranges of the training-examples topic,
+ * evaluates it against the current champion on the same test split, registers it with metrics
+ * and full lineage, and decides: first model through the gates → champion; better than the
+ * champion → challenger (the rollout takes it from there); otherwise → rejected, with the reason.
+ *
+ * History carries offsets, paths and metrics only: every step re-reads the pinned ranges, and
+ * the trained model crosses from training to registration as a file on the worker's disk.
+ */
+import { ApplicationFailure, proxyActivities, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { ExampleActivities } from '../activities/example-activities.js';
+import type { RegistryActivities } from '../activities/registry-activities.js';
+import type { DatasetSummary, EvaluationSummary, TrainedCandidate, TrainingActivities } from '../activities/training-activities.js';
+import type { ModelStage, OffsetRange } from '../registry/model-registry.js';
+import type { SplitFractions } from '../training/dataset-split.js';
+import type { PrimaryMetric } from '../training/evaluation.js';
+import type { TrainingOptions } from '../training/training-options.js';
+import { TributaryModelName, TributaryModelVersion, TributaryStage } from './search-attributes.js';
+
+/** Which examples to train on. */
+export type TrainingData =
+  /** Exactly these ranges (a trigger's snapshot, or a rerun of an earlier version's lineage). */
+  | { readonly kind: 'ranges'; readonly ranges: readonly OffsetRange[] }
+  /** Everything retained up to the moment the run starts: the run snapshots the end offsets first. */
+  | { readonly kind: 'up-to-now' };
+
+/** What a candidate must reach to be promoted or staged; every field may be left out. */
+export interface QualityGates {
+  /** Minimum ROC-AUC on the test split. @default 0.7 */
+  readonly minRocAuc?: number;
+  /** Minimum PR-AUC (average precision) on the test split. @default 0 */
+  readonly minPrAuc?: number;
+  /** The metric the candidate must beat the champion on. @default 'prAuc' */
+  readonly primaryMetric?: PrimaryMetric;
+  /** Smallest gain over the champion on the primary metric. @default 0.005 */
+  readonly minImprovement?: number;
+}
+
+export interface TrainingPipelineInput {
+  readonly model: string;
+  readonly data: TrainingData;
+  /** @default {} (the training loop's defaults) */
+  readonly training?: TrainingOptions;
+  /** @default the split's defaults (0.7 / 0.15 / 0.15) */
+  readonly splitFractions?: SplitFractions;
+  /** Fewer decodable examples refuse the run (non-retryable). @default 1000 */
+  readonly minExamples?: number;
+  readonly gates?: QualityGates;
+  /** Who or what started the run: `workflow:<id>`, `schedule:<id>`, or a person. */
+  readonly triggeredBy: string;
+}
+
+/** How a run ended. */
+export interface TrainingPipelineResult {
+  readonly model: string;
+  readonly version: number;
+  readonly stage: Extract<ModelStage, 'champion' | 'challenger' | 'rejected'>;
+  readonly reason: string;
+  /** `rollout` when the version is a challenger for the A/B rollout to take over. */
+  readonly nextStep: 'rollout' | 'none';
+  readonly offsetRanges: readonly OffsetRange[];
+  readonly metrics: Readonly<Record<string, number>>;
+  /** The champion the candidate was compared with; null without one (JSON has no undefined). */
+  readonly championVersion: number | null;
+}
+
+const DEFAULT_GATES: Required<QualityGates> = { minRocAuc: 0.7, minPrAuc: 0, primaryMetric: 'prAuc', minImprovement: 0.005 };
+const DEFAULT_MIN_EXAMPLES = 1000;
+
+const { snapshotTrainingExampleOffsets } = proxyActivities<ExampleActivities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
+});
+
+/** Reading a dataset: minutes for a large range; heartbeats while it reads. */
+const { buildDataset, evaluateCandidate } = proxyActivities<TrainingActivities>({
+  startToCloseTimeout: '30m',
+  heartbeatTimeout: '2m',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 3 },
+});
+
+/** Training: long, heartbeats every epoch with a checkpoint that the next attempt resumes from. */
+const { trainCandidate } = proxyActivities<TrainingActivities>({
+  startToCloseTimeout: '4h',
+  heartbeatTimeout: '2m',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 5 },
+});
+
+const { registerCandidate, promoteToChampion, setVersionStage } = proxyActivities<RegistryActivities>({
+  startToCloseTimeout: '2m',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10 },
+});
+
+/** The stage a verdict leads to and why. */
+interface Verdict {
+  readonly stage: TrainingPipelineResult['stage'];
+  readonly reason: string;
+}
+
+const formatMetric = (value: number | undefined): string => (value === undefined ? 'n/a' : value.toFixed(4));
+
+/** Applies the quality gates to an evaluation. */
+function judge(evaluation: EvaluationSummary, gates: Required<QualityGates>): Verdict {
+  const failures: string[] = [];
+  const { candidate, comparison, champion } = evaluation;
+  if (candidate.rocAuc < gates.minRocAuc) failures.push(`ROC-AUC ${formatMetric(candidate.rocAuc)} is below the minimum ${gates.minRocAuc}`);
+  if (candidate.prAuc < gates.minPrAuc) failures.push(`PR-AUC ${formatMetric(candidate.prAuc)} is below the minimum ${gates.minPrAuc}`);
+  if (champion !== undefined && !comparison.candidateBetter) {
+    failures.push(
+      `${comparison.primaryMetric} ${formatMetric(comparison.candidate)} does not beat champion v${champion.version} (${formatMetric(comparison.champion)}) ` +
+        `by the minimum improvement ${comparison.minimumImprovement} (gain ${formatMetric(comparison.improvement)})`,
+    );
+  }
+  if (failures.length > 0) return { stage: 'rejected', reason: `quality gates failed: ${failures.join('; ')}` };
+  if (champion === undefined) return { stage: 'champion', reason: 'first model passed gates' };
+  return {
+    stage: 'challenger',
+    reason: `passed gates and beats champion v${champion.version} on ${comparison.primaryMetric} by ${formatMetric(comparison.improvement)}`,
+  };
+}
+
+/** The registry's flat metrics of a candidate. */
+function registryMetrics(evaluation: EvaluationSummary): Record<string, number> {
+  const { candidate } = evaluation;
+  const point = candidate.operatingPoint;
+  return {
+    rocAuc: candidate.rocAuc,
+    prAuc: candidate.prAuc,
+    brierScore: candidate.brierScore,
+    precision: point.precision,
+    recall: point.recall,
+    f1: point.f1,
+    falsePositiveRate: point.falsePositiveRate,
+    testExamples: candidate.examples,
+    testPositives: candidate.positives,
+  };
+}
+
+function setStage(stage: string): void {
+  upsertSearchAttributes([{ key: TributaryStage, value: stage }]);
+}
+
+/** Trains, evaluates, registers and stages one model version; see the module comment. */
+export async function trainingPipeline(input: TrainingPipelineInput): Promise<TrainingPipelineResult> {
+  const { model, triggeredBy } = input;
+  const gates = { ...DEFAULT_GATES, ...input.gates };
+  const info = workflowInfo();
+  const runKey = `${info.workflowId}/${info.runId}`;
+  const author = { by: `workflow:${info.workflowId}`, reason: `training run ${runKey} started by ${triggeredBy}` };
+  upsertSearchAttributes([
+    { key: TributaryModelName, value: model },
+    { key: TributaryStage, value: 'snapshot' },
+  ]);
+
+  const ranges = input.data.kind === 'ranges' ? input.data.ranges : toRanges(await snapshotTrainingExampleOffsets());
+  const request = { ranges, minExamples: input.minExamples ?? DEFAULT_MIN_EXAMPLES, splitFractions: input.splitFractions };
+  upsertMemo({ offsetRanges: ranges, triggeredBy });
+
+  setStage('dataset');
+  let dataset: DatasetSummary;
+  try {
+    dataset = await buildDataset(request);
+  } catch (error) {
+    setStage('refused');
+    throw error;
+  }
+  upsertMemo({ dataset: { examples: dataset.examples, counts: dataset.counts, undecodable: dataset.undecodable } });
+
+  setStage('training');
+  const trained: TrainedCandidate = await trainCandidate({ ...request, runKey, options: input.training ?? {} });
+  upsertMemo({ training: { epochs: trained.completedEpochs, bestEpoch: trained.bestEpoch, resumedFromEpoch: trained.resumedFromEpoch, backend: trained.backend } });
+
+  setStage('evaluating');
+  const evaluation = await evaluateCandidate({
+    ...request,
+    model,
+    artifactPath: trained.artifactPath,
+    evaluation: { primaryMetric: gates.primaryMetric, minimumImprovement: gates.minImprovement },
+  });
+  const metrics = registryMetrics(evaluation);
+
+  const registered = await registerCandidate({
+    model,
+    artifactPath: trained.artifactPath,
+    metrics,
+    threshold: evaluation.candidate.operatingPoint.threshold,
+    runKey,
+    author,
+    lineage: {
+      offsetRanges: ranges,
+      featureSchemaId: dataset.featureSchemaId,
+      featureJobVersions: dataset.featureJobVersions,
+      featureVectorVersion: trained.featureVectorVersion,
+      hyperParameters: trained.hyperParameters,
+      backend: trained.backend,
+      splitBoundaries: { ...dataset.boundaries },
+      trainedBy: triggeredBy,
+    },
+  });
+  upsertSearchAttributes([{ key: TributaryModelVersion, value: String(registered.version) }]);
+  upsertMemo({ version: registered.version, metrics, champion: evaluation.champion === undefined ? null : { version: evaluation.champion.version, prAuc: evaluation.champion.metrics.prAuc, rocAuc: evaluation.champion.metrics.rocAuc } });
+
+  const verdict = judge(evaluation, gates);
+  const decision = { by: author.by, reason: verdict.reason };
+  if (verdict.stage === 'champion') await promoteToChampion({ model, version: registered.version, author: decision });
+  else await setVersionStage({ model, version: registered.version, stage: verdict.stage, author: decision });
+  setStage(verdict.stage);
+  upsertMemo({ verdict: verdict.reason });
+
+  return {
+    model,
+    version: registered.version,
+    stage: verdict.stage,
+    reason: verdict.reason,
+    nextStep: verdict.stage === 'challenger' ? 'rollout' : 'none',
+    offsetRanges: ranges,
+    metrics,
+    championVersion: evaluation.champion?.version ?? null,
+  };
+}
+
+/** Every partition from its log start to its last stable offset; refuses a topic with nothing in it. */
+function toRanges(snapshot: readonly { topic: string; partition: number; startOffset: string; endOffset: string }[]): OffsetRange[] {
+  const ranges = snapshot.map(({ topic, partition, startOffset, endOffset }) => ({ topic, partition, fromOffset: startOffset, toOffset: endOffset }));
+  if (ranges.every((range) => range.fromOffset === range.toOffset)) {
+    throw ApplicationFailure.nonRetryable('the training-examples topic holds no records yet; nothing to train on', 'InsufficientExamplesError');
+  }
+  return ranges;
+}

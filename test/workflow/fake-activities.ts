@@ -1,0 +1,172 @@
+/**
+ * Fakes of every activity the workflows call, with switches that shape what they return or make
+ * them fail, and records of how they were called. State is per model, so tests sharing one
+ * worker do not see each other.
+ */
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { toApplicationFailure } from '../../src/activities/application-failure.js';
+import type { ExampleActivities, ExampleCount } from '../../src/activities/example-activities.js';
+import type { RegistryActivities, StageRequest } from '../../src/activities/registry-activities.js';
+import type { EvaluationSummary, TrainingActivities } from '../../src/activities/training-activities.js';
+import type { OffsetRange } from '../../src/registry/model-registry.js';
+import type { PartitionEndOffset } from '../../src/streaming/offset-range-reader.js';
+import { InsufficientExamplesError } from '../../src/training/example-source.js';
+import type { ModelMetrics } from '../../src/training/evaluation.js';
+
+/** The training-examples topic as the fakes show it: partition → end offset, and how many of the offsets are positive. */
+export interface FakeTopic {
+  endOffsets: number[];
+  /** Positive labels among the offsets of any range: this share of them, rounded down. */
+  positiveShare: number;
+}
+
+/** What the fakes do for one model. */
+export interface FakeModelSwitches {
+  /** PR-AUC of the next candidates, in order; ROC-AUC is PR-AUC + 0.2. */
+  candidatePrAucs: number[];
+  /** Examples buildDataset finds; below `minExamples` it refuses. */
+  datasetExamples: number;
+  /** Epoch after which the first attempt of trainCandidate fails (a crashed worker). */
+  crashAfterEpoch?: number;
+  /** Epochs trainCandidate runs. */
+  epochs: number;
+  /** Resolves when trainCandidate may finish; lets a test keep a training run open. */
+  trainingGate?: Promise<void>;
+}
+
+/** What the fakes saw for one model. */
+export interface FakeModelRecord {
+  buildDatasetCalls: number;
+  /** Per attempt of trainCandidate: the attempt number and the first epoch it ran. */
+  trainAttempts: { attempt: number; firstEpoch: number }[];
+  countCalls: OffsetRange[][];
+  versions: { version: number; stage: string; prAuc: number; reason?: string }[];
+  champion: number | undefined;
+}
+
+export const TOPIC = 'tributary.training-examples';
+
+const metricsOf = (prAuc: number): ModelMetrics => ({
+  examples: 300,
+  positives: 30,
+  rocAuc: prAuc + 0.2,
+  prAuc,
+  brierScore: 0.1,
+  operatingPoint: {
+    threshold: 0.5,
+    confusion: { truePositives: 24, falsePositives: 10, trueNegatives: 260, falseNegatives: 6 },
+    precision: 0.7,
+    recall: 0.8,
+    f1: 0.75,
+    falsePositiveRate: 0.04,
+  },
+});
+
+/** Fakes plus their switches and records; `topic` is shared (one training-examples topic), models are not. */
+export function createFakeActivities() {
+  const topic: FakeTopic = { endOffsets: [0, 0], positiveShare: 0.1 };
+  const switches = new Map<string, FakeModelSwitches>();
+  const records = new Map<string, FakeModelRecord>();
+  const switchesOf = (model: string): FakeModelSwitches => {
+    let found = switches.get(model);
+    if (found === undefined) switches.set(model, (found = { candidatePrAucs: [0.6], datasetExamples: 5000, epochs: 3 }));
+    return found;
+  };
+  const recordOf = (model: string): FakeModelRecord => {
+    let found = records.get(model);
+    if (found === undefined) records.set(model, (found = { buildDatasetCalls: 0, trainAttempts: [], countCalls: [], versions: [], champion: undefined }));
+    return found;
+  };
+  /** The fakes for the trigger know the model only through the workflow id. */
+  const modelOfRun = (): string => (Context.current().info.workflowExecution?.workflowId ?? '').replace(/^(threshold-trigger|training):/, '').replace(/:\d+$/, '');
+
+  const exampleActivities: ExampleActivities = {
+    snapshotTrainingExampleOffsets: async (): Promise<PartitionEndOffset[]> =>
+      topic.endOffsets.map((end, partition) => ({ topic: TOPIC, partition, startOffset: '0', endOffset: String(end) })),
+    countTrainingExamples: async (ranges): Promise<ExampleCount> => {
+      recordOf(modelOfRun()).countCalls.push([...ranges]);
+      const examples = ranges.reduce((sum, range) => sum + Number(range.toOffset) - Number(range.fromOffset), 0);
+      return { examples, positives: Math.floor(examples * topic.positiveShare), undecodable: 0 };
+    },
+  };
+
+  const trainingActivities: TrainingActivities = {
+    buildDataset: async (request) => {
+      const model = modelOfRun();
+      recordOf(model).buildDatasetCalls += 1;
+      const examples = switchesOf(model).datasetExamples;
+      if (examples < request.minExamples) throw toApplicationFailure(new InsufficientExamplesError(examples, request.minExamples, 0));
+      return {
+        examples,
+        counts: { train: { examples: 3500, positives: 350 }, validation: { examples: 750, positives: 75 }, test: { examples: 750, positives: 75 } },
+        boundaries: { start: 1_000, validationStart: 2_000, testStart: 3_000, end: 4_000 },
+        featureSchemaId: 7,
+        featureJobVersions: ['v1'],
+        undecodable: 0,
+        undecodableSample: [],
+      };
+    },
+    trainCandidate: async (request) => {
+      const context = Context.current();
+      const model = modelOfRun();
+      const { epochs, crashAfterEpoch, trainingGate } = switchesOf(model);
+      const resumed = (context.info.heartbeatDetails as { completedEpochs: number } | undefined)?.completedEpochs ?? 0;
+      recordOf(model).trainAttempts.push({ attempt: context.info.attempt, firstEpoch: resumed + 1 });
+      for (let epoch = resumed + 1; epoch <= epochs; epoch += 1) {
+        context.heartbeat({ completedEpochs: epoch });
+        if (context.info.attempt === 1 && epoch === crashAfterEpoch) throw ApplicationFailure.retryable(`worker lost after epoch ${epoch}`, 'SimulatedCrash');
+      }
+      await trainingGate;
+      return {
+        artifactPath: `/tmp/fake/${request.runKey}/candidate.json`,
+        backend: 'cpu',
+        featureVectorVersion: 1,
+        hyperParameters: { maxEpochs: epochs, seed: 42 },
+        completedEpochs: epochs,
+        bestEpoch: epochs,
+        stoppedEarly: false,
+        resumedFromEpoch: resumed,
+      };
+    },
+    evaluateCandidate: async (request): Promise<EvaluationSummary> => {
+      const model = request.model;
+      const prAuc = switchesOf(model).candidatePrAucs.shift() ?? 0.5;
+      const record = recordOf(model);
+      const champion = record.versions.find((version) => version.version === record.champion);
+      const minimumImprovement = request.evaluation.minimumImprovement ?? 0.005;
+      const improvement = champion === undefined ? undefined : prAuc - champion.prAuc;
+      return {
+        candidate: metricsOf(prAuc),
+        champion: champion === undefined ? undefined : { version: champion.version, metrics: metricsOf(champion.prAuc) },
+        comparison: {
+          primaryMetric: 'prAuc',
+          candidate: prAuc,
+          champion: champion?.prAuc,
+          improvement,
+          minimumImprovement,
+          candidateBetter: improvement === undefined || improvement >= minimumImprovement,
+        },
+      };
+    },
+  };
+
+  const registryActivities: RegistryActivities = {
+    registerCandidate: async (request) => {
+      const record = recordOf(request.model);
+      const version = record.versions.length + 1;
+      record.versions.push({ version, stage: 'candidate', prAuc: request.metrics.prAuc ?? 0 });
+      return { version, stage: 'candidate', codeVersion: 'test' };
+    },
+    promoteToChampion: async ({ model, version, author }) => {
+      const record = recordOf(model);
+      Object.assign(record.versions[version - 1]!, { stage: 'champion', reason: author.reason });
+      record.champion = version;
+    },
+    setVersionStage: async ({ model, version, stage, author }: StageRequest) => {
+      Object.assign(recordOf(model).versions[version - 1]!, { stage, reason: author.reason });
+    },
+  };
+
+  return { activities: { ...exampleActivities, ...trainingActivities, ...registryActivities }, topic, switchesOf, recordOf };
+}

@@ -1,0 +1,116 @@
+/**
+ * trainingPipeline on a real worker and the real Temporal server, with fake activities: the
+ * decisions after evaluation, refusal of too little data, and resumption of training from the
+ * last heartbeat after a crashed attempt.
+ */
+import { WorkflowFailedError } from '@temporalio/client';
+import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { trainingPipeline, TrainingPipelineInput } from '../../src/workflows/training-pipeline.js';
+import { TributaryModelName, TributaryModelVersion, TributaryStage } from '../../src/workflows/search-attributes.js';
+import { createFakeActivities, TOPIC } from './fake-activities.js';
+import { startWorkflowHarness, uniqueModel, type WorkflowHarness } from './workflow-harness.js';
+
+const fakes = createFakeActivities();
+let harness: WorkflowHarness;
+
+beforeAll(async () => {
+  harness = await startWorkflowHarness(fakes.activities);
+});
+afterAll(async () => harness?.close());
+
+const RANGES = [0, 1].map((partition) => ({ topic: TOPIC, partition, fromOffset: '0', toOffset: '2500' }));
+
+async function startPipeline(model: string, run: number, input: Partial<TrainingPipelineInput> = {}) {
+  return harness.client.workflow.start<typeof trainingPipeline>('trainingPipeline', {
+    taskQueue: harness.taskQueue,
+    workflowId: `training:${model}:${run}`,
+    args: [{ model, data: { kind: 'ranges', ranges: RANGES }, triggeredBy: 'alice', gates: { minRocAuc: 0.7 }, ...input }],
+  });
+}
+
+describe('trainingPipeline', () => {
+  it('promotes the first model, makes a better one challenger and rejects a worse one with the reason', async () => {
+    const model = uniqueModel('pipeline');
+    fakes.switchesOf(model).candidatePrAucs = [0.6, 0.7, 0.55];
+
+    const first = await startPipeline(model, 1);
+    expect(await first.result()).toMatchObject({
+      version: 1,
+      stage: 'champion',
+      reason: 'first model passed gates',
+      nextStep: 'none',
+      offsetRanges: RANGES,
+      championVersion: null,
+    });
+    await harness.recordHistory('training-pipeline-first-champion', first);
+    const description = await first.describe();
+    expect(description.typedSearchAttributes.get(TributaryModelName)).toBe(model);
+    expect(description.typedSearchAttributes.get(TributaryModelVersion)).toBe('1');
+    expect(description.typedSearchAttributes.get(TributaryStage)).toBe('champion');
+    expect(description.memo).toMatchObject({ version: 1, metrics: { prAuc: 0.6 }, verdict: 'first model passed gates' });
+
+    const better = await startPipeline(model, 2);
+    const betterResult = await better.result();
+    expect(betterResult).toMatchObject({ version: 2, stage: 'challenger', nextStep: 'rollout', championVersion: 1 });
+    expect(betterResult.reason).toMatch(/^passed gates and beats champion v1 on prAuc by 0\.1000$/);
+    await harness.recordHistory('training-pipeline-challenger', better);
+
+    const worse = await startPipeline(model, 3);
+    const worseResult = await worse.result();
+    expect(worseResult).toMatchObject({ version: 3, stage: 'rejected', nextStep: 'none' });
+    expect(worseResult.reason).toBe('quality gates failed: prAuc 0.5500 does not beat champion v1 (0.6000) by the minimum improvement 0.005 (gain -0.0500)');
+    await harness.recordHistory('training-pipeline-rejected', worse);
+
+    expect(fakes.recordOf(model).versions).toEqual([
+      { version: 1, stage: 'champion', prAuc: 0.6, reason: 'first model passed gates' },
+      { version: 2, stage: 'challenger', prAuc: 0.7, reason: betterResult.reason },
+      { version: 3, stage: 'rejected', prAuc: 0.55, reason: worseResult.reason },
+    ]);
+    expect(fakes.recordOf(model).champion).toBe(1);
+  });
+
+  it('rejects a first model below the ROC-AUC gate instead of promoting it', async () => {
+    const model = uniqueModel('gate');
+    fakes.switchesOf(model).candidatePrAucs = [0.3];
+    const handle = await startPipeline(model, 1);
+    expect(await handle.result()).toMatchObject({ stage: 'rejected', reason: 'quality gates failed: ROC-AUC 0.5000 is below the minimum 0.7' });
+    expect(fakes.recordOf(model).champion).toBeUndefined();
+  });
+
+  it('refuses too few examples with a non-retryable typed failure, without retrying', async () => {
+    const model = uniqueModel('few');
+    fakes.switchesOf(model).datasetExamples = 40;
+    const handle = await startPipeline(model, 1, { minExamples: 1000 });
+
+    const error = await handle.result().then(
+      () => undefined,
+      (failure: unknown) => failure,
+    );
+    expect(error).toBeInstanceOf(WorkflowFailedError);
+    const activityFailure = (error as WorkflowFailedError).cause;
+    expect(activityFailure).toBeInstanceOf(ActivityFailure);
+    const cause = (activityFailure as ActivityFailure).cause as ApplicationFailure;
+    expect(cause).toBeInstanceOf(ApplicationFailure);
+    expect([cause.type, cause.nonRetryable]).toEqual(['InsufficientExamplesError', true]);
+    expect(cause.message).toMatch(/hold 40 training examples .* fewer than the 1000 required/);
+    expect(fakes.recordOf(model).buildDatasetCalls).toBe(1);
+    expect(fakes.recordOf(model).trainAttempts).toEqual([]);
+    expect((await handle.describe()).typedSearchAttributes.get(TributaryStage)).toBe('refused');
+    await harness.recordHistory('training-pipeline-too-few-examples', handle);
+  });
+
+  it('resumes training from the heartbeat checkpoint after an attempt crashes', async () => {
+    const model = uniqueModel('resume');
+    Object.assign(fakes.switchesOf(model), { epochs: 6, crashAfterEpoch: 3 });
+    const handle = await startPipeline(model, 1);
+
+    expect(await handle.result()).toMatchObject({ stage: 'champion' });
+    expect(fakes.recordOf(model).trainAttempts).toEqual([
+      { attempt: 1, firstEpoch: 1 },
+      { attempt: 2, firstEpoch: 4 },
+    ]);
+    expect((await handle.describe()).memo).toMatchObject({ training: { epochs: 6, resumedFromEpoch: 3 } });
+    await harness.recordHistory('training-pipeline-resumed-training', handle);
+  });
+});
