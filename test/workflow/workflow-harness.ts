@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { temporal } from '@temporalio/proto';
 import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
 import { loadConfig } from '../../src/config/config.js';
 
@@ -15,6 +15,16 @@ export const WORKFLOWS_PATH = fileURLToPath(new URL('../../src/workflows/index.t
 const HISTORIES_DIRECTORY = fileURLToPath(new URL('../replay/histories/', import.meta.url));
 /** Set to re-record the replay histories from the workflow tests' runs. */
 const RECORDING = process.env.RECORD_WORKFLOW_HISTORIES === '1';
+
+/**
+ * A history as JSON: protobufjs' object form (enum names, 64-bit numbers and bytes as strings),
+ * read back by `History.fromObject`. Not `historyToJSON`: in this install `@temporalio/common`
+ * carries its own protobufjs copy, which refuses the History class of `@temporalio/proto`.
+ */
+export function historyAsJson(history: temporal.api.history.v1.IHistory): string {
+  const object = temporal.api.history.v1.History.toObject(temporal.api.history.v1.History.fromObject(history), { enums: String, longs: String, bytes: String });
+  return `${JSON.stringify(object, null, 1)}\n`;
+}
 
 /** A running worker and a client on its task queue. */
 export interface WorkflowHarness {
@@ -47,7 +57,7 @@ export async function startWorkflowHarness(activities: object): Promise<Workflow
     namespace,
     async recordHistory(name, handle) {
       if (!RECORDING) return;
-      await writeFile(`${HISTORIES_DIRECTORY}${name}.json`, `${historyToJSON(await handle.fetchHistory())}\n`);
+      await writeFile(`${HISTORIES_DIRECTORY}${name}.json`, historyAsJson(await handle.fetchHistory()));
     },
     async close() {
       worker.shutdown();

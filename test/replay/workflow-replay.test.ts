@@ -1,0 +1,51 @@
+/**
+ * Replays committed histories of real runs (recorded by the workflow tests) through today's
+ * workflow code. A change that makes a workflow take different steps for the same history —
+ * a determinism break for runs already in flight — fails here. Such a change goes through
+ * `patched()`; see README.md in this folder for re-recording.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { temporal } from '@temporalio/proto';
+import { Worker } from '@temporalio/worker';
+import { describe, expect, it } from 'vitest';
+
+const HISTORIES_DIRECTORY = fileURLToPath(new URL('./histories/', import.meta.url));
+const WORKFLOWS_PATH = fileURLToPath(new URL('../../src/workflows/index.ts', import.meta.url));
+
+/** Every scenario the workflow tests record; a missing file fails rather than shrinking the check. */
+const EXPECTED_HISTORIES = [
+  'threshold-trigger-continued-as-new',
+  'threshold-trigger-cooldown',
+  'threshold-trigger-fires-at-threshold',
+  'threshold-trigger-pause-resume',
+  'threshold-trigger-set-threshold',
+  'training-pipeline-challenger',
+  'training-pipeline-first-champion',
+  'training-pipeline-rejected',
+  'training-pipeline-resumed-training',
+  'training-pipeline-too-few-examples',
+];
+
+async function loadHistories(): Promise<{ workflowId: string; history: temporal.api.history.v1.IHistory }[]> {
+  const files = (await readdir(HISTORIES_DIRECTORY)).filter((file) => file.endsWith('.json')).sort();
+  return Promise.all(
+    files.map(async (file) => ({
+      workflowId: file.replace(/\.json$/, ''),
+      history: temporal.api.history.v1.History.fromObject(JSON.parse(await readFile(`${HISTORIES_DIRECTORY}${file}`, 'utf8')) as object),
+    })),
+  );
+}
+
+describe('workflow replay', () => {
+  it('replays every committed history without a determinism error', async () => {
+    const histories = await loadHistories();
+    expect(histories.map((entry) => entry.workflowId)).toEqual(EXPECTED_HISTORIES);
+
+    const failures: string[] = [];
+    for await (const result of Worker.runReplayHistories({ workflowsPath: WORKFLOWS_PATH, replayName: 'tributary-replay' }, histories)) {
+      if (result.error !== undefined) failures.push(`${result.workflowId}: ${result.error.message}`);
+    }
+    expect(failures).toEqual([]);
+  }, 120_000);
+});

@@ -1,0 +1,191 @@
+/**
+ * thresholdTrigger on a real worker and the real Temporal server, with fake activities and
+ * millisecond intervals: it fires at the threshold and not before, honours cooldown, pause and
+ * resume, applies a new threshold at once, keeps its state across continue-as-new, and starts
+ * the training run as an abandoned child with the expected id.
+ */
+import type { WorkflowHandle } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  pauseSignal,
+  resumeSignal,
+  setThresholdSignal,
+  statusQuery,
+  thresholdTriggerWorkflowId,
+  type thresholdTrigger,
+  type ThresholdTriggerOptions,
+  type ThresholdTriggerState,
+} from '../../src/workflows/threshold-trigger.js';
+import { TributaryModelName } from '../../src/workflows/search-attributes.js';
+import { waitFor } from '../helpers/wait-for.js';
+import { createFakeActivities, TOPIC } from './fake-activities.js';
+import { startWorkflowHarness, uniqueModel, type WorkflowHarness } from './workflow-harness.js';
+
+const fakes = createFakeActivities();
+let harness: WorkflowHarness;
+const started: WorkflowHandle[] = [];
+
+beforeAll(async () => {
+  harness = await startWorkflowHarness(fakes.activities);
+});
+afterEach(async () => {
+  await Promise.all(started.splice(0).map((handle) => handle.terminate('test finished').catch(() => undefined)));
+});
+afterAll(async () => harness?.close());
+
+async function startTrigger(model: string, options: Partial<ThresholdTriggerOptions> = {}): Promise<WorkflowHandle<typeof thresholdTrigger>> {
+  const handle = await harness.client.workflow.start<typeof thresholdTrigger>('thresholdTrigger', {
+    taskQueue: harness.taskQueue,
+    workflowId: thresholdTriggerWorkflowId(model),
+    args: [model, { threshold: 100, cooldownMs: 0, pollIntervalMs: 50, ...options }],
+    typedSearchAttributes: [{ key: TributaryModelName, value: model }],
+  });
+  started.push(handle);
+  return handle;
+}
+
+const status = (handle: WorkflowHandle): Promise<ThresholdTriggerState> => handle.query(statusQuery);
+/** Waits until the trigger has polled `count` more times than now. */
+async function morePolls(handle: WorkflowHandle, count: number): Promise<ThresholdTriggerState> {
+  const before = (await status(handle)).polls;
+  return waitFor(`${count} more polls`, async () => {
+    const now = await status(handle);
+    return now.polls >= before + count ? now : undefined;
+  });
+}
+const startedRun = (handle: WorkflowHandle, n: number): Promise<ThresholdTriggerState> =>
+  waitFor(`training run ${n}`, async () => {
+    const now = await status(handle);
+    return now.trainingsStarted >= n ? now : undefined;
+  });
+
+describe('thresholdTrigger', () => {
+  it('starts nothing below the threshold and training:<model>:1 on the pinned snapshot at it, as an abandoned child', async () => {
+    const model = uniqueModel('threshold');
+    fakes.topic.endOffsets = [40, 59];
+    const handle = await startTrigger(model);
+    const below = await morePolls(handle, 3);
+    expect(below.trainingsStarted).toBe(0);
+    expect(below.lastPoll?.outcome).toBe('99 new offsets, below the threshold 100');
+
+    const reached = Date.now();
+    fakes.topic.endOffsets = [40, 60];
+    const after = await startedRun(handle, 1);
+    const reactionMs = (after.lastStarted?.startedAt ?? 0) - reached;
+    // The dev server fires short timers at about 1 s resolution; this is that plus snapshot, count and child start.
+    console.info(`trigger reaction time: ${reactionMs} ms at a 50 ms poll interval`);
+    expect(after.lastStarted).toMatchObject({
+      workflowId: `training:${model}:1`,
+      offsetRanges: [
+        { topic: TOPIC, partition: 0, fromOffset: '0', toOffset: '40' },
+        { topic: TOPIC, partition: 1, fromOffset: '0', toOffset: '60' },
+      ],
+    });
+    expect(after.lastPoll?.counted).toEqual({ examples: 100, positives: 10, undecodable: 0 });
+
+    const child = harness.client.workflow.getHandle(`training:${model}:1`);
+    expect(await child.result()).toMatchObject({ stage: 'champion', offsetRanges: after.lastStarted?.offsetRanges });
+    expect((await child.describe()).typedSearchAttributes.get(TributaryModelName)).toBe(model);
+    const history = await handle.fetchHistory();
+    const initiated = history.events?.find((event) => event.startChildWorkflowExecutionInitiatedEventAttributes)?.startChildWorkflowExecutionInitiatedEventAttributes;
+    expect(initiated?.workflowId).toBe(`training:${model}:1`);
+    expect(initiated?.parentClosePolicy).toBe(temporal.api.enums.v1.ParentClosePolicy.PARENT_CLOSE_POLICY_ABANDON);
+    await harness.recordHistory('threshold-trigger-fires-at-threshold', handle);
+  });
+
+  it('keeps a training run going when the trigger is terminated (parent-close ABANDON)', async () => {
+    const model = uniqueModel('abandon');
+    let release: () => void = () => undefined;
+    fakes.switchesOf(model).trainingGate = new Promise<void>((resolve) => (release = resolve));
+    fakes.topic.endOffsets = [100, 0];
+    const handle = await startTrigger(model);
+    await startedRun(handle, 1);
+    await handle.terminate('testing parent-close policy');
+    release();
+    expect(await harness.client.workflow.getHandle(`training:${model}:1`).result()).toMatchObject({ stage: 'champion' });
+  });
+
+  it('waits out the cooldown before the next start, and counts only the offsets after the last training', async () => {
+    const model = uniqueModel('cooldown');
+    fakes.topic.endOffsets = [100, 0];
+    const handle = await startTrigger(model, { cooldownMs: 4000 });
+    const first = await startedRun(handle, 1);
+
+    fakes.topic.endOffsets = [150, 50];
+    const cooling = await morePolls(handle, 1);
+    expect(cooling.trainingsStarted).toBe(1);
+    expect(cooling.lastPoll?.outcome).toMatch(/^threshold reached, cooling down for another \d+ ms$/);
+
+    const second = await startedRun(handle, 2);
+    expect(second.lastStarted?.startedAt ?? 0).toBeGreaterThanOrEqual((first.lastStarted?.startedAt ?? 0) + 4000);
+    expect(second.lastStarted?.workflowId).toBe(`training:${model}:2`);
+    // The exact count covered only what arrived after the first run's offsets.
+    expect(fakes.recordOf(model).countCalls[1]).toEqual([
+      { topic: TOPIC, partition: 0, fromOffset: '100', toOffset: '150' },
+      { topic: TOPIC, partition: 1, fromOffset: '0', toOffset: '50' },
+    ]);
+    await harness.recordHistory('threshold-trigger-cooldown', handle);
+  });
+
+  it('stops polling while paused and starts after resume', async () => {
+    const model = uniqueModel('pause');
+    fakes.topic.endOffsets = [10, 0];
+    const handle = await startTrigger(model);
+    await morePolls(handle, 1);
+    await handle.signal(pauseSignal);
+    const paused = await waitFor('the pause to show', async () => ((await status(handle)).paused ? status(handle) : undefined));
+    fakes.topic.endOffsets = [500, 0];
+    // Absence takes a bounded wait: the dev server fires short timers at about 1 s resolution, so an
+    // unpaused trigger polls at least twice in 2.5 s.
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    const stillPaused = await status(handle);
+    expect(stillPaused.polls - paused.polls).toBeLessThanOrEqual(1);
+    expect(stillPaused.trainingsStarted).toBe(0);
+
+    await handle.signal(resumeSignal);
+    expect((await startedRun(handle, 1)).paused).toBe(false);
+    await harness.recordHistory('threshold-trigger-pause-resume', handle);
+  });
+
+  it('applies setThreshold at once, and holds a start back until the minimum positives arrive', async () => {
+    const model = uniqueModel('set-threshold');
+    fakes.topic.endOffsets = [30, 0];
+    fakes.topic.positiveShare = 0;
+    const handle = await startTrigger(model, { threshold: 1000, pollIntervalMs: 60_000 });
+    await morePolls(handle, 1);
+
+    // The poll interval is a minute: only the signal's wake-up can make the next poll this soon.
+    await handle.signal(setThresholdSignal, { threshold: 20, minPositives: 2 });
+    const held = await waitFor('a poll under the new threshold', async () => {
+      const now = await status(handle);
+      return now.threshold === 20 && now.lastPoll?.counted !== undefined ? now : undefined;
+    });
+    expect(held.trainingsStarted).toBe(0);
+    expect(held.lastPoll?.outcome).toBe('0 new positive labels, below the minimum 2');
+
+    fakes.topic.positiveShare = 0.1;
+    await handle.signal(setThresholdSignal, { threshold: 25 });
+    const fired = await startedRun(handle, 1);
+    expect([fired.threshold, fired.minPositives]).toEqual([25, 2]);
+    await harness.recordHistory('threshold-trigger-set-threshold', handle);
+  });
+
+  it('continues as new after pollsPerRun polls and keeps its state', async () => {
+    const model = uniqueModel('continue');
+    fakes.topic.endOffsets = [100, 0];
+    const handle = await startTrigger(model, { pollsPerRun: 3 });
+    const first = await startedRun(handle, 1);
+    const firstRunId = (await handle.describe()).runId;
+
+    await handle.signal(setThresholdSignal, { threshold: 7 });
+    const later = await waitFor('two continue-as-new', async () => {
+      const description = await harness.client.workflow.getHandle(handle.workflowId).describe();
+      return description.runId !== firstRunId && (await status(handle)).polls >= 8 ? status(handle) : undefined;
+    });
+    expect(later).toMatchObject({ threshold: 7, trainingsStarted: 1, lastStarted: first.lastStarted });
+    const firstRun = harness.client.workflow.getHandle(handle.workflowId, firstRunId);
+    expect((await firstRun.describe()).status.name).toBe('CONTINUED_AS_NEW');
+    await harness.recordHistory('threshold-trigger-continued-as-new', firstRun);
+  });
+});
