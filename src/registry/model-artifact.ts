@@ -1,0 +1,168 @@
+/**
+ * A model artifact: one self-describing byte blob holding the trained network (topology, weight
+ * specs, weight bytes) with everything needed to use it — the normaliser, the feature vector
+ * version and column names, the decision threshold — and metadata. Layout:
+ *
+ *   "TRBMODEL" (8 bytes) | format version (uint8) | header length (uint32 BE) | header (UTF-8 JSON) | weight bytes
+ *
+ * The sha256 of the whole blob identifies it; the registry records it and loading checks it.
+ */
+import { io, loadLayersModel, version as tfjsVersions, type LayersModel } from '@tensorflow/tfjs';
+import { FEATURE_COLUMNS, FEATURE_VECTOR_VERSION } from '../training/feature-vector.js';
+import { parseNormaliserStats, type NormaliserStats } from '../training/normalisation.js';
+import { ArtifactFormatError, ArtifactIntegrityError, FeatureVectorMismatchError } from './errors.js';
+import { sha256Hex } from './artifact-digest.js';
+
+/** Who made the artifact and with what, for a person reading it later. */
+export interface ArtifactMetadata {
+  readonly model: string;
+  /** ISO-8601 time the training finished. */
+  readonly trainedAt: string;
+  /** TensorFlow.js backend that trained it. */
+  readonly backend: string;
+  /** Git commit or package version of the training code. */
+  readonly codeVersion: string;
+}
+
+/** What goes into an artifact. */
+export interface ModelArtifactInput {
+  readonly model: LayersModel;
+  readonly normaliser: NormaliserStats;
+  readonly threshold: number;
+  readonly metadata: ArtifactMetadata;
+}
+
+/** The serialised blob and its identity. */
+export interface SerialisedModelArtifact {
+  readonly bytes: Uint8Array;
+  /** Lowercase hex sha256 of `bytes`. */
+  readonly sha256: string;
+}
+
+/** A deserialised artifact, ready to score: the caller disposes `model`. */
+export interface LoadedModelArtifact {
+  readonly model: LayersModel;
+  readonly normaliser: NormaliserStats;
+  readonly featureVectorVersion: number;
+  readonly featureColumns: readonly string[];
+  readonly threshold: number;
+  readonly metadata: ArtifactMetadata;
+  /** The TensorFlow.js version that serialised it. */
+  readonly tfjsVersion: string;
+  readonly sha256: string;
+}
+
+/** What the loader knows about the artifact it loads, to check the bytes and to name them in errors. */
+export interface ArtifactExpectation {
+  /** The sha256 recorded at registration; bytes with another one are refused. */
+  readonly sha256: string;
+  readonly model?: string;
+  readonly version?: number;
+}
+
+const MAGIC = Buffer.from('TRBMODEL', 'ascii');
+const FORMAT_VERSION = 1;
+const PREAMBLE_BYTES = MAGIC.length + 1 + 4;
+
+interface ArtifactHeader {
+  readonly modelTopology: object;
+  readonly weightSpecs: io.WeightsManifestEntry[];
+  readonly weightBytes: number;
+  readonly featureVectorVersion: number;
+  readonly featureColumns: readonly string[];
+  readonly normaliser: NormaliserStats;
+  readonly threshold: number;
+  readonly metadata: ArtifactMetadata;
+  readonly tfjsVersion: string;
+}
+
+/** Serialises a model with its preprocessing into one blob; the model is left as it is. */
+export async function serialiseModelArtifact(input: ModelArtifactInput): Promise<SerialisedModelArtifact> {
+  let saved: io.ModelArtifacts | undefined;
+  await input.model.save(
+    io.withSaveHandler((artifacts) => {
+      saved = artifacts;
+      return Promise.resolve({ modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } });
+    }),
+  );
+  if (!saved?.modelTopology || !saved.weightSpecs || saved.weightData === undefined) {
+    throw new ArtifactFormatError('the model saved no topology or weights', { model: input.metadata.model });
+  }
+  const weights = Buffer.from(io.CompositeArrayBuffer.join(saved.weightData));
+  const header: ArtifactHeader = {
+    modelTopology: saved.modelTopology,
+    weightSpecs: saved.weightSpecs,
+    weightBytes: weights.length,
+    featureVectorVersion: input.normaliser.featureVectorVersion,
+    featureColumns: input.normaliser.columns,
+    normaliser: input.normaliser,
+    threshold: input.threshold,
+    metadata: input.metadata,
+    tfjsVersion: tfjsVersions.tfjs,
+  };
+  const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
+  const preamble = Buffer.alloc(PREAMBLE_BYTES);
+  MAGIC.copy(preamble, 0);
+  preamble.writeUInt8(FORMAT_VERSION, MAGIC.length);
+  preamble.writeUInt32BE(headerBytes.length, MAGIC.length + 1);
+  const bytes = new Uint8Array(Buffer.concat([preamble, headerBytes, weights]));
+  return { bytes, sha256: sha256Hex(bytes) };
+}
+
+/**
+ * Reads a blob back into a ready model and its preprocessing. Refuses, before building anything,
+ * bytes whose sha256 is not `expected.sha256` ({@link ArtifactIntegrityError}), an artifact of
+ * another feature vector version ({@link FeatureVectorMismatchError}), and bytes that do not parse
+ * ({@link ArtifactFormatError}).
+ */
+export async function deserialiseModelArtifact(bytes: Uint8Array, expected: ArtifactExpectation): Promise<LoadedModelArtifact> {
+  const context = { model: expected.model, version: expected.version };
+  const sha256 = sha256Hex(bytes);
+  if (sha256 !== expected.sha256) throw new ArtifactIntegrityError(expected.sha256, sha256, context);
+  const { header, weights } = splitBlob(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), context);
+  if (header.featureVectorVersion !== FEATURE_VECTOR_VERSION) throw new FeatureVectorMismatchError(header.featureVectorVersion, FEATURE_VECTOR_VERSION, context);
+  if (header.featureColumns.join(',') !== FEATURE_COLUMNS.join(',')) {
+    throw new ArtifactFormatError(`its feature columns (${header.featureColumns.join(',')}) differ from this build's version ${FEATURE_VECTOR_VERSION} columns`, context);
+  }
+  let normaliser: NormaliserStats;
+  try {
+    normaliser = parseNormaliserStats(header.normaliser);
+  } catch (error) {
+    throw new ArtifactFormatError(error instanceof Error ? error.message : String(error), { ...context, cause: error });
+  }
+  let model: LayersModel;
+  try {
+    const weightData = weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength);
+    model = await loadLayersModel(io.fromMemory({ modelTopology: header.modelTopology, weightSpecs: header.weightSpecs, weightData }));
+  } catch (error) {
+    throw new ArtifactFormatError(`TensorFlow.js cannot build the model: ${error instanceof Error ? error.message : String(error)}`, { ...context, cause: error });
+  }
+  return {
+    model,
+    normaliser,
+    featureVectorVersion: header.featureVectorVersion,
+    featureColumns: header.featureColumns,
+    threshold: header.threshold,
+    metadata: header.metadata,
+    tfjsVersion: header.tfjsVersion,
+    sha256,
+  };
+}
+
+function splitBlob(blob: Buffer, context: { readonly model?: string; readonly version?: number }): { header: ArtifactHeader; weights: Buffer } {
+  const refuse = (problem: string, cause?: unknown): ArtifactFormatError => new ArtifactFormatError(problem, { ...context, cause });
+  if (blob.length < PREAMBLE_BYTES || !blob.subarray(0, MAGIC.length).equals(MAGIC)) throw refuse(`it does not start with ${MAGIC.toString('ascii')}`);
+  const formatVersion = blob.readUInt8(MAGIC.length);
+  if (formatVersion !== FORMAT_VERSION) throw refuse(`it is in format version ${formatVersion}, this build reads version ${FORMAT_VERSION}`);
+  const headerEnd = PREAMBLE_BYTES + blob.readUInt32BE(MAGIC.length + 1);
+  if (headerEnd > blob.length) throw refuse(`its header claims ${headerEnd - PREAMBLE_BYTES} bytes, the blob has ${blob.length - PREAMBLE_BYTES} after the preamble`);
+  let header: ArtifactHeader;
+  try {
+    header = JSON.parse(blob.toString('utf8', PREAMBLE_BYTES, headerEnd)) as ArtifactHeader;
+  } catch (error) {
+    throw refuse(`its header is not JSON: ${error instanceof Error ? error.message : String(error)}`, error);
+  }
+  const weights = blob.subarray(headerEnd);
+  if (weights.length !== header.weightBytes) throw refuse(`it holds ${weights.length} weight bytes, its header declares ${header.weightBytes}`);
+  return { header, weights };
+}
