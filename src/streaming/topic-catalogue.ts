@@ -4,7 +4,7 @@ import type { TributaryConfig } from '../config/config.js';
 import { StreamingError, UnknownTopicError } from './errors.js';
 
 /** Every topic Tributary uses, by the name code refers to it; the configured prefix turns it into the Kafka topic name. */
-export const LOGICAL_TOPIC_NAMES = ['transactions', 'labels', 'features', 'training-examples', 'scores', 'models', 'deployments', 'dlq'] as const;
+export const LOGICAL_TOPIC_NAMES = ['transactions', 'labels', 'features', 'training-examples', 'scores', 'models', 'model-registry-events', 'deployments', 'dlq'] as const;
 
 export type LogicalTopicName = (typeof LOGICAL_TOPIC_NAMES)[number];
 
@@ -105,7 +105,15 @@ const DECLARATIONS: { readonly [Name in LogicalTopicName]: Omit<TopicDeclaration
     purpose: 'model artifacts and metadata, one record per model version',
     partitions: 1,
     configs: { ...compacted(), 'max.message.bytes': String(MODEL_ARTIFACT_MAX_BYTES) },
-    valueSchema: { kind: 'none-yet', reason: 'the model record schema is declared with the model registry' },
+    valueSchema: { kind: 'avro-file', file: 'model-artifact.avsc' },
+  },
+  'model-registry-events': {
+    purpose: 'the model registry\'s decisions (versions registered, stage changes, alias moves) with who, when and why',
+    // One partition: a total order of every decision, which each reader folds into the same index.
+    partitions: 1,
+    // Kept forever and never compacted: the history of which version served when, and who decided, is the point.
+    configs: { 'cleanup.policy': 'delete', 'retention.ms': '-1' },
+    valueSchema: { kind: 'avro-file', file: 'registry-event.avsc' },
   },
   deployments: {
     purpose: 'which model versions serve which share of traffic; scoring workers hot-swap on change',

@@ -100,7 +100,7 @@ describe('topic catalogue and schemas on the real Kafka and registry', () => {
   };
 
   describe('topics', () => {
-    it('creates all eight topics as declared, and a second run creates none', async () => {
+    it('creates all nine topics as declared, and a second run creates none', async () => {
       const catalogue = topicCatalogue(config);
       const first = await ensureTopics(admin, catalogue);
       expect(first.map((report) => [report.topic.name, report.state])).toEqual(catalogue.map((declared) => [declared.name, 'created']));
@@ -117,7 +117,7 @@ describe('topic catalogue and schemas on the real Kafka and registry', () => {
       ]);
 
       const second = await ensureTopics(admin, catalogue);
-      expect(second.map((report) => report.state)).toEqual(Array(8).fill('ok'));
+      expect(second.map((report) => report.state)).toEqual(Array(9).fill('ok'));
     });
 
     it('takes a model artifact larger than the broker default of 1 MiB on the models topic only', async () => {
@@ -168,9 +168,9 @@ describe('topic catalogue and schemas on the real Kafka and registry', () => {
     it('registers every catalogue schema under <topic>-value with BACKWARD, and a second run changes nothing', async () => {
       const first = await registerSchemas(registry, config);
       expect(first.registered.map((entry) => [entry.subject, entry.outcome, entry.version])).toEqual(
-        (['transactions', 'labels', 'features', 'training-examples', 'dlq'] as const).map((logical) => [subject(logical), 'new-subject', 1]),
+        (['transactions', 'labels', 'features', 'training-examples', 'models', 'model-registry-events', 'dlq'] as const).map((logical) => [subject(logical), 'new-subject', 1]),
       );
-      expect(first.withoutSchema.map((entry) => entry.logical)).toEqual(['scores', 'models', 'deployments']);
+      expect(first.withoutSchema.map((entry) => entry.logical)).toEqual(['scores', 'deployments']);
       for (const entry of first.registered) expect(await registry.compatibilityLevel(entry.subject)).toBe('BACKWARD');
 
       const second = await registerSchemas(registry, config);
@@ -252,7 +252,7 @@ describe('topic catalogue and schemas on the real Kafka and registry', () => {
       );
       expect(refusal).toBeInstanceOf(SchemaRegistrationRefusedError);
       const { incompatibilities, message } = refusal as SchemaRegistrationRefusedError;
-      expect(message.split('\n')[0]).toBe('registered nothing: 1 of 5 schemas are incompatible with what is registered:');
+      expect(message.split('\n')[0]).toBe('registered nothing: 1 of 7 schemas are incompatible with what is registered:');
       expect(message.split('\n')[1]).toMatch(`  ${join(SCHEMA_DIRECTORY, 'label.avsc')} is not BACKWARD compatible with version 1 of ${labels}: `);
       // Apicurio lists the causes in no stable order.
       expect(incompatibilities.map((i) => ({ ...i, reasons: [...i.reasons].sort() }))).toEqual([

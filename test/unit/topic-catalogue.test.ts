@@ -7,7 +7,7 @@ const config = { topics: { prefix: 'acme.' } };
 const DAY_MS = 86_400_000;
 
 describe('topic catalogue', () => {
-  it('declares the eight topics once each, named with the configured prefix', () => {
+  it('declares the nine topics once each, named with the configured prefix', () => {
     const catalogue = topicCatalogue(config);
     expect(catalogue.map((topic) => topic.name)).toEqual([
       'acme.transactions',
@@ -16,6 +16,7 @@ describe('topic catalogue', () => {
       'acme.training-examples',
       'acme.scores',
       'acme.models',
+      'acme.model-registry-events',
       'acme.deployments',
       'acme.dlq',
     ]);
@@ -41,9 +42,17 @@ describe('topic catalogue', () => {
     expect(topicDeclaration('deployments')).toMatchObject({ partitions: 1, configs: { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '3600000' } });
   });
 
+  it('declares the registry event log as one partition kept forever and never compacted', () => {
+    expect(topicDeclaration('model-registry-events')).toMatchObject({
+      partitions: 1,
+      configs: { 'cleanup.policy': 'delete', 'retention.ms': '-1' },
+      valueSchema: { kind: 'avro-file', file: 'registry-event.avsc' },
+    });
+  });
+
   it('says explicitly which topics have no schema yet', () => {
     const withoutSchema = topicCatalogue(config).filter((topic) => topic.valueSchema.kind === 'none-yet');
-    expect(withoutSchema.map((topic) => topic.logical)).toEqual(['scores', 'models', 'deployments']);
+    expect(withoutSchema.map((topic) => topic.logical)).toEqual(['scores', 'deployments']);
     expect(topicDeclaration('scores').valueSchema).toEqual({ kind: 'none-yet', reason: 'the score schema is declared with the scoring worker' });
   });
 
@@ -53,6 +62,8 @@ describe('topic catalogue', () => {
       ['labels', 'dev.tributary.events.Label'],
       ['features', 'dev.tributary.features.Feature'],
       ['training-examples', 'dev.tributary.features.TrainingExample'],
+      ['models', 'dev.tributary.registry.ModelArtifact'],
+      ['model-registry-events', 'dev.tributary.registry.RegistryEvent'],
       ['dlq', 'dev.tributary.events.DeadLetter'],
     ]);
   });
@@ -71,6 +82,6 @@ describe('topic catalogue', () => {
   it('rejects an unknown logical name with a typed error listing the known ones', () => {
     const attempt = (): string => topicName(config, 'transaction');
     expect(attempt).toThrow(UnknownTopicError);
-    expect(attempt).toThrow('unknown topic "transaction"; the catalogue declares: transactions, labels, features, training-examples, scores, models, deployments, dlq');
+    expect(attempt).toThrow('unknown topic "transaction"; the catalogue declares: transactions, labels, features, training-examples, scores, models, model-registry-events, deployments, dlq');
   });
 });
