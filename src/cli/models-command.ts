@@ -1,0 +1,178 @@
+import { Command } from 'commander';
+import type { TributaryConfig } from '../config/config.js';
+import { RegistryError } from '../registry/errors.js';
+import { createModelRegistry } from '../registry/kafka-model-registry.js';
+import type { AliasChange, ModelRegistry, ModelVersion, StageChange } from '../registry/model-registry.js';
+import type { CliEnvironment } from './cli-environment.js';
+import { positiveInteger } from './option-parsers.js';
+import { renderTable } from './output.js';
+
+/** A registry the command can close when it is done. */
+export type ClosableModelRegistry = ModelRegistry & { close(): Promise<void> };
+
+/** Opens the registry a command reads; the Kafka registry unless a test passes another. */
+export type RegistryOpener = (config: TributaryConfig) => Promise<ClosableModelRegistry>;
+
+/** Metrics shown beside a version in lists, in this order, when the version has them. */
+const KEY_METRICS = ['rocAuc', 'prAuc', 'precision', 'recall'] as const;
+
+const formatMetric = (value: number): string => (Number.isInteger(value) ? String(value) : value.toFixed(4));
+const keyMetrics = (version: ModelVersion | undefined): string =>
+  version === undefined
+    ? ''
+    : KEY_METRICS.flatMap((name) => (version.metrics[name] === undefined ? [] : [`${name} ${formatMetric(version.metrics[name])}`])).join(', ');
+const versionLabel = (version: ModelVersion | undefined): string => (version === undefined ? '-' : `v${version.version}`);
+
+interface ModelSummary {
+  readonly model: string;
+  readonly versions: number;
+  readonly latest: number;
+  readonly champion: ModelVersion | undefined;
+  readonly challenger: ModelVersion | undefined;
+}
+
+async function summarise(registry: ModelRegistry): Promise<ModelSummary[]> {
+  const models = await registry.listModels();
+  return Promise.all(
+    models.map(async (model) => {
+      const versions = await registry.listVersions(model);
+      return {
+        model,
+        versions: versions.length,
+        latest: versions.at(-1)?.version ?? 0,
+        champion: await registry.resolveAlias(model, 'champion'),
+        challenger: await registry.resolveAlias(model, 'challenger'),
+      };
+    }),
+  );
+}
+
+function renderSummaries(summaries: readonly ModelSummary[]): string {
+  const rows = summaries.map((summary) => [
+    summary.model,
+    String(summary.versions),
+    `v${summary.latest}`,
+    versionLabel(summary.champion),
+    keyMetrics(summary.champion),
+    versionLabel(summary.challenger),
+    keyMetrics(summary.challenger),
+  ]);
+  return renderTable(['MODEL', 'VERSIONS', 'LATEST', 'CHAMPION', 'CHAMPION METRICS', 'CHALLENGER', 'CHALLENGER METRICS'], rows);
+}
+
+function renderVersion(version: ModelVersion, aliases: readonly string[]): string {
+  const { lineage, artifact } = version;
+  const entries = (record: Readonly<Record<string, unknown>>, format: (value: unknown) => string): string =>
+    Object.entries(record)
+      .map(([name, value]) => `${name}=${format(value)}`)
+      .join(', ') || '-';
+  const details = renderTable(
+    ['FIELD', 'VALUE'],
+    [
+      ['model', version.model],
+      ['version', String(version.version)],
+      ['stage', version.stage],
+      ['aliases', aliases.join(', ') || '-'],
+      ['created', version.createdAt],
+      ['threshold', String(version.threshold)],
+      ['metrics', entries(version.metrics, (value) => formatMetric(value as number))],
+      ['tags', entries(version.tags, String)],
+      ['artifact sha256', artifact.sha256],
+      ['artifact size', `${artifact.sizeBytes} bytes`],
+      ['artifact record', `${artifact.topic} key ${artifact.key}`],
+      ['trained by', lineage.trainedBy],
+      ['code version', lineage.codeVersion],
+      ['backend', lineage.backend],
+      ['feature vector', `version ${lineage.featureVectorVersion}`],
+      ['feature schema id', String(lineage.featureSchemaId)],
+      ['feature job versions', lineage.featureJobVersions.join(', ') || '-'],
+      ['split boundaries', entries(lineage.splitBoundaries, (value) => new Date(value as number).toISOString())],
+      ['hyper-parameters', JSON.stringify(lineage.hyperParameters)],
+    ],
+  );
+  const offsets = renderTable(
+    ['TOPIC', 'PARTITION', 'FROM OFFSET', 'TO OFFSET (EXCLUDED)'],
+    lineage.offsetRanges.map((range) => [range.topic, String(range.partition), range.fromOffset, range.toOffset]),
+  );
+  return `${details}\n\ntrained on:\n${offsets}`;
+}
+
+function describeChange(change: AliasChange | StageChange): string {
+  if ('alias' in change) {
+    const from = change.previousVersion === null ? 'none' : `v${change.previousVersion}`;
+    const to = change.version === null ? 'none' : `v${change.version}`;
+    return `${change.alias}: ${from} -> ${to}`;
+  }
+  return `v${change.version}: ${change.previousStage} -> ${change.stage}`;
+}
+
+function renderHistory(history: readonly (AliasChange | StageChange)[]): string {
+  return renderTable(
+    ['AT', 'CHANGE', 'BY', 'REASON'],
+    history.map((change) => [change.at, describeChange(change), change.by, change.reason]),
+  );
+}
+
+/**
+ * `tributary models list | show | history`: what the model registry holds. Tables for people,
+ * `--json` for machines. An unknown model or version fails with one line naming it and what exists.
+ */
+export function modelsCommand(cli: CliEnvironment, openRegistry: RegistryOpener = createModelRegistry): Command {
+  const command = new Command('models').description('read the model registry: versions, stages, champion and challenger, lineage and the history of every decision');
+
+  /** Opens the registry, runs `work`, always closes it; a registry error becomes one line and exit code 1. */
+  async function withRegistry(work: (registry: ModelRegistry) => Promise<void>): Promise<void> {
+    const registry = await openRegistry(cli.config());
+    try {
+      await work(registry);
+    } catch (error) {
+      if (!(error instanceof RegistryError)) throw error;
+      cli.fail(error.message);
+    } finally {
+      await registry.close();
+    }
+  }
+
+  command
+    .command('list')
+    .description('every model with its number of versions, its champion and challenger and their key metrics')
+    .option('--json', 'print JSON instead of a table')
+    .action((options: { json?: boolean }) =>
+      withRegistry(async (registry) => {
+        const summaries = await summarise(registry);
+        cli.print(options.json ? JSON.stringify(summaries, null, 2) : renderSummaries(summaries));
+      }),
+    );
+
+  command
+    .command('show')
+    .description('one version: stage, aliases, metrics, tags, artifact sha256 and size, and its lineage down to the offsets it was trained on')
+    .argument('<model>', 'model name')
+    .argument('[version]', 'version number (default: the champion, else the latest version)', positiveInteger)
+    .option('--json', 'print JSON instead of a table')
+    .action((model: string, requested: number | undefined, options: { json?: boolean }) =>
+      withRegistry(async (registry) => {
+        const versions = await registry.listVersions(model);
+        const champion = await registry.resolveAlias(model, 'champion');
+        const challenger = await registry.resolveAlias(model, 'challenger');
+        const number = requested ?? champion?.version ?? versions.length;
+        const version = await registry.getVersion(model, number);
+        const aliases = [...(champion?.version === number ? ['champion'] : []), ...(challenger?.version === number ? ['challenger'] : [])];
+        cli.print(options.json ? JSON.stringify({ ...version, aliases }, null, 2) : renderVersion(version, aliases));
+      }),
+    );
+
+  command
+    .command('history')
+    .description('every stage and alias change of a model, oldest first: when, what, who and why')
+    .argument('<model>', 'model name')
+    .option('--json', 'print JSON instead of a table')
+    .action((model: string, options: { json?: boolean }) =>
+      withRegistry(async (registry) => {
+        const history = await registry.history(model);
+        cli.print(options.json ? JSON.stringify(history, null, 2) : renderHistory(history));
+      }),
+    );
+
+  return command;
+}
