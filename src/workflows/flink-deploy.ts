@@ -1,0 +1,308 @@
+/**
+ * flinkDeploy: upgrades one Flink job to a new spec, watchable step by step in the Temporal UI.
+ * One run per job at a time (workflow id `flink-deploy:<job>`).
+ *
+ * savepoint mode (default): stop the running job with a savepoint → submit the new spec from
+ * that savepoint under a job id derived from this run → wait for RUNNING → health window
+ * (checkpoint completed, no restart, no exception, output growing while input flows). When
+ * the submit or the health window fails, roll back: stop the new job, resubmit the previous
+ * spec from the SAME savepoint and check its health the same way. A failed stop-with-savepoint
+ * aborts with the old job still running: the upgrade never falls back to an older checkpoint.
+ *
+ * stateless mode: cancel the running job and start the new spec without state (the feature
+ * job then resumes from its consumer group's committed offsets); a rollback starts the
+ * previous spec the same way.
+ *
+ * The previous spec comes from the job's deployment record, which the activities keep;
+ * savepoints beyond the retention are disposed of after a deployment ends.
+ */
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  defineQuery,
+  proxyActivities,
+  setHandler,
+  upsertMemo,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { FlinkDeployActivities, LocatedDeployment } from '../activities/flink-deploy-activities.js';
+import { compileHealthWindowOptions, type HealthVerdict, type HealthWindowOptions } from '../flink/deployment-health.js';
+import { deploymentJobId } from '../flink/deployment-job-id.js';
+import type { CurrentDeployment, DeploymentOutcome } from '../flink/deployment-record.js';
+import type { FlinkJobSpec } from '../flink/deployment-spec.js';
+import { transition, type DeploymentPhase } from './flink-deployment-state.js';
+import { TributaryFlinkJob } from './search-attributes.js';
+
+/** How the running job's state reaches the new one. */
+export type UpgradeMode = 'savepoint' | 'stateless';
+
+/** Bounds of the deployment's steps; every field has a default. */
+export interface FlinkDeployTimeouts {
+  /** Stop-with-savepoint, from trigger to completion. @default 300_000 */
+  readonly savepointMs?: number;
+  /** Uploading the jar and running its main. @default 180_000 */
+  readonly submitMs?: number;
+  /** From submission to RUNNING. @default 120_000 */
+  readonly runningMs?: number;
+  /** Cancelling a job. @default 60_000 */
+  readonly cancelMs?: number;
+  /** How long a silent activity counts as alive; a worker that died is noticed after this. @default 20_000 */
+  readonly heartbeatMs?: number;
+}
+
+export interface FlinkDeployInput {
+  /** The new version; its `jobName` names the deployment. */
+  readonly spec: FlinkJobSpec;
+  /** @default 'savepoint' */
+  readonly mode?: UpgradeMode;
+  /** Stop with MAX_WATERMARK (fires every event-time timer: ends windows for good). @default false */
+  readonly drain?: boolean;
+  /** @default {@link import('../flink/deployment-health.js').HEALTH_WINDOW_DEFAULTS} */
+  readonly health?: HealthWindowOptions;
+  /** Savepoints kept in the job's history; older ones are disposed of. @default 5 */
+  readonly savepointRetention?: number;
+  readonly timeouts?: FlinkDeployTimeouts;
+}
+
+/** How a deployment ended (a failed rollback fails the workflow instead, with this as details). */
+export interface FlinkDeployResult {
+  readonly outcome: DeploymentOutcome;
+  readonly jobName: string;
+  readonly mode: UpgradeMode;
+  readonly fromVersion: string | undefined;
+  readonly toVersion: string;
+  /** The job that runs afterwards: the new one, the rolled-back one, or the old one when aborted. */
+  readonly jobId: string | undefined;
+  readonly savepoint: string | undefined;
+  /** From the old job's stop to the running job's RUNNING. */
+  readonly downtimeMs: number | undefined;
+  /** The new version's health verdict, when it got that far. */
+  readonly health: HealthVerdict | undefined;
+  /** The rolled-back version's health verdict. */
+  readonly rollbackHealth: HealthVerdict | undefined;
+  /** Why it did not end `deployed`, with Flink's text. */
+  readonly error: string | undefined;
+  /** Savepoints that left the history and were disposed of. */
+  readonly disposedSavepoints: readonly string[];
+}
+
+/** What `status` answers while the deployment runs and after it ended. */
+export interface FlinkDeployStatus {
+  readonly phase: DeploymentPhase;
+  readonly jobName: string;
+  readonly mode: UpgradeMode;
+  readonly fromVersion: string | undefined;
+  readonly toVersion: string;
+  readonly previousJobId: string | undefined;
+  readonly newJobId: string | undefined;
+  readonly rollbackJobId: string | undefined;
+  readonly savepoint: string | undefined;
+  readonly downtimeMs: number | undefined;
+  readonly health: HealthVerdict | undefined;
+  readonly rollbackHealth: HealthVerdict | undefined;
+  readonly error: string | undefined;
+  /** Every phase entered, with its epoch ms. */
+  readonly phases: readonly { readonly phase: DeploymentPhase; readonly at: number }[];
+}
+
+export const flinkDeployStatusQuery = defineQuery<FlinkDeployStatus>('status');
+
+/** The workflow id of a job's deployments: at most one runs at a time. */
+export const flinkDeployWorkflowId = (jobName: string): string => `flink-deploy:${jobName}`;
+
+const DEFAULT_TIMEOUTS: Required<FlinkDeployTimeouts> = { savepointMs: 300_000, submitMs: 180_000, runningMs: 120_000, cancelMs: 60_000, heartbeatMs: 20_000 };
+const DEFAULT_SAVEPOINT_RETENTION = 5;
+/** Submission numbers of {@link deploymentJobId}. */
+const NEW_VERSION_SUBMISSION = 1;
+const ROLLBACK_SUBMISSION = 2;
+
+/** Deploys `input.spec`; see the module comment. */
+export async function flinkDeploy(input: FlinkDeployInput): Promise<FlinkDeployResult> {
+  const { spec } = input;
+  const mode = input.mode ?? 'savepoint';
+  const retention = input.savepointRetention ?? DEFAULT_SAVEPOINT_RETENTION;
+  const health = input.health ?? {};
+  checkInput(input, mode, retention);
+  const timeouts = { ...DEFAULT_TIMEOUTS, ...input.timeouts };
+  const windowMs = compileHealthWindowOptions(health).windowMs;
+  const activities = activitiesFor(timeouts, windowMs);
+  const { workflowId, runId } = workflowInfo();
+  const deployedBy = `${workflowId}/${runId}`;
+
+  let status: FlinkDeployStatus = {
+    phase: 'locating',
+    jobName: spec.jobName,
+    mode,
+    fromVersion: undefined,
+    toVersion: spec.version,
+    previousJobId: undefined,
+    newJobId: undefined,
+    rollbackJobId: undefined,
+    savepoint: undefined,
+    downtimeMs: undefined,
+    health: undefined,
+    rollbackHealth: undefined,
+    error: undefined,
+    phases: [{ phase: 'locating', at: Date.now() }],
+  };
+  setHandler(flinkDeployStatusQuery, () => status);
+  upsertSearchAttributes([{ key: TributaryFlinkJob, value: spec.jobName }]);
+  const publish = (): void =>
+    upsertMemo({ phase: status.phase, version: status.toVersion, jobId: status.rollbackJobId ?? status.newJobId ?? status.previousJobId ?? null, savepoint: status.savepoint ?? null, downtimeMs: status.downtimeMs ?? null, error: status.error ?? null });
+  const update = (patch: Partial<FlinkDeployStatus>): void => {
+    status = { ...status, ...patch };
+    publish();
+  };
+  const moveTo = (phase: DeploymentPhase, patch: Partial<FlinkDeployStatus> = {}): void =>
+    update({ ...patch, phase: transition(status.phase, phase), phases: [...status.phases, { phase, at: Date.now() }] });
+  publish();
+
+  /** Records the end, disposes of expired savepoints, and returns the result. */
+  const finish = async (outcome: DeploymentOutcome, patch: Partial<FlinkDeployStatus>, current: CurrentDeployment | 'unchanged' | undefined): Promise<FlinkDeployResult> => {
+    moveTo(outcome, patch);
+    const runningJobId = current === 'unchanged' ? status.previousJobId : current?.jobId;
+    const expired = await activities.record.recordDeployment({
+      jobName: spec.jobName,
+      event: { at: Date.now(), deployedBy, outcome, mode, fromVersion: status.fromVersion, toVersion: spec.version, jobId: runningJobId, savepoint: status.savepoint, downtimeMs: status.downtimeMs, error: status.error },
+      current: current === 'unchanged' ? undefined : current,
+      keepCurrent: current === 'unchanged',
+      savepointRetention: retention,
+    });
+    const failedDisposals = expired.length > 0 ? await activities.dispose.disposeSavepoints(expired.map((entry) => entry.path)) : [];
+    const failedPaths = new Set(failedDisposals.map((failure) => failure.path));
+    const result: FlinkDeployResult = {
+      outcome,
+      jobName: spec.jobName,
+      mode,
+      fromVersion: status.fromVersion,
+      toVersion: spec.version,
+      jobId: runningJobId,
+      savepoint: status.savepoint,
+      downtimeMs: status.downtimeMs,
+      health: status.health,
+      rollbackHealth: status.rollbackHealth,
+      error: status.error,
+      disposedSavepoints: expired.map((entry) => entry.path).filter((path) => !failedPaths.has(path)),
+    };
+    if (outcome === 'rollback-failed') {
+      throw ApplicationFailure.create({ type: 'FlinkRollbackFailed', message: `${spec.jobName}: the new version and the rollback both failed: ${status.error ?? ''}`, nonRetryable: true, details: [result] });
+    }
+    return result;
+  };
+
+  let located: LocatedDeployment;
+  try {
+    located = await activities.quick.locateDeployment(spec.jobName, mode);
+  } catch (error) {
+    return finish('aborted', { error: describeFailure(error) }, 'unchanged');
+  }
+  const previous = located.current;
+  update({ fromVersion: previous?.spec.version, previousJobId: previous?.jobId });
+
+  let restoreFrom: string | undefined;
+  let stoppedAt: number | undefined;
+  if (previous && located.running && mode === 'savepoint') {
+    moveTo('savepointing');
+    try {
+      const taken = await activities.savepoint.stopWithSavepoint({ jobName: spec.jobName, jobId: previous.jobId, version: previous.spec.version, drain: input.drain ?? false, timeoutMs: timeouts.savepointMs });
+      restoreFrom = taken.path;
+      stoppedAt = taken.stoppedAt;
+      update({ savepoint: taken.path });
+    } catch (error) {
+      return finish('aborted', { error: `stop-with-savepoint of job ${previous.jobId} failed, so it keeps running and nothing was submitted: ${describeFailure(error)}` }, 'unchanged');
+    }
+  } else if (previous && located.running) {
+    moveTo('stopping');
+    try {
+      stoppedAt = (await activities.cancel.cancelJob({ jobId: previous.jobId, timeoutMs: timeouts.cancelMs })).stoppedAt;
+    } catch (error) {
+      return finish('aborted', { error: `cancelling job ${previous.jobId} failed: ${describeFailure(error)}` }, 'unchanged');
+    }
+  }
+
+  /** Submits a spec, waits for RUNNING and the health window; resolves with the failure text, or undefined when healthy. */
+  const runAndVerify = async (jobId: string, jobSpec: FlinkJobSpec, verifyingPhase: 'verifying' | 'verifying-rollback'): Promise<{ failure: string | undefined; runningAt: number | undefined }> => {
+    try {
+      await activities.submit.submitJob({ jobId, spec: jobSpec, savepointPath: restoreFrom });
+    } catch (error) {
+      return { failure: `submitting ${jobSpec.version} as job ${jobId} failed: ${describeFailure(error)}`, runningAt: undefined };
+    }
+    moveTo(verifyingPhase);
+    let runningAt: number | undefined;
+    try {
+      runningAt = (await activities.wait.waitForRunning({ jobId, timeoutMs: timeouts.runningMs })).runningAt;
+      if (stoppedAt !== undefined) update({ downtimeMs: runningAt - stoppedAt });
+      const verdict = await activities.health.watchHealth({ jobId, topics: jobSpec.observedTopics, options: health });
+      update(verifyingPhase === 'verifying' ? { health: verdict } : { rollbackHealth: verdict });
+      if (verdict.healthy) return { failure: undefined, runningAt };
+      return { failure: `job ${jobId} (${jobSpec.version}) is not healthy: ${verdict.problems.join('; ')}${verdict.flinkError ? `; Flink: ${verdict.flinkError}` : ''}`, runningAt };
+    } catch (error) {
+      return { failure: `job ${jobId} (${jobSpec.version}) did not start: ${describeFailure(error)}`, runningAt };
+    }
+  };
+
+  const newJobId = deploymentJobId(runId, NEW_VERSION_SUBMISSION);
+  moveTo('submitting', { newJobId });
+  const attempt = await runAndVerify(newJobId, spec, 'verifying');
+  if (attempt.failure === undefined) {
+    return finish('deployed', {}, { jobId: newJobId, spec, since: attempt.runningAt ?? Date.now(), restoredFrom: restoreFrom, deployedBy });
+  }
+  update({ error: attempt.failure });
+
+  if (!previous) {
+    await activities.cancel.cancelJob({ jobId: newJobId, timeoutMs: timeouts.cancelMs });
+    return finish('failed', {}, undefined);
+  }
+
+  moveTo('rolling-back');
+  await activities.cancel.cancelJob({ jobId: newJobId, timeoutMs: timeouts.cancelMs });
+  const rollbackJobId = deploymentJobId(runId, ROLLBACK_SUBMISSION);
+  update({ rollbackJobId, downtimeMs: undefined });
+  const rollback = await runAndVerify(rollbackJobId, previous.spec, 'verifying-rollback');
+  const rolledBack: CurrentDeployment = { jobId: rollbackJobId, spec: previous.spec, since: rollback.runningAt ?? Date.now(), restoredFrom: restoreFrom, deployedBy };
+  if (rollback.failure === undefined) return finish('rolled-back', {}, rolledBack);
+  return finish('rollback-failed', { error: `${attempt.failure}; the rollback failed too: ${rollback.failure}` }, rolledBack);
+}
+
+/** One proxy per kind of step, each with its own timeouts and retry policy. */
+function activitiesFor(timeouts: Required<FlinkDeployTimeouts>, windowMs: number) {
+  const heartbeatTimeout = timeouts.heartbeatMs;
+  const retry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 3 };
+  return {
+    quick: proxyActivities<FlinkDeployActivities>({ startToCloseTimeout: '30s', retry: { ...retry, maximumAttempts: 5 } }),
+    record: proxyActivities<FlinkDeployActivities>({ startToCloseTimeout: '30s', retry: { ...retry, maximumAttempts: 10 } }),
+    savepoint: proxyActivities<FlinkDeployActivities>({ startToCloseTimeout: timeouts.savepointMs + 30_000, heartbeatTimeout, retry }),
+    // A submit is safe to retry only because the activity first looks for the job id it submits under.
+    submit: proxyActivities<FlinkDeployActivities>({ startToCloseTimeout: timeouts.submitMs, heartbeatTimeout, retry: { ...retry, initialInterval: '2s' } }),
+    wait: proxyActivities<FlinkDeployActivities>({ startToCloseTimeout: timeouts.runningMs + 30_000, heartbeatTimeout, retry }),
+    health: proxyActivities<FlinkDeployActivities>({ startToCloseTimeout: windowMs + 60_000, heartbeatTimeout, retry }),
+    cancel: proxyActivities<FlinkDeployActivities>({ startToCloseTimeout: timeouts.cancelMs + 30_000, heartbeatTimeout, retry: { ...retry, maximumAttempts: 5 } }),
+    dispose: proxyActivities<FlinkDeployActivities>({ startToCloseTimeout: '5m', heartbeatTimeout, retry }),
+  };
+}
+
+/** The activity's own message: an ActivityFailure wraps the ApplicationFailure that carries it. */
+function describeFailure(error: unknown): string {
+  if (error instanceof ActivityFailure && error.cause instanceof Error) return error.cause.message;
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Refuses input the deployment cannot run with, as one non-retryable failure naming each problem. */
+function checkInput(input: FlinkDeployInput, mode: string, retention: number): void {
+  const problems: string[] = [];
+  if (!['savepoint', 'stateless'].includes(mode)) problems.push(`mode=${mode}: expected savepoint or stateless`);
+  if (!(Number.isInteger(retention) && retention >= 1)) problems.push(`savepointRetention=${retention}: expected a whole number >= 1`);
+  if (!input.spec.jobName) problems.push('spec.jobName is empty');
+  if (!input.spec.version) problems.push('spec.version is empty');
+  if (!input.spec.entryClass) problems.push('spec.entryClass is empty');
+  for (const [key, value] of Object.entries(input.timeouts ?? {})) {
+    if (!(Number.isInteger(value) && (value as number) > 0)) problems.push(`timeouts.${key}=${String(value)}: expected a positive whole number of ms`);
+  }
+  try {
+    compileHealthWindowOptions(input.health);
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
+  if (problems.length > 0) throw ApplicationFailure.nonRetryable(`invalid flink deployment input: ${problems.join('; ')}`, 'InvalidFlinkDeployInput');
+}

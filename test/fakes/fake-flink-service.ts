@@ -1,0 +1,166 @@
+/**
+ * An in-memory Flink cluster for workflow tests (after the Flink Kubernetes Operator's
+ * `TestingFlinkService`): jobs with states, savepoints that complete at once, switches that
+ * inject the failures a deployment must survive, and counters of every call.
+ */
+import type { JobHealthSample, TopicProgress } from '../../src/flink/deployment-health.js';
+import type { TopicProgressReader } from '../../src/flink/deployment-topic-progress.js';
+import { FlinkRequestError } from '../../src/flink/errors.js';
+import type { FlinkJobObservation, FlinkService, JobSubmission, SavepointProgress } from '../../src/flink/flink-service.js';
+import type { JobState } from '../../src/flink/flink-rest-client.js';
+
+interface FakeJob {
+  readonly jobId: string;
+  readonly name: string;
+  readonly version: string;
+  readonly startTime: number;
+  state: JobState;
+}
+
+/** Failures to inject; each names what it applies to, so one test's switch never hits another's job. */
+export interface FakeFlinkSwitches {
+  /** Job names whose stop-with-savepoint fails (the job keeps running). */
+  readonly savepointFails: Set<string>;
+  /** Spec versions whose submission Flink rejects (main throws). */
+  readonly submitFails: Set<string>;
+  /** Spec versions whose jobs restart with an exception once RUNNING. */
+  readonly restartsInHealthWindow: Set<string>;
+  /** Spec versions whose jobs never complete a checkpoint. */
+  readonly noCheckpointCompletes: Set<string>;
+  /** Spec versions whose submit call never returns after the job was started (a worker dying mid-activity). */
+  readonly hangAfterSubmit: Set<string>;
+}
+
+export interface FakeFlinkCalls {
+  job: number;
+  activeJobs: number;
+  stopWithSavepoint: number;
+  triggerSavepoint: number;
+  savepointProgress: number;
+  submit: number;
+  cancel: number;
+  healthSample: number;
+  disposeSavepoint: number;
+}
+
+/** Flink's text when a main rejects its arguments, as the REST API returns it. */
+export const FAKE_MAIN_FAILURE = 'org.apache.flink.client.program.ProgramInvocationException: The main method caused an error: invalid feature job arguments (1 problem):\n  --features-topic is required';
+export const FAKE_RUNTIME_FAILURE = 'java.lang.IllegalStateException: schema registry unreachable at http://127.0.0.1:1';
+
+export class FakeFlinkService implements FlinkService {
+  readonly switches: FakeFlinkSwitches = {
+    savepointFails: new Set(),
+    submitFails: new Set(),
+    restartsInHealthWindow: new Set(),
+    noCheckpointCompletes: new Set(),
+    hangAfterSubmit: new Set(),
+  };
+  readonly calls: FakeFlinkCalls = { job: 0, activeJobs: 0, stopWithSavepoint: 0, triggerSavepoint: 0, savepointProgress: 0, submit: 0, cancel: 0, healthSample: 0, disposeSavepoint: 0 };
+  /** Every submission that reached the cluster, in order. */
+  readonly submissions: JobSubmission[] = [];
+  readonly disposed: string[] = [];
+  private readonly jobs = new Map<string, FakeJob>();
+  private readonly savepoints = new Map<string, SavepointProgress>();
+  private savepointCount = 0;
+
+  async job(jobId: string): Promise<FlinkJobObservation | undefined> {
+    this.calls.job++;
+    const job = this.jobs.get(jobId);
+    return job && { jobId: job.jobId, name: job.name, state: job.state, startTime: job.startTime };
+  }
+
+  async activeJobs(jobName: string): Promise<FlinkJobObservation[]> {
+    this.calls.activeJobs++;
+    return [...this.jobs.values()]
+      .filter((job) => job.name === jobName && !['FAILED', 'CANCELED', 'FINISHED'].includes(job.state))
+      .map((job) => ({ jobId: job.jobId, name: job.name, state: job.state, startTime: job.startTime }));
+  }
+
+  async stopWithSavepoint(jobId: string): Promise<string> {
+    this.calls.stopWithSavepoint++;
+    const job = this.running(jobId);
+    const triggerId = `trigger-${++this.savepointCount}`;
+    if (this.switches.savepointFails.has(job.name)) {
+      this.savepoints.set(triggerId, { status: 'FAILED', error: 'java.util.concurrent.CompletionException: org.apache.flink.runtime.checkpoint.CheckpointException: Checkpoint Coordinator is suspending.' });
+    } else {
+      this.savepoints.set(triggerId, { status: 'COMPLETED', location: `file:/fake/savepoints/savepoint-${jobId.slice(0, 6)}-${this.savepointCount}` });
+      job.state = 'FINISHED';
+    }
+    return triggerId;
+  }
+
+  async triggerSavepoint(jobId: string): Promise<string> {
+    this.calls.triggerSavepoint++;
+    this.running(jobId);
+    const triggerId = `trigger-${++this.savepointCount}`;
+    this.savepoints.set(triggerId, { status: 'COMPLETED', location: `file:/fake/savepoints/savepoint-${jobId.slice(0, 6)}-${this.savepointCount}` });
+    return triggerId;
+  }
+
+  async savepointProgress(_jobId: string, triggerId: string): Promise<SavepointProgress> {
+    this.calls.savepointProgress++;
+    return this.savepoints.get(triggerId) ?? { status: 'FAILED', error: `unknown trigger ${triggerId}` };
+  }
+
+  async submit(submission: JobSubmission): Promise<void> {
+    this.calls.submit++;
+    const { jobId, spec } = submission;
+    if (this.jobs.has(jobId)) throw new FlinkRequestError('HTTP 409', { method: 'POST', url: 'fake:/jars/run', status: 409, flinkErrors: [`DuplicateJobSubmissionException: job ${jobId} already exists`], jobId });
+    if (this.switches.submitFails.has(spec.version)) {
+      throw new FlinkRequestError('HTTP 400', { method: 'POST', url: 'fake:/jars/run', status: 400, flinkErrors: [FAKE_MAIN_FAILURE], jobId });
+    }
+    this.submissions.push(submission);
+    this.jobs.set(jobId, { jobId, name: spec.jobName, version: spec.version, startTime: Date.now(), state: 'RUNNING' });
+    if (this.switches.hangAfterSubmit.has(spec.version)) await new Promise<never>(() => undefined);
+  }
+
+  async cancel(jobId: string): Promise<void> {
+    this.calls.cancel++;
+    const job = this.jobs.get(jobId);
+    if (job) job.state = 'CANCELED';
+  }
+
+  async healthSample(jobId: string): Promise<JobHealthSample> {
+    this.calls.healthSample++;
+    const job = this.jobs.get(jobId);
+    if (!job) throw new FlinkRequestError('HTTP 404', { method: 'GET', url: `fake:/jobs/${jobId}`, status: 404, jobId });
+    const restarts = job.state === 'RUNNING' && this.switches.restartsInHealthWindow.has(job.version) ? 1 : 0;
+    return {
+      state: job.state,
+      restarts,
+      exceptions: restarts,
+      latestException: restarts > 0 ? FAKE_RUNTIME_FAILURE : undefined,
+      completedCheckpoints: this.switches.noCheckpointCompletes.has(job.version) ? 0 : 1,
+    };
+  }
+
+  async disposeSavepoint(path: string): Promise<void> {
+    this.calls.disposeSavepoint++;
+    this.disposed.push(path);
+  }
+
+  /** Submissions of one version, e.g. to assert a version was submitted exactly once. */
+  submissionsOf(version: string): JobSubmission[] {
+    return this.submissions.filter((submission) => submission.spec.version === version);
+  }
+
+  stateOf(jobId: string): JobState | undefined {
+    return this.jobs.get(jobId)?.state;
+  }
+
+  private running(jobId: string): FakeJob {
+    const job = this.jobs.get(jobId);
+    if (job?.state !== 'RUNNING') throw new FlinkRequestError('HTTP 409', { method: 'POST', url: `fake:/jobs/${jobId}/stop`, status: 409, jobId });
+    return job;
+  }
+}
+
+/** Topics that grow by 10 input and 10 output records per read: a job that keeps up. */
+export class FakeTopicProgress implements TopicProgressReader {
+  private reads = 0;
+
+  async read(): Promise<TopicProgress> {
+    this.reads++;
+    return { inputRecords: this.reads * 10, outputRecords: this.reads * 10 };
+  }
+}

@@ -1,0 +1,219 @@
+/**
+ * The flinkDeploy workflow on a real worker and the real Temporal server, with a fake Flink
+ * cluster whose switches inject the failures: savepoint failure, a spec Flink rejects, a job
+ * that restarts in its health window, a worker that dies mid-submit, a concurrent deploy.
+ *
+ * RECORD_WORKFLOW_HISTORIES=1 also writes the happy path's history to
+ * test/replay/histories/flink-deploy-happy-path.json for the replay test (test/replay/README.md).
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createFlinkDeployActivities } from '../../src/activities/flink-deploy-activities.js';
+import { loadConfig } from '../../src/config/config.js';
+import { startDeployment } from '../../src/flink/deployment-client.js';
+import { DeploymentAlreadyRunningError } from '../../src/flink/deployment-errors.js';
+import { FileDeploymentRecordStore } from '../../src/flink/deployment-record-store.js';
+import type { FlinkJobSpec } from '../../src/flink/deployment-spec.js';
+import type { FlinkDeployInput, FlinkDeployResult, FlinkDeployStatus } from '../../src/workflows/flink-deploy.js';
+import { TributaryFlinkJob } from '../../src/workflows/search-attributes.js';
+import { FAKE_MAIN_FAILURE, FAKE_RUNTIME_FAILURE, FakeFlinkService, FakeTopicProgress } from '../fakes/fake-flink-service.js';
+import { waitFor } from '../helpers/wait-for.js';
+import { historyAsJson } from './workflow-harness.js';
+
+const WORKFLOWS_PATH = fileURLToPath(new URL('../../src/workflows/flink-deploy.ts', import.meta.url));
+const HISTORY_FILE = fileURLToPath(new URL('../replay/histories/flink-deploy-happy-path.json', import.meta.url));
+/** A short window: the fake answers at once. */
+const HEALTH = { windowMs: 300, sampleIntervalMs: 50 };
+
+describe('flinkDeploy workflow (real Temporal, fake Flink)', () => {
+  const config = loadConfig();
+  const taskQueue = `test-flink-deploy-${randomUUID()}`;
+  const recordsDir = mkdtempSync(join(tmpdir(), 'tributary-deployments-'));
+  const flink = new FakeFlinkService();
+  const records = new FileDeploymentRecordStore(recordsDir);
+  const activities = createFlinkDeployActivities({ flink, records, topics: new FakeTopicProgress(), pollIntervalMs: 50 });
+  let connection: Connection;
+  let client: Client;
+  let workerConnection: NativeConnection;
+  let worker: Worker;
+  let workerRun: Promise<void>;
+
+  const startWorker = async (): Promise<{ worker: Worker; run: Promise<void> }> => {
+    const started = await Worker.create({
+      connection: workerConnection,
+      namespace: config.temporal.namespace,
+      taskQueue,
+      workflowsPath: WORKFLOWS_PATH,
+      activities,
+      shutdownGraceTime: '500ms',
+      shutdownForceTime: '2s',
+    });
+    return { worker: started, run: started.run() };
+  };
+
+  beforeAll(async () => {
+    connection = await Connection.connect({ address: config.temporal.address });
+    client = new Client({ connection, namespace: config.temporal.namespace });
+    workerConnection = await NativeConnection.connect({ address: config.temporal.address });
+    ({ worker, run: workerRun } = await startWorker());
+  }, 120_000);
+
+  afterAll(async () => {
+    worker?.shutdown();
+    await workerRun?.catch(() => undefined);
+    await workerConnection?.close();
+    await connection?.close();
+    rmSync(recordsDir, { recursive: true, force: true });
+  });
+
+  const specOf = (jobName: string, version: string): FlinkJobSpec => ({
+    jobName,
+    version,
+    jarPath: `/fake/jars/${version}.jar`,
+    entryClass: 'dev.tributary.flink.features.FeatureJob',
+    programArgs: ['--job-version', version],
+    observedTopics: { inputs: ['in'], outputs: ['out'] },
+  });
+
+  const start = (input: FlinkDeployInput) => startDeployment(client, { health: HEALTH, timeouts: { heartbeatMs: 2_000 }, ...input }, { taskQueue, uiUrl: config.temporal.uiUrl });
+  const deploy = async (input: FlinkDeployInput): Promise<FlinkDeployResult> => (await start(input)).result();
+  const uniqueJob = (purpose: string): string => `test-${purpose}-${randomUUID().slice(0, 8)}`;
+
+  it('deploys a first version, then upgrades through a savepoint; status, memo, search attribute and history tell the story', async () => {
+    const job = uniqueJob('happy');
+    const first = await deploy({ spec: specOf(job, 'v1') });
+    // Undefined fields do not survive the JSON payload: absent is what "none" looks like.
+    expect(first).toMatchObject({ outcome: 'deployed', toVersion: 'v1' });
+    expect([first.fromVersion, first.savepoint, first.error]).toEqual([undefined, undefined, undefined]);
+    expect(first.health?.healthy).toBe(true);
+
+    const handle = await start({ spec: specOf(job, 'v2'), savepointRetention: 1 });
+    const second = await handle.result();
+    expect(second).toMatchObject({ outcome: 'deployed', fromVersion: 'v1', toVersion: 'v2' });
+    expect(second.savepoint).toMatch(/^file:\/fake\/savepoints\/savepoint-/);
+    expect(second.downtimeMs).toBeGreaterThanOrEqual(0);
+    expect(flink.stateOf(first.jobId ?? '')).toBe('FINISHED');
+    expect(flink.submissionsOf('v2')).toEqual([{ jobId: second.jobId, spec: specOf(job, 'v2'), savepointPath: second.savepoint }]);
+    expect(second.jobId).toMatch(/^[0-9a-f]{32}$/);
+
+    const status = await handle.query<FlinkDeployStatus>('status');
+    expect(status.phases.map((entry) => entry.phase)).toEqual(['locating', 'savepointing', 'submitting', 'verifying', 'deployed']);
+    expect(status.health?.figures).toMatchObject({ restarts: 0, exceptions: 0, completedCheckpoints: 1 });
+    const description = await handle.describe();
+    expect(description.typedSearchAttributes.get(TributaryFlinkJob)).toBe(job);
+    expect(await description.memo).toMatchObject({ phase: 'deployed', version: 'v2', savepoint: second.savepoint, jobId: second.jobId });
+
+    // A third version with retention 1 disposes of the v1 → v2 savepoint once the v2 → v3 one exists.
+    const third = await deploy({ spec: specOf(job, 'v3'), savepointRetention: 1 });
+    expect(third.disposedSavepoints).toEqual([second.savepoint]);
+    expect(flink.disposed).toContain(second.savepoint);
+    const record = await records.read(job);
+    expect(record.current).toMatchObject({ jobId: third.jobId, spec: { version: 'v3' }, restoredFrom: third.savepoint });
+    expect(record.savepoints.map((entry) => entry.path)).toEqual([third.savepoint]);
+    expect(record.events.map((event) => [event.outcome, event.toVersion])).toEqual([['deployed', 'v3'], ['deployed', 'v2'], ['deployed', 'v1']]);
+
+    if (process.env.RECORD_WORKFLOW_HISTORIES === '1') writeFileSync(HISTORY_FILE, historyAsJson(await handle.fetchHistory()));
+  });
+
+  it('aborts when the stop-with-savepoint fails: the old job keeps running and nothing is submitted', async () => {
+    const job = uniqueJob('savepoint-fails');
+    const first = await deploy({ spec: specOf(job, 'v1') });
+    flink.switches.savepointFails.add(job);
+    const submitsBefore = flink.calls.submit;
+
+    const result = await deploy({ spec: specOf(job, 'v2') });
+    expect(result).toMatchObject({ outcome: 'aborted', jobId: first.jobId });
+    expect(result.savepoint).toBeUndefined();
+    expect(result.error).toMatch(new RegExp(`stop-with-savepoint of job ${first.jobId} failed, so it keeps running and nothing was submitted: .*Checkpoint Coordinator is suspending`));
+    expect(flink.stateOf(first.jobId ?? '')).toBe('RUNNING');
+    expect(flink.calls.submit).toBe(submitsBefore);
+    expect((await records.read(job)).current?.jobId).toBe(first.jobId);
+  });
+
+  it('rolls back from the same savepoint when Flink rejects the new spec, and carries Flink\'s text', async () => {
+    const job = uniqueJob('bad-spec');
+    const first = await deploy({ spec: specOf(job, 'v1') });
+    flink.switches.submitFails.add(`${job}-v2`);
+
+    const result = await deploy({ spec: specOf(job, `${job}-v2`) });
+    expect(result.outcome).toBe('rolled-back');
+    expect(result.error).toContain('--features-topic is required');
+    expect(result.error).toContain(FAKE_MAIN_FAILURE.split('\n')[0]);
+    const rollback = flink.submissions.at(-1);
+    expect(rollback).toMatchObject({ jobId: result.jobId, spec: { version: 'v1' }, savepointPath: result.savepoint });
+    expect(result.jobId).not.toBe(first.jobId);
+    expect(result.rollbackHealth?.healthy).toBe(true);
+    expect((await records.read(job)).current).toMatchObject({ jobId: result.jobId, spec: { version: 'v1' } });
+  });
+
+  it('rolls back when the new job restarts in its health window, stopping it first', async () => {
+    const job = uniqueJob('unhealthy');
+    await deploy({ spec: specOf(job, 'v1') });
+    const version = `${job}-v2`;
+    flink.switches.restartsInHealthWindow.add(version);
+
+    const handle = await start({ spec: specOf(job, version) });
+    const result = await handle.result();
+    expect(result.outcome).toBe('rolled-back');
+    expect(result.health).toMatchObject({ healthy: false, flinkError: FAKE_RUNTIME_FAILURE });
+    expect(result.error).toContain('restarted 1 time(s)');
+    const [failed] = flink.submissionsOf(version);
+    expect(flink.stateOf(failed?.jobId ?? '')).toBe('CANCELED');
+    expect(flink.submissions.at(-1)).toMatchObject({ spec: { version: 'v1' }, savepointPath: failed?.savepointPath });
+    const status = await handle.query<FlinkDeployStatus>('status');
+    expect(status.phases.map((entry) => entry.phase)).toEqual(['locating', 'savepointing', 'submitting', 'verifying', 'rolling-back', 'verifying-rollback', 'rolled-back']);
+  });
+
+  it('rolls back when no checkpoint completes in the window: RUNNING is not enough', async () => {
+    const job = uniqueJob('no-checkpoint');
+    await deploy({ spec: specOf(job, 'v1') });
+    const version = `${job}-v2`;
+    flink.switches.noCheckpointCompletes.add(version);
+    const result = await deploy({ spec: specOf(job, version) });
+    expect(result.outcome).toBe('rolled-back');
+    expect(result.health?.problems).toEqual([expect.stringMatching(/^0 checkpoint\(s\) completed in \d+ ms; 1 required$/)]);
+  });
+
+  it('submits once when the worker dies mid-submit and another worker takes over', async () => {
+    const job = uniqueJob('worker-crash');
+    await deploy({ spec: specOf(job, 'v1') });
+    const version = `${job}-v2`;
+    flink.switches.hangAfterSubmit.add(version);
+
+    const handle = await start({ spec: specOf(job, version) });
+    await waitFor('the new version to be submitted', () => (flink.submissionsOf(version).length === 1 ? true : undefined), 30_000, 50);
+    worker.shutdown();
+    await workerRun.catch(() => undefined);
+    flink.switches.hangAfterSubmit.delete(version);
+    ({ worker, run: workerRun } = await startWorker());
+
+    const result = await handle.result();
+    expect(result.outcome).toBe('deployed');
+    expect(flink.submissionsOf(version)).toHaveLength(1);
+    expect(result.jobId).toBe(flink.submissionsOf(version)[0]?.jobId);
+    expect(flink.stateOf(result.jobId ?? '')).toBe('RUNNING');
+  }, 90_000);
+
+  it('refuses a second deployment of the same job while one runs, with a one-line message', async () => {
+    const job = uniqueJob('concurrent');
+    const running = await start({ spec: specOf(job, 'v1'), health: { windowMs: 3_000, sampleIntervalMs: 100 } });
+    const refusal = await start({ spec: specOf(job, 'v2') }).catch((error: unknown) => error);
+    expect(refusal).toBeInstanceOf(DeploymentAlreadyRunningError);
+    expect((refusal as Error).message).toBe(
+      `a deployment of "${job}" is already running (workflow flink-deploy:${job}, run ${running.firstExecutionRunId}); wait for it to end or follow it at ${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows/flink-deploy%3A${job}`,
+    );
+    expect((await running.result()).outcome).toBe('deployed');
+  });
+
+  it('fails fast on invalid input, naming each problem', async () => {
+    const failure = await deploy({ spec: specOf(uniqueJob('invalid'), 'v1'), savepointRetention: 0, health: { windowMs: -1 } }).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(WorkflowFailedError);
+    expect(((failure as WorkflowFailedError).cause as Error).message).toMatch(/^invalid flink deployment input: savepointRetention=0: expected a whole number >= 1; invalid health window options: windowMs=-1/);
+  });
+});
