@@ -2,12 +2,14 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/errors.js';
 import { FlinkError } from '../flink/errors.js';
+import { RegistryError } from '../registry/errors.js';
 import { StackError } from '../stack/errors.js';
 import { StreamingError } from '../streaming/errors.js';
 import { createCliEnvironment } from './cli-environment.js';
 import { demoCommand } from './demo-command.js';
 import { createKafkaSimulationSink } from '../streaming/simulation-sink.js';
 import { flinkCommand } from './flink-command.js';
+import { modelsCommand } from './models-command.js';
 import { schemasCommand } from './schemas-command.js';
 import { simulateCommand } from './simulate-command.js';
 import { stackCommand } from './stack-command.js';
@@ -20,7 +22,9 @@ const EXIT_BAD_INPUT = 2;
 function describeFailure(error: unknown): { message: string; exitCode: number } {
   if (error instanceof ConfigError) return { message: error.message, exitCode: EXIT_BAD_INPUT };
   // Tributary's own errors carry their full context in the message already.
-  if (error instanceof StackError || error instanceof StreamingError || error instanceof FlinkError) return { message: error.message, exitCode: EXIT_FAILED };
+  if (error instanceof StackError || error instanceof StreamingError || error instanceof FlinkError || error instanceof RegistryError) {
+    return { message: error.message, exitCode: EXIT_FAILED };
+  }
   if (error instanceof Error) {
     const cause = error.cause instanceof Error ? ` (cause: ${error.cause.message})` : '';
     return { message: `${error.message}${cause}`, exitCode: EXIT_FAILED };
@@ -47,6 +51,7 @@ export function buildProgram(): Command {
   program.addCommand(schemasCommand(cli));
   program.addCommand(simulateCommand(cli, createKafkaSimulationSink));
   program.addCommand(flinkCommand(cli));
+  program.addCommand(modelsCommand(cli));
   overrideExitEverywhere(program);
   return program;
 }

@@ -41,7 +41,8 @@ function renderEnsureReport(reports: readonly TopicReport[]): string {
 function retention(topic: CatalogueTopic): string {
   if (topic.configs['cleanup.policy'] === 'compact') return 'compacted';
   const ms = Number(topic.configs['retention.ms']);
-  return `${ms / DAY_MS} days`;
+  // Kafka's -1 means never delete by age.
+  return ms < 0 ? 'forever' : `${ms / DAY_MS} days`;
 }
 
 /** The catalogue as declared, with each topic's state on the cluster. */

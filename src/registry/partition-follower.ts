@@ -33,6 +33,8 @@ interface Waiter {
 
 const PARTITION = 0;
 const reasonOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+const isUnknownTopic = (error: unknown): boolean =>
+  typeof error === 'object' && error !== null && 'type' in error && error.type === 'UNKNOWN_TOPIC_OR_PARTITION';
 
 export class PartitionFollower {
   private readonly consumer: Consumer;
@@ -73,6 +75,9 @@ export class PartitionFollower {
       if (fromOffset !== undefined) this.consumer.seek({ topic, partition: PARTITION, offset: fromOffset });
     } catch (error) {
       await this.consumer.disconnect();
+      if (isUnknownTopic(error)) {
+        throw new RegistryStorageError(`starting to read ${topic}`, 'the topic does not exist; create it with `tributary topics ensure`', { cause: error, retriable: false });
+      }
       throw new RegistryStorageError(`starting to read ${topic}`, reasonOf(error), { cause: error, retriable: true });
     }
   }

@@ -19,7 +19,7 @@ function tributary(args: string[], env: Record<string, string> = {}): { code: nu
 }
 
 describe('tributary CLI', () => {
-  it.each([[[]], [['stack']], [['stack', 'up']], [['stack', 'down']], [['stack', 'status']], [['stack', 'logs']], [['stack', 'reset']], [['stack', 'install']], [['demo']], [['topics']], [['topics', 'ensure']], [['topics', 'list']], [['schemas']], [['schemas', 'register']], [['schemas', 'check']], [['simulate']], [['flink']], [['flink', 'submit']], [['flink', 'status']], [['flink', 'cancel']]])(
+  it.each([[[]], [['stack']], [['stack', 'up']], [['stack', 'down']], [['stack', 'status']], [['stack', 'logs']], [['stack', 'reset']], [['stack', 'install']], [['demo']], [['topics']], [['topics', 'ensure']], [['topics', 'list']], [['schemas']], [['schemas', 'register']], [['schemas', 'check']], [['simulate']], [['flink']], [['flink', 'submit']], [['flink', 'status']], [['flink', 'cancel']], [['models']], [['models', 'list']], [['models', 'show']], [['models', 'history']]])(
     'prints help for %j',
     (command) => {
       const { code, stdout } = tributary([...command, '--help']);
