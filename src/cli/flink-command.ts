@@ -1,5 +1,15 @@
-import { Command } from 'commander';
+import { Client, Connection } from '@temporalio/client';
+import { Command, InvalidArgumentError } from 'commander';
+import type { TributaryConfig } from '../config/config.js';
+import { deploymentWorkflowId, followDeployment, startDeployment, workflowUiUrl } from '../flink/deployment-client.js';
+import { prepareFeatureJobDeployment } from '../flink/deployment-feature-job.js';
+import { retainSavepoints, withSavepoint, type DeploymentRecord, type SavepointEntry } from '../flink/deployment-record.js';
+import { FileDeploymentRecordStore } from '../flink/deployment-record-store.js';
+import { deploymentRecordsDir, flinkDeployTaskQueue, withInProcessDeployWorker } from '../flink/deployment-worker.js';
+import { FlinkError, FlinkSavepointError, FlinkTimeoutError } from '../flink/errors.js';
 import { FeatureJobDeployer, type FeatureJobStatus } from '../flink/feature-job.js';
+import { RestFlinkService } from '../flink/flink-service.js';
+import type { FlinkDeployInput, FlinkDeployResult, UpgradeMode } from '../workflows/flink-deploy.js';
 import type { CliEnvironment } from './cli-environment.js';
 import { positiveInteger } from './option-parsers.js';
 import { progressPrinter, renderTable } from './output.js';
@@ -63,5 +73,143 @@ export function flinkCommand(cli: CliEnvironment): Command {
       cli.print(`feature job ${jobId} is CANCELED`);
     });
 
+  addDeploymentCommands(command, cli);
   return command;
+}
+
+const DEFAULT_SAVEPOINT_RETENTION = 5;
+const MANUAL_SAVEPOINT_TIMEOUT_MS = 300_000;
+
+function upgradeMode(value: string): UpgradeMode {
+  if (value !== 'savepoint' && value !== 'stateless') throw new InvalidArgumentError(`expected savepoint or stateless, got "${value}"`);
+  return value;
+}
+
+async function withClient<T>(config: TributaryConfig, body: (client: Client) => Promise<T>): Promise<T> {
+  const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: 10_000 });
+  try {
+    return await body(new Client({ connection, namespace: config.temporal.namespace }));
+  } finally {
+    await connection.close();
+  }
+}
+
+/** One line per outcome, with what a person needs next. */
+export function renderDeployResult(result: FlinkDeployResult): string {
+  const lines = [`${result.jobName}: ${result.outcome} (${result.fromVersion ?? 'nothing'} → ${result.toVersion}, mode ${result.mode})`];
+  if (result.jobId) lines.push(`  running job: ${result.jobId}`);
+  if (result.savepoint) lines.push(`  savepoint:   ${result.savepoint}`);
+  if (result.downtimeMs !== undefined) lines.push(`  downtime:    ${(result.downtimeMs / 1000).toFixed(1)} s (old job stopped → ${result.outcome === 'rolled-back' ? 'rolled-back' : 'new'} job RUNNING)`);
+  const health = result.outcome === 'rolled-back' ? result.rollbackHealth : result.health;
+  if (health) lines.push(`  health:      ${health.figures.completedCheckpoints} checkpoint(s), ${health.figures.restarts} restart(s), ${health.figures.exceptions} exception(s), +${health.figures.outputRecords ?? '?'} output / +${health.figures.inputRecords ?? '?'} input offsets in ${(health.figures.watchedMs / 1000).toFixed(1)} s`);
+  if (result.error) lines.push(`  why:         ${result.error}`);
+  if (result.disposedSavepoints.length > 0) lines.push(`  disposed:    ${result.disposedSavepoints.join(', ')}`);
+  return lines.join('\n');
+}
+
+export function renderDeploymentRecord(record: DeploymentRecord): string {
+  const current = record.current
+    ? `current: ${record.current.spec.version} as job ${record.current.jobId} since ${iso(record.current.since)}${record.current.restoredFrom ? ` (restored from ${record.current.restoredFrom})` : ''}`
+    : 'current: nothing deployed';
+  const savepoints = record.savepoints.length === 0
+    ? 'no savepoints'
+    : renderTable(['TAKEN', 'REASON', 'VERSION', 'JOB ID', 'PATH'], record.savepoints.map((entry) => [iso(entry.takenAt), entry.reason, entry.version, entry.jobId, entry.path]));
+  const events = record.events.length === 0
+    ? 'no deployments'
+    : renderTable(['ENDED', 'OUTCOME', 'MODE', 'FROM', 'TO', 'DOWNTIME', 'ERROR'], record.events.map((event) => [
+      iso(event.at), event.outcome, event.mode, event.fromVersion ?? '-', event.toVersion,
+      event.downtimeMs === undefined ? '-' : `${(event.downtimeMs / 1000).toFixed(1)} s`, (event.error ?? '').split('\n')[0] ?? '',
+    ]));
+  return [`${record.jobName}`, current, '', savepoints, '', events].join('\n');
+}
+
+/** `tributary flink deploy | savepoint | history`: deployments through the flinkDeploy workflow. */
+function addDeploymentCommands(command: Command, cli: CliEnvironment): void {
+  command
+    .command('deploy')
+    .description(
+      'upgrade the feature job through the flinkDeploy workflow (stop with savepoint → submit from it → health window → roll back on failure). ' +
+        'Without --no-wait the command runs a worker in this process until the deployment ends; with --no-wait a running `tributary worker` carries it out.',
+    )
+    .argument('<job>', 'the job name (e.g. tributary-feature-job)')
+    .option('--job-version <version>', 'version written into every feature record (default: jar-<sha256 of the jar>)')
+    .option('--mode <mode>', 'savepoint (state carried over) or stateless (cancel, start fresh)', upgradeMode, 'savepoint' as UpgradeMode)
+    .option('--no-wait', 'start the deployment and return')
+    .option('--parallelism <n>', 'parallelism of the new version (default: the cluster default)', positiveInteger)
+    .option('--checkpoint-interval <seconds>', 'checkpoint interval of the new version (default: the cluster\'s)', positiveInteger)
+    .option('--health-window <seconds>', 'how long the new version is watched after RUNNING', positiveInteger, 30)
+    .option('--retention <n>', 'savepoints kept in the history', positiveInteger, DEFAULT_SAVEPOINT_RETENTION)
+    .option('--drain', 'stop with MAX_WATERMARK (fires every event-time timer); off by default, since it makes the next version see later events as late')
+    .action(async (job: string, options: { jobVersion?: string; mode: UpgradeMode; wait: boolean; parallelism?: number; checkpointInterval?: number; healthWindow: number; retention: number; drain?: boolean }) => {
+      const config = cli.config();
+      const progress = progressPrinter();
+      const spec = await prepareFeatureJobDeployment(config, {
+        jobName: job,
+        jobVersion: options.jobVersion,
+        parallelism: options.parallelism,
+        flinkConfiguration: options.checkpointInterval ? { 'execution.checkpointing.interval': `${options.checkpointInterval}s` } : undefined,
+        progress,
+      });
+      const input: FlinkDeployInput = { spec, mode: options.mode, drain: options.drain ?? false, savepointRetention: options.retention, health: { windowMs: options.healthWindow * 1000 } };
+      const workflowId = deploymentWorkflowId(job);
+      const link = workflowUiUrl(config.temporal.uiUrl, config.temporal.namespace, workflowId);
+      const start = (client: Client) => startDeployment(client, input, { taskQueue: flinkDeployTaskQueue(config), uiUrl: config.temporal.uiUrl });
+      await withClient(config, async (client) => {
+        if (!options.wait) {
+          await start(client);
+          cli.print(`started ${workflowId} (${spec.version}, mode ${options.mode}); a worker of task queue ${flinkDeployTaskQueue(config)} carries it out\n  ${link}`);
+          return;
+        }
+        const result = await withInProcessDeployWorker(config, async () => {
+          const handle = await start(client);
+          cli.print(`started ${workflowId} (${spec.version}, mode ${options.mode})\n  ${link}`);
+          return followDeployment(handle, (status) => progress(`${status.phase}`));
+        });
+        cli.print(renderDeployResult(result));
+        if (result.outcome !== 'deployed') cli.setExitCode(1);
+      });
+    });
+
+  command
+    .command('savepoint')
+    .description('take a savepoint of the deployed job (it keeps running) and add it to the job\'s savepoint history')
+    .argument('<job>', 'the job name')
+    .option('--retention <n>', 'savepoints kept in the history; older ones are disposed of', positiveInteger, DEFAULT_SAVEPOINT_RETENTION)
+    .action(async (job: string, options: { retention: number }) => {
+      const config = cli.config();
+      const records = new FileDeploymentRecordStore(deploymentRecordsDir(config));
+      const flink = new RestFlinkService({ baseUrl: config.flink.restUrl });
+      const current = (await records.read(job)).current;
+      if (!current) throw new FlinkError(`no deployment of "${job}" is recorded; deploy it first with \`tributary flink deploy ${job}\``);
+      const triggerId = await flink.triggerSavepoint(current.jobId);
+      const deadline = Date.now() + MANUAL_SAVEPOINT_TIMEOUT_MS;
+      for (;;) {
+        const progress = await flink.savepointProgress(current.jobId, triggerId);
+        if (progress.status === 'FAILED') throw new FlinkSavepointError({ jobId: current.jobId, triggerId, flinkErrors: [progress.error] });
+        if (progress.status === 'COMPLETED') {
+          const entry: SavepointEntry = { path: progress.location, takenAt: Date.now(), jobId: current.jobId, version: current.spec.version, triggerId, reason: 'manual' };
+          let expired: SavepointEntry[] = [];
+          await records.update(job, (record) => {
+            const retained = retainSavepoints(withSavepoint(record, entry), options.retention);
+            expired = retained.expired;
+            return retained.record;
+          });
+          for (const old of expired) await flink.disposeSavepoint(old.path);
+          cli.print(`savepoint of job ${current.jobId} (${current.spec.version}): ${progress.location}${expired.length > 0 ? `\n  disposed: ${expired.map((old) => old.path).join(', ')}` : ''}`);
+          return;
+        }
+        if (Date.now() >= deadline) throw new FlinkTimeoutError(`savepoint ${triggerId} of job ${current.jobId}`, MANUAL_SAVEPOINT_TIMEOUT_MS, progress.status, { jobId: current.jobId, triggerId });
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    });
+
+  command
+    .command('history')
+    .description('show the deployed spec, the savepoint history and past deployments of a job')
+    .argument('<job>', 'the job name')
+    .option('--json', 'print machine-readable JSON')
+    .action(async (job: string, options: { json?: boolean }) => {
+      const record = await new FileDeploymentRecordStore(deploymentRecordsDir(cli.config())).read(job);
+      cli.print(options.json ? JSON.stringify(record, null, 2) : renderDeploymentRecord(record));
+    });
 }

@@ -1,0 +1,49 @@
+import type { TributaryConfig } from '../config/config.js';
+import { featureJobDeploymentSpec, type FlinkJobSpec } from './deployment-spec.js';
+import { pinJar } from './deployment-jar.js';
+import { pinnedJarsDir } from './deployment-worker.js';
+import { jarVersion, piiKeyFilePath, writePiiKeyFile } from './feature-job.js';
+import { ensureJar, type MavenJarModule } from './jar-builder.js';
+import { FEATURE_JOB_MODULE, featureJobSpec, type FeatureJobSpecChoices } from './job-spec.js';
+
+export interface FeatureJobDeploymentChoices extends Partial<Omit<FeatureJobSpecChoices, 'piiKeyFile'>> {
+  /** @default the cluster's parallelism.default */
+  readonly parallelism?: number;
+  /** Configuration for this job only, e.g. `{ 'execution.checkpointing.interval': '2s' }`. @default none */
+  readonly flinkConfiguration?: Readonly<Record<string, string>>;
+  /** Arguments that replace the generated ones of the same name, e.g. to deploy a deliberately broken version. @default none */
+  readonly argumentOverrides?: Readonly<Record<string, string>>;
+  /** @default {@link FEATURE_JOB_MODULE} */
+  readonly module?: MavenJarModule;
+  /** Receives a line when the jar is built. @default silent */
+  readonly progress?: (line: string) => void;
+}
+
+/**
+ * The feature job as a deployable spec for this configuration: builds its jar when stale, pins
+ * it by content, writes the PII key file for the local TaskManagers, and names the version
+ * (default: `jar-<sha256 of the jar>`).
+ */
+export async function prepareFeatureJobDeployment(config: TributaryConfig, choices: FeatureJobDeploymentChoices = {}): Promise<FlinkJobSpec> {
+  const jar = await ensureJar(choices.module ?? FEATURE_JOB_MODULE, { progress: choices.progress });
+  const jarPath = await pinJar(jar, pinnedJarsDir(config));
+  const piiKeyFile = piiKeyFilePath(config);
+  await writePiiKeyFile(piiKeyFile, config.pii.hashKey);
+  const spec = featureJobDeploymentSpec(featureJobSpec(config, { ...choices, jobVersion: choices.jobVersion ?? jarVersion(jar), piiKeyFile }), {
+    jarPath,
+    parallelism: choices.parallelism,
+    flinkConfiguration: choices.flinkConfiguration,
+  });
+  return choices.argumentOverrides ? { ...spec, programArgs: overrideArguments(spec.programArgs, choices.argumentOverrides) } : spec;
+}
+
+/** `--name value` pairs with the overridden values replaced, and overrides of absent names appended. */
+function overrideArguments(args: readonly string[], overrides: Readonly<Record<string, string>>): string[] {
+  const result = [...args];
+  for (const [name, value] of Object.entries(overrides)) {
+    const at = result.indexOf(`--${name}`);
+    if (at >= 0) result[at + 1] = value;
+    else result.push(`--${name}`, value);
+  }
+  return result;
+}
