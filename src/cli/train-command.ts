@@ -1,0 +1,42 @@
+import { userInfo } from 'node:os';
+import { Command } from 'commander';
+import { workflowUiLink } from '../worker/temporal-connection.js';
+import { TributaryModelName } from '../workflows/search-attributes.js';
+import type { trainingPipeline } from '../workflows/training-pipeline.js';
+import type { CliEnvironment } from './cli-environment.js';
+import { positiveInteger } from './option-parsers.js';
+import { modelName, withClient } from './trigger-command.js';
+
+/** `tributary train <model>`: starts a training pipeline on everything retained up to now. */
+export function trainCommand(cli: CliEnvironment): Command {
+  return new Command('train')
+    .description('start a training pipeline now on every training example retained up to now, and print the run\'s Temporal UI link')
+    .argument('<model>', 'model name', modelName)
+    .option('--min-examples <count>', 'refuse to train on fewer examples', positiveInteger, 1000)
+    .option('--max-epochs <count>', 'epochs at most', positiveInteger)
+    .option('--by <who>', 'who starts the run, recorded in the lineage (default: your user name)')
+    .action(async (model: string, options: { minExamples: number; maxEpochs?: number; by?: string }) => {
+      const config = cli.config();
+      const startedAt = new Date();
+      const workflowId = `training:${model}:manual-${startedAt.toISOString().replace(/[-:.]/g, '')}`;
+      const by = options.by ?? userInfo().username;
+      await withClient(config, (client) =>
+        client.workflow.start<typeof trainingPipeline>('trainingPipeline', {
+          taskQueue: config.temporal.taskQueue,
+          workflowId,
+          args: [
+            {
+              model,
+              data: { kind: 'up-to-now' },
+              minExamples: options.minExamples,
+              ...(options.maxEpochs === undefined ? {} : { training: { maxEpochs: options.maxEpochs } }),
+              triggeredBy: `person:${by}`,
+            },
+          ],
+          typedSearchAttributes: [{ key: TributaryModelName, value: model }],
+          memo: { triggeredBy: `person:${by}` },
+        }),
+      );
+      cli.print(`started ${workflowId}: ${workflowUiLink(config, workflowId)}`);
+    });
+}

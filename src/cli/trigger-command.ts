@@ -1,0 +1,151 @@
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { Command, InvalidArgumentError } from 'commander';
+import type { TributaryConfig } from '../config/config.js';
+import { closeClient, connectClient, workflowUiLink } from '../worker/temporal-connection.js';
+import { TributaryModelName } from '../workflows/search-attributes.js';
+import {
+  pauseSignal,
+  resumeSignal,
+  setThresholdSignal,
+  statusQuery,
+  thresholdTriggerWorkflowId,
+  type thresholdTrigger,
+  type ThresholdTriggerState,
+} from '../workflows/threshold-trigger.js';
+import type { CliEnvironment } from './cli-environment.js';
+import { positiveInteger } from './option-parsers.js';
+
+const DURATION_UNITS_MS: Readonly<Record<string, number>> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Parses `500ms`, `30s`, `10m`, `2h`, `1d` into milliseconds. */
+export function duration(value: string): number {
+  const match = /^(\d+)(ms|s|m|h|d)$/.exec(value.trim());
+  if (match === null) throw new InvalidArgumentError(`expected a duration such as 500ms, 30s, 10m, 2h or 1d, got "${value}"`);
+  return Number(match[1]) * DURATION_UNITS_MS[match[2]!]!;
+}
+
+/** A model name as the registry and workflow ids take it: lowercase letters, digits, `.`, `_` and `-`. */
+export function modelName(value: string): string {
+  if (!/^[a-z0-9][a-z0-9._-]{0,99}$/.test(value)) {
+    throw new InvalidArgumentError(`expected a model name of lowercase letters, digits, '.', '_' and '-' (starting with a letter or digit), got "${value}"`);
+  }
+  return value;
+}
+
+const nonNegativeInteger = (value: string): number => {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0) throw new InvalidArgumentError(`expected a whole number >= 0, got "${value}"`);
+  return parsed;
+};
+
+/** Connects a client, runs `work`, and always closes the connection. */
+export async function withClient<T>(config: TributaryConfig, work: (client: Client) => Promise<T>): Promise<T> {
+  const client = await connectClient(config);
+  try {
+    return await work(client);
+  } finally {
+    await closeClient(client);
+  }
+}
+
+/** Runs `work` on the model's trigger; a missing trigger becomes a one-line error saying how to start one. */
+async function onTrigger<T>(cli: CliEnvironment, model: string, work: (client: Client, workflowId: string) => Promise<T>): Promise<T | undefined> {
+  const workflowId = thresholdTriggerWorkflowId(model);
+  try {
+    return await withClient(cli.config(), (client) => work(client, workflowId));
+  } catch (error) {
+    if (!(error instanceof WorkflowNotFoundError)) throw error;
+    cli.fail(`no threshold trigger is running for model ${model} (workflow ${workflowId}); start one with \`tributary trigger start ${model}\``);
+    return undefined;
+  }
+}
+
+const formatTime = (epochMs: number | undefined): string => (epochMs === undefined ? '-' : new Date(epochMs).toISOString());
+
+function renderStatus(config: TributaryConfig, model: string, state: ThresholdTriggerState): string {
+  const last = state.lastStarted;
+  return [
+    `trigger        ${thresholdTriggerWorkflowId(model)} (${state.paused ? 'paused' : 'polling'})`,
+    `threshold      ${state.threshold} new examples, at least ${state.minPositives} positive`,
+    `cooldown       ${state.cooldownMs} ms; poll every ${state.pollIntervalMs} ms; ${state.polls} polls so far`,
+    `last poll      ${formatTime(state.lastPoll?.at)}: ${state.lastPoll?.outcome ?? '-'}`,
+    `last error     ${state.lastError ?? '-'}`,
+    `last training  ${last === undefined ? '-' : `${last.workflowId} at ${formatTime(last.startedAt)} (${workflowUiLink(config, last.workflowId)})`}`,
+    `last offsets   ${last === undefined ? '-' : last.offsetRanges.map((range) => `${range.partition}:[${range.fromOffset},${range.toOffset})`).join(' ')}`,
+  ].join('\n');
+}
+
+/** `tributary trigger start|pause|resume|status|set-threshold`: the per-model threshold trigger. */
+export function triggerCommand(cli: CliEnvironment): Command {
+  const command = new Command('trigger').description('the threshold trigger: one long-running workflow per model that starts training when enough new labelled examples arrive');
+
+  command
+    .command('start')
+    .description(`start the model's trigger (workflow threshold-trigger:<model>)`)
+    .argument('<model>', 'model name', modelName)
+    .option('--threshold <count>', 'new examples that start a training run', positiveInteger, 1000)
+    .option('--min-positives <count>', 'new positive labels also required', nonNegativeInteger, 0)
+    .option('--cooldown <duration>', 'least time between two training starts', duration, duration('10m'))
+    .option('--poll <duration>', 'time between two polls of the end offsets', duration, duration('30s'))
+    .action(async (model: string, options: { threshold: number; minPositives: number; cooldown: number; poll: number }) => {
+      const config = cli.config();
+      const workflowId = thresholdTriggerWorkflowId(model);
+      try {
+        await withClient(config, (client) =>
+          client.workflow.start<typeof thresholdTrigger>('thresholdTrigger', {
+            taskQueue: config.temporal.taskQueue,
+            workflowId,
+            args: [model, { threshold: options.threshold, minPositives: options.minPositives, cooldownMs: options.cooldown, pollIntervalMs: options.poll }],
+            typedSearchAttributes: [{ key: TributaryModelName, value: model }],
+            memo: { threshold: options.threshold },
+          }),
+        );
+      } catch (error) {
+        if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+        cli.fail(`a threshold trigger for model ${model} is already running (workflow ${workflowId}); see it with \`tributary trigger status ${model}\` or at ${workflowUiLink(config, workflowId)}`);
+        return;
+      }
+      cli.print(`started ${workflowId}: ${workflowUiLink(config, workflowId)}`);
+    });
+
+  command
+    .command('pause')
+    .description('stop polling until resumed (a training run already started keeps running)')
+    .argument('<model>', 'model name', modelName)
+    .action(async (model: string) => {
+      if ((await onTrigger(cli, model, (client, id) => client.workflow.getHandle(id).signal(pauseSignal).then(() => true))) === true) cli.print(`paused ${thresholdTriggerWorkflowId(model)}`);
+    });
+
+  command
+    .command('resume')
+    .description('resume polling at once')
+    .argument('<model>', 'model name', modelName)
+    .action(async (model: string) => {
+      if ((await onTrigger(cli, model, (client, id) => client.workflow.getHandle(id).signal(resumeSignal).then(() => true))) === true) cli.print(`resumed ${thresholdTriggerWorkflowId(model)}`);
+    });
+
+  command
+    .command('set-threshold')
+    .description('change the threshold (and optionally the minimum positives); applies at the next poll, which starts at once')
+    .argument('<model>', 'model name', modelName)
+    .argument('<count>', 'new examples that start a training run', positiveInteger)
+    .option('--min-positives <count>', 'new positive labels also required', nonNegativeInteger)
+    .action(async (model: string, threshold: number, options: { minPositives?: number }) => {
+      const update = { threshold, ...(options.minPositives === undefined ? {} : { minPositives: options.minPositives }) };
+      if ((await onTrigger(cli, model, (client, id) => client.workflow.getHandle(id).signal(setThresholdSignal, update).then(() => true))) === true) {
+        cli.print(`threshold of ${thresholdTriggerWorkflowId(model)} set to ${threshold}`);
+      }
+    });
+
+  command
+    .command('status')
+    .description("the trigger's state: paused, threshold, cooldown, last poll, last training started and its offsets")
+    .argument('<model>', 'model name', modelName)
+    .option('--json', 'print the state as JSON')
+    .action(async (model: string, options: { json?: boolean }) => {
+      const state = await onTrigger(cli, model, (client, id) => client.workflow.getHandle(id).query(statusQuery));
+      if (state !== undefined) cli.print(options.json === true ? JSON.stringify(state, null, 2) : renderStatus(cli.config(), model, state));
+    });
+
+  return command;
+}

@@ -1,0 +1,78 @@
+/**
+ * The training activities with the real training code and artifact files, a fake example source
+ * of synthetic examples and a fake champion: a fresh attempt trains from epoch 1 and heartbeats a
+ * checkpoint per epoch, an attempt that finds a checkpoint in its heartbeat details resumes after
+ * it, and the written candidate evaluates against a champion.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createLocalCandidateArtifacts } from '../../src/activities/candidate-artifacts.js';
+import { createTrainingActivities, type DatasetSummary, type EvaluationSummary, type TrainedCandidate } from '../../src/activities/training-activities.js';
+import type { ExampleSource } from '../../src/training/example-source.js';
+import { generateSyntheticExamples } from '../../src/training/synthetic-examples.js';
+import type { TrainingCheckpoint } from '../../src/training/training-loop.js';
+
+const directory = mkdtempSync(join(tmpdir(), 'tributary-candidates-'));
+afterAll(() => rmSync(directory, { recursive: true, force: true }));
+
+const examples = generateSyntheticExamples({ count: 3000, fraudRate: 0.1, seed: 3 });
+const source: ExampleSource = {
+  topic: 'tributary.training-examples',
+  snapshot: async () => [],
+  read: async () => ({ examples, undecodable: [], schemaIds: [4, 9], featureJobVersions: ['synthetic'] }),
+};
+const RANGES = [{ topic: 'tributary.training-examples', partition: 0, fromOffset: '0', toOffset: '3000' }];
+const OPTIONS = { hiddenUnits: [8], maxEpochs: 3, patience: 10, backend: 'cpu' as const };
+
+describe('training activities', () => {
+  const artifacts = createLocalCandidateArtifacts(directory);
+  let championBytes: Uint8Array | undefined;
+  const activities = createTrainingActivities({
+    examples: source,
+    registry: {
+      resolveAlias: async () => (championBytes === undefined ? undefined : ({ version: 1 } as never)),
+      loadArtifact: async () => championBytes ?? new Uint8Array(),
+    },
+    artifacts,
+  });
+
+  it('summarises the dataset for the lineage', async () => {
+    const summary: DatasetSummary = await new MockActivityEnvironment().run(activities.buildDataset, { ranges: RANGES, minExamples: 100 });
+    expect(summary).toMatchObject({ examples: 3000, featureSchemaId: 9, featureJobVersions: ['synthetic'], undecodable: 0 });
+    expect(summary.counts.train.examples + summary.counts.validation.examples + summary.counts.test.examples).toBe(3000);
+  });
+
+  it('heartbeats a checkpoint per epoch, resumes after the one in its heartbeat details, and evaluates against a champion', async () => {
+    const fresh = new MockActivityEnvironment();
+    const heartbeats: TrainingCheckpoint[] = [];
+    fresh.on('heartbeat', (details: TrainingCheckpoint) => heartbeats.push(details));
+    const first: TrainedCandidate = await fresh.run(activities.trainCandidate, { ranges: RANGES, minExamples: 100, runKey: 'training:m:1/run-a', options: OPTIONS });
+    expect(heartbeats.map((checkpoint) => checkpoint.completedEpochs)).toEqual([1, 2, 3]);
+    expect(first).toMatchObject({ completedEpochs: 3, resumedFromEpoch: 0, backend: 'cpu', featureVectorVersion: 1 });
+    expect(first.artifactPath).toBe(join(directory, 'training_m_1_run-a', 'candidate.json'));
+
+    const retried = new MockActivityEnvironment({ attempt: 2, heartbeatDetails: heartbeats[1] });
+    const resumedHeartbeats: number[] = [];
+    retried.on('heartbeat', (details: TrainingCheckpoint) => resumedHeartbeats.push(details.completedEpochs));
+    const second: TrainedCandidate = await retried.run(activities.trainCandidate, { ranges: RANGES, minExamples: 100, runKey: 'training:m:1/run-b', options: OPTIONS });
+    expect(resumedHeartbeats).toEqual([3]);
+    expect(second).toMatchObject({ completedEpochs: 3, resumedFromEpoch: 2 });
+
+    championBytes = await artifacts.read(first.artifactPath);
+    const evaluation: EvaluationSummary = await new MockActivityEnvironment().run(activities.evaluateCandidate, {
+      ranges: RANGES,
+      minExamples: 100,
+      model: 'm',
+      artifactPath: second.artifactPath,
+      evaluation: { primaryMetric: 'prAuc' as const, minimumImprovement: 0.005 },
+    });
+    expect(evaluation.champion?.version).toBe(1);
+    expect(evaluation.candidate.rocAuc).toBeGreaterThan(0.8);
+    // The resumed run repeats the uninterrupted one up to float rounding, so it cannot beat it.
+    expect(evaluation.comparison.improvement).toBeCloseTo(0, 4);
+    expect(evaluation.comparison.candidateBetter).toBe(false);
+  });
+});
