@@ -1,0 +1,161 @@
+/**
+ * Upgrades of the real feature job through the flinkDeploy workflow while the simulator
+ * writes a steady stream: v1 → v2 with a savepoint, then a v3 that fails at runtime and is
+ * rolled back to v2 from the same savepoint. Afterwards `features` (read_committed) holds
+ * exactly one record per simulated transaction: none lost, none duplicated.
+ */
+import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import type { Admin } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig, type TributaryConfig } from '../../src/config/config.js';
+import { startDeployment } from '../../src/flink/deployment-client.js';
+import { prepareFeatureJobDeployment, type FeatureJobDeploymentChoices } from '../../src/flink/deployment-feature-job.js';
+import { FileDeploymentRecordStore } from '../../src/flink/deployment-record-store.js';
+import { deploymentRecordsDir, flinkDeployTaskQueue, withInProcessDeployWorker } from '../../src/flink/deployment-worker.js';
+import { RestFlinkService } from '../../src/flink/flink-service.js';
+import { FlinkRestClient } from '../../src/flink/flink-rest-client.js';
+import { createAvroDecoder } from '../../src/streaming/avro-decoder.js';
+import { createKafka } from '../../src/streaming/kafka-client.js';
+import { registerSchemas } from '../../src/streaming/schema-registrar.js';
+import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
+import { createKafkaSimulationSink } from '../../src/streaming/simulation-sink.js';
+import { simulateEvents } from '../../src/streaming/simulator/event-generator.js';
+import type { Transaction } from '../../src/streaming/simulator/simulated-event.js';
+import { runSimulation, type SimulationResult, type SinkRecord } from '../../src/streaming/simulator/simulation-runner.js';
+import { ensureTopics } from '../../src/streaming/topic-admin.js';
+import { topicCatalogue, topicName } from '../../src/streaming/topic-catalogue.js';
+import type { FlinkDeployInput, FlinkDeployResult } from '../../src/workflows/flink-deploy.js';
+import { collectingConsumer, type CollectingConsumer } from '../helpers/kafka.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+const DAY_MS = 86_400_000;
+/** Events per second the simulator writes during the upgrades. */
+const RATE = 200;
+/** A short checkpoint interval: output becomes visible to read_committed readers on each checkpoint. */
+const FLINK_CONFIGURATION = { 'execution.checkpointing.interval': '2s' };
+const HEALTH = { windowMs: 8_000, sampleIntervalMs: 500 };
+
+describe('feature job upgrades through flinkDeploy (real Temporal, Kafka, registry and Flink)', () => {
+  const runId = randomBytes(4).toString('hex');
+  const base = loadConfig();
+  const config: TributaryConfig = { ...base, topics: { prefix: `test.up-${runId}.` }, temporal: { ...base.temporal, taskQueue: `test-flink-upgrade-${runId}` } };
+  const jobName = `tributary-feature-job-up-${runId}`;
+  const kafka = createKafka(config, { clientIdSuffix: `flink-upgrade-it-${runId}` });
+  const registry = createSchemaRegistryClient(config.schemaRegistry);
+  const rest = new FlinkRestClient({ baseUrl: config.flink.restUrl });
+  const flink = new RestFlinkService({ baseUrl: config.flink.restUrl });
+  const records = new FileDeploymentRecordStore(deploymentRecordsDir(config));
+
+  let admin: Admin;
+  let connection: Connection;
+  let client: Client;
+  const consumers: CollectingConsumer[] = [];
+  const transactionIds = new Set<string>();
+  const results: FlinkDeployResult[] = [];
+
+  const spec = (jobVersion: string, extra: FeatureJobDeploymentChoices = {}) => prepareFeatureJobDeployment(config, { jobName, jobVersion, flinkConfiguration: FLINK_CONFIGURATION, ...extra });
+  const deploy = async (input: FlinkDeployInput): Promise<FlinkDeployResult> => {
+    const handle = await startDeployment(client, { health: HEALTH, ...input }, { taskQueue: flinkDeployTaskQueue(config), uiUrl: config.temporal.uiUrl });
+    const result = await handle.result();
+    results.push(result);
+    return result;
+  };
+
+  beforeAll(async () => {
+    admin = kafka.admin();
+    await admin.connect();
+    await ensureTopics(admin, topicCatalogue(config));
+    await registerSchemas(registry, config);
+    connection = await Connection.connect({ address: config.temporal.address });
+    client = new Client({ connection, namespace: config.temporal.namespace });
+  });
+
+  afterAll(async () => {
+    await Promise.all(consumers.map((consumer) => consumer.consumer.disconnect()));
+    for (const job of await flink.activeJobs(jobName)) {
+      await rest.cancel(job.jobId);
+      await rest.waitForJobState(job.jobId, ['CANCELED'], 60_000).catch(() => undefined);
+    }
+    const record = await records.read(jobName);
+    for (const savepoint of record.savepoints) await flink.disposeSavepoint(savepoint.path).catch(() => undefined);
+    await rm(join(deploymentRecordsDir(config), `${encodeURIComponent(jobName)}.json`), { force: true });
+    await admin.deleteTopics({ topics: topicCatalogue(config).map((topic) => topic.name) }).catch(() => undefined);
+    await admin.disconnect();
+    await connection.close();
+  });
+
+  it('upgrades v1 → v2 from a savepoint and rolls a failing v3 back to v2, with every transaction featured exactly once', async () => {
+    const sink = await createKafkaSimulationSink(config);
+    const recording = {
+      async send(batch: SinkRecord[]) {
+        await sink.send(batch);
+        for (const record of batch) if (record.topic === 'transactions') transactionIds.add((record.value as Transaction).transaction_id);
+      },
+    };
+    const startTime = Date.parse('2026-03-02T08:00:00Z');
+    const stop = new AbortController();
+
+    await withInProcessDeployWorker(config, async () => {
+      const first = await deploy({ spec: await spec('v1'), health: { ...HEALTH, windowMs: 4_000 } });
+      expect(first.outcome).toBe('deployed');
+
+      const simulation: Promise<SimulationResult> = runSimulation(simulateEvents({ seed: 7, startTime, labelDelayScale: 0.05 }), recording, { rate: RATE, signal: stop.signal });
+      // Upgrade once v1 has committed features, so the savepoint falls in the middle of the stream.
+      await waitFor('v1 to commit its first features', async () => {
+        const offsets = await admin.fetchTopicOffsets(topicName(config, 'features'));
+        return offsets.some((partition) => Number(partition.high) > 0) ? true : undefined;
+      }, 60_000, 500);
+
+      const upgrade = await deploy({ spec: await spec('v2') });
+      expect(upgrade.error).toBeUndefined();
+      expect(upgrade).toMatchObject({ outcome: 'deployed', fromVersion: 'v1', toVersion: 'v2' });
+      expect(upgrade.savepoint).toMatch(/savepoint-/);
+      expect(upgrade.health).toMatchObject({ healthy: true, figures: { restarts: 0, exceptions: 0 } });
+      expect(upgrade.health?.figures.completedCheckpoints).toBeGreaterThanOrEqual(1);
+      expect(upgrade.health?.figures.outputRecords).toBeGreaterThan(0);
+      expect((await rest.jobDetails(first.jobId ?? '')).state).toBe('FINISHED');
+
+      // v3 starts (main accepts its arguments) but cannot reach the schema registry, so it fails on its first record and restarts.
+      const broken = await deploy({ spec: await spec('v3', { argumentOverrides: { 'schema-registry-url': 'http://127.0.0.1:1/apis/ccompat/v7' } }) });
+      expect(broken).toMatchObject({ outcome: 'rolled-back', fromVersion: 'v2', toVersion: 'v3' });
+      expect(broken.health?.healthy).toBe(false);
+      expect(broken.error).toMatch(/restarted|exception|is not healthy/);
+      expect(broken.health?.flinkError).toBeTruthy();
+      expect(broken.rollbackHealth?.healthy).toBe(true);
+      expect((await records.read(jobName)).current).toMatchObject({ jobId: broken.jobId, spec: { version: 'v2' }, restoredFrom: broken.savepoint });
+      expect((await rest.jobDetails(broken.jobId ?? '')).state).toBe('RUNNING');
+
+      stop.abort();
+      const simulated = await simulation;
+      // Watermarks pass the last events only once later ones arrive: one transaction a day later on many cards flushes them.
+      const sentinels = [...simulateEvents({ seed: 8, startTime: (simulated.lastEventTime ?? startTime) + DAY_MS, count: 30, outOfOrderMs: 0, lateShare: 0 })].filter((event) => event.topic === 'transactions');
+      await sink.send(sentinels);
+      await sink.close();
+    });
+
+    const features = await collectingConsumer(kafka, topicName(config, 'features'));
+    consumers.push(features);
+    const decoder = createAvroDecoder(registry);
+    const decoded = async (): Promise<{ transaction_id: string; feature_job_version: string }[]> =>
+      Promise.all(features.received.map(async ({ message }) => (await decoder.decode(message.value as Buffer)).value as { transaction_id: string; feature_job_version: string }));
+    const all = await waitFor(`a feature for each of ${transactionIds.size} transactions`, async () => {
+      const values = await decoded();
+      const seen = new Set(values.map((value) => value.transaction_id));
+      return [...transactionIds].every((id) => seen.has(id)) ? values : undefined;
+    }, 180_000, 2_000);
+
+    const ours = all.filter((value) => transactionIds.has(value.transaction_id));
+    const counts = new Map<string, number>();
+    for (const value of ours) counts.set(value.transaction_id, (counts.get(value.transaction_id) ?? 0) + 1);
+    const duplicated = [...counts].filter(([, count]) => count > 1);
+    expect(duplicated).toEqual([]);
+    expect(ours).toHaveLength(transactionIds.size);
+    // Both versions wrote features: the upgrade happened in the middle of the stream, and v3 wrote none.
+    const versions = new Set(ours.map((value) => value.feature_job_version));
+    expect([...versions].sort()).toEqual(['v1', 'v2']);
+    console.info(JSON.stringify({ transactions: transactionIds.size, downtimeMs: results.map((result) => [result.toVersion, result.outcome, result.downtimeMs]) }));
+  }, 480_000);
+});
