@@ -148,7 +148,9 @@ export async function thresholdTrigger(model: string, options: ThresholdTriggerO
   const pollsPerRun = options.pollsPerRun ?? DEFAULTS.pollsPerRun;
   for (let pollsThisRun = 0; pollsThisRun < pollsPerRun && !workflowInfo().continueAsNewSuggested; ) {
     await condition(() => !state.paused);
-    state = await poll(model, options, state);
+    const polled = await poll(model, options, () => state);
+    // Merged into the state as it is after the poll: signals that arrived during it stay applied.
+    state = { ...state, ...polled };
     pollsThisRun += 1;
     upsertMemo({ threshold: state.threshold, lastStarted: state.lastStarted?.workflowId ?? null, polls: state.polls });
     wake = false;
@@ -157,9 +159,17 @@ export async function thresholdTrigger(model: string, options: ThresholdTriggerO
   return continueAsNew<typeof thresholdTrigger>(model, options, state);
 }
 
-/** One poll: snapshot, compare, maybe count and start a training run. Never throws for a failed activity. */
-async function poll(model: string, options: ThresholdTriggerOptions, state: ThresholdTriggerState): Promise<ThresholdTriggerState> {
-  const polled = { ...state, polls: state.polls + 1 };
+/** What a poll changes: never the fields the signals own (paused, threshold, minimum positives). */
+type PollResult = Pick<ThresholdTriggerState, 'polls' | 'lastError' | 'lastPoll'> & Partial<Pick<ThresholdTriggerState, 'trainingsStarted' | 'lastStarted'>>;
+
+/**
+ * One poll: snapshot, compare, maybe count and start a training run. Reads the state through
+ * `live`, so a pause or a new threshold signalled while an activity runs counts at the next
+ * decision. Never throws for a failed activity.
+ */
+async function poll(model: string, options: ThresholdTriggerOptions, live: () => ThresholdTriggerState): Promise<PollResult> {
+  const state = live();
+  const polled = { polls: state.polls + 1, lastPoll: state.lastPoll };
   const at = Date.now();
   let snapshot: PartitionEndOffset[];
   try {
@@ -169,7 +179,7 @@ async function poll(model: string, options: ThresholdTriggerOptions, state: Thre
   }
   const newRanges = rangesSince(snapshot, state.lastStarted?.offsetRanges);
   const newOffsets = newRanges.reduce((sum, range) => sum + Number(BigInt(range.toOffset) - BigInt(range.fromOffset)), 0);
-  const observe = (outcome: string, counted?: ExampleCount): ThresholdTriggerState => ({ ...polled, lastError: undefined, lastPoll: { at, newOffsets, counted, outcome } });
+  const observe = (outcome: string, counted?: ExampleCount): PollResult => ({ ...polled, lastError: undefined, lastPoll: { at, newOffsets, counted, outcome } });
 
   if (newOffsets < state.threshold) return observe(`${newOffsets} new offsets, below the threshold ${state.threshold}`);
   const sinceLast = state.lastStarted === undefined ? Number.POSITIVE_INFINITY : at - state.lastStarted.startedAt;
@@ -181,8 +191,10 @@ async function poll(model: string, options: ThresholdTriggerOptions, state: Thre
   } catch (error) {
     return { ...polled, lastError: `counting new examples failed: ${describeFailure(error)}` };
   }
-  if (counted.examples < state.threshold) return observe(`${counted.examples} new examples, below the threshold ${state.threshold}`, counted);
-  if (counted.positives < state.minPositives) return observe(`${counted.positives} new positive labels, below the minimum ${state.minPositives}`, counted);
+  const { threshold, minPositives, paused } = live();
+  if (paused) return observe('paused while counting; no training started', counted);
+  if (counted.examples < threshold) return observe(`${counted.examples} new examples, below the threshold ${threshold}`, counted);
+  if (counted.positives < minPositives) return observe(`${counted.positives} new positive labels, below the minimum ${minPositives}`, counted);
 
   const trainingRanges = snapshot.map(({ topic, partition, startOffset, endOffset }) => ({ topic, partition, fromOffset: startOffset, toOffset: endOffset }));
   const started = await startTraining(model, options, state.trainingsStarted, trainingRanges);

@@ -33,6 +33,8 @@ export interface FakeModelSwitches {
   epochs: number;
   /** Resolves when trainCandidate may finish; lets a test keep a training run open. */
   trainingGate?: Promise<void>;
+  /** Resolves when countTrainingExamples may answer; lets a test signal while a poll is in flight. */
+  countGate?: Promise<void>;
 }
 
 /** What the fakes saw for one model. */
@@ -85,7 +87,9 @@ export function createFakeActivities() {
     snapshotTrainingExampleOffsets: async (): Promise<PartitionEndOffset[]> =>
       topic.endOffsets.map((end, partition) => ({ topic: TOPIC, partition, startOffset: '0', endOffset: String(end) })),
     countTrainingExamples: async (ranges): Promise<ExampleCount> => {
-      recordOf(modelOfRun()).countCalls.push([...ranges]);
+      const model = modelOfRun();
+      recordOf(model).countCalls.push([...ranges]);
+      await switchesOf(model).countGate;
       const examples = ranges.reduce((sum, range) => sum + Number(range.toOffset) - Number(range.fromOffset), 0);
       return { examples, positives: Math.floor(examples * topic.positiveShare), undecodable: 0 };
     },

@@ -148,6 +148,30 @@ describe('thresholdTrigger', () => {
     await harness.recordHistory('threshold-trigger-pause-resume', handle);
   });
 
+  it('keeps a pause and a new threshold signalled while a poll is in flight, and starts nothing while paused', async () => {
+    const model = uniqueModel('mid-poll');
+    let release: () => void = () => undefined;
+    fakes.switchesOf(model).countGate = new Promise<void>((resolve) => (release = resolve));
+    fakes.topic.endOffsets = [100, 0];
+    fakes.topic.positiveShare = 0.1;
+    const handle = await startTrigger(model);
+    await waitFor('the count to start', () => (fakes.recordOf(model).countCalls.length > 0 ? true : undefined));
+
+    await handle.signal(pauseSignal);
+    await handle.signal(setThresholdSignal, { threshold: 50 });
+    release();
+    const after = await waitFor('the poll to finish', async () => {
+      const now = await status(handle);
+      return now.lastPoll?.counted !== undefined ? now : undefined;
+    });
+    expect(after).toMatchObject({ paused: true, threshold: 50, trainingsStarted: 0 });
+    expect(after.lastPoll?.outcome).toBe('paused while counting; no training started');
+
+    await handle.signal(resumeSignal);
+    expect((await startedRun(handle, 1)).lastStarted?.workflowId).toBe(`training:${model}:1`);
+    await harness.recordHistory('threshold-trigger-signals-during-poll', handle);
+  });
+
   it('applies setThreshold at once, and holds a start back until the minimum positives arrive', async () => {
     const model = uniqueModel('set-threshold');
     fakes.topic.endOffsets = [30, 0];
