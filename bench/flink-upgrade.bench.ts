@@ -1,0 +1,141 @@
+/**
+ * Downtime of feature job upgrades through flinkDeploy on the local real stack, with the
+ * simulator writing a steady stream: several savepoint upgrades and rollbacks (a version that
+ * cannot reach the registry). Downtime is the largest gap between the Kafka timestamps (write
+ * times) of consecutive `features` records during a deployment: the last record the old job
+ * wrote before its stop to the first the next job wrote. Prints JSON.
+ *
+ *   npx tsx bench/flink-upgrade.bench.ts          # UPGRADES=3 ROLLBACKS=2 RATE=200 CHECKPOINT_S=2
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
+import { loadConfig, type TributaryConfig } from '../src/config/config.js';
+import { startDeployment } from '../src/flink/deployment-client.js';
+import { prepareFeatureJobDeployment, type FeatureJobDeploymentChoices } from '../src/flink/deployment-feature-job.js';
+import { FileDeploymentRecordStore } from '../src/flink/deployment-record-store.js';
+import { deploymentRecordsDir, flinkDeployTaskQueue, withInProcessDeployWorker } from '../src/flink/deployment-worker.js';
+import { RestFlinkService } from '../src/flink/flink-service.js';
+import { createKafka } from '../src/streaming/kafka-client.js';
+import { registerSchemas } from '../src/streaming/schema-registrar.js';
+import { createSchemaRegistryClient } from '../src/streaming/schema-registry-client.js';
+import { createKafkaSimulationSink } from '../src/streaming/simulation-sink.js';
+import { simulateEvents } from '../src/streaming/simulator/event-generator.js';
+import { runSimulation } from '../src/streaming/simulator/simulation-runner.js';
+import { ensureTopics } from '../src/streaming/topic-admin.js';
+import { topicCatalogue, topicName } from '../src/streaming/topic-catalogue.js';
+import type { FlinkDeployStatus } from '../src/workflows/flink-deploy.js';
+import { collectingConsumer } from '../test/helpers/kafka.js';
+
+const UPGRADES = Number(process.env.UPGRADES ?? 3);
+const ROLLBACKS = Number(process.env.ROLLBACKS ?? 2);
+const RATE = Number(process.env.RATE ?? 200);
+const CHECKPOINT_S = Number(process.env.CHECKPOINT_S ?? 2);
+const HEALTH = { windowMs: 6_000, sampleIntervalMs: 500 };
+
+const median = (values: readonly number[]): number | null => {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[middle] ?? null) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+};
+
+const phaseAt = (status: FlinkDeployStatus, phase: string): number | undefined => status.phases.find((entry) => entry.phase === phase)?.at;
+
+async function main(): Promise<void> {
+  const runId = randomBytes(4).toString('hex');
+  const base = loadConfig();
+  const config: TributaryConfig = { ...base, topics: { prefix: `bench.up-${runId}.` }, temporal: { ...base.temporal, taskQueue: `bench-flink-upgrade-${runId}` } };
+  const jobName = `tributary-feature-job-bench-${runId}`;
+  const kafka = createKafka(config, { clientIdSuffix: `flink-upgrade-bench-${runId}` });
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, topicCatalogue(config));
+  await registerSchemas(createSchemaRegistryClient(config.schemaRegistry), config);
+  const connection = await Connection.connect({ address: config.temporal.address });
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const flink = new RestFlinkService({ baseUrl: config.flink.restUrl });
+  const records = new FileDeploymentRecordStore(deploymentRecordsDir(config));
+  const features = await collectingConsumer(kafka, topicName(config, 'features'), { readUncommitted: false });
+  const sink = await createKafkaSimulationSink(config);
+  const stop = new AbortController();
+  const spec = (jobVersion: string, extra: FeatureJobDeploymentChoices = {}) =>
+    prepareFeatureJobDeployment(config, { jobName, jobVersion, flinkConfiguration: { 'execution.checkpointing.interval': `${CHECKPOINT_S}s` }, ...extra });
+
+  type Measured = { kind: 'upgrade' | 'rollback'; outputGapMs: number; workflowDowntimeMs: number | null; savepointMs: number | null; submitToVerifyMs: number | null; totalMs: number };
+  const measured: Measured[] = [];
+  const disposedStillOnDisk: string[] = [];
+  try {
+    await withInProcessDeployWorker(config, async () => {
+      const deploy = async (jobVersion: string, extra: FeatureJobDeploymentChoices = {}) => {
+        const handle = await startDeployment(client, { spec: await spec(jobVersion, extra), health: HEALTH, savepointRetention: 2 }, { taskQueue: flinkDeployTaskQueue(config), uiUrl: config.temporal.uiUrl });
+        const result = await handle.result();
+        return { result, status: await handle.query<FlinkDeployStatus>('status') };
+      };
+      const first = await deploy('b0');
+      if (first.result.outcome !== 'deployed') throw new Error(`first deployment ${first.result.outcome}: ${first.result.error}`);
+      const simulation = runSimulation(simulateEvents({ seed: 11, startTime: Date.parse('2026-03-02T08:00:00Z'), labelDelayScale: 0.05 }), sink, { rate: RATE, signal: stop.signal });
+      const settle = async (): Promise<void> => {
+        const seen = features.received.length;
+        while (features.received.length < seen + 50) await new Promise((resolve) => setTimeout(resolve, 200));
+      };
+      const plan: { kind: Measured['kind']; version: string; extra?: FeatureJobDeploymentChoices }[] = [];
+      for (let n = 1; n <= Math.max(UPGRADES, ROLLBACKS); n++) {
+        if (n <= UPGRADES) plan.push({ kind: 'upgrade', version: `b${n}` });
+        if (n <= ROLLBACKS) plan.push({ kind: 'rollback', version: `broken${n}`, extra: { argumentOverrides: { 'schema-registry-url': 'http://127.0.0.1:1/apis/ccompat/v7' } } });
+      }
+      for (const step of plan) {
+        await settle();
+        const began = Date.now();
+        const { result, status } = await deploy(step.version, step.extra);
+        const expected = step.kind === 'upgrade' ? 'deployed' : 'rolled-back';
+        if (result.outcome !== expected) throw new Error(`${step.version}: expected ${expected}, got ${result.outcome}: ${result.error}`);
+        await settle();
+        const stamps = features.received.map(({ message }) => Number(message.timestamp)).filter((at) => at >= began - 5_000).sort((a, b) => a - b);
+        let gap = 0;
+        for (let index = 1; index < stamps.length; index++) gap = Math.max(gap, (stamps[index] ?? 0) - (stamps[index - 1] ?? 0));
+        const savepointing = phaseAt(status, 'savepointing');
+        const submitting = phaseAt(status, 'submitting');
+        measured.push({
+          kind: step.kind,
+          outputGapMs: gap,
+          workflowDowntimeMs: result.downtimeMs ?? null,
+          savepointMs: savepointing !== undefined && submitting !== undefined ? submitting - savepointing : null,
+          submitToVerifyMs: submitting !== undefined ? (phaseAt(status, 'verifying') ?? submitting) - submitting : null,
+          totalMs: Date.now() - began,
+        });
+        for (const path of result.disposedSavepoints) if (path.startsWith('file:') && existsSync(fileURLToPath(path.replace(/^file:\/*/, 'file:///')))) disposedStillOnDisk.push(path);
+      }
+      stop.abort();
+      await simulation;
+    });
+  } finally {
+    stop.abort();
+    await sink.close();
+    await features.consumer.disconnect();
+    for (const job of await flink.activeJobs(jobName)) await flink.cancel(job.jobId);
+    for (const savepoint of (await records.read(jobName)).savepoints) await flink.disposeSavepoint(savepoint.path).catch(() => undefined);
+    await rm(join(deploymentRecordsDir(config), `${encodeURIComponent(jobName)}.json`), { force: true });
+    await admin.deleteTopics({ topics: topicCatalogue(config).map((topic) => topic.name) }).catch(() => undefined);
+    await admin.disconnect();
+    await connection.close();
+  }
+
+  const of = (kind: Measured['kind'], key: 'outputGapMs' | 'workflowDowntimeMs' | 'savepointMs' | 'submitToVerifyMs') =>
+    median(measured.filter((entry) => entry.kind === kind).map((entry) => entry[key]).filter((value): value is number => value !== null));
+  console.log(JSON.stringify({
+    benchmark: 'flink-upgrade',
+    rate: RATE,
+    checkpointIntervalMs: CHECKPOINT_S * 1000,
+    healthWindowMs: HEALTH.windowMs,
+    upgrade: { runs: UPGRADES, medianOutputGapMs: of('upgrade', 'outputGapMs'), medianStopToRunningMs: of('upgrade', 'workflowDowntimeMs'), medianSavepointMs: of('upgrade', 'savepointMs'), medianSubmitMs: of('upgrade', 'submitToVerifyMs') },
+    rollback: { runs: ROLLBACKS, medianOutputGapMs: of('rollback', 'outputGapMs'), medianStopToRunningMs: of('rollback', 'workflowDowntimeMs') },
+    disposedSavepointsStillOnDisk: disposedStillOnDisk,
+    runs: measured,
+  }, null, 2));
+}
+
+await main();
