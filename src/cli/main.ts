@@ -1,10 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/errors.js';
-import { FlinkError } from '../flink/errors.js';
-import { RegistryError } from '../registry/errors.js';
-import { StackError } from '../stack/errors.js';
-import { StreamingError } from '../streaming/errors.js';
+import { TributaryError } from '../errors/tributary-error.js';
 import { createCliEnvironment } from './cli-environment.js';
 import { demoCommand } from './demo-command.js';
 import { createKafkaSimulationSink } from '../streaming/simulation-sink.js';
@@ -22,9 +19,7 @@ const EXIT_BAD_INPUT = 2;
 function describeFailure(error: unknown): { message: string; exitCode: number } {
   if (error instanceof ConfigError) return { message: error.message, exitCode: EXIT_BAD_INPUT };
   // Tributary's own errors carry their full context in the message already.
-  if (error instanceof StackError || error instanceof StreamingError || error instanceof FlinkError || error instanceof RegistryError) {
-    return { message: error.message, exitCode: EXIT_FAILED };
-  }
+  if (error instanceof TributaryError) return { message: error.message, exitCode: EXIT_FAILED };
   if (error instanceof Error) {
     const cause = error.cause instanceof Error ? ` (cause: ${error.cause.message})` : '';
     return { message: `${error.message}${cause}`, exitCode: EXIT_FAILED };

@@ -1,3 +1,5 @@
+import { TributaryError } from '../errors/tributary-error.js';
+
 /** A key whose value is wrong, or missing while another key needs it. */
 export interface ValueIssue {
   /** The name a person sets: an environment variable, or a dotted key in the config file. */
@@ -39,9 +41,8 @@ export function formatConfigIssue(issue: ConfigIssue): string {
  * Thrown when configuration cannot be compiled into a valid {@link TributaryConfig}.
  * Carries every problem found, so a person fixes them all in one go; never retriable.
  */
-export class ConfigError extends Error {
+export class ConfigError extends TributaryError {
   override readonly name = 'ConfigError';
-  readonly retriable = false;
 
   constructor(readonly issues: readonly ConfigIssue[]) {
     super(

@@ -1,3 +1,4 @@
+import { TributaryError } from '../errors/tributary-error.js';
 /** What a Flink error is about; every field is optional because each error knows only part of it. */
 export interface FlinkErrorContext {
   /** The request URL, when one request failed. */
@@ -39,7 +40,7 @@ export function summarizeFlinkErrors(errors: readonly string[]): string {
 }
 
 /** Base of every error the Flink clients throw; carries the context it happened in. */
-export class FlinkError extends Error {
+export class FlinkError extends TributaryError {
   override readonly name: string = 'FlinkError';
   readonly url: string | undefined;
   readonly method: string | undefined;
@@ -50,10 +51,9 @@ export class FlinkError extends Error {
   readonly sessionHandle: string | undefined;
   readonly operationHandle: string | undefined;
   readonly statement: string | undefined;
-  readonly retriable: boolean;
 
   constructor(message: string, context: FlinkErrorContext = {}) {
-    super(message, { cause: context.cause });
+    super(message, context);
     this.url = context.url;
     this.method = context.method;
     this.status = context.status;
@@ -63,7 +63,6 @@ export class FlinkError extends Error {
     this.sessionHandle = context.sessionHandle;
     this.operationHandle = context.operationHandle;
     this.statement = context.statement;
-    this.retriable = context.retriable ?? false;
   }
 }
 

@@ -1,4 +1,5 @@
 import type { ModelAlias, ModelStage } from './model-registry.js';
+import { TributaryError } from '../errors/tributary-error.js';
 
 /** What a registry error is about; every field is optional because each error knows only part of it. */
 export interface RegistryErrorContext {
@@ -12,21 +13,19 @@ export interface RegistryErrorContext {
 }
 
 /** Base of every error the model registry throws; the message is what a person reads. */
-export class RegistryError extends Error {
+export class RegistryError extends TributaryError {
   override readonly name: string = 'RegistryError';
   readonly model: string | undefined;
   readonly version: number | undefined;
   readonly stage: ModelStage | undefined;
   readonly alias: ModelAlias | undefined;
-  readonly retriable: boolean;
 
   constructor(message: string, context: RegistryErrorContext = {}) {
-    super(message, { cause: context.cause });
+    super(message, context);
     this.model = context.model;
     this.version = context.version;
     this.stage = context.stage;
     this.alias = context.alias;
-    this.retriable = context.retriable ?? false;
   }
 }
 

@@ -1,4 +1,5 @@
 import type { ComponentName } from './component.js';
+import { TributaryError } from '../errors/tributary-error.js';
 
 export interface StackErrorContext {
   /** The component the error is about, if any. */
@@ -9,15 +10,13 @@ export interface StackErrorContext {
 }
 
 /** Thrown by `tributary stack` commands; the message is what the person reads. */
-export class StackError extends Error {
+export class StackError extends TributaryError {
   override readonly name: string = 'StackError';
   readonly component: ComponentName | undefined;
-  readonly retriable: boolean;
 
   constructor(message: string, context: StackErrorContext = {}) {
-    super(message, { cause: context.cause });
+    super(message, context);
     this.component = context.component;
-    this.retriable = context.retriable ?? false;
   }
 }
 

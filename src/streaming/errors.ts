@@ -1,3 +1,4 @@
+import { TributaryError } from '../errors/tributary-error.js';
 /** What a streaming error is about; every field is optional because each error knows only part of it. */
 export interface StreamingErrorContext {
   readonly topic?: string;
@@ -17,7 +18,7 @@ export interface StreamingErrorContext {
 }
 
 /** Base of every error the streaming layer throws; the message is what a person reads. */
-export class StreamingError extends Error {
+export class StreamingError extends TributaryError {
   override readonly name: string = 'StreamingError';
   readonly topic: string | undefined;
   readonly partition: number | undefined;
@@ -26,10 +27,9 @@ export class StreamingError extends Error {
   readonly schemaId: number | undefined;
   readonly file: string | undefined;
   readonly url: string | undefined;
-  readonly retriable: boolean;
 
   constructor(message: string, context: StreamingErrorContext = {}) {
-    super(message, { cause: context.cause });
+    super(message, context);
     this.topic = context.topic;
     this.partition = context.partition;
     this.offset = context.offset;
@@ -37,7 +37,6 @@ export class StreamingError extends Error {
     this.schemaId = context.schemaId;
     this.file = context.file;
     this.url = context.url;
-    this.retriable = context.retriable ?? false;
   }
 }
 

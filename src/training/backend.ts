@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { setBackend } from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { TributaryError } from '../errors/tributary-error.js';
 
 /** A TensorFlow.js backend Tributary can run on, fastest first. */
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
@@ -41,13 +42,13 @@ export interface SelectBackendOptions {
 }
 
 /** Thrown when a forced backend, or every backend, fails to load; `cause` holds the loader's error. */
-export class BackendUnavailableError extends Error {
+export class BackendUnavailableError extends TributaryError {
   override readonly name = 'BackendUnavailableError';
 
   constructor(
     readonly backend: BackendName,
     message: string,
-    options?: ErrorOptions,
+    options?: { cause?: unknown },
   ) {
     super(message, options);
   }

@@ -1,3 +1,4 @@
+import { TributaryError } from '../errors/tributary-error.js';
 /** Where a training-layer error applies; every field is optional because each error knows only part of it. */
 export interface TrainingErrorContext {
   /** The transaction whose record is at fault. */
@@ -16,19 +17,17 @@ export interface TrainingErrorContext {
  * Training is deterministic given its input, so none of these is retriable: the same data
  * and options fail the same way again.
  */
-export class TrainingError extends Error {
+export class TrainingError extends TributaryError {
   override readonly name: string = 'TrainingError';
   readonly transactionId: string | undefined;
   readonly field: string | undefined;
   readonly split: string | undefined;
-  readonly retriable: boolean;
 
   constructor(message: string, context: TrainingErrorContext = {}) {
-    super(message, { cause: context.cause });
+    super(message, context);
     this.transactionId = context.transactionId;
     this.field = context.field;
     this.split = context.split;
-    this.retriable = context.retriable ?? false;
   }
 }
 

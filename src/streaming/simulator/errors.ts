@@ -1,3 +1,4 @@
+import { TributaryError } from '../../errors/tributary-error.js';
 /** One simulator option whose value is wrong. */
 export interface SimulatorOptionIssue {
   /** The option as it is written, dotted for nested ones: `fraudRate`, `chargebackDelay.medianMs`. */
@@ -24,9 +25,8 @@ export function formatSimulatorOptionIssue(issue: SimulatorOptionIssue): string 
  * Thrown by `compileSimulatorOptions` when options are invalid. Carries every problem found, one
  * line each, so they can all be fixed at once; never retriable.
  */
-export class SimulatorOptionsError extends Error {
+export class SimulatorOptionsError extends TributaryError {
   override readonly name = 'SimulatorOptionsError';
-  readonly retriable = false;
 
   constructor(readonly issues: readonly SimulatorOptionIssue[]) {
     super(
