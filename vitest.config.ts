@@ -7,14 +7,16 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['test/unit/**/*.test.ts'],
+          // Replay tests need no server: they replay committed histories through the workflow code.
+          include: ['test/unit/**/*.test.ts', 'test/replay/**/*.test.ts'],
           testTimeout: 30_000,
         },
       },
       {
         test: {
           name: 'integration',
-          include: ['test/integration/**/*.test.ts'],
+          // Workflow tests run real workers on the real Temporal server, with fake activities.
+          include: ['test/integration/**/*.test.ts', 'test/workflow/**/*.test.ts'],
           // Brings the real local stack up once per run (reusing a running one) and stops what it started.
           globalSetup: ['test/setup/stack.ts'],
           testTimeout: 180_000,
