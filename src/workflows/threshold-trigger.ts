@@ -19,6 +19,7 @@ import {
   defineSignal,
   log,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   setHandler,
   startChild,
@@ -110,6 +111,13 @@ const { countTrainingExamples } = proxyActivities<ExampleActivities>({
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 3 },
 });
 
+/**
+ * Before this patch a poll's result replaced the whole state, losing a pause or a new threshold
+ * signalled while its activity ran. Remove the old branch with `deprecatePatch` once no run
+ * started before it is open (each run continues as new within `pollsPerRun` polls).
+ */
+const SIGNALS_SURVIVE_POLL_PATCH = 'signals-survive-poll';
+
 const DEFAULTS = { minPositives: 0, cooldownMs: 600_000, pollIntervalMs: 30_000, pollsPerRun: 500 };
 
 /** Watches training-examples for `model` and starts training runs; see the module comment. */
@@ -148,9 +156,15 @@ export async function thresholdTrigger(model: string, options: ThresholdTriggerO
   const pollsPerRun = options.pollsPerRun ?? DEFAULTS.pollsPerRun;
   for (let pollsThisRun = 0; pollsThisRun < pollsPerRun && !workflowInfo().continueAsNewSuggested; ) {
     await condition(() => !state.paused);
-    const polled = await poll(model, options, () => state);
-    // Merged into the state as it is after the poll: signals that arrived during it stay applied.
-    state = { ...state, ...polled };
+    const before = state;
+    if (patched(SIGNALS_SURVIVE_POLL_PATCH)) {
+      const polled = await poll(model, options, () => state);
+      // Merged into the state as it is after the poll: signals that arrived during it stay applied.
+      state = { ...state, ...polled };
+    } else {
+      // Runs started before the patch decide and merge on the state from before the poll, as they did.
+      state = { ...before, ...(await poll(model, options, () => before)) };
+    }
     pollsThisRun += 1;
     upsertMemo({ threshold: state.threshold, lastStarted: state.lastStarted?.workflowId ?? null, polls: state.polls });
     wake = false;

@@ -6,7 +6,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
 
@@ -15,6 +15,8 @@ const WORKFLOWS_PATH = fileURLToPath(new URL('../../src/workflows/index.ts', imp
 
 /** Every scenario the workflow tests record; a missing file fails rather than shrinking the check. */
 const EXPECTED_HISTORIES = [
+  // A run of the trigger before the signals-survive-poll patch, with pause and setThreshold signalled during polls.
+  'threshold-trigger-before-signals-patch',
   'threshold-trigger-continued-as-new',
   'threshold-trigger-cooldown',
   'threshold-trigger-fires-at-threshold',
@@ -28,13 +30,13 @@ const EXPECTED_HISTORIES = [
   'training-pipeline-too-few-examples',
 ];
 
-async function loadHistories(): Promise<{ workflowId: string; history: temporal.api.history.v1.IHistory }[]> {
+async function loadHistories(): Promise<{ workflowId: string; history: proto.temporal.api.history.v1.IHistory }[]> {
   // The folder is shared with other workflows' replay tests; these are the trigger's and the pipeline's.
   const files = (await readdir(HISTORIES_DIRECTORY)).filter((file) => /^(threshold-trigger|training-pipeline)-.*\.json$/.test(file)).sort();
   return Promise.all(
     files.map(async (file) => ({
       workflowId: file.replace(/\.json$/, ''),
-      history: temporal.api.history.v1.History.fromObject(JSON.parse(await readFile(`${HISTORIES_DIRECTORY}${file}`, 'utf8')) as object),
+      history: proto.temporal.api.history.v1.History.fromObject(JSON.parse(await readFile(`${HISTORIES_DIRECTORY}${file}`, 'utf8')) as object),
     })),
   );
 }

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
 import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
 import { loadConfig } from '../../src/config/config.js';
 
@@ -21,8 +21,8 @@ const RECORDING = process.env.RECORD_WORKFLOW_HISTORIES === '1';
  * read back by `History.fromObject`. Not `historyToJSON`: in this install `@temporalio/common`
  * carries its own protobufjs copy, which refuses the History class of `@temporalio/proto`.
  */
-export function historyAsJson(history: temporal.api.history.v1.IHistory): string {
-  const object = temporal.api.history.v1.History.toObject(temporal.api.history.v1.History.fromObject(history), { enums: String, longs: String, bytes: String });
+export function historyAsJson(history: proto.temporal.api.history.v1.IHistory): string {
+  const object = proto.temporal.api.history.v1.History.toObject(proto.temporal.api.history.v1.History.fromObject(history), { enums: String, longs: String, bytes: String });
   return `${JSON.stringify(object, null, 1)}\n`;
 }
 
