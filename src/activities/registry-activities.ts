@@ -4,6 +4,8 @@
  * retried attempt may follow one whose effect landed but whose completion was lost.
  */
 import type { ChangeAuthor, ModelLineage, ModelRegistry, ModelStage } from '../registry/model-registry.js';
+import { serialiseModelArtifact } from '../registry/model-artifact.js';
+import { decodeCandidateModel } from '../training/candidate-model-file.js';
 import { reportingFailures } from './application-failure.js';
 import type { CandidateArtifacts } from './candidate-artifacts.js';
 
@@ -43,12 +45,30 @@ export interface RegistryActivityDependencies {
   readonly codeVersion: string;
 }
 
+/** Turns the candidate file into the registry's artifact, now that evaluation has chosen the threshold. */
+async function registryArtifact(request: RegisterRequest, candidateFile: Uint8Array, codeVersion: string): Promise<Uint8Array> {
+  const candidate = await decodeCandidateModel(candidateFile);
+  try {
+    const { bytes } = await serialiseModelArtifact({
+      model: candidate.model,
+      normaliser: candidate.normaliser,
+      threshold: request.threshold,
+      metadata: { model: request.model, trainedAt: new Date().toISOString(), backend: request.lineage.backend, codeVersion },
+    });
+    return bytes;
+  } finally {
+    candidate.model.dispose();
+  }
+}
+
 /** Creates the activities; the worker passes the Kafka-backed registry, tests an in-memory one. */
 export function createRegistryActivities({ registry, artifacts, codeVersion }: RegistryActivityDependencies) {
   return {
     /** Registers the candidate as a new version in stage `candidate`; a retry finds the version its run already registered. */
     registerCandidate: reportingFailures(async (request: RegisterRequest): Promise<RegisteredVersion> => {
-      const existing = (await registry.listVersions(request.model)).find((version) => version.tags[TRAINING_RUN_TAG] === request.runKey);
+      // The model's first registration finds no model yet: nothing to be idempotent against.
+      const versions = (await registry.listModels()).includes(request.model) ? await registry.listVersions(request.model) : [];
+      const existing = versions.find((version) => version.tags[TRAINING_RUN_TAG] === request.runKey);
       if (existing !== undefined) return { version: existing.version, stage: existing.stage, codeVersion: existing.lineage.codeVersion };
       const registered = await registry.registerVersion(
         {
@@ -56,7 +76,7 @@ export function createRegistryActivities({ registry, artifacts, codeVersion }: R
           metrics: request.metrics,
           threshold: request.threshold,
           lineage: { ...request.lineage, codeVersion },
-          artifact: await artifacts.read(request.artifactPath),
+          artifact: await registryArtifact(request, await artifacts.read(request.artifactPath), codeVersion),
           tags: { [TRAINING_RUN_TAG]: request.runKey },
         },
         request.author,

@@ -12,7 +12,8 @@ import type { SplitBoundaries, SplitFractions, SplitName } from '../training/dat
 import type { SplitCounts } from '../training/errors.js';
 import { evaluateCandidate, type EvaluationOptions, type ModelComparison, type ModelMetrics, type ScorableModel } from '../training/evaluation.js';
 import { loadDataset, type ExampleSource, type LoadedDataset } from '../training/example-source.js';
-import { parseModelArtifact, serialiseModelArtifact } from '../training/model-artifact.js';
+import { deserialiseModelArtifact } from '../registry/model-artifact.js';
+import { decodeCandidateModel, encodeCandidateModel } from '../training/candidate-model-file.js';
 import { trainFraudModel, type TrainingCheckpoint } from '../training/training-loop.js';
 import type { TrainingOptions } from '../training/training-options.js';
 import { reportingFailures } from './application-failure.js';
@@ -126,7 +127,7 @@ export function createTrainingActivities({ examples, registry, artifacts, readTi
         },
       });
       try {
-        const artifactPath = await artifacts.write(request.runKey, await serialiseModelArtifact({ model: result.model, normaliser: prepared.normaliser }));
+        const artifactPath = await artifacts.write(request.runKey, await encodeCandidateModel({ model: result.model, normaliser: prepared.normaliser }));
         return {
           artifactPath,
           backend: result.backend,
@@ -145,12 +146,16 @@ export function createTrainingActivities({ examples, registry, artifacts, readTi
     /** Scores the candidate and the current champion on the same test split and compares them. */
     evaluateCandidate: reportingFailures(async (request: EvaluateRequest): Promise<EvaluationSummary> => {
       const { prepared } = await load(request);
-      const candidate = await parseModelArtifact(await artifacts.read(request.artifactPath));
+      const candidate = await decodeCandidateModel(await artifacts.read(request.artifactPath));
       let champion: (ScorableModel & { version: number }) | undefined;
       try {
         const championVersion = await registry.resolveAlias(request.model, 'champion');
         if (championVersion !== undefined) {
-          const loaded = await parseModelArtifact(await registry.loadArtifact(request.model, championVersion.version));
+          const loaded = await deserialiseModelArtifact(await registry.loadArtifact(request.model, championVersion.version), {
+            sha256: championVersion.artifact.sha256,
+            model: request.model,
+            version: championVersion.version,
+          });
           champion = { ...loaded, version: championVersion.version };
         }
         const result = await evaluateCandidate(prepared.rawTest, candidate, champion, request.evaluation);

@@ -1,6 +1,6 @@
 /**
  * The training activities with the real training code and artifact files, a fake example source
- * of synthetic examples and a fake champion: a fresh attempt trains from epoch 1 and heartbeats a
+ * of synthetic examples and an in-memory registry holding a champion: a fresh attempt trains from epoch 1 and heartbeats a
  * checkpoint per epoch, an attempt that finds a checkpoint in its heartbeat details resumes after
  * it, and the written candidate evaluates against a champion.
  */
@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLocalCandidateArtifacts } from '../../src/activities/candidate-artifacts.js';
+import { createRegistryActivities, type RegisteredVersion } from '../../src/activities/registry-activities.js';
 import { createTrainingActivities, type DatasetSummary, type EvaluationSummary, type TrainedCandidate } from '../../src/activities/training-activities.js';
+import { InMemoryModelRegistry } from '../../src/registry/in-memory-model-registry.js';
 import type { ExampleSource } from '../../src/training/example-source.js';
 import { generateSyntheticExamples } from '../../src/training/synthetic-examples.js';
 import type { TrainingCheckpoint } from '../../src/training/training-loop.js';
@@ -29,15 +31,9 @@ const OPTIONS = { hiddenUnits: [8], maxEpochs: 3, patience: 10, backend: 'cpu' a
 
 describe('training activities', () => {
   const artifacts = createLocalCandidateArtifacts(directory);
-  let championBytes: Uint8Array | undefined;
-  const activities = createTrainingActivities({
-    examples: source,
-    registry: {
-      resolveAlias: async () => (championBytes === undefined ? undefined : ({ version: 1 } as never)),
-      loadArtifact: async () => championBytes ?? new Uint8Array(),
-    },
-    artifacts,
-  });
+  const registry = new InMemoryModelRegistry();
+  const activities = createTrainingActivities({ examples: source, registry, artifacts });
+  const registryActivities = createRegistryActivities({ registry, artifacts, codeVersion: 'test' });
 
   it('summarises the dataset for the lineage', async () => {
     const summary: DatasetSummary = await new MockActivityEnvironment().run(activities.buildDataset, { ranges: RANGES, minExamples: 100 });
@@ -61,7 +57,19 @@ describe('training activities', () => {
     expect(resumedHeartbeats).toEqual([3]);
     expect(second).toMatchObject({ completedEpochs: 3, resumedFromEpoch: 2 });
 
-    championBytes = await artifacts.read(first.artifactPath);
+    // The first candidate becomes the champion through the registry activities, so its
+    // artifact is stored in the registry's format and loaded back from it.
+    const author = { by: 'test', reason: 'champion for the comparison' };
+    const champion: RegisteredVersion = await new MockActivityEnvironment().run(registryActivities.registerCandidate, {
+      model: 'm',
+      artifactPath: first.artifactPath,
+      metrics: { prAuc: 0.5 },
+      threshold: 0.5,
+      lineage: { offsetRanges: RANGES, featureSchemaId: 9, featureJobVersions: ['synthetic'], featureVectorVersion: 1, hyperParameters: {}, backend: 'cpu', splitBoundaries: {}, trainedBy: 'test' },
+      runKey: 'training:m:1/run-a',
+      author,
+    });
+    await new MockActivityEnvironment().run(registryActivities.promoteToChampion, { model: 'm', version: champion.version, author });
     const evaluation: EvaluationSummary = await new MockActivityEnvironment().run(activities.evaluateCandidate, {
       ranges: RANGES,
       minExamples: 100,

@@ -1,8 +1,9 @@
 /**
- * The bytes of a trained model as the registry stores them: one JSON document holding the
- * TensorFlow.js topology, the weights (base64) and the normaliser fitted with them, so a model
- * is never scored through another model's normalisation. No files or tfjs-node: it works on
- * every backend.
+ * A trained candidate as it passes from the train activity to the evaluate and register
+ * activities on one worker: one JSON document holding the TensorFlow.js topology, the weights
+ * (base64) and the normaliser fitted with them, so a model is never scored through another
+ * model's normalisation. It has no decision threshold yet (evaluation chooses it); at
+ * registration it becomes the registry's artifact (`src/registry/model-artifact.ts`).
  */
 import { io, loadLayersModel, type LayersModel } from '@tensorflow/tfjs';
 import { IncompatibleArtifactError } from './errors.js';
@@ -23,8 +24,8 @@ interface ArtifactDocument {
   readonly weightData: string;
 }
 
-/** Serialises a model and its normaliser into artifact bytes. */
-export async function serialiseModelArtifact({ model, normaliser }: ScorableModel): Promise<Uint8Array> {
+/** Encodes a model and its normaliser into the candidate file's bytes. */
+export async function encodeCandidateModel({ model, normaliser }: ScorableModel): Promise<Uint8Array> {
   let saved: io.ModelArtifacts | undefined;
   await model.save(
     io.withSaveHandler(async (artifacts) => {
@@ -48,7 +49,7 @@ export async function serialiseModelArtifact({ model, normaliser }: ScorableMode
 }
 
 /** Reads artifact bytes back into a model (the caller disposes it) with its normaliser; throws {@link IncompatibleArtifactError}. */
-export async function parseModelArtifact(bytes: Uint8Array): Promise<ScorableModel> {
+export async function decodeCandidateModel(bytes: Uint8Array): Promise<ScorableModel> {
   let document: ArtifactDocument;
   try {
     document = JSON.parse(new TextDecoder().decode(bytes)) as ArtifactDocument;
