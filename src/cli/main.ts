@@ -6,11 +6,16 @@ import { createCliEnvironment } from './cli-environment.js';
 import { demoCommand } from './demo-command.js';
 import { createKafkaSimulationSink } from '../streaming/simulation-sink.js';
 import { flinkCommand } from './flink-command.js';
+import { createModelRegistry } from '../registry/kafka-model-registry.js';
 import { modelsCommand } from './models-command.js';
+import { scheduleCommand } from './schedule-command.js';
 import { schemasCommand } from './schemas-command.js';
 import { simulateCommand } from './simulate-command.js';
 import { stackCommand } from './stack-command.js';
 import { topicsCommand } from './topics-command.js';
+import { trainCommand } from './train-command.js';
+import { triggerCommand } from './trigger-command.js';
+import { workerCommand } from './worker-command.js';
 
 /** Exit codes: 1 = the operation failed, 2 = the input (arguments or configuration) is wrong. */
 const EXIT_FAILED = 1;
@@ -47,6 +52,10 @@ export function buildProgram(): Command {
   program.addCommand(simulateCommand(cli, createKafkaSimulationSink));
   program.addCommand(flinkCommand(cli));
   program.addCommand(modelsCommand(cli));
+  program.addCommand(workerCommand(cli, createModelRegistry));
+  program.addCommand(triggerCommand(cli));
+  program.addCommand(trainCommand(cli));
+  program.addCommand(scheduleCommand(cli));
   overrideExitEverywhere(program);
   return program;
 }

@@ -12,6 +12,8 @@ import { createWorkerActivities } from './worker-activities.js';
 import type { TributaryConfig } from '../config/config.js';
 import type { ModelRegistry } from '../registry/model-registry.js';
 import { connectWorker } from './temporal-connection.js';
+import { createFlinkDeployActivities } from '../activities/flink-deploy-activities.js';
+import { flinkDeployDependencies, flinkDeployTaskQueue, flinkDeployWorkflowsPath } from '../flink/deployment-worker.js';
 
 export interface TributaryWorkerOptions {
   /** The model registry the activities use; the CLI passes the Kafka-backed one, tests a fake. */
@@ -45,16 +47,19 @@ export async function runTributaryWorker(config: TributaryConfig, options: Tribu
     artifactDirectory: options.artifactDirectory ?? join(config.paths.dataDir, 'candidates'),
   });
   const connection = await connectWorker(config);
+  const shutdownGraceTime = options.shutdownGraceTime ?? '30s';
   try {
-    const worker = await Worker.create({
+    const worker = await Worker.create({ connection, namespace, taskQueue, workflowsPath: workflowsPath(), activities, shutdownGraceTime });
+    // Flink deployments run on a queue of their own (see flinkDeployTaskQueue), served here too.
+    const deployWorker = await Worker.create({
       connection,
       namespace,
-      taskQueue,
-      workflowsPath: workflowsPath(),
-      activities,
-      shutdownGraceTime: options.shutdownGraceTime ?? '30s',
+      taskQueue: flinkDeployTaskQueue(config),
+      workflowsPath: flinkDeployWorkflowsPath(),
+      activities: createFlinkDeployActivities(flinkDeployDependencies(config)),
+      shutdownGraceTime,
     });
-    const running = worker.run();
+    const running = Promise.all([worker.run(), deployWorker.run()]);
     options.onRunning?.(taskQueue);
     await running;
   } finally {

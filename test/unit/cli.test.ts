@@ -19,7 +19,7 @@ function tributary(args: string[], env: Record<string, string> = {}): { code: nu
 }
 
 describe('tributary CLI', () => {
-  it.each([[[]], [['stack']], [['stack', 'up']], [['stack', 'down']], [['stack', 'status']], [['stack', 'logs']], [['stack', 'reset']], [['stack', 'install']], [['demo']], [['topics']], [['topics', 'ensure']], [['topics', 'list']], [['schemas']], [['schemas', 'register']], [['schemas', 'check']], [['simulate']], [['flink']], [['flink', 'submit']], [['flink', 'status']], [['flink', 'cancel']], [['models']], [['models', 'list']], [['models', 'show']], [['models', 'history']]])(
+  it.each([[[]], [['stack']], [['stack', 'up']], [['stack', 'down']], [['stack', 'status']], [['stack', 'logs']], [['stack', 'reset']], [['stack', 'install']], [['demo']], [['topics']], [['topics', 'ensure']], [['topics', 'list']], [['schemas']], [['schemas', 'register']], [['schemas', 'check']], [['simulate']], [['flink']], [['flink', 'submit']], [['flink', 'status']], [['flink', 'cancel']], [['models']], [['models', 'list']], [['models', 'show']], [['models', 'history']], [['worker']], [['train']], [['trigger']], [['trigger', 'start']], [['trigger', 'pause']], [['trigger', 'resume']], [['trigger', 'set-threshold']], [['trigger', 'status']], [['schedule']], [['schedule', 'create']], [['schedule', 'list']], [['schedule', 'pause']], [['schedule', 'unpause']], [['schedule', 'delete']], [['schedule', 'trigger']], [['flink', 'deploy']], [['flink', 'savepoint']], [['flink', 'history']]])(
     'prints help for %j',
     (command) => {
       const { code, stdout } = tributary([...command, '--help']);
@@ -99,6 +99,7 @@ describe('tributary CLI', () => {
       ['schemas', 'check', 'schemas/label.avsc', '--topic', 'nosuch'],
       /^error: option '--topic <logical>' argument 'nosuch' is invalid\. unknown topic "nosuch"; the catalogue declares: transactions, labels, features, training-examples, scores, models, .*dlq$/,
     ],
+    [['trigger', 'start', 'fraud', '--cooldown', 'banana'], `error: option '--cooldown <duration>' argument 'banana' is invalid. expected a duration such as 500ms, 30s, 10m, 2h or 1d, got "banana"`],
   ])('refuses %j with one line and exit 2', (args, line) => {
     const { code, stderr } = tributary(args);
     expect(code).toBe(2);
