@@ -24,6 +24,9 @@ import type { FlinkService, JobSubmission } from '../flink/flink-service.js';
 import { TERMINAL_JOB_STATES, type JobState } from '../flink/flink-rest-client.js';
 import { reportingFailures } from './application-failure.js';
 
+/** How long a failed health window waits for Flink to list the exception behind a restart. */
+const EXCEPTION_TEXT_WAIT_MS = 10_000;
+
 export interface FlinkDeployActivityDependencies {
   readonly flink: FlinkService;
   readonly records: DeploymentRecordStore;
@@ -181,6 +184,13 @@ export function createFlinkDeployActivities({ flink, records, topics, pollInterv
         context.heartbeat(sample);
         if (failsEarly(sample, options) || Date.now() - began >= options.windowMs) break;
         await sleep(Math.min(options.sampleIntervalMs, Math.max(1, began + options.windowMs - Date.now())), context.cancellationSignal);
+      }
+      // Flink lists a restart before the exception that caused it; give its text a moment to arrive, so the verdict carries it.
+      const exceptionDeadline = Date.now() + EXCEPTION_TEXT_WAIT_MS;
+      while (sample.restarts > 0 && sample.latestException === undefined && Date.now() < exceptionDeadline) {
+        await sleep(options.sampleIntervalMs, context.cancellationSignal);
+        sample = await flink.healthSample(request.jobId);
+        context.heartbeat(sample);
       }
       const end = request.topics ? await topics.read(request.topics) : undefined;
       return judgeHealth(sample, start && end ? { start, end } : undefined, Date.now() - began, options);

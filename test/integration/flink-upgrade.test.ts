@@ -103,32 +103,37 @@ describe('feature job upgrades through flinkDeploy (real Temporal, Kafka, regist
       expect(first.outcome).toBe('deployed');
 
       const simulation: Promise<SimulationResult> = runSimulation(simulateEvents({ seed: 7, startTime, labelDelayScale: 0.05 }), recording, { rate: RATE, signal: stop.signal });
-      // Upgrade once v1 has committed features, so the savepoint falls in the middle of the stream.
-      await waitFor('v1 to commit its first features', async () => {
-        const offsets = await admin.fetchTopicOffsets(topicName(config, 'features'));
-        return offsets.some((partition) => Number(partition.high) > 0) ? true : undefined;
-      }, 60_000, 500);
+      // Awaited below on success; when an expectation fails first, its outcome no longer matters.
+      simulation.catch(() => undefined);
+      try {
+        // Upgrade once v1 has committed features, so the savepoint falls in the middle of the stream.
+        await waitFor('v1 to commit its first features', async () => {
+          const offsets = await admin.fetchTopicOffsets(topicName(config, 'features'));
+          return offsets.some((partition) => Number(partition.high) > 0) ? true : undefined;
+        }, 60_000, 500);
 
-      const upgrade = await deploy({ spec: await spec('v2') });
-      expect(upgrade.error).toBeUndefined();
-      expect(upgrade).toMatchObject({ outcome: 'deployed', fromVersion: 'v1', toVersion: 'v2' });
-      expect(upgrade.savepoint).toMatch(/savepoint-/);
-      expect(upgrade.health).toMatchObject({ healthy: true, figures: { restarts: 0, exceptions: 0 } });
-      expect(upgrade.health?.figures.completedCheckpoints).toBeGreaterThanOrEqual(1);
-      expect(upgrade.health?.figures.outputRecords).toBeGreaterThan(0);
-      expect((await rest.jobDetails(first.jobId ?? '')).state).toBe('FINISHED');
+        const upgrade = await deploy({ spec: await spec('v2') });
+        expect(upgrade.error).toBeUndefined();
+        expect(upgrade).toMatchObject({ outcome: 'deployed', fromVersion: 'v1', toVersion: 'v2' });
+        expect(upgrade.savepoint).toMatch(/savepoint-/);
+        expect(upgrade.health).toMatchObject({ healthy: true, figures: { restarts: 0, exceptions: 0 } });
+        expect(upgrade.health?.figures.completedCheckpoints).toBeGreaterThanOrEqual(1);
+        expect(upgrade.health?.figures.outputRecords).toBeGreaterThan(0);
+        expect((await rest.jobDetails(first.jobId ?? '')).state).toBe('FINISHED');
 
-      // v3 starts (main accepts its arguments) but cannot reach the schema registry, so it fails on its first record and restarts.
-      const broken = await deploy({ spec: await spec('v3', { argumentOverrides: { 'schema-registry-url': 'http://127.0.0.1:1/apis/ccompat/v7' } }) });
-      expect(broken).toMatchObject({ outcome: 'rolled-back', fromVersion: 'v2', toVersion: 'v3' });
-      expect(broken.health?.healthy).toBe(false);
-      expect(broken.error).toMatch(/restarted|exception|is not healthy/);
-      expect(broken.health?.flinkError).toBeTruthy();
-      expect(broken.rollbackHealth?.healthy).toBe(true);
-      expect((await records.read(jobName)).current).toMatchObject({ jobId: broken.jobId, spec: { version: 'v2' }, restoredFrom: broken.savepoint });
-      expect((await rest.jobDetails(broken.jobId ?? '')).state).toBe('RUNNING');
-
-      stop.abort();
+        // v3 starts (main accepts its arguments) but cannot reach the schema registry, so it fails on its first record and restarts.
+        const broken = await deploy({ spec: await spec('v3', { argumentOverrides: { 'schema-registry-url': 'http://127.0.0.1:1/apis/ccompat/v7' } }) });
+        expect(broken).toMatchObject({ outcome: 'rolled-back', fromVersion: 'v2', toVersion: 'v3' });
+        expect(broken.health?.healthy).toBe(false);
+        expect(broken.error).toMatch(/restarted|exception|is not healthy/);
+        expect(broken.health?.flinkError).toBeTruthy();
+        expect(broken.rollbackHealth?.healthy).toBe(true);
+        expect((await records.read(jobName)).current).toMatchObject({ jobId: broken.jobId, spec: { version: 'v2' }, restoredFrom: broken.savepoint });
+        expect((await rest.jobDetails(broken.jobId ?? '')).state).toBe('RUNNING');
+      } finally {
+        // A failed expectation must not leave the producer writing into topics afterAll deletes.
+        stop.abort();
+      }
       const simulated = await simulation;
       // Watermarks pass the last events only once later ones arrive: one transaction a day later on many cards flushes them.
       const sentinels = [...simulateEvents({ seed: 8, startTime: (simulated.lastEventTime ?? startTime) + DAY_MS, count: 30, outOfOrderMs: 0, lateShare: 0 })].filter((event) => event.topic === 'transactions');
