@@ -273,7 +273,9 @@ async function readWith<Value>(
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
     await consumer.run({
       autoCommit: false,
-      eachBatchAutoResolve: false,
+      // Resolving (in memory only: nothing is committed) moves the fetch position past the batch;
+      // unresolved, kafkajs fetches the same first megabyte of the partition again and again.
+      eachBatchAutoResolve: true,
       eachBatch: async ({ batch }) => {
         try {
           await takeBatch(batch, cursors.get(batch.partition), decode);

@@ -77,6 +77,17 @@ describe('offset range reader (real Kafka)', () => {
     expect(result.records[0]?.source).toEqual({ topic, partition: 0, offset: '2' });
   });
 
+  it('reads a range larger than one fetch (kafkajs fetches at most 1 MiB of a partition at a time)', async () => {
+    const topic = uniqueName('range-large');
+    await createTopic(admin, topic, 1);
+    const plain = await producer();
+    const values = Array.from({ length: 3_000 }, (_, index) => `${index}:${'x'.repeat(1_000)}`);
+    for (let start = 0; start < values.length; start += 500) await send(plain, topic, 0, values.slice(start, start + 500));
+
+    const read = await reader.readRange([range(topic, 0, 0, values.length)], decodeText, { timeoutMs: 20_000 });
+    expect(read.records.map((record) => record.value)).toEqual(values);
+  });
+
   it('finishes a range that holds or ends in aborted transactions and markers, returning only committed records', async () => {
     const topic = uniqueName('aborted');
     await createTopic(admin, topic, 1);
