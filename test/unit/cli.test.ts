@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,54 +7,59 @@ import { afterAll, describe, expect, it } from 'vitest';
 const dataDir = mkdtempSync(join(tmpdir(), 'tributary-cli-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-/** Runs the CLI from source as a person would, in a scratch data directory. */
-function tributary(args: string[], env: Record<string, string> = {}): { code: number | null; stdout: string; stderr: string } {
+/**
+ * Runs the CLI from source as a person would, in a scratch data directory. Asynchronously, so
+ * the test worker stays responsive to the runner while the child runs.
+ */
+function tributary(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('TRIBUTARY_')));
-  const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-    encoding: 'utf8',
-    env: { ...cleanEnv, TRIBUTARY_DATA_DIR: dataDir, ...env },
-    timeout: 60_000,
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', ...args],
+      { encoding: 'utf8', env: { ...cleanEnv, TRIBUTARY_DATA_DIR: dataDir, ...env }, timeout: 60_000 },
+      (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr }),
+    );
   });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
 describe('tributary CLI', () => {
-  it.each([[[]], [['stack']], [['stack', 'up']], [['stack', 'down']], [['stack', 'status']], [['stack', 'logs']], [['stack', 'reset']], [['stack', 'install']], [['demo']], [['topics']], [['topics', 'ensure']], [['topics', 'list']], [['schemas']], [['schemas', 'register']], [['schemas', 'check']], [['simulate']], [['flink']], [['flink', 'submit']], [['flink', 'status']], [['flink', 'cancel']], [['models']], [['models', 'list']], [['models', 'show']], [['models', 'history']], [['worker']], [['train']], [['trigger']], [['trigger', 'start']], [['trigger', 'pause']], [['trigger', 'resume']], [['trigger', 'set-threshold']], [['trigger', 'status']], [['schedule']], [['schedule', 'create']], [['schedule', 'list']], [['schedule', 'pause']], [['schedule', 'unpause']], [['schedule', 'delete']], [['schedule', 'trigger']], [['flink', 'deploy']], [['flink', 'savepoint']], [['flink', 'history']]])(
+  it.concurrent.each([[[]], [['stack']], [['stack', 'up']], [['stack', 'down']], [['stack', 'status']], [['stack', 'logs']], [['stack', 'reset']], [['stack', 'install']], [['demo']], [['topics']], [['topics', 'ensure']], [['topics', 'list']], [['schemas']], [['schemas', 'register']], [['schemas', 'check']], [['simulate']], [['flink']], [['flink', 'submit']], [['flink', 'status']], [['flink', 'cancel']], [['models']], [['models', 'list']], [['models', 'show']], [['models', 'history']], [['worker']], [['train']], [['trigger']], [['trigger', 'start']], [['trigger', 'pause']], [['trigger', 'resume']], [['trigger', 'set-threshold']], [['trigger', 'status']], [['schedule']], [['schedule', 'create']], [['schedule', 'list']], [['schedule', 'pause']], [['schedule', 'unpause']], [['schedule', 'delete']], [['schedule', 'trigger']], [['flink', 'deploy']], [['flink', 'savepoint']], [['flink', 'history']]])(
     'prints help for %j',
-    (command) => {
-      const { code, stdout } = tributary([...command, '--help']);
+    async (command) => {
+      const { code, stdout } = await tributary([...command, '--help']);
       expect(code).toBe(0);
       expect(stdout).toMatch(new RegExp(`^Usage: tributary${command.length ? ` ${command.join(' ')}` : ''} `));
     },
   );
 
-  it('names an unknown command in one line and exits 2', () => {
-    const { code, stderr } = tributary(['frobnicate']);
+  it('names an unknown command in one line and exits 2', async () => {
+    const { code, stderr } = await tributary(['frobnicate']);
     expect(code).toBe(2);
     expect(stderr.split('\n')[0]).toBe("error: unknown command 'frobnicate'");
     expect(stderr).not.toMatch(/\n\s+at /);
   });
 
-  it('names an unknown stack component and lists the known ones', () => {
-    const { code, stderr } = tributary(['stack', 'logs', 'zookeeper']);
+  it('names an unknown stack component and lists the known ones', async () => {
+    const { code, stderr } = await tributary(['stack', 'logs', 'zookeeper']);
     expect(code).toBe(1);
     expect(stderr).toBe('error: unknown component "zookeeper"; the components are: kafka, schema-registry, temporal, flink-jobmanager, flink-taskmanager, flink-sql-gateway\n');
   });
 
-  it('refuses a non-positive line count', () => {
-    const { code, stderr } = tributary(['stack', 'logs', 'kafka', '--lines', '-3']);
+  it('refuses a non-positive line count', async () => {
+    const { code, stderr } = await tributary(['stack', 'logs', 'kafka', '--lines', '-3']);
     expect(code).toBe(2);
     expect(stderr.split('\n')[0]).toBe(`error: option '-n, --lines <count>' argument '-3' is invalid. expected a positive whole number, got "-3"`);
   });
 
-  it('says when a component has no log yet', () => {
-    const { code, stderr } = tributary(['stack', 'logs', 'kafka']);
+  it('says when a component has no log yet', async () => {
+    const { code, stderr } = await tributary(['stack', 'logs', 'kafka']);
     expect(code).toBe(1);
     expect(stderr).toBe(`error: kafka has no log yet at ${join(dataDir, 'logs', 'kafka.log')}; it has not been started with this data directory\n`);
   });
 
-  it('reports every bad configuration key in one line each, exit 2, no stack trace', () => {
-    const { code, stderr } = tributary(['stack', 'status'], { TRIBUTARY_KAFKA_BROKERS: 'localhost', TRIBUTARY_STACK: 'kubernetes' });
+  it('reports every bad configuration key in one line each, exit 2, no stack trace', async () => {
+    const { code, stderr } = await tributary(['stack', 'status'], { TRIBUTARY_KAFKA_BROKERS: 'localhost', TRIBUTARY_STACK: 'kubernetes' });
     expect(code).toBe(2);
     expect(stderr).toBe(
       [
@@ -66,28 +71,28 @@ describe('tributary CLI', () => {
     );
   });
 
-  it('explains that the docker mode needs a Docker engine (this machine has only the client)', () => {
-    const { code, stderr } = tributary(['stack', 'status'], { TRIBUTARY_STACK: 'docker' });
+  it('explains that the docker mode needs a Docker engine (this machine has only the client)', async () => {
+    const { code, stderr } = await tributary(['stack', 'status'], { TRIBUTARY_STACK: 'docker' });
     expect(code).toBe(1);
     expect(stderr).toMatch(/^error: TRIBUTARY_STACK=docker needs (a running Docker engine|the docker command).*use the default local stack: unset TRIBUTARY_STACK\n$/);
   });
 
-  it('names a schema file that does not parse, with the parser\'s reason', () => {
+  it('names a schema file that does not parse, with the parser\'s reason', async () => {
     const file = join(dataDir, 'broken.avsc');
     writeFileSync(file, '{"type": "record"');
-    const { code, stderr } = tributary(['schemas', 'check', file]);
+    const { code, stderr } = await tributary(['schemas', 'check', file]);
     expect(code).toBe(1);
     expect(stderr).toMatch(new RegExp(`^error: schema file ${file} is not valid JSON: .+\n$`));
   });
 
-  it('names an unreachable registry in one line', () => {
-    const { code, stderr } = tributary(['schemas', 'register'], { TRIBUTARY_SCHEMA_REGISTRY_URL: 'http://127.0.0.1:1' });
+  it('names an unreachable registry in one line', async () => {
+    const { code, stderr } = await tributary(['schemas', 'register'], { TRIBUTARY_SCHEMA_REGISTRY_URL: 'http://127.0.0.1:1' });
     expect(code).toBe(1);
     expect(stderr).toBe('error: schema registry at http://127.0.0.1:1 is unreachable: connect ECONNREFUSED 127.0.0.1:1 (3 attempts)\n');
   });
 
-  it('names an unreachable Kafka cluster in one line', () => {
-    const { code, stderr } = tributary(['topics', 'ensure'], { TRIBUTARY_KAFKA_BROKERS: '127.0.0.1:1' });
+  it('names an unreachable Kafka cluster in one line', async () => {
+    const { code, stderr } = await tributary(['topics', 'ensure'], { TRIBUTARY_KAFKA_BROKERS: '127.0.0.1:1' });
     expect(code).toBe(1);
     expect(stderr).toBe('error: connecting to Kafka at 127.0.0.1:1 failed: Connection error: connect ECONNREFUSED 127.0.0.1:1\n');
   });
@@ -100,15 +105,15 @@ describe('tributary CLI', () => {
       /^error: option '--topic <logical>' argument 'nosuch' is invalid\. unknown topic "nosuch"; the catalogue declares: transactions, labels, features, training-examples, scores, models, .*dlq$/,
     ],
     [['trigger', 'start', 'fraud', '--cooldown', 'banana'], `error: option '--cooldown <duration>' argument 'banana' is invalid. expected a duration such as 500ms, 30s, 10m, 2h or 1d, got "banana"`],
-  ])('refuses %j with one line and exit 2', (args, line) => {
-    const { code, stderr } = tributary(args);
+  ])('refuses %j with one line and exit 2', async (args, line) => {
+    const { code, stderr } = await tributary(args);
     expect(code).toBe(2);
     if (typeof line === 'string') expect(stderr.split('\n')[0]).toBe(line);
     else expect(stderr.split('\n')[0]).toMatch(line);
   });
 
-  it('reports a stopped stack without starting anything', () => {
-    const { code, stdout } = tributary(['stack', 'status']);
+  it('reports a stopped stack without starting anything', async () => {
+    const { code, stdout } = await tributary(['stack', 'status']);
     expect(code).toBe(1);
     expect(stdout.split('\n')[0]).toMatch(/^COMPONENT\s+STATE\s+VERSION\s+PID\s+RSS\s+ENDPOINTS$/);
     expect(stdout).toMatch(/^kafka\s+stopped/m);
