@@ -1,29 +1,47 @@
 /**
- * The Temporal worker process: Tributary's workflows (bundled from `src/workflows/index.ts`) and
- * their activities wired to the real Kafka, Schema Registry and model registry, on the
- * configured task queue. SIGINT and SIGTERM shut it down gracefully: it stops polling, lets
+ * The Temporal worker process, in one or both roles:
+ * - orchestration: Tributary's workflows (bundled from `src/workflows/index.ts`) with the
+ *   trigger's and the registry's activities on the configured task queue, and Flink deployments
+ *   on their own queue;
+ * - training: the dataset, training and evaluation activities on `<task queue>-training`
+ *   (see {@link trainingTaskQueue}), so training scales on separate, larger or GPU machines.
+ * SIGINT and SIGTERM (or the `signal` option) shut it down gracefully: it stops polling, lets
  * running activities finish within the grace time, and closes its connections.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Runtime, Worker } from '@temporalio/worker';
-import { createWorkerActivities } from './worker-activities.js';
-import type { TributaryConfig } from '../config/config.js';
-import type { ModelRegistry } from '../registry/model-registry.js';
-import { connectWorker } from './temporal-connection.js';
+import { Runtime, Worker, type NativeConnection } from '@temporalio/worker';
 import { createFlinkDeployActivities } from '../activities/flink-deploy-activities.js';
+import type { TributaryConfig } from '../config/config.js';
 import { flinkDeployDependencies, flinkDeployTaskQueue, flinkDeployWorkflowsPath } from '../flink/deployment-worker.js';
+import type { ModelRegistry } from '../registry/model-registry.js';
+import { trainingTaskQueue } from '../workflows/task-queues.js';
+import { connectWorker } from './temporal-connection.js';
+import { createOrchestrationActivities, createTrainingWorkerActivities, type WorkerActivityDependencies } from './worker-activities.js';
+
+/** What a worker process does: run the workflows (orchestration), the training activities, or both. */
+export type WorkerRole = 'orchestration' | 'training';
+
+/** Every role, the default of a worker. */
+export const WORKER_ROLES: readonly WorkerRole[] = ['orchestration', 'training'];
 
 export interface TributaryWorkerOptions {
   /** The model registry the activities use; the CLI passes the Kafka-backed one, tests a fake. */
   readonly registry: ModelRegistry;
-  /** Where trained candidates wait between training and registration. @default `<dataDir>/candidates` */
+  /** The roles this process serves. @default ['orchestration', 'training'] */
+  readonly roles?: readonly WorkerRole[];
+  /**
+   * Where trained candidates wait between training and registration; storage both roles reach
+   * when they run on different machines. @default `<dataDir>/candidates`
+   */
   readonly artifactDirectory?: string;
   /** How long running activities get to finish after a shutdown signal. @default '30s' */
   readonly shutdownGraceTime?: string;
-  /** Called once the worker polls its task queue. */
-  readonly onRunning?: (taskQueue: string) => void;
+  /** Called once the worker polls its task queues, with their names. */
+  readonly onRunning?: (taskQueues: readonly string[]) => void;
+  /** Shuts the worker down gracefully when aborted, as SIGINT does (tests and embedding processes). @default undefined */
+  readonly signal?: AbortSignal;
 }
 
 /** The workflows bundle entry: the TypeScript source when run from source, the compiled file in dist. */
@@ -32,35 +50,48 @@ function workflowsPath(): string {
   return existsSync(compiled) ? compiled : fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 }
 
-let runtimeInstalled = false;
-
-/** Runs the worker until SIGINT or SIGTERM (or `Worker.shutdown`), then closes its connections. */
-export async function runTributaryWorker(config: TributaryConfig, options: TributaryWorkerOptions): Promise<void> {
-  if (!runtimeInstalled) {
-    // The runtime turns these signals into a graceful shutdown of every worker in the process.
-    Runtime.install({ shutdownSignals: ['SIGINT', 'SIGTERM'] });
-    runtimeInstalled = true;
-  }
+/** The workers of one role, created on a shared connection. */
+async function createRoleWorkers(role: WorkerRole, config: TributaryConfig, connection: NativeConnection, dependencies: WorkerActivityDependencies, shutdownGraceTime: string): Promise<Worker[]> {
   const { taskQueue, namespace } = config.temporal;
-  const activities = createWorkerActivities(config, {
-    registry: options.registry,
-    artifactDirectory: options.artifactDirectory ?? join(config.paths.dataDir, 'candidates'),
-  });
-  const connection = await connectWorker(config);
-  const shutdownGraceTime = options.shutdownGraceTime ?? '30s';
-  try {
-    const worker = await Worker.create({ connection, namespace, taskQueue, workflowsPath: workflowsPath(), activities, shutdownGraceTime });
+  if (role === 'training') {
+    return [await Worker.create({ connection, namespace, taskQueue: trainingTaskQueue(taskQueue), activities: createTrainingWorkerActivities(config, dependencies), shutdownGraceTime })];
+  }
+  return [
+    await Worker.create({ connection, namespace, taskQueue, workflowsPath: workflowsPath(), activities: createOrchestrationActivities(config, dependencies), shutdownGraceTime }),
     // Flink deployments run on a queue of their own (see flinkDeployTaskQueue), served here too.
-    const deployWorker = await Worker.create({
+    await Worker.create({
       connection,
       namespace,
       taskQueue: flinkDeployTaskQueue(config),
       workflowsPath: flinkDeployWorkflowsPath(),
       activities: createFlinkDeployActivities(flinkDeployDependencies(config)),
       shutdownGraceTime,
-    });
-    const running = Promise.all([worker.run(), deployWorker.run()]);
-    options.onRunning?.(taskQueue);
+    }),
+  ];
+}
+
+let runtimeInstalled = false;
+
+/** Runs the worker until SIGINT or SIGTERM (or `signal` aborts), then closes its connections. */
+export async function runTributaryWorker(config: TributaryConfig, options: TributaryWorkerOptions): Promise<void> {
+  if (!runtimeInstalled) {
+    // The runtime turns these signals into a graceful shutdown of every worker in the process.
+    Runtime.install({ shutdownSignals: ['SIGINT', 'SIGTERM'] });
+    runtimeInstalled = true;
+  }
+  const roles = options.roles ?? WORKER_ROLES;
+  if (roles.length === 0) throw new Error('a worker needs at least one role: orchestration, training or both');
+  const dependencies = { registry: options.registry, artifactDirectory: options.artifactDirectory ?? join(config.paths.dataDir, 'candidates') };
+  const shutdownGraceTime = options.shutdownGraceTime ?? '30s';
+  const connection = await connectWorker(config);
+  try {
+    const workers: Worker[] = [];
+    for (const role of roles) workers.push(...(await createRoleWorkers(role, config, connection, dependencies, shutdownGraceTime)));
+    const running = Promise.all(workers.map((worker) => worker.run()));
+    const shutdown = (): void => workers.forEach((worker) => worker.shutdown());
+    if (options.signal?.aborted === true) shutdown();
+    else options.signal?.addEventListener('abort', shutdown, { once: true });
+    options.onRunning?.(workers.map((worker) => worker.options.taskQueue));
     await running;
   } finally {
     await connection.close();

@@ -1,4 +1,4 @@
-/** Every activity the worker registers, wired to the real Kafka and Schema Registry. */
+/** The activities each worker role registers, wired to the real Kafka and Schema Registry. */
 import { join } from 'node:path';
 import { createExampleActivities } from '../activities/example-activities.js';
 import { createLocalCandidateArtifacts } from '../activities/candidate-artifacts.js';
@@ -12,26 +12,43 @@ import { createOffsetRangeReader } from '../streaming/offset-range-reader.js';
 import { loadSchemaFile } from '../streaming/schema-files.js';
 import { createSchemaRegistryClient } from '../streaming/schema-registry-client.js';
 import { SCHEMA_DIRECTORY, topicDeclaration, topicName } from '../streaming/topic-catalogue.js';
-import { createKafkaExampleSource } from '../training/example-source.js';
+import { createKafkaExampleSource, type ExampleSource } from '../training/example-source.js';
 import { resolveCodeVersion } from './code-version.js';
 
-/** The activities with their real dependencies. */
-export function createWorkerActivities(config: TributaryConfig, { registry, artifactDirectory }: { registry: ModelRegistry; artifactDirectory: string }) {
+/** What the activities of both roles share. */
+export interface WorkerActivityDependencies {
+  readonly registry: ModelRegistry;
+  /**
+   * Where trained candidates wait between training (training role) and registration
+   * (orchestration role): storage both roles reach when they run on different machines.
+   */
+  readonly artifactDirectory: string;
+}
+
+/** The training-examples topic, decoded into the shape this build trains on. */
+function kafkaExampleSource(config: TributaryConfig): ExampleSource {
   const schema = topicDeclaration('training-examples').valueSchema;
   if (schema.kind !== 'avro-file') throw new Error('the training-examples topic declares no Avro schema');
   const decoder = createAvroDecoder(createSchemaRegistryClient(config.schemaRegistry), {
     // Every compatible writer version decodes into the shape this build trains on.
     readerSchema: loadSchemaFile(join(SCHEMA_DIRECTORY, schema.file)).type,
   });
-  const examples = createKafkaExampleSource({
+  return createKafkaExampleSource({
     topic: topicName(config, 'training-examples'),
     reader: createOffsetRangeReader(createKafka(config, { clientIdSuffix: 'worker' })),
     decoder,
   });
-  const artifacts = createLocalCandidateArtifacts(artifactDirectory);
+}
+
+/** The orchestration role's activities: offsets and counts for the trigger, and the registry steps. */
+export function createOrchestrationActivities(config: TributaryConfig, { registry, artifactDirectory }: WorkerActivityDependencies) {
   return {
-    ...createExampleActivities({ examples }),
-    ...createTrainingActivities({ examples, registry, artifacts }),
-    ...createRegistryActivities({ registry, artifacts, codeVersion: resolveCodeVersion() }),
+    ...createExampleActivities({ examples: kafkaExampleSource(config) }),
+    ...createRegistryActivities({ registry, artifacts: createLocalCandidateArtifacts(artifactDirectory), codeVersion: resolveCodeVersion() }),
   };
+}
+
+/** The training role's activities: dataset, training and evaluation. */
+export function createTrainingWorkerActivities(config: TributaryConfig, { registry, artifactDirectory }: WorkerActivityDependencies) {
+  return createTrainingActivities({ examples: kafkaExampleSource(config), registry, artifacts: createLocalCandidateArtifacts(artifactDirectory) });
 }

@@ -32,6 +32,7 @@ import type { OffsetRange } from '../registry/model-registry.js';
 import type { PartitionEndOffset } from '../streaming/offset-range-reader.js';
 import { TributaryModelName } from './search-attributes.js';
 import { trainingPipeline, type TrainingPipelineInput } from './training-pipeline.js';
+import { modelNameProblem, pipelineSettingsProblems } from './training-pipeline-input.js';
 
 /** How the trigger decides; every field but `threshold` may be left out. */
 export interface ThresholdTriggerOptions {
@@ -122,7 +123,7 @@ const DEFAULTS = { minPositives: 0, cooldownMs: 600_000, pollIntervalMs: 30_000,
 
 /** Watches training-examples for `model` and starts training runs; see the module comment. */
 export async function thresholdTrigger(model: string, options: ThresholdTriggerOptions, carried?: ThresholdTriggerState): Promise<never> {
-  checkOptions(options);
+  checkOptions(model, options);
   let state: ThresholdTriggerState = carried ?? {
     paused: false,
     threshold: options.threshold,
@@ -259,9 +260,13 @@ function describeFailure(error: unknown): string {
   return error.cause instanceof Error ? error.cause.message : error.message;
 }
 
-/** Refuses options the loop cannot run with, as a non-retryable failure naming each. */
-function checkOptions(options: ThresholdTriggerOptions): void {
-  const problems: string[] = [];
+/** Refuses a model name or options the loop cannot run with, as a non-retryable failure naming each. */
+function checkOptions(model: string, options: ThresholdTriggerOptions): void {
+  const problems: string[] = [modelNameProblem(model)].filter((problem): problem is string => problem !== undefined);
+  if (typeof options !== 'object' || options === null) {
+    throw ApplicationFailure.nonRetryable(`invalid threshold trigger options: expected an object such as {"threshold":10000}, got ${JSON.stringify(options)}`, 'InvalidTriggerOptions');
+  }
+  if (options.threshold === undefined) problems.push('threshold: required, the number of new examples that starts a training run');
   const whole = (name: string, value: number | undefined, minimum: number): void => {
     if (value !== undefined && !(Number.isInteger(value) && value >= minimum)) problems.push(`${name}=${value}: expected a whole number >= ${minimum}`);
   };
@@ -270,5 +275,6 @@ function checkOptions(options: ThresholdTriggerOptions): void {
   whole('cooldownMs', options.cooldownMs, 0);
   whole('pollIntervalMs', options.pollIntervalMs, 1);
   whole('pollsPerRun', options.pollsPerRun, 1);
+  problems.push(...pipelineSettingsProblems(options.pipeline ?? {}).map((problem) => `pipeline.${problem}`));
   if (problems.length > 0) throw ApplicationFailure.nonRetryable(`invalid threshold trigger options: ${problems.join('; ')}`, 'InvalidTriggerOptions');
 }

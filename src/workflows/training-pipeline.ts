@@ -7,7 +7,7 @@
  * History carries offsets, paths and metrics only: every step re-reads the pinned ranges, and
  * the trained model crosses from training to registration as a file on the worker's disk.
  */
-import { ApplicationFailure, proxyActivities, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, patched, proxyActivities, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { ExampleActivities } from '../activities/example-activities.js';
 import type { RegistryActivities } from '../activities/registry-activities.js';
 import type { DatasetSummary, EvaluationSummary, TrainedCandidate, TrainingActivities } from '../activities/training-activities.js';
@@ -16,6 +16,8 @@ import type { SplitFractions } from '../training/dataset-split.js';
 import type { PrimaryMetric } from '../training/evaluation.js';
 import type { TrainingOptions } from '../training/training-options.js';
 import { TributaryModelName, TributaryModelVersion, TributaryStage } from './search-attributes.js';
+import { trainingTaskQueue } from './task-queues.js';
+import { checkTrainingPipelineInput } from './training-pipeline-input.js';
 
 /** Which examples to train on. */
 export type TrainingData =
@@ -72,19 +74,34 @@ const { snapshotTrainingExampleOffsets } = proxyActivities<ExampleActivities>({
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
 });
 
-/** Reading a dataset: minutes for a large range; heartbeats while it reads. */
-const { buildDataset, evaluateCandidate } = proxyActivities<TrainingActivities>({
-  startToCloseTimeout: '30m',
-  heartbeatTimeout: '2m',
-  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 3 },
-});
+/**
+ * The training activities, on `taskQueue` (the workflow's own when undefined). Reading a dataset
+ * takes minutes for a large range and heartbeats while it reads; training is long and heartbeats
+ * every epoch with a checkpoint that the next attempt resumes from.
+ */
+function trainingActivities(taskQueue: string | undefined): Pick<TrainingActivities, 'buildDataset' | 'trainCandidate' | 'evaluateCandidate'> {
+  const queue = taskQueue === undefined ? {} : { taskQueue };
+  const { buildDataset, evaluateCandidate } = proxyActivities<TrainingActivities>({
+    ...queue,
+    startToCloseTimeout: '30m',
+    heartbeatTimeout: '2m',
+    retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 3 },
+  });
+  const { trainCandidate } = proxyActivities<TrainingActivities>({
+    ...queue,
+    startToCloseTimeout: '4h',
+    heartbeatTimeout: '2m',
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 5 },
+  });
+  return { buildDataset, evaluateCandidate, trainCandidate };
+}
 
-/** Training: long, heartbeats every epoch with a checkpoint that the next attempt resumes from. */
-const { trainCandidate } = proxyActivities<TrainingActivities>({
-  startToCloseTimeout: '4h',
-  heartbeatTimeout: '2m',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 5 },
-});
+/**
+ * Before this patch the training activities ran on the workflow's own task queue; runs started
+ * before it keep scheduling them there. Remove the old branch with `deprecatePatch` once no such
+ * run is open.
+ */
+const TRAINING_TASK_QUEUE_PATCH = 'training-task-queue';
 
 const { registerCandidate, promoteToChampion, setVersionStage } = proxyActivities<RegistryActivities>({
   startToCloseTimeout: '2m',
@@ -142,9 +159,11 @@ function setStage(stage: string): void {
 
 /** Trains, evaluates, registers and stages one model version; see the module comment. */
 export async function trainingPipeline(input: TrainingPipelineInput): Promise<TrainingPipelineResult> {
+  checkTrainingPipelineInput(input);
   const { model, triggeredBy } = input;
   const gates = { ...DEFAULT_GATES, ...input.gates };
   const info = workflowInfo();
+  const { buildDataset, evaluateCandidate, trainCandidate } = trainingActivities(patched(TRAINING_TASK_QUEUE_PATCH) ? trainingTaskQueue(info.taskQueue) : undefined);
   const runKey = `${info.workflowId}/${info.runId}`;
   const author = { by: `workflow:${info.workflowId}`, reason: `training run ${runKey} started by ${triggeredBy}` };
   upsertSearchAttributes([

@@ -212,4 +212,23 @@ describe('thresholdTrigger', () => {
     expect((await firstRun.describe()).status.name).toBe('CONTINUED_AS_NEW');
     await harness.recordHistory('threshold-trigger-continued-as-new', firstRun);
   });
+
+  it('fails a mistyped model name or options at once, naming every problem', async () => {
+    const handle = await harness.client.workflow.start('thresholdTrigger', {
+      taskQueue: harness.taskQueue,
+      workflowId: thresholdTriggerWorkflowId(uniqueModel('typo')),
+      args: ['Fraud', { threshold: 0, pollIntervalMs: '30s', pipeline: { training: { maxEpochs: 0 } } }],
+    });
+    const failure = await handle.result().then(
+      () => undefined,
+      (error: unknown) => (error as { cause?: { type?: string; nonRetryable?: boolean; message?: string } }).cause,
+    );
+    expect([failure?.type, failure?.nonRetryable]).toEqual(['InvalidTriggerOptions', true]);
+    expect(failure?.message?.split('; ')).toEqual([
+      `invalid threshold trigger options: model="Fraud": expected lowercase letters, digits, '.', '_' and '-', starting with a letter or digit (at most 100)`,
+      'threshold=0: expected a whole number >= 1',
+      'pollIntervalMs=30s: expected a whole number >= 1',
+      'pipeline.training.maxEpochs=0: expected an integer >= 1',
+    ]);
+  });
 });

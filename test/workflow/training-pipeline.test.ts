@@ -8,6 +8,7 @@ import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { trainingPipeline, TrainingPipelineInput } from '../../src/workflows/training-pipeline.js';
 import { TributaryModelName, TributaryModelVersion, TributaryStage } from '../../src/workflows/search-attributes.js';
+import { trainingTaskQueue } from '../../src/workflows/task-queues.js';
 import { createFakeActivities, TOPIC } from './fake-activities.js';
 import { startWorkflowHarness, uniqueModel, type WorkflowHarness } from './workflow-harness.js';
 
@@ -112,5 +113,51 @@ describe('trainingPipeline', () => {
     ]);
     expect((await handle.describe()).memo).toMatchObject({ training: { epochs: 6, resumedFromEpoch: 3 } });
     await harness.recordHistory('training-pipeline-resumed-training', handle);
+  });
+
+  it('schedules dataset, training and evaluation on the training queue and the registry steps on its own queue', async () => {
+    const model = uniqueModel('queues');
+    fakes.switchesOf(model).candidatePrAucs = [0.6];
+    const handle = await startPipeline(model, 1);
+    await handle.result();
+
+    const scheduled = (await handle.fetchHistory()).events?.flatMap((event) => {
+      const attributes = event.activityTaskScheduledEventAttributes;
+      return attributes ? [[attributes.activityType?.name, attributes.taskQueue?.name]] : [];
+    });
+    expect(Object.fromEntries(scheduled ?? [])).toEqual({
+      buildDataset: trainingTaskQueue(harness.taskQueue),
+      trainCandidate: trainingTaskQueue(harness.taskQueue),
+      evaluateCandidate: trainingTaskQueue(harness.taskQueue),
+      registerCandidate: harness.taskQueue,
+      promoteToChampion: harness.taskQueue,
+    });
+  });
+
+  it('fails a mistyped input at once, non-retryably, naming every problem, before any activity runs', async () => {
+    const model = uniqueModel('typo');
+    const handle = await harness.client.workflow.start('trainingPipeline', {
+      taskQueue: harness.taskQueue,
+      workflowId: `training:${model}:1`,
+      args: [{ model: 'Fraud Model', data: { kind: 'range', ranges: RANGES }, trigeredBy: 'alice', training: { maxEpoch: 3 }, gates: { minRocAuc: 70 } }],
+    });
+
+    const error = await handle.result().then(
+      () => undefined,
+      (failure: unknown) => failure,
+    );
+    expect(error).toBeInstanceOf(WorkflowFailedError);
+    const cause = (error as WorkflowFailedError).cause as ApplicationFailure;
+    expect([cause.type, cause.nonRetryable]).toEqual(['InvalidTrainingPipelineInput', true]);
+    expect(cause.message.split('; ')).toEqual([
+      'invalid training pipeline input: trigeredBy: unknown field (expected one of model, data, training, splitFractions, minExamples, gates, triggeredBy)',
+      `model="Fraud Model": expected lowercase letters, digits, '.', '_' and '-', starting with a letter or digit (at most 100)`,
+      'data.kind="range": expected "up-to-now" or "ranges"',
+      'triggeredBy=undefined: expected who starts the run, e.g. "person:alice"',
+      expect.stringMatching(/^training\.maxEpoch=3: expected a known option \(hiddenUnits, .*\)$/),
+      'gates.minRocAuc=70: expected a number from 0 to 1',
+    ]);
+    const events = (await handle.fetchHistory()).events ?? [];
+    expect(events.some((event) => event.activityTaskScheduledEventAttributes)).toBe(false);
   });
 });

@@ -10,6 +10,7 @@ import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
 import { loadConfig } from '../../src/config/config.js';
+import { trainingTaskQueue } from '../../src/workflows/task-queues.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../../src/workflows/index.ts', import.meta.url));
 const HISTORIES_DIRECTORY = fileURLToPath(new URL('../replay/histories/', import.meta.url));
@@ -36,7 +37,7 @@ export interface WorkflowHarness {
   close(): Promise<void>;
 }
 
-/** Starts a worker with `activities` on a fresh task queue. */
+/** Starts a worker with `activities` on a fresh task queue, and one with the same activities on its training queue. */
 export async function startWorkflowHarness(activities: object): Promise<WorkflowHarness> {
   const { address, namespace } = loadConfig().temporal;
   const taskQueue = `test-workflows-${randomUUID()}`;
@@ -50,7 +51,9 @@ export async function startWorkflowHarness(activities: object): Promise<Workflow
     workflowBundle: await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger }),
     activities,
   });
-  const running = worker.run();
+  // The training pipeline schedules dataset, train and evaluate on the training queue.
+  const trainingWorker = await Worker.create({ connection: workerConnection, namespace, taskQueue: trainingTaskQueue(taskQueue), activities });
+  const running = Promise.all([worker.run(), trainingWorker.run()]);
   return {
     client,
     taskQueue,
@@ -61,6 +64,7 @@ export async function startWorkflowHarness(activities: object): Promise<Workflow
     },
     async close() {
       worker.shutdown();
+      trainingWorker.shutdown();
       await running;
       await workerConnection.close();
       await connection.close();

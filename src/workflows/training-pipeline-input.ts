@@ -1,0 +1,106 @@
+/**
+ * Checks of a trainingPipeline input, run first thing in the workflow: an input pasted into the
+ * Temporal UI or sent by a script with a typo fails the run at once, non-retryably, with one
+ * line per problem, instead of after minutes of reading data or on an activity's tenth retry.
+ */
+import { ApplicationFailure } from '@temporalio/workflow';
+import { InvalidOptionsError } from '../training/errors.js';
+import { compileTrainingOptions } from '../training/training-options.js';
+import type { TrainingPipelineInput } from './training-pipeline.js';
+
+/** The failure type of an invalid input. */
+export const INVALID_INPUT_FAILURE = 'InvalidTrainingPipelineInput';
+
+const MODEL_NAME = /^[a-z0-9][a-z0-9._-]{0,99}$/;
+const OFFSET = /^\d+$/;
+const PRIMARY_METRICS = ['rocAuc', 'prAuc', 'brierScore'];
+const INPUT_FIELDS = ['model', 'data', 'training', 'splitFractions', 'minExamples', 'gates', 'triggeredBy'];
+const GATE_FIELDS = ['minRocAuc', 'minPrAuc', 'primaryMetric', 'minImprovement'];
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const shown = (value: unknown): string => (value === undefined ? 'undefined' : JSON.stringify(value));
+
+/** The model name rule of the registry and of workflow ids, or undefined when `model` keeps it. */
+export function modelNameProblem(model: unknown): string | undefined {
+  if (typeof model === 'string' && MODEL_NAME.test(model)) return undefined;
+  return `model=${shown(model)}: expected lowercase letters, digits, '.', '_' and '-', starting with a letter or digit (at most 100)`;
+}
+
+function dataProblems(data: unknown): string[] {
+  if (!isRecord(data)) return [`data=${shown(data)}: expected {"kind":"up-to-now"} or {"kind":"ranges","ranges":[{"topic","partition","fromOffset","toOffset"}]}`];
+  if (data.kind === 'up-to-now') return [];
+  if (data.kind !== 'ranges') return [`data.kind=${shown(data.kind)}: expected "up-to-now" or "ranges"`];
+  if (!Array.isArray(data.ranges) || data.ranges.length === 0) return [`data.ranges=${shown(data.ranges)}: expected a non-empty array of offset ranges`];
+  return data.ranges.flatMap((range: unknown, index) => {
+    const at = `data.ranges[${index}]`;
+    if (!isRecord(range)) return [`${at}=${shown(range)}: expected {"topic","partition","fromOffset","toOffset"}`];
+    const problems: string[] = [];
+    if (typeof range.topic !== 'string' || range.topic === '') problems.push(`${at}.topic=${shown(range.topic)}: expected a topic name`);
+    if (!(Number.isInteger(range.partition) && (range.partition as number) >= 0)) problems.push(`${at}.partition=${shown(range.partition)}: expected a whole number >= 0`);
+    const offsets = [range.fromOffset, range.toOffset];
+    offsets.forEach((offset, which) => {
+      if (typeof offset !== 'string' || !OFFSET.test(offset)) problems.push(`${at}.${which === 0 ? 'fromOffset' : 'toOffset'}=${shown(offset)}: expected an offset as a string of digits, e.g. "0"`);
+    });
+    if (offsets.every((offset) => typeof offset === 'string' && OFFSET.test(offset)) && BigInt(range.fromOffset as string) > BigInt(range.toOffset as string)) {
+      problems.push(`${at}: fromOffset ${String(range.fromOffset)} is after toOffset ${String(range.toOffset)}`);
+    }
+    return problems;
+  });
+}
+
+function gateProblems(gates: unknown): string[] {
+  if (gates === undefined) return [];
+  if (!isRecord(gates)) return [`gates=${shown(gates)}: expected an object with ${GATE_FIELDS.join(', ')}`];
+  const problems = Object.keys(gates).filter((key) => !GATE_FIELDS.includes(key)).map((key) => `gates.${key}: unknown field (expected one of ${GATE_FIELDS.join(', ')})`);
+  for (const key of ['minRocAuc', 'minPrAuc', 'minImprovement'] as const) {
+    const value = gates[key];
+    if (value !== undefined && !(typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= 1)) problems.push(`gates.${key}=${shown(value)}: expected a number from 0 to 1`);
+  }
+  if (gates.primaryMetric !== undefined && !PRIMARY_METRICS.includes(gates.primaryMetric as string)) {
+    problems.push(`gates.primaryMetric=${shown(gates.primaryMetric)}: expected one of ${PRIMARY_METRICS.join(', ')}`);
+  }
+  return problems;
+}
+
+function trainingProblems(training: unknown): string[] {
+  if (training === undefined) return [];
+  if (!isRecord(training)) return [`training=${shown(training)}: expected an object of training options`];
+  try {
+    compileTrainingOptions(training);
+    return [];
+  } catch (error) {
+    if (!(error instanceof InvalidOptionsError)) throw error;
+    return error.issues.map((issue) => `training.${issue.option}=${shown(issue.value)}: expected ${issue.expected}`);
+  }
+}
+
+/**
+ * Every problem of the parts of a pipeline input a trigger or schedule passes through (all but
+ * model, data and triggeredBy, which they fill in themselves).
+ */
+export function pipelineSettingsProblems(settings: Readonly<Record<string, unknown>>): string[] {
+  const problems = [...trainingProblems(settings.training), ...gateProblems(settings.gates)];
+  if (settings.minExamples !== undefined && !(Number.isInteger(settings.minExamples) && (settings.minExamples as number) >= 1)) {
+    problems.push(`minExamples=${shown(settings.minExamples)}: expected a whole number >= 1`);
+  }
+  const split = settings.splitFractions;
+  if (split !== undefined && !(isRecord(split) && ['train', 'validation', 'test'].every((key) => typeof split[key] === 'number' && (split[key] as number) > 0))) {
+    problems.push(`splitFractions=${shown(split)}: expected {"train","validation","test"}, each a number > 0`);
+  }
+  return problems;
+}
+
+/** Throws a non-retryable `InvalidTrainingPipelineInput` failure naming every problem of `input`. */
+export function checkTrainingPipelineInput(input: unknown): asserts input is TrainingPipelineInput {
+  if (!isRecord(input)) {
+    throw ApplicationFailure.nonRetryable(`invalid training pipeline input: expected one object, e.g. {"model":"fraud","data":{"kind":"up-to-now"},"triggeredBy":"person:alice"}; got ${shown(input)}`, INVALID_INPUT_FAILURE);
+  }
+  const problems = [
+    ...Object.keys(input).filter((key) => !INPUT_FIELDS.includes(key)).map((key) => `${key}: unknown field (expected one of ${INPUT_FIELDS.join(', ')})`),
+    ...[modelNameProblem(input.model)].filter((problem): problem is string => problem !== undefined),
+    ...dataProblems(input.data),
+    ...(typeof input.triggeredBy === 'string' && input.triggeredBy.trim() !== '' ? [] : [`triggeredBy=${shown(input.triggeredBy)}: expected who starts the run, e.g. "person:alice"`]),
+    ...pipelineSettingsProblems(input),
+  ];
+  if (problems.length > 0) throw ApplicationFailure.nonRetryable(`invalid training pipeline input: ${problems.join('; ')}`, INVALID_INPUT_FAILURE);
+}
