@@ -1,0 +1,150 @@
+/**
+ * Continuous training end to end on the real stack: simulated transactions and labels flow
+ * through the Flink feature job into training-examples; a thresholdTrigger started through the
+ * client sees the threshold crossed and starts trainingPipeline, which an in-process Tributary
+ * worker runs with the real Kafka-backed model registry. The registered version must carry the
+ * exact offsets the trigger pinned, be champion, and separate fraud on a held-out split.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Client } from '@temporalio/client';
+import type { Admin } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig, type TributaryConfig } from '../../src/config/config.js';
+import { FeatureJobDeployer, type SubmittedFeatureJob } from '../../src/flink/feature-job.js';
+import { createModelRegistry, type KafkaModelRegistry } from '../../src/registry/kafka-model-registry.js';
+import { createAvroDecoder } from '../../src/streaming/avro-decoder.js';
+import { createKafka } from '../../src/streaming/kafka-client.js';
+import { createOffsetRangeReader } from '../../src/streaming/offset-range-reader.js';
+import { registerSchemas } from '../../src/streaming/schema-registrar.js';
+import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
+import { createKafkaSimulationSink } from '../../src/streaming/simulation-sink.js';
+import { simulateEvents } from '../../src/streaming/simulator/event-generator.js';
+import { runSimulation } from '../../src/streaming/simulator/simulation-runner.js';
+import { ensureTopics } from '../../src/streaming/topic-admin.js';
+import { topicCatalogue, topicName } from '../../src/streaming/topic-catalogue.js';
+import { closeClient, connectClient } from '../../src/worker/temporal-connection.js';
+import { runTributaryWorker } from '../../src/worker/tributary-worker.js';
+import { statusQuery, thresholdTriggerWorkflowId, type thresholdTrigger } from '../../src/workflows/threshold-trigger.js';
+import type { trainingPipeline } from '../../src/workflows/training-pipeline.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+const TRANSACTIONS = 40_000;
+const FRAUD_RATE = 0.02;
+/** Share of legitimate transactions that get a label: about 0.5 × 0.98 × 40 000 + 800 fraud ≈ 20 400 examples. */
+const LABEL_SHARE = 0.5;
+/** Reached part-way through the run, so the trigger fires while examples still stream in. */
+const THRESHOLD = 12_000;
+const MIN_POSITIVES = 200;
+const DAY_MS = 86_400_000;
+
+describe('continuous training end to end (real Kafka, registry, Flink and Temporal)', () => {
+  const runId = randomBytes(4).toString('hex');
+  const base = loadConfig();
+  const config: TributaryConfig = {
+    ...base,
+    topics: { prefix: `test.ct-${runId}.` },
+    temporal: { ...base.temporal, taskQueue: `test-ct-${runId}` },
+  };
+  const model = `fraud-ct-${runId}`;
+  const kafka = createKafka(config, { clientIdSuffix: `continuous-training-it-${runId}` });
+  const schemaRegistry = createSchemaRegistryClient(config.schemaRegistry);
+  const deployer = new FeatureJobDeployer(config);
+  const stopWorker = new AbortController();
+
+  let admin: Admin;
+  let client: Client;
+  let registry: KafkaModelRegistry;
+  let artifactDirectory: string;
+  let submitted: SubmittedFeatureJob | undefined;
+  let worker: Promise<void> | undefined;
+  let triggerStarted = false;
+
+  beforeAll(async () => {
+    admin = kafka.admin();
+    await admin.connect();
+    await ensureTopics(admin, topicCatalogue(config));
+    await registerSchemas(schemaRegistry, config);
+    // A 2 s checkpoint interval: read_committed readers see output only after each checkpoint.
+    submitted = await deployer.submit({ jobName: `tributary-feature-job-ct-${runId}`, jobVersion: `ct-${runId}`, flinkConfiguration: { 'execution.checkpointing.interval': '2s' } });
+    registry = await createModelRegistry(config);
+    artifactDirectory = await mkdtemp(join(tmpdir(), 'tributary-ct-'));
+    let running: (() => void) | undefined;
+    const polling = new Promise<void>((resolve) => (running = resolve));
+    worker = runTributaryWorker(config, { registry, artifactDirectory, signal: stopWorker.signal, shutdownGraceTime: '5s', onRunning: () => running?.() });
+    await Promise.race([polling, worker]);
+    client = await connectClient(config);
+  });
+
+  afterAll(async () => {
+    if (triggerStarted) await client.workflow.getHandle(thresholdTriggerWorkflowId(model)).terminate('test finished');
+    stopWorker.abort();
+    await worker;
+    if (client) await closeClient(client);
+    await registry?.close();
+    if (submitted) await deployer.cancel({ jobId: submitted.jobId });
+    await admin.deleteTopics({ topics: topicCatalogue(config).map((topic) => topic.name) });
+    await admin.disconnect();
+    if (artifactDirectory) await rm(artifactDirectory, { recursive: true, force: true });
+  });
+
+  it('trains, registers and promotes a model on the exact offsets the trigger pinned once the threshold is crossed', async () => {
+    const trigger = await client.workflow.start<typeof thresholdTrigger>('thresholdTrigger', {
+      taskQueue: config.temporal.taskQueue,
+      workflowId: thresholdTriggerWorkflowId(model),
+      args: [model, { threshold: THRESHOLD, minPositives: MIN_POSITIVES, pollIntervalMs: 2_000, cooldownMs: 3_600_000 }],
+    });
+    triggerStarted = true;
+
+    const sink = await createKafkaSimulationSink(config);
+    const startTime = Date.parse('2026-03-02T08:00:00Z');
+    const simulated = await runSimulation(
+      simulateEvents({ seed: 7, startTime, count: TRANSACTIONS, fraudRate: FRAUD_RATE, labelShare: LABEL_SHARE, labelDelayScale: 0.05 }),
+      sink,
+      { rate: 10_000 },
+    );
+    // Watermarks pass the last events only once later ones arrive: one transaction a day later
+    // on many cards (so on every partition) flushes everything buffered.
+    const sentinels = [...simulateEvents({ seed: 8, startTime: (simulated.lastEventTime ?? startTime) + DAY_MS, count: 30, outOfOrderMs: 0, lateShare: 0 })].filter(
+      (event) => event.topic === 'transactions',
+    );
+    await sink.send(sentinels);
+    await sink.close();
+
+    const started = await waitFor('the trigger to start a training run', async () => (await trigger.query(statusQuery)).lastStarted, 180_000, 1_000);
+    const pipeline = client.workflow.getHandle<typeof trainingPipeline>(started.workflowId);
+    const result = await pipeline.result();
+
+    // The version carries exactly the ranges the trigger snapshotted, and the run trained on them.
+    const version = await registry.getVersion(model, result.version);
+    expect(result.offsetRanges).toEqual(started.offsetRanges);
+    expect(version.lineage.offsetRanges).toEqual(started.offsetRanges);
+    expect(version.lineage.trainedBy).toBe(`workflow:${thresholdTriggerWorkflowId(model)}`);
+
+    // Read back, the ranges hold the examples the run counted, start at the log start and end within what the topic holds.
+    const examplesTopic = topicName(config, 'training-examples');
+    const held = await admin.fetchTopicOffsets(examplesTopic);
+    for (const range of started.offsetRanges) {
+      expect(range.topic).toBe(examplesTopic);
+      expect(range.fromOffset).toBe(held.find((partition) => partition.partition === range.partition)?.low);
+      expect(BigInt(range.toOffset)).toBeLessThanOrEqual(BigInt(held.find((partition) => partition.partition === range.partition)!.high));
+    }
+    const readBack = await createOffsetRangeReader(kafka).readRange(started.offsetRanges, async (value) => (await createAvroDecoder(schemaRegistry).decode(value)).value as { is_fraud: boolean });
+    const run = await pipeline.describe();
+    const memo = run.memo as { dataset: { examples: number }; training: Record<string, unknown> };
+    expect(readBack.undecodable).toEqual([]);
+    expect(readBack.records.length).toBe(memo.dataset.examples);
+    expect(readBack.records.length).toBeGreaterThanOrEqual(THRESHOLD);
+    expect(readBack.records.filter((record) => record.value.is_fraud).length).toBeGreaterThanOrEqual(MIN_POSITIVES);
+
+    // The first model through the gates is champion, and it separates fraud from legitimate on the test split.
+    expect(result).toMatchObject({ model, stage: 'champion', reason: 'first model passed gates', championVersion: null });
+    expect(version.stage).toBe('champion');
+    expect((await registry.resolveAlias(model, 'champion'))?.version).toBe(result.version);
+    const runSeconds = ((run.closeTime?.getTime() ?? Date.now()) - run.startTime.getTime()) / 1000;
+    console.info(`continuous training: ${JSON.stringify({ version: result.version, examples: memo.dataset.examples, training: memo.training, runSeconds, metrics: result.metrics })}`);
+    expect(result.metrics.rocAuc).toBeGreaterThanOrEqual(0.9);
+  }, 600_000);
+});
