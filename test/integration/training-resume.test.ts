@@ -13,17 +13,16 @@ import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type TributaryConfig } from '../../src/config/config.js';
 import { createModelRegistry, type KafkaModelRegistry } from '../../src/registry/kafka-model-registry.js';
-import { createAvroProducer } from '../../src/streaming/avro-producer.js';
 import { createKafka } from '../../src/streaming/kafka-client.js';
 import { registerSchemas } from '../../src/streaming/schema-registrar.js';
 import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
 import { ensureTopics } from '../../src/streaming/topic-admin.js';
 import { topicCatalogue } from '../../src/streaming/topic-catalogue.js';
-import { generateSyntheticExamples } from '../../src/training/synthetic-examples.js';
 import type { TrainingOptions } from '../../src/training/training-options.js';
 import { closeClient, connectClient } from '../../src/worker/temporal-connection.js';
 import { runTributaryWorker, type WorkerRole } from '../../src/worker/tributary-worker.js';
 import type { trainingPipeline } from '../../src/workflows/training-pipeline.js';
+import { produceSyntheticExamples } from '../helpers/training-examples.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const EXAMPLES = 30_000;
@@ -64,18 +63,8 @@ describe('training survives the loss of its worker (real Kafka, registry and Tem
     admin = kafka.admin();
     await admin.connect();
     await ensureTopics(admin, topicCatalogue(config));
-    const schemaRegistry = createSchemaRegistryClient(config.schemaRegistry);
-    await registerSchemas(schemaRegistry, config);
-    const producer = createAvroProducer({ kafka, registry: schemaRegistry, config });
-    await producer.connect();
-    try {
-      const examples = generateSyntheticExamples({ count: EXAMPLES, seed: 5 });
-      for (let start = 0; start < examples.length; start += 2_000) {
-        await producer.send('training-examples', examples.slice(start, start + 2_000).map((example) => ({ key: example.transaction_id, value: example })));
-      }
-    } finally {
-      await producer.disconnect();
-    }
+    await registerSchemas(createSchemaRegistryClient(config.schemaRegistry), config);
+    await produceSyntheticExamples(kafka, config, EXAMPLES, 5);
     registry = await createModelRegistry(config);
     artifactDirectory = await mkdtemp(join(tmpdir(), 'tributary-resume-'));
     client = await connectClient(config);
