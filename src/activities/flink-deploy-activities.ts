@@ -23,6 +23,7 @@ import { FlinkJobStateError, FlinkSavepointError, FlinkTimeoutError } from '../f
 import type { FlinkService, JobSubmission } from '../flink/flink-service.js';
 import { TERMINAL_JOB_STATES, type JobState } from '../flink/flink-rest-client.js';
 import { reportingFailures } from './application-failure.js';
+import { reasonOf } from '../errors/tributary-error.js';
 
 /** How long a failed health window waits for Flink to list the exception behind a restart. */
 const EXCEPTION_TEXT_WAIT_MS = 10_000;
@@ -216,7 +217,7 @@ export function createFlinkDeployActivities({ flink, records, topics, pollInterv
       const failed: { path: string; error: string }[] = [];
       for (const path of paths) {
         Context.current().heartbeat(path);
-        await flink.disposeSavepoint(path).catch((error: unknown) => failed.push({ path, error: error instanceof Error ? error.message : String(error) }));
+        await flink.disposeSavepoint(path).catch((error: unknown) => failed.push({ path, error: reasonOf(error) }));
       }
       return failed;
     }),

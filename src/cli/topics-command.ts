@@ -8,6 +8,7 @@ import { topicCatalogue, type CatalogueTopic } from '../streaming/topic-catalogu
 import type { CliEnvironment } from './cli-environment.js';
 import { renderTable } from './output.js';
 import { positiveInteger } from './option-parsers.js';
+import { reasonOf } from '../errors/tributary-error.js';
 
 const DAY_MS = 86_400_000;
 
@@ -18,7 +19,7 @@ async function withAdmin<T>(config: TributaryConfig, work: (admin: Admin) => Pro
   try {
     await admin.connect();
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = reasonOf(error);
     throw new TopicAdminError(`connecting to Kafka at ${config.kafka.brokers.join(',')}`, reason, { retriable: true, cause: error });
   }
   try {

@@ -18,3 +18,8 @@ export class TributaryError extends Error {
     this.retriable = options.retriable ?? false;
   }
 }
+
+/** The message of anything thrown, for an error message that wraps it. */
+export function reasonOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -9,6 +9,7 @@ import { createSchemaRegistryClient } from '../streaming/schema-registry-client.
 import { RegistryStorageError } from './errors.js';
 import { EventSourcedModelRegistry, type RegistryClockOptions } from './event-sourced-registry.js';
 import { KafkaRegistryStore, type KafkaRegistryStoreDependencies, type KafkaRegistryStoreOptions } from './kafka-registry-store.js';
+import { reasonOf } from '../errors/tributary-error.js';
 
 /** Options of {@link createModelRegistry}. */
 export interface KafkaModelRegistryOptions extends KafkaRegistryStoreOptions, RegistryClockOptions {}
@@ -52,7 +53,7 @@ export async function createModelRegistry(config: TributaryConfig, options: Kafk
   try {
     await admin.connect();
   } catch (error) {
-    throw new RegistryStorageError(`connecting to Kafka at ${config.kafka.brokers.join(',')}`, error instanceof Error ? error.message : String(error), { retriable: true, cause: error });
+    throw new RegistryStorageError(`connecting to Kafka at ${config.kafka.brokers.join(',')}`, reasonOf(error), { retriable: true, cause: error });
   }
   try {
     return await KafkaModelRegistry.open({ kafka, admin, schemaRegistry: createSchemaRegistryClient(config.schemaRegistry), config }, options, () => admin.disconnect());

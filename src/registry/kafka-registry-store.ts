@@ -26,6 +26,7 @@ import {
 } from './registry-event-codec.js';
 import type { RegistryEvent } from './registry-events.js';
 import { RegistryIndex, type IndexedVersion } from './registry-index.js';
+import { reasonOf } from '../errors/tributary-error.js';
 
 export interface KafkaRegistryStoreOptions {
   /** How long reading the event log (or an artifact) to its end offset may take. @default 30_000 */
@@ -46,7 +47,6 @@ export interface KafkaRegistryStoreDependencies {
 
 /** Kafka errors that mean another producer with the same transactional id took over. */
 const FENCED_ERRORS = new Set(['PRODUCER_FENCED', 'INVALID_PRODUCER_EPOCH', 'INVALID_PRODUCER_ID_MAPPING']);
-const reasonOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 const retriableOf = (error: unknown): boolean => typeof error === 'object' && error !== null && 'retriable' in error && error.retriable === true;
 const kafkaErrorType = (error: unknown): string | undefined =>
   typeof error === 'object' && error !== null && 'type' in error && typeof error.type === 'string' ? error.type : undefined;

@@ -12,6 +12,7 @@ import { FEATURE_COLUMNS, FEATURE_VECTOR_VERSION } from '../training/feature-vec
 import { parseNormaliserStats, type NormaliserStats } from '../training/normalisation.js';
 import { ArtifactFormatError, ArtifactIntegrityError, FeatureVectorMismatchError } from './errors.js';
 import { sha256Hex } from './artifact-digest.js';
+import { reasonOf } from '../errors/tributary-error.js';
 
 /** Who made the artifact and with what, for a person reading it later. */
 export interface ArtifactMetadata {
@@ -128,14 +129,14 @@ export async function deserialiseModelArtifact(bytes: Uint8Array, expected: Arti
   try {
     normaliser = parseNormaliserStats(header.normaliser);
   } catch (error) {
-    throw new ArtifactFormatError(error instanceof Error ? error.message : String(error), { ...context, cause: error });
+    throw new ArtifactFormatError(reasonOf(error), { ...context, cause: error });
   }
   let model: LayersModel;
   try {
     const weightData = weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength);
     model = await loadLayersModel(io.fromMemory({ modelTopology: header.modelTopology, weightSpecs: header.weightSpecs, weightData }));
   } catch (error) {
-    throw new ArtifactFormatError(`TensorFlow.js cannot build the model: ${error instanceof Error ? error.message : String(error)}`, { ...context, cause: error });
+    throw new ArtifactFormatError(`TensorFlow.js cannot build the model: ${reasonOf(error)}`, { ...context, cause: error });
   }
   return {
     model,
@@ -160,7 +161,7 @@ function splitBlob(blob: Buffer, context: { readonly model?: string; readonly ve
   try {
     header = JSON.parse(blob.toString('utf8', PREAMBLE_BYTES, headerEnd)) as ArtifactHeader;
   } catch (error) {
-    throw refuse(`its header is not JSON: ${error instanceof Error ? error.message : String(error)}`, error);
+    throw refuse(`its header is not JSON: ${reasonOf(error)}`, error);
   }
   const weights = blob.subarray(headerEnd);
   if (weights.length !== header.weightBytes) throw refuse(`it holds ${weights.length} weight bytes, its header declares ${header.weightBytes}`);

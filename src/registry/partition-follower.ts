@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import { RegistryReadTimeoutError, RegistryStorageError } from './errors.js';
+import { reasonOf } from '../errors/tributary-error.js';
 
 export interface PartitionFollowerOptions {
   readonly kafka: Kafka;
@@ -32,7 +33,6 @@ interface Waiter {
 }
 
 const PARTITION = 0;
-const reasonOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 const isUnknownTopic = (error: unknown): boolean =>
   typeof error === 'object' && error !== null && 'type' in error && error.type === 'UNKNOWN_TOPIC_OR_PARTITION';
 

@@ -2,6 +2,7 @@ import avro, { type Type } from 'avsc';
 import { NotAvroWireFormatError, UndecodableError, UnknownSchemaIdError, type MessageSource } from './errors.js';
 import type { SchemaRegistryClient } from './schema-registry-client.js';
 import { MAGIC_BYTE, WIRE_HEADER_BYTES } from './wire-format.js';
+import { reasonOf } from '../errors/tributary-error.js';
 
 /** A decoded value and the id of the schema it was written with. */
 export interface DecodedValue<Value = unknown> {
@@ -35,7 +36,6 @@ type Reading =
   | { readonly kind: 'unusable'; readonly reason: string }
   | { readonly kind: 'unknown' };
 
-const reasonOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /** Creates a decoder that looks each writer schema up by id once (through `registry`) and keeps it. */
 export function createAvroDecoder(registry: Pick<SchemaRegistryClient, 'schemaById'>, options: AvroDecoderOptions = {}): AvroDecoder {

@@ -4,6 +4,7 @@ import { ProduceError, RecordRejectedError, StreamingError, SubjectNotRegistered
 import type { SchemaRegistryClient } from './schema-registry-client.js';
 import { topicDeclaration, topicName, valueSubject, type LogicalTopicName, type TopicNaming } from './topic-catalogue.js';
 import { frameWithSchemaId } from './wire-format.js';
+import { reasonOf } from '../errors/tributary-error.js';
 
 /** A record to produce: a string key (records with one key keep their order) and a value its topic's schema accepts. */
 export interface KeyedRecord<Value = unknown> {
@@ -72,7 +73,6 @@ export interface TransactionalAvroProducer {
   disconnect(): Promise<void>;
 }
 
-const reasonOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 const retriableOf = (error: unknown): boolean => typeof error === 'object' && error !== null && 'retriable' in error && error.retriable === true;
 const LONGEST_VALUE_SHOWN = 80;
 

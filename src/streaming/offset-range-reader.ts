@@ -18,6 +18,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Admin, Batch, Consumer, Kafka } from 'kafkajs';
 import { MessageDecodeError, StreamingError, type DecodeFailureCode, type MessageSource } from './errors.js';
+import { reasonOf } from '../errors/tributary-error.js';
 
 /** Half-open range [fromOffset, toOffset) of one partition; offsets are 64-bit, so strings. */
 export interface PartitionRange {
@@ -165,7 +166,7 @@ export function createOffsetRangeReader(kafka: Kafka, options: OffsetRangeReader
         .map(({ partition, high, low }) => ({ topic, partition, startOffset: low, endOffset: high }))
         .sort((a, b) => a.partition - b.partition);
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
+      const reason = reasonOf(error);
       const unknownTopic = (error as { type?: string }).type === 'UNKNOWN_TOPIC_OR_PARTITION';
       throw new OffsetSnapshotError(topic, unknownTopic ? 'the topic does not exist' : reason, { retriable: !unknownTopic, cause: error });
     }

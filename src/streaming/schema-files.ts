@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import avro, { type Type } from 'avsc';
 import { NoTopicForRecordError, SchemaFileError } from './errors.js';
 import { LOGICAL_TOPIC_NAMES, schemaFilePath, topicDeclaration, type LogicalTopicName } from './topic-catalogue.js';
+import { reasonOf } from '../errors/tributary-error.js';
 
 /** An `.avsc` file, read and parsed. */
 export interface AvroSchemaFile {
@@ -13,7 +14,6 @@ export interface AvroSchemaFile {
   readonly recordName: string;
 }
 
-const reasonOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /**
  * Reads and parses an Avro schema file. Throws {@link SchemaFileError} naming the file and the

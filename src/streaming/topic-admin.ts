@@ -2,6 +2,7 @@
 import kafkajs, { type Admin, type ConfigResourceTypes, type DescribeConfigResponse, type ITopicMetadata } from 'kafkajs';
 import { TopicAdminError } from './errors.js';
 import type { CatalogueTopic, TopicCatalogue } from './topic-catalogue.js';
+import { reasonOf } from '../errors/tributary-error.js';
 
 /** One setting of an existing topic that is not what the catalogue declares. */
 export interface TopicDifference {
@@ -29,7 +30,6 @@ export interface EnsureTopicsOptions {
   readonly timeoutMs?: number;
 }
 
-const reasonOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 const retriableOf = (error: unknown): boolean => typeof error === 'object' && error !== null && 'retriable' in error && error.retriable === true;
 
 async function adminCall<T>(action: string, call: () => Promise<T>, topic?: string): Promise<T> {

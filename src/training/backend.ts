@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { setBackend } from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { TributaryError } from '../errors/tributary-error.js';
+import { reasonOf, TributaryError } from '../errors/tributary-error.js';
 
 /** A TensorFlow.js backend Tributary can run on, fastest first. */
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
@@ -94,7 +94,7 @@ async function selectBestBackend(logger: BackendLogger): Promise<BackendSelectio
     try {
       await load(name);
     } catch (error) {
-      fallbacks.push({ backend: name, reason: describeLoadFailure(error) });
+      fallbacks.push({ backend: name, reason: reasonOf(error) });
       continue;
     }
     const meta = { backend: name, fallbacks };
@@ -112,7 +112,7 @@ async function selectForcedBackend(name: BackendName, logger: BackendLogger): Pr
   } catch (error) {
     throw new BackendUnavailableError(
       name,
-      `The TensorFlow.js backend '${name}' was requested but does not load (${describeLoadFailure(error)}); ${HINTS[name]}.`,
+      `The TensorFlow.js backend '${name}' was requested but does not load (${reasonOf(error)}); ${HINTS[name]}.`,
       { cause: error },
     );
   }
@@ -158,6 +158,3 @@ function wasmBinaryDirectory(): string {
   return `${dirname(packageEntry)}/`;
 }
 
-function describeLoadFailure(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

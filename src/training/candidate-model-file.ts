@@ -9,6 +9,7 @@ import { io, loadLayersModel, type LayersModel } from '@tensorflow/tfjs';
 import { IncompatibleArtifactError } from './errors.js';
 import type { ScorableModel } from './evaluation.js';
 import { parseNormaliserStats } from './normalisation.js';
+import { reasonOf } from '../errors/tributary-error.js';
 
 /** Identifies the document; a reader refuses any other format or a newer version. */
 const FORMAT = 'tributary-fraud-model';
@@ -54,7 +55,7 @@ export async function decodeCandidateModel(bytes: Uint8Array): Promise<ScorableM
   try {
     document = JSON.parse(new TextDecoder().decode(bytes)) as ArtifactDocument;
   } catch (error) {
-    throw new IncompatibleArtifactError('the model artifact', `it is not JSON (${error instanceof Error ? error.message : String(error)})`);
+    throw new IncompatibleArtifactError('the model artifact', `it is not JSON (${reasonOf(error)})`);
   }
   if (document.format !== FORMAT || document.formatVersion !== FORMAT_VERSION) {
     throw new IncompatibleArtifactError('the model artifact', `it is ${String(document.format)} version ${String(document.formatVersion)}, this build reads ${FORMAT} version ${FORMAT_VERSION}`);
