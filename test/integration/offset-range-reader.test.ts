@@ -15,6 +15,7 @@ import {
   type PartitionRange,
 } from '../../src/streaming/offset-range-reader.js';
 import { createTopic, uniqueName } from '../helpers/kafka.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 /** Values are text; `bad…` stands for bytes that do not decode. */
 async function decodeText(value: Buffer, source: MessageSource): Promise<string> {
@@ -59,6 +60,16 @@ describe('offset range reader (real Kafka)', () => {
     await plain.send({ topic, messages: values.map((value) => ({ partition, value })) });
   };
 
+  /**
+   * The broker writes a transaction's marker after commit or abort returns, and the snapshot
+   * (the last stable offset) moves past it only then: wait for the offset the marker implies.
+   */
+  const stableOffsetReaches = (topic: string, offset: string): Promise<string> =>
+    waitFor(`the stable offset of ${topic} to reach ${offset}`, async () => {
+      const [partition] = await reader.snapshotEndOffsets(topic);
+      return partition?.endOffset === offset ? partition.endOffset : undefined;
+    });
+
   it('reads exactly the requested offsets of each partition and skips empty ranges', async () => {
     const topic = uniqueName('ranges');
     await createTopic(admin, topic, 3);
@@ -97,17 +108,17 @@ describe('offset range reader (real Kafka)', () => {
     const aborted = await txn.transaction();
     await aborted.send({ topic, messages: [{ partition: 0, value: 'x3' }, { partition: 0, value: 'x4' }] }); // 3-4
     await aborted.abort(); // marker 5
-    const afterAbort = await reader.snapshotEndOffsets(topic);
+    const afterAbort = await stableOffsetReaches(topic, '6');
     const committed = await txn.transaction();
     await committed.send({ topic, messages: [{ partition: 0, value: 'c6' }, { partition: 0, value: 'c7' }] }); // 6-7
     await committed.commit(); // marker 8
     const abortedAgain = await txn.transaction();
     await abortedAgain.send({ topic, messages: [{ partition: 0, value: 'x9' }] }); // 9
     await abortedAgain.abort(); // marker 10
-    const [end] = await reader.snapshotEndOffsets(topic);
+    const end = await stableOffsetReaches(topic, '11');
 
-    expect(afterAbort[0]?.endOffset).toBe('6');
-    expect(end?.endOffset).toBe('11');
+    expect(afterAbort).toBe('6');
+    expect(end).toBe('11');
     // Ends right after an abort marker: no record sits at offsets 3-5.
     const upToAbort = await reader.readRange([range(topic, 0, 0, 6)], decodeText, { timeoutMs: 20_000 });
     expect(upToAbort.records.map((record) => record.value)).toEqual(['a0', 'a1', 'a2']);
@@ -137,8 +148,7 @@ describe('offset range reader (real Kafka)', () => {
     await expect(beyond).rejects.toThrow(/the committed data ends at 2/);
 
     await open.commit();
-    const [afterCommit] = await reader.snapshotEndOffsets(topic);
-    expect(afterCommit?.endOffset).toBe('5');
+    expect(await stableOffsetReaches(topic, '5')).toBe('5');
     const read = await reader.readRange([range(topic, 0, 0, 5)], decodeText, { timeoutMs: 20_000 });
     expect(read.records.map((record) => record.value)).toEqual(['s0', 's1', 'pending', 's3']);
   });

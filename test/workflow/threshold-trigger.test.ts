@@ -94,6 +94,22 @@ describe('thresholdTrigger', () => {
     await harness.recordHistory('threshold-trigger-fires-at-threshold', handle);
   });
 
+  it('starts exactly one training for data that crosses the threshold twice over between two polls', async () => {
+    const model = uniqueModel('double-crossing');
+    fakes.topic.endOffsets = [0, 0];
+    const handle = await startTrigger(model);
+    await morePolls(handle, 1);
+    // 250 new offsets arrive at once: two and a half thresholds, one run.
+    fakes.topic.endOffsets = [150, 100];
+    const first = await startedRun(handle, 1);
+    expect(first.lastStarted?.offsetRanges).toEqual([
+      { topic: TOPIC, partition: 0, fromOffset: '0', toOffset: '150' },
+      { topic: TOPIC, partition: 1, fromOffset: '0', toOffset: '100' },
+    ]);
+    const later = await morePolls(handle, 3);
+    expect(later.trainingsStarted).toBe(1);
+  });
+
   it('keeps a training run going when the trigger is terminated (parent-close ABANDON)', async () => {
     const model = uniqueModel('abandon');
     let release: () => void = () => undefined;
