@@ -25,6 +25,7 @@ import { ensureTopics } from '../../src/streaming/topic-admin.js';
 import { SCHEMA_DIRECTORY, topicCatalogue, topicName, valueSubject, type LogicalTopicName } from '../../src/streaming/topic-catalogue.js';
 import { collectingConsumer, type CollectingConsumer } from '../helpers/kafka.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { validTransaction } from '../fixtures/valid-records.js';
 
 const DAY_MS = 86_400_000;
 const base = loadConfig();
@@ -37,21 +38,7 @@ const subject = (logical: LogicalTopicName): string => valueSubject(topic(logica
 const transactionSchema = loadSchemaFile(join(SCHEMA_DIRECTORY, 'transaction.avsc'));
 const transactionFields = (JSON.parse(transactionSchema.text) as { fields: { name: string; type: unknown }[] }).fields;
 
-const transaction = {
-  transaction_id: 't-1',
-  card_number: '4111111111111111',
-  email: 'ada@example.com',
-  merchant_id: 'm-7',
-  merchant_category: 'grocery',
-  amount: 12.5,
-  currency: 'EUR',
-  country: 'DE',
-  latitude: 52.52,
-  longitude: 13.4,
-  device_id: 'd-1',
-  channel: 'ONLINE',
-  event_time: 1_700_000_000_000,
-};
+const transaction = validTransaction;
 const label = { transaction_id: 't-1', is_fraud: true, source: 'CHARGEBACK', label_time: 1_700_000_600_000 };
 
 describe('topic catalogue and schemas on the real Kafka and registry', () => {

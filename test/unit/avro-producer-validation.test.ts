@@ -6,25 +6,12 @@ import { RecordRejectedError, SubjectNotRegisteredError, TopicWithoutSchemaError
 import { loadSchemaFile } from '../../src/streaming/schema-files.js';
 import type { RegisteredSchema } from '../../src/streaming/schema-registry-client.js';
 import { SCHEMA_DIRECTORY } from '../../src/streaming/topic-catalogue.js';
+import { validTransaction } from '../fixtures/valid-records.js';
 
 const transactionSchema = loadSchemaFile(`${SCHEMA_DIRECTORY}/transaction.avsc`);
 const writer: WriterSchema = { topic: 'acme.transactions', subject: 'acme.transactions-value', schemaId: 42, type: transactionSchema.type };
 
-const transaction = {
-  transaction_id: 't-1',
-  card_number: '4111111111111111',
-  email: 'ada@example.com',
-  merchant_id: 'm-7',
-  merchant_category: 'grocery',
-  amount: 12.5,
-  currency: 'EUR',
-  country: 'DE',
-  latitude: 52.52,
-  longitude: 13.4,
-  device_id: 'd-1',
-  channel: 'ONLINE',
-  event_time: 1_700_000_000_000,
-};
+const transaction = validTransaction;
 
 describe('producer validation against the writer schema', () => {
   it('encodes a valid record in the wire format: magic byte, schema id, Avro bytes', () => {
