@@ -1,0 +1,109 @@
+/**
+ * One model version as the scorer uses it: the network with the normaliser it was trained with and
+ * its decision threshold, loaded from the registry, checked and warmed up before it serves.
+ */
+import type { LayersModel } from '@tensorflow/tfjs';
+import { reasonOf, TributaryError } from '../errors/tributary-error.js';
+import { deserialiseModelArtifact } from '../registry/model-artifact.js';
+import type { ModelRegistry } from '../registry/model-registry.js';
+import { FEATURE_VECTOR_VERSION, FEATURE_VECTOR_WIDTH, type FeatureMatrix } from '../training/feature-vector.js';
+import { predictScores } from '../training/model.js';
+import { normalise, type NormaliserStats } from '../training/normalisation.js';
+import { ModelDisposedError, ModelLoadError } from './errors.js';
+import type { ServedModel } from './model-deployment.js';
+
+/** One loaded, warmed-up model version, ready to score; owns its tensors until dispose(). */
+export interface ScoringModel {
+  readonly model: string;
+  readonly version: number;
+  readonly sha256: string;
+  /** Scores at or above it are declined. */
+  readonly threshold: number;
+  /** Scores the rows of an un-normalised feature matrix (applies the model's own stored normaliser), in row order. Leaves no tensor behind. */
+  score(matrix: FeatureMatrix): Promise<Float32Array>;
+  dispose(): void;
+}
+
+/**
+ * Rows of the warm-up batch: the first predict of a model builds its kernels and buffers, so a
+ * real batch that came first would pay for it on the hot path. A few dozen rows exercise the
+ * batched code path the scorer uses without costing noticeable time.
+ */
+const WARM_UP_ROWS = 32;
+
+/**
+ * Loads `served` of `model` from the registry (artifact sha256 must equal served.sha256 AND the
+ * registry's record), deserialises, warms up with one dummy batch; throws {@link ModelLoadError}
+ * (naming model, version, the reason) and leaks nothing on failure.
+ */
+export async function loadScoringModel(
+  registry: Pick<ModelRegistry, 'getVersion' | 'loadArtifact'>,
+  model: string,
+  served: ServedModel,
+): Promise<ScoringModel> {
+  const { version, sha256 } = served;
+  const refuse = (error: unknown): ModelLoadError =>
+    error instanceof ModelLoadError
+      ? error
+      : new ModelLoadError(model, version, reasonOf(error), { retriable: error instanceof TributaryError && error.retriable, cause: error });
+  let loaded: Awaited<ReturnType<typeof deserialiseModelArtifact>>;
+  try {
+    const record = await registry.getVersion(model, version);
+    if (record.artifact.sha256 !== sha256) {
+      throw new ModelLoadError(model, version, `the deployment names artifact sha256 ${sha256}, the registry recorded ${record.artifact.sha256}`);
+    }
+    // loadArtifact checks the bytes against the registry's record, deserialising against the deployment's.
+    const bytes = await registry.loadArtifact(model, version);
+    loaded = await deserialiseModelArtifact(bytes, { sha256, model, version });
+  } catch (error) {
+    throw refuse(error);
+  }
+  const scoringModel = new LoadedScoringModel(model, version, sha256, loaded.threshold, loaded.model, loaded.normaliser);
+  try {
+    await warmUp(scoringModel);
+  } catch (error) {
+    scoringModel.dispose();
+    throw refuse(error);
+  }
+  return scoringModel;
+}
+
+/** Scores a batch of neutral rows (every column at its training mean) and insists on usable scores. */
+async function warmUp(scoringModel: LoadedScoringModel): Promise<void> {
+  const { mean } = scoringModel.normaliser;
+  const values = new Float32Array(WARM_UP_ROWS * FEATURE_VECTOR_WIDTH);
+  for (let row = 0; row < WARM_UP_ROWS; row += 1) values.set(mean, row * FEATURE_VECTOR_WIDTH);
+  const scores = await scoringModel.score({ featureVectorVersion: FEATURE_VECTOR_VERSION, rowCount: WARM_UP_ROWS, columnCount: FEATURE_VECTOR_WIDTH, values });
+  const unusable = scores.find((score) => !(score >= 0 && score <= 1));
+  if (scores.length !== WARM_UP_ROWS || unusable !== undefined) {
+    throw new ModelLoadError(
+      scoringModel.model,
+      scoringModel.version,
+      `its warm-up batch of ${WARM_UP_ROWS} rows gave ${scores.length} scores${unusable === undefined ? '' : `, one of them ${unusable} (not a probability from 0 to 1)`}`,
+    );
+  }
+}
+
+class LoadedScoringModel implements ScoringModel {
+  private disposed = false;
+
+  constructor(
+    readonly model: string,
+    readonly version: number,
+    readonly sha256: string,
+    readonly threshold: number,
+    private readonly network: LayersModel,
+    readonly normaliser: NormaliserStats,
+  ) {}
+
+  score(matrix: FeatureMatrix): Promise<Float32Array> {
+    if (this.disposed) return Promise.reject(new ModelDisposedError(this.model, this.version));
+    return predictScores(this.network, normalise(matrix, this.normaliser), Math.max(1, matrix.rowCount));
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.network.dispose();
+  }
+}
