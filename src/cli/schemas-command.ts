@@ -35,7 +35,6 @@ export function schemasCommand(cli: CliEnvironment): Command {
           report.registered.map((entry) => [entry.subject, entry.file, entry.outcome, String(entry.version), String(entry.schemaId)]),
         ),
       );
-      for (const topic of report.withoutSchema) cli.print(`no schema yet for ${topic.logical}: ${topic.reason}`);
     });
 
   command

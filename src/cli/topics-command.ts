@@ -54,7 +54,7 @@ function renderCatalogue(reports: readonly TopicReport[]): string {
     String(topic.partitions),
     String(topic.replicationFactor),
     retention(topic),
-    topic.valueSchema.kind === 'avro-file' ? topic.valueSchema.file : `none yet: ${topic.valueSchema.reason}`,
+    topic.valueSchema.file,
   ]);
   return renderTable(['TOPIC', 'STATE', 'PARTITIONS', 'REPLICAS', 'RETENTION', 'VALUE SCHEMA'], rows);
 }

@@ -53,9 +53,7 @@ const kafkaErrorType = (error: unknown): string | undefined =>
 
 /** The reader schema of a catalogue topic: its `.avsc` file, so records of every compatible writer version decode into one shape. */
 function readerType(logical: LogicalTopicName): Type {
-  const declared = topicDeclaration(logical).valueSchema;
-  if (declared.kind !== 'avro-file') throw new RegistryError(`topic ${logical} declares no schema file`);
-  return loadSchemaFile(schemaFilePath(declared)).type;
+  return loadSchemaFile(schemaFilePath(topicDeclaration(logical).valueSchema)).type;
 }
 
 export class KafkaRegistryStore implements RegistryStore {

@@ -1,8 +1,8 @@
 import avro, { type Type } from 'avsc';
 import { Partitioners, type Kafka, type Message, type ProducerConfig, type RecordMetadata } from 'kafkajs';
-import { ProduceError, RecordRejectedError, StreamingError, SubjectNotRegisteredError, TopicWithoutSchemaError, type RecordIssue } from './errors.js';
+import { ProduceError, RecordRejectedError, StreamingError, SubjectNotRegisteredError, type RecordIssue } from './errors.js';
 import type { SchemaRegistryClient } from './schema-registry-client.js';
-import { topicDeclaration, topicName, valueSubject, type LogicalTopicName, type TopicNaming } from './topic-catalogue.js';
+import { topicName, valueSubject, type LogicalTopicName, type TopicNaming } from './topic-catalogue.js';
 import { frameWithSchemaId } from './wire-format.js';
 import { reasonOf } from '../errors/tributary-error.js';
 
@@ -151,8 +151,6 @@ function writerSchemas({ registry, config }: AvroProducerDependencies): (logical
   const cache = new Map<LogicalTopicName, Promise<WriterSchema>>();
   const load = async (logical: LogicalTopicName): Promise<WriterSchema> => {
     const topic = topicName(config, logical);
-    const declared = topicDeclaration(logical).valueSchema;
-    if (declared.kind === 'none-yet') throw new TopicWithoutSchemaError(topic, declared.reason);
     const subject = valueSubject(topic);
     const latest = await registry.latestSchema(subject);
     if (!latest) throw new SubjectNotRegisteredError(subject, topic);

@@ -52,15 +52,6 @@ export class UnknownTopicError extends StreamingError {
   }
 }
 
-/** A topic is asked for its Avro values, but the catalogue declares no schema for it yet. */
-export class TopicWithoutSchemaError extends StreamingError {
-  override readonly name = 'TopicWithoutSchemaError';
-
-  constructor(topic: string, why: string) {
-    super(`topic ${topic} has no value schema yet (${why}); it cannot carry Avro records`, { topic });
-  }
-}
-
 /** A schema file cannot be read, is not JSON, or is not a valid Avro schema. */
 export class SchemaFileError extends StreamingError {
   override readonly name = 'SchemaFileError';

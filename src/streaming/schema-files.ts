@@ -42,12 +42,9 @@ export function loadSchemaFile(file: string): AvroSchemaFile {
   return { file, text: JSON.stringify(schema), type, recordName: type.name };
 }
 
-/** Every catalogue topic that declares a schema file, with the file loaded. */
+/** Every catalogue topic with its schema file loaded. */
 export function catalogueSchemaFiles(): readonly { readonly logical: LogicalTopicName; readonly schema: AvroSchemaFile }[] {
-  return LOGICAL_TOPIC_NAMES.flatMap((logical) => {
-    const declared = topicDeclaration(logical).valueSchema;
-    return declared.kind === 'avro-file' ? [{ logical, schema: loadSchemaFile(schemaFilePath(declared)) }] : [];
-  });
+  return LOGICAL_TOPIC_NAMES.map((logical) => ({ logical, schema: loadSchemaFile(schemaFilePath(topicDeclaration(logical).valueSchema)) }));
 }
 
 /**

@@ -1,7 +1,7 @@
 import { SchemaIncompatibleError, SchemaRegistrationRefusedError, SchemaRegistryRequestError, StreamingError, type Incompatibility } from './errors.js';
 import { catalogueSchemaFiles, loadSchemaFile, type AvroSchemaFile } from './schema-files.js';
 import type { RegisteredSchema, SchemaRegistryClient } from './schema-registry-client.js';
-import { topicCatalogue, topicName, valueSubject, type LogicalTopicName, type TopicNaming } from './topic-catalogue.js';
+import { topicName, valueSubject, type LogicalTopicName, type TopicNaming } from './topic-catalogue.js';
 
 /** Every catalogue subject evolves under this level: a new schema must read data written with the previous one. */
 export const COMPATIBILITY_LEVEL = 'BACKWARD';
@@ -19,8 +19,6 @@ export interface SubjectRegistration {
 
 export interface SchemaRegistrationReport {
   readonly registered: readonly SubjectRegistration[];
-  /** Catalogue topics without a schema yet, and why. */
-  readonly withoutSchema: readonly { readonly logical: LogicalTopicName; readonly reason: string }[];
 }
 
 /** The answer of {@link checkSchema}. */
@@ -71,10 +69,7 @@ export async function registerSchemas(registry: SchemaRegistryClient, config: To
 
   const registered: SubjectRegistration[] = [];
   for (const entry of planned) registered.push(await registerOne(registry, entry));
-  const withoutSchema = topicCatalogue(config).flatMap((topic) =>
-    topic.valueSchema.kind === 'none-yet' ? [{ logical: topic.logical, reason: topic.valueSchema.reason }] : [],
-  );
-  return { registered, withoutSchema };
+  return { registered };
 }
 
 async function requireBackward(registry: SchemaRegistryClient, subject: string): Promise<void> {

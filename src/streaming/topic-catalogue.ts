@@ -8,14 +8,11 @@ export const LOGICAL_TOPIC_NAMES = ['transactions', 'labels', 'features', 'train
 
 export type LogicalTopicName = (typeof LOGICAL_TOPIC_NAMES)[number];
 
-/**
- * The Avro schema of a topic's values: a file in `schemas/`, or explicitly none yet — a topic
- * whose schema arrives with a later issue exists, but no schema is registered for it and no
- * Avro producer writes to it until then.
- */
-export type ValueSchemaDeclaration =
-  | { readonly kind: 'avro-file'; /** File name inside {@link SCHEMA_DIRECTORY}. */ readonly file: string }
-  | { readonly kind: 'none-yet'; /** Why there is none, and when there will be one. */ readonly reason: string };
+/** The Avro schema of a topic's values: a file in `schemas/`. */
+export interface ValueSchemaDeclaration {
+  /** File name inside {@link SCHEMA_DIRECTORY}. */
+  readonly file: string;
+}
 
 /** A topic as declared, before a configuration names it and picks its replication factor. */
 export interface TopicDeclaration {
@@ -72,40 +69,40 @@ const DECLARATIONS: { readonly [Name in LogicalTopicName]: Omit<TopicDeclaration
     purpose: 'raw card transactions from payment processors (carries PII)',
     partitions: 3,
     configs: stream(7),
-    valueSchema: { kind: 'avro-file', file: 'transaction.avsc' },
+    valueSchema: { file: 'transaction.avsc' },
   },
   labels: {
     purpose: 'fraud outcomes (chargebacks, confirmations), arriving days or weeks after the transaction',
     partitions: 3,
     // Chargebacks arrive late; the labels must outlive the features they are joined with.
     configs: stream(30),
-    valueSchema: { kind: 'avro-file', file: 'label.avsc' },
+    valueSchema: { file: 'label.avsc' },
   },
   features: {
     purpose: 'per-transaction behavioural features from the Flink feature job',
     partitions: 3,
     configs: stream(7),
-    valueSchema: { kind: 'avro-file', file: 'feature.avsc' },
+    valueSchema: { file: 'feature.avsc' },
   },
   'training-examples': {
     purpose: 'features joined with their labels; what training reads, by pinned offset ranges',
     partitions: 3,
     // Training pins offset ranges for lineage; they must stay readable for retraining and audits.
     configs: stream(30),
-    valueSchema: { kind: 'avro-file', file: 'training-example.avsc' },
+    valueSchema: { file: 'training-example.avsc' },
   },
   scores: {
     purpose: 'every scored transaction with the model version and A/B variant that scored it',
     partitions: 3,
     // Joined with labels that arrive weeks later to compare variants on live traffic.
     configs: stream(30),
-    valueSchema: { kind: 'none-yet', reason: 'the score schema is declared with the scoring worker' },
+    valueSchema: { file: 'score.avsc' },
   },
   models: {
     purpose: 'model artifacts and metadata, one record per model version',
     partitions: 1,
     configs: { ...compacted(), 'max.message.bytes': String(MODEL_ARTIFACT_MAX_BYTES) },
-    valueSchema: { kind: 'avro-file', file: 'model-artifact.avsc' },
+    valueSchema: { file: 'model-artifact.avsc' },
   },
   'model-registry-events': {
     purpose: 'the model registry\'s decisions (versions registered, stage changes, alias moves) with who, when and why',
@@ -113,20 +110,20 @@ const DECLARATIONS: { readonly [Name in LogicalTopicName]: Omit<TopicDeclaration
     partitions: 1,
     // Kept forever and never compacted: the history of which version served when, and who decided, is the point.
     configs: { 'cleanup.policy': 'delete', 'retention.ms': '-1' },
-    valueSchema: { kind: 'avro-file', file: 'registry-event.avsc' },
+    valueSchema: { file: 'registry-event.avsc' },
   },
   deployments: {
     purpose: 'which model versions serve which share of traffic; scoring workers hot-swap on change',
     partitions: 1,
     configs: compacted(),
-    valueSchema: { kind: 'none-yet', reason: 'the deployment schema is declared with the rollout workflow' },
+    valueSchema: { file: 'model-deployment.avsc' },
   },
   dlq: {
     purpose: 'records a component could not process, with the reason, the source position and the original bytes',
     partitions: 3,
     // A person needs time to look at dead letters and replay them.
     configs: stream(30),
-    valueSchema: { kind: 'avro-file', file: 'dead-letter.avsc' },
+    valueSchema: { file: 'dead-letter.avsc' },
   },
 };
 
@@ -153,7 +150,7 @@ export function valueSubject(topic: string): string {
 }
 
 /** Absolute path of a declared schema file. */
-export function schemaFilePath(schema: Extract<ValueSchemaDeclaration, { kind: 'avro-file' }>): string {
+export function schemaFilePath(schema: ValueSchemaDeclaration): string {
   return join(SCHEMA_DIRECTORY, schema.file);
 }
 

@@ -28,7 +28,6 @@ export interface WorkerActivityDependencies {
 /** The training-examples topic, decoded into the shape this build trains on. */
 function kafkaExampleSource(config: TributaryConfig): ExampleSource {
   const schema = topicDeclaration('training-examples').valueSchema;
-  if (schema.kind !== 'avro-file') throw new Error('the training-examples topic declares no Avro schema');
   const decoder = createAvroDecoder(createSchemaRegistryClient(config.schemaRegistry), {
     // Every compatible writer version decodes into the shape this build trains on.
     readerSchema: loadSchemaFile(join(SCHEMA_DIRECTORY, schema.file)).type,

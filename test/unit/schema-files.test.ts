@@ -54,8 +54,8 @@ describe('schema files', () => {
     expect(() => logicalTopicOfRecord(stranger)).toThrow(
       `no catalogue topic carries record Payment (from ${stranger.file}); name the topic with --topic, or use one of: ` +
         'dev.tributary.events.Transaction (transactions), dev.tributary.events.Label (labels), dev.tributary.features.Feature (features), ' +
-        'dev.tributary.features.TrainingExample (training-examples), dev.tributary.registry.ModelArtifact (models), ' +
-        'dev.tributary.registry.RegistryEvent (model-registry-events), dev.tributary.events.DeadLetter (dlq)',
+        'dev.tributary.features.TrainingExample (training-examples), dev.tributary.scores.Score (scores), dev.tributary.registry.ModelArtifact (models), ' +
+        'dev.tributary.registry.RegistryEvent (model-registry-events), dev.tributary.deployments.ModelDeployment (deployments), dev.tributary.events.DeadLetter (dlq)',
     );
   });
 });

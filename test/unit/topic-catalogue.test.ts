@@ -29,7 +29,7 @@ describe('topic catalogue', () => {
       partitions: 3,
       replicationFactor: 1,
       configs: { 'cleanup.policy': 'delete', 'retention.ms': String(7 * DAY_MS), 'min.insync.replicas': '1' },
-      valueSchema: { kind: 'avro-file', file: 'transaction.avsc' },
+      valueSchema: { file: 'transaction.avsc' },
     });
     expect(topicDeclaration('labels').configs['retention.ms']).toBe(String(30 * DAY_MS));
   });
@@ -46,14 +46,8 @@ describe('topic catalogue', () => {
     expect(topicDeclaration('model-registry-events')).toMatchObject({
       partitions: 1,
       configs: { 'cleanup.policy': 'delete', 'retention.ms': '-1' },
-      valueSchema: { kind: 'avro-file', file: 'registry-event.avsc' },
+      valueSchema: { file: 'registry-event.avsc' },
     });
-  });
-
-  it('says explicitly which topics have no schema yet', () => {
-    const withoutSchema = topicCatalogue(config).filter((topic) => topic.valueSchema.kind === 'none-yet');
-    expect(withoutSchema.map((topic) => topic.logical)).toEqual(['scores', 'deployments']);
-    expect(topicDeclaration('scores').valueSchema).toEqual({ kind: 'none-yet', reason: 'the score schema is declared with the scoring worker' });
   });
 
   it('points every declared schema at a file that parses, with the record it names', () => {
@@ -62,8 +56,10 @@ describe('topic catalogue', () => {
       ['labels', 'dev.tributary.events.Label'],
       ['features', 'dev.tributary.features.Feature'],
       ['training-examples', 'dev.tributary.features.TrainingExample'],
+      ['scores', 'dev.tributary.scores.Score'],
       ['models', 'dev.tributary.registry.ModelArtifact'],
       ['model-registry-events', 'dev.tributary.registry.RegistryEvent'],
+      ['deployments', 'dev.tributary.deployments.ModelDeployment'],
       ['dlq', 'dev.tributary.events.DeadLetter'],
     ]);
   });
