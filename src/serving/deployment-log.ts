@@ -108,9 +108,10 @@ class ListenerSet {
     this.entries.add(entry);
     if (current) this.deliver(entry, current);
     return {
+      // Revisions already handed over are still delivered; none after.
       stop: async () => {
-        this.entries.delete(entry);
         await entry.chain;
+        this.entries.delete(entry);
       },
     };
   }
@@ -203,7 +204,7 @@ export class InMemoryDeploymentLog implements DeploymentLog {
 export interface KafkaDeploymentLogOptions {
   /** How long reading the topic to its end may take. @default 30_000 */
   readonly readTimeoutMs?: number;
-  /** Attempts of a publish that another writer interrupted. @default 3 */
+  /** Attempts of a publish that another process's writer interrupted. @default 5 */
   readonly publishAttempts?: number;
 }
 
@@ -231,6 +232,7 @@ export class KafkaDeploymentLog implements DeploymentLog {
   private readonly readTimeoutMs: number;
   private writer: Promise<WriterSchema> | undefined;
   private follower: PartitionFollower | undefined;
+  private readonly publishing = new Map<string, Promise<unknown>>();
 
   private constructor(
     private readonly dependencies: KafkaDeploymentLogDependencies,
@@ -276,13 +278,22 @@ export class KafkaDeploymentLog implements DeploymentLog {
     return this.table.listen(model, onChange, onError);
   }
 
-  async publish(model: string, change: DeploymentChange): Promise<ModelDeployment> {
-    const attempts = this.options.publishAttempts ?? 3;
+  /** Publishes of this process run one after another per model, so only other processes can interrupt one. */
+  publish(model: string, change: DeploymentChange): Promise<ModelDeployment> {
+    const run = (this.publishing.get(model) ?? Promise.resolve()).then(() => this.publishWithRetries(model, change));
+    this.publishing.set(model, run.catch(() => undefined));
+    return run;
+  }
+
+  private async publishWithRetries(model: string, change: DeploymentChange): Promise<ModelDeployment> {
+    const attempts = this.options.publishAttempts ?? 5;
     for (let attempt = 1; ; attempt += 1) {
       try {
         return await this.publishOnce(model, change);
       } catch (error) {
         if (!(error instanceof DeploymentConflictError) || attempt >= attempts) throw error;
+        // The writers that collided back off by different amounts, so the next attempt rarely collides again.
+        await new Promise((resolve) => setTimeout(resolve, 100 * attempt + Math.random() * 200));
       }
     }
   }

@@ -98,7 +98,7 @@ export function deploymentProblems(deployment: ModelDeployment): string[] {
 /**
  * The next revision of a model's deployment: `current` (or, for a model never deployed, one
  * reading `defaultFeaturesTopic` with no models) with `change` applied. Removing the challenger
- * also resets its mode and share, so "no challenger" never leaves a dangling split. Throws
+ * (`challenger: null`) also resets its mode and share, so "no challenger" never leaves a dangling split. Throws
  * {@link DeploymentError} listing every rule the result would break.
  */
 export function applyDeploymentChange(current: ModelDeployment | undefined, model: string, change: DeploymentChange, now: number, defaultFeaturesTopic: string): ModelDeployment {
@@ -116,7 +116,7 @@ export function applyDeploymentChange(current: ModelDeployment | undefined, mode
     reason: change.reason,
   };
   const challenger = change.challenger === undefined ? base.challenger : change.challenger;
-  const challengerRemoved = challenger === null;
+  const challengerRemoved = change.challenger === null;
   const next: ModelDeployment = {
     model,
     revision: base.revision + 1,
