@@ -9,6 +9,7 @@ import { flinkCommand } from './flink-command.js';
 import { createModelRegistry } from '../registry/kafka-model-registry.js';
 import { modelsCommand } from './models-command.js';
 import { scheduleCommand } from './schedule-command.js';
+import { serveCommand } from './serve-command.js';
 import { schemasCommand } from './schemas-command.js';
 import { simulateCommand } from './simulate-command.js';
 import { stackCommand } from './stack-command.js';
@@ -56,6 +57,7 @@ export function buildProgram(): Command {
   program.addCommand(triggerCommand(cli));
   program.addCommand(trainCommand(cli));
   program.addCommand(scheduleCommand(cli));
+  program.addCommand(serveCommand(cli));
   overrideExitEverywhere(program);
   return program;
 }

@@ -1,0 +1,92 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { createModelRegistry } from '../registry/kafka-model-registry.js';
+import { openDeploymentLog } from '../serving/deployment-log.js';
+import { startHealthServer, type HealthServer } from '../serving/health-server.js';
+import { createScorerMetrics } from '../serving/scorer-metrics.js';
+import { DELIVERY_MODES, type DeliveryMode } from '../serving/scorer-output.js';
+import { loadScoringModel } from '../serving/scoring-model.js';
+import { ScoringWorker } from '../serving/scoring-worker.js';
+import { ServedModels } from '../serving/served-models.js';
+import { createKafka } from '../streaming/kafka-client.js';
+import { createSchemaRegistryClient } from '../streaming/schema-registry-client.js';
+import { selectTensorFlowBackend } from '../training/backend.js';
+import type { CliEnvironment } from './cli-environment.js';
+import { positiveInteger } from './option-parsers.js';
+import { progressPrinter } from './output.js';
+
+const DEFAULT_METRICS_PORT = 9464;
+
+function deliveryMode(value: string): DeliveryMode {
+  const mode = DELIVERY_MODES.find((known) => known === value);
+  if (mode === undefined) throw new InvalidArgumentError(`expected one of ${DELIVERY_MODES.join(', ')}, got "${value}"`);
+  return mode;
+}
+
+function port(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65_535) throw new InvalidArgumentError(`expected a port number from 0 to 65535, got "${value}"`);
+  return parsed;
+}
+
+interface ServeOptions {
+  readonly model: string;
+  readonly group?: string;
+  readonly delivery: DeliveryMode;
+  readonly metricsPort: number;
+  readonly batchSize: number;
+}
+
+/** `tributary serve --model <name>`: scores the model's features topic until SIGINT/SIGTERM, hot-swapping models as its deployment changes. */
+export function serveCommand(cli: CliEnvironment): Command {
+  return new Command('serve')
+    .description(
+      'run a scoring worker for one model until SIGINT/SIGTERM: follows the model on the deployments topic, scores its features topic ' +
+        'into scores (bad records into dlq), hot-swaps models without stopping; /metrics, /healthz and /readyz on the metrics port',
+    )
+    .requiredOption('--model <name>', 'the model to serve (its record on the deployments topic names the champion, challenger and features topic)')
+    .option('--group <id>', 'consumer group; workers of one group share the partitions (default: <topic prefix>scorer.<model>)')
+    .option('--delivery <mode>', `${DELIVERY_MODES.join(' or ')}: transactional output with the offsets, or idempotent output then commit`, deliveryMode, 'exactly-once' as DeliveryMode)
+    .option('--metrics-port <port>', 'port of /metrics, /healthz and /readyz (0 picks a free one)', port, DEFAULT_METRICS_PORT)
+    .option('--batch-size <n>', 'most records scored and committed together', positiveInteger, 500)
+    .action(async (options: ServeOptions) => {
+      const config = cli.config();
+      const log = progressPrinter();
+      const backend = await selectTensorFlowBackend({ logger: { info: (line) => log(line), warn: (line) => log(line) } });
+      const registry = await createModelRegistry(config);
+      const closers: (() => Promise<void>)[] = [() => registry.close()];
+      let worker: ScoringWorker | undefined;
+      let health: HealthServer | undefined;
+      try {
+        const deployments = await openDeploymentLog(config);
+        closers.unshift(() => deployments.close());
+        const metrics = createScorerMetrics({ model: options.model });
+        health = await startHealthServer({
+          port: options.metricsPort,
+          registry: metrics.registry,
+          readiness: () => worker?.readiness() ?? { ready: false, reason: 'starting' },
+        });
+        log(`metrics on http://0.0.0.0:${health.port}/metrics (also /healthz, /readyz); TensorFlow.js backend ${backend.name}`);
+        const stopRequested = new Promise<string>((resolve) => {
+          process.once('SIGINT', () => resolve('SIGINT')).once('SIGTERM', () => resolve('SIGTERM'));
+        });
+        worker = await ScoringWorker.start(
+          {
+            config,
+            kafka: createKafka(config, { clientIdSuffix: `scorer-${options.model}` }),
+            schemaRegistry: createSchemaRegistryClient(config.schemaRegistry),
+            deployments,
+            servedModels: new ServedModels((model, served) => loadScoringModel(registry, model, served)),
+            metrics,
+            log,
+          },
+          { model: options.model, delivery: options.delivery, batchSize: options.batchSize, ...(options.group === undefined ? {} : { groupId: options.group }) },
+        );
+        const signal = await stopRequested;
+        log(`${signal}: finishing the batch in progress, committing, leaving the group`);
+      } finally {
+        await worker?.stop();
+        await health?.close();
+        for (const close of closers) await close();
+      }
+    });
+}

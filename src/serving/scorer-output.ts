@@ -1,0 +1,192 @@
+/**
+ * Where a scored chunk goes: its scores and dead letters, and the consumed position, made durable
+ * together.
+ *
+ * Exactly-once: one Kafka transaction per chunk holds the score and dlq records AND the consumed
+ * offsets (`sendOffsets`), so a read_committed reader sees every input's output exactly once,
+ * whatever crashes. Transactional ids are per input partition — `<group>.<topic>.<partition>` —
+ * not per process: kafkajs sends offsets without the consumer's generation (KIP-447), so the
+ * broker cannot fence a zombie by its group membership. With an id per partition, the worker that
+ * gets a partition after a rebalance initialises the same id, which bumps its epoch, aborts the
+ * zombie's open transaction and fences its later commits (the classic Kafka Streams EOS-alpha
+ * scheme). A producer whose transaction failed is dropped and a fresh one initialised, so a fenced
+ * or broken producer is never reused.
+ *
+ * At-least-once: one idempotent producer sends the records, then the offsets are committed; a
+ * crash between the two scores the chunk again.
+ */
+import avro from 'avsc';
+import type { Kafka, Message, Producer, TopicMessages } from 'kafkajs';
+import type { TopicNaming } from '../streaming/topic-catalogue.js';
+import { encodeRecords, type KeyedRecord, type WriterSchema } from '../streaming/avro-producer.js';
+import { ProduceError, StreamingError, SubjectNotRegisteredError } from '../streaming/errors.js';
+import type { SchemaRegistryClient } from '../streaming/schema-registry-client.js';
+import { topicName, valueSubject } from '../streaming/topic-catalogue.js';
+import { reasonOf } from '../errors/tributary-error.js';
+
+export type DeliveryMode = 'exactly-once' | 'at-least-once';
+export const DELIVERY_MODES: readonly DeliveryMode[] = ['exactly-once', 'at-least-once'];
+
+/** The next offset to read of one consumed partition. */
+export interface ConsumedPosition {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+}
+
+/** What one chunk produces. */
+export interface ChunkOutput {
+  readonly scores: readonly KeyedRecord[];
+  readonly deadLetters: readonly KeyedRecord[];
+  /** Committed with the records: the offset after the chunk's last consumed record. */
+  readonly consumed: ConsumedPosition;
+}
+
+export interface ScorerOutput {
+  /** Makes the chunk's records and position durable together (see the module comment); throws {@link ProduceError}, retriable unless the records themselves are refused. */
+  write(output: ChunkOutput): Promise<void>;
+  /** Disconnects every producer. */
+  close(): Promise<void>;
+}
+
+export interface ScorerOutputDependencies {
+  readonly kafka: Kafka;
+  readonly registry: Pick<SchemaRegistryClient, 'latestSchema'>;
+  readonly config: TopicNaming;
+  readonly groupId: string;
+  /** At-least-once commits through the consumer. */
+  readonly commitOffsets: (positions: readonly ConsumedPosition[]) => Promise<void>;
+}
+
+const SEND_TIMEOUT_MS = 30_000;
+/** Long enough for a chunk under a slow broker; a crashed worker's open transaction is aborted by the broker after it. */
+const TRANSACTION_TIMEOUT_MS = 60_000;
+const producerRetry = { retries: 5, initialRetryTime: 300, maxRetryTime: 10_000 };
+
+/** The registered writer schema of the scores and dlq topics, looked up once (again after a failure). */
+function writerSchemas(registry: Pick<SchemaRegistryClient, 'latestSchema'>, config: TopicNaming): (logical: 'scores' | 'dlq') => Promise<WriterSchema> {
+  const cache = new Map<string, Promise<WriterSchema>>();
+  const load = async (logical: 'scores' | 'dlq'): Promise<WriterSchema> => {
+    const topic = topicName(config, logical);
+    const subject = valueSubject(topic);
+    const latest = await registry.latestSchema(subject);
+    if (!latest) throw new SubjectNotRegisteredError(subject, topic);
+    try {
+      return { topic, subject, schemaId: latest.id, type: avro.Type.forSchema(JSON.parse(latest.schema) as Parameters<typeof avro.Type.forSchema>[0]) };
+    } catch (error) {
+      throw new StreamingError(`schema id ${latest.id} registered under ${subject} does not parse: ${reasonOf(error)}`, { topic, subject, schemaId: latest.id, cause: error });
+    }
+  };
+  return (logical) => {
+    let writer = cache.get(logical);
+    if (!writer) {
+      writer = load(logical);
+      cache.set(logical, writer);
+      writer.catch(() => cache.delete(logical));
+    }
+    return writer;
+  };
+}
+
+const retriableOf = (error: unknown): boolean => !(error instanceof StreamingError) || error.retriable;
+
+/** Opens the output of one worker in the given delivery mode. */
+export function createScorerOutput(mode: DeliveryMode, dependencies: ScorerOutputDependencies): ScorerOutput {
+  const writerOf = writerSchemas(dependencies.registry, dependencies.config);
+  const encode = async (output: ChunkOutput): Promise<TopicMessages[]> => {
+    const batches: TopicMessages[] = [];
+    for (const [logical, records] of [['scores', output.scores], ['dlq', output.deadLetters]] as const) {
+      if (records.length === 0) continue;
+      const writer = await writerOf(logical);
+      const messages: Message[] = encodeRecords(writer, records);
+      batches.push({ topic: writer.topic, messages });
+    }
+    return batches;
+  };
+  const failure = (batches: readonly TopicMessages[], output: ChunkOutput, error: unknown): ProduceError =>
+    error instanceof ProduceError
+      ? error
+      : new ProduceError(batches.length > 0 ? batches.map((batch) => batch.topic) : [output.consumed.topic], reasonOf(error), { retriable: retriableOf(error), cause: error });
+  return mode === 'exactly-once' ? transactionalOutput(dependencies, encode, failure) : idempotentOutput(dependencies, encode, failure);
+}
+
+type Encode = (output: ChunkOutput) => Promise<TopicMessages[]>;
+type Failure = (batches: readonly TopicMessages[], output: ChunkOutput, error: unknown) => ProduceError;
+
+function transactionalOutput({ kafka, groupId }: ScorerOutputDependencies, encode: Encode, failure: Failure): ScorerOutput {
+  const producers = new Map<string, Promise<Producer>>();
+  const producerFor = (position: ConsumedPosition): Promise<Producer> => {
+    const transactionalId = `${groupId}.${position.topic}.${position.partition}`;
+    let producer = producers.get(transactionalId);
+    if (!producer) {
+      const created = kafka.producer({
+        transactionalId,
+        idempotent: true,
+        maxInFlightRequests: 1,
+        transactionTimeout: TRANSACTION_TIMEOUT_MS,
+        allowAutoTopicCreation: false,
+        retry: producerRetry,
+      });
+      producer = created.connect().then(() => created);
+      producers.set(transactionalId, producer);
+    }
+    return producer;
+  };
+  const drop = async (position: ConsumedPosition): Promise<void> => {
+    const transactionalId = `${groupId}.${position.topic}.${position.partition}`;
+    const producer = producers.get(transactionalId);
+    producers.delete(transactionalId);
+    await producer?.then((connected) => connected.disconnect()).catch(() => undefined);
+  };
+  return {
+    async write(output) {
+      let batches: TopicMessages[] = [];
+      try {
+        batches = await encode(output);
+        const producer = await producerFor(output.consumed);
+        const transaction = await producer.transaction();
+        try {
+          if (batches.length > 0) await transaction.sendBatch({ topicMessages: batches, acks: -1, timeout: SEND_TIMEOUT_MS });
+          const { topic, partition, offset } = output.consumed;
+          await transaction.sendOffsets({ consumerGroupId: groupId, topics: [{ topic, partitions: [{ partition, offset }] }] });
+          await transaction.commit();
+        } catch (error) {
+          if (transaction.isActive()) await transaction.abort().catch(() => undefined);
+          throw error;
+        }
+      } catch (error) {
+        // A fenced or failed producer is not reused: the next attempt initialises the id afresh.
+        await drop(output.consumed);
+        throw failure(batches, output, error);
+      }
+    },
+    async close() {
+      const all = [...producers.values()];
+      producers.clear();
+      await Promise.all(all.map((producer) => producer.then((connected) => connected.disconnect()).catch(() => undefined)));
+    },
+  };
+}
+
+function idempotentOutput({ kafka, commitOffsets }: ScorerOutputDependencies, encode: Encode, failure: Failure): ScorerOutput {
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: producerRetry });
+  let connected: Promise<void> | undefined;
+  return {
+    async write(output) {
+      let batches: TopicMessages[] = [];
+      try {
+        batches = await encode(output);
+        connected ??= producer.connect().catch((error: unknown) => {
+          connected = undefined;
+          throw error;
+        });
+        await connected;
+        if (batches.length > 0) await producer.sendBatch({ topicMessages: batches, acks: -1, timeout: SEND_TIMEOUT_MS });
+        await commitOffsets([output.consumed]);
+      } catch (error) {
+        throw failure(batches, output, error);
+      }
+    },
+    close: () => producer.disconnect(),
+  };
+}
