@@ -1,0 +1,93 @@
+/**
+ * Real, small fraud models registered in an in-memory registry, and deployments that serve them,
+ * for the serving tests. The networks are untrained (seeded initial weights): the tests need
+ * distinct, reproducible scores per version, not good ones.
+ */
+import type { LayersModel } from '@tensorflow/tfjs';
+import { InMemoryModelRegistry } from '../../src/registry/in-memory-model-registry.js';
+import { serialiseModelArtifact } from '../../src/registry/model-artifact.js';
+import type { ModelLineage } from '../../src/registry/model-registry.js';
+import type { ChallengerMode, ModelDeployment, ServedModel } from '../../src/serving/model-deployment.js';
+import { selectTensorFlowBackend } from '../../src/training/backend.js';
+import { FEATURE_VECTOR_VERSION, FEATURE_VECTOR_WIDTH, toFeatureMatrix } from '../../src/training/feature-vector.js';
+import { createFraudModel } from '../../src/training/model.js';
+import { fitNormaliser, type NormaliserStats } from '../../src/training/normalisation.js';
+import { generateSyntheticExamples } from '../../src/training/synthetic-examples.js';
+
+export const MODEL = 'fraud';
+
+/** Fitted on synthetic examples, so normalised inputs look like those of a trained model. */
+export const testNormaliser: NormaliserStats = fitNormaliser(toFeatureMatrix(generateSyntheticExamples({ count: 300, seed: 11 })));
+
+const lineage: ModelLineage = {
+  offsetRanges: [],
+  featureSchemaId: 1,
+  featureJobVersions: ['synthetic'],
+  codeVersion: 'test',
+  featureVectorVersion: FEATURE_VECTOR_VERSION,
+  hyperParameters: {},
+  backend: 'cpu',
+  splitBoundaries: {},
+  trainedBy: 'test',
+};
+
+/** The deterministic cpu backend, without its log line. */
+export async function useCpuBackend(): Promise<void> {
+  await selectTensorFlowBackend({ force: 'cpu', logger: { info: () => undefined, warn: () => undefined } });
+}
+
+/** The network of test version `seed`: a fresh copy each call, which the caller disposes. */
+export function testNetwork(seed: number, inputWidth = FEATURE_VECTOR_WIDTH): LayersModel {
+  return createFraudModel({ inputWidth, hiddenUnits: [8], seed });
+}
+
+/** Registers a version built from `network` (left undisposed) and returns it as a deployment serves it. */
+export async function registerNetwork(registry: InMemoryModelRegistry, network: LayersModel, threshold = 0.5): Promise<ServedModel> {
+  const { bytes, sha256 } = await serialiseModelArtifact({
+    model: network,
+    normaliser: testNormaliser,
+    threshold,
+    metadata: { model: MODEL, trainedAt: '2025-01-01T00:00:00.000Z', backend: 'cpu', codeVersion: 'test' },
+  });
+  const registered = await registry.registerVersion({ model: MODEL, metrics: {}, threshold, lineage, artifact: bytes }, { by: 'test', reason: 'serving test' });
+  return { version: registered.version, sha256 };
+}
+
+/** A registry holding versions 1..count of {@link MODEL}, version v built from `testNetwork(v)`. */
+export async function registryWithVersions(count: number): Promise<{ registry: InMemoryModelRegistry; served: ServedModel[] }> {
+  const registry = new InMemoryModelRegistry();
+  const served: ServedModel[] = [];
+  for (let version = 1; version <= count; version += 1) {
+    const network = testNetwork(version);
+    try {
+      served.push(await registerNetwork(registry, network));
+    } finally {
+      network.dispose();
+    }
+  }
+  return { registry, served };
+}
+
+export interface TestDeployment {
+  readonly revision: number;
+  readonly champion: ServedModel | null;
+  readonly challenger?: ServedModel | null;
+  readonly challengerMode?: ChallengerMode;
+  readonly challengerShare?: number;
+}
+
+export function deploymentOf({ revision, champion, challenger = null, challengerMode = 'NONE', challengerShare = 0 }: TestDeployment): ModelDeployment {
+  return {
+    model: MODEL,
+    revision,
+    featuresTopic: 'tributary.features',
+    featuresHandoff: null,
+    champion,
+    challenger,
+    challengerMode,
+    challengerShare,
+    updatedAt: 1_700_000_000_000 + revision,
+    updatedBy: 'test',
+    reason: `revision ${revision}`,
+  };
+}

@@ -1,0 +1,212 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { scoreBatch, type BatchOutcome, type FeatureInput, type ScoreValue } from '../../src/serving/batch-scorer.js';
+import type { ChallengerMode } from '../../src/serving/model-deployment.js';
+import type { ServingSnapshot } from '../../src/serving/served-models.js';
+import { loadScoringModel, type ScoringModel } from '../../src/serving/scoring-model.js';
+import { decidingVariant } from '../../src/serving/variant-router.js';
+import { loadSchemaFile } from '../../src/streaming/schema-files.js';
+import { toFeatureMatrix, type FeatureMatrix } from '../../src/training/feature-vector.js';
+import { predictScores } from '../../src/training/model.js';
+import { normalise } from '../../src/training/normalisation.js';
+import { generateSyntheticExamples } from '../../src/training/synthetic-examples.js';
+import type { FeatureRecord } from '../../src/training/training-example.js';
+import { deploymentOf, MODEL, registryWithVersions, testNetwork, testNormaliser, useCpuBackend } from '../helpers/scoring-models.js';
+
+const NOW = 1_800_000_000_000;
+const records: FeatureRecord[] = generateSyntheticExamples({ count: 200, seed: 21 });
+const inputsOf = (batch: readonly unknown[]): FeatureInput[] => batch.map((record, index) => ({ record, kafkaTimestamp: NOW - 100 - index }));
+const scoreType = loadSchemaFile(join(import.meta.dirname, '../../schemas/score.avsc')).type;
+
+let champion: ScoringModel;
+let challenger: ScoringModel;
+/** What the registered networks give for `records`, row for row: the reference the scorer must reproduce. */
+let championExpected: Float32Array;
+let challengerExpected: Float32Array;
+
+beforeAll(async () => {
+  await useCpuBackend();
+  const { registry, served } = await registryWithVersions(2);
+  champion = await loadScoringModel(registry, MODEL, served[0]!);
+  challenger = await loadScoringModel(registry, MODEL, served[1]!);
+  const normalised = normalise(toFeatureMatrix(records), testNormaliser);
+  for (const [seed, assign] of [[1, (scores: Float32Array) => (championExpected = scores)], [2, (scores: Float32Array) => (challengerExpected = scores)]] as const) {
+    const network = testNetwork(seed);
+    assign(await predictScores(network, normalised));
+    network.dispose();
+  }
+});
+
+afterAll(() => {
+  champion.dispose();
+  challenger.dispose();
+});
+
+/** Wraps a model to count its score() calls and the rows each call scored. */
+function counted(model: ScoringModel): ScoringModel & { readonly calls: number[] } {
+  const calls: number[] = [];
+  return {
+    model: model.model,
+    version: model.version,
+    sha256: model.sha256,
+    threshold: model.threshold,
+    calls,
+    score: (matrix: FeatureMatrix) => {
+      calls.push(matrix.rowCount);
+      return model.score(matrix);
+    },
+    dispose: () => model.dispose(),
+  };
+}
+
+function snapshotOf(mode: ChallengerMode, share: number, models: { champion?: ScoringModel; challenger?: ScoringModel } = { champion, challenger }): ServingSnapshot {
+  const servedOf = (model: ScoringModel | undefined) => (model === undefined ? null : { version: model.version, sha256: model.sha256 });
+  return {
+    deployment: deploymentOf({ revision: 9, champion: servedOf(models.champion), challenger: servedOf(models.challenger), challengerMode: mode, challengerShare: share }),
+    champion: models.champion,
+    challenger: models.challenger,
+  };
+}
+
+function withoutField(record: FeatureRecord, field: keyof FeatureRecord): Record<string, unknown> {
+  const copy: Record<string, unknown> = { ...record };
+  delete copy[field];
+  return copy;
+}
+
+function scoresOf(outcomes: readonly BatchOutcome[]): ScoreValue[] {
+  return outcomes.map((outcome, index) => {
+    if (outcome.kind !== 'scored') throw new Error(`input ${index} was rejected: ${outcome.reason}`);
+    return outcome.score;
+  });
+}
+
+describe('scoreBatch', () => {
+  it('scores every record with the champion exactly as the registered network scores its normalised row, in input order', async () => {
+    const championCounted = counted(champion);
+    const outcomes = await scoreBatch(snapshotOf('NONE', 0, { champion: championCounted, challenger }), inputsOf(records), NOW);
+    const scores = scoresOf(outcomes);
+    expect(scores.map((score) => score.score)).toEqual(Array.from(championExpected));
+    expect(championCounted.calls).toEqual([records.length]);
+    const first = records[0]!;
+    expect(outcomes[0]).toEqual({
+      kind: 'scored',
+      key: first.transaction_id,
+      variant: 'champion',
+      score: {
+        transaction_id: first.transaction_id,
+        card_hash: first.card_hash,
+        score: championExpected[0],
+        threshold: 0.5,
+        decision: championExpected[0]! >= 0.5 ? 'DECLINE' : 'APPROVE',
+        model: MODEL,
+        model_version: 1,
+        variant: 'CHAMPION',
+        shadow: null,
+        deployment_revision: 9,
+        feature_job_version: 'synthetic',
+        event_time: first.event_time,
+        scored_at: NOW,
+        end_to_end_ms: NOW - first.event_time,
+        scoring_ms: 100,
+      },
+    });
+    expect(scores.every((score, index) => score.decision === (championExpected[index]! >= 0.5 ? 'DECLINE' : 'APPROVE'))).toBe(true);
+  });
+
+  it('rejects invalid records as INVALID_FEATURES naming the field, and scores the rest of the batch', async () => {
+    const batch: unknown[] = [
+      records[0],
+      { ...records[1], amount_sum_1h: Number.NaN },
+      records[2],
+      withoutField(records[3]!, 'txn_count_24h'),
+      { ...records[4], card_hash: 42 },
+      'not a record',
+      null,
+      records[5],
+    ];
+    const championCounted = counted(champion);
+    const outcomes = await scoreBatch(snapshotOf('NONE', 0, { champion: championCounted }), inputsOf(batch), NOW);
+    expect(outcomes.map((outcome) => outcome.kind)).toEqual(['scored', 'rejected', 'scored', 'rejected', 'rejected', 'rejected', 'rejected', 'scored']);
+    expect(outcomes.filter((outcome) => outcome.kind === 'rejected')).toEqual([
+      { kind: 'rejected', errorType: 'INVALID_FEATURES', reason: `invalid feature in transaction ${records[1]!.transaction_id}: amount_sum_1h=NaN, expected a finite number` },
+      { kind: 'rejected', errorType: 'INVALID_FEATURES', reason: `invalid feature in transaction ${records[3]!.transaction_id}: txn_count_24h=(missing), expected a finite number` },
+      { kind: 'rejected', errorType: 'INVALID_FEATURES', reason: `invalid feature in transaction ${records[4]!.transaction_id}: card_hash=42, expected a string` },
+      { kind: 'rejected', errorType: 'INVALID_FEATURES', reason: 'a features record must be an object, got string' },
+      { kind: 'rejected', errorType: 'INVALID_FEATURES', reason: 'a features record must be an object, got null' },
+    ]);
+    const scored = outcomes.flatMap((outcome) => (outcome.kind === 'scored' ? [outcome.score] : []));
+    expect(scored.map((score) => [score.transaction_id, score.score])).toEqual([0, 2, 5].map((row) => [records[row]!.transaction_id, championExpected[row]]));
+    expect(championCounted.calls).toEqual([3]);
+  });
+
+  it('rejects every valid record as NO_CHAMPION when the deployment has no champion, without scoring', async () => {
+    const challengerCounted = counted(challenger);
+    const outcomes = await scoreBatch(snapshotOf('SHADOW', 0, { challenger: challengerCounted }), inputsOf([records[0], { ...records[1], hour_of_day: 24 }]), NOW);
+    expect(outcomes).toEqual([
+      { kind: 'rejected', errorType: 'NO_CHAMPION', reason: 'fraud has no champion in deployment revision 9, so nothing may decide' },
+      {
+        kind: 'rejected',
+        errorType: 'INVALID_FEATURES',
+        reason: `invalid feature in transaction ${records[1]!.transaction_id}: hour_of_day=24, expected an integer hour from 0 to 23`,
+      },
+    ]);
+    expect(challengerCounted.calls).toEqual([]);
+  });
+
+  it('in SHADOW, records the challenger\'s score of every record beside the champion\'s decision', async () => {
+    const championCounted = counted(champion);
+    const challengerCounted = counted(challenger);
+    const outcomes = await scoreBatch(snapshotOf('SHADOW', 0, { champion: championCounted, challenger: challengerCounted }), inputsOf(records), NOW);
+    const scores = scoresOf(outcomes);
+    scores.forEach((score, index) => {
+      expect(score).toMatchObject({ variant: 'CHAMPION', model_version: 1, score: championExpected[index], decision: championExpected[index]! >= 0.5 ? 'DECLINE' : 'APPROVE' });
+      expect(score.shadow).toEqual({ model_version: 2, score: challengerExpected[index], decision: challengerExpected[index]! >= 0.5 ? 'DECLINE' : 'APPROVE' });
+    });
+    expect(outcomes.every((outcome) => outcome.kind === 'scored' && outcome.variant === 'champion')).toBe(true);
+    expect(championCounted.calls).toEqual([records.length]);
+    expect(challengerCounted.calls).toEqual([records.length]);
+  });
+
+  it('in SPLIT, lets the challenger decide the routed keys with its own version, one score() call per model', async () => {
+    const championCounted = counted(champion);
+    const challengerCounted = counted(challenger);
+    const outcomes = await scoreBatch(snapshotOf('SPLIT', 0.3, { champion: championCounted, challenger: challengerCounted }), inputsOf(records), NOW);
+    const routed = records.map((record) => decidingVariant(record.card_hash, 'SPLIT', 0.3));
+    const challengerRows = routed.filter((variant) => variant === 'challenger').length;
+    expect(challengerRows).toBeGreaterThan(20);
+    expect(challengerRows).toBeLessThan(records.length - 20);
+    outcomes.forEach((outcome, index) => {
+      const byChallenger = routed[index] === 'challenger';
+      const expected = byChallenger ? challengerExpected[index]! : championExpected[index]!;
+      expect(outcome).toMatchObject({
+        kind: 'scored',
+        variant: routed[index],
+        score: { variant: byChallenger ? 'CHALLENGER' : 'CHAMPION', model_version: byChallenger ? 2 : 1, score: expected, shadow: null },
+      });
+    });
+    expect(championCounted.calls).toEqual([records.length - challengerRows]);
+    expect(challengerCounted.calls).toEqual([challengerRows]);
+  });
+
+  it('declines at exactly the deciding model\'s threshold and approves just below it', async () => {
+    const fixedScores = Float32Array.of(0.25, 0.2499999850988388, 0.9);
+    const fixed: ScoringModel = { model: MODEL, version: 4, sha256: 'f'.repeat(64), threshold: 0.25, score: () => Promise.resolve(fixedScores), dispose: () => undefined };
+    const outcomes = await scoreBatch(snapshotOf('NONE', 0, { champion: fixed }), inputsOf(records.slice(0, 3)), NOW);
+    expect(scoresOf(outcomes).map((score) => score.decision)).toEqual(['DECLINE', 'APPROVE', 'DECLINE']);
+  });
+
+  it('produces values that schemas/score.avsc encodes and decodes unchanged, with and without a shadow score', async () => {
+    const shadowScores = scoresOf(await scoreBatch(snapshotOf('SHADOW', 0), inputsOf(records.slice(0, 5)), NOW));
+    const splitScores = scoresOf(await scoreBatch(snapshotOf('SPLIT', 0.5), inputsOf(records.slice(0, 20)), NOW));
+    const values = [...shadowScores, ...splitScores];
+    expect(values.some((value) => value.shadow !== null)).toBe(true);
+    expect(values.some((value) => value.shadow === null && value.variant === 'CHALLENGER')).toBe(true);
+    for (const value of values) {
+      const problems: string[] = [];
+      scoreType.isValid(value, { errorHook: (path) => problems.push(path.join('.')) });
+      expect(problems).toEqual([]);
+      expect(scoreType.fromBuffer(scoreType.toBuffer(value))).toEqual(value);
+    }
+  });
+});
