@@ -1,0 +1,131 @@
+/**
+ * The abRollout's activities: put the challenger in place (registry alias and stage), publish the
+ * routing of each step to the deployments topic, read the live metrics, and record the final
+ * decision in the registry and the deployment. Each is idempotent — a retried attempt may follow
+ * one whose effect landed but whose completion was lost — so each checks what is already so
+ * before changing it.
+ */
+import { Context } from '@temporalio/activity';
+import type { ChangeAuthor, ModelRegistry, ModelVersion } from '../registry/model-registry.js';
+import { RolloutError } from '../rollout/errors.js';
+import type { LiveMetrics, LiveMetricsScope } from '../rollout/live-metrics.js';
+import type { LiveMetricsReader, LiveOffsets } from '../rollout/live-metrics-reader.js';
+import type { DeploymentLog } from '../serving/deployment-log.js';
+import type { ChallengerMode, ModelDeployment, ServedModel } from '../serving/model-deployment.js';
+import { reportingFailures } from './application-failure.js';
+
+export interface RolloutActivityDependencies {
+  readonly registry: ModelRegistry;
+  readonly deployments: DeploymentLog;
+  readonly liveMetrics: LiveMetricsReader;
+}
+
+export interface PrepareRolloutRequest {
+  readonly model: string;
+  readonly challengerVersion: number;
+  /** The champion the rollout expects; refused when the registry's champion is another one. Undefined: whichever is champion. */
+  readonly championVersion?: number;
+  readonly author: ChangeAuthor;
+}
+
+/** The two versions a rollout compares, as the deployments record serves them. */
+export interface PreparedRollout {
+  readonly champion: ServedModel;
+  readonly challenger: ServedModel;
+}
+
+export interface RoutingRequest {
+  readonly model: string;
+  readonly challenger: ServedModel;
+  readonly mode: Extract<ChallengerMode, 'SHADOW' | 'SPLIT'>;
+  /** 0 to 1; 0 in SHADOW. */
+  readonly share: number;
+  readonly author: ChangeAuthor;
+}
+
+/** The deployment revision in force and the topic the model's scorers read. */
+export interface PublishedRouting {
+  readonly revision: number;
+  readonly featuresTopic: string;
+}
+
+export interface LiveMetricsActivityRequest {
+  readonly scope: LiveMetricsScope;
+  readonly since: LiveOffsets;
+  readonly featuresTopic: string;
+}
+
+export interface DecisionRequest {
+  readonly model: string;
+  readonly action: 'promote' | 'rollback';
+  readonly champion: ServedModel;
+  readonly challenger: ServedModel;
+  /** `reason` carries the figures the decision was made on. */
+  readonly author: ChangeAuthor;
+}
+
+const served = (version: ModelVersion): ServedModel => ({ version: version.version, sha256: version.artifact.sha256 });
+const published = (deployment: ModelDeployment): PublishedRouting => ({ revision: deployment.revision, featuresTopic: deployment.featuresTopic });
+
+export function createRolloutActivities({ registry, deployments, liveMetrics }: RolloutActivityDependencies) {
+  return {
+    /**
+     * Checks that the challenger can be rolled out against the current champion, and makes it the
+     * challenger in the registry (stage and alias). A candidate becomes challenger; a rejected or
+     * archived version, or the champion itself, is refused.
+     */
+    prepareRollout: reportingFailures(async ({ model, challengerVersion, championVersion, author }: PrepareRolloutRequest): Promise<PreparedRollout> => {
+      const champion = await registry.resolveAlias(model, 'champion');
+      if (champion === undefined) throw new RolloutError(model, 'the model has no champion to compare a challenger with; promote a first version with the training pipeline or `tributary models promote`');
+      if (championVersion !== undefined && champion.version !== championVersion) {
+        throw new RolloutError(model, `the rollout expects champion v${championVersion}, but the registry's champion is v${champion.version}`);
+      }
+      const challenger = await registry.getVersion(model, challengerVersion);
+      if (challenger.version === champion.version) throw new RolloutError(model, `v${challengerVersion} is already the champion`);
+      if (challenger.stage !== 'challenger' && challenger.stage !== 'candidate') {
+        throw new RolloutError(model, `v${challengerVersion} is ${challenger.stage}; only a candidate or a challenger can be rolled out`);
+      }
+      if (challenger.stage === 'candidate') await registry.setStage(model, challengerVersion, 'challenger', author);
+      if ((await registry.resolveAlias(model, 'challenger'))?.version !== challengerVersion) await registry.setAlias(model, 'challenger', challengerVersion, author);
+      return { champion: served(champion), challenger: served(challenger) };
+    }),
+
+    /** The committed end offsets of scores, labels and DLQ: where a step's measurement starts. */
+    snapshotLiveOffsets: reportingFailures(async (): Promise<LiveOffsets> => liveMetrics.snapshot()),
+
+    /** Publishes the challenger's routing; a deployment already routing so is left as it is. */
+    publishRouting: reportingFailures(async ({ model, challenger, mode, share, author }: RoutingRequest): Promise<PublishedRouting> => {
+      const latest = await deployments.latest(model);
+      if (latest?.challenger?.version === challenger.version && latest.challengerMode === mode && latest.challengerShare === share) return published(latest);
+      return published(await deployments.publish(model, { challenger, challengerMode: mode, challengerShare: share, updatedBy: author.by, reason: author.reason }));
+    }),
+
+    /** Reads the live metrics since the step's offsets, heartbeating as each topic is read. */
+    collectLiveMetrics: reportingFailures(async (request: LiveMetricsActivityRequest): Promise<LiveMetrics> => {
+      const context = Context.current();
+      return liveMetrics.read(request, () => context.heartbeat());
+    }),
+
+    /**
+     * Ends the rollout in the registry and the deployment:
+     * - promote: the challenger becomes champion (the old champion is archived), and the
+     *   deployment serves the new champion alone;
+     * - rollback: the challenger is rejected, and the deployment serves the champion alone.
+     */
+    recordDecision: reportingFailures(async ({ model, action, champion, challenger, author }: DecisionRequest): Promise<PublishedRouting> => {
+      // The registry moves the aliases with the stages: a new champion archives the old one and
+      // takes the champion alias from it and the challenger alias; a rejected version loses its alias.
+      const { stage } = await registry.getVersion(model, challenger.version);
+      if (action === 'promote' && stage !== 'champion') await registry.setStage(model, challenger.version, 'champion', author);
+      if (action === 'rollback' && stage === 'challenger') await registry.setStage(model, challenger.version, 'rejected', author);
+
+      const target = action === 'promote' ? challenger : champion;
+      const latest = await deployments.latest(model);
+      if (latest?.champion?.version === target.version && latest.challenger === null) return published(latest);
+      return published(await deployments.publish(model, { champion: target, challenger: null, challengerMode: 'NONE', challengerShare: 0, updatedBy: author.by, reason: author.reason }));
+    }),
+  };
+}
+
+/** The activities as the workflows see them (import this type only). */
+export type RolloutActivities = ReturnType<typeof createRolloutActivities>;

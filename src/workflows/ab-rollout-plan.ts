@@ -1,0 +1,353 @@
+/**
+ * The abRollout's plan and its rules, pure and deterministic so the workflow, the CLI (which
+ * checks a plan file before starting anything) and unit tests share them:
+ * - the plan (steps, guardrails, promotion rule, decision timeout) with defaults and presets,
+ *   checked into one message per bad field;
+ * - the phases of a rollout as a state machine with an explicit transition table and a guard;
+ * - the automatic decision after each metrics poll: guardrail breach → rollback, significantly
+ *   better → promote, step complete → next step or wait for a person.
+ */
+import type { ChallengerMode } from '../serving/model-deployment.js';
+import type { LiveMetrics } from '../rollout/live-metrics.js';
+import { testRateAbove, testRateBelow, type ZTestResult } from '../rollout/significance.js';
+import { HIGHER_IS_BETTER, type ComparedMetric, type Proportion } from '../rollout/variant-metrics.js';
+
+/** One step of the traffic ramp. */
+export interface RolloutStep {
+  /** SHADOW: the challenger scores every record without deciding; SPLIT: it decides for `percent` % of entity keys. */
+  readonly mode: Extract<ChallengerMode, 'SHADOW' | 'SPLIT'>;
+  /** Share of entity keys the challenger decides, 0 to 100; 0 in SHADOW. */
+  readonly percent: number;
+  /** Labelled scores each variant needs in this step before it can complete or promote. */
+  readonly minSamples: number;
+  /** Least time the step lasts, in ms. */
+  readonly minDurationMs: number;
+}
+
+/** When the challenger is taken off automatically. */
+export interface RolloutGuardrails {
+  /**
+   * Per metric, how much worse than the champion the challenger may be (absolute rate) before a
+   * significant difference rolls it back; a metric left out is not guarded.
+   * @default { falsePositiveRate: 0.01, recall: 0.05 }
+   */
+  readonly maxWorse?: Partial<Record<ComparedMetric, number>>;
+  /** One-sided significance level of the "worse" tests. @default 0.05 */
+  readonly alpha?: number;
+  /** The challenger's p99 end-to-end latency above this rolls it back; null: no limit. @default 1000 */
+  readonly maxLatencyP99Ms?: number | null;
+  /** Scores the challenger must have decided before its p99 counts. @default 200 */
+  readonly minScoresForLatency?: number;
+  /** Share of the model's input sent to the DLQ above this rolls back; null: no limit. @default 0.01 */
+  readonly maxDlqRate?: number | null;
+  /** Records (scores plus DLQ) before the DLQ rate counts. @default 200 */
+  readonly minRecordsForDlqRate?: number;
+}
+
+/** When the challenger is promoted automatically. */
+export interface PromotionRule {
+  /** The metric on which the challenger must be significantly better. @default 'recall' */
+  readonly metric?: ComparedMetric;
+  /** One-sided significance level. @default 0.05 */
+  readonly alpha?: number;
+  /** Only on the last step (true), or on any step once its minimum sample is reached. @default true */
+  readonly lastStepOnly?: boolean;
+}
+
+/** Everything that shapes a rollout; every field may be left out. */
+export interface RolloutPlan {
+  /** @default the `standard` preset: shadow → 10 % → 50 % → 100 % */
+  readonly steps?: readonly RolloutStep[];
+  readonly guardrails?: RolloutGuardrails;
+  readonly promotion?: PromotionRule;
+  /** Promote without a person when the promotion rule holds. @default true */
+  readonly autoPromote?: boolean;
+  /** How long to wait for a person after the last step. @default 86_400_000 (24 h) */
+  readonly decisionTimeoutMs?: number;
+  /** What happens when nobody decides in time. @default 'rollback' */
+  readonly defaultAction?: 'promote' | 'rollback';
+  /** Time between two reads of the live metrics. @default 60_000 */
+  readonly pollIntervalMs?: number;
+  /** Two-sided confidence level of the intervals shown. @default 0.95 */
+  readonly confidence?: number;
+  /** Polls per run before continuing as new, to bound the history. @default 500 */
+  readonly pollsPerRun?: number;
+}
+
+/** A plan with every default filled in. */
+export interface CompiledRolloutPlan {
+  readonly steps: readonly RolloutStep[];
+  readonly guardrails: Required<RolloutGuardrails>;
+  readonly promotion: Required<PromotionRule>;
+  readonly autoPromote: boolean;
+  readonly decisionTimeoutMs: number;
+  readonly defaultAction: 'promote' | 'rollback';
+  readonly pollIntervalMs: number;
+  readonly confidence: number;
+  readonly pollsPerRun: number;
+}
+
+const HOUR = 3_600_000;
+
+/** Named plans for `tributary rollout start --plan <preset>`. */
+export const ROLLOUT_PRESETS: Readonly<Record<string, RolloutPlan>> = {
+  standard: {
+    steps: [
+      { mode: 'SHADOW', percent: 0, minSamples: 1000, minDurationMs: HOUR },
+      { mode: 'SPLIT', percent: 10, minSamples: 1000, minDurationMs: HOUR },
+      { mode: 'SPLIT', percent: 50, minSamples: 2000, minDurationMs: 2 * HOUR },
+      { mode: 'SPLIT', percent: 100, minSamples: 2000, minDurationMs: 2 * HOUR },
+    ],
+  },
+  /** For demos and test stacks: small samples, minutes instead of hours. */
+  quick: {
+    steps: [
+      { mode: 'SHADOW', percent: 0, minSamples: 100, minDurationMs: 60_000 },
+      { mode: 'SPLIT', percent: 10, minSamples: 100, minDurationMs: 60_000 },
+      { mode: 'SPLIT', percent: 50, minSamples: 200, minDurationMs: 60_000 },
+    ],
+    decisionTimeoutMs: HOUR,
+    pollIntervalMs: 10_000,
+  },
+};
+
+const DEFAULT_GUARDRAILS: Required<RolloutGuardrails> = {
+  maxWorse: { falsePositiveRate: 0.01, recall: 0.05 },
+  alpha: 0.05,
+  maxLatencyP99Ms: 1000,
+  minScoresForLatency: 200,
+  maxDlqRate: 0.01,
+  minRecordsForDlqRate: 200,
+};
+const DEFAULT_PROMOTION: Required<PromotionRule> = { metric: 'recall', alpha: 0.05, lastStepOnly: true };
+const COMPARED_METRICS: readonly ComparedMetric[] = ['precision', 'recall', 'falsePositiveRate'];
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const shown = (value: unknown): string => (value === undefined ? 'undefined' : JSON.stringify(value));
+
+function unknownFields(at: string, value: Record<string, unknown>, known: readonly string[]): string[] {
+  return Object.keys(value)
+    .filter((key) => !known.includes(key))
+    .map((key) => `${at}${key}: unknown field (known: ${known.join(', ')})`);
+}
+
+function stepProblems(step: unknown, index: number): string[] {
+  const at = `steps[${index}]`;
+  if (!isRecord(step)) return [`${at}=${shown(step)}: expected {"mode":"SHADOW"|"SPLIT","percent","minSamples","minDurationMs"}`];
+  const problems = unknownFields(`${at}.`, step, ['mode', 'percent', 'minSamples', 'minDurationMs']);
+  if (step.mode !== 'SHADOW' && step.mode !== 'SPLIT') problems.push(`${at}.mode=${shown(step.mode)}: expected "SHADOW" or "SPLIT"`);
+  if (!(typeof step.percent === 'number' && step.percent >= 0 && step.percent <= 100)) problems.push(`${at}.percent=${shown(step.percent)}: expected a number from 0 to 100`);
+  else if (step.mode === 'SHADOW' && step.percent !== 0) problems.push(`${at}.percent=${step.percent}: a SHADOW step decides nothing with the challenger; use 0`);
+  else if (step.mode === 'SPLIT' && step.percent === 0) problems.push(`${at}.percent=0: a SPLIT step needs a share above 0 (or use mode SHADOW)`);
+  if (!(Number.isInteger(step.minSamples) && (step.minSamples as number) >= 0)) problems.push(`${at}.minSamples=${shown(step.minSamples)}: expected a whole number >= 0`);
+  if (!(Number.isInteger(step.minDurationMs) && (step.minDurationMs as number) >= 0)) problems.push(`${at}.minDurationMs=${shown(step.minDurationMs)}: expected a whole number of ms >= 0`);
+  return problems;
+}
+
+const fraction = (value: unknown, open: boolean): boolean => typeof value === 'number' && value > 0 && (open ? value < 1 : value <= 1);
+
+function guardrailProblems(value: unknown): string[] {
+  if (value === undefined) return [];
+  if (!isRecord(value)) return [`guardrails=${shown(value)}: expected an object`];
+  const problems = unknownFields('guardrails.', value, Object.keys(DEFAULT_GUARDRAILS));
+  if (value.maxWorse !== undefined) {
+    if (!isRecord(value.maxWorse)) problems.push(`guardrails.maxWorse=${shown(value.maxWorse)}: expected e.g. {"falsePositiveRate":0.01,"recall":0.05}`);
+    else {
+      problems.push(...unknownFields('guardrails.maxWorse.', value.maxWorse, COMPARED_METRICS));
+      for (const [metric, margin] of Object.entries(value.maxWorse)) {
+        if (!(typeof margin === 'number' && margin >= 0 && margin < 1)) problems.push(`guardrails.maxWorse.${metric}=${shown(margin)}: expected a rate difference from 0 to below 1`);
+      }
+    }
+  }
+  if (value.alpha !== undefined && !fraction(value.alpha, true)) problems.push(`guardrails.alpha=${shown(value.alpha)}: expected a significance level between 0 and 1, e.g. 0.05`);
+  if (value.maxLatencyP99Ms !== undefined && value.maxLatencyP99Ms !== null && !(typeof value.maxLatencyP99Ms === 'number' && value.maxLatencyP99Ms > 0)) {
+    problems.push(`guardrails.maxLatencyP99Ms=${shown(value.maxLatencyP99Ms)}: expected a positive number of ms or null`);
+  }
+  if (value.maxDlqRate !== undefined && value.maxDlqRate !== null && !fraction(value.maxDlqRate, false)) problems.push(`guardrails.maxDlqRate=${shown(value.maxDlqRate)}: expected a share above 0 up to 1, or null`);
+  for (const key of ['minScoresForLatency', 'minRecordsForDlqRate']) {
+    if (value[key] !== undefined && !(Number.isInteger(value[key]) && (value[key] as number) >= 1)) problems.push(`guardrails.${key}=${shown(value[key])}: expected a whole number >= 1`);
+  }
+  return problems;
+}
+
+function promotionProblems(value: unknown): string[] {
+  if (value === undefined) return [];
+  if (!isRecord(value)) return [`promotion=${shown(value)}: expected an object`];
+  const problems = unknownFields('promotion.', value, Object.keys(DEFAULT_PROMOTION));
+  if (value.metric !== undefined && !COMPARED_METRICS.includes(value.metric as ComparedMetric)) problems.push(`promotion.metric=${shown(value.metric)}: expected one of ${COMPARED_METRICS.join(', ')}`);
+  if (value.alpha !== undefined && !fraction(value.alpha, true)) problems.push(`promotion.alpha=${shown(value.alpha)}: expected a significance level between 0 and 1, e.g. 0.05`);
+  if (value.lastStepOnly !== undefined && typeof value.lastStepOnly !== 'boolean') problems.push(`promotion.lastStepOnly=${shown(value.lastStepOnly)}: expected true or false`);
+  return problems;
+}
+
+/** Every problem of a plan, one line each; empty when it compiles. */
+export function rolloutPlanProblems(plan: unknown): string[] {
+  if (!isRecord(plan)) return [`plan=${shown(plan)}: expected an object`];
+  const problems = unknownFields('', plan, ['steps', 'guardrails', 'promotion', 'autoPromote', 'decisionTimeoutMs', 'defaultAction', 'pollIntervalMs', 'confidence', 'pollsPerRun']);
+  if (plan.steps !== undefined) {
+    if (!Array.isArray(plan.steps) || plan.steps.length === 0) problems.push(`steps=${shown(plan.steps)}: expected a non-empty array of steps`);
+    else problems.push(...plan.steps.flatMap(stepProblems));
+  }
+  problems.push(...guardrailProblems(plan.guardrails), ...promotionProblems(plan.promotion));
+  if (plan.autoPromote !== undefined && typeof plan.autoPromote !== 'boolean') problems.push(`autoPromote=${shown(plan.autoPromote)}: expected true or false`);
+  if (plan.defaultAction !== undefined && plan.defaultAction !== 'promote' && plan.defaultAction !== 'rollback') problems.push(`defaultAction=${shown(plan.defaultAction)}: expected "promote" or "rollback"`);
+  for (const key of ['decisionTimeoutMs', 'pollIntervalMs', 'pollsPerRun']) {
+    if (plan[key] !== undefined && !(Number.isInteger(plan[key]) && (plan[key] as number) >= 1)) problems.push(`${key}=${shown(plan[key])}: expected a whole number >= 1`);
+  }
+  if (plan.confidence !== undefined && !fraction(plan.confidence, true)) problems.push(`confidence=${shown(plan.confidence)}: expected a level between 0 and 1, e.g. 0.95`);
+  return problems;
+}
+
+/** The plan with its defaults; call {@link rolloutPlanProblems} first. */
+export function compileRolloutPlan(plan: RolloutPlan): CompiledRolloutPlan {
+  return {
+    steps: plan.steps ?? ROLLOUT_PRESETS.standard!.steps!,
+    guardrails: { ...DEFAULT_GUARDRAILS, ...plan.guardrails },
+    promotion: { ...DEFAULT_PROMOTION, ...plan.promotion },
+    autoPromote: plan.autoPromote ?? true,
+    decisionTimeoutMs: plan.decisionTimeoutMs ?? 24 * HOUR,
+    defaultAction: plan.defaultAction ?? 'rollback',
+    pollIntervalMs: plan.pollIntervalMs ?? 60_000,
+    confidence: plan.confidence ?? 0.95,
+    pollsPerRun: plan.pollsPerRun ?? 500,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Phases
+
+/**
+ * - running: following the plan, step by step;
+ * - awaiting-decision: the last step is complete without a clear winner; a person decides, or the default action at the timeout;
+ * - manual: a person set the traffic; the plan holds (guardrails still roll back) until resume;
+ * - paused: no automatic action at all until resume;
+ * - promoted / rolled-back: ended.
+ */
+export type RolloutPhase = 'running' | 'awaiting-decision' | 'manual' | 'paused' | 'promoted' | 'rolled-back';
+
+export const PHASE_TRANSITIONS: { readonly [From in RolloutPhase]: readonly RolloutPhase[] } = {
+  running: ['running', 'awaiting-decision', 'manual', 'paused', 'promoted', 'rolled-back'],
+  'awaiting-decision': ['manual', 'paused', 'promoted', 'rolled-back'],
+  manual: ['running', 'manual', 'paused', 'promoted', 'rolled-back'],
+  paused: ['running', 'awaiting-decision', 'manual', 'promoted', 'rolled-back'],
+  promoted: [],
+  'rolled-back': [],
+};
+
+export const isEnded = (phase: RolloutPhase): boolean => PHASE_TRANSITIONS[phase].length === 0;
+
+/** Thrown by {@link assertPhaseTransition}: a bug in the workflow, never a person's mistake (validators refuse those first). */
+export class RolloutTransitionError extends Error {
+  override readonly name = 'RolloutTransitionError';
+}
+
+export function assertPhaseTransition(from: RolloutPhase, to: RolloutPhase): void {
+  if (!PHASE_TRANSITIONS[from].includes(to)) {
+    throw new RolloutTransitionError(`a rollout cannot go from ${from} to ${to}; allowed from ${from}: ${PHASE_TRANSITIONS[from].join(', ') || 'nothing (it has ended)'}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Automatic decisions
+
+/** What the rollout does after a poll. */
+export type AutomaticAction =
+  | { readonly kind: 'rollback'; readonly reason: string }
+  | { readonly kind: 'promote'; readonly reason: string }
+  | { readonly kind: 'next-step' }
+  | { readonly kind: 'await-decision'; readonly reason: string }
+  | { readonly kind: 'continue'; readonly reason: string };
+
+const rate = (proportion: Proportion): string => (proportion.rate === null ? 'n/a' : proportion.rate.toFixed(4));
+const test = (result: ZTestResult): string => `z=${result.z.toFixed(2)}, p=${result.pValue.toPrecision(2)}`;
+const sample = (proportion: Proportion): { successes: number; trials: number } => ({ successes: proportion.successes, trials: proportion.trials });
+const METRIC_NAMES: Readonly<Record<ComparedMetric, string>> = { precision: 'precision', recall: 'recall', falsePositiveRate: 'false-positive rate' };
+
+/** The first guardrail the challenger breaches, as a sentence with the figures; undefined when none. */
+export function guardrailBreach(metrics: LiveMetrics, guardrails: Required<RolloutGuardrails>): string | undefined {
+  const { champion, challenger } = metrics;
+  for (const metric of COMPARED_METRICS) {
+    const margin = guardrails.maxWorse[metric];
+    if (margin === undefined) continue;
+    const ours = challenger.rates[metric];
+    const theirs = champion.rates[metric];
+    const worse = HIGHER_IS_BETTER[metric] ? testRateBelow(sample(ours), sample(theirs), margin) : testRateAbove(sample(ours), sample(theirs), margin);
+    if (worse !== undefined && worse.pValue < guardrails.alpha) {
+      return (
+        `challenger v${challenger.version}'s ${METRIC_NAMES[metric]} ${rate(ours)} is worse than champion v${champion.version}'s ${rate(theirs)} ` +
+        `by more than ${margin} (${test(worse)} < α ${guardrails.alpha}; ${ours.trials} vs ${theirs.trials} trials)`
+      );
+    }
+  }
+  const p99 = challenger.latencyMs?.p99;
+  if (guardrails.maxLatencyP99Ms !== null && p99 !== undefined && challenger.scored >= guardrails.minScoresForLatency && p99 > guardrails.maxLatencyP99Ms) {
+    return `challenger v${challenger.version}'s p99 end-to-end latency ${p99.toFixed(1)} ms is above the limit ${guardrails.maxLatencyP99Ms} ms (${challenger.scored} scores)`;
+  }
+  const dlqRate = metrics.dlq.rate;
+  if (guardrails.maxDlqRate !== null && dlqRate !== null && metrics.dlq.intake >= guardrails.minRecordsForDlqRate && dlqRate > guardrails.maxDlqRate) {
+    return `the DLQ rate ${(dlqRate * 100).toFixed(2)}% (${metrics.dlq.records} records) is above the limit ${(guardrails.maxDlqRate * 100).toFixed(2)}%`;
+  }
+  return undefined;
+}
+
+/** Whether the challenger is significantly better on the promotion metric, as a sentence; undefined when not (yet). */
+export function significantlyBetter(metrics: LiveMetrics, promotion: Required<PromotionRule>): string | undefined {
+  const { metric, alpha } = promotion;
+  const ours = metrics.challenger.rates[metric];
+  const theirs = metrics.champion.rates[metric];
+  const better = HIGHER_IS_BETTER[metric] ? testRateAbove(sample(ours), sample(theirs)) : testRateBelow(sample(ours), sample(theirs));
+  if (better === undefined || better.pValue >= alpha) return undefined;
+  return `challenger v${metrics.challenger.version}'s ${METRIC_NAMES[metric]} ${rate(ours)} is significantly better than champion v${metrics.champion.version}'s ${rate(theirs)} (${test(better)} < α ${alpha})`;
+}
+
+/** Labelled scores of the variant with the fewest, which is what a step's minimum sample waits for. */
+export const fewestLabelled = (metrics: LiveMetrics): number => Math.min(metrics.champion.rates.labelled, metrics.challenger.rates.labelled);
+
+/**
+ * The automatic decision for a step after a poll, in this order: a guardrail breach rolls back;
+ * with the minimum sample and duration reached, a significantly better challenger is promoted
+ * (when allowed on this step), and otherwise the step completes: on to the next step, or, after
+ * the last, wait for a person. `phase` decides what applies: paused → nothing; manual and
+ * awaiting-decision → guardrails only.
+ */
+export function automaticAction(input: {
+  readonly plan: CompiledRolloutPlan;
+  readonly phase: RolloutPhase;
+  readonly stepIndex: number;
+  readonly stepElapsedMs: number;
+  readonly metrics: LiveMetrics;
+}): AutomaticAction {
+  const { plan, phase, stepIndex, stepElapsedMs, metrics } = input;
+  if (phase === 'paused' || isEnded(phase)) return { kind: 'continue', reason: `${phase}: no automatic action` };
+  const breach = guardrailBreach(metrics, plan.guardrails);
+  if (breach !== undefined) return { kind: 'rollback', reason: `guardrail: ${breach}` };
+  if (phase !== 'running') return { kind: 'continue', reason: `${phase}: guardrails hold` };
+
+  const step = plan.steps[stepIndex]!;
+  const last = stepIndex === plan.steps.length - 1;
+  const labelled = fewestLabelled(metrics);
+  if (labelled < step.minSamples) return { kind: 'continue', reason: `waiting for ${step.minSamples} labelled scores per variant (fewest so far: ${labelled})` };
+  if (stepElapsedMs < step.minDurationMs) return { kind: 'continue', reason: `waiting for the step's minimum duration (${stepElapsedMs} of ${step.minDurationMs} ms)` };
+  if (plan.autoPromote && (last || !plan.promotion.lastStepOnly)) {
+    const better = significantlyBetter(metrics, plan.promotion);
+    if (better !== undefined) return { kind: 'promote', reason: `automatic promotion: ${better}` };
+  }
+  if (!last) return { kind: 'next-step' };
+  return { kind: 'await-decision', reason: `the last step completed with ${labelled} labelled scores per variant and no significant difference on ${METRIC_NAMES[plan.promotion.metric]}` };
+}
+
+/** The routing of a step, as the deployments record takes it. */
+export const stepRouting = (step: RolloutStep): { mode: RolloutStep['mode']; share: number } => ({ mode: step.mode, share: step.mode === 'SPLIT' ? step.percent / 100 : 0 });
+
+/** One line per variant with the figures a decision was made on, for the registry's history and the memo. */
+export function describeFigures(metrics: LiveMetrics | null): string {
+  if (metrics === null) return 'no live metrics yet';
+  const variant = (name: string, figures: LiveMetrics['champion']): string => {
+    const interval = (proportion: Proportion): string => (proportion.rate === null ? 'n/a' : `${rate(proportion)} [${proportion.lower!.toFixed(4)}, ${proportion.upper!.toFixed(4)}]`);
+    const latency = figures.latencyMs === null ? 'n/a' : `${figures.latencyMs.p99.toFixed(1)} ms`;
+    return `${name} v${figures.version}: ${figures.rates.labelled} labelled of ${figures.scored}, precision ${interval(figures.rates.precision)}, recall ${interval(figures.rates.recall)}, FPR ${interval(figures.rates.falsePositiveRate)}, p99 ${latency}`;
+  };
+  const psi = metrics.scorePsi === null ? 'n/a' : metrics.scorePsi.toFixed(4);
+  const dlq = metrics.dlq.rate === null ? 'n/a' : `${(metrics.dlq.rate * 100).toFixed(2)}%`;
+  return `${variant('champion', metrics.champion)}; ${variant('challenger', metrics.challenger)}; score PSI ${psi}; DLQ ${dlq}`;
+}
