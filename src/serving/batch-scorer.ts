@@ -118,13 +118,12 @@ export async function scoreBatch(snapshot: ServingSnapshot, inputs: readonly Fea
       },
     };
   };
-  championRows.forEach((row, position) => {
-    const shadowScore = mode === 'SHADOW' && challenger !== undefined ? challengerScores[position]! : undefined;
-    const shadow = shadowScore === undefined || challenger === undefined
-      ? null
-      : { model_version: challenger.version, score: shadowScore, decision: decide(shadowScore, challenger.threshold) };
-    build(row, champion, championScores[position]!, shadow);
-  });
+  const shadowAt = (position: number): ShadowScoreValue | null => {
+    if (mode !== 'SHADOW' || challenger === undefined) return null;
+    const score = challengerScores[position]!;
+    return { model_version: challenger.version, score, decision: decide(score, challenger.threshold) };
+  };
+  championRows.forEach((row, position) => build(row, champion, championScores[position]!, shadowAt(position)));
   if (mode === 'SPLIT' && challenger !== undefined) challengerRows.forEach((row, position) => build(row, challenger, challengerScores[position]!, null));
   return outcomes;
 }

@@ -4,7 +4,7 @@
  */
 import type { LayersModel } from '@tensorflow/tfjs';
 import { reasonOf, TributaryError } from '../errors/tributary-error.js';
-import { deserialiseModelArtifact } from '../registry/model-artifact.js';
+import { deserialiseModelArtifact, type LoadedModelArtifact } from '../registry/model-artifact.js';
 import type { ModelRegistry } from '../registry/model-registry.js';
 import { FEATURE_VECTOR_VERSION, FEATURE_VECTOR_WIDTH, type FeatureMatrix } from '../training/feature-vector.js';
 import { predictScores } from '../training/model.js';
@@ -46,7 +46,7 @@ export async function loadScoringModel(
     error instanceof ModelLoadError
       ? error
       : new ModelLoadError(model, version, reasonOf(error), { retriable: error instanceof TributaryError && error.retriable, cause: error });
-  let loaded: Awaited<ReturnType<typeof deserialiseModelArtifact>>;
+  let loaded: LoadedModelArtifact;
   try {
     const record = await registry.getVersion(model, version);
     if (record.artifact.sha256 !== sha256) {
@@ -98,6 +98,7 @@ class LoadedScoringModel implements ScoringModel {
 
   score(matrix: FeatureMatrix): Promise<Float32Array> {
     if (this.disposed) return Promise.reject(new ModelDisposedError(this.model, this.version));
+    // The whole batch in one predict: the scorer already sized it, and splitting it would only add calls.
     return predictScores(this.network, normalise(matrix, this.normaliser), Math.max(1, matrix.rowCount));
   }
 
