@@ -5,7 +5,8 @@
  * leaves as an `ApplicationFailure` whose `nonRetryable` follows the error's `retriable`.
  */
 import { Context } from '@temporalio/activity';
-import { NoRunningJobError, UnrecordedJobError } from '../flink/deployment-errors.js';
+import { compileCatchUpOptions, judgeCatchUp, type CatchUpOptions, type CatchUpVerdict } from '../flink/blue-green.js';
+import { NoRunningJobError, NothingToRunBesideError, UnrecordedJobError } from '../flink/deployment-errors.js';
 import { compileHealthWindowOptions, failsEarly, judgeHealth, type HealthVerdict, type HealthWindowOptions, type JobHealthSample, type TopicProgress } from '../flink/deployment-health.js';
 import {
   retainSavepoints,
@@ -17,6 +18,7 @@ import {
   type SavepointEntry,
 } from '../flink/deployment-record.js';
 import type { DeploymentRecordStore } from '../flink/deployment-record-store.js';
+import type { OutputTopics } from '../flink/output-topics.js';
 import type { ObservedTopics } from '../flink/deployment-spec.js';
 import type { TopicProgressReader } from '../flink/deployment-topic-progress.js';
 import { FlinkJobStateError, FlinkSavepointError, FlinkTimeoutError } from '../flink/errors.js';
@@ -24,6 +26,8 @@ import type { FlinkService, JobSubmission } from '../flink/flink-service.js';
 import { TERMINAL_JOB_STATES, type JobState } from '../flink/flink-rest-client.js';
 import { reportingFailures } from './application-failure.js';
 import { reasonOf } from '../errors/tributary-error.js';
+import type { DeploymentLog } from '../serving/deployment-log.js';
+import type { PartitionOffset } from '../serving/model-deployment.js';
 
 /** How long a failed health window waits for Flink to list the exception behind a restart. */
 const EXCEPTION_TEXT_WAIT_MS = 10_000;
@@ -32,6 +36,10 @@ export interface FlinkDeployActivityDependencies {
   readonly flink: FlinkService;
   readonly records: DeploymentRecordStore;
   readonly topics: TopicProgressReader;
+  /** Blue/green: creates the new version's output topic and reads the old one's committed ends. */
+  readonly outputTopics: OutputTopics;
+  /** Blue/green: opens the models' deployment table for the takeover (closed after each use). */
+  readonly openDeployments: () => Promise<Pick<DeploymentLog, 'all' | 'publish' | 'close'>>;
   /** Time between two looks at a job or a savepoint. @default 500 */
   readonly pollIntervalMs?: number;
 }
@@ -41,6 +49,12 @@ export interface LocatedDeployment {
   readonly current: (CurrentDeployment & { readonly state: JobState | 'UNKNOWN' }) | undefined;
   /** Whether the current job runs, so there is something to stop. */
   readonly running: boolean;
+}
+
+/** The models a blue/green takeover moved to the new topic. */
+export interface FeaturesTakeover {
+  /** Every model whose deployment reads the new topic with this handoff, this attempt's and earlier attempts'. */
+  readonly models: readonly string[];
 }
 
 /** A savepoint an upgrade took; the old job has stopped. */
@@ -61,25 +75,63 @@ const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
   });
 
 /** Creates the activities; the worker passes the REST-backed service and Kafka, workflow tests fakes. */
-export function createFlinkDeployActivities({ flink, records, topics, pollIntervalMs = 500 }: FlinkDeployActivityDependencies) {
+export function createFlinkDeployActivities({ flink, records, topics, outputTopics, openDeployments, pollIntervalMs = 500 }: FlinkDeployActivityDependencies) {
   const terminal = (state: JobState): boolean => TERMINAL_JOB_STATES.includes(state);
+
+  /**
+   * Polls a savepoint trigger (heartbeating its id) until Flink completes it, adds the savepoint
+   * to the job's history and returns it; throws Flink's failure or a timeout.
+   */
+  const completeSavepoint = async (
+    request: { jobName: string; jobId: string; version: string; timeoutMs: number },
+    triggerId: string,
+    reason: SavepointEntry['reason'],
+  ): Promise<SavepointEntry> => {
+    const context = Context.current();
+    const deadline = Date.now() + request.timeoutMs;
+    for (;;) {
+      context.heartbeat({ triggerId });
+      const progress = await flink.savepointProgress(request.jobId, triggerId);
+      if (progress.status === 'FAILED') {
+        throw new FlinkSavepointError({ jobId: request.jobId, triggerId, flinkErrors: [progress.error] });
+      }
+      if (progress.status === 'COMPLETED') {
+        const entry: SavepointEntry = { path: progress.location, takenAt: Date.now(), jobId: request.jobId, version: request.version, triggerId, reason };
+        await records.update(request.jobName, (record) => withSavepoint(record, entry));
+        return entry;
+      }
+      if (Date.now() >= deadline) throw new FlinkTimeoutError(`savepoint ${triggerId} of job ${request.jobId}`, request.timeoutMs, progress.status, { jobId: request.jobId, triggerId });
+      await sleep(pollIntervalMs, context.cancellationSignal);
+    }
+  };
+
+  /** The trigger of the attempt before (from its heartbeat), unless it failed: then the job kept running and a new trigger is due. */
+  const resumedTrigger = async (jobId: string): Promise<string | undefined> => {
+    const resumed = Context.current().info.heartbeatDetails as { triggerId?: string } | undefined;
+    const triggerId = resumed?.triggerId;
+    if (triggerId && (await flink.savepointProgress(jobId, triggerId)).status !== 'FAILED') return triggerId;
+    return undefined;
+  };
 
   return {
     /**
      * Reads the job's deployment record and looks up its current job on the cluster. Refuses
      * (non-retryable) when another job of the name runs that the record does not know, or when
-     * a savepoint upgrade finds no running job to take the savepoint of.
+     * a savepoint or blue/green upgrade finds no running job to take the savepoint of.
      */
-    locateDeployment: reportingFailures(async (jobName: string, mode: 'savepoint' | 'stateless'): Promise<LocatedDeployment> => {
+    locateDeployment: reportingFailures(async (jobName: string, mode: 'savepoint' | 'stateless' | 'blue-green'): Promise<LocatedDeployment> => {
       const record = await records.read(jobName);
       const active = await flink.activeJobs(jobName);
       const recordedId = record.current?.jobId;
       const unrecorded = active.filter((job) => job.jobId !== recordedId).map((job) => job.jobId);
       if (unrecorded.length > 0) throw new UnrecordedJobError(jobName, unrecorded);
-      if (!record.current) return { current: undefined, running: false };
+      if (!record.current) {
+        if (mode === 'blue-green') throw new NothingToRunBesideError(jobName);
+        return { current: undefined, running: false };
+      }
       const state = (await flink.job(record.current.jobId))?.state ?? 'UNKNOWN';
       const running = state === 'RUNNING';
-      if (mode === 'savepoint' && !running) throw new NoRunningJobError(jobName, record.current.jobId, state);
+      if ((mode === 'savepoint' || mode === 'blue-green') && !running) throw new NoRunningJobError(jobName, record.current.jobId, state);
       return { current: { ...record.current, state }, running };
     }),
 
@@ -89,30 +141,86 @@ export function createFlinkDeployActivities({ flink, records, topics, pollInterv
      * the heartbeat) instead of stopping twice. A failed savepoint leaves the job running.
      */
     stopWithSavepoint: reportingFailures(async (request: { jobName: string; jobId: string; version: string; drain: boolean; timeoutMs: number }): Promise<TakenSavepoint> => {
-      const context = Context.current();
-      const resumed = context.info.heartbeatDetails as { triggerId?: string } | undefined;
-      let triggerId = resumed?.triggerId;
-      // The attempt before triggered a stop that then failed: the job kept running, so stop it anew.
-      if (triggerId && (await flink.savepointProgress(request.jobId, triggerId)).status === 'FAILED') triggerId = undefined;
+      let triggerId = await resumedTrigger(request.jobId);
       if (!triggerId) {
         const job = await flink.job(request.jobId);
         if (job?.state !== 'RUNNING') throw new NoRunningJobError(request.jobName, request.jobId, job?.state ?? 'UNKNOWN');
         triggerId = await flink.stopWithSavepoint(request.jobId, { drain: request.drain });
       }
-      const deadline = Date.now() + request.timeoutMs;
+      const entry = await completeSavepoint(request, triggerId, 'upgrade');
+      return { path: entry.path, triggerId, stoppedAt: entry.takenAt };
+    }),
+
+    /**
+     * Blue/green: takes a savepoint of the running job WITHOUT stopping it, polls until Flink
+     * completes it, and adds it to the history. A retry resumes the trigger of the attempt before.
+     */
+    takeSavepoint: reportingFailures(async (request: { jobName: string; jobId: string; version: string; timeoutMs: number }): Promise<SavepointEntry> => {
+      let triggerId = await resumedTrigger(request.jobId);
+      if (!triggerId) {
+        const job = await flink.job(request.jobId);
+        if (job?.state !== 'RUNNING') throw new NoRunningJobError(request.jobName, request.jobId, job?.state ?? 'UNKNOWN');
+        triggerId = await flink.triggerSavepoint(request.jobId);
+      }
+      return completeSavepoint(request, triggerId, 'blue-green');
+    }),
+
+    /** Blue/green: creates the new version's output topic as a twin of the old one (idempotent). */
+    prepareOutputTopic: reportingFailures(async (request: { template: string; topic: string }): Promise<{ created: boolean; partitions: number }> =>
+      outputTopics.createLike(request.template, request.topic),
+    ),
+
+    /**
+     * Blue/green: the old output topic's committed end offsets, read BEFORE the savepoint is
+     * triggered: what the old job committed up to here came from input before the savepoint, so
+     * the new job never writes it again; anything later may appear in both topics.
+     */
+    markOverlap: reportingFailures(async (topic: string): Promise<PartitionOffset[]> => outputTopics.committedEnds(topic)),
+
+    /**
+     * Blue/green: waits until the job's sources have (nearly) nothing left to read, or the
+     * timeout passes; "not caught up" is a verdict, not an error. Ends early when the job leaves RUNNING.
+     */
+    waitForCatchUp: reportingFailures(async (request: { jobId: string; options: CatchUpOptions }): Promise<CatchUpVerdict> => {
+      const context = Context.current();
+      const options = compileCatchUpOptions(request.options);
+      const began = Date.now();
       for (;;) {
-        context.heartbeat({ triggerId });
-        const progress = await flink.savepointProgress(request.jobId, triggerId);
-        if (progress.status === 'FAILED') {
-          throw new FlinkSavepointError({ jobId: request.jobId, triggerId, flinkErrors: [progress.error] });
+        const job = await flink.job(request.jobId);
+        const waitedMs = Date.now() - began;
+        if (job?.state !== 'RUNNING') return { caughtUp: false, backlogRecords: undefined, waitedMs, problem: `the job is ${job?.state ?? 'unknown to the cluster'}, not RUNNING` };
+        const verdict = judgeCatchUp(await flink.sourceBacklog(request.jobId), waitedMs, options);
+        context.heartbeat(verdict);
+        if (verdict.caughtUp || waitedMs >= options.timeoutMs) return verdict;
+        await sleep(options.sampleIntervalMs, context.cancellationSignal);
+      }
+    }),
+
+    /**
+     * Blue/green takeover: every model whose deployment reads `previousTopic` moves to
+     * `newTopic`, with the handoff that tells its scorers where the two overlap. A retry skips the
+     * models an earlier attempt already moved.
+     */
+    handOverFeatures: reportingFailures(async (request: { previousTopic: string; newTopic: string; overlapFrom: readonly PartitionOffset[]; updatedBy: string; reason: string }): Promise<FeaturesTakeover> => {
+      const deployments = await openDeployments();
+      try {
+        const moved: string[] = [];
+        for (const deployment of await deployments.all()) {
+          const alreadyMoved = deployment.featuresTopic === request.newTopic && deployment.featuresHandoff?.previousTopic === request.previousTopic;
+          if (alreadyMoved) moved.push(deployment.model);
+          if (deployment.featuresTopic !== request.previousTopic) continue;
+          Context.current().heartbeat(deployment.model);
+          await deployments.publish(deployment.model, {
+            featuresTopic: request.newTopic,
+            featuresHandoff: { previousTopic: request.previousTopic, overlapFrom: request.overlapFrom },
+            updatedBy: request.updatedBy,
+            reason: request.reason,
+          });
+          moved.push(deployment.model);
         }
-        if (progress.status === 'COMPLETED') {
-          const entry: SavepointEntry = { path: progress.location, takenAt: Date.now(), jobId: request.jobId, version: request.version, triggerId, reason: 'upgrade' };
-          await records.update(request.jobName, (record) => withSavepoint(record, entry));
-          return { path: progress.location, triggerId, stoppedAt: entry.takenAt };
-        }
-        if (Date.now() >= deadline) throw new FlinkTimeoutError(`stop-with-savepoint ${triggerId} of job ${request.jobId}`, request.timeoutMs, progress.status, { jobId: request.jobId, triggerId });
-        await sleep(pollIntervalMs, context.cancellationSignal);
+        return { models: moved.sort() };
+      } finally {
+        await deployments.close();
       }
     }),
 

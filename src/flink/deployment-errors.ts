@@ -35,9 +35,18 @@ export class NoRunningJobError extends FlinkError {
   constructor(readonly jobName: string, jobId: string, readonly state: string) {
     super(
       `the current job of "${jobName}" (${jobId}) is ${state}, so there is no running job to take a savepoint of; ` +
-        'a savepoint upgrade never falls back to an older checkpoint: deploy with --mode stateless, or submit from a savepoint in `tributary flink history`',
+        'a savepoint or blue/green upgrade never falls back to an older checkpoint: deploy with --mode stateless, or submit from a savepoint in `tributary flink history`',
       { jobId, retriable: false },
     );
+  }
+}
+
+/** A blue/green upgrade needs a running job to start beside; a first deployment has none. */
+export class NothingToRunBesideError extends FlinkError {
+  override readonly name = 'NothingToRunBesideError';
+
+  constructor(readonly jobName: string) {
+    super(`no deployment of "${jobName}" is recorded, so a blue/green upgrade has no running job to start beside; deploy the first version with --mode savepoint`, { retriable: false });
   }
 }
 
@@ -56,5 +65,14 @@ export class DeploymentAlreadyRunningError extends FlinkError {
 
   constructor(readonly jobName: string, readonly workflowId: string, readonly runningRunId: string | undefined, readonly uiUrl: string) {
     super(`a deployment of "${jobName}" is already running (workflow ${workflowId}${runningRunId ? `, run ${runningRunId}` : ''}); wait for it to end or follow it at ${uiUrl}`, { retriable: false });
+  }
+}
+
+/** A blue/green upgrade could not prepare or read an output topic. */
+export class OutputTopicError extends FlinkError {
+  override readonly name = 'OutputTopicError';
+
+  constructor(readonly topic: string, problem: string, retriable: boolean, cause?: unknown) {
+    super(`output topic ${topic} ${problem}`, { retriable, cause });
   }
 }

@@ -17,8 +17,12 @@ export interface SavepointEntry {
   /** The spec version that job ran. */
   readonly version: string;
   readonly triggerId: string;
-  /** `upgrade`: stop-with-savepoint of a deployment; `manual`: `tributary flink savepoint`, the job kept running. */
-  readonly reason: 'upgrade' | 'manual';
+  /**
+   * `upgrade`: stop-with-savepoint of a deployment; `blue-green`: taken beside the running job for
+   * the new version to start from (the job kept running); `manual`: `tributary flink savepoint`,
+   * the job kept running.
+   */
+  readonly reason: 'upgrade' | 'blue-green' | 'manual';
 }
 
 /** The spec that runs now, and as which job. */
@@ -33,8 +37,21 @@ export interface CurrentDeployment {
   readonly deployedBy: string;
 }
 
-/** How a deployment ended. */
-export type DeploymentOutcome = 'deployed' | 'rolled-back' | 'aborted' | 'failed' | 'rollback-failed';
+/**
+ * How a deployment ended. `takeover-failed`: a blue/green version was healthy and caught up, but
+ * moving the models' feature topic failed; both jobs run (see the event's handoff).
+ */
+export type DeploymentOutcome = 'deployed' | 'rolled-back' | 'aborted' | 'failed' | 'rollback-failed' | 'takeover-failed';
+
+/** Where a blue/green upgrade moved the output, and which models it moved. */
+export interface OutputHandoffRecord {
+  readonly previousTopic: string;
+  readonly newTopic: string;
+  /** Per partition of the previous topic, the first offset whose transaction may reappear in the new one. */
+  readonly overlapFrom: readonly { readonly partition: number; readonly offset: string }[];
+  /** Models whose deployment now reads the new topic. */
+  readonly models: readonly string[];
+}
 
 /** One deployment in the job's history. */
 export interface DeploymentEvent {
@@ -53,6 +70,8 @@ export interface DeploymentEvent {
   readonly downtimeMs: number | undefined;
   /** Why it did not end `deployed`, with Flink's text. */
   readonly error: string | undefined;
+  /** Blue/green only: where the output moved (absent in events of other modes). */
+  readonly handoff?: OutputHandoffRecord;
 }
 
 export interface DeploymentRecord {

@@ -9,10 +9,13 @@ import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createFlinkDeployActivities, type FlinkDeployActivityDependencies } from '../activities/flink-deploy-activities.js';
 import type { TributaryConfig } from '../config/config.js';
+import { openDeploymentLog } from '../serving/deployment-log.js';
 import { createKafka } from '../streaming/kafka-client.js';
+import { createSchemaRegistryClient } from '../streaming/schema-registry-client.js';
 import { FileDeploymentRecordStore } from './deployment-record-store.js';
 import { KafkaTopicProgressReader } from './deployment-topic-progress.js';
 import { RestFlinkService } from './flink-service.js';
+import { KafkaOutputTopics } from './output-topics.js';
 
 /**
  * The task queue of `flinkDeploy`: its own, so a command's in-process worker never takes
@@ -26,12 +29,15 @@ export const deploymentRecordsDir = (config: TributaryConfig): string => join(co
 /** Where deployed jars are pinned by content: `<dataDir>/flink/jars`. */
 export const pinnedJarsDir = (config: TributaryConfig): string => join(config.paths.dataDir, 'flink', 'jars');
 
-/** The activities' real dependencies: the cluster's REST API, the record folder, Kafka. */
+/** The activities' real dependencies: the cluster's REST API, the record folder, Kafka, the registry, the models' deployments. */
 export function flinkDeployDependencies(config: TributaryConfig): FlinkDeployActivityDependencies {
+  const kafka = createKafka(config, { clientIdSuffix: 'flink-deploy' });
   return {
     flink: new RestFlinkService({ baseUrl: config.flink.restUrl }),
     records: new FileDeploymentRecordStore(deploymentRecordsDir(config)),
-    topics: new KafkaTopicProgressReader(createKafka(config, { clientIdSuffix: 'flink-deploy' })),
+    topics: new KafkaTopicProgressReader(kafka),
+    outputTopics: new KafkaOutputTopics(kafka, createSchemaRegistryClient(config.schemaRegistry)),
+    openDeployments: () => openDeploymentLog(config),
   };
 }
 

@@ -52,6 +52,11 @@ export interface FlinkService {
   cancel(jobId: string): Promise<void>;
   /** State, restarts, exceptions and completed checkpoints of a job. */
   healthSample(jobId: string): Promise<JobHealthSample>;
+  /**
+   * Records the job's sources have yet to read: Flink's `pendingRecords` (the Kafka consumer's
+   * lag), summed over every source and subtask. Undefined while no source reports it.
+   */
+  sourceBacklog(jobId: string): Promise<number | undefined>;
   /** Deletes a savepoint's files through the cluster; resolves when they are gone. */
   disposeSavepoint(path: string): Promise<void>;
 }
@@ -69,6 +74,9 @@ interface AsynchronousOperationStatus {
     readonly 'failure-cause'?: { readonly class?: string; readonly 'stack-trace'?: string };
   };
 }
+
+/** A source operator's metric (FLIP-33) of records it has yet to read, e.g. `Source__transactions_source.pendingRecords`. */
+const PENDING_RECORDS = '.pendingRecords';
 
 const failureText = (cause: { readonly class?: string; readonly 'stack-trace'?: string } | undefined): string =>
   summarizeFlinkErrors([cause?.['stack-trace'] ?? cause?.class ?? '']) || 'Flink gave no cause';
@@ -159,6 +167,20 @@ export class RestFlinkService implements FlinkService {
       latestException: entries[0] ? summarizeFlinkErrors([entries[0].stacktrace]) : undefined,
       completedCheckpoints: checkpoints.counts.completed,
     };
+  }
+
+  async sourceBacklog(jobId: string): Promise<number | undefined> {
+    const details = await this.client.jobDetails(jobId);
+    let backlog: number | undefined;
+    for (const vertex of details.vertices) {
+      const path = `/jobs/${jobId}/vertices/${vertex.id}/subtasks/metrics`;
+      const names = await this.rest.request<{ id: string }[]>({ method: 'GET', path, retry: 'idempotent', context: { jobId } });
+      const pending = names.map((metric) => metric.id).filter((id) => id.endsWith(PENDING_RECORDS));
+      if (pending.length === 0) continue;
+      const values = await this.rest.request<{ id: string; sum?: number }[]>({ method: 'GET', path, query: { get: pending.join(',') }, retry: 'idempotent', context: { jobId } });
+      for (const value of values) if (typeof value.sum === 'number' && Number.isFinite(value.sum)) backlog = (backlog ?? 0) + value.sum;
+    }
+    return backlog;
   }
 
   async disposeSavepoint(path: string): Promise<void> {

@@ -13,6 +13,11 @@
  * job then resumes from its consumer group's committed offsets); a rollback starts the
  * previous spec the same way.
  *
+ * blue-green mode: the new version starts BESIDE the running one, from a savepoint taken without
+ * stopping it, and writes a new output topic; once healthy and caught up, it takes over (the
+ * models reading the old topic move to the new one) and the old job stops with a savepoint.
+ * See flink-deploy-blue-green.ts.
+ *
  * The previous spec comes from the job's deployment record, which the activities keep;
  * savepoints beyond the retention are disposed of after a deployment ends.
  */
@@ -27,15 +32,17 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { FlinkDeployActivities, LocatedDeployment } from '../activities/flink-deploy-activities.js';
+import { compileCatchUpOptions, type CatchUpOptions, type CatchUpVerdict } from '../flink/blue-green.js';
 import { compileHealthWindowOptions, type HealthVerdict, type HealthWindowOptions } from '../flink/deployment-health.js';
 import { deploymentJobId } from '../flink/deployment-job-id.js';
-import type { CurrentDeployment, DeploymentOutcome } from '../flink/deployment-record.js';
+import type { CurrentDeployment, DeploymentOutcome, OutputHandoffRecord } from '../flink/deployment-record.js';
 import type { FlinkJobSpec } from '../flink/deployment-spec.js';
+import { deployBlueGreen } from './flink-deploy-blue-green.js';
 import { transition, type DeploymentPhase } from './flink-deployment-state.js';
 import { TributaryFlinkJob } from './search-attributes.js';
 
 /** How the running job's state reaches the new one. */
-export type UpgradeMode = 'savepoint' | 'stateless';
+export type UpgradeMode = 'savepoint' | 'stateless' | 'blue-green';
 
 /** Bounds of the deployment's steps; every field has a default. */
 export interface FlinkDeployTimeouts {
@@ -60,6 +67,8 @@ export interface FlinkDeployInput {
   readonly drain?: boolean;
   /** @default {@link import('../flink/deployment-health.js').HEALTH_WINDOW_DEFAULTS} */
   readonly health?: HealthWindowOptions;
+  /** blue-green: when the new job counts as caught up with its input. @default {@link import('../flink/blue-green.js').CATCH_UP_DEFAULTS} */
+  readonly catchUp?: CatchUpOptions;
   /** Savepoints kept in the job's history; older ones are disposed of. @default 5 */
   readonly savepointRetention?: number;
   readonly timeouts?: FlinkDeployTimeouts;
@@ -81,7 +90,13 @@ export interface FlinkDeployResult {
   readonly health: HealthVerdict | undefined;
   /** The rolled-back version's health verdict. */
   readonly rollbackHealth: HealthVerdict | undefined;
-  /** Why it did not end `deployed`, with Flink's text. */
+  /** blue-green: whether the new job caught up with its input. */
+  readonly catchUp: CatchUpVerdict | undefined;
+  /** blue-green: where the output moved, and which models moved with it. */
+  readonly handoff: BlueGreenHandoff | undefined;
+  /** blue-green: from the takeover decision to the old job stopped. */
+  readonly takeoverMs: number | undefined;
+  /** Why it did not end `deployed` (or, blue-green, what went wrong after the takeover), with Flink's text. */
   readonly error: string | undefined;
   /** Savepoints that left the history and were disposed of. */
   readonly disposedSavepoints: readonly string[];
@@ -101,9 +116,20 @@ export interface FlinkDeployStatus {
   readonly downtimeMs: number | undefined;
   readonly health: HealthVerdict | undefined;
   readonly rollbackHealth: HealthVerdict | undefined;
+  readonly catchUp: CatchUpVerdict | undefined;
+  readonly handoff: BlueGreenHandoff | undefined;
+  readonly takeoverMs: number | undefined;
   readonly error: string | undefined;
   /** Every phase entered, with its epoch ms. */
   readonly phases: readonly { readonly phase: DeploymentPhase; readonly at: number }[];
+}
+
+/** A blue/green handoff as it builds up: topics first, the overlap once marked, the models once moved. */
+export interface BlueGreenHandoff {
+  readonly previousTopic: string;
+  readonly newTopic: string;
+  readonly overlapFrom: OutputHandoffRecord['overlapFrom'] | undefined;
+  readonly models: readonly string[] | undefined;
 }
 
 export const flinkDeployStatusQuery = defineQuery<FlinkDeployStatus>('status');
@@ -117,6 +143,22 @@ const DEFAULT_SAVEPOINT_RETENTION = 5;
 const NEW_VERSION_SUBMISSION = 1;
 const ROLLBACK_SUBMISSION = 2;
 
+/** What the blue/green steps share with the rest of the workflow. */
+export interface DeploymentSteps {
+  readonly input: FlinkDeployInput;
+  readonly deployedBy: string;
+  readonly runId: string;
+  readonly timeouts: Required<FlinkDeployTimeouts>;
+  readonly activities: ReturnType<typeof activitiesFor>;
+  update(patch: Partial<FlinkDeployStatus>): void;
+  moveTo(phase: DeploymentPhase, patch?: Partial<FlinkDeployStatus>): void;
+  finish(outcome: DeploymentOutcome, patch: Partial<FlinkDeployStatus>, current: CurrentDeployment | 'unchanged' | undefined): Promise<FlinkDeployResult>;
+  /** The message of what an activity threw. */
+  describeFailure(error: unknown): string;
+  /** Submits, waits for RUNNING and the health window; the failure text, or undefined when healthy. */
+  runAndVerify(jobId: string, jobSpec: FlinkJobSpec, savepointPath: string | undefined, verifyingPhase: 'verifying' | 'verifying-rollback'): Promise<{ failure: string | undefined; runningAt: number | undefined }>;
+}
+
 /** Deploys `input.spec`; see the module comment. */
 export async function flinkDeploy(input: FlinkDeployInput): Promise<FlinkDeployResult> {
   const { spec } = input;
@@ -126,7 +168,7 @@ export async function flinkDeploy(input: FlinkDeployInput): Promise<FlinkDeployR
   checkInput(input, mode, retention);
   const timeouts = { ...DEFAULT_TIMEOUTS, ...input.timeouts };
   const windowMs = compileHealthWindowOptions(health).windowMs;
-  const activities = activitiesFor(timeouts, windowMs);
+  const activities = activitiesFor(timeouts, windowMs, compileCatchUpOptions(input.catchUp).timeoutMs);
   const { workflowId, runId } = workflowInfo();
   const deployedBy = `${workflowId}/${runId}`;
 
@@ -143,6 +185,9 @@ export async function flinkDeploy(input: FlinkDeployInput): Promise<FlinkDeployR
     downtimeMs: undefined,
     health: undefined,
     rollbackHealth: undefined,
+    catchUp: undefined,
+    handoff: undefined,
+    takeoverMs: undefined,
     error: undefined,
     phases: [{ phase: 'locating', at: Date.now() }],
   };
@@ -162,9 +207,13 @@ export async function flinkDeploy(input: FlinkDeployInput): Promise<FlinkDeployR
   const finish = async (outcome: DeploymentOutcome, patch: Partial<FlinkDeployStatus>, current: CurrentDeployment | 'unchanged' | undefined): Promise<FlinkDeployResult> => {
     moveTo(outcome, patch);
     const runningJobId = current === 'unchanged' ? status.previousJobId : current?.jobId;
+    const { handoff } = status;
     const expired = await activities.record.recordDeployment({
       jobName: spec.jobName,
-      event: { at: Date.now(), deployedBy, outcome, mode, fromVersion: status.fromVersion, toVersion: spec.version, jobId: runningJobId, savepoint: status.savepoint, downtimeMs: status.downtimeMs, error: status.error },
+      event: {
+        at: Date.now(), deployedBy, outcome, mode, fromVersion: status.fromVersion, toVersion: spec.version, jobId: runningJobId, savepoint: status.savepoint, downtimeMs: status.downtimeMs, error: status.error,
+        ...(handoff ? { handoff: { previousTopic: handoff.previousTopic, newTopic: handoff.newTopic, overlapFrom: handoff.overlapFrom ?? [], models: handoff.models ?? [] } } : {}),
+      },
       current: current === 'unchanged' ? undefined : current,
       keepCurrent: current === 'unchanged',
       savepointRetention: retention,
@@ -182,13 +231,40 @@ export async function flinkDeploy(input: FlinkDeployInput): Promise<FlinkDeployR
       downtimeMs: status.downtimeMs,
       health: status.health,
       rollbackHealth: status.rollbackHealth,
+      catchUp: status.catchUp,
+      handoff: status.handoff,
+      takeoverMs: status.takeoverMs,
       error: status.error,
       disposedSavepoints: expired.map((entry) => entry.path).filter((path) => !failedPaths.has(path)),
     };
     if (outcome === 'rollback-failed') {
       throw ApplicationFailure.create({ type: 'FlinkRollbackFailed', message: `${spec.jobName}: the new version and the rollback both failed: ${status.error ?? ''}`, nonRetryable: true, details: [result] });
     }
+    if (outcome === 'takeover-failed') {
+      throw ApplicationFailure.create({ type: 'FlinkTakeoverFailed', message: `${spec.jobName}: ${status.error ?? 'the takeover failed'}`, nonRetryable: true, details: [result] });
+    }
     return result;
+  };
+
+  /** Submits a spec, waits for RUNNING and the health window; resolves with the failure text, or undefined when healthy. */
+  const runAndVerify = async (jobId: string, jobSpec: FlinkJobSpec, savepointPath: string | undefined, verifyingPhase: 'verifying' | 'verifying-rollback', stoppedAt?: number): Promise<{ failure: string | undefined; runningAt: number | undefined }> => {
+    try {
+      await activities.submit.submitJob({ jobId, spec: jobSpec, savepointPath });
+    } catch (error) {
+      return { failure: `submitting ${jobSpec.version} as job ${jobId} failed: ${describeFailure(error)}`, runningAt: undefined };
+    }
+    moveTo(verifyingPhase);
+    let runningAt: number | undefined;
+    try {
+      runningAt = (await activities.wait.waitForRunning({ jobId, timeoutMs: timeouts.runningMs })).runningAt;
+      if (stoppedAt !== undefined) update({ downtimeMs: runningAt - stoppedAt });
+      const verdict = await activities.health.watchHealth({ jobId, topics: jobSpec.observedTopics, options: health });
+      update(verifyingPhase === 'verifying' ? { health: verdict } : { rollbackHealth: verdict });
+      if (verdict.healthy) return { failure: undefined, runningAt };
+      return { failure: `job ${jobId} (${jobSpec.version}) is not healthy: ${verdict.problems.join('; ')}${verdict.flinkError ? `; Flink: ${verdict.flinkError}` : ''}`, runningAt };
+    } catch (error) {
+      return { failure: `job ${jobId} (${jobSpec.version}) did not start: ${describeFailure(error)}`, runningAt };
+    }
   };
 
   let located: LocatedDeployment;
@@ -199,6 +275,9 @@ export async function flinkDeploy(input: FlinkDeployInput): Promise<FlinkDeployR
   }
   const previous = located.current;
   update({ fromVersion: previous?.spec.version, previousJobId: previous?.jobId });
+  if (mode === 'blue-green' && previous) {
+    return deployBlueGreen({ input, deployedBy, runId, timeouts, activities, update, moveTo, finish, describeFailure, runAndVerify: (jobId, jobSpec, savepointPath, phase) => runAndVerify(jobId, jobSpec, savepointPath, phase) }, previous);
+  }
 
   let restoreFrom: string | undefined;
   let stoppedAt: number | undefined;
@@ -221,30 +300,9 @@ export async function flinkDeploy(input: FlinkDeployInput): Promise<FlinkDeployR
     }
   }
 
-  /** Submits a spec, waits for RUNNING and the health window; resolves with the failure text, or undefined when healthy. */
-  const runAndVerify = async (jobId: string, jobSpec: FlinkJobSpec, verifyingPhase: 'verifying' | 'verifying-rollback'): Promise<{ failure: string | undefined; runningAt: number | undefined }> => {
-    try {
-      await activities.submit.submitJob({ jobId, spec: jobSpec, savepointPath: restoreFrom });
-    } catch (error) {
-      return { failure: `submitting ${jobSpec.version} as job ${jobId} failed: ${describeFailure(error)}`, runningAt: undefined };
-    }
-    moveTo(verifyingPhase);
-    let runningAt: number | undefined;
-    try {
-      runningAt = (await activities.wait.waitForRunning({ jobId, timeoutMs: timeouts.runningMs })).runningAt;
-      if (stoppedAt !== undefined) update({ downtimeMs: runningAt - stoppedAt });
-      const verdict = await activities.health.watchHealth({ jobId, topics: jobSpec.observedTopics, options: health });
-      update(verifyingPhase === 'verifying' ? { health: verdict } : { rollbackHealth: verdict });
-      if (verdict.healthy) return { failure: undefined, runningAt };
-      return { failure: `job ${jobId} (${jobSpec.version}) is not healthy: ${verdict.problems.join('; ')}${verdict.flinkError ? `; Flink: ${verdict.flinkError}` : ''}`, runningAt };
-    } catch (error) {
-      return { failure: `job ${jobId} (${jobSpec.version}) did not start: ${describeFailure(error)}`, runningAt };
-    }
-  };
-
   const newJobId = deploymentJobId(runId, NEW_VERSION_SUBMISSION);
   moveTo('submitting', { newJobId });
-  const attempt = await runAndVerify(newJobId, spec, 'verifying');
+  const attempt = await runAndVerify(newJobId, spec, restoreFrom, 'verifying', stoppedAt);
   if (attempt.failure === undefined) {
     return finish('deployed', {}, { jobId: newJobId, spec, since: attempt.runningAt ?? Date.now(), restoredFrom: restoreFrom, deployedBy });
   }
@@ -259,14 +317,14 @@ export async function flinkDeploy(input: FlinkDeployInput): Promise<FlinkDeployR
   await activities.cancel.cancelJob({ jobId: newJobId, timeoutMs: timeouts.cancelMs });
   const rollbackJobId = deploymentJobId(runId, ROLLBACK_SUBMISSION);
   update({ rollbackJobId, downtimeMs: undefined });
-  const rollback = await runAndVerify(rollbackJobId, previous.spec, 'verifying-rollback');
+  const rollback = await runAndVerify(rollbackJobId, previous.spec, restoreFrom, 'verifying-rollback', stoppedAt);
   const rolledBack: CurrentDeployment = { jobId: rollbackJobId, spec: previous.spec, since: rollback.runningAt ?? Date.now(), restoredFrom: restoreFrom, deployedBy };
   if (rollback.failure === undefined) return finish('rolled-back', {}, rolledBack);
   return finish('rollback-failed', { error: `${attempt.failure}; the rollback failed too: ${rollback.failure}` }, rolledBack);
 }
 
 /** One proxy per kind of step, each with its own timeouts and retry policy. */
-function activitiesFor(timeouts: Required<FlinkDeployTimeouts>, windowMs: number) {
+function activitiesFor(timeouts: Required<FlinkDeployTimeouts>, windowMs: number, catchUpMs: number) {
   const heartbeatTimeout = timeouts.heartbeatMs;
   const retry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 3 };
   return {
@@ -279,6 +337,11 @@ function activitiesFor(timeouts: Required<FlinkDeployTimeouts>, windowMs: number
     health: proxyActivities<FlinkDeployActivities>({ startToCloseTimeout: windowMs + 60_000, heartbeatTimeout, retry }),
     cancel: proxyActivities<FlinkDeployActivities>({ startToCloseTimeout: timeouts.cancelMs + 30_000, heartbeatTimeout, retry: { ...retry, maximumAttempts: 5 } }),
     dispose: proxyActivities<FlinkDeployActivities>({ startToCloseTimeout: '5m', heartbeatTimeout, retry }),
+    // Creating a topic and registering its schema: Kafka and the registry, seconds each.
+    output: proxyActivities<FlinkDeployActivities>({ startToCloseTimeout: '2m', retry }),
+    catchUp: proxyActivities<FlinkDeployActivities>({ startToCloseTimeout: catchUpMs + 60_000, heartbeatTimeout, retry }),
+    // The takeover outlasts a short Kafka outage rather than leave two jobs running: about 5 minutes of attempts.
+    takeover: proxyActivities<FlinkDeployActivities>({ startToCloseTimeout: '2m', heartbeatTimeout, retry: { ...retry, maximumInterval: '30s', maximumAttempts: 12 } }),
   };
 }
 
@@ -291,7 +354,7 @@ function describeFailure(error: unknown): string {
 /** Refuses input the deployment cannot run with, as one non-retryable failure naming each problem. */
 function checkInput(input: FlinkDeployInput, mode: string, retention: number): void {
   const problems: string[] = [];
-  if (!['savepoint', 'stateless'].includes(mode)) problems.push(`mode=${mode}: expected savepoint or stateless`);
+  if (!['savepoint', 'stateless', 'blue-green'].includes(mode)) problems.push(`mode=${mode}: expected savepoint, stateless or blue-green`);
   if (!(Number.isInteger(retention) && retention >= 1)) problems.push(`savepointRetention=${retention}: expected a whole number >= 1`);
   if (!input.spec.jobName) problems.push('spec.jobName is empty');
   if (!input.spec.version) problems.push('spec.version is empty');
@@ -301,6 +364,11 @@ function checkInput(input: FlinkDeployInput, mode: string, retention: number): v
   }
   try {
     compileHealthWindowOptions(input.health);
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
+  try {
+    compileCatchUpOptions(input.catchUp);
   } catch (error) {
     problems.push((error as Error).message);
   }

@@ -1,10 +1,15 @@
 /**
  * An in-memory Flink cluster for workflow tests (after the Flink Kubernetes Operator's
- * `TestingFlinkService`): jobs with states, savepoints that complete at once, switches that
- * inject the failures a deployment must survive, and counters of every call.
+ * `TestingFlinkService`): jobs with states (several of a name may run side by side, as in a
+ * blue/green upgrade), savepoints that complete at once, switches that inject the failures a
+ * deployment must survive, and counters of every call. Also fakes of the topics a blue/green
+ * upgrade creates and reads.
  */
 import type { JobHealthSample, TopicProgress } from '../../src/flink/deployment-health.js';
 import type { TopicProgressReader } from '../../src/flink/deployment-topic-progress.js';
+import { OutputTopicError } from '../../src/flink/deployment-errors.js';
+import type { OutputTopics } from '../../src/flink/output-topics.js';
+import type { PartitionOffset } from '../../src/serving/model-deployment.js';
 import { FlinkRequestError } from '../../src/flink/errors.js';
 import type { FlinkJobObservation, FlinkService, JobSubmission, SavepointProgress } from '../../src/flink/flink-service.js';
 import type { JobState } from '../../src/flink/flink-rest-client.js';
@@ -19,7 +24,7 @@ interface FakeJob {
 
 /** Failures to inject; each names what it applies to, so one test's switch never hits another's job. */
 export interface FakeFlinkSwitches {
-  /** Job names whose stop-with-savepoint fails (the job keeps running). */
+  /** Job names whose savepoints fail, with or without stop (the job keeps running). */
   readonly savepointFails: Set<string>;
   /** Spec versions whose submission Flink rejects (main throws). */
   readonly submitFails: Set<string>;
@@ -29,6 +34,8 @@ export interface FakeFlinkSwitches {
   readonly noCheckpointCompletes: Set<string>;
   /** Spec versions whose submit call never returns after the job was started (a worker dying mid-activity). */
   readonly hangAfterSubmit: Set<string>;
+  /** Spec versions whose jobs keep a large source backlog: they never catch up with their input. */
+  readonly neverCatchesUp: Set<string>;
 }
 
 export interface FakeFlinkCalls {
@@ -40,12 +47,15 @@ export interface FakeFlinkCalls {
   submit: number;
   cancel: number;
   healthSample: number;
+  sourceBacklog: number;
   disposeSavepoint: number;
 }
 
 /** Flink's text when a main rejects its arguments, as the REST API returns it. */
 export const FAKE_MAIN_FAILURE = 'org.apache.flink.client.program.ProgramInvocationException: The main method caused an error: invalid feature job arguments (1 problem):\n  --features-topic is required';
 export const FAKE_RUNTIME_FAILURE = 'java.lang.IllegalStateException: schema registry unreachable at http://127.0.0.1:1';
+/** The backlog a job of a {@link FakeFlinkSwitches.neverCatchesUp} version reports. */
+export const FAKE_STUCK_BACKLOG = 50_000;
 
 export class FakeFlinkService implements FlinkService {
   readonly switches: FakeFlinkSwitches = {
@@ -54,8 +64,9 @@ export class FakeFlinkService implements FlinkService {
     restartsInHealthWindow: new Set(),
     noCheckpointCompletes: new Set(),
     hangAfterSubmit: new Set(),
+    neverCatchesUp: new Set(),
   };
-  readonly calls: FakeFlinkCalls = { job: 0, activeJobs: 0, stopWithSavepoint: 0, triggerSavepoint: 0, savepointProgress: 0, submit: 0, cancel: 0, healthSample: 0, disposeSavepoint: 0 };
+  readonly calls: FakeFlinkCalls = { job: 0, activeJobs: 0, stopWithSavepoint: 0, triggerSavepoint: 0, savepointProgress: 0, submit: 0, cancel: 0, healthSample: 0, sourceBacklog: 0, disposeSavepoint: 0 };
   /** Every submission that reached the cluster, in order. */
   readonly submissions: JobSubmission[] = [];
   readonly disposed: string[] = [];
@@ -91,9 +102,14 @@ export class FakeFlinkService implements FlinkService {
 
   async triggerSavepoint(jobId: string): Promise<string> {
     this.calls.triggerSavepoint++;
-    this.running(jobId);
+    const job = this.running(jobId);
     const triggerId = `trigger-${++this.savepointCount}`;
-    this.savepoints.set(triggerId, { status: 'COMPLETED', location: `file:/fake/savepoints/savepoint-${jobId.slice(0, 6)}-${this.savepointCount}` });
+    this.savepoints.set(
+      triggerId,
+      this.switches.savepointFails.has(job.name)
+        ? { status: 'FAILED', error: 'org.apache.flink.runtime.checkpoint.CheckpointException: Checkpoint expired before completing.' }
+        : { status: 'COMPLETED', location: `file:/fake/savepoints/savepoint-${jobId.slice(0, 6)}-${this.savepointCount}` },
+    );
     return triggerId;
   }
 
@@ -134,6 +150,13 @@ export class FakeFlinkService implements FlinkService {
     };
   }
 
+  async sourceBacklog(jobId: string): Promise<number | undefined> {
+    this.calls.sourceBacklog++;
+    const job = this.jobs.get(jobId);
+    if (!job) throw new FlinkRequestError('HTTP 404', { method: 'GET', url: `fake:/jobs/${jobId}`, status: 404, jobId });
+    return this.switches.neverCatchesUp.has(job.version) ? FAKE_STUCK_BACKLOG : 0;
+  }
+
   async disposeSavepoint(path: string): Promise<void> {
     this.calls.disposeSavepoint++;
     this.disposed.push(path);
@@ -146,6 +169,11 @@ export class FakeFlinkService implements FlinkService {
 
   stateOf(jobId: string): JobState | undefined {
     return this.jobs.get(jobId)?.state;
+  }
+
+  /** Versions of the job name's RUNNING jobs, sorted: e.g. both colours during a blue/green upgrade. */
+  runningVersions(jobName: string): string[] {
+    return [...this.jobs.values()].filter((job) => job.name === jobName && job.state === 'RUNNING').map((job) => job.version).sort();
   }
 
   private running(jobId: string): FakeJob {
@@ -162,5 +190,26 @@ export class FakeTopicProgress implements TopicProgressReader {
   async read(): Promise<TopicProgress> {
     this.reads++;
     return { inputRecords: this.reads * 10, outputRecords: this.reads * 10 };
+  }
+}
+
+/** Output topics in memory: each created topic has 3 partitions whose committed ends grow by 10 per read. */
+export class FakeOutputTopics implements OutputTopics {
+  /** Topics whose creation fails. */
+  readonly createFails = new Set<string>();
+  /** Every topic created, with its template. */
+  readonly created = new Map<string, string>();
+  private reads = 0;
+
+  async createLike(template: string, topic: string): Promise<{ created: boolean; partitions: number }> {
+    if (this.createFails.has(topic)) throw new OutputTopicError(topic, 'could not be read or created: fake broker refused', false);
+    const created = !this.created.has(topic);
+    this.created.set(topic, template);
+    return { created, partitions: 3 };
+  }
+
+  async committedEnds(): Promise<PartitionOffset[]> {
+    this.reads++;
+    return [0, 1, 2].map((partition) => ({ partition, offset: String(this.reads * 10 + partition) }));
   }
 }

@@ -3,8 +3,11 @@
  * cluster whose switches inject the failures: savepoint failure, a spec Flink rejects, a job
  * that restarts in its health window, a worker that dies mid-submit, a concurrent deploy.
  *
- * RECORD_WORKFLOW_HISTORIES=1 also writes the happy path's history to
- * test/replay/histories/flink-deploy-happy-path.json for the replay test (test/replay/README.md).
+ * Blue/green: the new version runs beside the old one until the takeover; a new version that is
+ * unhealthy or does not catch up is cancelled and the old one keeps running untouched.
+ *
+ * RECORD_WORKFLOW_HISTORIES=1 also writes the happy paths' histories to
+ * test/replay/histories/flink-deploy-*.json for the replay test (test/replay/README.md).
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,13 +24,16 @@ import { DeploymentAlreadyRunningError } from '../../src/flink/deployment-errors
 import { FileDeploymentRecordStore } from '../../src/flink/deployment-record-store.js';
 import type { FlinkJobSpec } from '../../src/flink/deployment-spec.js';
 import type { FlinkDeployInput, FlinkDeployResult, FlinkDeployStatus } from '../../src/workflows/flink-deploy.js';
+import { InMemoryDeploymentLog } from '../../src/serving/deployment-log.js';
+import type { DeploymentChange } from '../../src/serving/model-deployment.js';
 import { TributaryFlinkJob } from '../../src/workflows/search-attributes.js';
-import { FAKE_MAIN_FAILURE, FAKE_RUNTIME_FAILURE, FakeFlinkService, FakeTopicProgress } from '../fakes/fake-flink-service.js';
+import { FAKE_MAIN_FAILURE, FAKE_RUNTIME_FAILURE, FAKE_STUCK_BACKLOG, FakeFlinkService, FakeOutputTopics, FakeTopicProgress } from '../fakes/fake-flink-service.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { historyAsJson } from './workflow-harness.js';
 
 const WORKFLOWS_PATH = fileURLToPath(new URL('../../src/workflows/flink-deploy.ts', import.meta.url));
 const HISTORY_FILE = fileURLToPath(new URL('../replay/histories/flink-deploy-happy-path.json', import.meta.url));
+const BLUE_GREEN_HISTORY_FILE = fileURLToPath(new URL('../replay/histories/flink-deploy-blue-green.json', import.meta.url));
 /** A short window: the fake answers at once. */
 const HEALTH = { windowMs: 300, sampleIntervalMs: 50 };
 
@@ -37,7 +43,27 @@ describe('flinkDeploy workflow (real Temporal, fake Flink)', () => {
   const recordsDir = mkdtempSync(join(tmpdir(), 'tributary-deployments-'));
   const flink = new FakeFlinkService();
   const records = new FileDeploymentRecordStore(recordsDir);
-  const activities = createFlinkDeployActivities({ flink, records, topics: new FakeTopicProgress(), pollIntervalMs: 50 });
+  const outputTopics = new FakeOutputTopics();
+  const deployments = new InMemoryDeploymentLog();
+  /** Each publish, with the versions of the job that were RUNNING when it happened. */
+  const publishes: { model: string; change: DeploymentChange; running: Map<string, string[]> }[] = [];
+  const activities = createFlinkDeployActivities({
+    flink,
+    records,
+    topics: new FakeTopicProgress(),
+    outputTopics,
+    openDeployments: async () => ({
+      all: () => deployments.all(),
+      publish: async (model: string, change: DeploymentChange) => {
+        publishes.push({ model, change, running: runningByJob() });
+        return deployments.publish(model, change);
+      },
+      close: async () => undefined,
+    }),
+    pollIntervalMs: 50,
+  });
+  const blueGreenJobs: string[] = [];
+  const runningByJob = (): Map<string, string[]> => new Map(blueGreenJobs.map((job) => [job, flink.runningVersions(job)]));
   let connection: Connection;
   let client: Client;
   let workerConnection: NativeConnection;
@@ -72,13 +98,13 @@ describe('flinkDeploy workflow (real Temporal, fake Flink)', () => {
     rmSync(recordsDir, { recursive: true, force: true });
   });
 
-  const specOf = (jobName: string, version: string): FlinkJobSpec => ({
+  const specOf = (jobName: string, version: string, output = 'out'): FlinkJobSpec => ({
     jobName,
     version,
     jarPath: `/fake/jars/${version}.jar`,
     entryClass: 'dev.tributary.flink.features.FeatureJob',
-    programArgs: ['--job-version', version],
-    observedTopics: { inputs: ['in'], outputs: ['out'] },
+    programArgs: ['--job-version', version, '--features-topic', output],
+    observedTopics: { inputs: ['in'], outputs: [output] },
   });
 
   const start = (input: FlinkDeployInput) => startDeployment(client, { health: HEALTH, timeouts: { heartbeatMs: 2_000 }, ...input }, { taskQueue, uiUrl: config.temporal.uiUrl });
@@ -215,5 +241,114 @@ describe('flinkDeploy workflow (real Temporal, fake Flink)', () => {
     const failure = await deploy({ spec: specOf(uniqueJob('invalid'), 'v1'), savepointRetention: 0, health: { windowMs: -1 } }).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(WorkflowFailedError);
     expect(((failure as WorkflowFailedError).cause as Error).message).toMatch(/^invalid flink deployment input: savepointRetention=0: expected a whole number >= 1; invalid health window options: windowMs=-1/);
+  });
+
+  describe('blue-green', () => {
+    const CATCH_UP = { timeoutMs: 400, sampleIntervalMs: 50 };
+    /** A v1 deployed (savepoint mode) writing `<job>.features`, and two models: one reading that topic, one another. */
+    const blueJob = async (purpose: string) => {
+      const job = uniqueJob(purpose);
+      blueGreenJobs.push(job);
+      const oldTopic = `${job}.features`;
+      const v1 = await deploy({ spec: specOf(job, 'v1', oldTopic) });
+      const reads = `${job}-fraud`;
+      const other = `${job}-other`;
+      await deployments.publish(reads, { featuresTopic: oldTopic, updatedBy: 'test', reason: 'seed' });
+      await deployments.publish(other, { featuresTopic: 'tributary.features', updatedBy: 'test', reason: 'seed' });
+      return { job, oldTopic, newTopic: `${oldTopic}.v2`, v1, reads, other };
+    };
+    const blueGreen = (job: string, newTopic: string, extra: Partial<FlinkDeployInput> = {}) => start({ spec: specOf(job, 'v2', newTopic), mode: 'blue-green', catchUp: CATCH_UP, ...extra });
+
+    it('starts v2 beside v1 from a savepoint, moves the models reading v1\'s topic once v2 is healthy and caught up, then stops v1', async () => {
+      const { job, oldTopic, newTopic, v1, reads, other } = await blueJob('bg-happy');
+      const handle = await blueGreen(job, newTopic);
+      const result = await handle.result();
+
+      expect(result.error).toBeUndefined();
+      expect(result).toMatchObject({ outcome: 'deployed', mode: 'blue-green', fromVersion: 'v1', toVersion: 'v2', catchUp: { caughtUp: true, backlogRecords: 0 } });
+      expect(outputTopics.created.get(newTopic)).toBe(oldTopic);
+      // v2 restored from a savepoint v1 kept running through, and dropped the old sinks' state.
+      const [submission] = flink.submissionsOf('v2').filter((entry) => entry.spec.jobName === job);
+      expect(submission).toMatchObject({ jobId: result.jobId, savepointPath: result.savepoint, spec: { allowNonRestoredState: true, observedTopics: { outputs: [newTopic] } } });
+      // At the takeover both ran; only the model that read the old topic moved, with the handoff.
+      const ours = publishes.filter((entry) => entry.model === reads || entry.model === other);
+      expect(ours.map((entry) => entry.model)).toEqual([reads]);
+      expect(ours[0]?.running.get(job)).toEqual(['v1', 'v2']);
+      const overlapFrom = result.handoff?.overlapFrom;
+      expect(overlapFrom).toHaveLength(3);
+      expect(await deployments.latest(reads)).toMatchObject({
+        featuresTopic: newTopic,
+        featuresHandoff: { previousTopic: oldTopic, overlapFrom },
+        updatedBy: `workflow:flink-deploy:${job}`,
+      });
+      expect((await deployments.latest(other))?.featuresTopic).toBe('tributary.features');
+      expect(result.handoff).toEqual({ previousTopic: oldTopic, newTopic, overlapFrom, models: [reads] });
+      // Afterwards v1 is stopped with a savepoint, and the record names v2.
+      expect(flink.stateOf(v1.jobId ?? '')).toBe('FINISHED');
+      expect(flink.runningVersions(job)).toEqual(['v2']);
+      expect(result.takeoverMs).toBeGreaterThanOrEqual(0);
+      const record = await records.read(job);
+      expect(record.current).toMatchObject({ jobId: result.jobId, spec: { version: 'v2', observedTopics: { outputs: [newTopic] } }, restoredFrom: result.savepoint });
+      expect(record.savepoints.map((entry) => [entry.reason, entry.jobId])).toEqual([['upgrade', v1.jobId], ['blue-green', v1.jobId]]);
+      expect(record.events[0]).toMatchObject({ outcome: 'deployed', mode: 'blue-green', handoff: { previousTopic: oldTopic, newTopic, models: [reads] } });
+
+      const status = await handle.query<FlinkDeployStatus>('status');
+      expect(status.phases.map((entry) => entry.phase)).toEqual(['locating', 'preparing-output', 'savepointing', 'submitting', 'verifying', 'catching-up', 'taking-over', 'stopping-previous', 'deployed']);
+      if (process.env.RECORD_WORKFLOW_HISTORIES === '1') writeFileSync(BLUE_GREEN_HISTORY_FILE, historyAsJson(await handle.fetchHistory()));
+    });
+
+    it('cancels an unhealthy v2 and leaves v1 running untouched, with Flink\'s text; nothing is published or deleted', async () => {
+      const { job, oldTopic, newTopic, v1, reads } = await blueJob('bg-unhealthy');
+      flink.switches.restartsInHealthWindow.add('v2');
+      try {
+        const handle = await blueGreen(job, newTopic);
+        const result = await handle.result();
+        expect(result).toMatchObject({ outcome: 'rolled-back', jobId: v1.jobId, health: { healthy: false, flinkError: FAKE_RUNTIME_FAILURE } });
+        expect(result.error).toContain('restarted 1 time(s)');
+        const [submission] = flink.submissionsOf('v2').filter((entry) => entry.spec.jobName === job);
+        expect(flink.stateOf(submission?.jobId ?? '')).toBe('CANCELED');
+        expect(flink.stateOf(v1.jobId ?? '')).toBe('RUNNING');
+        expect(publishes.filter((entry) => entry.model === reads)).toEqual([]);
+        expect((await deployments.latest(reads))?.featuresTopic).toBe(oldTopic);
+        expect(outputTopics.created.has(newTopic)).toBe(true);
+        expect((await records.read(job)).current?.jobId).toBe(v1.jobId);
+        const status = await handle.query<FlinkDeployStatus>('status');
+        expect(status.phases.map((entry) => entry.phase)).toEqual(['locating', 'preparing-output', 'savepointing', 'submitting', 'verifying', 'rolling-back', 'rolled-back']);
+      } finally {
+        flink.switches.restartsInHealthWindow.delete('v2');
+      }
+    });
+
+    it('rolls back when v2 does not catch up within the timeout', async () => {
+      const { job, newTopic, v1, reads } = await blueJob('bg-behind');
+      flink.switches.neverCatchesUp.add('v2');
+      try {
+        const result = await (await blueGreen(job, newTopic)).result();
+        expect(result).toMatchObject({ outcome: 'rolled-back', jobId: v1.jobId, health: { healthy: true }, catchUp: { caughtUp: false, backlogRecords: FAKE_STUCK_BACKLOG } });
+        expect(result.error).toMatch(new RegExp(`did not catch up with its input: the job's sources still had ${FAKE_STUCK_BACKLOG} record\\(s\\) to read after \\d+ ms; at most 1000 allowed`));
+        expect(flink.runningVersions(job)).toEqual(['v1']);
+        expect(publishes.filter((entry) => entry.model === reads)).toEqual([]);
+      } finally {
+        flink.switches.neverCatchesUp.delete('v2');
+      }
+    });
+
+    it('aborts when the savepoint beside v1 fails: v1 keeps running and nothing is submitted', async () => {
+      const { job, newTopic, v1 } = await blueJob('bg-savepoint-fails');
+      flink.switches.savepointFails.add(job);
+      const result = await (await blueGreen(job, newTopic)).result();
+      expect(result).toMatchObject({ outcome: 'aborted', jobId: v1.jobId });
+      expect(result.error).toMatch(/the savepoint of job [0-9a-f]{32} failed, so it keeps running and nothing was submitted: .*Checkpoint expired/);
+      expect(flink.submissionsOf('v2').filter((entry) => entry.spec.jobName === job)).toEqual([]);
+      expect(flink.runningVersions(job)).toEqual(['v1']);
+    });
+
+    it('refuses a v2 that writes the same topic as v1, before touching anything', async () => {
+      const { job, oldTopic } = await blueJob('bg-same-topic');
+      const result = await (await blueGreen(job, oldTopic)).result();
+      expect(result.outcome).toBe('aborted');
+      expect(result.error).toMatch(/^a blue\/green upgrade writes one output to a new topic beside the old one, but v1 writes \[.*\.features\] and v2 writes \[.*\.features\]/);
+      expect(flink.runningVersions(job)).toEqual(['v1']);
+    });
   });
 });

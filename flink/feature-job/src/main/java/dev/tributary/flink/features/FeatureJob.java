@@ -18,6 +18,9 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  * anything undecodable → dead-letter queue. See flink/feature-job/README.md.
  *
  * <p>Every stateful operator has a fixed uid, so a savepoint of one version restores into the next.
+ * The sinks' uids name the features topic (see {@link #sinkUid}): a version that writes another
+ * features topic (a blue/green upgrade, running beside the old job) starts its sinks afresh
+ * instead of taking over the old job's Kafka transactions.
  */
 public final class FeatureJob {
     /** A source partition without records for this long stops holding the watermark back. */
@@ -77,14 +80,26 @@ public final class FeatureJob {
 
         features.sinkTo(sink(options, "features", new KafkaRecordEncoder<>(options.featuresTopic(), Feature::cardHash,
                         new RegistryAvroEncoder<>(options.featuresTopic() + "-value", AvroSchemas.FEATURE, options.schemaRegistryUrl(), AvroRecords::feature))))
-                .uid("features-sink").name("features sink");
+                .uid(sinkUid("features", options)).name("features sink");
         trainingExamples.sinkTo(sink(options, "training-examples", new KafkaRecordEncoder<>(options.trainingExamplesTopic(),
                         (TrainingExample example) -> example.feature().transactionId(),
                         new RegistryAvroEncoder<>(options.trainingExamplesTopic() + "-value", AvroSchemas.TRAINING_EXAMPLE, options.schemaRegistryUrl(), AvroRecords::trainingExample))))
-                .uid("training-examples-sink").name("training examples sink");
+                .uid(sinkUid("training-examples", options)).name("training examples sink");
         deadLetters.sinkTo(sink(options, "dlq", new KafkaRecordEncoder<>(options.dlqTopic(), DeadLetter::transactionId,
                         new RegistryAvroEncoder<>(options.dlqTopic() + "-value", AvroSchemas.DEAD_LETTER, options.schemaRegistryUrl(), AvroRecords::deadLetter))))
-                .uid("dlq-sink").name("dead-letter sink");
+                .uid(sinkUid("dlq", options)).name("dead-letter sink");
+    }
+
+    /**
+     * A restored KafkaSink aborts the lingering transactions of the transactional id prefix in its
+     * state and commits the transactions the savepoint left pending. That is right for the next
+     * version of the same pipeline (the old job has stopped), and wrong for a job that runs beside
+     * the old one: it would fence the old job's open transactions. So the uid follows the features
+     * topic: the same topic restores the sinks, a new (versioned) topic starts them without state,
+     * submitted with allowNonRestoredState.
+     */
+    static String sinkUid(String role, JobOptions options) {
+        return role + "-sink@" + options.featuresTopic();
     }
 
     private static <T> KafkaSource<Decoded<T>> source(JobOptions options, String topic, String role, KafkaRecordDeserializationSchema<Decoded<T>> deserializer) {
