@@ -1,10 +1,12 @@
 /** The activities each worker role registers, wired to the real Kafka and Schema Registry. */
 import { join } from 'node:path';
+import { createDriftActivities } from '../activities/drift-activities.js';
 import { createExampleActivities } from '../activities/example-activities.js';
 import { createLocalCandidateArtifacts } from '../activities/candidate-artifacts.js';
 import { createRegistryActivities } from '../activities/registry-activities.js';
 import { createTrainingActivities } from '../activities/training-activities.js';
 import type { TributaryConfig } from '../config/config.js';
+import { kafkaDriftMeasurement } from '../drift/kafka-drift-measurement.js';
 import type { ModelRegistry } from '../registry/model-registry.js';
 import { createAvroDecoder } from '../streaming/avro-decoder.js';
 import { createKafka } from '../streaming/kafka-client.js';
@@ -39,11 +41,12 @@ function kafkaExampleSource(config: TributaryConfig): ExampleSource {
   });
 }
 
-/** The orchestration role's activities: offsets and counts for the trigger, and the registry steps. */
+/** The orchestration role's activities: offsets and counts for the trigger, the registry steps and the drift checks. */
 export function createOrchestrationActivities(config: TributaryConfig, { registry, artifactDirectory }: WorkerActivityDependencies) {
   return {
     ...createExampleActivities({ examples: kafkaExampleSource(config) }),
     ...createRegistryActivities({ registry, artifacts: createLocalCandidateArtifacts(artifactDirectory), codeVersion: resolveCodeVersion() }),
+    ...createDriftActivities({ measurement: kafkaDriftMeasurement(config, registry) }),
   };
 }
 

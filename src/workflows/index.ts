@@ -2,3 +2,4 @@
 export { thresholdTrigger } from './threshold-trigger.js';
 export { trainingPipeline } from './training-pipeline.js';
 export { abRollout } from './ab-rollout.js';
+export { driftMonitor } from './drift-monitor.js';
