@@ -8,6 +8,7 @@ import { serialiseModelArtifact } from '../registry/model-artifact.js';
 import { decodeCandidateModel } from '../training/candidate-model-file.js';
 import { reportingFailures } from './application-failure.js';
 import type { CandidateArtifacts } from './candidate-artifacts.js';
+import type { DeploymentLog } from '../serving/deployment-log.js';
 
 /** Tag that ties a version to the training run that registered it; makes registering idempotent. */
 export const TRAINING_RUN_TAG = 'trainingRun';
@@ -40,6 +41,8 @@ export interface StageRequest {
 
 export interface RegistryActivityDependencies {
   readonly registry: ModelRegistry;
+  /** Where a new champion is published for the scorers to serve. */
+  readonly deployments: DeploymentLog;
   readonly artifacts: CandidateArtifacts;
   /** Git commit or package version of the code this worker runs. */
   readonly codeVersion: string;
@@ -62,7 +65,7 @@ async function registryArtifact(request: RegisterRequest, candidateFile: Uint8Ar
 }
 
 /** Creates the activities; the worker passes the Kafka-backed registry, tests an in-memory one. */
-export function createRegistryActivities({ registry, artifacts, codeVersion }: RegistryActivityDependencies) {
+export function createRegistryActivities({ registry, deployments, artifacts, codeVersion }: RegistryActivityDependencies) {
   return {
     /** Registers the candidate as a new version in stage `candidate`; a retry finds the version its run already registered. */
     registerCandidate: reportingFailures(async (request: RegisterRequest): Promise<RegisteredVersion> => {
@@ -85,10 +88,23 @@ export function createRegistryActivities({ registry, artifacts, codeVersion }: R
       return { version: registered.version, stage: registered.stage, codeVersion };
     }),
 
-    /** Makes the version the champion: stage and alias; each is skipped when already so. */
+    /**
+     * Makes the version the champion: stage and alias, then the model's deployment, so scorers
+     * serve it; each is skipped when already so.
+     */
     promoteToChampion: reportingFailures(async ({ model, version, author }: Omit<StageRequest, 'stage'>): Promise<void> => {
-      if ((await registry.getVersion(model, version)).stage !== 'champion') await registry.setStage(model, version, 'champion', author);
+      const registered = await registry.getVersion(model, version);
+      if (registered.stage !== 'champion') await registry.setStage(model, version, 'champion', author);
       if ((await registry.resolveAlias(model, 'champion'))?.version !== version) await registry.setAlias(model, 'champion', version, author);
+      const deployed = await deployments.latest(model);
+      if (deployed?.champion?.version === version) return;
+      await deployments.publish(model, {
+        champion: { version, sha256: registered.artifact.sha256 },
+        // A challenger of the same version would be served twice.
+        ...(deployed?.challenger?.version === version ? { challenger: null } : {}),
+        updatedBy: author.by,
+        reason: author.reason,
+      });
     }),
 
     /** Moves the version to a stage, unless it is already there. */

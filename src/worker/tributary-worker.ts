@@ -16,6 +16,7 @@ import { createFlinkDeployActivities } from '../activities/flink-deploy-activiti
 import type { TributaryConfig } from '../config/config.js';
 import { flinkDeployDependencies, flinkDeployTaskQueue, flinkDeployWorkflowsPath } from '../flink/deployment-worker.js';
 import type { ModelRegistry } from '../registry/model-registry.js';
+import { openDeploymentLog, type DeploymentLog } from '../serving/deployment-log.js';
 import { trainingTaskQueue } from '../workflows/task-queues.js';
 import { connectWorker } from './temporal-connection.js';
 import { createOrchestrationActivities, createTrainingWorkerActivities, type WorkerActivityDependencies } from './worker-activities.js';
@@ -29,6 +30,11 @@ export const WORKER_ROLES: readonly WorkerRole[] = ['orchestration', 'training']
 export interface TributaryWorkerOptions {
   /** The model registry the activities use; the CLI passes the Kafka-backed one, tests a fake. */
   readonly registry: ModelRegistry;
+  /**
+   * The deployments the orchestration role's activities publish (a rollout's routing, a first
+   * champion). @default the Kafka deployments topic, opened for the worker's lifetime
+   */
+  readonly deployments?: DeploymentLog;
   /** The roles this process serves. @default ['orchestration', 'training'] */
   readonly roles?: readonly WorkerRole[];
   /**
@@ -51,13 +57,20 @@ function workflowsPath(): string {
 }
 
 /** The workers of one role, created on a shared connection. */
-async function createRoleWorkers(role: WorkerRole, config: TributaryConfig, connection: NativeConnection, dependencies: WorkerActivityDependencies, shutdownGraceTime: string): Promise<Worker[]> {
+async function createRoleWorkers(
+  role: WorkerRole,
+  config: TributaryConfig,
+  connection: NativeConnection,
+  dependencies: WorkerActivityDependencies,
+  deployments: () => Promise<DeploymentLog>,
+  shutdownGraceTime: string,
+): Promise<Worker[]> {
   const { taskQueue, namespace } = config.temporal;
   if (role === 'training') {
     return [await Worker.create({ connection, namespace, taskQueue: trainingTaskQueue(taskQueue), activities: createTrainingWorkerActivities(config, dependencies), shutdownGraceTime })];
   }
   return [
-    await Worker.create({ connection, namespace, taskQueue, workflowsPath: workflowsPath(), activities: createOrchestrationActivities(config, dependencies), shutdownGraceTime }),
+    await Worker.create({ connection, namespace, taskQueue, workflowsPath: workflowsPath(), activities: createOrchestrationActivities(config, dependencies, await deployments()), shutdownGraceTime }),
     // Flink deployments run on a queue of their own (see flinkDeployTaskQueue), served here too.
     await Worker.create({
       connection,
@@ -84,9 +97,11 @@ export async function runTributaryWorker(config: TributaryConfig, options: Tribu
   const dependencies = { registry: options.registry, artifactDirectory: options.artifactDirectory ?? join(config.paths.dataDir, 'candidates') };
   const shutdownGraceTime = options.shutdownGraceTime ?? '30s';
   const connection = await connectWorker(config);
+  let opened: DeploymentLog | undefined;
+  const deployments = async (): Promise<DeploymentLog> => options.deployments ?? (opened ??= await openDeploymentLog(config));
   try {
     const workers: Worker[] = [];
-    for (const role of roles) workers.push(...(await createRoleWorkers(role, config, connection, dependencies, shutdownGraceTime)));
+    for (const role of roles) workers.push(...(await createRoleWorkers(role, config, connection, dependencies, deployments, shutdownGraceTime)));
     const running = Promise.all(workers.map((worker) => worker.run()));
     const shutdown = (): void => workers.forEach((worker) => worker.shutdown());
     if (options.signal?.aborted === true) shutdown();
@@ -94,6 +109,7 @@ export async function runTributaryWorker(config: TributaryConfig, options: Tribu
     options.onRunning?.(workers.map((worker) => worker.options.taskQueue));
     await running;
   } finally {
+    await opened?.close();
     await connection.close();
   }
 }

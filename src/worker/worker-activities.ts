@@ -4,10 +4,13 @@ import { createDriftActivities } from '../activities/drift-activities.js';
 import { createExampleActivities } from '../activities/example-activities.js';
 import { createLocalCandidateArtifacts } from '../activities/candidate-artifacts.js';
 import { createRegistryActivities } from '../activities/registry-activities.js';
+import { createRolloutActivities } from '../activities/rollout-activities.js';
 import { createTrainingActivities } from '../activities/training-activities.js';
 import type { TributaryConfig } from '../config/config.js';
 import { kafkaDriftMeasurement } from '../drift/kafka-drift-measurement.js';
 import type { ModelRegistry } from '../registry/model-registry.js';
+import { createLiveMetricsReader, type LiveMetricsReader } from '../rollout/live-metrics-reader.js';
+import type { DeploymentLog } from '../serving/deployment-log.js';
 import { createAvroDecoder } from '../streaming/avro-decoder.js';
 import { createKafka } from '../streaming/kafka-client.js';
 import { createOffsetRangeReader } from '../streaming/offset-range-reader.js';
@@ -41,11 +44,21 @@ function kafkaExampleSource(config: TributaryConfig): ExampleSource {
   });
 }
 
-/** The orchestration role's activities: offsets and counts for the trigger, the registry steps and the drift checks. */
-export function createOrchestrationActivities(config: TributaryConfig, { registry, artifactDirectory }: WorkerActivityDependencies) {
+/** A rollout's live metrics from the scores, labels and DLQ topics. */
+function kafkaLiveMetricsReader(config: TributaryConfig): LiveMetricsReader {
+  return createLiveMetricsReader({
+    reader: createOffsetRangeReader(createKafka(config, { clientIdSuffix: 'rollout-metrics' }), { groupIdPrefix: `${config.topics.prefix}rollout-metrics` }),
+    decoder: createAvroDecoder(createSchemaRegistryClient(config.schemaRegistry)),
+    topics: { scores: topicName(config, 'scores'), labels: topicName(config, 'labels'), dlq: topicName(config, 'dlq') },
+  });
+}
+
+/** The orchestration role's activities: offsets and counts for the trigger, the registry steps, the rollout's and the drift checks. */
+export function createOrchestrationActivities(config: TributaryConfig, { registry, artifactDirectory }: WorkerActivityDependencies, deployments: DeploymentLog) {
   return {
     ...createExampleActivities({ examples: kafkaExampleSource(config) }),
-    ...createRegistryActivities({ registry, artifacts: createLocalCandidateArtifacts(artifactDirectory), codeVersion: resolveCodeVersion() }),
+    ...createRegistryActivities({ registry, deployments, artifacts: createLocalCandidateArtifacts(artifactDirectory), codeVersion: resolveCodeVersion() }),
+    ...createRolloutActivities({ registry, deployments, liveMetrics: kafkaLiveMetricsReader(config) }),
     ...createDriftActivities({ measurement: kafkaDriftMeasurement(config, registry) }),
   };
 }

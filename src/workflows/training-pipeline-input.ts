@@ -6,6 +6,7 @@
 import { ApplicationFailure } from '@temporalio/workflow';
 import { InvalidOptionsError } from '../training/errors.js';
 import { compileTrainingOptions } from '../training/training-options.js';
+import { rolloutPlanProblems } from './ab-rollout-plan.js';
 import type { TrainingPipelineInput } from './training-pipeline.js';
 
 /** The failure type of an invalid input. */
@@ -14,7 +15,7 @@ export const INVALID_INPUT_FAILURE = 'InvalidTrainingPipelineInput';
 const MODEL_NAME = /^[a-z0-9][a-z0-9._-]{0,99}$/;
 const OFFSET = /^\d+$/;
 const PRIMARY_METRICS = ['rocAuc', 'prAuc', 'brierScore'];
-const INPUT_FIELDS = ['model', 'data', 'training', 'splitFractions', 'minExamples', 'gates', 'triggeredBy'];
+const INPUT_FIELDS = ['model', 'data', 'training', 'splitFractions', 'minExamples', 'gates', 'rollout', 'triggeredBy'];
 const GATE_FIELDS = ['minRocAuc', 'minPrAuc', 'primaryMetric', 'minImprovement'];
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -62,6 +63,13 @@ function gateProblems(gates: unknown): string[] {
   return problems;
 }
 
+function rolloutProblems(rollout: unknown): string[] {
+  if (rollout === undefined) return [];
+  if (!isRecord(rollout)) return [`rollout=${shown(rollout)}: expected {"plan": {...}} for the rollout a challenger starts`];
+  const unknown = Object.keys(rollout).filter((key) => key !== 'plan').map((key) => `rollout.${key}: unknown field (expected plan)`);
+  return [...unknown, ...(rollout.plan === undefined ? [] : rolloutPlanProblems(rollout.plan).map((problem) => `rollout.plan.${problem}`))];
+}
+
 function trainingProblems(training: unknown): string[] {
   if (training === undefined) return [];
   if (!isRecord(training)) return [`training=${shown(training)}: expected an object of training options`];
@@ -80,6 +88,7 @@ function trainingProblems(training: unknown): string[] {
  */
 export function pipelineSettingsProblems(settings: Readonly<Record<string, unknown>>): string[] {
   const problems = [...trainingProblems(settings.training), ...gateProblems(settings.gates)];
+  problems.push(...rolloutProblems(settings.rollout));
   if (settings.minExamples !== undefined && !(Number.isInteger(settings.minExamples) && (settings.minExamples as number) >= 1)) {
     problems.push(`minExamples=${shown(settings.minExamples)}: expected a whole number >= 1`);
   }

@@ -7,7 +7,8 @@
  * History carries offsets, paths and metrics only: every step re-reads the pinned ranges, and
  * the trained model crosses from training to registration as a file on the worker's disk.
  */
-import { ApplicationFailure, patched, proxyActivities, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, log, ParentClosePolicy, patched, proxyActivities, startChild, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { ExampleActivities } from '../activities/example-activities.js';
 import type { RegistryActivities } from '../activities/registry-activities.js';
 import type { DatasetSummary, EvaluationSummary, TrainedCandidate, TrainingActivities } from '../activities/training-activities.js';
@@ -15,6 +16,8 @@ import type { ModelStage, OffsetRange } from '../registry/model-registry.js';
 import type { SplitFractions } from '../training/dataset-split.js';
 import type { PrimaryMetric } from '../training/evaluation.js';
 import type { TrainingOptions } from '../training/training-options.js';
+import { abRollout, rolloutWorkflowId } from './ab-rollout.js';
+import type { RolloutPlan } from './ab-rollout-plan.js';
 import { TributaryModelName, TributaryModelVersion, TributaryStage } from './search-attributes.js';
 import { trainingTaskQueue } from './task-queues.js';
 import { checkTrainingPipelineInput } from './training-pipeline-input.js';
@@ -48,6 +51,8 @@ export interface TrainingPipelineInput {
   /** Fewer decodable examples refuse the run (non-retryable). @default 1000 */
   readonly minExamples?: number;
   readonly gates?: QualityGates;
+  /** The rollout a challenger starts. @default { plan: {} } (the standard plan) */
+  readonly rollout?: { readonly plan?: RolloutPlan };
   /** Who or what started the run: `workflow:<id>`, `schedule:<id>`, or a person. */
   readonly triggeredBy: string;
 }
@@ -64,6 +69,8 @@ export interface TrainingPipelineResult {
   readonly metrics: Readonly<Record<string, number>>;
   /** The champion the candidate was compared with; null without one (JSON has no undefined). */
   readonly championVersion: number | null;
+  /** The rollout a challenger started (`rollout:<model>`), or why none started; absent for other stages and runs before the rollout existed. */
+  readonly rollout?: { readonly workflowId: string; readonly started: boolean; readonly note: string };
 }
 
 const DEFAULT_GATES: Required<QualityGates> = { minRocAuc: 0.7, minPrAuc: 0, primaryMetric: 'prAuc', minImprovement: 0.005 };
@@ -102,6 +109,12 @@ function trainingActivities(taskQueue: string | undefined): Pick<TrainingActivit
  * run is open.
  */
 const TRAINING_TASK_QUEUE_PATCH = 'training-task-queue';
+
+/**
+ * Before this patch a challenger waited for someone to start its rollout; runs started before it
+ * replay without starting one. Remove the old branch with `deprecatePatch` once no such run is open.
+ */
+const START_ROLLOUT_PATCH = 'start-rollout';
 
 const { registerCandidate, promoteToChampion, setVersionStage } = proxyActivities<RegistryActivities>({
   startToCloseTimeout: '2m',
@@ -225,6 +238,10 @@ export async function trainingPipeline(input: TrainingPipelineInput): Promise<Tr
   else await setVersionStage({ model, version: registered.version, stage: verdict.stage, author: decision });
   setStage(verdict.stage);
   upsertMemo({ verdict: verdict.reason });
+  const rollout =
+    verdict.stage === 'challenger' && evaluation.champion !== undefined && patched(START_ROLLOUT_PATCH)
+      ? await startRollout(input, registered.version, evaluation.champion.version, decision)
+      : undefined;
 
   return {
     model,
@@ -235,7 +252,35 @@ export async function trainingPipeline(input: TrainingPipelineInput): Promise<Tr
     offsetRanges: ranges,
     metrics,
     championVersion: evaluation.champion?.version ?? null,
+    ...(rollout === undefined ? {} : { rollout }),
   };
+}
+
+/**
+ * Starts the challenger's rollout as an abandoned child: it outlives this run by hours or days. A
+ * rollout of the model already running is left alone (one per model); the result says so.
+ */
+async function startRollout(input: TrainingPipelineInput, challengerVersion: number, championVersion: number, author: { by: string; reason: string }): Promise<NonNullable<TrainingPipelineResult['rollout']>> {
+  const workflowId = rolloutWorkflowId(input.model);
+  try {
+    await startChild(abRollout, {
+      workflowId,
+      args: [{ model: input.model, challengerVersion, championVersion, plan: input.rollout?.plan ?? {}, requestedBy: author.by, reason: author.reason }],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      typedSearchAttributes: [
+        { key: TributaryModelName, value: input.model },
+        { key: TributaryModelVersion, value: String(challengerVersion) },
+      ],
+    });
+  } catch (error) {
+    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    const note = `v${challengerVersion} stays challenger without a rollout: ${workflowId} is already running; end it, then start one with \`tributary rollout start ${input.model} --challenger ${challengerVersion}\``;
+    log.warn(note);
+    upsertMemo({ rollout: note });
+    return { workflowId, started: false, note };
+  }
+  upsertMemo({ rollout: workflowId });
+  return { workflowId, started: true, note: `started ${workflowId}` };
 }
 
 /** Every partition from its log start to its last stable offset; refuses a topic with nothing in it. */

@@ -23,6 +23,8 @@ const EXPECTED_HISTORIES = [
   'threshold-trigger-pause-resume',
   'threshold-trigger-set-threshold',
   'threshold-trigger-signals-during-poll',
+  // A challenger run before the start-rollout patch: it registers the challenger and starts no rollout.
+  'training-pipeline-before-start-rollout-patch',
   // A run of the pipeline before the training-task-queue patch (a crashed and resumed training), its training activities on its own queue.
   'training-pipeline-before-training-queue-patch',
   'training-pipeline-challenger',

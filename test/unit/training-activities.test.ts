@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLocalCandidateArtifacts } from '../../src/activities/candidate-artifacts.js';
+import { InMemoryDeploymentLog } from '../../src/serving/deployment-log.js';
 import { createRegistryActivities, type RegisteredVersion } from '../../src/activities/registry-activities.js';
 import { createTrainingActivities, type DatasetSummary, type EvaluationSummary, type TrainedCandidate } from '../../src/activities/training-activities.js';
 import { InMemoryModelRegistry } from '../../src/registry/in-memory-model-registry.js';
@@ -33,7 +34,8 @@ describe('training activities', () => {
   const artifacts = createLocalCandidateArtifacts(directory);
   const registry = new InMemoryModelRegistry();
   const activities = createTrainingActivities({ examples: source, registry, artifacts });
-  const registryActivities = createRegistryActivities({ registry, artifacts, codeVersion: 'test' });
+  const deployments = new InMemoryDeploymentLog();
+  const registryActivities = createRegistryActivities({ registry, deployments, artifacts, codeVersion: 'test' });
 
   it('summarises the dataset for the lineage', async () => {
     const summary: DatasetSummary = await new MockActivityEnvironment().run(activities.buildDataset, { ranges: RANGES, minExamples: 100 });
@@ -70,6 +72,11 @@ describe('training activities', () => {
       author,
     });
     await new MockActivityEnvironment().run(registryActivities.promoteToChampion, { model: 'm', version: champion.version, author });
+    // Scorers serve the new champion: its deployment names it with the artifact's sha256.
+    const deployed = await deployments.latest('m');
+    expect(deployed).toMatchObject({ revision: 1, champion: { version: champion.version, sha256: (await registry.getVersion('m', champion.version)).artifact.sha256 }, challenger: null, updatedBy: 'test' });
+    await new MockActivityEnvironment().run(registryActivities.promoteToChampion, { model: 'm', version: champion.version, author });
+    expect((await deployments.latest('m'))?.revision).toBe(1);
     const evaluation: EvaluationSummary = await new MockActivityEnvironment().run(activities.evaluateCandidate, {
       ranges: RANGES,
       minExamples: 100,

@@ -9,14 +9,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { trainingPipeline, TrainingPipelineInput } from '../../src/workflows/training-pipeline.js';
 import { TributaryModelName, TributaryModelVersion, TributaryStage } from '../../src/workflows/search-attributes.js';
 import { trainingTaskQueue } from '../../src/workflows/task-queues.js';
+import { rolloutStatusQuery, rolloutWorkflowId } from '../../src/workflows/ab-rollout.js';
+import { temporal } from '@temporalio/proto';
+import { waitFor } from '../helpers/wait-for.js';
 import { createFakeActivities, TOPIC } from './fake-activities.js';
+import { createFakeRolloutActivities } from './fake-rollout-activities.js';
 import { startWorkflowHarness, uniqueModel, type WorkflowHarness } from './workflow-harness.js';
 
 const fakes = createFakeActivities();
+const rolloutFakes = createFakeRolloutActivities();
 let harness: WorkflowHarness;
 
 beforeAll(async () => {
-  harness = await startWorkflowHarness(fakes.activities);
+  harness = await startWorkflowHarness({ ...fakes.activities, ...rolloutFakes.activities });
 });
 afterAll(async () => harness?.close());
 
@@ -56,6 +61,18 @@ describe('trainingPipeline', () => {
     expect(betterResult).toMatchObject({ version: 2, stage: 'challenger', nextStep: 'rollout', championVersion: 1 });
     expect(betterResult.reason).toMatch(/^passed gates and beats champion v1 on prAuc by 0\.1000$/);
     await harness.recordHistory('training-pipeline-challenger', better);
+    // The challenger's rollout runs on as an abandoned child, v2 against v1.
+    expect(betterResult.rollout).toEqual({ workflowId: rolloutWorkflowId(model), started: true, note: `started ${rolloutWorkflowId(model)}` });
+    const rollout = harness.client.workflow.getHandle(rolloutWorkflowId(model));
+    const rolloutStatus = await waitFor('the rollout to take its first step', async () => {
+      const now = await rollout.query(rolloutStatusQuery);
+      return now.measurement === null ? undefined : now;
+    });
+    expect(rolloutStatus).toMatchObject({ phase: 'running', champion: { version: 1 }, challenger: { version: 2 } });
+    expect(rolloutStatus.decisions[0]).toMatchObject({ action: 'start', by: `workflow:training:${model}:2` });
+    const initiated = (await better.fetchHistory()).events?.find((event) => event.startChildWorkflowExecutionInitiatedEventAttributes)?.startChildWorkflowExecutionInitiatedEventAttributes;
+    expect(initiated?.parentClosePolicy).toBe(temporal.api.enums.v1.ParentClosePolicy.PARENT_CLOSE_POLICY_ABANDON);
+    await rollout.terminate('test finished');
 
     const worse = await startPipeline(model, 3);
     const worseResult = await worse.result();
@@ -150,7 +167,7 @@ describe('trainingPipeline', () => {
     const cause = (error as WorkflowFailedError).cause as ApplicationFailure;
     expect([cause.type, cause.nonRetryable]).toEqual(['InvalidTrainingPipelineInput', true]);
     expect(cause.message.split('; ')).toEqual([
-      'invalid training pipeline input: trigeredBy: unknown field (expected one of model, data, training, splitFractions, minExamples, gates, triggeredBy)',
+      'invalid training pipeline input: trigeredBy: unknown field (expected one of model, data, training, splitFractions, minExamples, gates, rollout, triggeredBy)',
       `model="Fraud Model": expected lowercase letters, digits, '.', '_' and '-', starting with a letter or digit (at most 100)`,
       'data.kind="range": expected "up-to-now" or "ranges"',
       'triggeredBy=undefined: expected who starts the run, e.g. "person:alice"',
