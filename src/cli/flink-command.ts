@@ -2,14 +2,14 @@ import { Client, Connection } from '@temporalio/client';
 import { Command, InvalidArgumentError } from 'commander';
 import type { TributaryConfig } from '../config/config.js';
 import { deploymentWorkflowId, followDeployment, startDeployment, workflowUiUrl } from '../flink/deployment-client.js';
-import { prepareFeatureJobDeployment } from '../flink/deployment-feature-job.js';
+import { currentFeaturesTopic, prepareFeatureJobDeployment } from '../flink/deployment-feature-job.js';
 import { retainSavepoints, withSavepoint, type DeploymentRecord, type SavepointEntry } from '../flink/deployment-record.js';
 import { FileDeploymentRecordStore } from '../flink/deployment-record-store.js';
 import { deploymentRecordsDir, flinkDeployTaskQueue, withInProcessDeployWorker } from '../flink/deployment-worker.js';
 import { FlinkError, FlinkSavepointError, FlinkTimeoutError } from '../flink/errors.js';
 import { FeatureJobDeployer, type FeatureJobStatus } from '../flink/feature-job.js';
 import { RestFlinkService } from '../flink/flink-service.js';
-import type { FlinkDeployInput, FlinkDeployResult, UpgradeMode } from '../workflows/flink-deploy.js';
+import type { FlinkDeployInput, FlinkDeployResult, FlinkDeployStatus, UpgradeMode } from '../workflows/flink-deploy.js';
 import type { CliEnvironment } from './cli-environment.js';
 import { positiveInteger } from './option-parsers.js';
 import { progressPrinter, renderTable } from './output.js';
@@ -81,8 +81,27 @@ const DEFAULT_SAVEPOINT_RETENTION = 5;
 const MANUAL_SAVEPOINT_TIMEOUT_MS = 300_000;
 
 function upgradeMode(value: string): UpgradeMode {
-  if (value !== 'savepoint' && value !== 'stateless') throw new InvalidArgumentError(`expected savepoint or stateless, got "${value}"`);
+  if (value !== 'savepoint' && value !== 'stateless' && value !== 'blue-green') throw new InvalidArgumentError(`expected savepoint, stateless or blue-green, got "${value}"`);
   return value;
+}
+
+/** A progress line per phase, with what the phase is doing where that helps a person follow it. */
+export function describePhase(status: FlinkDeployStatus): string {
+  const handoff = status.handoff;
+  switch (status.phase) {
+    case 'preparing-output':
+      return handoff ? `preparing-output: ${handoff.newTopic} (like ${handoff.previousTopic})` : status.phase;
+    case 'savepointing':
+      return status.mode === 'blue-green' ? `savepointing: job ${status.previousJobId ?? '?'} keeps running` : status.phase;
+    case 'submitting':
+      return `submitting: ${status.toVersion} as job ${status.newJobId ?? '?'}`;
+    case 'taking-over':
+      return handoff ? `taking-over: models reading ${handoff.previousTopic} move to ${handoff.newTopic}` : status.phase;
+    case 'stopping-previous':
+      return `stopping-previous: job ${status.previousJobId ?? '?'} (${status.fromVersion ?? '?'}) with a savepoint`;
+    default:
+      return status.phase;
+  }
 }
 
 async function withClient<T>(config: TributaryConfig, body: (client: Client) => Promise<T>): Promise<T> {
@@ -102,7 +121,13 @@ export function renderDeployResult(result: FlinkDeployResult): string {
   if (result.downtimeMs !== undefined) lines.push(`  downtime:    ${(result.downtimeMs / 1000).toFixed(1)} s (old job stopped → ${result.outcome === 'rolled-back' ? 'rolled-back' : 'new'} job RUNNING)`);
   const health = result.outcome === 'rolled-back' ? result.rollbackHealth : result.health;
   if (health) lines.push(`  health:      ${health.figures.completedCheckpoints} checkpoint(s), ${health.figures.restarts} restart(s), ${health.figures.exceptions} exception(s), +${health.figures.outputRecords ?? '?'} output / +${health.figures.inputRecords ?? '?'} input offsets in ${(health.figures.watchedMs / 1000).toFixed(1)} s`);
-  if (result.error) lines.push(`  why:         ${result.error}`);
+  if (result.catchUp) lines.push(`  catch-up:    ${result.catchUp.caughtUp ? 'caught up' : 'behind'}, backlog ${result.catchUp.backlogRecords ?? '?'} record(s) after ${(result.catchUp.waitedMs / 1000).toFixed(1)} s`);
+  if (result.handoff) {
+    lines.push(`  features:    ${result.handoff.previousTopic} → ${result.handoff.newTopic}${result.handoff.overlapFrom ? ` (overlap from ${result.handoff.overlapFrom.map((entry) => `${entry.partition}:${entry.offset}`).join(', ')})` : ''}`);
+    if (result.handoff.models) lines.push(`  models:      ${result.handoff.models.length > 0 ? result.handoff.models.join(', ') : 'none read the old topic'}`);
+  }
+  if (result.takeoverMs !== undefined) lines.push(`  takeover:    ${(result.takeoverMs / 1000).toFixed(1)} s (decision → old job stopped)`);
+  if (result.error) lines.push(`  ${(result.outcome === 'deployed' ? 'note:' : 'why:').padEnd(13)}${result.error}`);
   if (result.disposedSavepoints.length > 0) lines.push(`  disposed:    ${result.disposedSavepoints.join(', ')}`);
   return lines.join('\n');
 }
@@ -116,9 +141,11 @@ export function renderDeploymentRecord(record: DeploymentRecord): string {
     : renderTable(['TAKEN', 'REASON', 'VERSION', 'JOB ID', 'PATH'], record.savepoints.map((entry) => [iso(entry.takenAt), entry.reason, entry.version, entry.jobId, entry.path]));
   const events = record.events.length === 0
     ? 'no deployments'
-    : renderTable(['ENDED', 'OUTCOME', 'MODE', 'FROM', 'TO', 'DOWNTIME', 'ERROR'], record.events.map((event) => [
+    : renderTable(['ENDED', 'OUTCOME', 'MODE', 'FROM', 'TO', 'DOWNTIME', 'FEATURES', 'ERROR'], record.events.map((event) => [
       iso(event.at), event.outcome, event.mode, event.fromVersion ?? '-', event.toVersion,
-      event.downtimeMs === undefined ? '-' : `${(event.downtimeMs / 1000).toFixed(1)} s`, (event.error ?? '').split('\n')[0] ?? '',
+      event.downtimeMs === undefined ? '-' : `${(event.downtimeMs / 1000).toFixed(1)} s`,
+      event.handoff ? `${event.handoff.previousTopic} → ${event.handoff.newTopic} (${event.handoff.models.length} model(s))` : '-',
+      (event.error ?? '').split('\n')[0] ?? '',
     ]));
   return [`${record.jobName}`, current, '', savepoints, '', events].join('\n');
 }
@@ -128,29 +155,42 @@ function addDeploymentCommands(command: Command, cli: CliEnvironment): void {
   command
     .command('deploy')
     .description(
-      'upgrade the feature job through the flinkDeploy workflow (stop with savepoint → submit from it → health window → roll back on failure). ' +
+      'upgrade the feature job through the flinkDeploy workflow (stop with savepoint → submit from it → health window → roll back on failure; ' +
+        'blue-green: start beside the running job on a versioned features topic → health window and catch-up → move the models → stop the old job). ' +
         'Without --no-wait the command runs a worker in this process until the deployment ends; with --no-wait a running `tributary worker` carries it out.',
     )
     .argument('<job>', 'the job name (e.g. tributary-feature-job)')
     .option('--job-version <version>', 'version written into every feature record (default: jar-<sha256 of the jar>)')
-    .option('--mode <mode>', 'savepoint (state carried over) or stateless (cancel, start fresh)', upgradeMode, 'savepoint' as UpgradeMode)
+    .option('--mode <mode>', 'savepoint (state carried over), stateless (cancel, start fresh) or blue-green (new version beside the old one on <features topic>.<version>, takes over when caught up)', upgradeMode, 'savepoint' as UpgradeMode)
     .option('--no-wait', 'start the deployment and return')
     .option('--parallelism <n>', 'parallelism of the new version (default: the cluster default)', positiveInteger)
     .option('--checkpoint-interval <seconds>', 'checkpoint interval of the new version (default: the cluster\'s)', positiveInteger)
     .option('--health-window <seconds>', 'how long the new version is watched after RUNNING', positiveInteger, 30)
+    .option('--max-backlog <records>', 'blue-green: records the new job may still have to read and count as caught up', positiveInteger, 1_000)
+    .option('--catch-up-timeout <seconds>', 'blue-green: how long the new job may take to catch up after its health window', positiveInteger, 120)
     .option('--retention <n>', 'savepoints kept in the history', positiveInteger, DEFAULT_SAVEPOINT_RETENTION)
     .option('--drain', 'stop with MAX_WATERMARK (fires every event-time timer); off by default, since it makes the next version see later events as late')
-    .action(async (job: string, options: { jobVersion?: string; mode: UpgradeMode; wait: boolean; parallelism?: number; checkpointInterval?: number; healthWindow: number; retention: number; drain?: boolean }) => {
+    .action(async (job: string, options: { jobVersion?: string; mode: UpgradeMode; wait: boolean; parallelism?: number; checkpointInterval?: number; healthWindow: number; maxBacklog: number; catchUpTimeout: number; retention: number; drain?: boolean }) => {
       const config = cli.config();
       const progress = progressPrinter();
+      const record = await new FileDeploymentRecordStore(deploymentRecordsDir(config)).read(job);
       const spec = await prepareFeatureJobDeployment(config, {
         jobName: job,
         jobVersion: options.jobVersion,
+        // Blue/green writes a topic of its own; the other modes keep writing where the current version does.
+        ...(options.mode === 'blue-green' ? { versionedFeaturesTopic: true } : { featuresTopic: currentFeaturesTopic(record) }),
         parallelism: options.parallelism,
         flinkConfiguration: options.checkpointInterval ? { 'execution.checkpointing.interval': `${options.checkpointInterval}s` } : undefined,
         progress,
       });
-      const input: FlinkDeployInput = { spec, mode: options.mode, drain: options.drain ?? false, savepointRetention: options.retention, health: { windowMs: options.healthWindow * 1000 } };
+      const input: FlinkDeployInput = {
+        spec,
+        mode: options.mode,
+        drain: options.drain ?? false,
+        savepointRetention: options.retention,
+        health: { windowMs: options.healthWindow * 1000 },
+        ...(options.mode === 'blue-green' ? { catchUp: { maxBacklogRecords: options.maxBacklog, timeoutMs: options.catchUpTimeout * 1000 } } : {}),
+      };
       const workflowId = deploymentWorkflowId(job);
       const link = workflowUiUrl(config.temporal.uiUrl, config.temporal.namespace, workflowId);
       const start = (client: Client) => startDeployment(client, input, { taskQueue: flinkDeployTaskQueue(config), uiUrl: config.temporal.uiUrl });
@@ -163,7 +203,7 @@ function addDeploymentCommands(command: Command, cli: CliEnvironment): void {
         const result = await withInProcessDeployWorker(config, async () => {
           const handle = await start(client);
           cli.print(`started ${workflowId} (${spec.version}, mode ${options.mode})\n  ${link}`);
-          return followDeployment(handle, (status) => progress(`${status.phase}`));
+          return followDeployment(handle, (status) => progress(describePhase(status)));
         });
         cli.print(renderDeployResult(result));
         if (result.outcome !== 'deployed') cli.setExitCode(1);

@@ -1,4 +1,7 @@
 import type { TributaryConfig } from '../config/config.js';
+import { topicName } from '../streaming/topic-catalogue.js';
+import { versionedTopicName } from './blue-green.js';
+import type { DeploymentRecord } from './deployment-record.js';
 import { featureJobDeploymentSpec, type FlinkJobSpec } from './deployment-spec.js';
 import { pinJar } from './deployment-jar.js';
 import { pinnedJarsDir } from './deployment-worker.js';
@@ -11,6 +14,11 @@ export interface FeatureJobDeploymentChoices extends Partial<Omit<FeatureJobSpec
   readonly parallelism?: number;
   /** Configuration for this job only, e.g. `{ 'execution.checkpointing.interval': '2s' }`. @default none */
   readonly flinkConfiguration?: Readonly<Record<string, string>>;
+  /**
+   * Write features to `<catalogue features topic>.<version>` instead of `featuresTopic`: the new
+   * version of a blue/green upgrade runs beside the old one and needs a topic of its own. @default false
+   */
+  readonly versionedFeaturesTopic?: boolean;
   /** Arguments that replace the generated ones of the same name, e.g. to deploy a deliberately broken version. @default none */
   readonly argumentOverrides?: Readonly<Record<string, string>>;
   /** @default {@link FEATURE_JOB_MODULE} */
@@ -29,12 +37,25 @@ export async function prepareFeatureJobDeployment(config: TributaryConfig, choic
   const jarPath = await pinJar(jar, pinnedJarsDir(config));
   const piiKeyFile = piiKeyFilePath(config);
   await writePiiKeyFile(piiKeyFile, config.pii.hashKey);
-  const spec = featureJobDeploymentSpec(featureJobSpec(config, { ...choices, jobVersion: choices.jobVersion ?? jarVersion(jar), piiKeyFile }), {
+  const jobVersion = choices.jobVersion ?? jarVersion(jar);
+  const featuresTopic = choices.versionedFeaturesTopic ? versionedTopicName(topicName(config, 'features'), jobVersion) : choices.featuresTopic;
+  const spec = featureJobDeploymentSpec(featureJobSpec(config, { ...choices, jobVersion, featuresTopic, piiKeyFile }), {
     jarPath,
     parallelism: choices.parallelism,
     flinkConfiguration: choices.flinkConfiguration,
   });
   return choices.argumentOverrides ? { ...spec, programArgs: overrideArguments(spec.programArgs, choices.argumentOverrides) } : spec;
+}
+
+/**
+ * The features topic the job's current deployment writes (after a blue/green upgrade, a
+ * versioned one), so that a savepoint or stateless upgrade keeps writing where the models read;
+ * undefined when nothing is deployed.
+ */
+export function currentFeaturesTopic(record: DeploymentRecord): string | undefined {
+  const args = record.current?.spec.programArgs ?? [];
+  const at = args.indexOf('--features-topic');
+  return at >= 0 ? args[at + 1] : undefined;
 }
 
 /** `--name value` pairs with the overridden values replaced, and overrides of absent names appended. */

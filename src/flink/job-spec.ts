@@ -51,6 +51,8 @@ export interface FeatureJobSpecChoices {
   readonly jobName?: string;
   /** @default `<topic prefix><job name>` */
   readonly groupId?: string;
+  /** Where features go; a blue/green version writes its own (see `versionedTopicName`). @default the catalogue's `features` topic */
+  readonly featuresTopic?: string;
   /** How far behind the newest event time a transaction may arrive and still be in order. @default 5000 */
   readonly outOfOrdernessMs?: number;
   /** How long after a transaction its label may arrive and still make a training example. @default 7 days */
@@ -72,7 +74,7 @@ export function featureJobSpec(config: TributaryConfig, choices: FeatureJobSpecC
     topics: {
       transactions: topicName(config, 'transactions'),
       labels: topicName(config, 'labels'),
-      features: topicName(config, 'features'),
+      features: choices.featuresTopic ?? topicName(config, 'features'),
       trainingExamples: topicName(config, 'training-examples'),
       dlq: topicName(config, 'dlq'),
     },
