@@ -115,7 +115,7 @@ export class ScoringWorker {
       (deployment) => worker.onDeployment(deployment),
       (error) => worker.dependencies.log(`applying a deployment of ${model} failed: ${reasonOf(error)}`),
     );
-    if (worker.dependencies.servedModels.current() === undefined) worker.logWaiting();
+    if ((await dependencies.deployments.latest(model))?.champion == null) worker.logWaiting();
     return worker;
   }
 
