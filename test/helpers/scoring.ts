@@ -47,7 +47,7 @@ export async function prepareScoringTopics(config: TributaryConfig, admin: Admin
 export function featureRecords(runId: string, from: number, count: number): FeatureRecord[] {
   const now = Date.now();
   return generateSyntheticExamples({ count, seed: 7 + from, startTime: now }).map((example, index): FeatureRecord => {
-    const features: Partial<TrainingExample> = { ...example, transaction_id: `${runId}-${from + index}`, event_time: now, feature_job_version: 'feature-job-test' };
+    const features: { -readonly [Field in keyof TrainingExample]?: TrainingExample[Field] } = { ...example, transaction_id: `${runId}-${from + index}`, event_time: now, feature_job_version: 'feature-job-test' };
     // The label fields are not in feature.avsc; the Avro producer refuses undeclared fields.
     delete features.is_fraud;
     delete features.label_source;
