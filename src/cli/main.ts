@@ -8,6 +8,7 @@ import { createKafkaSimulationSink } from '../streaming/simulation-sink.js';
 import { flinkCommand } from './flink-command.js';
 import { createModelRegistry } from '../registry/kafka-model-registry.js';
 import { modelsCommand } from './models-command.js';
+import { promoteCommand, rollbackCommand, rolloutCommand, setTrafficCommand } from './rollout-command.js';
 import { scheduleCommand } from './schedule-command.js';
 import { serveCommand } from './serve-command.js';
 import { schemasCommand } from './schemas-command.js';
@@ -57,6 +58,10 @@ export function buildProgram(): Command {
   program.addCommand(triggerCommand(cli));
   program.addCommand(trainCommand(cli));
   program.addCommand(scheduleCommand(cli));
+  program.addCommand(rolloutCommand(cli));
+  program.addCommand(promoteCommand(cli));
+  program.addCommand(rollbackCommand(cli));
+  program.addCommand(setTrafficCommand(cli));
   program.addCommand(serveCommand(cli));
   overrideExitEverywhere(program);
   return program;

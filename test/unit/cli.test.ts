@@ -120,3 +120,37 @@ describe('tributary CLI', () => {
     expect(stdout).toMatch(/^flink-sql-gateway\s+stopped/m);
   });
 });
+
+describe('tributary rollout, promote, rollback, set-traffic', () => {
+  it.concurrent.each([[['rollout']], [['rollout', 'start']], [['rollout', 'status']], [['rollout', 'pause']], [['rollout', 'resume']], [['promote']], [['rollback']], [['set-traffic']]])(
+    'prints help for %j',
+    async (command) => {
+      const { code, stdout } = await tributary([...command, '--help']);
+      expect(code).toBe(0);
+      expect(stdout).toMatch(new RegExp(`^Usage: tributary ${command.join(' ')} `));
+    },
+  );
+
+  const badPlan = join(dataDir, 'bad-plan.json');
+  writeFileSync(badPlan, JSON.stringify({ steps: [{ mode: 'SPLIT', percent: 0, minSamples: 10, minDurationMs: 0 }], autoPromote: 'yes' }));
+
+  it.each([
+    [['set-traffic', 'fraud', '150'], `error: command-argument value '150' is invalid for argument 'percent'. expected a percentage from 0 to 100, got "150"`],
+    [['set-traffic', 'fraud', 'half'], `error: command-argument value 'half' is invalid for argument 'percent'. expected a percentage from 0 to 100, got "half"`],
+    [['promote', 'Fraud'], `error: command-argument value 'Fraud' is invalid for argument 'model'. expected a model name of lowercase letters, digits, '.', '_' and '-' (starting with a letter or digit), got "Fraud"`],
+    [['rollout', 'start', 'fraud'], `error: required option '--challenger <version>' not specified`],
+    [['rollout', 'start', 'fraud', '--challenger', '0'], `error: option '--challenger <version>' argument '0' is invalid. expected a positive whole number, got "0"`],
+    [
+      ['rollout', 'start', 'fraud', '--challenger', '2', '--plan', 'nosuch-plan.json'],
+      `error: option '--plan <preset|file>' argument 'nosuch-plan.json' is invalid. expected a preset (standard, quick) or a JSON plan file, got "nosuch-plan.json": no such file`,
+    ],
+    [
+      ['rollout', 'start', 'fraud', '--challenger', '2', '--plan', badPlan],
+      `error: option '--plan <preset|file>' argument '${badPlan}' is invalid. the plan in ${badPlan} is invalid: steps[0].percent=0: a SPLIT step needs a share above 0 (or use mode SHADOW); autoPromote="yes": expected true or false`,
+    ],
+  ])('refuses %j with one line and exit 2', async (args, line) => {
+    const { code, stderr } = await tributary(args);
+    expect(code).toBe(2);
+    expect(stderr.trimEnd()).toBe(line);
+  });
+});
