@@ -1,0 +1,162 @@
+/**
+ * The rollout activities on the real Kafka, Schema Registry and Kafka-backed model registry:
+ * - collectLiveMetrics joins scores with labels written (Avro, through the registered schemas)
+ *   after the step's offset snapshot, per variant, and counts the DLQ records of the model's
+ *   features topic; records from before the snapshot or another model stay out;
+ * - the decision path: prepareRollout makes the version challenger, publishRouting puts it in
+ *   SPLIT, recordDecision(promote) moves the registry's champion alias (history carries who and
+ *   why with the figures) and publishes champion = new, challenger = none on the deployments topic.
+ */
+import { randomUUID } from 'node:crypto';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import type { Admin, Kafka } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRolloutActivities } from '../../src/activities/rollout-activities.js';
+import { createModelRegistry, type KafkaModelRegistry } from '../../src/registry/kafka-model-registry.js';
+import { createLiveMetricsReader } from '../../src/rollout/live-metrics-reader.js';
+import { openDeploymentLog, type DeploymentLog } from '../../src/serving/deployment-log.js';
+import { createAvroDecoder } from '../../src/streaming/avro-decoder.js';
+import { createAvroProducer, type AvroProducer } from '../../src/streaming/avro-producer.js';
+import { createKafka } from '../../src/streaming/kafka-client.js';
+import { createOffsetRangeReader } from '../../src/streaming/offset-range-reader.js';
+import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
+import { topicName } from '../../src/streaming/topic-catalogue.js';
+import { prepareScoringTopics, registerModelVersions, scoringRunConfig } from '../helpers/scoring.js';
+
+const config = scoringRunConfig('rollout');
+const MODEL = 'fraud';
+const FEATURES_TOPIC = topicName(config, 'features');
+
+let kafka: Kafka;
+let admin: Admin;
+let producer: AvroProducer;
+let registry: KafkaModelRegistry;
+let deployments: DeploymentLog;
+
+const liveMetrics = () =>
+  createLiveMetricsReader({
+    reader: createOffsetRangeReader(kafka, { groupIdPrefix: `${config.topics.prefix}rollout-metrics` }),
+    decoder: createAvroDecoder(createSchemaRegistryClient(config.schemaRegistry)),
+    topics: { scores: topicName(config, 'scores'), labels: topicName(config, 'labels'), dlq: topicName(config, 'dlq') },
+  });
+
+beforeAll(async () => {
+  kafka = createKafka(config, { clientIdSuffix: 'rollout-test' });
+  admin = kafka.admin();
+  await admin.connect();
+  await prepareScoringTopics(config, admin);
+  producer = createAvroProducer({ kafka, registry: createSchemaRegistryClient(config.schemaRegistry), config });
+  await producer.connect();
+  registry = await createModelRegistry(config, { readTimeoutMs: 20_000 });
+  deployments = await openDeploymentLog(config);
+}, 120_000);
+
+afterAll(async () => {
+  await deployments?.close();
+  await registry?.close();
+  await producer?.disconnect();
+  await admin?.disconnect();
+});
+
+const now = Date.now();
+function score(id: string, fields: { variant: 'CHAMPION' | 'CHALLENGER'; version: number; decision: 'APPROVE' | 'DECLINE'; revision: number; ms: number; model?: string; shadow?: { version: number; decision: 'APPROVE' | 'DECLINE' } }) {
+  return {
+    key: id,
+    value: {
+      transaction_id: id,
+      card_hash: `card-${id}`,
+      score: fields.decision === 'DECLINE' ? 0.9 : 0.1,
+      threshold: 0.5,
+      decision: fields.decision,
+      model: fields.model ?? MODEL,
+      model_version: fields.version,
+      variant: fields.variant,
+      shadow: fields.shadow === undefined ? null : { model_version: fields.shadow.version, score: fields.shadow.decision === 'DECLINE' ? 0.8 : 0.2, decision: fields.shadow.decision },
+      deployment_revision: fields.revision,
+      feature_job_version: 'feature-job-test',
+      event_time: now,
+      scored_at: now + fields.ms,
+      end_to_end_ms: fields.ms,
+      scoring_ms: fields.ms / 2,
+    },
+  };
+}
+const label = (id: string, fraud: boolean) => ({ key: id, value: { transaction_id: id, is_fraud: fraud, source: fraud ? 'CHARGEBACK' : 'CONFIRMED_LEGITIMATE', label_time: now } });
+const deadLetter = (sourceTopic: string, offset: number) => ({
+  key: `dl-${offset}`,
+  value: { source_topic: sourceTopic, source_partition: 0, source_offset: offset, original_key: null, original_value: Buffer.from('garbage'), error_type: 'UNDECODABLE', reason: 'not Avro', component: 'scorer', failed_at: now },
+});
+
+describe('rollout activities on the real stack', () => {
+  it('collectLiveMetrics joins the scores and labels written since the snapshot, per variant, with the DLQ rate', async () => {
+    const activities = createRolloutActivities({ registry, deployments, liveMetrics: liveMetrics() });
+    const run = randomUUID().slice(0, 8);
+    // Before the snapshot: never counted.
+    await producer.send('scores', [score(`${run}-old`, { variant: 'CHAMPION', version: 1, decision: 'DECLINE', revision: 3, ms: 5 })]);
+    await producer.send('labels', [label(`${run}-old`, true)]);
+    const since = await new MockActivityEnvironment().run(activities.snapshotLiveOffsets);
+
+    await producer.send('scores', [
+      score(`${run}-a`, { variant: 'CHAMPION', version: 1, decision: 'DECLINE', revision: 3, ms: 10 }),
+      score(`${run}-b`, { variant: 'CHAMPION', version: 1, decision: 'APPROVE', revision: 3, ms: 20, shadow: { version: 2, decision: 'DECLINE' } }),
+      score(`${run}-c`, { variant: 'CHALLENGER', version: 2, decision: 'DECLINE', revision: 3, ms: 30 }),
+      score(`${run}-d`, { variant: 'CHALLENGER', version: 2, decision: 'APPROVE', revision: 3, ms: 40 }),
+      // Under an older routing, and another model's: out of the variants' figures.
+      score(`${run}-e`, { variant: 'CHAMPION', version: 1, decision: 'DECLINE', revision: 2, ms: 50 }),
+      score(`${run}-f`, { variant: 'CHAMPION', version: 1, decision: 'DECLINE', revision: 3, ms: 60, model: 'other' }),
+    ]);
+    await producer.send('labels', [label(`${run}-a`, true), label(`${run}-b`, true), label(`${run}-c`, false), label(`${run}-d`, false)]);
+    await producer.send('dlq', [deadLetter(FEATURES_TOPIC, 1), deadLetter('some.other.topic', 2)]);
+
+    const heartbeats: unknown[] = [];
+    const environment = new MockActivityEnvironment();
+    environment.on('heartbeat', (details: unknown) => heartbeats.push(details));
+    const metrics = await environment.run(activities.collectLiveMetrics, {
+      scope: { model: MODEL, championVersion: 1, challengerVersion: 2, fromRevision: 3, confidence: 0.95 },
+      since,
+      featuresTopic: FEATURES_TOPIC,
+    });
+    // a: DECLINE fraud (TP); b: APPROVE fraud (FN) — and b's shadow DECLINE fraud is the challenger's TP; c: DECLINE legit (FP); d: APPROVE legit (TN).
+    expect(metrics.champion).toMatchObject({ version: 1, scored: 2, confusion: { truePositives: 1, falsePositives: 0, trueNegatives: 0, falseNegatives: 1 }, latencyMs: { p50: 10, p99: 20 } });
+    expect(metrics.challenger).toMatchObject({ version: 2, scored: 3, confusion: { truePositives: 1, falsePositives: 1, trueNegatives: 1, falseNegatives: 0 }, latencyMs: { p50: 30, p99: 40 } });
+    expect(metrics.champion.rates.recall).toMatchObject({ successes: 1, trials: 2, rate: 0.5 });
+    // 5 scores of the model plus 1 dead letter of its features topic.
+    expect(metrics.dlq).toEqual({ records: 1, intake: 6, rate: 1 / 6 });
+    expect(metrics).toMatchObject({ scoresRead: 6, labelsRead: 4, undecodable: 0 });
+    expect(heartbeats.length).toBeGreaterThan(0);
+  });
+
+  it('promotes through the registry and the deployments topic: alias moved with the figures, deployment serving the new champion alone', async () => {
+    const activities = createRolloutActivities({ registry, deployments, liveMetrics: liveMetrics() });
+    const [v1, v2] = await registerModelVersions(registry, MODEL, 2);
+    await registry.setStage(MODEL, v1!.version, 'champion', { by: 'test', reason: 'first champion' });
+    await deployments.publish(MODEL, { champion: v1!, updatedBy: 'test', reason: 'first champion' });
+
+    const env = new MockActivityEnvironment();
+    const prepared = await env.run(activities.prepareRollout, { model: MODEL, challengerVersion: v2!.version, author: { by: 'alice', reason: 'roll out v2' } });
+    expect(prepared).toEqual({ champion: v1, challenger: v2 });
+    expect((await registry.resolveAlias(MODEL, 'challenger'))?.version).toBe(v2!.version);
+
+    const routed = await env.run(activities.publishRouting, { model: MODEL, challenger: v2!, mode: 'SPLIT', share: 0.1, author: { by: 'workflow:rollout:fraud', reason: 'step 2/4' } });
+    expect(await deployments.latest(MODEL)).toMatchObject({ revision: routed.revision, champion: v1, challenger: v2, challengerMode: 'SPLIT', challengerShare: 0.1 });
+    // A retried attempt finds the routing in place and publishes nothing.
+    expect(await env.run(activities.publishRouting, { model: MODEL, challenger: v2!, mode: 'SPLIT', share: 0.1, author: { by: 'workflow:rollout:fraud', reason: 'step 2/4' } })).toEqual(routed);
+
+    const reason = 'looks better | champion v1: 1000 labelled of 1000, recall 0.7000; challenger v2: recall 0.9500';
+    const promoted = await env.run(activities.recordDecision, { model: MODEL, action: 'promote', champion: v1!, challenger: v2!, author: { by: 'alice', reason } });
+    expect(promoted.revision).toBe(routed.revision + 1);
+    expect((await registry.resolveAlias(MODEL, 'champion'))?.version).toBe(v2!.version);
+    expect(await registry.resolveAlias(MODEL, 'challenger')).toBeUndefined();
+    expect((await registry.getVersion(MODEL, v1!.version)).stage).toBe('archived');
+    const championChange = (await registry.history(MODEL)).filter((change) => 'alias' in change && change.alias === 'champion').at(-1);
+    expect(championChange).toMatchObject({ version: v2!.version, previousVersion: v1!.version, by: 'alice', reason });
+
+    // Read back through a log of its own, as a scorer on another machine would.
+    const reader = await openDeploymentLog(config);
+    try {
+      expect(await reader.latest(MODEL)).toMatchObject({ revision: promoted.revision, champion: v2, challenger: null, challengerMode: 'NONE', challengerShare: 0, updatedBy: 'alice', reason });
+    } finally {
+      await reader.close();
+    }
+  });
+});
