@@ -65,13 +65,18 @@ export interface TakenSavepoint {
   readonly stoppedAt: number;
 }
 
+/** Sleeps unless the activity is cancelled; removes its listener either way, so long polls do not pile listeners on the signal. */
 const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
   new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
+    const onAbort = (): void => {
       clearTimeout(timer);
       reject(signal.reason instanceof Error ? signal.reason : new Error('activity cancelled'));
-    }, { once: true });
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
   });
 
 /** Creates the activities; the worker passes the REST-backed service and Kafka, workflow tests fakes. */
@@ -259,6 +264,22 @@ export function createFlinkDeployActivities({ flink, records, topics, outputTopi
         clearInterval(beat);
       }
       return { alreadySubmitted: false };
+    }),
+
+    /**
+     * Waits until the job has ended (a stop-with-savepoint completes its savepoint before the job
+     * finishes committing and shutting down). Resolves with when it was seen ended and its final state.
+     */
+    waitForEnd: reportingFailures(async (request: { jobId: string; timeoutMs: number }): Promise<{ endedAt: number; state: JobState | 'UNKNOWN' }> => {
+      const context = Context.current();
+      const deadline = Date.now() + request.timeoutMs;
+      for (;;) {
+        const job = await flink.job(request.jobId);
+        if (!job || terminal(job.state)) return { endedAt: Date.now(), state: job?.state ?? 'UNKNOWN' };
+        if (Date.now() >= deadline) throw new FlinkTimeoutError(`job ${request.jobId} to end`, request.timeoutMs, job.state, { jobId: request.jobId });
+        context.heartbeat(job.state);
+        await sleep(pollIntervalMs, context.cancellationSignal);
+      }
     }),
 
     /** Waits until the job is RUNNING; fails non-retryably with Flink's exception when it ends first. */

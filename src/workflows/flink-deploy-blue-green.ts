@@ -95,8 +95,10 @@ export async function deployBlueGreen(steps: DeploymentSteps, previous: CurrentD
 
   moveTo('stopping-previous');
   try {
-    const stopped = await activities.savepoint.stopWithSavepoint({ jobName: spec.jobName, jobId: previous.jobId, version: previous.spec.version, drain: false, timeoutMs: timeouts.savepointMs });
-    update({ takeoverMs: stopped.stoppedAt - decidedAt });
+    await activities.savepoint.stopWithSavepoint({ jobName: spec.jobName, jobId: previous.jobId, version: previous.spec.version, drain: false, timeoutMs: timeouts.savepointMs });
+    // The savepoint completes first; the job then commits its last transactions and finishes.
+    const ended = await activities.wait.waitForEnd({ jobId: previous.jobId, timeoutMs: timeouts.cancelMs });
+    update({ takeoverMs: ended.endedAt - decidedAt });
   } catch (error) {
     // Nobody reads its topic any more: a job that will not stop with a savepoint is cancelled instead.
     const cancelled = await activities.cancel.cancelJob({ jobId: previous.jobId, timeoutMs: timeouts.cancelMs });
