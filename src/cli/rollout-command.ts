@@ -91,7 +91,7 @@ export function renderRolloutStatus(config: TributaryConfig, status: RolloutStat
       variant.latencyMs === null ? '-' : `${variant.latencyMs.p50.toFixed(0)} / ${variant.latencyMs.p99.toFixed(0)}`,
     ];
     lines.push(
-      renderTable(['VARIANT', 'SCORED', 'LABELLED', 'PRECISION [95% CI]', 'RECALL', 'FALSE-POSITIVE RATE', 'P50/P99 MS'], [row('champion', metrics.champion), row('challenger', metrics.challenger)])
+      renderTable(['VARIANT', 'SCORED', 'LABELLED', 'PRECISION [CI]', 'RECALL', 'FALSE-POSITIVE RATE', 'P50/P99 MS'], [row('champion', metrics.champion), row('challenger', metrics.challenger)])
         .split('\n')
         .map((line) => `  ${line}`)
         .join('\n'),
