@@ -69,7 +69,7 @@ export interface CatchUpVerdict {
 export function judgeCatchUp(backlogRecords: number | undefined, waitedMs: number, options: CompiledCatchUpOptions): CatchUpVerdict {
   if (backlogRecords !== undefined && backlogRecords <= options.maxBacklogRecords) return { caughtUp: true, backlogRecords, waitedMs, problem: undefined };
   const problem = backlogRecords === undefined
-    ? `no source of the job reported its backlog (pendingRecords) within ${waitedMs} ms`
+    ? `the job's backlog stayed unknown for ${waitedMs} ms (no Kafka source, or its pendingRecords had no value)`
     : `the job's sources still had ${backlogRecords} record(s) to read after ${waitedMs} ms; at most ${options.maxBacklogRecords} allowed`;
   return { caughtUp: false, backlogRecords, waitedMs, problem };
 }

@@ -53,8 +53,9 @@ export interface FlinkService {
   /** State, restarts, exceptions and completed checkpoints of a job. */
   healthSample(jobId: string): Promise<JobHealthSample>;
   /**
-   * Records the job's sources have yet to read: Flink's `pendingRecords` (the Kafka consumer's
-   * lag), summed over every source and subtask. Undefined while no source reports it.
+   * Records the job's Kafka sources have yet to read: Flink's `pendingRecords` (the consumer's
+   * lag), summed over every source and subtask; a source that has read nothing since it started
+   * counts 0. Undefined when the job has no Kafka source or a lag has no value yet.
    */
   sourceBacklog(jobId: string): Promise<number | undefined>;
   /** Deletes a savepoint's files through the cluster; resolves when they are gone. */
@@ -75,8 +76,15 @@ interface AsynchronousOperationStatus {
   };
 }
 
-/** A source operator's metric (FLIP-33) of records it has yet to read, e.g. `Source__transactions_source.pendingRecords`. */
+/**
+ * A source operator's metric (FLIP-33) of records it has yet to read, e.g.
+ * `Source__transactions_source.pendingRecords`. The Kafka source registers it once a partition
+ * returned records: a source without it has read nothing since it started, because its input
+ * had nothing new (it polls all the time), so it counts as no backlog.
+ */
 const PENDING_RECORDS = '.pendingRecords';
+/** Part of every Kafka source operator's metric names: how a source is recognised. */
+const KAFKA_SOURCE_READER = '.KafkaSourceReader.';
 
 const failureText = (cause: { readonly class?: string; readonly 'stack-trace'?: string } | undefined): string =>
   summarizeFlinkErrors([cause?.['stack-trace'] ?? cause?.class ?? '']) || 'Flink gave no cause';
@@ -171,16 +179,23 @@ export class RestFlinkService implements FlinkService {
 
   async sourceBacklog(jobId: string): Promise<number | undefined> {
     const details = await this.client.jobDetails(jobId);
-    let backlog: number | undefined;
+    let sources = 0;
+    let backlog = 0;
     for (const vertex of details.vertices) {
       const path = `/jobs/${jobId}/vertices/${vertex.id}/subtasks/metrics`;
-      const names = await this.rest.request<{ id: string }[]>({ method: 'GET', path, retry: 'idempotent', context: { jobId } });
-      const pending = names.map((metric) => metric.id).filter((id) => id.endsWith(PENDING_RECORDS));
+      const names = (await this.rest.request<{ id: string }[]>({ method: 'GET', path, retry: 'idempotent', context: { jobId } })).map((metric) => metric.id);
+      const operators = new Set(names.filter((id) => id.includes(KAFKA_SOURCE_READER)).map((id) => id.slice(0, id.indexOf('.'))));
+      if (operators.size === 0) continue;
+      sources += operators.size;
+      const pending = names.filter((id) => id.endsWith(PENDING_RECORDS));
       if (pending.length === 0) continue;
-      const values = await this.rest.request<{ id: string; sum?: number }[]>({ method: 'GET', path, query: { get: pending.join(',') }, retry: 'idempotent', context: { jobId } });
-      for (const value of values) if (typeof value.sum === 'number' && Number.isFinite(value.sum)) backlog = (backlog ?? 0) + value.sum;
+      const answer = await this.rest.request<unknown>({ method: 'GET', path, query: { get: pending.join(',') }, retry: 'idempotent', context: { jobId } });
+      // A metric without a value (NaN) arrives as text; the backlog is then unknown.
+      const sums = (Array.isArray(answer) ? (answer as { sum?: unknown }[]) : []).map((entry) => entry.sum);
+      if (sums.length !== pending.length || !sums.every((sum): sum is number => typeof sum === 'number' && Number.isFinite(sum))) return undefined;
+      backlog += sums.reduce((total, sum) => total + sum, 0);
     }
-    return backlog;
+    return sources > 0 ? backlog : undefined;
   }
 
   async disposeSavepoint(path: string): Promise<void> {

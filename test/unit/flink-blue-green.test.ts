@@ -40,7 +40,7 @@ describe('catch-up options and verdict', () => {
     const options = compileCatchUpOptions({ maxBacklogRecords: 100 });
     expect(judgeCatchUp(100, 500, options)).toEqual({ caughtUp: true, backlogRecords: 100, waitedMs: 500, problem: undefined });
     expect(judgeCatchUp(101, 500, options)).toEqual({ caughtUp: false, backlogRecords: 101, waitedMs: 500, problem: "the job's sources still had 101 record(s) to read after 500 ms; at most 100 allowed" });
-    expect(judgeCatchUp(undefined, 700, options).problem).toBe('no source of the job reported its backlog (pendingRecords) within 700 ms');
+    expect(judgeCatchUp(undefined, 700, options).problem).toBe("the job's backlog stayed unknown for 700 ms (no Kafka source, or its pendingRecords had no value)");
   });
 });
 
