@@ -251,7 +251,7 @@ export async function abRollout(input: AbRolloutInput, carried?: RolloutStatus):
   let nextCommandId = 0;
 
   const refuse = (problem: string | undefined): void => {
-    if (problem !== undefined) throw new Error(problem);
+    if (problem !== undefined) throw ApplicationFailure.nonRetryable(problem, ROLLOUT_UPDATE_REFUSED);
   };
   const submit = async (command: Command): Promise<RolloutStatus> => {
     const id = (nextCommandId += 1);
