@@ -25,7 +25,7 @@ export interface ScoreObservation {
   readonly variant: 'CHAMPION' | 'CHALLENGER';
   readonly shadow: { readonly model_version: number; readonly score: number; readonly decision: 'APPROVE' | 'DECLINE' } | null;
   readonly deployment_revision: number;
-  readonly end_to_end_ms: number;
+  readonly scoring_ms: number;
 }
 
 /** What is measured and from where. */
@@ -123,8 +123,8 @@ export function computeLiveMetrics(
     if (record.deployment_revision < scope.fromRevision) continue;
     const fraud = labels.get(record.transaction_id);
     const declined = record.decision === 'DECLINE';
-    if (record.variant === 'CHAMPION' && record.model_version === scope.championVersion) observe(champion, record.score, declined, fraud, record.end_to_end_ms);
-    if (record.variant === 'CHALLENGER' && record.model_version === scope.challengerVersion) observe(challenger, record.score, declined, fraud, record.end_to_end_ms);
+    if (record.variant === 'CHAMPION' && record.model_version === scope.championVersion) observe(champion, record.score, declined, fraud, record.scoring_ms);
+    if (record.variant === 'CHALLENGER' && record.model_version === scope.challengerVersion) observe(challenger, record.score, declined, fraud, record.scoring_ms);
     if (record.shadow !== null && record.shadow.model_version === scope.challengerVersion) observe(challenger, record.shadow.score, record.shadow.decision === 'DECLINE', fraud, undefined);
   }
   const intake = modelScores + dlqRecords;

@@ -34,7 +34,14 @@ export interface RolloutGuardrails {
   readonly maxWorse?: Partial<Record<ComparedMetric, number>>;
   /** One-sided significance level of the "worse" tests. @default 0.05 */
   readonly alpha?: number;
-  /** The challenger's p99 end-to-end latency above this rolls it back; null: no limit. @default 1000 */
+  /**
+   * Trials each variant needs of a rate (fraud for recall, legitimate for the false-positive
+   * rate, declines for precision) before that rate is tested, for guardrails and promotion
+   * alike: below it the normal approximation of the tests does not hold, and two frauds
+   * missed out of two would roll a good challenger back. @default 30
+   */
+  readonly minTrials?: number;
+  /** The challenger's p99 scoring latency (scored-at minus the features record's arrival, queueing included) above this rolls it back; the pipeline before the scorer is the same for both variants, so it is left out; null: no limit. @default 1000 */
   readonly maxLatencyP99Ms?: number | null;
   /** Scores the challenger must have decided before its p99 counts. @default 200 */
   readonly minScoresForLatency?: number;
@@ -114,6 +121,7 @@ export const ROLLOUT_PRESETS: Readonly<Record<string, RolloutPlan>> = {
 const DEFAULT_GUARDRAILS: Required<RolloutGuardrails> = {
   maxWorse: { falsePositiveRate: 0.01, recall: 0.05 },
   alpha: 0.05,
+  minTrials: 30,
   maxLatencyP99Ms: 1000,
   minScoresForLatency: 200,
   maxDlqRate: 0.01,
@@ -164,7 +172,7 @@ function guardrailProblems(value: unknown): string[] {
     problems.push(`guardrails.maxLatencyP99Ms=${shown(value.maxLatencyP99Ms)}: expected a positive number of ms or null`);
   }
   if (value.maxDlqRate !== undefined && value.maxDlqRate !== null && !fraction(value.maxDlqRate, false)) problems.push(`guardrails.maxDlqRate=${shown(value.maxDlqRate)}: expected a share above 0 up to 1, or null`);
-  for (const key of ['minScoresForLatency', 'minRecordsForDlqRate']) {
+  for (const key of ['minTrials', 'minScoresForLatency', 'minRecordsForDlqRate']) {
     if (value[key] !== undefined && !(Number.isInteger(value[key]) && (value[key] as number) >= 1)) problems.push(`guardrails.${key}=${shown(value[key])}: expected a whole number >= 1`);
   }
   return problems;
@@ -271,6 +279,7 @@ export function guardrailBreach(metrics: LiveMetrics, guardrails: Required<Rollo
     if (margin === undefined) continue;
     const ours = challenger.rates[metric];
     const theirs = champion.rates[metric];
+    if (Math.min(ours.trials, theirs.trials) < guardrails.minTrials) continue;
     const worse = HIGHER_IS_BETTER[metric] ? testRateBelow(sample(ours), sample(theirs), margin) : testRateAbove(sample(ours), sample(theirs), margin);
     if (worse !== undefined && worse.pValue < guardrails.alpha) {
       return (
@@ -281,7 +290,7 @@ export function guardrailBreach(metrics: LiveMetrics, guardrails: Required<Rollo
   }
   const p99 = challenger.latencyMs?.p99;
   if (guardrails.maxLatencyP99Ms !== null && p99 !== undefined && challenger.scored >= guardrails.minScoresForLatency && p99 > guardrails.maxLatencyP99Ms) {
-    return `challenger v${challenger.version}'s p99 end-to-end latency ${p99.toFixed(1)} ms is above the limit ${guardrails.maxLatencyP99Ms} ms (${challenger.scored} scores)`;
+    return `challenger v${challenger.version}'s p99 scoring latency ${p99.toFixed(1)} ms is above the limit ${guardrails.maxLatencyP99Ms} ms (${challenger.scored} scores)`;
   }
   const dlqRate = metrics.dlq.rate;
   if (guardrails.maxDlqRate !== null && dlqRate !== null && metrics.dlq.intake >= guardrails.minRecordsForDlqRate && dlqRate > guardrails.maxDlqRate) {
@@ -291,10 +300,11 @@ export function guardrailBreach(metrics: LiveMetrics, guardrails: Required<Rollo
 }
 
 /** Whether the challenger is significantly better on the promotion metric, as a sentence; undefined when not (yet). */
-export function significantlyBetter(metrics: LiveMetrics, promotion: Required<PromotionRule>): string | undefined {
+export function significantlyBetter(metrics: LiveMetrics, promotion: Required<PromotionRule>, minTrials: number): string | undefined {
   const { metric, alpha } = promotion;
   const ours = metrics.challenger.rates[metric];
   const theirs = metrics.champion.rates[metric];
+  if (Math.min(ours.trials, theirs.trials) < minTrials) return undefined;
   const better = HIGHER_IS_BETTER[metric] ? testRateAbove(sample(ours), sample(theirs)) : testRateBelow(sample(ours), sample(theirs));
   if (better === undefined || better.pValue >= alpha) return undefined;
   return `challenger v${metrics.challenger.version}'s ${METRIC_NAMES[metric]} ${rate(ours)} is significantly better than champion v${metrics.champion.version}'s ${rate(theirs)} (${test(better)} < α ${alpha})`;
@@ -329,7 +339,7 @@ export function automaticAction(input: {
   if (labelled < step.minSamples) return { kind: 'continue', reason: `waiting for ${step.minSamples} labelled scores per variant (fewest so far: ${labelled})` };
   if (stepElapsedMs < step.minDurationMs) return { kind: 'continue', reason: `waiting for the step's minimum duration (${stepElapsedMs} of ${step.minDurationMs} ms)` };
   if (plan.autoPromote && (last || !plan.promotion.lastStepOnly)) {
-    const better = significantlyBetter(metrics, plan.promotion);
+    const better = significantlyBetter(metrics, plan.promotion, plan.guardrails.minTrials);
     if (better !== undefined) return { kind: 'promote', reason: `automatic promotion: ${better}` };
   }
   if (!last) return { kind: 'next-step' };

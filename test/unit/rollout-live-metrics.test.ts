@@ -15,16 +15,16 @@ const score = (transaction_id: string, fields: Partial<ScoreObservation>): Score
   variant: 'CHAMPION',
   shadow: null,
   deployment_revision: 5,
-  end_to_end_ms: 10,
+  scoring_ms: 10,
   ...fields,
 });
 
 const SCORES: ScoreObservation[] = [
-  score('t1', { decision: 'DECLINE', score: 0.9, end_to_end_ms: 10 }),
-  score('t2', { decision: 'DECLINE', score: 0.8, end_to_end_ms: 20 }),
-  score('t3', { score: 0.1, end_to_end_ms: 30, shadow: { model_version: 2, score: 0.7, decision: 'DECLINE' } }),
-  score('t4', { variant: 'CHALLENGER', model_version: 2, score: 0.2, end_to_end_ms: 40 }),
-  score('t5', { variant: 'CHALLENGER', model_version: 2, decision: 'DECLINE', score: 0.95, end_to_end_ms: 60 }),
+  score('t1', { decision: 'DECLINE', score: 0.9, scoring_ms: 10 }),
+  score('t2', { decision: 'DECLINE', score: 0.8, scoring_ms: 20 }),
+  score('t3', { score: 0.1, scoring_ms: 30, shadow: { model_version: 2, score: 0.7, decision: 'DECLINE' } }),
+  score('t4', { variant: 'CHALLENGER', model_version: 2, score: 0.2, scoring_ms: 40 }),
+  score('t5', { variant: 'CHALLENGER', model_version: 2, decision: 'DECLINE', score: 0.95, scoring_ms: 60 }),
   // Before the step's revision, another model, a stale version: not in the variants' figures.
   score('t6', { deployment_revision: 4, decision: 'DECLINE' }),
   score('t7', { model: 'other' }),

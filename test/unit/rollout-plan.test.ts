@@ -79,10 +79,25 @@ describe('automatic decisions', () => {
     expect(at('paused', 0, 0, liveMetrics(BASELINE, WORSE_FPR))).toEqual({ kind: 'continue', reason: 'paused: no automatic action' });
   });
 
+  it('tests a rate only once both variants have the minimum trials of it, for rollback and promotion alike', () => {
+    // Two frauds, both missed: recall 0 against 0.7, but two trials prove nothing.
+    const twoMissedFrauds = liveMetrics(BASELINE, { truePositives: 0, falsePositives: 10, trueNegatives: 990, falseNegatives: 2 });
+    expect(twoMissedFrauds.challenger.rates.recall).toMatchObject({ successes: 0, trials: 2 });
+    expect(at('running', 0, 0, twoMissedFrauds).kind).not.toBe('rollback');
+    const strict = { ...plan, guardrails: { ...plan.guardrails, minTrials: 2 } };
+    expect(automaticAction({ plan: strict, phase: 'running', stepIndex: 0, stepElapsedMs: 0, metrics: twoMissedFrauds })).toMatchObject({
+      kind: 'rollback',
+      reason: expect.stringContaining("challenger v2's recall 0.0000 is worse than champion v1's 0.7000"),
+    });
+    const betterButTiny = { ...plan, guardrails: { ...plan.guardrails, minTrials: 10_000 } };
+    expect(automaticAction({ plan: betterButTiny, phase: 'running', stepIndex: 1, stepElapsedMs: 0, metrics: liveMetrics(BASELINE, BETTER) }).kind).toBe('await-decision');
+    expect(rolloutPlanProblems({ guardrails: { minTrials: 0 } })).toEqual(['guardrails.minTrials=0: expected a whole number >= 1']);
+  });
+
   it('rolls back on latency and DLQ limits', () => {
     expect(at('running', 0, 0, liveMetrics(BASELINE, BASELINE, { challengerP99Ms: 1500 }))).toEqual({
       kind: 'rollback',
-      reason: "guardrail: challenger v2's p99 end-to-end latency 1500.0 ms is above the limit 1000 ms (1000 scores)",
+      reason: "guardrail: challenger v2's p99 scoring latency 1500.0 ms is above the limit 1000 ms (1000 scores)",
     });
     expect(at('running', 0, 0, liveMetrics(BASELINE, BASELINE, { dlqRecords: 100 }))).toEqual({
       kind: 'rollback',
