@@ -14,7 +14,8 @@
  *   caller gets the new status, or the reason of a refusal) or the same operations as signals.
  *   Commands are queued and carried out by the main loop only, so one writer changes the state.
  * - Every decision — who, when, why and the figures at that moment — goes into the registry
- *   (the author of the stage and alias change) and into the memo and the decision log.
+ *   (the author of the stage and alias change) and into the memo and the decision log. Search
+ *   attributes: model, challenger and champion versions, and the phase as `TributaryStage`.
  * - The run continues as new after `pollsPerRun` polls or when Temporal suggests it, carrying its status.
  */
 import {
@@ -49,7 +50,7 @@ import {
   type RolloutPlan,
   type RolloutStep,
 } from './ab-rollout-plan.js';
-import { TributaryModelName, TributaryModelVersion, TributaryStage } from './search-attributes.js';
+import { TributaryChallengerVersion, TributaryChampionVersion, TributaryModelName, TributaryModelVersion, TributaryStage } from './search-attributes.js';
 import { modelNameProblem } from './training-pipeline-input.js';
 
 export interface AbRolloutInput {
@@ -296,7 +297,11 @@ export async function abRollout(input: AbRolloutInput, carried?: RolloutStatus):
 
   function publishVisibility(): void {
     const step = status.steps[status.stepIndex];
-    upsertSearchAttributes([{ key: TributaryStage, value: isEnded(status.phase) ? status.phase : `rollout:${status.phase}` }]);
+    const champion = status.phase === 'promoted' ? status.challenger : status.champion;
+    upsertSearchAttributes([
+      { key: TributaryStage, value: isEnded(status.phase) ? status.phase : `rollout:${status.phase}` },
+      ...(champion === null ? [] : [{ key: TributaryChampionVersion, value: champion.version }]),
+    ]);
     upsertMemo({
       phase: status.phase,
       step: step === undefined ? null : `${status.stepIndex + 1}/${status.steps.length} ${step.mode} ${step.percent}%`,
@@ -425,6 +430,7 @@ export async function abRollout(input: AbRolloutInput, carried?: RolloutStatus):
     upsertSearchAttributes([
       { key: TributaryModelName, value: input.model },
       { key: TributaryModelVersion, value: String(input.challengerVersion) },
+      { key: TributaryChallengerVersion, value: input.challengerVersion },
     ]);
     const reason = input.reason ?? 'rollout started';
     const prepared = await prepareRollout({ model: input.model, challengerVersion: input.challengerVersion, championVersion: input.championVersion, author: { by: input.requestedBy, reason } });

@@ -21,18 +21,24 @@ export const TributaryStage = defineSearchAttributeKey('TributaryStage', SearchA
 /** The Flink job a deployment run upgrades, e.g. `card-features`. */
 export const TributaryFlinkJob = defineSearchAttributeKey('TributaryFlinkJob', SearchAttributeType.KEYWORD);
 
+/** The champion version a rollout compares against (and, once promoted, the challenger that replaced it). */
+export const TributaryChampionVersion = defineSearchAttributeKey('TributaryChampionVersion', SearchAttributeType.INT);
+
+/** The challenger version a rollout puts on live traffic. */
+export const TributaryChallengerVersion = defineSearchAttributeKey('TributaryChallengerVersion', SearchAttributeType.INT);
+
 /** A search attribute as the Temporal server registers it: `--search-attribute <name>=<type>`. */
 export interface SearchAttributeRegistration {
   readonly name: string;
   /** The server's spelling of the type, as the dev server's flag and `temporal operator search-attribute create` take it. */
-  readonly type: 'Keyword';
+  readonly type: 'Keyword' | 'Int';
 }
 
 /**
  * The server's spelling of each type this project uses; a key of any other type fails to
  * compile below until its spelling is added here and to {@link SearchAttributeRegistration}.
  */
-const SERVER_TYPE_NAMES = { [SearchAttributeType.KEYWORD]: 'Keyword' } as const;
+const SERVER_TYPE_NAMES = { [SearchAttributeType.KEYWORD]: 'Keyword', [SearchAttributeType.INT]: 'Int' } as const;
 
 /** Every custom search attribute, for registration with a Temporal server before workflows use them. */
 export const TRIBUTARY_SEARCH_ATTRIBUTES: readonly SearchAttributeRegistration[] = [
@@ -40,4 +46,6 @@ export const TRIBUTARY_SEARCH_ATTRIBUTES: readonly SearchAttributeRegistration[]
   TributaryModelVersion,
   TributaryStage,
   TributaryFlinkJob,
+  TributaryChampionVersion,
+  TributaryChallengerVersion,
 ].map(({ name, type }) => ({ name, type: SERVER_TYPE_NAMES[type] }));

@@ -19,7 +19,7 @@ import {
   type abRollout,
   type RolloutStatus,
 } from '../../src/workflows/ab-rollout.js';
-import { TributaryModelName, TributaryModelVersion, TributaryStage } from '../../src/workflows/search-attributes.js';
+import { TributaryChallengerVersion, TributaryChampionVersion, TributaryModelName, TributaryModelVersion, TributaryStage } from '../../src/workflows/search-attributes.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { BASELINE, BETTER, CHALLENGER_VERSION, CHAMPION_VERSION, createFakeRolloutActivities, liveMetrics, WORSE_FPR } from './fake-rollout-activities.js';
 import { startWorkflowHarness, uniqueModel, type WorkflowHarness } from './workflow-harness.js';
@@ -99,6 +99,9 @@ describe('abRollout', () => {
     const description = await handle.describe();
     expect(description.typedSearchAttributes.get(TributaryStage)).toBe('promoted');
     expect(description.typedSearchAttributes.get(TributaryModelVersion)).toBe(String(CHALLENGER_VERSION));
+    expect(description.typedSearchAttributes.get(TributaryChallengerVersion)).toBe(CHALLENGER_VERSION);
+    // The champion after the promotion.
+    expect(description.typedSearchAttributes.get(TributaryChampionVersion)).toBe(CHALLENGER_VERSION);
     expect(((await description.memo) as { phase?: string } | undefined)?.phase).toBe('promoted');
     await harness.recordHistory('ab-rollout-auto-promote', handle);
   });
@@ -109,6 +112,7 @@ describe('abRollout', () => {
     const handle = await startRollout(model);
     const outcome = await handle.result();
     expect(outcome).toMatchObject({ action: 'rollback', championVersion: CHAMPION_VERSION });
+    expect((await handle.describe()).typedSearchAttributes.get(TributaryChampionVersion)).toBe(CHAMPION_VERSION);
     expect(outcome.decision.reason).toMatch(/^guardrail: challenger v2's false-positive rate 0\.2000 is worse than champion v1's 0\.0200 by more than 0\.01 \(z=12\.\d\d/);
     expect(fakes.recordOf(model).decisions.map((entry) => entry.action)).toEqual(['rollback']);
     // Still in shadow: the guardrail acted before the ramp went on.
