@@ -76,8 +76,8 @@ function score(id: string, fields: { variant: 'CHAMPION' | 'CHALLENGER'; version
       feature_job_version: 'feature-job-test',
       event_time: now,
       scored_at: now + fields.ms,
-      end_to_end_ms: fields.ms,
-      scoring_ms: fields.ms / 2,
+      end_to_end_ms: fields.ms * 2,
+      scoring_ms: fields.ms,
     },
   };
 }
