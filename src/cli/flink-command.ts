@@ -1,11 +1,14 @@
 import { Client, Connection } from '@temporalio/client';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import type { TributaryConfig } from '../config/config.js';
 import { deploymentWorkflowId, followDeployment, startDeployment, workflowUiUrl } from '../flink/deployment-client.js';
 import { currentFeaturesTopic, prepareFeatureJobDeployment } from '../flink/deployment-feature-job.js';
+import { pinJar } from '../flink/deployment-jar.js';
+import { DeploymentSpecFileError, readDeploymentSpecFile } from '../flink/deployment-spec-file.js';
+import type { FlinkJobSpec } from '../flink/deployment-spec.js';
 import { retainSavepoints, withSavepoint, type DeploymentRecord, type SavepointEntry } from '../flink/deployment-record.js';
 import { FileDeploymentRecordStore } from '../flink/deployment-record-store.js';
-import { deploymentRecordsDir, flinkDeployTaskQueue, withInProcessDeployWorker } from '../flink/deployment-worker.js';
+import { deploymentRecordsDir, flinkDeployTaskQueue, pinnedJarsDir, withInProcessDeployWorker } from '../flink/deployment-worker.js';
 import { FlinkError, FlinkSavepointError, FlinkTimeoutError } from '../flink/errors.js';
 import { FeatureJobDeployer, type FeatureJobStatus } from '../flink/feature-job.js';
 import { RestFlinkService } from '../flink/flink-service.js';
@@ -152,14 +155,18 @@ export function renderDeploymentRecord(record: DeploymentRecord): string {
 
 /** `tributary flink deploy | savepoint | history`: deployments through the flinkDeploy workflow. */
 function addDeploymentCommands(command: Command, cli: CliEnvironment): void {
-  command
-    .command('deploy')
+  const deploy = command.command('deploy');
+  deploy
     .description(
       'upgrade the feature job through the flinkDeploy workflow (stop with savepoint → submit from it → health window → roll back on failure; ' +
         'blue-green: start beside the running job on a versioned features topic → health window and catch-up → move the models → stop the old job). ' +
         'Without --no-wait the command runs a worker in this process until the deployment ends; with --no-wait a running `tributary worker` carries it out.',
     )
     .argument('<job>', 'the job name (e.g. tributary-feature-job)')
+    .addOption(
+      new Option('--spec <file>', 'deploy the spec in this JSON file (jobName, version, jarPath, entryClass, programArgs, parallelism, flinkConfiguration, observedTopics) instead of the feature job built from the sources')
+        .conflicts(['jobVersion', 'parallelism', 'checkpointInterval']),
+    )
     .option('--job-version <version>', 'version written into every feature record (default: jar-<sha256 of the jar>)')
     .option('--mode <mode>', 'savepoint (state carried over), stateless (cancel, start fresh) or blue-green (new version beside the old one on <features topic>.<version>, takes over when caught up)', upgradeMode, 'savepoint' as UpgradeMode)
     .option('--no-wait', 'start the deployment and return')
@@ -170,19 +177,32 @@ function addDeploymentCommands(command: Command, cli: CliEnvironment): void {
     .option('--catch-up-timeout <seconds>', 'blue-green: how long the new job may take to catch up after its health window', positiveInteger, 120)
     .option('--retention <n>', 'savepoints kept in the history', positiveInteger, DEFAULT_SAVEPOINT_RETENTION)
     .option('--drain', 'stop with MAX_WATERMARK (fires every event-time timer); off by default, since it makes the next version see later events as late')
-    .action(async (job: string, options: { jobVersion?: string; mode: UpgradeMode; wait: boolean; parallelism?: number; checkpointInterval?: number; healthWindow: number; maxBacklog: number; catchUpTimeout: number; retention: number; drain?: boolean }) => {
+    .action(async (job: string, options: { spec?: string; jobVersion?: string; mode: UpgradeMode; wait: boolean; parallelism?: number; checkpointInterval?: number; healthWindow: number; maxBacklog: number; catchUpTimeout: number; retention: number; drain?: boolean }) => {
       const config = cli.config();
       const progress = progressPrinter();
-      const record = await new FileDeploymentRecordStore(deploymentRecordsDir(config)).read(job);
-      const spec = await prepareFeatureJobDeployment(config, {
-        jobName: job,
-        jobVersion: options.jobVersion,
-        // Blue/green writes a topic of its own; the other modes keep writing where the current version does.
-        ...(options.mode === 'blue-green' ? { versionedFeaturesTopic: true } : { featuresTopic: currentFeaturesTopic(record) }),
-        parallelism: options.parallelism,
-        flinkConfiguration: options.checkpointInterval ? { 'execution.checkpointing.interval': `${options.checkpointInterval}s` } : undefined,
-        progress,
-      });
+      let spec: FlinkJobSpec;
+      if (options.spec) {
+        let fromFile: FlinkJobSpec;
+        try {
+          fromFile = readDeploymentSpecFile(options.spec, job);
+        } catch (error) {
+          if (error instanceof DeploymentSpecFileError) deploy.error(`error: ${error.message}`, { exitCode: 2, code: 'tributary.invalidSpecFile' });
+          throw error;
+        }
+        // Pinned by content, so a rollback to this spec runs these exact bytes even if the file changes.
+        spec = { ...fromFile, jarPath: await pinJar(fromFile.jarPath, pinnedJarsDir(config)) };
+      } else {
+        const record = await new FileDeploymentRecordStore(deploymentRecordsDir(config)).read(job);
+        spec = await prepareFeatureJobDeployment(config, {
+          jobName: job,
+          jobVersion: options.jobVersion,
+          // Blue/green writes a topic of its own; the other modes keep writing where the current version does.
+          ...(options.mode === 'blue-green' ? { versionedFeaturesTopic: true } : { featuresTopic: currentFeaturesTopic(record) }),
+          parallelism: options.parallelism,
+          flinkConfiguration: options.checkpointInterval ? { 'execution.checkpointing.interval': `${options.checkpointInterval}s` } : undefined,
+          progress,
+        });
+      }
       const input: FlinkDeployInput = {
         spec,
         mode: options.mode,
