@@ -1,11 +1,13 @@
 /**
  * Downtime of feature job upgrades through flinkDeploy on the local real stack, with the
  * simulator writing a steady stream: several savepoint upgrades and rollbacks (a version that
- * cannot reach the registry). Downtime is the largest gap between the Kafka timestamps (write
- * times) of consecutive `features` records during a deployment: the last record the old job
- * wrote before its stop to the first the next job wrote. Prints JSON.
+ * cannot reach the registry), then blue/green upgrades. Downtime is the largest gap between the
+ * Kafka timestamps (write times) of consecutive features records during a deployment: the last
+ * record the old job wrote before its stop to the first the next job wrote. For blue/green the
+ * records of the old and the new topic count together (a scorer reads both across the handoff),
+ * and the takeover is the time from the takeover decision to the old job ended. Prints JSON.
  *
- *   npx tsx bench/flink-upgrade.bench.ts          # UPGRADES=3 ROLLBACKS=2 RATE=200 CHECKPOINT_S=2
+ *   npx tsx bench/flink-upgrade.bench.ts          # UPGRADES=3 ROLLBACKS=2 BLUE_GREENS=3 RATE=200 CHECKPOINT_S=2
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -27,11 +29,14 @@ import { simulateEvents } from '../src/streaming/simulator/event-generator.js';
 import { runSimulation } from '../src/streaming/simulator/simulation-runner.js';
 import { ensureTopics } from '../src/streaming/topic-admin.js';
 import { topicCatalogue, topicName } from '../src/streaming/topic-catalogue.js';
+import type { EachMessagePayload } from 'kafkajs';
 import type { FlinkDeployStatus } from '../src/workflows/flink-deploy.js';
-import { collectingConsumer } from '../test/helpers/kafka.js';
+import { collectingConsumer, type CollectingConsumer } from '../test/helpers/kafka.js';
 
 const UPGRADES = Number(process.env.UPGRADES ?? 3);
 const ROLLBACKS = Number(process.env.ROLLBACKS ?? 2);
+const BLUE_GREENS = Number(process.env.BLUE_GREENS ?? 3);
+const CATCH_UP = { maxBacklogRecords: 500, timeoutMs: 60_000, sampleIntervalMs: 500 };
 const RATE = Number(process.env.RATE ?? 200);
 const CHECKPOINT_S = Number(process.env.CHECKPOINT_S ?? 2);
 const HEALTH = { windowMs: 6_000, sampleIntervalMs: 500 };
@@ -44,6 +49,17 @@ const median = (values: readonly number[]): number | null => {
 };
 
 const phaseAt = (status: FlinkDeployStatus, phase: string): number | undefined => status.phases.find((entry) => entry.phase === phase)?.at;
+
+/** Write times of the records received, from `since` on, in order. */
+const writeTimes = (received: readonly EachMessagePayload[], since: number): number[] =>
+  received.map(({ message }) => Number(message.timestamp)).filter((at) => at >= since).sort((a, b) => a - b);
+
+/** The largest gap between consecutive write times. */
+const largestGap = (stamps: readonly number[]): number => {
+  let gap = 0;
+  for (let index = 1; index < stamps.length; index++) gap = Math.max(gap, (stamps[index] ?? 0) - (stamps[index - 1] ?? 0));
+  return gap;
+};
 
 async function main(): Promise<void> {
   const runId = randomBytes(4).toString('hex');
@@ -59,7 +75,11 @@ async function main(): Promise<void> {
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const flink = new RestFlinkService({ baseUrl: config.flink.restUrl });
   const records = new FileDeploymentRecordStore(deploymentRecordsDir(config));
-  const features = await collectingConsumer(kafka, topicName(config, 'features'), { readUncommitted: false });
+  const baseTopic = topicName(config, 'features');
+  const features = await collectingConsumer(kafka, baseTopic, { readUncommitted: false });
+  /** A consumer per features topic the job has written; blue/green adds one per upgrade. */
+  const consumers = new Map<string, CollectingConsumer>([[baseTopic, features]]);
+  let currentTopic = baseTopic;
   const sink = await createKafkaSimulationSink(config);
   const stop = new AbortController();
   const spec = (jobVersion: string, extra: FeatureJobDeploymentChoices = {}) =>
@@ -67,20 +87,25 @@ async function main(): Promise<void> {
 
   type Measured = { kind: 'upgrade' | 'rollback'; outputGapMs: number; workflowDowntimeMs: number | null; savepointMs: number | null; submitToVerifyMs: number | null; totalMs: number };
   const measured: Measured[] = [];
+  type BlueGreenMeasured = { version: string; outputGapMs: number; takeoverMs: number | null; overlapMs: number | null; catchUpWaitMs: number | null; decisionAfterStartMs: number | null; totalMs: number };
+  const blueGreens: BlueGreenMeasured[] = [];
   const disposedStillOnDisk: string[] = [];
   try {
     await withInProcessDeployWorker(config, async () => {
-      const deploy = async (jobVersion: string, extra: FeatureJobDeploymentChoices = {}) => {
-        const handle = await startDeployment(client, { spec: await spec(jobVersion, extra), health: HEALTH, savepointRetention: 2 }, { taskQueue: flinkDeployTaskQueue(config), uiUrl: config.temporal.uiUrl });
+      const deploy = async (jobVersion: string, extra: FeatureJobDeploymentChoices = {}, mode: 'savepoint' | 'blue-green' = 'savepoint') => {
+        const input = { spec: await spec(jobVersion, extra), health: HEALTH, savepointRetention: 2, mode, catchUp: CATCH_UP };
+        const handle = await startDeployment(client, input, { taskQueue: flinkDeployTaskQueue(config), uiUrl: config.temporal.uiUrl });
         const result = await handle.result();
         return { result, status: await handle.query<FlinkDeployStatus>('status') };
       };
       const first = await deploy('b0');
       if (first.result.outcome !== 'deployed') throw new Error(`first deployment ${first.result.outcome}: ${first.result.error}`);
       const simulation = runSimulation(simulateEvents({ seed: 11, startTime: Date.parse('2026-03-02T08:00:00Z'), labelDelayScale: 0.05 }), sink, { rate: RATE, signal: stop.signal });
+      /** Waits until the topic the job writes now has 50 more records. */
       const settle = async (): Promise<void> => {
-        const seen = features.received.length;
-        while (features.received.length < seen + 50) await new Promise((resolve) => setTimeout(resolve, 200));
+        const current = consumers.get(currentTopic) ?? features;
+        const seen = current.received.length;
+        while (current.received.length < seen + 50) await new Promise((resolve) => setTimeout(resolve, 200));
       };
       const plan: { kind: Measured['kind']; version: string; extra?: FeatureJobDeploymentChoices }[] = [];
       for (let n = 1; n <= Math.max(UPGRADES, ROLLBACKS); n++) {
@@ -94,9 +119,7 @@ async function main(): Promise<void> {
         const expected = step.kind === 'upgrade' ? 'deployed' : 'rolled-back';
         if (result.outcome !== expected) throw new Error(`${step.version}: expected ${expected}, got ${result.outcome}: ${result.error}`);
         await settle();
-        const stamps = features.received.map(({ message }) => Number(message.timestamp)).filter((at) => at >= began - 5_000).sort((a, b) => a - b);
-        let gap = 0;
-        for (let index = 1; index < stamps.length; index++) gap = Math.max(gap, (stamps[index] ?? 0) - (stamps[index - 1] ?? 0));
+        const gap = largestGap(writeTimes(features.received, began - 5_000));
         const savepointing = phaseAt(status, 'savepointing');
         const submitting = phaseAt(status, 'submitting');
         measured.push({
@@ -109,17 +132,42 @@ async function main(): Promise<void> {
         });
         for (const path of result.disposedSavepoints) if (path.startsWith('file:') && existsSync(fileURLToPath(path.replace(/^file:\/*/, 'file:///')))) disposedStillOnDisk.push(path);
       }
+      for (let n = 1; n <= BLUE_GREENS; n++) {
+        await settle();
+        const began = Date.now();
+        const previousTopic = currentTopic;
+        const { result, status } = await deploy(`g${n}`, { versionedFeaturesTopic: true }, 'blue-green');
+        if (result.outcome !== 'deployed') throw new Error(`g${n}: expected deployed, got ${result.outcome}: ${result.error}`);
+        currentTopic = result.handoff?.newTopic ?? currentTopic;
+        consumers.set(currentTopic, await collectingConsumer(kafka, currentTopic, { readUncommitted: false }));
+        await settle();
+        const before = writeTimes(consumers.get(previousTopic)?.received ?? [], began - 5_000);
+        const after = writeTimes(consumers.get(currentTopic)?.received ?? [], began - 5_000);
+        const lastOld = before.at(-1);
+        const firstNew = after[0];
+        const takingOver = phaseAt(status, 'taking-over');
+        const catchingUp = phaseAt(status, 'catching-up');
+        blueGreens.push({
+          version: `g${n}`,
+          outputGapMs: largestGap([...before, ...after].sort((a, b) => a - b)),
+          takeoverMs: result.takeoverMs ?? null,
+          overlapMs: lastOld !== undefined && firstNew !== undefined ? lastOld - firstNew : null,
+          catchUpWaitMs: result.catchUp?.waitedMs ?? null,
+          decisionAfterStartMs: takingOver !== undefined && catchingUp !== undefined ? takingOver - (phaseAt(status, 'submitting') ?? catchingUp) : null,
+          totalMs: Date.now() - began,
+        });
+      }
       stop.abort();
       await simulation;
     });
   } finally {
     stop.abort();
     await sink.close();
-    await features.consumer.disconnect();
+    for (const consumer of consumers.values()) await consumer.consumer.disconnect();
     for (const job of await flink.activeJobs(jobName)) await flink.cancel(job.jobId);
     for (const savepoint of (await records.read(jobName)).savepoints) await flink.disposeSavepoint(savepoint.path).catch(() => undefined);
     await rm(join(deploymentRecordsDir(config), `${encodeURIComponent(jobName)}.json`), { force: true });
-    await admin.deleteTopics({ topics: topicCatalogue(config).map((topic) => topic.name) }).catch(() => undefined);
+    await admin.deleteTopics({ topics: [...new Set([...topicCatalogue(config).map((topic) => topic.name), ...consumers.keys()])] }).catch(() => undefined);
     await admin.disconnect();
     await connection.close();
   }
@@ -133,8 +181,16 @@ async function main(): Promise<void> {
     healthWindowMs: HEALTH.windowMs,
     upgrade: { runs: UPGRADES, medianOutputGapMs: of('upgrade', 'outputGapMs'), medianStopToRunningMs: of('upgrade', 'workflowDowntimeMs'), medianSavepointMs: of('upgrade', 'savepointMs'), medianSubmitMs: of('upgrade', 'submitToVerifyMs') },
     rollback: { runs: ROLLBACKS, medianOutputGapMs: of('rollback', 'outputGapMs'), medianStopToRunningMs: of('rollback', 'workflowDowntimeMs') },
+    blueGreen: {
+      runs: BLUE_GREENS,
+      medianOutputGapMs: median(blueGreens.map((entry) => entry.outputGapMs)),
+      medianTakeoverMs: median(blueGreens.flatMap((entry) => (entry.takeoverMs === null ? [] : [entry.takeoverMs]))),
+      medianOverlapMs: median(blueGreens.flatMap((entry) => (entry.overlapMs === null ? [] : [entry.overlapMs]))),
+      medianSubmitToTakeoverMs: median(blueGreens.flatMap((entry) => (entry.decisionAfterStartMs === null ? [] : [entry.decisionAfterStartMs]))),
+    },
     disposedSavepointsStillOnDisk: disposedStillOnDisk,
     runs: measured,
+    blueGreenRuns: blueGreens,
   }, null, 2));
 }
 
