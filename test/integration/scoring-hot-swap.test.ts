@@ -1,0 +1,118 @@
+/**
+ * Hot swap under load on the real stack: a steady producer of features while the champion moves
+ * v1 → v2 → v1 → … several times. Afterwards, read_committed: every input has exactly one score;
+ * each score names the version its deployment revision served; no chunk scored with an older
+ * revision after a newer one was swapped in; and scoring never paused for long.
+ */
+import type { Admin, Kafka } from 'kafkajs';
+import { logLevel } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { createModelRegistry, type KafkaModelRegistry } from '../../src/registry/kafka-model-registry.js';
+import { openDeploymentLog, type DeploymentLog } from '../../src/serving/deployment-log.js';
+import { defaultScorerGroupId } from '../../src/serving/scoring-worker.js';
+import { createAvroProducer } from '../../src/streaming/avro-producer.js';
+import { createKafka } from '../../src/streaming/kafka-client.js';
+import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
+import { topicName } from '../../src/streaming/topic-catalogue.js';
+import {
+  featureRecords,
+  metricValue,
+  prepareScoringTopics,
+  readScores,
+  registerModelVersions,
+  scoreAccounting,
+  scoringRunConfig,
+  startInProcessScorer,
+  waitForGroupCaughtUp,
+  type InProcessScorer,
+} from '../helpers/scoring.js';
+
+const config = scoringRunConfig('scoring-swap');
+const MODEL = 'fraud';
+const PRODUCE_EVERY_MS = 50;
+const RECORDS_PER_SEND = 15;
+const SWAPS = 6;
+const SWAP_EVERY_MS = 1_500;
+/** A pause this long between consecutive scores means scoring stopped, far beyond one batch interval (~100 ms here). */
+const LONGEST_ACCEPTABLE_GAP_MS = 5_000;
+
+describe('scoring worker hot swap under load (real Kafka, registry, schema registry)', () => {
+  let kafka: Kafka;
+  let admin: Admin;
+  let registry: KafkaModelRegistry;
+  let deployments: DeploymentLog;
+  let scorer: InProcessScorer | undefined;
+
+  beforeAll(async () => {
+    kafka = createKafka(config, { clientIdSuffix: 'scoring-swap-test', logLevel: logLevel.NOTHING });
+    admin = kafka.admin();
+    await admin.connect();
+    await prepareScoringTopics(config, admin);
+    registry = await createModelRegistry(config);
+    deployments = await openDeploymentLog(config);
+  });
+
+  afterAll(async () => {
+    await scorer?.stop();
+    await deployments?.close();
+    await registry?.close();
+    await admin?.disconnect();
+  });
+
+  it('scores every input exactly once with the version deployed when its chunk ran, across several swaps', async () => {
+    const [v1, v2] = await registerModelVersions(registry, MODEL, 2);
+    const versionOfRevision = new Map<number, number>();
+    const first = await deployments.publish(MODEL, { champion: v1!, updatedBy: 'scoring-test', reason: 'first champion' });
+    versionOfRevision.set(first.revision, v1!.version);
+    scorer = await startInProcessScorer(config, { registry, deployments }, { model: MODEL, batchSize: 100 });
+    const logs = scorer.logs;
+    onTestFailed(() => console.error(`scorer log:\n${logs.join('\n')}`));
+
+    const producer = createAvroProducer({ kafka, registry: createSchemaRegistryClient(config.schemaRegistry), config });
+    await producer.connect();
+    const inputIds: string[] = [];
+    let producing = true;
+    const steadyProducer = (async () => {
+      for (let sent = 0; producing; sent += RECORDS_PER_SEND) {
+        const records = featureRecords('swap', sent, RECORDS_PER_SEND);
+        await producer.send('features', records.map((value) => ({ key: value.card_hash, value })));
+        inputIds.push(...records.map((record) => record.transaction_id));
+        await new Promise((resolve) => setTimeout(resolve, PRODUCE_EVERY_MS));
+      }
+    })();
+    try {
+      for (let swap = 1; swap <= SWAPS; swap += 1) {
+        await new Promise((resolve) => setTimeout(resolve, SWAP_EVERY_MS));
+        const champion = swap % 2 === 1 ? v2! : v1!;
+        const published = await deployments.publish(MODEL, { champion, updatedBy: 'scoring-test', reason: `swap ${swap}` });
+        versionOfRevision.set(published.revision, champion.version);
+      }
+      await new Promise((resolve) => setTimeout(resolve, SWAP_EVERY_MS));
+    } finally {
+      producing = false;
+      await steadyProducer;
+      await producer.disconnect();
+    }
+
+    await waitForGroupCaughtUp(admin, defaultScorerGroupId(config, MODEL), topicName(config, 'features'));
+    const scores = await readScores(kafka, config);
+    expect(scoreAccounting(scores, inputIds)).toEqual({ duplicates: [], missing: [], unexpected: [] });
+
+    const wrongVersion = scores.filter((score) => versionOfRevision.get(Number(score.deployment_revision)) !== score.model_version);
+    expect(wrongVersion).toEqual([]);
+    const revisionsUsed = new Set(scores.map((score) => Number(score.deployment_revision)));
+    // The swaps happened while records flowed: most revisions scored something.
+    expect(revisionsUsed.size).toBeGreaterThanOrEqual(SWAPS - 1);
+
+    // A chunk takes its lease and its scored_at in one step, so in scored_at order revisions never go back.
+    const inScoringOrder = [...scores].sort((a, b) => a.scored_at - b.scored_at || Number(a.deployment_revision) - Number(b.deployment_revision));
+    const wentBack = inScoringOrder.filter((score, index) => index > 0 && Number(score.deployment_revision) < Number(inScoringOrder[index - 1]!.deployment_revision));
+    expect(wentBack).toEqual([]);
+
+    const gaps = inScoringOrder.slice(1).map((score, index) => score.scored_at - inScoringOrder[index]!.scored_at);
+    expect(Math.max(...gaps)).toBeLessThan(LONGEST_ACCEPTABLE_GAP_MS);
+
+    expect(await metricValue(scorer.metrics, 'tributary_scorer_model_swaps_total', { outcome: 'swapped' })).toBe(SWAPS + 1);
+    expect(await metricValue(scorer.metrics, 'tributary_scorer_model_swap_failures_total')).toBe(0);
+  });
+});
