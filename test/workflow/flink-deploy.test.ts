@@ -24,6 +24,7 @@ import { DeploymentAlreadyRunningError } from '../../src/flink/deployment-errors
 import { FileDeploymentRecordStore } from '../../src/flink/deployment-record-store.js';
 import type { FlinkJobSpec } from '../../src/flink/deployment-spec.js';
 import type { FlinkDeployInput, FlinkDeployResult, FlinkDeployStatus } from '../../src/workflows/flink-deploy.js';
+import { DeploymentError } from '../../src/serving/deployment-errors.js';
 import { InMemoryDeploymentLog } from '../../src/serving/deployment-log.js';
 import type { DeploymentChange } from '../../src/serving/model-deployment.js';
 import { TributaryFlinkJob } from '../../src/workflows/search-attributes.js';
@@ -47,6 +48,8 @@ describe('flinkDeploy workflow (real Temporal, fake Flink)', () => {
   const deployments = new InMemoryDeploymentLog();
   /** Each publish, with the versions of the job that were RUNNING when it happened. */
   const publishes: { model: string; change: DeploymentChange; running: Map<string, string[]> }[] = [];
+  /** Models whose publish the deployments topic refuses (not retriable). */
+  const refusedModels = new Set<string>();
   const activities = createFlinkDeployActivities({
     flink,
     records,
@@ -55,6 +58,7 @@ describe('flinkDeploy workflow (real Temporal, fake Flink)', () => {
     openDeployments: async () => ({
       all: () => deployments.all(),
       publish: async (model: string, change: DeploymentChange) => {
+        if (refusedModels.has(model)) throw new DeploymentError(model, 'the deployments topic refused the write (test switch)', { retriable: false });
         publishes.push({ model, change, running: runningByJob() });
         return deployments.publish(model, change);
       },
@@ -331,6 +335,22 @@ describe('flinkDeploy workflow (real Temporal, fake Flink)', () => {
       } finally {
         flink.switches.neverCatchesUp.delete('v2');
       }
+    });
+
+    it('fails takeover-failed when a model cannot be moved, leaving both versions running for a person to finish', async () => {
+      const { job, newTopic, v1, reads } = await blueJob('bg-takeover-fails');
+      refusedModels.add(reads);
+      const handle = await blueGreen(job, newTopic);
+      const failure = await handle.result().catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(WorkflowFailedError);
+      const cause = (failure as WorkflowFailedError).cause as Error;
+      expect(cause.message).toMatch(new RegExp(`^${job}: moving the models from .*\\.features to .*\\.features\\.v2 failed, so jobs ${v1.jobId} \\(v1\\) and [0-9a-f]{32} \\(v2\\) both keep running; .*the deployments topic refused the write`));
+      expect(flink.runningVersions(job)).toEqual(['v1', 'v2']);
+      const record = await records.read(job);
+      expect(record.current?.jobId).toBe(v1.jobId);
+      expect(record.events[0]).toMatchObject({ outcome: 'takeover-failed', mode: 'blue-green' });
+      const status = await handle.query<FlinkDeployStatus>('status');
+      expect(status.phases.map((entry) => entry.phase).slice(-2)).toEqual(['taking-over', 'takeover-failed']);
     });
 
     it('aborts when the savepoint beside v1 fails: v1 keeps running and nothing is submitted', async () => {
