@@ -36,6 +36,8 @@ export interface PreparedRollout {
 
 export interface RoutingRequest {
   readonly model: string;
+  /** Published with every routing, so the deployment serves the champion the rollout compares against. */
+  readonly champion: ServedModel;
   readonly challenger: ServedModel;
   readonly mode: Extract<ChallengerMode, 'SHADOW' | 'SPLIT'>;
   /** 0 to 1; 0 in SHADOW. */
@@ -94,10 +96,11 @@ export function createRolloutActivities({ registry, deployments, liveMetrics }: 
     snapshotLiveOffsets: reportingFailures(async (): Promise<LiveOffsets> => liveMetrics.snapshot()),
 
     /** Publishes the challenger's routing; a deployment already routing so is left as it is. */
-    publishRouting: reportingFailures(async ({ model, challenger, mode, share, author }: RoutingRequest): Promise<PublishedRouting> => {
+    publishRouting: reportingFailures(async ({ model, champion, challenger, mode, share, author }: RoutingRequest): Promise<PublishedRouting> => {
       const latest = await deployments.latest(model);
-      if (latest?.challenger?.version === challenger.version && latest.challengerMode === mode && latest.challengerShare === share) return published(latest);
-      return published(await deployments.publish(model, { challenger, challengerMode: mode, challengerShare: share, updatedBy: author.by, reason: author.reason }));
+      const inPlace = latest?.champion?.version === champion.version && latest.challenger?.version === challenger.version && latest.challengerMode === mode && latest.challengerShare === share;
+      if (inPlace) return published(latest);
+      return published(await deployments.publish(model, { champion, challenger, challengerMode: mode, challengerShare: share, updatedBy: author.by, reason: author.reason }));
     }),
 
     /** Reads the live metrics since the step's offsets, heartbeating as each topic is read. */

@@ -24,7 +24,7 @@ import {
   type RolloutStatus,
 } from '../workflows/ab-rollout.js';
 import { ROLLOUT_PRESETS, rolloutPlanProblems, type RolloutPlan } from '../workflows/ab-rollout-plan.js';
-import { TributaryModelName, TributaryModelVersion } from '../workflows/search-attributes.js';
+import { TributaryChallengerVersion, TributaryModelName, TributaryModelVersion } from '../workflows/search-attributes.js';
 import { workflowUiLink } from '../worker/temporal-connection.js';
 import type { CliEnvironment } from './cli-environment.js';
 import { positiveInteger } from './option-parsers.js';
@@ -140,6 +140,32 @@ async function whyNoRunningRollout(client: Client, model: string): Promise<strin
   return `the rollout of model ${model} has ended: ${outcome.action} by ${outcome.decision.by} at ${formatTime(outcome.decision.at)} (${outcome.decision.reason}); v${outcome.championVersion} is champion`;
 }
 
+/** How long `rollout start` waits for the first step's routing before it returns. */
+const FIRST_STEP_WAIT_MS = 30_000;
+
+type FirstStep = { readonly kind: 'running'; readonly status: RolloutStatus } | { readonly kind: 'failed'; readonly reason: string } | { readonly kind: 'pending' };
+
+/** Waits until the rollout has published its first step, or has failed (a version that cannot be rolled out, no champion, …). */
+async function firstStep(handle: WorkflowHandle<typeof abRollout>, timeoutMs: number): Promise<FirstStep> {
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 500))) {
+    if ((await handle.describe()).status.name !== 'RUNNING') {
+      try {
+        await handle.result();
+      } catch (error) {
+        return { kind: 'failed', reason: error instanceof Error && error.cause instanceof Error ? reasonOfFailure(error.cause) : String(error) };
+      }
+    }
+    const status = await handle.query(rolloutStatusQuery);
+    if (status.measurement !== null) return { kind: 'running', status };
+  }
+  return { kind: 'pending' };
+}
+
+/** The innermost message of a failure chain: an activity's own error under its ActivityFailure. */
+function reasonOfFailure(error: Error): string {
+  return error.cause instanceof Error ? reasonOfFailure(error.cause) : error.message;
+}
+
 interface AuthorOptions {
   readonly by: string;
   readonly reason?: string;
@@ -161,27 +187,35 @@ export function rolloutCommand(cli: CliEnvironment): Command {
     .option('--plan <preset|file>', `a preset (${Object.keys(ROLLOUT_PRESETS).join(', ')}) or a JSON plan file`, rolloutPlanArgument)
     .option('--by <name>', 'who starts it; the OS user by default', defaultAuthor())
     .option('--reason <text>', 'why')
-    .action(async (model: string, options: { challenger: number; champion?: number; plan?: RolloutPlan; by: string; reason?: string }) => {
+    .option('--no-wait', 'return once the workflow has started, without waiting for its first step')
+    .action(async (model: string, options: { challenger: number; champion?: number; plan?: RolloutPlan; by: string; reason?: string; wait: boolean }) => {
       const config = cli.config();
       const workflowId = rolloutWorkflowId(model);
-      try {
-        await withClient(config, (client) =>
-          client.workflow.start<typeof abRollout>('abRollout', {
+      await withClient(config, async (client) => {
+        let handle: WorkflowHandle<typeof abRollout>;
+        try {
+          handle = await client.workflow.start<typeof abRollout>('abRollout', {
             taskQueue: config.temporal.taskQueue,
             workflowId,
             args: [{ model, challengerVersion: options.challenger, championVersion: options.champion, plan: options.plan ?? {}, requestedBy: options.by, reason: options.reason }],
             typedSearchAttributes: [
               { key: TributaryModelName, value: model },
               { key: TributaryModelVersion, value: String(options.challenger) },
+              { key: TributaryChallengerVersion, value: options.challenger },
             ],
-          }),
-        );
-      } catch (error) {
-        if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-        cli.fail(`a rollout of model ${model} is already running (workflow ${workflowId}); see it with \`tributary rollout status ${model}\`, or end it with \`tributary promote|rollback ${model}\``);
-        return;
-      }
-      cli.print(`started ${workflowId}: challenger v${options.challenger}; ${workflowUiLink(config, workflowId)}`);
+          });
+        } catch (error) {
+          if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+          cli.fail(`a rollout of model ${model} is already running (workflow ${workflowId}); see it with \`tributary rollout status ${model}\`, or end it with \`tributary promote|rollback ${model}\``);
+          return;
+        }
+        cli.print(`started ${workflowId}: challenger v${options.challenger}; ${workflowUiLink(config, workflowId)}`);
+        if (!options.wait) return;
+        const first = await firstStep(handle, FIRST_STEP_WAIT_MS);
+        if (first.kind === 'failed') cli.fail(`the rollout of model ${model} did not start: ${first.reason}`);
+        else if (first.kind === 'running') cli.print(renderRolloutStatus(config, first.status));
+        else cli.print(`the first step is not published yet after ${FIRST_STEP_WAIT_MS / 1000} s; is a worker polling task queue ${config.temporal.taskQueue}? Follow it with \`tributary rollout status ${model}\``);
+      });
     });
 
   command

@@ -316,7 +316,14 @@ export async function abRollout(input: AbRolloutInput, carried?: RolloutStatus):
   /** Publishes the routing and starts measuring from it: offsets first, so no score under the new revision is missed. */
   async function route(mode: RolloutStep['mode'], percent: number, by: string, reason: string): Promise<Measurement> {
     const since = await snapshotLiveOffsets();
-    const routing: PublishedRouting = await publishRouting({ model: input.model, challenger: status.challenger!, mode, share: mode === 'SPLIT' ? percent / 100 : 0, author: { by, reason } });
+    const routing: PublishedRouting = await publishRouting({
+      model: input.model,
+      champion: status.champion!,
+      challenger: status.challenger!,
+      mode,
+      share: mode === 'SPLIT' ? percent / 100 : 0,
+      author: { by, reason },
+    });
     return { startedAt: Date.now(), fromRevision: routing.revision, since, featuresTopic: routing.featuresTopic };
   }
 

@@ -1,7 +1,7 @@
 /**
  * A rollout driven through the real `tributary` CLI, run by an in-process Tributary worker on the
  * real stack (Temporal, Kafka, the Kafka-backed registry and deployments topic): `rollout start`,
- * a refused second start, `rollout status`, a promotion refused before the minimum sample with the
+ * a refused second start, a start refused for a version that cannot be rolled out, `rollout status`, a promotion refused before the minimum sample with the
  * validator's reason, `set-traffic` (new state printed, routing published), a forced `promote`
  * (registry alias and deployment moved), and an action after the end.
  */
@@ -84,6 +84,9 @@ describe('a rollout through the CLI (real Temporal, Kafka and registry)', () => 
     const started = await tributary('rollout', 'start', model, '--challenger', '2', '--plan', plan, '--by', 'alice', '--reason', 'new features');
     expect(started).toMatchObject({ code: 0, stderr: '' });
     expect(started.stdout).toMatch(new RegExp(`^started rollout:${model}: challenger v2; http`));
+    // It waits for the first step and prints the state.
+    expect(started.stdout).toMatch(/^traffic +SHADOW; measuring since /m);
+    expect(started.stdout).toMatch(/ start +alice: new features: challenger v2 against champion v1$/m);
 
     const again = await tributary('rollout', 'start', model, '--challenger', '2');
     expect(again.code).toBe(1);
@@ -125,5 +128,10 @@ describe('a rollout through the CLI (real Temporal, Kafka and registry)', () => 
     const after = await tributary('rollback', model, '--by', 'bob');
     expect(after.code).toBe(1);
     expect(after.stderr).toMatch(new RegExp(`^error: the rollout of model ${model} has ended: promote by bob at \\S+ \\(ship it \\(forced\\)\\); v2 is champion\\n$`));
+
+    // A version that cannot be rolled out (the old champion, archived): the workflow fails at once and the CLI says why.
+    const v1Again = await tributary('rollout', 'start', model, '--challenger', '1');
+    expect(v1Again.code).toBe(1);
+    expect(v1Again.stderr).toMatch(new RegExp(`^error: the rollout of model ${model} did not start: .*v1 is archived; only a candidate or a challenger can be rolled out\\n$`));
   });
 });

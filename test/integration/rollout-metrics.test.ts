@@ -11,9 +11,10 @@ import { randomUUID } from 'node:crypto';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { Admin, Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRolloutActivities } from '../../src/activities/rollout-activities.js';
+import { createRolloutActivities, type PublishedRouting } from '../../src/activities/rollout-activities.js';
+import type { LiveMetrics } from '../../src/rollout/live-metrics.js';
 import { createModelRegistry, type KafkaModelRegistry } from '../../src/registry/kafka-model-registry.js';
-import { createLiveMetricsReader } from '../../src/rollout/live-metrics-reader.js';
+import { createLiveMetricsReader, type LiveOffsets } from '../../src/rollout/live-metrics-reader.js';
 import { openDeploymentLog, type DeploymentLog } from '../../src/serving/deployment-log.js';
 import { createAvroDecoder } from '../../src/streaming/avro-decoder.js';
 import { createAvroProducer, type AvroProducer } from '../../src/streaming/avro-producer.js';
@@ -94,7 +95,7 @@ describe('rollout activities on the real stack', () => {
     // Before the snapshot: never counted.
     await producer.send('scores', [score(`${run}-old`, { variant: 'CHAMPION', version: 1, decision: 'DECLINE', revision: 3, ms: 5 })]);
     await producer.send('labels', [label(`${run}-old`, true)]);
-    const since = await new MockActivityEnvironment().run(activities.snapshotLiveOffsets);
+    const since: LiveOffsets = await new MockActivityEnvironment().run(activities.snapshotLiveOffsets);
 
     await producer.send('scores', [
       score(`${run}-a`, { variant: 'CHAMPION', version: 1, decision: 'DECLINE', revision: 3, ms: 10 }),
@@ -111,7 +112,7 @@ describe('rollout activities on the real stack', () => {
     const heartbeats: unknown[] = [];
     const environment = new MockActivityEnvironment();
     environment.on('heartbeat', (details: unknown) => heartbeats.push(details));
-    const metrics = await environment.run(activities.collectLiveMetrics, {
+    const metrics: LiveMetrics = await environment.run(activities.collectLiveMetrics, {
       scope: { model: MODEL, championVersion: 1, challengerVersion: 2, fromRevision: 3, confidence: 0.95 },
       since,
       featuresTopic: FEATURES_TOPIC,
@@ -130,20 +131,21 @@ describe('rollout activities on the real stack', () => {
     const activities = createRolloutActivities({ registry, deployments, liveMetrics: liveMetrics() });
     const [v1, v2] = await registerModelVersions(registry, MODEL, 2);
     await registry.setStage(MODEL, v1!.version, 'champion', { by: 'test', reason: 'first champion' });
-    await deployments.publish(MODEL, { champion: v1!, updatedBy: 'test', reason: 'first champion' });
 
     const env = new MockActivityEnvironment();
     const prepared = await env.run(activities.prepareRollout, { model: MODEL, challengerVersion: v2!.version, author: { by: 'alice', reason: 'roll out v2' } });
     expect(prepared).toEqual({ champion: v1, challenger: v2 });
     expect((await registry.resolveAlias(MODEL, 'challenger'))?.version).toBe(v2!.version);
 
-    const routed = await env.run(activities.publishRouting, { model: MODEL, challenger: v2!, mode: 'SPLIT', share: 0.1, author: { by: 'workflow:rollout:fraud', reason: 'step 2/4' } });
+    // The model was never deployed: the routing puts the champion in place too.
+    expect(await deployments.latest(MODEL)).toBeUndefined();
+    const routed: PublishedRouting = await env.run(activities.publishRouting, { model: MODEL, champion: v1!, challenger: v2!, mode: 'SPLIT' as const, share: 0.1, author: { by: 'workflow:rollout:fraud', reason: 'step 2/4' } });
     expect(await deployments.latest(MODEL)).toMatchObject({ revision: routed.revision, champion: v1, challenger: v2, challengerMode: 'SPLIT', challengerShare: 0.1 });
     // A retried attempt finds the routing in place and publishes nothing.
-    expect(await env.run(activities.publishRouting, { model: MODEL, challenger: v2!, mode: 'SPLIT', share: 0.1, author: { by: 'workflow:rollout:fraud', reason: 'step 2/4' } })).toEqual(routed);
+    expect(await env.run(activities.publishRouting, { model: MODEL, champion: v1!, challenger: v2!, mode: 'SPLIT' as const, share: 0.1, author: { by: 'workflow:rollout:fraud', reason: 'step 2/4' } })).toEqual(routed);
 
     const reason = 'looks better | champion v1: 1000 labelled of 1000, recall 0.7000; challenger v2: recall 0.9500';
-    const promoted = await env.run(activities.recordDecision, { model: MODEL, action: 'promote', champion: v1!, challenger: v2!, author: { by: 'alice', reason } });
+    const promoted: PublishedRouting = await env.run(activities.recordDecision, { model: MODEL, action: 'promote' as const, champion: v1!, challenger: v2!, author: { by: 'alice', reason } });
     expect(promoted.revision).toBe(routed.revision + 1);
     expect((await registry.resolveAlias(MODEL, 'champion'))?.version).toBe(v2!.version);
     expect(await registry.resolveAlias(MODEL, 'challenger')).toBeUndefined();
