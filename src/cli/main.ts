@@ -4,6 +4,7 @@ import { ConfigError } from '../config/errors.js';
 import { TributaryError } from '../errors/tributary-error.js';
 import { createCliEnvironment } from './cli-environment.js';
 import { demoCommand } from './demo-command.js';
+import { driftCommand } from './drift-command.js';
 import { createKafkaSimulationSink } from '../streaming/simulation-sink.js';
 import { flinkCommand } from './flink-command.js';
 import { createModelRegistry } from '../registry/kafka-model-registry.js';
@@ -56,6 +57,7 @@ export function buildProgram(): Command {
   program.addCommand(modelsCommand(cli));
   program.addCommand(workerCommand(cli, createModelRegistry));
   program.addCommand(triggerCommand(cli));
+  program.addCommand(driftCommand(cli));
   program.addCommand(trainCommand(cli));
   program.addCommand(scheduleCommand(cli));
   program.addCommand(rolloutCommand(cli));

@@ -28,13 +28,11 @@ import { testNetwork, testNormaliser, useCpuBackend } from '../helpers/scoring-m
 
 const MODEL = 'drift-fraud';
 
+const LABEL_FIELDS = new Set(['is_fraud', 'label_source', 'label_time']);
+
 /** The feature record inside a training example (the features topic carries no label). */
 function featuresOf(example: TrainingExample): FeatureRecord {
-  const features: Partial<TrainingExample> = { ...example };
-  delete features.is_fraud;
-  delete features.label_source;
-  delete features.label_time;
-  return features as FeatureRecord;
+  return Object.fromEntries(Object.entries(example).filter(([field]) => !LABEL_FIELDS.has(field))) as unknown as FeatureRecord;
 }
 
 /** A fresh set of topics per scenario, so "the newest records" are exactly the scenario's. */

@@ -5,7 +5,7 @@
  * training activities, held open by a gate where a test needs a training "still running".
  */
 import { Context } from '@temporalio/activity';
-import type { WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DriftMeasurement } from '../../src/drift/drift-measurement.js';
 import { findRunningTraining } from '../../src/drift/running-trainings.js';
@@ -51,7 +51,7 @@ const trainingGates = new Map<string, Promise<void>>();
 const activities = {
   ...training.activities,
   trainCandidate: async (...args: Parameters<typeof training.activities.trainCandidate>) => {
-    const runId = Context.current().info.workflowExecution.workflowId;
+    const runId = Context.current().info.workflowExecution?.workflowId ?? '';
     await trainingGates.get(runId.replace(/^training:/, '').replace(/:[^:]+$/, ''));
     return training.activities.trainCandidate(...args);
   },
@@ -69,7 +69,7 @@ afterEach(async () => {
 });
 afterAll(async () => harness?.close());
 
-async function startMonitor(model: string, options: DriftMonitorOptions = {}): Promise<WorkflowHandle<typeof driftMonitor>> {
+async function startMonitor(model: string, options: DriftMonitorOptions = {}): Promise<WorkflowHandleWithFirstExecutionRunId<typeof driftMonitor>> {
   const handle = await harness.client.workflow.start<typeof driftMonitor>('driftMonitor', {
     taskQueue: harness.taskQueue,
     workflowId: driftMonitorWorkflowId(model),
