@@ -19,6 +19,7 @@
  * - The run continues as new after `pollsPerRun` polls or when Temporal suggests it, carrying its status.
  */
 import {
+  ActivityFailure,
   ApplicationFailure,
   allHandlersFinished,
   condition,
@@ -356,6 +357,18 @@ export async function abRollout(input: AbRolloutInput, carried?: RolloutStatus):
     return undefined;
   }
 
+  /**
+   * Records a routing change that failed after its retries (the deployments topic unreachable,
+   * a change the deployment rules refuse) and returns the problem; the rollout stays where it
+   * was. Anything but an activity's failure is a bug and fails the workflow task.
+   */
+  function routingFailed(error: unknown): string {
+    if (!(error instanceof ActivityFailure)) throw error;
+    const problem = `publishing the routing failed: ${describeFailure(error)}`;
+    status = { ...status, lastError: problem };
+    return problem;
+  }
+
   /** Carries out one person's command; the problem when it cannot. */
   async function carryOut(command: Command): Promise<string | undefined> {
     const problem = commandProblem(status, command);
@@ -368,7 +381,12 @@ export async function abRollout(input: AbRolloutInput, carried?: RolloutStatus):
         return finish('rollback', command.by, reason);
       case 'set-traffic': {
         const mode = command.percent === 0 ? 'SHADOW' : 'SPLIT';
-        const measurement = await route(mode, command.percent, command.by, reason);
+        let measurement: Measurement;
+        try {
+          measurement = await route(mode, command.percent, command.by, reason);
+        } catch (error) {
+          return routingFailed(error);
+        }
         moveTo('manual', { traffic: { mode, percent: command.percent }, measurement, metrics: null, metricsAt: null, decisionDeadline: null, pausedFrom: null }, decision('set-traffic', command.by, `traffic set to ${command.percent}% (${reason})`));
         return undefined;
       }
@@ -378,7 +396,11 @@ export async function abRollout(input: AbRolloutInput, carried?: RolloutStatus):
       case 'resume': {
         if (status.phase === 'manual') {
           // Back to the plan: the current step starts over with its own routing.
-          await startStep(status.stepIndex, command.by, `resumed the plan: ${reason}`);
+          try {
+            await startStep(status.stepIndex, command.by, `resumed the plan: ${reason}`);
+          } catch (error) {
+            return routingFailed(error);
+          }
           return undefined;
         }
         const back = status.pausedFrom ?? 'running';
@@ -420,7 +442,13 @@ export async function abRollout(input: AbRolloutInput, carried?: RolloutStatus):
         await finish(action.kind, self, action.reason);
         break;
       case 'next-step':
-        await startStep(status.stepIndex + 1, self, `step ${status.stepIndex + 1} completed: ${describeFigures(metrics)}`);
+        try {
+          await startStep(status.stepIndex + 1, self, `step ${status.stepIndex + 1} completed: ${describeFigures(metrics)}`);
+        } catch (error) {
+          // The step stays as it is; the next poll tries again.
+          routingFailed(error);
+          break;
+        }
         status = { ...status, lastEvaluation: `moved on to step ${status.stepIndex + 1}` };
         break;
       case 'await-decision':

@@ -194,6 +194,23 @@ describe('abRollout', () => {
     await harness.recordHistory('ab-rollout-pause-resume', handle);
   });
 
+  it('stays where it was when a routing change fails, and tells the person who asked for it', async () => {
+    const model = uniqueModel('rollout-routing-failure');
+    fakes.switchesOf(model).metrics = liveMetrics(small(), small());
+    const handle = await startRollout(model);
+    await waitFor('a first poll', async () => ((await status(handle)).metrics !== null ? true : undefined));
+    fakes.switchesOf(model).routingRefusal = 'deployment of m: the deployments topic is unreachable';
+    expect(await refusal(handle.executeUpdate(setTrafficUpdate, { args: [{ by: 'frank', percent: 20 }] }))).toBe(
+      'publishing the routing failed: deployment of m: the deployments topic is unreachable',
+    );
+    // (lastError says the same until the next good poll clears it.)
+    expect(await status(handle)).toMatchObject({ phase: 'running', traffic: { mode: 'SHADOW', percent: 0 } });
+    fakes.switchesOf(model).routingRefusal = undefined;
+    expect(await handle.executeUpdate(setTrafficUpdate, { args: [{ by: 'frank', percent: 20 }] })).toMatchObject({ phase: 'manual', traffic: { mode: 'SPLIT', percent: 20 } });
+    await handle.signal(rollbackSignal, { by: 'frank' });
+    expect(await handle.result()).toMatchObject({ action: 'rollback' });
+  });
+
   it('takes the same operations as signals', async () => {
     const model = uniqueModel('rollout-signal');
     fakes.switchesOf(model).metrics = liveMetrics(small(), small());

@@ -49,6 +49,8 @@ export interface FakeRolloutSwitches {
   metrics: LiveMetrics | undefined;
   /** prepareRollout refuses with this message (non-retryable), as the registry would. */
   prepareRefusal?: string;
+  /** publishRouting refuses with this message (non-retryable), as the deployment rules would. */
+  routingRefusal?: string;
 }
 
 export interface FakeRolloutRecord {
@@ -81,6 +83,8 @@ export function createFakeRolloutActivities() {
     },
     snapshotLiveOffsets: async () => offsets,
     publishRouting: async (request): Promise<PublishedRouting> => {
+      const refusal = switchesOf(request.model).routingRefusal;
+      if (refusal !== undefined) throw ApplicationFailure.nonRetryable(refusal, 'DeploymentError');
       const record = recordOf(request.model);
       record.routings.push(request);
       record.revision += 1;
