@@ -15,6 +15,7 @@ import { serveCommand } from './serve-command.js';
 import { schemasCommand } from './schemas-command.js';
 import { simulateCommand } from './simulate-command.js';
 import { stackCommand } from './stack-command.js';
+import { statusCommand } from './status-command.js';
 import { topicsCommand } from './topics-command.js';
 import { trainCommand } from './train-command.js';
 import { triggerCommand } from './trigger-command.js';
@@ -49,6 +50,7 @@ export function buildProgram(): Command {
     .exitOverride();
   const cli = createCliEnvironment(() => program.opts<{ config?: string }>().config);
   program.addCommand(stackCommand(cli));
+  program.addCommand(statusCommand(cli));
   program.addCommand(demoCommand(cli));
   program.addCommand(topicsCommand(cli));
   program.addCommand(schemasCommand(cli));
