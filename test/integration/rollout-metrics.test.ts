@@ -5,7 +5,8 @@
  *   features topic; records from before the snapshot or another model stay out;
  * - the decision path: prepareRollout makes the version challenger, publishRouting puts it in
  *   SPLIT, recordDecision(promote) moves the registry's champion alias (history carries who and
- *   why with the figures) and publishes champion = new, challenger = none on the deployments topic.
+ *   why with the figures) and publishes champion = new, challenger = none on the deployments
+ *   topic; recordDecision(rollback) rejects the challenger and serves the champion alone.
  */
 import { randomUUID } from 'node:crypto';
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -160,5 +161,23 @@ describe('rollout activities on the real stack', () => {
     } finally {
       await reader.close();
     }
+  });
+
+  it('rolls back through the registry and the deployments topic: challenger rejected, the champion served alone', async () => {
+    const activities = createRolloutActivities({ registry, deployments, liveMetrics: liveMetrics() });
+    const model = `${MODEL}-rollback`;
+    const [v1, v2] = await registerModelVersions(registry, model, 2);
+    await registry.setStage(model, v1!.version, 'champion', { by: 'test', reason: 'first champion' });
+    const env = new MockActivityEnvironment();
+    await env.run(activities.prepareRollout, { model, challengerVersion: v2!.version, author: { by: 'alice', reason: 'roll out v2' } });
+    await env.run(activities.publishRouting, { model, champion: v1!, challenger: v2!, mode: 'SHADOW' as const, share: 0, author: { by: 'workflow:rollout', reason: 'step 1/4' } });
+
+    const reason = 'guardrail: FPR worse | figures';
+    await env.run(activities.recordDecision, { model, action: 'rollback' as const, champion: v1!, challenger: v2!, author: { by: 'workflow:rollout', reason } });
+    expect((await registry.getVersion(model, v2!.version)).stage).toBe('rejected');
+    expect(await registry.resolveAlias(model, 'challenger')).toBeUndefined();
+    expect((await registry.resolveAlias(model, 'champion'))?.version).toBe(v1!.version);
+    expect((await registry.history(model)).at(-1)).toMatchObject({ by: 'workflow:rollout', reason });
+    expect(await deployments.latest(model)).toMatchObject({ champion: v1, challenger: null, challengerMode: 'NONE', reason });
   });
 });
