@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { describePhase, renderDeployResult } from '../../src/cli/flink-command.js';
+import type { FlinkDeployResult, FlinkDeployStatus } from '../../src/workflows/flink-deploy.js';
+
+const handoff = { previousTopic: 'tributary.features', newTopic: 'tributary.features.v2', overlapFrom: [{ partition: 0, offset: '12' }, { partition: 1, offset: '7' }], models: ['fraud'] };
+
+const result: FlinkDeployResult = {
+  outcome: 'deployed',
+  jobName: 'tributary-feature-job',
+  mode: 'blue-green',
+  fromVersion: 'v1',
+  toVersion: 'v2',
+  jobId: 'b'.repeat(32),
+  savepoint: 'file:/savepoints/savepoint-1',
+  downtimeMs: undefined,
+  health: undefined,
+  rollbackHealth: undefined,
+  catchUp: { caughtUp: true, backlogRecords: 3, waitedMs: 1_500, problem: undefined },
+  handoff,
+  takeoverMs: 3_400,
+  error: undefined,
+  disposedSavepoints: [],
+};
+
+describe('blue/green in the CLI', () => {
+  it('prints the catch-up, the handoff with its overlap, the moved models and the takeover time', () => {
+    expect(renderDeployResult(result).split('\n')).toEqual([
+      'tributary-feature-job: deployed (v1 → v2, mode blue-green)',
+      `  running job: ${'b'.repeat(32)}`,
+      '  savepoint:   file:/savepoints/savepoint-1',
+      '  catch-up:    caught up, backlog 3 record(s) after 1.5 s',
+      '  features:    tributary.features → tributary.features.v2 (overlap from 0:12, 1:7)',
+      '  models:      fraud',
+      '  takeover:    3.4 s (decision → old job stopped)',
+    ]);
+  });
+
+  it('says so when no model read the old topic, and calls a problem after the takeover a note', () => {
+    const lines = renderDeployResult({ ...result, handoff: { ...handoff, models: [] }, error: 'the takeover happened, but stopping job x with a savepoint failed, so it was cancelled' }).split('\n');
+    expect(lines).toContain('  models:      none read the old topic');
+    expect(lines.at(-1)).toBe('  note:        the takeover happened, but stopping job x with a savepoint failed, so it was cancelled');
+  });
+
+  it('describes the blue/green phases with what they act on', () => {
+    const status = { phase: 'taking-over', mode: 'blue-green', handoff, previousJobId: 'a'.repeat(32), fromVersion: 'v1', toVersion: 'v2', newJobId: 'b'.repeat(32) } as unknown as FlinkDeployStatus;
+    expect(describePhase(status)).toBe('taking-over: models reading tributary.features move to tributary.features.v2');
+    expect(describePhase({ ...status, phase: 'savepointing' })).toBe(`savepointing: job ${'a'.repeat(32)} keeps running`);
+    expect(describePhase({ ...status, phase: 'stopping-previous' })).toBe(`stopping-previous: job ${'a'.repeat(32)} (v1) with a savepoint`);
+    expect(describePhase({ ...status, phase: 'savepointing', mode: 'savepoint' })).toBe('savepointing');
+  });
+});
