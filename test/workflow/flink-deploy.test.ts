@@ -35,6 +35,7 @@ import { historyAsJson } from './workflow-harness.js';
 const WORKFLOWS_PATH = fileURLToPath(new URL('../../src/workflows/flink-deploy.ts', import.meta.url));
 const HISTORY_FILE = fileURLToPath(new URL('../replay/histories/flink-deploy-happy-path.json', import.meta.url));
 const BLUE_GREEN_HISTORY_FILE = fileURLToPath(new URL('../replay/histories/flink-deploy-blue-green.json', import.meta.url));
+const BLUE_GREEN_ROLLBACK_HISTORY_FILE = fileURLToPath(new URL('../replay/histories/flink-deploy-blue-green-rolled-back.json', import.meta.url));
 /** A short window: the fake answers at once. */
 const HEALTH = { windowMs: 300, sampleIntervalMs: 50 };
 
@@ -50,6 +51,8 @@ describe('flinkDeploy workflow (real Temporal, fake Flink)', () => {
   const publishes: { model: string; change: DeploymentChange; running: Map<string, string[]> }[] = [];
   /** Models whose publish the deployments topic refuses (not retriable). */
   const refusedModels = new Set<string>();
+  /** Models whose publish lands, after which the call never returns (a worker dying mid-takeover). */
+  const hangAfterPublish = new Set<string>();
   const activities = createFlinkDeployActivities({
     flink,
     records,
@@ -60,7 +63,9 @@ describe('flinkDeploy workflow (real Temporal, fake Flink)', () => {
       publish: async (model: string, change: DeploymentChange) => {
         if (refusedModels.has(model)) throw new DeploymentError(model, 'the deployments topic refused the write (test switch)', { retriable: false });
         publishes.push({ model, change, running: runningByJob() });
-        return deployments.publish(model, change);
+        const published = await deployments.publish(model, change);
+        if (hangAfterPublish.has(model)) await new Promise<never>(() => undefined);
+        return published;
       },
       close: async () => undefined,
     }),
@@ -318,6 +323,7 @@ describe('flinkDeploy workflow (real Temporal, fake Flink)', () => {
         expect((await records.read(job)).current?.jobId).toBe(v1.jobId);
         const status = await handle.query<FlinkDeployStatus>('status');
         expect(status.phases.map((entry) => entry.phase)).toEqual(['locating', 'preparing-output', 'savepointing', 'submitting', 'verifying', 'rolling-back', 'rolled-back']);
+        if (process.env.RECORD_WORKFLOW_HISTORIES === '1') writeFileSync(BLUE_GREEN_ROLLBACK_HISTORY_FILE, historyAsJson(await handle.fetchHistory()));
       } finally {
         flink.switches.restartsInHealthWindow.delete('v2');
       }
@@ -336,6 +342,24 @@ describe('flinkDeploy workflow (real Temporal, fake Flink)', () => {
         flink.switches.neverCatchesUp.delete('v2');
       }
     });
+
+    it('moves each model once when the worker dies mid-takeover and another worker takes over', async () => {
+      const { job, newTopic, v1, reads } = await blueJob('bg-worker-crash');
+      hangAfterPublish.add(reads);
+      const handle = await blueGreen(job, newTopic);
+      await waitFor('the takeover to publish', () => (publishes.some((entry) => entry.model === reads) ? true : undefined), 30_000, 50);
+      worker.shutdown();
+      await workerRun.catch(() => undefined);
+      hangAfterPublish.delete(reads);
+      ({ worker, run: workerRun } = await startWorker());
+
+      const result = await handle.result();
+      expect(result).toMatchObject({ outcome: 'deployed', handoff: { models: [reads] } });
+      expect(publishes.filter((entry) => entry.model === reads)).toHaveLength(1);
+      expect((await deployments.latest(reads))?.revision).toBe(2);
+      expect(flink.submissionsOf('v2').filter((entry) => entry.spec.jobName === job)).toHaveLength(1);
+      expect(flink.stateOf(v1.jobId ?? '')).toBe('FINISHED');
+    }, 90_000);
 
     it('fails takeover-failed when a model cannot be moved, leaving both versions running for a person to finish', async () => {
       const { job, newTopic, v1, reads } = await blueJob('bg-takeover-fails');
