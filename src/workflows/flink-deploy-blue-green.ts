@@ -88,7 +88,7 @@ export async function deployBlueGreen(steps: DeploymentSteps, previous: CurrentD
   } catch (error) {
     return finish('takeover-failed', {
       error: `moving the models from ${previousTopic} to ${newTopic} failed, so jobs ${previous.jobId} (${previous.spec.version}) and ${newJobId} (${spec.version}) both keep running; ` +
-        `models already moved read ${newTopic} (tributary flink history ${spec.jobName}); publish the rest or cancel ${newJobId}: ${describeFailure(error)}`,
+        `models moved before the failure read ${newTopic} (see their deployments); move the rest, or move them back and cancel ${newJobId}: ${describeFailure(error)}`,
     }, 'unchanged');
   }
   update({ handoff: { ...handoff, models } });
