@@ -1,33 +1,47 @@
 import { Command } from 'commander';
-import { localStack } from '../stack/stack-components.js';
-import { createStackContext } from '../stack/stack-context.js';
+import { compileDemoOptions, DEMO_DEFAULTS, DEMO_LIMITS, DemoOptionsError, type DemoFlags, type DemoOptions } from '../demo/demo-options.js';
+import { createDemoReporter } from '../demo/demo-reporter.js';
+import { DemoRun } from '../demo/demo-run.js';
+import { renderDemoSummary } from '../demo/demo-summary.js';
 import type { CliEnvironment } from './cli-environment.js';
-import { progressPrinter } from './output.js';
-import { renderStatus } from './stack-command.js';
 
 /**
- * `tributary demo`: today it brings the local stack up and shows where everything is.
- * The continuous-learning story (simulator → features → training → rollout) grows here.
+ * `tributary demo`: the whole continuous-learning loop on this machine (see src/demo/demo-run.ts).
+ * Ctrl-C stops everything the demo started.
  */
 export function demoCommand(cli: CliEnvironment): Command {
   return new Command('demo')
-    .description('set up everything on this machine (installing the stack on first use) and show the endpoints')
-    .action(async () => {
-      const progress = progressPrinter();
-      const config = cli.config();
-      progress('bringing the local stack up (the first run installs Temporal, Kafka, Apicurio Registry and Flink)');
-      const result = await localStack(createStackContext(config, progress)).up();
-      cli.print(renderStatus(result.status));
-      cli.print(
-        [
-          '',
-          `Temporal Web UI:        ${config.temporal.uiUrl}`,
-          `Flink dashboard:        ${config.flink.restUrl}`,
-          `Schema Registry (API):  ${config.schemaRegistry.url}`,
-          `Kafka bootstrap:        ${config.kafka.brokers.join(',')}`,
-          '',
-          'The stack keeps running; stop it with `npx tributary stack down`.',
-        ].join('\n'),
-      );
+    .description(
+      'run the continuous-learning loop end to end on this machine: stack, feature job, scorer, training on a threshold, ' +
+        'drift, retraining, an A/B rollout ending in promotion, a feature-job upgrade mid-stream, and a summary (installs the stack on first use)',
+    )
+    .option('--duration <seconds>', `how long the simulator streams, ${DEMO_LIMITS.durationSeconds.min} to ${DEMO_LIMITS.durationSeconds.max} (default: ${DEMO_DEFAULTS.durationSeconds})`)
+    .option('--rate <events-per-second>', `simulator events per second, ${DEMO_LIMITS.rate.min} to ${DEMO_LIMITS.rate.max} (default: ${DEMO_DEFAULTS.rate})`)
+    .option('--seed <n>', `seeds the simulator, so a run can be repeated (default: ${DEMO_DEFAULTS.seed})`)
+    .option('--manual', 'stop the rollout for your decision and print the `tributary promote` command to type')
+    .option('--keep-running', 'leave the scorer, worker, feature job and topics running at the end (stop with Ctrl-C)')
+    .action(async (flags: DemoFlags, command: Command) => {
+      let options: DemoOptions;
+      try {
+        options = compileDemoOptions(flags);
+      } catch (error) {
+        if (error instanceof DemoOptionsError) command.error(error.problems.map((problem) => `error: ${problem}`).join('\n'), { exitCode: 2, code: 'tributary.invalidOption' });
+        throw error;
+      }
+      const interrupt = new AbortController();
+      const onSignal = (): void => interrupt.abort();
+      process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
+      try {
+        const demo = new DemoRun(cli.config(), options, createDemoReporter(), interrupt.signal);
+        const summary = await demo.run();
+        cli.print(renderDemoSummary(summary));
+        if (options.keepRunning) {
+          cli.print(`\nStill running (Ctrl-C stops it). Look around with: TRIBUTARY_TOPIC_PREFIX=${summary.topicPrefix} TRIBUTARY_TEMPORAL_TASK_QUEUE=${summary.taskQueue} npx tributary status`);
+          await new Promise<void>((resolve) => interrupt.signal.addEventListener('abort', () => resolve(), { once: true }));
+          await demo.stop();
+        }
+      } finally {
+        process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+      }
     });
 }

@@ -104,11 +104,12 @@ describe('tributary CLI', () => {
       ['schemas', 'check', 'schemas/label.avsc', '--topic', 'nosuch'],
       /^error: option '--topic <logical>' argument 'nosuch' is invalid\. unknown topic "nosuch"; the catalogue declares: transactions, labels, features, training-examples, scores, models, .*dlq$/,
     ],
+    [['demo', '--duration', '5', '--rate', 'fast'], 'error: --duration=5: expected a whole number from 60 to 86400\nerror: --rate=fast: expected a whole number from 50 to 5000'],
     [['trigger', 'start', 'fraud', '--cooldown', 'banana'], `error: option '--cooldown <duration>' argument 'banana' is invalid. expected a duration such as 500ms, 30s, 10m, 2h or 1d, got "banana"`],
-  ])('refuses %j with one line and exit 2', async (args, line) => {
+  ])('refuses %j with one line per problem and exit 2', async (args, line) => {
     const { code, stderr } = await tributary(args);
     expect(code).toBe(2);
-    if (typeof line === 'string') expect(stderr.split('\n')[0]).toBe(line);
+    if (typeof line === 'string') expect(stderr.trimEnd()).toBe(line);
     else expect(stderr.split('\n')[0]).toMatch(line);
   });
 
@@ -148,7 +149,7 @@ describe('tributary rollout, promote, rollback, set-traffic', () => {
       ['rollout', 'start', 'fraud', '--challenger', '2', '--plan', badPlan],
       `error: option '--plan <preset|file>' argument '${badPlan}' is invalid. the plan in ${badPlan} is invalid: steps[0].percent=0: a SPLIT step needs a share above 0 (or use mode SHADOW); autoPromote="yes": expected true or false`,
     ],
-  ])('refuses %j with one line and exit 2', async (args, line) => {
+  ])('refuses %j with one line per problem and exit 2', async (args, line) => {
     const { code, stderr } = await tributary(args);
     expect(code).toBe(2);
     expect(stderr.trimEnd()).toBe(line);

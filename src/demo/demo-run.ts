@@ -1,0 +1,567 @@
+/**
+ * `tributary demo`: the whole continuous-learning loop on this machine, narrated step by step.
+ *
+ *  1. the stack, topics, schemas, the Flink feature job (through flinkDeploy), a Temporal worker,
+ *     a scorer and a threshold trigger — all under a topic prefix and task queue of this run;
+ *  2. the simulator streams transactions with late labels; the trigger trains the first model,
+ *     which becomes champion and is served;
+ *  3. the simulator switches to new fraud patterns (drift); the trigger retrains; the new version
+ *     is a challenger, rolled out shadow → 10 % and promoted (automatically, or by the person
+ *     with `--manual`);
+ *  4. meanwhile the feature job is upgraded by savepoint-and-redeploy;
+ *  5. every transaction's score is audited and a summary printed.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Client } from '@temporalio/client';
+import type { Admin, Kafka } from 'kafkajs';
+import { logLevel } from 'kafkajs';
+import type { TributaryConfig } from '../config/config.js';
+import { TributaryError } from '../errors/tributary-error.js';
+import { deploymentWorkflowId, startDeployment, workflowUiUrl } from '../flink/deployment-client.js';
+import { prepareFeatureJobDeployment } from '../flink/deployment-feature-job.js';
+import { flinkDeployTaskQueue } from '../flink/deployment-worker.js';
+import { createModelRegistry, type KafkaModelRegistry } from '../registry/kafka-model-registry.js';
+import type { ModelVersion } from '../registry/model-registry.js';
+import { openDeploymentLog, type DeploymentLog } from '../serving/deployment-log.js';
+import { describeDeployment, type ModelDeployment } from '../serving/model-deployment.js';
+import { createScorerMetrics } from '../serving/scorer-metrics.js';
+import { loadScoringModel } from '../serving/scoring-model.js';
+import { ScoringWorker } from '../serving/scoring-worker.js';
+import { ServedModels } from '../serving/served-models.js';
+import { localStack } from '../stack/stack-components.js';
+import { createStackContext } from '../stack/stack-context.js';
+import { createAvroDecoder } from '../streaming/avro-decoder.js';
+import { createKafka } from '../streaming/kafka-client.js';
+import { createOffsetRangeReader } from '../streaming/offset-range-reader.js';
+import { registerSchemas } from '../streaming/schema-registrar.js';
+import { createSchemaRegistryClient } from '../streaming/schema-registry-client.js';
+import { createKafkaSimulationSink } from '../streaming/simulation-sink.js';
+import { simulateEvents } from '../streaming/simulator/event-generator.js';
+import type { Transaction } from '../streaming/simulator/simulated-event.js';
+import { runSimulation, type ClosableSimulationSink, type SimulationResult, type SinkRecord } from '../streaming/simulator/simulation-runner.js';
+import { ensureTopics } from '../streaming/topic-admin.js';
+import { topicCatalogue, topicName } from '../streaming/topic-catalogue.js';
+import type { TrainingExample } from '../training/training-example.js';
+import { closeClient, connectClient } from '../worker/temporal-connection.js';
+import { runTributaryWorker } from '../worker/tributary-worker.js';
+import { rolloutStatusQuery, rolloutWorkflowId, type abRollout, type RolloutStatus } from '../workflows/ab-rollout.js';
+import type { RolloutPlan } from '../workflows/ab-rollout-plan.js';
+import { pauseSignal, resumeSignal, statusQuery, thresholdTriggerWorkflowId, type thresholdTrigger, type ThresholdTriggerState } from '../workflows/threshold-trigger.js';
+import type { TrainingPipelineResult } from '../workflows/training-pipeline.js';
+import type { DemoOptions } from './demo-options.js';
+import type { DemoReporter } from './demo-reporter.js';
+import { DemoResources } from './demo-resources.js';
+import { auditScores, type ScoreAudit } from './score-audit.js';
+import { compareStreamingWithBatch, type ComparisonUnavailable, type StreamingVersusBatch } from './streaming-vs-batch.js';
+
+/** The demo could not tell its story: which step, and why. */
+export class DemoStepError extends TributaryError {
+  override readonly name = 'DemoStepError';
+
+  constructor(step: string, problem: string) {
+    super(`demo step "${step}" failed: ${problem}`);
+  }
+}
+
+/** Everything the closing summary shows. */
+export interface DemoSummary {
+  readonly runId: string;
+  readonly model: string;
+  readonly topicPrefix: string;
+  readonly taskQueue: string;
+  readonly versions: readonly ModelVersion[];
+  readonly deployments: readonly ModelDeployment[];
+  readonly rollout: RolloutStatus | undefined;
+  readonly rolloutOutcome: string;
+  readonly audit: ScoreAudit;
+  readonly triggerReactionMs: readonly number[];
+  readonly swaps: { readonly count: number; readonly meanMs: number | undefined };
+  readonly featureJobUpgrade: { readonly outcome: string; readonly downtimeMs: number | undefined; readonly fromVersion: string | undefined; readonly toVersion: string };
+  readonly streamingVersusBatch: StreamingVersusBatch | ComparisonUnavailable;
+  readonly workflowLinks: readonly { readonly what: string; readonly url: string }[];
+  readonly elapsedMs: number;
+}
+
+const SECOND = 1_000;
+const DAY_MS = 86_400_000;
+/** Labelled examples that start a training: enough for a model that separates fraud, few enough for a short demo. */
+const TRAINING_THRESHOLD = 2_500;
+const MIN_POSITIVES = 60;
+const FRAUD_RATE = 0.03;
+const LABEL_SHARE = 0.5;
+/** Labels follow seconds after their transactions instead of the default 20–30 minutes, so the rollout measures live within the demo. */
+const LABEL_DELAY_SCALE = 0.005;
+
+/**
+ * The demo is a time-lapse: simulated time runs this many times faster than the wall clock, so
+ * fraud episodes that unfold over simulated minutes happen within seconds. Event time therefore
+ * runs ahead of the wall clock, and a score's end-to-end latency (scored-at minus event time)
+ * means nothing here; the scorer's own latency (`scoring_ms`) does.
+ */
+const TIME_LAPSE = 5;
+
+/** Simulated transactions per second that give {@link TIME_LAPSE} while the runner sends `eventsPerSecond` (transactions and labels). */
+function simulatedTransactionsPerSecond(eventsPerSecond: number): number {
+  const labelsPerTransaction = FRAUD_RATE + (1 - FRAUD_RATE) * LABEL_SHARE;
+  return eventsPerSecond / (1 + labelsPerTransaction) / TIME_LAPSE;
+}
+
+/** The rollout the demo runs: a short shadow step where both variants score everything, then 10 %. */
+export const DEMO_ROLLOUT_PLAN: RolloutPlan = {
+  steps: [
+    { mode: 'SHADOW', percent: 0, minSamples: 150, minDurationMs: 15 * SECOND },
+    { mode: 'SPLIT', percent: 10, minSamples: 20, minDurationMs: 15 * SECOND },
+  ],
+  guardrails: {
+    // After the drift, fraud the champion misses costs more than a few more transactions sent to
+    // review: the challenger may flag up to 5 points more legitimate ones, but not miss more fraud.
+    maxWorse: { recall: 0.05, falsePositiveRate: 0.05 },
+    // The scorer's latency includes the wait for the feature job's transactions to commit (its
+    // 2 s checkpoints), the same for both variants: the limit only catches a challenger far slower.
+    maxLatencyP99Ms: 10 * SECOND,
+  },
+  promotion: { metric: 'recall', alpha: 0.05, lastStepOnly: false },
+  autoPromote: true,
+  pollIntervalMs: 5 * SECOND,
+  decisionTimeoutMs: 60 * SECOND,
+  defaultAction: 'promote',
+};
+
+/** Waits `ms`, or less when `signal` aborts; leaves no listener behind. */
+const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+
+/** Transactions the simulator sent, by id, and the event time it reached. */
+class RecordingSink implements ClosableSimulationSink {
+  readonly transactionIds = new Set<string>();
+  lastEventTime: number | undefined;
+
+  constructor(private readonly sink: ClosableSimulationSink) {}
+
+  async send(records: SinkRecord[]): Promise<void> {
+    await this.sink.send(records);
+    for (const record of records) {
+      if (record.topic !== 'transactions') continue;
+      const transaction = record.value as Transaction;
+      this.transactionIds.add(transaction.transaction_id);
+      this.lastEventTime = Math.max(this.lastEventTime ?? 0, transaction.event_time);
+    }
+  }
+
+  /**
+   * Watermarks pass the last events only once later ones arrive: one transaction a day later on
+   * many cards (so on every partition) flushes the feature job's windows. These are not part of
+   * the traffic: they stay buffered themselves, so they are not recorded.
+   */
+  async flushFeatureWindows(seed: number): Promise<void> {
+    const sentinels = [...simulateEvents({ seed, startTime: (this.lastEventTime ?? Date.now()) + DAY_MS, count: 30, outOfOrderMs: 0, lateShare: 0 })].filter((event) => event.topic === 'transactions');
+    await this.sink.send(sentinels);
+  }
+
+  close(): Promise<void> {
+    return this.sink.close();
+  }
+}
+
+/** The demo's own corner of the platform: a topic prefix and task queue nobody else uses. */
+export function demoConfig(base: TributaryConfig, runId: string): TributaryConfig {
+  return { ...base, topics: { prefix: `demo-${runId}.` }, temporal: { ...base.temporal, taskQueue: `demo-${runId}` } };
+}
+
+export class DemoRun {
+  readonly runId = randomBytes(3).toString('hex');
+  readonly model = `fraud-${this.runId}`;
+  readonly config: TributaryConfig;
+  private readonly resources = new DemoResources();
+  private readonly began = Date.now();
+  private readonly links: { what: string; url: string }[] = [];
+  private readonly deploymentHistory: ModelDeployment[] = [];
+  private readonly kafka: Kafka;
+  private admin: Admin | undefined;
+  private client: Client | undefined;
+  private registry: KafkaModelRegistry | undefined;
+  private deployments: DeploymentLog | undefined;
+  private scorer: ScoringWorker | undefined;
+  private readonly scorerMetrics = createScorerMetrics({ model: 'demo' });
+  private sink: RecordingSink | undefined;
+
+  constructor(
+    base: TributaryConfig,
+    private readonly options: DemoOptions,
+    private readonly report: DemoReporter,
+    private readonly signal: AbortSignal,
+  ) {
+    this.config = demoConfig(base, this.runId);
+    this.kafka = createKafka(this.config, { clientIdSuffix: `demo-${this.runId}`, logLevel: logLevel.NOTHING });
+  }
+
+  /**
+   * Runs the story and returns its summary. Stops what it started afterwards, unless
+   * `keepRunning` asks to leave it for {@link stop}; a failure or an interrupt always stops it.
+   */
+  async run(): Promise<DemoSummary> {
+    let summary: DemoSummary | undefined;
+    try {
+      summary = await this.tell();
+      return summary;
+    } finally {
+      if (summary === undefined || !this.options.keepRunning || this.signal.aborted) await this.stop();
+    }
+  }
+
+  /** Stops everything the demo started, newest first. */
+  async stop(): Promise<void> {
+    this.report.step(this.signal.aborted ? 'interrupted: stopping everything the demo started' : 'stopping everything the demo started');
+    await this.resources.stopAll((line) => this.report.note(line));
+  }
+
+  private async tell(): Promise<DemoSummary> {
+    const { config, model } = this;
+    this.report.step(`demo ${this.runId}: model ${model}, topics ${config.topics.prefix}*, task queue ${config.temporal.taskQueue}`);
+    await this.setUpPlatform();
+    const trigger = await this.startTrigger();
+    const deadline = this.began + this.options.durationSeconds * SECOND;
+
+    this.report.step(`streaming transactions at ${this.options.rate} events/s (${Math.round(FRAUD_RATE * 100)} % fraud, labels arrive later)`);
+    const beforeDrift = this.simulate(this.options.seed, Date.now(), undefined);
+
+    this.report.step(`waiting for ${TRAINING_THRESHOLD} labelled examples; the threshold trigger then trains the first model`);
+    // After each start the trigger waits: the next training must see the drifted stream.
+    const first = await this.trainingResult(await this.waitForTrainingStart(trigger, 1));
+    if (first.stage !== 'champion') throw new DemoStepError('first model', `v${first.version} was ${first.stage}: ${first.reason}`);
+    this.report.note(`v${first.version} is champion (rocAuc ${first.metrics.rocAuc?.toFixed(3)}, prAuc ${first.metrics.prAuc?.toFixed(3)}): ${first.reason}`);
+    await this.waitFor('the scorer to serve the champion', () => (this.scorer?.readiness().ready ? true : undefined), 120 * SECOND);
+    this.report.note(`scorer ready: ${this.scorer?.readiness().reason}`);
+
+    this.report.step('the simulator switches on drift: new fraud patterns (low-and-slow account takeovers)');
+    const driftStop = beforeDrift.stop();
+    const before = await driftStop;
+    const driftStartedAt = (before.lastEventTime ?? Date.now()) + SECOND;
+    const afterDrift = this.simulate(this.options.seed + 1, driftStartedAt, 0);
+    const upgrade = this.upgradeFeatureJob();
+    await this.waitFor('drifted examples to accumulate', () => (afterDrift.progress() >= TRAINING_THRESHOLD * 1.5 ? true : undefined), 180 * SECOND);
+    this.report.note('retraining on the drifted stream: the trigger resumes');
+    await trigger.signal(resumeSignal);
+
+    const second = await this.trainingResult(await this.waitForTrainingStart(trigger, 2));
+    this.report.note(`v${second.version}: ${second.stage} — ${second.reason}`);
+    let rollout: RolloutStatus | undefined;
+    let rolloutOutcome = `no rollout: v${second.version} was ${second.stage}`;
+    if (second.stage === 'challenger') ({ rollout, rolloutOutcome } = await this.followRollout());
+
+    const upgraded = await upgrade;
+    const remaining = deadline - Date.now();
+    if (remaining > 0) {
+      this.report.step(`streaming on until the demo's ${this.options.durationSeconds} s are up`);
+      await this.waitFor('the end of the demo', () => (Date.now() >= deadline ? true : undefined), remaining + SECOND);
+    }
+    await afterDrift.stop();
+    const audit = await this.finishAndAudit();
+    const comparison = await this.compareWithFrozenModel(first.version, driftStartedAt);
+    const versions = (await this.registry?.listVersions(model)) ?? [];
+    const triggerState = await trigger.query(statusQuery);
+    return {
+      runId: this.runId,
+      model,
+      topicPrefix: config.topics.prefix,
+      taskQueue: config.temporal.taskQueue,
+      versions,
+      deployments: this.deploymentHistory,
+      rollout,
+      rolloutOutcome,
+      audit,
+      triggerReactionMs: triggerReactions(triggerState),
+      swaps: await this.swapFigures(),
+      featureJobUpgrade: upgraded,
+      streamingVersusBatch: comparison,
+      workflowLinks: this.links,
+      elapsedMs: Date.now() - this.began,
+    };
+  }
+
+  private async setUpPlatform(): Promise<void> {
+    const { config } = this;
+    this.report.step('bringing the local stack up (the first run installs Temporal, Kafka, Apicurio Registry and Flink)');
+    await localStack(createStackContext(config, (line) => this.report.note(line))).up();
+
+    this.report.step('creating topics and registering schemas');
+    this.admin = this.kafka.admin();
+    await this.admin.connect();
+    await ensureTopics(this.admin, topicCatalogue(config));
+    await registerSchemas(createSchemaRegistryClient(config.schemaRegistry), config);
+    this.resources.add('the demo topics', async () => {
+      await this.admin?.deleteTopics({ topics: topicCatalogue(config).map((topic) => topic.name) });
+      await this.admin?.disconnect();
+    });
+
+    this.report.step('starting a Temporal worker (workflows, training, Flink deployments) and the model registry');
+    this.registry = await createModelRegistry(config);
+    this.resources.add('the model registry', () => this.registry!.close());
+    this.deployments = await openDeploymentLog(config);
+    this.resources.add('the deployment log', () => this.deployments!.close());
+    const artifactDirectory = await mkdtemp(join(tmpdir(), `tributary-demo-${this.runId}-`));
+    this.resources.add('the candidate directory', () => rm(artifactDirectory, { recursive: true, force: true }));
+    const stopWorker = new AbortController();
+    let polling: () => void = () => undefined;
+    const running = new Promise<void>((resolve) => (polling = resolve));
+    const worker = runTributaryWorker(config, { registry: this.registry, artifactDirectory, signal: stopWorker.signal, shutdownGraceTime: '10s', logLevel: 'WARN', onRunning: () => polling() });
+    this.resources.add('the Temporal worker', async () => {
+      stopWorker.abort();
+      await worker;
+    });
+    await Promise.race([running, worker]);
+    this.client = await connectClient(config);
+    this.resources.add('the Temporal client', () => closeClient(this.client!));
+
+    this.report.step('deploying the Flink feature job v1 through the flinkDeploy workflow');
+    const deployed = await this.deployFeatureJob('v1');
+    this.report.note(`feature job v1 is ${deployed.outcome} (job ${deployed.jobId})`);
+    this.resources.add('the Flink feature job', () => this.cancelFeatureJob());
+
+    this.report.step(`starting the scorer of ${this.model} (exactly-once; it waits for a champion)`);
+    await this.deployments.follow(this.model, (deployment) => {
+      this.deploymentHistory.push(deployment);
+      this.report.note(`deployments: ${describeDeployment(deployment)} — ${deployment.reason} (by ${deployment.updatedBy})`);
+    });
+    this.scorer = await ScoringWorker.start(
+      {
+        config,
+        kafka: createKafka(config, { clientIdSuffix: `demo-scorer-${this.runId}`, logLevel: logLevel.NOTHING }),
+        schemaRegistry: createSchemaRegistryClient(config.schemaRegistry),
+        deployments: this.deployments,
+        servedModels: new ServedModels((model, served) => loadScoringModel(this.registry!, model, served)),
+        metrics: this.scorerMetrics,
+        log: (line) => this.report.note(`scorer: ${line}`),
+      },
+      { model: this.model },
+    );
+    this.resources.add('the scorer', () => this.scorer!.stop());
+    this.sink = new RecordingSink(await createKafkaSimulationSink(config));
+    this.resources.add('the simulator', () => this.sink!.close());
+  }
+
+  private featureJobName(): string {
+    return `tributary-feature-job-${this.runId}`;
+  }
+
+  private async deployFeatureJob(version: string): Promise<{ outcome: string; jobId: string | undefined; downtimeMs: number | undefined; fromVersion: string | undefined; toVersion: string }> {
+    const spec = await prepareFeatureJobDeployment(this.config, { jobName: this.featureJobName(), jobVersion: version, flinkConfiguration: { 'execution.checkpointing.interval': '2s' } });
+    const handle = await startDeployment(this.client!, { spec, health: { windowMs: 15_000, sampleIntervalMs: 500 } }, { taskQueue: flinkDeployTaskQueue(this.config), uiUrl: this.config.temporal.uiUrl });
+    this.link(`flinkDeploy ${version}`, deploymentWorkflowId(spec.jobName));
+    const result = await handle.result();
+    if (result.outcome !== 'deployed') throw new DemoStepError(`feature job ${version}`, `${result.outcome}: ${result.error ?? 'no error text'}`);
+    return { outcome: result.outcome, jobId: result.jobId, downtimeMs: result.downtimeMs, fromVersion: result.fromVersion, toVersion: result.toVersion };
+  }
+
+  private async upgradeFeatureJob(): Promise<DemoSummary['featureJobUpgrade']> {
+    this.report.step('upgrading the feature job v1 → v2 by savepoint-and-redeploy, mid-stream');
+    const upgraded = await this.deployFeatureJob('v2');
+    this.report.note(`feature job v2 ${upgraded.outcome}; output gap ${upgraded.downtimeMs === undefined ? 'unknown' : `${(upgraded.downtimeMs / 1000).toFixed(1)} s`}`);
+    return upgraded;
+  }
+
+  private async cancelFeatureJob(): Promise<void> {
+    const { RestFlinkService } = await import('../flink/flink-service.js');
+    const flink = new RestFlinkService({ baseUrl: this.config.flink.restUrl });
+    for (const job of await flink.activeJobs(this.featureJobName())) await flink.cancel(job.jobId);
+  }
+
+  private async startTrigger() {
+    this.report.step(`starting the threshold trigger: train when ${TRAINING_THRESHOLD} new labelled examples (${MIN_POSITIVES} fraud) have arrived`);
+    const workflowId = thresholdTriggerWorkflowId(this.model);
+    const handle = await this.client!.workflow.start<typeof thresholdTrigger>('thresholdTrigger', {
+      taskQueue: this.config.temporal.taskQueue,
+      workflowId,
+      args: [
+        this.model,
+        {
+          threshold: TRAINING_THRESHOLD,
+          minPositives: MIN_POSITIVES,
+          pollIntervalMs: 2 * SECOND,
+          cooldownMs: 10 * SECOND,
+          pipeline: { minExamples: 1_000, training: { maxEpochs: 12, patience: 3 }, rollout: { plan: this.rolloutPlan() } },
+        },
+      ],
+    });
+    this.link('thresholdTrigger', workflowId);
+    this.resources.add('the threshold trigger', () => handle.terminate('demo finished'));
+    return handle;
+  }
+
+  private rolloutPlan(): RolloutPlan {
+    return this.options.manual ? { ...DEMO_ROLLOUT_PLAN, autoPromote: false, decisionTimeoutMs: 15 * 60 * SECOND, defaultAction: 'rollback' } : DEMO_ROLLOUT_PLAN;
+  }
+
+  /** Starts a simulation in the background; `stop()` ends it and resolves with what it sent. */
+  private simulate(seed: number, startTime: number, driftAfter: number | undefined): { stop: () => Promise<SimulationResult>; progress: () => number } {
+    const stop = new AbortController();
+    let transactions = 0;
+    const finished = runSimulation(
+      simulateEvents({ seed, startTime, rate: simulatedTransactionsPerSecond(this.options.rate), fraudRate: FRAUD_RATE, labelShare: LABEL_SHARE, labelDelayScale: LABEL_DELAY_SCALE, driftAfter }),
+      this.sink!,
+      { rate: this.options.rate, signal: stop.signal, onProgress: (progress) => (transactions = progress.transactions) },
+    );
+    finished.catch(() => undefined);
+    this.signal.addEventListener('abort', () => stop.abort(), { once: true });
+    return {
+      stop: async () => {
+        stop.abort();
+        return finished;
+      },
+      progress: () => transactions,
+    };
+  }
+
+  /** Waits until the trigger starts its `nth` training, pauses the trigger, and returns the training's workflow id. */
+  private async waitForTrainingStart(trigger: Awaited<ReturnType<DemoRun['startTrigger']>>, nth: number): Promise<string> {
+    const state = await this.waitFor(
+      `training run ${nth} to start`,
+      async () => {
+        const status = await trigger.query(statusQuery);
+        const counted = status.lastPoll?.counted;
+        if (counted) this.report.progress('labelled examples', Math.min(counted.examples, status.threshold), status.threshold, 'examples');
+        return status.trainingsStarted >= nth ? status : undefined;
+      },
+      240 * SECOND,
+    );
+    this.report.endProgress();
+    await trigger.signal(pauseSignal);
+    const started = state.lastStarted!;
+    this.link(`trainingPipeline ${nth}`, started.workflowId);
+    this.report.note(`training ${started.workflowId} started on ${sumExamples(started.offsetRanges)} examples; the trigger pauses until the next one is due`);
+    return started.workflowId;
+  }
+
+  private trainingResult(workflowId: string): Promise<TrainingPipelineResult> {
+    return this.client!.workflow.getHandle(workflowId).result() as Promise<TrainingPipelineResult>;
+  }
+
+  private async followRollout(): Promise<{ rollout: RolloutStatus | undefined; rolloutOutcome: string }> {
+    const workflowId = rolloutWorkflowId(this.model);
+    this.link('abRollout', workflowId);
+    this.report.step(`rolling the challenger out: ${DEMO_ROLLOUT_PLAN.steps?.map((step) => (step.mode === 'SHADOW' ? 'shadow' : `${step.percent} %`)).join(' → ')}`);
+    const handle = this.client!.workflow.getHandle<typeof abRollout>(workflowId);
+    let shown = '';
+    let announced = false;
+    const outcome = handle.result();
+    outcome.catch(() => undefined);
+    let done = false;
+    void outcome.finally(() => (done = true));
+    while (!done && !this.signal.aborted) {
+      const status = await handle.query(rolloutStatusQuery).catch(() => undefined);
+      if (status) {
+        const line = `${status.phase}, step ${status.stepIndex + 1}/${status.steps.length}, challenger ${status.traffic.mode} ${status.traffic.percent} %${status.lastEvaluation ? ` — ${status.lastEvaluation}` : ''}`;
+        if (line !== shown) this.report.note(`rollout: ${line}`);
+        shown = line;
+        if (this.options.manual && status.phase === 'awaiting-decision' && !announced) {
+          announced = true;
+          this.report.note(
+            `your call: promote with  TRIBUTARY_TOPIC_PREFIX=${this.config.topics.prefix} TRIBUTARY_TEMPORAL_TASK_QUEUE=${this.config.temporal.taskQueue} npx tributary promote ${this.model} --reason "looks good"`,
+          );
+          this.report.note(`(or roll back with \`npx tributary rollback ${this.model}\`; the demo waits)`);
+        }
+      }
+      await sleep(2 * SECOND, this.signal);
+    }
+    const result = await outcome;
+    const final = await handle.query(rolloutStatusQuery).catch(() => undefined);
+    const text = `${result.action === 'promote' ? 'promoted' : 'rolled back'}: champion v${result.championVersion} — ${result.decision.reason} (by ${result.decision.by})`;
+    this.report.note(`rollout ${text}`);
+    return { rollout: final, rolloutOutcome: text };
+  }
+
+  /** Flushes the feature job's windows, waits for the scorer to score every transaction, and audits. */
+  private async finishAndAudit(): Promise<ScoreAudit> {
+    this.report.step('stopping the simulator; waiting until every transaction is scored');
+    const sink = this.sink!;
+    await sink.flushFeatureWindows(this.options.seed + 2);
+    const scoresTopic = topicName(this.config, 'scores');
+    const total = sink.transactionIds.size;
+    const reader = createOffsetRangeReader(this.kafka);
+    await this.waitFor(
+      'every transaction to be scored',
+      async () => {
+        const committed = (await reader.snapshotEndOffsets(scoresTopic)).reduce((sum, partition) => sum + Number(partition.endOffset) - Number(partition.startOffset), 0);
+        // Committed offsets include one transaction marker per commit, so this over-counts a little; the audit below counts records.
+        this.report.progress('scored', Math.min(committed, total), total, 'transactions');
+        if (committed < total) return undefined;
+        const audit = await this.audit();
+        return audit.missing === 0 ? audit : undefined;
+      },
+      300 * SECOND,
+      3 * SECOND,
+    );
+    this.report.endProgress();
+    const audit = await this.audit();
+    this.report.note(`${audit.scored} of ${audit.transactions} transactions scored, ${audit.duplicates} duplicates, ${audit.deadLetters} dead letters`);
+    return audit;
+  }
+
+  private audit(): Promise<ScoreAudit> {
+    const decoder = createAvroDecoder(createSchemaRegistryClient(this.config.schemaRegistry));
+    return auditScores(this.kafka, { scores: topicName(this.config, 'scores'), dlq: topicName(this.config, 'dlq') }, this.sink!.transactionIds, async (value) => (await decoder.decode(value)).value);
+  }
+
+  private async compareWithFrozenModel(firstVersion: number, driftStartedAt: number): Promise<StreamingVersusBatch | ComparisonUnavailable> {
+    const registry = this.registry!;
+    const champion = await registry.resolveAlias(this.model, 'champion');
+    if (!champion) return { unavailable: 'no champion' };
+    const frozen = await registry.getVersion(this.model, firstVersion);
+    // Held out from both: examples after the champion's training snapshot, on post-drift traffic.
+    const examplesTopic = topicName(this.config, 'training-examples');
+    const reader = createOffsetRangeReader(this.kafka);
+    const ends = await reader.snapshotEndOffsets(examplesTopic);
+    const trainedUpTo = new Map(champion.lineage.offsetRanges.map((range) => [range.partition, range.toOffset]));
+    const decoder = createAvroDecoder(createSchemaRegistryClient(this.config.schemaRegistry));
+    const { records } = await reader.readRange(
+      ends.map(({ partition, endOffset, startOffset }) => ({ topic: examplesTopic, partition, fromOffset: trainedUpTo.get(partition) ?? startOffset, toOffset: endOffset })),
+      async (value) => (await decoder.decode(value)).value as TrainingExample,
+    );
+    const heldOut = records.map((record) => record.value).filter((example) => example.event_time >= driftStartedAt);
+    return compareStreamingWithBatch(registry, frozen, champion, heldOut);
+  }
+
+  private async swapFigures(): Promise<DemoSummary['swaps']> {
+    const { values } = await this.scorerMetrics.swapDuration.get();
+    const count = values.find((value) => value.metricName?.endsWith('_count'))?.value ?? 0;
+    const sum = values.find((value) => value.metricName?.endsWith('_sum'))?.value ?? 0;
+    return { count, meanMs: count > 0 ? (sum / count) * 1000 : undefined };
+  }
+
+  private link(what: string, workflowId: string): void {
+    this.links.push({ what, url: workflowUiUrl(this.config.temporal.uiUrl, this.config.temporal.namespace, workflowId) });
+  }
+
+  /** Polls `check` until it returns a value; throws {@link DemoStepError} after `timeoutMs` or when interrupted. */
+  private async waitFor<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs: number, intervalMs = SECOND): Promise<T> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      if (this.signal.aborted) throw new DemoStepError(what, 'interrupted');
+      const value = await check();
+      if (value !== undefined) return value;
+      if (Date.now() >= until) throw new DemoStepError(what, `not done after ${Math.round(timeoutMs / SECOND)} s`);
+      await sleep(intervalMs, this.signal);
+    }
+  }
+}
+
+const sumExamples = (ranges: readonly { readonly fromOffset: string; readonly toOffset: string }[]): number =>
+  ranges.reduce((sum, range) => sum + Number(BigInt(range.toOffset) - BigInt(range.fromOffset)), 0);
+
+/** Time from a threshold crossing to the training start, per training the trigger started (from its status). */
+function triggerReactions(state: ThresholdTriggerState): number[] {
+  const started = state.lastStarted;
+  const crossed = state.lastPoll;
+  return started && crossed && crossed.at <= started.startedAt ? [started.startedAt - crossed.at] : [];
+}

@@ -1,0 +1,36 @@
+/**
+ * The demo in its short mode, end to end on the real stack: the story must actually happen —
+ * a champion trained on the threshold, a challenger rolled out and promoted, the feature job
+ * upgraded mid-stream, and every transaction scored exactly once.
+ */
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/config.js';
+import { DEMO_DEFAULTS } from '../../src/demo/demo-options.js';
+import { createDemoReporter } from '../../src/demo/demo-reporter.js';
+import { DemoRun } from '../../src/demo/demo-run.js';
+import { renderDemoSummary } from '../../src/demo/demo-summary.js';
+
+describe('tributary demo (short mode, real stack)', () => {
+  it('tells the whole story: champion, drift, retraining, rollout and promotion, feature-job upgrade, every transaction scored', async () => {
+    const lines: string[] = [];
+    const demo = new DemoRun(loadConfig(), { ...DEMO_DEFAULTS, durationSeconds: 60 }, createDemoReporter((text) => lines.push(text), false), new AbortController().signal);
+    const summary = await demo.run().catch((error: unknown) => {
+      console.error(lines.join(''));
+      throw error;
+    });
+    console.info(renderDemoSummary(summary));
+
+    const champion = summary.versions.find((version) => version.stage === 'champion');
+    expect(champion?.version).toBe(2);
+    expect(summary.versions.find((version) => version.version === 1)?.stage).toBe('archived');
+    expect(summary.rolloutOutcome).toMatch(/^promoted: champion v2/);
+    expect(summary.deployments.some((deployment) => deployment.challenger?.version === 2 && deployment.challengerMode === 'SPLIT')).toBe(true);
+    expect(summary.deployments.at(-1)).toMatchObject({ champion: { version: 2 }, challenger: null });
+    expect(summary.featureJobUpgrade).toMatchObject({ outcome: 'deployed', fromVersion: 'v1', toVersion: 'v2' });
+    expect(summary.audit.transactions).toBeGreaterThan(5_000);
+    expect(summary.audit).toMatchObject({ missing: 0, duplicates: 0 });
+    expect(summary.audit.byVersion.v1).toBeGreaterThan(0);
+    expect(summary.audit.byVersion.v2).toBeGreaterThan(0);
+    expect(summary.workflowLinks.map((link) => link.what)).toEqual(expect.arrayContaining(['thresholdTrigger', 'trainingPipeline 1', 'trainingPipeline 2', 'abRollout', 'flinkDeploy v2']));
+  }, 900_000);
+});
