@@ -6,6 +6,7 @@
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { measureDrift, type DriftMeasurement, type DriftMeasurementDependencies, type DriftSampleSizes } from '../drift/drift-measurement.js';
+import { recordDriftGauges } from '../drift/drift-metrics.js';
 import { findRunningTraining } from '../drift/running-trainings.js';
 import { reportingFailures } from './application-failure.js';
 
@@ -19,15 +20,17 @@ export interface DriftActivityDependencies {
 
 export function createDriftActivities({ measurement, client = () => Context.current().client, readTimeoutMs = 120_000 }: DriftActivityDependencies) {
   return {
-    /** Reads the reference and the newest live records and computes the figures; heartbeats each step. */
+    /** Reads the reference and the newest live records and computes the figures (also as gauges of the worker's metrics); heartbeats each step. */
     measureDrift: reportingFailures(async (model: string, samples: DriftSampleSizes): Promise<DriftMeasurement> => {
       const context = Context.current();
-      return measureDrift(measurement, model, {
+      const result = await measureDrift(measurement, model, {
         ...samples,
         readTimeoutMs,
         signal: context.cancellationSignal,
         onProgress: (step, progress) => context.heartbeat({ step, ...progress }),
       });
+      if (result.kind === 'measured') recordDriftGauges(context.metricMeter, model, result.figures);
+      return result;
     }),
 
     /** The id of a running trainingPipeline of `model` (`knownIds` checked first), or null. */

@@ -63,6 +63,8 @@ export interface TributaryConfig {
     readonly tls: TemporalTlsConfig | undefined;
     /** @default undefined */
     readonly apiKey: string | undefined;
+    /** Where a worker process serves the Temporal SDK's Prometheus metrics (`host:port`). @default undefined (not served) */
+    readonly workerMetricsAddress: string | undefined;
   };
   readonly flink: {
     /** @default 'http://127.0.0.1:8081' */
@@ -536,6 +538,7 @@ function assemble(s: SettingValues): TributaryConfig {
         ? { caFile: s.temporalTlsCaFile, certFile: s.temporalTlsCertFile, keyFile: s.temporalTlsKeyFile, serverName: s.temporalTlsServerName }
         : undefined,
       apiKey: s.temporalApiKey,
+      workerMetricsAddress: s.temporalWorkerMetricsAddress,
     },
     flink: { restUrl: s.flinkRestUrl, sqlGatewayUrl: s.flinkSqlGatewayUrl },
     paths: { cacheDir: s.cacheDir, dataDir: s.dataDir },

@@ -268,6 +268,13 @@ export const SETTINGS = {
     default: never,
     secret: true,
   },
+  temporalWorkerMetricsAddress: {
+    env: 'TRIBUTARY_TEMPORAL_WORKER_METRICS_ADDRESS',
+    file: 'temporal.workerMetricsAddress',
+    expected: 'host:port for the worker\'s Prometheus /metrics, e.g. 0.0.0.0:9465 (empty: off)',
+    parse: (raw: string): Parsed<string | undefined> => (raw.trim() === '' ? ok(undefined) : parse.hostPort(raw)),
+    default: never,
+  },
   flinkRestUrl: {
     env: 'TRIBUTARY_FLINK_REST_URL',
     file: 'flink.restUrl',

@@ -89,7 +89,10 @@ let runtimeInstalled = false;
 export async function runTributaryWorker(config: TributaryConfig, options: TributaryWorkerOptions): Promise<void> {
   if (!runtimeInstalled) {
     // The runtime turns these signals into a graceful shutdown of every worker in the process.
-    Runtime.install({ shutdownSignals: ['SIGINT', 'SIGTERM'] });
+    const metricsAddress = config.temporal.workerMetricsAddress;
+    // The SDK's Prometheus exporter: task latencies, slots and polls, and the gauges activities record (the drift figures).
+    const telemetry = metricsAddress === undefined ? {} : { telemetryOptions: { metrics: { prometheus: { bindAddress: metricsAddress } } } };
+    Runtime.install({ ...telemetry, shutdownSignals: ['SIGINT', 'SIGTERM'] });
     runtimeInstalled = true;
   }
   const roles = options.roles ?? WORKER_ROLES;

@@ -21,6 +21,7 @@ const DEFAULTS: TributaryConfig = {
     uiUrl: 'http://127.0.0.1:8233',
     tls: undefined,
     apiKey: undefined,
+    workerMetricsAddress: undefined,
   },
   flink: { restUrl: 'http://127.0.0.1:8081', sqlGatewayUrl: 'http://127.0.0.1:8083' },
   paths: { cacheDir: '/home/ada/.cache/tributary', dataDir: '/home/ada/.local/share/tributary' },
@@ -341,6 +342,13 @@ describe('invalid environment values', () => {
     );
   });
 
+  it('refuses a worker metrics address that is not host:port', () => {
+    expect(configError({ env: { TRIBUTARY_TEMPORAL_WORKER_METRICS_ADDRESS: '9465' } }).message).toBe(
+      message('TRIBUTARY_TEMPORAL_WORKER_METRICS_ADDRESS="9465" (environment): expected host:port for the worker\'s Prometheus /metrics, e.g. 0.0.0.0:9465 (empty: off)'),
+    );
+    expect(loadConfig({ env: { TRIBUTARY_TEMPORAL_WORKER_METRICS_ADDRESS: '0.0.0.0:9465' } }).temporal.workerMetricsAddress).toBe('0.0.0.0:9465');
+  });
+
   it('refuses an empty directory path', () => {
     expect(configError({ env: { TRIBUTARY_CACHE_DIR: '  ' } }).message).toBe(
       message('TRIBUTARY_CACHE_DIR="  " (environment): expected a directory path'),
@@ -540,6 +548,7 @@ describe('config file', () => {
       uiUrl: 'http://127.0.0.1:8233',
       tls: undefined,
       apiKey: undefined,
+      workerMetricsAddress: undefined,
     },
     flink: { restUrl: 'http://flink.internal:8081', sqlGatewayUrl: 'http://flink.internal:8083' },
     paths: { cacheDir: '/srv/tributary/cache', dataDir: '/srv/tributary/data' },
