@@ -9,7 +9,8 @@
  * Per processor:
  * - throughput: RECORDS features records are produced while it is stopped (its group's offsets
  *   set to the end before), then it drains them; records/s from the moment it joined its group
- *   (the scorer: ready, model loaded) to the last output a read_committed collector receives;
+ *   (the scorer: ready, model loaded) to the last output a read_committed collector receives.
+ *   ROUNDS drains per processor, interleaved; the median is reported beside every sample;
  * - latency: RATE records/s for SECONDS seconds while it keeps up; end-to-end latency per record
  *   from just before its send to the collector receiving its output (read_committed, so after
  *   the transaction commits in exactly-once), p50 and p99;
@@ -18,10 +19,10 @@
  *
  * Prints one JSON document.
  *
- *   npm run bench -- scoring                 # RECORDS=20000 RATE=500 SECONDS=10 BATCH=500
+ *   npm run bench -- scoring                 # RECORDS=20000 RATE=500 SECONDS=10 BATCH=500 ROUNDS=3
  */
 import { randomUUID } from 'node:crypto';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { logLevel, type Admin, type Consumer, type Kafka, type Producer } from 'kafkajs';
 import { loadConfig, type TributaryConfig } from '../src/config/config.js';
 import { createModelRegistry } from '../src/registry/kafka-model-registry.js';
@@ -43,6 +44,7 @@ const RECORDS = Number(process.env.RECORDS ?? 20_000);
 const RATE = Number(process.env.RATE ?? 500);
 const SECONDS = Number(process.env.SECONDS ?? 10);
 const BATCH = Number(process.env.BATCH ?? 500);
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const SEND_EVERY_MS = 20;
 const MODEL = 'fraud';
 
@@ -205,6 +207,10 @@ async function waitForAll(received: Map<string, number>, keys: Iterable<string>,
   }
 }
 
+function median(values: readonly number[]): number {
+  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
+}
+
 function percentile(sorted: readonly number[], fraction: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))] ?? Number.NaN;
 }
@@ -238,39 +244,45 @@ async function main(): Promise<void> {
     const [v1, v2] = (await registerModelVersions(registry, MODEL, 2)) as [ServedModel, ServedModel];
     await deployments.publish(MODEL, { champion: v1, updatedBy: 'bench', reason: 'first champion' });
 
-    const results: Record<string, ModeResult & { duringSwaps?: LatencySummary & { swaps: number } }> = {};
+    const results: Record<string, ModeResult & { throughputSamples: number[]; duringSwaps?: LatencySummary & { swaps: number } }> = {};
     const kinds = [
       ['passThrough', 'at-least-once'],
       ['passThrough', 'exactly-once'],
       ['scorer', 'at-least-once'],
       ['scorer', 'exactly-once'],
     ] as const;
-    for (const [kind, delivery] of kinds) {
-      const name = `${kind}.${delivery}`;
-      const groupId = `${config.topics.prefix}bench.${kind}.${delivery}`;
-      await startGroupAtEnd(admin, groupId);
-      const backlog = await produceBacklog(producer, `${name}-backlog`);
-      const processor = kind === 'scorer' ? await startScorer(kafka, groupId, delivery, { registry, deployments }) : await startPassThrough(kafka, groupId, delivery);
-      const startedAt = Date.now();
-      try {
-        await waitForAll(collector.received, backlog);
-        const throughputPerSecond = throughputOf(backlog, collector.received, startedAt);
-        const steady = await produceSteadily(producer, `${name}-steady`);
-        await waitForAll(collector.received, steady.keys());
-        results[name] = { throughputPerSecond, latency: latencyOf(steady, collector.received) };
-        if (kind === 'scorer' && delivery === 'exactly-once') {
-          let swaps = 0;
-          const swapping = await produceSteadily(producer, `${name}-swaps`, async (second) => {
-            await deployments.publish(MODEL, { champion: second % 2 === 1 ? v2 : v1, updatedBy: 'bench', reason: `swap ${second}` });
-            swaps += 1;
-          });
-          await waitForAll(collector.received, swapping.keys());
-          results[name] = { ...results[name]!, duringSwaps: { ...latencyOf(swapping, collector.received), swaps } };
+    const samples = new Map<string, number[]>();
+    // Rounds interleave the processors, so a burst of load from elsewhere on the machine hits all of them alike.
+    for (let round = 1; round <= ROUNDS; round += 1) {
+      for (const [kind, delivery] of kinds) {
+        const name = `${kind}.${delivery}`;
+        const groupId = `${config.topics.prefix}bench.${kind}.${delivery}.${round}`;
+        await startGroupAtEnd(admin, groupId);
+        const backlog = await produceBacklog(producer, `${name}-backlog-${round}`);
+        const processor = kind === 'scorer' ? await startScorer(kafka, groupId, delivery, { registry, deployments }) : await startPassThrough(kafka, groupId, delivery);
+        const startedAt = Date.now();
+        try {
+          await waitForAll(collector.received, backlog);
+          samples.set(name, [...(samples.get(name) ?? []), throughputOf(backlog, collector.received, startedAt)]);
+          if (round < ROUNDS) continue;
+          const steady = await produceSteadily(producer, `${name}-steady`);
+          await waitForAll(collector.received, steady.keys());
+          const throughputSamples = samples.get(name)!;
+          results[name] = { throughputPerSecond: median(throughputSamples), throughputSamples, latency: latencyOf(steady, collector.received) };
+          if (kind === 'scorer' && delivery === 'exactly-once') {
+            let swaps = 0;
+            const swapping = await produceSteadily(producer, `${name}-swaps`, async (second) => {
+              await deployments.publish(MODEL, { champion: second % 2 === 1 ? v2 : v1, updatedBy: 'bench', reason: `swap ${second}` });
+              swaps += 1;
+            });
+            await waitForAll(collector.received, swapping.keys());
+            results[name] = { ...results[name]!, duringSwaps: { ...latencyOf(swapping, collector.received), swaps } };
+          }
+          process.stderr.write(`${name}: ${JSON.stringify(results[name])}\n`);
+        } finally {
+          await processor.stop();
         }
-      } finally {
-        await processor.stop();
       }
-      process.stderr.write(`${name}: ${JSON.stringify(results[name])}\n`);
     }
 
     const mlOverhead = (delivery: DeliveryMode): number => {
@@ -283,7 +295,8 @@ async function main(): Promise<void> {
         {
           benchmark: 'scoring',
           machine: { cpus: cpus().length, tfjsBackend: backend.name },
-          settings: { backlogRecords: RECORDS, steadyRatePerSecond: RATE, steadySeconds: SECONDS, batchSize: BATCH },
+          settings: { backlogRecords: RECORDS, rounds: ROUNDS, steadyRatePerSecond: RATE, steadySeconds: SECONDS, batchSize: BATCH },
+          loadAverage: loadavg().map((load) => Math.round(load * 100) / 100),
           results,
           mlOverheadShareOfPassThroughThroughput: { 'at-least-once': mlOverhead('at-least-once'), 'exactly-once': mlOverhead('exactly-once') },
           swapP99OverSteadyP99: eos.duringSwaps ? Math.round((eos.duringSwaps.p99Ms / eos.latency.p99Ms) * 100) / 100 : null,

@@ -153,17 +153,25 @@ export class ScoringWorker {
     if (this.stopping) return;
     const { metrics, servedModels, log } = this.dependencies;
     log(`deployment ${describeDeployment(deployment)} by ${deployment.updatedBy}: ${deployment.reason}`);
-    const timer = metrics.swapDuration.startTimer();
-    const outcome = await servedModels.apply(deployment);
-    timer();
-    metrics.swaps.inc({ outcome: outcome.kind });
-    if (outcome.kind === 'failed') {
+    for (let attempt = 1; ; attempt += 1) {
+      const timer = metrics.swapDuration.startTimer();
+      const outcome = await servedModels.apply(deployment);
+      timer();
+      metrics.swaps.inc({ outcome: outcome.kind });
+      if (outcome.kind === 'swapped') {
+        log(`serving revision ${outcome.revision}${outcome.loaded.length > 0 ? ` (loaded v${outcome.loaded.join(', v')})` : ''} after ${Math.round(outcome.durationMs)} ms`);
+      }
+      if (outcome.kind !== 'failed') break;
       const role = outcome.error.version === deployment.challenger?.version ? 'challenger' : 'champion';
       metrics.swapFailures.inc({ role });
       const serving = servedModels.current();
-      log(`${outcome.error.message}; ${serving ? `still serving revision ${serving.deployment.revision}` : 'nothing is served yet'}`);
-    } else if (outcome.kind === 'swapped') {
-      log(`serving revision ${outcome.revision}${outcome.loaded.length > 0 ? ` (loaded v${outcome.loaded.join(', v')})` : ''} after ${Math.round(outcome.durationMs)} ms`);
+      const keeping = serving ? `still serving revision ${serving.deployment.revision}` : 'nothing is served yet';
+      // A load that may work next time (a registry read timed out) is tried again while this revision is the latest.
+      const retry = outcome.error.retriable && !this.stopSignal.signal.aborted && (await this.isLatest(deployment));
+      const delay = this.retryDelay(attempt);
+      log(`${outcome.error.message}; ${keeping}${retry ? `; trying again in ${delay} ms` : ''}`);
+      if (!retry) break;
+      await this.sleep(delay);
     }
     const snapshot = servedModels.current();
     this.showModels(snapshot);
@@ -173,6 +181,15 @@ export class ScoringWorker {
       return;
     }
     if (snapshot !== undefined && this.consumption?.topic !== snapshot.deployment.featuresTopic) await this.consumeFor(snapshot.deployment);
+  }
+
+  private async isLatest(deployment: ModelDeployment): Promise<boolean> {
+    try {
+      return (await this.dependencies.deployments.latest(deployment.model))?.revision === deployment.revision;
+    } catch {
+      // The deployments topic cannot be read either: keep trying the revision we have.
+      return true;
+    }
   }
 
   private showModels(snapshot: ServingSnapshot | undefined): void {

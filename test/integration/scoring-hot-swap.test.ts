@@ -1,6 +1,7 @@
 /**
  * Hot swap under load on the real stack: a steady producer of features while the champion moves
- * v1 → v2 → v1 → … several times. Afterwards, read_committed: every input has exactly one score;
+ * v1 → v2 → v1 → … several times, and once to an artifact that fails to load (wrong sha256), which
+ * must never serve. Afterwards, read_committed: every input has exactly one score;
  * each score names the version its deployment revision served; no chunk scored with an older
  * revision after a newer one was swapped in; and scoring never paused for long.
  */
@@ -33,6 +34,8 @@ const PRODUCE_EVERY_MS = 50;
 const RECORDS_PER_SEND = 15;
 const SWAPS = 6;
 const SWAP_EVERY_MS = 1_500;
+/** After this swap, a deployment whose champion cannot load: it must never serve. */
+const BAD_SWAP_AFTER = 3;
 /** A pause this long between consecutive scores means scoring stopped, far beyond one batch interval (~100 ms here). */
 const LONGEST_ACCEPTABLE_GAP_MS = 5_000;
 
@@ -62,6 +65,7 @@ describe('scoring worker hot swap under load (real Kafka, registry, schema regis
   it('scores every input exactly once with the version deployed when its chunk ran, across several swaps', async () => {
     const [v1, v2] = await registerModelVersions(registry, MODEL, 2);
     const versionOfRevision = new Map<number, number>();
+    let refusedRevision = 0;
     const first = await deployments.publish(MODEL, { champion: v1!, updatedBy: 'scoring-test', reason: 'first champion' });
     versionOfRevision.set(first.revision, v1!.version);
     scorer = await startInProcessScorer(config, { registry, deployments }, { model: MODEL, batchSize: 100 });
@@ -86,6 +90,12 @@ describe('scoring worker hot swap under load (real Kafka, registry, schema regis
         const champion = swap % 2 === 1 ? v2! : v1!;
         const published = await deployments.publish(MODEL, { champion, updatedBy: 'scoring-test', reason: `swap ${swap}` });
         versionOfRevision.set(published.revision, champion.version);
+        if (swap === BAD_SWAP_AFTER) {
+          // Bytes the registry recorded under another sha256: refused at load; the worker keeps serving.
+          await new Promise((resolve) => setTimeout(resolve, SWAP_EVERY_MS / 2));
+          const refused = await deployments.publish(MODEL, { champion: { version: v1!.version, sha256: 'f'.repeat(64) }, updatedBy: 'scoring-test', reason: 'a wrong sha256' });
+          refusedRevision = refused.revision;
+        }
       }
       await new Promise((resolve) => setTimeout(resolve, SWAP_EVERY_MS));
     } finally {
@@ -112,7 +122,10 @@ describe('scoring worker hot swap under load (real Kafka, registry, schema regis
     const gaps = inScoringOrder.slice(1).map((score, index) => score.scored_at - inScoringOrder[index]!.scored_at);
     expect(Math.max(...gaps)).toBeLessThan(LONGEST_ACCEPTABLE_GAP_MS);
 
+    expect(refusedRevision).toBeGreaterThan(0);
+    expect(scores.filter((score) => Number(score.deployment_revision) === refusedRevision)).toEqual([]);
     expect(await metricValue(scorer.metrics, 'tributary_scorer_model_swaps_total', { outcome: 'swapped' })).toBe(SWAPS + 1);
-    expect(await metricValue(scorer.metrics, 'tributary_scorer_model_swap_failures_total')).toBe(0);
+    expect(await metricValue(scorer.metrics, 'tributary_scorer_model_swap_failures_total', { role: 'champion' })).toBe(1);
+    expect(scorer.logs.some((line) => line.includes(`cannot serve fraud version ${v1!.version}`) && line.includes(`still serving revision ${refusedRevision - 1}`))).toBe(true);
   });
 });
