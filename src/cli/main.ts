@@ -10,6 +10,7 @@ import { flinkCommand } from './flink-command.js';
 import { createModelRegistry } from '../registry/kafka-model-registry.js';
 import { modelsCommand } from './models-command.js';
 import { promoteCommand, rollbackCommand, rolloutCommand, setTrafficCommand } from './rollout-command.js';
+import { reportCommand } from './report-command.js';
 import { scheduleCommand } from './schedule-command.js';
 import { serveCommand } from './serve-command.js';
 import { schemasCommand } from './schemas-command.js';
@@ -51,6 +52,7 @@ export function buildProgram(): Command {
   const cli = createCliEnvironment(() => program.opts<{ config?: string }>().config);
   program.addCommand(stackCommand(cli));
   program.addCommand(statusCommand(cli));
+  program.addCommand(reportCommand(cli));
   program.addCommand(demoCommand(cli));
   program.addCommand(topicsCommand(cli));
   program.addCommand(schemasCommand(cli));

@@ -1,0 +1,138 @@
+/**
+ * Gathers a model's report: its versions and aliases from the registry, the newest scores and
+ * labels from Kafka (joined per served version), and the rollout's and drift monitor's status
+ * from Temporal. The registry and Kafka are the report's substance, so their failures fail it;
+ * a workflow that does not exist, or a Temporal server or worker that does not answer, costs only
+ * its own section, said in one line.
+ */
+import { WorkflowNotFoundError, type Client, type QueryDefinition } from '@temporalio/client';
+import { logLevel } from 'kafkajs';
+import type { TributaryConfig } from '../config/config.js';
+import { reasonOf } from '../errors/tributary-error.js';
+import { createModelRegistry } from '../registry/kafka-model-registry.js';
+import type { ModelVersion } from '../registry/model-registry.js';
+import { gatherSection } from '../status/section.js';
+import { createAvroDecoder } from '../streaming/avro-decoder.js';
+import { createKafka } from '../streaming/kafka-client.js';
+import { createOffsetRangeReader } from '../streaming/offset-range-reader.js';
+import { createSchemaRegistryClient } from '../streaming/schema-registry-client.js';
+import { topicName } from '../streaming/topic-catalogue.js';
+import { closeClient, connectClient } from '../worker/temporal-connection.js';
+import { rolloutStatusQuery, rolloutWorkflowId } from '../workflows/ab-rollout.js';
+import { driftMonitorWorkflowId, driftStatusQuery } from '../workflows/drift-monitor.js';
+import { UnknownModelError } from './errors.js';
+import type { ModelReport, ReportVersion, WorkflowView } from './model-report.js';
+import { readNewestRecords } from './newest-records.js';
+import { evaluateVersion, trafficTimeline, type TimedScore, type VersionEvaluation } from './version-evaluation.js';
+
+export interface ReportOptions {
+  /** Newest records read from each of the scores and labels topics. @default 50_000 */
+  readonly records?: number;
+  /** Longest read of one topic. @default 120_000 */
+  readonly readTimeoutMs?: number;
+  /** Longest wait for Temporal to answer about one workflow (connect, describe, status query). @default 10_000 */
+  readonly workflowTimeoutMs?: number;
+}
+
+interface LabelRecord {
+  readonly transaction_id: string;
+  readonly is_fraud: boolean;
+}
+
+const toReportVersion = (version: ModelVersion): ReportVersion => ({
+  version: version.version,
+  stage: version.stage,
+  createdAt: version.createdAt,
+  threshold: version.threshold,
+  metrics: version.metrics,
+  trainedBy: version.lineage.trainedBy,
+});
+
+/** The workflow's state and, when it has one, its status query's answer (a query a worker must answer). */
+async function workflowView<State>(client: Client, workflowId: string, query: QueryDefinition<State>): Promise<WorkflowView<State>> {
+  const handle = client.workflow.getHandle(workflowId);
+  let state: string;
+  try {
+    state = (await handle.describe()).status.name;
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return { workflowId, state: 'not found', status: null, problem: null };
+    throw error;
+  }
+  try {
+    return { workflowId, state, status: await handle.query(query), problem: null };
+  } catch (error) {
+    return { workflowId, state, status: null, problem: `${reasonOf(error)} (is \`tributary worker\` running?)` };
+  }
+}
+
+async function withClient<Value>(config: TributaryConfig, work: (client: Client) => Promise<Value>): Promise<Value> {
+  const client = await connectClient(config);
+  try {
+    return await work(client);
+  } finally {
+    await closeClient(client);
+  }
+}
+
+export async function gatherModelReport(config: TributaryConfig, model: string, options: ReportOptions = {}): Promise<ModelReport> {
+  const records = options.records ?? 50_000;
+  const readTimeoutMs = options.readTimeoutMs ?? 120_000;
+  const workflowTimeoutMs = options.workflowTimeoutMs ?? 10_000;
+  const generatedAt = Date.now();
+
+  const registry = await createModelRegistry(config);
+  let versions: readonly ModelVersion[];
+  let champion: ModelVersion | undefined;
+  let challenger: ModelVersion | undefined;
+  try {
+    const known = await registry.listModels();
+    if (!known.includes(model)) throw new UnknownModelError(model, [...known].sort());
+    [versions, champion, challenger] = await Promise.all([registry.listVersions(model), registry.resolveAlias(model, 'champion'), registry.resolveAlias(model, 'challenger')]);
+  } finally {
+    await registry.close();
+  }
+
+  // Temporal is asked while Kafka is read: neither waits for the other.
+  const workflows = gatherSection(
+    () => withClient(config, async (client) => Promise.all([workflowView(client, rolloutWorkflowId(model), rolloutStatusQuery), workflowView(client, driftMonitorWorkflowId(model), driftStatusQuery)])),
+    workflowTimeoutMs,
+  );
+  const kafka = createKafka(config, { clientIdSuffix: 'report', logLevel: logLevel.NOTHING });
+  const reader = createOffsetRangeReader(kafka, { groupIdPrefix: `${config.topics.prefix}report` });
+  const decoder = createAvroDecoder(createSchemaRegistryClient(config.schemaRegistry));
+  const scoresTopic = topicName(config, 'scores');
+  const labelsTopic = topicName(config, 'labels');
+  const [scores, labels] = await Promise.all([
+    readNewestRecords<TimedScore>(reader, decoder, scoresTopic, records, readTimeoutMs),
+    readNewestRecords<LabelRecord>(reader, decoder, labelsTopic, records, readTimeoutMs),
+  ]);
+  const labelOf = new Map(labels.values.map((label) => [label.transaction_id, label.is_fraud]));
+  const timed = scores.values.map((score) => ({ ...score, scored_at: Number(score.scored_at) }));
+  const evaluations: VersionEvaluation[] = [];
+  if (champion !== undefined) evaluations.push(evaluateVersion({ model, version: champion.version, role: 'champion', threshold: champion.threshold }, timed, labelOf));
+  if (challenger !== undefined) evaluations.push(evaluateVersion({ model, version: challenger.version, role: 'challenger', threshold: challenger.threshold }, timed, labelOf));
+  const timeline = trafficTimeline(timed, model) ?? null;
+  const ownTimes = timed.filter((score) => score.model === model).map((score) => score.scored_at);
+
+  const found = await workflows;
+  return {
+    model,
+    generatedAt,
+    versions: versions.map(toReportVersion),
+    championVersion: champion?.version ?? null,
+    challengerVersion: challenger?.version ?? null,
+    data: {
+      scoresTopic,
+      labelsTopic,
+      scoresRead: scores.values.length,
+      labelsRead: labels.values.length,
+      undecodable: scores.undecodable + labels.undecodable,
+      firstScoredAt: ownTimes.length === 0 ? null : ownTimes.reduce((a, b) => Math.min(a, b)),
+      lastScoredAt: ownTimes.length === 0 ? null : ownTimes.reduce((a, b) => Math.max(a, b)),
+    },
+    evaluations,
+    timeline,
+    rollout: found.available ? { available: true, value: found.value[0] } : found,
+    drift: found.available ? { available: true, value: found.value[1] } : found,
+  };
+}
