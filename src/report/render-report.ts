@@ -24,7 +24,7 @@ h1{font-size:24px;margin:0 0 4px}h2{font-size:18px;margin:32px 0 8px;border-bott
 table{border-collapse:collapse;background:#fff;margin:6px 0}th,td{border:1px solid #d0d4d9;padding:4px 8px;text-align:left;vertical-align:top}th{background:#eef0f3}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 .charts{display:flex;flex-wrap:wrap;gap:12px}.chart{background:#fff;border:1px solid #d0d4d9;max-width:100%;height:auto}
-.chart text{font-size:11px;fill:#333}.chart .axis-label{font-size:12px}.chart .grid{stroke:#e6e8eb}.chart .axis{stroke:#888}
+.chart text{font-size:11px;fill:#333}.chart .chart-title{font-size:13px;font-weight:600}.chart .axis-label{font-size:12px}.chart .grid{stroke:#e6e8eb}.chart .axis{stroke:#888}
 .confusion td{width:110px;text-align:center}.confusion .hit{background:#e3f6e8}.confusion .miss{background:#fde8e4}
 .cards{display:flex;flex-wrap:wrap;gap:16px}.card{background:#fff;border:1px solid #d0d4d9;padding:8px 14px}
 `;
@@ -35,7 +35,7 @@ const isoTime = (epochMs: number): string => new Date(epochMs).toISOString().rep
 const clockTime = (epochMs: number): string => new Date(epochMs).toISOString().slice(11, 19);
 
 const UNIT_AXIS = (label: string): Axis => ({ label, min: 0, max: 1, ticks: evenTicks(0, 1, 5), format: (value) => value.toFixed(1) });
-const SHARE_AXIS = (label: string, max: number): Axis => ({ label, min: 0, max, ticks: evenTicks(0, max, 4), format: (value) => `${Math.round(value * 100)} %` });
+const SHARE_AXIS = (label: string, max: number): Axis => ({ label, min: 0, max, ticks: evenTicks(0, max, 4), format: (value) => `${Number((value * 100).toFixed(1))} %` });
 
 /** Blue for the champion, orange for the challenger, other versions in their own colours. */
 function colourOf(version: number, report: ModelReport): string {
@@ -175,7 +175,7 @@ function rolloutBody(report: ModelReport, status: RolloutStatus): string {
         return lower === null || upper === null ? null : { lower, upper };
       }),
     }));
-    const chart = barChart({ id: 'rollout-comparison', title: 'Champion vs challenger in the current step (bars: rate, whiskers: confidence interval)', categories: ['precision', 'recall', 'false-positive rate'], y: UNIT_AXIS('rate'), series });
+    const chart = barChart({ id: 'rollout-comparison', title: 'Current step: champion vs challenger (whiskers: confidence interval)', categories: ['precision', 'recall', 'false-positive rate'], y: UNIT_AXIS('rate'), series });
     const figures = table(
       ['variant', 'scored', 'labelled', 'precision', 'recall', 'false-positive rate', 'latency p50 / p99 (ms)'],
       [metrics.champion, metrics.challenger].map((variant) => [
@@ -202,14 +202,15 @@ function rolloutBody(report: ModelReport, status: RolloutStatus): string {
 function driftBody(status: DriftMonitorState): string {
   const check = status.lastCheck;
   const settings = paragraph(
-    `${status.paused ? 'Paused' : 'Checking'} every ${(status.intervalMs / 1000).toFixed(0)} s; ${status.checks} checks; ${status.retrainingsStarted} retrainings started${status.lastRetraining === undefined ? '' : ` (last ${isoTime(status.lastRetraining.startedAt)}: ${status.lastRetraining.reason})`}${status.lastError === undefined ? '' : `; last error: ${status.lastError}`}`,
+    `${status.paused ? 'Paused' : 'Checking'} every ${(status.intervalMs / 1000).toFixed(0)} s; ${status.checks} checks; retrainings started: ${status.retrainingsStarted}${status.lastRetraining === undefined ? '' : ` (last ${isoTime(status.lastRetraining.startedAt)}: ${status.lastRetraining.reason})`}${status.lastError === undefined ? '' : `; last error: ${status.lastError}`}`,
   );
   if (check === undefined) return `${settings}${paragraph('No check has run yet.')}`;
   const verdict = paragraph(`Last check ${isoTime(check.at)}: ${check.drifted ? 'DRIFTED' : 'stable'} — ${check.outcome}`, check.drifted ? 'note' : 'muted');
   const figures = check.figures;
   if (figures === null) return `${settings}${verdict}`;
   const highest = Math.max(status.featurePsiThreshold * 1.2, ...figures.features.map((feature) => feature.psi));
-  const max = Math.ceil(highest * 10) / 10;
+  // A multiple of 0.2, so the four ticks fall on multiples of 0.05.
+  const max = Math.ceil(highest * 5) / 5;
   const chart = barChart({
     id: 'drift-psi',
     title: `Feature PSI, live vs the training reference of v${figures.championVersion}`,

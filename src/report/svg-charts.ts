@@ -8,7 +8,7 @@ import type { CurvePoint } from './curves.js';
 
 const WIDTH = 540;
 const HEIGHT = 330;
-const MARGIN = { left: 60, right: 16, top: 34, bottom: 46 } as const;
+const MARGIN = { left: 60, right: 16, top: 52, bottom: 46 } as const;
 
 /** Text made safe for HTML and SVG content and attribute values. */
 export function escapeHtml(text: string): string {
@@ -55,7 +55,7 @@ function scale(axis: Axis, from: number, to: number): (value: number) => number 
   return (value) => from + ((Math.min(axis.max, Math.max(axis.min, value)) - axis.min) / span) * (to - from);
 }
 
-/** The SVG path data of a polyline through `points` on a line chart's axes (plot area x 60..524, y 284..34). */
+/** The SVG path data of a polyline through `points` on a line chart's axes (plot area x 60..524, y 284..52). */
 export function pathData(points: readonly CurvePoint[], x: Axis, y: Axis): string {
   const toX = scale(x, MARGIN.left, WIDTH - MARGIN.right);
   const toY = scale(y, HEIGHT - MARGIN.bottom, MARGIN.top);
@@ -66,7 +66,7 @@ function legend(entries: readonly { readonly name: string; readonly colour: stri
   let x = MARGIN.left;
   return entries
     .map(({ name, colour, dashed }) => {
-      const item = `<g class="legend-item"><line x1="${x}" y1="20" x2="${x + 18}" y2="20" stroke="${colour}" stroke-width="3"${dashed === true ? ' stroke-dasharray="4 3"' : ''}/><text x="${x + 22}" y="24">${escapeHtml(name)}</text></g>`;
+      const item = `<g class="legend-item"><line x1="${x}" y1="36" x2="${x + 18}" y2="36" stroke="${colour}" stroke-width="3"${dashed === true ? ' stroke-dasharray="4 3"' : ''}/><text x="${x + 22}" y="40">${escapeHtml(name)}</text></g>`;
       x += 30 + name.length * 6.5;
       return x > width ? '' : item;
     })
@@ -74,7 +74,7 @@ function legend(entries: readonly { readonly name: string; readonly colour: stri
 }
 
 function frame(id: string, title: string, width: number, height: number, body: string): string {
-  return `<svg class="chart" data-chart="${escapeHtml(id)}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${escapeHtml(title)}"><title>${escapeHtml(title)}</title>${body}</svg>`;
+  return `<svg class="chart" data-chart="${escapeHtml(id)}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${escapeHtml(title)}"><title>${escapeHtml(title)}</title><text class="chart-title" x="10" y="18">${escapeHtml(title)}</text>${body}</svg>`;
 }
 
 function yAxis(y: Axis, width: number, height: number, bottom: number): string {
@@ -90,8 +90,9 @@ function yAxis(y: Axis, width: number, height: number, bottom: number): string {
 export function lineChart(options: { readonly id: string; readonly title: string; readonly x: Axis; readonly y: Axis; readonly series: readonly LineSeries[]; readonly reference?: LineSeries }): string {
   const { id, title, x, y, series, reference } = options;
   const toX = scale(x, MARGIN.left, WIDTH - MARGIN.right);
+  // The last label ends at its tick, so it stays inside the chart.
   const xTicks = x.ticks
-    .map((tick) => `<text class="tick" x="${round(toX(tick))}" y="${HEIGHT - MARGIN.bottom + 16}" text-anchor="middle">${escapeHtml(x.format(tick))}</text>`)
+    .map((tick, index) => `<text class="tick" x="${round(toX(tick))}" y="${HEIGHT - MARGIN.bottom + 16}" text-anchor="${index === x.ticks.length - 1 ? 'end' : 'middle'}">${escapeHtml(x.format(tick))}</text>`)
     .join('');
   const xAxis = `<line class="axis" x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${HEIGHT - MARGIN.bottom}" y2="${HEIGHT - MARGIN.bottom}"/>${xTicks}<text class="axis-label" x="${round((MARGIN.left + WIDTH - MARGIN.right) / 2)}" y="${HEIGHT - 8}" text-anchor="middle">${escapeHtml(x.label)}</text>`;
   const referencePath =
@@ -116,7 +117,7 @@ export function barChart(options: {
 }): string {
   const { id, title, categories, y, series, references = [], slantedLabels = false } = options;
   const longest = Math.max(0, ...categories.map((category) => category.length));
-  const bottom = slantedLabels ? Math.min(170, 24 + longest * 5.2) : MARGIN.bottom;
+  const bottom = slantedLabels ? Math.min(150, 24 + longest * 4.4) : MARGIN.bottom;
   const width = Math.max(WIDTH, MARGIN.left + MARGIN.right + categories.length * Math.max(24, series.length * 14));
   const height = HEIGHT - MARGIN.bottom + bottom;
   const toY = scale(y, height - bottom, MARGIN.top);
