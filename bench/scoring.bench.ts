@@ -19,7 +19,7 @@
  *
  * Prints one JSON document.
  *
- *   npm run bench -- scoring                 # RECORDS=20000 RATE=500 SECONDS=10 BATCH=500 ROUNDS=3
+ *   npm run bench -- scoring                 # RECORDS=30000 RATE=500 SECONDS=10 BATCH=500 ROUNDS=5
  */
 import { randomUUID } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
@@ -40,11 +40,11 @@ import { topicName } from '../src/streaming/topic-catalogue.js';
 import { selectTensorFlowBackend } from '../src/training/backend.js';
 import { featureRecords, prepareScoringTopics, registerModelVersions } from '../test/helpers/scoring.js';
 
-const RECORDS = Number(process.env.RECORDS ?? 20_000);
+const RECORDS = Number(process.env.RECORDS ?? 30_000);
 const RATE = Number(process.env.RATE ?? 500);
 const SECONDS = Number(process.env.SECONDS ?? 10);
 const BATCH = Number(process.env.BATCH ?? 500);
-const ROUNDS = Number(process.env.ROUNDS ?? 3);
+const ROUNDS = Number(process.env.ROUNDS ?? 5);
 const SEND_EVERY_MS = 20;
 const MODEL = 'fraud';
 
