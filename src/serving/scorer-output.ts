@@ -46,6 +46,8 @@ export interface ChunkOutput {
 export interface ScorerOutput {
   /** Makes the chunk's records and position durable together (see the module comment); throws {@link ProduceError}, retriable unless the records themselves are refused. */
   write(output: ChunkOutput): Promise<void>;
+  /** After a rebalance: lets go of the producers of partitions this worker no longer owns (their new owner fences them anyway). */
+  retain(assigned: readonly ConsumedPosition['partition'][], topic: string): Promise<void>;
   /** Disconnects every producer. */
   close(): Promise<void>;
 }
@@ -144,8 +146,7 @@ function transactionalOutput({ kafka, groupId }: ScorerOutputDependencies, encod
     }
     return producer;
   };
-  const drop = async (position: ConsumedPosition): Promise<void> => {
-    const transactionalId = `${groupId}.${position.topic}.${position.partition}`;
+  const drop = async (transactionalId: string): Promise<void> => {
     const producer = producers.get(transactionalId);
     producers.delete(transactionalId);
     await producer?.then((connected) => connected.disconnect()).catch(() => undefined);
@@ -168,9 +169,15 @@ function transactionalOutput({ kafka, groupId }: ScorerOutputDependencies, encod
         }
       } catch (error) {
         // A fenced or failed producer is not reused: the next attempt initialises the id afresh.
-        await drop(output.consumed);
+        await drop(`${groupId}.${output.consumed.topic}.${output.consumed.partition}`);
         throw failure(batches, output, error);
       }
+    },
+    async retain(assigned, topic) {
+      const kept = new Set(assigned.map((partition) => `${groupId}.${topic}.${partition}`));
+      await Promise.all(
+        [...producers.keys()].filter((transactionalId) => !kept.has(transactionalId)).map((transactionalId) => drop(transactionalId)),
+      );
     },
     async close() {
       const all = [...producers.values()];
@@ -199,6 +206,7 @@ function idempotentOutput({ kafka, commitOffsets }: ScorerOutputDependencies, en
         throw failure(batches, output, error);
       }
     },
+    retain: () => Promise.resolve(),
     close: () => producer.disconnect(),
   };
 }

@@ -253,6 +253,7 @@ export class ScoringWorker {
       consumption.joined = true;
       const assigned = Object.entries(payload.memberAssignment).map(([assignedTopic, partitions]) => `${assignedTopic} [${partitions.join(', ')}]`);
       log(`joined group ${this.groupId} as ${payload.memberId}; assigned ${assigned.join(', ') || 'no partitions'}`);
+      void output.retain(payload.memberAssignment[topic] ?? [], topic);
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       consumption.joined = false;
