@@ -122,7 +122,7 @@ const sorted = [...reactionsMs].sort((a, b) => a - b);
 console.log(
   JSON.stringify(
     {
-      bench: 'trigger-reaction',
+      benchmark: 'trigger-reaction',
       measured: 'ms from the acknowledged produce that makes the committed end offset reach the threshold to the Temporal start time of the training workflow the trigger starts (stub pipeline)',
       crossings: sorted.length,
       pollIntervalMs: POLL_MS,

@@ -1,0 +1,190 @@
+/**
+ * What the benchmark runner (bench/run.ts) makes of each benchmark's output: the benchmark's JSON
+ * document found in its stdout, and its headline figures, each beside the baseline it was measured
+ * against in the same run, as rows of a markdown table. Pure, so the parsing and the table are
+ * unit-tested without running a benchmark.
+ */
+
+/** One figure of the table. */
+export interface Headline {
+  readonly benchmark: string;
+  readonly figure: string;
+  readonly value: string;
+  /** What the figure is measured against in the same run. */
+  readonly baseline: string;
+}
+
+/** How one benchmark ran. */
+export interface BenchmarkRun {
+  readonly name: string;
+  readonly exitCode: number;
+  readonly durationMs: number;
+  /** The benchmark's JSON document; null when it printed none (or failed before). */
+  readonly result: Record<string, unknown> | null;
+  /** Why there is no result, in one line; null when there is one. */
+  readonly problem: string | null;
+}
+
+/** Every top-level `{...}` in `text` that parses as a JSON object, in order. Strings are respected, so braces inside them do not count. */
+export function jsonObjectsIn(text: string): Record<string, unknown>[] {
+  const found: Record<string, unknown>[] = [];
+  let depth = 0;
+  let start = -1;
+  let inString = false;
+  let escaped = false;
+  for (let index = 0; index < text.length; index += 1) {
+    const char = text[index];
+    if (inString) {
+      if (escaped) escaped = false;
+      else if (char === '\\') escaped = true;
+      else if (char === '"') inString = false;
+      continue;
+    }
+    if (char === '"' && depth > 0) inString = true;
+    else if (char === '{') {
+      if (depth === 0) start = index;
+      depth += 1;
+    } else if (char === '}' && depth > 0) {
+      depth -= 1;
+      if (depth === 0) {
+        try {
+          const parsed: unknown = JSON.parse(text.slice(start, index + 1));
+          if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) found.push(parsed as Record<string, unknown>);
+        } catch {
+          // Text that only looks like an object (a log line's braces): not the benchmark's document.
+        }
+      }
+    }
+  }
+  return found;
+}
+
+/**
+ * The benchmark's document in its stdout: the last JSON object that names a benchmark
+ * (`benchmark` or `bench`), or else the last JSON object; undefined without any. Client
+ * libraries may log JSON lines to stdout around it, so the naming key decides.
+ */
+export function benchmarkDocument(stdout: string): Record<string, unknown> | undefined {
+  const objects = jsonObjectsIn(stdout);
+  return objects.filter((object) => typeof object.benchmark === 'string' || typeof object.bench === 'string').at(-1) ?? objects.at(-1);
+}
+
+/** The value at a dotted path (`results.0.backend`), or undefined. */
+export function at(document: unknown, path: string): unknown {
+  return path.split('.').reduce<unknown>((value, key) => (value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined), document);
+}
+
+const numberAt = (document: unknown, path: string): number | undefined => {
+  const value = at(document, path);
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+};
+
+const grouped = (value: number): string => Math.round(value).toLocaleString('en-US');
+const ms = (value: number): string => (value >= 10_000 ? `${(value / 1000).toFixed(1)} s` : `${Math.round(value)} ms`);
+const ratio = (value: number): string => `×${value.toFixed(2)}`;
+
+type HeadlineRule = (document: Record<string, unknown>) => (Omit<Headline, 'benchmark'> | undefined)[];
+
+interface TrainingBackend {
+  readonly backend: string;
+  readonly trainSamplesPerSecond: number;
+  readonly predictRowsPerSecond: Readonly<Record<string, number>>;
+}
+
+const RULES: Readonly<Record<string, HeadlineRule>> = {
+  training(document) {
+    const results = (at(document, 'results') as TrainingBackend[] | undefined) ?? [];
+    const cpu = results.find((result) => result.backend === 'cpu');
+    return results.flatMap((result) => {
+      const versusCpu = (value: number | undefined, cpuValue: number | undefined): string =>
+        value === undefined ? '–' : result === cpu || cpuValue === undefined ? grouped(value) : `${grouped(value)} (${ratio(value / cpuValue)})`;
+      const baseline = result === cpu ? 'itself (the plain JavaScript baseline)' : 'cpu backend, same data and epochs';
+      return [
+        { figure: `training samples/s, ${result.backend} backend`, value: versusCpu(result.trainSamplesPerSecond, cpu?.trainSamplesPerSecond), baseline },
+        { figure: `prediction rows/s at batch 512, ${result.backend} backend`, value: versusCpu(result.predictRowsPerSecond.batch512, cpu?.predictRowsPerSecond.batch512), baseline },
+      ];
+    });
+  },
+  'feature-job'(document) {
+    const throughput = numberAt(document, 'throughput.recordsPerSecond');
+    const p50 = numberAt(document, 'latency.endToEnd.p50');
+    const p99 = numberAt(document, 'latency.endToEnd.p99');
+    const sinkP50 = numberAt(document, 'latency.toSinkWrite.p50');
+    const checkpointMs = numberAt(document, 'job.checkpointIntervalMs');
+    return [
+      throughput === undefined ? undefined : { figure: 'feature job throughput on a backlog (records/s)', value: grouped(throughput), baseline: `absolute; parallelism 1` },
+      p50 === undefined || p99 === undefined
+        ? undefined
+        : {
+            figure: 'features end-to-end latency p50 / p99',
+            value: `${ms(p50)} / ${ms(p99)}`,
+            baseline: `sink write p50 ${sinkP50 === undefined ? '–' : ms(sinkP50)} (the rest is the wait for the checkpoint${checkpointMs === undefined ? '' : ` every ${ms(checkpointMs)}`} that commits it)`,
+          },
+    ];
+  },
+  'flink-upgrade'(document) {
+    const savepointGap = numberAt(document, 'upgrade.medianOutputGapMs');
+    const blueGreenGap = numberAt(document, 'blueGreen.medianOutputGapMs');
+    const rollbackGap = numberAt(document, 'rollback.medianOutputGapMs');
+    const takeover = numberAt(document, 'blueGreen.medianTakeoverMs');
+    const stream = `${String(at(document, 'rate') ?? '?')} events/s`;
+    const versusSavepoint = (gap: number): string => (savepointGap === undefined ? ms(gap) : `${ms(gap)} (${ratio(gap / savepointGap)})`);
+    const savepointBaseline = `savepoint upgrade: ${savepointGap === undefined ? '–' : ms(savepointGap)}, same run, ${stream}`;
+    return [
+      blueGreenGap === undefined ? undefined : { figure: 'feature job upgrade downtime (median output gap), blue/green', value: versusSavepoint(blueGreenGap), baseline: savepointBaseline },
+      rollbackGap === undefined ? undefined : { figure: 'feature job rollback downtime (median output gap)', value: versusSavepoint(rollbackGap), baseline: savepointBaseline },
+      blueGreenGap !== undefined || savepointGap === undefined ? undefined : { figure: 'feature job upgrade downtime (median output gap), savepoint', value: ms(savepointGap), baseline: `absolute, ${stream}` },
+      takeover === undefined ? undefined : { figure: 'blue/green takeover (decision → old job ended), median', value: ms(takeover), baseline: 'absolute' },
+    ];
+  },
+  'trigger-reaction'(document) {
+    const median = numberAt(document, 'medianMs');
+    const p99 = numberAt(document, 'p99Ms');
+    const poll = numberAt(document, 'pollIntervalMs');
+    if (median === undefined || p99 === undefined) return [];
+    return [{ figure: 'threshold crossing → training started, median / p99', value: `${ms(median)} / ${ms(p99)}${poll === undefined ? '' : ` (${ratio(median / poll)} of a poll)`}`, baseline: `poll interval ${poll === undefined ? '?' : ms(poll)} (half of it expected on average)` }];
+  },
+  scoring(document) {
+    // Result keys hold a dot (`scorer.exactly-once`), so they are looked up as keys, not paths.
+    const results = (at(document, 'results') ?? {}) as Record<string, unknown>;
+    const rows: (Omit<Headline, 'benchmark'> | undefined)[] = [];
+    for (const delivery of ['at-least-once', 'exactly-once']) {
+      const scorer = results[`scorer.${delivery}`];
+      const passThrough = results[`passThrough.${delivery}`];
+      const throughput = numberAt(scorer, 'throughputPerSecond');
+      const baseThroughput = numberAt(passThrough, 'throughputPerSecond');
+      if (throughput !== undefined && baseThroughput !== undefined) {
+        rows.push({ figure: `scorer throughput, ${delivery} (records/s)`, value: `${grouped(throughput)} (${ratio(throughput / baseThroughput)})`, baseline: `pass-through (same bytes, no model): ${grouped(baseThroughput)}/s` });
+      }
+      const p99 = numberAt(scorer, 'latency.p99Ms');
+      const baseP99 = numberAt(passThrough, 'latency.p99Ms');
+      if (p99 !== undefined && baseP99 !== undefined) {
+        rows.push({ figure: `scorer end-to-end latency p99, ${delivery}`, value: `${ms(p99)} (${ratio(p99 / baseP99)})`, baseline: `pass-through p99 ${ms(baseP99)} at the same rate` });
+      }
+    }
+    const swap = numberAt(document, 'swapP99OverSteadyP99');
+    if (swap !== undefined) rows.push({ figure: 'scorer p99 latency while the champion swaps every second', value: ratio(swap), baseline: 'steady p99, exactly-once, same rate' });
+    return rows;
+  },
+};
+
+/** The headline figures of one run; a failed run or one without a known shape is one row saying so. */
+export function headlinesOf(run: BenchmarkRun): Headline[] {
+  if (run.result === null) return [{ benchmark: run.name, figure: 'failed', value: run.problem ?? `exit code ${run.exitCode}`, baseline: '–' }];
+  const rule = RULES[run.name];
+  const rows = rule === undefined ? [] : rule(run.result).filter((row): row is Omit<Headline, 'benchmark'> => row !== undefined);
+  if (rows.length === 0) return [{ benchmark: run.name, figure: 'no headline figure known for this output', value: 'see the JSON file', baseline: '–' }];
+  return rows.map((row) => ({ benchmark: run.name, ...row }));
+}
+
+const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+/** The markdown table of every run's headlines, with each run's duration. */
+export function markdownTable(runs: readonly BenchmarkRun[]): string {
+  const lines = ['| benchmark | figure | value | compared with (same run) |', '| --- | --- | --- | --- |'];
+  for (const run of runs) {
+    for (const row of headlinesOf(run)) lines.push(`| ${cell(row.benchmark)} | ${cell(row.figure)} | ${cell(row.value)} | ${cell(row.baseline)} |`);
+  }
+  const durations = runs.map((run) => `${run.name} ${ms(run.durationMs)}`).join(', ');
+  return `${lines.join('\n')}\n\nRun times: ${durations}.\n`;
+}

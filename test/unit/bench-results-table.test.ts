@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { at, benchmarkDocument, headlinesOf, jsonObjectsIn, markdownTable, type BenchmarkRun } from '../../bench/results-table.js';
+
+const run = (name: string, result: Record<string, unknown> | null, problem: string | null = null): BenchmarkRun => ({ name, exitCode: result === null ? 1 : 0, durationMs: 12_300, result, problem });
+
+describe('finding a benchmark’s JSON document in its stdout', () => {
+  it('finds pretty-printed and one-line objects among other lines, braces in strings included', () => {
+    const stdout = ['warming up {not json}', '{"level":"INFO","message":"a { brace"}', JSON.stringify({ benchmark: 'x', nested: { text: 'say "}"' } }, null, 2), 'done'].join('\n');
+    expect(jsonObjectsIn(stdout)).toEqual([{ level: 'INFO', message: 'a { brace' }, { benchmark: 'x', nested: { text: 'say "}"' } }]);
+  });
+
+  it('prefers the last object naming a benchmark over a client’s log line printed after it', () => {
+    const stdout = `${JSON.stringify({ bench: 'trigger-reaction', medianMs: 500 })}\n{"level":"INFO","logger":"kafkajs","message":"disconnected"}\n`;
+    expect(benchmarkDocument(stdout)).toEqual({ bench: 'trigger-reaction', medianMs: 500 });
+    expect(benchmarkDocument('{"a":1}\n{"b":2}')).toEqual({ b: 2 });
+    expect(benchmarkDocument('no json here')).toBeUndefined();
+  });
+
+  it('reads dotted paths and stops at a missing step', () => {
+    expect(at({ a: { b: [10, 20] } }, 'a.b.1')).toBe(20);
+    expect(at({ a: 1 }, 'a.b.c')).toBeUndefined();
+  });
+});
+
+describe('headline figures against their same-run baselines', () => {
+  it('training: each backend against the cpu backend', () => {
+    const rows = headlinesOf(
+      run('training', {
+        benchmark: 'training',
+        results: [
+          { backend: 'wasm', trainSamplesPerSecond: 40_000, predictRowsPerSecond: { batch512: 3_000_000 } },
+          { backend: 'cpu', trainSamplesPerSecond: 20_000, predictRowsPerSecond: { batch512: 150_000 } },
+        ],
+      }),
+    );
+    expect(rows[0]).toEqual({ benchmark: 'training', figure: 'training samples/s, wasm backend', value: '40,000 (×2.00)', baseline: 'cpu backend, same data and epochs' });
+    expect(rows[1]!.value).toBe('3,000,000 (×20.00)');
+    expect(rows[2]).toMatchObject({ figure: 'training samples/s, cpu backend', value: '20,000' });
+  });
+
+  it('scoring: scorer against the pass-through per delivery mode, swaps against steady', () => {
+    const rows = headlinesOf(
+      run('scoring', {
+        benchmark: 'scoring',
+        results: {
+          'passThrough.exactly-once': { throughputPerSecond: 10_000, latency: { p50Ms: 50, p99Ms: 100 } },
+          'scorer.exactly-once': { throughputPerSecond: 2_500, latency: { p50Ms: 80, p99Ms: 250 } },
+        },
+        swapP99OverSteadyP99: 1.4,
+      }),
+    );
+    expect(rows).toEqual([
+      { benchmark: 'scoring', figure: 'scorer throughput, exactly-once (records/s)', value: '2,500 (×0.25)', baseline: 'pass-through (same bytes, no model): 10,000/s' },
+      { benchmark: 'scoring', figure: 'scorer end-to-end latency p99, exactly-once', value: '250 ms (×2.50)', baseline: 'pass-through p99 100 ms at the same rate' },
+      { benchmark: 'scoring', figure: 'scorer p99 latency while the champion swaps every second', value: '×1.40', baseline: 'steady p99, exactly-once, same rate' },
+    ]);
+  });
+
+  it('flink-upgrade: blue/green and rollback downtime against the savepoint upgrade', () => {
+    const rows = headlinesOf(run('flink-upgrade', { benchmark: 'flink-upgrade', rate: 200, upgrade: { medianOutputGapMs: 4_000 }, rollback: { medianOutputGapMs: 5_000 }, blueGreen: { medianOutputGapMs: 280, medianTakeoverMs: 3_500 } }));
+    expect(rows.map((row) => [row.figure, row.value])).toEqual([
+      ['feature job upgrade downtime (median output gap), blue/green', '280 ms (×0.07)'],
+      ['feature job rollback downtime (median output gap)', '5000 ms (×1.25)'],
+      ['blue/green takeover (decision → old job ended), median', '3500 ms'],
+    ]);
+    expect(rows[0]!.baseline).toBe('savepoint upgrade: 4000 ms, same run, 200 events/s');
+  });
+
+  it('trigger-reaction and feature-job: against the poll interval and the sink write', () => {
+    expect(headlinesOf(run('trigger-reaction', { benchmark: 'trigger-reaction', medianMs: 600, p99Ms: 1_100, pollIntervalMs: 1_000 }))[0]).toMatchObject({ value: '600 ms / 1100 ms (×0.60 of a poll)', baseline: 'poll interval 1000 ms (half of it expected on average)' });
+    const featureJob = headlinesOf(run('feature-job', { benchmark: 'feature-job', job: { checkpointIntervalMs: 10_000 }, throughput: { recordsPerSecond: 12_345.6 }, latency: { endToEnd: { p50: 9_000, p99: 15_000 }, toSinkWrite: { p50: 5_200 } } }));
+    expect(featureJob.map((row) => row.value)).toEqual(['12,346', '9000 ms / 15.0 s']);
+    expect(featureJob[1]!.baseline).toBe('sink write p50 5200 ms (the rest is the wait for the checkpoint every 10.0 s that commits it)');
+  });
+
+  it('says so for a failed benchmark and for an output it has no rule for', () => {
+    expect(headlinesOf(run('scoring', null, 'exit code 1 (its stderr above says why)'))).toEqual([{ benchmark: 'scoring', figure: 'failed', value: 'exit code 1 (its stderr above says why)', baseline: '–' }]);
+    expect(headlinesOf(run('new-one', { benchmark: 'new-one' }))[0]!.figure).toBe('no headline figure known for this output');
+    // A known benchmark whose output changed shape: no row invented from missing fields.
+    expect(headlinesOf(run('scoring', { benchmark: 'scoring', results: {} }))[0]!.figure).toBe('no headline figure known for this output');
+  });
+});
+
+describe('the markdown table', () => {
+  it('has one row per headline, escapes pipes and lists the run times', () => {
+    const table = markdownTable([run('trigger-reaction', { medianMs: 600, p99Ms: 900, pollIntervalMs: 1_000 }), run('odd|name', null, 'printed no JSON object on stdout')]);
+    expect(table.split('\n').slice(0, 4)).toEqual([
+      '| benchmark | figure | value | compared with (same run) |',
+      '| --- | --- | --- | --- |',
+      '| trigger-reaction | threshold crossing → training started, median / p99 | 600 ms / 900 ms (×0.60 of a poll) | poll interval 1000 ms (half of it expected on average) |',
+      '| odd\\|name | failed | printed no JSON object on stdout | – |',
+    ]);
+    expect(table).toContain('Run times: trigger-reaction 12.3 s, odd|name 12.3 s.');
+  });
+});
