@@ -22,7 +22,7 @@ import { createAvroDecoder } from '../../src/streaming/avro-decoder.js';
 import { createKafka } from '../../src/streaming/kafka-client.js';
 import { createOffsetRangeReader, type DecodedRecord } from '../../src/streaming/offset-range-reader.js';
 import { registerSchemas } from '../../src/streaming/schema-registrar.js';
-import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
+import { createSchemaRegistryClient, type SchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
 import { ensureTopics } from '../../src/streaming/topic-admin.js';
 import { topicCatalogue, topicName, type LogicalTopicName } from '../../src/streaming/topic-catalogue.js';
 import { FEATURE_VECTOR_VERSION, toFeatureMatrix } from '../../src/training/feature-vector.js';
@@ -148,7 +148,7 @@ export interface InProcessScorer {
 export async function startInProcessScorer(
   config: TributaryConfig,
   dependencies: { registry: KafkaModelRegistry; deployments: DeploymentLog },
-  options: { model: string; groupId?: string; delivery?: DeliveryMode; batchSize?: number; name?: string },
+  options: { model: string; groupId?: string; delivery?: DeliveryMode; batchSize?: number; name?: string; schemaRegistry?: Pick<SchemaRegistryClient, 'latestSchema' | 'schemaById'> },
 ): Promise<InProcessScorer> {
   const logs: string[] = [];
   const metrics = createScorerMetrics({ worker: options.name ?? 'test' });
@@ -156,7 +156,7 @@ export async function startInProcessScorer(
     {
       config,
       kafka: createKafka(config, { clientIdSuffix: `scorer-${options.name ?? 'test'}`, logLevel: logLevel.NOTHING }),
-      schemaRegistry: createSchemaRegistryClient(config.schemaRegistry),
+      schemaRegistry: options.schemaRegistry ?? createSchemaRegistryClient(config.schemaRegistry),
       deployments: dependencies.deployments,
       servedModels: new ServedModels((model, served) => loadScoringModel(dependencies.registry, model, served)),
       metrics,

@@ -1,0 +1,87 @@
+/**
+ * A failure that is not the records' fault — the schema registry unreachable while the scorer
+ * decodes — on the real stack: the chunk is tried again with backoff until it works; nothing goes
+ * to dlq, nothing is skipped, every record is scored exactly once.
+ */
+import type { Admin, Kafka } from 'kafkajs';
+import { logLevel } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { createModelRegistry, type KafkaModelRegistry } from '../../src/registry/kafka-model-registry.js';
+import { openDeploymentLog, type DeploymentLog } from '../../src/serving/deployment-log.js';
+import { defaultScorerGroupId } from '../../src/serving/scoring-worker.js';
+import { createAvroProducer } from '../../src/streaming/avro-producer.js';
+import { SchemaRegistryUnreachableError } from '../../src/streaming/errors.js';
+import { createKafka } from '../../src/streaming/kafka-client.js';
+import { createSchemaRegistryClient, type SchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
+import { topicName } from '../../src/streaming/topic-catalogue.js';
+import {
+  featureRecords,
+  metricValue,
+  prepareScoringTopics,
+  readDeadLetters,
+  readScores,
+  registerModelVersions,
+  scoreAccounting,
+  scoringRunConfig,
+  startInProcessScorer,
+  waitForGroupCaughtUp,
+  type InProcessScorer,
+} from '../helpers/scoring.js';
+
+const config = scoringRunConfig('scoring-retries');
+const MODEL = 'fraud';
+const UNREACHABLE_LOOKUPS = 3;
+
+describe('scoring worker retries (real Kafka, registry, schema registry)', () => {
+  let kafka: Kafka;
+  let admin: Admin;
+  let registry: KafkaModelRegistry;
+  let deployments: DeploymentLog;
+  let scorer: InProcessScorer | undefined;
+
+  beforeAll(async () => {
+    kafka = createKafka(config, { clientIdSuffix: 'scoring-retries-test', logLevel: logLevel.NOTHING });
+    admin = kafka.admin();
+    await admin.connect();
+    await prepareScoringTopics(config, admin);
+    registry = await createModelRegistry(config);
+    deployments = await openDeploymentLog(config);
+  });
+
+  afterAll(async () => {
+    await scorer?.stop();
+    await deployments?.close();
+    await registry?.close();
+    await admin?.disconnect();
+  });
+
+  it('tries a chunk again while the schema registry is unreachable, and dead-letters nothing', async () => {
+    const real = createSchemaRegistryClient(config.schemaRegistry);
+    let lookups = 0;
+    // The first lookups of a writer schema get no answer, as when the registry restarts.
+    const flaky: Pick<SchemaRegistryClient, 'latestSchema' | 'schemaById'> = {
+      latestSchema: (subject) => real.latestSchema(subject),
+      schemaById: (id) => {
+        lookups += 1;
+        return lookups <= UNREACHABLE_LOOKUPS ? Promise.reject(new SchemaRegistryUnreachableError(real.url, 'connect ECONNREFUSED')) : real.schemaById(id);
+      },
+    };
+    const [v1] = await registerModelVersions(registry, MODEL, 1);
+    await deployments.publish(MODEL, { champion: v1!, updatedBy: 'scoring-test', reason: 'first champion' });
+    scorer = await startInProcessScorer(config, { registry, deployments }, { model: MODEL, batchSize: 50, schemaRegistry: flaky });
+    const logs = scorer.logs;
+    onTestFailed(() => console.error(`scorer log:\n${logs.join('\n')}`));
+
+    const producer = createAvroProducer({ kafka, registry: real, config });
+    await producer.connect();
+    const records = featureRecords('retries', 0, 150);
+    await producer.send('features', records.map((value) => ({ key: value.transaction_id, value })));
+    await producer.disconnect();
+
+    await waitForGroupCaughtUp(admin, defaultScorerGroupId(config, MODEL), topicName(config, 'features'));
+    expect(scoreAccounting(await readScores(kafka, config), records.map((record) => record.transaction_id))).toEqual({ duplicates: [], missing: [], unexpected: [] });
+    expect(await readDeadLetters(kafka, config)).toEqual([]);
+    expect(await metricValue(scorer.metrics, 'tributary_scorer_batch_retries_total')).toBeGreaterThanOrEqual(1);
+    expect(logs.some((line) => /failed \(attempt 1\): schema registry at .* is unreachable: connect ECONNREFUSED; trying again in 200 ms/.test(line))).toBe(true);
+  });
+});
