@@ -44,6 +44,7 @@ import type { Transaction } from '../streaming/simulator/simulated-event.js';
 import { runSimulation, type ClosableSimulationSink, type SimulationResult, type SinkRecord } from '../streaming/simulator/simulation-runner.js';
 import { ensureTopics } from '../streaming/topic-admin.js';
 import { topicCatalogue, topicName } from '../streaming/topic-catalogue.js';
+import { selectTensorFlowBackend } from '../training/backend.js';
 import type { TrainingExample } from '../training/training-example.js';
 import { closeClient, connectClient } from '../worker/temporal-connection.js';
 import { runTributaryWorker } from '../worker/tributary-worker.js';
@@ -305,6 +306,9 @@ export class DemoRun {
       await this.admin?.disconnect();
     });
 
+    // Chosen once per process: the worker's training and the scorer use the same backend.
+    const backend = await selectTensorFlowBackend({ logger: { info: (line) => this.report.note(line), warn: (line) => this.report.note(line) } });
+    if (backend.fallbacks.length > 0) this.report.note(`(faster backends unavailable: ${backend.fallbacks.map((fallback) => fallback.backend).join(', ')}; see the README's TensorFlow.js notes)`);
     this.report.step('starting a Temporal worker (workflows, training, Flink deployments) and the model registry');
     this.registry = await createModelRegistry(config);
     this.resources.add('the model registry', () => this.registry!.close());
@@ -430,7 +434,10 @@ export class DemoRun {
       async () => {
         const status = await trigger.query(statusQuery);
         const counted = status.lastPoll?.counted;
-        if (counted) this.report.progress('labelled examples', Math.min(counted.examples, status.threshold), status.threshold, 'examples');
+        if (counted) {
+          const label = `new labelled examples (${Math.min(counted.positives, status.minPositives)}/${status.minPositives} fraud)`;
+          this.report.progress(label, Math.min(counted.examples, status.threshold), status.threshold, 'examples');
+        }
         return status.trainingsStarted >= nth ? status : undefined;
       },
       240 * SECOND,

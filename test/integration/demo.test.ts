@@ -24,7 +24,8 @@ describe('tributary demo (short mode, real stack)', () => {
     expect(champion?.version).toBe(2);
     expect(summary.versions.find((version) => version.version === 1)?.stage).toBe('archived');
     expect(summary.rolloutOutcome).toMatch(/^promoted: champion v2/);
-    expect(summary.deployments.some((deployment) => deployment.challenger?.version === 2 && deployment.challengerMode === 'SPLIT')).toBe(true);
+    // The challenger was put on traffic (shadow first; promotion may come as soon as it is significantly better).
+    expect(summary.deployments.some((deployment) => deployment.challenger?.version === 2 && deployment.challengerMode !== 'NONE')).toBe(true);
     expect(summary.deployments.at(-1)).toMatchObject({ champion: { version: 2 }, challenger: null });
     expect(summary.featureJobUpgrade).toMatchObject({ outcome: 'deployed', fromVersion: 'v1', toVersion: 'v2' });
     expect(summary.audit.transactions).toBeGreaterThan(5_000);
