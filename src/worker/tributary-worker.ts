@@ -11,7 +11,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Runtime, Worker, type NativeConnection } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker, type LogLevel, type NativeConnection } from '@temporalio/worker';
 import { createFlinkDeployActivities } from '../activities/flink-deploy-activities.js';
 import type { TributaryConfig } from '../config/config.js';
 import { flinkDeployDependencies, flinkDeployTaskQueue, flinkDeployWorkflowsPath } from '../flink/deployment-worker.js';
@@ -46,6 +46,11 @@ export interface TributaryWorkerOptions {
   readonly shutdownGraceTime?: string;
   /** Called once the worker polls its task queues, with their names. */
   readonly onRunning?: (taskQueues: readonly string[]) => void;
+  /**
+   * The least severe SDK log lines shown (worker state changes are INFO). The SDK's runtime is
+   * installed once per process, so the first worker started decides. @default 'INFO'
+   */
+  readonly logLevel?: LogLevel;
   /** Shuts the worker down gracefully when aborted, as SIGINT does (tests and embedding processes). @default undefined */
   readonly signal?: AbortSignal;
 }
@@ -92,7 +97,7 @@ export async function runTributaryWorker(config: TributaryConfig, options: Tribu
     const metricsAddress = config.temporal.workerMetricsAddress;
     // The SDK's Prometheus exporter: task latencies, slots and polls, and the gauges activities record (the drift figures).
     const telemetry = metricsAddress === undefined ? {} : { telemetryOptions: { metrics: { prometheus: { bindAddress: metricsAddress } } } };
-    Runtime.install({ ...telemetry, shutdownSignals: ['SIGINT', 'SIGTERM'] });
+    Runtime.install({ ...telemetry, shutdownSignals: ['SIGINT', 'SIGTERM'], logger: new DefaultLogger(options.logLevel ?? 'INFO') });
     runtimeInstalled = true;
   }
   const roles = options.roles ?? WORKER_ROLES;
