@@ -45,7 +45,7 @@ export function renderDriftStatus(config: TributaryConfig, model: string, state:
   return [
     `monitor         ${driftMonitorWorkflowId(model)} (${state.paused ? 'paused' : 'checking'}), every ${state.intervalMs} ms; ${state.checks} checks so far`,
     `thresholds      feature PSI >= ${state.featurePsiThreshold}, score PSI >= ${state.scorePsiThreshold}; cooldown ${state.cooldownMs} ms`,
-    `last check      ${formatTime(check?.at)}: ${check?.outcome ?? '-'}`,
+    `last check      ${check === undefined ? 'none yet' : `${formatTime(check.at)}: ${check.outcome}`}`,
     `champion        ${figures === undefined ? '-' : `v${figures.championVersion}: ${figures.referenceRecords} reference vs ${figures.liveRecords} live records`}`,
     `score drift     ${figures?.score == null ? '-' : `PSI ${figure(figures.score.psi)}, KS D ${figure(figures.score.ksStatistic)} (p ${figures.score.ksPValue.toExponential(2)}) over ${figures.score.liveScores} live scores`}`,
     `top features    ${worst.length === 0 ? '-' : worst.map((feature) => `${feature.column} ${figure(feature.psi)}`).join(', ')}`,
