@@ -8,7 +8,9 @@
  *
  * The committed offsets only stop moving when no member of the group reads the previous topic any
  * more, so the set is built after every member has moved on (each worker follows the same
- * deployment record, so they all do).
+ * deployment record, so they all do). Before a worker moves, it drains the previous topic to
+ * where it ended when the move arrived ({@link unscoredBefore}): records the old job committed
+ * before its savepoint are only there.
  */
 import { AssignerProtocol, type Admin } from 'kafkajs';
 import { reasonOf } from '../errors/tributary-error.js';
@@ -60,6 +62,27 @@ export interface HandoffOptions {
   /** @default 120_000 */
   readonly readTimeoutMs?: number;
   readonly log?: (line: string) => void;
+}
+
+/**
+ * Committed records of `topic` the group has not scored, per partition below `ends` (the ends
+ * taken when the features topic moved). A scorer drains the previous topic to those ends before
+ * it moves: the records the old feature job committed before its savepoint are only there, and
+ * the skip set covers exactly what was scored, so leaving any behind would leave a gap.
+ */
+export async function unscoredBefore(dependencies: Pick<HandoffDependencies, 'admin' | 'reader'>, groupId: string, topic: string, ends: readonly PartitionOffset[]): Promise<number> {
+  const [offsets] = await dependencies.admin.fetchOffsets({ groupId, topics: [topic] });
+  const committed = new Map((offsets?.partitions ?? []).map(({ partition, offset }) => [partition, BigInt(offset)]));
+  const ranges = ends.flatMap(({ partition, offset }) => {
+    const from = committed.get(partition) ?? -1n;
+    // -1: the group never committed here; everything retained is unscored.
+    const start = from < 0n ? 0n : from;
+    return start < BigInt(offset) ? [{ topic, partition, fromOffset: start.toString(), toOffset: offset }] : [];
+  });
+  if (ranges.length === 0) return 0;
+  // Transaction markers hold offsets too: only real records count.
+  const read = await dependencies.reader.readRange(ranges, () => Promise.resolve(undefined), { timeoutMs: 60_000 });
+  return read.records.length + read.undecodable.length;
 }
 
 /**

@@ -27,9 +27,9 @@ import { schemaFilePath, topicDeclaration, type TopicNaming } from '../streaming
 import { scoreBatch, type FeatureInput } from './batch-scorer.js';
 import { scorerDeadLetter } from './dead-letters.js';
 import type { DeploymentLog, DeploymentSubscription } from './deployment-log.js';
-import { NOTHING_TO_SKIP, scoredBeforeHandoff, type HandoffSkipSet } from './features-handoff.js';
+import { NOTHING_TO_SKIP, scoredBeforeHandoff, unscoredBefore, type HandoffSkipSet } from './features-handoff.js';
 import type { Readiness } from './health-server.js';
-import { describeDeployment, type ModelDeployment } from './model-deployment.js';
+import { describeDeployment, type ModelDeployment, type PartitionOffset } from './model-deployment.js';
 import type { ServedModels, ServingSnapshot } from './served-models.js';
 import type { ScorerMetrics } from './scorer-metrics.js';
 import { createScorerOutput, type DeliveryMode, type ScorerOutput } from './scorer-output.js';
@@ -206,6 +206,7 @@ export class ScoringWorker {
   private async consumeFor(deployment: ModelDeployment): Promise<void> {
     const { log } = this.dependencies;
     const previous = this.consumption?.topic;
+    if (previous !== undefined && deployment.featuresHandoff?.previousTopic === previous) await this.drain(previous);
     if (previous !== undefined) log(`features topic moved from ${previous} to ${deployment.featuresTopic}: finishing the batch in progress and leaving ${previous}`);
     await this.stopConsuming();
     for (let attempt = 1; !this.stopSignal.signal.aborted; attempt += 1) {
@@ -217,6 +218,32 @@ export class ScoringWorker {
       } catch (error) {
         const delay = this.retryDelay(attempt);
         log(`cannot consume ${deployment.featuresTopic} yet (attempt ${attempt}): ${reasonOf(error)}; trying again in ${delay} ms`);
+        await this.sleep(delay);
+      }
+    }
+  }
+
+  /**
+   * Keeps scoring the previous features topic until the group has scored everything committed
+   * there when the topic moved (see {@link unscoredBefore}); retried on errors, ends early only
+   * when the worker stops.
+   */
+  private async drain(topic: string): Promise<void> {
+    const { kafka, log } = this.dependencies;
+    const reader = createOffsetRangeReader(kafka, { groupIdPrefix: `${this.groupId}.drain` });
+    let ends: PartitionOffset[] | undefined;
+    let reported = false;
+    for (let attempt = 1; !this.stopSignal.signal.aborted; attempt += 1) {
+      try {
+        ends ??= (await reader.snapshotEndOffsets(topic)).map(({ partition, endOffset }) => ({ partition, offset: endOffset }));
+        const left = await unscoredBefore({ admin: this.admin, reader }, this.groupId, topic, ends);
+        if (left === 0) return;
+        if (!reported) log(`draining ${topic} before moving: ${left} committed record(s) not scored yet`);
+        reported = true;
+        await this.sleep(500);
+      } catch (error) {
+        const delay = this.retryDelay(attempt);
+        log(`cannot tell whether ${topic} is drained (attempt ${attempt}): ${reasonOf(error)}; trying again in ${delay} ms`);
         await this.sleep(delay);
       }
     }
