@@ -1,26 +1,8 @@
 #!/usr/bin/env node
-import { Command, CommanderError } from 'commander';
+import { CommanderError } from 'commander';
 import { ConfigError } from '../config/errors.js';
 import { TributaryError } from '../errors/tributary-error.js';
-import { createCliEnvironment } from './cli-environment.js';
-import { demoCommand } from './demo-command.js';
-import { driftCommand } from './drift-command.js';
-import { createKafkaSimulationSink } from '../streaming/simulation-sink.js';
-import { flinkCommand } from './flink-command.js';
-import { createModelRegistry } from '../registry/kafka-model-registry.js';
-import { modelsCommand } from './models-command.js';
-import { promoteCommand, rollbackCommand, rolloutCommand, setTrafficCommand } from './rollout-command.js';
-import { reportCommand } from './report-command.js';
-import { scheduleCommand } from './schedule-command.js';
-import { serveCommand } from './serve-command.js';
-import { schemasCommand } from './schemas-command.js';
-import { simulateCommand } from './simulate-command.js';
-import { stackCommand } from './stack-command.js';
-import { statusCommand } from './status-command.js';
-import { topicsCommand } from './topics-command.js';
-import { trainCommand } from './train-command.js';
-import { triggerCommand } from './trigger-command.js';
-import { workerCommand } from './worker-command.js';
+import { buildProgram } from './program.js';
 
 /** Exit codes: 1 = the operation failed, 2 = the input (arguments or configuration) is wrong. */
 const EXIT_FAILED = 1;
@@ -35,42 +17,6 @@ function describeFailure(error: unknown): { message: string; exitCode: number } 
     return { message: `${error.message}${cause}`, exitCode: EXIT_FAILED };
   }
   return { message: String(error), exitCode: EXIT_FAILED };
-}
-
-/** Commander exits the process itself unless told otherwise, at every level of subcommand. */
-function overrideExitEverywhere(command: Command): void {
-  command.exitOverride();
-  for (const sub of command.commands) overrideExitEverywhere(sub);
-}
-
-export function buildProgram(): Command {
-  const program = new Command('tributary')
-    .description('Tributary: event-driven MLOps on Kafka, Flink and Temporal')
-    .option('-c, --config <file>', 'JSON config file (environment variables override it; default: $TRIBUTARY_CONFIG)')
-    .showHelpAfterError('(run with --help for usage)')
-    .exitOverride();
-  const cli = createCliEnvironment(() => program.opts<{ config?: string }>().config);
-  program.addCommand(stackCommand(cli));
-  program.addCommand(statusCommand(cli));
-  program.addCommand(reportCommand(cli));
-  program.addCommand(demoCommand(cli));
-  program.addCommand(topicsCommand(cli));
-  program.addCommand(schemasCommand(cli));
-  program.addCommand(simulateCommand(cli, createKafkaSimulationSink));
-  program.addCommand(flinkCommand(cli));
-  program.addCommand(modelsCommand(cli));
-  program.addCommand(workerCommand(cli, createModelRegistry));
-  program.addCommand(triggerCommand(cli));
-  program.addCommand(driftCommand(cli));
-  program.addCommand(trainCommand(cli));
-  program.addCommand(scheduleCommand(cli));
-  program.addCommand(rolloutCommand(cli));
-  program.addCommand(promoteCommand(cli));
-  program.addCommand(rollbackCommand(cli));
-  program.addCommand(setTrafficCommand(cli));
-  program.addCommand(serveCommand(cli));
-  overrideExitEverywhere(program);
-  return program;
 }
 
 async function main(argv: readonly string[]): Promise<void> {

@@ -186,7 +186,7 @@ export function rolloutCommand(cli: CliEnvironment): Command {
     .option('--champion <version>', 'refuse to start unless this version is the champion', positiveInteger)
     .option('--plan <preset|file>', `a preset (${Object.keys(ROLLOUT_PRESETS).join(', ')}) or a JSON plan file`, rolloutPlanArgument)
     .option('--by <name>', 'who starts it; the OS user by default', defaultAuthor())
-    .option('--reason <text>', 'why')
+    .option('--reason <text>', 'why the rollout starts, recorded in its decision log')
     .option('--no-wait', 'return once the workflow has started, without waiting for its first step')
     .action(async (model: string, options: { challenger: number; champion?: number; plan?: RolloutPlan; by: string; reason?: string; wait: boolean }) => {
       const config = cli.config();
