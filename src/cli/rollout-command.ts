@@ -67,12 +67,21 @@ const formatTime = (epochMs: number | null): string => (epochMs === null ? '-' :
 const interval = (proportion: Proportion): string =>
   proportion.rate === null ? '-' : `${proportion.rate.toFixed(4)} [${proportion.lower!.toFixed(3)}, ${proportion.upper!.toFixed(3)}] (${proportion.successes}/${proportion.trials})`;
 
+/** The versions the rollout compares, and once it ended which one came out champion. */
+function describeVersions(status: RolloutStatus): string {
+  const champion = `v${status.champion?.version ?? '-'}`;
+  const challenger = `v${status.challenger?.version ?? '-'}`;
+  if (status.phase === 'promoted') return `challenger ${challenger} is now champion (was ${champion})`;
+  if (status.phase === 'rolled-back') return `champion ${champion} stays; challenger ${challenger} was rolled back`;
+  return `champion ${champion}, challenger ${challenger}`;
+}
+
 /** The rollout's state as a person reads it. */
 export function renderRolloutStatus(config: TributaryConfig, status: RolloutStatus): string {
   const step = status.steps[status.stepIndex];
   const lines = [
     `rollout        ${rolloutWorkflowId(status.model)} (${status.phase}${status.pausedFrom === null ? '' : `, from ${status.pausedFrom}`}) ${workflowUiLink(config, rolloutWorkflowId(status.model))}`,
-    `versions       champion v${status.champion?.version ?? '-'}, challenger v${status.challenger?.version ?? '-'}`,
+    `versions       ${describeVersions(status)}`,
     `step           ${step === undefined ? '-' : `${status.stepIndex + 1}/${status.steps.length}: ${step.mode} ${step.percent}%, at least ${step.minSamples} labelled scores per variant and ${step.minDurationMs} ms`}`,
     `traffic        ${status.traffic.mode}${status.traffic.mode === 'SPLIT' ? ` ${formatShare(status.traffic.percent / 100)}` : ''}; measuring since ${formatTime(status.measurement?.startedAt ?? null)} (deployment revision ${status.measurement?.fromRevision ?? '-'})`,
   ];
