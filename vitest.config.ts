@@ -26,6 +26,18 @@ export default defineConfig({
           poolOptions: { forks: { singleFork: true } },
         },
       },
+      {
+        test: {
+          name: 'faults',
+          // Stops and kills the shared servers on purpose (and starts them again): run alone, never with `npm test`.
+          include: ['test/faults/**/*.test.ts'],
+          globalSetup: ['test/setup/stack.ts'],
+          testTimeout: 600_000,
+          hookTimeout: 300_000,
+          pool: 'forks',
+          poolOptions: { forks: { singleFork: true } },
+        },
+      },
     ],
   },
 });

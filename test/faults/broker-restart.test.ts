@@ -1,0 +1,106 @@
+/**
+ * Fault: the Kafka broker stops for 20 s and comes back while the exactly-once scorer scores a
+ * steady stream. The producer's refused batches are tried again, the scorer's consumer and
+ * transactional producer reconnect, and afterwards every committed feature record has exactly one
+ * committed score (read_committed). Measured: broker back → the scorer's next committed chunk.
+ */
+import type { Admin, Kafka } from 'kafkajs';
+import { logLevel } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { createModelRegistry, type KafkaModelRegistry } from '../../src/registry/kafka-model-registry.js';
+import { openDeploymentLog, type DeploymentLog } from '../../src/serving/deployment-log.js';
+import { defaultScorerGroupId } from '../../src/serving/scoring-worker.js';
+import { createAvroProducer, type AvroProducer } from '../../src/streaming/avro-producer.js';
+import { createKafka } from '../../src/streaming/kafka-client.js';
+import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
+import { topicName } from '../../src/streaming/topic-catalogue.js';
+import { metricValue, prepareScoringTopics, registerModelVersions, scoringRunConfig, startInProcessScorer, waitForGroupCaughtUp, type InProcessScorer } from '../helpers/scoring.js';
+import { waitFor } from '../helpers/wait-for.js';
+import { auditScores, committedRecords, steadyFeatureProducer } from './scoring-audit.js';
+import { reportFault, restoreStack, stopComponent, unhealthyComponents } from './stack-faults.js';
+
+const config = scoringRunConfig('fault-broker');
+const MODEL = 'fraud';
+const OUTAGE_MS = 20_000;
+const groupId = defaultScorerGroupId(config, MODEL);
+const featuresTopic = topicName(config, 'features');
+
+describe('fault: the Kafka broker stopped for 20 s while scoring', () => {
+  let kafka: Kafka;
+  let admin: Admin;
+  let registry: KafkaModelRegistry;
+  let deployments: DeploymentLog;
+  let producer: AvroProducer;
+  let scorer: InProcessScorer | undefined;
+
+  beforeAll(async () => {
+    kafka = createKafka(config, { clientIdSuffix: 'fault-broker-test', logLevel: logLevel.NOTHING });
+    admin = kafka.admin();
+    await admin.connect();
+    await prepareScoringTopics(config, admin);
+    registry = await createModelRegistry(config);
+    deployments = await openDeploymentLog(config);
+    const [v1] = await registerModelVersions(registry, MODEL, 1);
+    await deployments.publish(MODEL, { champion: v1!, updatedBy: 'fault-test', reason: 'champion for the broker fault' });
+    producer = createAvroProducer({ kafka, registry: createSchemaRegistryClient(config.schemaRegistry), config });
+    await producer.connect();
+  });
+
+  afterAll(async () => {
+    // Whatever happened above, the shared broker runs again before anything else.
+    await restoreStack();
+    await scorer?.stop();
+    await producer?.disconnect();
+    await deployments?.close();
+    await registry?.close();
+    await admin?.disconnect();
+    expect(await unhealthyComponents()).toEqual([]);
+  });
+
+  it('scores every feature record exactly once across the outage', async () => {
+    scorer = await startInProcessScorer(config, { registry, deployments }, { model: MODEL, batchSize: 100, name: 'fault-broker' });
+    const logs = scorer.logs;
+    onTestFailed(() => console.error(`scorer log:\n${logs.join('\n')}`));
+    const scored = (): Promise<number> => metricValue(scorer!.metrics, 'tributary_scorer_records_total', { outcome: 'scored' });
+    const stream = steadyFeatureProducer(() => producer, 'broker', (line) => logs.push(line));
+    let stoppedAt = 0;
+    let backAt = 0;
+    let scoredAtOutage = 0;
+    let recoveredAt = 0;
+    try {
+      await waitFor('the scorer to commit its first scores', async () => ((await committedRecords(admin, groupId, featuresTopic)) >= 200 ? true : undefined), 60_000, 250);
+      await stopComponent('kafka');
+      stoppedAt = Date.now();
+      // Nothing can commit while the broker is down: this is the count the scorer must move past.
+      scoredAtOutage = await scored();
+      await new Promise((resolve) => setTimeout(resolve, OUTAGE_MS));
+      expect(await scored()).toBe(scoredAtOutage);
+      await restoreStack();
+      backAt = Date.now();
+      recoveredAt = await waitFor('the scorer to commit scores again', async () => ((await scored()) > scoredAtOutage ? Date.now() : undefined), 120_000, 100);
+      // Keep the stream going a little past recovery, so records written after the outage are audited too.
+      const acknowledgedAtRecovery = stream.acknowledged.length;
+      await waitFor('the producer to write 200 more records', () => (stream.acknowledged.length >= acknowledgedAtRecovery + 200 ? true : undefined), 60_000, 100);
+    } finally {
+      await stream.stop();
+    }
+    await waitForGroupCaughtUp(admin, groupId, featuresTopic, 150_000);
+    const audit = await auditScores(kafka, config, stream.acknowledged);
+    reportFault({
+      name: 'kafka broker stopped for 20 s while scoring (exactly-once scorer)',
+      outcome: audit.missing.length + audit.duplicated.length + audit.unexpected.length + audit.lostInputs.length === 0 ? 'exactly once' : 'violated',
+      brokerDownMs: backAt - stoppedAt,
+      recoveryMs: recoveredAt - backAt,
+      producerFailedAttempts: stream.failedAttempts(),
+      inputs: audit.inputs,
+      scores: audit.scores,
+      missing: audit.missing.length,
+      duplicated: audit.duplicated.length,
+      unexpected: audit.unexpected.length,
+      lostInputs: audit.lostInputs.length,
+    });
+    expect(audit).toMatchObject({ missing: [], duplicated: [], unexpected: [], lostInputs: [] });
+    expect(audit.scores).toBe(audit.inputs);
+    expect(audit.inputs).toBeGreaterThanOrEqual(stream.acknowledged.length);
+  }, 420_000);
+});
