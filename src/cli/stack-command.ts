@@ -2,8 +2,9 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { Command } from 'commander';
 import type { ComponentStatus } from '../stack/local-stack.js';
-import { localStack, STACK_COMPONENTS } from '../stack/stack-components.js';
+import { localStack, SECURE_COMPONENTS, STACK_COMPONENTS } from '../stack/stack-components.js';
 import { createStackContext } from '../stack/stack-context.js';
+import { STACK_PORTS } from '../stack/stack-layout.js';
 import type { CliEnvironment } from './cli-environment.js';
 import { dockerStackActions } from './docker-stack-actions.js';
 import { progressPrinter, renderTable } from './output.js';
@@ -29,7 +30,8 @@ export function renderStatus(status: readonly ComponentStatus[]): string {
 /** `tributary stack up | down | status | logs | reset`: the local real stack. */
 export function stackCommand(cli: CliEnvironment): Command {
   const command = new Command('stack').description('install, start, stop and inspect the local stack: Temporal (+ Web UI), Kafka, Schema Registry, Flink');
-  const stackFromConfig = () => localStack(createStackContext(cli.config(), progressPrinter()));
+  // Stopping and logs always cover the secure broker too, so `stack down` never leaves it running.
+  const stackFromConfig = (secure = true) => localStack(createStackContext(cli.config(), progressPrinter()), { secure });
   const docker = dockerStackActions(cli);
   const inDocker = (): boolean => cli.config().stack.mode === 'docker';
   const stop = async (purge: boolean): Promise<void> => {
@@ -43,9 +45,13 @@ export function stackCommand(cli: CliEnvironment): Command {
   command
     .command('up')
     .description('install missing components (once, into the cache directory) and start every component that is not running')
-    .action(async () => {
-      if (inDocker()) return docker.up();
-      const result = await stackFromConfig().up();
+    .option('--secure', `also start the secure broker (kafka-secure: SASL_SSL with SCRAM-SHA-512 users and ACLs on 127.0.0.1:${STACK_PORTS.kafkaSecure}; see "Secure mode" in README.md)`)
+    .action(async (options: { secure?: boolean }) => {
+      if (inDocker()) {
+        if (options.secure) return cli.fail('--secure runs the secure broker as a local process; it is not part of the docker stack (TRIBUTARY_STACK=docker)');
+        return docker.up();
+      }
+      const result = await stackFromConfig(options.secure === true).up();
       if (result.started.length === 0) cli.print('the stack is already running; nothing changed');
       cli.print(renderStatus(result.status));
       cli.print(`\nTemporal Web UI: ${cli.config().temporal.uiUrl}`);
@@ -80,9 +86,10 @@ export function stackCommand(cli: CliEnvironment): Command {
     .command('status')
     .description('show each component: health (by a real protocol call), version, pid, memory, endpoints')
     .option('--json', 'print machine-readable JSON')
-    .action(async (options: { json?: boolean }) => {
+    .option('--secure', 'also show the secure broker (kafka-secure)')
+    .action(async (options: { json?: boolean; secure?: boolean }) => {
       if (inDocker()) return docker.status(options.json === true);
-      const status = await stackFromConfig().status();
+      const status = await stackFromConfig(options.secure === true).status();
       cli.print(options.json ? JSON.stringify(status, null, 2) : renderStatus(status));
       cli.setExitCode(status.every((s) => s.state === 'healthy') ? 0 : 1);
     });
@@ -90,17 +97,17 @@ export function stackCommand(cli: CliEnvironment): Command {
   command
     .command('logs')
     .description('print the log of one component, or the log file paths of all')
-    .argument('[component]', STACK_COMPONENTS.map((c) => c.name).join(', '))
+    .argument('[component]', [...STACK_COMPONENTS, ...SECURE_COMPONENTS].map((c) => c.name).join(', '))
     .option('-n, --lines <count>', 'number of lines from the end', positiveInteger, 100)
     .option('-f, --follow', 'keep printing new lines until interrupted')
     .action(async (name: string | undefined, options: { lines: number; follow?: boolean }) => {
       if (inDocker()) return docker.logs(name, options.lines, options.follow === true);
       const ctx = createStackContext(cli.config(), progressPrinter());
       if (!name) {
-        cli.print(renderTable(['COMPONENT', 'LOG FILE'], STACK_COMPONENTS.map((c) => [c.name, ctx.layout.logFile(c.name)])));
+        cli.print(renderTable(['COMPONENT', 'LOG FILE'], [...STACK_COMPONENTS, ...SECURE_COMPONENTS].map((c) => [c.name, ctx.layout.logFile(c.name)])));
         return;
       }
-      const file = ctx.layout.logFile(localStack(ctx).component(name).name);
+      const file = ctx.layout.logFile(localStack(ctx, { secure: true }).component(name).name);
       if (!existsSync(file)) {
         cli.fail(`${name} has no log yet at ${file}; it has not been started with this data directory`);
         return;

@@ -5,6 +5,7 @@ import type { Tool } from './toolchain.js';
 /** Names of the processes the local stack runs; also the names of their log and pid files. */
 export type ComponentName =
   | 'kafka'
+  | 'kafka-secure'
   | 'schema-registry'
   | 'temporal'
   | 'flink-jobmanager'
@@ -70,4 +71,6 @@ export interface StackComponent {
    * when healthy, throws (with the reason) when not.
    */
   checkHealth(ctx: StackContext): Promise<HealthReport>;
+  /** Runs once the process this start spawned is healthy (e.g. grants ACLs through it); idempotent. */
+  afterHealthy?(ctx: StackContext): Promise<void>;
 }

@@ -166,6 +166,7 @@ export class LocalStack {
           const began = Date.now();
           const report = await waitUntilHealthy(component, this.ctx, this.supervisor);
           this.ctx.progress(`${component.name}: healthy after ${((Date.now() - began) / 1000).toFixed(1)}s (${report.version})`);
+          await component.afterHealthy?.(this.ctx);
         }),
       );
       const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');

@@ -8,6 +8,9 @@ export const STACK_PORTS = {
   temporalUi: 8233,
   kafka: 9092,
   kafkaController: 9093,
+  /** The secure broker (`stack up --secure`): SASL_SSL for clients, its own controller. */
+  kafkaSecure: 9094,
+  kafkaSecureController: 9095,
   flinkRest: 8081,
   flinkJobManagerRpc: 6123,
   flinkSqlGateway: 8083,

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { StackError } from './errors.js';
 
 /** External programs the local stack needs to install or run its servers. */
-export type Tool = 'java' | 'mvn' | 'go' | 'python3';
+export type Tool = 'java' | 'mvn' | 'go' | 'python3' | 'openssl';
 
 interface ToolCheck {
   readonly versionArgs: readonly string[];
@@ -30,6 +30,10 @@ const TOOL_CHECKS: Record<Tool, ToolCheck> = {
   python3: {
     versionArgs: ['-m', 'pip', '--version'],
     howToGet: 'install Python 3 with pip (Debian: apt-get install python3-pip)',
+  },
+  openssl: {
+    versionArgs: ['version'],
+    howToGet: 'install OpenSSL (Debian: apt-get install openssl)',
   },
 };
 

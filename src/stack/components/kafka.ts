@@ -44,20 +44,11 @@ export const kafkaInstallation: Installation = {
 };
 
 /**
- * Single-node KRaft (broker and controller in one process). The internal topics get
- * replication factor 1 and min ISR 1, without which transactions cannot work on one node.
+ * What every single-node broker of the stack shares: one node, so the internal topics get
+ * replication factor 1 and min ISR 1, without which transactions cannot work.
  */
-function serverProperties(ctx: StackContext): string {
-  return `# Written by tributary stack; edits are overwritten on the next start.
-process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@127.0.0.1:${STACK_PORTS.kafkaController}
-listeners=PLAINTEXT://127.0.0.1:${STACK_PORTS.kafka},CONTROLLER://127.0.0.1:${STACK_PORTS.kafkaController}
-advertised.listeners=PLAINTEXT://127.0.0.1:${STACK_PORTS.kafka}
-controller.listener.names=CONTROLLER
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
-inter.broker.listener.name=PLAINTEXT
-log.dirs=${logDirs(ctx)}
+export function singleNodeProperties(logDirs: string): string {
+  return `log.dirs=${logDirs}
 num.partitions=3
 auto.create.topics.enable=false
 offsets.topic.replication.factor=1
@@ -72,7 +63,21 @@ log.retention.hours=168
 `;
 }
 
-const LOG4J2 = `status = warn
+/** Single-node KRaft (broker and controller in one process), plaintext on 127.0.0.1. */
+function serverProperties(ctx: StackContext): string {
+  return `# Written by tributary stack; edits are overwritten on the next start.
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:${STACK_PORTS.kafkaController}
+listeners=PLAINTEXT://127.0.0.1:${STACK_PORTS.kafka},CONTROLLER://127.0.0.1:${STACK_PORTS.kafkaController}
+advertised.listeners=PLAINTEXT://127.0.0.1:${STACK_PORTS.kafka}
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+inter.broker.listener.name=PLAINTEXT
+${singleNodeProperties(logDirs(ctx))}`;
+}
+
+export const KAFKA_LOG4J2 = `status = warn
 appender.console.type = Console
 appender.console.name = STDOUT
 appender.console.layout.type = PatternLayout
@@ -96,7 +101,7 @@ export const kafka: StackComponent = {
     await mkdir(configDir(ctx), { recursive: true });
     const properties = join(configDir(ctx), 'server.properties');
     await writeFile(properties, serverProperties(ctx));
-    await writeFile(join(configDir(ctx), 'log4j2.properties'), LOG4J2);
+    await writeFile(join(configDir(ctx), 'log4j2.properties'), KAFKA_LOG4J2);
     if (existsSync(join(logDirs(ctx), 'meta.properties'))) return;
     ctx.progress('kafka: formatting KRaft storage');
     const java = toolExecutable('java');
