@@ -7,6 +7,8 @@
  * 1. Throughput: a backlog of transactions is in the topic before the job starts. The
  *    throughput is backlog / (sink write time of the last backlog feature − that of the first),
  *    where the sink write time is the Kafka timestamp the job's producer puts on the record.
+ *    Baseline, measured first in the same run: one kafkajs consumer reading and Avro-decoding
+ *    the same backlog (no features computed, nothing written), from its first record to its last.
  * 2. Latency: `count` transactions at `rate` per second, with event time = produce time.
  *    End-to-end latency = the time a read_committed consumer receives the feature − the
  *    produce time. It includes the watermark wait (the out-of-orderness bound) and the wait
@@ -88,6 +90,31 @@ async function until(description: string, check: () => boolean, timeoutMs: numbe
   }
 }
 
+/** Records/s of one kafkajs consumer reading and Avro-decoding the first `total` records of the transactions topic. */
+async function plainReadRate(total: number): Promise<number> {
+  const reader = kafka.consumer({ groupId: `bench-${runId}-plain-read`, readUncommitted: false, maxWaitTimeInMs: 50 });
+  await reader.connect();
+  try {
+    let decoded = 0;
+    let firstAt: number | undefined;
+    let lastAt = 0;
+    await reader.subscribe({ topic: topic('transactions'), fromBeginning: true });
+    await reader.run({
+      eachMessage: async ({ message }) => {
+        firstAt ??= Date.now();
+        if (decoded >= total) return;
+        await registry.decode(message.value as Buffer);
+        decoded += 1;
+        lastAt = Date.now();
+      },
+    });
+    await until('the plain read of the backlog', () => decoded >= total, RECEIVE_TIMEOUT_MS);
+    return Math.round(total / ((lastAt - firstAt!) / 1000));
+  } finally {
+    await reader.disconnect();
+  }
+}
+
 async function main(): Promise<void> {
   await Promise.all([admin.connect(), producer.connect(), consumer.connect()]);
   await admin.createTopics({
@@ -109,6 +136,9 @@ async function main(): Promise<void> {
     await producer.send({ topic: topic('transactions'), messages });
   }
   await producer.send({ topic: topic('transactions'), messages: [{ key: 'b-end', value: await registry.encode(schemaId, transaction('b-end', 0, Date.now() - 30 * 60_000)) }] });
+
+  log('reading the backlog with a plain kafkajs consumer (the throughput baseline)');
+  const plainReadRecordsPerSecond = await plainReadRate(backlog);
 
   const produced = new Map<string, number>();
   const received = new Map<string, { receivedAt: number; writtenAt: number }>();
@@ -163,7 +193,7 @@ async function main(): Promise<void> {
       benchmark: 'feature-job',
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30) },
       job: { parallelism: 1, checkpointIntervalMs: effectiveInterval, outOfOrdernessMs, deliveryGuarantee: 'exactly-once', cards: CARDS },
-      throughput: { transactions: backlog, seconds: throughputSeconds, recordsPerSecond: Math.round(backlog / throughputSeconds) },
+      throughput: { transactions: backlog, seconds: throughputSeconds, recordsPerSecond: Math.round(backlog / throughputSeconds), plainReadRecordsPerSecond },
       latency: {
         transactions: count,
         targetRatePerSecond: rate,
