@@ -9,8 +9,8 @@
  * - Chromium lays the page out: every chart has a size, every curve a length and every bar a box
  *   (measured by the browser through a probe page that frames the report), and a screenshot is
  *   not blank;
- * - no rollout or drift monitor exists for the model: those sections say so; an unknown model
- *   lists the known ones.
+ * - no rollout or drift monitor exists for the model: those sections say so; with Temporal
+ *   unreachable the page is still written and they say why; an unknown model lists the known ones.
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -219,6 +219,16 @@ describe('tributary report rendered in headless Chromium', () => {
     expect(shot.code).toBe(0);
     // A blank 1280×2400 page compresses to a few kB; curves, bars and text do not.
     expect((await stat(screenshot)).size).toBeGreaterThan(60_000);
+  });
+
+  it('still writes the page when Temporal does not answer: the rollout and drift sections say why', async () => {
+    const out = join(directory, 'no-temporal.html');
+    // Nothing listens on port 1: the connection is refused at once.
+    const result = await run(TSX, [CLI_ENTRY, 'report', model, '--out', out], { env: { ...env, TRIBUTARY_TEMPORAL_ADDRESS: '127.0.0.1:1' }, timeoutMs: 120_000 });
+    expect(result.code).toBe(0);
+    const html = await readFile(out, 'utf8');
+    expect(html.match(/<p class="note">Unavailable: [^<]+<\/p>/g)).toHaveLength(2);
+    expect(html).toContain('data-chart="roc"');
   });
 
   it('refuses an unknown model in one line that lists the known ones', async () => {
