@@ -44,11 +44,15 @@ function ancestors(pid: number): number[] {
   return chain;
 }
 
-/** Vitest processes that are not this run (nor its parents and workers). */
+/** Vitest processes that may use the servers: not this run (nor its parents and workers), not a unit-tests-only run. */
 export function otherTestRuns(): number[] {
   const ours = new Set(ancestors(process.pid));
   const pids = readdirSync('/proc').filter((entry) => /^\d+$/.test(entry)).map(Number);
-  return pids.filter((pid) => commandLine(pid).includes('vitest') && !ancestors(pid).some((link) => ours.has(link)));
+  return pids.filter((pid) => {
+    if (!commandLine(pid).includes('vitest')) return false;
+    const chain = ancestors(pid);
+    return !chain.some((link) => ours.has(link)) && !chain.some((link) => commandLine(link).includes('--project unit'));
+  });
 }
 
 /** Waits (up to two minutes) until no other engineer's tests run, so a fault disrupts as few of them as possible. */
