@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { logLevel, type Admin } from 'kafkajs';
 import type { TributaryConfig } from '../config/config.js';
 import { TopicAdminError } from '../streaming/errors.js';
-import { createKafka } from '../streaming/kafka-client.js';
+import { createKafka, kafkaAccessError } from '../streaming/kafka-client.js';
 import { ensureTopics, inspectTopics, type TopicReport } from '../streaming/topic-admin.js';
 import { topicCatalogue, type CatalogueTopic } from '../streaming/topic-catalogue.js';
 import type { CliEnvironment } from './cli-environment.js';
@@ -15,15 +15,20 @@ const DAY_MS = 86_400_000;
 /** Connects an admin client, runs `work`, and always disconnects. A cluster that does not answer becomes a one-line error. */
 async function withAdmin<T>(config: TributaryConfig, work: (admin: Admin) => Promise<T>): Promise<T> {
   // Every failure is thrown and printed as one line, so kafkajs's own log would only repeat it.
-  const admin = createKafka(config, { clientIdSuffix: 'topics', retries: 2, logLevel: logLevel.NOTHING }).admin();
+  const kafka = createKafka(config, { clientIdSuffix: 'topics', retries: 2, logLevel: logLevel.NOTHING });
+  // A rejected login or a missing ACL says who was refused what, instead of kafkajs's generic text.
+  const refusal = (error: unknown) => kafkaAccessError(kafka, error, { operation: 'describe', topics: [`${config.topics.prefix}*`] });
+  const admin = kafka.admin();
   try {
     await admin.connect();
   } catch (error) {
     const reason = reasonOf(error);
-    throw new TopicAdminError(`connecting to Kafka at ${config.kafka.brokers.join(',')}`, reason, { retriable: true, cause: error });
+    throw refusal(error) ?? new TopicAdminError(`connecting to Kafka at ${config.kafka.brokers.join(',')}`, reason, { retriable: true, cause: error });
   }
   try {
     return await work(admin);
+  } catch (error) {
+    throw refusal(error) ?? error;
   } finally {
     await admin.disconnect();
   }

@@ -3,6 +3,8 @@ import { Partitioners, type Kafka, type Message, type ProducerConfig, type Recor
 import { ProduceError, RecordRejectedError, StreamingError, SubjectNotRegisteredError, type RecordIssue } from './errors.js';
 import type { SchemaRegistryClient } from './schema-registry-client.js';
 import { topicName, valueSubject, type LogicalTopicName, type TopicNaming } from './topic-catalogue.js';
+import { kafkaAccessError } from './kafka-client.js';
+import type { KafkaAccessAttempt } from './errors.js';
 import { frameWithSchemaId } from './wire-format.js';
 import { reasonOf } from '../errors/tributary-error.js';
 
@@ -75,6 +77,15 @@ export interface TransactionalAvroProducer {
 
 const retriableOf = (error: unknown): boolean => typeof error === 'object' && error !== null && 'retriable' in error && error.retriable === true;
 const LONGEST_VALUE_SHOWN = 80;
+
+/** Connects, turning a rejected login or a refused transactional id into the error that says so. */
+async function connectExplained(kafka: Kafka, producer: { connect(): Promise<void> }, attempt: KafkaAccessAttempt): Promise<void> {
+  try {
+    await producer.connect();
+  } catch (error) {
+    throw kafkaAccessError(kafka, error, attempt) ?? error;
+  }
+}
 
 /** Describes what an Avro type accepts, as a person reads it. */
 function describeType(type: Type): string {
@@ -192,7 +203,7 @@ export function createAvroProducer(dependencies: AvroProducerDependencies, optio
   });
   const writerOf = writerSchemas(dependencies);
   return {
-    connect: () => producer.connect(),
+    connect: () => connectExplained(dependencies.kafka, producer, { operation: 'write to' }),
     disconnect: () => producer.disconnect(),
     async send(logical, records) {
       if (records.length === 0) return [];
@@ -201,7 +212,7 @@ export function createAvroProducer(dependencies: AvroProducerDependencies, optio
       try {
         return await producer.send({ topic: writer.topic, messages, acks: -1, timeout: options.ackTimeoutMs ?? 30_000 });
       } catch (error) {
-        throw new ProduceError([writer.topic], reasonOf(error), { retriable: retriableOf(error), cause: error });
+        throw kafkaAccessError(dependencies.kafka, error, { operation: 'write to', topics: [writer.topic] }) ?? new ProduceError([writer.topic], reasonOf(error), { retriable: retriableOf(error), cause: error });
       }
     },
   };
@@ -240,12 +251,14 @@ export function createTransactionalAvroProducer(dependencies: AvroProducerDepend
         (abortError: unknown) => abortError,
       );
       const outcome = abortFailure === undefined ? 'the transaction was aborted' : `aborting the transaction failed too: ${reasonOf(abortFailure)}`;
+      const refusal = kafkaAccessError(dependencies.kafka, error, { operation: 'write to', topics, transactionalId: options.transactionalId });
+      if (refusal) throw refusal;
       throw new ProduceError(topics, `${reasonOf(error)}; ${outcome}`, { retriable: retriableOf(error), cause: error });
     }
   }
 
   return {
-    connect: () => producer.connect(),
+    connect: () => connectExplained(dependencies.kafka, producer, { operation: 'write to', transactionalId: options.transactionalId }),
     disconnect: () => producer.disconnect(),
     sendInTransaction(batches) {
       const run = previous.then(() => sendAll(batches));

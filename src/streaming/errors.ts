@@ -257,3 +257,75 @@ export class UndecodableError extends MessageDecodeError {
   override readonly name = 'UndecodableError';
   readonly code = 'UNDECODABLE';
 }
+
+/** What a client was doing when the broker refused it, as a message names it. */
+export interface KafkaAccessAttempt {
+  /** A verb phrase, e.g. `read`, `write to`, `describe`. */
+  readonly operation: string;
+  readonly topics?: readonly string[];
+  readonly group?: string;
+  readonly transactionalId?: string;
+}
+
+/** The authorisation failures of the Kafka protocol, and the kind of resource each one is about. */
+export const KAFKA_AUTHORIZATION_FAILURES = {
+  TOPIC_AUTHORIZATION_FAILED: 'topic',
+  GROUP_AUTHORIZATION_FAILED: 'consumer group',
+  TRANSACTIONAL_ID_AUTHORIZATION_FAILED: 'transactional id',
+  CLUSTER_AUTHORIZATION_FAILED: 'cluster',
+} as const;
+export type KafkaAuthorizationFailure = keyof typeof KAFKA_AUTHORIZATION_FAILURES;
+
+function refusedResource(code: KafkaAuthorizationFailure, attempt: KafkaAccessAttempt): string {
+  const topics = attempt.topics && attempt.topics.length > 0 ? `${attempt.topics.length === 1 ? 'topic' : 'topics'} ${attempt.topics.join(', ')}` : 'its topics';
+  switch (code) {
+    case 'TOPIC_AUTHORIZATION_FAILED':
+      return `${attempt.operation} ${topics}`;
+    case 'GROUP_AUTHORIZATION_FAILED':
+      return `use consumer group ${attempt.group ?? '(unnamed)'} to ${attempt.operation} ${topics}`;
+    case 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED':
+      return `use transactional id ${attempt.transactionalId ?? '(unnamed)'} to ${attempt.operation} ${topics}`;
+    case 'CLUSTER_AUTHORIZATION_FAILED':
+      return `${attempt.operation} ${topics} (a cluster-level permission)`;
+  }
+}
+
+/**
+ * The broker authenticated the client but no ACL lets its principal do what it tried. Never
+ * retriable: only a new ACL, or other credentials, change the answer.
+ */
+export class KafkaAuthorizationError extends StreamingError {
+  override readonly name = 'KafkaAuthorizationError';
+
+  constructor(
+    readonly principal: string,
+    readonly code: KafkaAuthorizationFailure,
+    readonly attempt: KafkaAccessAttempt,
+    cause: unknown,
+  ) {
+    super(
+      `Kafka refused principal User:${principal} permission to ${refusedResource(code, attempt)} (${code}): no ACL allows it; ` +
+        'use the credentials of a role that may, or have an admin grant the ACL (see "Secure mode" in README.md)',
+      { topic: attempt.topics?.length === 1 ? attempt.topics[0] : undefined, retriable: false, cause },
+    );
+  }
+}
+
+/** The broker rejected the client's SASL credentials (wrong user name or password, or an unknown mechanism). Never retriable. */
+export class KafkaAuthenticationError extends StreamingError {
+  override readonly name = 'KafkaAuthenticationError';
+
+  constructor(
+    readonly username: string,
+    readonly mechanism: string,
+    readonly brokers: readonly string[],
+    reason: string,
+    cause: unknown,
+  ) {
+    super(
+      `Kafka at ${brokers.join(',')} rejected the ${mechanism.toUpperCase()} credentials of user ${username} (${reason}); ` +
+        'check TRIBUTARY_KAFKA_SASL_USERNAME and the password (TRIBUTARY_KAFKA_SASL_PASSWORD or TRIBUTARY_KAFKA_SASL_PASSWORD_FILE)',
+      { retriable: false, cause },
+    );
+  }
+}

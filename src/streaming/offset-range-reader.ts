@@ -17,6 +17,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Admin, Batch, Consumer, Kafka } from 'kafkajs';
+import { kafkaAccessError } from './kafka-client.js';
 import { MessageDecodeError, StreamingError, type DecodeFailureCode, type MessageSource } from './errors.js';
 import { reasonOf } from '../errors/tributary-error.js';
 
@@ -166,6 +167,8 @@ export function createOffsetRangeReader(kafka: Kafka, options: OffsetRangeReader
         .map(({ partition, high, low }) => ({ topic, partition, startOffset: low, endOffset: high }))
         .sort((a, b) => a.partition - b.partition);
     } catch (error) {
+      const refusal = kafkaAccessError(kafka, error, { operation: 'read', topics: [topic] });
+      if (refusal) throw refusal;
       const reason = reasonOf(error);
       const unknownTopic = (error as { type?: string }).type === 'UNKNOWN_TOPIC_OR_PARTITION';
       throw new OffsetSnapshotError(topic, unknownTopic ? 'the topic does not exist' : reason, { retriable: !unknownTopic, cause: error });
@@ -179,10 +182,13 @@ export function createOffsetRangeReader(kafka: Kafka, options: OffsetRangeReader
     const topic = topics[0];
     if (topic === undefined) return { records: [], undecodable: [] };
     await checkAvailable(topic, wanted);
-    const consumer = kafka.consumer({ groupId: `${groupIdPrefix}-${randomUUID()}`, readUncommitted: false, maxWaitTimeInMs, allowAutoTopicCreation: false });
-    await consumer.connect();
+    const groupId = `${groupIdPrefix}-${randomUUID()}`;
+    const consumer = kafka.consumer({ groupId, readUncommitted: false, maxWaitTimeInMs, allowAutoTopicCreation: false });
     try {
+      await consumer.connect();
       return await readWith(consumer, topic, wanted, decode, readOptions);
+    } catch (error) {
+      throw kafkaAccessError(kafka, error, { operation: 'read', topics: [topic], group: groupId }) ?? error;
     } finally {
       await consumer.disconnect();
     }
