@@ -46,9 +46,9 @@ describe('ROC and precision-recall curves', () => {
 });
 
 describe('SVG charts', () => {
-  it('maps curve points onto the plot area (x 60..524, y 284..34), clamping values outside the axis', () => {
-    expect(pathData([{ x: 0, y: 0 }, { x: 0.5, y: 0.5 }, { x: 1, y: 1 }], unit, unit)).toBe('M60 284 L292 159 L524 34');
-    expect(pathData([{ x: -1, y: 2 }], unit, unit)).toBe('M60 34');
+  it('maps curve points onto the plot area (x 60..524, y 284..52), clamping values outside the axis', () => {
+    expect(pathData([{ x: 0, y: 0 }, { x: 0.5, y: 0.5 }, { x: 1, y: 1 }], unit, unit)).toBe('M60 284 L292 168 L524 52');
+    expect(pathData([{ x: -1, y: 2 }], unit, unit)).toBe('M60 52');
   });
 
   it('draws one path per series with its name, and the reference dashed', () => {
@@ -61,7 +61,7 @@ describe('SVG charts', () => {
       reference: { name: 'chance', colour: '#999', points: [{ x: 0, y: 0 }, { x: 1, y: 1 }] },
     });
     expect(svg).toMatch(/^<svg class="chart" data-chart="roc"/);
-    expect(svg).toContain('<path class="series" data-series="v2 (champion)" d="M60 284 L524 34"');
+    expect(svg).toContain('<path class="series" data-series="v2 (champion)" d="M60 284 L524 52"');
     expect(svg).toContain('class="reference" data-series="chance"');
     expect(svg).toContain('stroke-dasharray');
   });
@@ -78,8 +78,8 @@ describe('SVG charts', () => {
     expect(svg.match(/<rect class="bar"/g)).toHaveLength(2);
     expect(svg.match(/class="whisker"/g)).toHaveLength(1);
     expect(svg).toContain('threshold 0.25');
-    // The value 1 bar reaches the top of the plot area (y 34) from its baseline (284).
-    expect(svg).toMatch(/y="34" width="[\d.]+" height="250"/);
+    // The value 1 bar reaches the top of the plot area (y 52) from its baseline (284).
+    expect(svg).toMatch(/y="52" width="[\d.]+" height="232"/);
   });
 
   it('escapes every character that could end text or an attribute', () => {

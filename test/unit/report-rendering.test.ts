@@ -145,7 +145,7 @@ describe('the report page', () => {
   it('draws the ROC and precision-recall curves, the histogram, the traffic and the confusion matrix', () => {
     const html = renderReportHtml(report('fraud'));
     for (const chart of ['roc', 'precision-recall', 'histogram-v1', 'traffic']) expect(html).toContain(`data-chart="${chart}"`);
-    expect(html).toMatch(/data-chart="roc".*<path class="series" data-series="v1 \(champion\)" d="M60 284 L60 159 L292 159 L292 34 L524 34"/s);
+    expect(html).toMatch(/data-chart="roc".*<path class="series" data-series="v1 \(champion\)" d="M60 284 L60 168 L292 168 L292 52 L524 52"/s);
     expect(html).toContain('<td class="hit">1<br><span class="muted">true positive</span>');
     expect(html).toContain('ROC-AUC');
   });
