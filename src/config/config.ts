@@ -437,6 +437,7 @@ function crossFieldIssues(settings: Resolution, file: ConfigFile | undefined): C
   return [
     ...TLS_GROUPS.flatMap((group) => tlsIssues(checked, group)),
     ...saslIssues(checked),
+    ...apiKeyIssues(checked),
     ...pairIssues(checked, 'schemaRegistryUsername', 'schemaRegistryPassword', (_, missing) => `${missing.expected} (registry user name and password go together)`),
   ];
 }
@@ -461,6 +462,19 @@ function switchName(checked: Checked, enabled: SettingName, neededBy: Origin): s
   const given = checked.settings[enabled].origin;
   if (given) return given.key;
   return neededBy.source === 'environment' ? SETTINGS[enabled].env : SETTINGS[enabled].file;
+}
+
+/**
+ * An API key is a bearer secret: the Temporal SDK turns TLS on by itself when one is set, so
+ * with TLS off here a plaintext server (the local dev server) fails with a bare handshake error.
+ */
+function apiKeyIssues(checked: Checked): ConfigIssue[] {
+  const key = checked.settings.temporalApiKey;
+  if (key.failed || key.value === undefined) return [];
+  const tls = checked.settings.temporalTls;
+  if (tls.failed || tls.value === true) return [];
+  const origin = originOf(checked, 'temporalApiKey');
+  return [{ key: origin.key, source: origin.source, problem: `is set but ${switchName(checked, 'temporalTls', origin)} is not true; an API key is only sent over TLS (Temporal Cloud requires it), so enable TLS or remove the key` }];
 }
 
 function saslIssues(checked: Checked): ConfigIssue[] {

@@ -239,6 +239,7 @@ describe('valid overrides from the environment', () => {
         TRIBUTARY_SCHEMA_REGISTRY_USERNAME: 'reader',
         TRIBUTARY_SCHEMA_REGISTRY_PASSWORD_FILE: registryPassword,
         TRIBUTARY_TEMPORAL_API_KEY_FILE: apiKey,
+        TRIBUTARY_TEMPORAL_TLS: 'true',
       },
     });
     expect(config.kafka.sasl).toStrictEqual({ mechanism: 'plain', username: 'svc', password: 's3cret' });
@@ -249,7 +250,7 @@ describe('valid overrides from the environment', () => {
   it('reads <ENV>_FILE when the secret variable itself is empty', () => {
     const apiKey = join(tmp, 'compose-api-key');
     writeFileSync(apiKey, 'from-file');
-    const config = loadConfig({ env: { TRIBUTARY_TEMPORAL_API_KEY: '', TRIBUTARY_TEMPORAL_API_KEY_FILE: apiKey } });
+    const config = loadConfig({ env: { TRIBUTARY_TEMPORAL_API_KEY: '', TRIBUTARY_TEMPORAL_API_KEY_FILE: apiKey, TRIBUTARY_TEMPORAL_TLS: 'true' } });
     expect(config.temporal.apiKey).toBe('from-file');
   });
 
@@ -469,7 +470,7 @@ describe('unknown TRIBUTARY_ variables', () => {
   it('accepts TRIBUTARY_CONFIG and <ENV>_FILE for secrets, but not <ENV>_FILE for other settings', () => {
     const apiKey = join(tmp, 'known-api-key');
     writeFileSync(apiKey, 'k');
-    expect(() => loadConfig({ env: { TRIBUTARY_CONFIG: '', TRIBUTARY_TEMPORAL_API_KEY_FILE: apiKey } })).not.toThrow();
+    expect(() => loadConfig({ env: { TRIBUTARY_CONFIG: '', TRIBUTARY_TEMPORAL_API_KEY_FILE: apiKey, TRIBUTARY_TEMPORAL_TLS: 'true' } })).not.toThrow();
     expect(configError({ env: { TRIBUTARY_KAFKA_BROKERS_FILE: '/run/secrets/brokers' } }).message).toBe(
       message(
         'TRIBUTARY_KAFKA_BROKERS_FILE="/run/secrets/brokers" (environment): expected a known setting (_FILE is only read for secrets; set TRIBUTARY_KAFKA_BROKERS instead)',
