@@ -18,7 +18,7 @@ import { createOffsetRangeReader } from '../streaming/offset-range-reader.js';
 import { createSchemaRegistryClient } from '../streaming/schema-registry-client.js';
 import { topicName } from '../streaming/topic-catalogue.js';
 import { closeClient, connectClient } from '../worker/temporal-connection.js';
-import { rolloutStatusQuery, rolloutWorkflowId } from '../workflows/ab-rollout.js';
+import { rolloutStatusQuery, rolloutWorkflowId, type RolloutOutcome, type RolloutStatus } from '../workflows/ab-rollout.js';
 import { driftMonitorWorkflowId, driftStatusQuery } from '../workflows/drift-monitor.js';
 import { UnknownModelError } from './errors.js';
 import type { ModelReport, ReportVersion, WorkflowView } from './model-report.js';
@@ -30,7 +30,7 @@ export interface ReportOptions {
   readonly records?: number;
   /** Longest read of one topic. @default 120_000 */
   readonly readTimeoutMs?: number;
-  /** Longest wait for Temporal to answer about one workflow (connect, describe, status query). @default 10_000 */
+  /** Longest wait for Temporal to answer about the workflows (connect, describe, results, status queries of 5 s each). @default 15_000 */
   readonly workflowTimeoutMs?: number;
 }
 
@@ -48,20 +48,36 @@ const toReportVersion = (version: ModelVersion): ReportVersion => ({
   trainedBy: version.lineage.trainedBy,
 });
 
-/** The workflow's state and, when it has one, its status query's answer (a query a worker must answer). */
-async function workflowView<State>(client: Client, workflowId: string, query: QueryDefinition<State>): Promise<WorkflowView<State>> {
+/** How long a status query may wait for a worker to answer. */
+const QUERY_TIMEOUT_MS = 5_000;
+
+async function withTimeout<Value>(work: Promise<Value>, timeoutMs: number, what: string): Promise<Value> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([work, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no worker answered the ${what} within ${timeoutMs / 1000} s`)), timeoutMs)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The workflow's state, its status query's answer (a worker must answer it) and, for a completed
+ * run, its result (from the history alone), so a rollout that ended still shows how.
+ */
+async function workflowView<State, Result = never>(client: Client, workflowId: string, query: QueryDefinition<State>, withResult: boolean): Promise<WorkflowView<State, Result>> {
   const handle = client.workflow.getHandle(workflowId);
   let state: string;
   try {
     state = (await handle.describe()).status.name;
   } catch (error) {
-    if (error instanceof WorkflowNotFoundError) return { workflowId, state: 'not found', status: null, problem: null };
+    if (error instanceof WorkflowNotFoundError) return { workflowId, state: 'not found', status: null, result: null, problem: null };
     throw error;
   }
+  const result = withResult && state === 'COMPLETED' ? ((await handle.result()) as Result) : null;
   try {
-    return { workflowId, state, status: await handle.query(query), problem: null };
+    return { workflowId, state, status: await withTimeout(handle.query(query), QUERY_TIMEOUT_MS, 'status query'), result, problem: null };
   } catch (error) {
-    return { workflowId, state, status: null, problem: `${reasonOf(error)} (is \`tributary worker\` running?)` };
+    return { workflowId, state, status: null, result, problem: `${reasonOf(error)} (is \`tributary worker\` running?)` };
   }
 }
 
@@ -77,7 +93,7 @@ async function withClient<Value>(config: TributaryConfig, work: (client: Client)
 export async function gatherModelReport(config: TributaryConfig, model: string, options: ReportOptions = {}): Promise<ModelReport> {
   const records = options.records ?? 50_000;
   const readTimeoutMs = options.readTimeoutMs ?? 120_000;
-  const workflowTimeoutMs = options.workflowTimeoutMs ?? 10_000;
+  const workflowTimeoutMs = options.workflowTimeoutMs ?? 15_000;
   const generatedAt = Date.now();
 
   const registry = await createModelRegistry(config);
@@ -94,7 +110,13 @@ export async function gatherModelReport(config: TributaryConfig, model: string, 
 
   // Temporal is asked while Kafka is read: neither waits for the other.
   const workflows = gatherSection(
-    () => withClient(config, async (client) => Promise.all([workflowView(client, rolloutWorkflowId(model), rolloutStatusQuery), workflowView(client, driftMonitorWorkflowId(model), driftStatusQuery)])),
+    () =>
+      withClient(config, async (client) =>
+        Promise.all([
+          workflowView<RolloutStatus, RolloutOutcome>(client, rolloutWorkflowId(model), rolloutStatusQuery, true),
+          workflowView(client, driftMonitorWorkflowId(model), driftStatusQuery, false),
+        ]),
+      ),
     workflowTimeoutMs,
   );
   const kafka = createKafka(config, { clientIdSuffix: 'report', logLevel: logLevel.NOTHING });

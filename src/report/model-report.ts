@@ -4,7 +4,7 @@
  */
 import type { ModelStage } from '../registry/model-registry.js';
 import type { Section } from '../status/section.js';
-import type { RolloutStatus } from '../workflows/ab-rollout.js';
+import type { RolloutOutcome, RolloutStatus } from '../workflows/ab-rollout.js';
 import type { DriftMonitorState } from '../workflows/drift-monitor.js';
 import type { TrafficTimeline, VersionEvaluation } from './version-evaluation.js';
 
@@ -18,13 +18,15 @@ export interface ReportVersion {
   readonly trainedBy: string;
 }
 
-/** A long-running workflow of the model as it was found: its state and the answer of its status query. */
-export interface WorkflowView<State> {
+/** A long-running workflow of the model as it was found: its state, the answer of its status query and, once it completed, its result. */
+export interface WorkflowView<State, Result = never> {
   readonly workflowId: string;
   /** RUNNING, COMPLETED, … or `not found`. */
   readonly state: string;
   /** Null when the workflow does not exist or its status query had no answer. */
   readonly status: State | null;
+  /** The result of a completed run (read from its history, no worker needed); null otherwise. */
+  readonly result: Result | null;
   /** Why the status query had no answer; null when it answered or there was nothing to ask. */
   readonly problem: string | null;
 }
@@ -53,6 +55,6 @@ export interface ModelReport {
   /** The champion's, then the challenger's (when there is one). */
   readonly evaluations: readonly VersionEvaluation[];
   readonly timeline: TrafficTimeline | null;
-  readonly rollout: Section<WorkflowView<RolloutStatus>>;
+  readonly rollout: Section<WorkflowView<RolloutStatus, RolloutOutcome>>;
   readonly drift: Section<WorkflowView<DriftMonitorState>>;
 }

@@ -5,7 +5,7 @@
  */
 import type { Section } from '../status/section.js';
 import type { ConfusionMatrix } from '../training/metrics.js';
-import type { RolloutStatus } from '../workflows/ab-rollout.js';
+import type { RolloutOutcome, RolloutStatus } from '../workflows/ab-rollout.js';
 import type { DriftMonitorState } from '../workflows/drift-monitor.js';
 import type { CurvePoint } from './curves.js';
 import type { ModelReport, WorkflowView } from './model-report.js';
@@ -145,7 +145,7 @@ function timelineSection(report: ModelReport, timeline: TrafficTimeline | null):
   return `<div class="charts">${lineChart({ id: 'traffic', title: 'Share of decided records per version over time', x, y: SHARE_AXIS('share of decided records', 1), series })}</div>`;
 }
 
-function workflowHeader<State>(view: WorkflowView<State>): string {
+function workflowHeader<State, Result>(view: WorkflowView<State, Result>): string {
   const problem = view.problem === null ? '' : `; status unavailable: ${view.problem}`;
   return paragraph(`Workflow ${view.workflowId}: ${view.state}${problem}`);
 }
@@ -231,11 +231,16 @@ function driftBody(status: DriftMonitorState): string {
   return `${settings}${verdict}${paragraph(`${figures.liveRecords} live records against ${figures.referenceRecords} reference records; highest PSI ${fixed(figures.maxFeature.psi)} on ${figures.maxFeature.column}.`)}<div class="charts">${chart}</div>${score}`;
 }
 
-function workflowSection<State>(section: Section<WorkflowView<State>>, absent: string, body: (status: State) => string): string {
+function outcomeLine(outcome: RolloutOutcome): string {
+  const { decision } = outcome;
+  return paragraph(`Ended ${isoTime(decision.at)}: ${outcome.action === 'promote' ? `v${outcome.challengerVersion} promoted` : `v${outcome.challengerVersion} rolled back`}, champion v${outcome.championVersion}; by ${decision.by}: ${decision.reason}${decision.figures === '' ? '' : ` (${decision.figures})`}`, 'note');
+}
+
+function workflowSection<State, Result>(section: Section<WorkflowView<State, Result>>, absent: string, body: (status: State) => string, ended: (result: Result) => string = () => ''): string {
   if (!section.available) return paragraph(`Unavailable: ${section.reason}`, 'note');
   const view = section.value;
   if (view.state === 'not found') return paragraph(absent);
-  return `${workflowHeader(view)}${view.status === null ? '' : body(view.status)}`;
+  return `${workflowHeader(view)}${view.result === null ? '' : ended(view.result)}${view.status === null ? '' : body(view.status)}`;
 }
 
 /** The whole page. */
@@ -255,7 +260,7 @@ ${paragraph(`Generated ${isoTime(report.generatedAt)}. ${window}`)}
 <section id="versions"><h2>Versions</h2>${versionsSection(report)}</section>
 <section id="quality"><h2>Champion and challenger on labelled traffic</h2>${qualitySection(report)}</section>
 <section id="traffic"><h2>Traffic over the rollout</h2>${timelineSection(report, report.timeline)}</section>
-<section id="rollout"><h2>Rollout</h2>${workflowSection(report.rollout, 'No rollout of this model has run (or its history is gone).', (status) => rolloutBody(report, status))}</section>
+<section id="rollout"><h2>Rollout</h2>${workflowSection(report.rollout, 'No rollout of this model has run (or its history is gone).', (status) => rolloutBody(report, status), outcomeLine)}</section>
 <section id="drift"><h2>Drift</h2>${workflowSection(report.drift, 'No drift monitor runs for this model (tributary drift start <model>).', driftBody)}</section>
 </main></body></html>
 `;

@@ -127,7 +127,7 @@ function report(model: string, overrides: Partial<ModelReport> = {}): ModelRepor
     data: { scoresTopic: 'tributary.scores', labelsTopic: 'tributary.labels', scoresRead: 7, labelsRead: 6, undecodable: 0, firstScoredAt: 1_000, lastScoredAt: 5_000 },
     evaluations: [evaluation],
     timeline: trafficTimeline(scores, 'fraud') ?? null,
-    rollout: { available: true, value: { workflowId: 'rollout:fraud', state: 'RUNNING', status: rolloutStatus, problem: null } },
+    rollout: { available: true, value: { workflowId: 'rollout:fraud', state: 'RUNNING', status: rolloutStatus, result: null, problem: null } },
     drift: { available: false, reason: 'no answer within 10 s' },
     ...overrides,
   };
@@ -159,7 +159,7 @@ describe('the report page', () => {
   });
 
   it('says why a section is missing instead of failing: Temporal unavailable, no rollout, no labels', () => {
-    const html = renderReportHtml(report('fraud', { rollout: { available: true, value: { workflowId: 'rollout:fraud', state: 'not found', status: null, problem: null } } }));
+    const html = renderReportHtml(report('fraud', { rollout: { available: true, value: { workflowId: 'rollout:fraud', state: 'not found', status: null, result: null, problem: null } } }));
     expect(html).toContain('Unavailable: no answer within 10 s');
     expect(html).toContain('No rollout of this model has run');
     const unlabelled = evaluateVersion({ model: 'fraud', version: 1, role: 'champion', threshold: 0.5 }, scores, new Map());
@@ -167,6 +167,25 @@ describe('the report page', () => {
     expect(noLabels).toContain('None of its scores has a label yet.');
     expect(noLabels).toContain('No ROC or precision-recall curve');
     expect(noLabels).not.toContain('data-chart="roc"');
+  });
+
+  it('shows how an ended rollout ended, from its result, when no worker answers its status query', () => {
+    const ended = renderReportHtml(
+      report('fraud', {
+        rollout: {
+          available: true,
+          value: {
+            workflowId: 'rollout:fraud',
+            state: 'COMPLETED',
+            status: null,
+            result: { model: 'fraud', action: 'promote', championVersion: 2, challengerVersion: 2, decision: { at: 0, action: 'promote', by: 'workflow:rollout:fraud', reason: 'challenger better on recall', figures: 'recall 0.9 vs 0.7' } },
+            problem: 'no worker answered the status query within 5 s (is `tributary worker` running?)',
+          },
+        },
+      }),
+    );
+    expect(ended).toContain('Workflow rollout:fraud: COMPLETED; status unavailable: no worker answered the status query within 5 s');
+    expect(ended).toContain('Ended 1970-01-01 00:00:00 UTC: v2 promoted, champion v2; by workflow:rollout:fraud: challenger better on recall (recall 0.9 vs 0.7)');
   });
 
   it('shows the rollout’s phase, traffic and decision log', () => {
