@@ -1,7 +1,8 @@
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import type { TributaryConfig } from '../config/config.js';
-import { RegistryError } from '../registry/errors.js';
+import { InvalidModelNameError, RegistryError } from '../registry/errors.js';
 import { createModelRegistry } from '../registry/kafka-model-registry.js';
+import { assertModelName } from '../registry/registry-decisions.js';
 import type { AliasChange, ModelRegistry, ModelVersion, StageChange } from '../registry/model-registry.js';
 import type { CliEnvironment } from './cli-environment.js';
 import { positiveInteger } from './option-parsers.js';
@@ -113,6 +114,17 @@ function renderHistory(history: readonly (AliasChange | StageChange)[]): string 
   );
 }
 
+/** A model name as the registry takes it, refused before the registry is opened. */
+function registryModelName(value: string): string {
+  try {
+    assertModelName(value);
+  } catch (error) {
+    if (error instanceof InvalidModelNameError) throw new InvalidArgumentError(error.message);
+    throw error;
+  }
+  return value;
+}
+
 /**
  * `tributary models list | show | history`: what the model registry holds. Tables for people,
  * `--json` for machines. An unknown model or version fails with one line naming it and what exists.
@@ -147,7 +159,7 @@ export function modelsCommand(cli: CliEnvironment, openRegistry: RegistryOpener 
   command
     .command('show')
     .description('one version: stage, aliases, metrics, tags, artifact sha256 and size, and its lineage down to the offsets it was trained on')
-    .argument('<model>', 'model name')
+    .argument('<model>', 'model name', registryModelName)
     .argument('[version]', 'version number (default: the champion, else the latest version)', positiveInteger)
     .option('--json', 'print JSON instead of a table')
     .action((model: string, requested: number | undefined, options: { json?: boolean }) =>
@@ -165,7 +177,7 @@ export function modelsCommand(cli: CliEnvironment, openRegistry: RegistryOpener 
   command
     .command('history')
     .description('every stage and alias change of a model, oldest first: when, what, who and why')
-    .argument('<model>', 'model name')
+    .argument('<model>', 'model name', registryModelName)
     .option('--json', 'print JSON instead of a table')
     .action((model: string, options: { json?: boolean }) =>
       withRegistry(async (registry) => {

@@ -13,6 +13,7 @@ import { selectTensorFlowBackend } from '../training/backend.js';
 import type { CliEnvironment } from './cli-environment.js';
 import { positiveInteger } from './option-parsers.js';
 import { progressPrinter } from './output.js';
+import { modelName } from './trigger-command.js';
 
 const DEFAULT_METRICS_PORT = 9464;
 
@@ -43,7 +44,7 @@ export function serveCommand(cli: CliEnvironment): Command {
       'run a scoring worker for one model until SIGINT/SIGTERM: follows the model on the deployments topic, scores its features topic ' +
         'into scores (bad records into dlq), hot-swaps models without stopping; /metrics, /healthz and /readyz on the metrics port',
     )
-    .requiredOption('--model <name>', 'the model to serve (its record on the deployments topic names the champion, challenger and features topic)')
+    .requiredOption('--model <name>', 'the model to serve (its record on the deployments topic names the champion, challenger and features topic)', modelName)
     .option('--group <id>', 'consumer group; workers of one group share the partitions (default: <topic prefix>scorer.<model>)')
     .option('--delivery <mode>', `${DELIVERY_MODES.join(' or ')}: transactional output with the offsets, or idempotent output then commit`, deliveryMode, 'exactly-once' as DeliveryMode)
     .option('--metrics-port <port>', 'port of /metrics, /healthz and /readyz (0 picks a free one)', port, DEFAULT_METRICS_PORT)
