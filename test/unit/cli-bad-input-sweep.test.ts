@@ -303,8 +303,8 @@ describe('bad command-line input, over every command and option', () => {
     expect(cases.length).toBeGreaterThan(200);
   });
 
-  it.each(cases.map((each) => [each.name, each] as const))('%s', async (_, { args, firstLine, problems }) => {
-    expectRefused(await run(args), firstLine, problems);
+  it.each(cases.map((each) => [each.name, each] as const))('%s', async (_, { args, firstLine }) => {
+    expectRefused(await run(args), firstLine);
   });
 });
 
