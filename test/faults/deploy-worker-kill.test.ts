@@ -1,0 +1,189 @@
+/**
+ * Fault: the Temporal worker (`tributary worker`, a real process) killed with SIGKILL in the
+ * middle of a Flink upgrade on the real cluster — right after the new version was submitted —
+ * and another worker started. The flinkDeploy workflow resumes on the new worker and finishes the
+ * upgrade without submitting the new version twice (one job per version on the cluster), and
+ * `features` (read_committed) holds exactly one record per simulated transaction.
+ * Measured: new worker started → upgrade finished.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import type { Admin } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { loadConfig, type TributaryConfig } from '../../src/config/config.js';
+import { startDeployment } from '../../src/flink/deployment-client.js';
+import { prepareFeatureJobDeployment } from '../../src/flink/deployment-feature-job.js';
+import { FileDeploymentRecordStore } from '../../src/flink/deployment-record-store.js';
+import { deploymentRecordsDir, flinkDeployTaskQueue } from '../../src/flink/deployment-worker.js';
+import { RestFlinkService } from '../../src/flink/flink-service.js';
+import { FlinkRestClient } from '../../src/flink/flink-rest-client.js';
+import { createAvroDecoder } from '../../src/streaming/avro-decoder.js';
+import { createKafka } from '../../src/streaming/kafka-client.js';
+import { registerSchemas } from '../../src/streaming/schema-registrar.js';
+import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
+import { createKafkaSimulationSink } from '../../src/streaming/simulation-sink.js';
+import { simulateEvents } from '../../src/streaming/simulator/event-generator.js';
+import type { Transaction } from '../../src/streaming/simulator/simulated-event.js';
+import { runSimulation, type SimulationResult, type SinkRecord } from '../../src/streaming/simulator/simulation-runner.js';
+import { ensureTopics } from '../../src/streaming/topic-admin.js';
+import { topicCatalogue, topicName } from '../../src/streaming/topic-catalogue.js';
+import type { FlinkDeployInput } from '../../src/workflows/flink-deploy.js';
+import { collectingConsumer, type CollectingConsumer } from '../helpers/kafka.js';
+import { waitFor } from '../helpers/wait-for.js';
+import { reportFault } from './stack-faults.js';
+
+const DAY_MS = 86_400_000;
+const RATE = 200;
+const FLINK_CONFIGURATION = { 'execution.checkpointing.interval': '2s' };
+const HEALTH = { windowMs: 8_000, sampleIntervalMs: 500 };
+
+interface WorkerProcess {
+  readonly child: ChildProcess;
+  readonly output: string[];
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+describe('fault: the Temporal worker killed during a Flink upgrade', () => {
+  const runId = randomBytes(4).toString('hex');
+  const base = loadConfig();
+  const config: TributaryConfig = { ...base, topics: { prefix: `test.fault-deploy-${runId}.` }, temporal: { ...base.temporal, taskQueue: `test-fault-deploy-${runId}` } };
+  const jobName = `tributary-feature-job-fault-deploy-${runId}`;
+  const kafka = createKafka(config, { clientIdSuffix: `fault-deploy-${runId}` });
+  const registry = createSchemaRegistryClient(config.schemaRegistry);
+  const rest = new FlinkRestClient({ baseUrl: config.flink.restUrl });
+  const flink = new RestFlinkService({ baseUrl: config.flink.restUrl });
+  const records = new FileDeploymentRecordStore(deploymentRecordsDir(config));
+  const workers: WorkerProcess[] = [];
+  const consumers: CollectingConsumer[] = [];
+  let admin: Admin;
+  let connection: Connection;
+  let client: Client;
+
+  /** `tributary worker` as a process of its own, serving this run's task queues; resolves once it polls. */
+  async function startWorker(): Promise<WorkerProcess> {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'worker'], {
+      env: { ...process.env, TRIBUTARY_TOPIC_PREFIX: config.topics.prefix, TRIBUTARY_TEMPORAL_TASK_QUEUE: config.temporal.taskQueue },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const output: string[] = [];
+    child.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    const worker = { child, output, exited };
+    workers.push(worker);
+    onTestFailed(() => console.error(`worker (pid ${child.pid}) output:\n${output.join('')}`));
+    await waitFor('the worker to poll its task queues', () => (output.join('').includes('worker polling task queues') ? true : undefined), 120_000, 200);
+    return worker;
+  }
+
+  const spec = (jobVersion: string) => prepareFeatureJobDeployment(config, { jobName, jobVersion, flinkConfiguration: FLINK_CONFIGURATION });
+  const start = (input: FlinkDeployInput) => startDeployment(client, { health: HEALTH, ...input }, { taskQueue: flinkDeployTaskQueue(config), uiUrl: config.temporal.uiUrl });
+  /** Every job of this run's name the cluster ever ran, any state. */
+  const jobsOfOurName = async () => (await rest.listJobs()).filter((job) => job.name === jobName);
+
+  beforeAll(async () => {
+    admin = kafka.admin();
+    await admin.connect();
+    await ensureTopics(admin, topicCatalogue(config));
+    await registerSchemas(registry, config);
+    connection = await Connection.connect({ address: config.temporal.address });
+    client = new Client({ connection, namespace: config.temporal.namespace });
+  });
+
+  afterAll(async () => {
+    for (const worker of workers) worker.child.kill('SIGKILL');
+    await Promise.all(consumers.map((consumer) => consumer.consumer.disconnect()));
+    for (const job of await flink.activeJobs(jobName)) {
+      await rest.cancel(job.jobId);
+      await rest.waitForJobState(job.jobId, ['CANCELED'], 60_000).catch(() => undefined);
+    }
+    const record = await records.read(jobName);
+    for (const savepoint of record.savepoints) await flink.disposeSavepoint(savepoint.path).catch(() => undefined);
+    await rm(join(deploymentRecordsDir(config), `${encodeURIComponent(jobName)}.json`), { force: true });
+    await admin.deleteTopics({ topics: topicCatalogue(config).map((topic) => topic.name) }).catch(() => undefined);
+    await admin.disconnect();
+    await connection.close();
+  });
+
+  it('resumes the upgrade on a new worker and submits the new version once', async () => {
+    const first = await startWorker();
+    const v1 = await (await start({ spec: await spec('v1'), health: { ...HEALTH, windowMs: 4_000 } })).result();
+    expect(v1.outcome).toBe('deployed');
+
+    const sink = await createKafkaSimulationSink(config);
+    const transactionIds = new Set<string>();
+    const recording = {
+      async send(batch: SinkRecord[]) {
+        await sink.send(batch);
+        for (const record of batch) if (record.topic === 'transactions') transactionIds.add((record.value as Transaction).transaction_id);
+      },
+    };
+    const startTime = Date.parse('2026-03-02T08:00:00Z');
+    const stop = new AbortController();
+    const simulation: Promise<SimulationResult> = runSimulation(simulateEvents({ seed: 27, startTime, labelDelayScale: 0.05 }), recording, { rate: RATE, signal: stop.signal });
+    simulation.catch(() => undefined);
+    let killedAt = 0;
+    let restartedAt = 0;
+    let finishedAt = 0;
+    let upgrade;
+    let upgradeHandle: Awaited<ReturnType<typeof start>> | undefined;
+    try {
+      await waitFor('v1 to commit its first features', async () => ((await admin.fetchTopicOffsets(topicName(config, 'features'))).some((partition) => Number(partition.high) > 0) ? true : undefined), 60_000, 500);
+      const handle = await start({ spec: await spec('v2') });
+      upgradeHandle = handle;
+      // Killed the moment v2 is on the cluster: the submit activity (or the wait for RUNNING after it) is in flight.
+      await waitFor('v2 to be submitted', async () => ((await jobsOfOurName()).length >= 2 ? true : undefined), 120_000, 50);
+      first.child.kill('SIGKILL');
+      killedAt = Date.now();
+      expect((await first.exited).signal).toBe('SIGKILL');
+      await startWorker();
+      restartedAt = Date.now();
+      upgrade = await handle.result();
+      finishedAt = Date.now();
+    } finally {
+      stop.abort();
+    }
+    const simulated = await simulation;
+    const sentinels = [...simulateEvents({ seed: 28, startTime: (simulated.lastEventTime ?? startTime) + DAY_MS, count: 30, outOfOrderMs: 0, lateShare: 0 })].filter((event) => event.topic === 'transactions');
+    await sink.send(sentinels);
+    await sink.close();
+
+    const features = await collectingConsumer(kafka, topicName(config, 'features'));
+    consumers.push(features);
+    const decoder = createAvroDecoder(registry);
+    const decoded = async (): Promise<string[]> => Promise.all(features.received.map(async ({ message }) => ((await decoder.decode(message.value as Buffer)).value as { transaction_id: string }).transaction_id));
+    const all = await waitFor(`a feature for each of ${transactionIds.size} transactions`, async () => {
+      const ids = await decoded();
+      const seen = new Set(ids);
+      return [...transactionIds].every((id) => seen.has(id)) ? ids : undefined;
+    }, 180_000, 2_000);
+    const counts = new Map<string, number>();
+    for (const id of all.filter((value) => transactionIds.has(value))) counts.set(id, (counts.get(id) ?? 0) + 1);
+    const duplicated = [...counts].filter(([, count]) => count > 1).map(([id]) => id);
+    const jobs = await jobsOfOurName();
+    // An activity the killed worker held is timed out by the server and tried again on the new worker.
+    const events = (await upgradeHandle!.fetchHistory()).events ?? [];
+    const retriedActivities = events.filter((event) => (event.activityTaskStartedEventAttributes?.attempt ?? 1) > 1).length;
+    reportFault({
+      name: 'temporal worker killed with SIGKILL during a flink upgrade (real cluster)',
+      outcome: upgrade.outcome === 'deployed' && jobs.length === 2 && duplicated.length === 0 ? 'resumed, submitted once, exactly once' : 'violated',
+      upgradeOutcome: upgrade.outcome,
+      jobsSubmitted: jobs.length,
+      newWorkerStartMs: restartedAt - killedAt,
+      upgradeFinishedAfterNewWorkerMs: finishedAt - restartedAt,
+      downtimeMs: upgrade.downtimeMs,
+      activityAttemptsRetried: retriedActivities,
+      transactions: transactionIds.size,
+      duplicated: duplicated.length,
+    });
+    expect(upgrade).toMatchObject({ outcome: 'deployed', fromVersion: 'v1', toVersion: 'v2' });
+    // v1 (finished by its savepoint) and v2 (running): one submission each.
+    expect(jobs.map((job) => job.state).sort()).toEqual(['FINISHED', 'RUNNING']);
+    expect(upgrade.jobId).toBe(jobs.find((job) => job.state === 'RUNNING')?.jid);
+    expect(duplicated).toEqual([]);
+    expect(counts.size).toBe(transactionIds.size);
+  }, 540_000);
+});
