@@ -155,7 +155,8 @@ function vectorise(record: unknown): { readonly record: FeatureRecord; readonly 
   for (const field of ['transaction_id', 'card_hash', 'feature_job_version'] as const) {
     if (typeof fields[field] !== 'string') return { reason: new FeatureValueError(transactionId, field, fields[field], 'a string').message };
   }
-  if (typeof fields.event_time !== 'number' || !Number.isFinite(fields.event_time)) {
+  // A whole number, as score.avsc's long takes it: a score the producer refuses would fail the chunk for ever.
+  if (typeof fields.event_time !== 'number' || !Number.isSafeInteger(fields.event_time)) {
     return { reason: new FeatureValueError(transactionId, 'event_time', fields.event_time, 'epoch milliseconds').message };
   }
   try {

@@ -35,7 +35,12 @@ export class TrainingError extends TributaryError {
 function formatValue(value: unknown): string {
   if (value === undefined) return '(missing)';
   if (typeof value === 'number' || typeof value === 'bigint') return String(value);
-  return JSON.stringify(value) ?? String(value);
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    // A BigInt inside or a cycle: throwing here would turn the record's rejection into a failed chunk, retried for ever.
+    return String(value);
+  }
 }
 
 /**
