@@ -6,6 +6,7 @@
  * on bad input is caught. Cases come from the tree and the settings table, so a new command,
  * option or setting is swept without editing this file.
  */
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -305,6 +306,30 @@ describe('bad command-line input, over every command and option', () => {
 
   it.each(cases.map((each) => [each.name, each] as const))('%s', async (_, { args, firstLine }) => {
     expectRefused(await run(args), firstLine);
+  });
+});
+
+describe('the same refusals from the real process', () => {
+  /** The binary from source, as a person runs it, with the sweep's environment: the in-process runs above stand for it. */
+  function tributary(args: readonly string[]): Promise<Outcome> {
+    const clean = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('TRIBUTARY_')));
+    const before = connections;
+    return new Promise((resolve) => {
+      execFile(
+        process.execPath,
+        ['--import', 'tsx', 'src/cli/main.ts', ...args],
+        { encoding: 'utf8', env: { ...clean, ...sweepEnvironment(listenerPort) }, timeout: 60_000 },
+        (error, stdout, stderr) => resolve({ exitCode: error ? Number(error.code) : 0, stdout, stderr, connections: connections - before }),
+      );
+    });
+  }
+
+  it.concurrent.each([
+    [['serve', '--model', 'Not a name!'], `error: option '--model <name>' argument 'Not a name!' is invalid. expected a model name of lowercase letters, digits, '.', '_' and '-' (starting with a letter or digit), got "Not a name!"`],
+    [['models', 'history', 'Not a name!'], `error: command-argument value 'Not a name!' is invalid for argument 'model'. invalid model name "Not a name!": use 1 to 100 letters, digits, '.', '_' or '-'`],
+    [['flink', 'deploy', 'tributary-feature-job', '--health-window', 'banana'], `error: option '--health-window <seconds>' argument 'banana' is invalid. expected a positive whole number, got "banana"`],
+  ])('%j', async (args, line) => {
+    expectRefused(await tributary(args), line);
   });
 });
 
