@@ -43,7 +43,7 @@ describe('tributary CLI', () => {
   it('names an unknown stack component and lists the known ones', async () => {
     const { code, stderr } = await tributary(['stack', 'logs', 'zookeeper']);
     expect(code).toBe(1);
-    expect(stderr).toBe('error: unknown component "zookeeper"; the components are: kafka, schema-registry, temporal, flink-jobmanager, flink-taskmanager, flink-sql-gateway\n');
+    expect(stderr).toBe('error: unknown component "zookeeper"; the components are: kafka, schema-registry, temporal, flink-jobmanager, flink-taskmanager, flink-sql-gateway, kafka-secure\n');
   });
 
   it('refuses a non-positive line count', async () => {
