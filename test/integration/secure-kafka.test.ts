@@ -12,13 +12,14 @@ import type { Admin, Kafka } from 'kafkajs';
 import { logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { loadConfig, type TributaryConfig } from '../../src/config/config.js';
+import { TributaryError } from '../../src/errors/tributary-error.js';
 import { createModelRegistry, type KafkaModelRegistry } from '../../src/registry/kafka-model-registry.js';
 import { openDeploymentLog, type DeploymentLog } from '../../src/serving/deployment-log.js';
 import { defaultScorerGroupId } from '../../src/serving/scoring-worker.js';
 import { secureKafkaClientConfig, secureKafkaFiles } from '../../src/stack/components/kafka-secure.js';
-import type { LocalStack } from '../../src/stack/local-stack.js';
+import { LocalStack } from '../../src/stack/local-stack.js';
 import { applySecureKafkaGrants, SECURE_KAFKA_PRINCIPALS, secureKafkaGrants, type SecureKafkaPrincipal } from '../../src/stack/secure-kafka-acls.js';
-import { localStack } from '../../src/stack/stack-components.js';
+import { SECURE_COMPONENTS } from '../../src/stack/stack-components.js';
 import { createStackContext } from '../../src/stack/stack-context.js';
 import { createAvroProducer } from '../../src/streaming/avro-producer.js';
 import { KafkaAuthenticationError, KafkaAuthorizationError } from '../../src/streaming/errors.js';
@@ -44,7 +45,7 @@ const files = secureKafkaFiles(ctx.layout);
 const MODEL = 'fraud';
 
 const roleConfig = (principal: SecureKafkaPrincipal): Promise<TributaryConfig> => secureKafkaClientConfig(base, ctx.layout, principal);
-const kafkaOf = (config: TributaryConfig, role: string): Kafka => createKafka(config, { clientIdSuffix: `secure-test-${role}`, logLevel: logLevel.NOTHING, retries: 2 });
+const kafkaOf = (config: TributaryConfig, role: string): Kafka => createKafka(config, { clientIdSuffix: `secure-test-${role}`, logLevel: logLevel.NOTHING });
 
 /** The environment that points the CLI at the secure broker as `principal`, the password read from its file. */
 function cliEnvironment(principal: SecureKafkaPrincipal): NodeJS.ProcessEnv {
@@ -61,6 +62,20 @@ function cliEnvironment(principal: SecureKafkaPrincipal): NodeJS.ProcessEnv {
   };
 }
 
+/** Creating topics is idempotent; a broker that has just started may not lead new partitions yet, and says so with a retriable error. */
+async function prepareTopicsWhenReady(config: TributaryConfig, admin: Admin): Promise<void> {
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    try {
+      await prepareScoringTopics(config, admin);
+      return;
+    } catch (error) {
+      if (!(error instanceof TributaryError && error.retriable) || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
+}
+
 function runCli(args: readonly string[], env: NodeJS.ProcessEnv): { status: number | null; output: string } {
   const result = spawnSync('npx', ['tsx', 'src/cli/main.ts', ...args], { env, encoding: 'utf8', timeout: 120_000 });
   return { status: result.status, output: `${result.stdout}${result.stderr}` };
@@ -68,14 +83,15 @@ function runCli(args: readonly string[], env: NodeJS.ProcessEnv): { status: numb
 
 describe('secure Kafka (SASL_SSL + SCRAM-SHA-512 + ACLs, real broker)', () => {
   let stack: LocalStack;
-  let startedHere: readonly string[] = [];
+  let startedHere: Parameters<LocalStack['down']>[0] = [];
   let admin: Admin;
   let adminConfig: TributaryConfig;
   /** Everything Tributary printed in this test, checked for passwords at the end. */
   const captured: string[] = [];
 
   beforeAll(async () => {
-    stack = localStack(ctx, { secure: true });
+    // The secure broker alone: whatever else of the stack is running or stopped stays so.
+    stack = new LocalStack(ctx, SECURE_COMPONENTS);
     const secure = (await stack.status()).find((status) => status.name === 'kafka-secure');
     if (secure?.state !== 'healthy') startedHere = (await stack.up()).started;
     adminConfig = await roleConfig('admin');
@@ -83,13 +99,13 @@ describe('secure Kafka (SASL_SSL + SCRAM-SHA-512 + ACLs, real broker)', () => {
     await admin.connect();
     // The broker granted the configured prefix at start; this run's own prefix gets the same grants.
     await applySecureKafkaGrants(admin, secureKafkaGrants(base));
-    await prepareScoringTopics(adminConfig, admin);
+    await prepareTopicsWhenReady(adminConfig, admin);
   }, 180_000);
 
   afterAll(async () => {
     await admin?.disconnect();
     // Only what this test started: a broker someone else runs stays up.
-    if (startedHere.length > 0) await stack.down(startedHere as Parameters<LocalStack['down']>[0]);
+    if (startedHere && startedHere.length > 0) await stack.down(startedHere);
   }, 60_000);
 
   it('lets the simulator produce transactions over SASL_SSL', async () => {

@@ -4,8 +4,10 @@ import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { logLevel } from 'kafkajs';
 import type { TributaryConfig } from '../../config/config.js';
+import { reasonOf } from '../../errors/tributary-error.js';
 import { createKafka } from '../../streaming/kafka-client.js';
 import type { StackComponent, StackContext } from '../component.js';
+import { StackError } from '../errors.js';
 import { runSetupStep } from '../run-command.js';
 import { applySecureKafkaGrants, SECURE_KAFKA_PRINCIPALS, secureKafkaGrants, type SecureKafkaPrincipal } from '../secure-kafka-acls.js';
 import { STACK_PORTS, type StackLayout } from '../stack-layout.js';
@@ -92,7 +94,18 @@ async function writeSecret(file: string, value: string): Promise<void> {
   await chmod(file, SECRET_FILE_MODE);
 }
 
-const readSecret = async (file: string): Promise<string> => (await readFile(file, 'utf8')).trim();
+/** A formatted storage without its password files cannot be logged into again; say how to start afresh. */
+async function readSecret(file: string, layout: StackLayout): Promise<string> {
+  try {
+    return (await readFile(file, 'utf8')).trim();
+  } catch (error) {
+    throw new StackError(
+      `kafka-secure: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? reasonOf(error)}), whose credential its storage holds; ` +
+        `stop kafka-secure and delete ${dataDir(layout)} to create new users and certificates`,
+      { component: ID },
+    );
+  }
+}
 
 /**
  * SASL_SSL (SCRAM-SHA-512) for clients and between the broker and itself, SASL PLAIN on the
@@ -161,9 +174,9 @@ async function prepare(ctx: StackContext): Promise<void> {
     // New storage, new credentials: a password file always matches the credential in the metadata log.
     await Promise.all([...SECURE_KAFKA_PRINCIPALS.map((principal) => writeSecret(files.passwordFile(principal), generatePassword())), writeSecret(controllerPasswordFile(layout), generatePassword())]);
   }
-  const passwords = new Map(await Promise.all(SECURE_KAFKA_PRINCIPALS.map(async (principal) => [principal, await readSecret(files.passwordFile(principal))] as const)));
+  const passwords = new Map(await Promise.all(SECURE_KAFKA_PRINCIPALS.map(async (principal) => [principal, await readSecret(files.passwordFile(principal), layout)] as const)));
   const properties = join(configDir(layout), 'server.properties');
-  await writeSecret(properties, serverProperties(layout, passwords.get('admin') ?? '', await readSecret(controllerPasswordFile(layout))));
+  await writeSecret(properties, serverProperties(layout, passwords.get('admin') ?? '', await readSecret(controllerPasswordFile(layout), layout)));
   await writeFile(join(configDir(layout), 'log4j2.properties'), KAFKA_LOG4J2);
   if (formatted) return;
   ctx.progress(`kafka-secure: formatting KRaft storage with SCRAM users ${SECURE_KAFKA_PRINCIPALS.join(', ')} (passwords in ${secretsDir(layout)})`);
