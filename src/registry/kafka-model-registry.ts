@@ -4,7 +4,7 @@
  */
 import { logLevel, type Admin } from 'kafkajs';
 import type { TributaryConfig } from '../config/config.js';
-import { createKafka } from '../streaming/kafka-client.js';
+import { createKafka, kafkaAccessError } from '../streaming/kafka-client.js';
 import { createSchemaRegistryClient } from '../streaming/schema-registry-client.js';
 import { RegistryStorageError } from './errors.js';
 import { EventSourcedModelRegistry, type RegistryClockOptions } from './event-sourced-registry.js';
@@ -53,7 +53,9 @@ export async function createModelRegistry(config: TributaryConfig, options: Kafk
   try {
     await admin.connect();
   } catch (error) {
-    throw new RegistryStorageError(`connecting to Kafka at ${config.kafka.brokers.join(',')}`, reasonOf(error), { retriable: true, cause: error });
+    // Rejected credentials are named as such and not retried; anything else may be a broker still starting.
+    const refusal = kafkaAccessError(kafka, error, { operation: 'read' });
+    throw new RegistryStorageError(`connecting to Kafka at ${config.kafka.brokers.join(',')}`, refusal?.message ?? reasonOf(error), { retriable: refusal === undefined, cause: refusal ?? error });
   }
   try {
     return await KafkaModelRegistry.open({ kafka, admin, schemaRegistry: createSchemaRegistryClient(config.schemaRegistry), config }, options, () => admin.disconnect());

@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import { RegistryReadTimeoutError, RegistryStorageError } from './errors.js';
 import { reasonOf } from '../errors/tributary-error.js';
+import { kafkaAccessError } from '../streaming/kafka-client.js';
 
 export interface PartitionFollowerOptions {
   readonly kafka: Kafka;
@@ -78,7 +79,7 @@ export class PartitionFollower {
       if (isUnknownTopic(error)) {
         throw new RegistryStorageError(`starting to read ${topic}`, 'the topic does not exist; create it with `tributary topics ensure`', { cause: error, retriable: false });
       }
-      throw new RegistryStorageError(`starting to read ${topic}`, reasonOf(error), { cause: error, retriable: true });
+      throw this.storageError(`starting to read ${topic}`, error);
     }
   }
 
@@ -93,7 +94,7 @@ export class PartitionFollower {
       const [end] = await admin.fetchTopicOffsets(topic);
       target = BigInt(end?.offset ?? '0');
     } catch (error) {
-      throw new RegistryStorageError(`asking for the end offset of ${topic}`, reasonOf(error), { cause: error, retriable: true });
+      throw this.storageError(`asking for the end offset of ${topic}`, error);
     }
     await this.reach(target, timeoutMs);
   }
@@ -145,8 +146,15 @@ export class PartitionFollower {
     for (const waiter of reached) waiter.resolve();
   }
 
+  /** Retriable, unless the broker refused these credentials or this principal: then it says who was refused what, and retrying cannot help. */
+  private storageError(action: string, error: unknown): RegistryStorageError {
+    const refusal = kafkaAccessError(this.options.kafka, error, { operation: 'read', topics: [this.options.topic], group: this.groupId });
+    if (refusal) return new RegistryStorageError(action, refusal.message, { cause: refusal, retriable: false });
+    return new RegistryStorageError(action, reasonOf(error), { cause: error, retriable: true });
+  }
+
   private fail(error: unknown): void {
-    this.failure = error instanceof RegistryStorageError ? error : new RegistryStorageError(`reading ${this.options.topic}`, reasonOf(error), { cause: error, retriable: true });
+    this.failure = error instanceof RegistryStorageError ? error : this.storageError(`reading ${this.options.topic}`, error);
     const waiting = this.waiters;
     this.waiters = [];
     for (const waiter of waiting) waiter.reject(this.failure);

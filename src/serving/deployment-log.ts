@@ -12,7 +12,7 @@ import { reasonOf } from '../errors/tributary-error.js';
 import { PartitionFollower } from '../registry/partition-follower.js';
 import { createAvroDecoder, type AvroDecoder } from '../streaming/avro-decoder.js';
 import { encodeRecords, type WriterSchema } from '../streaming/avro-producer.js';
-import { createKafka } from '../streaming/kafka-client.js';
+import { createKafka, kafkaAccessError } from '../streaming/kafka-client.js';
 import { loadSchemaFile } from '../streaming/schema-files.js';
 import { createSchemaRegistryClient, type SchemaRegistryClient } from '../streaming/schema-registry-client.js';
 import { schemaFilePath, topicDeclaration, topicName, valueSubject, type TopicNaming } from '../streaming/topic-catalogue.js';
@@ -392,7 +392,9 @@ export async function openDeploymentLog(config: TributaryConfig, options: KafkaD
   try {
     await admin.connect();
   } catch (error) {
-    throw new DeploymentError('(any model)', `connecting to Kafka at ${config.kafka.brokers.join(',')} failed: ${reasonOf(error)}`, { retriable: true, cause: error });
+    // Rejected credentials are named as such and not retried; anything else may be a broker still starting.
+    const refusal = kafkaAccessError(kafka, error, { operation: 'read' });
+    throw new DeploymentError('(any model)', `connecting to Kafka at ${config.kafka.brokers.join(',')} failed: ${refusal?.message ?? reasonOf(error)}`, { retriable: refusal === undefined, cause: refusal ?? error });
   }
   try {
     return await KafkaDeploymentLog.open({ kafka, admin, schemaRegistry: createSchemaRegistryClient(config.schemaRegistry), config }, options, () => admin.disconnect());

@@ -156,6 +156,17 @@ describe('secure Kafka (SASL_SSL + SCRAM-SHA-512 + ACLs, real broker)', () => {
     );
   });
 
+  it('refuses the simulator reading the model registry, through the CLI, in one line', () => {
+    const events = topicName(base, 'model-registry-events');
+    const cli = runCli(['models', 'list'], cliEnvironment('simulator'));
+    captured.push(cli.output);
+    expect(cli.status).toBe(1);
+    expect(cli.output.trim()).toBe(
+      `error: starting to read ${events} failed: Kafka refused principal User:simulator permission to read topic ${events} (TOPIC_AUTHORIZATION_FAILED): no ACL allows it; ` +
+        'use the credentials of a role that may, or have an admin grant the ACL (see "Secure mode" in README.md)',
+    );
+  });
+
   it('reports a wrong password as one clear authentication error', async () => {
     const simulator = await roleConfig('simulator');
     const wrong = `wrong-${randomUUID()}`;
