@@ -146,6 +146,25 @@ describe('LocalStack with real processes', () => {
     expect(progress).toContain('stopping what this start began: kafka, temporal');
   });
 
+  it('runs a component\'s afterHealthy once it answers (not when already running), and a failing one stops what this start began', async () => {
+    const calls: string[] = [];
+    const granting = (name: ComponentName, port: number, outcome: 'ok' | 'fail'): StackComponent => ({
+      ...httpComponent(name, port),
+      afterHealthy: async () => {
+        calls.push(name);
+        if (outcome === 'fail') throw new StackError(`${name}: granting ACLs failed`);
+      },
+    });
+    const stack = stackOf([granting('kafka-secure', await freePort(), 'ok')]);
+    await stack.up();
+    await stack.up();
+    expect(calls).toEqual(['kafka-secure']);
+
+    const failing = stackOf([granting('kafka', await freePort(), 'fail')]);
+    await expect(failing.up()).rejects.toThrow('kafka: granting ACLs failed');
+    expect((await failing.status()).map((s) => s.state)).toEqual(['stopped']);
+  });
+
   it('never stops a process whose pid was reused by someone else', async () => {
     const bystander = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
     try {
