@@ -238,7 +238,7 @@ describe('topic catalogue and schemas on the real Kafka and registry', () => {
       );
       expect(refusal).toBeInstanceOf(SchemaRegistrationRefusedError);
       const { incompatibilities, message } = refusal as SchemaRegistrationRefusedError;
-      expect(message.split('\n')[0]).toBe('registered nothing: 1 of 7 schemas are incompatible with what is registered:');
+      expect(message.split('\n')[0]).toBe('registered nothing: 1 of 9 schemas are incompatible with what is registered:');
       expect(message.split('\n')[1]).toMatch(`  ${join(SCHEMA_DIRECTORY, 'label.avsc')} is not BACKWARD compatible with version 1 of ${labels}: `);
       // Apicurio lists the causes in no stable order.
       expect(incompatibilities.map((i) => ({ ...i, reasons: [...i.reasons].sort() }))).toEqual([
