@@ -91,6 +91,8 @@ const DAY_MS = 86_400_000;
 /** Labelled examples that start a training: enough for a model that separates fraud, few enough for a short demo. */
 const TRAINING_THRESHOLD = 2_500;
 const MIN_POSITIVES = 60;
+/** Retrainings after the drift, at most, before the demo ends without a new champion (it says so). */
+const RETRAINING_ROUNDS = 3;
 const FRAUD_RATE = 0.03;
 const LABEL_SHARE = 0.5;
 /** Labels follow seconds after their transactions instead of the default 20–30 minutes, so the rollout measures live within the demo. */
@@ -252,14 +254,19 @@ export class DemoRun {
     const afterDrift = this.simulate(this.options.seed + 1, driftStartedAt, 0);
     const upgrade = this.upgradeFeatureJob();
     await this.waitFor('drifted examples to accumulate', () => (afterDrift.progress() >= TRAINING_THRESHOLD * 1.5 ? true : undefined), 180 * SECOND);
-    this.report.note('retraining on the drifted stream: the trigger resumes');
-    await trigger.signal(resumeSignal);
-
-    const second = await this.trainingResult(await this.waitForTrainingStart(trigger, 2));
-    this.report.note(`v${second.version}: ${second.stage} — ${second.reason}`);
+    // Continuous learning: a retrained version that is rejected, or rolled back on live traffic,
+    // is followed by the next retraining on more drifted data, until one wins or the rounds run out.
     let rollout: RolloutStatus | undefined;
-    let rolloutOutcome = `no rollout: v${second.version} was ${second.stage}`;
-    if (second.stage === 'challenger') ({ rollout, rolloutOutcome } = await this.followRollout());
+    let rolloutOutcome = 'no challenger';
+    for (let round = 2; round < 2 + RETRAINING_ROUNDS; round += 1) {
+      this.report.note(round === 2 ? 'retraining on the drifted stream: the trigger resumes' : 'no new champion yet: the trigger resumes for another retraining');
+      await trigger.signal(resumeSignal);
+      const retrained = await this.trainingResult(await this.waitForTrainingStart(trigger, round));
+      this.report.note(`v${retrained.version}: ${retrained.stage} — ${retrained.reason}`);
+      rolloutOutcome = `no rollout: v${retrained.version} was ${retrained.stage}`;
+      if (retrained.stage === 'challenger') ({ rollout, rolloutOutcome } = await this.followRollout(retrained.version));
+      if (rolloutOutcome.startsWith('promoted')) break;
+    }
 
     const upgraded = await upgrade;
     const remaining = deadline - Date.now();
@@ -454,9 +461,9 @@ export class DemoRun {
     return this.client!.workflow.getHandle(workflowId).result() as Promise<TrainingPipelineResult>;
   }
 
-  private async followRollout(): Promise<{ rollout: RolloutStatus | undefined; rolloutOutcome: string }> {
+  private async followRollout(challengerVersion: number): Promise<{ rollout: RolloutStatus | undefined; rolloutOutcome: string }> {
     const workflowId = rolloutWorkflowId(this.model);
-    this.link('abRollout', workflowId);
+    this.link(`abRollout v${challengerVersion}`, workflowId);
     this.report.step(`rolling the challenger out: ${DEMO_ROLLOUT_PLAN.steps?.map((step) => (step.mode === 'SHADOW' ? 'shadow' : `${step.percent} %`)).join(' → ')}`);
     const handle = this.client!.workflow.getHandle<typeof abRollout>(workflowId);
     let shown = '';

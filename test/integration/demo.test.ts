@@ -20,18 +20,20 @@ describe('tributary demo (short mode, real stack)', () => {
     });
     console.info(renderDemoSummary(summary));
 
+    // A retrained version won a rollout (the demo retrains again after a rejection or a rollback).
     const champion = summary.versions.find((version) => version.stage === 'champion');
-    expect(champion?.version).toBe(2);
+    expect(champion?.version).toBeGreaterThan(1);
+    const promoted = champion!.version;
     expect(summary.versions.find((version) => version.version === 1)?.stage).toBe('archived');
-    expect(summary.rolloutOutcome).toMatch(/^promoted: champion v2/);
+    expect(summary.rolloutOutcome).toMatch(new RegExp(`^promoted: champion v${promoted} `));
     // The challenger was put on traffic (shadow first; promotion may come as soon as it is significantly better).
-    expect(summary.deployments.some((deployment) => deployment.challenger?.version === 2 && deployment.challengerMode !== 'NONE')).toBe(true);
-    expect(summary.deployments.at(-1)).toMatchObject({ champion: { version: 2 }, challenger: null });
+    expect(summary.deployments.some((deployment) => deployment.challenger?.version === promoted && deployment.challengerMode !== 'NONE')).toBe(true);
+    expect(summary.deployments.at(-1)).toMatchObject({ champion: { version: promoted }, challenger: null });
     expect(summary.featureJobUpgrade).toMatchObject({ outcome: 'deployed', fromVersion: 'v1', toVersion: 'v2' });
     expect(summary.audit.transactions).toBeGreaterThan(5_000);
     expect(summary.audit).toMatchObject({ missing: 0, duplicates: 0 });
     expect(summary.audit.byVersion.v1).toBeGreaterThan(0);
-    expect(summary.audit.byVersion.v2).toBeGreaterThan(0);
-    expect(summary.workflowLinks.map((link) => link.what)).toEqual(expect.arrayContaining(['thresholdTrigger', 'trainingPipeline 1', 'trainingPipeline 2', 'abRollout', 'flinkDeploy v2']));
+    expect(summary.audit.byVersion[`v${promoted}`]).toBeGreaterThan(0);
+    expect(summary.workflowLinks.map((link) => link.what)).toEqual(expect.arrayContaining(['thresholdTrigger', 'trainingPipeline 1', 'trainingPipeline 2', `abRollout v${promoted}`, 'flinkDeploy v2']));
   }, 900_000);
 });
