@@ -23,6 +23,7 @@ import { TributaryError } from '../errors/tributary-error.js';
 import { deploymentWorkflowId, startDeployment, workflowUiUrl } from '../flink/deployment-client.js';
 import { prepareFeatureJobDeployment } from '../flink/deployment-feature-job.js';
 import { flinkDeployTaskQueue } from '../flink/deployment-worker.js';
+import { RestFlinkService } from '../flink/flink-service.js';
 import { createModelRegistry, type KafkaModelRegistry } from '../registry/kafka-model-registry.js';
 import type { ModelVersion } from '../registry/model-registry.js';
 import { openDeploymentLog, type DeploymentLog } from '../serving/deployment-log.js';
@@ -383,7 +384,6 @@ export class DemoRun {
   }
 
   private async cancelFeatureJob(): Promise<void> {
-    const { RestFlinkService } = await import('../flink/flink-service.js');
     const flink = new RestFlinkService({ baseUrl: this.config.flink.restUrl });
     for (const job of await flink.activeJobs(this.featureJobName())) await flink.cancel(job.jobId);
   }
