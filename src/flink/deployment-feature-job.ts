@@ -5,11 +5,13 @@ import type { DeploymentRecord } from './deployment-record.js';
 import { featureJobDeploymentSpec, type FlinkJobSpec } from './deployment-spec.js';
 import { pinJar } from './deployment-jar.js';
 import { pinnedJarsDir } from './deployment-worker.js';
-import { jarVersion, piiKeyFilePath, writePiiKeyFile } from './feature-job.js';
+import { jarVersion } from './feature-job.js';
+import { checkFeatureJobKafkaAccess, isSecuredKafka } from './feature-job-preflight.js';
+import { writeFeatureJobSecrets } from './feature-job-secrets.js';
 import { ensureJar, type MavenJarModule } from './jar-builder.js';
-import { FEATURE_JOB_MODULE, featureJobSpec, type FeatureJobSpecChoices } from './job-spec.js';
+import { FEATURE_JOB_MODULE, FEATURE_JOB_NAME, featureJobSpec, type FeatureJobSpecChoices } from './job-spec.js';
 
-export interface FeatureJobDeploymentChoices extends Partial<Omit<FeatureJobSpecChoices, 'piiKeyFile'>> {
+export interface FeatureJobDeploymentChoices extends Partial<Omit<FeatureJobSpecChoices, 'piiKeyFile' | 'kafkaClientPropertiesFile'>> {
   /** @default the cluster's parallelism.default */
   readonly parallelism?: number;
   /** Configuration for this job only, e.g. `{ 'execution.checkpointing.interval': '2s' }`. @default none */
@@ -29,17 +31,20 @@ export interface FeatureJobDeploymentChoices extends Partial<Omit<FeatureJobSpec
 
 /**
  * The feature job as a deployable spec for this configuration: builds its jar when stale, pins
- * it by content, writes the PII key file for the local TaskManagers, and names the version
- * (default: `jar-<sha256 of the jar>`).
+ * it by content, writes the files of its secrets for the local cluster (PII key, Kafka
+ * credentials), checks that a secured broker accepts them, and names the version (default:
+ * `jar-<sha256 of the jar>`).
  */
 export async function prepareFeatureJobDeployment(config: TributaryConfig, choices: FeatureJobDeploymentChoices = {}): Promise<FlinkJobSpec> {
   const jar = await ensureJar(choices.module ?? FEATURE_JOB_MODULE, { progress: choices.progress });
   const jarPath = await pinJar(jar, pinnedJarsDir(config));
-  const piiKeyFile = piiKeyFilePath(config);
-  await writePiiKeyFile(piiKeyFile, config.pii.hashKey);
+  const { piiKeyFile, kafkaClientPropertiesFile } = await writeFeatureJobSecrets(config, choices.jobName ?? FEATURE_JOB_NAME);
   const jobVersion = choices.jobVersion ?? jarVersion(jar);
   const featuresTopic = choices.versionedFeaturesTopic ? versionedTopicName(topicName(config, 'features'), jobVersion) : choices.featuresTopic;
-  const spec = featureJobDeploymentSpec(featureJobSpec(config, { ...choices, jobVersion, featuresTopic, piiKeyFile }), {
+  const jobSpec = featureJobSpec(config, { ...choices, jobVersion, featuresTopic, piiKeyFile, kafkaClientPropertiesFile });
+  // A blue/green version's own features topic does not exist yet: the deployment creates it.
+  if (isSecuredKafka(config)) await checkFeatureJobKafkaAccess(config, choices.versionedFeaturesTopic ? { ...jobSpec.topics, features: topicName(config, 'features') } : jobSpec.topics);
+  const spec = featureJobDeploymentSpec(jobSpec, {
     jarPath,
     parallelism: choices.parallelism,
     flinkConfiguration: choices.flinkConfiguration,

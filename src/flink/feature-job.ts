@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import type { TributaryConfig } from '../config/config.js';
-import { FlinkError } from './errors.js';
 import { FeatureJobAlreadyRunningError, FeatureJobNotRunningError } from './feature-job-errors.js';
 import { FlinkRestClient, TERMINAL_JOB_STATES, type JobOverview, type JobState } from './flink-rest-client.js';
+import { checkFeatureJobKafkaAccess, isSecuredKafka } from './feature-job-preflight.js';
+import { writeFeatureJobSecrets } from './feature-job-secrets.js';
 import { ensureJar, type MavenJarModule } from './jar-builder.js';
 import {
   FEATURE_JOB_ENTRY_CLASS,
@@ -26,7 +25,7 @@ export interface FeatureJobDeployerOptions {
   readonly progress?: (line: string) => void;
 }
 
-export interface SubmitFeatureJobOptions extends Partial<Omit<FeatureJobSpecChoices, 'piiKeyFile'>> {
+export interface SubmitFeatureJobOptions extends Partial<Omit<FeatureJobSpecChoices, 'piiKeyFile' | 'kafkaClientPropertiesFile'>> {
   /** Restore state from this savepoint (or retained checkpoint). @default start without state */
   readonly savepointPath?: string;
   /** Restore even when savepoint state belongs to no operator of this job. @default false */
@@ -42,7 +41,7 @@ export interface SubmitFeatureJobOptions extends Partial<Omit<FeatureJobSpecChoi
   readonly force?: boolean;
   /** Configuration for this job only, e.g. `{ 'execution.checkpointing.interval': '2s' }`. @default none */
   readonly flinkConfiguration?: Readonly<Record<string, string>>;
-  /** A key file the TaskManagers already have; when absent, the configured key is written to `<dataDir>/flink/secrets/`. */
+  /** A key file the TaskManagers already have. @default the configured key, written to `<dataDir>/flink/secrets/` */
   readonly piiKeyFile?: string;
   /** How long to wait for the job to be RUNNING. @default 120_000 */
   readonly runningTimeoutMs?: number;
@@ -66,29 +65,6 @@ export interface FeatureJobStatus {
 
 const DEFAULT_RUNNING_TIMEOUT_MS = 120_000;
 const CANCEL_TIMEOUT_MS = 60_000;
-const KEY_FILE_NAME = 'pii-hash-key';
-
-/** Where the PII hash key is written for the local cluster's TaskManagers. */
-export function piiKeyFilePath(config: TributaryConfig): string {
-  return join(config.paths.dataDir, 'flink', 'secrets', KEY_FILE_NAME);
-}
-
-/**
- * Writes the key to a file only its owner can read (0600, in a 0700 folder), atomically and
- * only when it changed, so a running job never sees a half-written key.
- */
-export async function writePiiKeyFile(file: string, key: string): Promise<void> {
-  const folder = join(file, '..');
-  await mkdir(folder, { recursive: true, mode: 0o700 });
-  await chmod(folder, 0o700);
-  if (existsSync(file) && (await readFile(file, 'utf8')) === key) {
-    await chmod(file, 0o600);
-    return;
-  }
-  const temporary = `${file}.${process.pid}.tmp`;
-  await writeFile(temporary, key, { mode: 0o600 });
-  await rename(temporary, file);
-}
 
 /** A version that changes whenever the job's code does: the first 12 hex digits of the jar's SHA-256. */
 export function jarVersion(jarPath: string): string {
@@ -121,17 +97,21 @@ export class FeatureJobDeployer {
    * explicit `jobId` is given.
    */
   async submit(options: SubmitFeatureJobOptions = {}): Promise<SubmittedFeatureJob> {
-    this.refuseUnsupportedConnections();
     const jobName = options.jobName ?? FEATURE_JOB_NAME;
     if (!options.force && !options.jobId) {
       const active = await this.activeJob(jobName);
       if (active) throw new FeatureJobAlreadyRunningError(jobName, active.jid, active.state);
     }
+    const secrets = await writeFeatureJobSecrets(this.config, jobName);
     const jarPath = await ensureJar(this.module, { progress: this.progress });
-    const piiKeyFile = options.piiKeyFile ?? piiKeyFilePath(this.config);
-    if (!options.piiKeyFile) await writePiiKeyFile(piiKeyFile, this.config.pii.hashKey);
-
-    const spec = featureJobSpec(this.config, { ...options, jobName, jobVersion: options.jobVersion ?? jarVersion(jarPath), piiKeyFile });
+    const spec = featureJobSpec(this.config, {
+      ...options,
+      jobName,
+      jobVersion: options.jobVersion ?? jarVersion(jarPath),
+      piiKeyFile: options.piiKeyFile ?? secrets.piiKeyFile,
+      kafkaClientPropertiesFile: secrets.kafkaClientPropertiesFile,
+    });
+    if (isSecuredKafka(this.config)) await checkFeatureJobKafkaAccess(this.config, spec.topics);
     this.progress(`uploading ${jarPath} to ${this.config.flink.restUrl}`);
     const jarId = await this.rest.uploadJar(jarPath);
     let jobId: string;
@@ -186,17 +166,5 @@ export class FeatureJobDeployer {
   private async activeJob(jobName: string): Promise<JobOverview | undefined> {
     const jobs = (await this.rest.listJobs()).filter((job) => job.name === jobName && isActive(job));
     return jobs.sort((a, b) => b['start-time'] - a['start-time'])[0];
-  }
-
-  /** The job is given brokers and a registry URL only; a secured cluster would fail inside Flink, far from the cause. */
-  private refuseUnsupportedConnections(): void {
-    const unsupported = [
-      this.config.kafka.tls && 'Kafka TLS',
-      this.config.kafka.sasl && 'Kafka SASL',
-      this.config.schemaRegistry.auth && 'Schema Registry authentication',
-    ].filter(Boolean);
-    if (unsupported.length > 0) {
-      throw new FlinkError(`the feature job cannot use ${unsupported.join(', ')} yet; it connects in plaintext without credentials`);
-    }
   }
 }

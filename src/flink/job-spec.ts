@@ -38,6 +38,8 @@ export interface FeatureJobSpec {
   readonly groupId: string;
   /** File holding the PII hash key, readable by the TaskManagers; the key itself is never an argument. */
   readonly piiKeyFile: string;
+  /** Kafka credentials and TLS settings as a properties file the job references entry by entry; undefined for a plaintext broker. */
+  readonly kafkaClientPropertiesFile: string | undefined;
   readonly outOfOrdernessMs: number;
   readonly labelHorizonMs: number;
   /** Prefix of the sinks' Kafka transactional ids; unique per job version so versions never fence each other. */
@@ -47,6 +49,8 @@ export interface FeatureJobSpec {
 export interface FeatureJobSpecChoices {
   readonly jobVersion: string;
   readonly piiKeyFile: string;
+  /** @default none: the job connects in plaintext without credentials */
+  readonly kafkaClientPropertiesFile?: string;
   /** @default {@link FEATURE_JOB_NAME} */
   readonly jobName?: string;
   /** @default `<topic prefix><job name>` */
@@ -80,6 +84,7 @@ export function featureJobSpec(config: TributaryConfig, choices: FeatureJobSpecC
     },
     groupId,
     piiKeyFile: choices.piiKeyFile,
+    kafkaClientPropertiesFile: choices.kafkaClientPropertiesFile,
     outOfOrdernessMs: choices.outOfOrdernessMs ?? DEFAULT_OUT_OF_ORDERNESS_MS,
     labelHorizonMs: choices.labelHorizonMs ?? DEFAULT_LABEL_HORIZON_MS,
     transactionalIdPrefix: `${groupId}-${choices.jobVersion}`,
@@ -103,6 +108,7 @@ export function featureJobProgramArgs(spec: FeatureJobSpec): string[] {
     'out-of-orderness-ms': String(spec.outOfOrdernessMs),
     'label-horizon-ms': String(spec.labelHorizonMs),
     'transactional-id-prefix': spec.transactionalIdPrefix,
+    ...(spec.kafkaClientPropertiesFile === undefined ? {} : { 'kafka-client-properties': spec.kafkaClientPropertiesFile }),
   };
   return Object.entries(args).flatMap(([name, value]) => [`--${name}`, value]);
 }

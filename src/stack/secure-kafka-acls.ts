@@ -49,9 +49,9 @@ export function secureKafkaGrants(naming: TopicNaming): AclGrant[] {
     ...writes('trainer', naming, ['models', 'model-registry-events', 'deployments']),
     ...groups('trainer', [p]),
     ...transactionalIds('trainer', [`${p}model-registry.`, `${p}deployments.`]),
-    // The Flink feature job turns transactions and labels into features and training examples.
+    // The Flink feature job turns transactions and labels into features and training examples, and dead-letters what it cannot decode.
     ...reads('flink', naming, ['transactions', 'labels']),
-    ...writes('flink', naming, ['features', 'training-examples']),
+    ...writes('flink', naming, ['features', 'training-examples', 'dlq']),
     ...groups('flink', [p]),
     ...transactionalIds('flink', [p]),
   ];

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig, type TributaryConfig } from '../../src/config/config.js';
-import { piiKeyFilePath, writePiiKeyFile } from '../../src/flink/feature-job.js';
+import { piiKeyFilePath, writeSecretFile } from '../../src/flink/feature-job-secrets.js';
 import { isJarStale } from '../../src/flink/jar-builder.js';
 import { FEATURE_JOB_NAME, featureJobProgramArgs, featureJobSpec } from '../../src/flink/job-spec.js';
 
@@ -54,8 +54,8 @@ describe('PII key file', () => {
 
   it('is written readable by its owner only, in a folder only its owner can enter', async () => {
     const file = join(scratch, 'secrets', 'pii-hash-key');
-    await writePiiKeyFile(file, 'first-key-0123456789');
-    await writePiiKeyFile(file, 'second-key-0123456789');
+    await writeSecretFile(file, 'first-key-0123456789');
+    await writeSecretFile(file, 'second-key-0123456789');
     expect(readFileSync(file, 'utf8')).toBe('second-key-0123456789');
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(statSync(join(scratch, 'secrets')).mode & 0o777).toBe(0o700);

@@ -31,12 +31,13 @@ describe('secureKafkaGrants', () => {
     expect(new Set(writers.map((grant) => grant.principal))).toStrictEqual(new Set(['trainer']));
   });
 
-  it('lets the feature job read the raw streams and write features and training examples', () => {
+  it('lets the feature job read the raw streams and write features, training examples and dead letters', () => {
     expect(of('flink').filter((grant) => grant.includes(' TOPIC '))).toStrictEqual([
       'READ TOPIC p.transactions',
       'READ TOPIC p.labels',
       'WRITE TOPIC p.features',
       'WRITE TOPIC p.training-examples',
+      'WRITE TOPIC p.dlq',
     ]);
   });
 

@@ -1,6 +1,7 @@
 package dev.tributary.flink.features;
 
 import java.time.Duration;
+import java.util.Properties;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
@@ -112,6 +113,7 @@ public final class FeatureJob {
                 .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
                 // Never read what a transactional producer aborted.
                 .setProperty("isolation.level", "read_committed")
+                .setProperties(securityReferences(options))
                 .setDeserializer(deserializer)
                 .build();
     }
@@ -125,6 +127,12 @@ public final class FeatureJob {
                 // Unique per sink and per job version, so two versions side by side never fence each other.
                 .setTransactionalIdPrefix(options.transactionalIdPrefix() + "-" + role)
                 .setProperty("transaction.timeout.ms", String.valueOf(TRANSACTION_TIMEOUT.toMillis()))
+                .setKafkaProducerConfig(securityReferences(options))
                 .build();
+    }
+
+    /** References to the credentials file, never its values; empty for a broker that needs no credentials. */
+    private static Properties securityReferences(JobOptions options) {
+        return options.kafkaClientProperties() == null ? new Properties() : KafkaClientProperties.references(options.kafkaClientProperties());
     }
 }

@@ -27,7 +27,9 @@ public record JobOptions(
         Path piiKeyFile,
         long outOfOrdernessMs,
         long labelHorizonMs,
-        String transactionalIdPrefix) implements java.io.Serializable {
+        String transactionalIdPrefix,
+        /** Credentials and TLS settings of the Kafka clients (see {@link KafkaClientProperties}); null for a broker that needs none. */
+        Path kafkaClientProperties) implements java.io.Serializable {
 
     public static final String DEFAULT_JOB_NAME = "tributary-feature-job";
     public static final long DEFAULT_OUT_OF_ORDERNESS_MS = 5_000L;
@@ -36,7 +38,7 @@ public record JobOptions(
     private static final List<String> REQUIRED = List.of(
             "bootstrap-servers", "schema-registry-url", "transactions-topic", "labels-topic", "features-topic",
             "training-examples-topic", "dlq-topic", "group-id", "job-version", "pii-key-file", "transactional-id-prefix");
-    private static final Set<String> OPTIONAL = Set.of("out-of-orderness-ms", "label-horizon-ms", "job-name");
+    private static final Set<String> OPTIONAL = Set.of("out-of-orderness-ms", "label-horizon-ms", "job-name", "kafka-client-properties");
 
     /** Thrown when the arguments are unusable; the message names every bad argument. */
     public static final class InvalidJobArgumentsException extends IllegalArgumentException {
@@ -57,6 +59,8 @@ public record JobOptions(
         long labelHorizon = nonNegativeMillis(values, "label-horizon-ms", DEFAULT_LABEL_HORIZON_MS, problems);
         String keyFile = values.get("pii-key-file");
         if (keyFile != null && !keyFile.isBlank()) checkKeyFile(Path.of(keyFile), problems);
+        String clientProperties = values.get("kafka-client-properties");
+        if (clientProperties != null) problems.addAll(KafkaClientProperties.problems(Path.of(clientProperties)));
         String registry = values.get("schema-registry-url");
         if (registry != null && !registry.isBlank() && !registry.matches("^https?://.+")) {
             problems.add("--schema-registry-url " + registry + ": expected an http(s) URL");
@@ -67,7 +71,7 @@ public record JobOptions(
                 values.get("labels-topic"), values.get("features-topic"), values.get("training-examples-topic"),
                 values.get("dlq-topic"), values.get("group-id"), values.get("job-version"),
                 values.getOrDefault("job-name", DEFAULT_JOB_NAME), Path.of(keyFile), outOfOrderness, labelHorizon,
-                values.get("transactional-id-prefix"));
+                values.get("transactional-id-prefix"), clientProperties == null ? null : Path.of(clientProperties));
     }
 
     private static Map<String, String> pairs(String[] args, List<String> problems) {
