@@ -1,0 +1,204 @@
+/**
+ * The Flink feature job on the secure broker (the stack's kafka-secure: SASL_SSL, SCRAM-SHA-512,
+ * ACLs) as the `flink` principal: the simulator's transactions become one feature each and an
+ * undecodable record a dead letter, all through TLS and SASL. The password travels in a 0600
+ * file the job only references, so it appears in no job argument, no answer of Flink's REST API
+ * and no log. A wrong password or a principal without ACLs is refused before anything is
+ * submitted, in one line.
+ */
+import { randomBytes } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Admin, Kafka } from 'kafkajs';
+import { logLevel } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig, type TributaryConfig } from '../../src/config/config.js';
+import { TributaryError } from '../../src/errors/tributary-error.js';
+import { FeatureJobDeployer, type SubmittedFeatureJob } from '../../src/flink/feature-job.js';
+import { FlinkRestClient } from '../../src/flink/flink-rest-client.js';
+import { secureKafkaClientConfig, secureKafkaFiles } from '../../src/stack/components/kafka-secure.js';
+import { LocalStack } from '../../src/stack/local-stack.js';
+import { applySecureKafkaGrants, secureKafkaGrants, type SecureKafkaPrincipal } from '../../src/stack/secure-kafka-acls.js';
+import { SECURE_COMPONENTS } from '../../src/stack/stack-components.js';
+import { createStackContext } from '../../src/stack/stack-context.js';
+import { KafkaAuthenticationError, KafkaAuthorizationError } from '../../src/streaming/errors.js';
+import { createKafka } from '../../src/streaming/kafka-client.js';
+import { createKafkaSimulationSink } from '../../src/streaming/simulation-sink.js';
+import { simulateEvents } from '../../src/streaming/simulator/event-generator.js';
+import type { Transaction } from '../../src/streaming/simulator/simulated-event.js';
+import { runSimulation } from '../../src/streaming/simulator/simulation-runner.js';
+import { topicName } from '../../src/streaming/topic-catalogue.js';
+import { prepareScoringTopics, readDeadLetters, readTopic } from '../helpers/scoring.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+const runId = randomBytes(4).toString('hex');
+const base: TributaryConfig = { ...loadConfig(), topics: { prefix: `test-secure-flink-${runId}.` } };
+const ctx = createStackContext(base, () => undefined);
+const files = secureKafkaFiles(ctx.layout);
+const jobName = `tributary-feature-job-secure-${runId}`;
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** Records reach read_committed readers with the checkpoint after them. */
+const FLINK_CONFIGURATION = { 'execution.checkpointing.interval': '2s' };
+
+const roleConfig = (principal: SecureKafkaPrincipal): Promise<TributaryConfig> => secureKafkaClientConfig(base, ctx.layout, principal);
+const kafkaOf = (config: TributaryConfig, role: string): Kafka => createKafka(config, { clientIdSuffix: `secure-flink-test-${role}`, logLevel: logLevel.NOTHING });
+
+/** Creating topics is idempotent; a broker that has just started may not lead new partitions yet, and says so with a retriable error. */
+async function prepareTopicsWhenReady(config: TributaryConfig, admin: Admin): Promise<void> {
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    try {
+      await prepareScoringTopics(config, admin);
+      return;
+    } catch (error) {
+      if (!(error instanceof TributaryError && error.retriable) || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
+}
+
+/** Every file under a folder, recursively. */
+async function filesUnder(folder: string): Promise<string[]> {
+  const entries = await readdir(folder, { withFileTypes: true, recursive: true });
+  return entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name));
+}
+
+describe('the Flink feature job on the secure broker (SASL_SSL + SCRAM-SHA-512 + ACLs, real Flink)', () => {
+  const rest = new FlinkRestClient({ baseUrl: base.flink.restUrl });
+  let stack: LocalStack;
+  let startedHere: Parameters<LocalStack['down']>[0] = [];
+  let adminConfig: TributaryConfig;
+  let admin: Admin;
+  let flinkConfig: TributaryConfig;
+  let submitted: SubmittedFeatureJob | undefined;
+
+  beforeAll(async () => {
+    // The secure broker alone: whatever else of the stack is running stays so.
+    stack = new LocalStack(ctx, SECURE_COMPONENTS);
+    const secure = (await stack.status()).find((status) => status.name === 'kafka-secure');
+    if (secure?.state !== 'healthy') startedHere = (await stack.up()).started;
+    adminConfig = await roleConfig('admin');
+    admin = kafkaOf(adminConfig, 'admin').admin();
+    await admin.connect();
+    await applySecureKafkaGrants(admin, secureKafkaGrants(base));
+    await prepareTopicsWhenReady(adminConfig, admin);
+    flinkConfig = await roleConfig('flink');
+  }, 180_000);
+
+  afterAll(async () => {
+    if (submitted) await new FeatureJobDeployer(flinkConfig).cancel({ jobId: submitted.jobId }).catch(() => undefined);
+    await admin?.disconnect();
+    if (startedHere && startedHere.length > 0) await stack.down(startedHere);
+  }, 120_000);
+
+  it('turns the simulator\'s transactions into one feature each and dead-letters an undecodable one, as the flink principal', async () => {
+    submitted = await new FeatureJobDeployer(flinkConfig).submit({ jobName, jobVersion: `secure-${runId}`, outOfOrdernessMs: 0, flinkConfiguration: FLINK_CONFIGURATION });
+    expect(submitted.spec.kafkaClientPropertiesFile).toMatch(/\/flink\/secrets\/kafka-client\..*\.properties$/);
+
+    // The simulator's own principal writes the raw streams.
+    const simulatorConfig = await roleConfig('simulator');
+    const sink = await createKafkaSimulationSink(simulatorConfig);
+    const transactionIds = new Set<string>();
+    try {
+      const startTime = Date.parse('2026-03-02T08:00:00Z');
+      const recording = {
+        async send(batch: Parameters<typeof sink.send>[0]) {
+          await sink.send(batch);
+          for (const record of batch) if (record.topic === 'transactions') transactionIds.add((record.value as Transaction).transaction_id);
+        },
+      };
+      const simulated = await runSimulation(simulateEvents({ seed: 23, startTime, labelDelayScale: 0.05 }), recording, { rate: 2000, count: 400 });
+      // Watermarks pass the last events only once later ones arrive: transactions a day later on many cards flush them.
+      const sentinels = [...simulateEvents({ seed: 24, startTime: (simulated.lastEventTime ?? startTime) + DAY_MS, count: 30, outOfOrderMs: 0, lateShare: 0 })].filter((event) => event.topic === 'transactions');
+      await sink.send(sentinels);
+    } finally {
+      await sink.close();
+    }
+    const raw = kafkaOf(simulatorConfig, 'simulator-raw').producer();
+    await raw.connect();
+    try {
+      await raw.send({ topic: topicName(base, 'transactions'), messages: [{ key: 'not-avro', value: Buffer.from('not an avro record') }] });
+    } finally {
+      await raw.disconnect();
+    }
+    expect(transactionIds.size).toBeGreaterThan(100);
+
+    const auditKafka = kafkaOf(adminConfig, 'audit');
+    const features = await waitFor('a committed feature for every simulated transaction', async () => {
+      const read = await readTopic<{ transaction_id: string }>(auditKafka, adminConfig, 'features');
+      const seen = new Set(read.map((record) => record.value.transaction_id));
+      return [...transactionIds].every((id) => seen.has(id)) ? read : undefined;
+    }, 120_000, 2000);
+    const perTransaction = new Map<string, number>();
+    for (const record of features) perTransaction.set(record.value.transaction_id, (perTransaction.get(record.value.transaction_id) ?? 0) + 1);
+    const duplicated = [...perTransaction].filter(([, count]) => count > 1);
+    expect(duplicated).toStrictEqual([]);
+
+    const deadLetters = await waitFor('the undecodable record in the dead-letter queue', async () => {
+      const read = await readDeadLetters(auditKafka, adminConfig);
+      return read.length > 0 ? read : undefined;
+    }, 60_000, 2000);
+    expect(deadLetters).toHaveLength(1);
+    expect(deadLetters[0]).toMatchObject({ source_topic: topicName(base, 'transactions') });
+
+    const details = await rest.jobDetails(submitted.jobId);
+    expect(details.state).toBe('RUNNING');
+    expect((await rest.exceptions(submitted.jobId)).exceptionHistory.entries).toStrictEqual([]);
+  }, 300_000);
+
+  it('keeps the password out of the job\'s arguments, Flink\'s REST API and every Flink log', async () => {
+    if (!submitted) throw new Error('the job of the first test did not start');
+    const password = (await readFile(files.passwordFile('flink'), 'utf8')).trim();
+    expect(password).toMatch(/^[0-9a-f]{48}$/);
+    // The file holds it, readable by its owner only; the job is told where the file is.
+    const propertiesFile = submitted.spec.kafkaClientPropertiesFile!;
+    expect(await readFile(propertiesFile, 'utf8')).toContain(password);
+    const args = JSON.stringify(submitted.spec);
+    expect(args).toContain(propertiesFile);
+    expect(args).not.toContain(password);
+
+    const jobId = submitted.jobId;
+    const endpoints = [`/jobs/${jobId}`, `/jobs/${jobId}/config`, `/jobs/${jobId}/plan`, `/jobs/${jobId}/exceptions`, '/jobmanager/config', '/jobmanager/environment', '/taskmanagers'];
+    for (const endpoint of endpoints) {
+      const response = await fetch(`${base.flink.restUrl}${endpoint}`, { signal: AbortSignal.timeout(10_000) });
+      expect(response.ok, endpoint).toBe(true);
+      expect(await response.text(), endpoint).not.toContain(password);
+    }
+
+    const flinkLogs = [
+      ...(await filesUnder(join(ctx.layout.componentDataDir('flink'), 'log'))),
+      ctx.layout.logFile('flink-jobmanager'),
+      ctx.layout.logFile('flink-taskmanager'),
+    ];
+    const contents = await Promise.all(flinkLogs.map(async (file) => ({ file, text: await readFile(file, 'utf8') })));
+    // The job's Kafka clients logged their configuration: SASL_SSL, with the settings resolved through the file provider.
+    expect(contents.some(({ text }) => text.includes('security.protocol = SASL_SSL') && text.includes('config.providers = [tributary-file]'))).toBe(true);
+    for (const { file, text } of contents) expect(text.includes(password), file).toBe(false);
+  });
+
+  it('refuses a wrong password before submitting, in one line that does not contain it', async () => {
+    const wrong = `wrong-${randomBytes(8).toString('hex')}`;
+    const config: TributaryConfig = { ...flinkConfig, kafka: { ...flinkConfig.kafka, sasl: { mechanism: 'scram-sha-512', username: 'flink', password: wrong } } };
+    const refusedJob = `${jobName}-wrong-password`;
+    const error = await new FeatureJobDeployer(config).submit({ jobName: refusedJob, jobVersion: 'refused' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KafkaAuthenticationError);
+    expect((error as Error).message).toBe(
+      `Kafka at ${files.bootstrap} rejected the SCRAM-SHA-512 credentials of user flink (invalid user name or password); ` +
+        'check TRIBUTARY_KAFKA_SASL_USERNAME and the password (TRIBUTARY_KAFKA_SASL_PASSWORD or TRIBUTARY_KAFKA_SASL_PASSWORD_FILE)',
+    );
+    expect((await rest.listJobs()).filter((job) => job.name === refusedJob)).toStrictEqual([]);
+  });
+
+  it('refuses a principal whose ACLs do not cover the job\'s topics before submitting, naming them', async () => {
+    const simulatorConfig = await roleConfig('simulator');
+    const refusedJob = `${jobName}-as-simulator`;
+    const error = await new FeatureJobDeployer(simulatorConfig).submit({ jobName: refusedJob, jobVersion: 'refused' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KafkaAuthorizationError);
+    const topics = ['transactions', 'labels', 'features', 'training-examples', 'dlq'].map((logical) => `${base.topics.prefix}${logical}`);
+    expect((error as Error).message).toBe(
+      `Kafka refused principal User:simulator permission to describe topics ${topics.join(', ')} (TOPIC_AUTHORIZATION_FAILED): no ACL allows it; ` +
+        'use the credentials of a role that may, or have an admin grant the ACL (see "Secure mode" in README.md)',
+    );
+    expect((await rest.listJobs()).filter((job) => job.name === refusedJob)).toStrictEqual([]);
+  });
+});
