@@ -1,4 +1,5 @@
 import type { Admin, Kafka } from 'kafkajs';
+import { kafkaAccessError } from '../streaming/kafka-client.js';
 import type { TopicProgress } from './deployment-health.js';
 import type { ObservedTopics } from './deployment-spec.js';
 
@@ -19,9 +20,12 @@ export class KafkaTopicProgressReader implements TopicProgressReader {
 
   async read(topics: ObservedTopics): Promise<TopicProgress> {
     const admin = this.kafka.admin();
-    await admin.connect();
     try {
+      await admin.connect();
       return { inputRecords: await sumOfEnds(admin, topics.inputs), outputRecords: await sumOfEnds(admin, topics.outputs) };
+    } catch (error) {
+      // A secured broker's refusal names the principal and the topics; the health check cannot pass without them.
+      throw kafkaAccessError(this.kafka, error, { operation: 'describe', topics: [...topics.inputs, ...topics.outputs] }) ?? error;
     } finally {
       await admin.disconnect();
     }

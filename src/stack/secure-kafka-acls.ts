@@ -11,7 +11,7 @@ export type SecureKafkaPrincipal = (typeof SECURE_KAFKA_PRINCIPALS)[number];
 /** What one grant allows: an operation on a topic, a consumer group or a transactional id (by exact name or by prefix). */
 export interface AclGrant {
   readonly principal: Exclude<SecureKafkaPrincipal, 'admin'>;
-  readonly operation: 'READ' | 'WRITE';
+  readonly operation: 'READ' | 'WRITE' | 'DESCRIBE';
   readonly resource: 'TOPIC' | 'GROUP' | 'TRANSACTIONAL_ID';
   readonly name: string;
   readonly pattern: 'LITERAL' | 'PREFIXED';
@@ -21,6 +21,9 @@ type Role = AclGrant['principal'];
 
 const reads = (principal: Role, naming: TopicNaming, topics: readonly LogicalTopicName[]): AclGrant[] =>
   topics.map((logical) => ({ principal, operation: 'READ', resource: 'TOPIC', name: topicName(naming, logical), pattern: 'LITERAL' }));
+/** Offsets and metadata only, never records. */
+const describes = (principal: Role, naming: TopicNaming, topics: readonly LogicalTopicName[]): AclGrant[] =>
+  topics.map((logical) => ({ principal, operation: 'DESCRIBE', resource: 'TOPIC', name: topicName(naming, logical), pattern: 'LITERAL' }));
 const writes = (principal: Role, naming: TopicNaming, topics: readonly LogicalTopicName[]): AclGrant[] =>
   topics.map((logical) => ({ principal, operation: 'WRITE', resource: 'TOPIC', name: topicName(naming, logical), pattern: 'LITERAL' }));
 /** Joining a group and committing its offsets (also inside a transaction) need READ on the group. */
@@ -47,6 +50,8 @@ export function secureKafkaGrants(naming: TopicNaming): AclGrant[] {
     // The Temporal worker's activities: training, the registry, rollouts and their metrics, drift.
     ...reads('trainer', naming, ['training-examples', 'features', 'labels', 'scores', 'models', 'model-registry-events', 'deployments']),
     ...writes('trainer', naming, ['models', 'model-registry-events', 'deployments']),
+    // flinkDeploy's health window watches the feature job's input grow: end offsets, not records.
+    ...describes('trainer', naming, ['transactions']),
     ...groups('trainer', [p]),
     ...transactionalIds('trainer', [`${p}model-registry.`, `${p}deployments.`]),
     // The Flink feature job turns transactions and labels into features and training examples, and dead-letters what it cannot decode.

@@ -7,15 +7,21 @@
  * submitted, in one line.
  */
 import { randomBytes } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
 import type { Admin, Kafka } from 'kafkajs';
 import { logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type TributaryConfig } from '../../src/config/config.js';
 import { TributaryError } from '../../src/errors/tributary-error.js';
+import { startDeployment } from '../../src/flink/deployment-client.js';
+import { prepareFeatureJobDeployment } from '../../src/flink/deployment-feature-job.js';
+import { FileDeploymentRecordStore } from '../../src/flink/deployment-record-store.js';
+import { deploymentRecordsDir, flinkDeployTaskQueue, withInProcessDeployWorker } from '../../src/flink/deployment-worker.js';
 import { FeatureJobDeployer, type SubmittedFeatureJob } from '../../src/flink/feature-job.js';
 import { FlinkRestClient } from '../../src/flink/flink-rest-client.js';
+import { RestFlinkService } from '../../src/flink/flink-service.js';
 import { secureKafkaClientConfig, secureKafkaFiles } from '../../src/stack/components/kafka-secure.js';
 import { LocalStack } from '../../src/stack/local-stack.js';
 import { applySecureKafkaGrants, secureKafkaGrants, type SecureKafkaPrincipal } from '../../src/stack/secure-kafka-acls.js';
@@ -175,6 +181,45 @@ describe('the Flink feature job on the secure broker (SASL_SSL + SCRAM-SHA-512 +
     expect(contents.some(({ text }) => text.includes('security.protocol = SASL_SSL') && text.includes('config.providers = [tributary-file]'))).toBe(true);
     for (const { file, text } of contents) expect(text.includes(password), file).toBe(false);
   });
+
+  it('deploys and upgrades the job by savepoint through flinkDeploy: the job as flink, the worker\'s activities as trainer', async () => {
+    const deployedJob = `${jobName}-deployed`;
+    const trainerConfig = await roleConfig('trainer');
+    const simulatorConfig = await roleConfig('simulator');
+    const connection = await Connection.connect({ address: base.temporal.address });
+    const client = new Client({ connection, namespace: base.temporal.namespace });
+    const flink = new RestFlinkService({ baseUrl: base.flink.restUrl });
+    const sink = await createKafkaSimulationSink(simulatorConfig);
+    const stop = new AbortController();
+    const simulation = runSimulation(simulateEvents({ seed: 25, startTime: Date.parse('2026-03-03T08:00:00Z'), labelDelayScale: 0.05 }), sink, { rate: 100, signal: stop.signal });
+    simulation.catch(() => undefined);
+    try {
+      const results = await withInProcessDeployWorker(trainerConfig, async () => {
+        const deploy = async (jobVersion: string) => {
+          const spec = await prepareFeatureJobDeployment(flinkConfig, { jobName: deployedJob, jobVersion, flinkConfiguration: FLINK_CONFIGURATION });
+          const handle = await startDeployment(client, { spec, health: { windowMs: 6_000, sampleIntervalMs: 500 } }, { taskQueue: flinkDeployTaskQueue(trainerConfig), uiUrl: base.temporal.uiUrl });
+          return handle.result();
+        };
+        return [await deploy('v1'), await deploy('v2')];
+      });
+      const [first, upgrade] = results;
+      expect(first).toMatchObject({ outcome: 'deployed', toVersion: 'v1' });
+      expect(upgrade).toMatchObject({ outcome: 'deployed', fromVersion: 'v1', toVersion: 'v2' });
+      // The health window saw the input (described by trainer) and the output (written by flink over SASL_SSL) grow.
+      expect(upgrade?.health).toMatchObject({ healthy: true, figures: { restarts: 0, exceptions: 0 } });
+      expect(upgrade?.health?.figures.outputRecords).toBeGreaterThan(0);
+      expect(upgrade?.savepoint).toMatch(/savepoint/);
+    } finally {
+      stop.abort();
+      await simulation.catch(() => undefined);
+      await sink.close();
+      for (const job of await flink.activeJobs(deployedJob)) await rest.cancel(job.jobId).catch(() => undefined);
+      const record = await new FileDeploymentRecordStore(deploymentRecordsDir(base)).read(deployedJob).catch(() => undefined);
+      for (const savepoint of record?.savepoints ?? []) await flink.disposeSavepoint(savepoint.path).catch(() => undefined);
+      await rm(join(deploymentRecordsDir(base), `${encodeURIComponent(deployedJob)}.json`), { force: true });
+      await connection.close();
+    }
+  }, 300_000);
 
   it('refuses a wrong password before submitting, in one line that does not contain it', async () => {
     const wrong = `wrong-${randomBytes(8).toString('hex')}`;

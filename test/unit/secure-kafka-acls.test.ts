@@ -41,6 +41,10 @@ describe('secureKafkaGrants', () => {
     ]);
   });
 
+  it('lets the trainer see how far the raw transactions go (flinkDeploy\'s health window) without reading one', () => {
+    expect(of('trainer').filter((grant) => grant.endsWith('p.transactions'))).toStrictEqual(['DESCRIBE TOPIC p.transactions']);
+  });
+
   it('grants nothing to admin, which is the super user', () => {
     expect(grants.some((grant) => (grant.principal as string) === 'admin')).toBe(false);
   });
