@@ -10,11 +10,8 @@ import { randomBytes } from 'node:crypto';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import type { Admin, Kafka } from 'kafkajs';
-import { logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig, type TributaryConfig } from '../../src/config/config.js';
-import { TributaryError } from '../../src/errors/tributary-error.js';
+import type { TributaryConfig } from '../../src/config/config.js';
 import { startDeployment } from '../../src/flink/deployment-client.js';
 import { prepareFeatureJobDeployment } from '../../src/flink/deployment-feature-job.js';
 import { FileDeploymentRecordStore } from '../../src/flink/deployment-record-store.js';
@@ -22,46 +19,19 @@ import { deploymentRecordsDir, flinkDeployTaskQueue, withInProcessDeployWorker }
 import { FeatureJobDeployer, type SubmittedFeatureJob } from '../../src/flink/feature-job.js';
 import { FlinkRestClient } from '../../src/flink/flink-rest-client.js';
 import { RestFlinkService } from '../../src/flink/flink-service.js';
-import { secureKafkaClientConfig, secureKafkaFiles } from '../../src/stack/components/kafka-secure.js';
-import { LocalStack } from '../../src/stack/local-stack.js';
-import { applySecureKafkaGrants, secureKafkaGrants, type SecureKafkaPrincipal } from '../../src/stack/secure-kafka-acls.js';
-import { SECURE_COMPONENTS } from '../../src/stack/stack-components.js';
-import { createStackContext } from '../../src/stack/stack-context.js';
 import { KafkaAuthenticationError, KafkaAuthorizationError } from '../../src/streaming/errors.js';
-import { createKafka } from '../../src/streaming/kafka-client.js';
 import { createKafkaSimulationSink } from '../../src/streaming/simulation-sink.js';
 import { simulateEvents } from '../../src/streaming/simulator/event-generator.js';
 import type { Transaction } from '../../src/streaming/simulator/simulated-event.js';
 import { runSimulation } from '../../src/streaming/simulator/simulation-runner.js';
 import { topicName } from '../../src/streaming/topic-catalogue.js';
-import { prepareScoringTopics, readDeadLetters, readTopic } from '../helpers/scoring.js';
+import { readDeadLetters, readTopic } from '../helpers/scoring.js';
+import { useSecureBroker } from '../helpers/secure-kafka.js';
 import { waitFor } from '../helpers/wait-for.js';
 
-const runId = randomBytes(4).toString('hex');
-const base: TributaryConfig = { ...loadConfig(), topics: { prefix: `test-secure-flink-${runId}.` } };
-const ctx = createStackContext(base, () => undefined);
-const files = secureKafkaFiles(ctx.layout);
-const jobName = `tributary-feature-job-secure-${runId}`;
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Records reach read_committed readers with the checkpoint after them. */
 const FLINK_CONFIGURATION = { 'execution.checkpointing.interval': '2s' };
-
-const roleConfig = (principal: SecureKafkaPrincipal): Promise<TributaryConfig> => secureKafkaClientConfig(base, ctx.layout, principal);
-const kafkaOf = (config: TributaryConfig, role: string): Kafka => createKafka(config, { clientIdSuffix: `secure-flink-test-${role}`, logLevel: logLevel.NOTHING });
-
-/** Creating topics is idempotent; a broker that has just started may not lead new partitions yet, and says so with a retriable error. */
-async function prepareTopicsWhenReady(config: TributaryConfig, admin: Admin): Promise<void> {
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    try {
-      await prepareScoringTopics(config, admin);
-      return;
-    } catch (error) {
-      if (!(error instanceof TributaryError && error.retriable) || Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-    }
-  }
-}
 
 /** Every file under a folder, recursively. */
 async function filesUnder(folder: string): Promise<string[]> {
@@ -70,31 +40,20 @@ async function filesUnder(folder: string): Promise<string[]> {
 }
 
 describe('the Flink feature job on the secure broker (SASL_SSL + SCRAM-SHA-512 + ACLs, real Flink)', () => {
+  const broker = useSecureBroker('secure-flink');
+  const { base, ctx, files, roleConfig, kafkaOf } = broker;
+  const runId = base.topics.prefix.slice(-9, -1);
+  const jobName = `tributary-feature-job-secure-${runId}`;
   const rest = new FlinkRestClient({ baseUrl: base.flink.restUrl });
-  let stack: LocalStack;
-  let startedHere: Parameters<LocalStack['down']>[0] = [];
-  let adminConfig: TributaryConfig;
-  let admin: Admin;
   let flinkConfig: TributaryConfig;
   let submitted: SubmittedFeatureJob | undefined;
 
   beforeAll(async () => {
-    // The secure broker alone: whatever else of the stack is running stays so.
-    stack = new LocalStack(ctx, SECURE_COMPONENTS);
-    const secure = (await stack.status()).find((status) => status.name === 'kafka-secure');
-    if (secure?.state !== 'healthy') startedHere = (await stack.up()).started;
-    adminConfig = await roleConfig('admin');
-    admin = kafkaOf(adminConfig, 'admin').admin();
-    await admin.connect();
-    await applySecureKafkaGrants(admin, secureKafkaGrants(base));
-    await prepareTopicsWhenReady(adminConfig, admin);
     flinkConfig = await roleConfig('flink');
-  }, 180_000);
+  });
 
   afterAll(async () => {
     if (submitted) await new FeatureJobDeployer(flinkConfig).cancel({ jobId: submitted.jobId }).catch(() => undefined);
-    await admin?.disconnect();
-    if (startedHere && startedHere.length > 0) await stack.down(startedHere);
   }, 120_000);
 
   it('turns the simulator\'s transactions into one feature each and dead-letters an undecodable one, as the flink principal', async () => {
@@ -129,6 +88,7 @@ describe('the Flink feature job on the secure broker (SASL_SSL + SCRAM-SHA-512 +
     }
     expect(transactionIds.size).toBeGreaterThan(100);
 
+    const { adminConfig } = broker;
     const auditKafka = kafkaOf(adminConfig, 'audit');
     const features = await waitFor('a committed feature for every simulated transaction', async () => {
       const read = await readTopic<{ transaction_id: string }>(auditKafka, adminConfig, 'features');

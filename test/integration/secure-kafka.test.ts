@@ -5,32 +5,21 @@
  * topic), a wrong password is a one-line authentication error, and the scorer runs an
  * exactly-once scoring worker end to end. No password reaches a log.
  */
-import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import type { Admin, Kafka } from 'kafkajs';
-import { logLevel } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import { loadConfig, type TributaryConfig } from '../../src/config/config.js';
-import { TributaryError } from '../../src/errors/tributary-error.js';
+import { describe, expect, it, onTestFailed } from 'vitest';
 import { createModelRegistry, type KafkaModelRegistry } from '../../src/registry/kafka-model-registry.js';
 import { openDeploymentLog, type DeploymentLog } from '../../src/serving/deployment-log.js';
 import { defaultScorerGroupId } from '../../src/serving/scoring-worker.js';
-import { secureKafkaClientConfig, secureKafkaFiles } from '../../src/stack/components/kafka-secure.js';
-import { LocalStack } from '../../src/stack/local-stack.js';
-import { applySecureKafkaGrants, SECURE_KAFKA_PRINCIPALS, secureKafkaGrants, type SecureKafkaPrincipal } from '../../src/stack/secure-kafka-acls.js';
-import { SECURE_COMPONENTS } from '../../src/stack/stack-components.js';
-import { createStackContext } from '../../src/stack/stack-context.js';
+import { SECURE_KAFKA_PRINCIPALS } from '../../src/stack/secure-kafka-acls.js';
 import { createAvroProducer } from '../../src/streaming/avro-producer.js';
 import { KafkaAuthenticationError, KafkaAuthorizationError } from '../../src/streaming/errors.js';
-import { createKafka } from '../../src/streaming/kafka-client.js';
 import { createOffsetRangeReader } from '../../src/streaming/offset-range-reader.js';
 import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
 import { topicName } from '../../src/streaming/topic-catalogue.js';
 import { validTransaction } from '../fixtures/valid-records.js';
 import {
   featureRecords,
-  prepareScoringTopics,
   readScores,
   registerModelVersions,
   scoreAccounting,
@@ -38,75 +27,15 @@ import {
   waitForGroupCaughtUp,
   type InProcessScorer,
 } from '../helpers/scoring.js';
+import { runCli, useSecureBroker } from '../helpers/secure-kafka.js';
 
-const base: TributaryConfig = { ...loadConfig(), topics: { prefix: `test-secure-${randomUUID().slice(0, 8)}.` } };
-const ctx = createStackContext(base, () => undefined);
-const files = secureKafkaFiles(ctx.layout);
 const MODEL = 'fraud';
 
-const roleConfig = (principal: SecureKafkaPrincipal): Promise<TributaryConfig> => secureKafkaClientConfig(base, ctx.layout, principal);
-const kafkaOf = (config: TributaryConfig, role: string): Kafka => createKafka(config, { clientIdSuffix: `secure-test-${role}`, logLevel: logLevel.NOTHING });
-
-/** The environment that points the CLI at the secure broker as `principal`, the password read from its file. */
-function cliEnvironment(principal: SecureKafkaPrincipal): NodeJS.ProcessEnv {
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('TRIBUTARY_')));
-  return {
-    ...inherited,
-    TRIBUTARY_TOPIC_PREFIX: base.topics.prefix,
-    TRIBUTARY_KAFKA_BROKERS: files.bootstrap,
-    TRIBUTARY_KAFKA_TLS: 'true',
-    TRIBUTARY_KAFKA_TLS_CA_FILE: files.caFile,
-    TRIBUTARY_KAFKA_SASL_MECHANISM: 'scram-sha-512',
-    TRIBUTARY_KAFKA_SASL_USERNAME: principal,
-    TRIBUTARY_KAFKA_SASL_PASSWORD_FILE: files.passwordFile(principal),
-  };
-}
-
-/** Creating topics is idempotent; a broker that has just started may not lead new partitions yet, and says so with a retriable error. */
-async function prepareTopicsWhenReady(config: TributaryConfig, admin: Admin): Promise<void> {
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    try {
-      await prepareScoringTopics(config, admin);
-      return;
-    } catch (error) {
-      if (!(error instanceof TributaryError && error.retriable) || Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-    }
-  }
-}
-
-function runCli(args: readonly string[], env: NodeJS.ProcessEnv): { status: number | null; output: string } {
-  const result = spawnSync('npx', ['tsx', 'src/cli/main.ts', ...args], { env, encoding: 'utf8', timeout: 120_000 });
-  return { status: result.status, output: `${result.stdout}${result.stderr}` };
-}
-
 describe('secure Kafka (SASL_SSL + SCRAM-SHA-512 + ACLs, real broker)', () => {
-  let stack: LocalStack;
-  let startedHere: Parameters<LocalStack['down']>[0] = [];
-  let admin: Admin;
-  let adminConfig: TributaryConfig;
+  const broker = useSecureBroker('secure');
+  const { base, ctx, files, roleConfig, kafkaOf, cliEnvironment } = broker;
   /** Everything Tributary printed in this test, checked for passwords at the end. */
   const captured: string[] = [];
-
-  beforeAll(async () => {
-    // The secure broker alone: whatever else of the stack is running or stopped stays so.
-    stack = new LocalStack(ctx, SECURE_COMPONENTS);
-    const secure = (await stack.status()).find((status) => status.name === 'kafka-secure');
-    if (secure?.state !== 'healthy') startedHere = (await stack.up()).started;
-    adminConfig = await roleConfig('admin');
-    admin = kafkaOf(adminConfig, 'admin').admin();
-    await admin.connect();
-    // The broker granted the configured prefix at start; this run's own prefix gets the same grants.
-    await applySecureKafkaGrants(admin, secureKafkaGrants(base));
-    await prepareTopicsWhenReady(adminConfig, admin);
-  }, 180_000);
-
-  afterAll(async () => {
-    await admin?.disconnect();
-    // Only what this test started: a broker someone else runs stays up.
-    if (startedHere && startedHere.length > 0) await stack.down(startedHere);
-  }, 60_000);
 
   it('lets the simulator produce transactions over SASL_SSL', async () => {
     const simulator = await roleConfig('simulator');
@@ -119,7 +48,7 @@ describe('secure Kafka (SASL_SSL + SCRAM-SHA-512 + ACLs, real broker)', () => {
     } finally {
       await producer.disconnect();
     }
-    const offsets = await admin.fetchTopicOffsets(topicName(base, 'transactions'));
+    const offsets = await broker.admin.fetchTopicOffsets(topicName(base, 'transactions'));
     expect(offsets.reduce((sum, partition) => sum + Number(partition.high), 0)).toBe(5);
   });
 
@@ -218,8 +147,8 @@ describe('secure Kafka (SASL_SSL + SCRAM-SHA-512 + ACLs, real broker)', () => {
         await producer.disconnect();
       }
 
-      await waitForGroupCaughtUp(admin, defaultScorerGroupId(base, MODEL), topicName(base, 'features'));
-      const scores = await readScores(kafkaOf(adminConfig, 'audit'), adminConfig);
+      await waitForGroupCaughtUp(broker.admin, defaultScorerGroupId(base, MODEL), topicName(base, 'features'));
+      const scores = await readScores(kafkaOf(broker.adminConfig, 'audit'), broker.adminConfig);
       expect(scoreAccounting(scores, features.map((record) => record.transaction_id))).toEqual({ duplicates: [], missing: [], unexpected: [] });
       captured.push(...logs);
     } finally {
