@@ -151,6 +151,20 @@ const RULES: Readonly<Record<string, HeadlineRule>> = {
     if (median === undefined || p99 === undefined) return [];
     return [{ figure: 'threshold crossing → training started, median / p99', value: `${ms(median)} / ${ms(p99)}${poll === undefined ? '' : ` (${ratio(median / poll)} of a poll)`}`, baseline: `poll interval ${poll === undefined ? '?' : ms(poll)} (half of it expected on average)` }];
   },
+  'rollout-metrics'(document) {
+    const poll = numberAt(document, 'medianPollMs');
+    const full = numberAt(document, 'medianFullReadMs');
+    const backlog = numberAt(document, 'backlog');
+    const growth = numberAt(document, 'pollGrowth');
+    if (poll === undefined || full === undefined) return [];
+    return [
+      {
+        figure: `rollout live-metrics poll, ${backlog === undefined ? '?' : grouped(backlog)} transactions into the step, ${growth === undefined ? '?' : grouped(growth)} new`,
+        value: `${ms(poll)} (${ratio(poll / full)})`,
+        baseline: `a full read of the step's period (what every poll cost before): ${ms(full)}`,
+      },
+    ];
+  },
   scoring(document) {
     // Result keys hold a dot (`scorer.exactly-once`), so they are looked up as keys, not paths.
     const results = (at(document, 'results') ?? {}) as Record<string, unknown>;

@@ -74,6 +74,17 @@ describe('headline figures against their same-run baselines', () => {
     expect(featureJob[1]!.baseline).toBe('sink write p50 5200 ms (the rest is the wait for the checkpoint every 10.0 s that commits it)');
   });
 
+  it('rollout-metrics: the following reader\'s poll against a full read of the same period', () => {
+    expect(headlinesOf(run('rollout-metrics', { benchmark: 'rollout-metrics', backlog: 50_000, pollGrowth: 1_000, medianPollMs: 137, medianFullReadMs: 647 }))).toEqual([
+      {
+        benchmark: 'rollout-metrics',
+        figure: 'rollout live-metrics poll, 50,000 transactions into the step, 1,000 new',
+        value: '137 ms (×0.21)',
+        baseline: "a full read of the step's period (what every poll cost before): 647 ms",
+      },
+    ]);
+  });
+
   it('says so for a failed benchmark and for an output it has no rule for', () => {
     expect(headlinesOf(run('scoring', null, 'exit code 1 (its stderr above says why)'))).toEqual([{ benchmark: 'scoring', figure: 'failed', value: 'exit code 1 (its stderr above says why)', baseline: '–' }]);
     expect(headlinesOf(run('new-one', { benchmark: 'new-one' }))[0]!.figure).toBe('no headline figure known for this output');
