@@ -11,7 +11,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DefaultLogger, Runtime, Worker, type LogLevel, type NativeConnection } from '@temporalio/worker';
+import { Runtime, Worker, type LogLevel, type NativeConnection } from '@temporalio/worker';
 import { createFlinkDeployActivities } from '../activities/flink-deploy-activities.js';
 import type { TributaryConfig } from '../config/config.js';
 import { flinkDeployDependencies, flinkDeployTaskQueue, flinkDeployWorkflowsPath } from '../flink/deployment-worker.js';
@@ -19,6 +19,7 @@ import type { ModelRegistry } from '../registry/model-registry.js';
 import { openDeploymentLog, type DeploymentLog } from '../serving/deployment-log.js';
 import { trainingTaskQueue } from '../workflows/task-queues.js';
 import { connectWorker } from './temporal-connection.js';
+import { WorkerLogger } from './worker-logger.js';
 import { createOrchestrationActivities, createTrainingWorkerActivities, type WorkerActivityDependencies } from './worker-activities.js';
 
 /** What a worker process does: run the workflows (orchestration), the training activities, or both. */
@@ -90,6 +91,7 @@ async function createRoleWorkers(
 
 let runtimeInstalled = false;
 
+
 /** Runs the worker until SIGINT or SIGTERM (or `signal` aborts), then closes its connections. */
 export async function runTributaryWorker(config: TributaryConfig, options: TributaryWorkerOptions): Promise<void> {
   if (!runtimeInstalled) {
@@ -97,7 +99,7 @@ export async function runTributaryWorker(config: TributaryConfig, options: Tribu
     const metricsAddress = config.temporal.workerMetricsAddress;
     // The SDK's Prometheus exporter: task latencies, slots and polls, and the gauges activities record (the drift figures).
     const telemetry = metricsAddress === undefined ? {} : { telemetryOptions: { metrics: { prometheus: { bindAddress: metricsAddress } } } };
-    Runtime.install({ ...telemetry, shutdownSignals: ['SIGINT', 'SIGTERM'], logger: new DefaultLogger(options.logLevel ?? 'INFO') });
+    Runtime.install({ ...telemetry, shutdownSignals: ['SIGINT', 'SIGTERM'], logger: new WorkerLogger(options.logLevel ?? 'INFO') });
     runtimeInstalled = true;
   }
   const roles = options.roles ?? WORKER_ROLES;
