@@ -20,22 +20,16 @@ import { FileDeploymentRecordStore } from '../../src/flink/deployment-record-sto
 import { deploymentRecordsDir, flinkDeployTaskQueue } from '../../src/flink/deployment-worker.js';
 import { RestFlinkService } from '../../src/flink/flink-service.js';
 import { FlinkRestClient } from '../../src/flink/flink-rest-client.js';
-import { createAvroDecoder } from '../../src/streaming/avro-decoder.js';
 import { createKafka } from '../../src/streaming/kafka-client.js';
 import { registerSchemas } from '../../src/streaming/schema-registrar.js';
 import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
-import { createKafkaSimulationSink } from '../../src/streaming/simulation-sink.js';
-import { simulateEvents } from '../../src/streaming/simulator/event-generator.js';
-import type { Transaction } from '../../src/streaming/simulator/simulated-event.js';
-import { runSimulation, type SimulationResult, type SinkRecord } from '../../src/streaming/simulator/simulation-runner.js';
 import { ensureTopics } from '../../src/streaming/topic-admin.js';
 import { topicCatalogue, topicName } from '../../src/streaming/topic-catalogue.js';
 import type { FlinkDeployInput } from '../../src/workflows/flink-deploy.js';
-import { collectingConsumer, type CollectingConsumer } from '../helpers/kafka.js';
+import { auditFeatures, startSimulatedStream } from '../helpers/feature-stream.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { reportFault } from './stack-faults.js';
 
-const DAY_MS = 86_400_000;
 const RATE = 200;
 const FLINK_CONFIGURATION = { 'execution.checkpointing.interval': '2s' };
 const HEALTH = { windowMs: 8_000, sampleIntervalMs: 500 };
@@ -57,7 +51,6 @@ describe('fault: the Temporal worker killed during a Flink upgrade', () => {
   const flink = new RestFlinkService({ baseUrl: config.flink.restUrl });
   const records = new FileDeploymentRecordStore(deploymentRecordsDir(config));
   const workers: WorkerProcess[] = [];
-  const consumers: CollectingConsumer[] = [];
   let admin: Admin;
   let connection: Connection;
   let client: Client;
@@ -95,7 +88,6 @@ describe('fault: the Temporal worker killed during a Flink upgrade', () => {
 
   afterAll(async () => {
     for (const worker of workers) worker.child.kill('SIGKILL');
-    await Promise.all(consumers.map((consumer) => consumer.consumer.disconnect()));
     for (const job of await flink.activeJobs(jobName)) {
       await rest.cancel(job.jobId);
       await rest.waitForJobState(job.jobId, ['CANCELED'], 60_000).catch(() => undefined);
@@ -113,18 +105,8 @@ describe('fault: the Temporal worker killed during a Flink upgrade', () => {
     const v1 = await (await start({ spec: await spec('v1'), health: { ...HEALTH, windowMs: 4_000 } })).result();
     expect(v1.outcome).toBe('deployed');
 
-    const sink = await createKafkaSimulationSink(config);
-    const transactionIds = new Set<string>();
-    const recording = {
-      async send(batch: SinkRecord[]) {
-        await sink.send(batch);
-        for (const record of batch) if (record.topic === 'transactions') transactionIds.add((record.value as Transaction).transaction_id);
-      },
-    };
-    const startTime = Date.parse('2026-03-02T08:00:00Z');
-    const stop = new AbortController();
-    const simulation: Promise<SimulationResult> = runSimulation(simulateEvents({ seed: 27, startTime, labelDelayScale: 0.05 }), recording, { rate: RATE, signal: stop.signal });
-    simulation.catch(() => undefined);
+    const stream = await startSimulatedStream(config, { seed: 27, rate: RATE });
+    const { transactionIds } = stream;
     let killedAt = 0;
     let restartedAt = 0;
     let finishedAt = 0;
@@ -144,25 +126,10 @@ describe('fault: the Temporal worker killed during a Flink upgrade', () => {
       upgrade = await handle.result();
       finishedAt = Date.now();
     } finally {
-      stop.abort();
+      stream.stop();
     }
-    const simulated = await simulation;
-    const sentinels = [...simulateEvents({ seed: 28, startTime: (simulated.lastEventTime ?? startTime) + DAY_MS, count: 30, outOfOrderMs: 0, lateShare: 0 })].filter((event) => event.topic === 'transactions');
-    await sink.send(sentinels);
-    await sink.close();
-
-    const features = await collectingConsumer(kafka, topicName(config, 'features'));
-    consumers.push(features);
-    const decoder = createAvroDecoder(registry);
-    const decoded = async (): Promise<string[]> => Promise.all(features.received.map(async ({ message }) => ((await decoder.decode(message.value as Buffer)).value as { transaction_id: string }).transaction_id));
-    const all = await waitFor(`a feature for each of ${transactionIds.size} transactions`, async () => {
-      const ids = await decoded();
-      const seen = new Set(ids);
-      return [...transactionIds].every((id) => seen.has(id)) ? ids : undefined;
-    }, 180_000, 2_000);
-    const counts = new Map<string, number>();
-    for (const id of all.filter((value) => transactionIds.has(value))) counts.set(id, (counts.get(id) ?? 0) + 1);
-    const duplicated = [...counts].filter(([, count]) => count > 1).map(([id]) => id);
+    await stream.finish();
+    const { features, duplicated } = await auditFeatures(kafka, registry, config, transactionIds);
     const jobs = await jobsOfOurName();
     // An activity the killed worker held is timed out by the server and tried again on the new worker.
     const events = (await upgradeHandle!.fetchHistory()).events ?? [];
@@ -184,6 +151,6 @@ describe('fault: the Temporal worker killed during a Flink upgrade', () => {
     expect(jobs.map((job) => job.state).sort()).toEqual(['FINISHED', 'RUNNING']);
     expect(upgrade.jobId).toBe(jobs.find((job) => job.state === 'RUNNING')?.jid);
     expect(duplicated).toEqual([]);
-    expect(counts.size).toBe(transactionIds.size);
+    expect(features).toHaveLength(transactionIds.size);
   }, 540_000);
 });

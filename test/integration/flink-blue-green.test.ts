@@ -28,17 +28,13 @@ import { createAvroDecoder } from '../../src/streaming/avro-decoder.js';
 import { createKafka } from '../../src/streaming/kafka-client.js';
 import { registerSchemas } from '../../src/streaming/schema-registrar.js';
 import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
-import { createKafkaSimulationSink } from '../../src/streaming/simulation-sink.js';
-import { simulateEvents } from '../../src/streaming/simulator/event-generator.js';
-import type { Transaction } from '../../src/streaming/simulator/simulated-event.js';
-import { runSimulation, type SimulationResult, type SinkRecord } from '../../src/streaming/simulator/simulation-runner.js';
 import { ensureTopics } from '../../src/streaming/topic-admin.js';
 import { topicCatalogue, topicName } from '../../src/streaming/topic-catalogue.js';
 import type { FlinkDeployInput, FlinkDeployResult } from '../../src/workflows/flink-deploy.js';
+import { startSimulatedStream, type SimulatedStream } from '../helpers/feature-stream.js';
 import { collectingConsumer, type CollectingConsumer } from '../helpers/kafka.js';
 import { waitFor } from '../helpers/wait-for.js';
 
-const DAY_MS = 86_400_000;
 /** Events per second the simulator writes during the upgrade. */
 const RATE = 200;
 const FLINK_CONFIGURATION = { 'execution.checkpointing.interval': '2s' };
@@ -73,7 +69,6 @@ describe('blue/green upgrade of the feature job (real Temporal, Kafka, registry 
   let client: Client;
   let deployments: DeploymentLog;
   const consumers: CollectingConsumer[] = [];
-  const transactionIds = new Set<string>();
 
   const spec = (jobVersion: string, extra: FeatureJobDeploymentChoices = {}) => prepareFeatureJobDeployment(config, { jobName, jobVersion, flinkConfiguration: FLINK_CONFIGURATION, ...extra });
   const deploy = async (input: FlinkDeployInput): Promise<FlinkDeployResult> => {
@@ -120,24 +115,14 @@ describe('blue/green upgrade of the feature job (real Temporal, Kafka, registry 
   };
 
   it('moves features to the new topic with no gap: the old job runs until the takeover, the handoff marks the only overlap', async () => {
-    const sink = await createKafkaSimulationSink(config);
-    const recording = {
-      async send(batch: SinkRecord[]) {
-        await sink.send(batch);
-        for (const record of batch) if (record.topic === 'transactions') transactionIds.add((record.value as Transaction).transaction_id);
-      },
-    };
-    const startTime = Date.parse('2026-03-02T08:00:00Z');
-    const stop = new AbortController();
     let v1: FlinkDeployResult | undefined;
     let upgrade: FlinkDeployResult | undefined;
+    let stream: SimulatedStream | undefined;
 
     await withInProcessDeployWorker(config, async () => {
       v1 = await deploy({ spec: await spec('v1'), health: { ...HEALTH, windowMs: 4_000 } });
       expect(v1.outcome).toBe('deployed');
-      const simulation: Promise<SimulationResult> = runSimulation(simulateEvents({ seed: 17, startTime, labelDelayScale: 0.05 }), recording, { rate: RATE, signal: stop.signal });
-      // Awaited below on success; when an expectation fails first, its outcome no longer matters.
-      simulation.catch(() => undefined);
+      stream = await startSimulatedStream(config, { seed: 17, rate: RATE });
       try {
         // Upgrade once v1 has committed a few hundred features, so the mark falls in the middle of the stream.
         await waitFor('v1 to commit its first features', async () => {
@@ -152,15 +137,12 @@ describe('blue/green upgrade of the feature job (real Temporal, Kafka, registry 
         expect(upgrade.health?.figures.outputRecords).toBeGreaterThan(0);
         expect(upgrade.handoff).toMatchObject({ previousTopic: oldTopic, newTopic, models: [reads] });
       } finally {
-        stop.abort();
+        stream.stop();
       }
-      const simulated = await simulation;
-      // Watermarks pass the last events only once later ones arrive: one transaction a day later on many cards flushes them.
-      const sentinels = [...simulateEvents({ seed: 18, startTime: (simulated.lastEventTime ?? startTime) + DAY_MS, count: 30, outOfOrderMs: 0, lateShare: 0 })].filter((event) => event.topic === 'transactions');
-      await sink.send(sentinels);
-      await sink.close();
+      await stream.finish();
     });
-    if (!v1 || !upgrade) throw new Error('the deployments did not run');
+    if (!v1 || !upgrade || !stream) throw new Error('the deployments did not run');
+    const { transactionIds } = stream;
     const overlapFrom = new Map((upgrade.handoff?.overlapFrom ?? []).map((entry) => [entry.partition, BigInt(entry.offset)]));
     expect(overlapFrom.size).toBe(3);
 

@@ -17,21 +17,15 @@ import { FileDeploymentRecordStore } from '../../src/flink/deployment-record-sto
 import { deploymentRecordsDir, flinkDeployTaskQueue, withInProcessDeployWorker } from '../../src/flink/deployment-worker.js';
 import { RestFlinkService } from '../../src/flink/flink-service.js';
 import { FlinkRestClient } from '../../src/flink/flink-rest-client.js';
-import { createAvroDecoder } from '../../src/streaming/avro-decoder.js';
 import { createKafka } from '../../src/streaming/kafka-client.js';
 import { registerSchemas } from '../../src/streaming/schema-registrar.js';
 import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
-import { createKafkaSimulationSink } from '../../src/streaming/simulation-sink.js';
-import { simulateEvents } from '../../src/streaming/simulator/event-generator.js';
-import type { Transaction } from '../../src/streaming/simulator/simulated-event.js';
-import { runSimulation, type SimulationResult, type SinkRecord } from '../../src/streaming/simulator/simulation-runner.js';
 import { ensureTopics } from '../../src/streaming/topic-admin.js';
 import { topicCatalogue, topicName } from '../../src/streaming/topic-catalogue.js';
 import type { FlinkDeployInput, FlinkDeployResult } from '../../src/workflows/flink-deploy.js';
-import { collectingConsumer, type CollectingConsumer } from '../helpers/kafka.js';
+import { auditFeatures, startSimulatedStream, type SimulatedStream } from '../helpers/feature-stream.js';
 import { waitFor } from '../helpers/wait-for.js';
 
-const DAY_MS = 86_400_000;
 /** Events per second the simulator writes during the upgrades. */
 const RATE = 200;
 /** A short checkpoint interval: output becomes visible to read_committed readers on each checkpoint. */
@@ -52,8 +46,6 @@ describe('feature job upgrades through flinkDeploy (real Temporal, Kafka, regist
   let admin: Admin;
   let connection: Connection;
   let client: Client;
-  const consumers: CollectingConsumer[] = [];
-  const transactionIds = new Set<string>();
   const results: FlinkDeployResult[] = [];
 
   const spec = (jobVersion: string, extra: FeatureJobDeploymentChoices = {}) => prepareFeatureJobDeployment(config, { jobName, jobVersion, flinkConfiguration: FLINK_CONFIGURATION, ...extra });
@@ -74,7 +66,6 @@ describe('feature job upgrades through flinkDeploy (real Temporal, Kafka, regist
   });
 
   afterAll(async () => {
-    await Promise.all(consumers.map((consumer) => consumer.consumer.disconnect()));
     for (const job of await flink.activeJobs(jobName)) {
       await rest.cancel(job.jobId);
       await rest.waitForJobState(job.jobId, ['CANCELED'], 60_000).catch(() => undefined);
@@ -88,23 +79,12 @@ describe('feature job upgrades through flinkDeploy (real Temporal, Kafka, regist
   });
 
   it('upgrades v1 → v2 from a savepoint and rolls a failing v3 back to v2, with every transaction featured exactly once', async () => {
-    const sink = await createKafkaSimulationSink(config);
-    const recording = {
-      async send(batch: SinkRecord[]) {
-        await sink.send(batch);
-        for (const record of batch) if (record.topic === 'transactions') transactionIds.add((record.value as Transaction).transaction_id);
-      },
-    };
-    const startTime = Date.parse('2026-03-02T08:00:00Z');
-    const stop = new AbortController();
-
+    let stream: SimulatedStream | undefined;
     await withInProcessDeployWorker(config, async () => {
       const first = await deploy({ spec: await spec('v1'), health: { ...HEALTH, windowMs: 4_000 } });
       expect(first.outcome).toBe('deployed');
 
-      const simulation: Promise<SimulationResult> = runSimulation(simulateEvents({ seed: 7, startTime, labelDelayScale: 0.05 }), recording, { rate: RATE, signal: stop.signal });
-      // Awaited below on success; when an expectation fails first, its outcome no longer matters.
-      simulation.catch(() => undefined);
+      stream = await startSimulatedStream(config, { seed: 7, rate: RATE });
       try {
         // Upgrade once v1 has committed features, so the savepoint falls in the middle of the stream.
         await waitFor('v1 to commit its first features', async () => {
@@ -132,34 +112,18 @@ describe('feature job upgrades through flinkDeploy (real Temporal, Kafka, regist
         expect((await rest.jobDetails(broken.jobId ?? '')).state).toBe('RUNNING');
       } finally {
         // A failed expectation must not leave the producer writing into topics afterAll deletes.
-        stop.abort();
+        stream.stop();
       }
-      const simulated = await simulation;
-      // Watermarks pass the last events only once later ones arrive: one transaction a day later on many cards flushes them.
-      const sentinels = [...simulateEvents({ seed: 8, startTime: (simulated.lastEventTime ?? startTime) + DAY_MS, count: 30, outOfOrderMs: 0, lateShare: 0 })].filter((event) => event.topic === 'transactions');
-      await sink.send(sentinels);
-      await sink.close();
+      await stream.finish();
     });
+    if (!stream) throw new Error('the stream did not start');
+    const { transactionIds } = stream;
 
-    const features = await collectingConsumer(kafka, topicName(config, 'features'));
-    consumers.push(features);
-    const decoder = createAvroDecoder(registry);
-    const decoded = async (): Promise<{ transaction_id: string; feature_job_version: string }[]> =>
-      Promise.all(features.received.map(async ({ message }) => (await decoder.decode(message.value as Buffer)).value as { transaction_id: string; feature_job_version: string }));
-    const all = await waitFor(`a feature for each of ${transactionIds.size} transactions`, async () => {
-      const values = await decoded();
-      const seen = new Set(values.map((value) => value.transaction_id));
-      return [...transactionIds].every((id) => seen.has(id)) ? values : undefined;
-    }, 180_000, 2_000);
-
-    const ours = all.filter((value) => transactionIds.has(value.transaction_id));
-    const counts = new Map<string, number>();
-    for (const value of ours) counts.set(value.transaction_id, (counts.get(value.transaction_id) ?? 0) + 1);
-    const duplicated = [...counts].filter(([, count]) => count > 1);
+    const { features, duplicated } = await auditFeatures(kafka, registry, config, transactionIds);
     expect(duplicated).toEqual([]);
-    expect(ours).toHaveLength(transactionIds.size);
+    expect(features).toHaveLength(transactionIds.size);
     // Both versions wrote features: the upgrade happened in the middle of the stream, and v3 wrote none.
-    const versions = new Set(ours.map((value) => value.feature_job_version));
+    const versions = new Set(features.map((value) => value.feature_job_version));
     expect([...versions].sort()).toEqual(['v1', 'v2']);
     console.info(JSON.stringify({ transactions: transactionIds.size, downtimeMs: results.map((result) => [result.toVersion, result.outcome, result.downtimeMs]) }));
   }, 480_000);

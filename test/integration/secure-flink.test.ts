@@ -20,16 +20,13 @@ import { FeatureJobDeployer, type SubmittedFeatureJob } from '../../src/flink/fe
 import { FlinkRestClient } from '../../src/flink/flink-rest-client.js';
 import { RestFlinkService } from '../../src/flink/flink-service.js';
 import { KafkaAuthenticationError, KafkaAuthorizationError } from '../../src/streaming/errors.js';
-import { createKafkaSimulationSink } from '../../src/streaming/simulation-sink.js';
-import { simulateEvents } from '../../src/streaming/simulator/event-generator.js';
-import type { Transaction } from '../../src/streaming/simulator/simulated-event.js';
-import { runSimulation } from '../../src/streaming/simulator/simulation-runner.js';
+import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
 import { topicName } from '../../src/streaming/topic-catalogue.js';
-import { readDeadLetters, readTopic } from '../helpers/scoring.js';
+import { auditFeatures, startSimulatedStream } from '../helpers/feature-stream.js';
+import { readDeadLetters } from '../helpers/scoring.js';
 import { useSecureBroker } from '../helpers/secure-kafka.js';
 import { waitFor } from '../helpers/wait-for.js';
 
-const DAY_MS = 24 * 60 * 60 * 1000;
 /** Records reach read_committed readers with the checkpoint after them. */
 const FLINK_CONFIGURATION = { 'execution.checkpointing.interval': '2s' };
 
@@ -62,23 +59,9 @@ describe('the Flink feature job on the secure broker (SASL_SSL + SCRAM-SHA-512 +
 
     // The simulator's own principal writes the raw streams.
     const simulatorConfig = await roleConfig('simulator');
-    const sink = await createKafkaSimulationSink(simulatorConfig);
-    const transactionIds = new Set<string>();
-    try {
-      const startTime = Date.parse('2026-03-02T08:00:00Z');
-      const recording = {
-        async send(batch: Parameters<typeof sink.send>[0]) {
-          await sink.send(batch);
-          for (const record of batch) if (record.topic === 'transactions') transactionIds.add((record.value as Transaction).transaction_id);
-        },
-      };
-      const simulated = await runSimulation(simulateEvents({ seed: 23, startTime, labelDelayScale: 0.05 }), recording, { rate: 2000, count: 400 });
-      // Watermarks pass the last events only once later ones arrive: transactions a day later on many cards flush them.
-      const sentinels = [...simulateEvents({ seed: 24, startTime: (simulated.lastEventTime ?? startTime) + DAY_MS, count: 30, outOfOrderMs: 0, lateShare: 0 })].filter((event) => event.topic === 'transactions');
-      await sink.send(sentinels);
-    } finally {
-      await sink.close();
-    }
+    const stream = await startSimulatedStream(simulatorConfig, { seed: 23, rate: 2000, count: 400 });
+    await stream.finish();
+    const { transactionIds } = stream;
     const raw = kafkaOf(simulatorConfig, 'simulator-raw').producer();
     await raw.connect();
     try {
@@ -90,15 +73,9 @@ describe('the Flink feature job on the secure broker (SASL_SSL + SCRAM-SHA-512 +
 
     const { adminConfig } = broker;
     const auditKafka = kafkaOf(adminConfig, 'audit');
-    const features = await waitFor('a committed feature for every simulated transaction', async () => {
-      const read = await readTopic<{ transaction_id: string }>(auditKafka, adminConfig, 'features');
-      const seen = new Set(read.map((record) => record.value.transaction_id));
-      return [...transactionIds].every((id) => seen.has(id)) ? read : undefined;
-    }, 120_000, 2000);
-    const perTransaction = new Map<string, number>();
-    for (const record of features) perTransaction.set(record.value.transaction_id, (perTransaction.get(record.value.transaction_id) ?? 0) + 1);
-    const duplicated = [...perTransaction].filter(([, count]) => count > 1);
+    const { features, duplicated } = await auditFeatures(auditKafka, createSchemaRegistryClient(adminConfig.schemaRegistry), adminConfig, transactionIds, 120_000);
     expect(duplicated).toStrictEqual([]);
+    expect(features).toHaveLength(transactionIds.size);
 
     const deadLetters = await waitFor('the undecodable record in the dead-letter queue', async () => {
       const read = await readDeadLetters(auditKafka, adminConfig);
@@ -149,10 +126,7 @@ describe('the Flink feature job on the secure broker (SASL_SSL + SCRAM-SHA-512 +
     const connection = await Connection.connect({ address: base.temporal.address });
     const client = new Client({ connection, namespace: base.temporal.namespace });
     const flink = new RestFlinkService({ baseUrl: base.flink.restUrl });
-    const sink = await createKafkaSimulationSink(simulatorConfig);
-    const stop = new AbortController();
-    const simulation = runSimulation(simulateEvents({ seed: 25, startTime: Date.parse('2026-03-03T08:00:00Z'), labelDelayScale: 0.05 }), sink, { rate: 100, signal: stop.signal });
-    simulation.catch(() => undefined);
+    const stream = await startSimulatedStream(simulatorConfig, { seed: 25, rate: 100 });
     try {
       const results = await withInProcessDeployWorker(trainerConfig, async () => {
         const deploy = async (jobVersion: string) => {
@@ -170,9 +144,8 @@ describe('the Flink feature job on the secure broker (SASL_SSL + SCRAM-SHA-512 +
       expect(upgrade?.health?.figures.outputRecords).toBeGreaterThan(0);
       expect(upgrade?.savepoint).toMatch(/savepoint/);
     } finally {
-      stop.abort();
-      await simulation.catch(() => undefined);
-      await sink.close();
+      stream.stop();
+      await stream.finish();
       for (const job of await flink.activeJobs(deployedJob)) await rest.cancel(job.jobId).catch(() => undefined);
       const record = await new FileDeploymentRecordStore(deploymentRecordsDir(base)).read(deployedJob).catch(() => undefined);
       for (const savepoint of record?.savepoints ?? []) await flink.disposeSavepoint(savepoint.path).catch(() => undefined);
