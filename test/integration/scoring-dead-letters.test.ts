@@ -3,20 +3,15 @@
  * in dlq with their error type, reason, source position and original bytes, and the worker keeps
  * scoring the good records around them (exactly one score each).
  */
-import type { Admin, Kafka, Producer } from 'kafkajs';
-import { logLevel } from 'kafkajs';
+import type { Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import { createModelRegistry, type KafkaModelRegistry } from '../../src/registry/kafka-model-registry.js';
-import { openDeploymentLog, type DeploymentLog } from '../../src/serving/deployment-log.js';
 import { defaultScorerGroupId } from '../../src/serving/scoring-worker.js';
 import { createAvroProducer } from '../../src/streaming/avro-producer.js';
-import { createKafka } from '../../src/streaming/kafka-client.js';
 import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
 import { topicName } from '../../src/streaming/topic-catalogue.js';
 import {
   featureRecords,
   metricValue,
-  prepareScoringTopics,
   readDeadLetters,
   readScores,
   registerModelVersions,
@@ -26,38 +21,28 @@ import {
   waitForGroupCaughtUp,
   type InProcessScorer,
 } from '../helpers/scoring.js';
+import { useScoringClients } from '../helpers/scoring-clients.js';
 
 const config = scoringRunConfig('scoring-dlq');
 const MODEL = 'fraud';
 
 describe('scoring worker dead letters (real Kafka, registry, schema registry)', () => {
-  let kafka: Kafka;
-  let admin: Admin;
+  const clients = useScoringClients(config, 'scoring-dlq');
   let raw: Producer;
-  let registry: KafkaModelRegistry;
-  let deployments: DeploymentLog;
   let scorer: InProcessScorer | undefined;
 
   beforeAll(async () => {
-    kafka = createKafka(config, { clientIdSuffix: 'scoring-dlq-test', logLevel: logLevel.NOTHING });
-    admin = kafka.admin();
-    await admin.connect();
-    await prepareScoringTopics(config, admin);
-    raw = kafka.producer();
+    raw = clients.kafka.producer();
     await raw.connect();
-    registry = await createModelRegistry(config);
-    deployments = await openDeploymentLog(config);
   });
 
   afterAll(async () => {
     await scorer?.stop();
-    await deployments?.close();
-    await registry?.close();
     await raw?.disconnect();
-    await admin?.disconnect();
   });
 
   it('sends malformed bytes, an unknown schema id and a NaN feature to dlq with their reasons and keeps scoring', async () => {
+    const { kafka, admin, registry, deployments } = clients;
     const [v1] = await registerModelVersions(registry, MODEL, 1);
     await deployments.publish(MODEL, { champion: v1!, updatedBy: 'scoring-test', reason: 'first champion' });
     scorer = await startInProcessScorer(config, { registry, deployments }, { model: MODEL, batchSize: 50 });

@@ -7,13 +7,9 @@
  * and a reason, every good one must get exactly one score, and scores + dead letters must account
  * for every input (read_committed).
  */
-import type { Admin, Kafka, Producer } from 'kafkajs';
-import { logLevel } from 'kafkajs';
+import type { Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import { createModelRegistry, type KafkaModelRegistry } from '../../src/registry/kafka-model-registry.js';
-import { openDeploymentLog, type DeploymentLog } from '../../src/serving/deployment-log.js';
 import { defaultScorerGroupId } from '../../src/serving/scoring-worker.js';
-import { createKafka } from '../../src/streaming/kafka-client.js';
 import { loadSchemaFile } from '../../src/streaming/schema-files.js';
 import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
 import { schemaFilePath, topicDeclaration, topicName, valueSubject } from '../../src/streaming/topic-catalogue.js';
@@ -22,7 +18,6 @@ import { createSeededRandom } from '../../src/training/seeded-random.js';
 import {
   featureRecords,
   metricValue,
-  prepareScoringTopics,
   readDeadLetters,
   readScores,
   registerModelVersions,
@@ -32,6 +27,7 @@ import {
   waitForGroupCaughtUp,
   type InProcessScorer,
 } from '../helpers/scoring.js';
+import { useScoringClients } from '../helpers/scoring-clients.js';
 
 const config = scoringRunConfig('scoring-fuzz');
 const MODEL = 'fraud';
@@ -105,33 +101,22 @@ interface SentInput {
 }
 
 describe('scoring worker under random bytes (real Kafka, registry, schema registry)', () => {
-  let kafka: Kafka;
-  let admin: Admin;
+  const clients = useScoringClients(config, 'scoring-fuzz');
   let raw: Producer;
-  let registry: KafkaModelRegistry;
-  let deployments: DeploymentLog;
   let scorer: InProcessScorer | undefined;
 
   beforeAll(async () => {
-    kafka = createKafka(config, { clientIdSuffix: 'scoring-fuzz-test', logLevel: logLevel.NOTHING });
-    admin = kafka.admin();
-    await admin.connect();
-    await prepareScoringTopics(config, admin);
-    raw = kafka.producer();
+    raw = clients.kafka.producer();
     await raw.connect();
-    registry = await createModelRegistry(config);
-    deployments = await openDeploymentLog(config);
   });
 
   afterAll(async () => {
     await scorer?.stop();
-    await deployments?.close();
-    await registry?.close();
     await raw?.disconnect();
-    await admin?.disconnect();
   });
 
   it('dead-letters every bad input with its bytes and a reason, scores every good one once, and keeps running', async () => {
+    const { kafka, admin, registry, deployments } = clients;
     const [v1] = await registerModelVersions(registry, MODEL, 1);
     await deployments.publish(MODEL, { champion: v1!, updatedBy: 'scoring-fuzz-test', reason: 'first champion' });
     scorer = await startInProcessScorer(config, { registry, deployments }, { model: MODEL, batchSize: 50 });

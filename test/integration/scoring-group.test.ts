@@ -2,20 +2,14 @@
  * Two scoring workers in one consumer group on the real stack share the features topic's
  * partitions: both score something, and together they score every input exactly once.
  */
-import type { Admin, Kafka } from 'kafkajs';
-import { logLevel } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import { createModelRegistry, type KafkaModelRegistry } from '../../src/registry/kafka-model-registry.js';
-import { openDeploymentLog, type DeploymentLog } from '../../src/serving/deployment-log.js';
+import { afterAll, describe, expect, it, onTestFailed } from 'vitest';
 import { defaultScorerGroupId } from '../../src/serving/scoring-worker.js';
 import { createAvroProducer } from '../../src/streaming/avro-producer.js';
-import { createKafka } from '../../src/streaming/kafka-client.js';
 import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
 import { topicName } from '../../src/streaming/topic-catalogue.js';
 import {
   featureRecords,
   metricValue,
-  prepareScoringTopics,
   readScores,
   registerModelVersions,
   scoreAccounting,
@@ -24,35 +18,22 @@ import {
   waitForGroupCaughtUp,
   type InProcessScorer,
 } from '../helpers/scoring.js';
+import { useScoringClients } from '../helpers/scoring-clients.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const config = scoringRunConfig('scoring-group');
 const MODEL = 'fraud';
 
 describe('two scoring workers in one group (real Kafka, registry, schema registry)', () => {
-  let kafka: Kafka;
-  let admin: Admin;
-  let registry: KafkaModelRegistry;
-  let deployments: DeploymentLog;
+  const clients = useScoringClients(config, 'scoring-group');
   const scorers: InProcessScorer[] = [];
-
-  beforeAll(async () => {
-    kafka = createKafka(config, { clientIdSuffix: 'scoring-group-test', logLevel: logLevel.NOTHING });
-    admin = kafka.admin();
-    await admin.connect();
-    await prepareScoringTopics(config, admin);
-    registry = await createModelRegistry(config);
-    deployments = await openDeploymentLog(config);
-  });
 
   afterAll(async () => {
     await Promise.all(scorers.map((scorer) => scorer.stop()));
-    await deployments?.close();
-    await registry?.close();
-    await admin?.disconnect();
   });
 
   it('share the partitions: each scores some inputs, together exactly one score per input', async () => {
+    const { kafka, admin, registry, deployments } = clients;
     const [v1] = await registerModelVersions(registry, MODEL, 1);
     await deployments.publish(MODEL, { champion: v1!, updatedBy: 'scoring-test', reason: 'first champion' });
     for (const name of ['a', 'b']) scorers.push(await startInProcessScorer(config, { registry, deployments }, { model: MODEL, name, batchSize: 100 }));

@@ -5,20 +5,14 @@
  * each score names the version its deployment revision served; no chunk scored with an older
  * revision after a newer one was swapped in; and scoring never paused for long.
  */
-import type { Admin, Kafka } from 'kafkajs';
-import { logLevel } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import { createModelRegistry, type KafkaModelRegistry } from '../../src/registry/kafka-model-registry.js';
-import { openDeploymentLog, type DeploymentLog } from '../../src/serving/deployment-log.js';
+import { afterAll, describe, expect, it, onTestFailed } from 'vitest';
 import { defaultScorerGroupId } from '../../src/serving/scoring-worker.js';
 import { createAvroProducer } from '../../src/streaming/avro-producer.js';
-import { createKafka } from '../../src/streaming/kafka-client.js';
 import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
 import { topicName } from '../../src/streaming/topic-catalogue.js';
 import {
   featureRecords,
   metricValue,
-  prepareScoringTopics,
   readScores,
   registerModelVersions,
   scoreAccounting,
@@ -27,6 +21,7 @@ import {
   waitForGroupCaughtUp,
   type InProcessScorer,
 } from '../helpers/scoring.js';
+import { useScoringClients } from '../helpers/scoring-clients.js';
 
 const config = scoringRunConfig('scoring-swap');
 const MODEL = 'fraud';
@@ -40,29 +35,15 @@ const BAD_SWAP_AFTER = 3;
 const LONGEST_ACCEPTABLE_GAP_MS = 5_000;
 
 describe('scoring worker hot swap under load (real Kafka, registry, schema registry)', () => {
-  let kafka: Kafka;
-  let admin: Admin;
-  let registry: KafkaModelRegistry;
-  let deployments: DeploymentLog;
+  const clients = useScoringClients(config, 'scoring-swap');
   let scorer: InProcessScorer | undefined;
-
-  beforeAll(async () => {
-    kafka = createKafka(config, { clientIdSuffix: 'scoring-swap-test', logLevel: logLevel.NOTHING });
-    admin = kafka.admin();
-    await admin.connect();
-    await prepareScoringTopics(config, admin);
-    registry = await createModelRegistry(config);
-    deployments = await openDeploymentLog(config);
-  });
 
   afterAll(async () => {
     await scorer?.stop();
-    await deployments?.close();
-    await registry?.close();
-    await admin?.disconnect();
   });
 
   it('scores every input exactly once with the version deployed when its chunk ran, across several swaps', async () => {
+    const { kafka, admin, registry, deployments } = clients;
     const [v1, v2] = await registerModelVersions(registry, MODEL, 2);
     const versionOfRevision = new Map<number, number>();
     let refusedRevision = 0;

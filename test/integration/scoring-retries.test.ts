@@ -3,21 +3,15 @@
  * decodes — on the real stack: the chunk is tried again with backoff until it works; nothing goes
  * to dlq, nothing is skipped, every record is scored exactly once.
  */
-import type { Admin, Kafka } from 'kafkajs';
-import { logLevel } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import { createModelRegistry, type KafkaModelRegistry } from '../../src/registry/kafka-model-registry.js';
-import { openDeploymentLog, type DeploymentLog } from '../../src/serving/deployment-log.js';
+import { afterAll, describe, expect, it, onTestFailed } from 'vitest';
 import { defaultScorerGroupId } from '../../src/serving/scoring-worker.js';
 import { createAvroProducer } from '../../src/streaming/avro-producer.js';
 import { SchemaRegistryUnreachableError } from '../../src/streaming/errors.js';
-import { createKafka } from '../../src/streaming/kafka-client.js';
 import { createSchemaRegistryClient, type SchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
 import { topicName } from '../../src/streaming/topic-catalogue.js';
 import {
   featureRecords,
   metricValue,
-  prepareScoringTopics,
   readDeadLetters,
   readScores,
   registerModelVersions,
@@ -27,35 +21,22 @@ import {
   waitForGroupCaughtUp,
   type InProcessScorer,
 } from '../helpers/scoring.js';
+import { useScoringClients } from '../helpers/scoring-clients.js';
 
 const config = scoringRunConfig('scoring-retries');
 const MODEL = 'fraud';
 const UNREACHABLE_LOOKUPS = 3;
 
 describe('scoring worker retries (real Kafka, registry, schema registry)', () => {
-  let kafka: Kafka;
-  let admin: Admin;
-  let registry: KafkaModelRegistry;
-  let deployments: DeploymentLog;
+  const clients = useScoringClients(config, 'scoring-retries');
   let scorer: InProcessScorer | undefined;
-
-  beforeAll(async () => {
-    kafka = createKafka(config, { clientIdSuffix: 'scoring-retries-test', logLevel: logLevel.NOTHING });
-    admin = kafka.admin();
-    await admin.connect();
-    await prepareScoringTopics(config, admin);
-    registry = await createModelRegistry(config);
-    deployments = await openDeploymentLog(config);
-  });
 
   afterAll(async () => {
     await scorer?.stop();
-    await deployments?.close();
-    await registry?.close();
-    await admin?.disconnect();
   });
 
   it('tries a chunk again while the schema registry is unreachable, and dead-letters nothing', async () => {
+    const { kafka, admin, registry, deployments } = clients;
     const real = createSchemaRegistryClient(config.schemaRegistry);
     let lookups = 0;
     // The first lookups of a writer schema get no answer, as when the registry restarts.
