@@ -5,17 +5,20 @@
  * committed score (read_committed). Measured from the broker's restart: its health check passing, and
  * the scorer's next committed chunk.
  */
-import type { Admin, Kafka } from 'kafkajs';
-import { logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import { createModelRegistry, type KafkaModelRegistry } from '../../src/registry/kafka-model-registry.js';
-import { openDeploymentLog, type DeploymentLog } from '../../src/serving/deployment-log.js';
 import { defaultScorerGroupId } from '../../src/serving/scoring-worker.js';
 import { createAvroProducer, type AvroProducer } from '../../src/streaming/avro-producer.js';
-import { createKafka } from '../../src/streaming/kafka-client.js';
 import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
 import { topicName } from '../../src/streaming/topic-catalogue.js';
-import { metricValue, prepareScoringTopics, registerModelVersions, scoringRunConfig, startInProcessScorer, waitForGroupCaughtUp, type InProcessScorer } from '../helpers/scoring.js';
+import {
+  metricValue,
+  registerModelVersions,
+  scoringRunConfig,
+  startInProcessScorer,
+  waitForGroupCaughtUp,
+  type InProcessScorer,
+} from '../helpers/scoring.js';
+import { useScoringClients } from '../helpers/scoring-clients.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { auditScores, committedRecords, steadyFeatureProducer } from './scoring-audit.js';
 import { reportFault, restoreStack, stopComponent, unhealthyComponents } from './stack-faults.js';
@@ -27,20 +30,12 @@ const groupId = defaultScorerGroupId(config, MODEL);
 const featuresTopic = topicName(config, 'features');
 
 describe('fault: the Kafka broker stopped for 20 s while scoring', () => {
-  let kafka: Kafka;
-  let admin: Admin;
-  let registry: KafkaModelRegistry;
-  let deployments: DeploymentLog;
+  const clients = useScoringClients(config, 'fault-broker');
   let producer: AvroProducer;
   let scorer: InProcessScorer | undefined;
 
   beforeAll(async () => {
-    kafka = createKafka(config, { clientIdSuffix: 'fault-broker-test', logLevel: logLevel.NOTHING });
-    admin = kafka.admin();
-    await admin.connect();
-    await prepareScoringTopics(config, admin);
-    registry = await createModelRegistry(config);
-    deployments = await openDeploymentLog(config);
+    const { kafka, registry, deployments } = clients;
     const [v1] = await registerModelVersions(registry, MODEL, 1);
     await deployments.publish(MODEL, { champion: v1!, updatedBy: 'fault-test', reason: 'champion for the broker fault' });
     producer = createAvroProducer({ kafka, registry: createSchemaRegistryClient(config.schemaRegistry), config });
@@ -52,13 +47,11 @@ describe('fault: the Kafka broker stopped for 20 s while scoring', () => {
     await restoreStack();
     await scorer?.stop();
     await producer?.disconnect();
-    await deployments?.close();
-    await registry?.close();
-    await admin?.disconnect();
     expect(await unhealthyComponents()).toEqual([]);
   });
 
   it('scores every feature record exactly once across the outage', async () => {
+    const { kafka, admin, registry, deployments } = clients;
     scorer = await startInProcessScorer(config, { registry, deployments }, { model: MODEL, batchSize: 100, name: 'fault-broker' });
     const logs = scorer.logs;
     onTestFailed(() => console.error(`scorer log:\n${logs.join('\n')}`));

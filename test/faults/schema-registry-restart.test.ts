@@ -7,19 +7,13 @@
  * committed score. Measured from the registry's restart: the new producer's first write, the new
  * scorer's first committed chunk, and the registry's health check passing.
  */
-import type { Admin, Kafka } from 'kafkajs';
-import { logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import { createModelRegistry, type KafkaModelRegistry } from '../../src/registry/kafka-model-registry.js';
-import { openDeploymentLog, type DeploymentLog } from '../../src/serving/deployment-log.js';
 import { defaultScorerGroupId } from '../../src/serving/scoring-worker.js';
 import { createAvroProducer, type AvroProducer } from '../../src/streaming/avro-producer.js';
-import { createKafka } from '../../src/streaming/kafka-client.js';
 import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
 import { topicName } from '../../src/streaming/topic-catalogue.js';
 import {
   metricValue,
-  prepareScoringTopics,
   readDeadLetters,
   registerModelVersions,
   scoringRunConfig,
@@ -27,6 +21,7 @@ import {
   waitForGroupCaughtUp,
   type InProcessScorer,
 } from '../helpers/scoring.js';
+import { useScoringClients } from '../helpers/scoring-clients.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { auditScores, committedRecords, steadyFeatureProducer, type SteadyProducer } from './scoring-audit.js';
 import { reportFault, restoreStack, stopComponent, unhealthyComponents } from './stack-faults.js';
@@ -38,26 +33,18 @@ const groupId = defaultScorerGroupId(config, MODEL);
 const featuresTopic = topicName(config, 'features');
 
 describe('fault: the Schema Registry stopped and restarted', () => {
-  let kafka: Kafka;
-  let admin: Admin;
-  let registry: KafkaModelRegistry;
-  let deployments: DeploymentLog;
+  const clients = useScoringClients(config, 'fault-registry');
   const producers: AvroProducer[] = [];
   const scorers: InProcessScorer[] = [];
 
   const newProducer = (): AvroProducer => {
-    const producer = createAvroProducer({ kafka, registry: createSchemaRegistryClient(config.schemaRegistry), config });
+    const producer = createAvroProducer({ kafka: clients.kafka, registry: createSchemaRegistryClient(config.schemaRegistry), config });
     producers.push(producer);
     return producer;
   };
 
   beforeAll(async () => {
-    kafka = createKafka(config, { clientIdSuffix: 'fault-registry-test', logLevel: logLevel.NOTHING });
-    admin = kafka.admin();
-    await admin.connect();
-    await prepareScoringTopics(config, admin);
-    registry = await createModelRegistry(config);
-    deployments = await openDeploymentLog(config);
+    const { registry, deployments } = clients;
     const [v1] = await registerModelVersions(registry, MODEL, 1);
     await deployments.publish(MODEL, { champion: v1!, updatedBy: 'fault-test', reason: 'champion for the schema registry fault' });
   });
@@ -66,13 +53,11 @@ describe('fault: the Schema Registry stopped and restarted', () => {
     await restoreStack();
     for (const scorer of scorers) await scorer.stop();
     for (const producer of producers) await producer.disconnect();
-    await deployments?.close();
-    await registry?.close();
-    await admin?.disconnect();
     expect(await unhealthyComponents()).toEqual([]);
   });
 
   it('producers and the scorer back off while it is down and lose nothing', async () => {
+    const { kafka, admin, registry, deployments } = clients;
     const logs: string[] = [];
     onTestFailed(() => console.error(`log:\n${logs.join('\n')}`));
     const startScorer = async (name: string): Promise<InProcessScorer> => {

@@ -6,20 +6,16 @@
  * is frozen (SIGSTOP) until a read_uncommitted reader sees scores a read_committed reader does not,
  * then killed; the audit checks that those scores were aborted. Measured: restart → the new process's first committed chunk.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import type { Admin, Kafka } from 'kafkajs';
-import { logLevel } from 'kafkajs';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import { createModelRegistry, type KafkaModelRegistry } from '../../src/registry/kafka-model-registry.js';
-import { openDeploymentLog, type DeploymentLog } from '../../src/serving/deployment-log.js';
 import { defaultScorerGroupId } from '../../src/serving/scoring-worker.js';
 import { createAvroProducer, type AvroProducer } from '../../src/streaming/avro-producer.js';
-import { createKafka } from '../../src/streaming/kafka-client.js';
 import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
 import { topicName } from '../../src/streaming/topic-catalogue.js';
 import { collectingConsumer, type CollectingConsumer } from '../helpers/kafka.js';
-import { prepareScoringTopics, registerModelVersions, scoringRunConfig, waitForGroupCaughtUp } from '../helpers/scoring.js';
+import { registerModelVersions, scoringRunConfig, waitForGroupCaughtUp } from '../helpers/scoring.js';
+import { useScoringClients } from '../helpers/scoring-clients.js';
+import { startServeProcess, type ServeProcess } from '../helpers/serve-process.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { auditScores, committedRecords, steadyFeatureProducer } from './scoring-audit.js';
 import { reportFault } from './stack-faults.js';
@@ -28,36 +24,6 @@ const config = scoringRunConfig('fault-sigkill');
 const MODEL = 'fraud';
 const groupId = defaultScorerGroupId(config, MODEL);
 const featuresTopic = topicName(config, 'features');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port'))));
-    });
-  });
-}
-
-interface ServeProcess {
-  readonly child: ChildProcess;
-  readonly output: string[];
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-async function startServe(): Promise<ServeProcess> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--model', MODEL, '--metrics-port', String(port), '--batch-size', '100'], {
-    env: { ...process.env, TRIBUTARY_TOPIC_PREFIX: config.topics.prefix },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const output: string[] = [];
-  child.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  return { child, output, exited };
-}
 
 /** How long, with the scorer frozen, the two readers of scores take to see everything it wrote. */
 const SETTLE_MS = 1_500;
@@ -81,21 +47,13 @@ async function freezeInsideTransaction(child: ChildProcess, uncommitted: Collect
 }
 
 describe('fault: the scorer killed with SIGKILL mid-transaction', () => {
-  let kafka: Kafka;
-  let admin: Admin;
-  let registry: KafkaModelRegistry;
-  let deployments: DeploymentLog;
+  const clients = useScoringClients(config, 'fault-sigkill');
   let producer: AvroProducer;
   const processes: ServeProcess[] = [];
   const readers: CollectingConsumer[] = [];
 
   beforeAll(async () => {
-    kafka = createKafka(config, { clientIdSuffix: 'fault-sigkill-test', logLevel: logLevel.NOTHING });
-    admin = kafka.admin();
-    await admin.connect();
-    await prepareScoringTopics(config, admin);
-    registry = await createModelRegistry(config);
-    deployments = await openDeploymentLog(config);
+    const { kafka, registry, deployments } = clients;
     const [v1] = await registerModelVersions(registry, MODEL, 1);
     await deployments.publish(MODEL, { champion: v1!, updatedBy: 'fault-test', reason: 'champion for the SIGKILL fault' });
     producer = createAvroProducer({ kafka, registry: createSchemaRegistryClient(config.schemaRegistry), config });
@@ -106,19 +64,17 @@ describe('fault: the scorer killed with SIGKILL mid-transaction', () => {
     for (const serve of processes) serve.child.kill('SIGKILL');
     await Promise.all(readers.map((reader) => reader.consumer.disconnect()));
     await producer?.disconnect();
-    await deployments?.close();
-    await registry?.close();
-    await admin?.disconnect();
   });
 
   const serve = async (): Promise<ServeProcess> => {
-    const started = await startServe();
+    const started = await startServeProcess(config, MODEL);
     processes.push(started);
     onTestFailed(() => console.error(`serve process (pid ${started.child.pid}) output:\n${started.output.join('')}`));
     return started;
   };
 
   it('fences the killed transaction and scores every feature record exactly once after the restart', async () => {
+    const { kafka, admin } = clients;
     const scoresTopic = topicName(config, 'scores');
     const uncommitted = await collectingConsumer(kafka, scoresTopic, { readUncommitted: true, groupId: `${config.topics.prefix}audit-uncommitted` });
     const committed = await collectingConsumer(kafka, scoresTopic, { groupId: `${config.topics.prefix}audit-committed` });

@@ -6,8 +6,6 @@
  *   scores the rest without a duplicate;
  * - kill -9 mid-stream and a restart: no score lost, none duplicated (read_committed).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import type { Admin, Kafka } from 'kafkajs';
 import { logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
@@ -18,45 +16,22 @@ import { createAvroProducer, type AvroProducer } from '../../src/streaming/avro-
 import { createKafka } from '../../src/streaming/kafka-client.js';
 import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
 import { topicName } from '../../src/streaming/topic-catalogue.js';
-import { featureRecords, prepareScoringTopics, readScores, registerModelVersions, scoreAccounting, scoringRunConfig, waitForGroupCaughtUp } from '../helpers/scoring.js';
+import {
+  featureRecords,
+  prepareScoringTopics,
+  readScores,
+  registerModelVersions,
+  scoreAccounting,
+  scoringRunConfig,
+  waitForGroupCaughtUp,
+} from '../helpers/scoring.js';
+import { startServeProcess, type ServeProcess } from '../helpers/serve-process.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const config = scoringRunConfig('scoring-process');
 const MODEL = 'fraud';
 const groupId = defaultScorerGroupId(config, MODEL);
 const featuresTopic = topicName(config, 'features');
-
-/** A free TCP port for the child's metrics server. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-interface ServeProcess {
-  readonly child: ChildProcess;
-  readonly port: number;
-  readonly output: string[];
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-async function startServe(): Promise<ServeProcess> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--model', MODEL, '--metrics-port', String(port), '--batch-size', '100'], {
-    env: { ...process.env, TRIBUTARY_TOPIC_PREFIX: config.topics.prefix },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const output: string[] = [];
-  child.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  return { child, port, output, exited };
-}
 
 async function probe(serve: ServeProcess, path: string): Promise<{ status: number; body: string } | undefined> {
   try {
@@ -120,7 +95,7 @@ describe('tributary serve as a process (real Kafka, registry, schema registry)',
   });
 
   const serve = async (): Promise<ServeProcess> => {
-    const started = await startServe();
+    const started = await startServeProcess(config, MODEL);
     processes.push(started);
     onTestFailed(() => console.error(`serve process output:\n${started.output.join('')}`));
     return started;
