@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
+import { logLevel } from 'kafkajs';
 import { createModelRegistry } from '../registry/kafka-model-registry.js';
 import { openDeploymentLog } from '../serving/deployment-log.js';
 import { startHealthServer, type HealthServer } from '../serving/health-server.js';
@@ -37,7 +38,10 @@ interface ServeOptions {
   readonly batchSize: number;
 }
 
-/** `tributary serve --model <name>`: scores the model's features topic until SIGINT/SIGTERM, hot-swapping models as its deployment changes. */
+/**
+ * `tributary serve --model <name>`: scores the model's features topic until SIGINT/SIGTERM, hot-swapping models as its deployment
+ * changes; stops with the broker's refusal as its error when the broker refuses the scorer's principal.
+ */
 export function serveCommand(cli: CliEnvironment): Command {
   return new Command('serve')
     .description(
@@ -73,7 +77,8 @@ export function serveCommand(cli: CliEnvironment): Command {
         worker = await ScoringWorker.start(
           {
             config,
-            kafka: createKafka(config, { clientIdSuffix: `scorer-${options.model}` }),
+            // The worker reports every failure itself, so kafkajs's own log would only repeat it as noise.
+            kafka: createKafka(config, { clientIdSuffix: `scorer-${options.model}`, logLevel: logLevel.NOTHING }),
             schemaRegistry: createSchemaRegistryClient(config.schemaRegistry),
             deployments,
             servedModels: new ServedModels((model, served) => loadScoringModel(registry, model, served)),
@@ -82,8 +87,10 @@ export function serveCommand(cli: CliEnvironment): Command {
           },
           { model: options.model, delivery: options.delivery, batchSize: options.batchSize, ...(options.group === undefined ? {} : { groupId: options.group }) },
         );
-        const signal = await stopRequested;
-        log(`${signal}: finishing the batch in progress, committing, leaving the group`);
+        // A refusal by the broker stops the worker; it is this command's error (one line, exit 1).
+        const ended = await Promise.race([stopRequested.then((signal) => ({ signal })), worker.failed.then((refusal) => ({ refusal }))]);
+        if ('refusal' in ended) throw ended.refusal;
+        log(`${ended.signal}: finishing the batch in progress, committing, leaving the group`);
       } finally {
         await worker?.stop();
         await health?.close();

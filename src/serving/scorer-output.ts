@@ -17,13 +17,15 @@
  */
 import avro from 'avsc';
 import type { Kafka, Message, Producer, TopicMessages } from 'kafkajs';
+import type { TributaryConfig } from '../config/config.js';
 import type { TopicNaming } from '../streaming/topic-catalogue.js';
 import { encodeRecords, type KeyedRecord, type WriterSchema } from '../streaming/avro-producer.js';
-import { ProduceError, StreamingError, SubjectNotRegisteredError } from '../streaming/errors.js';
+import { ProduceError, StreamingError, SubjectNotRegisteredError, type KafkaAccessAttempt } from '../streaming/errors.js';
 import type { SchemaRegistryClient } from '../streaming/schema-registry-client.js';
 import { topicName, valueSubject } from '../streaming/topic-catalogue.js';
 import { frameWithSchemaId } from '../streaming/wire-format.js';
 import { reasonOf } from '../errors/tributary-error.js';
+import { explainRefusal, kafkaCoordinatorProbe, type CoordinatorKey, type KafkaRefusal } from './kafka-refusal.js';
 
 export type DeliveryMode = 'exactly-once' | 'at-least-once';
 export const DELIVERY_MODES: readonly DeliveryMode[] = ['exactly-once', 'at-least-once'];
@@ -44,7 +46,11 @@ export interface ChunkOutput {
 }
 
 export interface ScorerOutput {
-  /** Makes the chunk's records and position durable together (see the module comment); throws {@link ProduceError}, retriable unless the records themselves are refused. */
+  /**
+   * Makes the chunk's records and position durable together (see the module comment); throws
+   * {@link ProduceError}, retriable unless the records themselves are refused, or the
+   * KafkaAuthorizationError / KafkaAuthenticationError of a broker that refuses this principal.
+   */
   write(output: ChunkOutput): Promise<void>;
   /** After a rebalance: lets go of the producers of partitions this worker no longer owns (their new owner fences them anyway). */
   retain(assigned: readonly ConsumedPosition['partition'][], topic: string): Promise<void>;
@@ -55,7 +61,8 @@ export interface ScorerOutput {
 export interface ScorerOutputDependencies {
   readonly kafka: Kafka;
   readonly registry: Pick<SchemaRegistryClient, 'latestSchema'>;
-  readonly config: TopicNaming;
+  /** Names the output topics; its Kafka settings connect the probe that explains a refused coordinator (see kafka-refusal.ts). */
+  readonly config: TopicNaming & Pick<TributaryConfig, 'kafka'>;
   readonly groupId: string;
   /** At-least-once commits through the consumer. */
   readonly commitOffsets: (positions: readonly ConsumedPosition[]) => Promise<void>;
@@ -117,20 +124,33 @@ export function createScorerOutput(mode: DeliveryMode, dependencies: ScorerOutpu
     }
     return batches;
   };
-  const failure = (batches: readonly TopicMessages[], output: ChunkOutput, error: unknown): ProduceError =>
-    error instanceof ProduceError
-      ? error
-      : new ProduceError(batches.length > 0 ? batches.map((batch) => batch.topic) : [output.consumed.topic], reasonOf(error), { retriable: retriableOf(error), cause: error });
+  const { kafka, config, groupId } = dependencies;
+  const probe = kafkaCoordinatorProbe(config);
+  const failure: Failure = async (batches, output, error, step) => {
+    const written = batches.length > 0 ? batches.map((batch) => batch.topic) : [topicName(config, 'scores'), topicName(config, 'dlq')];
+    const [attempt, coordinator]: [KafkaAccessAttempt, CoordinatorKey | undefined] =
+      step.kind === 'commit'
+        ? [{ operation: 'read', topics: [output.consumed.topic], group: groupId }, { group: groupId }]
+        : [{ operation: 'write to', topics: written, transactionalId: step.transactionalId }, step.transactionalId === undefined ? undefined : { transactionalId: step.transactionalId }];
+    const refusal = await explainRefusal(kafka, error, attempt, coordinator && { key: coordinator, probe });
+    if (refusal !== undefined) return refusal;
+    if (error instanceof ProduceError) return error;
+    return new ProduceError(batches.length > 0 ? batches.map((batch) => batch.topic) : [output.consumed.topic], reasonOf(error), { retriable: retriableOf(error), cause: error });
+  };
   return mode === 'exactly-once' ? transactionalOutput(dependencies, encode, failure) : idempotentOutput(dependencies, encode, failure);
 }
 
+/** The step of a chunk's output that failed: writing its records (in exactly-once through a transactional id), or committing its consumed offsets as the group. */
+type OutputStep = { readonly kind: 'write'; readonly transactionalId?: string } | { readonly kind: 'commit' };
 type Encode = (output: ChunkOutput) => Promise<TopicMessages[]>;
-type Failure = (batches: readonly TopicMessages[], output: ChunkOutput, error: unknown) => ProduceError;
+/** What write() throws: the broker's refusal of this principal (final), or a ProduceError. */
+type Failure = (batches: readonly TopicMessages[], output: ChunkOutput, error: unknown, step: OutputStep) => Promise<ProduceError | KafkaRefusal>;
 
 function transactionalOutput({ kafka, groupId }: ScorerOutputDependencies, encode: Encode, failure: Failure): ScorerOutput {
   const producers = new Map<string, Promise<Producer>>();
+  const transactionalIdOf = (position: ConsumedPosition): string => `${groupId}.${position.topic}.${position.partition}`;
   const producerFor = (position: ConsumedPosition): Promise<Producer> => {
-    const transactionalId = `${groupId}.${position.topic}.${position.partition}`;
+    const transactionalId = transactionalIdOf(position);
     let producer = producers.get(transactionalId);
     if (!producer) {
       const created = kafka.producer({
@@ -154,6 +174,8 @@ function transactionalOutput({ kafka, groupId }: ScorerOutputDependencies, encod
   return {
     async write(output) {
       let batches: TopicMessages[] = [];
+      const transactionalId = transactionalIdOf(output.consumed);
+      let step: OutputStep = { kind: 'write', transactionalId };
       try {
         batches = await encode(output);
         const producer = await producerFor(output.consumed);
@@ -161,7 +183,9 @@ function transactionalOutput({ kafka, groupId }: ScorerOutputDependencies, encod
         try {
           if (batches.length > 0) await transaction.sendBatch({ topicMessages: batches, acks: -1, timeout: SEND_TIMEOUT_MS });
           const { topic, partition, offset } = output.consumed;
+          step = { kind: 'commit' };
           await transaction.sendOffsets({ consumerGroupId: groupId, topics: [{ topic, partitions: [{ partition, offset }] }] });
+          step = { kind: 'write', transactionalId };
           await transaction.commit();
         } catch (error) {
           if (transaction.isActive()) await transaction.abort().catch(() => undefined);
@@ -169,8 +193,8 @@ function transactionalOutput({ kafka, groupId }: ScorerOutputDependencies, encod
         }
       } catch (error) {
         // A fenced or failed producer is not reused: the next attempt initialises the id afresh.
-        await drop(`${groupId}.${output.consumed.topic}.${output.consumed.partition}`);
-        throw failure(batches, output, error);
+        await drop(transactionalId);
+        throw await failure(batches, output, error, step);
       }
     },
     async retain(assigned, topic) {
@@ -193,6 +217,7 @@ function idempotentOutput({ kafka, commitOffsets }: ScorerOutputDependencies, en
   return {
     async write(output) {
       let batches: TopicMessages[] = [];
+      let step: OutputStep = { kind: 'write' };
       try {
         batches = await encode(output);
         connected ??= producer.connect().catch((error: unknown) => {
@@ -201,9 +226,10 @@ function idempotentOutput({ kafka, commitOffsets }: ScorerOutputDependencies, en
         });
         await connected;
         if (batches.length > 0) await producer.sendBatch({ topicMessages: batches, acks: -1, timeout: SEND_TIMEOUT_MS });
+        step = { kind: 'commit' };
         await commitOffsets([output.consumed]);
       } catch (error) {
-        throw failure(batches, output, error);
+        throw await failure(batches, output, error, step);
       }
     },
     retain: () => Promise.resolve(),

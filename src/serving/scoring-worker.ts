@@ -10,6 +10,10 @@
  * - A record's own fault (bytes that do not decode, an unknown schema id, features that do not
  *   vectorise, no champion) sends that record to `dlq` with the reason and its source position;
  *   the rest of the chunk is scored.
+ * - The broker refusing this principal (a rejected login; no ACL for the features topic, the
+ *   output topics, the consumer group or the transactional id) is final: only a new ACL or other
+ *   credentials change the answer. The worker stops without retrying (nothing of the chunk is
+ *   committed) and {@link ScoringWorker.failed} resolves with the error that names who was refused what.
  * - Anything else (broker, schema registry, a fenced producer) is not the records' fault: the
  *   whole chunk is tried again with backoff, and logged each time. Its offsets are resolved only
  *   once its output is committed, so a chunk is never skipped.
@@ -19,7 +23,7 @@ import type { TributaryConfig } from '../config/config.js';
 import { reasonOf } from '../errors/tributary-error.js';
 import { createAvroDecoder, type AvroDecoder } from '../streaming/avro-decoder.js';
 import type { KeyedRecord } from '../streaming/avro-producer.js';
-import { MessageDecodeError, type MessageSource } from '../streaming/errors.js';
+import { KafkaAuthorizationError, MessageDecodeError, type KafkaAccessAttempt, type MessageSource } from '../streaming/errors.js';
 import { createOffsetRangeReader } from '../streaming/offset-range-reader.js';
 import { loadSchemaFile } from '../streaming/schema-files.js';
 import type { SchemaRegistryClient } from '../streaming/schema-registry-client.js';
@@ -29,6 +33,7 @@ import { scorerDeadLetter } from './dead-letters.js';
 import type { DeploymentLog, DeploymentSubscription } from './deployment-log.js';
 import { NOTHING_TO_SKIP, scoredBeforeHandoff, unscoredBefore, type HandoffSkipSet } from './features-handoff.js';
 import type { Readiness } from './health-server.js';
+import { explainRefusal, isKafkaRefusal, kafkaCoordinatorProbe, type CoordinatorKey, type CoordinatorProbe, type KafkaRefusal } from './kafka-refusal.js';
 import { describeDeployment, type ModelDeployment, type PartitionOffset } from './model-deployment.js';
 import type { ServedModels, ServingSnapshot } from './served-models.js';
 import type { ScorerMetrics } from './scorer-metrics.js';
@@ -91,6 +96,17 @@ export class ScoringWorker {
   /** Wakes retry back-offs when the worker stops. */
   private readonly stopSignal = new AbortController();
   private waitingLogged = false;
+  /** Consumer crashes since the group was last joined; spaces out restarts. */
+  private crashesSinceJoin = 0;
+  private readonly coordinatorProbe: CoordinatorProbe;
+  /** The refusal that stopped the worker, once one did. */
+  private refusal: KafkaRefusal | undefined;
+  private settleFailed: (refusal: KafkaRefusal) => void = () => undefined;
+  /**
+   * Resolves, once the worker has stopped, with the broker's refusal that stopped it (see the
+   * module comment); stays pending while it runs and after an ordinary stop().
+   */
+  readonly failed: Promise<KafkaRefusal>;
 
   private constructor(
     private readonly dependencies: ScoringWorkerDependencies,
@@ -102,12 +118,20 @@ export class ScoringWorker {
     // Decoded into feature.avsc's shape whichever compatible writer schema wrote a record.
     this.decoder = createAvroDecoder(dependencies.schemaRegistry, { readerSchema: featureReaderType() });
     this.admin = dependencies.kafka.admin();
+    this.coordinatorProbe = kafkaCoordinatorProbe(dependencies.config);
+    this.failed = new Promise((resolve) => {
+      this.settleFailed = resolve;
+    });
   }
 
   /** Starts following the model's deployment; consuming begins once a champion is served. */
   static async start(dependencies: ScoringWorkerDependencies, options: ScoringWorkerOptions): Promise<ScoringWorker> {
     const worker = new ScoringWorker(dependencies, options);
-    await worker.admin.connect();
+    try {
+      await worker.admin.connect();
+    } catch (error) {
+      throw (await explainRefusal(dependencies.kafka, error, { operation: 'connect to' })) ?? error;
+    }
     const { model } = options;
     worker.dependencies.log(`scorer of ${model} (group ${worker.groupId}, ${worker.delivery}) follows the deployments topic; it consumes once ${model} has a champion`);
     worker.subscription = await dependencies.deployments.follow(
@@ -121,6 +145,7 @@ export class ScoringWorker {
 
   readiness(): Readiness {
     const snapshot = this.dependencies.servedModels.current();
+    if (this.refusal) return { ready: false, reason: `stopped: ${this.refusal.message}` };
     if (this.stopping) return { ready: false, reason: 'stopping' };
     if (snapshot?.champion === undefined) return { ready: false, reason: `waiting for a deployment of ${this.options.model} with a champion that loads` };
     if (!this.consumption?.joined) return { ready: false, reason: `champion v${snapshot.champion.version} loaded; joining group ${this.groupId}` };
@@ -140,6 +165,23 @@ export class ScoringWorker {
     await this.dependencies.servedModels.close();
     await this.admin.disconnect();
     this.dependencies.log(`scorer of ${this.options.model} stopped`);
+  }
+
+  /** Stops the worker for good when `error` is the broker refusing it (see kafka-refusal.ts); true then. */
+  private async stopIfRefused(error: unknown, attempt: KafkaAccessAttempt, coordinator?: CoordinatorKey): Promise<boolean> {
+    const refusal = await explainRefusal(this.dependencies.kafka, error, attempt, coordinator && { key: coordinator, probe: this.coordinatorProbe });
+    if (refusal === undefined) return false;
+    this.fail(refusal);
+    return true;
+  }
+
+  /** Not awaited: a chunk in progress calls it, and stopping waits for that chunk to end. */
+  private fail(refusal: KafkaRefusal): void {
+    if (this.stopping) return;
+    this.refusal = refusal;
+    const what = refusal instanceof KafkaAuthorizationError ? refusal.code : 'SASL authentication failed';
+    this.dependencies.log(`the broker refused scorer of ${this.options.model} (${what}): stopping, since only a new ACL or other credentials change that`);
+    this.stopping = this.stopNow().finally(() => this.settleFailed(refusal));
   }
 
   private logWaiting(): void {
@@ -207,15 +249,16 @@ export class ScoringWorker {
     const { log } = this.dependencies;
     const previous = this.consumption?.topic;
     if (previous !== undefined && deployment.featuresHandoff?.previousTopic === previous) await this.drain(previous);
-    if (previous !== undefined) log(`features topic moved from ${previous} to ${deployment.featuresTopic}: finishing the batch in progress and leaving ${previous}`);
+    if (previous !== undefined && previous !== deployment.featuresTopic) log(`features topic moved from ${previous} to ${deployment.featuresTopic}: finishing the batch in progress and leaving ${previous}`);
     await this.stopConsuming();
     for (let attempt = 1; !this.stopSignal.signal.aborted; attempt += 1) {
       try {
         const skip = await this.skipSetFor(deployment);
         if (this.stopSignal.signal.aborted) return;
-        this.consumption = await this.startConsuming(deployment.featuresTopic, skip);
+        await this.startConsuming(deployment.featuresTopic, skip);
         return;
       } catch (error) {
+        if (await this.stopIfRefused(error, { operation: 'read', topics: [deployment.featuresTopic], group: this.groupId })) return;
         const delay = this.retryDelay(attempt);
         log(`cannot consume ${deployment.featuresTopic} yet (attempt ${attempt}): ${reasonOf(error)}; trying again in ${delay} ms`);
         await this.sleep(delay);
@@ -242,6 +285,7 @@ export class ScoringWorker {
         reported = true;
         await this.sleep(500);
       } catch (error) {
+        if (await this.stopIfRefused(error, { operation: 'read', topics: [topic], group: this.groupId })) return;
         const delay = this.retryDelay(attempt);
         log(`cannot tell whether ${topic} is drained (attempt ${attempt}): ${reasonOf(error)}; trying again in ${delay} ms`);
         await this.sleep(delay);
@@ -258,7 +302,8 @@ export class ScoringWorker {
     return skip;
   }
 
-  private async startConsuming(topic: string, skip: HandoffSkipSet): Promise<Consumption> {
+  /** Becomes the worker's consumption before it connects: kafkajs reports a crash while joining the group during run(), and the crash handler acts on the current consumption only. */
+  private async startConsuming(topic: string, skip: HandoffSkipSet): Promise<void> {
     const { kafka, schemaRegistry, config, log } = this.dependencies;
     const consumer = kafka.consumer({
       groupId: this.groupId,
@@ -278,6 +323,7 @@ export class ScoringWorker {
     const consumption: Consumption = { topic, consumer, output, skip, joined: false };
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       consumption.joined = true;
+      this.crashesSinceJoin = 0;
       const assigned = Object.entries(payload.memberAssignment).map(([assignedTopic, partitions]) => `${assignedTopic} [${partitions.join(', ')}]`);
       log(`joined group ${this.groupId} as ${payload.memberId}; assigned ${assigned.join(', ') || 'no partitions'}`);
       void output.retain(payload.memberAssignment[topic] ?? [], topic);
@@ -285,8 +331,9 @@ export class ScoringWorker {
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       consumption.joined = false;
       log(`consumer of ${topic} crashed: ${reasonOf(payload.error)}${payload.restart ? '; kafkajs restarts it' : ''}`);
-      if (!payload.restart && this.consumption === consumption && !this.stopSignal.signal.aborted) void this.restartAfterCrash(consumption);
+      void this.afterCrash(consumption, payload.error, payload.restart);
     });
+    this.consumption = consumption;
     try {
       await consumer.connect();
       await consumer.subscribe({ topics: [topic], fromBeginning: true });
@@ -297,17 +344,28 @@ export class ScoringWorker {
         eachBatch: (payload) => this.onBatch(consumption, payload),
       });
     } catch (error) {
+      if (this.consumption === consumption) this.consumption = undefined;
       await consumer.disconnect().catch(() => undefined);
       await output.close().catch(() => undefined);
       throw error;
     }
     log(`consuming ${topic} in group ${this.groupId} (${this.delivery}, chunks of up to ${this.batchSize})`);
-    return consumption;
+  }
+
+  /** A refusal stops the worker (stopping the consumer also cancels a restart kafkajs planned); otherwise a consumer kafkajs does not restart is started again. */
+  private async afterCrash(crashed: Consumption, error: Error, restarting: boolean): Promise<void> {
+    if (this.consumption !== crashed || this.stopSignal.signal.aborted) return;
+    if (await this.stopIfRefused(error, { operation: 'read', topics: [crashed.topic], group: this.groupId }, { group: this.groupId })) return;
+    if (!restarting) await this.restartAfterCrash(crashed);
   }
 
   private async restartAfterCrash(crashed: Consumption): Promise<void> {
+    this.crashesSinceJoin += 1;
+    const delay = this.retryDelay(this.crashesSinceJoin);
+    this.dependencies.log(`restarting the consumer of ${crashed.topic} in ${delay} ms`);
+    await this.sleep(delay);
     const snapshot = this.dependencies.servedModels.current();
-    if (snapshot === undefined || this.consumption !== crashed) return;
+    if (snapshot === undefined || this.consumption !== crashed || this.stopSignal.signal.aborted) return;
     await this.consumeFor(snapshot.deployment);
   }
 
@@ -356,6 +414,12 @@ export class ScoringWorker {
         if (attempt > 1) log(`chunk of ${chunk.length} records at ${range} committed on attempt ${attempt}`);
         return true;
       } catch (error) {
+        // The output names a refusal of its topics, transactional id or group already (scorer-output.ts).
+        if (isKafkaRefusal(error)) {
+          this.fail(error);
+          log(`chunk at ${range} not committed: the broker refused it`);
+          return false;
+        }
         if (!isRunning() || isStale() || this.stopSignal.signal.aborted) {
           log(`chunk at ${range} not committed (${reasonOf(error)}); the partition is read again from its committed offset`);
           return false;

@@ -14,6 +14,8 @@ export interface KafkaClientOptions {
   readonly retries?: number;
   /** @default logLevel.WARN */
   readonly logLevel?: logLevel;
+  /** Where kafkajs's log entries go. @default kafkajs's console logger */
+  readonly logCreator?: KafkaConfig['logCreator'];
 }
 
 function ssl(config: TributaryConfig['kafka']): KafkaConfig['ssl'] {
@@ -41,7 +43,7 @@ interface KafkaIdentity {
 const identities = new WeakMap<Kafka, KafkaIdentity>();
 
 /** Builds a kafkajs client from Tributary's configuration (brokers, TLS, SASL) with explicit timeouts. */
-export function createKafka(config: TributaryConfig, options: KafkaClientOptions = {}): Kafka {
+export function createKafka(config: Pick<TributaryConfig, 'kafka'>, options: KafkaClientOptions = {}): Kafka {
   const client = newKafka(config, options);
   const { brokers, sasl: credentials } = config.kafka;
   identities.set(client, { brokers, sasl: credentials && { mechanism: credentials.mechanism, username: credentials.username } });
@@ -79,7 +81,7 @@ export function kafkaAccessError(kafka: Kafka, error: unknown, attempt: KafkaAcc
   return undefined;
 }
 
-function newKafka(config: TributaryConfig, options: KafkaClientOptions): Kafka {
+function newKafka(config: Pick<TributaryConfig, 'kafka'>, options: KafkaClientOptions): Kafka {
   const kafka = config.kafka;
   return new Kafka({
     clientId: options.clientIdSuffix ? `${kafka.clientId}-${options.clientIdSuffix}` : kafka.clientId,
@@ -90,5 +92,6 @@ function newKafka(config: TributaryConfig, options: KafkaClientOptions): Kafka {
     requestTimeout: options.requestTimeoutMs ?? 30_000,
     retry: { retries: options.retries ?? 5, initialRetryTime: 300, maxRetryTime: 10_000 },
     logLevel: options.logLevel ?? logLevel.WARN,
+    ...(options.logCreator ? { logCreator: options.logCreator } : {}),
   });
 }
