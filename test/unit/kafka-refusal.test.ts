@@ -41,7 +41,7 @@ function protocolError(type: KafkaAuthorizationFailure | 'UNKNOWN_TOPIC_OR_PARTI
 /** A retrier giving up on a non-retriable error: `new KafkaJSNonRetriableError(e, { cause: e.cause || e })` (src/retry/index.js). */
 const givenUp = (error: Error): Error => new NonRetriable(error, { cause: (error.cause as Error | undefined) ?? error });
 /** What the consumer's crash and a transactional producer get when the broker refuses FindCoordinator (cluster/index.js findGroupCoordinatorMetadata). */
-const coordinatorNotFound = (): Error => new KafkaJSGroupCoordinatorNotFound('Failed to find group coordinator');
+const coordinatorNotFound = (): Error => new (KafkaJSGroupCoordinatorNotFound as unknown as new (message: string) => Error)('Failed to find group coordinator');
 
 /** A probe that answers `answer` and records what it was asked. */
 function probeAnswering(answer: KafkaAuthorizationFailure | undefined): CoordinatorProbe & { mock: { calls: unknown[][] } } {
