@@ -349,6 +349,12 @@ export class ScoringWorker {
       await output.close().catch(() => undefined);
       throw error;
     }
+    if (this.consumption !== consumption) {
+      // Stopped (or failed) while it started: stopConsuming has already run, so this consumer would be left running.
+      await consumer.disconnect();
+      await output.close();
+      return;
+    }
     log(`consuming ${topic} in group ${this.groupId} (${this.delivery}, chunks of up to ${this.batchSize})`);
   }
 
