@@ -5,75 +5,30 @@
  * the resource and the code, never loops, and writes nothing; `tributary serve` prints that line
  * and exits 1.
  */
-import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import type { Admin, Kafka } from 'kafkajs';
-import { logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import { loadConfig, type TributaryConfig } from '../../src/config/config.js';
-import { TributaryError } from '../../src/errors/tributary-error.js';
+import type { TributaryConfig } from '../../src/config/config.js';
 import { createModelRegistry, type KafkaModelRegistry } from '../../src/registry/kafka-model-registry.js';
 import { openDeploymentLog, type DeploymentLog } from '../../src/serving/deployment-log.js';
 import type { DeliveryMode } from '../../src/serving/scorer-output.js';
-import { secureKafkaClientConfig, secureKafkaFiles } from '../../src/stack/components/kafka-secure.js';
-import { LocalStack } from '../../src/stack/local-stack.js';
-import { applySecureKafkaGrants, secureKafkaGrants, type SecureKafkaPrincipal } from '../../src/stack/secure-kafka-acls.js';
-import { SECURE_COMPONENTS } from '../../src/stack/stack-components.js';
-import { createStackContext } from '../../src/stack/stack-context.js';
+import type { SecureKafkaPrincipal } from '../../src/stack/secure-kafka-acls.js';
 import { createAvroProducer } from '../../src/streaming/avro-producer.js';
 import { KafkaAuthenticationError, KafkaAuthorizationError } from '../../src/streaming/errors.js';
-import { createKafka } from '../../src/streaming/kafka-client.js';
 import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
 import { topicName } from '../../src/streaming/topic-catalogue.js';
-import { featureRecords, prepareScoringTopics, readScores, registerModelVersions, startInProcessScorer, type InProcessScorer } from '../helpers/scoring.js';
+import { featureRecords, readScores, registerModelVersions, startInProcessScorer, type InProcessScorer } from '../helpers/scoring.js';
+import { runCli, useSecureBroker } from '../helpers/secure-kafka.js';
 
-const base: TributaryConfig = { ...loadConfig(), topics: { prefix: `test-refusals-${randomUUID().slice(0, 8)}.` } };
-const ctx = createStackContext(base, () => undefined);
-const files = secureKafkaFiles(ctx.layout);
 const MODEL = 'fraud';
-const FEATURES = topicName(base, 'features');
-const SCORES = topicName(base, 'scores');
 const REMEDY = 'no ACL allows it; use the credentials of a role that may, or have an admin grant the ACL (see "Secure mode" in README.md)';
-
-const roleConfig = (principal: SecureKafkaPrincipal): Promise<TributaryConfig> => secureKafkaClientConfig(base, ctx.layout, principal);
-const kafkaOf = (config: TributaryConfig, role: string): Kafka => createKafka(config, { clientIdSuffix: `refusals-test-${role}`, logLevel: logLevel.NOTHING });
 const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-/** The environment that points the CLI at the secure broker as `principal`, the password read from its file. */
-function cliEnvironment(principal: SecureKafkaPrincipal): NodeJS.ProcessEnv {
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('TRIBUTARY_')));
-  return {
-    ...inherited,
-    TRIBUTARY_TOPIC_PREFIX: base.topics.prefix,
-    TRIBUTARY_KAFKA_BROKERS: files.bootstrap,
-    TRIBUTARY_KAFKA_TLS: 'true',
-    TRIBUTARY_KAFKA_TLS_CA_FILE: files.caFile,
-    TRIBUTARY_KAFKA_SASL_MECHANISM: 'scram-sha-512',
-    TRIBUTARY_KAFKA_SASL_USERNAME: principal,
-    TRIBUTARY_KAFKA_SASL_PASSWORD_FILE: files.passwordFile(principal),
-  };
-}
-
-/** Creating topics is idempotent; a broker that has just started may not lead new partitions yet, and says so with a retriable error. */
-async function prepareTopicsWhenReady(config: TributaryConfig, admin: Admin): Promise<void> {
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    try {
-      await prepareScoringTopics(config, admin);
-      return;
-    } catch (error) {
-      if (!(error instanceof TributaryError && error.retriable) || Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-    }
-  }
-}
-
 describe('the scorer refused by the secure broker (real kafka-secure)', () => {
-  let stack: LocalStack;
-  let startedHere: Parameters<LocalStack['down']>[0] = [];
-  let admin: Admin;
-  let adminConfig: TributaryConfig;
+  const broker = useSecureBroker('refusals');
+  const { base, files, roleConfig, kafkaOf } = broker;
+  const FEATURES = topicName(base, 'features');
+  const SCORES = topicName(base, 'scores');
   const closers: (() => Promise<void>)[] = [];
 
   /** An in-process scorer whose registry, deployments and Kafka clients all authenticate as `principal`. */
@@ -100,23 +55,12 @@ describe('the scorer refused by the secure broker (real kafka-secure)', () => {
 
   /** The group committed no offset of any features partition. */
   async function expectNothingCommitted(groupId: string): Promise<void> {
-    const [committed] = await admin.fetchOffsets({ groupId, topics: [FEATURES] });
-    const partitions = (await admin.fetchTopicOffsets(FEATURES)).length;
+    const [committed] = await broker.admin.fetchOffsets({ groupId, topics: [FEATURES] });
+    const partitions = (await broker.admin.fetchTopicOffsets(FEATURES)).length;
     expect(committed?.partitions.map((partition) => partition.offset)).toEqual(Array.from({ length: partitions }, () => '-1'));
   }
 
   beforeAll(async () => {
-    // The secure broker alone: whatever else of the stack is running or stopped stays so.
-    stack = new LocalStack(ctx, SECURE_COMPONENTS);
-    const secure = (await stack.status()).find((status) => status.name === 'kafka-secure');
-    if (secure?.state !== 'healthy') startedHere = (await stack.up()).started;
-    adminConfig = await roleConfig('admin');
-    admin = kafkaOf(adminConfig, 'admin').admin();
-    await admin.connect();
-    // This run's own prefix gets the grants the broker gave the configured prefix at start.
-    await applySecureKafkaGrants(admin, secureKafkaGrants(base));
-    await prepareTopicsWhenReady(adminConfig, admin);
-
     // A champion published by the trainer, and features written by the feature job's principal.
     const trainer = await roleConfig('trainer');
     const registry = await createModelRegistry(trainer);
@@ -136,13 +80,10 @@ describe('the scorer refused by the secure broker (real kafka-secure)', () => {
     } finally {
       await producer.disconnect();
     }
-  }, 240_000);
+  }, 120_000);
 
   afterAll(async () => {
     for (const close of closers.reverse()) await close().catch(() => undefined);
-    await admin?.disconnect();
-    // Only what this test started: a broker someone else runs stays up.
-    if (startedHere && startedHere.length > 0) await stack.down(startedHere);
   }, 60_000);
 
   it('stops a scorer whose consumer group no ACL covers, naming the group, without looping or writing a score', async () => {
@@ -155,7 +96,7 @@ describe('the scorer refused by the secure broker (real kafka-secure)', () => {
     expect(refusal).toMatchObject({ principal: 'scorer', code: 'GROUP_AUTHORIZATION_FAILED', retriable: false });
     expect(scorer.worker.readiness()).toEqual({ ready: false, reason: `stopped: ${refusal.message}` });
     expectStoppedWithoutLooping(scorer, 1);
-    expect(await readScores(kafkaOf(adminConfig, 'audit'), adminConfig)).toEqual([]);
+    expect(await readScores(kafkaOf(broker.adminConfig, 'audit'), broker.adminConfig)).toEqual([]);
   });
 
   it('stops a principal that may read features but not use the scorer\'s transactional ids, naming the id', async () => {
@@ -170,10 +111,10 @@ describe('the scorer refused by the secure broker (real kafka-secure)', () => {
         `\\(TRANSACTIONAL_ID_AUTHORIZATION_FAILED\\): ${escape(REMEDY)}$`,
     ).exec(refusal.message)?.[1];
     expect(partition, refusal.message).toBeDefined();
-    expect(Number(partition)).toBeLessThan((await admin.fetchTopicOffsets(FEATURES)).length);
+    expect(Number(partition)).toBeLessThan((await broker.admin.fetchTopicOffsets(FEATURES)).length);
     expectStoppedWithoutLooping(scorer, 0);
     await expectNothingCommitted(group);
-    expect(await readScores(kafkaOf(adminConfig, 'audit'), adminConfig)).toEqual([]);
+    expect(await readScores(kafkaOf(broker.adminConfig, 'audit'), broker.adminConfig)).toEqual([]);
   });
 
   it('stops a principal that may read features but not write scores (at-least-once), naming the topic', async () => {
@@ -185,7 +126,7 @@ describe('the scorer refused by the secure broker (real kafka-secure)', () => {
     expect(refusal.message).toBe(`Kafka refused principal User:trainer permission to write to topic ${SCORES} (TOPIC_AUTHORIZATION_FAILED): ${REMEDY}`);
     expectStoppedWithoutLooping(scorer, 0);
     await expectNothingCommitted(group);
-    expect(await readScores(kafkaOf(adminConfig, 'audit'), adminConfig)).toEqual([]);
+    expect(await readScores(kafkaOf(broker.adminConfig, 'audit'), broker.adminConfig)).toEqual([]);
   });
 
   it('refuses to start a worker whose password the broker rejects, without the password in the message', async () => {
@@ -209,16 +150,11 @@ describe('the scorer refused by the secure broker (real kafka-secure)', () => {
 
   it('tributary serve prints the refusal as its one error line and exits 1, without the password', async () => {
     const group = `${base.topics.prefix}cli-other-group`;
-    const result = spawnSync('npx', ['tsx', 'src/cli/main.ts', 'serve', '--model', MODEL, '--group', group, '--metrics-port', '0'], {
-      env: cliEnvironment('scorer'),
-      encoding: 'utf8',
-      timeout: 150_000,
-    });
-    const output = `${result.stdout}${result.stderr}`;
+    const { status, output } = runCli(['serve', '--model', MODEL, '--group', group, '--metrics-port', '0'], broker.cliEnvironment('scorer'), 150_000);
     onTestFailed(() => console.error(`tributary serve printed:\n${output}`));
     const expected = `Kafka refused principal User:scorer permission to use consumer group ${group} to read topic ${FEATURES} (GROUP_AUTHORIZATION_FAILED): ${REMEDY}`;
 
-    expect(result.status).toBe(1);
+    expect(status).toBe(1);
     const lines = output.trim().split('\n');
     expect(lines.filter((line) => line.startsWith('error:'))).toEqual([`error: ${expected}`]);
     expect(lines.at(-1)).toBe(`error: ${expected}`);
@@ -227,7 +163,6 @@ describe('the scorer refused by the secure broker (real kafka-secure)', () => {
     expect(output).not.toContain('"logger":"kafkajs"');
     expect(output).not.toMatch(/\n\s+at /);
     expect(output).not.toContain('trying again');
-    expect(result.stdout).toBe('');
     const password = (await readFile(files.passwordFile('scorer'), 'utf8')).trim();
     expect(output).not.toContain(password);
   }, 180_000);
