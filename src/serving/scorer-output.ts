@@ -25,7 +25,7 @@ import type { SchemaRegistryClient } from '../streaming/schema-registry-client.j
 import { topicName, valueSubject } from '../streaming/topic-catalogue.js';
 import { frameWithSchemaId } from '../streaming/wire-format.js';
 import { reasonOf } from '../errors/tributary-error.js';
-import { explainRefusal, kafkaCoordinatorProbe, type CoordinatorKey, type KafkaRefusal } from './kafka-refusal.js';
+import { explainRefusal, kafkaCoordinatorProbe, type CoordinatorKey, type KafkaRefusal } from '../streaming/kafka-refusal.js';
 
 export type DeliveryMode = 'exactly-once' | 'at-least-once';
 export const DELIVERY_MODES: readonly DeliveryMode[] = ['exactly-once', 'at-least-once'];

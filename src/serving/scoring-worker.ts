@@ -33,7 +33,7 @@ import { scorerDeadLetter } from './dead-letters.js';
 import type { DeploymentLog, DeploymentSubscription } from './deployment-log.js';
 import { NOTHING_TO_SKIP, scoredBeforeHandoff, unscoredBefore, type HandoffSkipSet } from './features-handoff.js';
 import type { Readiness } from './health-server.js';
-import { explainRefusal, isKafkaRefusal, kafkaCoordinatorProbe, type CoordinatorKey, type CoordinatorProbe, type KafkaRefusal } from './kafka-refusal.js';
+import { explainRefusal, isKafkaRefusal, kafkaCoordinatorProbe, type CoordinatorKey, type CoordinatorProbe, type KafkaRefusal } from '../streaming/kafka-refusal.js';
 import { describeDeployment, type ModelDeployment, type PartitionOffset } from './model-deployment.js';
 import type { ServedModels, ServingSnapshot } from './served-models.js';
 import type { ScorerMetrics } from './scorer-metrics.js';

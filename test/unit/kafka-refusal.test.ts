@@ -9,7 +9,7 @@ import kafkajs, { type LogEntry } from 'kafkajs';
 import { describe, expect, it, vi } from 'vitest';
 import { loadConfig, type TributaryConfig } from '../../src/config/config.js';
 import { RegistryStorageError } from '../../src/registry/errors.js';
-import { AUTHORIZATION_FAILURE_MESSAGES, authorizationFailureInLog, explainRefusal, type CoordinatorProbe } from '../../src/serving/kafka-refusal.js';
+import { AUTHORIZATION_FAILURE_MESSAGES, authorizationFailureInLog, explainRefusal, type CoordinatorProbe } from '../../src/streaming/kafka-refusal.js';
 import { KafkaAuthenticationError, KafkaAuthorizationError, ProduceError, type KafkaAuthorizationFailure } from '../../src/streaming/errors.js';
 import { createKafka } from '../../src/streaming/kafka-client.js';
 

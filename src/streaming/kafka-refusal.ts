@@ -12,8 +12,8 @@
  */
 import { logLevel, type Kafka, type LogEntry } from 'kafkajs';
 import type { TributaryConfig } from '../config/config.js';
-import { KafkaAuthenticationError, KafkaAuthorizationError, type KafkaAccessAttempt, type KafkaAuthorizationFailure } from '../streaming/errors.js';
-import { createKafka, kafkaAccessError } from '../streaming/kafka-client.js';
+import { KafkaAuthenticationError, KafkaAuthorizationError, type KafkaAccessAttempt, type KafkaAuthorizationFailure } from './errors.js';
+import { createKafka, kafkaAccessError } from './kafka-client.js';
 
 export type KafkaRefusal = KafkaAuthorizationError | KafkaAuthenticationError;
 
