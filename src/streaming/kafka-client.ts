@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Kafka, logLevel, type KafkaConfig, type SASLOptions } from 'kafkajs';
 import type { TributaryConfig } from '../config/config.js';
 import { KAFKA_AUTHORIZATION_FAILURES, KafkaAuthenticationError, KafkaAuthorizationError, type KafkaAccessAttempt, type KafkaAuthorizationFailure } from './errors.js';
+import { tributaryKafkaLogCreator } from './kafka-log.js';
 
 export interface KafkaClientOptions {
   /** Appended to the configured client id, so brokers can tell Tributary's roles apart. */
@@ -14,7 +15,7 @@ export interface KafkaClientOptions {
   readonly retries?: number;
   /** @default logLevel.WARN */
   readonly logLevel?: logLevel;
-  /** Where kafkajs's log entries go. @default kafkajs's console logger */
+  /** Where kafkajs's log entries go. @default {@link tributaryKafkaLogCreator}: kafkajs's console lines */
   readonly logCreator?: KafkaConfig['logCreator'];
 }
 
@@ -92,6 +93,6 @@ function newKafka(config: Pick<TributaryConfig, 'kafka'>, options: KafkaClientOp
     requestTimeout: options.requestTimeoutMs ?? 30_000,
     retry: { retries: options.retries ?? 5, initialRetryTime: 300, maxRetryTime: 10_000 },
     logLevel: options.logLevel ?? logLevel.WARN,
-    ...(options.logCreator ? { logCreator: options.logCreator } : {}),
+    logCreator: options.logCreator ?? tributaryKafkaLogCreator,
   });
 }
