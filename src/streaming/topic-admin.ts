@@ -28,6 +28,8 @@ export interface TopicReport {
 export interface EnsureTopicsOptions {
   /** How long the broker has to create one topic and elect its partition leaders. @default 30_000 */
   readonly timeoutMs?: number;
+  /** Pause before asking again after a retriable refusal. @default 500 */
+  readonly retryPauseMs?: number;
 }
 
 const retriableOf = (error: unknown): boolean => typeof error === 'object' && error !== null && 'retriable' in error && error.retriable === true;
@@ -67,37 +69,48 @@ export async function inspectTopics(admin: Admin, catalogue: TopicCatalogue): Pr
  * topic: drift is reported for a person to resolve deliberately.
  */
 export async function ensureTopics(admin: Admin, catalogue: TopicCatalogue, options: EnsureTopicsOptions = {}): Promise<TopicReport[]> {
-  const timeout = options.timeoutMs ?? 30_000;
   const inspected = await inspectTopics(admin, catalogue);
   const reports: TopicReport[] = [];
-  for (const report of inspected) {
-    if (report.state !== 'missing') {
-      reports.push(report);
-      continue;
-    }
-    const { topic } = report;
-    const created = await adminCall(
-      `creating topic ${topic.name}`,
-      () =>
-        admin.createTopics({
-          topics: [
-            {
-              topic: topic.name,
-              numPartitions: topic.partitions,
-              replicationFactor: topic.replicationFactor,
-              configEntries: Object.entries(topic.configs).map(([name, value]) => ({ name, value })),
-            },
-          ],
-          waitForLeaders: true,
-          timeout,
-        }),
-      topic.name,
-    );
-    // false: another client created it since we listed the topics, so compare it like any existing one.
-    const [raced] = created ? [] : await inspectTopics(admin, [topic]);
-    reports.push(raced ?? { topic, state: 'created', differences: [] });
-  }
+  for (const report of inspected) reports.push(report.state === 'missing' ? await createTopic(admin, report.topic, options) : report);
   return reports;
+}
+
+/**
+ * Creates one topic and waits for its partition leaders. A broker that has just started may
+ * not lead new partitions yet and says so with a retriable error; it is asked again until the
+ * timeout, and a topic an earlier attempt created counts as created.
+ */
+async function createTopic(admin: Admin, topic: CatalogueTopic, options: EnsureTopicsOptions): Promise<TopicReport> {
+  const timeout = options.timeoutMs ?? 30_000;
+  const deadline = Date.now() + timeout;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      const created = await adminCall(
+        `creating topic ${topic.name}`,
+        () =>
+          admin.createTopics({
+            topics: [
+              {
+                topic: topic.name,
+                numPartitions: topic.partitions,
+                replicationFactor: topic.replicationFactor,
+                configEntries: Object.entries(topic.configs).map(([name, value]) => ({ name, value })),
+              },
+            ],
+            waitForLeaders: true,
+            timeout,
+          }),
+        topic.name,
+      );
+      if (created) return { topic, state: 'created', differences: [] };
+      // false: it exists. An earlier attempt of ours created it, or another client did since we listed the topics.
+      const existing = (await inspectTopics(admin, [topic]))[0]!;
+      return attempt > 1 && existing.state === 'ok' ? { ...existing, state: 'created' } : existing;
+    } catch (error) {
+      if (!(error instanceof TopicAdminError && error.retriable) || Date.now() >= deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, options.retryPauseMs ?? 500));
+    }
+  }
 }
 
 function configQuery(topic: CatalogueTopic): { type: ConfigResourceTypes; name: string; configNames: string[] } {

@@ -10,7 +10,6 @@ import type { Admin, Kafka } from 'kafkajs';
 import { logLevel } from 'kafkajs';
 import { afterAll, beforeAll } from 'vitest';
 import { loadConfig, type TributaryConfig } from '../../src/config/config.js';
-import { TributaryError } from '../../src/errors/tributary-error.js';
 import { secureKafkaClientConfig, secureKafkaFiles, type SecureKafkaFiles } from '../../src/stack/components/kafka-secure.js';
 import type { ComponentName, StackContext } from '../../src/stack/component.js';
 import { LocalStack } from '../../src/stack/local-stack.js';
@@ -19,9 +18,6 @@ import { SECURE_COMPONENTS } from '../../src/stack/stack-components.js';
 import { createStackContext } from '../../src/stack/stack-context.js';
 import { createKafka } from '../../src/streaming/kafka-client.js';
 import { prepareScoringTopics } from './scoring.js';
-
-/** A broker that has just started may not lead new partitions yet; it says so with a retriable error. */
-const TOPICS_READY_TIMEOUT_MS = 90_000;
 
 export interface SecureBroker {
   /** The default configuration with this file's own topic prefix (not yet pointed at the secure broker). */
@@ -85,7 +81,7 @@ export function useSecureBroker(purpose: string): SecureBroker {
     await admin.connect();
     // The broker granted the configured prefix at start; this file's own prefix gets the same grants.
     await applySecureKafkaGrants(admin, secureKafkaGrants(base));
-    await prepareTopicsWhenReady(adminConfig, admin);
+    await prepareScoringTopics(adminConfig, admin);
   }, 180_000);
 
   afterAll(async () => {
@@ -95,20 +91,6 @@ export function useSecureBroker(purpose: string): SecureBroker {
   }, 60_000);
 
   return broker;
-}
-
-/** Creating topics is idempotent, so a retriable refusal is simply tried again. */
-async function prepareTopicsWhenReady(config: TributaryConfig, admin: Admin): Promise<void> {
-  const deadline = Date.now() + TOPICS_READY_TIMEOUT_MS;
-  for (;;) {
-    try {
-      await prepareScoringTopics(config, admin);
-      return;
-    } catch (error) {
-      if (!(error instanceof TributaryError && error.retriable) || Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-    }
-  }
 }
 
 /** Runs the CLI from source as a person would, with that environment; everything it printed, in order of the streams. */

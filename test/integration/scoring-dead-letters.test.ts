@@ -4,7 +4,7 @@
  * scoring the good records around them (exactly one score each).
  */
 import type { Producer } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultScorerGroupId } from '../../src/serving/scoring-worker.js';
 import { createAvroProducer } from '../../src/streaming/avro-producer.js';
 import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
@@ -14,12 +14,9 @@ import {
   metricValue,
   readDeadLetters,
   readScores,
-  registerModelVersions,
   scoreAccounting,
   scoringRunConfig,
-  startInProcessScorer,
   waitForGroupCaughtUp,
-  type InProcessScorer,
 } from '../helpers/scoring.js';
 import { useScoringClients } from '../helpers/scoring-clients.js';
 
@@ -29,7 +26,6 @@ const MODEL = 'fraud';
 describe('scoring worker dead letters (real Kafka, registry, schema registry)', () => {
   const clients = useScoringClients(config, 'scoring-dlq');
   let raw: Producer;
-  let scorer: InProcessScorer | undefined;
 
   beforeAll(async () => {
     raw = clients.kafka.producer();
@@ -37,17 +33,12 @@ describe('scoring worker dead letters (real Kafka, registry, schema registry)', 
   });
 
   afterAll(async () => {
-    await scorer?.stop();
     await raw?.disconnect();
   });
 
   it('sends malformed bytes, an unknown schema id and a NaN feature to dlq with their reasons and keeps scoring', async () => {
-    const { kafka, admin, registry, deployments } = clients;
-    const [v1] = await registerModelVersions(registry, MODEL, 1);
-    await deployments.publish(MODEL, { champion: v1!, updatedBy: 'scoring-test', reason: 'first champion' });
-    scorer = await startInProcessScorer(config, { registry, deployments }, { model: MODEL, batchSize: 50 });
-    const logs = scorer.logs;
-    onTestFailed(() => console.error(`scorer log:\n${logs.join('\n')}`));
+    const { kafka, admin } = clients;
+    const scorer = await clients.startChampionScorer({ model: MODEL, batchSize: 50 });
 
     const featuresTopic = topicName(config, 'features');
     const producer = createAvroProducer({ kafka, registry: createSchemaRegistryClient(config.schemaRegistry), config });

@@ -8,7 +8,7 @@
  * for every input (read_committed).
  */
 import type { Producer } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultScorerGroupId } from '../../src/serving/scoring-worker.js';
 import { loadSchemaFile } from '../../src/streaming/schema-files.js';
 import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
@@ -20,12 +20,9 @@ import {
   metricValue,
   readDeadLetters,
   readScores,
-  registerModelVersions,
   scoreAccounting,
   scoringRunConfig,
-  startInProcessScorer,
   waitForGroupCaughtUp,
-  type InProcessScorer,
 } from '../helpers/scoring.js';
 import { useScoringClients } from '../helpers/scoring-clients.js';
 
@@ -103,7 +100,6 @@ interface SentInput {
 describe('scoring worker under random bytes (real Kafka, registry, schema registry)', () => {
   const clients = useScoringClients(config, 'scoring-fuzz');
   let raw: Producer;
-  let scorer: InProcessScorer | undefined;
 
   beforeAll(async () => {
     raw = clients.kafka.producer();
@@ -111,17 +107,13 @@ describe('scoring worker under random bytes (real Kafka, registry, schema regist
   });
 
   afterAll(async () => {
-    await scorer?.stop();
     await raw?.disconnect();
   });
 
   it('dead-letters every bad input with its bytes and a reason, scores every good one once, and keeps running', async () => {
-    const { kafka, admin, registry, deployments } = clients;
-    const [v1] = await registerModelVersions(registry, MODEL, 1);
-    await deployments.publish(MODEL, { champion: v1!, updatedBy: 'scoring-fuzz-test', reason: 'first champion' });
-    scorer = await startInProcessScorer(config, { registry, deployments }, { model: MODEL, batchSize: 50 });
-    const logs = scorer.logs;
-    onTestFailed(() => console.error(`scorer log:\n${logs.join('\n')}`));
+    const { kafka, admin } = clients;
+    const scorer = await clients.startChampionScorer({ model: MODEL, batchSize: 50 });
+    const { logs } = scorer;
 
     const featuresTopic = topicName(config, 'features');
     const schemaRegistry = createSchemaRegistryClient(config.schemaRegistry);

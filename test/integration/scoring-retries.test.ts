@@ -3,7 +3,7 @@
  * decodes — on the real stack: the chunk is tried again with backoff until it works; nothing goes
  * to dlq, nothing is skipped, every record is scored exactly once.
  */
-import { afterAll, describe, expect, it, onTestFailed } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { defaultScorerGroupId } from '../../src/serving/scoring-worker.js';
 import { createAvroProducer } from '../../src/streaming/avro-producer.js';
 import { SchemaRegistryUnreachableError } from '../../src/streaming/errors.js';
@@ -14,12 +14,9 @@ import {
   metricValue,
   readDeadLetters,
   readScores,
-  registerModelVersions,
   scoreAccounting,
   scoringRunConfig,
-  startInProcessScorer,
   waitForGroupCaughtUp,
-  type InProcessScorer,
 } from '../helpers/scoring.js';
 import { useScoringClients } from '../helpers/scoring-clients.js';
 
@@ -29,14 +26,9 @@ const UNREACHABLE_LOOKUPS = 3;
 
 describe('scoring worker retries (real Kafka, registry, schema registry)', () => {
   const clients = useScoringClients(config, 'scoring-retries');
-  let scorer: InProcessScorer | undefined;
-
-  afterAll(async () => {
-    await scorer?.stop();
-  });
 
   it('tries a chunk again while the schema registry is unreachable, and dead-letters nothing', async () => {
-    const { kafka, admin, registry, deployments } = clients;
+    const { kafka, admin } = clients;
     const real = createSchemaRegistryClient(config.schemaRegistry);
     let lookups = 0;
     // The first lookups of a writer schema get no answer, as when the registry restarts.
@@ -47,11 +39,8 @@ describe('scoring worker retries (real Kafka, registry, schema registry)', () =>
         return lookups <= UNREACHABLE_LOOKUPS ? Promise.reject(new SchemaRegistryUnreachableError(real.url, 'connect ECONNREFUSED')) : real.schemaById(id);
       },
     };
-    const [v1] = await registerModelVersions(registry, MODEL, 1);
-    await deployments.publish(MODEL, { champion: v1!, updatedBy: 'scoring-test', reason: 'first champion' });
-    scorer = await startInProcessScorer(config, { registry, deployments }, { model: MODEL, batchSize: 50, schemaRegistry: flaky });
-    const logs = scorer.logs;
-    onTestFailed(() => console.error(`scorer log:\n${logs.join('\n')}`));
+    const scorer = await clients.startChampionScorer({ model: MODEL, batchSize: 50, schemaRegistry: flaky });
+    const { logs } = scorer;
 
     const producer = createAvroProducer({ kafka, registry: real, config });
     await producer.connect();
