@@ -8,17 +8,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { loadConfig, type TributaryConfig } from '../../src/config/config.js';
 import { startDeployment } from '../../src/flink/deployment-client.js';
 import { prepareFeatureJobDeployment } from '../../src/flink/deployment-feature-job.js';
-import { FileDeploymentRecordStore } from '../../src/flink/deployment-record-store.js';
-import { deploymentRecordsDir, flinkDeployTaskQueue } from '../../src/flink/deployment-worker.js';
-import { RestFlinkService } from '../../src/flink/flink-service.js';
+import { flinkDeployTaskQueue } from '../../src/flink/deployment-worker.js';
 import { FlinkRestClient } from '../../src/flink/flink-rest-client.js';
 import { createKafka } from '../../src/streaming/kafka-client.js';
 import { registerSchemas } from '../../src/streaming/schema-registrar.js';
@@ -27,6 +23,7 @@ import { ensureTopics } from '../../src/streaming/topic-admin.js';
 import { topicCatalogue, topicName } from '../../src/streaming/topic-catalogue.js';
 import type { FlinkDeployInput } from '../../src/workflows/flink-deploy.js';
 import { auditFeatures, startSimulatedStream } from '../helpers/feature-stream.js';
+import { removeFeatureJobDeployments } from '../helpers/flink-deployments.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { reportFault } from './stack-faults.js';
 
@@ -48,8 +45,6 @@ describe('fault: the Temporal worker killed during a Flink upgrade', () => {
   const kafka = createKafka(config, { clientIdSuffix: `fault-deploy-${runId}` });
   const registry = createSchemaRegistryClient(config.schemaRegistry);
   const rest = new FlinkRestClient({ baseUrl: config.flink.restUrl });
-  const flink = new RestFlinkService({ baseUrl: config.flink.restUrl });
-  const records = new FileDeploymentRecordStore(deploymentRecordsDir(config));
   const workers: WorkerProcess[] = [];
   let admin: Admin;
   let connection: Connection;
@@ -88,13 +83,7 @@ describe('fault: the Temporal worker killed during a Flink upgrade', () => {
 
   afterAll(async () => {
     for (const worker of workers) worker.child.kill('SIGKILL');
-    for (const job of await flink.activeJobs(jobName)) {
-      await rest.cancel(job.jobId);
-      await rest.waitForJobState(job.jobId, ['CANCELED'], 60_000).catch(() => undefined);
-    }
-    const record = await records.read(jobName);
-    for (const savepoint of record.savepoints) await flink.disposeSavepoint(savepoint.path).catch(() => undefined);
-    await rm(join(deploymentRecordsDir(config), `${encodeURIComponent(jobName)}.json`), { force: true });
+    await removeFeatureJobDeployments(config, jobName);
     await admin.deleteTopics({ topics: topicCatalogue(config).map((topic) => topic.name) }).catch(() => undefined);
     await admin.disconnect();
     await connection.close();
@@ -103,7 +92,7 @@ describe('fault: the Temporal worker killed during a Flink upgrade', () => {
   it('resumes the upgrade on a new worker and submits the new version once', async () => {
     const first = await startWorker();
     const v1 = await (await start({ spec: await spec('v1'), health: { ...HEALTH, windowMs: 4_000 } })).result();
-    expect(v1.outcome).toBe('deployed');
+    expect(v1.outcome, v1.error).toBe('deployed');
 
     const stream = await startSimulatedStream(config, { seed: 27, rate: RATE });
     const { transactionIds } = stream;

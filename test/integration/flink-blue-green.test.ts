@@ -11,8 +11,6 @@
  * handoff rule (skip in N what was read from B) gives exactly one feature per transaction.
  */
 import { randomBytes } from 'node:crypto';
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,7 +20,6 @@ import { prepareFeatureJobDeployment, type FeatureJobDeploymentChoices } from '.
 import { FileDeploymentRecordStore } from '../../src/flink/deployment-record-store.js';
 import { deploymentRecordsDir, flinkDeployTaskQueue, withInProcessDeployWorker } from '../../src/flink/deployment-worker.js';
 import { FlinkRestClient } from '../../src/flink/flink-rest-client.js';
-import { RestFlinkService } from '../../src/flink/flink-service.js';
 import { openDeploymentLog, type DeploymentLog } from '../../src/serving/deployment-log.js';
 import { createAvroDecoder } from '../../src/streaming/avro-decoder.js';
 import { createKafka } from '../../src/streaming/kafka-client.js';
@@ -33,6 +30,7 @@ import { topicCatalogue, topicName } from '../../src/streaming/topic-catalogue.j
 import type { FlinkDeployInput, FlinkDeployResult } from '../../src/workflows/flink-deploy.js';
 import { startSimulatedStream, type SimulatedStream } from '../helpers/feature-stream.js';
 import { collectingConsumer, type CollectingConsumer } from '../helpers/kafka.js';
+import { removeFeatureJobDeployments } from '../helpers/flink-deployments.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 /** Events per second the simulator writes during the upgrade. */
@@ -59,7 +57,6 @@ describe('blue/green upgrade of the feature job (real Temporal, Kafka, registry 
   const kafka = createKafka(config, { clientIdSuffix: `flink-bg-it-${runId}` });
   const registry = createSchemaRegistryClient(config.schemaRegistry);
   const rest = new FlinkRestClient({ baseUrl: config.flink.restUrl });
-  const flink = new RestFlinkService({ baseUrl: config.flink.restUrl });
   const records = new FileDeploymentRecordStore(deploymentRecordsDir(config));
   const reads = `fraud-bg-${runId}`;
   const other = `other-bg-${runId}`;
@@ -90,13 +87,7 @@ describe('blue/green upgrade of the feature job (real Temporal, Kafka, registry 
 
   afterAll(async () => {
     await Promise.all(consumers.map((consumer) => consumer.consumer.disconnect()));
-    for (const job of await flink.activeJobs(jobName)) {
-      await rest.cancel(job.jobId);
-      await rest.waitForJobState(job.jobId, ['CANCELED'], 60_000).catch(() => undefined);
-    }
-    const record = await records.read(jobName);
-    for (const savepoint of record.savepoints) await flink.disposeSavepoint(savepoint.path).catch(() => undefined);
-    await rm(join(deploymentRecordsDir(config), `${encodeURIComponent(jobName)}.json`), { force: true });
+    await removeFeatureJobDeployments(config, jobName);
     await deployments?.close();
     await admin.deleteTopics({ topics: [...topicCatalogue(config).map((topic) => topic.name), newTopic] }).catch(() => undefined);
     await admin.disconnect();
@@ -121,7 +112,7 @@ describe('blue/green upgrade of the feature job (real Temporal, Kafka, registry 
 
     await withInProcessDeployWorker(config, async () => {
       v1 = await deploy({ spec: await spec('v1'), health: { ...HEALTH, windowMs: 4_000 } });
-      expect(v1.outcome).toBe('deployed');
+      expect(v1.outcome, v1.error).toBe('deployed');
       stream = await startSimulatedStream(config, { seed: 17, rate: RATE });
       try {
         // Upgrade once v1 has committed a few hundred features, so the mark falls in the middle of the stream.

@@ -5,8 +5,6 @@
  * exactly one record per simulated transaction: none lost, none duplicated.
  */
 import { randomBytes } from 'node:crypto';
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +13,6 @@ import { startDeployment } from '../../src/flink/deployment-client.js';
 import { prepareFeatureJobDeployment, type FeatureJobDeploymentChoices } from '../../src/flink/deployment-feature-job.js';
 import { FileDeploymentRecordStore } from '../../src/flink/deployment-record-store.js';
 import { deploymentRecordsDir, flinkDeployTaskQueue, withInProcessDeployWorker } from '../../src/flink/deployment-worker.js';
-import { RestFlinkService } from '../../src/flink/flink-service.js';
 import { FlinkRestClient } from '../../src/flink/flink-rest-client.js';
 import { createKafka } from '../../src/streaming/kafka-client.js';
 import { registerSchemas } from '../../src/streaming/schema-registrar.js';
@@ -24,6 +21,7 @@ import { ensureTopics } from '../../src/streaming/topic-admin.js';
 import { topicCatalogue, topicName } from '../../src/streaming/topic-catalogue.js';
 import type { FlinkDeployInput, FlinkDeployResult } from '../../src/workflows/flink-deploy.js';
 import { auditFeatures, startSimulatedStream, type SimulatedStream } from '../helpers/feature-stream.js';
+import { removeFeatureJobDeployments } from '../helpers/flink-deployments.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 /** Events per second the simulator writes during the upgrades. */
@@ -40,7 +38,6 @@ describe('feature job upgrades through flinkDeploy (real Temporal, Kafka, regist
   const kafka = createKafka(config, { clientIdSuffix: `flink-upgrade-it-${runId}` });
   const registry = createSchemaRegistryClient(config.schemaRegistry);
   const rest = new FlinkRestClient({ baseUrl: config.flink.restUrl });
-  const flink = new RestFlinkService({ baseUrl: config.flink.restUrl });
   const records = new FileDeploymentRecordStore(deploymentRecordsDir(config));
 
   let admin: Admin;
@@ -66,13 +63,7 @@ describe('feature job upgrades through flinkDeploy (real Temporal, Kafka, regist
   });
 
   afterAll(async () => {
-    for (const job of await flink.activeJobs(jobName)) {
-      await rest.cancel(job.jobId);
-      await rest.waitForJobState(job.jobId, ['CANCELED'], 60_000).catch(() => undefined);
-    }
-    const record = await records.read(jobName);
-    for (const savepoint of record.savepoints) await flink.disposeSavepoint(savepoint.path).catch(() => undefined);
-    await rm(join(deploymentRecordsDir(config), `${encodeURIComponent(jobName)}.json`), { force: true });
+    await removeFeatureJobDeployments(config, jobName);
     await admin.deleteTopics({ topics: topicCatalogue(config).map((topic) => topic.name) }).catch(() => undefined);
     await admin.disconnect();
     await connection.close();
@@ -82,7 +73,7 @@ describe('feature job upgrades through flinkDeploy (real Temporal, Kafka, regist
     let stream: SimulatedStream | undefined;
     await withInProcessDeployWorker(config, async () => {
       const first = await deploy({ spec: await spec('v1'), health: { ...HEALTH, windowMs: 4_000 } });
-      expect(first.outcome).toBe('deployed');
+      expect(first.outcome, first.error).toBe('deployed');
 
       stream = await startSimulatedStream(config, { seed: 7, rate: RATE });
       try {

@@ -7,24 +7,23 @@
  * submitted, in one line.
  */
 import { randomBytes } from 'node:crypto';
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TributaryConfig } from '../../src/config/config.js';
 import { startDeployment } from '../../src/flink/deployment-client.js';
 import { prepareFeatureJobDeployment } from '../../src/flink/deployment-feature-job.js';
-import { FileDeploymentRecordStore } from '../../src/flink/deployment-record-store.js';
-import { deploymentRecordsDir, flinkDeployTaskQueue, withInProcessDeployWorker } from '../../src/flink/deployment-worker.js';
+import { flinkDeployTaskQueue, withInProcessDeployWorker } from '../../src/flink/deployment-worker.js';
 import { FeatureJobDeployer, type SubmittedFeatureJob } from '../../src/flink/feature-job.js';
 import { FlinkRestClient } from '../../src/flink/flink-rest-client.js';
-import { RestFlinkService } from '../../src/flink/flink-service.js';
 import { KafkaAuthenticationError, KafkaAuthorizationError } from '../../src/streaming/errors.js';
 import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
 import { topicName } from '../../src/streaming/topic-catalogue.js';
 import { auditFeatures, startSimulatedStream } from '../helpers/feature-stream.js';
 import { readDeadLetters } from '../helpers/scoring.js';
 import { useSecureBroker } from '../helpers/secure-kafka.js';
+import { removeFeatureJobDeployments } from '../helpers/flink-deployments.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 /** Records reach read_committed readers with the checkpoint after them. */
@@ -125,7 +124,6 @@ describe('the Flink feature job on the secure broker (SASL_SSL + SCRAM-SHA-512 +
     const simulatorConfig = await roleConfig('simulator');
     const connection = await Connection.connect({ address: base.temporal.address });
     const client = new Client({ connection, namespace: base.temporal.namespace });
-    const flink = new RestFlinkService({ baseUrl: base.flink.restUrl });
     const stream = await startSimulatedStream(simulatorConfig, { seed: 25, rate: 100 });
     try {
       const results = await withInProcessDeployWorker(trainerConfig, async () => {
@@ -146,10 +144,7 @@ describe('the Flink feature job on the secure broker (SASL_SSL + SCRAM-SHA-512 +
     } finally {
       stream.stop();
       await stream.finish();
-      for (const job of await flink.activeJobs(deployedJob)) await rest.cancel(job.jobId).catch(() => undefined);
-      const record = await new FileDeploymentRecordStore(deploymentRecordsDir(base)).read(deployedJob).catch(() => undefined);
-      for (const savepoint of record?.savepoints ?? []) await flink.disposeSavepoint(savepoint.path).catch(() => undefined);
-      await rm(join(deploymentRecordsDir(base), `${encodeURIComponent(deployedJob)}.json`), { force: true });
+      await removeFeatureJobDeployments(base, deployedJob);
       await connection.close();
     }
   }, 300_000);
