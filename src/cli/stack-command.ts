@@ -34,10 +34,14 @@ export function stackCommand(cli: CliEnvironment): Command {
   const stackFromConfig = (secure = true) => localStack(createStackContext(cli.config(), progressPrinter()), { secure });
   const docker = dockerStackActions(cli);
   const inDocker = (): boolean => cli.config().stack.mode === 'docker';
-  const stop = async (purge: boolean): Promise<void> => {
-    if (inDocker()) return docker.down(purge);
+  const stop = async (purge: boolean, only: readonly string[] = []): Promise<void> => {
+    if (inDocker()) {
+      if (only.length > 0) return cli.fail('stopping single components is for the local stack; the docker stack stops as a whole (TRIBUTARY_STACK=docker)');
+      return docker.down(purge);
+    }
     const stack = stackFromConfig();
-    const stopped = purge ? await stack.reset() : await stack.down();
+    const names = only.map((name) => stack.component(name).name);
+    const stopped = purge ? await stack.reset() : await stack.down(names.length > 0 ? names : undefined);
     cli.print(stopped.length === 0 ? 'nothing of the stack was running' : `stopped: ${stopped.join(', ')}`);
     if (purge) cli.print(`deleted ${cli.config().paths.dataDir}`);
   };
@@ -73,9 +77,13 @@ export function stackCommand(cli: CliEnvironment): Command {
 
   command
     .command('down')
-    .description('stop the processes this stack started (by pid); data stays in place')
-    .option('--purge', 'also delete all data, logs and pid files (same as `stack reset`)')
-    .action((options: { purge?: boolean }) => stop(options.purge === true));
+    .description('stop the processes this stack started (by pid), or only the named components; data stays in place')
+    .argument('[components...]', `components to stop (default: all): ${[...STACK_COMPONENTS, ...SECURE_COMPONENTS].map((c) => c.name).join(', ')}`)
+    .option('--purge', 'also delete all data, logs and pid files (same as `stack reset`; stops everything)')
+    .action((components: string[], options: { purge?: boolean }) => {
+      if (options.purge && components.length > 0) return cli.fail('--purge deletes the data of the whole stack, so it stops every component; leave out the component names');
+      return stop(options.purge === true, components);
+    });
 
   command
     .command('reset')
