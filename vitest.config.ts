@@ -29,7 +29,8 @@ export default defineConfig({
       {
         test: {
           name: 'faults',
-          // Stops and kills the shared servers on purpose (and starts them again): run alone, never with `npm test`.
+          // Stops and kills the shared servers on purpose (and starts them again): `npm test` runs it last, after the
+          // integration project, so no other test shares the servers while a fault is injected.
           include: ['test/faults/**/*.test.ts'],
           globalSetup: ['test/setup/stack.ts'],
           testTimeout: 600_000,
