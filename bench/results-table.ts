@@ -165,6 +165,15 @@ const RULES: Readonly<Record<string, HeadlineRule>> = {
       },
     ];
   },
+  'cli-startup'(document) {
+    const help = numberAt(document, 'medianMs.help');
+    const stackHelp = numberAt(document, 'medianMs.stackHelp');
+    const baseline = numberAt(document, 'medianMs.baseline');
+    if (baseline === undefined) return [];
+    const row = (command: string, value: number | undefined): Omit<Headline, 'benchmark'> | undefined =>
+      value === undefined ? undefined : { figure: `${command}, process start to exit (median)`, value: `${ms(value)} (${ratio(value / baseline)})`, baseline: `bare node -e '': ${ms(baseline)}, same run` };
+    return [row('tributary --help', help), row('tributary stack --help', stackHelp)];
+  },
   scoring(document) {
     // Result keys hold a dot (`scorer.exactly-once`), so they are looked up as keys, not paths.
     const results = (at(document, 'results') ?? {}) as Record<string, unknown>;

@@ -85,6 +85,13 @@ describe('headline figures against their same-run baselines', () => {
     ]);
   });
 
+  it('cli-startup: the help texts against a bare node start-up in the same run', () => {
+    expect(headlinesOf(run('cli-startup', { benchmark: 'cli-startup', medianMs: { baseline: 60, help: 150, stackHelp: 12_000 } }))).toEqual([
+      { benchmark: 'cli-startup', figure: 'tributary --help, process start to exit (median)', value: '150 ms (×2.50)', baseline: "bare node -e '': 60 ms, same run" },
+      { benchmark: 'cli-startup', figure: 'tributary stack --help, process start to exit (median)', value: '12.0 s (×200.00)', baseline: "bare node -e '': 60 ms, same run" },
+    ]);
+  });
+
   it('says so for a failed benchmark and for an output it has no rule for', () => {
     expect(headlinesOf(run('scoring', null, 'exit code 1 (its stderr above says why)'))).toEqual([{ benchmark: 'scoring', figure: 'failed', value: 'exit code 1 (its stderr above says why)', baseline: '–' }]);
     expect(headlinesOf(run('new-one', { benchmark: 'new-one' }))[0]!.figure).toBe('no headline figure known for this output');
