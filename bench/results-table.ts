@@ -174,6 +174,12 @@ const RULES: Readonly<Record<string, HeadlineRule>> = {
       value === undefined ? undefined : { figure: `${command}, process start to exit (median)`, value: `${ms(value)} (${ratio(value / baseline)})`, baseline: `bare node -e '': ${ms(baseline)}, same run` };
     return [row('tributary --help', help), row('tributary stack --help', stackHelp)];
   },
+  'status-unavailable'(document) {
+    const median = numberAt(document, 'medianMs');
+    const timeout = numberAt(document, 'sectionTimeoutMs');
+    if (median === undefined || timeout === undefined) return [];
+    return [{ figure: 'tributary status with every service down, to the last "unavailable" (median)', value: `${ms(median)} (${ratio(median / timeout)})`, baseline: `the section timeout it must not wait for: ${ms(timeout)}` }];
+  },
   scoring(document) {
     // Result keys hold a dot (`scorer.exactly-once`), so they are looked up as keys, not paths.
     const results = (at(document, 'results') ?? {}) as Record<string, unknown>;

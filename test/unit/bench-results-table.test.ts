@@ -92,6 +92,12 @@ describe('headline figures against their same-run baselines', () => {
     ]);
   });
 
+  it('status-unavailable: the time to the last "unavailable" against the section timeout', () => {
+    expect(headlinesOf(run('status-unavailable', { benchmark: 'status-unavailable', medianMs: 1_250, sectionTimeoutMs: 10_000 }))).toEqual([
+      { benchmark: 'status-unavailable', figure: 'tributary status with every service down, to the last "unavailable" (median)', value: '1250 ms (×0.13)', baseline: 'the section timeout it must not wait for: 10.0 s' },
+    ]);
+  });
+
   it('says so for a failed benchmark and for an output it has no rule for', () => {
     expect(headlinesOf(run('scoring', null, 'exit code 1 (its stderr above says why)'))).toEqual([{ benchmark: 'scoring', figure: 'failed', value: 'exit code 1 (its stderr above says why)', baseline: '–' }]);
     expect(headlinesOf(run('new-one', { benchmark: 'new-one' }))[0]!.figure).toBe('no headline figure known for this output');

@@ -1,7 +1,9 @@
 /**
  * `tributary status` degrades per section: with every service unreachable each section says so
- * in one line (quickly, without hanging), a section that outlives its timeout says that, and the
- * screen renders tables from a report.
+ * in one line with the service's own reason (not "no answer within", so nothing waited for the
+ * section timeout), a section that outlives its timeout says that, and the screen renders tables
+ * from a report. How long the report takes with everything down is measured by
+ * `npm run bench -- status-unavailable`, not limited here.
  */
 import { describe, expect, it } from 'vitest';
 import { loadConfig, type TributaryConfig } from '../../src/config/config.js';
@@ -20,10 +22,8 @@ const everythingDown: TributaryConfig = {
 };
 
 describe('gatherStatusReport with every service down', () => {
-  it('makes each section unavailable with its reason, in seconds', async () => {
-    const began = Date.now();
+  it('makes each section unavailable with the reason its service gave, none by waiting for the section timeout', async () => {
     const report = await gatherStatusReport(everythingDown, { timeoutMs: 10_000, kafkaProbeTimeoutMs: 1_000 });
-    expect(Date.now() - began).toBeLessThan(9_000);
     expect(report.stack).toEqual({ available: false, reason: 'the stack runs in Docker (stack.mode=docker); see `tributary stack status`' });
     const kafkaDown = expect.stringMatching(/^Kafka at 127\.0\.0\.1:1 is unreachable: /);
     expect(report.models).toEqual({ available: false, reason: kafkaDown });
