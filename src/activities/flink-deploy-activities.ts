@@ -7,7 +7,7 @@
 import { Context } from '@temporalio/activity';
 import { compileCatchUpOptions, judgeCatchUp, type CatchUpOptions, type CatchUpVerdict } from '../flink/blue-green.js';
 import { NoRunningJobError, NothingToRunBesideError, UnrecordedJobError } from '../flink/deployment-errors.js';
-import { compileHealthWindowOptions, failsEarly, judgeHealth, type HealthVerdict, type HealthWindowOptions, type JobHealthSample, type TopicProgress } from '../flink/deployment-health.js';
+import { checkpointDeadline, compileHealthWindowOptions, judgeHealth, watchIsOver, type HealthVerdict, type HealthWindowOptions, type JobHealthSample, type TopicProgress } from '../flink/deployment-health.js';
 import {
   retainSavepoints,
   withDeploymentEvent,
@@ -300,20 +300,25 @@ export function createFlinkDeployActivities({ flink, records, topics, outputTopi
 
     /**
      * Watches a RUNNING job for the health window and returns the verdict (an unhealthy job is a
-     * verdict, not an error). Ends early when a sample already condemns the job. A retry starts
-     * the window again: a window that restarts is only ever longer.
+     * verdict, not an error). When the window ends before the required checkpoints completed, it
+     * keeps watching until they do or the checkpoint deadline derived from the job's own interval
+     * and timeout passes. Ends early when a sample already condemns the job. A retry starts the
+     * window again: a window that restarts is only ever longer.
      */
     watchHealth: reportingFailures(async (request: { jobId: string; topics: ObservedTopics | undefined; options: HealthWindowOptions }): Promise<HealthVerdict> => {
       const context = Context.current();
       const options = compileHealthWindowOptions(request.options);
       const began = Date.now();
+      const deadline = checkpointDeadline(await flink.checkpointSettings(request.jobId), options);
       const start: TopicProgress | undefined = request.topics ? await topics.read(request.topics) : undefined;
       let sample: JobHealthSample;
       for (;;) {
         sample = await flink.healthSample(request.jobId);
         context.heartbeat(sample);
-        if (failsEarly(sample, options) || Date.now() - began >= options.windowMs) break;
-        await sleep(Math.min(options.sampleIntervalMs, Math.max(1, began + options.windowMs - Date.now())), context.cancellationSignal);
+        const watchedMs = Date.now() - began;
+        if (watchIsOver(sample, watchedMs, options, deadline)) break;
+        const nextEnd = watchedMs < options.windowMs ? options.windowMs : deadline.ms;
+        await sleep(Math.min(options.sampleIntervalMs, Math.max(1, nextEnd - watchedMs)), context.cancellationSignal);
       }
       // Flink lists a restart before the exception that caused it; give its text a moment to arrive, so the verdict carries it.
       const exceptionDeadline = Date.now() + EXCEPTION_TEXT_WAIT_MS;
@@ -323,7 +328,7 @@ export function createFlinkDeployActivities({ flink, records, topics, outputTopi
         context.heartbeat(sample);
       }
       const end = request.topics ? await topics.read(request.topics) : undefined;
-      return judgeHealth(sample, start && end ? { start, end } : undefined, Date.now() - began, options);
+      return judgeHealth(sample, start && end ? { start, end } : undefined, Date.now() - began, options, deadline);
     }),
 
     /**

@@ -5,7 +5,7 @@
  * implements it over the REST API; workflow tests use a fake with failure switches.
  */
 import { SavepointDisposalError } from './deployment-errors.js';
-import type { JobHealthSample } from './deployment-health.js';
+import type { CheckpointSettings, JobHealthSample } from './deployment-health.js';
 import type { FlinkJobSpec } from './deployment-spec.js';
 import { FlinkRequestError, summarizeFlinkErrors } from './errors.js';
 import { FlinkRestClient, TERMINAL_JOB_STATES, type JobState } from './flink-rest-client.js';
@@ -52,6 +52,8 @@ export interface FlinkService {
   cancel(jobId: string): Promise<void>;
   /** State, restarts, exceptions and completed checkpoints of a job. */
   healthSample(jobId: string): Promise<JobHealthSample>;
+  /** The checkpoint interval and timeout the job runs with (its own configuration included). */
+  checkpointSettings(jobId: string): Promise<CheckpointSettings>;
   /**
    * Records the job's Kafka sources have yet to read: Flink's `pendingRecords` (the consumer's
    * lag), summed over every source and subtask; a source that has read nothing since it started
@@ -175,6 +177,11 @@ export class RestFlinkService implements FlinkService {
       latestException: entries[0] ? summarizeFlinkErrors([entries[0].stacktrace]) : undefined,
       completedCheckpoints: checkpoints.counts.completed,
     };
+  }
+
+  async checkpointSettings(jobId: string): Promise<CheckpointSettings> {
+    const { interval, timeout } = await this.client.checkpointConfig(jobId);
+    return { intervalMs: interval, timeoutMs: timeout };
   }
 
   async sourceBacklog(jobId: string): Promise<number | undefined> {

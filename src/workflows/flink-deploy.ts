@@ -167,8 +167,9 @@ export async function flinkDeploy(input: FlinkDeployInput): Promise<FlinkDeployR
   const health = input.health ?? {};
   checkInput(input, mode, retention);
   const timeouts = { ...DEFAULT_TIMEOUTS, ...input.timeouts };
-  const windowMs = compileHealthWindowOptions(health).windowMs;
-  const activities = activitiesFor(timeouts, windowMs, compileCatchUpOptions(input.catchUp).timeoutMs);
+  const compiledHealth = compileHealthWindowOptions(health);
+  // The watch may outlast its window while the first checkpoint is awaited, up to maxCheckpointWaitMs.
+  const activities = activitiesFor(timeouts, Math.max(compiledHealth.windowMs, compiledHealth.maxCheckpointWaitMs), compileCatchUpOptions(input.catchUp).timeoutMs);
   const { workflowId, runId } = workflowInfo();
   const deployedBy = `${workflowId}/${runId}`;
 
@@ -324,7 +325,7 @@ export async function flinkDeploy(input: FlinkDeployInput): Promise<FlinkDeployR
 }
 
 /** One proxy per kind of step, each with its own timeouts and retry policy. */
-function activitiesFor(timeouts: Required<FlinkDeployTimeouts>, windowMs: number, catchUpMs: number) {
+function activitiesFor(timeouts: Required<FlinkDeployTimeouts>, healthWatchMs: number, catchUpMs: number) {
   const heartbeatTimeout = timeouts.heartbeatMs;
   const retry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 3 };
   return {
@@ -334,7 +335,7 @@ function activitiesFor(timeouts: Required<FlinkDeployTimeouts>, windowMs: number
     // A submit is safe to retry only because the activity first looks for the job id it submits under.
     submit: proxyActivities<FlinkDeployActivities>({ startToCloseTimeout: timeouts.submitMs, heartbeatTimeout, retry: { ...retry, initialInterval: '2s' } }),
     wait: proxyActivities<FlinkDeployActivities>({ startToCloseTimeout: timeouts.runningMs + 30_000, heartbeatTimeout, retry }),
-    health: proxyActivities<FlinkDeployActivities>({ startToCloseTimeout: windowMs + 60_000, heartbeatTimeout, retry }),
+    health: proxyActivities<FlinkDeployActivities>({ startToCloseTimeout: healthWatchMs + 60_000, heartbeatTimeout, retry }),
     cancel: proxyActivities<FlinkDeployActivities>({ startToCloseTimeout: timeouts.cancelMs + 30_000, heartbeatTimeout, retry: { ...retry, maximumAttempts: 5 } }),
     dispose: proxyActivities<FlinkDeployActivities>({ startToCloseTimeout: '5m', heartbeatTimeout, retry }),
     // Creating a topic and registering its schema: Kafka and the registry, seconds each.

@@ -5,7 +5,7 @@
  * deployment must survive, and counters of every call. Also fakes of the topics a blue/green
  * upgrade creates and reads.
  */
-import type { JobHealthSample, TopicProgress } from '../../src/flink/deployment-health.js';
+import type { CheckpointSettings, JobHealthSample, TopicProgress } from '../../src/flink/deployment-health.js';
 import type { TopicProgressReader } from '../../src/flink/deployment-topic-progress.js';
 import { OutputTopicError } from '../../src/flink/deployment-errors.js';
 import type { OutputTopics } from '../../src/flink/output-topics.js';
@@ -47,6 +47,7 @@ export interface FakeFlinkCalls {
   submit: number;
   cancel: number;
   healthSample: number;
+  checkpointSettings: number;
   sourceBacklog: number;
   disposeSavepoint: number;
 }
@@ -66,7 +67,9 @@ export class FakeFlinkService implements FlinkService {
     hangAfterSubmit: new Set(),
     neverCatchesUp: new Set(),
   };
-  readonly calls: FakeFlinkCalls = { job: 0, activeJobs: 0, stopWithSavepoint: 0, triggerSavepoint: 0, savepointProgress: 0, submit: 0, cancel: 0, healthSample: 0, sourceBacklog: 0, disposeSavepoint: 0 };
+  readonly calls: FakeFlinkCalls = { job: 0, activeJobs: 0, stopWithSavepoint: 0, triggerSavepoint: 0, savepointProgress: 0, submit: 0, cancel: 0, healthSample: 0, checkpointSettings: 0, sourceBacklog: 0, disposeSavepoint: 0 };
+  /** What every job reports as its checkpointing: short, so a missing checkpoint is judged within a test's time. */
+  checkpointing: CheckpointSettings = { intervalMs: 100, timeoutMs: 200 };
   /** Every submission that reached the cluster, in order. */
   readonly submissions: JobSubmission[] = [];
   readonly disposed: string[] = [];
@@ -148,6 +151,12 @@ export class FakeFlinkService implements FlinkService {
       latestException: restarts > 0 ? FAKE_RUNTIME_FAILURE : undefined,
       completedCheckpoints: this.switches.noCheckpointCompletes.has(job.version) ? 0 : 1,
     };
+  }
+
+  async checkpointSettings(jobId: string): Promise<CheckpointSettings> {
+    this.calls.checkpointSettings++;
+    if (!this.jobs.has(jobId)) throw new FlinkRequestError('HTTP 404', { method: 'GET', url: `fake:/jobs/${jobId}/checkpoints/config`, status: 404, jobId });
+    return this.checkpointing;
   }
 
   async sourceBacklog(jobId: string): Promise<number | undefined> {
