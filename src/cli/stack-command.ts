@@ -81,7 +81,10 @@ export function stackCommand(cli: CliEnvironment): Command {
     .argument('[components...]', `components to stop (default: all): ${[...STACK_COMPONENTS, ...SECURE_COMPONENTS].map((c) => c.name).join(', ')}`)
     .option('--purge', 'also delete all data, logs and pid files (same as `stack reset`; stops everything)')
     .action((components: string[], options: { purge?: boolean }) => {
-      if (options.purge && components.length > 0) return cli.fail('--purge deletes the data of the whole stack, so it stops every component; leave out the component names');
+      if (options.purge && components.length > 0) {
+        cli.fail('--purge deletes the data of the whole stack, so it stops every component; leave out the component names');
+        return cli.setExitCode(2);
+      }
       return stop(options.purge === true, components);
     });
 
