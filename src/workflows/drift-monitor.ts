@@ -8,7 +8,8 @@
  * A loop with durable timers rather than a Temporal Schedule: the monitor keeps state between
  * checks (the last retraining it started, its cooldown, the last figures) that a person queries
  * with `status`, and pause/resume act on it at once; a schedule's runs would each start blank.
- * The run continues as new after `checksPerRun` checks, carrying its state.
+ * The run continues as new after `checksPerRun` checks, carrying its state. The `stop` signal ends
+ * it: after the check in progress, if any, the workflow completes with its last state.
  *
  * No duplicate retraining: before starting one, an activity looks for a trainingPipeline of the
  * model that is still running, whoever started it (the threshold trigger, a schedule, a person,
@@ -22,7 +23,9 @@ import {
   continueAsNew,
   defineQuery,
   defineSignal,
+  log,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   setHandler,
   startChild,
@@ -35,6 +38,7 @@ import type { DriftActivities } from '../activities/drift-activities.js';
 import type { DriftFigures } from '../drift/drift-figures.js';
 import { judgeDrift } from '../drift/drift-verdict.js';
 import { TributaryModelName, TributaryModelVersion, TributaryStage } from './search-attributes.js';
+import type { StopRequest } from './stop-request.js';
 import { trainingPipeline, type TrainingPipelineInput } from './training-pipeline.js';
 import { modelNameProblem, pipelineSettingsProblems } from './training-pipeline-input.js';
 
@@ -97,6 +101,23 @@ export interface DriftMonitorState {
 export const driftPauseSignal = defineSignal('pause');
 export const driftResumeSignal = defineSignal('resume');
 export const driftStatusQuery = defineQuery<DriftMonitorState>('status');
+/** Ends the monitor once the check in progress (if any) is done; a retraining it started keeps running. */
+export const driftStopSignal = defineSignal<[StopRequest]>('stop');
+
+/** The result of a monitor that was stopped. */
+export interface DriftMonitorStopped {
+  readonly stoppedBy: string;
+  readonly reason: string | undefined;
+  /** Epoch ms. */
+  readonly stoppedAt: number;
+  readonly state: DriftMonitorState;
+}
+
+/**
+ * Runs before this patch had no `stop` handler (`drift stop` terminated them), so a `stop` sent
+ * to one was buffered and ignored; replaying such a run must keep ignoring it.
+ */
+const STOP_SIGNAL_PATCH = 'stop-signal';
 
 /** The workflow id of a model's drift monitor: one per model. */
 export const driftMonitorWorkflowId = (model: string): string => `drift-monitor:${model}`;
@@ -127,7 +148,7 @@ const DEFAULTS = {
 };
 
 /** Watches `model` for drift and retrains on it; see the module comment. */
-export async function driftMonitor(model: string, options: DriftMonitorOptions = {}, carried?: DriftMonitorState): Promise<never> {
+export async function driftMonitor(model: string, options: DriftMonitorOptions = {}, carried?: DriftMonitorState): Promise<DriftMonitorStopped> {
   checkOptions(model, options);
   let state: DriftMonitorState = carried ?? {
     paused: false,
@@ -150,16 +171,31 @@ export async function driftMonitor(model: string, options: DriftMonitorOptions =
     wake = true;
   });
   setHandler(driftStatusQuery, () => state);
+  let stop: StopRequest | undefined;
+  if (patched(STOP_SIGNAL_PATCH)) {
+    setHandler(driftStopSignal, (request) => {
+      stop ??= request;
+      wake = true;
+    });
+  }
+  const stopped = (request: StopRequest): DriftMonitorStopped => {
+    log.info('drift monitor stopped', { by: request.by, reason: request.reason });
+    return { stoppedBy: request.by, reason: request.reason, stoppedAt: Date.now(), state };
+  };
 
   const checksPerRun = options.checksPerRun ?? DEFAULTS.checksPerRun;
   for (let checksThisRun = 0; checksThisRun < checksPerRun && !workflowInfo().continueAsNewSuggested; checksThisRun += 1) {
-    await condition(() => !state.paused);
+    await condition(() => !state.paused || stop !== undefined);
+    if (stop !== undefined) return stopped(stop);
     // Merged into the state as it is after the check: a pause signalled during it stays applied.
     state = { ...state, ...(await check(model, options, () => state)) };
     record(state);
+    // A stop that arrived during the check ends the run now rather than after another interval.
+    if (stop !== undefined) return stopped(stop);
     wake = false;
     await condition(() => wake, state.intervalMs);
   }
+  if (stop !== undefined) return stopped(stop);
   return continueAsNew<typeof driftMonitor>(model, options, state);
 }
 

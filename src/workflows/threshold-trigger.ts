@@ -9,7 +9,8 @@
  * records them as lineage: nothing is marked done before the work that uses it exists.
  *
  * Polls sleep on durable timers; a signal wakes the loop at once. The run continues as new
- * after `pollsPerRun` polls (or when Temporal suggests it), carrying its state.
+ * after `pollsPerRun` polls (or when Temporal suggests it), carrying its state. The `stop` signal
+ * ends it: after the poll in progress, if any, the workflow completes with its last state.
  */
 import {
   ApplicationFailure,
@@ -31,6 +32,7 @@ import type { ExampleActivities, ExampleCount } from '../activities/example-acti
 import type { OffsetRange } from '../registry/model-registry.js';
 import type { PartitionEndOffset } from '../streaming/offset-range-reader.js';
 import { TributaryModelName } from './search-attributes.js';
+import type { StopRequest } from './stop-request.js';
 import { trainingPipeline, type TrainingPipelineInput } from './training-pipeline.js';
 import { modelNameProblem, pipelineSettingsProblems } from './training-pipeline-input.js';
 
@@ -95,6 +97,18 @@ export const resumeSignal = defineSignal('resume');
 export const setThresholdSignal = defineSignal<[{ threshold: number; minPositives?: number }]>('setThreshold');
 export const statusQuery = defineQuery<ThresholdTriggerState>('status');
 
+/** Ends the trigger once the poll in progress (if any) is done; a training it started keeps running. */
+export const stopSignal = defineSignal<[StopRequest]>('stop');
+
+/** The result of a trigger that was stopped. */
+export interface ThresholdTriggerStopped {
+  readonly stoppedBy: string;
+  readonly reason: string | undefined;
+  /** Epoch ms. */
+  readonly stoppedAt: number;
+  readonly state: ThresholdTriggerState;
+}
+
 /** The workflow id of a model's trigger: one per model. */
 export const thresholdTriggerWorkflowId = (model: string): string => `threshold-trigger:${model}`;
 /** The workflow id of the `n`th training run a trigger starts. */
@@ -119,10 +133,16 @@ const { countTrainingExamples } = proxyActivities<ExampleActivities>({
  */
 const SIGNALS_SURVIVE_POLL_PATCH = 'signals-survive-poll';
 
+/**
+ * Runs before this patch had no `stop` handler, so a `stop` sent to one was buffered and ignored;
+ * replaying such a run must keep ignoring it.
+ */
+const STOP_SIGNAL_PATCH = 'stop-signal';
+
 const DEFAULTS = { minPositives: 0, cooldownMs: 600_000, pollIntervalMs: 30_000, pollsPerRun: 500 };
 
 /** Watches training-examples for `model` and starts training runs; see the module comment. */
-export async function thresholdTrigger(model: string, options: ThresholdTriggerOptions, carried?: ThresholdTriggerState): Promise<never> {
+export async function thresholdTrigger(model: string, options: ThresholdTriggerOptions, carried?: ThresholdTriggerState): Promise<ThresholdTriggerStopped> {
   checkOptions(model, options);
   let state: ThresholdTriggerState = carried ?? {
     paused: false,
@@ -153,10 +173,22 @@ export async function thresholdTrigger(model: string, options: ThresholdTriggerO
     wake = true;
   });
   setHandler(statusQuery, () => state);
+  let stop: StopRequest | undefined;
+  if (patched(STOP_SIGNAL_PATCH)) {
+    setHandler(stopSignal, (request) => {
+      stop ??= request;
+      wake = true;
+    });
+  }
+  const stopped = (request: StopRequest): ThresholdTriggerStopped => {
+    log.info('threshold trigger stopped', { by: request.by, reason: request.reason });
+    return { stoppedBy: request.by, reason: request.reason, stoppedAt: Date.now(), state };
+  };
 
   const pollsPerRun = options.pollsPerRun ?? DEFAULTS.pollsPerRun;
   for (let pollsThisRun = 0; pollsThisRun < pollsPerRun && !workflowInfo().continueAsNewSuggested; ) {
-    await condition(() => !state.paused);
+    await condition(() => !state.paused || stop !== undefined);
+    if (stop !== undefined) return stopped(stop);
     const before = state;
     if (patched(SIGNALS_SURVIVE_POLL_PATCH)) {
       const polled = await poll(model, options, () => state);
@@ -168,9 +200,12 @@ export async function thresholdTrigger(model: string, options: ThresholdTriggerO
     }
     pollsThisRun += 1;
     upsertMemo({ threshold: state.threshold, lastStarted: state.lastStarted?.workflowId ?? null, polls: state.polls });
+    // A stop that arrived during the poll ends the run now rather than after another interval.
+    if (stop !== undefined) return stopped(stop);
     wake = false;
     await condition(() => wake, state.pollIntervalMs);
   }
+  if (stop !== undefined) return stopped(stop);
   return continueAsNew<typeof thresholdTrigger>(model, options, state);
 }
 

@@ -13,7 +13,7 @@ const HISTORIES_DIRECTORY = fileURLToPath(new URL('./histories/', import.meta.ur
 const WORKFLOWS_PATH = fileURLToPath(new URL('../../src/workflows/index.ts', import.meta.url));
 
 /** Every scenario the workflow test records; a missing file fails rather than shrinking the check. */
-const EXPECTED_HISTORIES = ['drift-monitor-continued-as-new', 'drift-monitor-deduplicated', 'drift-monitor-pause-resume', 'drift-monitor-stable'];
+const EXPECTED_HISTORIES = ['drift-monitor-continued-as-new', 'drift-monitor-deduplicated', 'drift-monitor-pause-resume', 'drift-monitor-stable', 'drift-monitor-stopped'];
 
 describe('driftMonitor replay', () => {
   it('replays every committed driftMonitor history without a determinism error', async () => {

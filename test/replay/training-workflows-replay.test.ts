@@ -23,6 +23,8 @@ const EXPECTED_HISTORIES = [
   'threshold-trigger-pause-resume',
   'threshold-trigger-set-threshold',
   'threshold-trigger-signals-during-poll',
+  // Stopped by the stop signal while paused (the stop-signal patch).
+  'threshold-trigger-stopped',
   // A challenger run before the start-rollout patch: it registers the challenger and starts no rollout.
   'training-pipeline-before-start-rollout-patch',
   // A run of the pipeline before the training-task-queue patch (a crashed and resumed training), its training activities on its own queue.

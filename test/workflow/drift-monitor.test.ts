@@ -13,6 +13,7 @@ import {
   driftMonitorWorkflowId,
   driftPauseSignal,
   driftResumeSignal,
+  driftStopSignal,
   driftStatusQuery,
   driftTrainingWorkflowId,
   type driftMonitor,
@@ -213,6 +214,18 @@ describe('driftMonitor', () => {
     started.push(harness.client.workflow.getHandle(driftTrainingWorkflowId(model, 1)));
     await harness.recordHistory('drift-monitor-pause-resume', handle);
     release();
+  });
+
+  it('ends cleanly on stop between two checks and returns who stopped it with its last state', async () => {
+    const model = uniqueModel('drift-stop');
+    measurements.set(model, measured(0.05));
+    const handle = await startMonitor(model, { intervalMs: 60_000 });
+    await waitFor('the first check', async () => ((await status(handle)).checks >= 1 ? true : undefined));
+    await handle.signal(driftStopSignal, { by: 'ops' });
+    // Without the stop the monitor would go on checking: result() returns only because it ended the run.
+    expect(await handle.result()).toMatchObject({ stoppedBy: 'ops', state: { checks: 1, retrainingsStarted: 0, paused: false } });
+    expect((await handle.describe()).status.name).toBe('COMPLETED');
+    await harness.recordHistory('drift-monitor-stopped', handle);
   });
 
   it('carries its state across continue-as-new', async () => {

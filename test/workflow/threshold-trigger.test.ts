@@ -12,6 +12,7 @@ import {
   resumeSignal,
   setThresholdSignal,
   statusQuery,
+  stopSignal,
   thresholdTriggerWorkflowId,
   type thresholdTrigger,
   type ThresholdTriggerOptions,
@@ -162,6 +163,21 @@ describe('thresholdTrigger', () => {
     await handle.signal(resumeSignal);
     expect((await startedRun(handle, 1)).paused).toBe(false);
     await harness.recordHistory('threshold-trigger-pause-resume', handle);
+  });
+
+  it('ends cleanly on stop, also while paused, and returns who stopped it with its last state', async () => {
+    const model = uniqueModel('stop');
+    fakes.topic.endOffsets = [10, 0];
+    const handle = await startTrigger(model, { pollIntervalMs: 60_000 });
+    await morePolls(handle, 1);
+    await handle.signal(pauseSignal);
+    await waitFor('the pause to show', async () => ((await status(handle)).paused ? true : undefined));
+    await handle.signal(stopSignal, { by: 'ops', reason: 'model retired' });
+    // Paused, a trigger waits for ever: result() returns only because the stop ended the run.
+    const result = await handle.result();
+    expect(result).toMatchObject({ stoppedBy: 'ops', reason: 'model retired', state: { paused: true, polls: 1, trainingsStarted: 0 } });
+    expect((await handle.describe()).status.name).toBe('COMPLETED');
+    await harness.recordHistory('threshold-trigger-stopped', handle);
   });
 
   it('keeps a pause and a new threshold signalled while a poll is in flight, and starts nothing while paused', async () => {
