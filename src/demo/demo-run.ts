@@ -56,6 +56,7 @@ import type { TrainingPipelineResult } from '../workflows/training-pipeline.js';
 import type { DemoOptions } from './demo-options.js';
 import type { DemoReporter } from './demo-reporter.js';
 import { DemoResources } from './demo-resources.js';
+import { largestOutputGap, watchWriteTimes, type OutputGap } from './output-gap.js';
 import { auditScores, type ScoreAudit } from './score-audit.js';
 import { compareStreamingWithBatch, type ComparisonUnavailable, type StreamingVersusBatch } from './streaming-vs-batch.js';
 
@@ -66,6 +67,17 @@ export class DemoStepError extends TributaryError {
   constructor(step: string, problem: string) {
     super(`demo step "${step}" failed: ${problem}`);
   }
+}
+
+/** The feature job's upgrade and what it cost the output. */
+export interface FeatureJobUpgrade {
+  readonly outcome: string;
+  readonly fromVersion: string | undefined;
+  readonly toVersion: string;
+  /** flinkDeploy's `downtimeMs`: the old job's stop to the new job's RUNNING, not a pause in the output. */
+  readonly stopToRunningMs: number | undefined;
+  /** The longest pause between features records written around the upgrade; undefined when it could not be bounded. */
+  readonly outputGap: OutputGap | undefined;
 }
 
 /** Everything the closing summary shows. */
@@ -81,13 +93,15 @@ export interface DemoSummary {
   readonly audit: ScoreAudit;
   readonly triggerReactionMs: readonly number[];
   readonly swaps: { readonly count: number; readonly meanMs: number | undefined };
-  readonly featureJobUpgrade: { readonly outcome: string; readonly downtimeMs: number | undefined; readonly fromVersion: string | undefined; readonly toVersion: string };
+  readonly featureJobUpgrade: FeatureJobUpgrade;
   readonly streamingVersusBatch: StreamingVersusBatch | ComparisonUnavailable;
   readonly workflowLinks: readonly { readonly what: string; readonly url: string }[];
   readonly elapsedMs: number;
 }
 
 const SECOND = 1_000;
+/** The feature job's checkpoint interval: its output becomes visible (committed) at this pace. */
+const FEATURE_CHECKPOINT_MS = 2 * SECOND;
 const DAY_MS = 86_400_000;
 /** Labelled examples that start a training: enough for a model that separates fraud, few enough for a short demo. */
 const TRAINING_THRESHOLD = 2_500;
@@ -367,20 +381,36 @@ export class DemoRun {
     return `tributary-feature-job-${this.runId}`;
   }
 
-  private async deployFeatureJob(version: string): Promise<{ outcome: string; jobId: string | undefined; downtimeMs: number | undefined; fromVersion: string | undefined; toVersion: string }> {
-    const spec = await prepareFeatureJobDeployment(this.config, { jobName: this.featureJobName(), jobVersion: version, flinkConfiguration: { 'execution.checkpointing.interval': '2s' } });
+  private async deployFeatureJob(version: string): Promise<{ outcome: string; jobId: string | undefined; stopToRunningMs: number | undefined; fromVersion: string | undefined; toVersion: string }> {
+    const spec = await prepareFeatureJobDeployment(this.config, {
+      jobName: this.featureJobName(),
+      jobVersion: version,
+      flinkConfiguration: { 'execution.checkpointing.interval': `${FEATURE_CHECKPOINT_MS / SECOND}s` },
+    });
     const handle = await startDeployment(this.client!, { spec, health: { windowMs: 15_000, sampleIntervalMs: 500 } }, { taskQueue: flinkDeployTaskQueue(this.config), uiUrl: this.config.temporal.uiUrl });
     this.link(`flinkDeploy ${version}`, deploymentWorkflowId(spec.jobName));
     const result = await handle.result();
     if (result.outcome !== 'deployed') throw new DemoStepError(`feature job ${version}`, `${result.outcome}: ${result.error ?? 'no error text'}`);
-    return { outcome: result.outcome, jobId: result.jobId, downtimeMs: result.downtimeMs, fromVersion: result.fromVersion, toVersion: result.toVersion };
+    return { outcome: result.outcome, jobId: result.jobId, stopToRunningMs: result.downtimeMs, fromVersion: result.fromVersion, toVersion: result.toVersion };
   }
 
-  private async upgradeFeatureJob(): Promise<DemoSummary['featureJobUpgrade']> {
+  /** Upgrades the feature job and measures the pause in its output, from the features records' write times. */
+  private async upgradeFeatureJob(): Promise<FeatureJobUpgrade> {
     this.report.step('upgrading the feature job v1 → v2 by savepoint-and-redeploy, mid-stream');
-    const upgraded = await this.deployFeatureJob('v2');
-    this.report.note(`feature job v2 ${upgraded.outcome}; output gap ${upgraded.downtimeMs === undefined ? 'unknown' : `${(upgraded.downtimeMs / 1000).toFixed(1)} s`}`);
-    return upgraded;
+    const watch = await watchWriteTimes(this.kafka, topicName(this.config, 'features'), `${this.config.topics.prefix}demo.output-gap`);
+    try {
+      const began = Date.now();
+      const { outcome, fromVersion, toVersion, stopToRunningMs } = await this.deployFeatureJob('v2');
+      const finished = Date.now();
+      // A record written a checkpoint after the upgrade ended is committed only after everything written before it.
+      await this.waitFor('features written after the upgrade', () => ((watch.latest() ?? 0) > finished + FEATURE_CHECKPOINT_MS ? true : undefined), 120 * SECOND);
+      const outputGap = largestOutputGap(watch.writeTimes, { from: began, to: finished });
+      const stopToRunning = stopToRunningMs === undefined ? 'unknown' : `${(stopToRunningMs / SECOND).toFixed(1)} s`;
+      this.report.note(`feature job v2 ${outcome}; output gap ${outputGap === undefined ? 'not measured' : `${(outputGap.gapMs / SECOND).toFixed(1)} s`} (old job stopped → new job RUNNING: ${stopToRunning})`);
+      return { outcome, fromVersion, toVersion, stopToRunningMs, outputGap };
+    } finally {
+      await watch.stop();
+    }
   }
 
   private async cancelFeatureJob(): Promise<void> {

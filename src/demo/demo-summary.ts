@@ -57,7 +57,10 @@ export function renderDemoSummary(summary: DemoSummary): string {
         ['dead letters', String(audit.deadLetters)],
         ['trigger reaction', summary.triggerReactionMs.length === 0 ? '-' : summary.triggerReactionMs.map((ms) => seconds(ms)).join(', ')],
         ['model hot swaps', `${summary.swaps.count}, mean ${summary.swaps.meanMs === undefined ? '-' : `${summary.swaps.meanMs.toFixed(1)} ms`}`],
-        ['feature job upgrade', `${upgrade.fromVersion ?? '-'} → ${upgrade.toVersion}: ${upgrade.outcome}, output gap ${seconds(upgrade.downtimeMs)}`],
+        [
+          'feature job upgrade',
+          `${upgrade.fromVersion ?? '-'} → ${upgrade.toVersion}: ${upgrade.outcome}, output gap ${upgrade.outputGap === undefined ? 'not measured' : seconds(upgrade.outputGap.gapMs)} (old job stopped → new job RUNNING: ${seconds(upgrade.stopToRunningMs)})`,
+        ],
         [
           'streaming vs. batch',
           'unavailable' in comparison

@@ -30,6 +30,14 @@ describe('tributary demo (short mode, real stack)', () => {
     expect(summary.deployments.some((deployment) => deployment.challenger?.version === promoted && deployment.challengerMode !== 'NONE')).toBe(true);
     expect(summary.deployments.at(-1)).toMatchObject({ champion: { version: promoted }, challenger: null });
     expect(summary.featureJobUpgrade).toMatchObject({ outcome: 'deployed', fromVersion: 'v1', toVersion: 'v2' });
+    // The output gap is measured on the features records' write times around the upgrade (see
+    // demo-output-gap.test.ts), and shown beside flinkDeploy's stop → RUNNING, named as such.
+    const { outputGap, stopToRunningMs } = summary.featureJobUpgrade;
+    expect(outputGap).toBeDefined();
+    expect(outputGap!.firstAfter - outputGap!.lastBefore).toBe(outputGap!.gapMs);
+    expect(outputGap!.gapMs).toBeGreaterThan(0);
+    expect(stopToRunningMs).toBeGreaterThan(0);
+    expect(renderDemoSummary(summary)).toContain(`output gap ${(outputGap!.gapMs / 1000).toFixed(1)} s (old job stopped → new job RUNNING: ${(stopToRunningMs! / 1000).toFixed(1)} s)`);
     expect(summary.audit.transactions).toBeGreaterThan(5_000);
     expect(summary.audit).toMatchObject({ missing: 0, duplicates: 0 });
     expect(summary.audit.byVersion.v1).toBeGreaterThan(0);
