@@ -11,6 +11,7 @@ import type { PartitionRange, UndecodableRecord } from '../streaming/offset-rang
 import type { SplitBoundaries, SplitFractions, SplitName } from '../training/dataset-split.js';
 import type { SplitCounts } from '../training/errors.js';
 import { evaluateCandidate, type EvaluationOptions, type ModelComparison, type ModelMetrics, type ScorableModel } from '../training/evaluation.js';
+import type { OperatingPointComparison } from '../training/operating-point-gate.js';
 import { loadDataset, type ExampleSource, type LoadedDataset } from '../training/example-source.js';
 import { deserialiseModelArtifact } from '../registry/model-artifact.js';
 import { decodeCandidateModel, encodeCandidateModel } from '../training/candidate-model-file.js';
@@ -72,6 +73,8 @@ export interface EvaluationSummary {
   readonly candidate: ModelMetrics;
   readonly champion: { readonly version: number; readonly metrics: ModelMetrics } | undefined;
   readonly comparison: ModelComparison;
+  /** Each at its own threshold (the champion at the one it serves with); absent without a champion, and in results of workers older than the gate. */
+  readonly operatingPoints?: OperatingPointComparison;
 }
 
 export interface TrainingActivityDependencies {
@@ -156,6 +159,7 @@ export function createTrainingActivities({ examples, registry, artifacts, readTi
             model: request.model,
             version: championVersion.version,
           });
+          // The artifact's threshold is the one the scorer applies: the champion is measured at it.
           champion = { ...loaded, version: championVersion.version };
         }
         const result = await evaluateCandidate(prepared.rawTest, candidate, champion, request.evaluation);
@@ -163,6 +167,7 @@ export function createTrainingActivities({ examples, registry, artifacts, readTi
           candidate: result.candidate,
           champion: champion === undefined || result.champion === undefined ? undefined : { version: champion.version, metrics: result.champion },
           comparison: result.comparison,
+          ...(result.operatingPoints === undefined ? {} : { operatingPoints: result.operatingPoints }),
         };
       } finally {
         candidate.model.dispose();

@@ -1,20 +1,23 @@
 /**
  * Evaluates a candidate model and, when there is one, the current champion on the same test
- * split, and says whether the candidate is better by a primary metric. Quality gates decide on
- * this result.
+ * split, and says whether the candidate is better by a primary metric and whether it holds up
+ * at the operating point (each model at its own threshold). Quality gates decide on this result.
  */
 import type { LayersModel } from '@tensorflow/tfjs';
 import { selectTensorFlowBackend, type BackendName } from './backend.js';
 import { InvalidOptionsError, type OptionIssue } from './errors.js';
 import type { LabelledMatrix } from './feature-vector.js';
-import { averagePrecision, brierScore, chooseThreshold, rocAuc, type ThresholdMetrics, type ThresholdTarget } from './metrics.js';
+import { averagePrecision, brierScore, chooseThreshold, metricsAtThreshold, rocAuc, type ThresholdMetrics, type ThresholdTarget } from './metrics.js';
 import { predictScores } from './model.js';
 import { normalise, type NormaliserStats } from './normalisation.js';
+import { compareOperatingPoints, type OperatingPointComparison, type OperatingPointGateOptions } from './operating-point-gate.js';
 
 /** A model with the normaliser it was trained with. */
 export interface ScorableModel {
   readonly model: LayersModel;
   readonly normaliser: NormaliserStats;
+  /** The threshold it decides with in the scorer: a registered champion's. A candidate's is chosen here. */
+  readonly threshold?: number;
 }
 
 /** Metrics a comparison can rank models by. */
@@ -37,6 +40,8 @@ export interface EvaluationOptions {
   readonly operatingPoint?: ThresholdTarget;
   /** Rows per prediction batch. @default 512 */
   readonly batchSize?: number;
+  /** How the candidate's operating point is compared with the champion's serving one. @default the gate's defaults */
+  readonly operatingPointGate?: OperatingPointGateOptions;
 }
 
 /** One model's metrics on the test split. */
@@ -47,6 +52,8 @@ export interface ModelMetrics {
   readonly prAuc: number;
   readonly brierScore: number;
   readonly operatingPoint: ThresholdMetrics;
+  /** At the threshold the model serves with; only for a model that has one (the champion). */
+  readonly servingPoint?: ThresholdMetrics;
 }
 
 /** The candidate against the champion on the primary metric. */
@@ -67,6 +74,8 @@ export interface EvaluationResult {
   readonly candidate: ModelMetrics;
   readonly champion: ModelMetrics | undefined;
   readonly comparison: ModelComparison;
+  /** The candidate's operating point against the champion's serving one; undefined without a champion. */
+  readonly operatingPoints: OperatingPointComparison | undefined;
 }
 
 const LOWER_IS_BETTER: Readonly<Record<PrimaryMetric, boolean>> = { rocAuc: false, prAuc: false, brierScore: true };
@@ -82,9 +91,9 @@ export async function evaluateCandidate(
   champion?: ScorableModel,
   options: EvaluationOptions = {},
 ): Promise<EvaluationResult> {
-  const { primaryMetric, minimumImprovement, operatingPoint, batchSize } = compileEvaluationOptions(options);
+  const { primaryMetric, minimumImprovement, operatingPoint, batchSize, operatingPointGate } = compileEvaluationOptions(options);
   const backend = (await selectTensorFlowBackend()).name;
-  const measure = async ({ model, normaliser }: ScorableModel): Promise<ModelMetrics> => {
+  const measure = async ({ model, normaliser, threshold }: ScorableModel): Promise<ModelMetrics> => {
     const scores = await predictScores(model, normalise(test.features, normaliser), batchSize);
     return {
       examples: test.labels.length,
@@ -93,12 +102,15 @@ export async function evaluateCandidate(
       prAuc: averagePrecision(test.labels, scores),
       brierScore: brierScore(test.labels, scores),
       operatingPoint: chooseThreshold(operatingPoint, test.labels, scores),
+      ...(threshold === undefined ? {} : { servingPoint: metricsAtThreshold(test.labels, scores, threshold) }),
     };
   };
   const candidateMetrics = await measure(candidate);
   const championMetrics = champion === undefined ? undefined : await measure(champion);
   const candidateValue = candidateMetrics[primaryMetric];
   const championValue = championMetrics?.[primaryMetric];
+  const servingPoint = championMetrics?.servingPoint;
+  const operatingPoints = servingPoint === undefined ? undefined : compareOperatingPoints(operatingPoint, candidateMetrics.operatingPoint, servingPoint, operatingPointGate);
   const improvement = championValue === undefined ? undefined : LOWER_IS_BETTER[primaryMetric] ? championValue - candidateValue : candidateValue - championValue;
   return {
     backend,
@@ -112,15 +124,16 @@ export async function evaluateCandidate(
       minimumImprovement,
       candidateBetter: improvement === undefined || improvement >= minimumImprovement,
     },
+    operatingPoints,
   };
 }
 
 function compileEvaluationOptions(options: EvaluationOptions): Required<EvaluationOptions> {
-  const { primaryMetric = 'prAuc', minimumImprovement = 0.005, operatingPoint = { targetRecall: 0.8 }, batchSize = 512, ...unknown } = options;
+  const { primaryMetric = 'prAuc', minimumImprovement = 0.005, operatingPoint = { targetRecall: 0.8 }, batchSize = 512, operatingPointGate = {}, ...unknown } = options;
   const issues: OptionIssue[] = Object.entries(unknown).map(([option, value]) => ({
     option,
     value,
-    expected: 'a known option (primaryMetric, minimumImprovement, operatingPoint, batchSize)',
+    expected: 'a known option (primaryMetric, minimumImprovement, operatingPoint, batchSize, operatingPointGate)',
   }));
   if (!(primaryMetric in LOWER_IS_BETTER)) issues.push({ option: 'primaryMetric', value: primaryMetric, expected: "'rocAuc', 'prAuc' or 'brierScore'" });
   if (!(typeof minimumImprovement === 'number' && minimumImprovement >= 0)) {
@@ -130,8 +143,9 @@ function compileEvaluationOptions(options: EvaluationOptions): Required<Evaluati
     issues.push({ option: 'operatingPoint', value: operatingPoint, expected: '{ targetRecall } above 0 and at most 1, or { targetFalsePositiveRate } at least 0 and below 1' });
   }
   if (!(Number.isInteger(batchSize) && batchSize >= 1)) issues.push({ option: 'batchSize', value: batchSize, expected: 'an integer >= 1' });
+  issues.push(...operatingPointGateIssues(operatingPointGate));
   if (issues.length > 0) throw new InvalidOptionsError('evaluation options', issues);
-  return { primaryMetric, minimumImprovement, operatingPoint, batchSize };
+  return { primaryMetric, minimumImprovement, operatingPoint, batchSize, operatingPointGate };
 }
 
 /** The targets {@link chooseThreshold} accepts. */
@@ -140,4 +154,22 @@ function isOperatingPoint(value: unknown): value is ThresholdTarget {
   const { targetRecall, targetFalsePositiveRate } = value as Record<string, unknown>;
   if (typeof targetRecall === 'number') return targetRecall > 0 && targetRecall <= 1;
   return typeof targetFalsePositiveRate === 'number' && targetFalsePositiveRate >= 0 && targetFalsePositiveRate < 1;
+}
+
+function operatingPointGateIssues(gate: OperatingPointGateOptions): OptionIssue[] {
+  const { maxWorse = {}, alpha, minPositives, confidence, ...unknown } = gate;
+  const issues: OptionIssue[] = Object.entries(unknown).map(([option, value]) => ({
+    option: `operatingPointGate.${option}`,
+    value,
+    expected: 'a known option (maxWorse, alpha, minPositives, confidence)',
+  }));
+  for (const [metric, margin] of Object.entries(maxWorse)) {
+    if (!['precision', 'recall', 'falsePositiveRate'].includes(metric)) issues.push({ option: `operatingPointGate.maxWorse.${metric}`, value: margin, expected: 'precision, recall or falsePositiveRate' });
+    else if (!(typeof margin === 'number' && margin >= 0 && margin < 1)) issues.push({ option: `operatingPointGate.maxWorse.${metric}`, value: margin, expected: 'a rate difference from 0 to below 1' });
+  }
+  for (const [option, value] of [['alpha', alpha], ['confidence', confidence]] as const) {
+    if (value !== undefined && !(typeof value === 'number' && value > 0 && value < 1)) issues.push({ option: `operatingPointGate.${option}`, value, expected: 'a number between 0 and 1' });
+  }
+  if (minPositives !== undefined && !(Number.isInteger(minPositives) && minPositives >= 1)) issues.push({ option: 'operatingPointGate.minPositives', value: minPositives, expected: 'an integer >= 1' });
+  return issues;
 }

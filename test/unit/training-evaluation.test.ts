@@ -3,7 +3,8 @@ import { selectTensorFlowBackend, type BackendName } from '../../src/training/ba
 import { splitByEventTime } from '../../src/training/dataset-split.js';
 import { IncompatibleArtifactError, InvalidOptionsError } from '../../src/training/errors.js';
 import { evaluateCandidate, type EvaluationOptions, type ScorableModel } from '../../src/training/evaluation.js';
-import { averagePrecision, brierScore, rocAuc } from '../../src/training/metrics.js';
+import { averagePrecision, brierScore, chooseThreshold, metricsAtThreshold, rocAuc } from '../../src/training/metrics.js';
+import { compareOperatingPoints } from '../../src/training/operating-point-gate.js';
 import { predictScores } from '../../src/training/model.js';
 import { normalise } from '../../src/training/normalisation.js';
 import { generateSyntheticExamples } from '../../src/training/synthetic-examples.js';
@@ -81,6 +82,22 @@ describe('evaluateCandidate', () => {
     expect(result.candidate.operatingPoint.falsePositiveRate).toBeLessThanOrEqual(0.05);
   });
 
+  it('measures a champion at the threshold it serves with and compares the operating points on the same examples', async () => {
+    const labels = prepared.rawTest.labels;
+    const candidateScores = await predictScores(candidate.model, normalise(prepared.rawTest.features, candidate.normaliser));
+    const championScores = await predictScores(champion.model, normalise(prepared.rawTest.features, champion.normaliser));
+    const serving = { ...champion, threshold: championScores[0]! };
+    const gate = { maxWorse: { falsePositiveRate: 0.02 }, alpha: 0.1, minPositives: 1 };
+    const result = await evaluateCandidate(prepared.rawTest, candidate, serving, { operatingPointGate: gate });
+
+    const servingPoint = metricsAtThreshold(labels, championScores, serving.threshold);
+    expect(result.champion!.servingPoint).toEqual(servingPoint);
+    expect(result.candidate.servingPoint).toBeUndefined();
+    expect(result.operatingPoints).toEqual(compareOperatingPoints({ targetRecall: 0.8 }, chooseThreshold({ targetRecall: 0.8 }, labels, candidateScores), servingPoint, gate));
+    // Without a serving threshold there is nothing to compare at.
+    expect((await evaluateCandidate(prepared.rawTest, candidate, champion)).operatingPoints).toBeUndefined();
+  });
+
   it('refuses a champion whose normaliser belongs to another feature layout', async () => {
     const stale: ScorableModel = { model: champion.model, normaliser: { ...champion.normaliser, featureVectorVersion: 0 } };
     await expect(evaluateCandidate(prepared.rawTest, candidate, stale)).rejects.toThrow(IncompatibleArtifactError);
@@ -90,17 +107,26 @@ describe('evaluateCandidate', () => {
   });
 
   it('lists every bad option', async () => {
-    const options = { primaryMetric: 'accuracy', minimumImprovement: -1, operatingPoint: { targetRecall: 2 }, batchSize: 0, threshold: 0.5 } as unknown as EvaluationOptions;
+    const options = {
+      primaryMetric: 'accuracy',
+      minimumImprovement: -1,
+      operatingPoint: { targetRecall: 2 },
+      batchSize: 0,
+      threshold: 0.5,
+      operatingPointGate: { maxWorse: { recall: 1 }, minPositives: 0 },
+    } as unknown as EvaluationOptions;
     const attempt = evaluateCandidate(prepared.rawTest, candidate, undefined, options);
     await expect(attempt).rejects.toThrow(InvalidOptionsError);
     await expect(evaluateCandidate(prepared.rawTest, candidate, undefined, options)).rejects.toThrow(
       [
-        'invalid evaluation options (5 problems):',
-        '  threshold=0.5: expected a known option (primaryMetric, minimumImprovement, operatingPoint, batchSize)',
+        'invalid evaluation options (7 problems):',
+        '  threshold=0.5: expected a known option (primaryMetric, minimumImprovement, operatingPoint, batchSize, operatingPointGate)',
         "  primaryMetric=\"accuracy\": expected 'rocAuc', 'prAuc' or 'brierScore'",
         '  minimumImprovement=-1: expected a number >= 0',
         '  operatingPoint={"targetRecall":2}: expected { targetRecall } above 0 and at most 1, or { targetFalsePositiveRate } at least 0 and below 1',
         '  batchSize=0: expected an integer >= 1',
+        '  operatingPointGate.maxWorse.recall=1: expected a rate difference from 0 to below 1',
+        '  operatingPointGate.minPositives=0: expected an integer >= 1',
       ].join('\n'),
     );
   });
