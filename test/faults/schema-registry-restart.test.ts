@@ -4,7 +4,8 @@
  * starts writing then (no writer schema cached), and a scorer started then in place of the running
  * one (no schemas cached, so it cannot decode nor encode). Each backs off and carries on once the
  * registry is back; nothing goes to the DLQ and every committed feature record has exactly one
- * committed score. Measured from the registry's restart: the new producer's first write, the new
+ * committed score. The new scorer's chunks fail because the registry is unreachable (not because
+ * of the records), are tried again with backoff and committed on a later attempt. Measured from the registry's restart: the new producer's first write, the new
  * scorer's first committed chunk, and the registry's health check passing.
  */
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
@@ -133,5 +134,10 @@ describe('fault: the Schema Registry stopped and restarted', () => {
     expect(audit).toMatchObject({ missing: [], duplicated: [], unexpected: [], lostInputs: [] });
     expect(audit.scores).toBe(audit.inputs);
     expect(late?.failedAttempts()).toBeGreaterThan(0);
+    // The scorer started during the outage met the registry down while decoding and tried the chunk again.
+    expect(retries).toBeGreaterThan(0);
+    const scorerLog = second?.logs ?? [];
+    expect(scorerLog.some((line) => / chunk of \d+ records at .* failed \(attempt \d+\): schema registry at \S+ is unreachable: .*; trying again in \d+ ms$/.test(line))).toBe(true);
+    expect(scorerLog.some((line) => / chunk of \d+ records at .* committed on attempt \d+$/.test(line))).toBe(true);
   }, 420_000);
 });
