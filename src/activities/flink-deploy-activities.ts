@@ -6,7 +6,7 @@
  */
 import { Context } from '@temporalio/activity';
 import { compileCatchUpOptions, judgeCatchUp, type CatchUpOptions, type CatchUpVerdict } from '../flink/blue-green.js';
-import { NoRunningJobError, NothingToRunBesideError, UnrecordedJobError } from '../flink/deployment-errors.js';
+import { NoRunningJobError, NothingToRunBesideError, RestoreBesideRunningJobError, UnrecordedJobError } from '../flink/deployment-errors.js';
 import { checkpointDeadline, compileHealthWindowOptions, judgeHealth, watchIsOver, type HealthVerdict, type HealthWindowOptions, type JobHealthSample, type TopicProgress } from '../flink/deployment-health.js';
 import {
   retainSavepoints,
@@ -49,6 +49,20 @@ export interface LocatedDeployment {
   readonly current: (CurrentDeployment & { readonly state: JobState | 'UNKNOWN' }) | undefined;
   /** Whether the current job runs, so there is something to stop. */
   readonly running: boolean;
+  /**
+   * The one job of the name that runs although no deployment recorded it (started by other
+   * means), to adopt: stop it with a savepoint and start the new version from it. `current` is
+   * then undefined: the record's spec is not what that job runs, so nothing can be rolled back to.
+   */
+  readonly unrecorded?: { readonly jobId: string; readonly state: JobState };
+}
+
+/** How {@link createFlinkDeployActivities}' `locateDeployment` treats what it finds. */
+export interface LocateOptions {
+  /** Adopt one running job the record does not know instead of refusing. @default false (runs started before adoption existed) */
+  readonly adoptUnrecorded?: boolean;
+  /** The savepoint the deployment restores: then nothing of the name may run, and a recorded job that has stopped is expected. @default none */
+  readonly fromSavepoint?: string;
 }
 
 /** The models a blue/green takeover moved to the new topic. */
@@ -120,23 +134,38 @@ export function createFlinkDeployActivities({ flink, records, topics, outputTopi
 
   return {
     /**
-     * Reads the job's deployment record and looks up its current job on the cluster. Refuses
-     * (non-retryable) when another job of the name runs that the record does not know, or when
-     * a savepoint or blue/green upgrade finds no running job to take the savepoint of.
+     * Reads the job's deployment record and looks up its current job on the cluster. With
+     * `adoptUnrecorded`, one running job of the name that the record does not know is returned
+     * for adoption. Refuses (non-retryable) when it cannot tell which job to upgrade (several
+     * unrecorded ones, or one beside the recorded job), when `fromSavepoint` would start a second
+     * copy beside a running job, or when a savepoint or blue/green upgrade finds no running job to
+     * take the savepoint of and restores no savepoint either.
      */
-    locateDeployment: reportingFailures(async (jobName: string, mode: 'savepoint' | 'stateless' | 'blue-green'): Promise<LocatedDeployment> => {
+    locateDeployment: reportingFailures(async (jobName: string, mode: 'savepoint' | 'stateless' | 'blue-green', options: LocateOptions = {}): Promise<LocatedDeployment> => {
       const record = await records.read(jobName);
       const active = await flink.activeJobs(jobName);
       const recordedId = record.current?.jobId;
-      const unrecorded = active.filter((job) => job.jobId !== recordedId).map((job) => job.jobId);
-      if (unrecorded.length > 0) throw new UnrecordedJobError(jobName, unrecorded);
+      const recordedActive = active.some((job) => job.jobId === recordedId);
+      const unrecorded = active.filter((job) => job.jobId !== recordedId);
+      const [adoptable] = unrecorded;
+      if (adoptable) {
+        if (!options.adoptUnrecorded || unrecorded.length > 1 || recordedActive) {
+          throw new UnrecordedJobError(jobName, unrecorded.map((job) => job.jobId), 'several', recordedActive ? recordedId : undefined);
+        }
+        if (mode === 'blue-green') throw new UnrecordedJobError(jobName, [adoptable.jobId], 'blue-green');
+        if (options.fromSavepoint) throw new RestoreBesideRunningJobError(jobName, adoptable.jobId, options.fromSavepoint);
+        return { current: undefined, running: false, unrecorded: { jobId: adoptable.jobId, state: adoptable.state } };
+      }
       if (!record.current) {
         if (mode === 'blue-green') throw new NothingToRunBesideError(jobName);
         return { current: undefined, running: false };
       }
+      if (options.fromSavepoint && recordedActive) throw new RestoreBesideRunningJobError(jobName, record.current.jobId, options.fromSavepoint);
       const state = (await flink.job(record.current.jobId))?.state ?? 'UNKNOWN';
       const running = state === 'RUNNING';
-      if ((mode === 'savepoint' || mode === 'blue-green') && !running) throw new NoRunningJobError(jobName, record.current.jobId, state);
+      if ((mode === 'savepoint' || mode === 'blue-green') && !running && !options.fromSavepoint) {
+        throw new NoRunningJobError(jobName, record.current.jobId, state, record.savepoints[0]?.path);
+      }
       return { current: { ...record.current, state }, running };
     }),
 

@@ -10,16 +10,21 @@ export class DeploymentRecordError extends FlinkError {
 }
 
 /**
- * A job of the deployment's name runs that its deployment record does not know, so nobody
- * knows its spec and a rollback could not restore it. Not retriable.
+ * Jobs of the deployment's name run that its deployment record does not know, and the deployment
+ * cannot tell which one to upgrade: several run, or one runs beside the recorded job, or a
+ * blue/green upgrade would start beside a job whose spec is unknown. Not retriable. One
+ * unrecorded job alone is no error: a savepoint deployment adopts it.
  */
 export class UnrecordedJobError extends FlinkError {
   override readonly name = 'UnrecordedJobError';
 
-  constructor(readonly jobName: string, readonly jobIds: readonly string[]) {
+  constructor(readonly jobName: string, readonly jobIds: readonly string[], readonly situation: 'several' | 'blue-green', readonly recordedJobId?: string) {
     super(
-      `job(s) ${jobIds.join(', ')} run as "${jobName}" but no deployment recorded them, so their spec is unknown and a rollback could not restore them; ` +
-        'stop them (tributary flink cancel, or stop with a savepoint and deploy from it) and deploy through `tributary flink deploy`',
+      situation === 'several'
+        ? `job(s) ${jobIds.join(', ')} run as "${jobName}" ${recordedJobId ? `beside the recorded job ${recordedJobId}` : 'and no deployment recorded them'}, so it is unknown which one to upgrade; ` +
+            `keep one: stop each of the others with \`tributary flink cancel --job-name ${jobName} --job-id <id>\` (it takes a savepoint and prints the command that resumes from it), then deploy again`
+        : `job ${jobIds.join(', ')} runs as "${jobName}" but no deployment recorded it, so a blue/green upgrade cannot start beside it; ` +
+            'deploy with --mode savepoint first (it stops that job with a savepoint and starts the new version from it)',
       { jobId: jobIds[0], retriable: false },
     );
   }
@@ -27,15 +32,30 @@ export class UnrecordedJobError extends FlinkError {
 
 /**
  * A savepoint upgrade found no running job to take the savepoint of. It never falls back to
- * an older checkpoint: deploy in stateless mode, or restore a savepoint of the history by hand.
+ * an older checkpoint: the newest savepoint of the history is named, to resume from explicitly.
  */
 export class NoRunningJobError extends FlinkError {
   override readonly name = 'NoRunningJobError';
 
-  constructor(readonly jobName: string, jobId: string, readonly state: string) {
+  constructor(readonly jobName: string, jobId: string, readonly state: string, readonly newestSavepoint?: string) {
     super(
-      `the current job of "${jobName}" (${jobId}) is ${state}, so there is no running job to take a savepoint of; ` +
-        'a savepoint or blue/green upgrade never falls back to an older checkpoint: deploy with --mode stateless, or submit from a savepoint in `tributary flink history`',
+      `the current job of "${jobName}" (${jobId}) is ${state}, so there is no running job to take a savepoint of, and an upgrade never falls back to an older checkpoint; ` +
+        (newestSavepoint
+          ? `resume its state with \`tributary flink deploy ${jobName} --from-savepoint ${newestSavepoint}\` (the newest savepoint of \`tributary flink history ${jobName}\`)`
+          : `resume from a savepoint or retained checkpoint with \`tributary flink deploy ${jobName} --from-savepoint <path>\``),
+      { jobId, retriable: false },
+    );
+  }
+}
+
+/** `--from-savepoint` starts a job that is not running; with a job of the name running, it would run a second copy. */
+export class RestoreBesideRunningJobError extends FlinkError {
+  override readonly name = 'RestoreBesideRunningJobError';
+
+  constructor(readonly jobName: string, jobId: string, readonly savepointPath: string) {
+    super(
+      `job ${jobId} runs as "${jobName}", so restoring ${savepointPath} would start a second copy writing the same topics; ` +
+        `to upgrade the running job, deploy without --from-savepoint (it takes a fresh savepoint of the running job and starts from that)`,
       { jobId, retriable: false },
     );
   }

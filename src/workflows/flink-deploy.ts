@@ -20,11 +20,21 @@
  *
  * The previous spec comes from the job's deployment record, which the activities keep;
  * savepoints beyond the retention are disposed of after a deployment ends.
+ *
+ * Adoption: one running job of the name that no deployment recorded (started by other means) is
+ * stopped with a savepoint like a recorded one, and the new spec starts from that savepoint. Its
+ * spec is unknown, so a failed new version cannot be rolled back to it: the run ends `failed` with
+ * nothing running, and the result names the savepoint that holds the state.
+ *
+ * fromSavepoint: when nothing of the name runs (a first deployment, or after `tributary flink
+ * cancel`), the new spec restores that savepoint or retained checkpoint; a failure rolls back to
+ * the recorded spec, if any, from the same savepoint.
  */
 import {
   ActivityFailure,
   ApplicationFailure,
   defineQuery,
+  patched,
   proxyActivities,
   setHandler,
   upsertMemo,
@@ -65,6 +75,12 @@ export interface FlinkDeployInput {
   readonly mode?: UpgradeMode;
   /** Stop with MAX_WATERMARK (fires every event-time timer: ends windows for good). @default false */
   readonly drain?: boolean;
+  /**
+   * Restore the new spec from this savepoint or retained checkpoint. Only when no job of the name
+   * runs (savepoint and stateless modes); a running job is upgraded from a fresh savepoint instead.
+   * @default none: the running job's savepoint, or no state when nothing runs
+   */
+  readonly fromSavepoint?: string;
   /** @default {@link import('../flink/deployment-health.js').HEALTH_WINDOW_DEFAULTS} */
   readonly health?: HealthWindowOptions;
   /** blue-green: when the new job counts as caught up with its input. @default {@link import('../flink/blue-green.js').CATCH_UP_DEFAULTS} */
@@ -83,7 +99,10 @@ export interface FlinkDeployResult {
   readonly toVersion: string;
   /** The job that runs afterwards: the new one, the rolled-back one, or the old one when aborted. */
   readonly jobId: string | undefined;
+  /** The savepoint the new version started from (taken of the old job, or `fromSavepoint`); after a `failed` run, where the state is. */
   readonly savepoint: string | undefined;
+  /** The unrecorded job this deployment adopted (stopped with a savepoint). */
+  readonly adoptedJobId?: string;
   /** From the old job's stop to the running job's RUNNING. */
   readonly downtimeMs: number | undefined;
   /** The new version's health verdict, when it got that far. */
@@ -113,6 +132,8 @@ export interface FlinkDeployStatus {
   readonly newJobId: string | undefined;
   readonly rollbackJobId: string | undefined;
   readonly savepoint: string | undefined;
+  /** The unrecorded job this deployment adopts. */
+  readonly adoptedJobId?: string;
   readonly downtimeMs: number | undefined;
   readonly health: HealthVerdict | undefined;
   readonly rollbackHealth: HealthVerdict | undefined;
@@ -142,6 +163,10 @@ const DEFAULT_SAVEPOINT_RETENTION = 5;
 /** Submission numbers of {@link deploymentJobId}. */
 const NEW_VERSION_SUBMISSION = 1;
 const ROLLBACK_SUBMISSION = 2;
+/** Patch: adopt an unrecorded running job, and restore `fromSavepoint`. Runs started before it refuse unrecorded jobs. */
+export const ADOPTION_PATCH = 'flink-deploy-adopts-unrecorded-jobs';
+/** The version a savepoint of an adopted job is recorded with: what that job ran is unknown. */
+export const UNRECORDED_VERSION = '(unrecorded)';
 
 /** What the blue/green steps share with the rest of the workflow. */
 export interface DeploymentSteps {
@@ -229,6 +254,7 @@ export async function flinkDeploy(input: FlinkDeployInput): Promise<FlinkDeployR
       toVersion: spec.version,
       jobId: runningJobId,
       savepoint: status.savepoint,
+      ...(status.adoptedJobId ? { adoptedJobId: status.adoptedJobId } : {}),
       downtimeMs: status.downtimeMs,
       health: status.health,
       rollbackHealth: status.rollbackHealth,
@@ -268,37 +294,45 @@ export async function flinkDeploy(input: FlinkDeployInput): Promise<FlinkDeployR
     }
   };
 
+  const adopts = patched(ADOPTION_PATCH);
   let located: LocatedDeployment;
   try {
-    located = await activities.quick.locateDeployment(spec.jobName, mode);
+    located = adopts
+      ? await activities.quick.locateDeployment(spec.jobName, mode, { adoptUnrecorded: true, ...(input.fromSavepoint ? { fromSavepoint: input.fromSavepoint } : {}) })
+      : await activities.quick.locateDeployment(spec.jobName, mode);
   } catch (error) {
     return finish('aborted', { error: describeFailure(error) }, 'unchanged');
   }
+  const adopted = located.unrecorded;
   const previous = located.current;
-  update({ fromVersion: previous?.spec.version, previousJobId: previous?.jobId });
+  update({ fromVersion: previous?.spec.version, previousJobId: adopted?.jobId ?? previous?.jobId, ...(adopted ? { adoptedJobId: adopted.jobId } : {}) });
   if (mode === 'blue-green' && previous) {
     return deployBlueGreen({ input, deployedBy, runId, timeouts, activities, update, moveTo, finish, describeFailure, runAndVerify: (jobId, jobSpec, savepointPath, phase) => runAndVerify(jobId, jobSpec, savepointPath, phase) }, previous);
   }
 
   let restoreFrom: string | undefined;
   let stoppedAt: number | undefined;
-  if (previous && located.running && mode === 'savepoint') {
+  const toStop = adopted ? { jobId: adopted.jobId, version: UNRECORDED_VERSION } : previous && located.running ? { jobId: previous.jobId, version: previous.spec.version } : undefined;
+  if (toStop && mode === 'savepoint') {
     moveTo('savepointing');
     try {
-      const taken = await activities.savepoint.stopWithSavepoint({ jobName: spec.jobName, jobId: previous.jobId, version: previous.spec.version, drain: input.drain ?? false, timeoutMs: timeouts.savepointMs });
+      const taken = await activities.savepoint.stopWithSavepoint({ jobName: spec.jobName, jobId: toStop.jobId, version: toStop.version, drain: input.drain ?? false, timeoutMs: timeouts.savepointMs });
       restoreFrom = taken.path;
       stoppedAt = taken.stoppedAt;
       update({ savepoint: taken.path });
     } catch (error) {
-      return finish('aborted', { error: `stop-with-savepoint of job ${previous.jobId} failed, so it keeps running and nothing was submitted: ${describeFailure(error)}` }, 'unchanged');
+      return finish('aborted', { error: `stop-with-savepoint of job ${toStop.jobId} failed, so it keeps running and nothing was submitted: ${describeFailure(error)}` }, 'unchanged');
     }
-  } else if (previous && located.running) {
+  } else if (toStop) {
     moveTo('stopping');
     try {
-      stoppedAt = (await activities.cancel.cancelJob({ jobId: previous.jobId, timeoutMs: timeouts.cancelMs })).stoppedAt;
+      stoppedAt = (await activities.cancel.cancelJob({ jobId: toStop.jobId, timeoutMs: timeouts.cancelMs })).stoppedAt;
     } catch (error) {
-      return finish('aborted', { error: `cancelling job ${previous.jobId} failed: ${describeFailure(error)}` }, 'unchanged');
+      return finish('aborted', { error: `cancelling job ${toStop.jobId} failed: ${describeFailure(error)}` }, 'unchanged');
     }
+  } else if (input.fromSavepoint) {
+    restoreFrom = input.fromSavepoint;
+    update({ savepoint: restoreFrom });
   }
 
   const newJobId = deploymentJobId(runId, NEW_VERSION_SUBMISSION);
@@ -309,9 +343,13 @@ export async function flinkDeploy(input: FlinkDeployInput): Promise<FlinkDeployR
   }
   update({ error: attempt.failure });
 
-  if (!previous) {
+  // An adopted job's spec is unknown: there is nothing to roll back to, only the savepoint to resume from.
+  if (!previous || adopted) {
     await activities.cancel.cancelJob({ jobId: newJobId, timeoutMs: timeouts.cancelMs });
-    return finish('failed', {}, undefined);
+    const stateKept = restoreFrom === undefined
+      ? {}
+      : { error: `${attempt.failure}; nothing runs now${adopted ? ` (job ${adopted.jobId} was not recorded by any deployment, so its spec is unknown and it cannot be rolled back to)` : ''}: the state is in savepoint ${restoreFrom}` };
+    return finish('failed', stateKept, undefined);
   }
 
   moveTo('rolling-back');
@@ -356,6 +394,8 @@ function describeFailure(error: unknown): string {
 function checkInput(input: FlinkDeployInput, mode: string, retention: number): void {
   const problems: string[] = [];
   if (!['savepoint', 'stateless', 'blue-green'].includes(mode)) problems.push(`mode=${mode}: expected savepoint, stateless or blue-green`);
+  if (input.fromSavepoint !== undefined && mode === 'blue-green') problems.push('fromSavepoint: a blue/green upgrade starts from a savepoint of the running job; restore a savepoint with mode savepoint');
+  if (input.fromSavepoint === '') problems.push('fromSavepoint is empty');
   if (!(Number.isInteger(retention) && retention >= 1)) problems.push(`savepointRetention=${retention}: expected a whole number >= 1`);
   if (!input.spec.jobName) problems.push('spec.jobName is empty');
   if (!input.spec.version) problems.push('spec.version is empty');

@@ -32,6 +32,8 @@ export interface FakeFlinkSwitches {
   readonly restartsInHealthWindow: Set<string>;
   /** Spec versions whose jobs never complete a checkpoint. */
   readonly noCheckpointCompletes: Set<string>;
+  /** Spec versions whose jobs complete their first checkpoint only this many ms after they started. */
+  readonly slowFirstCheckpoint: Map<string, number>;
   /** Spec versions whose submit call never returns after the job was started (a worker dying mid-activity). */
   readonly hangAfterSubmit: Set<string>;
   /** Spec versions whose jobs keep a large source backlog: they never catch up with their input. */
@@ -64,6 +66,7 @@ export class FakeFlinkService implements FlinkService {
     submitFails: new Set(),
     restartsInHealthWindow: new Set(),
     noCheckpointCompletes: new Set(),
+    slowFirstCheckpoint: new Map(),
     hangAfterSubmit: new Set(),
     neverCatchesUp: new Set(),
   };
@@ -149,7 +152,7 @@ export class FakeFlinkService implements FlinkService {
       restarts,
       exceptions: restarts,
       latestException: restarts > 0 ? FAKE_RUNTIME_FAILURE : undefined,
-      completedCheckpoints: this.switches.noCheckpointCompletes.has(job.version) ? 0 : 1,
+      completedCheckpoints: this.switches.noCheckpointCompletes.has(job.version) || Date.now() - job.startTime < (this.switches.slowFirstCheckpoint.get(job.version) ?? 0) ? 0 : 1,
     };
   }
 
@@ -174,6 +177,11 @@ export class FakeFlinkService implements FlinkService {
   /** Submissions of one version, e.g. to assert a version was submitted exactly once. */
   submissionsOf(version: string): JobSubmission[] {
     return this.submissions.filter((submission) => submission.spec.version === version);
+  }
+
+  /** Starts a job the way `flink run` or the Flink UI would: no deployment knows it. */
+  startUnrecorded(jobId: string, jobName: string, version: string): void {
+    this.jobs.set(jobId, { jobId, name: jobName, version, startTime: Date.now(), state: 'RUNNING' });
   }
 
   stateOf(jobId: string): JobState | undefined {

@@ -9,7 +9,7 @@
  * RECORD_WORKFLOW_HISTORIES=1 also writes the happy paths' histories to
  * test/replay/histories/flink-deploy-*.json for the replay test (test/replay/README.md).
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,6 +35,7 @@ import { historyAsJson } from './workflow-harness.js';
 const WORKFLOWS_PATH = fileURLToPath(new URL('../../src/workflows/flink-deploy.ts', import.meta.url));
 const HISTORY_FILE = fileURLToPath(new URL('../replay/histories/flink-deploy-happy-path.json', import.meta.url));
 const BLUE_GREEN_HISTORY_FILE = fileURLToPath(new URL('../replay/histories/flink-deploy-blue-green.json', import.meta.url));
+const ADOPTION_HISTORY_FILE = fileURLToPath(new URL('../replay/histories/flink-deploy-adoption.json', import.meta.url));
 const BLUE_GREEN_ROLLBACK_HISTORY_FILE = fileURLToPath(new URL('../replay/histories/flink-deploy-blue-green-rolled-back.json', import.meta.url));
 /** A short window: the fake answers at once. */
 const HEALTH = { windowMs: 300, sampleIntervalMs: 50 };
@@ -212,7 +213,111 @@ describe('flinkDeploy workflow (real Temporal, fake Flink)', () => {
     flink.switches.noCheckpointCompletes.add(version);
     const result = await deploy({ spec: specOf(job, version) });
     expect(result.outcome).toBe('rolled-back');
-    expect(result.health?.problems).toEqual([expect.stringMatching(/^0 checkpoint\(s\) completed in \d+ ms; 1 required$/)]);
+    // The fake's checkpointing: 3 × 100 ms interval + 200 ms timeout = 500 ms, longer than the 300 ms window.
+    expect(result.health?.problems).toEqual([expect.stringMatching(/^0 checkpoint\(s\) completed in \d+ ms; 1 required within 500 ms \(3 × 100 ms interval \+ 200 ms checkpoint timeout\)$/)]);
+    expect(result.health?.figures.watchedMs).toBeGreaterThanOrEqual(500);
+  });
+
+  it('waits past the window for a first checkpoint that comes before the deadline derived from the checkpointing', async () => {
+    const job = uniqueJob('slow-checkpoint');
+    const version = `${job}-v1`;
+    // 3 × 1000 ms interval + 2000 ms timeout = a 5000 ms deadline; the first checkpoint comes long after the 300 ms window.
+    flink.switches.slowFirstCheckpoint.set(version, 1_500);
+    const usual = flink.checkpointing;
+    flink.checkpointing = { intervalMs: 1_000, timeoutMs: 2_000 };
+    try {
+      const result = await deploy({ spec: specOf(job, version) });
+      expect(result.outcome, result.error).toBe('deployed');
+      expect(result.health?.figures.completedCheckpoints).toBe(1);
+      expect(result.health?.figures.watchedMs).toBeGreaterThan(HEALTH.windowMs);
+    } finally {
+      flink.checkpointing = usual;
+    }
+  });
+
+  describe('adopting a job no deployment recorded, and --from-savepoint', () => {
+    const newJobId = (): string => randomBytes(16).toString('hex');
+
+    it('stops an unrecorded job with a savepoint and starts the new version from it (flink submit, then flink deploy)', async () => {
+      const job = uniqueJob('adopt');
+      const unrecorded = newJobId();
+      flink.startUnrecorded(unrecorded, job, 'by-hand');
+      const handle = await start({ spec: specOf(job, 'v2') });
+      const result = await handle.result();
+      expect(result).toMatchObject({ outcome: 'deployed', adoptedJobId: unrecorded, toVersion: 'v2' });
+      expect(result.fromVersion).toBeUndefined();
+      expect(flink.stateOf(unrecorded)).toBe('FINISHED');
+      expect(flink.submissionsOf('v2').filter((entry) => entry.spec.jobName === job)).toEqual([{ jobId: result.jobId, spec: specOf(job, 'v2'), savepointPath: result.savepoint }]);
+      const record = await records.read(job);
+      expect(record.current).toMatchObject({ jobId: result.jobId, spec: { version: 'v2' }, restoredFrom: result.savepoint });
+      expect(record.savepoints).toEqual([expect.objectContaining({ path: result.savepoint, jobId: unrecorded, version: '(unrecorded)', reason: 'upgrade' })]);
+      const status = await handle.query<FlinkDeployStatus>('status');
+      expect(status.phases.map((entry) => entry.phase)).toEqual(['locating', 'savepointing', 'submitting', 'verifying', 'deployed']);
+      if (process.env.RECORD_WORKFLOW_HISTORIES === '1') writeFileSync(ADOPTION_HISTORY_FILE, historyAsJson(await handle.fetchHistory()));
+    });
+
+    it('ends failed with nothing running when the new version fails after adoption, naming the savepoint that holds the state', async () => {
+      const job = uniqueJob('adopt-fails');
+      const unrecorded = newJobId();
+      flink.startUnrecorded(unrecorded, job, 'by-hand');
+      const version = `${job}-v2`;
+      flink.switches.restartsInHealthWindow.add(version);
+      const result = await deploy({ spec: specOf(job, version) });
+      expect(result).toMatchObject({ outcome: 'failed', adoptedJobId: unrecorded });
+      expect(result.jobId).toBeUndefined();
+      expect(result.savepoint).toMatch(/^file:\/fake\/savepoints\//);
+      expect(result.error).toContain(`restarted 1 time(s)`);
+      expect(result.error).toContain(`; nothing runs now (job ${unrecorded} was not recorded by any deployment, so its spec is unknown and it cannot be rolled back to): the state is in savepoint ${result.savepoint}`);
+      expect(flink.runningVersions(job)).toEqual([]);
+      expect((await records.read(job)).current).toBeUndefined();
+    });
+
+    it('refuses, changing nothing, when it cannot tell which job to upgrade', async () => {
+      const job = uniqueJob('adopt-several');
+      const [first, second] = [newJobId(), newJobId()];
+      flink.startUnrecorded(first, job, 'a');
+      flink.startUnrecorded(second, job, 'b');
+      const result = await deploy({ spec: specOf(job, 'v2') });
+      expect(result.outcome).toBe('aborted');
+      expect(result.error).toMatch(new RegExp(`^job\\(s\\) (${first}, ${second}|${second}, ${first}) run as "${job}" and no deployment recorded them, so it is unknown which one to upgrade; keep one: stop each of the others with \`tributary flink cancel --job-name ${job} --job-id <id>\` \\(it takes a savepoint`));
+      expect(flink.runningVersions(job)).toEqual(['a', 'b']);
+    });
+
+    it('restores --from-savepoint on a first deployment, and refuses it beside a running job', async () => {
+      const job = uniqueJob('from-savepoint');
+      const path = `file:/fake/savepoints/retained-${job}`;
+      const first = await deploy({ spec: specOf(job, 'v1'), fromSavepoint: path });
+      expect(first).toMatchObject({ outcome: 'deployed', savepoint: path });
+      expect(flink.submissionsOf('v1').filter((entry) => entry.spec.jobName === job)).toEqual([{ jobId: first.jobId, spec: specOf(job, 'v1'), savepointPath: path }]);
+      expect((await records.read(job)).current).toMatchObject({ jobId: first.jobId, restoredFrom: path });
+
+      const refused = await deploy({ spec: specOf(job, 'v2'), fromSavepoint: path });
+      expect(refused.outcome).toBe('aborted');
+      expect(refused.error).toBe(`job ${first.jobId} runs as "${job}", so restoring ${path} would start a second copy writing the same topics; to upgrade the running job, deploy without --from-savepoint (it takes a fresh savepoint of the running job and starts from that)`);
+      expect(flink.runningVersions(job)).toEqual(['v1']);
+      expect((await records.read(job)).current?.jobId).toBe(first.jobId);
+    });
+
+    it('after the recorded job stopped: refuses without --from-savepoint, and rolls a failing version back to the recorded spec from it', async () => {
+      const job = uniqueJob('resume');
+      const v1 = await deploy({ spec: specOf(job, 'v1') });
+      // `tributary flink cancel` stops the job with a savepoint; the record keeps its spec.
+      const triggerId = await flink.stopWithSavepoint(v1.jobId ?? '');
+      const stopped = await flink.savepointProgress(v1.jobId ?? '', triggerId);
+      const path = stopped.status === 'COMPLETED' ? stopped.location : '';
+
+      const refused = await deploy({ spec: specOf(job, 'v2') });
+      expect(refused.outcome).toBe('aborted');
+      expect(refused.error).toContain(`the current job of "${job}" (${v1.jobId}) is FINISHED, so there is no running job to take a savepoint of, and an upgrade never falls back to an older checkpoint; resume`);
+      expect(flink.submissionsOf('v2').filter((entry) => entry.spec.jobName === job)).toEqual([]);
+
+      const version = `${job}-v2`;
+      flink.switches.submitFails.add(version);
+      const result = await deploy({ spec: specOf(job, version), fromSavepoint: path });
+      expect(result).toMatchObject({ outcome: 'rolled-back', fromVersion: 'v1', savepoint: path });
+      expect(flink.submissions.at(-1)).toMatchObject({ jobId: result.jobId, spec: { version: 'v1' }, savepointPath: path });
+      expect(flink.runningVersions(job)).toEqual(['v1']);
+    });
   });
 
   it('submits once when the worker dies mid-submit and another worker takes over', async () => {
