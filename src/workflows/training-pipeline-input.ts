@@ -16,7 +16,7 @@ const MODEL_NAME = /^[a-z0-9][a-z0-9._-]{0,99}$/;
 const OFFSET = /^\d+$/;
 const PRIMARY_METRICS = ['rocAuc', 'prAuc', 'brierScore'];
 const INPUT_FIELDS = ['model', 'data', 'training', 'splitFractions', 'minExamples', 'gates', 'rollout', 'triggeredBy'];
-const GATE_FIELDS = ['minRocAuc', 'minPrAuc', 'primaryMetric', 'minImprovement'];
+const GATE_FIELDS = ['minRocAuc', 'minPrAuc', 'primaryMetric', 'minImprovement', 'minTestPositives'];
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 const shown = (value: unknown): string => (value === undefined ? 'undefined' : JSON.stringify(value));
@@ -56,6 +56,9 @@ function gateProblems(gates: unknown): string[] {
   for (const key of ['minRocAuc', 'minPrAuc', 'minImprovement'] as const) {
     const value = gates[key];
     if (value !== undefined && !(typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= 1)) problems.push(`gates.${key}=${shown(value)}: expected a number from 0 to 1`);
+  }
+  if (gates.minTestPositives !== undefined && !(Number.isInteger(gates.minTestPositives) && (gates.minTestPositives as number) >= 1)) {
+    problems.push(`gates.minTestPositives=${shown(gates.minTestPositives)}: expected a whole number >= 1`);
   }
   if (gates.primaryMetric !== undefined && !PRIMARY_METRICS.includes(gates.primaryMetric as string)) {
     problems.push(`gates.primaryMetric=${shown(gates.primaryMetric)}: expected one of ${PRIMARY_METRICS.join(', ')}`);

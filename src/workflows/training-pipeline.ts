@@ -2,7 +2,8 @@
  * trainingPipeline: trains one candidate on pinned offset ranges of the training-examples topic,
  * evaluates it against the current champion on the same test split, registers it with metrics
  * and full lineage, and decides: first model through the gates → champion; better than the
- * champion → challenger (the rollout takes it from there); otherwise → rejected, with the reason.
+ * champion, and not worse at the operating point → challenger (the rollout takes it from there);
+ * otherwise → rejected, with the reason.
  *
  * History carries offsets, paths and metrics only: every step re-reads the pinned ranges, and
  * the trained model crosses from training to registration as a file on the worker's disk.
@@ -15,9 +16,10 @@ import type { DatasetSummary, EvaluationSummary, TrainedCandidate, TrainingActiv
 import type { ModelStage, OffsetRange } from '../registry/model-registry.js';
 import type { SplitFractions } from '../training/dataset-split.js';
 import type { PrimaryMetric } from '../training/evaluation.js';
+import { describeOperatingPoints, type OperatingPointComparison, type OperatingPointGateOptions } from '../training/operating-point-gate.js';
 import type { TrainingOptions } from '../training/training-options.js';
 import { abRollout, rolloutWorkflowId } from './ab-rollout.js';
-import type { RolloutPlan } from './ab-rollout-plan.js';
+import { compileRolloutPlan, type RolloutPlan } from './ab-rollout-plan.js';
 import { TributaryModelName, TributaryModelVersion, TributaryStage } from './search-attributes.js';
 import { trainingTaskQueue } from './task-queues.js';
 import { checkTrainingPipelineInput } from './training-pipeline-input.js';
@@ -39,6 +41,13 @@ export interface QualityGates {
   readonly primaryMetric?: PrimaryMetric;
   /** Smallest gain over the champion on the primary metric. @default 0.005 */
   readonly minImprovement?: number;
+  /**
+   * Fraud examples the test split needs for the candidate's threshold to count against a
+   * champion's: with fewer, the candidate is refused and the message says how many are needed.
+   * The operating-point comparison itself uses the rollout plan's guardrail margins and α, so it
+   * applies the test the rollout applies live. @default 30
+   */
+  readonly minTestPositives?: number;
 }
 
 export interface TrainingPipelineInput {
@@ -73,7 +82,7 @@ export interface TrainingPipelineResult {
   readonly rollout?: { readonly workflowId: string; readonly started: boolean; readonly note: string };
 }
 
-const DEFAULT_GATES: Required<QualityGates> = { minRocAuc: 0.7, minPrAuc: 0, primaryMetric: 'prAuc', minImprovement: 0.005 };
+const DEFAULT_GATES: Required<QualityGates> = { minRocAuc: 0.7, minPrAuc: 0, primaryMetric: 'prAuc', minImprovement: 0.005, minTestPositives: 30 };
 const DEFAULT_MIN_EXAMPLES = 1000;
 
 const { snapshotTrainingExampleOffsets } = proxyActivities<ExampleActivities>({
@@ -116,6 +125,13 @@ const TRAINING_TASK_QUEUE_PATCH = 'training-task-queue';
  */
 const START_ROLLOUT_PATCH = 'start-rollout';
 
+/**
+ * Before this patch a candidate that beat the champion on the primary metric became challenger
+ * whatever it did at its threshold; runs started before it replay with that verdict. Remove the
+ * old branch with `deprecatePatch` once no such run is open.
+ */
+const OPERATING_POINT_GATE_PATCH = 'operating-point-gate';
+
 const { registerCandidate, promoteToChampion, setVersionStage } = proxyActivities<RegistryActivities>({
   startToCloseTimeout: '2m',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10 },
@@ -129,10 +145,14 @@ interface Verdict {
 
 const formatMetric = (value: number | undefined): string => (value === undefined ? 'n/a' : value.toFixed(4));
 
-/** Applies the quality gates to an evaluation. */
-function judge(evaluation: EvaluationSummary, gates: Required<QualityGates>): Verdict {
+/**
+ * Applies the quality gates to an evaluation; `operatingPoints` is the comparison at the
+ * operating point when the gate applies (a champion, and a run past its patch).
+ */
+function judge(evaluation: EvaluationSummary, gates: Required<QualityGates>, operatingPoints: OperatingPointComparison | undefined): Verdict {
   const failures: string[] = [];
   const { candidate, comparison, champion } = evaluation;
+  const atOperatingPoint = operatingPoints === undefined || champion === undefined ? undefined : describeOperatingPoints(operatingPoints, `champion v${champion.version}`);
   if (candidate.rocAuc < gates.minRocAuc) failures.push(`ROC-AUC ${formatMetric(candidate.rocAuc)} is below the minimum ${gates.minRocAuc}`);
   if (candidate.prAuc < gates.minPrAuc) failures.push(`PR-AUC ${formatMetric(candidate.prAuc)} is below the minimum ${gates.minPrAuc}`);
   if (champion !== undefined && !comparison.candidateBetter) {
@@ -141,18 +161,43 @@ function judge(evaluation: EvaluationSummary, gates: Required<QualityGates>): Ve
         `by the minimum improvement ${comparison.minimumImprovement} (gain ${formatMetric(comparison.improvement)})`,
     );
   }
+  if (operatingPoints !== undefined && atOperatingPoint !== undefined && !operatingPoints.passed) failures.push(atOperatingPoint);
   if (failures.length > 0) return { stage: 'rejected', reason: `quality gates failed: ${failures.join('; ')}` };
   if (champion === undefined) return { stage: 'champion', reason: 'first model passed gates' };
   return {
     stage: 'challenger',
-    reason: `passed gates and beats champion v${champion.version} on ${comparison.primaryMetric} by ${formatMetric(comparison.improvement)}`,
+    reason:
+      `passed gates and beats champion v${champion.version} on ${comparison.primaryMetric} by ${formatMetric(comparison.improvement)}` +
+      (atOperatingPoint === undefined ? '' : `; at the operating point: ${atOperatingPoint}`),
   };
 }
 
-/** The registry's flat metrics of a candidate. */
+/**
+ * The registry's flat metrics of a candidate: its test-split figures and, when it was compared
+ * with a champion at the operating point, both models' rates there with their Wilson intervals
+ * (the champion's at its serving threshold, on the same examples).
+ */
 function registryMetrics(evaluation: EvaluationSummary): Record<string, number> {
-  const { candidate } = evaluation;
+  const { candidate, champion, operatingPoints } = evaluation;
   const point = candidate.operatingPoint;
+  const compared: Record<string, number> =
+    operatingPoints === undefined || champion === undefined
+      ? {}
+      : {
+          testNegatives: operatingPoints.negatives,
+          recallLower: operatingPoints.candidate.recall.lower,
+          recallUpper: operatingPoints.candidate.recall.upper,
+          falsePositiveRateLower: operatingPoints.candidate.falsePositiveRate.lower,
+          falsePositiveRateUpper: operatingPoints.candidate.falsePositiveRate.upper,
+          championVersion: champion.version,
+          championThreshold: operatingPoints.champion.threshold,
+          championRecall: operatingPoints.champion.recall.rate,
+          championRecallLower: operatingPoints.champion.recall.lower,
+          championRecallUpper: operatingPoints.champion.recall.upper,
+          championFalsePositiveRate: operatingPoints.champion.falsePositiveRate.rate,
+          championFalsePositiveRateLower: operatingPoints.champion.falsePositiveRate.lower,
+          championFalsePositiveRateUpper: operatingPoints.champion.falsePositiveRate.upper,
+        };
   return {
     rocAuc: candidate.rocAuc,
     prAuc: candidate.prAuc,
@@ -163,6 +208,7 @@ function registryMetrics(evaluation: EvaluationSummary): Record<string, number> 
     falsePositiveRate: point.falsePositiveRate,
     testExamples: candidate.examples,
     testPositives: candidate.positives,
+    ...compared,
   };
 }
 
@@ -207,7 +253,7 @@ export async function trainingPipeline(input: TrainingPipelineInput): Promise<Tr
     ...request,
     model,
     artifactPath: trained.artifactPath,
-    evaluation: { primaryMetric: gates.primaryMetric, minimumImprovement: gates.minImprovement },
+    evaluation: { primaryMetric: gates.primaryMetric, minimumImprovement: gates.minImprovement, operatingPointGate: operatingPointGate(input, gates) },
   });
   const metrics = registryMetrics(evaluation);
 
@@ -232,12 +278,12 @@ export async function trainingPipeline(input: TrainingPipelineInput): Promise<Tr
   upsertSearchAttributes([{ key: TributaryModelVersion, value: String(registered.version) }]);
   upsertMemo({ version: registered.version, metrics, champion: evaluation.champion === undefined ? null : { version: evaluation.champion.version, prAuc: evaluation.champion.metrics.prAuc, rocAuc: evaluation.champion.metrics.rocAuc } });
 
-  const verdict = judge(evaluation, gates);
+  const verdict = judge(evaluation, gates, patched(OPERATING_POINT_GATE_PATCH) ? evaluation.operatingPoints : undefined);
   const decision = { by: author.by, reason: verdict.reason };
   if (verdict.stage === 'champion') await promoteToChampion({ model, version: registered.version, author: decision });
   else await setVersionStage({ model, version: registered.version, stage: verdict.stage, author: decision });
   setStage(verdict.stage);
-  upsertMemo({ verdict: verdict.reason });
+  upsertMemo({ verdict: `v${registered.version} ${verdict.stage === 'rejected' ? 'refused' : verdict.stage}: ${verdict.reason}` });
   const rollout =
     verdict.stage === 'challenger' && evaluation.champion !== undefined && patched(START_ROLLOUT_PATCH)
       ? await startRollout(input, registered.version, evaluation.champion.version, decision)
@@ -254,6 +300,12 @@ export async function trainingPipeline(input: TrainingPipelineInput): Promise<Tr
     championVersion: evaluation.champion?.version ?? null,
     ...(rollout === undefined ? {} : { rollout }),
   };
+}
+
+/** The rollout plan's guardrail margins and α, so the offline comparison is the test the rollout will apply live. */
+function operatingPointGate(input: TrainingPipelineInput, gates: Required<QualityGates>): OperatingPointGateOptions {
+  const { maxWorse, alpha } = compileRolloutPlan(input.rollout?.plan ?? {}).guardrails;
+  return { maxWorse, alpha, minPositives: gates.minTestPositives };
 }
 
 /**

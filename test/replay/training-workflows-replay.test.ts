@@ -25,12 +25,16 @@ const EXPECTED_HISTORIES = [
   'threshold-trigger-signals-during-poll',
   // Stopped by the stop signal while paused (the stop-signal patch).
   'threshold-trigger-stopped',
+  // A challenger run before the operating-point-gate patch: it becomes challenger on PR-AUC alone.
+  'training-pipeline-before-operating-point-patch',
   // A challenger run before the start-rollout patch: it registers the challenger and starts no rollout.
   'training-pipeline-before-start-rollout-patch',
   // A run of the pipeline before the training-task-queue patch (a crashed and resumed training), its training activities on its own queue.
   'training-pipeline-before-training-queue-patch',
   'training-pipeline-challenger',
   'training-pipeline-first-champion',
+  // Better PR-AUC, worse FPR at its threshold than the champion's serving one: refused by the operating-point gate.
+  'training-pipeline-operating-point-refused',
   'training-pipeline-rejected',
   'training-pipeline-resumed-training',
   'training-pipeline-too-few-examples',

@@ -13,6 +13,7 @@ import type { OffsetRange } from '../../src/registry/model-registry.js';
 import type { PartitionEndOffset } from '../../src/streaming/offset-range-reader.js';
 import { InsufficientExamplesError } from '../../src/training/example-source.js';
 import type { ModelMetrics } from '../../src/training/evaluation.js';
+import { compareOperatingPoints } from '../../src/training/operating-point-gate.js';
 
 /** The training-examples topic as the fakes show it: partition → end offset, and how many of the offsets are positive. */
 export interface FakeTopic {
@@ -25,6 +26,8 @@ export interface FakeTopic {
 export interface FakeModelSwitches {
   /** PR-AUC of the next candidates, in order; ROC-AUC is PR-AUC + 0.2. */
   candidatePrAucs: number[];
+  /** False positives of the next candidates at their threshold (of 270 legitimate test examples), in order; 10 when the list runs out. */
+  candidateFalsePositives?: number[];
   /** Examples buildDataset finds; below `minExamples` it refuses. */
   datasetExamples: number;
   /** Epoch after which the first attempt of trainCandidate fails (a crashed worker). */
@@ -49,7 +52,8 @@ export interface FakeModelRecord {
 
 export const TOPIC = 'tributary.training-examples';
 
-const metricsOf = (prAuc: number): ModelMetrics => ({
+/** 300 test examples, 30 of them fraud; at its threshold a model catches 24 and flags `falsePositives` of the 270 others. */
+const metricsOf = (prAuc: number, falsePositives = 10): ModelMetrics => ({
   examples: 300,
   positives: 30,
   rocAuc: prAuc + 0.2,
@@ -57,11 +61,11 @@ const metricsOf = (prAuc: number): ModelMetrics => ({
   brierScore: 0.1,
   operatingPoint: {
     threshold: 0.5,
-    confusion: { truePositives: 24, falsePositives: 10, trueNegatives: 260, falseNegatives: 6 },
-    precision: 0.7,
+    confusion: { truePositives: 24, falsePositives, trueNegatives: 270 - falsePositives, falseNegatives: 6 },
+    precision: 24 / (24 + falsePositives),
     recall: 0.8,
     f1: 0.75,
-    falsePositiveRate: 0.04,
+    falsePositiveRate: falsePositives / 270,
   },
 });
 
@@ -136,13 +140,17 @@ export function createFakeActivities() {
     evaluateCandidate: async (request): Promise<EvaluationSummary> => {
       const model = request.model;
       const prAuc = switchesOf(model).candidatePrAucs.shift() ?? 0.5;
+      const candidate = metricsOf(prAuc, switchesOf(model).candidateFalsePositives?.shift());
       const record = recordOf(model);
       const champion = record.versions.find((version) => version.version === record.champion);
       const minimumImprovement = request.evaluation.minimumImprovement ?? 0.005;
       const improvement = champion === undefined ? undefined : prAuc - champion.prAuc;
+      // The champion serves at the operating point it had: 24 of 30 fraud, 10 of 270 legitimate.
+      const servingPoint = metricsOf(0).operatingPoint;
       return {
-        candidate: metricsOf(prAuc),
-        champion: champion === undefined ? undefined : { version: champion.version, metrics: metricsOf(champion.prAuc) },
+        candidate,
+        champion: champion === undefined ? undefined : { version: champion.version, metrics: { ...metricsOf(champion.prAuc), servingPoint } },
+        ...(champion === undefined ? {} : { operatingPoints: compareOperatingPoints({ targetRecall: 0.8 }, candidate.operatingPoint, servingPoint, request.evaluation.operatingPointGate) }),
         comparison: {
           primaryMetric: 'prAuc',
           candidate: prAuc,

@@ -54,12 +54,15 @@ describe('trainingPipeline', () => {
     expect(description.typedSearchAttributes.get(TributaryModelName)).toBe(model);
     expect(description.typedSearchAttributes.get(TributaryModelVersion)).toBe('1');
     expect(description.typedSearchAttributes.get(TributaryStage)).toBe('champion');
-    expect(description.memo).toMatchObject({ version: 1, metrics: { prAuc: 0.6 }, verdict: 'first model passed gates' });
+    expect(description.memo).toMatchObject({ version: 1, metrics: { prAuc: 0.6 }, verdict: 'v1 champion: first model passed gates' });
 
     const better = await startPipeline(model, 2);
     const betterResult = await better.result();
     expect(betterResult).toMatchObject({ version: 2, stage: 'challenger', nextStep: 'rollout', championVersion: 1 });
-    expect(betterResult.reason).toMatch(/^passed gates and beats champion v1 on prAuc by 0\.1000$/);
+    expect(betterResult.reason).toBe(
+      'passed gates and beats champion v1 on prAuc by 0.1000; at the operating point: FPR at its threshold for recall 0.80 (0.500) is 0.037 [0.020, 0.067] ' +
+        "vs champion v1's 0.037 [0.020, 0.067] at its serving threshold 0.500; recall 0.800 [0.627, 0.905] vs 0.800 [0.627, 0.905]; on the same 300 examples (30 fraud)",
+    );
     await harness.recordHistory('training-pipeline-challenger', better);
     // The challenger's rollout runs on as an abandoned child, v2 against v1.
     expect(betterResult.rollout).toEqual({ workflowId: rolloutWorkflowId(model), started: true, note: `started ${rolloutWorkflowId(model)}` });
@@ -86,6 +89,41 @@ describe('trainingPipeline', () => {
       { version: 3, stage: 'rejected', prAuc: 0.55, reason: worseResult.reason },
     ]);
     expect(fakes.recordOf(model).champion).toBe(1);
+  });
+
+  it('rejects a candidate that beats the champion on PR-AUC but flags more legitimate transactions at its threshold, and records both operating points', async () => {
+    const model = uniqueModel('operating');
+    // v2: PR-AUC 0.7 against 0.6, but 60 of 270 legitimate flagged at its threshold against the champion's 10.
+    Object.assign(fakes.switchesOf(model), { candidatePrAucs: [0.6, 0.7], candidateFalsePositives: [10, 60] });
+    expect(await (await startPipeline(model, 1)).result()).toMatchObject({ stage: 'champion' });
+
+    const handle = await startPipeline(model, 2);
+    const result = await handle.result();
+    // z = (60/270 − 10/270 − 0.01) / √(0.2222·0.7778/270 + 0.0370·0.9630/270) = 6.30, with the standard plan's margin 0.01.
+    const reason =
+      "quality gates failed: FPR at its threshold for recall 0.80 (0.500) is 0.222 [0.177, 0.276] vs champion v1's 0.037 [0.020, 0.067] at its serving threshold 0.500; " +
+      'recall 0.800 [0.627, 0.905] vs 0.800 [0.627, 0.905]; on the same 300 examples (30 fraud): worse by more than 0.01 (z=6.30, p=1.4e-10 < α 0.05)';
+    expect(result).toMatchObject({ version: 2, stage: 'rejected', nextStep: 'none', championVersion: 1, reason });
+    expect(result.rollout).toBeUndefined();
+    expect(result.metrics).toMatchObject({ falsePositiveRate: 60 / 270, testNegatives: 270, championVersion: 1, championThreshold: 0.5, championFalsePositiveRate: 10 / 270, championRecall: 0.8 });
+    expect(result.metrics.falsePositiveRateLower).toBeCloseTo(0.177, 3);
+    expect(result.metrics.championFalsePositiveRateUpper).toBeCloseTo(0.067, 3);
+    expect((await handle.describe()).memo).toMatchObject({ verdict: `v2 refused: ${reason}` });
+    expect(fakes.recordOf(model).versions[1]).toMatchObject({ stage: 'rejected', prAuc: 0.7, reason });
+    expect(fakes.recordOf(model).champion).toBe(1);
+    await harness.recordHistory('training-pipeline-operating-point-refused', handle);
+  });
+
+  it('refuses to compare operating points on a test split with fewer fraud examples than gates.minTestPositives', async () => {
+    const model = uniqueModel('positives');
+    fakes.switchesOf(model).candidatePrAucs = [0.6, 0.7];
+    expect(await (await startPipeline(model, 1, { gates: { minTestPositives: 40 } })).result()).toMatchObject({ stage: 'champion' });
+    const result = await (await startPipeline(model, 2, { gates: { minTestPositives: 40 } })).result();
+    expect(result).toMatchObject({ stage: 'rejected' });
+    expect(result.reason).toBe(
+      'quality gates failed: the test split holds 30 fraud examples, too few for a threshold to count: at least 40 are needed to compare operating points with champion v1; ' +
+        'train again once more labelled fraud has arrived (a wider range, or a trigger with a higher minPositives)',
+    );
   });
 
   it('rejects a first model below the ROC-AUC gate instead of promoting it', async () => {
@@ -156,7 +194,7 @@ describe('trainingPipeline', () => {
     const handle = await harness.client.workflow.start('trainingPipeline', {
       taskQueue: harness.taskQueue,
       workflowId: `training:${model}:1`,
-      args: [{ model: 'Fraud Model', data: { kind: 'range', ranges: RANGES }, trigeredBy: 'alice', training: { maxEpoch: 3 }, gates: { minRocAuc: 70 } }],
+      args: [{ model: 'Fraud Model', data: { kind: 'range', ranges: RANGES }, trigeredBy: 'alice', training: { maxEpoch: 3 }, gates: { minRocAuc: 70, minTestPositives: 0.5 } }],
     });
 
     const error = await handle.result().then(
@@ -173,6 +211,7 @@ describe('trainingPipeline', () => {
       'triggeredBy=undefined: expected who starts the run, e.g. "person:alice"',
       expect.stringMatching(/^training\.maxEpoch=3: expected a known option \(hiddenUnits, .*\)$/),
       'gates.minRocAuc=70: expected a number from 0 to 1',
+      'gates.minTestPositives=0.5: expected a whole number >= 1',
     ]);
     const events = (await handle.fetchHistory()).events ?? [];
     expect(events.some((event) => event.activityTaskScheduledEventAttributes)).toBe(false);
