@@ -137,9 +137,6 @@ export const DEMO_ROLLOUT_PLAN: RolloutPlan = {
     // After the drift, fraud the champion misses costs more than a few more transactions sent to
     // review: the challenger may flag up to 5 points more legitimate ones, but not miss more fraud.
     maxWorse: { recall: 0.05, falsePositiveRate: 0.05 },
-    // The scorer's latency includes the wait for the feature job's transactions to commit (its
-    // 2 s checkpoints), the same for both variants: the limit only catches a challenger far slower.
-    maxLatencyP99Ms: 10 * SECOND,
   },
   promotion: { metric: 'recall', alpha: 0.05, lastStepOnly: false },
   autoPromote: true,

@@ -41,9 +41,21 @@ export interface RolloutGuardrails {
    * missed out of two would roll a good challenger back. @default 30
    */
   readonly minTrials?: number;
-  /** The challenger's p99 scoring latency (scored-at minus the features record's arrival, queueing included) above this rolls it back; the pipeline before the scorer is the same for both variants, so it is left out; null: no limit. @default 1000 */
+  /**
+   * How far the challenger's p99 scoring latency may lie above the champion's, measured on the
+   * same traffic over the same period, before it rolls back; null: not compared. The latency is
+   * scored-at minus the time the features record entered Kafka, so it includes the wait for the
+   * feature job's checkpoint to commit the record (up to the checkpoint interval, 10 s on the
+   * local stack): both variants wait alike, so only the difference says something about the
+   * challenger. @default 500
+   */
+  readonly maxLatencyP99OverChampionMs?: number | null;
+  /**
+   * An absolute limit on the challenger's p99 scoring latency (same measure); null: no limit.
+   * A value below the feature job's checkpoint interval rolls every challenger back. @default null
+   */
   readonly maxLatencyP99Ms?: number | null;
-  /** Scores the challenger must have decided before its p99 counts. @default 200 */
+  /** Scores each variant must have decided before the latency limits count. @default 200 */
   readonly minScoresForLatency?: number;
   /** Share of the model's input sent to the DLQ above this rolls back; null: no limit. @default 0.01 */
   readonly maxDlqRate?: number | null;
@@ -118,15 +130,23 @@ export const ROLLOUT_PRESETS: Readonly<Record<string, RolloutPlan>> = {
   },
 };
 
-const DEFAULT_GUARDRAILS: Required<RolloutGuardrails> = {
+export const DEFAULT_GUARDRAILS: Required<RolloutGuardrails> = {
   maxWorse: { falsePositiveRate: 0.01, recall: 0.05 },
   alpha: 0.05,
   minTrials: 30,
-  maxLatencyP99Ms: 1000,
+  maxLatencyP99OverChampionMs: 500,
+  maxLatencyP99Ms: null,
   minScoresForLatency: 200,
   maxDlqRate: 0.01,
   minRecordsForDlqRate: 200,
 };
+
+/**
+ * The defaults of rollouts started before the relative latency guardrail: an absolute p99 limit of
+ * 1000 ms, which the default 10 s checkpoints never let a challenger meet. Only replays of those
+ * runs compile their plan with it (see the workflow's patch).
+ */
+export const GUARDRAILS_BEFORE_RELATIVE_LATENCY: Required<RolloutGuardrails> = { ...DEFAULT_GUARDRAILS, maxLatencyP99OverChampionMs: null, maxLatencyP99Ms: 1000 };
 const DEFAULT_PROMOTION: Required<PromotionRule> = { metric: 'recall', alpha: 0.05, lastStepOnly: true };
 const COMPARED_METRICS: readonly ComparedMetric[] = ['precision', 'recall', 'falsePositiveRate'];
 
@@ -168,8 +188,8 @@ function guardrailProblems(value: unknown): string[] {
     }
   }
   if (value.alpha !== undefined && !fraction(value.alpha, true)) problems.push(`guardrails.alpha=${shown(value.alpha)}: expected a significance level between 0 and 1, e.g. 0.05`);
-  if (value.maxLatencyP99Ms !== undefined && value.maxLatencyP99Ms !== null && !(typeof value.maxLatencyP99Ms === 'number' && value.maxLatencyP99Ms > 0)) {
-    problems.push(`guardrails.maxLatencyP99Ms=${shown(value.maxLatencyP99Ms)}: expected a positive number of ms or null`);
+  for (const key of ['maxLatencyP99Ms', 'maxLatencyP99OverChampionMs']) {
+    if (value[key] !== undefined && value[key] !== null && !(typeof value[key] === 'number' && value[key] > 0)) problems.push(`guardrails.${key}=${shown(value[key])}: expected a positive number of ms or null`);
   }
   if (value.maxDlqRate !== undefined && value.maxDlqRate !== null && !fraction(value.maxDlqRate, false)) problems.push(`guardrails.maxDlqRate=${shown(value.maxDlqRate)}: expected a share above 0 up to 1, or null`);
   for (const key of ['minTrials', 'minScoresForLatency', 'minRecordsForDlqRate']) {
@@ -206,11 +226,11 @@ export function rolloutPlanProblems(plan: unknown): string[] {
   return problems;
 }
 
-/** The plan with its defaults; call {@link rolloutPlanProblems} first. */
-export function compileRolloutPlan(plan: RolloutPlan): CompiledRolloutPlan {
+/** The plan with its defaults (`guardrailDefaults` only differ when replaying old runs); call {@link rolloutPlanProblems} first. */
+export function compileRolloutPlan(plan: RolloutPlan, guardrailDefaults: Required<RolloutGuardrails> = DEFAULT_GUARDRAILS): CompiledRolloutPlan {
   return {
     steps: plan.steps ?? ROLLOUT_PRESETS.standard!.steps!,
-    guardrails: { ...DEFAULT_GUARDRAILS, ...plan.guardrails },
+    guardrails: { ...guardrailDefaults, ...plan.guardrails },
     promotion: { ...DEFAULT_PROMOTION, ...plan.promotion },
     autoPromote: plan.autoPromote ?? true,
     decisionTimeoutMs: plan.decisionTimeoutMs ?? 24 * HOUR,
@@ -288,9 +308,19 @@ export function guardrailBreach(metrics: LiveMetrics, guardrails: Required<Rollo
       );
     }
   }
+  // In SHADOW the challenger decides nothing, so it has no latency of its own (null) and neither limit applies.
   const p99 = challenger.latencyMs?.p99;
-  if (guardrails.maxLatencyP99Ms !== null && p99 !== undefined && challenger.scored >= guardrails.minScoresForLatency && p99 > guardrails.maxLatencyP99Ms) {
+  const enoughScores = (variant: LiveMetrics['champion']): boolean => variant.scored >= guardrails.minScoresForLatency;
+  if (guardrails.maxLatencyP99Ms !== null && p99 !== undefined && enoughScores(challenger) && p99 > guardrails.maxLatencyP99Ms) {
     return `challenger v${challenger.version}'s p99 scoring latency ${p99.toFixed(1)} ms is above the limit ${guardrails.maxLatencyP99Ms} ms (${challenger.scored} scores)`;
+  }
+  const championP99 = champion.latencyMs?.p99;
+  const margin = guardrails.maxLatencyP99OverChampionMs;
+  if (margin !== null && p99 !== undefined && championP99 !== undefined && enoughScores(challenger) && enoughScores(champion) && p99 - championP99 > margin) {
+    return (
+      `challenger v${challenger.version}'s p99 scoring latency ${p99.toFixed(1)} ms is more than ${margin} ms above champion v${champion.version}'s ${championP99.toFixed(1)} ms ` +
+      `on the same traffic (${challenger.scored} vs ${champion.scored} scores)`
+    );
   }
   const dlqRate = metrics.dlq.rate;
   if (guardrails.maxDlqRate !== null && dlqRate !== null && metrics.dlq.intake >= guardrails.minRecordsForDlqRate && dlqRate > guardrails.maxDlqRate) {

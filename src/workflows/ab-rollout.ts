@@ -28,6 +28,7 @@ import {
   defineSignal,
   defineUpdate,
   log,
+  patched,
   proxyActivities,
   setHandler,
   upsertMemo,
@@ -42,7 +43,9 @@ import {
   assertPhaseTransition,
   automaticAction,
   compileRolloutPlan,
+  DEFAULT_GUARDRAILS,
   describeFigures,
+  GUARDRAILS_BEFORE_RELATIVE_LATENCY,
   isEnded,
   rolloutPlanProblems,
   stepRouting,
@@ -187,7 +190,9 @@ export function commandProblem(status: RolloutStatus, command: Command): string 
     case 'promote': {
       const needed = status.steps[status.stepIndex]?.minSamples ?? 0;
       const labelled = status.metrics?.challenger.rates.labelled ?? 0;
-      if (command.force !== true && labelled < needed) return `${challenger} has ${labelled} of ${needed} labelled scores; pass --force to promote anyway`;
+      if (command.force !== true && labelled < needed) {
+        return `${challenger} has ${labelled} of ${needed} labelled scores; to promote anyway, force it (\`tributary promote ${status.model} --force\`, or "force": true in the promote update's argument)`;
+      }
       return undefined;
     }
     case 'set-traffic':
@@ -203,6 +208,12 @@ export function commandProblem(status: RolloutStatus, command: Command): string 
       return undefined;
   }
 }
+
+/**
+ * Runs before this patch compiled their plan with an absolute default latency limit (p99 1000 ms)
+ * instead of the comparison with the champion; replaying them must decide as they did.
+ */
+const RELATIVE_LATENCY_GUARDRAIL_PATCH = 'relative-latency-guardrail';
 
 /** Refuses an input the rollout cannot run with, as a non-retryable failure naming each problem. */
 function checkInput(input: AbRolloutInput): void {
@@ -225,7 +236,7 @@ function describeFailure(error: unknown): string {
 /** Rolls `input.challengerVersion` out against the champion; see the module comment. */
 export async function abRollout(input: AbRolloutInput, carried?: RolloutStatus): Promise<RolloutOutcome> {
   checkInput(input);
-  const plan: CompiledRolloutPlan = compileRolloutPlan(input.plan ?? {});
+  const plan: CompiledRolloutPlan = compileRolloutPlan(input.plan ?? {}, patched(RELATIVE_LATENCY_GUARDRAIL_PATCH) ? DEFAULT_GUARDRAILS : GUARDRAILS_BEFORE_RELATIVE_LATENCY);
   const self = `workflow:${workflowInfo().workflowId}`;
   let status: RolloutStatus = carried ?? {
     model: input.model,

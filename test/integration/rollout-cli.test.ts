@@ -107,7 +107,7 @@ describe('a rollout through the CLI (real Temporal, Kafka and registry)', () => 
     expect(await deployments.latest(model)).toMatchObject({ challenger: versions[1], challengerMode: 'SHADOW' });
 
     const early = await tributary('promote', model, '--by', 'bob');
-    expect(early).toMatchObject({ code: 1, stdout: '', stderr: 'error: challenger v2 has 0 of 1000 labelled scores; pass --force to promote anyway\n' });
+    expect(early).toMatchObject({ code: 1, stdout: '', stderr: `error: challenger v2 has 0 of 1000 labelled scores; to promote anyway, force it (\`tributary promote ${model} --force\`, or "force": true in the promote update's argument)\n` });
 
     const traffic = await tributary('set-traffic', model, '30', '--by', 'bob', '--reason', 'more signal');
     expect(traffic.code).toBe(0);

@@ -21,6 +21,8 @@ const EXPECTED_HISTORIES = [
   'ab-rollout-guardrail-rollback',
   // Promoted by a person through the promote update while awaiting a decision.
   'ab-rollout-human-promote',
+  // With the relative latency guardrail (the relative-latency-guardrail patch): rolled back for a p99 850 ms above the champion's.
+  'ab-rollout-latency-rollback',
   // Pause, set-traffic and resume updates, then an automatic rollback.
   'ab-rollout-pause-resume',
   'ab-rollout-timeout-default',

@@ -7,7 +7,9 @@ import {
   assertPhaseTransition,
   automaticAction,
   compileRolloutPlan,
+  DEFAULT_GUARDRAILS,
   describeFigures,
+  GUARDRAILS_BEFORE_RELATIVE_LATENCY,
   rolloutPlanProblems,
   ROLLOUT_PRESETS,
   stepRouting,
@@ -25,7 +27,7 @@ describe('rollout plan', () => {
   it('fills in the defaults: the standard ramp, guardrails on FPR and recall, promotion on recall, rollback after 24 h', () => {
     const compiled = compileRolloutPlan({});
     expect(compiled.steps.map((step) => `${step.mode} ${step.percent}`)).toEqual(['SHADOW 0', 'SPLIT 10', 'SPLIT 50', 'SPLIT 100']);
-    expect(compiled.guardrails).toMatchObject({ maxWorse: { falsePositiveRate: 0.01, recall: 0.05 }, alpha: 0.05, maxLatencyP99Ms: 1000, maxDlqRate: 0.01 });
+    expect(compiled.guardrails).toMatchObject({ maxWorse: { falsePositiveRate: 0.01, recall: 0.05 }, alpha: 0.05, maxLatencyP99OverChampionMs: 500, maxLatencyP99Ms: null, maxDlqRate: 0.01 });
     expect(compiled).toMatchObject({ promotion: { metric: 'recall', alpha: 0.05, lastStepOnly: true }, autoPromote: true, decisionTimeoutMs: 86_400_000, defaultAction: 'rollback' });
     for (const preset of Object.values(ROLLOUT_PRESETS)) expect(rolloutPlanProblems(preset)).toEqual([]);
   });
@@ -95,7 +97,12 @@ describe('automatic decisions', () => {
   });
 
   it('rolls back on latency and DLQ limits', () => {
-    expect(at('running', 0, 0, liveMetrics(BASELINE, BASELINE, { challengerP99Ms: 1500 }))).toEqual({
+    expect(at('running', 0, 0, liveMetrics(BASELINE, BASELINE, { championP99Ms: 9_000, challengerP99Ms: 9_600 }))).toEqual({
+      kind: 'rollback',
+      reason: "guardrail: challenger v2's p99 scoring latency 9600.0 ms is more than 500 ms above champion v1's 9000.0 ms on the same traffic (1000 vs 1000 scores)",
+    });
+    const absolute = compileRolloutPlan({ steps: plan.steps, guardrails: { maxLatencyP99Ms: 1000 } });
+    expect(automaticAction({ plan: absolute, phase: 'running', stepIndex: 0, stepElapsedMs: 0, metrics: liveMetrics(BASELINE, BASELINE, { challengerP99Ms: 1500 }) })).toEqual({
       kind: 'rollback',
       reason: "guardrail: challenger v2's p99 scoring latency 1500.0 ms is above the limit 1000 ms (1000 scores)",
     });
@@ -103,6 +110,22 @@ describe('automatic decisions', () => {
       kind: 'rollback',
       reason: 'guardrail: the DLQ rate 4.76% (100 records) is above the limit 1.00%',
     });
+  });
+
+  it('keeps a challenger as fast as the champion at the default checkpoint delay (the default guardrails agree with the default stack)', () => {
+    // The local stack checkpoints the feature job every 10 s (src/stack/components/flink.ts), and a
+    // features record becomes visible to the scorer only then: both variants wait up to that long.
+    const checkpointIntervalMs = 10_000;
+    const sameDelay = liveMetrics(BASELINE, BASELINE, { championP99Ms: checkpointIntervalMs + 150, challengerP99Ms: checkpointIntervalMs + 150 });
+    const defaults = compileRolloutPlan({ steps: plan.steps });
+    expect(defaults.guardrails).toEqual(DEFAULT_GUARDRAILS);
+    expect(automaticAction({ plan: defaults, phase: 'running', stepIndex: 1, stepElapsedMs: 0, metrics: sameDelay }).kind).not.toBe('rollback');
+    // The defaults before the relative check (kept for replaying old runs) rolled it back: the contradiction this guards against.
+    const before = compileRolloutPlan({ steps: plan.steps }, GUARDRAILS_BEFORE_RELATIVE_LATENCY);
+    expect(automaticAction({ plan: before, phase: 'running', stepIndex: 1, stepElapsedMs: 0, metrics: sameDelay }).kind).toBe('rollback');
+    // Without a latency of its own (SHADOW: it decides nothing) the challenger is not judged on latency.
+    const shadow = liveMetrics(BASELINE, BASELINE, { championP99Ms: 20_000 });
+    expect(automaticAction({ plan: defaults, phase: 'running', stepIndex: 0, stepElapsedMs: 0, metrics: { ...shadow, challenger: { ...shadow.challenger, latencyMs: null } } }).kind).not.toBe('rollback');
   });
 
   it('waits for the minimum sample and duration, then moves on, and promotes a better challenger only on the last step', () => {

@@ -120,6 +120,19 @@ describe('abRollout', () => {
     await harness.recordHistory('ab-rollout-guardrail-rollback', handle);
   });
 
+  it('with the default guardrails, ramps past a challenger as slow as the champion at the checkpoint delay and rolls back one slower than it', async () => {
+    // Both variants wait for the feature job's 10 s checkpoints (the local stack's default) before they can score.
+    const model = uniqueModel('rollout-latency');
+    fakes.switchesOf(model).metrics = liveMetrics(BASELINE, BASELINE, { championP99Ms: 10_150, challengerP99Ms: 10_150 });
+    const handle = await startRollout(model);
+    await phaseReached(handle, 'awaiting-decision');
+    fakes.switchesOf(model).metrics = liveMetrics(BASELINE, BASELINE, { championP99Ms: 10_150, challengerP99Ms: 11_000 });
+    const outcome = await handle.result();
+    expect(outcome).toMatchObject({ action: 'rollback', championVersion: CHAMPION_VERSION });
+    expect(outcome.decision.reason).toBe("guardrail: challenger v2's p99 scoring latency 11000.0 ms is more than 500 ms above champion v1's 10150.0 ms on the same traffic (1000 vs 1000 scores)");
+    await harness.recordHistory('ab-rollout-latency-rollback', handle);
+  });
+
   it('waits for a person after the last step and promotes through the update, which returns the new status', async () => {
     const model = uniqueModel('rollout-human');
     fakes.switchesOf(model).metrics = liveMetrics(BASELINE, BASELINE);
@@ -142,7 +155,7 @@ describe('abRollout', () => {
     const handle = await startRollout(model);
     await waitFor('a first poll', async () => ((await status(handle)).metrics !== null ? true : undefined));
 
-    expect(await refusal(handle.executeUpdate(promoteUpdate, { args: [{ by: 'bob' }] }))).toBe('challenger v2 has 120 of 1000 labelled scores; pass --force to promote anyway');
+    expect(await refusal(handle.executeUpdate(promoteUpdate, { args: [{ by: 'bob' }] }))).toBe(`challenger v2 has 120 of 1000 labelled scores; to promote anyway, force it (\`tributary promote ${model} --force\`, or "force": true in the promote update's argument)`);
     expect(await refusal(handle.executeUpdate(setTrafficUpdate, { args: [{ by: 'bob', percent: 150 }] }))).toBe('traffic must be a percentage from 0 to 100, got 150');
     expect(await refusal(handle.executeUpdate(resumeUpdate, { args: [{ by: 'bob' }] }))).toBe(`the rollout of ${model} is running; only a paused rollout or one on manual traffic can resume`);
     expect((await status(handle)).phase).toBe('running');

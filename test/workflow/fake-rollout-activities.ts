@@ -15,7 +15,7 @@ export const CHALLENGER_VERSION = 2;
 const sha = (version: number): string => String(version).repeat(64).slice(0, 64);
 
 /** Live metrics from confusion counts per variant; latency and DLQ may be set. */
-export function liveMetrics(champion: ConfusionCounts, challenger: ConfusionCounts, extra: { challengerP99Ms?: number; dlqRecords?: number } = {}): LiveMetrics {
+export function liveMetrics(champion: ConfusionCounts, challenger: ConfusionCounts, extra: { championP99Ms?: number; challengerP99Ms?: number; dlqRecords?: number } = {}): LiveMetrics {
   const variant = (version: number, counts: ConfusionCounts, p99: number) => ({
     version,
     scored: labelledCount(counts),
@@ -27,7 +27,7 @@ export function liveMetrics(champion: ConfusionCounts, challenger: ConfusionCoun
   const scored = labelledCount(champion) + labelledCount(challenger);
   const dlqRecords = extra.dlqRecords ?? 0;
   return {
-    champion: variant(CHAMPION_VERSION, champion, 50),
+    champion: variant(CHAMPION_VERSION, champion, extra.championP99Ms ?? 50),
     challenger: variant(CHALLENGER_VERSION, challenger, extra.challengerP99Ms ?? 50),
     scorePsi: 0,
     dlq: { records: dlqRecords, intake: scored + dlqRecords, rate: dlqRecords / (scored + dlqRecords) },
