@@ -49,7 +49,7 @@ describe('decoding while the schema registry is unreachable', () => {
     const { port } = first.address() as AddressInfo;
     await close(first);
     const url = `http://127.0.0.1:${port}/apis/ccompat/v7`;
-    const client = createSchemaRegistryClient({ url }, { retries: 1, retryDelayMs: 10 });
+    const client = createSchemaRegistryClient({ url, auth: undefined }, { retries: 1, retryDelayMs: 10 });
     const decoder = createAvroDecoder(client);
     const value = frameWithSchemaId(SCHEMA_ID, labelType.toBuffer({ transaction_id: 't-1', is_fraud: true }));
 
