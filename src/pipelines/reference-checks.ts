@@ -13,7 +13,7 @@ import { reasonOf } from '../errors/tributary-error.js';
 import { describeAvroType, loadRecordFields, type AvroField } from './avro-fields.js';
 import { didYouMean } from './closest-name.js';
 import { formatPath, type DefinitionPath } from './definition-source.js';
-import type { InputEncoding, ModelInput, ModelTask, PipelineDefinition } from './pipeline-definition.js';
+import type { InputEncoding, ModelInput, ModelTask, PipelineDefinition, SourceDefinition } from './pipeline-definition.js';
 
 /** What the checks report to. */
 export interface ReferenceCheckContext {
@@ -67,7 +67,7 @@ export function checkReferences(definition: PipelineDefinition, context: Referen
     file === undefined || !sound(path) ? undefined : loadSchema(path, file, name, context);
 
   // Each item is checked when it is sound itself: a problem in one source or input leaves the others checked.
-  const sources = Array.isArray(definition.sources) ? definition.sources : [];
+  const sources: readonly SourceDefinition[] = Array.isArray(definition.sources) ? definition.sources : [];
   const sourceSchemas = sources.map((source, index) => schemaOf(['sources', index, 'schema'], source?.schema, `the schema of sources[${index}]`));
   const features = schemaOf(['features', 'schema'], definition.features?.schema, 'the features schema');
   const labels = schemaOf(['labels', 'schema'], definition.labels?.schema, 'the labels schema');
@@ -98,7 +98,7 @@ export function checkReferences(definition: PipelineDefinition, context: Referen
 
   const task = sound(['model', 'task']) ? definition.model?.task : undefined;
   if (labels !== undefined) checkLabels(definition, labels, features, task, context);
-  const inputs = Array.isArray(definition.model?.inputs) ? definition.model.inputs : [];
+  const inputs: readonly ModelInput[] = Array.isArray(definition.model?.inputs) ? definition.model.inputs : [];
   if (features !== undefined) {
     inputs.forEach((input, index) => {
       if (sound(['model', 'inputs', index])) checkInput(input, index, features, context);
@@ -159,7 +159,7 @@ function checkTimeField(path: DefinitionPath, name: string, schema: NamedFields,
 function checkTopicsDistinct(definition: PipelineDefinition, { sound, report }: ReferenceCheckContext): void {
   const seen = new Map<string, string>();
   const roles: [DefinitionPath, string | undefined][] = [
-    ...(Array.isArray(definition.sources) ? definition.sources : []).map((source, index): [DefinitionPath, string | undefined] => [
+    ...((Array.isArray(definition.sources) ? definition.sources : []) as readonly SourceDefinition[]).map((source, index): [DefinitionPath, string | undefined] => [
       ['sources', index, 'topic'],
       sound(['sources', index, 'topic']) ? source?.topic : undefined,
     ]),
