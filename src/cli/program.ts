@@ -7,6 +7,7 @@ import { createKafkaSimulationSink } from '../streaming/simulation-sink.js';
 import { flinkCommand } from './flink-command.js';
 import { createModelRegistry } from '../registry/kafka-model-registry.js';
 import { modelsCommand } from './models-command.js';
+import { pipelineCommand } from './pipeline-command.js';
 import { promoteCommand, rollbackCommand, rolloutCommand, setTrafficCommand } from './rollout-command.js';
 import { reportCommand } from './report-command.js';
 import { scheduleCommand } from './schedule-command.js';
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
   program.addCommand(demoCommand(cli));
   program.addCommand(topicsCommand(cli));
   program.addCommand(schemasCommand(cli));
+  program.addCommand(pipelineCommand(cli));
   program.addCommand(simulateCommand(cli, createKafkaSimulationSink));
   program.addCommand(flinkCommand(cli));
   program.addCommand(modelsCommand(cli));
