@@ -101,8 +101,8 @@ export function compareOperatingPoints(
       `the candidate was measured on ${counts.positives}/${counts.negatives} fraud/legitimate examples, the champion on ${theirs.positives}/${theirs.negatives}: not the same split`,
     );
   }
-  const ours = figures(candidate, confidence);
-  const champions = figures(champion, confidence);
+  const ours = operatingPointFigures(candidate, confidence);
+  const champions = operatingPointFigures(champion, confidence);
   let worse: WorseRate | undefined;
   if (counts.positives >= minPositives) {
     for (const metric of COMPARED) {
@@ -152,7 +152,8 @@ export function describeOperatingPoints(comparison: OperatingPointComparison, ch
   return `${figuresLine}: worse by more than ${worse.margin} (z=${worse.z.toFixed(2)}, p=${worse.pValue.toPrecision(2)} < α ${worse.alpha})`;
 }
 
-function figures(point: ThresholdMetrics, confidence: number): OperatingPointFigures {
+/** The rates at one threshold with their Wilson intervals at `confidence`. */
+export function operatingPointFigures(point: ThresholdMetrics, confidence = 0.95): OperatingPointFigures {
   const { truePositives: tp, falsePositives: fp, trueNegatives: tn, falseNegatives: fn } = point.confusion;
   return {
     threshold: point.threshold,

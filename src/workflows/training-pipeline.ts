@@ -16,7 +16,7 @@ import type { DatasetSummary, EvaluationSummary, TrainedCandidate, TrainingActiv
 import type { ModelStage, OffsetRange } from '../registry/model-registry.js';
 import type { SplitFractions } from '../training/dataset-split.js';
 import type { PrimaryMetric } from '../training/evaluation.js';
-import { describeOperatingPoints, type OperatingPointComparison, type OperatingPointGateOptions } from '../training/operating-point-gate.js';
+import { describeOperatingPoints, operatingPointFigures, type OperatingPointComparison, type OperatingPointGateOptions } from '../training/operating-point-gate.js';
 import type { TrainingOptions } from '../training/training-options.js';
 import { abRollout, rolloutWorkflowId } from './ab-rollout.js';
 import { compileRolloutPlan, type RolloutPlan } from './ab-rollout-plan.js';
@@ -173,22 +173,18 @@ function judge(evaluation: EvaluationSummary, gates: Required<QualityGates>, ope
 }
 
 /**
- * The registry's flat metrics of a candidate: its test-split figures and, when it was compared
- * with a champion at the operating point, both models' rates there with their Wilson intervals
- * (the champion's at its serving threshold, on the same examples).
+ * The registry's flat metrics of a candidate: its test-split figures, its rates at its threshold
+ * with their 95 % Wilson intervals and, when it was compared with a champion at the operating
+ * point, the champion's rates there (at its serving threshold, on the same examples).
  */
 function registryMetrics(evaluation: EvaluationSummary): Record<string, number> {
   const { candidate, champion, operatingPoints } = evaluation;
   const point = candidate.operatingPoint;
+  const rates = operatingPointFigures(point);
   const compared: Record<string, number> =
     operatingPoints === undefined || champion === undefined
       ? {}
       : {
-          testNegatives: operatingPoints.negatives,
-          recallLower: operatingPoints.candidate.recall.lower,
-          recallUpper: operatingPoints.candidate.recall.upper,
-          falsePositiveRateLower: operatingPoints.candidate.falsePositiveRate.lower,
-          falsePositiveRateUpper: operatingPoints.candidate.falsePositiveRate.upper,
           championVersion: champion.version,
           championThreshold: operatingPoints.champion.threshold,
           championRecall: operatingPoints.champion.recall.rate,
@@ -208,6 +204,11 @@ function registryMetrics(evaluation: EvaluationSummary): Record<string, number> 
     falsePositiveRate: point.falsePositiveRate,
     testExamples: candidate.examples,
     testPositives: candidate.positives,
+    testNegatives: candidate.examples - candidate.positives,
+    recallLower: rates.recall.lower,
+    recallUpper: rates.recall.upper,
+    falsePositiveRateLower: rates.falsePositiveRate.lower,
+    falsePositiveRateUpper: rates.falsePositiveRate.upper,
     ...compared,
   };
 }

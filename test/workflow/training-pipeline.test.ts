@@ -54,7 +54,10 @@ describe('trainingPipeline', () => {
     expect(description.typedSearchAttributes.get(TributaryModelName)).toBe(model);
     expect(description.typedSearchAttributes.get(TributaryModelVersion)).toBe('1');
     expect(description.typedSearchAttributes.get(TributaryStage)).toBe('champion');
-    expect(description.memo).toMatchObject({ version: 1, metrics: { prAuc: 0.6 }, verdict: 'v1 champion: first model passed gates' });
+    expect(description.memo).toMatchObject({ version: 1, metrics: { prAuc: 0.6, recall: 0.8, testPositives: 30, testNegatives: 270 }, verdict: 'v1 champion: first model passed gates' });
+    // A first model has no champion to compare with; its own rates still carry their Wilson intervals (24/30: [0.627, 0.905]).
+    expect((description.memo?.metrics as Record<string, number>).recallLower).toBeCloseTo(0.627, 3);
+    expect((description.memo?.metrics as Record<string, number>).championVersion).toBeUndefined();
 
     const better = await startPipeline(model, 2);
     const betterResult = await better.result();
