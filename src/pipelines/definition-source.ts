@@ -32,15 +32,17 @@ export function formatPath(path: DefinitionPath): string {
   return path.map((segment, index) => (typeof segment === 'number' ? `[${segment}]` : index === 0 ? segment : `.${segment}`)).join('');
 }
 
-/** Parses definition text; throws {@link PipelineDefinitionError} with one problem per syntax error, each with its line. */
+/**
+ * Parses definition text; throws {@link PipelineDefinitionError} with the first syntax error and
+ * its line. Only the first: the parser's later errors mostly follow from it (a tab used as
+ * indentation gives six more about the lines after it).
+ */
 export function parseDefinition(text: string, file: string, baseDir: string): DefinitionSource {
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  if (document.errors.length > 0) {
-    throw new PipelineDefinitionError(
-      file,
-      document.errors.map((error) => ({ file, line: lineCounter.linePos(error.pos[0]).line, path: '', message: `not valid YAML or JSON: ${error.message}` })),
-    );
+  const [error] = document.errors;
+  if (error !== undefined) {
+    throw new PipelineDefinitionError(file, [{ file, line: lineCounter.linePos(error.pos[0]).line, path: '', message: `not valid YAML or JSON: ${error.message}` }], error);
   }
   const lineAt = (offset: number | undefined): number | undefined => (offset === undefined ? undefined : lineCounter.linePos(offset).line);
   return {

@@ -131,7 +131,9 @@ function loadSchema(path: DefinitionPath, file: string, name: string, { baseDir,
 }
 
 /** The field, or undefined after reporting that the schema has none of that name (with the nearest name). */
-function checkField(path: DefinitionPath, name: string, schema: NamedFields, { report }: ReferenceCheckContext): AvroField | undefined {
+function checkField(path: DefinitionPath, name: string, schema: NamedFields, { sound, report }: ReferenceCheckContext): AvroField | undefined {
+  // A name that is missing or malformed is reported by the structural check already.
+  if (!sound(path)) return undefined;
   const field = schema.fields.get(name);
   if (field === undefined) report(path, `${formatPath(path)} ${quoted(name)} is not a field of ${schema.name}${didYouMean(name, schema.fields.keys())}`);
   return field;
