@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { Command } from 'commander';
+import type { ComponentName } from '../stack/component.js';
 import type { ComponentStatus } from '../stack/local-stack.js';
-import { localStack, SECURE_COMPONENTS, STACK_COMPONENTS } from '../stack/stack-components.js';
 import { createStackContext } from '../stack/stack-context.js';
 import { STACK_PORTS } from '../stack/stack-layout.js';
 import type { CliEnvironment } from './cli-environment.js';
@@ -27,11 +27,18 @@ export function renderStatus(status: readonly ComponentStatus[]): string {
 }
 
 
+/**
+ * The names of the stack's components (STACK_COMPONENTS, then SECURE_COMPONENTS), for the help
+ * texts: stack-components.ts loads the clients the health checks use (Kafka, Temporal), which
+ * `--help` must not, so it is imported inside the actions. A unit test keeps the two in step.
+ */
+export const STACK_COMPONENT_NAMES: readonly ComponentName[] = ['kafka', 'schema-registry', 'temporal', 'flink-jobmanager', 'flink-taskmanager', 'flink-sql-gateway', 'kafka-secure'];
+
 /** `tributary stack up | down | status | logs | reset`: the local real stack. */
 export function stackCommand(cli: CliEnvironment): Command {
   const command = new Command('stack').description('install, start, stop and inspect the local stack: Temporal (+ Web UI), Kafka, Schema Registry, Flink');
   // Stopping and logs always cover the secure broker too, so `stack down` never leaves it running.
-  const stackFromConfig = (secure = true) => localStack(createStackContext(cli.config(), progressPrinter()), { secure });
+  const stackFromConfig = async (secure = true) => (await import('../stack/stack-components.js')).localStack(createStackContext(cli.config(), progressPrinter()), { secure });
   const docker = dockerStackActions(cli);
   const inDocker = (): boolean => cli.config().stack.mode === 'docker';
   const stop = async (purge: boolean, only: readonly string[] = []): Promise<void> => {
@@ -39,7 +46,7 @@ export function stackCommand(cli: CliEnvironment): Command {
       if (only.length > 0) return cli.fail('stopping single components is for the local stack; the docker stack stops as a whole (TRIBUTARY_STACK=docker)');
       return docker.down(purge);
     }
-    const stack = stackFromConfig();
+    const stack = await stackFromConfig();
     const names = only.map((name) => stack.component(name).name);
     const stopped = purge ? await stack.reset() : await stack.down(names.length > 0 ? names : undefined);
     cli.print(stopped.length === 0 ? 'nothing of the stack was running' : `stopped: ${stopped.join(', ')}`);
@@ -55,7 +62,7 @@ export function stackCommand(cli: CliEnvironment): Command {
         if (options.secure) return cli.fail('--secure runs the secure broker as a local process; it is not part of the docker stack (TRIBUTARY_STACK=docker)');
         return docker.up();
       }
-      const result = await stackFromConfig(options.secure === true).up();
+      const result = await (await stackFromConfig(options.secure === true)).up();
       if (result.started.length === 0) cli.print('the stack is already running; nothing changed');
       cli.print(renderStatus(result.status));
       cli.print(`\nTemporal Web UI: ${cli.config().temporal.uiUrl}`);
@@ -71,14 +78,14 @@ export function stackCommand(cli: CliEnvironment): Command {
         return;
       }
       const began = Date.now();
-      await stackFromConfig().install();
+      await (await stackFromConfig()).install();
       cli.print(`every component is installed under ${cli.config().paths.cacheDir} (${((Date.now() - began) / 1000).toFixed(0)}s)`);
     });
 
   command
     .command('down')
     .description('stop the processes this stack started (by pid), or only the named components; data stays in place')
-    .argument('[components...]', `components to stop (default: all): ${[...STACK_COMPONENTS, ...SECURE_COMPONENTS].map((c) => c.name).join(', ')}`)
+    .argument('[components...]', `components to stop (default: all): ${STACK_COMPONENT_NAMES.join(', ')}`)
     .option('--purge', 'also delete all data, logs and pid files (same as `stack reset`; stops everything)')
     .action((components: string[], options: { purge?: boolean }) => {
       if (options.purge && components.length > 0) {
@@ -100,7 +107,7 @@ export function stackCommand(cli: CliEnvironment): Command {
     .option('--secure', 'also show the secure broker (kafka-secure)')
     .action(async (options: { json?: boolean; secure?: boolean }) => {
       if (inDocker()) return docker.status(options.json === true);
-      const status = await stackFromConfig(options.secure === true).status();
+      const status = await (await stackFromConfig(options.secure === true)).status();
       cli.print(options.json ? JSON.stringify(status, null, 2) : renderStatus(status));
       cli.setExitCode(status.every((s) => s.state === 'healthy') ? 0 : 1);
     });
@@ -108,16 +115,17 @@ export function stackCommand(cli: CliEnvironment): Command {
   command
     .command('logs')
     .description('print the log of one component, or the log file paths of all')
-    .argument('[component]', [...STACK_COMPONENTS, ...SECURE_COMPONENTS].map((c) => c.name).join(', '))
+    .argument('[component]', STACK_COMPONENT_NAMES.join(', '))
     .option('-n, --lines <count>', 'number of lines from the end', positiveInteger, 100)
     .option('-f, --follow', 'keep printing new lines until interrupted')
     .action(async (name: string | undefined, options: { lines: number; follow?: boolean }) => {
       if (inDocker()) return docker.logs(name, options.lines, options.follow === true);
       const ctx = createStackContext(cli.config(), progressPrinter());
       if (!name) {
-        cli.print(renderTable(['COMPONENT', 'LOG FILE'], [...STACK_COMPONENTS, ...SECURE_COMPONENTS].map((c) => [c.name, ctx.layout.logFile(c.name)])));
+        cli.print(renderTable(['COMPONENT', 'LOG FILE'], STACK_COMPONENT_NAMES.map((component) => [component, ctx.layout.logFile(component)])));
         return;
       }
+      const { localStack } = await import('../stack/stack-components.js');
       const file = ctx.layout.logFile(localStack(ctx, { secure: true }).component(name).name);
       if (!existsSync(file)) {
         cli.fail(`${name} has no log yet at ${file}; it has not been started with this data directory`);
