@@ -2,13 +2,14 @@
  * The pipeline definition: what a user writes (YAML or JSON) to bring a stream to Tributary, as
  * TypeScript types for those who define pipelines in code.
  *
- * These types are written by hand and `pipeline.schema.json` beside them is written by hand to
- * match; `test/unit/pipeline-schema.test.ts` keeps the two in step (a definition typed with every
- * field set must pass the schema, and every default below must be the schema's `default`). Why not
- * TypeBox, which derives one from the other: the JSON Schema is the contract editors and users
- * read (completion, hover text, `default`), so it is kept as a plain, readable file with
- * descriptions and `x-expected` phrases for messages, not the output of a builder; and the types
- * stay free of a runtime dependency, so workflow code can import them.
+ * These types and `pipeline.schema.json` beside them are both maintained by hand;
+ * `test/unit/pipeline-schema.test.ts` keeps them in step: definitions typed with these types that
+ * set every field the schema declares must pass the schema (which refuses unknown fields), and the
+ * schema's defaults are compared with the code that applies them today. Why not TypeBox, which
+ * derives one from the other: the JSON Schema is the contract editors and users read (completion,
+ * hover text, `default`), so it is kept as a plain file with descriptions and `x-expected` phrases
+ * for messages rather than the output of a builder; and the types stay free of a runtime
+ * dependency, so workflow code can import them.
  *
  * Names of fields refer to the Avro schemas of the topics; times are durations written as
  * `500ms`, `30s`, `10m`, `2h` or `7d`.
@@ -19,6 +20,8 @@ export type Duration = string;
 
 /** The root of a definition file. */
 export interface PipelineDefinition {
+  /** The JSON Schema a JSON definition follows, for editors; YAML files name it in a `yaml-language-server` comment instead. @default none */
+  readonly $schema?: string;
   /**
    * The pipeline's name, also the name of its model in the registry: lowercase letters, digits,
    * `.`, `_` and `-`, starting with a letter or digit.
@@ -378,7 +381,11 @@ export interface RolloutPlanDefinition {
   /** @default the `standard` preset's steps */
   readonly steps?: readonly RolloutStepDefinition[];
   readonly guardrails?: {
-    /** Per metric of the task, how much worse the challenger may be before a significant difference rolls it back. @default { falsePositiveRate: 0.01, recall: 0.05 } for classifiers */
+    /**
+     * Per live metric of the task, how much worse the challenger may be before a significant
+     * difference rolls it back: a rate difference below 1 for classifier rates, the label's units
+     * for `mae` and `rmse`. @default { falsePositiveRate: 0.01, recall: 0.05 } for classifiers
+     */
     readonly maxWorse?: Partial<Record<LiveMetric, number>>;
     /** @default 0.05 */
     readonly alpha?: number;

@@ -1,0 +1,96 @@
+/**
+ * `tributary pipeline validate`, run in-process through runCli (the binary's own path): what it
+ * prints and its exit code for a valid definition, one with problems, and a file that is missing.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { buildProgram } from '../../src/cli/program.js';
+import { runCli } from '../../src/cli/run-cli.js';
+
+const FRAUD = fileURLToPath(new URL('../../examples/fraud/pipeline.yaml', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('./fixtures/pipelines/', import.meta.url));
+
+interface Outcome {
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+async function tributary(...args: string[]): Promise<Outcome> {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const capture = (into: string[]) => (chunk: string | Uint8Array): boolean => {
+    into.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+    return true;
+  };
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation(capture(stdout) as typeof process.stdout.write);
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation(capture(stderr) as typeof process.stderr.write);
+  process.exitCode = undefined;
+  try {
+    await runCli(buildProgram(), ['node', 'tributary', ...args]);
+    return { exitCode: Number(process.exitCode ?? 0), stdout: stdout.join(''), stderr: stderr.join('') };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+    process.exitCode = undefined;
+  }
+}
+
+describe('tributary pipeline validate', () => {
+  const scratch = mkdtempSync(join(tmpdir(), 'tributary-pipeline-cli-'));
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+  it('says the fraud example is valid, with what it holds, exit 0', async () => {
+    expect(await tributary('pipeline', 'validate', FRAUD)).toEqual({
+      exitCode: 0,
+      stdout: `${FRAUD}: valid (1 source, 20 inputs, task binary-classification)\n`,
+      stderr: '',
+    });
+  });
+
+  it('prints every problem on its own line with its line in the file, exit 2', async () => {
+    const file = join(scratch, 'delivery.json');
+    // JSON, one field per line, so each problem's line is easy to count.
+    const definition = {
+      name: 'delivery',
+      owner: 'logistics-ml',
+      sources: [{ topic: 'orders', schema: join(FIXTURES, 'orders.avsc'), entityKey: 'courier_id', eventTime: 'event_time' }],
+      features: {
+        topic: 'order-features',
+        schema: join(FIXTURES, 'order-features.avsc'),
+        entityKey: 'courier_id',
+        eventId: 'order_id',
+        eventTime: 'event_time',
+        job: { kind: 'sql', file: join(FIXTURES, 'order-features.sql') },
+      },
+      labels: { topic: 'deliveries', schema: join(FIXTURES, 'deliveries.avsc'), joinKey: 'order_id', field: 'delivery_minutes', eventTime: 'label_time' },
+      model: { task: 'regression', inputs: [{ field: 'distance_km', encoding: 'one-hot' }, { field: 'itemz', encoding: 'standardised' }] },
+      gates: { minRocAuc: 0.8 },
+    };
+    const text = JSON.stringify(definition, null, 2);
+    writeFileSync(file, text);
+    const lineOf = (needle: string): number => text.split('\n').findIndex((line) => line.includes(needle)) + 1;
+    expect(await tributary('pipeline', 'validate', file)).toEqual({
+      exitCode: 2,
+      stdout: '',
+      stderr: [
+        `error: ${file}:${lineOf('"encoding": "one-hot"')}: model.inputs[0].encoding "one-hot" needs a category (string, enum, int or long); "distance_km" is double (encodings that fit: raw, standardised, log1p, clipped)`,
+        `error: ${file}:${lineOf('"itemz"')}: model.inputs[1].field "itemz" is not a field of the features schema (did you mean "items"?)`,
+        `error: ${file}:${lineOf('"minRocAuc"')}: gates.minRocAuc is a binary-classification gate; model.task is regression (its gates: maxMae, maxRmse, minR2)`,
+        '',
+      ].join('\n'),
+    });
+  });
+
+  it('names a file that cannot be read in one line, exit 2', async () => {
+    const file = join(scratch, 'no-such.yaml');
+    expect(await tributary('pipeline', 'validate', file)).toEqual({
+      exitCode: 2,
+      stdout: '',
+      stderr: `error: ${file}: cannot be read: ENOENT: no such file or directory, open '${file}'\n`,
+    });
+  });
+});
