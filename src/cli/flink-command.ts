@@ -1,21 +1,20 @@
-import { Client, Connection } from '@temporalio/client';
+/**
+ * `tributary flink …`. The Temporal SDK, the Flink REST client and the jar builder are imported
+ * inside the actions that use them (`await import`), so `tributary --help` loads none of them.
+ */
+import type { Client } from '@temporalio/client';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { TributaryConfig } from '../config/config.js';
-import { deploymentWorkflowId, followDeployment, startDeployment, workflowUiUrl } from '../flink/deployment-client.js';
-import { currentFeaturesTopic, prepareFeatureJobDeployment } from '../flink/deployment-feature-job.js';
-import { pinJar } from '../flink/deployment-jar.js';
-import { DeploymentSpecFileError, readDeploymentSpecFile } from '../flink/deployment-spec-file.js';
 import type { FlinkJobSpec } from '../flink/deployment-spec.js';
-import { retainSavepoints, withSavepoint, type DeploymentRecord, type SavepointEntry } from '../flink/deployment-record.js';
-import { FileDeploymentRecordStore } from '../flink/deployment-record-store.js';
-import { deploymentRecordsDir, flinkDeployTaskQueue, pinnedJarsDir, withInProcessDeployWorker } from '../flink/deployment-worker.js';
-import { FlinkError, FlinkSavepointError, FlinkTimeoutError } from '../flink/errors.js';
-import { FeatureJobDeployer, type FeatureJobStatus } from '../flink/feature-job.js';
-import { RestFlinkService } from '../flink/flink-service.js';
+import type { DeploymentRecord, SavepointEntry } from '../flink/deployment-record.js';
+import type { FeatureJobDeployer, FeatureJobStatus } from '../flink/feature-job.js';
 import type { FlinkDeployInput, FlinkDeployResult, FlinkDeployStatus, UpgradeMode } from '../workflows/flink-deploy.js';
 import type { CliEnvironment } from './cli-environment.js';
 import { positiveInteger } from './option-parsers.js';
 import { progressPrinter, renderTable } from './output.js';
+
+/** The feature job's name when none is given; the same as `FEATURE_JOB_NAME`, without loading the job's module for --help. */
+const DEFAULT_JOB_NAME = 'tributary-feature-job';
 
 const iso = (epochMs: number): string => new Date(epochMs).toISOString();
 
@@ -28,22 +27,38 @@ export function renderFeatureJobStatus(status: FeatureJobStatus): string {
   ]);
 }
 
+/** The command that starts `jobName` again from `savepoint`, with the version it ran when known. */
+export function resumeCommand(jobName: string, savepoint: string, version: string | undefined): string {
+  return `tributary flink deploy ${jobName} --from-savepoint ${savepoint}${version ? ` --job-version ${version}` : ''}`;
+}
+
+/** What `flink cancel --discard-state` loses, said before it does. */
+export const DISCARDED_STATE_WARNING =
+  'state discarded: the events the job holds in its windows and timers (transactions whose source offsets are already committed but whose features were not emitted yet) are lost for good; ' +
+  'a new start reads on from the committed offsets';
+
 /** `tributary flink submit | status | cancel`: the feature job on the Flink session cluster. */
 export function flinkCommand(cli: CliEnvironment): Command {
   const command = new Command('flink').description('deploy and inspect the Flink feature job (builds its jar with Maven when the sources changed)');
-  const deployer = (): FeatureJobDeployer => new FeatureJobDeployer(cli.config(), { progress: progressPrinter() });
+  const deployer = async (): Promise<FeatureJobDeployer> => {
+    const { FeatureJobDeployer } = await import('../flink/feature-job.js');
+    return new FeatureJobDeployer(cli.config(), { progress: progressPrinter() });
+  };
+  const jobNameOption = (): Option => new Option('--job-name <name>', 'the job\'s name on the cluster').default(DEFAULT_JOB_NAME);
 
   command
     .command('submit')
-    .description('build the jar if needed, upload it and run the feature job; refuses while one runs unless --force or --job-id')
+    .description('build the jar if needed, upload it and run the feature job, recorded as the job\'s deployment (a later `flink deploy` upgrades it by savepoint); refuses while one runs')
+    .addOption(jobNameOption())
     .option('--from-savepoint <path>', 'restore state from this savepoint or retained checkpoint')
     .option('--allow-non-restored-state', 'restore even when savepoint state belongs to no operator of this job')
     .option('--parallelism <n>', 'parallelism of the job (default: the cluster default)', positiveInteger)
     .option('--job-version <version>', 'version written into every feature record (default: jar-<sha256 of the jar>)')
     .option('--job-id <id>', 'run under this job id (32 hex characters); skips the running-job check, like --force')
-    .option('--force', 'submit even when a feature job is already running')
-    .action(async (options: { fromSavepoint?: string; allowNonRestoredState?: boolean; parallelism?: number; jobVersion?: string; jobId?: string; force?: boolean }) => {
-      const submitted = await deployer().submit({
+    .option('--force', 'submit even when a job of the name runs: a second copy that writes the same topics (every feature twice), not recorded')
+    .action(async (options: { jobName: string; fromSavepoint?: string; allowNonRestoredState?: boolean; parallelism?: number; jobVersion?: string; jobId?: string; force?: boolean }) => {
+      const submitted = await (await deployer()).submit({
+        jobName: options.jobName,
         savepointPath: options.fromSavepoint,
         allowNonRestoredState: options.allowNonRestoredState,
         parallelism: options.parallelism,
@@ -54,14 +69,16 @@ export function flinkCommand(cli: CliEnvironment): Command {
       cli.print(`feature job ${submitted.spec.jobName} (version ${submitted.spec.jobVersion}) is RUNNING as job ${submitted.jobId}`);
       cli.print(`  reads ${submitted.spec.topics.transactions}, ${submitted.spec.topics.labels}; writes ${submitted.spec.topics.features}, ${submitted.spec.topics.trainingExamples}, ${submitted.spec.topics.dlq}`);
       cli.print(`  Flink UI: ${cli.config().flink.restUrl}/#/job/running/${submitted.jobId}/overview`);
+      if (!submitted.recorded) cli.print(`  not recorded as the deployment of ${submitted.spec.jobName}: another job of that name runs too`);
     });
 
   command
     .command('status')
     .description('show the running feature job: state, start time, last completed checkpoint')
+    .addOption(jobNameOption())
     .option('--json', 'print machine-readable JSON')
-    .action(async (options: { json?: boolean }) => {
-      const status = await deployer().status();
+    .action(async (options: { jobName: string; json?: boolean }) => {
+      const status = await (await deployer()).status(options.jobName);
       if (options.json) cli.print(JSON.stringify(status ?? null, null, 2));
       else cli.print(status ? renderFeatureJobStatus(status) : 'no feature job is running');
       if (!status) cli.setExitCode(1);
@@ -69,11 +86,21 @@ export function flinkCommand(cli: CliEnvironment): Command {
 
   command
     .command('cancel')
-    .description('cancel the running feature job (no savepoint) and wait until it is CANCELED')
-    .option('--job-id <id>', 'cancel this job id instead of the one found by name')
-    .action(async (options: { jobId?: string }) => {
-      const jobId = await deployer().cancel({ jobId: options.jobId });
-      cli.print(`feature job ${jobId} is CANCELED`);
+    .description('stop the running feature job with a savepoint (its window state survives) and print the command that resumes from it; --discard-state cancels without one')
+    .addOption(jobNameOption())
+    .option('--job-id <id>', 'stop this job id instead of the one found by name')
+    .option('--discard-state', 'cancel without a savepoint: events held in windows and timers are lost for good')
+    .action(async (options: { jobName: string; jobId?: string; discardState?: boolean }) => {
+      const target = { jobName: options.jobName, jobId: options.jobId };
+      if (options.discardState) {
+        process.stderr.write(`${DISCARDED_STATE_WARNING}\n`);
+        const jobId = await (await deployer()).cancel(target);
+        cli.print(`feature job ${jobId} is CANCELED, its state discarded`);
+        return;
+      }
+      const stopped = await (await deployer()).stop(target);
+      cli.print(`feature job ${stopped.jobId} stopped with a savepoint: ${stopped.savepoint}`);
+      cli.print(`  resume it with its state: ${resumeCommand(options.jobName, stopped.savepoint, stopped.version)}`);
     });
 
   addDeploymentCommands(command, cli);
@@ -108,6 +135,7 @@ export function describePhase(status: FlinkDeployStatus): string {
 }
 
 async function withClient<T>(config: TributaryConfig, body: (client: Client) => Promise<T>): Promise<T> {
+  const { Client, Connection } = await import('@temporalio/client');
   const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: 10_000 });
   try {
     return await body(new Client({ connection, namespace: config.temporal.namespace }));
@@ -119,6 +147,7 @@ async function withClient<T>(config: TributaryConfig, body: (client: Client) => 
 /** One line per outcome, with what a person needs next. */
 export function renderDeployResult(result: FlinkDeployResult): string {
   const lines = [`${result.jobName}: ${result.outcome} (${result.fromVersion ?? 'nothing'} → ${result.toVersion}, mode ${result.mode})`];
+  if (result.adoptedJobId) lines.push(`  adopted:     job ${result.adoptedJobId} (run without a recorded deployment), stopped with the savepoint below`);
   if (result.jobId) lines.push(`  running job: ${result.jobId}`);
   if (result.savepoint) lines.push(`  savepoint:   ${result.savepoint}`);
   if (result.downtimeMs !== undefined) lines.push(`  downtime:    ${(result.downtimeMs / 1000).toFixed(1)} s (old job stopped → ${result.outcome === 'rolled-back' ? 'rolled-back' : 'new'} job RUNNING)`);
@@ -132,6 +161,8 @@ export function renderDeployResult(result: FlinkDeployResult): string {
   if (result.takeoverMs !== undefined) lines.push(`  takeover:    ${(result.takeoverMs / 1000).toFixed(1)} s (decision → old job stopped)`);
   if (result.error) lines.push(`  ${(result.outcome === 'deployed' ? 'note:' : 'why:').padEnd(13)}${result.error}`);
   if (result.disposedSavepoints.length > 0) lines.push(`  disposed:    ${result.disposedSavepoints.join(', ')}`);
+  // Nothing runs after a failed deployment that started from a savepoint: that savepoint holds the state.
+  if (result.outcome === 'failed' && result.savepoint) lines.push(`  resume:      ${resumeCommand(result.jobName, result.savepoint, undefined)}`);
   return lines.join('\n');
 }
 
@@ -168,6 +199,7 @@ function addDeploymentCommands(command: Command, cli: CliEnvironment): void {
         .conflicts(['jobVersion', 'parallelism', 'checkpointInterval']),
     )
     .option('--job-version <version>', 'version written into every feature record (default: jar-<sha256 of the jar>)')
+    .option('--from-savepoint <path>', 'when no job of the name runs (a first deployment, or after `flink cancel`): start from this savepoint or retained checkpoint')
     .option('--mode <mode>', 'savepoint (state carried over), stateless (cancel, start fresh) or blue-green (new version beside the old one on <features topic>.<version>, takes over when caught up)', upgradeMode, 'savepoint' as UpgradeMode)
     .option('--no-wait', 'start the deployment and return')
     .option('--parallelism <n>', 'parallelism of the new version (default: the cluster default)', positiveInteger)
@@ -177,9 +209,15 @@ function addDeploymentCommands(command: Command, cli: CliEnvironment): void {
     .option('--catch-up-timeout <seconds>', 'blue-green: how long the new job may take to catch up after its health window', positiveInteger, 120)
     .option('--retention <n>', 'savepoints kept in the history', positiveInteger, DEFAULT_SAVEPOINT_RETENTION)
     .option('--drain', 'stop with MAX_WATERMARK (fires every event-time timer); off by default, since it makes the next version see later events as late')
-    .action(async (job: string, options: { spec?: string; jobVersion?: string; mode: UpgradeMode; wait: boolean; parallelism?: number; checkpointInterval?: number; healthWindow: number; maxBacklog: number; catchUpTimeout: number; retention: number; drain?: boolean }) => {
+    .action(async (job: string, options: { spec?: string; jobVersion?: string; fromSavepoint?: string; mode: UpgradeMode; wait: boolean; parallelism?: number; checkpointInterval?: number; healthWindow: number; maxBacklog: number; catchUpTimeout: number; retention: number; drain?: boolean }) => {
+      if (options.fromSavepoint !== undefined && options.mode === 'blue-green') deploy.error('error: --from-savepoint starts a job that is not running; a blue/green upgrade starts beside a running one', { exitCode: 2, code: 'tributary.conflictingOptions' });
       const config = cli.config();
       const progress = progressPrinter();
+      const { DeploymentSpecFileError, readDeploymentSpecFile } = await import('../flink/deployment-spec-file.js');
+      const { pinJar } = await import('../flink/deployment-jar.js');
+      const { deploymentRecordsDir, pinnedJarsDir } = await import('../flink/deployment-paths.js');
+      const { FileDeploymentRecordStore } = await import('../flink/deployment-record-store.js');
+      const { currentFeaturesTopic, prepareFeatureJobDeployment } = await import('../flink/deployment-feature-job.js');
       let spec: FlinkJobSpec;
       if (options.spec) {
         let fromFile: FlinkJobSpec;
@@ -207,10 +245,13 @@ function addDeploymentCommands(command: Command, cli: CliEnvironment): void {
         spec,
         mode: options.mode,
         drain: options.drain ?? false,
+        ...(options.fromSavepoint === undefined ? {} : { fromSavepoint: options.fromSavepoint }),
         savepointRetention: options.retention,
         health: { windowMs: options.healthWindow * 1000 },
         ...(options.mode === 'blue-green' ? { catchUp: { maxBacklogRecords: options.maxBacklog, timeoutMs: options.catchUpTimeout * 1000 } } : {}),
       };
+      const { deploymentWorkflowId, followDeployment, startDeployment, workflowUiUrl } = await import('../flink/deployment-client.js');
+      const { flinkDeployTaskQueue, logDeployWorkerToFile, withInProcessDeployWorker } = await import('../flink/deployment-worker.js');
       const workflowId = deploymentWorkflowId(job);
       const link = workflowUiUrl(config.temporal.uiUrl, config.temporal.namespace, workflowId);
       const start = (client: Client) => startDeployment(client, input, { taskQueue: flinkDeployTaskQueue(config), uiUrl: config.temporal.uiUrl });
@@ -220,6 +261,7 @@ function addDeploymentCommands(command: Command, cli: CliEnvironment): void {
           cli.print(`started ${workflowId} (${spec.version}, mode ${options.mode}); a worker of task queue ${flinkDeployTaskQueue(config)} carries it out\n  ${link}`);
           return;
         }
+        progress(`deployment worker in this process; its log: ${logDeployWorkerToFile(config)}`);
         const result = await withInProcessDeployWorker(config, async () => {
           const handle = await start(client);
           cli.print(`started ${workflowId} (${spec.version}, mode ${options.mode})\n  ${link}`);
@@ -237,6 +279,11 @@ function addDeploymentCommands(command: Command, cli: CliEnvironment): void {
     .option('--retention <n>', 'savepoints kept in the history; older ones are disposed of', positiveInteger, DEFAULT_SAVEPOINT_RETENTION)
     .action(async (job: string, options: { retention: number }) => {
       const config = cli.config();
+      const { deploymentRecordsDir } = await import('../flink/deployment-paths.js');
+      const { FileDeploymentRecordStore } = await import('../flink/deployment-record-store.js');
+      const { retainSavepoints, withSavepoint } = await import('../flink/deployment-record.js');
+      const { FlinkError, FlinkSavepointError, FlinkTimeoutError } = await import('../flink/errors.js');
+      const { RestFlinkService } = await import('../flink/flink-service.js');
       const records = new FileDeploymentRecordStore(deploymentRecordsDir(config));
       const flink = new RestFlinkService({ baseUrl: config.flink.restUrl });
       const current = (await records.read(job)).current;
@@ -269,6 +316,8 @@ function addDeploymentCommands(command: Command, cli: CliEnvironment): void {
     .argument('<job>', 'the job name')
     .option('--json', 'print machine-readable JSON')
     .action(async (job: string, options: { json?: boolean }) => {
+      const { deploymentRecordsDir } = await import('../flink/deployment-paths.js');
+      const { FileDeploymentRecordStore } = await import('../flink/deployment-record-store.js');
       const record = await new FileDeploymentRecordStore(deploymentRecordsDir(cli.config())).read(job);
       cli.print(options.json ? JSON.stringify(record, null, 2) : renderDeploymentRecord(record));
     });

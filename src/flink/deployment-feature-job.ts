@@ -4,7 +4,7 @@ import { versionedTopicName } from './blue-green.js';
 import type { DeploymentRecord } from './deployment-record.js';
 import { featureJobDeploymentSpec, type FlinkJobSpec } from './deployment-spec.js';
 import { pinJar } from './deployment-jar.js';
-import { pinnedJarsDir } from './deployment-worker.js';
+import { pinnedJarsDir } from './deployment-paths.js';
 import { jarVersion } from './feature-job.js';
 import { checkFeatureJobKafkaAccess, isSecuredKafka } from './feature-job-preflight.js';
 import { writeFeatureJobSecrets } from './feature-job-secrets.js';

@@ -20,9 +20,9 @@ export interface SavepointEntry {
   /**
    * `upgrade`: stop-with-savepoint of a deployment; `blue-green`: taken beside the running job for
    * the new version to start from (the job kept running); `manual`: `tributary flink savepoint`,
-   * the job kept running.
+   * the job kept running; `stop`: `tributary flink cancel`, which stopped the job with it.
    */
-  readonly reason: 'upgrade' | 'blue-green' | 'manual';
+  readonly reason: 'upgrade' | 'blue-green' | 'manual' | 'stop';
 }
 
 /** The spec that runs now, and as which job. */
@@ -43,6 +43,13 @@ export interface CurrentDeployment {
  */
 export type DeploymentOutcome = 'deployed' | 'rolled-back' | 'aborted' | 'failed' | 'rollback-failed' | 'takeover-failed';
 
+/**
+ * What a person did to the job outside a deployment workflow: `submitted` (`tributary flink
+ * submit`), `stopped` (`flink cancel`, with a savepoint), `cancelled` (`flink cancel
+ * --discard-state`, state discarded).
+ */
+export type ManualOutcome = 'submitted' | 'stopped' | 'cancelled';
+
 /** Where a blue/green upgrade moved the output, and which models it moved. */
 export interface OutputHandoffRecord {
   readonly previousTopic: string;
@@ -59,7 +66,7 @@ export interface DeploymentEvent {
   readonly at: number;
   /** `<workflow id>/<run id>`. */
   readonly deployedBy: string;
-  readonly outcome: DeploymentOutcome;
+  readonly outcome: DeploymentOutcome | ManualOutcome;
   readonly mode: string;
   readonly fromVersion: string | undefined;
   readonly toVersion: string;

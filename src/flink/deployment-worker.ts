@@ -3,15 +3,16 @@
  * task queue deployments run on, and an in-process worker for commands and tests that run a
  * deployment without the long-running `tributary worker`.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type LogEntry } from '@temporalio/worker';
 import { createFlinkDeployActivities, type FlinkDeployActivityDependencies } from '../activities/flink-deploy-activities.js';
 import type { TributaryConfig } from '../config/config.js';
 import { openDeploymentLog } from '../serving/deployment-log.js';
 import { createKafka } from '../streaming/kafka-client.js';
 import { createSchemaRegistryClient } from '../streaming/schema-registry-client.js';
+import { deployWorkerLogFile, deploymentRecordsDir } from './deployment-paths.js';
 import { FileDeploymentRecordStore } from './deployment-record-store.js';
 import { KafkaTopicProgressReader } from './deployment-topic-progress.js';
 import { RestFlinkService } from './flink-service.js';
@@ -23,11 +24,34 @@ import { KafkaOutputTopics } from './output-topics.js';
  */
 export const flinkDeployTaskQueue = (config: TributaryConfig): string => `${config.temporal.taskQueue}-flink-deploy`;
 
-/** Where deployment records live: `<dataDir>/flink/deployments`. */
-export const deploymentRecordsDir = (config: TributaryConfig): string => join(config.paths.dataDir, 'flink', 'deployments');
+export { deploymentRecordsDir, pinnedJarsDir } from './deployment-paths.js';
 
-/** Where deployed jars are pinned by content: `<dataDir>/flink/jars`. */
-export const pinnedJarsDir = (config: TributaryConfig): string => join(config.paths.dataDir, 'flink', 'jars');
+function metaText(meta: object): string {
+  try {
+    return JSON.stringify(meta, (_key, value: unknown) => (typeof value === 'bigint' ? String(value) : value));
+  } catch {
+    // A circular or otherwise unserialisable value: the message itself is still worth keeping.
+    return '(metadata not serialisable)';
+  }
+}
+
+/**
+ * Sends the Temporal SDK's log of this process (the workflow bundler, the worker's state changes,
+ * Core's warnings) to {@link deployWorkerLogFile} instead of the terminal, where a person
+ * following `flink deploy` wants one line per phase. Call before any worker or connection exists;
+ * returns the file.
+ */
+export function logDeployWorkerToFile(config: TributaryConfig): string {
+  const file = deployWorkerLogFile(config);
+  mkdirSync(dirname(file), { recursive: true });
+  const out = createWriteStream(file, { flags: 'a' });
+  const write = (entry: LogEntry): void => {
+    const at = new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString();
+    out.write(`${at} [${entry.level}] ${entry.message}${entry.meta && Object.keys(entry.meta).length > 0 ? ` ${metaText(entry.meta)}` : ''}\n`);
+  };
+  Runtime.install({ logger: new DefaultLogger('INFO', write) });
+  return file;
+}
 
 /** The activities' real dependencies: the cluster's REST API, the record folder, Kafka, the registry, the models' deployments. */
 export function flinkDeployDependencies(config: TributaryConfig): FlinkDeployActivityDependencies {

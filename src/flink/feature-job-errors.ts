@@ -1,4 +1,5 @@
 import { FlinkError, type FlinkErrorContext } from './errors.js';
+import { FEATURE_JOB_NAME } from './job-spec.js';
 
 /**
  * Maven could not build the feature job's jar. Carries the module folder, Maven's exit and
@@ -23,17 +24,18 @@ export class JarBuildError extends FlinkError {
 
 /**
  * A feature job with the same name is already running, so a second submit would make two
- * jobs write the same topics. Cancel it, or submit with `force` (e.g. blue/green with an
- * explicit job id).
+ * jobs write the same topics. The message names the paths that keep the running job's state:
+ * upgrade it by savepoint, or stop it with one.
  */
 export class FeatureJobAlreadyRunningError extends FlinkError {
   override readonly name = 'FeatureJobAlreadyRunningError';
 
   constructor(readonly jobName: string, jobId: string, state: string) {
-    super(`feature job "${jobName}" is already ${state} as job ${jobId}; cancel it first (tributary flink cancel) or submit with --force`, {
-      jobId,
-      retriable: false,
-    });
+    super(
+      `feature job "${jobName}" is already ${state} as job ${jobId}; to run another version, upgrade it with its state: ` +
+        `\`tributary flink deploy ${jobName} --job-version <version>\`; to stop it, \`tributary flink cancel${jobName === FEATURE_JOB_NAME ? '' : ` --job-name ${jobName}`}\` (takes a savepoint and prints the command that resumes from it)`,
+      { jobId, retriable: false },
+    );
   }
 }
 

@@ -6,7 +6,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TributaryConfig } from '../../src/config/config.js';
 import { FileDeploymentRecordStore } from '../../src/flink/deployment-record-store.js';
-import { deploymentRecordsDir } from '../../src/flink/deployment-worker.js';
+import { deploymentRecordsDir } from '../../src/flink/deployment-paths.js';
 import { FlinkRestClient } from '../../src/flink/flink-rest-client.js';
 import { RestFlinkService } from '../../src/flink/flink-service.js';
 

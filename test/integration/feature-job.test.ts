@@ -7,6 +7,8 @@ import type { Admin, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type TributaryConfig } from '../../src/config/config.js';
 import { FlinkRequestError } from '../../src/flink/errors.js';
+import { deploymentRecordsDir } from '../../src/flink/deployment-paths.js';
+import { FileDeploymentRecordStore } from '../../src/flink/deployment-record-store.js';
 import { FeatureJobAlreadyRunningError, JarBuildError } from '../../src/flink/feature-job-errors.js';
 import { FeatureJobDeployer, type SubmittedFeatureJob } from '../../src/flink/feature-job.js';
 import { FlinkRestClient } from '../../src/flink/flink-rest-client.js';
@@ -21,6 +23,7 @@ import {
   type GoldenEvents,
   type GoldenTransaction,
 } from '../fixtures/feature-job/reference-features.js';
+import { removeFeatureJobDeployments } from '../helpers/flink-deployments.js';
 import { collectingConsumer, createTopic, type CollectingConsumer } from '../helpers/kafka.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -80,7 +83,7 @@ describe('Flink feature job (real Kafka, registry and Flink)', () => {
   });
 
   afterAll(async () => {
-    if (submitted) await deployer.cancel({ jobId: submitted.jobId }).catch(() => undefined);
+    await removeFeatureJobDeployments(config, jobName);
     await Promise.all([features, trainingExamples, deadLetters].map((consumer) => consumer?.consumer.disconnect()));
     await producer?.disconnect();
     await admin?.disconnect();
@@ -268,8 +271,11 @@ describe('Flink feature job (real Kafka, registry and Flink)', () => {
     const refusal = await deployer.submit({ jobName, jobVersion }).catch((error: unknown) => error);
     expect(refusal).toBeInstanceOf(FeatureJobAlreadyRunningError);
     expect((refusal as Error).message).toBe(
-      `feature job "${jobName}" is already RUNNING as job ${submitted.jobId}; cancel it first (tributary flink cancel) or submit with --force`,
+      `feature job "${jobName}" is already RUNNING as job ${submitted.jobId}; to run another version, upgrade it with its state: \`tributary flink deploy ${jobName} --job-version <version>\`; ` +
+        `to stop it, \`tributary flink cancel --job-name ${jobName}\` (takes a savepoint and prints the command that resumes from it)`,
     );
+    // The submit recorded the job as its name's deployment, so `flink deploy` upgrades it by savepoint.
+    expect((await new FileDeploymentRecordStore(deploymentRecordsDir(config)).read(jobName)).current).toMatchObject({ jobId: submitted.jobId, spec: { version: jobVersion } });
   });
 
   it('fails a run with a missing argument with Flink\'s text naming the argument', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describePhase, renderDeployResult } from '../../src/cli/flink-command.js';
+import { describePhase, renderDeployResult, resumeCommand } from '../../src/cli/flink-command.js';
 import type { FlinkDeployResult, FlinkDeployStatus } from '../../src/workflows/flink-deploy.js';
 
 const handoff = { previousTopic: 'tributary.features', newTopic: 'tributary.features.v2', overlapFrom: [{ partition: 0, offset: '12' }, { partition: 1, offset: '7' }], models: ['fraud'] };
@@ -47,5 +47,36 @@ describe('blue/green in the CLI', () => {
     expect(describePhase({ ...status, phase: 'savepointing' })).toBe(`savepointing: job ${'a'.repeat(32)} keeps running`);
     expect(describePhase({ ...status, phase: 'stopping-previous' })).toBe(`stopping-previous: job ${'a'.repeat(32)} (v1) with a savepoint`);
     expect(describePhase({ ...status, phase: 'savepointing', mode: 'savepoint' })).toBe('savepointing');
+  });
+});
+
+describe('paths that keep the state, in the CLI', () => {
+  const adopted: FlinkDeployResult = {
+    ...result,
+    outcome: 'failed',
+    mode: 'savepoint',
+    fromVersion: undefined,
+    jobId: undefined,
+    adoptedJobId: 'a'.repeat(32),
+    catchUp: undefined,
+    handoff: undefined,
+    takeoverMs: undefined,
+    error: 'job x (v2) is not healthy: the job restarted 1 time(s); at most 0 allowed; nothing runs now (…): the state is in savepoint file:/savepoints/savepoint-1',
+  };
+
+  it('prints the exact command that resumes from the savepoint of a failed deployment, and the adopted job', () => {
+    const lines = renderDeployResult(adopted).split('\n');
+    expect(lines[0]).toBe('tributary-feature-job: failed (nothing → v2, mode savepoint)');
+    expect(lines).toContain(`  adopted:     job ${'a'.repeat(32)} (run without a recorded deployment), stopped with the savepoint below`);
+    expect(lines.at(-1)).toBe('  resume:      tributary flink deploy tributary-feature-job --from-savepoint file:/savepoints/savepoint-1');
+  });
+
+  it('offers no resume when the new version runs', () => {
+    expect(renderDeployResult({ ...adopted, outcome: 'deployed', jobId: 'c'.repeat(32), error: undefined })).not.toContain('resume:');
+  });
+
+  it('names the stopped version in the resume command when the record knows it', () => {
+    expect(resumeCommand('tributary-feature-job', 'file:/sp/savepoint-2', 'v2')).toBe('tributary flink deploy tributary-feature-job --from-savepoint file:/sp/savepoint-2 --job-version v2');
+    expect(resumeCommand('job-a', 'file:/sp/savepoint-3', undefined)).toBe('tributary flink deploy job-a --from-savepoint file:/sp/savepoint-3');
   });
 });
