@@ -200,7 +200,7 @@ function addDeploymentCommands(command: Command, cli: CliEnvironment): void {
     )
     .option('--job-version <version>', 'version written into every feature record (default: jar-<sha256 of the jar>)')
     .option('--from-savepoint <path>', 'when no job of the name runs (a first deployment, or after `flink cancel`): start from this savepoint or retained checkpoint')
-    .option('--mode <mode>', 'savepoint (state carried over), stateless (cancel, start fresh) or blue-green (new version beside the old one on <features topic>.<version>, takes over when caught up)', upgradeMode, 'savepoint' as UpgradeMode)
+    .option('--mode <mode>', 'savepoint (state carried over), stateless (cancel and start without state: events held in windows and timers are lost) or blue-green (new version beside the old one on <features topic>.<version>, takes over when caught up)', upgradeMode, 'savepoint' as UpgradeMode)
     .option('--no-wait', 'start the deployment and return')
     .option('--parallelism <n>', 'parallelism of the new version (default: the cluster default)', positiveInteger)
     .option('--checkpoint-interval <seconds>', 'checkpoint interval of the new version (default: the cluster\'s)', positiveInteger)
