@@ -93,8 +93,8 @@ describe('headline figures against their same-run baselines', () => {
   });
 
   it('status-unavailable: the time to the last "unavailable" against the section timeout', () => {
-    expect(headlinesOf(run('status-unavailable', { benchmark: 'status-unavailable', medianMs: 1_250, sectionTimeoutMs: 10_000 }))).toEqual([
-      { benchmark: 'status-unavailable', figure: 'tributary status with every service down, to the last "unavailable" (median)', value: '1250 ms (×0.13)', baseline: 'the section timeout it must not wait for: 10.0 s' },
+    expect(headlinesOf(run('status-unavailable', { benchmark: 'status-unavailable', medianMs: 1_250, maxMs: 12_000, sectionTimeoutMs: 10_000 }))).toEqual([
+      { benchmark: 'status-unavailable', figure: 'tributary status with every service down, to the last "unavailable", median (slowest)', value: '1250 ms (12.0 s)', baseline: 'the section timeout it must not wait for: 10.0 s' },
     ]);
   });
 
