@@ -96,7 +96,7 @@ function describe(error: ErrorObject, root: unknown): SchemaIssue | undefined {
   switch (error.keyword) {
     case 'required': {
       const field = String(params.missingProperty);
-      return issue(`${formatPath([...path, field])} is required`, [...path, field], false, path);
+      return issue(`${formatPath([...path, field])} is required${misspeltTag(error, field)}`, [...path, field], false, path);
     }
     case 'additionalProperties': {
       const field = String(params.additionalProperty);
@@ -141,6 +141,17 @@ function describe(error: ErrorObject, root: unknown): SchemaIssue | undefined {
     default:
       return issue(`${subject} ${error.message ?? 'does not fit the schema'}`);
   }
+}
+
+/**
+ * Without its tag (`encoding`, `kind`) an object matches no branch, so its other fields are not
+ * checked and a misspelt tag would go unnamed: name a field close to the tag's name.
+ */
+function misspeltTag(error: ErrorObject, field: string): string {
+  const tag = (error.parentSchema as { discriminator?: { propertyName?: string } } | undefined)?.discriminator?.propertyName;
+  if (tag !== field || error.data === null || typeof error.data !== 'object') return '';
+  const near = Object.keys(error.data).find((key) => didYouMean(key, [field]) !== '');
+  return near === undefined ? '' : ` (is "${near}" a misspelling of it?)`;
 }
 
 /** A missing tag is reported by `required`; an unknown one lists the tags the branches accept. */

@@ -106,6 +106,9 @@ describe('structural mistakes, one line each', () => {
     ['an unknown option of an encoding', edited('{ field: distance_km, encoding: log1p }', '{ field: distance_km, encoding: log1p, standardize: false }'), [
       `${FILE}:25: model.inputs[0].standardize is not a known field (did you mean "standardise"?)`,
     ]],
+    ['a misspelt encoding key', edited('{ field: items, encoding: standardised }', '{ field: items, encodng: standardised }'), [
+      `${FILE}:26: model.inputs[1].encoding is required (is "encodng" a misspelling of it?)`,
+    ]],
     ['a value of the wrong type', edited('  eventTime: event_time\n  job:', '  eventTime: event_time\n  parallelism: two\n  job:'), [
       `${FILE}:15: features.parallelism must be a whole number, got "two"`,
     ]],
