@@ -237,7 +237,7 @@ export interface OneHotInput extends InputBase {
   readonly minCount?: number;
 }
 
-/** A category (`string`, `enum`, `int`, `long`) hashed into a fixed number of columns; no vocabulary to learn. */
+/** A category (`string`, `enum`, `int`, `long`) hashed into a fixed number of columns; no vocabulary to learn, and null hashes like one more value. */
 export interface HashedInput extends InputBase {
   readonly encoding: 'hashed';
   /** Columns; distinct values share one when their hashes collide. */
