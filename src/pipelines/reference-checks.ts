@@ -78,7 +78,7 @@ export function checkReferences(definition: PipelineDefinition, context: Referen
     const at = (...rest: (string | number)[]): DefinitionPath => ['sources', index, ...rest];
     checkKeyField(at('entityKey'), source.entityKey, schema, context);
     checkTimeField(at('eventTime'), source.eventTime, schema, context);
-    (source.pii ?? []).forEach((field, position) => {
+    (Array.isArray(source.pii) ? (source.pii as readonly string[]) : []).forEach((field, position) => {
       const found = checkField(at('pii', position), field, schema, context);
       if (found === undefined) return;
       if (found.kind !== 'string') report(at('pii', position), `${formatPath(at('pii', position))} ${quoted(field)} is ${describeAvroType(found)}; the keyed hash replaces text, so a PII field must be a string`);
@@ -290,29 +290,29 @@ function checkModelOptions(definition: PipelineDefinition, task: ModelTask | und
 function checkTaskSettings(definition: PipelineDefinition, task: ModelTask, { sound, report }: ReferenceCheckContext): void {
   const metrics = TASK_METRICS[task];
   const other: ModelTask = task === 'regression' ? 'binary-classification' : 'regression';
-  const gates = definition.gates;
-  if (gates !== undefined && sound(['gates'])) {
-    for (const gate of TASK_METRICS[other].gates) {
-      if ((gates as Record<string, unknown>)[gate] !== undefined) {
-        report(['gates', gate], `gates.${gate} is a ${other} gate; model.task is ${task} (its gates: ${metrics.gates.join(', ')})`, true);
-      }
-    }
-    if (gates.primaryMetric !== undefined && !metrics.primary.includes(gates.primaryMetric)) {
-      report(['gates', 'primaryMetric'], `gates.primaryMetric ${quoted(gates.primaryMetric)} is not a ${task} metric; use one of ${metrics.primary.join(', ')}`);
+  const gates = (definition.gates ?? {}) as Readonly<Record<string, unknown>>;
+  for (const gate of TASK_METRICS[other].gates) {
+    if (gates[gate] !== undefined && sound(['gates', gate])) {
+      report(['gates', gate], `gates.${gate} is a ${other} gate; model.task is ${task} (its gates: ${metrics.gates.join(', ')})`, true);
     }
   }
-  if (task === 'regression' && definition.trigger?.minPositives !== undefined && sound(['trigger'])) {
+  const primary = gates.primaryMetric;
+  if (typeof primary === 'string' && sound(['gates', 'primaryMetric']) && !metrics.primary.includes(primary)) {
+    report(['gates', 'primaryMetric'], `gates.primaryMetric ${quoted(primary)} is not a ${task} metric; use one of ${metrics.primary.join(', ')}`);
+  }
+  if (task === 'regression' && definition.trigger?.minPositives !== undefined && sound(['trigger', 'minPositives'])) {
     report(['trigger', 'minPositives'], 'trigger.minPositives counts positive labels; a regression model has none, remove it', true);
   }
   const plan = definition.rollout?.plan;
-  if (plan === undefined || typeof plan === 'string' || !sound(['rollout', 'plan'])) return;
+  // Each metric is checked when its own place is sound, so a bad step leaves the metrics checked.
+  if (plan === null || typeof plan !== 'object') return;
   for (const metric of Object.keys(plan.guardrails?.maxWorse ?? {})) {
-    if (!metrics.live.includes(metric)) {
+    if (!metrics.live.includes(metric) && sound(['rollout', 'plan', 'guardrails', 'maxWorse', metric])) {
       report(['rollout', 'plan', 'guardrails', 'maxWorse', metric], `rollout.plan.guardrails.maxWorse.${metric} is not a live metric of a ${task} model (its metrics: ${metrics.live.join(', ')})`, true);
     }
   }
   const promotion = plan.promotion?.metric;
-  if (promotion !== undefined && !metrics.live.includes(promotion)) {
+  if (promotion !== undefined && sound(['rollout', 'plan', 'promotion', 'metric']) && !metrics.live.includes(promotion)) {
     report(['rollout', 'plan', 'promotion', 'metric'], `rollout.plan.promotion.metric ${quoted(promotion)} is not a live metric of a ${task} model; use one of ${metrics.live.join(', ')}`);
   }
 }

@@ -254,6 +254,29 @@ describe('reference mistakes, one line each', () => {
   });
 });
 
+describe('malformed parts', () => {
+  it.each([
+    ['a source that is not a mapping, and PII that is not a list', edited('pii: [customer_email]', 'pii: customer_email', edited('sources:\n', 'sources:\n  - 5\n')), [
+      `${FILE}:4: sources[0] must be a mapping of fields, got 5`,
+      `${FILE}:9: sources[1].pii must be a list, got "customer_email"`,
+    ]],
+    ['inputs that are not a list', edited('  inputs:\n', '  inputs: none\n  unused:\n'), [
+      `${FILE}:24: model.inputs must be a list, got "none"`,
+      `${FILE}:25: model.unused is not a known field`,
+    ]],
+    ['gates and a rollout plan of the wrong shape, on a classifier', `${edited('task: regression', 'task: binary-classification', edited('field: delivery_minutes', 'field: late', edited('gates:\n  maxMae: 10\n  minImprovement: 0.1\n', 'gates: 3\n')))}rollout: { plan: [1] }\n`, [
+      `${FILE}:32: gates must be a mapping of fields, got 3`,
+      `${FILE}:33: rollout.plan must be a mapping of fields, got [1]`,
+    ]],
+    ['a bad step beside a metric of the wrong task', `${DELIVERY}rollout:\n  plan:\n    steps: [{ mode: SPLIT, percent: 0, minSamples: 1, minDuration: 1m }]\n    promotion: { metric: recall }\n`, [
+      `${FILE}:37: rollout.plan.steps[0].percent must be above 0 for a SPLIT step (or use mode SHADOW), got 0`,
+      `${FILE}:38: rollout.plan.promotion.metric "recall" is not a live metric of a regression model; use one of mae, rmse`,
+    ]],
+  ])('%s: reported, the rest still checked', (_, text, expected) => {
+    expect(problemsOf(text)).toEqual(expected);
+  });
+});
+
 describe('a definition built in code', () => {
   it('gets the same problems, without a file or line', () => {
     const definition = parseDefinition(edited('field: items,', 'field: itemz,'), FILE, FIXTURES).value as PipelineDefinition;
