@@ -24,7 +24,7 @@ function tributary(args: string[], env: Record<string, string> = {}): Promise<{ 
 }
 
 describe('tributary CLI', () => {
-  it.concurrent.each([[[]], [['stack']], [['stack', 'up']], [['stack', 'down']], [['stack', 'status']], [['stack', 'logs']], [['stack', 'reset']], [['stack', 'install']], [['demo']], [['topics']], [['topics', 'ensure']], [['topics', 'list']], [['schemas']], [['schemas', 'register']], [['schemas', 'check']], [['simulate']], [['flink']], [['flink', 'submit']], [['flink', 'status']], [['flink', 'cancel']], [['models']], [['models', 'list']], [['models', 'show']], [['models', 'history']], [['worker']], [['train']], [['trigger']], [['trigger', 'start']], [['trigger', 'pause']], [['trigger', 'resume']], [['trigger', 'set-threshold']], [['trigger', 'status']], [['schedule']], [['schedule', 'create']], [['schedule', 'list']], [['schedule', 'pause']], [['schedule', 'unpause']], [['schedule', 'delete']], [['schedule', 'trigger']], [['flink', 'deploy']], [['flink', 'savepoint']], [['flink', 'history']]])(
+  it.concurrent.each([[[]], [['stack']], [['stack', 'up']], [['stack', 'down']], [['stack', 'status']], [['stack', 'logs']], [['stack', 'reset']], [['stack', 'install']], [['demo']], [['topics']], [['topics', 'ensure']], [['topics', 'list']], [['schemas']], [['schemas', 'register']], [['schemas', 'check']], [['simulate']], [['flink']], [['flink', 'submit']], [['flink', 'status']], [['flink', 'cancel']], [['models']], [['models', 'list']], [['models', 'show']], [['models', 'history']], [['worker']], [['train']], [['trigger']], [['trigger', 'start']], [['trigger', 'pause']], [['trigger', 'resume']], [['trigger', 'set-threshold']], [['trigger', 'status']], [['trigger', 'stop']], [['drift', 'stop']], [['schedule']], [['schedule', 'create']], [['schedule', 'list']], [['schedule', 'pause']], [['schedule', 'unpause']], [['schedule', 'delete']], [['schedule', 'trigger']], [['flink', 'deploy']], [['flink', 'savepoint']], [['flink', 'history']]])(
     'prints help for %j',
     async (command) => {
       const { code, stdout } = await tributary([...command, '--help']);
@@ -96,6 +96,16 @@ describe('tributary CLI', () => {
     expect(code).toBe(1);
     expect(stderr).toBe('error: connecting to Kafka at 127.0.0.1:1 failed: Connection error: connect ECONNREFUSED 127.0.0.1:1\n');
   });
+
+  it('names an unreachable Kafka cluster in one line when simulating, after its one progress line (no kafkajs log)', async () => {
+    const { code, stdout, stderr } = await tributary(['simulate', '--count', '1', '--seed', '1'], { TRIBUTARY_KAFKA_BROKERS: '127.0.0.1:1' });
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    const lines = stderr.trimEnd().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^\[ +\d+\.\ds\] simulating with --seed 1 /);
+    expect(lines[1]).toBe('error: producing to tributary.transactions, tributary.labels failed: could not connect to Kafka at 127.0.0.1:1: Connection error: connect ECONNREFUSED 127.0.0.1:1');
+  }, 60_000);
 
   it.each([
     [['simulate', '--rate', '0', '--dry-run'], 'error: --rate=0: expected a number > 0'],
