@@ -277,6 +277,39 @@ describe('malformed parts', () => {
   });
 });
 
+describe('any value of another shape', () => {
+  /** Every place in a value, from the root. */
+  const placesOf = (value: unknown, at: (string | number)[] = []): (string | number)[][] =>
+    value !== null && typeof value === 'object'
+      ? [at, ...Object.entries(value).flatMap(([key, inner]) => placesOf(inner, [...at, Array.isArray(value) ? Number(key) : key]))]
+      : [at];
+  const base = parseDefinition(DELIVERY, FILE, FIXTURES).value;
+  const replaced = (path: readonly (string | number)[], replacement: unknown): unknown => {
+    if (path.length === 0) return replacement;
+    const copy = structuredClone(base) as Record<string | number, unknown>;
+    let parent = copy;
+    for (const key of path.slice(0, -1)) parent = parent[key] as Record<string | number, unknown>;
+    parent[path[path.length - 1]!] = replacement;
+    return copy;
+  };
+
+  it('gives problems with a line each, never an exception', () => {
+    const places = placesOf(base);
+    expect(places.length).toBeGreaterThan(50);
+    for (const path of places) {
+      for (const replacement of [null, 7, 'x', [], {}, [{}]]) {
+        // Written back as text (JSON, which the YAML parser reads), so every problem can be located in it.
+        const text = JSON.stringify(replaced(path, replacement), null, 2);
+        const problems = (() => {
+          const source = parseDefinition(text, FILE, FIXTURES);
+          return validatePipeline(source.value, { baseDir: FIXTURES, source }).problems;
+        })();
+        for (const problem of problems) expect(problem.line, `${JSON.stringify(path)} = ${JSON.stringify(replacement)}: ${problem.message}`).toBeGreaterThan(0);
+      }
+    }
+  });
+});
+
 describe('a definition built in code', () => {
   it('gets the same problems, without a file or line', () => {
     const definition = parseDefinition(edited('field: items,', 'field: itemz,'), FILE, FIXTURES).value as PipelineDefinition;
