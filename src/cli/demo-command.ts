@@ -1,8 +1,5 @@
 import { Command } from 'commander';
 import { compileDemoOptions, DEMO_DEFAULTS, DEMO_LIMITS, DemoOptionsError, type DemoFlags, type DemoOptions } from '../demo/demo-options.js';
-import { createDemoReporter } from '../demo/demo-reporter.js';
-import { DemoRun } from '../demo/demo-run.js';
-import { renderDemoSummary } from '../demo/demo-summary.js';
 import type { CliEnvironment } from './cli-environment.js';
 
 /**
@@ -32,6 +29,8 @@ export function demoCommand(cli: CliEnvironment): Command {
       const onSignal = (): void => interrupt.abort();
       process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
       try {
+        // Imported here, not at the top, so `--help` does not load the demo's clients (Temporal, Kafka, TensorFlow.js).
+        const [{ DemoRun }, { createDemoReporter }, { renderDemoSummary }] = await Promise.all([import('../demo/demo-run.js'), import('../demo/demo-reporter.js'), import('../demo/demo-summary.js')]);
         const demo = new DemoRun(cli.config(), options, createDemoReporter(), interrupt.signal);
         const summary = await demo.run();
         cli.print(renderDemoSummary(summary));

@@ -1,19 +1,14 @@
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { Command, InvalidArgumentError } from 'commander';
-import type { TributaryConfig } from '../config/config.js';
-import { workflowUiLink } from '../worker/temporal-connection.js';
-import {
-  driftMonitorWorkflowId,
-  driftPauseSignal,
-  driftResumeSignal,
-  driftStatusQuery,
-  type driftMonitor,
-  type DriftMonitorState,
-} from '../workflows/drift-monitor.js';
-import { TributaryModelName } from '../workflows/search-attributes.js';
+import type { driftMonitor, DriftMonitorStopped } from '../workflows/drift-monitor.js';
 import type { CliEnvironment } from './cli-environment.js';
+import { defaultAuthor } from './default-author.js';
 import { positiveInteger } from './option-parsers.js';
-import { duration, modelName, withClient } from './trigger-command.js';
+import { duration, modelName, STOP_WAIT_MS } from './trigger-command.js';
+import { resultWithin, uiLinkOf, withClient } from './workflow-client.js';
+
+// The Temporal SDK and the workflow module are imported inside the actions, so `--help` does not load them.
+const monitor = () => import('../workflows/drift-monitor.js');
 
 function positiveNumber(value: string): number {
   const parsed = Number(value);
@@ -23,7 +18,8 @@ function positiveNumber(value: string): number {
 
 /** Runs `work` on the model's monitor; a missing monitor becomes a one-line error saying how to start one. */
 async function onMonitor<T>(cli: CliEnvironment, model: string, work: (client: Client, workflowId: string) => Promise<T>): Promise<T | undefined> {
-  const workflowId = driftMonitorWorkflowId(model);
+  const workflowId = (await monitor()).driftMonitorWorkflowId(model);
+  const { WorkflowNotFoundError } = await import('@temporalio/client');
   try {
     return await withClient(cli.config(), (client) => work(client, workflowId));
   } catch (error) {
@@ -33,25 +29,11 @@ async function onMonitor<T>(cli: CliEnvironment, model: string, work: (client: C
   }
 }
 
-const formatTime = (epochMs: number | undefined): string => (epochMs === undefined ? '-' : new Date(epochMs).toISOString());
-const figure = (value: number | undefined): string => (value === undefined ? '-' : value.toFixed(3));
-
-/** The state as a person reads it: the verdict, the largest figures, the worst five columns. */
-export function renderDriftStatus(config: TributaryConfig, model: string, state: DriftMonitorState): string {
-  const check = state.lastCheck;
-  const figures = check?.figures ?? undefined;
-  const worst = figures === undefined ? [] : [...figures.features].sort((a, b) => b.psi - a.psi).slice(0, 5);
-  const retraining = state.lastRetraining;
-  return [
-    `monitor         ${driftMonitorWorkflowId(model)} (${state.paused ? 'paused' : 'checking'}), every ${state.intervalMs} ms; ${state.checks} checks so far`,
-    `thresholds      feature PSI >= ${state.featurePsiThreshold}, score PSI >= ${state.scorePsiThreshold}; cooldown ${state.cooldownMs} ms`,
-    `last check      ${check === undefined ? 'none yet' : `${formatTime(check.at)}: ${check.outcome}`}`,
-    `champion        ${figures === undefined ? '-' : `v${figures.championVersion}: ${figures.referenceRecords} reference vs ${figures.liveRecords} live records`}`,
-    `score drift     ${figures?.score == null ? '-' : `PSI ${figure(figures.score.psi)}, KS D ${figure(figures.score.ksStatistic)} (p ${figures.score.ksPValue.toExponential(2)}) over ${figures.score.liveScores} live scores`}`,
-    `top features    ${worst.length === 0 ? '-' : worst.map((feature) => `${feature.column} ${figure(feature.psi)}`).join(', ')}`,
-    `last error      ${state.lastError ?? '-'}`,
-    `last retraining ${retraining === undefined ? '-' : `${retraining.workflowId} at ${formatTime(retraining.startedAt)} (${workflowUiLink(config, retraining.workflowId)})`}`,
-  ].join('\n');
+/** What `drift stop` prints once the monitor has ended. */
+export function describeStoppedMonitor(workflowId: string, stopped: DriftMonitorStopped): string {
+  const { state } = stopped;
+  const last = state.lastRetraining === undefined ? 'none started' : `the last, ${state.lastRetraining.workflowId}, keeps running if it still is`;
+  return `stopped ${workflowId} (by ${stopped.stoppedBy}${stopped.reason === undefined ? '' : `: ${stopped.reason}`}) after ${state.checks} checks; retrainings: ${state.retrainingsStarted} started, ${last}`;
 }
 
 interface StartOptions {
@@ -83,6 +65,9 @@ export function driftCommand(cli: CliEnvironment): Command {
     .option('--min-live-records <count>', 'fewer live records decide nothing', positiveInteger, 500)
     .action(async (model: string, options: StartOptions) => {
       const config = cli.config();
+      const { driftMonitorWorkflowId } = await monitor();
+      const { TributaryModelName } = await import('../workflows/search-attributes.js');
+      const { WorkflowExecutionAlreadyStartedError } = await import('@temporalio/client');
       const workflowId = driftMonitorWorkflowId(model);
       try {
         await withClient(config, (client) =>
@@ -106,10 +91,10 @@ export function driftCommand(cli: CliEnvironment): Command {
         );
       } catch (error) {
         if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-        cli.fail(`a drift monitor for model ${model} is already running (workflow ${workflowId}); see it with \`tributary drift status ${model}\` or at ${workflowUiLink(config, workflowId)}`);
+        cli.fail(`a drift monitor for model ${model} is already running (workflow ${workflowId}); see it with \`tributary drift status ${model}\` or at ${await uiLinkOf(config, workflowId)}`);
         return;
       }
-      cli.print(`started ${workflowId}: ${workflowUiLink(config, workflowId)}`);
+      cli.print(`started ${workflowId}: ${await uiLinkOf(config, workflowId)}`);
     });
 
   command
@@ -118,8 +103,11 @@ export function driftCommand(cli: CliEnvironment): Command {
     .argument('<model>', 'model name', modelName)
     .option('--json', 'print the state as JSON')
     .action(async (model: string, options: { json?: boolean }) => {
+      const { driftStatusQuery } = await monitor();
       const state = await onMonitor(cli, model, (client, id) => client.workflow.getHandle(id).query(driftStatusQuery));
-      if (state !== undefined) cli.print(options.json === true ? JSON.stringify(state, null, 2) : renderDriftStatus(cli.config(), model, state));
+      if (state === undefined) return;
+      const { renderDriftStatus } = await import('./drift-status.js');
+      cli.print(options.json === true ? JSON.stringify(state, null, 2) : renderDriftStatus(cli.config(), model, state));
     });
 
   command
@@ -127,6 +115,7 @@ export function driftCommand(cli: CliEnvironment): Command {
     .description('stop checking until resumed (a retraining already started keeps running)')
     .argument('<model>', 'model name', modelName)
     .action(async (model: string) => {
+      const { driftMonitorWorkflowId, driftPauseSignal } = await monitor();
       if ((await onMonitor(cli, model, (client, id) => client.workflow.getHandle(id).signal(driftPauseSignal).then(() => true))) === true) cli.print(`paused ${driftMonitorWorkflowId(model)}`);
     });
 
@@ -135,16 +124,27 @@ export function driftCommand(cli: CliEnvironment): Command {
     .description('resume checking at once')
     .argument('<model>', 'model name', modelName)
     .action(async (model: string) => {
+      const { driftMonitorWorkflowId, driftResumeSignal } = await monitor();
       if ((await onMonitor(cli, model, (client, id) => client.workflow.getHandle(id).signal(driftResumeSignal).then(() => true))) === true) cli.print(`resumed ${driftMonitorWorkflowId(model)}`);
     });
 
   command
     .command('stop')
-    .description('end the monitor (a retraining it started keeps running)')
+    .description('end the monitor after the check in progress, if any (a retraining it started keeps running); start it again with `drift start`')
     .argument('<model>', 'model name', modelName)
-    .action(async (model: string) => {
-      const by = `stopped with tributary drift stop by ${process.env.USER ?? 'a CLI user'}`;
-      if ((await onMonitor(cli, model, (client, id) => client.workflow.getHandle(id).terminate(by).then(() => true))) === true) cli.print(`stopped ${driftMonitorWorkflowId(model)}`);
+    .option('--by <name>', 'who stops it, recorded in its result; the OS user by default', defaultAuthor())
+    .option('--reason <text>', 'why; recorded in its result')
+    .action(async (model: string, options: { by: string; reason?: string }) => {
+      const { driftStopSignal } = await monitor();
+      const request = { by: options.by, ...(options.reason === undefined ? {} : { reason: options.reason }) };
+      const outcome = await onMonitor(cli, model, async (client, id) => {
+        const handle = client.workflow.getHandle(id);
+        await handle.signal(driftStopSignal, request);
+        return { id, stopped: await resultWithin<DriftMonitorStopped>(handle, STOP_WAIT_MS) };
+      });
+      if (outcome === undefined) return;
+      if (outcome.stopped !== undefined) cli.print(describeStoppedMonitor(outcome.id, outcome.stopped));
+      else cli.print(`asked ${outcome.id} to stop; it ends after the check in progress (is a worker polling task queue ${cli.config().temporal.taskQueue}?). Follow it at ${await uiLinkOf(cli.config(), outcome.id)}`);
     });
 
   return command;

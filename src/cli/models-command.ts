@@ -1,7 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import type { TributaryConfig } from '../config/config.js';
 import { InvalidModelNameError, RegistryError } from '../registry/errors.js';
-import { createModelRegistry } from '../registry/kafka-model-registry.js';
 import { assertModelName } from '../registry/registry-decisions.js';
 import type { AliasChange, ModelRegistry, ModelVersion, StageChange } from '../registry/model-registry.js';
 import type { CliEnvironment } from './cli-environment.js';
@@ -13,6 +12,9 @@ export type ClosableModelRegistry = ModelRegistry & { close(): Promise<void> };
 
 /** Opens the registry a command reads; the Kafka registry unless a test passes another. */
 export type RegistryOpener = (config: TributaryConfig) => Promise<ClosableModelRegistry>;
+
+/** The Kafka-backed registry, imported when a command opens it so `--help` does not load Kafka. */
+export const openKafkaModelRegistry: RegistryOpener = async (config) => (await import('../registry/kafka-model-registry.js')).createModelRegistry(config);
 
 /** Metrics shown beside a version in lists, in this order, when the version has them. */
 const KEY_METRICS = ['rocAuc', 'prAuc', 'precision', 'recall'] as const;
@@ -129,7 +131,7 @@ function registryModelName(value: string): string {
  * `tributary models list | show | history`: what the model registry holds. Tables for people,
  * `--json` for machines. An unknown model or version fails with one line naming it and what exists.
  */
-export function modelsCommand(cli: CliEnvironment, openRegistry: RegistryOpener = createModelRegistry): Command {
+export function modelsCommand(cli: CliEnvironment, openRegistry: RegistryOpener = openKafkaModelRegistry): Command {
   const command = new Command('models').description('read the model registry: versions, stages, champion and challenger, lineage and the history of every decision');
 
   /** Opens the registry, runs `work`, always closes it; a registry error becomes one line and exit code 1. */

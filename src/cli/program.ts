@@ -3,10 +3,8 @@ import { Command } from 'commander';
 import { createCliEnvironment } from './cli-environment.js';
 import { demoCommand } from './demo-command.js';
 import { driftCommand } from './drift-command.js';
-import { createKafkaSimulationSink } from '../streaming/simulation-sink.js';
 import { flinkCommand } from './flink-command.js';
-import { createModelRegistry } from '../registry/kafka-model-registry.js';
-import { modelsCommand } from './models-command.js';
+import { modelsCommand, openKafkaModelRegistry } from './models-command.js';
 import { pipelineCommand } from './pipeline-command.js';
 import { promoteCommand, rollbackCommand, rolloutCommand, setTrafficCommand } from './rollout-command.js';
 import { reportCommand } from './report-command.js';
@@ -27,6 +25,10 @@ function overrideExitEverywhere(command: Command): void {
   for (const sub of command.commands) overrideExitEverywhere(sub);
 }
 
+/**
+ * Builds the tree without loading any client library: each command imports what it uses when it
+ * runs (`await import`), so `--help` and every command start without Temporal, Kafka or TensorFlow.js.
+ */
 export function buildProgram(): Command {
   const program = new Command('tributary')
     .description('Tributary: event-driven MLOps on Kafka, Flink and Temporal')
@@ -41,10 +43,10 @@ export function buildProgram(): Command {
   program.addCommand(topicsCommand(cli));
   program.addCommand(schemasCommand(cli));
   program.addCommand(pipelineCommand(cli));
-  program.addCommand(simulateCommand(cli, createKafkaSimulationSink));
+  program.addCommand(simulateCommand(cli, async (config) => (await import('../streaming/simulation-sink.js')).createKafkaSimulationSink(config)));
   program.addCommand(flinkCommand(cli));
   program.addCommand(modelsCommand(cli));
-  program.addCommand(workerCommand(cli, createModelRegistry));
+  program.addCommand(workerCommand(cli, openKafkaModelRegistry));
   program.addCommand(triggerCommand(cli));
   program.addCommand(driftCommand(cli));
   program.addCommand(trainCommand(cli));

@@ -1,8 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { Command } from 'commander';
-import { gatherModelReport } from '../report/gather-report.js';
-import { renderReportHtml } from '../report/render-report.js';
 import type { CliEnvironment } from './cli-environment.js';
 import { positiveInteger } from './option-parsers.js';
 import { duration, modelName } from './trigger-command.js';
@@ -16,6 +14,8 @@ export function reportCommand(cli: CliEnvironment): Command {
     .option('--records <n>', 'newest records read from each of the scores and labels topics', positiveInteger, 50_000)
     .option('--timeout <duration>', 'longest read of one topic', duration, duration('2m'))
     .action(async (model: string, options: { out?: string; records: number; timeout: number }) => {
+      // Imported here, not at the top, so `--help` does not load the Kafka and Temporal clients.
+      const [{ gatherModelReport }, { renderReportHtml }] = await Promise.all([import('../report/gather-report.js'), import('../report/render-report.js')]);
       const report = await gatherModelReport(cli.config(), model, { records: options.records, readTimeoutMs: options.timeout });
       const file = resolve(options.out ?? `report-${model}.html`);
       await mkdir(dirname(file), { recursive: true });

@@ -1,23 +1,27 @@
-import { isGrpcServiceError, ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleSummary } from '@temporalio/client';
+// The Temporal SDK is imported inside the actions, so `--help` does not load it.
+import type { Client, ScheduleOverlapPolicy, ScheduleSummary } from '@temporalio/client';
 import { Command, InvalidArgumentError } from 'commander';
-import { TributaryModelName } from '../workflows/search-attributes.js';
 import type { CliEnvironment } from './cli-environment.js';
 import { renderTable } from './output.js';
 import { positiveInteger } from './option-parsers.js';
-import { modelName, withClient } from './trigger-command.js';
+import { modelName } from './trigger-command.js';
+import { withClient } from './workflow-client.js';
+
+const temporalClient = () => import('@temporalio/client');
 
 /** Exit code of a request the server refuses as invalid (a bad cron expression). */
 const EXIT_BAD_INPUT = 2;
 /** gRPC INVALID_ARGUMENT; `@grpc/grpc-js` is not a direct dependency. */
 const GRPC_INVALID_ARGUMENT = 3;
 
+/** The SDK's policies are these string values (`ScheduleOverlapPolicy.SKIP === 'SKIP'`); the type keeps them in step. */
 const OVERLAP_POLICIES: Readonly<Record<string, ScheduleOverlapPolicy>> = {
-  skip: ScheduleOverlapPolicy.SKIP,
-  'buffer-one': ScheduleOverlapPolicy.BUFFER_ONE,
-  'buffer-all': ScheduleOverlapPolicy.BUFFER_ALL,
-  'cancel-other': ScheduleOverlapPolicy.CANCEL_OTHER,
-  'terminate-other': ScheduleOverlapPolicy.TERMINATE_OTHER,
-  'allow-all': ScheduleOverlapPolicy.ALLOW_ALL,
+  skip: 'SKIP',
+  'buffer-one': 'BUFFER_ONE',
+  'buffer-all': 'BUFFER_ALL',
+  'cancel-other': 'CANCEL_OTHER',
+  'terminate-other': 'TERMINATE_OTHER',
+  'allow-all': 'ALLOW_ALL',
 };
 
 function overlapPolicy(value: string): ScheduleOverlapPolicy {
@@ -33,7 +37,7 @@ export const retrainingScheduleId = (model: string): string => `retrain:${model}
  * The server's own words for an invalid request, e.g. why a cron expression does not parse. The
  * schedule client rethrows the server's INVALID_ARGUMENT as a TypeError carrying its details.
  */
-function invalidArgumentMessage(error: unknown): string | undefined {
+function invalidArgumentMessage(error: unknown, isGrpcServiceError: (error: unknown) => error is Error & { code: number; details: string }): string | undefined {
   if (error instanceof TypeError) return error.message;
   for (let current: unknown = error; current instanceof Error; current = current.cause) {
     if (isGrpcServiceError(current) && current.code === GRPC_INVALID_ARGUMENT) return current.details;
@@ -44,6 +48,7 @@ function invalidArgumentMessage(error: unknown): string | undefined {
 /** Runs `work` on the model's schedule; a missing one becomes a one-line error. */
 async function onSchedule(cli: CliEnvironment, model: string, work: (client: Client, scheduleId: string) => Promise<string>): Promise<void> {
   const scheduleId = retrainingScheduleId(model);
+  const { ScheduleNotFoundError } = await temporalClient();
   try {
     cli.print(await withClient(cli.config(), (client) => work(client, scheduleId)));
   } catch (error) {
@@ -67,11 +72,13 @@ export function scheduleCommand(cli: CliEnvironment): Command {
     .description('create the retraining schedule of a model (schedule id retrain:<model>)')
     .requiredOption('--model <model>', 'model name', modelName)
     .requiredOption('--cron <expr>', 'when to retrain, as a cron expression, e.g. "0 3 * * *" (UTC)')
-    .option('--overlap <policy>', `what to do when a run is still going: ${Object.keys(OVERLAP_POLICIES).join(', ')}`, overlapPolicy, ScheduleOverlapPolicy.SKIP)
+    .option('--overlap <policy>', `what to do when a run is still going: ${Object.keys(OVERLAP_POLICIES).join(', ')}`, overlapPolicy, OVERLAP_POLICIES.skip)
     .option('--min-examples <count>', 'refuse to train on fewer examples', positiveInteger, 1000)
     .action(async (options: { model: string; cron: string; overlap: ScheduleOverlapPolicy; minExamples: number }) => {
       const config = cli.config();
       const scheduleId = retrainingScheduleId(options.model);
+      const { isGrpcServiceError, ScheduleAlreadyRunning } = await temporalClient();
+      const { TributaryModelName } = await import('../workflows/search-attributes.js');
       try {
         await withClient(config, (client) =>
           client.schedule.create({
@@ -94,7 +101,7 @@ export function scheduleCommand(cli: CliEnvironment): Command {
           cli.fail(`model ${options.model} already has a retraining schedule (${scheduleId}); see \`tributary schedule list\`, or delete it first`);
           return;
         }
-        const invalid = invalidArgumentMessage(error);
+        const invalid = invalidArgumentMessage(error, isGrpcServiceError);
         if (invalid === undefined) throw error;
         cli.fail(`the server refused the schedule (cron "${options.cron}"): ${invalid}`);
         cli.setExitCode(EXIT_BAD_INPUT);

@@ -1,8 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { SchemaIncompatibleError, UnknownTopicError } from '../streaming/errors.js';
-import { loadSchemaFile, logicalTopicOfRecord } from '../streaming/schema-files.js';
-import { checkSchema, COMPATIBILITY_LEVEL, registerSchemas } from '../streaming/schema-registrar.js';
-import { createSchemaRegistryClient } from '../streaming/schema-registry-client.js';
 import { logicalTopicName, topicName, valueSubject, type LogicalTopicName } from '../streaming/topic-catalogue.js';
 import type { CliEnvironment } from './cli-environment.js';
 import { renderTable } from './output.js';
@@ -19,7 +16,9 @@ function logicalTopicArgument(value: string): LogicalTopicName {
 /** `tributary schemas register | check`: the Avro value schemas of the topic catalogue in the Schema Registry. */
 export function schemasCommand(cli: CliEnvironment): Command {
   const command = new Command('schemas').description('register and check the Avro value schemas of the catalogue topics (subject <topic>-value, BACKWARD compatibility)');
-  const registry = () => createSchemaRegistryClient(cli.config().schemaRegistry);
+  // Imported when a subcommand runs, not at the top, so `--help` does not load the registry client and avsc.
+  const registry = async () => (await import('../streaming/schema-registry-client.js')).createSchemaRegistryClient(cli.config().schemaRegistry);
+  const registrar = () => import('../streaming/schema-registrar.js');
 
   command
     .command('register')
@@ -28,7 +27,7 @@ export function schemasCommand(cli: CliEnvironment): Command {
         'when any schema is incompatible with its latest registered version, nothing is registered and every incompatibility is listed',
     )
     .action(async () => {
-      const report = await registerSchemas(registry(), cli.config());
+      const report = await (await registrar()).registerSchemas(await registry(), cli.config());
       cli.print(
         renderTable(
           ['SUBJECT', 'FILE', 'RESULT', 'VERSION', 'SCHEMA ID'],
@@ -43,9 +42,11 @@ export function schemasCommand(cli: CliEnvironment): Command {
     .argument('<file>', 'an .avsc file')
     .option('--topic <logical>', 'the catalogue topic to check against (default: the topic whose declared schema has the same record name)', logicalTopicArgument)
     .action(async (file: string, options: { topic?: LogicalTopicName }) => {
+      const { loadSchemaFile, logicalTopicOfRecord } = await import('../streaming/schema-files.js');
+      const { checkSchema, COMPATIBILITY_LEVEL } = await registrar();
       const logical = options.topic ?? logicalTopicOfRecord(loadSchemaFile(file));
       const subject = valueSubject(topicName(cli.config(), logical));
-      const result = await checkSchema(registry(), file, subject);
+      const result = await checkSchema(await registry(), file, subject);
       if (result.verdict === 'new-subject') {
         cli.print(`${subject} has no versions yet: ${file} would become its first version`);
         return;

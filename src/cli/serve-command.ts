@@ -1,22 +1,20 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { logLevel } from 'kafkajs';
-import { createModelRegistry } from '../registry/kafka-model-registry.js';
-import { openDeploymentLog } from '../serving/deployment-log.js';
-import { startHealthServer, type HealthServer } from '../serving/health-server.js';
-import { createScorerMetrics } from '../serving/scorer-metrics.js';
-import { DELIVERY_MODES, type DeliveryMode } from '../serving/scorer-output.js';
-import { loadScoringModel } from '../serving/scoring-model.js';
-import { ScoringWorker } from '../serving/scoring-worker.js';
-import { ServedModels } from '../serving/served-models.js';
-import { createKafka } from '../streaming/kafka-client.js';
-import { createSchemaRegistryClient } from '../streaming/schema-registry-client.js';
-import { selectTensorFlowBackend } from '../training/backend.js';
+import type { HealthServer } from '../serving/health-server.js';
+import type { DeliveryMode } from '../serving/scorer-output.js';
+import type { ScoringWorker } from '../serving/scoring-worker.js';
 import type { CliEnvironment } from './cli-environment.js';
 import { positiveInteger } from './option-parsers.js';
 import { progressPrinter } from './output.js';
 import { modelName } from './trigger-command.js';
 
 const DEFAULT_METRICS_PORT = 9464;
+
+/**
+ * The delivery modes, spelled out here because scorer-output.ts loads Kafka, which `--help` must
+ * not. A record keyed by the type, so a mode added or removed there fails the type check here.
+ */
+const MODES: Readonly<Record<DeliveryMode, true>> = { 'exactly-once': true, 'at-least-once': true };
+const DELIVERY_MODES = Object.keys(MODES) as DeliveryMode[];
 
 function deliveryMode(value: string): DeliveryMode {
   const mode = DELIVERY_MODES.find((known) => known === value);
@@ -56,6 +54,21 @@ export function serveCommand(cli: CliEnvironment): Command {
     .action(async (options: ServeOptions) => {
       const config = cli.config();
       const log = progressPrinter();
+      // Imported here, not at the top, so `--help` does not load Kafka, the Schema Registry client or TensorFlow.js.
+      const [{ logLevel }, { createModelRegistry }, { openDeploymentLog }, { startHealthServer }, { createScorerMetrics }, { loadScoringModel }, { ScoringWorker }, { ServedModels }, { createKafka }, { createSchemaRegistryClient }, { selectTensorFlowBackend }] =
+        await Promise.all([
+          import('kafkajs'),
+          import('../registry/kafka-model-registry.js'),
+          import('../serving/deployment-log.js'),
+          import('../serving/health-server.js'),
+          import('../serving/scorer-metrics.js'),
+          import('../serving/scoring-model.js'),
+          import('../serving/scoring-worker.js'),
+          import('../serving/served-models.js'),
+          import('../streaming/kafka-client.js'),
+          import('../streaming/schema-registry-client.js'),
+          import('../training/backend.js'),
+        ]);
       const backend = await selectTensorFlowBackend({ logger: { info: (line) => log(line), warn: (line) => log(line) } });
       const registry = await createModelRegistry(config);
       const closers: (() => Promise<void>)[] = [() => registry.close()];

@@ -1,6 +1,4 @@
 import { Command } from 'commander';
-import { renderStatusReport } from '../status/render-status.js';
-import { gatherStatusReport } from '../status/status-report.js';
 import type { CliEnvironment } from './cli-environment.js';
 import { duration } from './trigger-command.js';
 
@@ -11,6 +9,8 @@ export function statusCommand(cli: CliEnvironment): Command {
     .option('--json', 'print the report as JSON')
     .option('--timeout <duration>', 'longest wait for any one section', duration, duration('20s'))
     .action(async (options: { json?: boolean; timeout: number }) => {
+      // Imported here, not at the top, so `--help` does not load the Kafka and Temporal clients.
+      const [{ gatherStatusReport }, { renderStatusReport }] = await Promise.all([import('../status/status-report.js'), import('../status/render-status.js')]);
       const report = await gatherStatusReport(cli.config(), { timeoutMs: options.timeout });
       cli.print(options.json === true ? JSON.stringify(report, null, 2) : renderStatusReport(report));
     });

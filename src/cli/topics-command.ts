@@ -1,9 +1,8 @@
 import { Command } from 'commander';
-import { logLevel, type Admin } from 'kafkajs';
+import type { Admin } from 'kafkajs';
 import type { TributaryConfig } from '../config/config.js';
 import { TopicAdminError } from '../streaming/errors.js';
-import { createKafka, kafkaAccessError } from '../streaming/kafka-client.js';
-import { ensureTopics, inspectTopics, type TopicReport } from '../streaming/topic-admin.js';
+import type { TopicReport } from '../streaming/topic-admin.js';
 import { topicCatalogue, type CatalogueTopic } from '../streaming/topic-catalogue.js';
 import type { CliEnvironment } from './cli-environment.js';
 import { renderTable } from './output.js';
@@ -14,6 +13,8 @@ const DAY_MS = 86_400_000;
 
 /** Connects an admin client, runs `work`, and always disconnects. A cluster that does not answer becomes a one-line error. */
 async function withAdmin<T>(config: TributaryConfig, work: (admin: Admin) => Promise<T>): Promise<T> {
+  // Imported here, not at the top, so `--help` does not load kafkajs.
+  const [{ logLevel }, { createKafka, kafkaAccessError }] = await Promise.all([import('kafkajs'), import('../streaming/kafka-client.js')]);
   // Every failure is thrown and printed as one line, so kafkajs's own log would only repeat it.
   const kafka = createKafka(config, { clientIdSuffix: 'topics', retries: 2, logLevel: logLevel.NOTHING });
   // A rejected login or a missing ACL says who was refused what, instead of kafkajs's generic text.
@@ -75,6 +76,7 @@ export function topicsCommand(cli: CliEnvironment): Command {
     .option(...replicationOption)
     .action(async (options: { replicationFactor: number }) => {
       const config = cli.config();
+      const { ensureTopics } = await import('../streaming/topic-admin.js');
       const reports = await withAdmin(config, (admin) => ensureTopics(admin, topicCatalogue(config, { replicationFactor: options.replicationFactor })));
       cli.print(renderEnsureReport(reports));
       const drifted = reports.filter((report) => report.state === 'drift').map((report) => report.topic.name);
@@ -89,6 +91,7 @@ export function topicsCommand(cli: CliEnvironment): Command {
     .option(...replicationOption)
     .action(async (options: { replicationFactor: number }) => {
       const config = cli.config();
+      const { inspectTopics } = await import('../streaming/topic-admin.js');
       cli.print(renderCatalogue(await withAdmin(config, (admin) => inspectTopics(admin, topicCatalogue(config, { replicationFactor: options.replicationFactor })))));
     });
 

@@ -1,11 +1,10 @@
 import { userInfo } from 'node:os';
 import { Command } from 'commander';
-import { workflowUiLink } from '../worker/temporal-connection.js';
-import { TributaryModelName } from '../workflows/search-attributes.js';
 import type { trainingPipeline } from '../workflows/training-pipeline.js';
 import type { CliEnvironment } from './cli-environment.js';
 import { positiveInteger } from './option-parsers.js';
-import { modelName, withClient } from './trigger-command.js';
+import { modelName } from './trigger-command.js';
+import { uiLinkOf, withClient } from './workflow-client.js';
 
 /** `tributary train <model>`: starts a training pipeline on everything retained up to now. */
 export function trainCommand(cli: CliEnvironment): Command {
@@ -20,6 +19,8 @@ export function trainCommand(cli: CliEnvironment): Command {
       const startedAt = new Date();
       const workflowId = `training:${model}:manual-${startedAt.toISOString().replace(/[-:.]/g, '')}`;
       const by = options.by ?? userInfo().username;
+      // Imported here, not at the top, so `--help` does not load the Temporal SDK.
+      const { TributaryModelName } = await import('../workflows/search-attributes.js');
       await withClient(config, (client) =>
         client.workflow.start<typeof trainingPipeline>('trainingPipeline', {
           taskQueue: config.temporal.taskQueue,
@@ -37,6 +38,6 @@ export function trainCommand(cli: CliEnvironment): Command {
           memo: { triggeredBy: `person:${by}` },
         }),
       );
-      cli.print(`started ${workflowId}: ${workflowUiLink(config, workflowId)}`);
+      cli.print(`started ${workflowId}: ${await uiLinkOf(config, workflowId)}`);
     });
 }

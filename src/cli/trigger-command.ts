@@ -1,21 +1,21 @@
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+/**
+ * `tributary trigger …`, and the argument parsers the other commands share (durations, model
+ * names). The Temporal SDK and the workflow module are imported inside the actions, so building
+ * the command tree (and `--help`) does not load them.
+ */
+import type { Client } from '@temporalio/client';
 import { Command, InvalidArgumentError } from 'commander';
 import type { TributaryConfig } from '../config/config.js';
-import { closeClient, connectClient, workflowUiLink } from '../worker/temporal-connection.js';
-import { TributaryModelName } from '../workflows/search-attributes.js';
-import {
-  pauseSignal,
-  resumeSignal,
-  setThresholdSignal,
-  statusQuery,
-  thresholdTriggerWorkflowId,
-  type thresholdTrigger,
-  type ThresholdTriggerState,
-} from '../workflows/threshold-trigger.js';
+import type { thresholdTrigger, ThresholdTriggerState, ThresholdTriggerStopped } from '../workflows/threshold-trigger.js';
 import type { CliEnvironment } from './cli-environment.js';
+import { defaultAuthor } from './default-author.js';
 import { positiveInteger } from './option-parsers.js';
+import { resultWithin, uiLinkOf, withClient } from './workflow-client.js';
 
 const DURATION_UNITS_MS: Readonly<Record<string, number>> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** How long `stop` waits for the workflow to end before saying it ends after the work in progress. */
+export const STOP_WAIT_MS = 30_000;
 
 /** Parses `500ms`, `30s`, `10m`, `2h`, `1d` into milliseconds. */
 export function duration(value: string): number {
@@ -38,19 +38,12 @@ const nonNegativeInteger = (value: string): number => {
   return parsed;
 };
 
-/** Connects a client, runs `work`, and always closes the connection. */
-export async function withClient<T>(config: TributaryConfig, work: (client: Client) => Promise<T>): Promise<T> {
-  const client = await connectClient(config);
-  try {
-    return await work(client);
-  } finally {
-    await closeClient(client);
-  }
-}
+const trigger = () => import('../workflows/threshold-trigger.js');
 
 /** Runs `work` on the model's trigger; a missing trigger becomes a one-line error saying how to start one. */
 async function onTrigger<T>(cli: CliEnvironment, model: string, work: (client: Client, workflowId: string) => Promise<T>): Promise<T | undefined> {
-  const workflowId = thresholdTriggerWorkflowId(model);
+  const workflowId = (await trigger()).thresholdTriggerWorkflowId(model);
+  const { WorkflowNotFoundError } = await import('@temporalio/client');
   try {
     return await withClient(cli.config(), (client) => work(client, workflowId));
   } catch (error) {
@@ -62,7 +55,8 @@ async function onTrigger<T>(cli: CliEnvironment, model: string, work: (client: C
 
 const formatTime = (epochMs: number | undefined): string => (epochMs === undefined ? '-' : new Date(epochMs).toISOString());
 
-function renderStatus(config: TributaryConfig, model: string, state: ThresholdTriggerState): string {
+async function renderStatus(config: TributaryConfig, model: string, state: ThresholdTriggerState): Promise<string> {
+  const { thresholdTriggerWorkflowId } = await trigger();
   const last = state.lastStarted;
   return [
     `trigger        ${thresholdTriggerWorkflowId(model)} (${state.paused ? 'paused' : 'polling'})`,
@@ -70,12 +64,19 @@ function renderStatus(config: TributaryConfig, model: string, state: ThresholdTr
     `cooldown       ${state.cooldownMs} ms; poll every ${state.pollIntervalMs} ms; ${state.polls} polls so far`,
     `last poll      ${formatTime(state.lastPoll?.at)}: ${state.lastPoll?.outcome ?? '-'}`,
     `last error     ${state.lastError ?? '-'}`,
-    `last training  ${last === undefined ? '-' : `${last.workflowId} at ${formatTime(last.startedAt)} (${workflowUiLink(config, last.workflowId)})`}`,
+    `last training  ${last === undefined ? '-' : `${last.workflowId} at ${formatTime(last.startedAt)} (${await uiLinkOf(config, last.workflowId)})`}`,
     `last offsets   ${last === undefined ? '-' : last.offsetRanges.map((range) => `${range.partition}:[${range.fromOffset},${range.toOffset})`).join(' ')}`,
   ].join('\n');
 }
 
-/** `tributary trigger start|pause|resume|status|set-threshold`: the per-model threshold trigger. */
+/** What `trigger stop` prints once the trigger has ended. */
+export function describeStoppedTrigger(workflowId: string, stopped: ThresholdTriggerStopped): string {
+  const { state } = stopped;
+  const last = state.lastStarted === undefined ? 'none started' : `the last, ${state.lastStarted.workflowId}, keeps running if it still is`;
+  return `stopped ${workflowId} (by ${stopped.stoppedBy}${stopped.reason === undefined ? '' : `: ${stopped.reason}`}) after ${state.polls} polls; training runs: ${state.trainingsStarted} started, ${last}`;
+}
+
+/** `tributary trigger start|pause|resume|stop|status|set-threshold`: the per-model threshold trigger. */
 export function triggerCommand(cli: CliEnvironment): Command {
   const command = new Command('trigger').description('the threshold trigger: one long-running workflow per model that starts training when enough new labelled examples arrive');
 
@@ -89,6 +90,9 @@ export function triggerCommand(cli: CliEnvironment): Command {
     .option('--poll <duration>', 'time between two polls of the end offsets', duration, duration('30s'))
     .action(async (model: string, options: { threshold: number; minPositives: number; cooldown: number; poll: number }) => {
       const config = cli.config();
+      const { thresholdTriggerWorkflowId } = await trigger();
+      const { TributaryModelName } = await import('../workflows/search-attributes.js');
+      const { WorkflowExecutionAlreadyStartedError } = await import('@temporalio/client');
       const workflowId = thresholdTriggerWorkflowId(model);
       try {
         await withClient(config, (client) =>
@@ -102,10 +106,10 @@ export function triggerCommand(cli: CliEnvironment): Command {
         );
       } catch (error) {
         if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-        cli.fail(`a threshold trigger for model ${model} is already running (workflow ${workflowId}); see it with \`tributary trigger status ${model}\` or at ${workflowUiLink(config, workflowId)}`);
+        cli.fail(`a threshold trigger for model ${model} is already running (workflow ${workflowId}); see it with \`tributary trigger status ${model}\` or at ${await uiLinkOf(config, workflowId)}`);
         return;
       }
-      cli.print(`started ${workflowId}: ${workflowUiLink(config, workflowId)}`);
+      cli.print(`started ${workflowId}: ${await uiLinkOf(config, workflowId)}`);
     });
 
   command
@@ -113,6 +117,7 @@ export function triggerCommand(cli: CliEnvironment): Command {
     .description('stop polling until resumed (a training run already started keeps running)')
     .argument('<model>', 'model name', modelName)
     .action(async (model: string) => {
+      const { pauseSignal, thresholdTriggerWorkflowId } = await trigger();
       if ((await onTrigger(cli, model, (client, id) => client.workflow.getHandle(id).signal(pauseSignal).then(() => true))) === true) cli.print(`paused ${thresholdTriggerWorkflowId(model)}`);
     });
 
@@ -121,7 +126,27 @@ export function triggerCommand(cli: CliEnvironment): Command {
     .description('resume polling at once')
     .argument('<model>', 'model name', modelName)
     .action(async (model: string) => {
+      const { resumeSignal, thresholdTriggerWorkflowId } = await trigger();
       if ((await onTrigger(cli, model, (client, id) => client.workflow.getHandle(id).signal(resumeSignal).then(() => true))) === true) cli.print(`resumed ${thresholdTriggerWorkflowId(model)}`);
+    });
+
+  command
+    .command('stop')
+    .description('end the trigger after the poll in progress, if any (a training run it started keeps running); start it again with `trigger start`')
+    .argument('<model>', 'model name', modelName)
+    .option('--by <name>', 'who stops it, recorded in its result; the OS user by default', defaultAuthor())
+    .option('--reason <text>', 'why; recorded in its result')
+    .action(async (model: string, options: { by: string; reason?: string }) => {
+      const { stopSignal } = await trigger();
+      const request = { by: options.by, ...(options.reason === undefined ? {} : { reason: options.reason }) };
+      const outcome = await onTrigger(cli, model, async (client, id) => {
+        const handle = client.workflow.getHandle(id);
+        await handle.signal(stopSignal, request);
+        return { id, stopped: await resultWithin<ThresholdTriggerStopped>(handle, STOP_WAIT_MS) };
+      });
+      if (outcome === undefined) return;
+      if (outcome.stopped !== undefined) cli.print(describeStoppedTrigger(outcome.id, outcome.stopped));
+      else cli.print(`asked ${outcome.id} to stop; it ends after the poll in progress (is a worker polling task queue ${cli.config().temporal.taskQueue}?). Follow it at ${await uiLinkOf(cli.config(), outcome.id)}`);
     });
 
   command
@@ -131,6 +156,7 @@ export function triggerCommand(cli: CliEnvironment): Command {
     .argument('<count>', 'new examples that start a training run', positiveInteger)
     .option('--min-positives <count>', 'new positive labels also required', nonNegativeInteger)
     .action(async (model: string, threshold: number, options: { minPositives?: number }) => {
+      const { setThresholdSignal, thresholdTriggerWorkflowId } = await trigger();
       const update = { threshold, ...(options.minPositives === undefined ? {} : { minPositives: options.minPositives }) };
       if ((await onTrigger(cli, model, (client, id) => client.workflow.getHandle(id).signal(setThresholdSignal, update).then(() => true))) === true) {
         cli.print(`threshold of ${thresholdTriggerWorkflowId(model)} set to ${threshold}`);
@@ -143,8 +169,9 @@ export function triggerCommand(cli: CliEnvironment): Command {
     .argument('<model>', 'model name', modelName)
     .option('--json', 'print the state as JSON')
     .action(async (model: string, options: { json?: boolean }) => {
+      const { statusQuery } = await trigger();
       const state = await onTrigger(cli, model, (client, id) => client.workflow.getHandle(id).query(statusQuery));
-      if (state !== undefined) cli.print(options.json === true ? JSON.stringify(state, null, 2) : renderStatus(cli.config(), model, state));
+      if (state !== undefined) cli.print(options.json === true ? JSON.stringify(state, null, 2) : await renderStatus(cli.config(), model, state));
     });
 
   return command;

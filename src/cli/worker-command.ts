@@ -1,8 +1,16 @@
 import { Command, InvalidArgumentError } from 'commander';
 import type { TributaryConfig } from '../config/config.js';
 import type { ModelRegistry } from '../registry/model-registry.js';
-import { runTributaryWorker, WORKER_ROLES, type WorkerRole } from '../worker/tributary-worker.js';
+import type { WorkerRole } from '../worker/tributary-worker.js';
 import type { CliEnvironment } from './cli-environment.js';
+
+/**
+ * The worker's roles, spelled out here because tributary-worker.ts loads the Temporal worker,
+ * Kafka and TensorFlow.js, which `--help` must not. A record keyed by the type, so a role added
+ * or removed there fails the type check here.
+ */
+const ROLES: Readonly<Record<WorkerRole, true>> = { orchestration: true, training: true };
+const WORKER_ROLES = Object.keys(ROLES) as WorkerRole[];
 
 /** Opens the model registry the worker's activities use (the Kafka-backed one in production). */
 export type RegistryOpener = (config: TributaryConfig) => Promise<ModelRegistry & { close?: () => Promise<void> }>;
@@ -24,6 +32,7 @@ export function workerCommand(cli: CliEnvironment, openRegistry: RegistryOpener)
     .option('--artifact-dir <dir>', 'where trained candidates wait for registration; shared storage when the roles run on different machines (default: <data dir>/candidates)')
     .action(async (options: { only?: WorkerRole; artifactDir?: string }) => {
       const config = cli.config();
+      const { runTributaryWorker } = await import('../worker/tributary-worker.js');
       const registry = await openRegistry(config);
       try {
         await runTributaryWorker(config, {

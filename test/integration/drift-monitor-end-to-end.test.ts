@@ -123,6 +123,7 @@ describe('drift monitor end to end (real Kafka, registry, Temporal and worker)',
   afterAll(async () => {
     await client?.workflow.getHandle(driftTrainingWorkflowId(model, 1)).terminate('test finished').catch(() => undefined);
     await client?.workflow.getHandle(driftMonitorWorkflowId(model)).terminate('test finished').catch(() => undefined);
+    await client?.workflow.getHandle(`threshold-trigger:${model}`).terminate('test finished').catch(() => undefined);
     stopWorker.abort();
     await worker;
     if (client) await closeClient(client);
@@ -179,7 +180,23 @@ describe('drift monitor end to end (real Kafka, registry, Temporal and worker)',
     const metrics = await (await fetch(`http://${config.temporal.workerMetricsAddress}/metrics`)).text();
     expect(metrics).toMatch(new RegExp(`^tributary_drift_max_feature_psi\\{[^}]*model="${model}"[^}]*\\} [\\d.]+$`, 'm'));
 
-    expect((await tributary('drift', 'stop', model)).stdout.trim()).toBe(`stopped ${driftMonitorWorkflowId(model)}`);
-    expect((await monitor.describe()).status.name).toBe('TERMINATED');
+    // Stopped by its stop signal: the run completes, and the retraining it started keeps running.
+    const stopped = await tributary('drift', 'stop', model, '--by', 'tester', '--reason', 'test done');
+    expect(stopped.stdout.trim()).toMatch(
+      new RegExp(`^stopped ${driftMonitorWorkflowId(model)} \\(by tester: test done\\) after \\d+ checks; retrainings: 1 started, the last, ${driftTrainingWorkflowId(model, 1)}, keeps running if it still is$`),
+    );
+    expect((await monitor.describe()).status.name).toBe('COMPLETED');
+    expect((await client.workflow.getHandle(driftTrainingWorkflowId(model, 1)).describe()).status.name).toBe('RUNNING');
+    const again = await tributary('drift', 'stop', model).then(
+      () => undefined,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(again).toMatchObject({ code: 1, stderr: `error: no drift monitor is running for model ${model} (workflow ${driftMonitorWorkflowId(model)}); start one with \`tributary drift start ${model}\`\n` });
+
+    // The threshold trigger stops the same way, through the same worker.
+    expect((await tributary('trigger', 'start', model, '--threshold', '1000000', '--poll', '1h')).stdout).toMatch(new RegExp(`^started threshold-trigger:${model}: http`));
+    const triggerStopped = await tributary('trigger', 'stop', model, '--by', 'tester');
+    expect(triggerStopped.stdout.trim()).toMatch(new RegExp(`^stopped threshold-trigger:${model} \\(by tester\\) after [01] polls; training runs: 0 started, none started$`));
+    expect((await client.workflow.getHandle(`threshold-trigger:${model}`).describe()).status.name).toBe('COMPLETED');
   }, 300_000);
 });

@@ -83,7 +83,7 @@ describe('a rollout through the CLI (real Temporal, Kafka and registry)', () => 
     await writeFile(plan, JSON.stringify({ steps: [{ mode: 'SHADOW', percent: 0, minSamples: 1000, minDurationMs: 0 }], pollIntervalMs: 1000 }));
     const started = await tributary('rollout', 'start', model, '--challenger', '2', '--plan', plan, '--by', 'alice', '--reason', 'new features');
     expect(started).toMatchObject({ code: 0, stderr: '' });
-    expect(started.stdout).toMatch(new RegExp(`^started rollout:${model}: challenger v2; http`));
+    expect(started.stdout).toMatch(new RegExp(`^started rollout:${model}: challenger v2 against champion v1; http`));
     // It waits for the first step and prints the state.
     expect(started.stdout).toMatch(/^traffic +SHADOW; measuring since /m);
     expect(started.stdout).toMatch(/ start +alice: new features: challenger v2 against champion v1$/m);
@@ -132,6 +132,16 @@ describe('a rollout through the CLI (real Temporal, Kafka and registry)', () => 
     // A version that cannot be rolled out (the old champion, archived): the workflow fails at once and the CLI says why.
     const v1Again = await tributary('rollout', 'start', model, '--challenger', '1');
     expect(v1Again.code).toBe(1);
+    expect(v1Again.stdout).toBe('');
     expect(v1Again.stderr).toMatch(new RegExp(`^error: the rollout of model ${model} did not start: .*v1 is archived; only a candidate or a challenger can be rolled out\\n$`));
+
+    // The same with --no-wait: the CLI still waits for the rollout to accept or refuse its versions.
+    const noWait = await tributary('rollout', 'start', model, '--challenger', '1', '--no-wait');
+    expect(noWait).toMatchObject({ code: 1, stdout: '' });
+    expect(noWait.stderr).toMatch(new RegExp(`^error: the rollout of model ${model} did not start: .*v1 is archived; only a candidate or a challenger can be rolled out\\n$`));
+    // The failed run has no status to show: status says how it ended, and why.
+    const failed = await tributary('rollout', 'status', model);
+    expect(failed).toMatchObject({ code: 1, stdout: '' });
+    expect(failed.stderr).toMatch(new RegExp(`^error: the last rollout of model ${model} failed: .*v1 is archived; only a candidate or a challenger can be rolled out \\(workflow rollout:${model}\\); start one with \`tributary rollout start ${model} --challenger <version>\`\\n$`));
   });
 });

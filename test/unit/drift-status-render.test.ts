@@ -1,6 +1,6 @@
 /** `tributary drift status` as a person reads it: the monitor's state, the last check's figures and worst columns, the last retraining. */
 import { describe, expect, it } from 'vitest';
-import { renderDriftStatus } from '../../src/cli/drift-command.js';
+import { renderDriftStatus } from '../../src/cli/drift-status.js';
 import { loadConfig } from '../../src/config/config.js';
 import type { DriftMonitorState } from '../../src/workflows/drift-monitor.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderRolloutStatus } from '../../src/cli/rollout-command.js';
+import { renderRolloutStatus } from '../../src/cli/rollout-actions.js';
 import { loadConfig } from '../../src/config/config.js';
 import type { RolloutStatus } from '../../src/workflows/ab-rollout.js';
 
