@@ -5,6 +5,8 @@
  * command it prints to resume. Afterwards `features` (read_committed) holds exactly one record per
  * transaction: the window state survived every step. Before the fix, the deploy refused and the
  * only path it left (cancel, then deploy) lost the features of the transactions held in windows.
+ * The job's output subjects keep the one version `schemas register` registered: the job reuses it
+ * instead of registering an identical second version.
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -44,6 +46,8 @@ describe('flink submit → deploy → cancel → resume through the CLI, under a
   const registry = createSchemaRegistryClient(config.schemaRegistry);
   let admin: Admin;
   let stream: SimulatedStream | undefined;
+  /** The job's output subjects, with the id `schemas register` gave each. */
+  const registered = new Map<string, number | undefined>();
 
   const tributary = (...args: string[]): Promise<CliRun> =>
     new Promise((resolve) => {
@@ -64,6 +68,10 @@ describe('flink submit → deploy → cancel → resume through the CLI, under a
     await admin.connect();
     await ensureTopics(admin, topicCatalogue(config));
     await registerSchemas(registry, config);
+    for (const topic of ['features', 'training-examples'] as const) {
+      const subject = `${topicName(config, topic)}-value`;
+      registered.set(subject, (await registry.latestSchema(subject))?.id);
+    }
   });
 
   afterAll(async () => {
@@ -121,5 +129,12 @@ describe('flink submit → deploy → cancel → resume through the CLI, under a
       ['submitted', '-', 'v1'],
     ]);
     expect(record.savepoints.map((entry) => [entry.reason, entry.version])).toEqual([['stop', 'v2'], ['upgrade', 'v1']]);
+
+    const training = await admin.fetchTopicOffsets(topicName(config, 'training-examples'));
+    expect(training.some((partition) => Number(partition.high) > 0)).toBe(true);
+    for (const [subject, id] of registered) {
+      expect(id, subject).toBeDefined();
+      expect(await registry.latestSchema(subject), subject).toMatchObject({ version: 1, id });
+    }
   }, 900_000);
 });

@@ -4,11 +4,12 @@ import java.io.Serializable;
 import org.apache.flink.api.common.serialization.SerializationSchema;
 import org.apache.flink.avro.shaded.org.apache.avro.Schema;
 import org.apache.flink.avro.shaded.org.apache.avro.generic.GenericRecord;
-import org.apache.flink.formats.avro.registry.confluent.ConfluentRegistryAvroSerializationSchema;
+import org.apache.flink.formats.avro.RegistryAvroSerializationSchema;
 
 /**
- * Encodes values in the Confluent wire format with a schema registered under {@code subject}
- * (registered on first use if the registry does not have it yet).
+ * Encodes values in the Confluent wire format with a schema registered under {@code subject}: the
+ * registered version equal to it, or one registered on first use if the registry has none (see
+ * {@link RegisteredSchemaCoderProvider}).
  */
 public final class RegistryAvroEncoder<T> implements SerializationSchema<T> {
     /** Maps one output value to a record of the schema; serializable because it travels in the job graph. */
@@ -22,7 +23,7 @@ public final class RegistryAvroEncoder<T> implements SerializationSchema<T> {
     private final String registryUrl;
     private final ToAvro<T> toAvro;
     private transient Schema schema;
-    private transient ConfluentRegistryAvroSerializationSchema<GenericRecord> avro;
+    private transient RegistryAvroSerializationSchema<GenericRecord> avro;
 
     public RegistryAvroEncoder(String subject, String schemaFile, String registryUrl, ToAvro<T> toAvro) {
         this.subject = subject;
@@ -34,7 +35,7 @@ public final class RegistryAvroEncoder<T> implements SerializationSchema<T> {
     @Override
     public void open(InitializationContext context) throws Exception {
         schema = AvroSchemas.load(schemaFile);
-        avro = ConfluentRegistryAvroSerializationSchema.forGeneric(subject, schema, registryUrl);
+        avro = RegistryAvroSerializationSchema.forGeneric(schema, new RegisteredSchemaCoderProvider(subject, registryUrl));
         avro.open(context);
     }
 
