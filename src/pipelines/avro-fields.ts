@@ -20,7 +20,6 @@ export interface AvroField {
 
 /** A schema file's top-level type and, for a record, its fields by name in declaration order. */
 export interface AvroRecordFields {
-  readonly recordName: string;
   /** `record`, or what the top-level type is instead (`enum`, `fixed`). */
   readonly typeName: string;
   /** Undefined when the top-level type is not a record. */
@@ -36,12 +35,12 @@ type RawType = string | { readonly type?: unknown; readonly logicalType?: unknow
 export function loadRecordFields(file: string): AvroRecordFields {
   const loaded = loadSchemaFile(file);
   const type = loaded.type as Type & { readonly fields?: readonly { readonly name: string; readonly type: Type }[] };
-  if (type.typeName !== 'record' || type.fields === undefined) return { recordName: loaded.recordName, typeName: type.typeName, fields: undefined };
+  if (type.typeName !== 'record' || type.fields === undefined) return { typeName: type.typeName, fields: undefined };
   const raw = JSON.parse(loaded.text) as { readonly fields: readonly { readonly name: string; readonly type: RawType }[] };
   const rawByName = new Map(raw.fields.map((field) => [field.name, field.type]));
   const fields = new Map<string, AvroField>();
   for (const field of type.fields) fields.set(field.name, describeField(field.name, field.type, rawByName.get(field.name)));
-  return { recordName: loaded.recordName, typeName: 'record', fields };
+  return { typeName: 'record', fields };
 }
 
 function describeField(name: string, type: Type, raw: RawType | undefined): AvroField {
