@@ -122,6 +122,7 @@ export function describePhase(status: FlinkDeployStatus): string {
     case 'preparing-output':
       return handoff ? `preparing-output: ${handoff.newTopic} (like ${handoff.previousTopic})` : status.phase;
     case 'savepointing':
+      if (status.adoptedJobId) return `savepointing: stopping job ${status.adoptedJobId}, which no deployment recorded, to start the new version from its state`;
       return status.mode === 'blue-green' ? `savepointing: job ${status.previousJobId ?? '?'} keeps running` : status.phase;
     case 'submitting':
       return `submitting: ${status.toVersion} as job ${status.newJobId ?? '?'}`;

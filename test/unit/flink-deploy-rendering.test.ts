@@ -71,6 +71,11 @@ describe('paths that keep the state, in the CLI', () => {
     expect(lines.at(-1)).toBe('  resume:      tributary flink deploy tributary-feature-job --from-savepoint file:/savepoints/savepoint-1');
   });
 
+  it('says which unrecorded job it adopts', () => {
+    const status = { phase: 'savepointing', mode: 'savepoint', adoptedJobId: 'a'.repeat(32), previousJobId: 'a'.repeat(32), toVersion: 'v2' } as unknown as FlinkDeployStatus;
+    expect(describePhase(status)).toBe(`savepointing: stopping job ${'a'.repeat(32)}, which no deployment recorded, to start the new version from its state`);
+  });
+
   it('offers no resume when the new version runs', () => {
     expect(renderDeployResult({ ...adopted, outcome: 'deployed', jobId: 'c'.repeat(32), error: undefined })).not.toContain('resume:');
   });
