@@ -73,14 +73,15 @@ const describeProgress = (p: SimulationProgress): string =>
 /**
  * `tributary simulate`: card transactions and their labels, produced to the `transactions` and
  * `labels` topics through the sink `createSink` builds (or printed with `--dry-run`), paced to
- * `--rate` events per second until `--count` transactions and their labels are out, or Ctrl-C.
+ * `--rate` transactions per second (their labels come on top, so simulated time keeps pace with
+ * the wall clock) until `--count` transactions and their labels are out, or Ctrl-C.
  */
 export function simulateCommand(cli: CliEnvironment, createSink: (config: TributaryConfig) => Promise<ClosableSimulationSink>): Command {
   return new Command('simulate')
     .description('generate card transactions with injected fraud and delayed labels, and produce them to Kafka (or print them)')
     .option('--seed <n>', 'seed of the generator; the same seed and flags give the same events (default: random, printed)', number)
     .option('--count <transactions>', 'transactions to generate; their pending labels follow (default: no end)', number)
-    .option('--rate <per-second>', 'events sent per second, and transactions per second of simulated time', number, SIMULATOR_DEFAULTS.rate)
+    .option('--rate <per-second>', 'transactions per second, in wall-clock and simulated time alike (their labels are sent on top)', number, SIMULATOR_DEFAULTS.rate)
     .option('--fraud-rate <share>', `share of fraudulent transactions, 0 to 0.2 (default: ${SIMULATOR_DEFAULTS.fraudRate})`, number)
     .option('--label-share <share>', `share of legitimate transactions confirmed by a label (default: ${SIMULATOR_DEFAULTS.labelShare})`, number)
     .option('--label-delay-scale <factor>', 'multiplies label delays (chargebacks: median 20 min), e.g. 0.1 for a quick demo (default: 1)', number)
@@ -112,7 +113,7 @@ export function simulateCommand(cli: CliEnvironment, createSink: (config: Tribut
       }
 
       const progress = progressPrinter();
-      progress(`simulating with --seed ${seed} --start-time ${new Date(startTime).toISOString()} at ${flags.rate} events/s${flags.dryRun ? ' (dry run)' : ''}`);
+      progress(`simulating with --seed ${seed} --start-time ${new Date(startTime).toISOString()} at ${flags.rate} transactions/s${flags.dryRun ? ' (dry run)' : ''}`);
       const sink = flags.dryRun ? printingSink(cli) : await createSink(cli.config());
       const controller = new AbortController();
       const stop = (): void => controller.abort();
@@ -123,6 +124,9 @@ export function simulateCommand(cli: CliEnvironment, createSink: (config: Tribut
       try {
         const result = await runSimulation(events, sink, {
           rate: flags.rate,
+          // The generator spaces transactions at --rate per simulated second, so pacing the same
+          // count per wall-clock second keeps simulated time at 1x (labels would slow it down).
+          paced: 'transactions',
           signal: controller.signal,
           onProgress: (p) => {
             if (Date.now() - reportedAt < PROGRESS_INTERVAL_MS) return;

@@ -76,6 +76,20 @@ describe('runSimulation', () => {
     expect(clock.slept).toEqual([500, 500, 500]);
   });
 
+  it('paced by transactions, sends rate transactions per second and lets their labels travel free', async () => {
+    // Labels a thousand times sooner than chargebacks, so they mix with the transactions.
+    const input = [...simulateEvents({ startTime: START, seed: 11, count: 300, labelDelayScale: 0.001 })];
+    const transactions = input.filter((event) => event.topic === 'transactions').length;
+    expect(transactions).toBe(300);
+    const clock = fakeClock();
+    const result = await runSimulation(input, collectingSink(), { rate: 10, paced: 'transactions', batchSize: 5, clock });
+    expect(result).toMatchObject({ sent: input.length, transactions, labels: input.length - transactions });
+    expect(result.labels).toBeGreaterThan(50);
+    // The first batch's tokens are there at the start; every later transaction waits a tenth of a second.
+    const firstBatchTransactions = input.slice(0, 5).filter((event) => event.topic === 'transactions').length;
+    expect(clock.slept.reduce((sum, ms) => sum + ms, 0)).toBeCloseTo(((transactions - firstBatchTransactions) * 1000) / 10, 6);
+  });
+
   it('counts time spent sending towards the next batch', async () => {
     let time = 0;
     const slept: number[] = [];

@@ -40,8 +40,14 @@ export interface SimulationResult extends SimulationProgress {
 }
 
 export interface RunSimulationOptions {
-  /** Events (transactions and labels) per second of wall-clock time. Must be > 0. */
+  /** What `paced` counts, per second of wall-clock time. Must be > 0. */
   readonly rate: number;
+  /**
+   * What `rate` counts: every event (transactions and labels), or transactions only, labels
+   * travelling with them. At the generator's own rate in transactions, `'transactions'` keeps
+   * simulated time running with the wall clock. @default 'events'
+   */
+  readonly paced?: 'events' | 'transactions';
   /** Stop after this many events. @default undefined (until the events run out) */
   readonly count?: number;
   /** Stops the run: a batch being sent completes, one waiting for its turn is dropped; the result says `aborted`. @default undefined */
@@ -62,13 +68,15 @@ const SYSTEM_CLOCK: RunnerClock = {
 const defaultBatchSize = (rate: number): number => Math.min(1_000, Math.max(1, Math.ceil(rate / 20)));
 
 /**
- * Sends `events` to `sink` at `rate` events per second of wall-clock time, in batches, paced by a
- * token bucket (tokens refill at `rate` per second up to one batch; a batch waits until it has a
- * token per event). Stops when the events or `count` run out, or when `signal` aborts.
+ * Sends `events` to `sink` at `rate` events (or transactions, see `paced`) per second of
+ * wall-clock time, in batches, paced by a token bucket (tokens refill at `rate` per second up to
+ * one batch; a batch waits until it has a token per paced event). Stops when the events or
+ * `count` run out, or when `signal` aborts.
  * A failing `send` rejects the returned promise with the sink's error.
  */
 export async function runSimulation(events: Iterable<SimulatedEvent>, sink: SimulationSink, options: RunSimulationOptions): Promise<SimulationResult> {
-  const { rate, count = Number.POSITIVE_INFINITY, signal, onProgress, clock = SYSTEM_CLOCK } = options;
+  const { rate, paced = 'events', count = Number.POSITIVE_INFINITY, signal, onProgress, clock = SYSTEM_CLOCK } = options;
+  const tokensFor = (batch: readonly SimulatedEvent[]): number => (paced === 'events' ? batch.length : batch.filter((event) => event.topic === 'transactions').length);
   const batchSize = options.batchSize ?? defaultBatchSize(rate);
   if (!(rate > 0 && Number.isFinite(rate))) throw new RangeError(`rate must be a finite number of events per second > 0, got ${rate}`);
   if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new RangeError(`batchSize must be a whole number ≥ 1, got ${batchSize}`);
@@ -98,10 +106,11 @@ export async function runSimulation(events: Iterable<SimulatedEvent>, sink: Simu
       }
       if (batch.length === 0) break;
 
+      const needed = tokensFor(batch);
       refill();
-      if (tokens < batch.length) {
+      if (tokens < needed) {
         try {
-          await clock.sleep(((batch.length - tokens) * 1000) / rate, signal);
+          await clock.sleep(((needed - tokens) * 1000) / rate, signal);
         } catch (error) {
           if (!signal?.aborted) throw error;
           aborted = true;
@@ -109,7 +118,7 @@ export async function runSimulation(events: Iterable<SimulatedEvent>, sink: Simu
         }
         refill();
       }
-      tokens -= batch.length;
+      tokens -= needed;
       await sink.send(batch);
       progress = advance(progress, batch);
       onProgress?.(progress);
