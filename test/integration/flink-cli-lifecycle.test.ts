@@ -6,7 +6,8 @@
  * transaction: the window state survived every step. Before the fix, the deploy refused and the
  * only path it left (cancel, then deploy) lost the features of the transactions held in windows.
  * The job's output subjects keep the one version `schemas register` registered: the job reuses it
- * instead of registering an identical second version.
+ * instead of registering an identical second version. And a job started by other means (no record
+ * knows it) is adopted by `flink deploy`: stopped with a savepoint, the new version started from it.
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -14,8 +15,11 @@ import { fileURLToPath } from 'node:url';
 import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type TributaryConfig } from '../../src/config/config.js';
+import { prepareFeatureJobDeployment } from '../../src/flink/deployment-feature-job.js';
 import { deploymentRecordsDir } from '../../src/flink/deployment-paths.js';
 import { FileDeploymentRecordStore } from '../../src/flink/deployment-record-store.js';
+import { FlinkRestClient } from '../../src/flink/flink-rest-client.js';
+import { RestFlinkService } from '../../src/flink/flink-service.js';
 import { createKafka } from '../../src/streaming/kafka-client.js';
 import { registerSchemas } from '../../src/streaming/schema-registrar.js';
 import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
@@ -37,58 +41,74 @@ interface CliRun {
   readonly stderr: string;
 }
 
-describe('flink submit → deploy → cancel → resume through the CLI, under a steady producer (real stack)', () => {
+/**
+ * One test's own topics (registered schemas), task queue and job name, with the CLI pointed at
+ * them; hooks set them up and remove them.
+ */
+function cliSetup(tag: string) {
   const runId = randomBytes(4).toString('hex');
   const base = loadConfig();
-  const config: TributaryConfig = { ...base, topics: { prefix: `test.cli-${runId}.` }, temporal: { ...base.temporal, taskQueue: `test-flink-cli-${runId}` } };
-  const jobName = `tributary-feature-job-cli-${runId}`;
-  const kafka = createKafka(config, { clientIdSuffix: `flink-cli-it-${runId}` });
+  const config: TributaryConfig = { ...base, topics: { prefix: `test.${tag}-${runId}.` }, temporal: { ...base.temporal, taskQueue: `test-flink-${tag}-${runId}` } };
+  const jobName = `tributary-feature-job-${tag}-${runId}`;
+  const kafka = createKafka(config, { clientIdSuffix: `flink-${tag}-it-${runId}` });
   const registry = createSchemaRegistryClient(config.schemaRegistry);
-  let admin: Admin;
-  let stream: SimulatedStream | undefined;
-  /** The job's output subjects, with the id `schemas register` gave each. */
-  const registered = new Map<string, number | undefined>();
-
-  const tributary = (...args: string[]): Promise<CliRun> =>
-    new Promise((resolve) => {
-      const env = { ...process.env, TRIBUTARY_TOPIC_PREFIX: config.topics.prefix, TRIBUTARY_TEMPORAL_TASK_QUEUE: config.temporal.taskQueue };
-      execFile(process.execPath, [CLI, ...args], { env, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) =>
-        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
-      );
-    });
-  /** Resolves once the features topic has grown by `records` from where it is now. */
-  const featuresGrow = async (records: number): Promise<void> => {
-    const end = async (): Promise<number> => (await admin.fetchTopicOffsets(topicName(config, 'features'))).reduce((sum, partition) => sum + Number(partition.high), 0);
-    const from = await end();
-    await waitFor(`${records} more feature records`, async () => ((await end()) >= from + records ? true : undefined), 120_000, 1_000);
+  const context = {
+    config,
+    jobName,
+    kafka,
+    registry,
+    admin: undefined as unknown as Admin,
+    stream: undefined as SimulatedStream | undefined,
+    /** The job's output subjects, with the id `schemas register` gave each. */
+    registered: new Map<string, number | undefined>(),
+    tributary: (...args: string[]): Promise<CliRun> =>
+      new Promise((resolve) => {
+        const env = { ...process.env, TRIBUTARY_TOPIC_PREFIX: config.topics.prefix, TRIBUTARY_TEMPORAL_TASK_QUEUE: config.temporal.taskQueue };
+        execFile(process.execPath, [CLI, ...args], { env, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) =>
+          resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+        );
+      }),
+    /** Resolves once the features topic has grown by `records` from where it is now. */
+    async featuresGrow(records: number): Promise<void> {
+      const end = async (): Promise<number> => (await context.admin.fetchTopicOffsets(topicName(config, 'features'))).reduce((sum, partition) => sum + Number(partition.high), 0);
+      const from = await end();
+      await waitFor(`${records} more feature records`, async () => ((await end()) >= from + records ? true : undefined), 120_000, 1_000);
+    },
   };
 
   beforeAll(async () => {
-    admin = kafka.admin();
-    await admin.connect();
-    await ensureTopics(admin, topicCatalogue(config));
+    context.admin = kafka.admin();
+    await context.admin.connect();
+    await ensureTopics(context.admin, topicCatalogue(config));
     await registerSchemas(registry, config);
     for (const topic of ['features', 'training-examples'] as const) {
       const subject = `${topicName(config, topic)}-value`;
-      registered.set(subject, (await registry.latestSchema(subject))?.id);
+      context.registered.set(subject, (await registry.latestSchema(subject))?.id);
     }
   });
 
   afterAll(async () => {
-    stream?.stop();
+    context.stream?.stop();
     await removeFeatureJobDeployments(config, jobName);
-    await admin.deleteTopics({ topics: topicCatalogue(config).map((topic) => topic.name) }).catch(() => undefined);
-    await admin.disconnect();
+    await context.admin.deleteTopics({ topics: topicCatalogue(config).map((topic) => topic.name) }).catch(() => undefined);
+    await context.admin.disconnect();
   });
+  return context;
+}
+
+describe('flink submit → deploy → cancel → resume through the CLI, under a steady producer (real stack)', () => {
+  const cli = cliSetup('cli');
+  const { config, jobName, kafka, registry, registered, tributary } = cli;
 
   it('keeps every transaction\'s features: submit, deploy v2 by savepoint, cancel with a savepoint, resume from it', async () => {
-    stream = await startSimulatedStream(config, { seed: 17, rate: RATE });
+    const stream = await startSimulatedStream(config, { seed: 17, rate: RATE });
+    cli.stream = stream;
 
     const submitted = await tributary('flink', 'submit', '--job-name', jobName, '--job-version', 'v1');
     expect(submitted.code, submitted.stderr).toBe(0);
     const v1 = /is RUNNING as job ([0-9a-f]{32})/.exec(submitted.stdout)?.[1];
     expect(v1).toBeDefined();
-    await featuresGrow(200);
+    await cli.featuresGrow(200);
 
     const deployed = await tributary('flink', 'deploy', jobName, '--job-version', 'v2', ...DEPLOY_OPTIONS);
     expect(deployed.code, `${deployed.stdout}\n${deployed.stderr}`).toBe(0);
@@ -98,7 +118,7 @@ describe('flink submit → deploy → cancel → resume through the CLI, under a
     expect(deployed.stderr).toMatch(/deployment worker in this process; its log: \S+flink-deploy-worker\.log/);
     expect(deployed.stderr).not.toMatch(/\bINFO\b|Workflow bundle|webpack/i);
     expect(deployed.stderr.trim().split('\n').length).toBeLessThanOrEqual(10);
-    await featuresGrow(200);
+    await cli.featuresGrow(200);
 
     const cancelled = await tributary('flink', 'cancel', '--job-name', jobName);
     expect(cancelled.code, cancelled.stderr).toBe(0);
@@ -111,7 +131,7 @@ describe('flink submit → deploy → cancel → resume through the CLI, under a
     expect(resumed.code, `${resumed.stdout}\n${resumed.stderr}`).toBe(0);
     expect(resumed.stdout).toContain(`${jobName}: deployed (v2 → v2, mode savepoint)`);
     expect(resumed.stdout).toContain(`savepoint:   ${savepoint}`);
-    await featuresGrow(200);
+    await cli.featuresGrow(200);
 
     stream.stop();
     await stream.finish();
@@ -130,11 +150,43 @@ describe('flink submit → deploy → cancel → resume through the CLI, under a
     ]);
     expect(record.savepoints.map((entry) => [entry.reason, entry.version])).toEqual([['stop', 'v2'], ['upgrade', 'v1']]);
 
-    const training = await admin.fetchTopicOffsets(topicName(config, 'training-examples'));
+    const training = await cli.admin.fetchTopicOffsets(topicName(config, 'training-examples'));
     expect(training.some((partition) => Number(partition.high) > 0)).toBe(true);
     for (const [subject, id] of registered) {
       expect(id, subject).toBeDefined();
       expect(await registry.latestSchema(subject), subject).toMatchObject({ version: 1, id });
     }
+  }, 900_000);
+});
+
+describe('flink deploy adopts a job started by other means, through the CLI, under a steady producer (real stack)', () => {
+  const cli = cliSetup('adopt');
+  const { config, jobName, kafka, registry, tributary } = cli;
+
+  it('stops the unrecorded job with a savepoint and starts v2 from it: every transaction featured once', async () => {
+    // What `flink run` or the Flink UI would do: the job runs, no deployment record knows it.
+    const spec = await prepareFeatureJobDeployment(config, { jobName, jobVersion: 'by-hand', flinkConfiguration: { 'execution.checkpointing.interval': '2s' } });
+    const byHand = randomBytes(16).toString('hex');
+    await new RestFlinkService({ baseUrl: config.flink.restUrl }).submit({ jobId: byHand, spec, savepointPath: undefined });
+    await new FlinkRestClient({ baseUrl: config.flink.restUrl }).waitForJobState(byHand, ['RUNNING'], 120_000);
+    expect((await new FileDeploymentRecordStore(deploymentRecordsDir(config)).read(jobName)).current).toBeUndefined();
+
+    const stream = await startSimulatedStream(config, { seed: 23, rate: RATE });
+    cli.stream = stream;
+    await cli.featuresGrow(200);
+
+    const deployed = await tributary('flink', 'deploy', jobName, '--job-version', 'v2', ...DEPLOY_OPTIONS);
+    expect(deployed.code, `${deployed.stdout}\n${deployed.stderr}`).toBe(0);
+    expect(deployed.stdout).toContain(`${jobName}: deployed (nothing → v2, mode savepoint)`);
+    expect(deployed.stdout).toContain(`  adopted:     job ${byHand} (run without a recorded deployment), stopped with the savepoint below`);
+    expect(deployed.stderr).toContain(`savepointing: stopping job ${byHand}, which no deployment recorded`);
+    await cli.featuresGrow(200);
+
+    stream.stop();
+    await stream.finish();
+    const audit = await auditFeatures(kafka, registry, config, stream.transactionIds);
+    expect(audit.duplicated).toEqual([]);
+    expect(audit.features).toHaveLength(stream.transactionIds.size);
+    expect(new Set(audit.features.map((feature) => feature.feature_job_version))).toEqual(new Set(['by-hand', 'v2']));
   }, 900_000);
 });
