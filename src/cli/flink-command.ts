@@ -205,7 +205,7 @@ function addDeploymentCommands(command: Command, cli: CliEnvironment): void {
     .option('--no-wait', 'start the deployment and return')
     .option('--parallelism <n>', 'parallelism of the new version (default: the cluster default)', positiveInteger)
     .option('--checkpoint-interval <seconds>', 'checkpoint interval of the new version (default: the cluster\'s)', positiveInteger)
-    .option('--health-window <seconds>', 'how long the new version is watched after RUNNING', positiveInteger, 30)
+    .option('--health-window <seconds>', 'how long the new version is watched after RUNNING (a first checkpoint that comes later is awaited up to 3 checkpoint intervals plus the checkpoint timeout)', positiveInteger, 30)
     .option('--max-backlog <records>', 'blue-green: records the new job may still have to read and count as caught up', positiveInteger, 1_000)
     .option('--catch-up-timeout <seconds>', 'blue-green: how long the new job may take to catch up after its health window', positiveInteger, 120)
     .option('--retention <n>', 'savepoints kept in the history', positiveInteger, DEFAULT_SAVEPOINT_RETENTION)
@@ -214,6 +214,7 @@ function addDeploymentCommands(command: Command, cli: CliEnvironment): void {
       if (options.fromSavepoint !== undefined && options.mode === 'blue-green') deploy.error('error: --from-savepoint starts a job that is not running; a blue/green upgrade starts beside a running one', { exitCode: 2, code: 'tributary.conflictingOptions' });
       const config = cli.config();
       const progress = progressPrinter();
+      if (options.mode === 'stateless') progress(`mode stateless, ${DISCARDED_STATE_WARNING}`);
       const { DeploymentSpecFileError, readDeploymentSpecFile } = await import('../flink/deployment-spec-file.js');
       const { pinJar } = await import('../flink/deployment-jar.js');
       const { deploymentRecordsDir, pinnedJarsDir } = await import('../flink/deployment-paths.js');
