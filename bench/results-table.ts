@@ -165,6 +165,18 @@ const RULES: Readonly<Record<string, HeadlineRule>> = {
       },
     ];
   },
+  'rollout-latency-guardrail'(document) {
+    const falseRate = numberAt(document, 'falseRollbackRate.defaults');
+    const before = numberAt(document, 'falseRollbackRate.beforeRelativeLatency');
+    const caught = numberAt(document, 'slowerCaughtRate');
+    const slowerBy = numberAt(document, 'slowerByMs');
+    const checkpoint = numberAt(document, 'checkpointIntervalMs');
+    const setting = `${checkpoint === undefined ? '?' : ms(checkpoint)} checkpoints, challenger ${String(at(document, 'share') ?? '?')} of the keys`;
+    return [
+      falseRate === undefined ? undefined : { figure: `rollouts' latency guardrail: polls rolling back an equally fast challenger (${setting})`, value: `${(falseRate * 100).toFixed(1)} %`, baseline: `old default (p99 ≤ 1000 ms): ${before === undefined ? '–' : `${(before * 100).toFixed(1)} %`}` },
+      caught === undefined ? undefined : { figure: `rollouts' latency guardrail: polls catching a challenger ${slowerBy === undefined ? '?' : ms(slowerBy)} slower`, value: `${(caught * 100).toFixed(1)} %`, baseline: 'same simulated steps' },
+    ];
+  },
   'cli-startup'(document) {
     const help = numberAt(document, 'medianMs.help');
     const stackHelp = numberAt(document, 'medianMs.stackHelp');

@@ -12,6 +12,7 @@
  *   the step's revision), so records scored before a change do not blur the step's figures.
  * A score counts as labelled when a label with its transaction id was read.
  */
+import { normalQuantile } from './normal-distribution.js';
 import { addScore, emptyScoreHistogram, populationStabilityIndex, type ScoreHistogram } from './psi.js';
 import { countDecision, EMPTY_CONFUSION, variantRates, type ConfusionCounts, type VariantRates } from './variant-metrics.js';
 
@@ -43,6 +44,17 @@ export interface LiveMetricsScope {
 export interface LatencyPercentiles {
   readonly p50: number;
   readonly p99: number;
+  /**
+   * Where the true p99 lies at the scope's confidence, from the sample alone (see
+   * {@link quantileInterval}); an end is null when the sample is too small to bound it. Absent
+   * from figures read before it was added.
+   */
+  readonly p99Interval?: QuantileInterval;
+}
+
+export interface QuantileInterval {
+  readonly lower: number | null;
+  readonly upper: number | null;
 }
 
 export interface VariantLiveMetrics {
@@ -84,6 +96,22 @@ export function nearestRank(sorted: readonly number[], q: number): number {
   return sorted[index]!;
 }
 
+/**
+ * A distribution-free confidence interval of the `q` quantile of sorted values: the order
+ * statistics whose ranks bound, at `confidence` (two-sided), the binomial count of values below
+ * the true quantile (normal approximation). A p99 from a few hundred values swings by the spread
+ * of its last few values (seconds, when latencies spread over a checkpoint interval), so
+ * comparisons use these bounds, not the point estimate.
+ */
+export function quantileInterval(sorted: readonly number[], q: number, confidence: number): QuantileInterval {
+  const n = sorted.length;
+  const spread = normalQuantile((1 + confidence) / 2) * Math.sqrt(n * q * (1 - q));
+  // 1-based ranks: at least `lowerRank` values lie at or below the true quantile, fewer than `upperRank` below it.
+  const lowerRank = Math.floor(n * q - spread);
+  const upperRank = Math.ceil(n * q + spread) + 1;
+  return { lower: lowerRank >= 1 ? sorted[lowerRank - 1]! : null, upper: upperRank <= n ? sorted[upperRank - 1]! : null };
+}
+
 function observe(accumulator: VariantAccumulator, score: number, declined: boolean, fraud: boolean | undefined, latencyMs: number | undefined): void {
   accumulator.scored += 1;
   accumulator.histogram = addScore(accumulator.histogram, score);
@@ -98,7 +126,7 @@ function finish(accumulator: VariantAccumulator, version: number, confidence: nu
     scored: accumulator.scored,
     confusion: accumulator.confusion,
     rates: variantRates(accumulator.confusion, confidence),
-    latencyMs: sorted.length === 0 ? null : { p50: nearestRank(sorted, 0.5), p99: nearestRank(sorted, 0.99) },
+    latencyMs: sorted.length === 0 ? null : { p50: nearestRank(sorted, 0.5), p99: nearestRank(sorted, 0.99), p99Interval: quantileInterval(sorted, 0.99, confidence) },
     scoreHistogram: accumulator.histogram,
   };
 }

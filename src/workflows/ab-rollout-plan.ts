@@ -47,7 +47,8 @@ export interface RolloutGuardrails {
    * scored-at minus the time the features record entered Kafka, so it includes the wait for the
    * feature job's checkpoint to commit the record (up to the checkpoint interval, 10 s on the
    * local stack): both variants wait alike, so only the difference says something about the
-   * challenger. @default 500
+   * challenger. Compared at the live metrics' confidence: the lower bound of the challenger's
+   * p99 against the upper bound of the champion's. @default 500
    */
   readonly maxLatencyP99OverChampionMs?: number | null;
   /**
@@ -316,11 +317,17 @@ export function guardrailBreach(metrics: LiveMetrics, guardrails: Required<Rollo
   }
   const championP99 = champion.latencyMs?.p99;
   const margin = guardrails.maxLatencyP99OverChampionMs;
-  if (margin !== null && p99 !== undefined && championP99 !== undefined && enoughScores(challenger) && enoughScores(champion) && p99 - championP99 > margin) {
-    return (
-      `challenger v${challenger.version}'s p99 scoring latency ${p99.toFixed(1)} ms is more than ${margin} ms above champion v${champion.version}'s ${championP99.toFixed(1)} ms ` +
-      `on the same traffic (${challenger.scored} vs ${champion.scored} scores)`
-    );
+  if (margin !== null && p99 !== undefined && championP99 !== undefined && enoughScores(challenger) && enoughScores(champion)) {
+    // Figures read before the intervals existed carry point estimates only; they are compared as such.
+    const slowest = challenger.latencyMs?.p99Interval === undefined ? p99 : challenger.latencyMs.p99Interval.lower;
+    const fastest = champion.latencyMs?.p99Interval === undefined ? championP99 : champion.latencyMs.p99Interval.upper;
+    if (slowest !== null && fastest !== null && slowest - fastest > margin) {
+      const bounds = slowest === p99 && fastest === championP99 ? '' : `; p99 at least ${slowest.toFixed(1)} vs at most ${fastest.toFixed(1)} ms at the metrics' confidence`;
+      return (
+        `challenger v${challenger.version}'s p99 scoring latency ${p99.toFixed(1)} ms is more than ${margin} ms above champion v${champion.version}'s ${championP99.toFixed(1)} ms ` +
+        `on the same traffic (${challenger.scored} vs ${champion.scored} scores${bounds})`
+      );
+    }
   }
   const dlqRate = metrics.dlq.rate;
   if (guardrails.maxDlqRate !== null && dlqRate !== null && metrics.dlq.intake >= guardrails.minRecordsForDlqRate && dlqRate > guardrails.maxDlqRate) {

@@ -98,6 +98,14 @@ describe('headline figures against their same-run baselines', () => {
     ]);
   });
 
+  it('rollout-latency-guardrail: false and caught rollbacks beside the old default', () => {
+    const rows = headlinesOf(run('rollout-latency-guardrail', { benchmark: 'rollout-latency-guardrail', checkpointIntervalMs: 10_000, share: 0.1, falseRollbackRate: { defaults: 0, beforeRelativeLatency: 1 }, slowerByMs: 1_000, slowerCaughtRate: 0.7694 }));
+    expect(rows.map((row) => [row.figure, row.value, row.baseline])).toEqual([
+      ["rollouts' latency guardrail: polls rolling back an equally fast challenger (10.0 s checkpoints, challenger 0.1 of the keys)", '0.0 %', 'old default (p99 ≤ 1000 ms): 100.0 %'],
+      ["rollouts' latency guardrail: polls catching a challenger 1000 ms slower", '76.9 %', 'same simulated steps'],
+    ]);
+  });
+
   it('says so for a failed benchmark and for an output it has no rule for', () => {
     expect(headlinesOf(run('scoring', null, 'exit code 1 (its stderr above says why)'))).toEqual([{ benchmark: 'scoring', figure: 'failed', value: 'exit code 1 (its stderr above says why)', baseline: '–' }]);
     expect(headlinesOf(run('new-one', { benchmark: 'new-one' }))[0]!.figure).toBe('no headline figure known for this output');

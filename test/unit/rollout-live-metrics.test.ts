@@ -4,7 +4,7 @@
  * by nearest rank, and the DLQ rate.
  */
 import { describe, expect, it } from 'vitest';
-import { computeLiveMetrics, type ScoreObservation } from '../../src/rollout/live-metrics.js';
+import { computeLiveMetrics, quantileInterval, type ScoreObservation } from '../../src/rollout/live-metrics.js';
 
 const score = (transaction_id: string, fields: Partial<ScoreObservation>): ScoreObservation => ({
   transaction_id,
@@ -44,15 +44,24 @@ describe('computeLiveMetrics', () => {
   it('counts the champion’s decisions joined with labels', () => {
     expect(metrics.champion).toMatchObject({ version: 1, scored: 3, confusion: { truePositives: 1, falsePositives: 1, trueNegatives: 1, falseNegatives: 0 } });
     expect(metrics.champion.rates.precision).toMatchObject({ successes: 1, trials: 2, rate: 0.5 });
-    expect(metrics.champion.latencyMs).toEqual({ p50: 20, p99: 30 });
+    expect(metrics.champion.latencyMs).toEqual({ p50: 20, p99: 30, p99Interval: { lower: 20, upper: null } });
   });
 
   it('counts the challenger’s split decisions and its shadow scores, latency from what it decided only', () => {
     // t3 shadow DECLINE on a legitimate one: FP; t4 APPROVE on fraud: FN; t5 unlabelled.
     expect(metrics.challenger).toMatchObject({ version: 2, scored: 3, confusion: { truePositives: 0, falsePositives: 1, trueNegatives: 0, falseNegatives: 1 } });
     expect(metrics.challenger.rates.labelled).toBe(2);
-    expect(metrics.challenger.latencyMs).toEqual({ p50: 40, p99: 60 });
+    expect(metrics.challenger.latencyMs).toEqual({ p50: 40, p99: 60, p99Interval: { lower: 40, upper: null } });
     expect(metrics.challenger.scoreHistogram.counts).toEqual([0, 0, 1, 0, 0, 0, 0, 1, 0, 1]);
+  });
+
+  it('bounds the p99 by order statistics: ranks nq ± z·√(nq(1−q)), the upper one exclusive', () => {
+    const thousand = Array.from({ length: 1000 }, (_, index) => index + 1);
+    // n 1000, q 0.99, z 1.960: 990 ± 6.17 → ranks 983 and 997 + 1.
+    expect(quantileInterval(thousand, 0.99, 0.95)).toEqual({ lower: 983, upper: 998 });
+    // n 100: 99 ± 1.95 → rank 97, and 101 + 1 is beyond the sample: the p99 of 100 values has no upper bound.
+    expect(quantileInterval(thousand.slice(0, 100), 0.99, 0.95)).toEqual({ lower: 97, upper: null });
+    expect(quantileInterval([], 0.99, 0.95)).toEqual({ lower: null, upper: null });
   });
 
   it('rates the DLQ against everything of the model taken in, and reports what was read', () => {

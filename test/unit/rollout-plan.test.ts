@@ -101,6 +101,22 @@ describe('automatic decisions', () => {
       kind: 'rollback',
       reason: "guardrail: challenger v2's p99 scoring latency 9600.0 ms is more than 500 ms above champion v1's 9000.0 ms on the same traffic (1000 vs 1000 scores)",
     });
+    // With confidence bounds, the bounds decide: a p99 600 ms above the champion's whose bounds overlap is noise.
+    const withBounds = (challengerBounds: { lower: number; upper: number | null }, championBounds: { lower: number; upper: number | null }) => {
+      const figures = liveMetrics(BASELINE, BASELINE, { championP99Ms: 10_000, challengerP99Ms: 10_600 });
+      return {
+        ...figures,
+        champion: { ...figures.champion, latencyMs: { p50: 5_000, p99: 10_000, p99Interval: championBounds } },
+        challenger: { ...figures.challenger, latencyMs: { p50: 5_000, p99: 10_600, p99Interval: challengerBounds } },
+      };
+    };
+    expect(at('running', 0, 0, withBounds({ lower: 10_100, upper: null }, { lower: 9_900, upper: 10_200 })).kind).toBe('continue');
+    expect(at('running', 0, 0, withBounds({ lower: 10_300, upper: 11_000 }, { lower: 9_900, upper: null })).kind).toBe('continue');
+    expect(at('running', 0, 0, withBounds({ lower: 10_750, upper: null }, { lower: 9_900, upper: 10_200 }))).toEqual({
+      kind: 'rollback',
+      reason:
+        "guardrail: challenger v2's p99 scoring latency 10600.0 ms is more than 500 ms above champion v1's 10000.0 ms on the same traffic (1000 vs 1000 scores; p99 at least 10750.0 vs at most 10200.0 ms at the metrics' confidence)",
+    });
     const absolute = compileRolloutPlan({ steps: plan.steps, guardrails: { maxLatencyP99Ms: 1000 } });
     expect(automaticAction({ plan: absolute, phase: 'running', stepIndex: 0, stepElapsedMs: 0, metrics: liveMetrics(BASELINE, BASELINE, { challengerP99Ms: 1500 }) })).toEqual({
       kind: 'rollback',
