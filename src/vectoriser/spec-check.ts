@@ -15,8 +15,8 @@ let compiled: ValidateFunction | undefined;
 
 /** Compiled once, on first use: compiling costs tens of milliseconds. */
 function validator(): ValidateFunction {
-  // allowUnionTypes: a vocabulary holds text or whole numbers.
-  compiled ??= new Ajv({ discriminator: true, allowUnionTypes: true }).compile(schema);
+  // allowUnionTypes: a vocabulary holds text or whole numbers; verbose: errors carry the value, for the message.
+  compiled ??= new Ajv({ discriminator: true, allowUnionTypes: true, verbose: true }).compile(schema);
   return compiled;
 }
 
@@ -36,6 +36,8 @@ function describe(error: ErrorObject): string {
     const { tagValue } = error.params as { readonly tagValue?: unknown };
     return `${place}.encoding ${JSON.stringify(tagValue) ?? '(missing)'} is not an encoding of layout version ${VECTORISER_LAYOUT_VERSION}`;
   }
+  if (error.keyword === 'const') return `${place} ${JSON.stringify(error.data)} must be ${JSON.stringify(error.params.allowedValue)}`;
+  if (error.keyword === 'enum') return `${place} ${JSON.stringify(error.data)} must be one of ${(error.params.allowedValues as unknown[]).map((value) => JSON.stringify(value)).join(', ')}`;
   return `${place} ${error.message ?? 'does not fit the spec schema'}`;
 }
 
@@ -72,14 +74,18 @@ export function checkVectoriserSpec(value: unknown): VectoriserSpec {
     throw new VectoriserSpecError(`${found}; this build reads layout version ${VECTORISER_LAYOUT_VERSION} (serve the model with a build that reads its version, or retrain it)`);
   }
   const validate = validator();
-  if (!validate(value)) throw new VectoriserSpecError(describe(validate.errors![0]!));
+  if (!validate(value)) {
+    // The deepest error is the most specific: of `scale: null | {mean, std}`, "mean must be number" rather than "must be null".
+    const deepest = validate.errors!.reduce((best, error) => (error.instancePath.split('/').length > best.instancePath.split('/').length ? error : best));
+    throw new VectoriserSpecError(describe(deepest));
+  }
   const spec = value as VectoriserSpec;
   for (const [index, entry] of spec.inputs.entries()) {
     const problem = entryProblem(entry, `inputs[${index}]`);
     if (problem !== undefined) throw new VectoriserSpecError(problem);
   }
   const expected = spec.inputs.flatMap(columnsOf);
-  const differs = expected.findIndex((name, index) => spec.columns[index] !== name);
+  const differs = spec.columns.findIndex((name, index) => index < expected.length && name !== expected[index]);
   if (differs >= 0) throw new VectoriserSpecError(`columns[${differs}] is ${JSON.stringify(spec.columns[differs])}; the inputs make ${JSON.stringify(expected[differs])} there`);
   if (spec.columns.length !== expected.length) throw new VectoriserSpecError(`columns has ${spec.columns.length} names; the inputs make ${expected.length} columns`);
   return spec;
