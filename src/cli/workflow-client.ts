@@ -6,11 +6,18 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { TributaryConfig } from '../config/config.js';
+import { TemporalUnreachableError } from './errors.js';
 
 /** Connects a client, runs `work`, and always closes the connection. */
 export async function withClient<T>(config: TributaryConfig, work: (client: Client) => Promise<T>): Promise<T> {
   const { closeClient, connectClient } = await import('../worker/temporal-connection.js');
-  const client = await connectClient(config);
+  let client: Client;
+  try {
+    client = await connectClient(config);
+  } catch (error) {
+    // The SDK's own message ("Failed to connect before the deadline") names neither the server nor what to do.
+    throw new TemporalUnreachableError(config.temporal.address, config.temporal.namespace, error);
+  }
   try {
     return await work(client);
   } finally {

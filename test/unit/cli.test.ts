@@ -97,6 +97,14 @@ describe('tributary CLI', () => {
     expect(stderr).toBe('error: connecting to Kafka at 127.0.0.1:1 failed: Connection error: connect ECONNREFUSED 127.0.0.1:1\n');
   });
 
+  it('names an unreachable Temporal server in one line (every Temporal command connects through the same helper)', async () => {
+    const { code, stderr } = await tributary(['rollout', 'status', 'fraud'], { TRIBUTARY_TEMPORAL_ADDRESS: '127.0.0.1:1' });
+    expect(code).toBe(1);
+    expect(stderr).toBe(
+      'error: connecting to Temporal at 127.0.0.1:1 (namespace default) failed: Failed to connect before the deadline; is it running? `tributary stack status` shows the local stack, TRIBUTARY_TEMPORAL_ADDRESS sets the address\n',
+    );
+  }, 60_000);
+
   it('names an unreachable Kafka cluster in one line when simulating, after its one progress line (no kafkajs log)', async () => {
     const { code, stdout, stderr } = await tributary(['simulate', '--count', '1', '--seed', '1'], { TRIBUTARY_KAFKA_BROKERS: '127.0.0.1:1' });
     expect(code).toBe(1);
