@@ -154,7 +154,9 @@ async function whyNoRunningRollout(client: Client, model: string): Promise<strin
     if (error instanceof WorkflowNotFoundError) return `no rollout of model ${model} (workflow ${workflowId}); ${startHint(model)}`;
     throw error;
   }
-  if (closed?.status !== 'COMPLETED') return `the last rollout of model ${model} ${closed === undefined ? 'is running' : describeEnd(closed)} (workflow ${workflowId}); ${startHint(model)}`;
+  // Not found, then running: a new run started between the two calls.
+  if (closed === undefined) return `a new rollout of model ${model} started while this command ran (workflow ${workflowId}); see it with \`tributary rollout status ${model}\``;
+  if (closed.status !== 'COMPLETED') return `the last rollout of model ${model} ${describeEnd(closed)} (workflow ${workflowId}); ${startHint(model)}`;
   const outcome = (await handle.result()) as RolloutOutcome;
   return `the rollout of model ${model} has ended: ${outcome.action} by ${outcome.decision.by} at ${formatTime(outcome.decision.at)} (${outcome.decision.reason}); v${outcome.championVersion} is champion`;
 }
