@@ -5,7 +5,7 @@ import type { CliEnvironment } from './cli-environment.js';
 import { defaultAuthor } from './default-author.js';
 import { positiveInteger } from './option-parsers.js';
 import { duration, modelName, STOP_WAIT_MS } from './trigger-command.js';
-import { resultWithin, uiLinkOf, withClient } from './workflow-client.js';
+import { resultWithin, uiLinkOf, whyNotRunning, withClient } from './workflow-client.js';
 
 // The Temporal SDK and the workflow module are imported inside the actions, so `--help` does not load them.
 const monitor = () => import('../workflows/drift-monitor.js');
@@ -104,10 +104,15 @@ export function driftCommand(cli: CliEnvironment): Command {
     .option('--json', 'print the state as JSON')
     .action(async (model: string, options: { json?: boolean }) => {
       const { driftStatusQuery } = await monitor();
-      const state = await onMonitor(cli, model, (client, id) => client.workflow.getHandle(id).query(driftStatusQuery));
-      if (state === undefined) return;
+      const found = await onMonitor(cli, model, async (client, id) => {
+        const handle = client.workflow.getHandle(id);
+        const ended = await whyNotRunning(handle);
+        return ended === undefined ? { state: await handle.query(driftStatusQuery) } : { id, ended };
+      });
+      if (found === undefined) return;
+      if ('ended' in found) return cli.fail(`the drift monitor of model ${model} is not running: it ${found.ended} (workflow ${found.id}); start one with \`tributary drift start ${model}\``);
       const { renderDriftStatus } = await import('./drift-status.js');
-      cli.print(options.json === true ? JSON.stringify(state, null, 2) : renderDriftStatus(cli.config(), model, state));
+      cli.print(options.json === true ? JSON.stringify(found.state, null, 2) : renderDriftStatus(cli.config(), model, found.state));
     });
 
   command

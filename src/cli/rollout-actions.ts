@@ -15,7 +15,7 @@ import type { RolloutPlan } from '../workflows/ab-rollout-plan.js';
 import { TributaryChallengerVersion, TributaryModelName, TributaryModelVersion } from '../workflows/search-attributes.js';
 import type { CliEnvironment } from './cli-environment.js';
 import { renderTable } from './output.js';
-import { withClient } from './workflow-client.js';
+import { describeEnd, howItEnded, withClient, type EndedRun } from './workflow-client.js';
 
 const formatTime = (epochMs: number | null): string => (epochMs === null ? '-' : new Date(epochMs).toISOString());
 const interval = (proportion: Proportion): string =>
@@ -106,42 +106,6 @@ export async function rolloutStatusOf(cli: CliEnvironment, model: string): Promi
 }
 
 const startHint = (model: string): string => `start one with \`tributary rollout start ${model} --challenger <version>\``;
-
-/** The innermost message of a failure chain: an activity's own error under its ActivityFailure. */
-function reasonOfFailure(error: Error): string {
-  return error.cause instanceof Error ? reasonOfFailure(error.cause) : error.message;
-}
-
-/** A run that is no longer running: its status, and why when the server knows (a failure's message, a termination's reason). */
-interface EndedRun {
-  readonly status: string;
-  readonly reason: string | undefined;
-}
-
-/** How a run ended, in words: `failed: <why>`, `was terminated: <why>`, `ended timed out`. */
-function describeEnd(ended: EndedRun): string {
-  if (ended.status === 'FAILED') return `failed: ${ended.reason ?? 'no reason recorded'}`;
-  if (ended.status === 'TERMINATED') return `was terminated: ${ended.reason ?? 'no reason given'}`;
-  return `ended ${ended.status.toLowerCase().replace(/_/g, ' ')}`;
-}
-
-/** How the run ended; undefined while it runs. */
-async function howItEnded(handle: RolloutHandle): Promise<EndedRun | undefined> {
-  const status = (await handle.describe()).status.name;
-  if (status === 'RUNNING') return undefined;
-  if (status === 'FAILED') {
-    const failure = await handle.result().then(
-      () => undefined,
-      (error: unknown) => error,
-    );
-    return { status, reason: failure instanceof Error ? reasonOfFailure(failure) : undefined };
-  }
-  if (status === 'TERMINATED') {
-    const last = (await handle.fetchHistory()).events?.at(-1);
-    return { status, reason: last?.workflowExecutionTerminatedEventAttributes?.reason || undefined };
-  }
-  return { status, reason: undefined };
-}
 
 /** The message for a model whose rollout is not running: never started, or how it ended. */
 async function whyNoRunningRollout(client: Client, model: string): Promise<string> {

@@ -10,7 +10,7 @@ import type { thresholdTrigger, ThresholdTriggerState, ThresholdTriggerStopped }
 import type { CliEnvironment } from './cli-environment.js';
 import { defaultAuthor } from './default-author.js';
 import { positiveInteger } from './option-parsers.js';
-import { resultWithin, uiLinkOf, withClient } from './workflow-client.js';
+import { resultWithin, uiLinkOf, whyNotRunning, withClient } from './workflow-client.js';
 
 const DURATION_UNITS_MS: Readonly<Record<string, number>> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -170,8 +170,14 @@ export function triggerCommand(cli: CliEnvironment): Command {
     .option('--json', 'print the state as JSON')
     .action(async (model: string, options: { json?: boolean }) => {
       const { statusQuery } = await trigger();
-      const state = await onTrigger(cli, model, (client, id) => client.workflow.getHandle(id).query(statusQuery));
-      if (state !== undefined) cli.print(options.json === true ? JSON.stringify(state, null, 2) : await renderStatus(cli.config(), model, state));
+      const found = await onTrigger(cli, model, async (client, id) => {
+        const handle = client.workflow.getHandle(id);
+        const ended = await whyNotRunning(handle);
+        return ended === undefined ? { state: await handle.query(statusQuery) } : { id, ended };
+      });
+      if (found === undefined) return;
+      if ('ended' in found) return cli.fail(`the threshold trigger of model ${model} is not running: it ${found.ended} (workflow ${found.id}); start one with \`tributary trigger start ${model}\``);
+      cli.print(options.json === true ? JSON.stringify(found.state, null, 2) : await renderStatus(cli.config(), model, found.state));
     });
 
   return command;

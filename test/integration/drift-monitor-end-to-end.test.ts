@@ -187,6 +187,15 @@ describe('drift monitor end to end (real Kafka, registry, Temporal and worker)',
     );
     expect((await monitor.describe()).status.name).toBe('COMPLETED');
     expect((await client.workflow.getHandle(driftTrainingWorkflowId(model, 1)).describe()).status.name).toBe('RUNNING');
+    // Its status says it was stopped, rather than showing its last state as if it still checked.
+    const stoppedStatus = await tributary('drift', 'status', model).then(
+      () => undefined,
+      (error: { code: number; stdout: string; stderr: string }) => error,
+    );
+    expect(stoppedStatus).toMatchObject({ code: 1, stdout: '' });
+    expect(stoppedStatus?.stderr).toMatch(
+      new RegExp(`^error: the drift monitor of model ${model} is not running: it was stopped by tester at \\S+: test done \\(workflow ${driftMonitorWorkflowId(model)}\\); start one with \`tributary drift start ${model}\`\\n$`),
+    );
     const again = await tributary('drift', 'stop', model).then(
       () => undefined,
       (error: { code: number; stderr: string }) => error,
@@ -198,5 +207,10 @@ describe('drift monitor end to end (real Kafka, registry, Temporal and worker)',
     const triggerStopped = await tributary('trigger', 'stop', model, '--by', 'tester');
     expect(triggerStopped.stdout.trim()).toMatch(new RegExp(`^stopped threshold-trigger:${model} \\(by tester\\) after [01] polls; training runs: 0 started, none started$`));
     expect((await client.workflow.getHandle(`threshold-trigger:${model}`).describe()).status.name).toBe('COMPLETED');
+    const triggerStatus = await tributary('trigger', 'status', model).then(
+      () => undefined,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(triggerStatus?.stderr).toMatch(new RegExp(`^error: the threshold trigger of model ${model} is not running: it was stopped by tester at \\S+ \\(workflow threshold-trigger:${model}\\)`));
   }, 300_000);
 });
