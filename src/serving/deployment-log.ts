@@ -6,6 +6,7 @@
  * open transaction before the new writer reads the latest revision, so two publishers (a rollout
  * and a feature-job upgrade) never both build on the same revision.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { logLevel, type Admin, type Kafka, type KafkaMessage } from 'kafkajs';
 import type { TributaryConfig } from '../config/config.js';
 import { reasonOf } from '../errors/tributary-error.js';
@@ -293,7 +294,7 @@ export class KafkaDeploymentLog implements DeploymentLog {
       } catch (error) {
         if (!(error instanceof DeploymentConflictError) || attempt >= attempts) throw error;
         // The writers that collided back off by different amounts, so the next attempt rarely collides again.
-        await new Promise((resolve) => setTimeout(resolve, 100 * attempt + Math.random() * 200));
+        await delay(100 * attempt + Math.random() * 200);
       }
     }
   }

@@ -12,6 +12,7 @@
  * where it ended when the move arrived ({@link unscoredBefore}): records the old job committed
  * before its savepoint are only there.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { AssignerProtocol, type Admin } from 'kafkajs';
 import { reasonOf } from '../errors/tributary-error.js';
 import type { AvroDecoder } from '../streaming/avro-decoder.js';
@@ -132,6 +133,6 @@ async function waitUntilNoMemberReads(admin: Admin, groupId: string, topic: stri
     }
     if (!reported) log(`waiting for ${members.length} member(s) of group ${groupId} to stop reading ${topic} before taking over`);
     reported = true;
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await delay(500);
   }
 }

@@ -1,0 +1,68 @@
+/**
+ * The worker's two steps of a blue/green features handoff (features-handoff.ts says why each is
+ * needed): before leaving the previous topic, drain it to where it ended when the move arrived;
+ * before consuming the new one, build the set of transactions already scored from the previous.
+ */
+import type { Admin, Kafka } from 'kafkajs';
+import { reasonOf } from '../errors/tributary-error.js';
+import type { AvroDecoder } from '../streaming/avro-decoder.js';
+import type { KafkaAccessAttempt } from '../streaming/errors.js';
+import { createOffsetRangeReader } from '../streaming/offset-range-reader.js';
+import { NOTHING_TO_SKIP, scoredBeforeHandoff, unscoredBefore, type HandoffSkipSet } from './features-handoff.js';
+import type { ModelDeployment, PartitionOffset } from './model-deployment.js';
+import type { Backoff } from './retry-backoff.js';
+
+/** How often a drain looks again at what is left. */
+const DRAIN_POLL_MS = 500;
+
+export interface ScorerHandoffDependencies {
+  readonly kafka: Kafka;
+  readonly admin: Admin;
+  readonly decoder: AvroDecoder;
+  readonly groupId: string;
+  readonly log: (line: string) => void;
+  readonly backoff: Backoff;
+  /** Stops the worker when `error` is the broker refusing it; true then. */
+  readonly stopIfRefused: (error: unknown, attempt: KafkaAccessAttempt) => Promise<boolean>;
+}
+
+export class ScorerHandoff {
+  constructor(private readonly dependencies: ScorerHandoffDependencies) {}
+
+  /**
+   * Keeps scoring the previous features topic until the group has scored everything committed
+   * there when the topic moved (see {@link unscoredBefore}); retried on errors, ends early only
+   * when the worker stops.
+   */
+  async drain(topic: string): Promise<void> {
+    const { kafka, admin, groupId, log, backoff } = this.dependencies;
+    const reader = createOffsetRangeReader(kafka, { groupIdPrefix: `${groupId}.drain` });
+    let ends: PartitionOffset[] | undefined;
+    let reported = false;
+    for (let attempt = 1; !backoff.stopped; attempt += 1) {
+      try {
+        ends ??= (await reader.snapshotEndOffsets(topic)).map(({ partition, endOffset }) => ({ partition, offset: endOffset }));
+        const left = await unscoredBefore({ admin, reader }, groupId, topic, ends);
+        if (left === 0) return;
+        if (!reported) log(`draining ${topic} before moving: ${left} committed record(s) not scored yet`);
+        reported = true;
+        await backoff.wait(DRAIN_POLL_MS);
+      } catch (error) {
+        if (await this.dependencies.stopIfRefused(error, { operation: 'read', topics: [topic], group: groupId })) return;
+        const delay = backoff.delay(attempt);
+        log(`cannot tell whether ${topic} is drained (attempt ${attempt}): ${reasonOf(error)}; trying again in ${delay} ms`);
+        await backoff.wait(delay);
+      }
+    }
+  }
+
+  /** What to skip in the deployment's features topic: nothing unless it took over from another topic. */
+  async skipSetFor(deployment: ModelDeployment): Promise<HandoffSkipSet> {
+    const handoff = deployment.featuresHandoff;
+    if (handoff === null || handoff.previousTopic === deployment.featuresTopic) return NOTHING_TO_SKIP;
+    const { kafka, admin, decoder, groupId, log } = this.dependencies;
+    const skip = await scoredBeforeHandoff({ admin, reader: createOffsetRangeReader(kafka, { groupIdPrefix: `${groupId}.handoff` }), decoder }, groupId, handoff, { log });
+    log(`handoff from ${handoff.previousTopic}: ${skip.transactionIds.size} transactions scored there from the overlap on are skipped in ${deployment.featuresTopic}`);
+    return skip;
+  }
+}
