@@ -6,6 +6,7 @@ import { driftCommand } from './drift-command.js';
 import { flinkCommand } from './flink-command.js';
 import { modelsCommand, openKafkaModelRegistry } from './models-command.js';
 import { pipelineCommand } from './pipeline-command.js';
+import { produceCommand } from './produce-command.js';
 import { promoteCommand, rollbackCommand, rolloutCommand, setTrafficCommand } from './rollout-command.js';
 import { reportCommand } from './report-command.js';
 import { scheduleCommand } from './schedule-command.js';
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
   program.addCommand(topicsCommand(cli));
   program.addCommand(schemasCommand(cli));
   program.addCommand(pipelineCommand(cli));
+  program.addCommand(produceCommand(cli));
   program.addCommand(simulateCommand(cli, async (config) => (await import('../streaming/simulation-sink.js')).createKafkaSimulationSink(config)));
   program.addCommand(flinkCommand(cli));
   program.addCommand(modelsCommand(cli));

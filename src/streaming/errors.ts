@@ -105,8 +105,9 @@ export class SchemaRegistryRequestError extends StreamingError {
 export class SubjectNotRegisteredError extends StreamingError {
   override readonly name = 'SubjectNotRegisteredError';
 
-  constructor(subject: string, topic: string) {
-    super(`no schema is registered under ${subject}, so nothing can be produced to ${topic}; run \`tributary schemas register\` first`, { subject, topic });
+  /** @param howToRegister what to run, for a topic `tributary schemas register` does not cover */
+  constructor(subject: string, topic: string, howToRegister = 'run `tributary schemas register` first') {
+    super(`no schema is registered under ${subject}, so nothing can be produced to ${topic}; ${howToRegister}`, { subject, topic });
   }
 }
 
@@ -327,5 +328,90 @@ export class KafkaAuthenticationError extends StreamingError {
         'check TRIBUTARY_KAFKA_SASL_USERNAME and the password (TRIBUTARY_KAFKA_SASL_PASSWORD or TRIBUTARY_KAFKA_SASL_PASSWORD_FILE)',
       { retriable: false, cause },
     );
+  }
+}
+
+/** A topic that does not exist on the cluster, named where producing to it was asked for. */
+export class TopicNotFoundError extends StreamingError {
+  override readonly name = 'TopicNotFoundError';
+
+  constructor(topic: string, brokers: readonly string[], howToCreate: string) {
+    super(`topic ${topic} does not exist on Kafka at ${brokers.join(',')}; ${howToCreate}`, { topic });
+  }
+}
+
+/** A line of JSON input and what is wrong with it, e.g. `field "amount": expected double, got "12,50"`. */
+export interface JsonLineProblem {
+  /** 1-based line number in the input, blank lines counted. */
+  readonly line: number;
+  readonly problem: string;
+}
+
+/** What had been sent when JSON input was refused or a send failed. */
+export interface JsonInputProgress {
+  /** `events.jsonl`, or `stdin`. */
+  readonly input: string;
+  readonly topic: string;
+  /** Records acknowledged by the broker. */
+  readonly recordsSent: number;
+  /** The last line whose record (and every record before it) was acknowledged; 0 when none was. */
+  readonly lastLineSent: number;
+}
+
+const plural = (count: number, noun: string): string => `${count.toLocaleString('en')} ${noun}${count === 1 ? '' : 's'}`;
+
+/**
+ * JSON input with lines its topic's schema rejects. `problems` holds the first problems found, one
+ * per sentence; `sent` says what went out before the first bad line (nothing, for a file, which
+ * is checked whole before anything is sent).
+ */
+export class JsonInputRejectedError extends StreamingError {
+  override readonly name = 'JsonInputRejectedError';
+
+  constructor(
+    readonly problems: readonly JsonLineProblem[],
+    /** Every problem found, including those beyond `problems`. */
+    readonly problemCount: number,
+    readonly badLineCount: number,
+    readonly sent: JsonInputProgress,
+  ) {
+    const firstBad = problems[0]?.line ?? sent.lastLineSent + 1;
+    const summary =
+      sent.recordsSent === 0
+        ? `nothing was sent to ${sent.topic}: ${plural(problemCount, 'problem')} on ${plural(badLineCount, 'line')} of ${sent.input}; fix ${badLineCount === 1 ? 'it' : 'them'} and run the command again`
+        : `sent ${plural(sent.recordsSent, 'record')} to ${sent.topic}, from lines 1 to ${sent.lastLineSent.toLocaleString('en')} of ${sent.input}; ` +
+          `nothing from line ${firstBad.toLocaleString('en')} on was sent: fix that line and send the input from it on (e.g. \`tail -n +${firstBad} <file> | tributary produce …\`), not from the start, which would send those records twice`;
+    super(summary, { topic: sent.topic, retriable: false });
+  }
+}
+
+/** A send failed after the client's retries, part way through JSON input: says which lines are safely out and which may be. */
+export class JsonInputInterruptedError extends StreamingError {
+  override readonly name = 'JsonInputInterruptedError';
+
+  constructor(
+    readonly sent: JsonInputProgress,
+    /** The lines of the batch whose send failed: some of its records may have been written. */
+    readonly failedLines: { readonly first: number; readonly last: number },
+    reason: string,
+    cause: unknown,
+  ) {
+    const { first, last } = failedLines;
+    super(
+      `producing lines ${first} to ${last} of ${sent.input} to ${sent.topic} failed: ${reason}; ` +
+        `${sent.recordsSent === 0 ? 'no line before them was sent' : `${plural(sent.recordsSent, 'record')} up to line ${sent.lastLineSent} were acknowledged`}, ` +
+        `lines ${first} to ${last} may be partly written and nothing after line ${last} was sent: ` +
+        `check the end of ${sent.topic} before sending lines ${first} to ${last} again (sending them again may write some twice), then send the rest with \`tail -n +${last + 1}\``,
+      { topic: sent.topic, retriable: true, cause },
+    );
+  }
+}
+
+/** `--key` names a field that cannot key the topic's records (no such field, or not a string, enum or whole number). */
+export class KeyFieldError extends StreamingError {
+  override readonly name = 'KeyFieldError';
+
+  constructor(message: string, context: { readonly topic: string; readonly subject: string; readonly schemaId: number }) {
+    super(message, { ...context, retriable: false });
   }
 }
