@@ -1,3 +1,4 @@
+import { accessSync, constants, statSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import type { TributaryConfig } from '../config/config.js';
 import type { ProducedJsonLines } from '../streaming/record-file-producer.js';
@@ -13,6 +14,19 @@ const LONGEST_TOPIC_NAME = 249;
 /** A topic name as Kafka allows it, given without the configured prefix. */
 function topicArgument(value: string): string {
   if (!/^[A-Za-z0-9._-]+$/.test(value)) throw new InvalidArgumentError(`"${value}" is not a Kafka topic name: use letters, digits, ".", "_" and "-"`);
+  return value;
+}
+
+/** `-` (stdin) or a file that can be read, checked before anything connects. */
+function inputFile(value: string): string {
+  if (value === '-') return value;
+  try {
+    if (!statSync(value).isFile()) throw new InvalidArgumentError(`${value} is not a file`);
+    accessSync(value, constants.R_OK);
+  } catch (error) {
+    if (error instanceof InvalidArgumentError) throw error;
+    throw new InvalidArgumentError(`cannot read ${value}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
   return value;
 }
 
@@ -60,7 +74,7 @@ export function produceCommand(cli: CliEnvironment): Command {
         'up to its first bad line. Each problem is printed as <file>:<line>: <field and what the schema expects>, exit 2',
     )
     .argument('<topic>', 'the topic, without the configured topic prefix (e.g. transactions, or a pipeline\'s source topic)', topicArgument)
-    .option('--file <path>', 'JSON lines to produce; blank lines are skipped (default: stdin, also with -)')
+    .option('--file <path>', 'JSON lines to produce; blank lines are skipped (default: stdin, also with -)', inputFile)
     .option('--key <field>', 'a top-level field (string, enum, int or long) whose value keys each record, so one entity\'s records stay in order on one partition (default: no key, records spread round-robin)')
     .action(async (name: string, flags: ProduceFlags) => {
       const config = cli.config();
