@@ -391,7 +391,9 @@ export interface RolloutPlanDefinition {
     readonly alpha?: number;
     /** @default 30 */
     readonly minTrials?: number;
-    /** null: no limit. @default 1000 */
+    /** How far the challenger's p99 latency may lie above the champion's on the same traffic; null: not compared. @default 500 */
+    readonly maxLatencyP99OverChampionMs?: number | null;
+    /** An absolute p99 limit; below the checkpoint interval it rolls every challenger back. null: no limit. @default null */
     readonly maxLatencyP99Ms?: number | null;
     /** @default 200 */
     readonly minScoresForLatency?: number;

@@ -11,7 +11,7 @@ import type { PipelineDefinition } from '../../src/pipelines/pipeline-definition
 import { checkAgainstSchema, PIPELINE_SCHEMA } from '../../src/pipelines/schema-check.js';
 import { DEFAULT_SPLIT_FRACTIONS } from '../../src/training/dataset-split.js';
 import { compileTrainingOptions } from '../../src/training/training-options.js';
-import { ROLLOUT_PRESETS } from '../../src/workflows/ab-rollout-plan.js';
+import { DEFAULT_GUARDRAILS, ROLLOUT_PRESETS } from '../../src/workflows/ab-rollout-plan.js';
 
 /** A classifier with a jar feature job, every optional field set. */
 const EVERYTHING_CLASSIFIER: PipelineDefinition = {
@@ -61,6 +61,7 @@ const EVERYTHING_CLASSIFIER: PipelineDefinition = {
         maxWorse: { recall: 0.05, falsePositiveRate: 0.01, precision: 0.05 },
         alpha: 0.05,
         minTrials: 30,
+        maxLatencyP99OverChampionMs: 250,
         maxLatencyP99Ms: null,
         minScoresForLatency: 100,
         maxDlqRate: 0.02,
@@ -173,6 +174,14 @@ describe('the schema\'s defaults are the code\'s', () => {
   it('the label horizon', () => {
     expect((propertiesOf('labels').horizon as SchemaNode).default).toBe('7d');
     expect(7 * 24 * 60 * 60 * 1000).toBe(DEFAULT_LABEL_HORIZON_MS);
+  });
+
+  it('the rollout guardrails', () => {
+    const guardrails = propertiesOf('rolloutPlan').guardrails as SchemaNode;
+    // maxWorse's default depends on the task; the schema describes it in words.
+    const schemaDefaults = Object.fromEntries(Object.entries(guardrails.properties as Record<string, SchemaNode>).filter(([name]) => name !== 'maxWorse').map(([name, property]) => [name, property.default]));
+    const codeDefaults = Object.fromEntries(Object.entries(DEFAULT_GUARDRAILS).filter(([name]) => name !== 'maxWorse'));
+    expect(schemaDefaults).toEqual(codeDefaults);
   });
 
   it('the rollout presets', () => {
