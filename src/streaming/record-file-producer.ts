@@ -135,7 +135,9 @@ async function withAdmin<T>(dependencies: JsonLinesProducerDependencies, topic: 
   try {
     await admin.connect();
   } catch (error) {
-    throw refusal(error) ?? new TopicAdminError(`connecting to Kafka at ${dependencies.brokers.join(',')}`, reasonOf(error), { topic, retriable: true, cause: error });
+    const brokers = dependencies.brokers.join(',');
+    const advice = 'is it running? `tributary stack status` shows the local stack, TRIBUTARY_KAFKA_BROKERS sets the address';
+    throw refusal(error) ?? new TopicAdminError(`connecting to Kafka at ${brokers}`, `${reasonOf(error)}; ${advice}`, { topic, retriable: true, cause: error });
   }
   try {
     return await work(admin);

@@ -199,6 +199,6 @@ describe('tributary produce on the real Kafka and Schema Registry', () => {
   it('a broker that is down is one line, not kafkajs\'s log', async () => {
     const run = await tributary(['produce', NAME, '--file', fileOf('one-more.jsonl', [orderLine(3 * RECORDS)])], { env: { TRIBUTARY_KAFKA_BROKERS: '127.0.0.1:1' } });
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/^error: connecting to Kafka at 127\.0\.0\.1:1 failed: .*ECONNREFUSED.*\n$/);
+    expect(run.stderr).toMatch(/^error: connecting to Kafka at 127\.0\.0\.1:1 failed: .*ECONNREFUSED.*; is it running\? `tributary stack status` shows the local stack, TRIBUTARY_KAFKA_BROKERS sets the address\n$/);
   });
 });
