@@ -14,6 +14,7 @@
  */
 import { computeLiveMetrics, type ScoreObservation } from '../src/rollout/live-metrics.js';
 import { DEFAULT_GUARDRAILS, GUARDRAILS_BEFORE_RELATIVE_LATENCY, guardrailBreach } from '../src/workflows/ab-rollout-plan.js';
+import { createSeededRandom } from '../src/training/seeded-random.js';
 
 const TRIALS = Number(process.env.TRIALS ?? 2_000);
 const RATE = Number(process.env.RATE ?? 20);
@@ -22,18 +23,6 @@ const CHECKPOINT_MS = Number(process.env.CHECKPOINT_MS ?? 10_000);
 const STEP_SECONDS = Number(process.env.STEP_SECONDS ?? 120);
 const SLOWER_BY_MS = Number(process.env.SLOWER_BY_MS ?? 1_000);
 const SCOPE = { model: 'fraud', championVersion: 1, challengerVersion: 2, fromRevision: 1, confidence: 0.95 };
-
-/** mulberry32: a small seeded generator, so a run can be repeated. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /** One step's scores: arrival, visibility at the next checkpoint, a per-batch processing time (20–200 ms, sometimes a 2 s stall). */
 function stepScores(next: () => number): ScoreObservation[] {
@@ -59,7 +48,7 @@ function stepScores(next: () => number): ScoreObservation[] {
   return scores;
 }
 
-const next = random(17);
+const next = createSeededRandom(17);
 let relativeRollbacks = 0;
 let absoluteRollbacks = 0;
 let slowerCaught = 0;
