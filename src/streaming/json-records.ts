@@ -61,7 +61,7 @@ export function jsonRecordType(schema: Schema): Type {
 }
 
 /** What an Avro type accepts, as a person reads it in a message. */
-export function describeJsonType(type: Type): string {
+function describeJsonType(type: Type): string {
   if (isTimestamp(type)) return 'timestamp-millis (epoch milliseconds, or ISO-8601 with a zone such as "2025-01-15T09:00:00Z")';
   if (type instanceof avro.types.LogicalType) return describeJsonType(type.underlyingType);
   if (type instanceof avro.types.EnumType) return `one of ${type.symbols.map((symbol) => JSON.stringify(symbol)).join(', ')}`;

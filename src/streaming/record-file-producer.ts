@@ -65,14 +65,12 @@ export interface JsonLinesProducerOptions {
 
 export interface ProducedJsonLines {
   readonly topic: string;
-  readonly schemaId: number;
   readonly records: number;
   /** Records written to each partition, by partition number. */
   readonly partitions: ReadonlyMap<number, number>;
 }
 
 interface JsonWriter {
-  readonly subject: string;
   readonly schemaId: number;
   readonly type: Type;
 }
@@ -93,7 +91,7 @@ async function jsonWriter(registry: JsonLinesProducerDependencies['registry'], r
   }
   const keyProblem = keyField === undefined ? undefined : keyFieldProblem(type, keyField);
   if (keyProblem !== undefined) throw new KeyFieldError(keyProblem, { topic, subject, schemaId: latest.id });
-  return { subject, schemaId: latest.id, type };
+  return { schemaId: latest.id, type };
 }
 
 /** The input's lines in chunks; a file that cannot be read is one error naming it. */
@@ -229,5 +227,5 @@ export async function produceJsonLines(
   } finally {
     await producer.disconnect();
   }
-  return { topic, schemaId: writer.schemaId, records: progress.recordsSent, partitions };
+  return { topic, records: progress.recordsSent, partitions };
 }
