@@ -3,11 +3,11 @@
  * needed): before leaving the previous topic, drain it to where it ended when the move arrived;
  * before consuming the new one, build the set of transactions already scored from the previous.
  */
-import type { Admin, Kafka } from 'kafkajs';
+import type { Admin } from 'kafkajs';
 import { reasonOf } from '../errors/tributary-error.js';
 import type { AvroDecoder } from '../streaming/avro-decoder.js';
 import type { KafkaAccessAttempt } from '../streaming/errors.js';
-import { createOffsetRangeReader } from '../streaming/offset-range-reader.js';
+import type { OffsetRangeReader } from '../streaming/offset-range-reader.js';
 import { NOTHING_TO_SKIP, scoredBeforeHandoff, unscoredBefore, type HandoffSkipSet } from './features-handoff.js';
 import type { ModelDeployment, PartitionOffset } from './model-deployment.js';
 import type { Backoff } from './retry-backoff.js';
@@ -16,8 +16,9 @@ import type { Backoff } from './retry-backoff.js';
 const DRAIN_POLL_MS = 500;
 
 export interface ScorerHandoffDependencies {
-  readonly kafka: Kafka;
   readonly admin: Admin;
+  /** A reader of committed records whose consumer groups start with `groupIdPrefix` (createOffsetRangeReader). */
+  readonly openReader: (groupIdPrefix: string) => OffsetRangeReader;
   readonly decoder: AvroDecoder;
   readonly groupId: string;
   readonly log: (line: string) => void;
@@ -35,8 +36,8 @@ export class ScorerHandoff {
    * when the worker stops.
    */
   async drain(topic: string): Promise<void> {
-    const { kafka, admin, groupId, log, backoff } = this.dependencies;
-    const reader = createOffsetRangeReader(kafka, { groupIdPrefix: `${groupId}.drain` });
+    const { admin, groupId, log, backoff } = this.dependencies;
+    const reader = this.dependencies.openReader(`${groupId}.drain`);
     let ends: PartitionOffset[] | undefined;
     let reported = false;
     for (let attempt = 1; !backoff.stopped; attempt += 1) {
@@ -60,8 +61,8 @@ export class ScorerHandoff {
   async skipSetFor(deployment: ModelDeployment): Promise<HandoffSkipSet> {
     const handoff = deployment.featuresHandoff;
     if (handoff === null || handoff.previousTopic === deployment.featuresTopic) return NOTHING_TO_SKIP;
-    const { kafka, admin, decoder, groupId, log } = this.dependencies;
-    const skip = await scoredBeforeHandoff({ admin, reader: createOffsetRangeReader(kafka, { groupIdPrefix: `${groupId}.handoff` }), decoder }, groupId, handoff, { log });
+    const { admin, decoder, groupId, log } = this.dependencies;
+    const skip = await scoredBeforeHandoff({ admin, reader: this.dependencies.openReader(`${groupId}.handoff`), decoder }, groupId, handoff, { log });
     log(`handoff from ${handoff.previousTopic}: ${skip.transactionIds.size} transactions scored there from the overlap on are skipped in ${deployment.featuresTopic}`);
     return skip;
   }

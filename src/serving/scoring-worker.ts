@@ -19,6 +19,7 @@ import type { TributaryConfig } from '../config/config.js';
 import { createAvroDecoder } from '../streaming/avro-decoder.js';
 import { KafkaAuthorizationError, type KafkaAccessAttempt } from '../streaming/errors.js';
 import { explainRefusal, kafkaCoordinatorProbe, type CoordinatorKey, type CoordinatorProbe, type KafkaRefusal } from '../streaming/kafka-refusal.js';
+import { createOffsetRangeReader, type OffsetRangeReader } from '../streaming/offset-range-reader.js';
 import { loadSchemaFile } from '../streaming/schema-files.js';
 import type { SchemaRegistryClient } from '../streaming/schema-registry-client.js';
 import { schemaFilePath, topicDeclaration, type TopicNaming } from '../streaming/topic-catalogue.js';
@@ -99,7 +100,8 @@ export class ScoringWorker {
     // Decoded into feature.avsc's shape whichever compatible writer schema wrote a record.
     const decoder = createAvroDecoder(schemaRegistry, { readerSchema: loadSchemaFile(schemaFilePath(topicDeclaration('features').valueSchema)).type });
     const chunks = new ChunkProcessor({ decoder, servedModels, metrics, log, backoff, refused: (refusal) => this.fail(refusal) }, batchSize);
-    const handoff = new ScorerHandoff({ kafka, admin, decoder, groupId, log, backoff, stopIfRefused: this.stopIfRefused });
+    const openReader = (groupIdPrefix: string): OffsetRangeReader => createOffsetRangeReader(kafka, { groupIdPrefix });
+    const handoff = new ScorerHandoff({ admin, openReader, decoder, groupId, log, backoff, stopIfRefused: this.stopIfRefused });
     const partitionsConsumedConcurrently = options.partitionsConsumedConcurrently ?? 3;
     this.consumer = new ConsumerLifecycle({
       config, kafka, schemaRegistry, groupId, delivery, batchSize, partitionsConsumedConcurrently, log, backoff, handoff,
