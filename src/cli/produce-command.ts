@@ -21,11 +21,12 @@ function topicArgument(value: string): string {
 function inputFile(value: string): string {
   if (value === '-') return value;
   try {
-    if (!statSync(value).isFile()) throw new InvalidArgumentError(`${value} is not a file`);
+    if (!statSync(value).isFile()) throw new InvalidArgumentError(`${value} is not a regular file (a file is read twice: checked, then sent); pipe it to stdin instead`);
     accessSync(value, constants.R_OK);
   } catch (error) {
     if (error instanceof InvalidArgumentError) throw error;
-    throw new InvalidArgumentError(`cannot read ${value}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new InvalidArgumentError(`cannot read ${value}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (error as Error).message}`);
   }
   return value;
 }
