@@ -66,7 +66,7 @@ export function driftCommand(cli: CliEnvironment): Command {
     .action(async (model: string, options: StartOptions) => {
       const config = cli.config();
       const { driftMonitorWorkflowId } = await monitor();
-      const { TributaryModelName } = await import('../workflows/search-attributes.js');
+      const { TributaryModelName } = await import('../temporal/search-attributes.js');
       const { WorkflowExecutionAlreadyStartedError } = await import('@temporalio/client');
       const workflowId = driftMonitorWorkflowId(model);
       try {

@@ -12,7 +12,7 @@ import { formatShare } from '../serving/model-deployment.js';
 import { workflowUiLink } from '../worker/temporal-connection.js';
 import { rolloutStatusQuery, rolloutWorkflowId, type abRollout, type RolloutOutcome, type RolloutStatus } from '../workflows/ab-rollout.js';
 import type { RolloutPlan } from '../workflows/ab-rollout-plan.js';
-import { TributaryChallengerVersion, TributaryModelName, TributaryModelVersion } from '../workflows/search-attributes.js';
+import { TributaryChallengerVersion, TributaryModelName, TributaryModelVersion } from '../temporal/search-attributes.js';
 import type { CliEnvironment } from './cli-environment.js';
 import { renderTable } from './output.js';
 import { describeEnd, howItEnded, withClient, type EndedRun } from './workflow-client.js';

@@ -78,7 +78,7 @@ export function scheduleCommand(cli: CliEnvironment): Command {
       const config = cli.config();
       const scheduleId = retrainingScheduleId(options.model);
       const { isGrpcServiceError, ScheduleAlreadyRunning } = await temporalClient();
-      const { TributaryModelName } = await import('../workflows/search-attributes.js');
+      const { TributaryModelName } = await import('../temporal/search-attributes.js');
       try {
         await withClient(config, (client) =>
           client.schedule.create({

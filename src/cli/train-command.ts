@@ -20,7 +20,7 @@ export function trainCommand(cli: CliEnvironment): Command {
       const workflowId = `training:${model}:manual-${startedAt.toISOString().replace(/[-:.]/g, '')}`;
       const by = options.by ?? userInfo().username;
       // Imported here, not at the top, so `--help` does not load the Temporal SDK.
-      const { TributaryModelName } = await import('../workflows/search-attributes.js');
+      const { TributaryModelName } = await import('../temporal/search-attributes.js');
       await withClient(config, (client) =>
         client.workflow.start<typeof trainingPipeline>('trainingPipeline', {
           taskQueue: config.temporal.taskQueue,

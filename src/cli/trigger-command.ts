@@ -91,7 +91,7 @@ export function triggerCommand(cli: CliEnvironment): Command {
     .action(async (model: string, options: { threshold: number; minPositives: number; cooldown: number; poll: number }) => {
       const config = cli.config();
       const { thresholdTriggerWorkflowId } = await trigger();
-      const { TributaryModelName } = await import('../workflows/search-attributes.js');
+      const { TributaryModelName } = await import('../temporal/search-attributes.js');
       const { WorkflowExecutionAlreadyStartedError } = await import('@temporalio/client');
       const workflowId = thresholdTriggerWorkflowId(model);
       try {

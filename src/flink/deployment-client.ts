@@ -4,7 +4,7 @@
  */
 import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { flinkDeploy, FlinkDeployInput, FlinkDeployStatus } from '../workflows/flink-deploy.js';
-import { TributaryFlinkJob } from '../workflows/search-attributes.js';
+import { TributaryFlinkJob } from '../temporal/search-attributes.js';
 import { DeploymentAlreadyRunningError } from './deployment-errors.js';
 
 /** The Temporal UI page of a workflow. */

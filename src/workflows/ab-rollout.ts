@@ -54,7 +54,7 @@ import {
   type RolloutPlan,
   type RolloutStep,
 } from './ab-rollout-plan.js';
-import { TributaryChallengerVersion, TributaryChampionVersion, TributaryModelName, TributaryModelVersion, TributaryStage } from './search-attributes.js';
+import { TributaryChallengerVersion, TributaryChampionVersion, TributaryModelName, TributaryModelVersion, TributaryStage } from '../temporal/search-attributes.js';
 import { modelNameProblem } from './training-pipeline-input.js';
 
 export interface AbRolloutInput {

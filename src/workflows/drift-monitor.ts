@@ -37,7 +37,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { DriftActivities } from '../activities/drift-activities.js';
 import type { DriftFigures } from '../drift/drift-figures.js';
 import { judgeDrift } from '../drift/drift-verdict.js';
-import { TributaryModelName, TributaryModelVersion, TributaryStage } from './search-attributes.js';
+import { TributaryModelName, TributaryModelVersion, TributaryStage } from '../temporal/search-attributes.js';
 import type { StopRequest } from './stop-request.js';
 import { trainingPipeline, type TrainingPipelineInput } from './training-pipeline.js';
 import { modelNameProblem, pipelineSettingsProblems } from './training-pipeline-input.js';

@@ -49,7 +49,7 @@ import type { CurrentDeployment, DeploymentOutcome, OutputHandoffRecord } from '
 import type { FlinkJobSpec } from '../flink/deployment-spec.js';
 import { deployBlueGreen } from './flink-deploy-blue-green.js';
 import { transition, type DeploymentPhase } from './flink-deployment-state.js';
-import { TributaryFlinkJob } from './search-attributes.js';
+import { TributaryFlinkJob } from '../temporal/search-attributes.js';
 
 /** How the running job's state reaches the new one. */
 export type UpgradeMode = 'savepoint' | 'stateless' | 'blue-green';

@@ -31,7 +31,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { ExampleActivities, ExampleCount } from '../activities/example-activities.js';
 import type { OffsetRange } from '../registry/model-registry.js';
 import type { PartitionEndOffset } from '../streaming/offset-range-reader.js';
-import { TributaryModelName } from './search-attributes.js';
+import { TributaryModelName } from '../temporal/search-attributes.js';
 import type { StopRequest } from './stop-request.js';
 import { trainingPipeline, type TrainingPipelineInput } from './training-pipeline.js';
 import { modelNameProblem, pipelineSettingsProblems } from './training-pipeline-input.js';

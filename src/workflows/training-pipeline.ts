@@ -20,7 +20,7 @@ import { describeOperatingPoints, operatingPointFigures, type OperatingPointComp
 import type { TrainingOptions } from '../training/training-options.js';
 import { abRollout, rolloutWorkflowId } from './ab-rollout.js';
 import { compileRolloutPlan, type RolloutPlan } from './ab-rollout-plan.js';
-import { TributaryModelName, TributaryModelVersion, TributaryStage } from './search-attributes.js';
+import { TributaryModelName, TributaryModelVersion, TributaryStage } from '../temporal/search-attributes.js';
 import { trainingTaskQueue } from './task-queues.js';
 import { checkTrainingPipelineInput } from './training-pipeline-input.js';
 

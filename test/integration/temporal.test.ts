@@ -13,7 +13,7 @@ import {
   TributaryModelName,
   TributaryModelVersion,
   TributaryStage,
-} from '../../src/workflows/search-attributes.js';
+} from '../../src/temporal/search-attributes.js';
 import type { echoWorkflow } from '../fixtures/workflows/echo-workflow.js';
 
 const ECHO_WORKFLOWS_PATH = fileURLToPath(new URL('../fixtures/workflows/echo-workflow.ts', import.meta.url));

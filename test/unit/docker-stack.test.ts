@@ -16,7 +16,7 @@ import {
 import { StackError } from '../../src/stack/errors.js';
 import { STACK_PORTS } from '../../src/stack/stack-layout.js';
 import { STACK_VERSIONS } from '../../src/stack/versions.js';
-import { TRIBUTARY_SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes.js';
+import { TRIBUTARY_SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes.js';
 
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const FILE = '/repo/docker-compose.yml';

@@ -19,7 +19,7 @@ import {
   type abRollout,
   type RolloutStatus,
 } from '../../src/workflows/ab-rollout.js';
-import { TributaryChallengerVersion, TributaryChampionVersion, TributaryModelName, TributaryModelVersion, TributaryStage } from '../../src/workflows/search-attributes.js';
+import { TributaryChallengerVersion, TributaryChampionVersion, TributaryModelName, TributaryModelVersion, TributaryStage } from '../../src/temporal/search-attributes.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { BASELINE, BETTER, CHALLENGER_VERSION, CHAMPION_VERSION, createFakeRolloutActivities, liveMetrics, WORSE_FPR } from './fake-rollout-activities.js';
 import { startWorkflowHarness, uniqueModel, type WorkflowHarness } from './workflow-harness.js';

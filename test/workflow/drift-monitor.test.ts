@@ -20,7 +20,7 @@ import {
   type DriftMonitorOptions,
   type DriftMonitorState,
 } from '../../src/workflows/drift-monitor.js';
-import { TributaryModelName, TributaryModelVersion, TributaryStage } from '../../src/workflows/search-attributes.js';
+import { TributaryModelName, TributaryModelVersion, TributaryStage } from '../../src/temporal/search-attributes.js';
 import type { trainingPipeline } from '../../src/workflows/training-pipeline.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { createFakeActivities } from './fake-activities.js';

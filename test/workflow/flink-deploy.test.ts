@@ -27,7 +27,7 @@ import type { FlinkDeployInput, FlinkDeployResult, FlinkDeployStatus } from '../
 import { DeploymentError } from '../../src/serving/deployment-errors.js';
 import { InMemoryDeploymentLog } from '../../src/serving/deployment-log.js';
 import type { DeploymentChange } from '../../src/serving/model-deployment.js';
-import { TributaryFlinkJob } from '../../src/workflows/search-attributes.js';
+import { TributaryFlinkJob } from '../../src/temporal/search-attributes.js';
 import { FAKE_MAIN_FAILURE, FAKE_RUNTIME_FAILURE, FAKE_STUCK_BACKLOG, FakeFlinkService, FakeOutputTopics, FakeTopicProgress } from '../fakes/fake-flink-service.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { historyAsJson } from './workflow-harness.js';

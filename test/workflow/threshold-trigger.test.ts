@@ -18,7 +18,7 @@ import {
   type ThresholdTriggerOptions,
   type ThresholdTriggerState,
 } from '../../src/workflows/threshold-trigger.js';
-import { TributaryModelName } from '../../src/workflows/search-attributes.js';
+import { TributaryModelName } from '../../src/temporal/search-attributes.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { createFakeActivities, TOPIC } from './fake-activities.js';
 import { startWorkflowHarness, uniqueModel, type WorkflowHarness } from './workflow-harness.js';

@@ -7,7 +7,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { trainingPipeline, TrainingPipelineInput } from '../../src/workflows/training-pipeline.js';
-import { TributaryModelName, TributaryModelVersion, TributaryStage } from '../../src/workflows/search-attributes.js';
+import { TributaryModelName, TributaryModelVersion, TributaryStage } from '../../src/temporal/search-attributes.js';
 import { trainingTaskQueue } from '../../src/workflows/task-queues.js';
 import { rolloutStatusQuery, rolloutWorkflowId } from '../../src/workflows/ab-rollout.js';
 import { temporal } from '@temporalio/proto';

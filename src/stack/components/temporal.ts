@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import axios from 'axios';
-import { TRIBUTARY_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes.js';
+import { TRIBUTARY_SEARCH_ATTRIBUTES } from '../../temporal/search-attributes.js';
 import type { Installation, StackComponent, StackContext } from '../component.js';
 import { installMarker } from '../install-marker.js';
 import { runSetupStep } from '../run-command.js';

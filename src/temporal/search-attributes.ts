@@ -2,7 +2,8 @@
  * Tributary's custom Temporal search attributes: they make every run findable in the
  * Temporal UI and through `client.workflow.list({ query })` by model, version, stage and
  * Flink job. Pure data with no I/O, so workflow code (inside the sandbox) and Node code
- * (clients, the stack that registers the attributes) import the same keys.
+ * (clients, the stack that registers the attributes) import the same keys. It sits in a folder
+ * of its own, below all of them, so the stack and the Flink client need not import workflow code.
  *
  * The keys come from `@temporalio/common`, the package `@temporalio/workflow` and
  * `@temporalio/client` both build on; `@temporalio/workflow` does not re-export them.
