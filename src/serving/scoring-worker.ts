@@ -1,25 +1,23 @@
 /**
- * The scoring worker: coordinates the parts that score one model's features stream, and owns
- * readiness and stopping.
- * - {@link DeploymentFollower} follows the model's record on the `deployments` topic and keeps the
- *   served models current;
- * - {@link ConsumerLifecycle} consumes the deployment's features topic in a consumer group, moves
- *   to another topic through the handoff steps of {@link ScorerHandoff}, and restarts after crashes;
- * - {@link ChunkProcessor} scores each fetched batch in chunks and commits the output with the
- *   consumed offsets (exactly-once or at-least-once, see scorer-output.ts).
+ * The scoring worker coordinates the parts that score one model's features stream, and owns
+ * readiness, stopping and the refusal rule. {@link DeploymentFollower} keeps the served models on
+ * the model's deployment; {@link ConsumerLifecycle} consumes its features topic in a consumer group
+ * (moving between topics through {@link ScorerHandoff}, restarting after crashes);
+ * {@link ChunkProcessor} scores each fetched batch in chunks and commits the output with the
+ * consumed offsets (exactly-once or at-least-once, see scorer-output.ts).
  *
  * The broker refusing this principal (a rejected login; no ACL for the features topic, the output
- * topics, the consumer group or the transactional id) is final, wherever a part meets it: only a
- * new ACL or other credentials change the answer. The worker stops without retrying and
+ * topics, the consumer group or the transactional id) is final wherever a part meets it: only a new
+ * ACL or other credentials change the answer, so the worker stops without retrying and
  * {@link ScoringWorker.failed} resolves with the error that names who was refused what. Anything
- * else is retried by the part that met it (see each part's comment).
+ * else is retried by the part that met it.
  */
 import type { Admin, Kafka } from 'kafkajs';
 import type { TributaryConfig } from '../config/config.js';
 import { createAvroDecoder } from '../streaming/avro-decoder.js';
 import { KafkaAuthorizationError, type KafkaAccessAttempt } from '../streaming/errors.js';
 import { explainRefusal, kafkaCoordinatorProbe, type CoordinatorKey, type CoordinatorProbe, type KafkaRefusal } from '../streaming/kafka-refusal.js';
-import { createOffsetRangeReader, type OffsetRangeReader } from '../streaming/offset-range-reader.js';
+import { createOffsetRangeReader } from '../streaming/offset-range-reader.js';
 import { loadSchemaFile } from '../streaming/schema-files.js';
 import type { SchemaRegistryClient } from '../streaming/schema-registry-client.js';
 import { schemaFilePath, topicDeclaration, type TopicNaming } from '../streaming/topic-catalogue.js';
@@ -100,11 +98,10 @@ export class ScoringWorker {
     // Decoded into feature.avsc's shape whichever compatible writer schema wrote a record.
     const decoder = createAvroDecoder(schemaRegistry, { readerSchema: loadSchemaFile(schemaFilePath(topicDeclaration('features').valueSchema)).type });
     const chunks = new ChunkProcessor({ decoder, servedModels, metrics, log, backoff, refused: (refusal) => this.fail(refusal) }, batchSize);
-    const openReader = (groupIdPrefix: string): OffsetRangeReader => createOffsetRangeReader(kafka, { groupIdPrefix });
-    const handoff = new ScorerHandoff({ admin, openReader, decoder, groupId, log, backoff, stopIfRefused: this.stopIfRefused });
-    const partitionsConsumedConcurrently = options.partitionsConsumedConcurrently ?? 3;
+    const handoff = new ScorerHandoff({ admin, openReader: (groupIdPrefix) => createOffsetRangeReader(kafka, { groupIdPrefix }), decoder, groupId, log, backoff, stopIfRefused: this.stopIfRefused });
     this.consumer = new ConsumerLifecycle({
-      config, kafka, schemaRegistry, groupId, delivery, batchSize, partitionsConsumedConcurrently, log, backoff, handoff,
+      config, kafka, schemaRegistry, groupId, delivery, batchSize, log, backoff, handoff,
+      partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 3,
       stopIfRefused: this.stopIfRefused,
       processBatch: (target, payload) => chunks.processBatch(target, payload),
       currentDeployment: () => servedModels.current()?.deployment,
