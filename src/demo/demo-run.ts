@@ -22,7 +22,7 @@ import type { TributaryConfig } from '../config/config.js';
 import { TributaryError } from '../errors/tributary-error.js';
 import { deploymentWorkflowId, startDeployment, workflowUiUrl } from '../flink/deployment-client.js';
 import { prepareFeatureJobDeployment } from '../flink/deployment-feature-job.js';
-import { flinkDeployTaskQueue } from '../flink/deployment-worker.js';
+import { flinkDeployTaskQueue } from '../worker/flink-deploy-worker.js';
 import { RestFlinkService } from '../flink/flink-service.js';
 import { createModelRegistry, type KafkaModelRegistry } from '../registry/kafka-model-registry.js';
 import type { ModelVersion } from '../registry/model-registry.js';

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { Runtime, Worker, type LogLevel, type NativeConnection } from '@temporalio/worker';
 import { createFlinkDeployActivities } from '../activities/flink-deploy-activities.js';
 import type { TributaryConfig } from '../config/config.js';
-import { flinkDeployDependencies, flinkDeployTaskQueue, flinkDeployWorkflowsPath } from '../flink/deployment-worker.js';
+import { flinkDeployDependencies, flinkDeployTaskQueue, flinkDeployWorkflowsPath } from './flink-deploy-worker.js';
 import type { ModelRegistry } from '../registry/model-registry.js';
 import { openDeploymentLog, type DeploymentLog } from '../serving/deployment-log.js';
 import { trainingTaskQueue } from '../workflows/task-queues.js';

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest'
 import { loadConfig, type TributaryConfig } from '../../src/config/config.js';
 import { startDeployment } from '../../src/flink/deployment-client.js';
 import { prepareFeatureJobDeployment } from '../../src/flink/deployment-feature-job.js';
-import { flinkDeployTaskQueue } from '../../src/flink/deployment-worker.js';
+import { flinkDeployTaskQueue } from '../../src/worker/flink-deploy-worker.js';
 import { FlinkRestClient } from '../../src/flink/flink-rest-client.js';
 import { createKafka } from '../../src/streaming/kafka-client.js';
 import { registerSchemas } from '../../src/streaming/schema-registrar.js';

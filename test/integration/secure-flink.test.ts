@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TributaryConfig } from '../../src/config/config.js';
 import { startDeployment } from '../../src/flink/deployment-client.js';
 import { prepareFeatureJobDeployment } from '../../src/flink/deployment-feature-job.js';
-import { flinkDeployTaskQueue, withInProcessDeployWorker } from '../../src/flink/deployment-worker.js';
+import { flinkDeployTaskQueue, withInProcessDeployWorker } from '../../src/worker/flink-deploy-worker.js';
 import { FeatureJobDeployer, type SubmittedFeatureJob } from '../../src/flink/feature-job.js';
 import { FlinkRestClient } from '../../src/flink/flink-rest-client.js';
 import { KafkaAuthenticationError, KafkaAuthorizationError } from '../../src/streaming/errors.js';

@@ -1,7 +1,9 @@
 /**
  * The wiring of Flink deployments: the real dependencies of the deployment activities, the
  * task queue deployments run on, and an in-process worker for commands and tests that run a
- * deployment without the long-running `tributary worker`.
+ * deployment without the long-running `tributary worker`. It builds a Temporal worker from the
+ * activities, so it lives with the other wiring here rather than in src/flink/, which the
+ * activities themselves import.
  */
 import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -12,19 +14,17 @@ import type { TributaryConfig } from '../config/config.js';
 import { openDeploymentLog } from '../serving/deployment-log.js';
 import { createKafka } from '../streaming/kafka-client.js';
 import { createSchemaRegistryClient } from '../streaming/schema-registry-client.js';
-import { deployWorkerLogFile, deploymentRecordsDir } from './deployment-paths.js';
-import { FileDeploymentRecordStore } from './deployment-record-store.js';
-import { KafkaTopicProgressReader } from './deployment-topic-progress.js';
-import { RestFlinkService } from './flink-service.js';
-import { KafkaOutputTopics } from './output-topics.js';
+import { deployWorkerLogFile, deploymentRecordsDir } from '../flink/deployment-paths.js';
+import { FileDeploymentRecordStore } from '../flink/deployment-record-store.js';
+import { KafkaTopicProgressReader } from '../flink/deployment-topic-progress.js';
+import { RestFlinkService } from '../flink/flink-service.js';
+import { KafkaOutputTopics } from '../flink/output-topics.js';
 
 /**
  * The task queue of `flinkDeploy`: its own, so a command's in-process worker never takes
  * tasks of workflows it does not have.
  */
 export const flinkDeployTaskQueue = (config: TributaryConfig): string => `${config.temporal.taskQueue}-flink-deploy`;
-
-export { deploymentRecordsDir, pinnedJarsDir } from './deployment-paths.js';
 
 function metaText(meta: object): string {
   try {
