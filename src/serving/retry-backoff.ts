@@ -5,7 +5,7 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 
-export const FIRST_RETRY_DELAY_MS = 200;
+const FIRST_RETRY_DELAY_MS = 200;
 
 /** Spacing of retries, bound to the signal that stops the worker. */
 export interface Backoff {
