@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { toolExecutable } from '../stack/toolchain.js';
+import { toolExecutable } from '../toolchain/external-tools.js';
 import { JarBuildError } from './feature-job-errors.js';
 
 /** A Maven module that packages one jar, and the files its jar is built from. */

@@ -1,6 +1,6 @@
 import type { TributaryConfig } from '../config/config.js';
 import type { StackLayout } from './stack-layout.js';
-import type { Tool } from './toolchain.js';
+import type { Tool } from '../toolchain/external-tools.js';
 
 /** Names of the processes the local stack runs; also the names of their log and pid files. */
 export type ComponentName =

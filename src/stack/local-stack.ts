@@ -5,7 +5,8 @@ import { PortInUseError, StackError } from './errors.js';
 import { probeHealth, waitUntilHealthy } from './health-wait.js';
 import { describePortOwner, isPortFree } from './port-owner.js';
 import { ProcessSupervisor } from './process-supervisor.js';
-import { requireTools, type Tool } from './toolchain.js';
+import type { Tool } from '../toolchain/external-tools.js';
+import { requireTools } from './toolchain.js';
 import { StackLock } from './stack-lock.js';
 
 export type ComponentStatus =

@@ -8,7 +8,7 @@ import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FEATURE_JOB_MODULE } from '../../src/flink/job-spec.js';
-import { toolExecutable } from '../../src/stack/toolchain.js';
+import { toolExecutable } from '../../src/toolchain/external-tools.js';
 
 const REPORTS = join(FEATURE_JOB_MODULE.moduleDir, 'target', 'surefire-reports');
 

@@ -10,7 +10,7 @@ import { installMarker } from '../install-marker.js';
 import { copyMavenArtifacts, type MavenArtifact } from '../maven-artifacts.js';
 import { runSetupStep } from '../run-command.js';
 import { STACK_PORTS } from '../stack-layout.js';
-import { toolExecutable } from '../toolchain.js';
+import { toolExecutable } from '../../toolchain/external-tools.js';
 import { STACK_VERSIONS } from '../versions.js';
 
 const ID = 'flink';

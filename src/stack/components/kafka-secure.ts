@@ -11,7 +11,7 @@ import { StackError } from '../errors.js';
 import { runSetupStep } from '../run-command.js';
 import { applySecureKafkaGrants, SECURE_KAFKA_PRINCIPALS, secureKafkaGrants, type SecureKafkaPrincipal } from '../secure-kafka-acls.js';
 import { STACK_PORTS, type StackLayout } from '../stack-layout.js';
-import { toolExecutable } from '../toolchain.js';
+import { toolExecutable } from '../../toolchain/external-tools.js';
 import { STACK_VERSIONS } from '../versions.js';
 import { KAFKA_LOG4J2, kafkaInstallation, singleNodeProperties } from './kafka.js';
 
