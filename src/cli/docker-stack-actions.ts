@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { DockerStack, dockerStatusTable, everyServiceHealthy, type DockerServiceStatus } from '../stack/docker-stack.js';
 import type { CliEnvironment } from './cli-environment.js';
-import { progressPrinter, renderTable } from './output.js';
+import { renderTable } from '../terminal/text-table.js';
+import { progressPrinter } from './output.js';
 
 const table = (status: readonly DockerServiceStatus[]): string => {
   const { headers, rows } = dockerStatusTable(status);

@@ -11,7 +11,8 @@ import type { FeatureJobDeployer, FeatureJobStatus } from '../flink/feature-job.
 import type { FlinkDeployInput, FlinkDeployResult, FlinkDeployStatus, UpgradeMode } from '../workflows/flink-deploy.js';
 import type { CliEnvironment } from './cli-environment.js';
 import { positiveInteger } from './option-parsers.js';
-import { progressPrinter, renderTable } from './output.js';
+import { renderTable } from '../terminal/text-table.js';
+import { progressPrinter } from './output.js';
 
 /** The feature job's name when none is given; the same as `FEATURE_JOB_NAME`, without loading the job's module for --help. */
 const DEFAULT_JOB_NAME = 'tributary-feature-job';

@@ -5,7 +5,7 @@ import { assertModelName } from '../registry/registry-decisions.js';
 import type { AliasChange, ModelRegistry, ModelVersion, StageChange } from '../registry/model-registry.js';
 import type { CliEnvironment } from './cli-environment.js';
 import { positiveInteger } from './option-parsers.js';
-import { renderTable } from './output.js';
+import { renderTable } from '../terminal/text-table.js';
 
 /** A registry the command can close when it is done. */
 export type ClosableModelRegistry = ModelRegistry & { close(): Promise<void> };

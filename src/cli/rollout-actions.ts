@@ -14,7 +14,7 @@ import { rolloutStatusQuery, rolloutWorkflowId, type abRollout, type RolloutOutc
 import type { RolloutPlan } from '../workflows/ab-rollout-plan.js';
 import { TributaryChallengerVersion, TributaryModelName, TributaryModelVersion } from '../temporal/search-attributes.js';
 import type { CliEnvironment } from './cli-environment.js';
-import { renderTable } from './output.js';
+import { renderTable } from '../terminal/text-table.js';
 import { describeEnd, howItEnded, withClient, type EndedRun } from './workflow-client.js';
 
 const formatTime = (epochMs: number | null): string => (epochMs === null ? '-' : new Date(epochMs).toISOString());

@@ -2,7 +2,7 @@
 import type { Client, ScheduleOverlapPolicy, ScheduleSummary } from '@temporalio/client';
 import { Command, InvalidArgumentError } from 'commander';
 import type { CliEnvironment } from './cli-environment.js';
-import { renderTable } from './output.js';
+import { renderTable } from '../terminal/text-table.js';
 import { positiveInteger } from './option-parsers.js';
 import { modelName } from './trigger-command.js';
 import { withClient } from './workflow-client.js';

@@ -2,7 +2,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { SchemaIncompatibleError, UnknownTopicError } from '../streaming/errors.js';
 import { logicalTopicName, topicName, valueSubject, type LogicalTopicName } from '../streaming/topic-catalogue.js';
 import type { CliEnvironment } from './cli-environment.js';
-import { renderTable } from './output.js';
+import { renderTable } from '../terminal/text-table.js';
 
 function logicalTopicArgument(value: string): LogicalTopicName {
   try {

@@ -7,7 +7,8 @@ import { createStackContext } from '../stack/stack-context.js';
 import { STACK_PORTS } from '../stack/stack-layout.js';
 import type { CliEnvironment } from './cli-environment.js';
 import { dockerStackActions } from './docker-stack-actions.js';
-import { progressPrinter, renderTable } from './output.js';
+import { renderTable } from '../terminal/text-table.js';
+import { progressPrinter } from './output.js';
 import { positiveInteger } from './option-parsers.js';
 
 export function renderStatus(status: readonly ComponentStatus[]): string {

@@ -5,7 +5,7 @@ import { TopicAdminError } from '../streaming/errors.js';
 import type { TopicReport } from '../streaming/topic-admin.js';
 import { topicCatalogue, type CatalogueTopic } from '../streaming/topic-catalogue.js';
 import type { CliEnvironment } from './cli-environment.js';
-import { renderTable } from './output.js';
+import { renderTable } from '../terminal/text-table.js';
 import { positiveInteger } from './option-parsers.js';
 import { reasonOf } from '../errors/tributary-error.js';
 

@@ -1,5 +1,5 @@
 /** The closing summary of `tributary demo`, as text tables for a terminal. */
-import { renderTable } from '../cli/output.js';
+import { renderTable } from '../terminal/text-table.js';
 import { formatShare } from '../serving/model-deployment.js';
 import type { DemoSummary } from './demo-run.js';
 

@@ -1,5 +1,5 @@
 /** `tributary status` as one screen of text: a heading per section, a table or "unavailable: <reason>". */
-import { renderTable } from '../cli/output.js';
+import { renderTable } from '../terminal/text-table.js';
 import type { Section } from './section.js';
 import type { StatusReport } from './status-report.js';
 
