@@ -8,6 +8,12 @@
  * pinned snapshot. The offsets become "used" only when the child has started, and the child
  * records them as lineage: nothing is marked done before the work that uses it exists.
  *
+ * The child trains on everything retained (each partition from its log start), and its
+ * operating-point gate refuses a test split with fewer fraud examples than
+ * `gates.minTestPositives`. So the trigger also waits until that whole window holds the fraud
+ * its test split needs ({@link windowPositivesForTestSplit}: 264 for the defaults, 30 in a 15 %
+ * test split): a training the gate would refuse for too few fraud is not started.
+ *
  * Polls sleep on durable timers; a signal wakes the loop at once. The run continues as new
  * after `pollsPerRun` polls (or when Temporal suggests it), carrying its state. The `stop` signal
  * ends it: after the poll in progress, if any, the workflow completes with its last state.
@@ -31,16 +37,22 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { ExampleActivities, ExampleCount } from '../activities/example-activities.js';
 import type { OffsetRange } from '../registry/model-registry.js';
 import type { PartitionEndOffset } from '../streaming/offset-range-reader.js';
+import { DEFAULT_SPLIT_FRACTIONS } from '../training/dataset-split.js';
+import { windowPositivesForTestSplit } from '../training/test-split-positives.js';
 import { TributaryModelName } from '../temporal/search-attributes.js';
 import type { StopRequest } from './stop-request.js';
-import { trainingPipeline, type TrainingPipelineInput } from './training-pipeline.js';
+import { DEFAULT_GATES, trainingPipeline, type TrainingPipelineInput } from './training-pipeline.js';
 import { modelNameProblem, pipelineSettingsProblems } from './training-pipeline-input.js';
 
 /** How the trigger decides; every field but `threshold` may be left out. */
 export interface ThresholdTriggerOptions {
   /** New examples since the last training that start the next one. */
   readonly threshold: number;
-  /** New positive (fraud) labels also required. @default 0 */
+  /**
+   * New positive (fraud) labels also required. Independently of it, a training starts only once
+   * everything it trains on holds the fraud its test split needs (see the module comment).
+   * @default 0
+   */
   readonly minPositives?: number;
   /** Least time between two training starts. @default 600_000 (10 min) */
   readonly cooldownMs?: number;
@@ -59,6 +71,8 @@ export interface StartedTraining {
   readonly startedAt: number;
   /** The ranges the run trains on; their `toOffset`s are where the next "new examples" start. */
   readonly offsetRanges: readonly OffsetRange[];
+  /** Fraud examples in those ranges; absent for runs started before the trigger counted them. */
+  readonly positives?: number;
 }
 
 /** What the last poll saw. */
@@ -69,6 +83,8 @@ export interface PollObservation {
   readonly newOffsets: number;
   /** The exact count of the new range, when the offsets reached the threshold and it was counted. */
   readonly counted: ExampleCount | undefined;
+  /** Fraud examples in everything the next training would train on, when known. */
+  readonly windowPositives?: number;
   /** Why no training started, or `started <id>`. */
   readonly outcome: string;
 }
@@ -78,6 +94,12 @@ export interface ThresholdTriggerState {
   readonly paused: boolean;
   readonly threshold: number;
   readonly minPositives: number;
+  /**
+   * Fraud examples the whole training window must hold, so that the started pipeline's test split
+   * can meet its `gates.minTestPositives`; derived from the pipeline settings (0 in runs started
+   * before the rule).
+   */
+  readonly windowPositivesNeeded: number;
   readonly cooldownMs: number;
   readonly pollIntervalMs: number;
   /** Training runs started so far: the `<n>` of the next child id is this plus one. */
@@ -139,15 +161,24 @@ const SIGNALS_SURVIVE_POLL_PATCH = 'signals-survive-poll';
  */
 const STOP_SIGNAL_PATCH = 'stop-signal';
 
+/**
+ * Before this patch a training started once the new examples reached the threshold and
+ * `minPositives`, even when the whole window held too few fraud examples for the pipeline's
+ * operating-point gate, which then refused it; runs started before it keep deciding that way.
+ */
+const TEST_SPLIT_POSITIVES_PATCH = 'test-split-positives';
+
 const DEFAULTS = { minPositives: 0, cooldownMs: 600_000, pollIntervalMs: 30_000, pollsPerRun: 500 };
 
 /** Watches training-examples for `model` and starts training runs; see the module comment. */
 export async function thresholdTrigger(model: string, options: ThresholdTriggerOptions, carried?: ThresholdTriggerState): Promise<ThresholdTriggerStopped> {
   checkOptions(model, options);
-  let state: ThresholdTriggerState = carried ?? {
+  const windowPositivesNeeded = patched(TEST_SPLIT_POSITIVES_PATCH) ? testSplitPositivesNeeded(options) : 0;
+  const initial: ThresholdTriggerState = carried ?? {
     paused: false,
     threshold: options.threshold,
     minPositives: options.minPositives ?? DEFAULTS.minPositives,
+    windowPositivesNeeded,
     cooldownMs: options.cooldownMs ?? DEFAULTS.cooldownMs,
     pollIntervalMs: options.pollIntervalMs ?? DEFAULTS.pollIntervalMs,
     trainingsStarted: 0,
@@ -156,6 +187,8 @@ export async function thresholdTrigger(model: string, options: ThresholdTriggerO
     polls: 0,
     lastError: undefined,
   };
+  // A state carried from a run before the rule lacks the field; it always follows this run's options.
+  let state: ThresholdTriggerState = { ...initial, windowPositivesNeeded };
   let wake = false;
   setHandler(pauseSignal, () => {
     state = { ...state, paused: true };
@@ -229,7 +262,12 @@ async function poll(model: string, options: ThresholdTriggerOptions, live: () =>
   }
   const newRanges = rangesSince(snapshot, state.lastStarted?.offsetRanges);
   const newOffsets = newRanges.reduce((sum, range) => sum + Number(BigInt(range.toOffset) - BigInt(range.fromOffset)), 0);
-  const observe = (outcome: string, counted?: ExampleCount): PollResult => ({ ...polled, lastError: undefined, lastPoll: { at, newOffsets, counted, outcome } });
+  let windowPositives: number | undefined;
+  const observe = (outcome: string, counted?: ExampleCount): PollResult => ({
+    ...polled,
+    lastError: undefined,
+    lastPoll: { at, newOffsets, counted, outcome, ...(windowPositives === undefined ? {} : { windowPositives }) },
+  });
 
   if (newOffsets < state.threshold) return observe(`${newOffsets} new offsets, below the threshold ${state.threshold}`);
   const sinceLast = state.lastStarted === undefined ? Number.POSITIVE_INFINITY : at - state.lastStarted.startedAt;
@@ -247,12 +285,56 @@ async function poll(model: string, options: ThresholdTriggerOptions, live: () =>
   if (counted.positives < minPositives) return observe(`${counted.positives} new positive labels, below the minimum ${minPositives}`, counted);
 
   const trainingRanges = snapshot.map(({ topic, partition, startOffset, endOffset }) => ({ topic, partition, fromOffset: startOffset, toOffset: endOffset }));
+  if (state.windowPositivesNeeded > 0) {
+    const known = knownWindowPositives(state.lastStarted, trainingRanges, counted);
+    if (known === undefined) {
+      try {
+        windowPositives = (await countTrainingExamples(trainingRanges)).positives;
+      } catch (error) {
+        return { ...polled, lastError: `counting the training window failed: ${describeFailure(error)}` };
+      }
+      if (live().paused) return observe('paused while counting; no training started', counted);
+    } else {
+      windowPositives = known;
+    }
+    if (windowPositives < state.windowPositivesNeeded) {
+      return observe(
+        `${windowPositives} fraud examples in the training window, below the ${state.windowPositivesNeeded} it needs for its ` +
+          `${Math.round(testFractionOf(options) * 100)} % test split to hold the ${minTestPositivesOf(options)} of the pipeline's gates.minTestPositives`,
+        counted,
+      );
+    }
+  }
+
   const started = await startTraining(model, options, state.trainingsStarted, trainingRanges);
   return {
     ...observe(`started ${started.workflowId}`, counted),
     trainingsStarted: started.n,
-    lastStarted: { workflowId: started.workflowId, startedAt: Date.now(), offsetRanges: trainingRanges },
+    lastStarted: { workflowId: started.workflowId, startedAt: Date.now(), offsetRanges: trainingRanges, ...(windowPositives === undefined ? {} : { positives: windowPositives }) },
   };
+}
+
+const testFractionOf = (options: ThresholdTriggerOptions): number => options.pipeline?.splitFractions?.test ?? DEFAULT_SPLIT_FRACTIONS.test;
+const minTestPositivesOf = (options: ThresholdTriggerOptions): number => options.pipeline?.gates?.minTestPositives ?? DEFAULT_GATES.minTestPositives;
+
+/** The fraud examples a training window needs for the started pipeline's own split and gate. */
+function testSplitPositivesNeeded(options: ThresholdTriggerOptions): number {
+  return windowPositivesForTestSplit(minTestPositivesOf(options), testFractionOf(options));
+}
+
+/**
+ * The fraud examples of the whole window without reading it again: the last training's count plus
+ * the new range's, when every partition still starts where that training's range started (nothing
+ * removed by retention, no new partition). The first training's new range is the whole window.
+ */
+function knownWindowPositives(lastStarted: StartedTraining | undefined, window: readonly OffsetRange[], counted: ExampleCount): number | undefined {
+  if (lastStarted === undefined) return counted.positives;
+  if (lastStarted.positives === undefined) return undefined;
+  const unchanged = window.every((range) => {
+    const used = lastStarted.offsetRanges.find((previous) => previous.partition === range.partition);
+    return used !== undefined && used.fromOffset === range.fromOffset && BigInt(used.toOffset) <= BigInt(range.toOffset);
+  });
+  return unchanged ? lastStarted.positives + counted.positives : undefined;
 }
 
 /**

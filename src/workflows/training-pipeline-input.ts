@@ -96,8 +96,11 @@ export function pipelineSettingsProblems(settings: Readonly<Record<string, unkno
     problems.push(`minExamples=${shown(settings.minExamples)}: expected a whole number >= 1`);
   }
   const split = settings.splitFractions;
-  if (split !== undefined && !(isRecord(split) && ['train', 'validation', 'test'].every((key) => typeof split[key] === 'number' && (split[key] as number) > 0))) {
-    problems.push(`splitFractions=${shown(split)}: expected {"train","validation","test"}, each a number > 0`);
+  // The split itself refuses these only once the data is read; a trigger derives its fraud minimum from `test` at start.
+  const fractions = isRecord(split) ? ['train', 'validation', 'test'].map((key) => split[key]) : [];
+  const wellFormed = fractions.length === 3 && fractions.every((value) => typeof value === 'number' && value > 0 && value < 1);
+  if (split !== undefined && !(wellFormed && Math.abs((fractions as number[]).reduce((sum, value) => sum + value, 0) - 1) <= 1e-9)) {
+    problems.push(`splitFractions=${shown(split)}: expected {"train","validation","test"}, each above 0 and below 1, adding up to 1`);
   }
   return problems;
 }

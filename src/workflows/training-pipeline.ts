@@ -82,7 +82,8 @@ export interface TrainingPipelineResult {
   readonly rollout?: { readonly workflowId: string; readonly started: boolean; readonly note: string };
 }
 
-const DEFAULT_GATES: Required<QualityGates> = { minRocAuc: 0.7, minPrAuc: 0, primaryMetric: 'prAuc', minImprovement: 0.005, minTestPositives: 30 };
+/** The gates a run applies where its input leaves one out; the threshold trigger derives its fraud minimum from `minTestPositives`. */
+export const DEFAULT_GATES: Required<QualityGates> = { minRocAuc: 0.7, minPrAuc: 0, primaryMetric: 'prAuc', minImprovement: 0.005, minTestPositives: 30 };
 const DEFAULT_MIN_EXAMPLES = 1000;
 
 const { snapshotTrainingExampleOffsets } = proxyActivities<ExampleActivities>({

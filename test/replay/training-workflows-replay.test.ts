@@ -25,6 +25,8 @@ const EXPECTED_HISTORIES = [
   'threshold-trigger-signals-during-poll',
   // Stopped by the stop signal while paused (the stop-signal patch).
   'threshold-trigger-stopped',
+  // Held back until the whole window held the 264 fraud a 15 % test split needs for 30, then two starts (the test-split-positives patch).
+  'threshold-trigger-test-split-positives',
   // A challenger run before the operating-point-gate patch: it becomes challenger on PR-AUC alone.
   'training-pipeline-before-operating-point-patch',
   // A challenger run before the start-rollout patch: it registers the challenger and starts no rollout.

@@ -20,6 +20,8 @@ export interface FakeTopic {
   endOffsets: number[];
   /** Positive labels among the offsets of any range: this share of them, rounded down. */
   positiveShare: number;
+  /** Log start offset per partition (retention has removed what is before it); 0 when left out. */
+  startOffsets?: number[];
 }
 
 /** What the fakes do for one model. */
@@ -89,7 +91,7 @@ export function createFakeActivities() {
 
   const exampleActivities: ExampleActivities = {
     snapshotTrainingExampleOffsets: async (): Promise<PartitionEndOffset[]> =>
-      topic.endOffsets.map((end, partition) => ({ topic: TOPIC, partition, startOffset: '0', endOffset: String(end) })),
+      topic.endOffsets.map((end, partition) => ({ topic: TOPIC, partition, startOffset: String(topic.startOffsets?.[partition] ?? 0), endOffset: String(end) })),
     countTrainingExamples: async (ranges): Promise<ExampleCount> => {
       const model = modelOfRun();
       recordOf(model).countCalls.push([...ranges]);

@@ -1,8 +1,9 @@
 /**
  * thresholdTrigger on a real worker and the real Temporal server, with fake activities and
  * millisecond intervals: it fires at the threshold and not before, honours cooldown, pause and
- * resume, applies a new threshold at once, keeps its state across continue-as-new, and starts
- * the training run as an abandoned child with the expected id.
+ * resume, applies a new threshold at once, keeps its state across continue-as-new, starts
+ * the training run as an abandoned child with the expected id, and holds a training back until
+ * everything it would train on holds the fraud its test split needs.
  */
 import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
@@ -31,15 +32,23 @@ beforeAll(async () => {
   harness = await startWorkflowHarness(fakes.activities);
 });
 afterEach(async () => {
+  fakes.topic.startOffsets = undefined;
   await Promise.all(started.splice(0).map((handle) => handle.terminate('test finished').catch(() => undefined)));
 });
 afterAll(async () => harness?.close());
+
+/**
+ * Pipeline settings under which the training window needs only 2 fraud examples (1 in a 90 %
+ * test split, see windowPositivesForTestSplit): the tests that use them are about offsets and
+ * signals; those about the fraud the test split needs pass the pipeline settings they test.
+ */
+const FEW_TEST_POSITIVES: ThresholdTriggerOptions['pipeline'] = { gates: { minTestPositives: 1 }, splitFractions: { train: 0.05, validation: 0.05, test: 0.9 } };
 
 async function startTrigger(model: string, options: Partial<ThresholdTriggerOptions> = {}): Promise<WorkflowHandle<typeof thresholdTrigger>> {
   const handle = await harness.client.workflow.start<typeof thresholdTrigger>('thresholdTrigger', {
     taskQueue: harness.taskQueue,
     workflowId: thresholdTriggerWorkflowId(model),
-    args: [model, { threshold: 100, cooldownMs: 0, pollIntervalMs: 50, ...options }],
+    args: [model, { threshold: 100, cooldownMs: 0, pollIntervalMs: 50, pipeline: FEW_TEST_POSITIVES, ...options }],
     typedSearchAttributes: [{ key: TributaryModelName, value: model }],
   });
   started.push(handle);
@@ -227,6 +236,69 @@ describe('thresholdTrigger', () => {
     await harness.recordHistory('threshold-trigger-set-threshold', handle);
   });
 
+  it('holds a training back until the whole window holds the 264 fraud examples a 15 % test split needs for 30, then adds only the new fraud to the last count', async () => {
+    const model = uniqueModel('test-split');
+    fakes.topic.positiveShare = 0.1;
+    fakes.topic.endOffsets = [1000, 1000];
+    // The pipeline's defaults: gates.minTestPositives 30, a 15 % test split.
+    const handle = await startTrigger(model, { pipeline: {} });
+    const held = await waitFor('a counted poll', async () => {
+      const now = await status(handle);
+      return now.lastPoll?.counted !== undefined ? now : undefined;
+    });
+    expect(held).toMatchObject({ windowPositivesNeeded: 264, trainingsStarted: 0 });
+    expect(held.lastPoll).toMatchObject({
+      counted: { examples: 2000, positives: 200 },
+      windowPositives: 200,
+      outcome: "200 fraud examples in the training window, below the 264 it needs for its 15 % test split to hold the 30 of the pipeline's gates.minTestPositives",
+    });
+
+    fakes.topic.endOffsets = [1320, 1320];
+    const first = await startedRun(handle, 1);
+    expect(first.lastStarted).toMatchObject({ workflowId: `training:${model}:1`, positives: 264 });
+
+    // 100 new examples with 10 fraud: 274 in the window, counted without reading the first 2,640 again.
+    fakes.topic.endOffsets = [1420, 1320];
+    const second = await startedRun(handle, 2);
+    expect(second.lastStarted).toMatchObject({ workflowId: `training:${model}:2`, positives: 274 });
+    expect(fakes.recordOf(model).countCalls.at(-1)).toEqual([
+      { topic: TOPIC, partition: 0, fromOffset: '1320', toOffset: '1420' },
+      { topic: TOPIC, partition: 1, fromOffset: '1320', toOffset: '1320' },
+    ]);
+    await harness.recordHistory('threshold-trigger-test-split-positives', handle);
+  });
+
+  it('counts the whole window again once retention has removed part of what the last training counted', async () => {
+    const model = uniqueModel('retention');
+    fakes.topic.positiveShare = 0.1;
+    fakes.topic.endOffsets = [1320, 1320];
+    const handle = await startTrigger(model, { pipeline: {} });
+    expect((await startedRun(handle, 1)).lastStarted?.positives).toBe(264);
+
+    // 500 offsets of partition 0 deleted: the window is 920 + 1,320 examples, 224 fraud, not 264 + 10.
+    fakes.topic.startOffsets = [500, 0];
+    fakes.topic.endOffsets = [1420, 1320];
+    const held = await waitFor('a poll of the shrunk window', async () => {
+      const now = await status(handle);
+      return now.lastPoll?.windowPositives === 224 ? now : undefined;
+    });
+    expect(held.trainingsStarted).toBe(1);
+    expect(fakes.recordOf(model).countCalls.at(-1)).toEqual([
+      { topic: TOPIC, partition: 0, fromOffset: '500', toOffset: '1420' },
+      { topic: TOPIC, partition: 1, fromOffset: '0', toOffset: '1320' },
+    ]);
+
+    fakes.topic.endOffsets = [1900, 1320];
+    expect((await startedRun(handle, 2)).lastStarted?.positives).toBe(272);
+  });
+
+  it('derives the fraud the window needs from the pipeline settings it passes on: 197 for 30 in a 20 % test split', async () => {
+    const model = uniqueModel('test-split-settings');
+    fakes.topic.endOffsets = [0, 0];
+    const handle = await startTrigger(model, { pipeline: { gates: { minTestPositives: 30 }, splitFractions: { train: 0.6, validation: 0.2, test: 0.2 } } });
+    expect((await morePolls(handle, 1)).windowPositivesNeeded).toBe(197);
+  });
+
   it('continues as new after pollsPerRun polls and keeps its state', async () => {
     const model = uniqueModel('continue');
     fakes.topic.endOffsets = [100, 0];
@@ -249,7 +321,7 @@ describe('thresholdTrigger', () => {
     const handle = await harness.client.workflow.start('thresholdTrigger', {
       taskQueue: harness.taskQueue,
       workflowId: thresholdTriggerWorkflowId(uniqueModel('typo')),
-      args: ['Fraud', { threshold: 0, pollIntervalMs: '30s', pipeline: { training: { maxEpochs: 0 } } }],
+      args: ['Fraud', { threshold: 0, pollIntervalMs: '30s', pipeline: { training: { maxEpochs: 0 }, splitFractions: { train: 0.7, validation: 0.2, test: 0.2 } } }],
     });
     const failure = await handle.result().then(
       () => undefined,
@@ -261,6 +333,7 @@ describe('thresholdTrigger', () => {
       'threshold=0: expected a whole number >= 1',
       'pollIntervalMs=30s: expected a whole number >= 1',
       'pipeline.training.maxEpochs=0: expected an integer >= 1',
+      'pipeline.splitFractions={"train":0.7,"validation":0.2,"test":0.2}: expected {"train","validation","test"}, each above 0 and below 1, adding up to 1',
     ]);
   });
 });
