@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { Command } from 'commander';
-import type { ComponentName } from '../stack/component.js';
+import type { ComponentName } from '../stack/stack-layout.js';
 import type { ComponentStatus } from '../stack/local-stack.js';
 import { createStackContext } from '../stack/stack-context.js';
 import { STACK_PORTS } from '../stack/stack-layout.js';

@@ -1,16 +1,6 @@
 import type { TributaryConfig } from '../config/config.js';
-import type { StackLayout } from './stack-layout.js';
+import type { ComponentName, StackLayout } from './stack-layout.js';
 import type { Tool } from '../toolchain/external-tools.js';
-
-/** Names of the processes the local stack runs; also the names of their log and pid files. */
-export type ComponentName =
-  | 'kafka'
-  | 'kafka-secure'
-  | 'schema-registry'
-  | 'temporal'
-  | 'flink-jobmanager'
-  | 'flink-taskmanager'
-  | 'flink-sql-gateway';
 
 /** Reports one step of a long operation to the person watching (one line each). */
 export type Progress = (line: string) => void;

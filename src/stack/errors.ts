@@ -1,4 +1,4 @@
-import type { ComponentName } from './component.js';
+import type { ComponentName } from './stack-layout.js';
 import { TributaryError } from '../errors/tributary-error.js';
 
 export interface StackErrorContext {

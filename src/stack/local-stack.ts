@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import type { ComponentName, HealthReport, Installation, StackComponent, StackContext } from './component.js';
+import type { HealthReport, Installation, StackComponent, StackContext } from './component.js';
+import type { ComponentName } from './stack-layout.js';
 import { PortInUseError, StackError } from './errors.js';
 import { probeHealth, waitUntilHealthy } from './health-wait.js';
 import { describePortOwner, isPortFree } from './port-owner.js';

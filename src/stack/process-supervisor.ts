@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { ComponentName, ProcessSpec } from './component.js';
-import type { StackLayout } from './stack-layout.js';
+import type { ProcessSpec } from './component.js';
+import type { ComponentName, StackLayout } from './stack-layout.js';
 
 /** What we record about a process we started, so we can find and stop exactly it later. */
 export interface ProcessRecord {

@@ -1,6 +1,15 @@
 import { join } from 'node:path';
 import type { TributaryConfig } from '../config/config.js';
-import type { ComponentName } from './component.js';
+
+/** Names of the processes the local stack runs; also the names of their log and pid files. */
+export type ComponentName =
+  | 'kafka'
+  | 'kafka-secure'
+  | 'schema-registry'
+  | 'temporal'
+  | 'flink-jobmanager'
+  | 'flink-taskmanager'
+  | 'flink-sql-gateway';
 
 /** Fixed local ports of the stack (see STACK-NOTES: chosen so that none clash). */
 export const STACK_PORTS = {

@@ -6,7 +6,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { loadConfig } from '../../src/config/config.js';
-import type { ComponentName } from '../../src/stack/component.js';
+import type { ComponentName } from '../../src/stack/stack-layout.js';
 import type { ComponentStatus } from '../../src/stack/local-stack.js';
 import { localStack } from '../../src/stack/stack-components.js';
 import { createStackContext } from '../../src/stack/stack-context.js';

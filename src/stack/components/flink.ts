@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { FlinkRestClient } from '../../flink/flink-rest-client.js';
 import { SqlGatewayClient } from '../../flink/sql-gateway-client.js';
-import type { ComponentName, Installation, ProcessSpec, StackComponent, StackContext } from '../component.js';
+import type { Installation, ProcessSpec, StackComponent, StackContext } from '../component.js';
 import { SetupStepError, StackError } from '../errors.js';
 import { installMarker } from '../install-marker.js';
 import { copyMavenArtifacts, type MavenArtifact } from '../maven-artifacts.js';
 import { runSetupStep } from '../run-command.js';
-import { STACK_PORTS } from '../stack-layout.js';
+import { STACK_PORTS, type ComponentName } from '../stack-layout.js';
 import { toolExecutable } from '../../toolchain/external-tools.js';
 import { STACK_VERSIONS } from '../versions.js';
 
