@@ -61,12 +61,21 @@ async function renderStatus(config: TributaryConfig, model: string, state: Thres
   return [
     `trigger        ${thresholdTriggerWorkflowId(model)} (${state.paused ? 'paused' : 'polling'})`,
     `threshold      ${state.threshold} new examples, at least ${state.minPositives} positive`,
+    `window fraud   ${describeWindowFraud(state)}`,
     `cooldown       ${state.cooldownMs} ms; poll every ${state.pollIntervalMs} ms; ${state.polls} polls so far`,
     `last poll      ${formatTime(state.lastPoll?.at)}: ${state.lastPoll?.outcome ?? '-'}`,
     `last error     ${state.lastError ?? '-'}`,
     `last training  ${last === undefined ? '-' : `${last.workflowId} at ${formatTime(last.startedAt)} (${await uiLinkOf(config, last.workflowId)})`}`,
     `last offsets   ${last === undefined ? '-' : last.offsetRanges.map((range) => `${range.partition}:[${range.fromOffset},${range.toOffset})`).join(' ')}`,
   ].join('\n');
+}
+
+/** The fraud the whole training window needs for the pipeline's test split, and what the last poll found. */
+function describeWindowFraud(state: ThresholdTriggerState): string {
+  // Runs started before the trigger applied this rule carry 0 (or nothing, from an older worker).
+  if (!(state.windowPositivesNeeded > 0)) return 'not required by this run (started before the rule)';
+  const found = state.lastPoll?.windowPositives;
+  return `at least ${state.windowPositivesNeeded} in everything a training reads, for its test split's gates.minTestPositives; last counted ${found ?? '-'}`;
 }
 
 /** What `trigger stop` prints once the trigger has ended. */

@@ -52,7 +52,7 @@ import { runTributaryWorker } from '../worker/tributary-worker.js';
 import { rolloutStatusQuery, rolloutWorkflowId, type abRollout, type RolloutStatus } from '../workflows/ab-rollout.js';
 import type { RolloutPlan } from '../workflows/ab-rollout-plan.js';
 import { pauseSignal, resumeSignal, statusQuery, thresholdTriggerWorkflowId, type thresholdTrigger, type ThresholdTriggerState } from '../workflows/threshold-trigger.js';
-import type { TrainingPipelineResult } from '../workflows/training-pipeline.js';
+import { DEFAULT_GATES, type TrainingPipelineResult } from '../workflows/training-pipeline.js';
 import type { DemoOptions } from './demo-options.js';
 import type { DemoReporter } from './demo-reporter.js';
 import { DemoResources } from './demo-resources.js';
@@ -103,9 +103,13 @@ const SECOND = 1_000;
 /** The feature job's checkpoint interval: its output becomes visible (committed) at this pace. */
 const FEATURE_CHECKPOINT_MS = 2 * SECOND;
 const DAY_MS = 86_400_000;
-/** Labelled examples that start a training: enough for a model that separates fraud, few enough for a short demo. */
+/**
+ * New labelled examples that start a training: enough for a model that separates fraud, few
+ * enough for a short demo. The fraud a training needs is not set here: the trigger derives it from
+ * the pipeline's own defaults (30 fraud in a 15 % test split → 264 in everything it trains on), so
+ * the operating-point gate never refuses a demo training for too few.
+ */
 const TRAINING_THRESHOLD = 2_500;
-const MIN_POSITIVES = 60;
 /** Retrainings after the drift, at most, before the demo ends without a new champion (it says so). */
 const RETRAINING_ROUNDS = 3;
 const FRAUD_RATE = 0.03;
@@ -251,7 +255,7 @@ export class DemoRun {
     this.report.step(`streaming transactions at ${this.options.rate} events/s (${Math.round(FRAUD_RATE * 100)} % fraud, labels arrive later)`);
     const beforeDrift = this.simulate(this.options.seed, Date.now(), undefined);
 
-    this.report.step(`waiting for ${TRAINING_THRESHOLD} labelled examples; the threshold trigger then trains the first model`);
+    this.report.step(`waiting for ${TRAINING_THRESHOLD} labelled examples and the fraud a test split needs; the threshold trigger then trains the first model`);
     // After each start the trigger waits: the next training must see the drifted stream.
     const first = await this.trainingResult(await this.waitForTrainingStart(trigger, 1));
     if (first.stage !== 'champion') throw new DemoStepError('first model', `v${first.version} was ${first.stage}: ${first.reason}`);
@@ -416,7 +420,7 @@ export class DemoRun {
   }
 
   private async startTrigger() {
-    this.report.step(`starting the threshold trigger: train when ${TRAINING_THRESHOLD} new labelled examples (${MIN_POSITIVES} fraud) have arrived`);
+    this.report.step(`starting the threshold trigger: train when ${TRAINING_THRESHOLD} new labelled examples have arrived, on the pipeline's default gates and split`);
     const workflowId = thresholdTriggerWorkflowId(this.model);
     const handle = await this.client!.workflow.start<typeof thresholdTrigger>('thresholdTrigger', {
       taskQueue: this.config.temporal.taskQueue,
@@ -425,7 +429,6 @@ export class DemoRun {
         this.model,
         {
           threshold: TRAINING_THRESHOLD,
-          minPositives: MIN_POSITIVES,
           pollIntervalMs: 2 * SECOND,
           cooldownMs: 10 * SECOND,
           pipeline: { minExamples: 1_000, training: { maxEpochs: 12, patience: 3 }, rollout: { plan: this.rolloutPlan() } },
@@ -434,6 +437,8 @@ export class DemoRun {
     });
     this.link('thresholdTrigger', workflowId);
     this.resources.add('the threshold trigger', () => handle.terminate('demo finished'));
+    const { windowPositivesNeeded } = await handle.query(statusQuery);
+    this.report.note(`and once everything a training reads holds ${windowPositivesNeeded} fraud examples, so that its test split can hold the ${DEFAULT_GATES.minTestPositives} the operating-point gate needs`);
     return handle;
   }
 
@@ -468,9 +473,12 @@ export class DemoRun {
       async () => {
         const status = await trigger.query(statusQuery);
         const counted = status.lastPoll?.counted;
-        if (counted) {
-          const label = `new labelled examples (${Math.min(counted.positives, status.minPositives)}/${status.minPositives} fraud)`;
-          this.report.progress(label, Math.min(counted.examples, status.threshold), status.threshold, 'examples');
+        const windowPositives = status.lastPoll?.windowPositives;
+        // Examples first; once they are in, the fraud of the whole window is what the trigger waits for.
+        if (windowPositives !== undefined && counted !== undefined && counted.examples >= status.threshold) {
+          this.report.progress('fraud examples in the training window', Math.min(windowPositives, status.windowPositivesNeeded), status.windowPositivesNeeded, 'fraud');
+        } else if (counted) {
+          this.report.progress('new labelled examples', Math.min(counted.examples, status.threshold), status.threshold, 'examples');
         }
         return status.trainingsStarted >= nth ? status : undefined;
       },
