@@ -11,7 +11,7 @@ import type { TributaryConfig } from '../config/config.js';
 import { reasonOf } from '../errors/tributary-error.js';
 import { createModelRegistry } from '../registry/kafka-model-registry.js';
 import type { ModelVersion } from '../registry/model-registry.js';
-import { gatherSection } from '../status/section.js';
+import { gatherSection } from '../sections/section.js';
 import { createAvroDecoder } from '../streaming/avro-decoder.js';
 import { createKafka } from '../streaming/kafka-client.js';
 import { createOffsetRangeReader } from '../streaming/offset-range-reader.js';

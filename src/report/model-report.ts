@@ -3,7 +3,7 @@
  * the registry, Kafka and Temporal, drawn by render-report.ts.
  */
 import type { ModelStage } from '../registry/model-registry.js';
-import type { Section } from '../status/section.js';
+import type { Section } from '../sections/section.js';
 import type { RolloutOutcome, RolloutStatus } from '../workflows/ab-rollout.js';
 import type { DriftMonitorState } from '../workflows/drift-monitor.js';
 import type { TrafficTimeline, VersionEvaluation } from './version-evaluation.js';

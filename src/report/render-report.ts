@@ -3,7 +3,7 @@
  * Content-Security-Policy that forbids every network fetch, so the file opens the same offline,
  * attached to an email or archived next to a model version.
  */
-import type { Section } from '../status/section.js';
+import type { Section } from '../sections/section.js';
 import type { ConfusionMatrix } from '../training/metrics.js';
 import type { RolloutOutcome, RolloutStatus } from '../workflows/ab-rollout.js';
 import type { DriftMonitorState } from '../workflows/drift-monitor.js';

@@ -1,6 +1,6 @@
 /** `tributary status` as one screen of text: a heading per section, a table or "unavailable: <reason>". */
 import { renderTable } from '../terminal/text-table.js';
-import type { Section } from './section.js';
+import type { Section } from '../sections/section.js';
 import type { StatusReport } from './status-report.js';
 
 const time = (epochMs: number): string => new Date(epochMs).toISOString().replace(/\.\d{3}Z$/, 'Z');

@@ -16,7 +16,7 @@ import { topicName } from '../streaming/topic-catalogue.js';
 import { closeClient, connectClient } from '../worker/temporal-connection.js';
 import { flinkJobs, type FlinkJobRow } from './flink-jobs.js';
 import { modelRows, scorerRows, topicRate, type ModelRow, type ScorerRow } from './kafka-sections.js';
-import { gatherSection, unavailable, type Section } from './section.js';
+import { gatherSection, unavailable, type Section } from '../sections/section.js';
 import { stackHealth, type StackComponentRow } from './stack-health.js';
 import { workflowRows, type WorkflowRow } from './workflow-sections.js';
 

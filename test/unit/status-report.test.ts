@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig, type TributaryConfig } from '../../src/config/config.js';
 import { renderStatusReport } from '../../src/status/render-status.js';
-import { gatherSection } from '../../src/status/section.js';
+import { gatherSection } from '../../src/sections/section.js';
 import { gatherStatusReport, type StatusReport } from '../../src/status/status-report.js';
 
 const base = loadConfig();

@@ -1,7 +1,8 @@
 /**
- * One section of `tributary status`: its figures, or one line saying why they are unavailable.
- * A section never throws and never waits longer than its timeout, so one service that is down
- * (or hangs) costs the screen that section only.
+ * One section of `tributary status` or of a model's report: its figures, or one line saying why
+ * they are unavailable. A section never throws and never waits longer than its timeout, so one
+ * service that is down (or hangs) costs the screen that section only. Both use it, so it lives in
+ * a folder of its own rather than inside either.
  */
 import { reasonOf } from '../errors/tributary-error.js';
 
