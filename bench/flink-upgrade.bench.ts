@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig, type TributaryConfig } from '../src/config/config.js';
-import { startDeployment } from '../src/flink/deployment-client.js';
+import { startDeployment } from '../src/worker/flink-deploy-client.js';
 import { prepareFeatureJobDeployment, type FeatureJobDeploymentChoices } from '../src/flink/deployment-feature-job.js';
 import { FileDeploymentRecordStore } from '../src/flink/deployment-record-store.js';
 import { deploymentRecordsDir } from '../src/flink/deployment-paths.js';

@@ -253,7 +253,7 @@ function addDeploymentCommands(command: Command, cli: CliEnvironment): void {
         health: { windowMs: options.healthWindow * 1000 },
         ...(options.mode === 'blue-green' ? { catchUp: { maxBacklogRecords: options.maxBacklog, timeoutMs: options.catchUpTimeout * 1000 } } : {}),
       };
-      const { deploymentWorkflowId, followDeployment, startDeployment, workflowUiUrl } = await import('../flink/deployment-client.js');
+      const { deploymentWorkflowId, followDeployment, startDeployment, workflowUiUrl } = await import('../worker/flink-deploy-client.js');
       const { flinkDeployTaskQueue, logDeployWorkerToFile, withInProcessDeployWorker } = await import('../worker/flink-deploy-worker.js');
       const workflowId = deploymentWorkflowId(job);
       const link = workflowUiUrl(config.temporal.uiUrl, config.temporal.namespace, workflowId);

@@ -20,7 +20,7 @@ import type { Admin, Kafka } from 'kafkajs';
 import { logLevel } from 'kafkajs';
 import type { TributaryConfig } from '../config/config.js';
 import { TributaryError } from '../errors/tributary-error.js';
-import { deploymentWorkflowId, startDeployment, workflowUiUrl } from '../flink/deployment-client.js';
+import { deploymentWorkflowId, startDeployment, workflowUiUrl } from '../worker/flink-deploy-client.js';
 import { prepareFeatureJobDeployment } from '../flink/deployment-feature-job.js';
 import { flinkDeployTaskQueue } from '../worker/flink-deploy-worker.js';
 import { RestFlinkService } from '../flink/flink-service.js';

@@ -12,7 +12,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { loadConfig, type TributaryConfig } from '../../src/config/config.js';
-import { startDeployment } from '../../src/flink/deployment-client.js';
+import { startDeployment } from '../../src/worker/flink-deploy-client.js';
 import { prepareFeatureJobDeployment } from '../../src/flink/deployment-feature-job.js';
 import { flinkDeployTaskQueue } from '../../src/worker/flink-deploy-worker.js';
 import { FlinkRestClient } from '../../src/flink/flink-rest-client.js';

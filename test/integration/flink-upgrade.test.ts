@@ -9,7 +9,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type TributaryConfig } from '../../src/config/config.js';
-import { startDeployment } from '../../src/flink/deployment-client.js';
+import { startDeployment } from '../../src/worker/flink-deploy-client.js';
 import { prepareFeatureJobDeployment, type FeatureJobDeploymentChoices } from '../../src/flink/deployment-feature-job.js';
 import { FileDeploymentRecordStore } from '../../src/flink/deployment-record-store.js';
 import { deploymentRecordsDir } from '../../src/flink/deployment-paths.js';

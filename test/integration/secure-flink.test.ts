@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TributaryConfig } from '../../src/config/config.js';
-import { startDeployment } from '../../src/flink/deployment-client.js';
+import { startDeployment } from '../../src/worker/flink-deploy-client.js';
 import { prepareFeatureJobDeployment } from '../../src/flink/deployment-feature-job.js';
 import { flinkDeployTaskQueue, withInProcessDeployWorker } from '../../src/worker/flink-deploy-worker.js';
 import { FeatureJobDeployer, type SubmittedFeatureJob } from '../../src/flink/feature-job.js';

@@ -19,7 +19,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFlinkDeployActivities } from '../../src/activities/flink-deploy-activities.js';
 import { loadConfig } from '../../src/config/config.js';
-import { startDeployment } from '../../src/flink/deployment-client.js';
+import { startDeployment } from '../../src/worker/flink-deploy-client.js';
 import { DeploymentAlreadyRunningError } from '../../src/flink/deployment-errors.js';
 import { FileDeploymentRecordStore } from '../../src/flink/deployment-record-store.js';
 import type { FlinkJobSpec } from '../../src/flink/deployment-spec.js';

@@ -1,11 +1,13 @@
 /**
  * Starting and following `flinkDeploy` runs from a Temporal client (the CLI, tests, the bench).
- * Maps "already started" to a one-line {@link DeploymentAlreadyRunningError}.
+ * Maps "already started" to a one-line {@link DeploymentAlreadyRunningError}. A client of the
+ * workflow, so it sits above it with the rest of the Temporal wiring, not in src/flink/, which
+ * the workflow imports.
  */
 import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { flinkDeploy, FlinkDeployInput, FlinkDeployStatus } from '../workflows/flink-deploy.js';
 import { TributaryFlinkJob } from '../temporal/search-attributes.js';
-import { DeploymentAlreadyRunningError } from './deployment-errors.js';
+import { DeploymentAlreadyRunningError } from '../flink/deployment-errors.js';
 
 /** The Temporal UI page of a workflow. */
 export const workflowUiUrl = (uiUrl: string, namespace: string, workflowId: string): string =>
