@@ -12,7 +12,8 @@
  * operating-point gate refuses a test split with fewer fraud examples than
  * `gates.minTestPositives`. So the trigger also waits until that whole window holds the fraud
  * its test split needs ({@link windowPositivesForTestSplit}: 264 for the defaults, 30 in a 15 %
- * test split): a training the gate would refuse for too few fraud is not started.
+ * test split), so a training it starts meets the gate's minimum with 95 % probability (if fraud
+ * were spread evenly in time) instead of being refused for too few fraud.
  *
  * Polls sleep on durable timers; a signal wakes the loop at once. The run continues as new
  * after `pollsPerRun` polls (or when Temporal suggests it), carrying its state. The `stop` signal
