@@ -161,7 +161,7 @@ describe('end to end: a challenger rolled out to 10 % and promoted through the C
       await writeFile(planFile, JSON.stringify(PLAN));
       const started = await tributary('rollout', 'start', model, '--challenger', String(v2!.version), '--plan', planFile, '--by', 'tester', '--reason', 'e2e rollout');
       expect(started).toMatchObject({ code: 0, stderr: '' });
-      expect(started.stdout).toMatch(new RegExp(`^started rollout:${model}: challenger v2; http`));
+      expect(started.stdout).toMatch(new RegExp(`^started rollout:${model}: challenger v2 against champion v1; http`));
       expect(started.stdout).toMatch(/^traffic +SPLIT 10%; measuring since \S+ \(deployment revision 2\)$/m);
       expect(await deployments.latest(model)).toMatchObject({ revision: 2, champion: v1, challenger: v2, challengerMode: 'SPLIT', challengerShare: CHALLENGER_PERCENT / 100 });
 
