@@ -68,9 +68,12 @@ interface ValidRecord {
  * feature vector (a record that fails is 'rejected' INVALID_FEATURES with FeatureValueError's
  * message; the rest of the batch still scores); ONE batched score() per model used (champion
  * rows, challenger rows, and in SHADOW the challenger over all rows); decision DECLINE when
- * score >= threshold of the deciding model. `now` is the scored-at time, epoch ms.
+ * score >= threshold of the deciding model. `clock` gives epoch ms: a record's scored-at is read
+ * when the model that decided it has scored, and the models score one after the other (the
+ * champion first), so a slower challenger shows in its own variant's latency, which the rollout's
+ * latency guardrail compares, and never in the champion's.
  */
-export async function scoreBatch(snapshot: ServingSnapshot, inputs: readonly FeatureInput[], now: number): Promise<BatchOutcome[]> {
+export async function scoreBatch(snapshot: ServingSnapshot, inputs: readonly FeatureInput[], clock: () => number): Promise<BatchOutcome[]> {
   const { deployment, champion, challenger } = snapshot;
   const outcomes: BatchOutcome[] = new Array<BatchOutcome>(inputs.length);
   const mode = challenger === undefined ? 'NONE' : deployment.challengerMode;
@@ -92,9 +95,12 @@ export async function scoreBatch(snapshot: ServingSnapshot, inputs: readonly Fea
 
   const championRows = mode === 'SPLIT' ? valid.filter((row) => row.variant === 'champion') : valid;
   const challengerRows = mode === 'SPLIT' ? valid.filter((row) => row.variant === 'challenger') : mode === 'SHADOW' ? valid : [];
-  const [championScores, challengerScores] = await Promise.all([scoreRows(champion, championRows), scoreRows(challenger, challengerRows)]);
+  const championScores = await scoreRows(champion, championRows);
+  const championScoredAt = clock();
+  const challengerScores = await scoreRows(challenger, challengerRows);
+  const challengerScoredAt = clock();
 
-  const build = (row: ValidRecord, decider: ScoringModel, score: number, shadow: ShadowScoreValue | null): void => {
+  const build = (row: ValidRecord, decider: ScoringModel, score: number, shadow: ShadowScoreValue | null, now: number): void => {
     outcomes[row.index] = {
       kind: 'scored',
       key: row.record.transaction_id,
@@ -123,8 +129,8 @@ export async function scoreBatch(snapshot: ServingSnapshot, inputs: readonly Fea
     const score = challengerScores[position]!;
     return { model_version: challenger.version, score, decision: decide(score, challenger.threshold) };
   };
-  championRows.forEach((row, position) => build(row, champion, championScores[position]!, shadowAt(position)));
-  if (mode === 'SPLIT' && challenger !== undefined) challengerRows.forEach((row, position) => build(row, challenger, challengerScores[position]!, null));
+  championRows.forEach((row, position) => build(row, champion, championScores[position]!, shadowAt(position), championScoredAt));
+  if (mode === 'SPLIT' && challenger !== undefined) challengerRows.forEach((row, position) => build(row, challenger, challengerScores[position]!, null, challengerScoredAt));
   return outcomes;
 }
 

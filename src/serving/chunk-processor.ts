@@ -193,7 +193,7 @@ export class ChunkProcessor {
     const lease = this.dependencies.servedModels.acquire();
     let outcomes: Awaited<ReturnType<typeof scoreBatch>>;
     try {
-      outcomes = await scoreBatch(lease.snapshot, inputs, Date.now());
+      outcomes = await scoreBatch(lease.snapshot, inputs, Date.now);
     } finally {
       lease.release();
     }

@@ -178,7 +178,7 @@ describe('the scorer decode path under random bytes', () => {
     expect(tally.bitFlipped!.refused.UNDECODABLE ?? 0).toBeGreaterThan(0);
 
     for (const mode of ['NONE', 'SHADOW', 'SPLIT'] as const) {
-      const outcomes = await scoreBatch(snapshotOf(mode), decodedInputs, NOW);
+      const outcomes = await scoreBatch(snapshotOf(mode), decodedInputs, () => NOW);
       expectAccountedFor(outcomes, decodedInputs, scoreType);
       // A non-finite feature is refused, naming its transaction; the valid records all score.
       const rejected = outcomes.filter((outcome) => outcome.kind === 'rejected').length;
@@ -193,7 +193,7 @@ describe('the scorer decode path under random bytes', () => {
       const field = pick(random, DOUBLE_FIELDS);
       return { record: { ...pick(random, validRecords), [field]: pick(random, NON_FINITE) }, kafkaTimestamp: NOW };
     });
-    const outcomes = await scoreBatch(snapshotOf('NONE'), inputs, NOW);
+    const outcomes = await scoreBatch(snapshotOf('NONE'), inputs, () => NOW);
     outcomes.forEach((outcome, index) => {
       const record = inputs[index]!.record as Record<string, unknown>;
       const field = DOUBLE_FIELDS.find((name) => typeof record[name] === 'number' && !Number.isFinite(record[name]))!;
@@ -247,7 +247,7 @@ describe('scoreBatch under random decoded shapes', () => {
       kafkaTimestamp: NOW - integer(random, 1000),
     }));
     for (const mode of ['NONE', 'SHADOW', 'SPLIT'] as const) {
-      const outcomes = await scoreBatch(snapshotOf(mode), inputs, NOW);
+      const outcomes = await scoreBatch(snapshotOf(mode), inputs, () => NOW);
       expectAccountedFor(outcomes, inputs, scoreType);
       expect(outcomes.filter((outcome) => outcome.kind === 'scored').length).toBeGreaterThan(500);
     }

@@ -84,7 +84,7 @@ function scoresOf(outcomes: readonly BatchOutcome[]): ScoreValue[] {
 describe('scoreBatch', () => {
   it('scores every record with the champion exactly as the registered network scores its normalised row, in input order', async () => {
     const championCounted = counted(champion);
-    const outcomes = await scoreBatch(snapshotOf('NONE', 0, { champion: championCounted, challenger }), inputsOf(records), NOW);
+    const outcomes = await scoreBatch(snapshotOf('NONE', 0, { champion: championCounted, challenger }), inputsOf(records), () => NOW);
     const scores = scoresOf(outcomes);
     expect(scores.map((score) => score.score)).toEqual(Array.from(championExpected));
     expect(championCounted.calls).toEqual([records.length]);
@@ -126,7 +126,7 @@ describe('scoreBatch', () => {
       records[5],
     ];
     const championCounted = counted(champion);
-    const outcomes = await scoreBatch(snapshotOf('NONE', 0, { champion: championCounted }), inputsOf(batch), NOW);
+    const outcomes = await scoreBatch(snapshotOf('NONE', 0, { champion: championCounted }), inputsOf(batch), () => NOW);
     expect(outcomes.map((outcome) => outcome.kind)).toEqual(['scored', 'rejected', 'scored', 'rejected', 'rejected', 'rejected', 'rejected', 'scored']);
     expect(outcomes.filter((outcome) => outcome.kind === 'rejected')).toEqual([
       { kind: 'rejected', errorType: 'INVALID_FEATURES', reason: `invalid feature in transaction ${records[1]!.transaction_id}: amount_sum_1h=NaN, expected a finite number` },
@@ -142,7 +142,7 @@ describe('scoreBatch', () => {
 
   it('rejects every valid record as NO_CHAMPION when the deployment has no champion, without scoring', async () => {
     const challengerCounted = counted(challenger);
-    const outcomes = await scoreBatch(snapshotOf('SHADOW', 0, { challenger: challengerCounted }), inputsOf([records[0], { ...records[1], hour_of_day: 24 }]), NOW);
+    const outcomes = await scoreBatch(snapshotOf('SHADOW', 0, { challenger: challengerCounted }), inputsOf([records[0], { ...records[1], hour_of_day: 24 }]), () => NOW);
     expect(outcomes).toEqual([
       { kind: 'rejected', errorType: 'NO_CHAMPION', reason: 'fraud has no champion in deployment revision 9, so nothing may decide' },
       {
@@ -157,7 +157,7 @@ describe('scoreBatch', () => {
   it('in SHADOW, records the challenger\'s score of every record beside the champion\'s decision', async () => {
     const championCounted = counted(champion);
     const challengerCounted = counted(challenger);
-    const outcomes = await scoreBatch(snapshotOf('SHADOW', 0, { champion: championCounted, challenger: challengerCounted }), inputsOf(records), NOW);
+    const outcomes = await scoreBatch(snapshotOf('SHADOW', 0, { champion: championCounted, challenger: challengerCounted }), inputsOf(records), () => NOW);
     const scores = scoresOf(outcomes);
     scores.forEach((score, index) => {
       expect(score).toMatchObject({ variant: 'CHAMPION', model_version: 1, score: championExpected[index], decision: championExpected[index]! >= 0.5 ? 'DECLINE' : 'APPROVE' });
@@ -171,7 +171,7 @@ describe('scoreBatch', () => {
   it('in SPLIT, lets the challenger decide the routed keys with its own version, one score() call per model', async () => {
     const championCounted = counted(champion);
     const challengerCounted = counted(challenger);
-    const outcomes = await scoreBatch(snapshotOf('SPLIT', 0.3, { champion: championCounted, challenger: challengerCounted }), inputsOf(records), NOW);
+    const outcomes = await scoreBatch(snapshotOf('SPLIT', 0.3, { champion: championCounted, challenger: challengerCounted }), inputsOf(records), () => NOW);
     const routed = records.map((record) => decidingVariant(record.card_hash, 'SPLIT', 0.3));
     const challengerRows = routed.filter((variant) => variant === 'challenger').length;
     expect(challengerRows).toBeGreaterThan(20);
@@ -189,16 +189,39 @@ describe('scoreBatch', () => {
     expect(challengerCounted.calls).toEqual([challengerRows]);
   });
 
+  it('stamps each record with the time its deciding model finished, so a slower challenger shows in its own latency and not in the champion\'s', async () => {
+    // A clock the fake models move: the champion takes 5 ms, the challenger, scored after it, 900 ms more.
+    let clockMs = NOW;
+    const timed = (model: ScoringModel, tookMs: number): ScoringModel => ({
+      ...model,
+      score: async (matrix: FeatureMatrix) => {
+        const scores = await model.score(matrix);
+        clockMs += tookMs;
+        return scores;
+      },
+    });
+    const inputs = inputsOf(records);
+    const outcomes = await scoreBatch(snapshotOf('SPLIT', 0.3, { champion: timed(champion, 5), challenger: timed(challenger, 900) }), inputs, () => clockMs);
+    const scored = scoresOf(outcomes);
+    scored.forEach((score, index) => {
+      const scoredAt = score.variant === 'CHAMPION' ? NOW + 5 : NOW + 905;
+      expect(score.scored_at).toBe(scoredAt);
+      expect(score.scoring_ms).toBe(scoredAt - inputs[index]!.kafkaTimestamp);
+      expect(score.end_to_end_ms).toBe(scoredAt - records[index]!.event_time);
+    });
+    expect(new Set(scored.map((score) => score.variant))).toEqual(new Set(['CHAMPION', 'CHALLENGER']));
+  });
+
   it('declines at exactly the deciding model\'s threshold and approves just below it', async () => {
     const fixedScores = Float32Array.of(0.25, 0.2499999850988388, 0.9);
     const fixed: ScoringModel = { model: MODEL, version: 4, sha256: 'f'.repeat(64), threshold: 0.25, score: () => Promise.resolve(fixedScores), dispose: () => undefined };
-    const outcomes = await scoreBatch(snapshotOf('NONE', 0, { champion: fixed }), inputsOf(records.slice(0, 3)), NOW);
+    const outcomes = await scoreBatch(snapshotOf('NONE', 0, { champion: fixed }), inputsOf(records.slice(0, 3)), () => NOW);
     expect(scoresOf(outcomes).map((score) => score.decision)).toEqual(['DECLINE', 'APPROVE', 'DECLINE']);
   });
 
   it('produces values that schemas/score.avsc encodes and decodes unchanged, with and without a shadow score', async () => {
-    const shadowScores = scoresOf(await scoreBatch(snapshotOf('SHADOW', 0), inputsOf(records.slice(0, 5)), NOW));
-    const splitScores = scoresOf(await scoreBatch(snapshotOf('SPLIT', 0.5), inputsOf(records.slice(0, 20)), NOW));
+    const shadowScores = scoresOf(await scoreBatch(snapshotOf('SHADOW', 0), inputsOf(records.slice(0, 5)), () => NOW));
+    const splitScores = scoresOf(await scoreBatch(snapshotOf('SPLIT', 0.5), inputsOf(records.slice(0, 20)), () => NOW));
     const values = [...shadowScores, ...splitScores];
     expect(values.some((value) => value.shadow !== null)).toBe(true);
     expect(values.some((value) => value.shadow === null && value.variant === 'CHALLENGER')).toBe(true);

@@ -45,7 +45,7 @@ function trackingLoader(registry: InMemoryModelRegistry) {
 
 /** The model versions the batch's scores name, deciding and shadow. */
 async function versionsScoredBy(snapshot: ServingSnapshot): Promise<{ deciding: number[]; shadow: number[] }> {
-  const outcomes = await scoreBatch(snapshot, inputs, 1_800_000_000_000);
+  const outcomes = await scoreBatch(snapshot, inputs, () => 1_800_000_000_000);
   const scores = outcomes.map((outcome) => {
     if (outcome.kind !== 'scored') throw new Error(`unexpected rejection: ${outcome.reason}`);
     return outcome.score;
