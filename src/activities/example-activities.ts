@@ -5,6 +5,8 @@
  */
 import { Context } from '@temporalio/activity';
 import type { PartitionEndOffset, PartitionRange } from '../streaming/offset-range-reader.js';
+import { splitByEventTime, type SplitFractions } from '../training/dataset-split.js';
+import { DatasetSplitError, type SplitCounts } from '../training/errors.js';
 import type { ExampleSource } from '../training/example-source.js';
 import { reportingFailures } from './application-failure.js';
 
@@ -15,6 +17,8 @@ export interface ExampleCount {
   readonly positives: number;
   /** Records in the range that could not be decoded (counted, not examples). */
   readonly undecodable: number;
+  /** When asked with split fractions: the test split a training on exactly these ranges would cut. */
+  readonly testSplit?: SplitCounts;
 }
 
 export interface ExampleActivityDependencies {
@@ -29,21 +33,35 @@ export function createExampleActivities({ examples, readTimeoutMs = 300_000 }: E
     /** Every partition's log start and last stable offset of the training-examples topic. */
     snapshotTrainingExampleOffsets: reportingFailures(async (): Promise<PartitionEndOffset[]> => examples.snapshot()),
 
-    /** Reads exactly `ranges` and counts examples and positive labels; heartbeats its progress. */
-    countTrainingExamples: reportingFailures(async (ranges: readonly PartitionRange[]): Promise<ExampleCount> => {
+    /**
+     * Reads exactly `ranges` and counts examples and positive labels; with `split`, also those of
+     * the test split the training pipeline would cut from them. Heartbeats its progress.
+     */
+    countTrainingExamples: reportingFailures(async (ranges: readonly PartitionRange[], split?: SplitFractions): Promise<ExampleCount> => {
       const context = Context.current();
       const set = await examples.read(ranges, {
         timeoutMs: readTimeoutMs,
         signal: context.cancellationSignal,
         onProgress: (progress) => context.heartbeat(progress),
       });
-      return {
+      const count = {
         examples: set.examples.length,
         positives: set.examples.filter((example) => example.is_fraud).length,
         undecodable: set.undecodable.length,
       };
+      return split === undefined || set.examples.length === 0 ? count : { ...count, testSplit: testSplitOf(set.examples, split) };
     }),
   };
+}
+
+/** The counts of the pipeline's own test split, also when the split would refuse (a class missing). */
+function testSplitOf(examples: Parameters<typeof splitByEventTime>[0], split: SplitFractions): SplitCounts {
+  try {
+    return splitByEventTime(examples, split).counts.test;
+  } catch (error) {
+    if (error instanceof DatasetSplitError) return error.counts.test;
+    throw error;
+  }
 }
 
 /** The activities as the workflows see them (import this type only). */

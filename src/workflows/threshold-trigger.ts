@@ -169,12 +169,19 @@ const STOP_SIGNAL_PATCH = 'stop-signal';
  */
 const TEST_SPLIT_POSITIVES_PATCH = 'test-split-positives';
 
+/**
+ * Before this patch (and after the one above) the window's fraud count alone decided; runs
+ * started then do not count the window's test split.
+ */
+const TEST_SPLIT_EXACT_PATCH = 'test-split-exact';
+
 const DEFAULTS = { minPositives: 0, cooldownMs: 600_000, pollIntervalMs: 30_000, pollsPerRun: 500 };
 
 /** Watches training-examples for `model` and starts training runs; see the module comment. */
 export async function thresholdTrigger(model: string, options: ThresholdTriggerOptions, carried?: ThresholdTriggerState): Promise<ThresholdTriggerStopped> {
   checkOptions(model, options);
   const windowPositivesNeeded = patched(TEST_SPLIT_POSITIVES_PATCH) ? testSplitPositivesNeeded(options) : 0;
+  const countsTestSplit = windowPositivesNeeded > 0 && patched(TEST_SPLIT_EXACT_PATCH);
   const initial: ThresholdTriggerState = carried ?? {
     paused: false,
     threshold: options.threshold,
@@ -225,12 +232,12 @@ export async function thresholdTrigger(model: string, options: ThresholdTriggerO
     if (stop !== undefined) return stopped(stop);
     const before = state;
     if (patched(SIGNALS_SURVIVE_POLL_PATCH)) {
-      const polled = await poll(model, options, () => state);
+      const polled = await poll(model, options, () => state, countsTestSplit);
       // Merged into the state as it is after the poll: signals that arrived during it stay applied.
       state = { ...state, ...polled };
     } else {
       // Runs started before the patch decide and merge on the state from before the poll, as they did.
-      state = { ...before, ...(await poll(model, options, () => before)) };
+      state = { ...before, ...(await poll(model, options, () => before, countsTestSplit)) };
     }
     pollsThisRun += 1;
     upsertMemo({ threshold: state.threshold, lastStarted: state.lastStarted?.workflowId ?? null, polls: state.polls });
@@ -251,7 +258,7 @@ type PollResult = Pick<ThresholdTriggerState, 'polls' | 'lastError' | 'lastPoll'
  * `live`, so a pause or a new threshold signalled while an activity runs counts at the next
  * decision. Never throws for a failed activity.
  */
-async function poll(model: string, options: ThresholdTriggerOptions, live: () => ThresholdTriggerState): Promise<PollResult> {
+async function poll(model: string, options: ThresholdTriggerOptions, live: () => ThresholdTriggerState, countsTestSplit: boolean): Promise<PollResult> {
   const state = live();
   const polled = { polls: state.polls + 1, lastPoll: state.lastPoll };
   const at = Date.now();
@@ -287,21 +294,33 @@ async function poll(model: string, options: ThresholdTriggerOptions, live: () =>
 
   const trainingRanges = snapshot.map(({ topic, partition, startOffset, endOffset }) => ({ topic, partition, fromOffset: startOffset, toOffset: endOffset }));
   if (state.windowPositivesNeeded > 0) {
-    const known = knownWindowPositives(state.lastStarted, trainingRanges, counted);
-    if (known === undefined) {
-      try {
-        windowPositives = (await countTrainingExamples(trainingRanges)).positives;
-      } catch (error) {
-        return { ...polled, lastError: `counting the training window failed: ${describeFailure(error)}` };
+    // The window's fraud first (cheap while no retention has moved its start), then its test split
+    // exactly as the pipeline will cut it: fraud is not spread evenly in time (after a drift the
+    // newest examples can hold almost none), and only the split itself says what the gate will see.
+    const split = { ...DEFAULT_SPLIT_FRACTIONS, ...options.pipeline?.splitFractions };
+    let window: ExampleCount | undefined;
+    const countWindow = async (): Promise<ExampleCount> => countTrainingExamples(trainingRanges, split);
+    try {
+      const known = knownWindowPositives(state.lastStarted, trainingRanges, counted);
+      if (known === undefined) window = await countWindow();
+      windowPositives = known ?? window!.positives;
+      if (windowPositives < state.windowPositivesNeeded) {
+        return observe(
+          `${windowPositives} fraud examples in the training window, below the ${state.windowPositivesNeeded} it needs for its ` +
+            `${Math.round(split.test * 100)} % test split to hold the ${minTestPositivesOf(options)} of the pipeline's gates.minTestPositives`,
+          counted,
+        );
       }
-      if (live().paused) return observe('paused while counting; no training started', counted);
-    } else {
-      windowPositives = known;
+      if (countsTestSplit) window ??= await countWindow();
+    } catch (error) {
+      return { ...polled, lastError: `counting the training window failed: ${describeFailure(error)}` };
     }
-    if (windowPositives < state.windowPositivesNeeded) {
+    if (live().paused) return observe('paused while counting; no training started', counted);
+    const testPositives = window?.testSplit?.positives ?? 0;
+    if (countsTestSplit && testPositives < minTestPositivesOf(options)) {
       return observe(
-        `${windowPositives} fraud examples in the training window, below the ${state.windowPositivesNeeded} it needs for its ` +
-          `${Math.round(testFractionOf(options) * 100)} % test split to hold the ${minTestPositivesOf(options)} of the pipeline's gates.minTestPositives`,
+        `the training window's ${Math.round(split.test * 100)} % test split would hold ${testPositives} fraud examples ` +
+          `(of ${windowPositives} in the window), below the ${minTestPositivesOf(options)} of the pipeline's gates.minTestPositives`,
         counted,
       );
     }

@@ -20,12 +20,14 @@ const EXPECTED_HISTORIES = [
   'threshold-trigger-continued-as-new',
   'threshold-trigger-cooldown',
   'threshold-trigger-fires-at-threshold',
+  // Enough fraud in the window, too few in its test split as the pipeline cuts it: held, then started (the test-split-exact patch).
+  'threshold-trigger-fraud-poor-test-split',
   'threshold-trigger-pause-resume',
   'threshold-trigger-set-threshold',
   'threshold-trigger-signals-during-poll',
   // Stopped by the stop signal while paused (the stop-signal patch).
   'threshold-trigger-stopped',
-  // Held back until the whole window held the 264 fraud a 15 % test split needs for 30, then two starts (the test-split-positives patch).
+  // Held back until the whole window held the 264 fraud a 15 % test split needs for 30, then two starts (test-split-positives, before test-split-exact).
   'threshold-trigger-test-split-positives',
   // A challenger run before the operating-point-gate patch: it becomes challenger on PR-AUC alone.
   'training-pipeline-before-operating-point-patch',

@@ -22,6 +22,8 @@ export interface FakeTopic {
   positiveShare: number;
   /** Log start offset per partition (retention has removed what is before it); 0 when left out. */
   startOffsets?: number[];
+  /** Positives in the test split of a range counted with split fractions; the test fraction's share of its positives, rounded down, when left out. */
+  testPositives?: number;
 }
 
 /** What the fakes do for one model. */
@@ -92,12 +94,15 @@ export function createFakeActivities() {
   const exampleActivities: ExampleActivities = {
     snapshotTrainingExampleOffsets: async (): Promise<PartitionEndOffset[]> =>
       topic.endOffsets.map((end, partition) => ({ topic: TOPIC, partition, startOffset: String(topic.startOffsets?.[partition] ?? 0), endOffset: String(end) })),
-    countTrainingExamples: async (ranges): Promise<ExampleCount> => {
+    countTrainingExamples: async (ranges, split): Promise<ExampleCount> => {
       const model = modelOfRun();
       recordOf(model).countCalls.push([...ranges]);
       await switchesOf(model).countGate;
       const examples = ranges.reduce((sum, range) => sum + Number(range.toOffset) - Number(range.fromOffset), 0);
-      return { examples, positives: Math.floor(examples * topic.positiveShare), undecodable: 0 };
+      const positives = Math.floor(examples * topic.positiveShare);
+      if (split === undefined) return { examples, positives, undecodable: 0 };
+      const testSplit = { examples: Math.floor(examples * split.test), positives: topic.testPositives ?? Math.floor(positives * split.test) };
+      return { examples, positives, undecodable: 0, testSplit };
     },
   };
 

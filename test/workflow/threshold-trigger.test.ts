@@ -33,6 +33,7 @@ beforeAll(async () => {
 });
 afterEach(async () => {
   fakes.topic.startOffsets = undefined;
+  fakes.topic.testPositives = undefined;
   await Promise.all(started.splice(0).map((handle) => handle.terminate('test finished').catch(() => undefined)));
 });
 afterAll(async () => harness?.close());
@@ -146,8 +147,8 @@ describe('thresholdTrigger', () => {
     const second = await startedRun(handle, 2);
     expect(second.lastStarted?.startedAt ?? 0).toBeGreaterThanOrEqual((first.lastStarted?.startedAt ?? 0) + 4000);
     expect(second.lastStarted?.workflowId).toBe(`training:${model}:2`);
-    // The exact count covered only what arrived after the first run's offsets.
-    expect(fakes.recordOf(model).countCalls[1]).toEqual([
+    // The exact count covered only what arrived after the first run's offsets (the call before it read the first run's window for its test split).
+    expect(fakes.recordOf(model).countCalls[2]).toEqual([
       { topic: TOPIC, partition: 0, fromOffset: '100', toOffset: '150' },
       { topic: TOPIC, partition: 1, fromOffset: '0', toOffset: '50' },
     ]);
@@ -257,13 +258,20 @@ describe('thresholdTrigger', () => {
     const first = await startedRun(handle, 1);
     expect(first.lastStarted).toMatchObject({ workflowId: `training:${model}:1`, positives: 264 });
 
-    // 100 new examples with 10 fraud: 274 in the window, counted without reading the first 2,640 again.
+    // 100 new examples with 10 fraud: 274 in the window, known without reading the first 2,640 again;
+    // then the whole window once, for its test split.
     fakes.topic.endOffsets = [1420, 1320];
     const second = await startedRun(handle, 2);
     expect(second.lastStarted).toMatchObject({ workflowId: `training:${model}:2`, positives: 274 });
-    expect(fakes.recordOf(model).countCalls.at(-1)).toEqual([
-      { topic: TOPIC, partition: 0, fromOffset: '1320', toOffset: '1420' },
-      { topic: TOPIC, partition: 1, fromOffset: '1320', toOffset: '1320' },
+    expect(fakes.recordOf(model).countCalls.slice(-2)).toEqual([
+      [
+        { topic: TOPIC, partition: 0, fromOffset: '1320', toOffset: '1420' },
+        { topic: TOPIC, partition: 1, fromOffset: '1320', toOffset: '1320' },
+      ],
+      [
+        { topic: TOPIC, partition: 0, fromOffset: '0', toOffset: '1420' },
+        { topic: TOPIC, partition: 1, fromOffset: '0', toOffset: '1320' },
+      ],
     ]);
     await harness.recordHistory('threshold-trigger-test-split-positives', handle);
   });
@@ -290,6 +298,25 @@ describe('thresholdTrigger', () => {
 
     fakes.topic.endOffsets = [1900, 1320];
     expect((await startedRun(handle, 2)).lastStarted?.positives).toBe(272);
+  });
+
+  it('holds a training whose window holds enough fraud but whose test split, as the pipeline cuts it, holds too few', async () => {
+    const model = uniqueModel('fraud-poor-test-split');
+    fakes.topic.positiveShare = 0.1;
+    fakes.topic.endOffsets = [1500, 1500];
+    // After a drift the newest examples can hold almost no fraud: 300 in the window, 20 in its test split.
+    fakes.topic.testPositives = 20;
+    const handle = await startTrigger(model, { pipeline: {} });
+    const held = await waitFor('a poll that counted the test split', async () => {
+      const now = await status(handle);
+      return now.lastPoll?.windowPositives === 300 ? now : undefined;
+    });
+    expect(held.trainingsStarted).toBe(0);
+    expect(held.lastPoll?.outcome).toBe("the training window's 15 % test split would hold 20 fraud examples (of 300 in the window), below the 30 of the pipeline's gates.minTestPositives");
+
+    fakes.topic.testPositives = 30;
+    expect((await startedRun(handle, 1)).lastStarted?.positives).toBe(300);
+    await harness.recordHistory('threshold-trigger-fraud-poor-test-split', handle);
   });
 
   it('derives the fraud the window needs from the pipeline settings it passes on: 197 for 30 in a 20 % test split', async () => {

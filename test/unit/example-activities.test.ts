@@ -1,0 +1,42 @@
+/**
+ * countTrainingExamples with split fractions counts the test split exactly as the training
+ * pipeline cuts it (by event time), also when that split would be refused for a missing class.
+ */
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { describe, expect, it } from 'vitest';
+import { createExampleActivities, type ExampleCount } from '../../src/activities/example-activities.js';
+import type { ExampleSource } from '../../src/training/example-source.js';
+
+const RANGE = { topic: 'tributary.training-examples', partition: 0, fromOffset: '0', toOffset: '20' };
+
+/** 20 examples at event times 1..20, in reverse order (the split sorts), fraud at the given times. */
+function source(fraudAt: readonly number[]): ExampleSource {
+  const examples = Array.from({ length: 20 }, (_, index) => 20 - index).map((time) => ({ transaction_id: `t${String(time).padStart(2, '0')}`, event_time: time, is_fraud: fraudAt.includes(time) }));
+  return {
+    topic: RANGE.topic,
+    snapshot: async () => [],
+    read: async () => ({ examples, undecodable: [], schemaIds: [], featureJobVersions: [] }) as never,
+  };
+}
+
+const FRACTIONS = { train: 0.7, validation: 0.15, test: 0.15 };
+
+describe('countTrainingExamples', () => {
+  it('counts the newest 15 % as the test split: of 20 examples, event times 18-20', async () => {
+    // Cuts at round(20 · 0.7) = 14 and round(20 · 0.85) = 17: the test split is the examples at 18, 19 and 20.
+    const activities = createExampleActivities({ examples: source([3, 5, 17, 19, 20]) });
+    const count = await new MockActivityEnvironment().run(activities.countTrainingExamples, [RANGE], FRACTIONS);
+    expect(count).toEqual({ examples: 20, positives: 5, undecodable: 0, testSplit: { examples: 3, positives: 2 } });
+  });
+
+  it('counts a test split the pipeline would refuse (no legitimate example in it) instead of failing', async () => {
+    const activities = createExampleActivities({ examples: source([3, 18, 19, 20]) });
+    const count: ExampleCount = await new MockActivityEnvironment().run(activities.countTrainingExamples, [RANGE], FRACTIONS);
+    expect(count.testSplit).toEqual({ examples: 3, positives: 3 });
+  });
+
+  it('counts no split when asked for none', async () => {
+    const activities = createExampleActivities({ examples: source([3]) });
+    expect(await new MockActivityEnvironment().run(activities.countTrainingExamples, [RANGE])).toEqual({ examples: 20, positives: 1, undecodable: 0 });
+  });
+});
