@@ -57,7 +57,7 @@ export function stackCommand(cli: CliEnvironment): Command {
   command
     .command('up')
     .description('install missing components (once, into the cache directory) and start every component that is not running')
-    .option('--secure', `also start the secure broker (kafka-secure: SASL_SSL with SCRAM-SHA-512 users and ACLs on 127.0.0.1:${STACK_PORTS.kafkaSecure}; see "Secure mode" in README.md)`)
+    .option('--secure', `also start the secure broker (kafka-secure: SASL_SSL with SCRAM-SHA-512 users and ACLs on 127.0.0.1:${STACK_PORTS.kafkaSecure}; see docs/secure-mode.md)`)
     .action(async (options: { secure?: boolean }) => {
       if (inDocker()) {
         if (options.secure) return cli.fail('--secure runs the secure broker as a local process; it is not part of the docker stack (TRIBUTARY_STACK=docker)');

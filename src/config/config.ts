@@ -111,7 +111,7 @@ const SETTING_NAMES = Object.keys(SETTINGS) as SettingName[];
 const FILE_KEYS = new Set(SETTING_NAMES.map((name) => SETTINGS[name].file));
 /** `kafka`, `kafka.tls`, …: the objects a config file nests settings in. */
 const FILE_SECTIONS = new Set([...FILE_KEYS].flatMap(parentsOf));
-const README_POINTER = 'see the configuration table in README.md';
+const README_POINTER = 'see the configuration table in docs/configuration.md';
 const SECRET_MASK = '***';
 /** Names that suggest a secret; an unknown variable with such a name has its value masked. */
 const SECRET_NAME = /PASS|PWD|KEY|SECRET|TOKEN|CRED|AUTH/;

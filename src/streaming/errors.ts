@@ -306,7 +306,7 @@ export class KafkaAuthorizationError extends StreamingError {
   ) {
     super(
       `Kafka refused principal User:${principal} permission to ${refusedResource(code, attempt)} (${code}): no ACL allows it; ` +
-        'use the credentials of a role that may, or have an admin grant the ACL (see "Secure mode" in README.md)',
+        'use the credentials of a role that may, or have an admin grant the ACL (see docs/secure-mode.md)',
       { topic: attempt.topics?.length === 1 ? attempt.topics[0] : undefined, retriable: false, cause },
     );
   }

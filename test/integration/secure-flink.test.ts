@@ -170,7 +170,7 @@ describe('the Flink feature job on the secure broker (SASL_SSL + SCRAM-SHA-512 +
     const topics = ['transactions', 'labels', 'features', 'training-examples', 'dlq'].map((logical) => `${base.topics.prefix}${logical}`);
     expect((error as Error).message).toBe(
       `Kafka refused principal User:simulator permission to describe topics ${topics.join(', ')} (TOPIC_AUTHORIZATION_FAILED): no ACL allows it; ` +
-        'use the credentials of a role that may, or have an admin grant the ACL (see "Secure mode" in README.md)',
+        'use the credentials of a role that may, or have an admin grant the ACL (see docs/secure-mode.md)',
     );
     expect((await rest.listJobs()).filter((job) => job.name === refusedJob)).toStrictEqual([]);
   });

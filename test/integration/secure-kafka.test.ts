@@ -61,7 +61,7 @@ describe('secure Kafka (SASL_SSL + SCRAM-SHA-512 + ACLs, real broker)', () => {
     expect(readRefusal).toBeInstanceOf(KafkaAuthorizationError);
     expect((readRefusal as Error).message).toBe(
       `Kafka refused principal User:simulator permission to read topic ${scores} (TOPIC_AUTHORIZATION_FAILED): no ACL allows it; ` +
-        'use the credentials of a role that may, or have an admin grant the ACL (see "Secure mode" in README.md)',
+        'use the credentials of a role that may, or have an admin grant the ACL (see docs/secure-mode.md)',
     );
 
     // Writing is refused too (the broker enforces it whatever the client).
@@ -81,7 +81,7 @@ describe('secure Kafka (SASL_SSL + SCRAM-SHA-512 + ACLs, real broker)', () => {
     expect(cli.output.trim().split('\n')).toHaveLength(1);
     expect(cli.output.trim()).toBe(
       `error: Kafka refused principal User:simulator permission to describe topic ${base.topics.prefix}* (TOPIC_AUTHORIZATION_FAILED): no ACL allows it; ` +
-        'use the credentials of a role that may, or have an admin grant the ACL (see "Secure mode" in README.md)',
+        'use the credentials of a role that may, or have an admin grant the ACL (see docs/secure-mode.md)',
     );
   });
 
@@ -92,7 +92,7 @@ describe('secure Kafka (SASL_SSL + SCRAM-SHA-512 + ACLs, real broker)', () => {
     expect(cli.status).toBe(1);
     expect(cli.output.trim()).toBe(
       `error: starting to read ${events} failed: Kafka refused principal User:simulator permission to read topic ${events} (TOPIC_AUTHORIZATION_FAILED): no ACL allows it; ` +
-        'use the credentials of a role that may, or have an admin grant the ACL (see "Secure mode" in README.md)',
+        'use the credentials of a role that may, or have an admin grant the ACL (see docs/secure-mode.md)',
     );
   });
 

@@ -21,7 +21,7 @@ import { featureRecords, readScores, registerModelVersions, startInProcessScorer
 import { runCli, useSecureBroker } from '../helpers/secure-kafka.js';
 
 const MODEL = 'fraud';
-const REMEDY = 'no ACL allows it; use the credentials of a role that may, or have an admin grant the ACL (see "Secure mode" in README.md)';
+const REMEDY = 'no ACL allows it; use the credentials of a role that may, or have an admin grant the ACL (see docs/secure-mode.md)';
 const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 describe('the scorer refused by the secure broker (real kafka-secure)', () => {

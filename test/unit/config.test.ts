@@ -621,14 +621,14 @@ describe('config file', () => {
     const path = join(tmp, 'far-key.json');
     writeFileSync(path, JSON.stringify({ gpu: { count: 4 } }));
     expect(configError({ env: {}, file: path }).message).toBe(
-      message(`gpu.count (${path}): unknown key (see the configuration table in README.md)`),
+      message(`gpu.count (${path}): unknown key (see the configuration table in docs/configuration.md)`),
     );
   });
 
   it('reports an empty object under an unknown name, and ignores an empty known section', () => {
     const path = join(tmp, 'empty-sections.json');
     writeFileSync(path, JSON.stringify({ kafka: {}, temporal: { tls: {} }, kafak: {} }));
-    expect(configError({ env: {}, file: path }).message).toBe(message(`kafak (${path}): unknown key (see the configuration table in README.md)`));
+    expect(configError({ env: {}, file: path }).message).toBe(message(`kafak (${path}): unknown key (see the configuration table in docs/configuration.md)`));
   });
 
   it('refuses a scalar where a section belongs, without showing it', () => {

@@ -28,7 +28,7 @@ describe('kafkaAccessError', () => {
     expect(error).toBeInstanceOf(KafkaAuthorizationError);
     expect(error?.message).toBe(
       'Kafka refused principal User:scorer permission to read topic tributary.scores (TOPIC_AUTHORIZATION_FAILED): no ACL allows it; ' +
-        'use the credentials of a role that may, or have an admin grant the ACL (see "Secure mode" in README.md)',
+        'use the credentials of a role that may, or have an admin grant the ACL (see docs/secure-mode.md)',
     );
     expect(error).toMatchObject({ principal: 'scorer', code: 'TOPIC_AUTHORIZATION_FAILED', topic: 'tributary.scores', retriable: false });
   });

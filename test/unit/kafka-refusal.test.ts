@@ -22,7 +22,7 @@ const asScorer: TributaryConfig = {
   kafka: { ...base.kafka, brokers: ['127.0.0.1:9094'], sasl: { mechanism: 'scram-sha-512', username: 'scorer', password: PASSWORD } },
 };
 const kafka = createKafka(asScorer);
-const REMEDY = 'no ACL allows it; use the credentials of a role that may, or have an admin grant the ACL (see "Secure mode" in README.md)';
+const REMEDY = 'no ACL allows it; use the credentials of a role that may, or have an admin grant the ACL (see docs/secure-mode.md)';
 const GROUP = 't.other-group';
 const TRANSACTIONAL_ID = 't.scorer.fraud.t.features.2';
 const read = { operation: 'read', topics: ['t.features'], group: GROUP };

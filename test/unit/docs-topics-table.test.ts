@@ -1,13 +1,13 @@
-/** README's topics table names every topic of the catalogue, with its value schema file, and no other. */
+/** The topics table of docs/data-in.md names every topic of the catalogue, with its value schema file, and no other. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { topicCatalogue } from '../../src/streaming/topic-catalogue.js';
 
-const README = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+const DATA_IN = readFileSync(new URL('../../docs/data-in.md', import.meta.url), 'utf8');
 
-describe("README's topics table", () => {
+describe("docs/data-in.md's topics table", () => {
   it('lists the catalogue: each topic once, with its schema file', () => {
-    const table = README.slice(README.indexOf('| topic | holds | notes |'));
+    const table = DATA_IN.slice(DATA_IN.indexOf('| topic | holds | notes |'));
     const rows = table
       .split('\n')
       .slice(2)
