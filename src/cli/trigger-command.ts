@@ -74,8 +74,8 @@ async function renderStatus(config: TributaryConfig, model: string, state: Thres
 function describeWindowFraud(state: ThresholdTriggerState): string {
   // Runs started before the trigger applied this rule carry 0 (or nothing, from an older worker).
   if (!(state.windowPositivesNeeded > 0)) return 'not required by this run (started before the rule)';
-  const found = state.lastPoll?.windowPositives;
-  return `at least ${state.windowPositivesNeeded} in everything a training reads, for its test split's gates.minTestPositives; last counted ${found ?? '-'}`;
+  const { windowPositives, testSplitPositives } = state.lastPoll ?? {};
+  return `at least ${state.windowPositivesNeeded} in everything a training reads, and gates.minTestPositives in its test split; last counted ${windowPositives ?? '-'} (test split ${testSplitPositives ?? '-'})`;
 }
 
 /** What `trigger stop` prints once the trigger has ended. */

@@ -331,7 +331,7 @@ export class DemoRun {
 
     // Chosen once per process: the worker's training and the scorer use the same backend.
     const backend = await selectTensorFlowBackend({ logger: { info: (line) => this.report.note(line), warn: (line) => this.report.note(line) } });
-    if (backend.fallbacks.length > 0) this.report.note(`(faster backends unavailable: ${backend.fallbacks.map((fallback) => fallback.backend).join(', ')}; see the README's TensorFlow.js notes)`);
+    if (backend.fallbacks.length > 0) this.report.note(`(faster backends unavailable: ${backend.fallbacks.map((fallback) => fallback.backend).join(', ')}; see the TensorFlow.js backend in docs/architecture.md)`);
     this.report.step('starting a Temporal worker (workflows, training, Flink deployments) and the model registry');
     this.registry = await createModelRegistry(config);
     this.resources.add('the model registry', () => this.registry!.close());
@@ -438,7 +438,9 @@ export class DemoRun {
     this.link('thresholdTrigger', workflowId);
     this.resources.add('the threshold trigger', () => handle.terminate('demo finished'));
     const { windowPositivesNeeded } = await handle.query(statusQuery);
-    this.report.note(`and once everything a training reads holds ${windowPositivesNeeded} fraud examples, so that its test split can hold the ${DEFAULT_GATES.minTestPositives} the operating-point gate needs`);
+    this.report.note(
+      `and once everything a training reads holds ${windowPositivesNeeded} fraud examples and its test split the ${DEFAULT_GATES.minTestPositives} the operating-point gate needs`,
+    );
     return handle;
   }
 
@@ -473,9 +475,11 @@ export class DemoRun {
       async () => {
         const status = await trigger.query(statusQuery);
         const counted = status.lastPoll?.counted;
-        const windowPositives = status.lastPoll?.windowPositives;
-        // Examples first; once they are in, the fraud of the whole window is what the trigger waits for.
-        if (windowPositives !== undefined && counted !== undefined && counted.examples >= status.threshold) {
+        const { windowPositives, testSplitPositives } = status.lastPoll ?? {};
+        // Examples first; once they are in, the fraud of the whole window, then that of its test split.
+        if (testSplitPositives !== undefined) {
+          this.report.progress('fraud examples in the test split', Math.min(testSplitPositives, DEFAULT_GATES.minTestPositives), DEFAULT_GATES.minTestPositives, 'fraud');
+        } else if (windowPositives !== undefined && counted !== undefined && counted.examples >= status.threshold) {
           this.report.progress('fraud examples in the training window', Math.min(windowPositives, status.windowPositivesNeeded), status.windowPositivesNeeded, 'fraud');
         } else if (counted) {
           this.report.progress('new labelled examples', Math.min(counted.examples, status.threshold), status.threshold, 'examples');

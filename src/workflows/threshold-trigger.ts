@@ -86,6 +86,8 @@ export interface PollObservation {
   readonly counted: ExampleCount | undefined;
   /** Fraud examples in everything the next training would train on, when known. */
   readonly windowPositives?: number;
+  /** Fraud examples in that window's test split as the pipeline would cut it, when counted. */
+  readonly testSplitPositives?: number;
   /** Why no training started, or `started <id>`. */
   readonly outcome: string;
 }
@@ -271,10 +273,18 @@ async function poll(model: string, options: ThresholdTriggerOptions, live: () =>
   const newRanges = rangesSince(snapshot, state.lastStarted?.offsetRanges);
   const newOffsets = newRanges.reduce((sum, range) => sum + Number(BigInt(range.toOffset) - BigInt(range.fromOffset)), 0);
   let windowPositives: number | undefined;
+  let testSplitPositives: number | undefined;
   const observe = (outcome: string, counted?: ExampleCount): PollResult => ({
     ...polled,
     lastError: undefined,
-    lastPoll: { at, newOffsets, counted, outcome, ...(windowPositives === undefined ? {} : { windowPositives }) },
+    lastPoll: {
+      at,
+      newOffsets,
+      counted,
+      outcome,
+      ...(windowPositives === undefined ? {} : { windowPositives }),
+      ...(testSplitPositives === undefined ? {} : { testSplitPositives }),
+    },
   });
 
   if (newOffsets < state.threshold) return observe(`${newOffsets} new offsets, below the threshold ${state.threshold}`);
@@ -316,7 +326,8 @@ async function poll(model: string, options: ThresholdTriggerOptions, live: () =>
       return { ...polled, lastError: `counting the training window failed: ${describeFailure(error)}` };
     }
     if (live().paused) return observe('paused while counting; no training started', counted);
-    const testPositives = window?.testSplit?.positives ?? 0;
+    testSplitPositives = window?.testSplit?.positives;
+    const testPositives = testSplitPositives ?? 0;
     if (countsTestSplit && testPositives < minTestPositivesOf(options)) {
       return observe(
         `the training window's ${Math.round(split.test * 100)} % test split would hold ${testPositives} fraud examples ` +

@@ -309,9 +309,10 @@ describe('thresholdTrigger', () => {
     const handle = await startTrigger(model, { pipeline: {} });
     const held = await waitFor('a poll that counted the test split', async () => {
       const now = await status(handle);
-      return now.lastPoll?.windowPositives === 300 ? now : undefined;
+      return now.lastPoll?.testSplitPositives === 20 ? now : undefined;
     });
     expect(held.trainingsStarted).toBe(0);
+    expect(held.lastPoll?.windowPositives).toBe(300);
     expect(held.lastPoll?.outcome).toBe("the training window's 15 % test split would hold 20 fraud examples (of 300 in the window), below the 30 of the pipeline's gates.minTestPositives");
 
     fakes.topic.testPositives = 30;
