@@ -6,7 +6,6 @@ import type { EachBatchPayload, KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { ChunkProcessor, chunkFailureVerdict, chunksOf, type ChunkTarget } from '../../src/serving/chunk-processor.js';
 import { NOTHING_TO_SKIP, type HandoffSkipSet } from '../../src/serving/features-handoff.js';
-import { retryDelay, type Backoff } from '../../src/serving/retry-backoff.js';
 import { createScorerMetrics, type ScorerMetrics } from '../../src/serving/scorer-metrics.js';
 import type { ChunkOutput } from '../../src/serving/scorer-output.js';
 import type { ScoringModel } from '../../src/serving/scoring-model.js';
@@ -17,6 +16,7 @@ import type { KafkaRefusal } from '../../src/streaming/kafka-refusal.js';
 import { generateSyntheticExamples } from '../../src/training/synthetic-examples.js';
 import type { FeatureRecord } from '../../src/training/training-example.js';
 import { deploymentOf } from '../helpers/scoring-models.js';
+import { recordingBackoff } from '../fakes/recording-backoff.js';
 
 const TOPIC = 'tributary.features';
 const PARTITION = 2;
@@ -73,14 +73,7 @@ function harness(options: { failures?: unknown[]; decoder?: AvroDecoder; skip?: 
   const refusals: KafkaRefusal[] = [];
   const written: ChunkOutput[] = [];
   const failures = [...(options.failures ?? [])];
-  const backoff: Backoff = {
-    delay: (attempt) => retryDelay(attempt, 10_000),
-    wait: (ms) => {
-      waits.push(ms);
-      return Promise.resolve();
-    },
-    stopped: options.stopped ?? false,
-  };
+  const backoff = recordingBackoff(waits, options.stopped ?? false);
   const processor = new ChunkProcessor(
     {
       decoder: options.decoder ?? fakeDecoder(),

@@ -7,11 +7,11 @@ import { DeploymentFollower } from '../../src/serving/deployment-follower.js';
 import type { DeploymentListener } from '../../src/serving/deployment-log.js';
 import { ModelLoadError } from '../../src/serving/errors.js';
 import type { ModelDeployment } from '../../src/serving/model-deployment.js';
-import { retryDelay, type Backoff } from '../../src/serving/retry-backoff.js';
 import { createScorerMetrics, type ScorerMetrics } from '../../src/serving/scorer-metrics.js';
 import type { ScoringModel } from '../../src/serving/scoring-model.js';
 import type { ServingSnapshot, SwapOutcome } from '../../src/serving/served-models.js';
 import { deploymentOf, MODEL } from '../helpers/scoring-models.js';
+import { recordingBackoff } from '../fakes/recording-backoff.js';
 
 const SHA = 'b'.repeat(64);
 const v1 = { version: 1, sha256: SHA };
@@ -46,14 +46,7 @@ function harness(options: { outcomes: ('swapped' | 'unchanged' | ModelLoadError)
   const outcomes = [...options.outcomes];
   let current = options.current;
   let listener: DeploymentListener | undefined;
-  const backoff: Backoff = {
-    delay: (attempt) => retryDelay(attempt, 10_000),
-    wait: (ms) => {
-      waits.push(ms);
-      return Promise.resolve();
-    },
-    stopped: options.stopped ?? false,
-  };
+  const backoff = recordingBackoff(waits, options.stopped ?? false);
   const follower = new DeploymentFollower(
     {
       deployments: {

@@ -6,12 +6,13 @@ import type { Admin } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { NOTHING_TO_SKIP } from '../../src/serving/features-handoff.js';
 import type { ModelDeployment } from '../../src/serving/model-deployment.js';
-import { retryDelay, type Backoff } from '../../src/serving/retry-backoff.js';
+import { retryDelay } from '../../src/serving/retry-backoff.js';
 import { ScorerHandoff } from '../../src/serving/scorer-handoff.js';
 import type { AvroDecoder } from '../../src/streaming/avro-decoder.js';
 import type { KafkaAccessAttempt } from '../../src/streaming/errors.js';
 import type { OffsetRangeReader, PartitionRange } from '../../src/streaming/offset-range-reader.js';
 import { deploymentOf } from '../helpers/scoring-models.js';
+import { recordingBackoff } from '../fakes/recording-backoff.js';
 
 const GROUP = 'tributary.scorer.fraud';
 const PREVIOUS = 'tributary.features.v1';
@@ -70,14 +71,7 @@ function harness(options: { committed: [string, string][]; snapshotFailures?: nu
     },
   };
   const decoder: AvroDecoder = { decode: (value) => Promise.resolve({ schemaId: 1, value: { transaction_id: value.toString() } }) };
-  const backoff: Backoff = {
-    delay: (attempt) => retryDelay(attempt, 10_000),
-    wait: (ms) => {
-      waits.push(ms);
-      return Promise.resolve();
-    },
-    stopped: options.stopped ?? false,
-  };
+  const backoff = recordingBackoff(waits, options.stopped ?? false);
   const handoff = new ScorerHandoff({
     admin,
     openReader: (prefix) => {
