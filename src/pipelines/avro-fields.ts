@@ -34,9 +34,17 @@ type RawType = string | { readonly type?: unknown; readonly logicalType?: unknow
  */
 export function loadRecordFields(file: string): AvroRecordFields {
   const loaded = loadSchemaFile(file);
-  const type = loaded.type as Type & { readonly fields?: readonly { readonly name: string; readonly type: Type }[] };
+  return recordFieldsOf(loaded.type, loaded.text);
+}
+
+/**
+ * The fields of a parsed schema; `text` is its JSON (a schema file's, or a schema as the Schema
+ * Registry holds it), from which logical types are read.
+ */
+export function recordFieldsOf(parsed: Type, text: string): AvroRecordFields {
+  const type = parsed as Type & { readonly fields?: readonly { readonly name: string; readonly type: Type }[] };
   if (type.typeName !== 'record' || type.fields === undefined) return { typeName: type.typeName, fields: undefined };
-  const raw = JSON.parse(loaded.text) as { readonly fields: readonly { readonly name: string; readonly type: RawType }[] };
+  const raw = JSON.parse(text) as { readonly fields: readonly { readonly name: string; readonly type: RawType }[] };
   const rawByName = new Map(raw.fields.map((field) => [field.name, field.type]));
   const fields = new Map<string, AvroField>();
   for (const field of type.fields) fields.set(field.name, describeField(field.name, field.type, rawByName.get(field.name)));
