@@ -47,3 +47,34 @@ export class PipelineDefinitionError extends PipelineError {
     super(problems.map(formatProblem).join('\n'), { cause });
   }
 }
+
+/** Thrown when a command names a pipeline that was never applied or has been deleted; retrying cannot help. */
+export class PipelineNotFoundError extends PipelineError {
+  override readonly name = 'PipelineNotFoundError';
+
+  constructor(
+    readonly pipeline: string,
+    known: readonly string[],
+  ) {
+    super(`no pipeline "${pipeline}" is applied (${known.length === 0 ? 'none is' : `applied: ${known.join(', ')}`}); \`tributary pipeline apply <file>\` creates one`);
+  }
+}
+
+/**
+ * Thrown when the pipeline store cannot be read or written: Kafka unreachable, a refused write, a
+ * read that did not reach the end of the topic in time. `retriable` says whether the same call may
+ * succeed later; nothing of a failed write is visible.
+ */
+export class PipelineStoreError extends PipelineError {
+  override readonly name = 'PipelineStoreError';
+  readonly pipeline: string | undefined;
+
+  constructor(
+    readonly action: string,
+    reason: string,
+    options: TributaryErrorOptions & { readonly pipeline?: string } = {},
+  ) {
+    super(`pipeline store: ${action} failed: ${reason}`, options);
+    this.pipeline = options.pipeline;
+  }
+}

@@ -7,7 +7,7 @@
  */
 import type { PipelineDefinition } from './pipeline-definition.js';
 
-/** One applied version of a pipeline's definition. */
+/** One applied version of a pipeline's definition (or its deletion). */
 export interface PipelineRevision {
   readonly name: string;
   /** 1 for the first apply, +1 for every apply that changed the definition. */
@@ -23,6 +23,29 @@ export interface PipelineRevision {
   /** Who applied it (`--by`, else the OS user) and when (ISO-8601). */
   readonly appliedBy: string;
   readonly appliedAt: string;
+  /**
+   * True on the revision `pipeline delete` records: it repeats the last definition and ends the
+   * pipeline's life (`current` and `list` no longer return it) while keeping its history. An apply
+   * after it records the next revision. @default false
+   */
+  readonly deleted?: boolean;
+}
+
+/** What an apply hands the store: a revision before the store numbers it. */
+export type RevisionDraft = Omit<PipelineRevision, 'revision' | 'deleted'>;
+
+/** The answer of {@link PipelineStore.record}. */
+export interface RecordOutcome {
+  /** False when the current revision already has the draft's digest: nothing was written. */
+  readonly recorded: boolean;
+  /** The revision recorded, or the current one it equals. */
+  readonly revision: PipelineRevision;
+}
+
+/** Who ends a pipeline and when, for its tombstone revision. */
+export interface DeletionStamp {
+  readonly appliedBy: string;
+  readonly appliedAt: string;
 }
 
 /** The store of revisions; implementations: Kafka (a compacted topic) and in-memory (tests). */
@@ -35,4 +58,16 @@ export interface PipelineStore {
   history(name: string): Promise<readonly PipelineRevision[]>;
   /** The latest revision of every pipeline that is not deleted, by name. */
   list(): Promise<readonly PipelineRevision[]>;
+  /**
+   * Records `draft` as the next revision of its pipeline, unless the current revision has the same
+   * digest; writers of one pipeline are serialised, so two applies never get the same number.
+   */
+  record(draft: RevisionDraft): Promise<RecordOutcome>;
+  /**
+   * Records the tombstone revision of a pipeline that is not deleted and returns it; throws
+   * `PipelineNotFoundError` when there is no such pipeline.
+   */
+  markDeleted(name: string, stamp: DeletionStamp): Promise<PipelineRevision>;
+  /** Releases what the store holds (a Kafka reader); a no-op in memory. */
+  close(): Promise<void>;
 }
