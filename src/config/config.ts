@@ -4,6 +4,7 @@ import { ConfigError, type ConfigIssue } from './errors.js';
 import {
   homeOf,
   SETTINGS,
+  type FlinkServiceSetting,
   type SaslMechanismSetting,
   type Setting,
   type SettingName,
@@ -30,6 +31,16 @@ export interface TemporalTlsConfig {
   readonly certFile: string | undefined;
   readonly keyFile: string | undefined;
   readonly serverName: string | undefined;
+}
+
+/** Where the Kubernetes Flink service finds the API server and its FlinkDeployments (read only when `flink.service` is `kubernetes`). */
+export interface FlinkKubernetesConfig {
+  /** @default undefined: the `namespace` file of {@link serviceAccountDir} */
+  readonly namespace: string | undefined;
+  /** @default 'https://kubernetes.default.svc' */
+  readonly apiUrl: string;
+  /** Holds the bearer token (`token`, re-read per request: it rotates), `ca.crt` and `namespace`. @default '/var/run/secrets/kubernetes.io/serviceaccount' */
+  readonly serviceAccountDir: string;
 }
 
 /** The validated configuration every module receives; built once by {@link loadConfig}. */
@@ -71,6 +82,9 @@ export interface TributaryConfig {
     readonly restUrl: string;
     /** @default 'http://127.0.0.1:8083' */
     readonly sqlGatewayUrl: string;
+    /** How flinkDeploy drives Flink: `rest` (a session cluster's REST API) or `kubernetes` (FlinkDeployments of the Flink Kubernetes Operator). @default 'rest' */
+    readonly service: FlinkServiceSetting;
+    readonly kubernetes: FlinkKubernetesConfig;
   };
   readonly paths: {
     /** Installed stack components. @default '~/.cache/tributary' */
@@ -554,7 +568,12 @@ function assemble(s: SettingValues): TributaryConfig {
       apiKey: s.temporalApiKey,
       workerMetricsAddress: s.temporalWorkerMetricsAddress,
     },
-    flink: { restUrl: s.flinkRestUrl, sqlGatewayUrl: s.flinkSqlGatewayUrl },
+    flink: {
+      restUrl: s.flinkRestUrl,
+      sqlGatewayUrl: s.flinkSqlGatewayUrl,
+      service: s.flinkService,
+      kubernetes: { namespace: s.flinkKubernetesNamespace, apiUrl: s.flinkKubernetesApiUrl, serviceAccountDir: s.flinkKubernetesServiceAccountDir },
+    },
     paths: { cacheDir: s.cacheDir, dataDir: s.dataDir },
     topics: { prefix: s.topicPrefix },
     pii: { hashKey: s.piiHashKey },

@@ -105,6 +105,12 @@ const dataHome = (env: NodeJS.ProcessEnv): string => env.XDG_DATA_HOME || join(h
 export const SASL_MECHANISMS = ['none', 'plain', 'scram-sha-256', 'scram-sha-512'] as const;
 export type SaslMechanismSetting = (typeof SASL_MECHANISMS)[number];
 export const STACK_MODES = ['local', 'docker'] as const;
+export const FLINK_SERVICES = ['rest', 'kubernetes'] as const;
+export type FlinkServiceSetting = (typeof FLINK_SERVICES)[number];
+/** Where Kubernetes mounts a pod's service-account token, CA and namespace. */
+export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+/** A namespace name (RFC 1123 label), as the API server accepts it. */
+const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 export type StackMode = (typeof STACK_MODES)[number];
 
 const never = () => undefined;
@@ -288,6 +294,35 @@ export const SETTINGS = {
     expected: 'an http(s) URL of the Flink SQL Gateway REST API',
     parse: parse.httpUrl,
     default: () => 'http://127.0.0.1:8083',
+  },
+  flinkService: {
+    env: 'TRIBUTARY_FLINK_SERVICE',
+    file: 'flink.service',
+    expected: `one of ${FLINK_SERVICES.join(', ')}`,
+    parse: parse.oneOf(FLINK_SERVICES),
+    default: (): FlinkServiceSetting => 'rest',
+  },
+  flinkKubernetesNamespace: {
+    env: 'TRIBUTARY_FLINK_KUBERNETES_NAMESPACE',
+    file: 'flink.kubernetes.namespace',
+    expected: 'a Kubernetes namespace name (lower-case letters, digits and "-", at most 63; empty: the service account\'s namespace)',
+    parse: (raw: string): Parsed<string | undefined> => (raw.trim() === '' ? ok(undefined) : parse.string(NAMESPACE)(raw.trim())),
+    // Undefined: the namespace file of the service account, read when the Kubernetes service is built.
+    default: never,
+  },
+  flinkKubernetesApiUrl: {
+    env: 'TRIBUTARY_FLINK_KUBERNETES_API_URL',
+    file: 'flink.kubernetes.apiUrl',
+    expected: 'an http(s) URL of the Kubernetes API server',
+    parse: parse.httpUrl,
+    default: () => 'https://kubernetes.default.svc',
+  },
+  flinkKubernetesServiceAccountDir: {
+    env: 'TRIBUTARY_FLINK_KUBERNETES_SERVICE_ACCOUNT_DIR',
+    file: 'flink.kubernetes.serviceAccountDir',
+    expected: 'a directory path holding token, ca.crt and namespace',
+    parse: parse.directory,
+    default: () => SERVICE_ACCOUNT_DIR,
   },
   cacheDir: {
     env: 'TRIBUTARY_CACHE_DIR',

@@ -23,7 +23,12 @@ const DEFAULTS: TributaryConfig = {
     apiKey: undefined,
     workerMetricsAddress: undefined,
   },
-  flink: { restUrl: 'http://127.0.0.1:8081', sqlGatewayUrl: 'http://127.0.0.1:8083' },
+  flink: {
+    restUrl: 'http://127.0.0.1:8081',
+    sqlGatewayUrl: 'http://127.0.0.1:8083',
+    service: 'rest',
+    kubernetes: { namespace: undefined, apiUrl: 'https://kubernetes.default.svc', serviceAccountDir: '/var/run/secrets/kubernetes.io/serviceaccount' },
+  },
   paths: { cacheDir: '/home/ada/.cache/tributary', dataDir: '/home/ada/.local/share/tributary' },
   topics: { prefix: 'tributary.' },
   pii: { hashKey: 'tributary-local-development-key' },
@@ -125,7 +130,24 @@ describe('valid overrides from the environment', () => {
     });
     expect(config.schemaRegistry.url).toBe('https://registry.internal/apis/ccompat/v7');
     expect(config.temporal.uiUrl).toBe('http://temporal-ui:8080');
-    expect(config.flink).toStrictEqual({ restUrl: 'http://flink:8081', sqlGatewayUrl: 'https://gateway.internal' });
+    expect(config.flink).toStrictEqual({ ...DEFAULTS.flink, restUrl: 'http://flink:8081', sqlGatewayUrl: 'https://gateway.internal' });
+  });
+
+  it('chooses the Kubernetes Flink service, its namespace, API server and service-account folder', () => {
+    const config = loadConfig({
+      env: {
+        TRIBUTARY_FLINK_SERVICE: ' Kubernetes ',
+        TRIBUTARY_FLINK_KUBERNETES_NAMESPACE: 'tributary-prod',
+        TRIBUTARY_FLINK_KUBERNETES_API_URL: 'https://10.0.0.1:6443/',
+        TRIBUTARY_FLINK_KUBERNETES_SERVICE_ACCOUNT_DIR: '~/sa',
+      },
+    });
+    expect(config.flink.service).toBe('kubernetes');
+    expect(config.flink.kubernetes).toStrictEqual({ namespace: 'tributary-prod', apiUrl: 'https://10.0.0.1:6443', serviceAccountDir: '/home/ada/sa' });
+  });
+
+  it('leaves the namespace to the service account when TRIBUTARY_FLINK_KUBERNETES_NAMESPACE is empty', () => {
+    expect(loadConfig({ env: { TRIBUTARY_FLINK_KUBERNETES_NAMESPACE: '' } }).flink.kubernetes.namespace).toBeUndefined();
   });
 
   it.each(['true', 'TRUE', '1', 'yes', 'Yes', 'on', ' On '])('reads %j as true', (spelling) => {
@@ -305,6 +327,11 @@ describe('invalid environment values', () => {
     ['TRIBUTARY_FLINK_SQL_GATEWAY_URL', 'flink gateway', 'an http(s) URL of the Flink SQL Gateway REST API'],
     ['TRIBUTARY_SCHEMA_REGISTRY_URL', 'file:///tmp/registry', 'an http(s) URL of a Confluent-compatible registry API'],
     ['TRIBUTARY_TEMPORAL_UI_URL', '', 'an http(s) URL of the Temporal Web UI'],
+    ['TRIBUTARY_FLINK_KUBERNETES_API_URL', 'kubernetes.default.svc:443', 'an http(s) URL of the Kubernetes API server'],
+    ['TRIBUTARY_FLINK_KUBERNETES_NAMESPACE', 'Tributary_Prod', 'a Kubernetes namespace name (lower-case letters, digits and "-", at most 63; empty: the service account\'s namespace)'],
+    ['TRIBUTARY_FLINK_KUBERNETES_NAMESPACE', `${'n'.repeat(64)}`, 'a Kubernetes namespace name (lower-case letters, digits and "-", at most 63; empty: the service account\'s namespace)'],
+    ['TRIBUTARY_FLINK_KUBERNETES_NAMESPACE', '-tributary', 'a Kubernetes namespace name (lower-case letters, digits and "-", at most 63; empty: the service account\'s namespace)'],
+    ['TRIBUTARY_FLINK_KUBERNETES_SERVICE_ACCOUNT_DIR', ' ', 'a directory path holding token, ca.crt and namespace'],
   ])('refuses %s=%j', (name, value, expected) => {
     expect(configError({ env: { [name]: value } }).message).toBe(message(`${name}=${JSON.stringify(value)} (environment): expected ${expected}`));
   });
@@ -318,6 +345,9 @@ describe('invalid environment values', () => {
   it('refuses unknown enum values, naming every choice', () => {
     expect(configError({ env: { TRIBUTARY_STACK: 'k8s' } }).message).toBe(
       message('TRIBUTARY_STACK="k8s" (environment): expected one of local, docker'),
+    );
+    expect(configError({ env: { TRIBUTARY_FLINK_SERVICE: 'operator' } }).message).toBe(
+      message('TRIBUTARY_FLINK_SERVICE="operator" (environment): expected one of rest, kubernetes'),
     );
     expect(configError({ env: { TRIBUTARY_KAFKA_SASL_MECHANISM: 'GSSAPI' } }).message).toBe(
       message('TRIBUTARY_KAFKA_SASL_MECHANISM="GSSAPI" (environment): expected one of none, plain, scram-sha-256, scram-sha-512'),
@@ -551,7 +581,12 @@ describe('config file', () => {
       apiKey: undefined,
       workerMetricsAddress: undefined,
     },
-    flink: { restUrl: 'http://flink.internal:8081', sqlGatewayUrl: 'http://flink.internal:8083' },
+    flink: {
+      restUrl: 'http://flink.internal:8081',
+      sqlGatewayUrl: 'http://flink.internal:8083',
+      service: 'kubernetes',
+      kubernetes: { namespace: 'features', apiUrl: 'https://kubernetes.default.svc', serviceAccountDir: '/var/run/secrets/kubernetes.io/serviceaccount' },
+    },
     paths: { cacheDir: '/srv/tributary/cache', dataDir: '/srv/tributary/data' },
     topics: { prefix: '' },
     pii: { hashKey: 'tributary-local-development-key' },
@@ -584,10 +619,11 @@ describe('config file', () => {
 
   it('does not validate file values that the environment overrides', () => {
     const config = loadConfig({
-      env: { TRIBUTARY_TEMPORAL_ADDRESS: 'temporal:7233', TRIBUTARY_TEMPORAL_TLS: 'false' },
+      env: { TRIBUTARY_TEMPORAL_ADDRESS: 'temporal:7233', TRIBUTARY_TEMPORAL_TLS: 'false', TRIBUTARY_FLINK_SERVICE: 'rest', TRIBUTARY_FLINK_KUBERNETES_API_URL: 'https://k8s:6443' },
       file: fixture('invalid-values.json'),
     });
     expect(config.temporal.address).toBe('temporal:7233');
+    expect(config.flink.service).toBe('rest');
     expect(config.temporal.tls).toBeUndefined();
   });
 
@@ -608,6 +644,8 @@ describe('config file', () => {
       message(
         `temporal.address="temporal" (${path}): expected host:port of the Temporal frontend, e.g. 127.0.0.1:7233`,
         `temporal.tls.enabled="sometimes" (${path}): expected true or false`,
+        `flink.service="session" (${path}): expected one of rest, kubernetes`,
+        `flink.kubernetes.apiUrl="kubernetes:443" (${path}): expected an http(s) URL of the Kubernetes API server`,
       ),
     );
   });
