@@ -67,6 +67,11 @@ export interface SourceDefinition {
    * sees them, so none may appear under its own name in the features schema. @default []
    */
   readonly pii?: readonly string[];
+  /**
+   * How far behind the latest event time an event may arrive and still count: a Flink SQL feature
+   * job's watermark on this source trails the largest event time by this much. @default '5s'
+   */
+  readonly maxOutOfOrderness?: Duration;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ const EVERYTHING_CLASSIFIER: PipelineDefinition = {
   name: 'churn',
   description: 'Which subscribers leave within 30 days.',
   owner: 'growth-ml',
-  sources: [{ topic: 'sessions', schema: 'sessions.avsc', entityKey: 'subscriber_id', eventTime: 'event_time', pii: ['email'] }],
+  sources: [{ topic: 'sessions', schema: 'sessions.avsc', entityKey: 'subscriber_id', eventTime: 'event_time', pii: ['email'], maxOutOfOrderness: '5s' }],
   features: {
     topic: 'churn-features',
     schema: 'features.avsc',
