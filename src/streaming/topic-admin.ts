@@ -1,7 +1,7 @@
 // kafkajs is CommonJS, and Node's ESM loader cannot see ConfigResourceTypes as a named export.
 import kafkajs, { type Admin, type ConfigResourceTypes, type DescribeConfigResponse, type ITopicMetadata } from 'kafkajs';
 import { TopicAdminError } from './errors.js';
-import type { CatalogueTopic, TopicCatalogue } from './topic-catalogue.js';
+import type { CatalogueTopic } from './topic-catalogue.js';
 import { reasonOf } from '../errors/tributary-error.js';
 
 /** One setting of an existing topic that is not what the catalogue declares. */
@@ -18,8 +18,18 @@ export interface TopicDifference {
  */
 export type TopicState = 'created' | 'ok' | 'drift' | 'missing';
 
-export interface TopicReport {
-  readonly topic: CatalogueTopic;
+/** What creating or comparing a topic needs: a catalogue topic, or a topic a pipeline definition declares. */
+export interface TopicSpec {
+  /** The Kafka topic name. */
+  readonly name: string;
+  readonly partitions: number;
+  readonly replicationFactor: number;
+  /** Topic-level Kafka configs, written exactly as Kafka reports them back. */
+  readonly configs: Readonly<Record<string, string>>;
+}
+
+export interface TopicReport<Topic extends TopicSpec = CatalogueTopic> {
+  readonly topic: Topic;
   readonly state: TopicState;
   /** Declared versus actual, for a topic in `drift`; empty otherwise. */
   readonly differences: readonly TopicDifference[];
@@ -46,7 +56,7 @@ async function adminCall<T>(action: string, call: () => Promise<T>, topic?: stri
  * Compares every catalogue topic with what the cluster has, without changing anything:
  * partitions, replication factor and each declared config (via DescribeConfigs).
  */
-export async function inspectTopics(admin: Admin, catalogue: TopicCatalogue): Promise<TopicReport[]> {
+export async function inspectTopics<Topic extends TopicSpec>(admin: Admin, catalogue: readonly Topic[]): Promise<TopicReport<Topic>[]> {
   const existing = new Set(await adminCall('listing topics', () => admin.listTopics()));
   const present = catalogue.filter((topic) => existing.has(topic.name));
   const [metadata, configs] =
@@ -56,7 +66,7 @@ export async function inspectTopics(admin: Admin, catalogue: TopicCatalogue): Pr
           adminCall('fetching topic metadata', async () => (await admin.fetchTopicMetadata({ topics: present.map((topic) => topic.name) })).topics),
           adminCall('describing topic configs', async () => (await admin.describeConfigs({ resources: present.map(configQuery), includeSynonyms: false })).resources),
         ]);
-  return catalogue.map((topic) => {
+  return catalogue.map((topic): TopicReport<Topic> => {
     if (!existing.has(topic.name)) return { topic, state: 'missing', differences: [] };
     const differences = [...structureDifferences(topic, metadata.find((m) => m.name === topic.name)), ...configDifferences(topic, configs.find((c) => c.resourceName === topic.name))];
     return { topic, state: differences.length === 0 ? 'ok' : 'drift', differences };
@@ -68,9 +78,9 @@ export async function inspectTopics(admin: Admin, catalogue: TopicCatalogue): Pr
  * ok, or drift with declared versus actual values. Idempotent. It never alters an existing
  * topic: drift is reported for a person to resolve deliberately.
  */
-export async function ensureTopics(admin: Admin, catalogue: TopicCatalogue, options: EnsureTopicsOptions = {}): Promise<TopicReport[]> {
+export async function ensureTopics<Topic extends TopicSpec>(admin: Admin, catalogue: readonly Topic[], options: EnsureTopicsOptions = {}): Promise<TopicReport<Topic>[]> {
   const inspected = await inspectTopics(admin, catalogue);
-  const reports: TopicReport[] = [];
+  const reports: TopicReport<Topic>[] = [];
   for (const report of inspected) reports.push(report.state === 'missing' ? await createTopic(admin, report.topic, options) : report);
   return reports;
 }
@@ -80,7 +90,7 @@ export async function ensureTopics(admin: Admin, catalogue: TopicCatalogue, opti
  * not lead new partitions yet and says so with a retriable error; it is asked again until the
  * timeout, and a topic an earlier attempt created counts as created.
  */
-async function createTopic(admin: Admin, topic: CatalogueTopic, options: EnsureTopicsOptions): Promise<TopicReport> {
+async function createTopic<Topic extends TopicSpec>(admin: Admin, topic: Topic, options: EnsureTopicsOptions): Promise<TopicReport<Topic>> {
   const timeout = options.timeoutMs ?? 30_000;
   const deadline = Date.now() + timeout;
   for (let attempt = 1; ; attempt += 1) {
@@ -113,11 +123,11 @@ async function createTopic(admin: Admin, topic: CatalogueTopic, options: EnsureT
   }
 }
 
-function configQuery(topic: CatalogueTopic): { type: ConfigResourceTypes; name: string; configNames: string[] } {
+function configQuery(topic: TopicSpec): { type: ConfigResourceTypes; name: string; configNames: string[] } {
   return { type: kafkajs.ConfigResourceTypes.TOPIC, name: topic.name, configNames: Object.keys(topic.configs) };
 }
 
-function structureDifferences(topic: CatalogueTopic, metadata: ITopicMetadata | undefined): TopicDifference[] {
+function structureDifferences(topic: TopicSpec, metadata: ITopicMetadata | undefined): TopicDifference[] {
   const partitions = metadata?.partitions ?? [];
   const differences: TopicDifference[] = [];
   if (partitions.length !== topic.partitions) differences.push({ setting: 'partitions', declared: String(topic.partitions), actual: String(partitions.length) });
@@ -128,7 +138,7 @@ function structureDifferences(topic: CatalogueTopic, metadata: ITopicMetadata | 
   return differences;
 }
 
-function configDifferences(topic: CatalogueTopic, described: DescribeConfigResponse['resources'][number] | undefined): TopicDifference[] {
+function configDifferences(topic: TopicSpec, described: DescribeConfigResponse['resources'][number] | undefined): TopicDifference[] {
   const actual = new Map((described?.configEntries ?? []).map((entry) => [entry.configName, entry.configValue]));
   return Object.entries(topic.configs).flatMap(([setting, declared]) => {
     const value = actual.get(setting) ?? '(not set)';
