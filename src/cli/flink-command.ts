@@ -286,9 +286,9 @@ function addDeploymentCommands(command: Command, cli: CliEnvironment): void {
       const { FileDeploymentRecordStore } = await import('../flink/deployment-record-store.js');
       const { retainSavepoints, withSavepoint } = await import('../flink/deployment-record.js');
       const { FlinkError, FlinkSavepointError, FlinkTimeoutError } = await import('../flink/errors.js');
-      const { RestFlinkService } = await import('../flink/flink-service.js');
+      const { createFlinkService } = await import('../flink/kubernetes/configured-flink-service.js');
       const records = new FileDeploymentRecordStore(deploymentRecordsDir(config));
-      const flink = new RestFlinkService({ baseUrl: config.flink.restUrl });
+      const flink = createFlinkService(config);
       const current = (await records.read(job)).current;
       if (!current) throw new FlinkError(`no deployment of "${job}" is recorded; deploy it first with \`tributary flink deploy ${job}\``);
       const triggerId = await flink.triggerSavepoint(current.jobId);

@@ -23,7 +23,7 @@ import { TributaryError } from '../errors/tributary-error.js';
 import { deploymentWorkflowId, startDeployment, workflowUiUrl } from '../worker/flink-deploy-client.js';
 import { prepareFeatureJobDeployment } from '../flink/deployment-feature-job.js';
 import { flinkDeployTaskQueue } from '../worker/flink-deploy-worker.js';
-import { RestFlinkService } from '../flink/flink-service.js';
+import { createFlinkService } from '../flink/kubernetes/configured-flink-service.js';
 import { createModelRegistry, type KafkaModelRegistry } from '../registry/kafka-model-registry.js';
 import type { ModelVersion } from '../registry/model-registry.js';
 import { openDeploymentLog, type DeploymentLog } from '../serving/deployment-log.js';
@@ -415,7 +415,7 @@ export class DemoRun {
   }
 
   private async cancelFeatureJob(): Promise<void> {
-    const flink = new RestFlinkService({ baseUrl: this.config.flink.restUrl });
+    const flink = createFlinkService(this.config);
     for (const job of await flink.activeJobs(this.featureJobName())) await flink.cancel(job.jobId);
   }
 

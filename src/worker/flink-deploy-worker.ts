@@ -17,7 +17,7 @@ import { createSchemaRegistryClient } from '../streaming/schema-registry-client.
 import { deployWorkerLogFile, deploymentRecordsDir } from '../flink/deployment-paths.js';
 import { FileDeploymentRecordStore } from '../flink/deployment-record-store.js';
 import { KafkaTopicProgressReader } from '../flink/deployment-topic-progress.js';
-import { RestFlinkService } from '../flink/flink-service.js';
+import { createFlinkService } from '../flink/kubernetes/configured-flink-service.js';
 import { KafkaOutputTopics } from '../flink/output-topics.js';
 
 /**
@@ -53,11 +53,11 @@ export function logDeployWorkerToFile(config: TributaryConfig): string {
   return file;
 }
 
-/** The activities' real dependencies: the cluster's REST API, the record folder, Kafka, the registry, the models' deployments. */
+/** The activities' real dependencies: the Flink service the configuration chooses, the record folder, Kafka, the registry, the models' deployments. */
 export function flinkDeployDependencies(config: TributaryConfig): FlinkDeployActivityDependencies {
   const kafka = createKafka(config, { clientIdSuffix: 'flink-deploy' });
   return {
-    flink: new RestFlinkService({ baseUrl: config.flink.restUrl }),
+    flink: createFlinkService(config),
     records: new FileDeploymentRecordStore(deploymentRecordsDir(config)),
     topics: new KafkaTopicProgressReader(kafka),
     outputTopics: new KafkaOutputTopics(kafka, createSchemaRegistryClient(config.schemaRegistry)),
