@@ -1,0 +1,287 @@
+{{/*
+Names, labels and the two tables the chart shares with Tributary's code: the topics of a
+pipeline (src/streaming/topic-catalogue.ts) and the least-privilege ACLs of each principal
+(src/stack/secure-kafka-acls.ts, the table `stack up --secure` grants).
+test/integration/helm-chart.test.ts renders both and compares them with the code's tables, so
+a change on one side alone fails the tests.
+*/}}
+
+{{- define "tributary.fullname" -}}
+{{- if contains .Chart.Name .Release.Name -}}
+{{- .Release.Name | trunc 40 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 40 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "tributary.labels" -}}
+app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
+{{- end -}}
+
+{{/* Selector labels of one component of one pipeline: (dict "root" $ "component" "scorer" "pipeline" $p). */}}
+{{- define "tributary.selector" -}}
+app.kubernetes.io/name: {{ .root.Chart.Name }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+{{- with .pipeline }}
+tributary.dev/pipeline: {{ .name }}
+{{- end }}
+{{- end -}}
+
+{{- define "tributary.kafkaBootstrap" -}}
+{{- printf "%s-kafka-bootstrap.%s.svc:9093" .Values.kafka.clusterName .Release.Namespace -}}
+{{- end -}}
+
+{{- define "tributary.schemaRegistryUrl" -}}
+{{- printf "http://%s-schema-registry.%s.svc:8080/apis/ccompat/v7" (include "tributary.fullname" .) .Release.Namespace -}}
+{{- end -}}
+
+{{/* The KafkaUser (and SCRAM user name) of one role of one pipeline: (dict "pipeline" $p "role" "scorer"). */}}
+{{- define "tributary.kafkaUser" -}}
+{{- printf "%s-%s" .pipeline.name .role -}}
+{{- end -}}
+
+{{/*
+Refuses values that would render a broken or unsafe install, one line each.
+*/}}
+{{- define "tributary.validate" -}}
+{{- if not .Values.pipelines -}}
+{{- fail "pipelines: list at least one pipeline (name, topicPrefix, taskQueue, model)" -}}
+{{- end -}}
+{{- $names := dict -}}
+{{- $prefixes := dict -}}
+{{- $partitions := include "tributary.topicPartitions" . | fromYaml -}}
+{{- range $i, $p := .Values.pipelines -}}
+{{- if not (regexMatch "^[a-z]([-a-z0-9]{0,18}[a-z0-9])?$" (toString $p.name)) -}}
+{{- fail (printf "pipelines[%d].name %q: expected a DNS label of at most 20 characters (lower-case letters, digits, '-')" $i (toString $p.name)) -}}
+{{- end -}}
+{{- if hasKey $names $p.name -}}
+{{- fail (printf "pipelines[%d].name %q: another pipeline has this name" $i $p.name) -}}
+{{- end -}}
+{{- $_ := set $names $p.name true -}}
+{{- if not (regexMatch "^[A-Za-z0-9._-]*$" (toString $p.topicPrefix)) -}}
+{{- fail (printf "pipelines[%d].topicPrefix %q: letters, digits, '.', '_' or '-' only" $i (toString $p.topicPrefix)) -}}
+{{- end -}}
+{{- if hasKey $prefixes (toString $p.topicPrefix) -}}
+{{- fail (printf "pipelines[%d].topicPrefix %q: another pipeline uses it; each pipeline needs its own topics" $i (toString $p.topicPrefix)) -}}
+{{- end -}}
+{{- $_ := set $prefixes (toString $p.topicPrefix) true -}}
+{{- $max := int (default (index $partitions "features") $p.scorer.maxReplicas) -}}
+{{- if gt $max (int (index $partitions "features")) -}}
+{{- fail (printf "pipelines[%d].scorer.maxReplicas %d: the features topic has %d partitions, and replicas beyond that would sit idle in the consumer group" $i $max (int (index $partitions "features"))) -}}
+{{- end -}}
+{{- if gt (int $p.scorer.replicas) $max -}}
+{{- fail (printf "pipelines[%d].scorer.replicas %d: more than maxReplicas %d" $i (int $p.scorer.replicas) $max) -}}
+{{- end -}}
+{{- end -}}
+{{- if and .Values.temporal.tls.enabled (not .Values.temporal.tls.secretName) -}}
+{{- fail "temporal.tls.secretName: name the Secret with tls.crt and tls.key when temporal.tls.enabled is true" -}}
+{{- end -}}
+{{- if and (eq .Values.flink.state.kind "objectStore") (not .Values.flink.state.objectStore.url) -}}
+{{- fail "flink.state.objectStore.url: set the checkpoint and savepoint URL (e.g. s3://bucket/tributary) when flink.state.kind is objectStore" -}}
+{{- end -}}
+{{- if not (has .Values.flink.state.kind (list "volume" "objectStore")) -}}
+{{- fail (printf "flink.state.kind %q: expected volume or objectStore" .Values.flink.state.kind) -}}
+{{- end -}}
+{{- if not (has .Values.schemaRegistry.storage.kind (list "mem" "sql")) -}}
+{{- fail (printf "schemaRegistry.storage.kind %q: expected mem or sql" .Values.schemaRegistry.storage.kind) -}}
+{{- end -}}
+{{- if and (eq .Values.schemaRegistry.storage.kind "sql") (not .Values.schemaRegistry.storage.sql.secretName) -}}
+{{- fail "schemaRegistry.storage.sql.secretName: name the Secret with the database URL, user and password when storage.kind is sql" -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Partitions of each logical topic, as src/streaming/topic-catalogue.ts declares them. */}}
+{{- define "tributary.topicPartitions" -}}
+transactions: 3
+labels: 3
+features: 3
+training-examples: 3
+scores: 3
+models: 1
+model-registry-events: 1
+deployments: 1
+dlq: 3
+{{- end -}}
+
+{{/*
+Topic-level configs of each logical topic, as src/streaming/topic-catalogue.ts declares them
+(strings, as Kafka reports them back); min.insync.replicas is added from the replication factor.
+*/}}
+{{- define "tributary.topicConfigs" -}}
+transactions: { cleanup.policy: delete, retention.ms: "604800000" }
+labels: { cleanup.policy: delete, retention.ms: "2592000000" }
+features: { cleanup.policy: delete, retention.ms: "604800000" }
+training-examples: { cleanup.policy: delete, retention.ms: "2592000000" }
+scores: { cleanup.policy: delete, retention.ms: "2592000000" }
+models: { cleanup.policy: compact, min.compaction.lag.ms: "3600000", max.message.bytes: "16777216" }
+model-registry-events: { cleanup.policy: delete, retention.ms: "-1" }
+deployments: { cleanup.policy: compact, min.compaction.lag.ms: "3600000" }
+dlq: { cleanup.policy: delete, retention.ms: "2592000000" }
+{{- end -}}
+
+{{/*
+The grants of one role for the topics of one prefix: a list of
+{operation, resource, name, pattern}, names already prefixed. The same table as
+secureKafkaGrants in src/stack/secure-kafka-acls.ts; READ and WRITE imply DESCRIBE.
+Called with (dict "prefix" "tributary." "role" "scorer").
+*/}}
+{{- define "tributary.grants" -}}
+{{- $p := .prefix -}}
+{{- $t := dict
+  "simulator" (dict
+    "topicWrite" (list "transactions" "labels"))
+  "scorer" (dict
+    "topicRead" (list "features" "deployments" "models" "model-registry-events")
+    "topicWrite" (list "scores" "dlq")
+    "groups" (list (printf "%sscorer." $p) (printf "%sdeployments-reader" $p) (printf "%smodel-artifact-reader" $p) (printf "%smodel-registry-reader" $p))
+    "transactionalIds" (list (printf "%sscorer." $p)))
+  "trainer" (dict
+    "topicRead" (list "training-examples" "features" "labels" "scores" "models" "model-registry-events" "deployments")
+    "topicWrite" (list "models" "model-registry-events" "deployments")
+    "topicDescribe" (list "transactions")
+    "groups" (list $p)
+    "transactionalIds" (list (printf "%smodel-registry." $p) (printf "%sdeployments." $p)))
+  "flink" (dict
+    "topicRead" (list "transactions" "labels")
+    "topicWrite" (list "features" "training-examples" "dlq")
+    "groups" (list $p)
+    "transactionalIds" (list $p))
+-}}
+{{- $g := index $t .role -}}
+{{- range $g.topicRead }}
+- { operation: Read, resource: topic, name: {{ printf "%s%s" $p . | quote }}, pattern: literal }
+{{- end }}
+{{- range $g.topicWrite }}
+- { operation: Write, resource: topic, name: {{ printf "%s%s" $p . | quote }}, pattern: literal }
+{{- end }}
+{{- range $g.topicDescribe }}
+- { operation: Describe, resource: topic, name: {{ printf "%s%s" $p . | quote }}, pattern: literal }
+{{- end }}
+{{- range $g.groups }}
+- { operation: Read, resource: group, name: {{ . | quote }}, pattern: prefix }
+{{- end }}
+{{- range $g.transactionalIds }}
+- { operation: Write, resource: transactionalId, name: {{ . | quote }}, pattern: prefix }
+{{- end }}
+{{- end -}}
+
+{{/* Volumes and env of the Kafka client settings of one role: (dict "root" $ "pipeline" $p "role" "scorer"). */}}
+{{- define "tributary.kafkaEnv" -}}
+- name: TRIBUTARY_KAFKA_BROKERS
+  value: {{ include "tributary.kafkaBootstrap" .root | quote }}
+- name: TRIBUTARY_KAFKA_CLIENT_ID
+  value: {{ printf "%s-%s" .pipeline.name .role | quote }}
+- name: TRIBUTARY_KAFKA_TLS
+  value: "true"
+- name: TRIBUTARY_KAFKA_TLS_CA_FILE
+  value: /var/run/secrets/tributary/kafka-ca/ca.crt
+- name: TRIBUTARY_KAFKA_SASL_MECHANISM
+  value: scram-sha-512
+- name: TRIBUTARY_KAFKA_SASL_USERNAME
+  value: {{ include "tributary.kafkaUser" . | quote }}
+- name: TRIBUTARY_KAFKA_SASL_PASSWORD_FILE
+  value: /var/run/secrets/tributary/kafka-user/password
+- name: TRIBUTARY_SCHEMA_REGISTRY_URL
+  value: {{ include "tributary.schemaRegistryUrl" .root | quote }}
+- name: TRIBUTARY_TOPIC_PREFIX
+  value: {{ .pipeline.topicPrefix | quote }}
+{{- end -}}
+
+{{- define "tributary.kafkaVolumeMounts" -}}
+- name: kafka-ca
+  mountPath: /var/run/secrets/tributary/kafka-ca
+  readOnly: true
+- name: kafka-user
+  mountPath: /var/run/secrets/tributary/kafka-user
+  readOnly: true
+{{- end -}}
+
+{{/* The Strimzi-written secrets: the cluster CA certificate, and the SCRAM password of the role's KafkaUser. */}}
+{{- define "tributary.kafkaVolumes" -}}
+- name: kafka-ca
+  secret:
+    secretName: {{ printf "%s-cluster-ca-cert" .root.Values.kafka.clusterName }}
+    items: [{ key: ca.crt, path: ca.crt }]
+- name: kafka-user
+  secret:
+    secretName: {{ include "tributary.kafkaUser" . }}
+    items: [{ key: password, path: password }]
+{{- end -}}
+
+{{- define "tributary.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: 1000
+runAsGroup: 1000
+fsGroup: 1000
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{- define "tributary.containerSecurityContext" -}}
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: true
+capabilities:
+  drop: [ALL]
+{{- end -}}
+
+{{/* Temporal's client TLS and API key, as files from Secrets (never arguments or plain env). */}}
+{{- define "tributary.temporalTlsEnv" -}}
+{{- if .Values.temporal.tls.enabled }}
+- name: TRIBUTARY_TEMPORAL_TLS
+  value: "true"
+- name: TRIBUTARY_TEMPORAL_TLS_CERT_FILE
+  value: /var/run/secrets/tributary/temporal-tls/tls.crt
+- name: TRIBUTARY_TEMPORAL_TLS_KEY_FILE
+  value: /var/run/secrets/tributary/temporal-tls/tls.key
+{{- if .Values.temporal.tls.caKey }}
+- name: TRIBUTARY_TEMPORAL_TLS_CA_FILE
+  value: /var/run/secrets/tributary/temporal-tls/ca.crt
+{{- end }}
+{{- with .Values.temporal.tls.serverName }}
+- name: TRIBUTARY_TEMPORAL_TLS_SERVER_NAME
+  value: {{ . | quote }}
+{{- end }}
+{{- end }}
+{{- if .Values.temporal.apiKeySecretName }}
+- name: TRIBUTARY_TEMPORAL_API_KEY_FILE
+  value: /var/run/secrets/tributary/temporal-api-key/api-key
+{{- end }}
+{{- end -}}
+
+{{- define "tributary.temporalVolumeMounts" -}}
+{{- if .Values.temporal.tls.enabled }}
+- name: temporal-tls
+  mountPath: /var/run/secrets/tributary/temporal-tls
+  readOnly: true
+{{- end }}
+{{- if .Values.temporal.apiKeySecretName }}
+- name: temporal-api-key
+  mountPath: /var/run/secrets/tributary/temporal-api-key
+  readOnly: true
+{{- end }}
+{{- end -}}
+
+{{- define "tributary.temporalVolumes" -}}
+{{- if .Values.temporal.tls.enabled }}
+- name: temporal-tls
+  secret:
+    secretName: {{ .Values.temporal.tls.secretName }}
+    items:
+      - { key: tls.crt, path: tls.crt }
+      - { key: tls.key, path: tls.key }
+      {{- with .Values.temporal.tls.caKey }}
+      - { key: {{ . }}, path: ca.crt }
+      {{- end }}
+{{- end }}
+{{- if .Values.temporal.apiKeySecretName }}
+- name: temporal-api-key
+  secret:
+    secretName: {{ .Values.temporal.apiKeySecretName }}
+    items: [{ key: api-key, path: api-key }]
+{{- end }}
+{{- end -}}
