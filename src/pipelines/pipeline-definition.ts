@@ -47,6 +47,18 @@ export interface PipelineDefinition {
   readonly drift?: DriftDefinition;
   /** How the scorer consumes and writes. @default {} (exactly once, chunks of 500) */
   readonly serving?: ServingDefinition;
+  /** The names of the topics the platform provides for the pipeline. @default {} (each named after the pipeline) */
+  readonly topics?: PlatformTopicsDefinition;
+}
+
+/** Topics Tributary creates and writes for a pipeline, named without the configured topic prefix. */
+export interface PlatformTopicsDefinition {
+  /** Features joined with their labels; what training reads. @default `<name>.training-examples` */
+  readonly trainingExamples?: string;
+  /** Every scored event with the model version and variant that scored it. @default `<name>.scores` */
+  readonly scores?: string;
+  /** Records a component could not process, with the reason. @default `<name>.dlq` */
+  readonly dlq?: string;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -109,6 +121,8 @@ export interface SqlFeatureJob {
 /** A Flink job packaged as a jar, uploaded and run through the Flink REST API. */
 export interface JarFeatureJob {
   readonly kind: 'jar';
+  /** The job's name on the Flink cluster and in its deployment records. @default `<name>-features` */
+  readonly name?: string;
   /** The jar, relative to the definition file; it may not exist yet when `build` makes it. */
   readonly jar: string;
   /** The class with the job's `main`, e.g. `dev.tributary.flink.features.FeatureJob`. */

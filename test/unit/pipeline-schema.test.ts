@@ -25,7 +25,7 @@ const EVERYTHING_CLASSIFIER: PipelineDefinition = {
     entityKey: 'subscriber_hash',
     eventId: 'session_id',
     eventTime: 'event_time',
-    job: { kind: 'jar', jar: 'job/target/job.jar', mainClass: 'com.example.ChurnFeatures', args: ['--window', '30d'], build: { maven: 'job', inputs: ['schemas'] } },
+    job: { kind: 'jar', name: 'churn-features', jar: 'job/target/job.jar', mainClass: 'com.example.ChurnFeatures', args: ['--window', '30d'], build: { maven: 'job', inputs: ['schemas'] } },
     parallelism: 2,
     checkpointing: { interval: '10s', mode: 'exactly-once' },
   },
@@ -76,6 +76,7 @@ const EVERYTHING_CLASSIFIER: PipelineDefinition = {
   },
   drift: { interval: '10m', featurePsiThreshold: 0.2, scorePsiThreshold: 0.3, liveRecords: 1000, referenceRecords: 4000, minLiveRecords: 200, cooldown: '2h' },
   serving: { delivery: 'at-least-once', batchSize: 1000, partitionsConsumedConcurrently: 6, maxRetryDelay: '5s' },
+  topics: { trainingExamples: 'churn.examples', scores: 'churn.scores', dlq: 'churn.dead-letters' },
 };
 
 /** A regression model with a Flink SQL job: the fields the classifier cannot set. */
