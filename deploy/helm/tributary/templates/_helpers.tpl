@@ -45,6 +45,15 @@ tributary.dev/pipeline: {{ .name }}
 {{- printf "%s-%s" .pipeline.name .role -}}
 {{- end -}}
 
+{{/* The pipelines, each merged over pipelineDefaults (a list in values replaces, never merges). */}}
+{{- define "tributary.pipelines" -}}
+{{- $out := list -}}
+{{- range .Values.pipelines -}}
+{{- $out = append $out (mergeOverwrite (deepCopy $.Values.pipelineDefaults) .) -}}
+{{- end -}}
+{{- toYaml $out -}}
+{{- end -}}
+
 {{/*
 Refuses values that would render a broken or unsafe install, one line each.
 */}}
@@ -55,7 +64,7 @@ Refuses values that would render a broken or unsafe install, one line each.
 {{- $names := dict -}}
 {{- $prefixes := dict -}}
 {{- $partitions := include "tributary.topicPartitions" . | fromYaml -}}
-{{- range $i, $p := .Values.pipelines -}}
+{{- range $i, $p := include "tributary.pipelines" . | fromYamlArray -}}
 {{- if not (regexMatch "^[a-z]([-a-z0-9]{0,18}[a-z0-9])?$" (toString $p.name)) -}}
 {{- fail (printf "pipelines[%d].name %q: expected a DNS label of at most 20 characters (lower-case letters, digits, '-')" $i (toString $p.name)) -}}
 {{- end -}}
