@@ -30,6 +30,12 @@ export function platformTopicNames(definition: PipelineDefinition): { readonly t
   };
 }
 
+/** The feature job's name on the Flink cluster and in its deployment records: `features.job.name`, else `<name>-features`. */
+export function featureJobName(definition: PipelineDefinition): string {
+  const { job } = definition.features;
+  return (job.kind === 'jar' ? job.name : undefined) ?? `${definition.name}-features`;
+}
+
 const DAY_MS = 86_400_000;
 const PARTITIONS = 3;
 

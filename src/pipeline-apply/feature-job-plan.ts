@@ -1,0 +1,60 @@
+/**
+ * What the feature job of a definition needs, read from its deployment record without touching
+ * Flink: a jar job is deployed or upgraded through the flinkDeploy workflow (by savepoint) when
+ * its jar's version differs from the one deployed; a SQL job is submitted through the SQL Gateway
+ * by the feature-job step (src/flink/sql-feature-job.ts), not by apply.
+ */
+import { existsSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import type { DeploymentRecordStore } from '../flink/deployment-record-store.js';
+import { jarVersion } from '../flink/feature-job.js';
+import { isJarStale, type MavenJarModule } from '../flink/jar-builder.js';
+import type { JarFeatureJob, PipelineDefinition } from '../pipelines/pipeline-definition.js';
+import { featureJobName } from '../pipelines/pipeline-topics.js';
+import type { RevisionDraft } from '../pipelines/pipeline-store.js';
+import type { FeatureJobItem } from './pipeline-plan.js';
+
+/** The Maven module a jar job's `build` names, with the files whose change makes the jar stale. */
+export function jarModuleOf(job: JarFeatureJob, baseDir: string): MavenJarModule | undefined {
+  if (!job.build) return undefined;
+  const moduleDir = resolve(baseDir, job.build.maven);
+  return {
+    moduleDir,
+    jar: relative(moduleDir, resolve(baseDir, job.jar)),
+    inputs: [join(moduleDir, 'pom.xml'), join(moduleDir, 'src'), ...(job.build.inputs ?? []).map((input) => resolve(baseDir, input))],
+  };
+}
+
+/** The parallelism a definition asks for, compared with the deployed spec's. */
+const parallelismOf = (definition: PipelineDefinition): number | undefined => definition.features.parallelism;
+
+/**
+ * Plans the feature job of `draft`, whose relative paths start at `baseDir`. The version compared
+ * is the jar's (`jar-<sha256>`, as `flink deploy` names it); a jar that is missing or older than its
+ * sources has no version yet, so it counts as changed.
+ */
+export async function planFeatureJob(draft: RevisionDraft, baseDir: string, records: Pick<DeploymentRecordStore, 'read'>): Promise<FeatureJobItem> {
+  const { definition } = draft;
+  const jobName = featureJobName(definition);
+  const { job } = definition.features;
+  if (job.kind === 'sql') {
+    return { kind: 'feature-job', action: 'external', jobName, detail: `Flink SQL from ${job.file}: submitted through the SQL Gateway by the feature-job step (src/flink/sql-feature-job.ts), not by apply` };
+  }
+  const jar = resolve(baseDir, job.jar);
+  const module = jarModuleOf(job, baseDir);
+  const stale = module ? await isJarStale(module) : false;
+  const version = existsSync(jar) && !stale ? jarVersion(jar) : undefined;
+  const next = version ?? `a new build of ${job.jar}`;
+  const { current } = await records.read(jobName);
+  if (!current) return { kind: 'feature-job', action: 'deploy', jobName, detail: `deploy ${next} through flinkDeploy (no deployment of ${jobName} is recorded)` };
+  if (current.spec.version === version && current.spec.parallelism === parallelismOf(definition)) {
+    return { kind: 'feature-job', action: 'unchanged', jobName, detail: `unchanged: ${version} runs as job ${current.jobId}` };
+  }
+  const what = current.spec.version === version ? `parallelism ${current.spec.parallelism ?? 'default'} → ${parallelismOf(definition) ?? 'default'}` : `${current.spec.version} → ${next}`;
+  return {
+    kind: 'feature-job',
+    action: 'upgrade',
+    jobName,
+    detail: `upgrade ${what} through flinkDeploy by savepoint: stop job ${current.jobId} with a savepoint, start the new version from it, watch its health, roll back on failure`,
+  };
+}

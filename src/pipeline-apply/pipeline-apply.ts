@@ -1,0 +1,88 @@
+/**
+ * `pipeline apply`: carries a plan out in an order that a second apply can complete after a
+ * failure: topics, then schemas (a subject needs no topic, but a producer of the topic needs its
+ * subject), then the feature job (which reads and writes both), and the revision last, so a
+ * recorded revision means everything before it was done. Each step is skipped when the live system
+ * already has it, which makes applying the same file twice change nothing.
+ */
+import { PipelineApplyError, SchemaChangeRefusedError } from './errors.js';
+import { planPipeline, refusals, renderPlanItem, type FeatureJobItem, type PipelinePlan, type PlanDependencies } from './pipeline-plan.js';
+import type { PipelineRevision, PipelineStore, RevisionDraft } from '../pipelines/pipeline-store.js';
+import { COMPATIBILITY_LEVEL } from '../streaming/schema-registrar.js';
+import type { SchemaRegistryClient } from '../streaming/schema-registry-client.js';
+import { ensureTopics } from '../streaming/topic-admin.js';
+
+/** Starts the feature job's deployment and returns a line saying what it did. */
+export type FeatureJobDeployer = (draft: RevisionDraft, item: FeatureJobItem) => Promise<string>;
+
+export interface ApplyDependencies extends PlanDependencies {
+  readonly schemaRegistry: Pick<SchemaRegistryClient, 'latestSchema' | 'compatibilityLevel' | 'checkCompatibility' | 'register' | 'setCompatibilityLevel'>;
+  readonly store: PipelineStore;
+  readonly deployFeatureJob: FeatureJobDeployer;
+  /** Receives a line as each step is done. @default silent */
+  readonly progress?: (line: string) => void;
+}
+
+export interface ApplyOutcome {
+  readonly plan: PipelinePlan;
+  /** A line per step carried out; empty when the live system already was as defined. */
+  readonly done: readonly string[];
+  /** The pipeline's current revision: the one recorded, or the unchanged one. */
+  readonly revision: PipelineRevision;
+}
+
+/**
+ * Plans, then carries the plan out. Throws {@link SchemaChangeRefusedError} before any change when
+ * the registry would refuse a schema, and {@link PipelineApplyError} naming the failed step and
+ * what was done before it.
+ */
+export async function applyPipeline(draft: RevisionDraft, dependencies: ApplyDependencies): Promise<ApplyOutcome> {
+  const plan = await planPipeline(draft, dependencies);
+  const refused = refusals(plan);
+  if (refused.length > 0) throw new SchemaChangeRefusedError(draft.name, refused.map(renderPlanItem));
+
+  const done: string[] = [];
+  const step = async (name: string, work: () => Promise<string>): Promise<void> => {
+    let line: string;
+    try {
+      line = await work();
+    } catch (error) {
+      throw new PipelineApplyError(draft.name, name, done, error);
+    }
+    done.push(line);
+    dependencies.progress?.(line);
+  };
+
+  for (const item of plan.topics) {
+    if (item.action !== 'create') continue;
+    await step(`creating topic ${item.topic.name}`, async () => {
+      const [report] = await ensureTopics(dependencies.admin, [item.topic]);
+      return `topic ${item.topic.name}: ${report?.state === 'created' ? 'created' : `found ${report?.state ?? 'missing'} (created by someone else meanwhile)`}`;
+    });
+  }
+  const registry = dependencies.schemaRegistry;
+  for (const item of plan.subjects) {
+    if (item.action !== 'register' && item.action !== 'new-version') continue;
+    await step(`registering ${item.file} under ${item.subject}`, async () => {
+      // A new subject evolves under the level every Tributary subject has; an existing one keeps the level it was checked under.
+      if (item.action === 'register') await registry.setCompatibilityLevel(item.subject, COMPATIBILITY_LEVEL);
+      const id = await registry.register(item.subject, item.schema);
+      const latest = await registry.latestSchema(item.subject);
+      return `subject ${item.subject}: registered ${item.file} as version ${latest?.version ?? '?'} (schema id ${id})`;
+    });
+  }
+  if (plan.featureJob.action === 'deploy' || plan.featureJob.action === 'upgrade') {
+    await step(`deploying feature job ${plan.featureJob.jobName}`, () => dependencies.deployFeatureJob(draft, plan.featureJob));
+  }
+  let revision = plan.revision.action === 'unchanged' ? plan.revision.current : undefined;
+  if (plan.revision.action === 'record') {
+    await step(`recording revision ${plan.revision.revision}`, async () => {
+      const outcome = await dependencies.store.record(draft);
+      revision = outcome.revision;
+      return outcome.recorded
+        ? `revision ${outcome.revision.revision} of ${draft.name} recorded (digest ${outcome.revision.digest.slice(0, 12)}, by ${outcome.revision.appliedBy})`
+        : `revision: ${draft.name} revision ${outcome.revision.revision} already has this digest (recorded meanwhile by ${outcome.revision.appliedBy})`;
+    });
+  }
+  return { plan, done, revision: revision! };
+}

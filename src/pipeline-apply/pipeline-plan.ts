@@ -1,0 +1,172 @@
+/**
+ * What `pipeline apply` would change on the live system, found without changing anything: each
+ * topic of the pipeline against the cluster, each value schema against its registry subject (with
+ * the registry's own verdict and reasons), the feature job against its deployment, and the
+ * revision against the pipeline store.
+ */
+import type { Admin } from 'kafkajs';
+import { canonicalJson } from '../pipelines/pipeline-revision.js';
+import type { PipelineRevision, PipelineStore, RevisionDraft } from '../pipelines/pipeline-store.js';
+import { pipelineTopics, type PipelineTopic } from '../pipelines/pipeline-topics.js';
+import { COMPATIBILITY_LEVEL } from '../streaming/schema-registrar.js';
+import type { SchemaRegistryClient } from '../streaming/schema-registry-client.js';
+import { inspectTopics, type TopicDifference } from '../streaming/topic-admin.js';
+import { valueSubject } from '../streaming/topic-catalogue.js';
+
+export type TopicItem =
+  | { readonly kind: 'topic'; readonly action: 'create'; readonly topic: PipelineTopic }
+  | { readonly kind: 'topic'; readonly action: 'unchanged'; readonly topic: PipelineTopic }
+  /** The topic exists with other settings; apply never alters an existing topic. */
+  | { readonly kind: 'topic'; readonly action: 'differs'; readonly topic: PipelineTopic; readonly differences: readonly TopicDifference[] };
+
+export type SubjectItem =
+  | { readonly kind: 'subject'; readonly action: 'register'; readonly subject: string; readonly file: string; readonly schema: string }
+  | { readonly kind: 'subject'; readonly action: 'unchanged'; readonly subject: string; readonly file: string; readonly latestVersion: number }
+  | {
+      readonly kind: 'subject';
+      readonly action: 'new-version' | 'refused';
+      readonly subject: string;
+      readonly file: string;
+      readonly schema: string;
+      readonly latestVersion: number;
+      /** The level the registry checked under. */
+      readonly compatibilityLevel: string | undefined;
+      /** The registry's reasons for a refusal; empty otherwise. */
+      readonly reasons: readonly string[];
+    };
+
+/** The feature job: what its deployment would do, in words a person reads, and whether apply acts on it. */
+export interface FeatureJobItem {
+  readonly kind: 'feature-job';
+  /** `deploy`/`upgrade`: apply starts flinkDeploy; `unchanged`: it runs as defined; `external`: another step submits it. */
+  readonly action: 'deploy' | 'upgrade' | 'unchanged' | 'external';
+  readonly jobName: string;
+  readonly detail: string;
+}
+
+export type RevisionItem =
+  | { readonly kind: 'revision'; readonly action: 'record'; readonly revision: number; readonly draft: RevisionDraft; readonly current: PipelineRevision | undefined }
+  | { readonly kind: 'revision'; readonly action: 'unchanged'; readonly current: PipelineRevision };
+
+export type PlanItem = TopicItem | SubjectItem | FeatureJobItem | RevisionItem;
+
+export interface PipelinePlan {
+  readonly draft: RevisionDraft;
+  readonly topics: readonly TopicItem[];
+  readonly subjects: readonly SubjectItem[];
+  readonly featureJob: FeatureJobItem;
+  readonly revision: RevisionItem;
+}
+
+/** Finds what the feature job's deployment would do; the CLI passes the Flink-backed one. */
+export type FeatureJobPlanner = (draft: RevisionDraft) => Promise<FeatureJobItem>;
+
+export interface PlanDependencies {
+  /** Connected admin client of the cluster. */
+  readonly admin: Admin;
+  readonly schemaRegistry: Pick<SchemaRegistryClient, 'latestSchema' | 'compatibilityLevel' | 'checkCompatibility'>;
+  readonly store: Pick<PipelineStore, 'current' | 'history'>;
+  readonly featureJob: FeatureJobPlanner;
+  /** The configured topic prefix. */
+  readonly prefix: string;
+  /** Replicas of each partition of a topic apply creates. @default 1 */
+  readonly replicationFactor?: number;
+}
+
+/** Whether two schema texts are the same schema (formatting and key order aside). */
+const sameSchema = (a: string, b: string): boolean => {
+  try {
+    return canonicalJson(JSON.parse(a)) === canonicalJson(JSON.parse(b));
+  } catch {
+    return a === b;
+  }
+};
+
+export async function planPipeline(draft: RevisionDraft, dependencies: PlanDependencies): Promise<PipelinePlan> {
+  const { admin, schemaRegistry, store } = dependencies;
+  const topics = pipelineTopics(draft.definition, { prefix: dependencies.prefix, replicationFactor: dependencies.replicationFactor });
+  const topicItems = (await inspectTopics(admin, topics)).map((report): TopicItem => {
+    if (report.state === 'missing') return { kind: 'topic', action: 'create', topic: report.topic };
+    if (report.state === 'drift') return { kind: 'topic', action: 'differs', topic: report.topic, differences: report.differences };
+    return { kind: 'topic', action: 'unchanged', topic: report.topic };
+  });
+
+  const subjects: SubjectItem[] = [];
+  for (const topic of topics) {
+    if (topic.schemaFile === undefined) continue;
+    const subject = valueSubject(topic.name);
+    const file = topic.schemaFile;
+    const schema = draft.files[file]!;
+    const latest = await schemaRegistry.latestSchema(subject);
+    if (!latest) {
+      subjects.push({ kind: 'subject', action: 'register', subject, file, schema });
+    } else if (sameSchema(latest.schema, schema)) {
+      subjects.push({ kind: 'subject', action: 'unchanged', subject, file, latestVersion: latest.version });
+    } else {
+      const compatibilityLevel = await schemaRegistry.compatibilityLevel(subject);
+      const verdict = await schemaRegistry.checkCompatibility(subject, schema);
+      subjects.push({ kind: 'subject', action: verdict.compatible ? 'new-version' : 'refused', subject, file, schema, latestVersion: latest.version, compatibilityLevel, reasons: verdict.reasons });
+    }
+  }
+
+  const featureJob = await dependencies.featureJob(draft);
+  const current = await store.current(draft.name);
+  const revision: RevisionItem =
+    current?.digest === draft.digest
+      ? { kind: 'revision', action: 'unchanged', current }
+      : { kind: 'revision', action: 'record', revision: (await store.history(draft.name)).length + 1, draft, current };
+  return { draft, topics: topicItems, subjects, featureJob, revision };
+}
+
+/** Whether apply would change anything. Topics that differ are reported, never altered, so they change nothing. */
+export function planChanges(plan: PipelinePlan): boolean {
+  return (
+    plan.topics.some((item) => item.action === 'create') ||
+    plan.subjects.some((item) => item.action === 'register' || item.action === 'new-version') ||
+    plan.featureJob.action === 'deploy' ||
+    plan.featureJob.action === 'upgrade' ||
+    plan.revision.action === 'record'
+  );
+}
+
+/** The subjects the registry would refuse: apply changes nothing while there is one. */
+export const refusals = (plan: PipelinePlan): Extract<SubjectItem, { action: 'refused' }>[] =>
+  plan.subjects.filter((item): item is Extract<SubjectItem, { action: 'refused' }> => item.action === 'refused');
+
+const DAY_MS = 86_400_000;
+const short = (digest: string): string => digest.slice(0, 12);
+
+/** One line per item, as `pipeline plan` prints them. */
+export function renderPlanItem(item: PlanItem): string {
+  switch (item.kind) {
+    case 'topic': {
+      const { topic } = item;
+      if (item.action === 'create') return `topic ${topic.name}: create (${topic.role}, ${topic.partitions} partitions, retention ${Number(topic.configs['retention.ms']) / DAY_MS} days)`;
+      if (item.action === 'unchanged') return `topic ${topic.name}: unchanged`;
+      const differences = item.differences.map((difference) => `${difference.setting} ${difference.actual} (defined: ${difference.declared})`).join(', ');
+      return `topic ${topic.name}: exists with other settings: ${differences}; apply leaves an existing topic as it is`;
+    }
+    case 'subject':
+      switch (item.action) {
+        case 'register':
+          return `subject ${item.subject}: register ${item.file} as version 1 (compatibility ${COMPATIBILITY_LEVEL})`;
+        case 'unchanged':
+          return `subject ${item.subject}: unchanged (version ${item.latestVersion} is ${item.file})`;
+        case 'new-version':
+          return `subject ${item.subject}: register ${item.file} as the version after ${item.latestVersion} (the registry says compatible under ${item.compatibilityLevel ?? 'its default level'})`;
+        case 'refused':
+          return `subject ${item.subject}: the registry refuses ${item.file} after version ${item.latestVersion} under ${item.compatibilityLevel ?? 'its default level'}: ${item.reasons.length > 0 ? item.reasons.join('; ') : 'it gave no reason'}`;
+      }
+      break;
+    case 'feature-job':
+      return `feature job ${item.jobName}: ${item.detail}`;
+    case 'revision':
+      if (item.action === 'unchanged') return `revision: unchanged (${item.current.name} is at revision ${item.current.revision}, digest ${short(item.current.digest)})`;
+      return `revision: record ${item.draft.name} revision ${item.revision} (digest ${short(item.draft.digest)}${item.current ? `; revision ${item.current.revision} is ${short(item.current.digest)}` : ''})`;
+  }
+}
+
+/** Every line of a plan, in the order apply carries it out. */
+export function renderPlan(plan: PipelinePlan): string[] {
+  return [...plan.topics, ...plan.subjects, plan.featureJob, plan.revision].map(renderPlanItem);
+}
