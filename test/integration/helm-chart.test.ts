@@ -1,0 +1,280 @@
+/**
+ * The Helm chart (deploy/helm/tributary), rendered by the pinned helm with the default values
+ * and with a secure, two-pipeline values file, and every rendered object validated against
+ * the pinned Kubernetes OpenAPI document and the Strimzi, Flink operator, KEDA and Prometheus
+ * Operator CRDs (src/chart). No cluster runs here: this is what can be checked without one.
+ * The tables the chart shares with the code (topics, ACLs, settings, feature job arguments)
+ * are compared with the code's own, so the two cannot drift apart.
+ *
+ * The first run installs helm and the schema set into the cache (several minutes: helm is
+ * built with go install); later runs find them there.
+ */
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { renderChart } from '../../src/chart/chart-renderer.js';
+import { ChartRenderError, SchemaSetError } from '../../src/chart/errors.js';
+import { helmBinary, helmInstallation } from '../../src/chart/helm-installation.js';
+import { formatProblem, ManifestValidator } from '../../src/chart/manifest-validator.js';
+import { kubernetesSchemasInstallation, schemaDir } from '../../src/chart/schema-installation.js';
+import { SCHEMA_FILE_SHA256 } from '../../src/chart/chart-versions.js';
+import { loadConfig, type TributaryConfig } from '../../src/config/config.js';
+import { SETTINGS, type Setting } from '../../src/config/settings.js';
+import { featureJobProgramArgs, featureJobSpec, FEATURE_JOB_ENTRY_CLASS } from '../../src/flink/job-spec.js';
+import { defaultScorerGroupId } from '../../src/serving/scoring-worker.js';
+import type { StackContext } from '../../src/stack/component.js';
+import { secureKafkaGrants } from '../../src/stack/secure-kafka-acls.js';
+import { createStackContext } from '../../src/stack/stack-context.js';
+import { topicCatalogue } from '../../src/streaming/topic-catalogue.js';
+
+// Rendered manifests are arbitrary YAML; the tests read them field by field and the assertions check each value.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type K8sObject = Record<string, any>;
+
+const SECURE_VALUES = join(import.meta.dirname, '../fixtures/helm/secure-multi-pipeline.yaml');
+/** Installing builds helm from source on the first run. */
+const INSTALL_TIMEOUT_MS = 30 * 60_000;
+
+let ctx: StackContext;
+let helm: string;
+let validator: ManifestValidator;
+let defaults: K8sObject[];
+let secure: K8sObject[];
+
+beforeAll(async () => {
+  ctx = createStackContext(loadConfig(), (line) => console.log(line));
+  for (const installation of [helmInstallation, kubernetesSchemasInstallation]) {
+    if (!(await installation.isInstalled(ctx))) await installation.install(ctx);
+  }
+  helm = helmBinary(ctx);
+  validator = await ManifestValidator.open(schemaDir(ctx));
+  defaults = await renderChart(helm);
+  secure = await renderChart(helm, { valuesFiles: [SECURE_VALUES] });
+}, INSTALL_TIMEOUT_MS);
+
+const ofKind = (objects: K8sObject[], kind: string): K8sObject[] => objects.filter((o) => o.kind === kind);
+const named = (objects: K8sObject[], kind: string, name: string): K8sObject => {
+  const found = objects.find((o) => o.kind === kind && o.metadata.name === name);
+  if (!found) throw new Error(`no ${kind}/${name} among ${objects.map((o) => `${o.kind}/${o.metadata.name}`).join(', ')}`);
+  return found;
+};
+const problemsOf = (objects: K8sObject[]): string[] => objects.flatMap((o) => validator.validate(o).map(formatProblem));
+
+/** The pipelines of the secure values file: name, topic prefix and model. */
+const SECURE_PIPELINES = [
+  { name: 'cards', prefix: 'cards.', model: 'card-risk' },
+  { name: 'loans', prefix: 'loans.', model: 'loan-default' },
+];
+
+describe('helm template validates against the pinned schemas', () => {
+  it('renders the default values into objects every schema accepts', () => {
+    expect(problemsOf(defaults)).toEqual([]);
+    const kinds = new Set(defaults.map((o) => `${o.apiVersion} ${o.kind}`));
+    for (const kind of [
+      'kafka.strimzi.io/v1 Kafka',
+      'kafka.strimzi.io/v1 KafkaNodePool',
+      'kafka.strimzi.io/v1 KafkaTopic',
+      'kafka.strimzi.io/v1 KafkaUser',
+      'flink.apache.org/v1beta1 FlinkDeployment',
+      'apps/v1 Deployment',
+      'policy/v1 PodDisruptionBudget',
+      'networking.k8s.io/v1 NetworkPolicy',
+      'rbac.authorization.k8s.io/v1 Role',
+    ]) {
+      expect(kinds, kind).toContain(kind);
+    }
+  });
+
+  it('renders the secure two-pipeline values into objects every schema accepts, KEDA and Prometheus Operator included', () => {
+    expect(problemsOf(secure)).toEqual([]);
+    expect(ofKind(secure, 'ScaledObject')).toHaveLength(2);
+    expect(ofKind(secure, 'TriggerAuthentication')).toHaveLength(2);
+    expect(ofKind(secure, 'ServiceMonitor')).toHaveLength(2);
+    expect(ofKind(secure, 'FlinkDeployment').map((o) => o.metadata.name).sort()).toEqual(['cards-feature-job', 'loans-feature-job']);
+  });
+
+  it('refuses a broken object with a message naming it, the path and the fault', () => {
+    const deployment = structuredClone(named(secure, 'Deployment', 'tributary-cards-scorer'));
+    deployment.spec.template.spec.containers[0].imagePullPolcy = 'Always';
+    deployment.spec.replicas = 'two';
+    expect(validator.validate(deployment).map(formatProblem)).toEqual([
+      'Deployment/tributary-cards-scorer /spec/replicas: must be integer',
+      'Deployment/tributary-cards-scorer /spec/template/spec/containers/0: unknown field "imagePullPolcy"',
+    ]);
+    const flink = structuredClone(named(secure, 'FlinkDeployment', 'cards-feature-job'));
+    flink.spec.job.upgradeMode = 'last-sate';
+    expect(validator.validate(flink).map(formatProblem)).toEqual([
+      'FlinkDeployment/cards-feature-job /spec/job/upgradeMode: must be equal to one of the allowed values: "last-state", "savepoint", "stateless"',
+    ]);
+    const user = structuredClone(named(secure, 'KafkaUser', 'cards-scorer'));
+    user.apiVersion = 'kafka.strimzi.io/v1beta2';
+    expect(validator.validate(user).map(formatProblem)).toEqual([
+      'KafkaUser/cards-scorer /: no schema for apiVersion kafka.strimzi.io/v1beta2 kind KafkaUser in the pinned set',
+    ]);
+  });
+
+  it('refuses a schema file whose bytes are not the pinned ones, naming it', async () => {
+    const copy = await mkdtemp(join(tmpdir(), 'tributary-schemas-'));
+    try {
+      await cp(schemaDir(ctx), copy, { recursive: true });
+      const file = Object.keys(SCHEMA_FILE_SHA256).find((f) => f.startsWith('strimzi'))!;
+      await writeFile(join(copy, file), '# altered\n', { flag: 'a' });
+      const opened = ManifestValidator.open(copy);
+      await expect(opened).rejects.toBeInstanceOf(SchemaSetError);
+      await expect(opened).rejects.toThrow(new RegExp(`schema file ${join(copy, file).replaceAll('.', '\\.')}: SHA-256 [0-9a-f]{64}, the pinned one is`));
+    } finally {
+      await rm(copy, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the chart and the code agree', () => {
+  it('creates every catalogue topic of every pipeline, with its partitions and configs', () => {
+    const topics = ofKind(secure, 'KafkaTopic');
+    for (const { name, prefix } of SECURE_PIPELINES) {
+      const rendered = topics.filter((t) => t.metadata.labels['tributary.dev/pipeline'] === name);
+      const expected = topicCatalogue({ topics: { prefix } }, { replicationFactor: 3 });
+      expect(rendered.map((t) => ({ name: t.spec.topicName, partitions: t.spec.partitions, replicas: t.spec.replicas, configs: t.spec.config })).sort((a, b) => a.name.localeCompare(b.name))).toEqual(
+        expected.map((t) => ({ name: t.name, partitions: t.partitions, replicas: t.replicationFactor, configs: t.configs })).sort((a, b) => a.name.localeCompare(b.name)),
+      );
+      for (const topic of rendered) expect(topic.metadata.labels['strimzi.io/cluster']).toBe('tributary');
+    }
+  });
+
+  it('gives each principal of each pipeline exactly the ACLs stack up --secure grants, with SCRAM-SHA-512', () => {
+    const strimziType = { TOPIC: 'topic', GROUP: 'group', TRANSACTIONAL_ID: 'transactionalId' } as const;
+    const strimziOperation = { READ: 'Read', WRITE: 'Write', DESCRIBE: 'Describe' } as const;
+    for (const { name, prefix } of SECURE_PIPELINES) {
+      const grants = secureKafkaGrants({ topics: { prefix } });
+      for (const role of ['simulator', 'scorer', 'trainer', 'flink'] as const) {
+        const user = named(secure, 'KafkaUser', `${name}-${role}`);
+        expect(user.spec.authentication).toEqual({ type: 'scram-sha-512' });
+        const rendered = (user.spec.authorization.acls as K8sObject[]).map((acl) => ({
+          type: acl.resource.type,
+          name: acl.resource.name,
+          pattern: acl.resource.patternType,
+          operations: acl.operations,
+          host: acl.host,
+        }));
+        const expected = grants
+          .filter((g) => g.principal === role)
+          .map((g) => ({ type: strimziType[g.resource], name: g.name, pattern: g.pattern === 'PREFIXED' ? 'prefix' : 'literal', operations: [strimziOperation[g.operation]], host: '*' }));
+        const order = (a: { type: string; name: string; operations: string[] }, b: typeof a): number => `${a.type} ${a.name} ${a.operations[0]}`.localeCompare(`${b.type} ${b.name} ${b.operations[0]}`);
+        expect(rendered.sort(order), `${name}-${role}`).toEqual(expected.sort(order));
+      }
+    }
+    const kafka = named(secure, 'Kafka', 'tributary');
+    expect(kafka.spec.kafka.authorization).toEqual({ type: 'simple' });
+    expect(kafka.spec.kafka.listeners).toEqual([expect.objectContaining({ name: 'tls', tls: true, authentication: { type: 'scram-sha-512' } })]);
+  });
+
+  it('sets only settings Tributary knows, and secrets only as files', () => {
+    const settings: Setting<unknown>[] = Object.values(SETTINGS);
+    const known = new Set(settings.flatMap((s) => (s.secret ? [s.env, `${s.env}_FILE`] : [s.env])));
+    const secretEnv = new Set(settings.filter((s) => s.secret).map((s) => s.env));
+    const deployments = ofKind(secure, 'Deployment').filter((d) => ['worker', 'scorer'].includes(d.metadata.labels['app.kubernetes.io/component']));
+    expect(deployments).toHaveLength(4);
+    for (const deployment of deployments) {
+      const [container] = deployment.spec.template.spec.containers;
+      const env = container.env as { name: string; value?: string; valueFrom?: unknown }[];
+      for (const { name, valueFrom } of env.filter((e) => e.name.startsWith('TRIBUTARY_'))) {
+        expect(known, `${deployment.metadata.name} sets ${name}`).toContain(name);
+        expect(secretEnv, `${deployment.metadata.name} passes the secret ${name} as a value`).not.toContain(name);
+        expect(valueFrom, `${deployment.metadata.name} ${name}`).toBeUndefined();
+      }
+      const mounted = (container.volumeMounts as { mountPath: string }[]).map((m) => m.mountPath);
+      for (const { name, value } of env.filter((e) => e.name.endsWith('_FILE'))) {
+        expect(mounted.some((path) => value!.startsWith(`${path}/`)), `${deployment.metadata.name} ${name}=${value} is on a mounted volume`).toBe(true);
+      }
+      expect(JSON.stringify(container.command)).not.toMatch(/password|api-key|hmac/i);
+    }
+    const worker = named(secure, 'Deployment', 'tributary-cards-worker');
+    const workerEnv = Object.fromEntries((worker.spec.template.spec.containers[0].env as { name: string; value: string }[]).map((e) => [e.name, e.value]));
+    expect(workerEnv).toMatchObject({
+      TRIBUTARY_FLINK_SERVICE: 'kubernetes',
+      TRIBUTARY_FLINK_KUBERNETES_NAMESPACE: 'tributary',
+      TRIBUTARY_FLINK_KUBERNETES_API_URL: 'https://kubernetes.default.svc',
+      TRIBUTARY_TOPIC_PREFIX: 'cards.',
+      TRIBUTARY_TEMPORAL_TASK_QUEUE: 'cards',
+      TRIBUTARY_TEMPORAL_TLS: 'true',
+      TRIBUTARY_KAFKA_SASL_USERNAME: 'cards-trainer',
+    });
+  });
+
+  it('runs the feature job with the arguments tributary flink deploy gives it, savepoint upgrades and its state in the object store', () => {
+    for (const { name, prefix } of SECURE_PIPELINES) {
+      const deployment = named(secure, 'FlinkDeployment', `${name}-feature-job`);
+      const config = {
+        kafka: { brokers: ['tributary-kafka-bootstrap.tributary.svc:9093'] },
+        schemaRegistry: { url: 'http://tributary-schema-registry.tributary.svc:8080/apis/ccompat/v7' },
+        topics: { prefix },
+      } as unknown as TributaryConfig;
+      const spec = featureJobSpec(config, {
+        jobName: `${name}-feature-job`,
+        jobVersion: '0.1.0',
+        piiKeyFile: '/opt/tributary/secrets/pii/key',
+        kafkaClientPropertiesFile: '/opt/tributary/kafka/client.properties',
+      });
+      expect(deployment.spec.job).toMatchObject({ entryClass: FEATURE_JOB_ENTRY_CLASS, upgradeMode: 'savepoint', state: 'running', args: featureJobProgramArgs(spec) });
+      expect(deployment.spec.flinkConfiguration).toMatchObject({
+        'execution.checkpointing.dir': `s3://tributary-state/prod/checkpoints/${name}-feature-job`,
+        'execution.checkpointing.savepoint-dir': `s3://tributary-state/prod/savepoints/${name}-feature-job`,
+      });
+    }
+    const local = named(defaults, 'FlinkDeployment', 'main-feature-job');
+    expect(local.spec.flinkConfiguration['execution.checkpointing.savepoint-dir']).toBe('file:///flink-data/savepoints/main-feature-job');
+    expect(local.spec.podTemplate.spec.volumes).toContainEqual({ name: 'state', persistentVolumeClaim: { claimName: 'main-feature-job-state' } });
+    expect(named(defaults, 'PersistentVolumeClaim', 'main-feature-job-state').spec.accessModes).toEqual(['ReadWriteMany']);
+  });
+
+  it('scales each scorer on its own consumer group, never past the features partitions', () => {
+    const features = topicCatalogue({ topics: { prefix: '' } }).find((t) => t.logical === 'features')!;
+    for (const { name, prefix, model } of SECURE_PIPELINES) {
+      const scaled = named(secure, 'ScaledObject', `tributary-${name}-scorer`);
+      expect(scaled.spec.scaleTargetRef).toEqual({ name: `tributary-${name}-scorer` });
+      expect(scaled.spec.maxReplicaCount).toBeLessThanOrEqual(features.partitions);
+      expect(scaled.spec.triggers[0].metadata).toMatchObject({ consumerGroup: defaultScorerGroupId({ topics: { prefix } }, model), topic: `${prefix}features` });
+      const scorer = named(secure, 'Deployment', `tributary-${name}-scorer`);
+      expect(scorer.spec.replicas, 'KEDA owns the replica count').toBeUndefined();
+      const [container] = scorer.spec.template.spec.containers;
+      expect(container.livenessProbe.httpGet.path).toBe('/healthz');
+      expect(container.readinessProbe.httpGet.path).toBe('/readyz');
+    }
+  });
+
+  it("gives the worker the least rights on FlinkDeployments and nothing else", () => {
+    expect(named(defaults, 'Role', 'tributary-worker').rules).toEqual([
+      { apiGroups: ['flink.apache.org'], resources: ['flinkdeployments'], verbs: ['get', 'list', 'watch', 'patch', 'update'] },
+      { apiGroups: ['flink.apache.org'], resources: ['flinkdeployments/status'], verbs: ['get'] },
+    ]);
+    expect(named(defaults, 'RoleBinding', 'tributary-worker').subjects).toEqual([{ kind: 'ServiceAccount', name: 'tributary-worker', namespace: 'tributary' }]);
+    expect(named(defaults, 'Deployment', 'tributary-main-worker').spec.template.spec.serviceAccountName).toBe('tributary-worker');
+  });
+});
+
+describe("the chart's rules refuse bad values with one line", () => {
+  const renderWith = async (values: string): Promise<unknown> => {
+    const dir = await mkdtemp(join(tmpdir(), 'tributary-values-'));
+    try {
+      const file = join(dir, 'values.yaml');
+      await writeFile(file, values);
+      return await renderChart(helm, { valuesFiles: [file] });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  };
+
+  it('refuses a scorer scaled past the features partitions', async () => {
+    const rendering = renderWith('pipelineDefaults:\n  scorer:\n    maxReplicas: 4\n');
+    await expect(rendering).rejects.toBeInstanceOf(ChartRenderError);
+    await expect(rendering).rejects.toThrow(
+      'pipelines[0].scorer.maxReplicas 4: the features topic has 3 partitions, and replicas beyond that would sit idle in the consumer group',
+    );
+  });
+
+  it('refuses two pipelines on one topic prefix', async () => {
+    const rendering = renderWith('pipelines:\n  - { name: a, topicPrefix: "x.", taskQueue: a, model: m }\n  - { name: b, topicPrefix: "x.", taskQueue: b, model: m }\n');
+    await expect(rendering).rejects.toThrow('pipelines[1].topicPrefix "x.": another pipeline uses it; each pipeline needs its own topics');
+  });
+});
