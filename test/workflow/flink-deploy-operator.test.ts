@@ -3,7 +3,8 @@
  * OperatorFlinkService against the fake Kubernetes API server that moves a FlinkDeployment the
  * way the Flink Kubernetes Operator 1.15.0 does (test/fixtures/flink-operator/): a first
  * deployment and an upgrade by savepoint, then a failed upgrade that Tributary rolls back to the
- * previous spec from the same savepoint.
+ * previous spec from the same savepoint, and a blue/green upgrade, which one FlinkDeployment
+ * cannot run, refused with the old job left running.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -74,13 +75,13 @@ describe('flinkDeploy workflow on the Kubernetes operator service (real Temporal
     rmSync(recordsDir, { recursive: true, force: true });
   });
 
-  const specOf = (jobName: string, version: string): FlinkJobSpec => ({
+  const specOf = (jobName: string, version: string, output = 'out'): FlinkJobSpec => ({
     jobName,
     version,
     jarPath: `/opt/flink/usrlib/feature-job-${version}.jar`,
     entryClass: 'dev.tributary.flink.features.FeatureJob',
     programArgs: ['--job-version', version],
-    observedTopics: { inputs: ['in'], outputs: ['out'] },
+    observedTopics: { inputs: ['in'], outputs: [output] },
   });
   const start = (input: FlinkDeployInput) => startDeployment(client, { health: HEALTH, timeouts: { heartbeatMs: 2_000 }, ...input }, { taskQueue, uiUrl: config.temporal.uiUrl });
   const deploy = async (input: FlinkDeployInput): Promise<FlinkDeployResult> => (await start(input)).result();
@@ -128,5 +129,18 @@ describe('flinkDeploy workflow on the Kubernetes operator service (real Temporal
     expect(result.rollbackHealth?.healthy).toBe(true);
     expect(operator.resource(job).status?.jobStatus).toMatchObject({ jobId: result.jobId, state: 'RUNNING' });
     expect((await records.read(job)).current).toMatchObject({ jobId: result.jobId, spec: { version: 'v1' } });
+  });
+
+  it('refuses a blue/green upgrade, which needs a second job beside the running one, and leaves the running job alone', async () => {
+    const job = chartDeployment('blue-green');
+    const first = await deploy({ spec: specOf(job, 'v1', 'features-v1') });
+    const generation = operator.resource(job).metadata.generation;
+
+    const result = await deploy({ spec: specOf(job, 'v2', 'features-v2'), mode: 'blue-green' });
+    expect(result.outcome).toBe('rolled-back');
+    expect(result.error).toContain(`still runs job ${first.jobId}, and one FlinkDeployment runs one job`);
+    expect(operator.resource(job).metadata.generation).toBe(generation);
+    expect(operator.resource(job).status?.jobStatus).toMatchObject({ jobId: first.jobId, state: 'RUNNING' });
+    expect((await records.read(job)).current?.jobId).toBe(first.jobId);
   });
 });
