@@ -44,7 +44,7 @@ export class ServiceAccountError extends KubernetesFlinkError {
 
   constructor(readonly path: string, what: string, cause: unknown) {
     super(
-      `cannot read the service account's ${what} at ${path} (${cause instanceof Error ? cause.message : String(cause)}): run the worker in a pod with a service account, or set flink.kubernetes.serviceAccountDir (and flink.kubernetes.namespace) to where they are`,
+      `cannot read the service account's ${what} at ${path} (${cause instanceof Error ? cause.message : String(cause)}): run Tributary in a pod with a service account, or set flink.kubernetes.serviceAccountDir (and flink.kubernetes.namespace) to where they are`,
       { cause, retriable: false },
     );
   }
