@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import type { FlinkJobSpec } from '../../src/flink/deployment-spec.js';
 import type { JobState } from '../../src/flink/flink-rest-client.js';
-import type { FlinkService } from '../../src/flink/flink-service.js';
+import { RestFlinkService, type FlinkService } from '../../src/flink/flink-service.js';
 import { createFlinkService } from '../../src/flink/kubernetes/configured-flink-service.js';
 import { KubernetesApiClient } from '../../src/flink/kubernetes/kubernetes-api-client.js';
 import { DeploymentNameError, FlinkDeploymentMissingError, JobBesideRunningJobError, KubernetesRequestError, ServiceAccountError } from '../../src/flink/kubernetes/kubernetes-errors.js';
@@ -280,6 +280,10 @@ describe('the Kubernetes API client', () => {
       await fake.stop();
       rmSync(folder, { recursive: true, force: true });
     }
+  });
+
+  it('builds the REST service by default, without touching any service-account file', () => {
+    expect(createFlinkService(loadConfig({ env: { TRIBUTARY_FLINK_KUBERNETES_SERVICE_ACCOUNT_DIR: '/nonexistent' } }))).toBeInstanceOf(RestFlinkService);
   });
 
   it('refuses to build the Kubernetes service without a namespace, naming the file and the settings', () => {
