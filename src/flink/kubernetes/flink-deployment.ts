@@ -1,6 +1,8 @@
 /**
  * The FlinkDeployment custom resource of the Flink Kubernetes Operator (API
- * `flink.apache.org/v1beta1`, operator 1.15.0), the parts Tributary reads and writes, and what
+ * `flink.apache.org/v1beta1`; operator 1.10.0, whose API jar the Helm chart is validated against
+ * as the newest on Maven Central, to 1.15.0, the newest release: every field and reconciler step
+ * used here is the same at tags release-1.10.0 and release-1.15.0), the parts Tributary reads and writes, and what
  * its status says about one job. Pure, so the readings are unit-tested on status documents
  * shaped as the operator writes them (test/fixtures/flink-operator/).
  *
