@@ -30,6 +30,17 @@ function run(executable: string, args: readonly string[]): Promise<{ code: numbe
 }
 
 /**
+ * The line of helm's error output a person needs: the message of a chart rule (`fail`) without
+ * the template position, or helm's first line without its `Error: ` and the `--debug` hint.
+ */
+export function helmFailure(stderr: string): string | undefined {
+  const rule = /execution error at \([^)]*\): (.+)/.exec(stderr);
+  if (rule) return rule[1]!.trim();
+  const first = stderr.split('\n').map((line) => line.trim()).find((line) => line !== '' && !line.startsWith('Use --debug'));
+  return first?.replace(/^Error: /, '');
+}
+
+/**
  * Renders the chart with `helm template` (offline: the chart declares no dependency) and
  * returns every object it renders, in order. Throws {@link ChartRenderError} with helm's own
  * message when the values break one of the chart's rules.
@@ -46,7 +57,7 @@ export async function renderChart(helm: string, options: RenderOptions = {}): Pr
   ];
   const result = await run(helm, args);
   if (result.error) throw new ChartRenderError(valuesFiles, `could not run ${helm}: ${result.error.message}`, result.error);
-  if (result.code !== 0) throw new ChartRenderError(valuesFiles, result.stderr.trim() || `exit code ${result.code}`);
+  if (result.code !== 0) throw new ChartRenderError(valuesFiles, helmFailure(result.stderr) ?? `exit code ${result.code}`);
   const objects: Record<string, unknown>[] = [];
   for (const document of parseAllDocuments(result.stdout)) {
     if (document.errors.length > 0) throw new ChartRenderError(valuesFiles, `rendered YAML does not parse: ${document.errors[0]!.message}`);

@@ -1,5 +1,6 @@
 /** The `tributary` command tree, built without running it (main.ts runs it; tests walk it). */
 import { Command } from 'commander';
+import { chartCommand } from './chart-command.js';
 import { createCliEnvironment } from './cli-environment.js';
 import { demoCommand } from './demo-command.js';
 import { driftCommand } from './drift-command.js';
@@ -58,6 +59,7 @@ export function buildProgram(): Command {
   program.addCommand(rollbackCommand(cli));
   program.addCommand(setTrafficCommand(cli));
   program.addCommand(serveCommand(cli));
+  program.addCommand(chartCommand(cli));
   overrideExitEverywhere(program);
   return program;
 }

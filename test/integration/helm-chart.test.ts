@@ -9,6 +9,7 @@
  * The first run installs helm and the schema set into the cache (several minutes: helm is
  * built with go install); later runs find them there.
  */
+import { spawnSync } from 'node:child_process';
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -276,5 +277,33 @@ describe("the chart's rules refuse bad values with one line", () => {
   it('refuses two pipelines on one topic prefix', async () => {
     const rendering = renderWith('pipelines:\n  - { name: a, topicPrefix: "x.", taskQueue: a, model: m }\n  - { name: b, topicPrefix: "x.", taskQueue: b, model: m }\n');
     await expect(rendering).rejects.toThrow('pipelines[1].topicPrefix "x.": another pipeline uses it; each pipeline needs its own topics');
+  });
+});
+
+describe('tributary chart verify', () => {
+  /** The built CLI (npm test builds first), as a platform engineer runs it. */
+  const verify = (...args: string[]): { status: number | null; stdout: string; stderr: string } => {
+    const result = spawnSync(process.execPath, ['dist/cli/main.js', 'chart', 'verify', ...args], { encoding: 'utf8' });
+    return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+  };
+
+  it('says how many objects it validated, and exits 0, for values the chart accepts', () => {
+    const result = verify('-f', SECURE_VALUES);
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toMatch(new RegExp(`^${secure.length} objects rendered, each valid against the pinned schemas \\(k8s-`));
+    expect(result.status).toBe(0);
+  });
+
+  it('prints one line per refused object and exits 2', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tributary-values-'));
+    try {
+      const file = join(dir, 'values.yaml');
+      await writeFile(file, 'kafka:\n  replicas: three\n');
+      const result = verify('-f', file);
+      expect(result.stderr).toBe('error: KafkaNodePool/tributary-dual-role /spec/replicas: must be integer\n');
+      expect(result.status).toBe(2);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
