@@ -9,6 +9,10 @@
  *    where the sink write time is the Kafka timestamp the job's producer puts on the record.
  *    Baseline, measured first in the same run: one kafkajs consumer reading and Avro-decoding
  *    the same backlog (no features computed, nothing written), from its first record to its last.
+ *    CPU: the TaskManager's process CPU time (user + system, /proc/<pid>/stat), sampled every
+ *    100 ms and interpolated at the first and last backlog sink write, divided by the backlog:
+ *    CPU microseconds per event of the whole job (sources, feature operator, join, sinks, its
+ *    checkpoints, GC). The TaskManager is shared, so the other jobs running on it are listed.
  * 2. Latency: `count` transactions at `rate` per second, with event time = produce time.
  *    End-to-end latency = the time a read_committed consumer receives the feature − the
  *    produce time. It includes the watermark wait (the out-of-orderness bound) and the wait
@@ -25,6 +29,7 @@ import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { loadConfig, type TributaryConfig } from '../src/config/config.js';
 import { FeatureJobDeployer } from '../src/flink/feature-job.js';
 import { FlinkRestClient } from '../src/flink/flink-rest-client.js';
+import { stackLayout } from '../src/stack/stack-layout.js';
 import { createKafka } from '../src/streaming/kafka-client.js';
 
 const { values } = parseArgs({
@@ -45,6 +50,9 @@ const checkpointInterval = values['checkpoint-interval'];
 const CARDS = 1000;
 const TICK_MS = 50;
 const RECEIVE_TIMEOUT_MS = 180_000;
+const CPU_SAMPLE_MS = 100;
+/** Linux reports process CPU times in clock ticks of 1/100 s (USER_HZ; `getconf CLK_TCK`). */
+const CLOCK_TICKS_PER_SECOND = 100;
 
 const runId = randomBytes(4).toString('hex');
 const config: TributaryConfig = { ...loadConfig(), topics: { prefix: `bench.fj-${runId}.` } };
@@ -88,6 +96,41 @@ async function until(description: string, check: () => boolean, timeoutMs: numbe
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${description}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/** The local stack's TaskManager process id, from the pid file the stack writes. */
+function taskManagerPid(): number {
+  const pidFile = stackLayout(config).pidFile('flink-taskmanager');
+  return (JSON.parse(readFileSync(pidFile, 'utf8')) as { pid: number }).pid;
+}
+
+/** CPU seconds (user + system) a process has used so far. */
+function processCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name, which is in parentheses and may hold spaces: utime and stime are fields 14 and 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** Samples a process's CPU time until stopped; `at(t)` interpolates the CPU seconds used by wall-clock time t. */
+function cpuSampler(pid: number): { stop: () => void; at: (time: number) => number } {
+  const samples: { time: number; cpuSeconds: number }[] = [{ time: Date.now(), cpuSeconds: processCpuSeconds(pid) }];
+  const timer = setInterval(() => samples.push({ time: Date.now(), cpuSeconds: processCpuSeconds(pid) }), CPU_SAMPLE_MS);
+  return {
+    stop: () => clearInterval(timer),
+    at: (time) => {
+      const after = samples.findIndex((sample) => sample.time >= time);
+      if (after <= 0) throw new Error(`no CPU sample around ${new Date(time).toISOString()}`);
+      const [a, b] = [samples[after - 1]!, samples[after]!];
+      return a.cpuSeconds + ((b.cpuSeconds - a.cpuSeconds) * (time - a.time)) / (b.time - a.time);
+    },
+  };
+}
+
+/** Names of the other jobs that ran on the cluster at some time in [from, to]: they shared the TaskManager whose CPU is measured. */
+async function jobsOverlapping(jobId: string, from: number, to: number): Promise<string[]> {
+  const jobs = await rest.listJobs();
+  return jobs.filter((job) => job.jid !== jobId && job['start-time'] < to && (job['end-time'] < 0 || job['end-time'] > from)).map((job) => job.name);
 }
 
 /** Records/s of one kafkajs consumer reading and Avro-decoding the first `total` records of the transactions topic. */
@@ -151,6 +194,7 @@ async function main(): Promise<void> {
     },
   });
 
+  const cpu = cpuSampler(taskManagerPid());
   const submitted = await deployer.submit({
     jobName: `tributary-feature-job-bench-${runId}`,
     jobVersion: `bench-${runId}`,
@@ -162,7 +206,12 @@ async function main(): Promise<void> {
     log(`job ${submitted.jobId} running, checkpoint interval ${effectiveInterval} ms; waiting for the backlog's features`);
     await until('the backlog features', () => [...received.keys()].filter((id) => id.startsWith('b') && id !== 'b-end').length >= backlog, RECEIVE_TIMEOUT_MS * 3);
     const backlogWrites = [...received.entries()].filter(([id]) => id.startsWith('b') && id !== 'b-end').map(([, at]) => at.writtenAt);
-    const throughputSeconds = (Math.max(...backlogWrites) - Math.min(...backlogWrites)) / 1000;
+    // A loop, not Math.min(...writes): a spread of a large backlog overflows the call stack.
+    const [firstWrite, lastWrite] = backlogWrites.reduce(([min, max], time) => [Math.min(min, time), Math.max(max, time)], [Infinity, -Infinity]);
+    const throughputSeconds = (lastWrite - firstWrite) / 1000;
+    const cpuSeconds = cpu.at(lastWrite) - cpu.at(firstWrite);
+    cpu.stop();
+    const sharedWith = await jobsOverlapping(submitted.jobId, firstWrite, lastWrite);
 
     log(`producing ${count} transactions at ${rate}/s`);
     const perTick = Math.max(1, Math.round((rate * TICK_MS) / 1000));
@@ -194,6 +243,12 @@ async function main(): Promise<void> {
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30) },
       job: { parallelism: 1, checkpointIntervalMs: effectiveInterval, outOfOrdernessMs, deliveryGuarantee: 'exactly-once', cards: CARDS },
       throughput: { transactions: backlog, seconds: throughputSeconds, recordsPerSecond: Math.round(backlog / throughputSeconds), plainReadRecordsPerSecond },
+      cpu: {
+        taskManagerCpuSeconds: Math.round(cpuSeconds * 100) / 100,
+        microsecondsPerEvent: Math.round((cpuSeconds * 1e6) / backlog),
+        coresBusy: Math.round((cpuSeconds / throughputSeconds) * 100) / 100,
+        otherJobsOnTheTaskManager: sharedWith,
+      },
       latency: {
         transactions: count,
         targetRatePerSecond: rate,
@@ -203,6 +258,7 @@ async function main(): Promise<void> {
       },
     }, null, 2)}\n`);
   } finally {
+    cpu.stop();
     await deployer.cancel({ jobId: submitted.jobId });
   }
 }

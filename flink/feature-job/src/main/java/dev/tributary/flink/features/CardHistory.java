@@ -1,12 +1,8 @@
 package dev.tributary.flink.features;
 
-import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 
 /**
  * One card's recent transactions in event-time order, and the feature formulas over them.
@@ -22,6 +18,9 @@ public final class CardHistory {
     public static final long ONE_DAY_MS = 24 * ONE_HOUR_MS;
     /** Mean Earth radius (IUGG), for the haversine distance. */
     public static final double EARTH_RADIUS_KM = 6371.0088;
+
+    /** One per task thread, reused by every transaction it describes (CardHistory itself is made per transaction). */
+    private static final ThreadLocal<DistinctStrings> MERCHANTS = ThreadLocal.withInitial(DistinctStrings::new);
 
     /** Sorted by {@link HistoryEntry#EVENT_ORDER}. */
     private final List<HistoryEntry> entries;
@@ -45,32 +44,42 @@ public final class CardHistory {
 
     public void add(CardTransaction txn) {
         HistoryEntry entry = HistoryEntry.of(txn);
+        // In-order arrival, the common case, appends; only a late transaction is searched for.
+        if (entries.isEmpty() || HistoryEntry.EVENT_ORDER.compare(entries.get(entries.size() - 1), entry) < 0) {
+            entries.add(entry);
+            return;
+        }
         int at = Collections.binarySearch(entries, entry, HistoryEntry.EVENT_ORDER);
         entries.add(at >= 0 ? at : -at - 1, entry);
     }
 
     /** Forgets entries older than {@code oldestKept}; returns how many were removed. */
     public int pruneBefore(long oldestKept) {
-        int before = entries.size();
-        entries.removeIf(entry -> entry.eventTime() < oldestKept);
-        return before - entries.size();
+        // Sorted, so the expired entries are a prefix, found by binary search rather than a pass over all.
+        int expired = firstAtOrAfter(oldestKept, 0, entries.size());
+        if (expired > 0) entries.subList(0, expired).clear();
+        return expired;
     }
 
     public Feature featuresOf(CardTransaction txn, boolean isNewDevice, String jobVersion) {
         long t = txn.eventTime();
-        List<HistoryEntry> context = new ArrayList<>();
-        for (HistoryEntry entry : entries) {
-            if (entry.eventTime() > t) break;
-            if (entry.eventTime() >= t - ONE_DAY_MS) context.add(entry);
-        }
-        Window tenMinutes = window(context, txn, TEN_MINUTES_MS);
-        Window oneHour = window(context, txn, ONE_HOUR_MS);
-        Window oneDay = window(context, txn, ONE_DAY_MS);
-        Set<String> merchants = new HashSet<>();
+        // The context is a contiguous run of the sorted entries: [start of a window, end). Each
+        // window is summed from its oldest entry on, starting with this transaction's amount, the
+        // order in which the amounts have always been added (a double sum depends on its order).
+        // No list is built per transaction: the allocation and the copy cost more than the sums.
+        int end = endOf(t);
+        int oneDayFrom = firstAtOrAfter(t - ONE_DAY_MS, 0, end);
+        int oneHourFrom = firstAtOrAfter(t - ONE_HOUR_MS, oneDayFrom, end);
+        int tenMinutesFrom = firstAtOrAfter(t - TEN_MINUTES_MS, oneHourFrom, end);
+        Window tenMinutes = window(tenMinutesFrom, end, txn.amount());
+        Window oneHour = window(oneHourFrom, end, txn.amount());
+        Window oneDay = window(oneDayFrom, end, txn.amount());
+        DistinctStrings merchants = MERCHANTS.get();
+        merchants.clear();
         merchants.add(txn.merchantId());
-        for (HistoryEntry entry : context) if (entry.eventTime() >= t - ONE_HOUR_MS) merchants.add(entry.merchantId());
+        for (int i = oneHourFrom; i < end; i++) merchants.add(entries.get(i).merchantId());
 
-        HistoryEntry previous = previousOf(t);
+        HistoryEntry previous = end > 0 ? entries.get(end - 1) : null;
         Double secondsSincePrev = null;
         Double distanceKm = null;
         Double speedKmh = null;
@@ -82,29 +91,53 @@ public final class CardHistory {
         }
         // The mean includes this amount, so it is 0 only when every amount in the window is 0.
         double amountToMean24h = oneDay.mean() == 0 ? 1.0 : txn.amount() / oneDay.mean();
-        int hourOfDay = Instant.ofEpochMilli(t).atZone(ZoneOffset.UTC).getHour();
 
         return new Feature(txn.transactionId(), txn.cardHash(), txn.emailHash(), txn.merchantId(), txn.merchantCategory(),
                 txn.amount(), t,
                 tenMinutes.count, tenMinutes.sum, tenMinutes.mean(), tenMinutes.max,
                 oneHour.count, oneHour.sum, oneHour.mean(), oneHour.max,
                 oneDay.count, oneDay.sum, oneDay.mean(), oneDay.max,
-                merchants.size(), secondsSincePrev, amountToMean24h, distanceKm, speedKmh, isNewDevice, hourOfDay, jobVersion);
+                merchants.count(), secondsSincePrev, amountToMean24h, distanceKm, speedKmh, isNewDevice, hourOfDay(t), jobVersion);
     }
 
-    /** The latest entry at or before {@code t} in event order, if any. */
-    private HistoryEntry previousOf(long t) {
-        for (int i = entries.size() - 1; i >= 0; i--) {
-            if (entries.get(i).eventTime() <= t) return entries.get(i);
-        }
-        return null;
+    /** UTC hour of an epoch-millisecond time (UTC days have no leap seconds in epoch time). */
+    static int hourOfDay(long epochMillis) {
+        return (int) (Math.floorMod(epochMillis, ONE_DAY_MS) / ONE_HOUR_MS);
     }
 
-    private static Window window(List<HistoryEntry> context, CardTransaction txn, long widthMs) {
-        Window window = new Window(txn.amount());
-        for (HistoryEntry entry : context) {
-            if (entry.eventTime() >= txn.eventTime() - widthMs) window.add(entry.amount());
+    /**
+     * The index after the last entry with event time ≤ {@code t}. An in-order transaction is later
+     * than every entry, so the last one is checked before searching.
+     */
+    private int endOf(long t) {
+        int size = entries.size();
+        if (size == 0 || entries.get(size - 1).eventTime() <= t) return size;
+        int low = 0;
+        int high = size - 1; // entries[high] is later than t
+        while (low < high) {
+            int middle = (low + high) >>> 1;
+            if (entries.get(middle).eventTime() <= t) low = middle + 1;
+            else high = middle;
         }
+        return low;
+    }
+
+    /** The first index in [from, to) whose entry has event time ≥ {@code time}, or {@code to}. */
+    private int firstAtOrAfter(long time, int from, int to) {
+        int low = from;
+        int high = to;
+        while (low < high) {
+            int middle = (low + high) >>> 1;
+            if (entries.get(middle).eventTime() < time) low = middle + 1;
+            else high = middle;
+        }
+        return low;
+    }
+
+    /** The window of the entries [from, to) and the current transaction's amount, added oldest first. */
+    private Window window(int from, int to, double current) {
+        Window window = new Window(current);
+        for (int i = from; i < to; i++) window.add(entries.get(i).amount());
         return window;
     }
 

@@ -88,7 +88,8 @@ public final class FeatureCalculator extends KeyedProcessFunction<String, CardTr
     }
 
     private void describe(CardTransaction txn, Context ctx, Collector<Feature> out) throws Exception {
-        CardHistory card = new CardHistory(history.value() == null ? new ArrayList<>() : history.value());
+        List<HistoryEntry> entries = history.value();
+        CardHistory card = new CardHistory(entries == null ? new ArrayList<>() : entries);
         DeviceSighting sighting = devices.get(txn.deviceId());
         boolean isNewDevice = sighting == null || sighting.firstSeen() > txn.eventTime();
         out.collect(card.featuresOf(txn, isNewDevice, jobVersion));
@@ -109,11 +110,13 @@ public final class FeatureCalculator extends KeyedProcessFunction<String, CardTr
                 else history.update(card.entries());
             }
         }
-        List<String> expired = new ArrayList<>();
+        List<String> expired = null;
         for (var device : devices.entries()) {
-            if (device.getValue().lastSeen() < now - DEVICE_RETENTION_MS) expired.add(device.getKey());
+            if (device.getValue().lastSeen() >= now - DEVICE_RETENTION_MS) continue;
+            if (expired == null) expired = new ArrayList<>();
+            expired.add(device.getKey());
         }
-        for (String device : expired) devices.remove(device);
+        if (expired != null) for (String device : expired) devices.remove(device);
     }
 
     private static long roundUp(long time) {
