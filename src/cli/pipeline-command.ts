@@ -1,16 +1,166 @@
+/**
+ * `tributary pipeline …`: definition files, checked offline (`validate`), compared with the live
+ * system (`plan`), carried out (`apply`), and the applied pipelines (`list`, `describe`, `delete`).
+ * yaml, ajv, avsc, kafkajs and the Temporal SDK load inside the actions, so `--help` stays fast.
+ */
 import { Command } from 'commander';
+import type { Admin } from 'kafkajs';
+import type { TributaryConfig } from '../config/config.js';
+import type { DeploymentRecordStore } from '../flink/deployment-record-store.js';
+import type { FeatureJobItem } from '../pipeline-apply/pipeline-plan.js';
+import type { PipelineStore, RevisionDraft } from '../pipelines/pipeline-store.js';
+import type { SchemaRegistryClient } from '../streaming/schema-registry-client.js';
 import type { CliEnvironment } from './cli-environment.js';
+import { defaultAuthor } from './default-author.js';
+import { positiveInteger } from './option-parsers.js';
+import { progressPrinter } from './output.js';
+import { renderTable } from '../terminal/text-table.js';
 
-/** Exit code of a definition with problems: the input is wrong, as for bad arguments. */
+/** Exit code of a definition with problems, or a change the registry refuses: the input is wrong, as for bad arguments. */
 const EXIT_BAD_INPUT = 2;
 
 const counted = (count: number, noun: string): string => `${count} ${noun}${count === 1 ? '' : 's'}`;
 
-/** `tributary pipeline validate`: pipeline definition files. Plan and apply come next (issue 13). */
+/** The clients a command that looks at the live system works with. */
+interface LiveSystem {
+  readonly config: TributaryConfig;
+  readonly admin: Admin;
+  readonly schemaRegistry: SchemaRegistryClient;
+  readonly store: PipelineStore;
+  readonly deployments: DeploymentRecordStore;
+}
+
+/** Connects to Kafka, the schema registry and the pipeline store, runs `work`, and always disconnects. */
+async function withLiveSystem<T>(config: TributaryConfig, work: (live: LiveSystem) => Promise<T>): Promise<T> {
+  const [{ logLevel }, { createKafka, kafkaAccessError }, { createSchemaRegistryClient }, { KafkaPipelineStore }, { PipelineStoreError }, { FileDeploymentRecordStore }, { deploymentRecordsDir }, { reasonOf }] =
+    await Promise.all([
+      import('kafkajs'),
+      import('../streaming/kafka-client.js'),
+      import('../streaming/schema-registry-client.js'),
+      import('../pipeline-store/kafka-pipeline-store.js'),
+      import('../pipelines/errors.js'),
+      import('../flink/deployment-record-store.js'),
+      import('../flink/deployment-paths.js'),
+      import('../errors/tributary-error.js'),
+    ]);
+  // Every failure is thrown as one line, so kafkajs's own log would only repeat it.
+  const kafka = createKafka(config, { clientIdSuffix: 'pipeline', retries: 2, logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+  } catch (error) {
+    const refusal = kafkaAccessError(kafka, error, { operation: 'describe', topics: [`${config.topics.prefix}*`] });
+    throw new PipelineStoreError(`connecting to Kafka at ${config.kafka.brokers.join(',')}`, refusal?.message ?? reasonOf(error), { retriable: refusal === undefined, cause: refusal ?? error });
+  }
+  try {
+    const store = await KafkaPipelineStore.open({ kafka, admin, config });
+    try {
+      return await work({ config, admin, schemaRegistry: createSchemaRegistryClient(config.schemaRegistry), store, deployments: new FileDeploymentRecordStore(deploymentRecordsDir(config)) });
+    } finally {
+      await store.close();
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * Deploys a jar feature job as `tributary flink deploy <job>` does by default (mode savepoint,
+ * a deployment worker in this process until the deployment ends), built from the definition's
+ * jar, main class, arguments, parallelism and checkpoint interval.
+ */
+async function deployJarFeatureJob(config: TributaryConfig, baseDir: string, draft: RevisionDraft, item: FeatureJobItem): Promise<string> {
+  const { job, parallelism, checkpointing } = draft.definition.features;
+  const [{ PipelineError }, { jarModuleOf }, { FileDeploymentRecordStore }, { deploymentRecordsDir }, { currentFeaturesTopic, prepareFeatureJobDeployment }, client, worker, { Client, Connection }, { describePhase, renderDeployResult }] = await Promise.all([
+    import('../pipelines/errors.js'),
+    import('../pipeline-apply/feature-job-plan.js'),
+    import('../flink/deployment-record-store.js'),
+    import('../flink/deployment-paths.js'),
+    import('../flink/deployment-feature-job.js'),
+    import('../worker/flink-deploy-client.js'),
+    import('../worker/flink-deploy-worker.js'),
+    import('@temporalio/client'),
+    import('./flink-command.js'),
+  ]);
+  // The plan deploys only jar jobs; a SQL job is submitted by the feature-job step.
+  if (job.kind !== 'jar') throw new PipelineError(`feature job ${item.jobName} is a ${job.kind} job; apply deploys only jar jobs`);
+  const progress = progressPrinter();
+  const record = await new FileDeploymentRecordStore(deploymentRecordsDir(config)).read(item.jobName);
+  const args = job.args ?? [];
+  const argumentOverrides = Object.fromEntries(args.flatMap((arg, index) => (arg.startsWith('--') ? [[arg.slice(2), args[index + 1] ?? '']] : [])));
+  const spec = await prepareFeatureJobDeployment(config, {
+    jobName: item.jobName,
+    module: jarModuleOf(job, baseDir),
+    featuresTopic: currentFeaturesTopic(record),
+    parallelism,
+    flinkConfiguration: { 'execution.checkpointing.interval': checkpointing?.interval ?? '10s' },
+    argumentOverrides,
+    progress,
+  });
+  const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: 10_000 });
+  try {
+    const temporal = new Client({ connection, namespace: config.temporal.namespace });
+    progress(`deployment worker in this process; its log: ${worker.logDeployWorkerToFile(config)}`);
+    const result = await worker.withInProcessDeployWorker(config, async () => {
+      const handle = await client.startDeployment(temporal, { spec, mode: 'savepoint', drain: false, savepointRetention: 5, health: { windowMs: 30_000 } }, { taskQueue: worker.flinkDeployTaskQueue(config), uiUrl: config.temporal.uiUrl });
+      progress(`started ${client.deploymentWorkflowId(item.jobName)} (${spec.version})`);
+      return client.followDeployment(handle, (status) => progress(describePhase(status)));
+    });
+    const rendered = renderDeployResult(result);
+    if (result.outcome !== 'deployed') throw new PipelineError(`flinkDeploy ended ${result.outcome}:\n${rendered}`);
+    return `feature job ${rendered}`;
+  } finally {
+    await connection.close();
+  }
+}
+
+/** The registered versions of a pipeline's model, or why the registry cannot say: a description stands without them. */
+async function describeModel(config: TributaryConfig, model: string): Promise<string> {
+  const [{ RegistryError }, { openKafkaModelRegistry }] = await Promise.all([import('../registry/errors.js'), import('./models-command.js')]);
+  let registry: Awaited<ReturnType<typeof openKafkaModelRegistry>>;
+  try {
+    registry = await openKafkaModelRegistry(config);
+  } catch (error) {
+    if (!(error instanceof RegistryError)) throw error;
+    return `model ${model}: the model registry cannot be read: ${error.message}`;
+  }
+  try {
+    const versions = (await registry.listModels()).includes(model) ? await registry.listVersions(model) : [];
+    if (versions.length === 0) return `model ${model}: no version registered`;
+    return `model ${model}:\n${renderTable(['VERSION', 'STAGE', 'CREATED', 'METRICS'], versions.map((version) => [
+      String(version.version), version.stage, version.createdAt,
+      Object.entries(version.metrics).map(([metric, value]) => `${metric} ${value.toFixed(4)}`).join(', '),
+    ]))}`;
+  } finally {
+    await registry.close();
+  }
+}
+
+/** `tributary pipeline validate | plan | apply | list | describe | delete`. */
 export function pipelineCommand(cli: CliEnvironment): Command {
   const command = new Command('pipeline').description(
     'pipeline definitions: one YAML or JSON file per pipeline naming its sources, feature job, labels, model, gates, trigger, rollout, drift and serving (see docs/pipelines.md)',
   );
+  const replicationOption = ['--replication-factor <count>', 'replicas of each partition of a topic apply creates (1 on the local single-broker stack)', positiveInteger, 1] as const;
+
+  /** Prints every problem of a definition that cannot be used and sets exit 2; rethrows anything else. */
+  const reportDefinitionProblems = async (error: unknown): Promise<void> => {
+    const { PipelineDefinitionError, formatProblem } = await import('../pipelines/errors.js');
+    if (!(error instanceof PipelineDefinitionError)) throw error;
+    for (const problem of error.problems) cli.fail(formatProblem(problem));
+    cli.setExitCode(EXIT_BAD_INPUT);
+  };
+
+  /** The file as a revision draft, or undefined after its problems were printed. */
+  const draftOf = async (file: string, by: string): Promise<{ draft: RevisionDraft; baseDir: string } | undefined> => {
+    const [{ revisionDraftFromFile }, { dirname, resolve }] = await Promise.all([import('../pipelines/pipeline-revision.js'), import('node:path')]);
+    try {
+      return { draft: revisionDraftFromFile(file, { appliedBy: by, appliedAt: new Date().toISOString() }), baseDir: dirname(resolve(file)) };
+    } catch (error) {
+      await reportDefinitionProblems(error);
+      return undefined;
+    }
+  };
 
   command
     .command('validate')
@@ -20,16 +170,185 @@ export function pipelineCommand(cli: CliEnvironment): Command {
     )
     .argument('<file>', 'a pipeline definition (.yaml, .yml or .json)')
     .action(async (file: string) => {
-      // yaml, ajv and avsc load only when a definition is checked, so `--help` stays fast.
-      const [{ loadPipelineDefinition }, { PipelineDefinitionError, formatProblem }] = await Promise.all([import('../pipelines/validate-pipeline.js'), import('../pipelines/errors.js')]);
+      const { loadPipelineDefinition } = await import('../pipelines/validate-pipeline.js');
       try {
         const definition = loadPipelineDefinition(file);
         cli.print(`${file}: valid (${counted(definition.sources.length, 'source')}, ${counted(definition.model.inputs.length, 'input')}, task ${definition.model.task})`);
       } catch (error) {
-        if (!(error instanceof PipelineDefinitionError)) throw error;
-        for (const problem of error.problems) cli.fail(formatProblem(problem));
-        cli.setExitCode(EXIT_BAD_INPUT);
+        await reportDefinitionProblems(error);
       }
+    });
+
+  command
+    .command('plan')
+    .description(
+      'validate a definition, then show what `pipeline apply` would change on the live system, one line per item: topics to create (or that exist with other settings), ' +
+        'schema subjects with the registry\'s compatibility verdict (its reasons when it would refuse), the feature job, and the revision apply would record. Changes nothing; exits 2 when the registry would refuse a schema',
+    )
+    .argument('<file>', 'a pipeline definition (.yaml, .yml or .json)')
+    .option(...replicationOption)
+    .action(async (file: string, options: { replicationFactor: number }) => {
+      const drafted = await draftOf(file, defaultAuthor());
+      if (!drafted) return;
+      const { draft, baseDir } = drafted;
+      const [{ planPipeline, planChanges, refusals, renderPlan }, { planFeatureJob }] = await Promise.all([import('../pipeline-apply/pipeline-plan.js'), import('../pipeline-apply/feature-job-plan.js')]);
+      const config = cli.config();
+      await withLiveSystem(config, async (live) => {
+        const plan = await planPipeline(draft, {
+          ...live,
+          prefix: config.topics.prefix,
+          replicationFactor: options.replicationFactor,
+          featureJob: (candidate) => planFeatureJob(candidate, baseDir, live.deployments),
+        });
+        for (const line of renderPlan(plan)) cli.print(line);
+        const refused = refusals(plan);
+        if (refused.length > 0) {
+          cli.fail(`apply would change nothing: the registry refuses ${counted(refused.length, 'schema')} (above); make the schema compatible, or write to a new topic`);
+          cli.setExitCode(EXIT_BAD_INPUT);
+        } else {
+          cli.print(planChanges(plan) ? `${draft.name}: \`tributary pipeline apply ${file}\` carries this out` : `${draft.name}: nothing to change`);
+        }
+      });
+    });
+
+  command
+    .command('apply')
+    .description(
+      'carry a definition out on the live system: create its topics, register its schemas, deploy or upgrade a jar feature job through flinkDeploy (by savepoint), and record a new revision when the definition changed. ' +
+        'Applying the same file again changes nothing; after a failure part way, applying it again completes it. A schema the registry would refuse stops it before any change (exit 2)',
+    )
+    .argument('<file>', 'a pipeline definition (.yaml, .yml or .json)')
+    .option('--by <who>', 'who applies, recorded with the revision (default: the OS user)')
+    .option(...replicationOption)
+    .action(async (file: string, options: { by?: string; replicationFactor: number }) => {
+      const drafted = await draftOf(file, options.by ?? defaultAuthor());
+      if (!drafted) return;
+      const { draft, baseDir } = drafted;
+      const [{ applyPipeline }, { planFeatureJob }, { SchemaChangeRefusedError }] = await Promise.all([
+        import('../pipeline-apply/pipeline-apply.js'),
+        import('../pipeline-apply/feature-job-plan.js'),
+        import('../pipeline-apply/errors.js'),
+      ]);
+      const config = cli.config();
+      await withLiveSystem(config, async (live) => {
+        try {
+          const outcome = await applyPipeline(draft, {
+            ...live,
+            prefix: config.topics.prefix,
+            replicationFactor: options.replicationFactor,
+            featureJob: (candidate) => planFeatureJob(candidate, baseDir, live.deployments),
+            deployFeatureJob: (candidate, item) => deployJarFeatureJob(config, baseDir, candidate, item),
+            progress: (line) => cli.print(line),
+          });
+          const { revision } = outcome;
+          cli.print(
+            outcome.done.length === 0
+              ? `${draft.name}: nothing to change; the live system is as defined (revision ${revision.revision}, digest ${revision.digest.slice(0, 12)}, applied by ${revision.appliedBy} at ${revision.appliedAt})`
+              : `${draft.name}: applied (${counted(outcome.done.length, 'change')}; revision ${revision.revision})`,
+          );
+        } catch (error) {
+          if (!(error instanceof SchemaChangeRefusedError)) throw error;
+          for (const line of error.message.split('\n')) cli.fail(line);
+          cli.setExitCode(EXIT_BAD_INPUT);
+        }
+      });
+    });
+
+  command
+    .command('list')
+    .description('list the applied pipelines that are not deleted: current revision, who applied it and when, its task and feature job')
+    .action(async () => {
+      await withLiveSystem(cli.config(), async ({ store }) => {
+        const { featureJobName } = await import('../pipelines/pipeline-topics.js');
+        const pipelines = await store.list();
+        if (pipelines.length === 0) {
+          cli.print('no pipeline is applied; `tributary pipeline apply <file>` applies one');
+          return;
+        }
+        cli.print(renderTable(['NAME', 'REVISION', 'APPLIED BY', 'APPLIED AT', 'TASK', 'FEATURE JOB', 'DIGEST'], pipelines.map((revision) => [
+          revision.name, String(revision.revision), revision.appliedBy, revision.appliedAt, revision.definition.model.task,
+          `${featureJobName(revision.definition)} (${revision.definition.features.job.kind})`, revision.digest.slice(0, 12),
+        ])));
+      });
+    });
+
+  command
+    .command('describe')
+    .description('show a pipeline: every revision with who, when and digest, its topics on the cluster, its feature job\'s deployment, and the registered versions of its model')
+    .argument('<name>', 'the pipeline\'s name')
+    .action(async (name: string) => {
+      const config = cli.config();
+      await withLiveSystem(config, async ({ store, admin, deployments }) => {
+        const [{ PipelineNotFoundError }, { featureJobName, pipelineTopics }, { inspectTopics }] = await Promise.all([
+          import('../pipelines/errors.js'),
+          import('../pipelines/pipeline-topics.js'),
+          import('../streaming/topic-admin.js'),
+        ]);
+        const history = await store.history(name);
+        const latest = history.at(-1);
+        if (!latest) throw new PipelineNotFoundError(name, (await store.list()).map((revision) => revision.name));
+        cli.print(`${name}${latest.deleted ? ' (deleted)' : ''}: ${latest.definition.description ?? 'no description'}; owner ${latest.definition.owner}`);
+        cli.print('');
+        cli.print(renderTable(['REVISION', 'APPLIED BY', 'APPLIED AT', 'DIGEST', ''], history.map((revision) => [
+          String(revision.revision), revision.appliedBy, revision.appliedAt, revision.digest.slice(0, 12), revision.deleted ? 'deleted' : '',
+        ])));
+        cli.print('');
+        const reports = await inspectTopics(admin, pipelineTopics(latest.definition, { prefix: config.topics.prefix }));
+        cli.print(renderTable(['TOPIC', 'ROLE', 'STATE'], reports.map(({ topic, state, differences }) => [
+          topic.name, topic.role, state === 'drift' ? `other settings (${differences.map((difference) => difference.setting).join(', ')})` : state,
+        ])));
+        cli.print('');
+        const jobName = featureJobName(latest.definition);
+        const { current, events } = await deployments.read(jobName);
+        const lastEvent = events.at(-1);
+        cli.print(
+          `feature job ${jobName} (${latest.definition.features.job.kind}): ` +
+            (current ? `${current.spec.version} runs as job ${current.jobId} since ${new Date(current.since).toISOString()}` : 'no deployment recorded') +
+            (lastEvent ? `; last deployment ${lastEvent.outcome} at ${new Date(lastEvent.at).toISOString()}` : ''),
+        );
+        cli.print(await describeModel(config, name));
+      });
+    });
+
+  command
+    .command('delete')
+    .description(
+      'mark a pipeline deleted: a tombstone revision ends it and keeps its history (`pipeline describe` shows it; applying its file again brings it back as a new revision). ' +
+        'Its topics, schemas, feature job and models are left as they are; --purge also deletes its topics, after saying what is lost, and only with --yes',
+    )
+    .argument('<name>', 'the pipeline\'s name')
+    .option('--purge', 'also delete the pipeline\'s topics and every record in them')
+    .option('--yes', 'confirm --purge')
+    .option('--by <who>', 'who deletes, recorded with the tombstone revision (default: the OS user)')
+    .action(async (name: string, options: { purge?: boolean; yes?: boolean; by?: string }) => {
+      const config = cli.config();
+      await withLiveSystem(config, async ({ store, admin }) => {
+        const [{ PipelineNotFoundError }, { pipelineTopics }] = await Promise.all([import('../pipelines/errors.js'), import('../pipelines/pipeline-topics.js')]);
+        const current = await store.current(name);
+        // A purge that stopped part way is completed on the deleted pipeline's last revision.
+        const latest = current ?? (options.purge ? (await store.history(name)).at(-1) : undefined);
+        if (!latest) throw new PipelineNotFoundError(name, (await store.list()).map((revision) => revision.name));
+        const existing = new Set(await admin.listTopics());
+        const topics = pipelineTopics(latest.definition, { prefix: config.topics.prefix }).filter((topic) => existing.has(topic.name));
+        if (options.purge && !options.yes) {
+          cli.fail(
+            `--purge deletes ${topics.length === 0 ? 'no topic (none of them exists)' : `${counted(topics.length, 'topic')} with every record in them, for good: ${topics.map((topic) => topic.name).join(', ')}`}; ` +
+              `nothing was changed. Run \`tributary pipeline delete ${name} --purge --yes\` to go ahead, or without --purge to keep the topics`,
+          );
+          cli.setExitCode(EXIT_BAD_INPUT);
+          return;
+        }
+        if (current) {
+          const tombstone = await store.markDeleted(name, { appliedBy: options.by ?? defaultAuthor(), appliedAt: new Date().toISOString() });
+          cli.print(`${name}: deleted as revision ${tombstone.revision}; its history is kept (\`tributary pipeline describe ${name}\`)`);
+        }
+        if (!options.purge) {
+          cli.print(`  left as they are: its topics, schema subjects, feature job and models; \`tributary pipeline delete ${name} --purge\` also deletes the topics`);
+          return;
+        }
+        if (topics.length > 0) await admin.deleteTopics({ topics: topics.map((topic) => topic.name) });
+        cli.print(`  topics deleted: ${topics.length === 0 ? 'none existed' : topics.map((topic) => topic.name).join(', ')}`);
+      });
     });
 
   return command;
