@@ -7,13 +7,15 @@ import { Context } from '@temporalio/activity';
 import type { PartitionEndOffset, PartitionRange } from '../streaming/offset-range-reader.js';
 import { splitByEventTime, type SplitFractions } from '../training/dataset-split.js';
 import { DatasetSplitError, type SplitCounts } from '../training/errors.js';
+import type { PipelineStore } from '../pipelines/pipeline-store.js';
 import type { ExampleSource } from '../training/example-source.js';
+import { pipelineTrainingInputs } from '../training/pipeline-training-inputs.js';
 import { reportingFailures } from './application-failure.js';
 
 /** What a range of the training-examples topic holds. */
 export interface ExampleCount {
   readonly examples: number;
-  /** Examples labelled fraud. */
+  /** Examples with a positive label. */
   readonly positives: number;
   /** Records in the range that could not be decoded (counted, not examples). */
   readonly undecodable: number;
@@ -23,30 +25,34 @@ export interface ExampleCount {
 
 export interface ExampleActivityDependencies {
   readonly examples: ExampleSource;
+  /** Where the pipelines' applied definitions say which fields hold the label and the event time. */
+  readonly pipelines: Pick<PipelineStore, 'current'>;
   /** Bound on one read of a range. @default 300_000 */
   readonly readTimeoutMs?: number;
 }
 
 /** Creates the activities; the worker passes the Kafka-backed example source, tests a fake. */
-export function createExampleActivities({ examples, readTimeoutMs = 300_000 }: ExampleActivityDependencies) {
+export function createExampleActivities({ examples, pipelines, readTimeoutMs = 300_000 }: ExampleActivityDependencies) {
   return {
     /** Every partition's log start and last stable offset of the training-examples topic. */
     snapshotTrainingExampleOffsets: reportingFailures(async (): Promise<PartitionEndOffset[]> => examples.snapshot()),
 
     /**
-     * Reads exactly `ranges` and counts examples and positive labels; with `split`, also those of
-     * the test split the training pipeline would cut from them. Heartbeats its progress.
+     * Reads exactly `ranges` and counts examples and positive labels of pipeline `model` (its
+     * definition names the label field); with `split`, also those of the test split the training
+     * pipeline would cut from them. Heartbeats its progress.
      */
-    countTrainingExamples: reportingFailures(async (ranges: readonly PartitionRange[], split?: SplitFractions): Promise<ExampleCount> => {
+    countTrainingExamples: reportingFailures(async (ranges: readonly PartitionRange[], split: SplitFractions | undefined, model: string): Promise<ExampleCount> => {
       const context = Context.current();
-      const set = await examples.read(ranges, {
+      const { examples: fields } = await pipelineTrainingInputs(pipelines, model);
+      const set = await examples.read(ranges, fields, {
         timeoutMs: readTimeoutMs,
         signal: context.cancellationSignal,
         onProgress: (progress) => context.heartbeat(progress),
       });
       const count = {
         examples: set.examples.length,
-        positives: set.examples.filter((example) => example.is_fraud).length,
+        positives: set.examples.filter((example) => example.label === 1).length,
         undecodable: set.undecodable.length,
       };
       return split === undefined || set.examples.length === 0 ? count : { ...count, testSplit: testSplitOf(set.examples, split) };

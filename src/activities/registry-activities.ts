@@ -1,10 +1,13 @@
 /**
  * The training pipeline's registry steps: register the candidate with its metrics and lineage,
  * then promote it, stage it as challenger or reject it. Each step is idempotent, because a
- * retried attempt may follow one whose effect landed but whose completion was lost.
+ * retried attempt may follow one whose effect landed but whose completion was lost. Registering and
+ * promoting first check that the model's inputs are fields of the features topic's registered
+ * schema (`src/registry/model-input-check.ts`).
  */
 import type { ChangeAuthor, ModelLineage, ModelRegistry, ModelStage } from '../registry/model-registry.js';
 import { serialiseModelArtifact } from '../registry/model-artifact.js';
+import { checkModelInputs, checkVersionInputs, type RegisteredFeatureFields } from '../registry/model-input-check.js';
 import { decodeCandidateModel } from '../training/candidate-model-file.js';
 import { reportingFailures } from './application-failure.js';
 import type { CandidateArtifacts } from './candidate-artifacts.js';
@@ -44,17 +47,25 @@ export interface RegistryActivityDependencies {
   /** Where a new champion is published for the scorers to serve. */
   readonly deployments: DeploymentLog;
   readonly artifacts: CandidateArtifacts;
+  /** The features topic's registered schema, which a model's inputs are checked against. */
+  readonly features: RegisteredFeatureFields;
   /** Git commit or package version of the code this worker runs. */
   readonly codeVersion: string;
 }
 
-/** Turns the candidate file into the registry's artifact, now that evaluation has chosen the threshold. */
-async function registryArtifact(request: RegisterRequest, candidateFile: Uint8Array, codeVersion: string): Promise<Uint8Array> {
+/**
+ * Turns the candidate file into the registry's artifact, now that evaluation has chosen the
+ * threshold; refuses a candidate whose inputs the features topic's registered schema cannot feed.
+ */
+async function registryArtifact(request: RegisterRequest, candidateFile: Uint8Array, codeVersion: string, features: RegisteredFeatureFields): Promise<Uint8Array> {
   const candidate = await decodeCandidateModel(candidateFile);
   try {
+    checkModelInputs(request.model, undefined, candidate.spec, await features.featuresSchemaOf(request.model), 'registered');
     const { bytes } = await serialiseModelArtifact({
       model: candidate.model,
-      normaliser: candidate.normaliser,
+      vectoriser: candidate.spec,
+      // The training loop trains binary classifiers only.
+      task: 'binary-classification',
       threshold: request.threshold,
       metadata: { model: request.model, trainedAt: new Date().toISOString(), backend: request.lineage.backend, codeVersion },
     });
@@ -65,7 +76,7 @@ async function registryArtifact(request: RegisterRequest, candidateFile: Uint8Ar
 }
 
 /** Creates the activities; the worker passes the Kafka-backed registry, tests an in-memory one. */
-export function createRegistryActivities({ registry, deployments, artifacts, codeVersion }: RegistryActivityDependencies) {
+export function createRegistryActivities({ registry, deployments, artifacts, features, codeVersion }: RegistryActivityDependencies) {
   return {
     /** Registers the candidate as a new version in stage `candidate`; a retry finds the version its run already registered. */
     registerCandidate: reportingFailures(async (request: RegisterRequest): Promise<RegisteredVersion> => {
@@ -79,7 +90,7 @@ export function createRegistryActivities({ registry, deployments, artifacts, cod
           metrics: request.metrics,
           threshold: request.threshold,
           lineage: { ...request.lineage, codeVersion },
-          artifact: await registryArtifact(request, await artifacts.read(request.artifactPath), codeVersion),
+          artifact: await registryArtifact(request, await artifacts.read(request.artifactPath), codeVersion, features),
           tags: { [TRAINING_RUN_TAG]: request.runKey },
         },
         request.author,
@@ -90,10 +101,12 @@ export function createRegistryActivities({ registry, deployments, artifacts, cod
 
     /**
      * Makes the version the champion: stage and alias, then the model's deployment, so scorers
-     * serve it; each is skipped when already so.
+     * serve it; each is skipped when already so. A version whose inputs the features topic's
+     * registered schema cannot feed is refused before any of them.
      */
     promoteToChampion: reportingFailures(async ({ model, version, author }: Omit<StageRequest, 'stage'>): Promise<void> => {
       const registered = await registry.getVersion(model, version);
+      if (registered.stage !== 'champion') await checkVersionInputs(registry, features, model, version, 'promoted');
       if (registered.stage !== 'champion') await registry.setStage(model, version, 'champion', author);
       if ((await registry.resolveAlias(model, 'champion'))?.version !== version) await registry.setAlias(model, 'champion', version, author);
       const deployed = await deployments.latest(model);

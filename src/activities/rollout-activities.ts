@@ -6,6 +6,7 @@
  * before changing it.
  */
 import { Context } from '@temporalio/activity';
+import { checkVersionInputs, type RegisteredFeatureFields } from '../registry/model-input-check.js';
 import type { ChangeAuthor, ModelRegistry, ModelVersion } from '../registry/model-registry.js';
 import { RolloutError } from '../rollout/errors.js';
 import type { LiveMetrics, LiveMetricsScope } from '../rollout/live-metrics.js';
@@ -18,6 +19,8 @@ export interface RolloutActivityDependencies {
   readonly registry: ModelRegistry;
   readonly deployments: DeploymentLog;
   readonly liveMetrics: LiveMetricsReader;
+  /** The features topic's registered schema, which a challenger's inputs are checked against before it is promoted. */
+  readonly features: RegisteredFeatureFields;
 }
 
 export interface PrepareRolloutRequest {
@@ -69,7 +72,7 @@ export interface DecisionRequest {
 const served = (version: ModelVersion): ServedModel => ({ version: version.version, sha256: version.artifact.sha256 });
 const published = (deployment: ModelDeployment): PublishedRouting => ({ revision: deployment.revision, featuresTopic: deployment.featuresTopic });
 
-export function createRolloutActivities({ registry, deployments, liveMetrics }: RolloutActivityDependencies) {
+export function createRolloutActivities({ registry, deployments, liveMetrics, features }: RolloutActivityDependencies) {
   return {
     /**
      * Checks that the challenger can be rolled out against the current champion, and makes it the
@@ -112,14 +115,18 @@ export function createRolloutActivities({ registry, deployments, liveMetrics }: 
     /**
      * Ends the rollout in the registry and the deployment:
      * - promote: the challenger becomes champion (the old champion is archived), and the
-     *   deployment serves the new champion alone;
+     *   deployment serves the new champion alone; refused while the challenger's inputs are not
+     *   fields of the features topic's registered schema;
      * - rollback: the challenger is rejected, and the deployment serves the champion alone.
      */
     recordDecision: reportingFailures(async ({ model, action, champion, challenger, author }: DecisionRequest): Promise<PublishedRouting> => {
       // The registry moves the aliases with the stages: a new champion archives the old one and
       // takes the champion alias from it and the challenger alias; a rejected version loses its alias.
       const { stage } = await registry.getVersion(model, challenger.version);
-      if (action === 'promote' && stage !== 'champion') await registry.setStage(model, challenger.version, 'champion', author);
+      if (action === 'promote' && stage !== 'champion') {
+        await checkVersionInputs(registry, features, model, challenger.version, 'promoted');
+        await registry.setStage(model, challenger.version, 'champion', author);
+      }
       if (action === 'rollback' && stage === 'challenger') await registry.setStage(model, challenger.version, 'rejected', author);
 
       const target = action === 'promote' ? challenger : champion;

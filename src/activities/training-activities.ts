@@ -2,10 +2,13 @@
  * The training pipeline's data and model steps: check the dataset, train (heartbeating a
  * resumable checkpoint every epoch), and evaluate the candidate against the champion on the
  * same test split. Each step reads the pinned offset ranges itself — they always hold the same
- * examples — so only offsets, paths and metrics cross workflow history.
+ * examples — so only offsets, paths and metrics cross workflow history. What the model reads
+ * (its inputs, the label field) comes from the pipeline's applied definition in the pipeline
+ * store; the vectoriser is fitted on the train split and travels with the candidate.
  */
 import { Context } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
+import type { PipelineStore } from '../pipelines/pipeline-store.js';
 import type { ModelRegistry } from '../registry/model-registry.js';
 import type { PartitionRange, UndecodableRecord } from '../streaming/offset-range-reader.js';
 import type { SplitBoundaries, SplitFractions, SplitName } from '../training/dataset-split.js';
@@ -15,13 +18,17 @@ import type { OperatingPointComparison } from '../training/operating-point-gate.
 import { loadDataset, type ExampleSource, type LoadedDataset } from '../training/example-source.js';
 import { deserialiseModelArtifact } from '../registry/model-artifact.js';
 import { decodeCandidateModel, encodeCandidateModel } from '../training/candidate-model-file.js';
-import { trainFraudModel, type TrainingCheckpoint } from '../training/training-loop.js';
+import { pipelineTrainingInputs } from '../training/pipeline-training-inputs.js';
+import { prepareTrainingData } from '../training/training-data.js';
+import { trainModel, type TrainingCheckpoint } from '../training/training-loop.js';
 import type { TrainingOptions } from '../training/training-options.js';
 import { reportingFailures } from './application-failure.js';
 import type { CandidateArtifacts } from './candidate-artifacts.js';
 
 /** Which examples a step works on. */
 export interface DatasetRequest {
+  /** The pipeline, and its model: the inputs and label field are read from its current revision. */
+  readonly model: string;
   readonly ranges: readonly PartitionRange[];
   /** Fewer decodable examples fail the step with a non-retryable `InsufficientExamplesError`. */
   readonly minExamples: number;
@@ -51,7 +58,7 @@ export interface TrainRequest extends DatasetRequest {
 export interface TrainedCandidate {
   readonly artifactPath: string;
   readonly backend: string;
-  /** Feature vector layout the candidate was trained on. */
+  /** Layout version of the vectoriser the candidate was trained with. */
   readonly featureVectorVersion: number;
   /** The compiled options, every default filled in. */
   readonly hyperParameters: Readonly<Record<string, unknown>>;
@@ -63,7 +70,6 @@ export interface TrainedCandidate {
 }
 
 export interface EvaluateRequest extends DatasetRequest {
-  readonly model: string;
   readonly artifactPath: string;
   readonly evaluation: EvaluationOptions;
 }
@@ -81,6 +87,8 @@ export interface TrainingActivityDependencies {
   readonly examples: ExampleSource;
   readonly registry: Pick<ModelRegistry, 'resolveAlias' | 'loadArtifact'>;
   readonly artifacts: CandidateArtifacts;
+  /** Where the pipelines' applied definitions are read. */
+  readonly pipelines: Pick<PipelineStore, 'current'>;
   /** Bound on one read of the ranges. @default 600_000 */
   readonly readTimeoutMs?: number;
 }
@@ -88,21 +96,32 @@ export interface TrainingActivityDependencies {
 const UNDECODABLE_SAMPLE_SIZE = 10;
 
 /** Creates the activities; the worker passes Kafka, the registry and a local artifact directory, tests fakes. */
-export function createTrainingActivities({ examples, registry, artifacts, readTimeoutMs = 600_000 }: TrainingActivityDependencies) {
-  /** Loads the dataset, heartbeating `details` while it reads so a retried attempt keeps them. */
-  const load = (request: DatasetRequest, details?: unknown): Promise<LoadedDataset> => {
+export function createTrainingActivities({ examples, registry, artifacts, pipelines, readTimeoutMs = 600_000 }: TrainingActivityDependencies) {
+  /**
+   * Reads the pipeline's revision and the dataset, heartbeating `details` while it reads so a
+   * retried attempt keeps them; with `fit`, also fits the vectoriser and vectorises.
+   */
+  const load = async (request: DatasetRequest, details?: unknown) => {
     const context = Context.current();
-    return loadDataset(examples, request.ranges, {
+    const inputs = await pipelineTrainingInputs(pipelines, request.model);
+    const loaded: LoadedDataset = await loadDataset(examples, request.ranges, {
+      fields: inputs.examples,
       minExamples: request.minExamples,
       fractions: request.splitFractions,
       read: { timeoutMs: readTimeoutMs, signal: context.cancellationSignal, onProgress: () => context.heartbeat(details) },
     });
+    return { ...loaded, inputs };
   };
 
   return {
-    /** Reads the ranges and checks they make a usable dataset; refuses too few examples or a one-class split (non-retryable). */
+    /**
+     * Reads the ranges and checks they make a usable dataset: refuses too few examples, a
+     * one-class split, or inputs the vectoriser cannot fit or read (non-retryable), before
+     * training spends any time.
+     */
     buildDataset: reportingFailures(async (request: DatasetRequest): Promise<DatasetSummary> => {
-      const { set, split } = await load(request);
+      const { set, split, inputs } = await load(request);
+      prepareTrainingData(split, inputs.vectoriser);
       return {
         examples: set.examples.length,
         counts: split.counts,
@@ -121,8 +140,10 @@ export function createTrainingActivities({ examples, registry, artifacts, readTi
     trainCandidate: reportingFailures(async (request: TrainRequest): Promise<TrainedCandidate> => {
       const context = Context.current();
       const resumeFrom = context.info.heartbeatDetails as TrainingCheckpoint | undefined;
-      const { prepared } = await load(request, resumeFrom);
-      const result = await trainFraudModel(prepared, request.options, {
+      const { split, inputs } = await load(request, resumeFrom);
+      // Fitting is deterministic on the pinned ranges: a resumed attempt fits the same spec again.
+      const prepared = prepareTrainingData(split, inputs.vectoriser);
+      const result = await trainModel(prepared, request.options, {
         ...(resumeFrom === undefined ? {} : { resumeFrom }),
         onEpochEnd: async (report) => {
           context.heartbeat(await report.checkpoint());
@@ -130,11 +151,11 @@ export function createTrainingActivities({ examples, registry, artifacts, readTi
         },
       });
       try {
-        const artifactPath = await artifacts.write(request.runKey, await encodeCandidateModel({ model: result.model, normaliser: prepared.normaliser }));
+        const artifactPath = await artifacts.write(request.runKey, await encodeCandidateModel({ model: result.model, spec: prepared.spec }));
         return {
           artifactPath,
           backend: result.backend,
-          featureVectorVersion: result.featureVectorVersion,
+          featureVectorVersion: prepared.spec.layoutVersion,
           hyperParameters: { ...result.options, classWeights: result.classWeights },
           completedEpochs: result.completedEpochs,
           bestEpoch: result.bestEpoch,
@@ -148,7 +169,7 @@ export function createTrainingActivities({ examples, registry, artifacts, readTi
 
     /** Scores the candidate and the current champion on the same test split and compares them. */
     evaluateCandidate: reportingFailures(async (request: EvaluateRequest): Promise<EvaluationSummary> => {
-      const { prepared } = await load(request);
+      const { split } = await load(request);
       const candidate = await decodeCandidateModel(await artifacts.read(request.artifactPath));
       let champion: (ScorableModel & { version: number }) | undefined;
       try {
@@ -162,7 +183,7 @@ export function createTrainingActivities({ examples, registry, artifacts, readTi
           // The artifact's threshold is the one the scorer applies: the champion is measured at it.
           champion = { ...loaded, version: championVersion.version };
         }
-        const result = await evaluateCandidate(prepared.rawTest, candidate, champion, request.evaluation);
+        const result = await evaluateCandidate(split.test, candidate, champion, request.evaluation);
         return {
           candidate: result.candidate,
           champion: champion === undefined || result.champion === undefined ? undefined : { version: champion.version, metrics: result.champion },

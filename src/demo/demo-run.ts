@@ -46,7 +46,8 @@ import { runSimulation, type ClosableSimulationSink, type SimulationResult, type
 import { ensureTopics } from '../streaming/topic-admin.js';
 import { topicCatalogue, topicName } from '../streaming/topic-catalogue.js';
 import { selectTensorFlowBackend } from '../training/backend.js';
-import type { TrainingExample } from '../training/training-example.js';
+import { toTrainingExample, type ExampleFields, type FeatureRecord } from '../training/training-example.js';
+import { pipelinesTopic } from '../pipeline-store/kafka-pipeline-store.js';
 import { closeClient, connectClient } from '../worker/temporal-connection.js';
 import { runTributaryWorker } from '../worker/tributary-worker.js';
 import { rolloutStatusQuery, rolloutWorkflowId, type abRollout, type RolloutStatus } from '../workflows/ab-rollout.js';
@@ -55,6 +56,7 @@ import { pauseSignal, resumeSignal, statusQuery, thresholdTriggerWorkflowId, typ
 import { DEFAULT_GATES, type TrainingPipelineResult } from '../workflows/training-pipeline.js';
 import type { DemoOptions } from './demo-options.js';
 import type { DemoReporter } from './demo-reporter.js';
+import { DEMO_PIPELINE_FILE, recordPipelineAs } from './demo-pipeline.js';
 import { DemoResources } from './demo-resources.js';
 import { largestOutputGap, watchWriteTimes, type OutputGap } from './output-gap.js';
 import { auditScores, type ScoreAudit } from './score-audit.js';
@@ -213,6 +215,8 @@ export class DemoRun {
   private deployments: DeploymentLog | undefined;
   private scorer: ScoringWorker | undefined;
   private readonly scorerMetrics = createScorerMetrics({ model: 'demo' });
+  /** Which fields of an example are its id, time and label, as the applied definition names them. */
+  private exampleFields: ExampleFields | undefined;
   private sink: RecordingSink | undefined;
 
   constructor(
@@ -325,9 +329,12 @@ export class DemoRun {
     await ensureTopics(this.admin, topicCatalogue(config));
     await registerSchemas(createSchemaRegistryClient(config.schemaRegistry), config);
     this.resources.add('the demo topics', async () => {
-      await this.admin?.deleteTopics({ topics: topicCatalogue(config).map((topic) => topic.name) });
+      await this.admin?.deleteTopics({ topics: [...topicCatalogue(config).map((topic) => topic.name), pipelinesTopic(config)] });
       await this.admin?.disconnect();
     });
+    this.report.step(`applying the pipeline definition ${DEMO_PIPELINE_FILE} as ${this.model}: what the model reads, its label, its gates`);
+    const { definition } = await recordPipelineAs(config, DEMO_PIPELINE_FILE, this.model);
+    this.exampleFields = { eventId: definition.features.eventId, eventTime: definition.features.eventTime, label: definition.labels.field };
 
     // Chosen once per process: the worker's training and the scorer use the same backend.
     const backend = await selectTensorFlowBackend({ logger: { info: (line) => this.report.note(line), warn: (line) => this.report.note(line) } });
@@ -579,9 +586,12 @@ export class DemoRun {
     const decoder = createAvroDecoder(createSchemaRegistryClient(this.config.schemaRegistry));
     const { records } = await reader.readRange(
       ends.map(({ partition, endOffset, startOffset }) => ({ topic: examplesTopic, partition, fromOffset: trainedUpTo.get(partition) ?? startOffset, toOffset: endOffset })),
-      async (value) => (await decoder.decode(value)).value as TrainingExample,
+      async (value) => (await decoder.decode(value)).value as FeatureRecord,
     );
-    const heldOut = records.map((record) => record.value).filter((example) => example.event_time >= driftStartedAt);
+    const fields = this.exampleFields!;
+    const heldOut = records
+      .map(({ value, source }) => toTrainingExample(value, fields, `${source.topic}[${source.partition}]@${source.offset}`))
+      .filter((example) => example.eventTime >= driftStartedAt);
     return compareStreamingWithBatch(registry, frozen, champion, heldOut);
   }
 

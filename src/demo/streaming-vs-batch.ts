@@ -6,10 +6,9 @@
  */
 import type { ModelRegistry, ModelVersion } from '../registry/model-registry.js';
 import { deserialiseModelArtifact } from '../registry/model-artifact.js';
-import { toLabelledMatrix } from '../training/feature-vector.js';
+import { labelledMatrixOf } from '../training/feature-matrix.js';
 import { falsePositiveRateAtRecall } from '../training/metrics.js';
 import { predictScores } from '../training/model.js';
-import { normalise } from '../training/normalisation.js';
 import type { TrainingExample } from '../training/training-example.js';
 
 /** The recall both models are compared at: the share of fraud a bank typically must catch. */
@@ -34,8 +33,9 @@ async function scoresOf(registry: Pick<ModelRegistry, 'loadArtifact'>, version: 
   const bytes = await registry.loadArtifact(version.model, version.version);
   const loaded = await deserialiseModelArtifact(bytes, { sha256: version.artifact.sha256, model: version.model, version: version.version });
   try {
-    const { features } = toLabelledMatrix(examples);
-    return await predictScores(loaded.model, normalise(features, loaded.normaliser));
+    // Each version through its own vectoriser, fitted on its own training split.
+    const { features } = labelledMatrixOf(loaded.vectoriser, examples, 'held-out');
+    return await predictScores(loaded.model, features);
   } finally {
     loaded.model.dispose();
   }
@@ -49,7 +49,7 @@ export async function compareStreamingWithBatch(
   heldOut: readonly TrainingExample[],
 ): Promise<StreamingVersusBatch | ComparisonUnavailable> {
   if (frozen.version === retrained.version) return { unavailable: `no retrained champion: v${frozen.version} is still the champion` };
-  const labels = Uint8Array.from(heldOut, (example) => (example.is_fraud ? 1 : 0));
+  const labels = Uint8Array.from(heldOut, (example) => example.label);
   const frauds = labels.reduce((sum, label) => sum + label, 0);
   if (frauds < 10 || frauds === heldOut.length) return { unavailable: `too little held-out post-drift traffic (${heldOut.length} examples, ${frauds} fraud)` };
   const frozenRate = falsePositiveRateAtRecall(labels, await scoresOf(registry, frozen, heldOut), COMPARISON_RECALL);

@@ -1,11 +1,11 @@
 /**
- * The drift figures of one check: PSI of every feature-vector column (live against the champion's
+ * The drift figures of one check: PSI of every column of the champion's vectoriser (live against its
  * training reference) and a comparison of the champion's live scores with its scores on that
  * reference (PSI over ten equal bins of [0, 1], and Kolmogorov–Smirnov). Plain data, so the
  * workflow keeps them in its state, memo and history.
  */
 import { addScore, emptyScoreHistogram, populationStabilityIndex } from '../rollout/psi.js';
-import { FEATURE_COLUMNS, type FeatureMatrix } from '../training/feature-vector.js';
+import type { FeatureMatrix } from '../training/feature-matrix.js';
 import { featurePsi } from './binned-psi.js';
 import { kolmogorovSmirnov } from './kolmogorov-smirnov.js';
 
@@ -26,7 +26,7 @@ export interface DriftFigures {
   readonly championVersion: number;
   readonly referenceRecords: number;
   readonly liveRecords: number;
-  /** Every column of the feature vector, in layout order. */
+  /** Every column of the champion's vectoriser, in its order. */
   readonly features: readonly FeatureDrift[];
   /** The column with the highest PSI. */
   readonly maxFeature: FeatureDrift;
@@ -48,11 +48,12 @@ function scoreHistogram(scores: ArrayLike<number>) {
 }
 
 /**
- * The figures of `live` against `reference` (both non-empty, same layout), and of the champion's
- * live scores against its scores of the reference rows.
+ * The figures of `live` against `reference` (both non-empty, made by one vectoriser whose column
+ * names are `columns`), and of the champion's live scores against its scores of the reference rows.
  */
 export function computeDriftFigures(input: {
   readonly championVersion: number;
+  readonly columns: readonly string[];
   readonly reference: FeatureMatrix;
   readonly live: FeatureMatrix;
   readonly referenceScores: ArrayLike<number>;
@@ -60,10 +61,10 @@ export function computeDriftFigures(input: {
 }): DriftFigures {
   const { reference, live, referenceScores, liveScores } = input;
   if (reference.rowCount === 0 || live.rowCount === 0) throw new RangeError(`drift figures need records on both sides (reference ${reference.rowCount}, live ${live.rowCount})`);
-  if (reference.featureVectorVersion !== live.featureVectorVersion) {
-    throw new RangeError(`the reference (layout v${reference.featureVectorVersion}) and live (v${live.featureVectorVersion}) feature vectors differ`);
+  if (reference.columnCount !== input.columns.length || live.columnCount !== input.columns.length) {
+    throw new RangeError(`the reference (${reference.columnCount} columns) and live (${live.columnCount}) matrices must both have the ${input.columns.length} named columns`);
   }
-  const features = FEATURE_COLUMNS.map((column, index) => ({ column, psi: featurePsi(columnOf(reference, index), columnOf(live, index)) ?? 0 }));
+  const features = input.columns.map((column, index) => ({ column, psi: featurePsi(columnOf(reference, index), columnOf(live, index)) ?? 0 }));
   const maxFeature = features.reduce((max, feature) => (feature.psi > max.psi ? feature : max));
   const ks = kolmogorovSmirnov(referenceScores, liveScores);
   const scorePsi = populationStabilityIndex(scoreHistogram(referenceScores), scoreHistogram(liveScores));

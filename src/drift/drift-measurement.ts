@@ -9,9 +9,8 @@ import type { ServedModel } from '../serving/model-deployment.js';
 import type { ScoringModel } from '../serving/scoring-model.js';
 import type { AvroDecoder } from '../streaming/avro-decoder.js';
 import type { OffsetRangeReader, PartitionRange, RangeReadProgress } from '../streaming/offset-range-reader.js';
-import { FeatureValueError } from '../training/errors.js';
-import { FEATURE_VECTOR_VERSION, FEATURE_VECTOR_WIDTH, toFeatureVector, type FeatureMatrix } from '../training/feature-vector.js';
-import type { FeatureRecord } from '../training/training-example.js';
+import type { FeatureMatrix } from '../training/feature-matrix.js';
+import type { CompiledVectoriser } from '../vectoriser/compile-vectoriser.js';
 import { computeDriftFigures, type DriftFigures } from './drift-figures.js';
 import { newestRanges, sampleOfRanges } from './sample-ranges.js';
 
@@ -28,7 +27,7 @@ export type DriftMeasurement = { readonly kind: 'measured'; readonly figures: Dr
 export interface DriftMeasurementDependencies {
   readonly registry: Pick<ModelRegistry, 'resolveAlias' | 'getVersion' | 'loadArtifact'>;
   readonly reader: OffsetRangeReader;
-  /** Decoders into feature.avsc's, training-example.avsc's and score.avsc's shapes. */
+  /** Decoders into the features topic's, the examples topic's and score.avsc's shapes. */
   readonly decoders: { readonly features: AvroDecoder; readonly examples: AvroDecoder; readonly scores: AvroDecoder };
   /** The topic the model's scorers read now (its deployment's), or the default features topic. */
   featuresTopicOf(model: string): Promise<string>;
@@ -43,22 +42,13 @@ export interface MeasureOptions extends DriftSampleSizes {
   readonly onProgress?: (step: string, progress?: RangeReadProgress) => void;
 }
 
-/** Feature records become a matrix; a record that cannot be vectorised is left out and counted. */
-function vectorise(records: readonly FeatureRecord[]): { matrix: FeatureMatrix; invalid: number } {
-  const values = new Float32Array(records.length * FEATURE_VECTOR_WIDTH);
-  let rows = 0;
-  for (const record of records) {
-    try {
-      values.set(toFeatureVector(record), rows * FEATURE_VECTOR_WIDTH);
-      rows += 1;
-    } catch (error) {
-      if (!(error instanceof FeatureValueError)) throw error;
-    }
-  }
-  return {
-    matrix: { featureVectorVersion: FEATURE_VECTOR_VERSION, rowCount: rows, columnCount: FEATURE_VECTOR_WIDTH, values: values.subarray(0, rows * FEATURE_VECTOR_WIDTH) },
-    invalid: records.length - rows,
-  };
+/**
+ * Records through the champion's vectoriser; a record it cannot read is left out (the scorer
+ * dead-letters the same records, so they are not part of what the champion sees).
+ */
+function vectorise(vectoriser: CompiledVectoriser, records: readonly unknown[]): FeatureMatrix {
+  const batch = vectoriser.vectoriseBatch(records);
+  return { rowCount: batch.rowCount, columnCount: vectoriser.width, values: batch.values };
 }
 
 /** Measures drift of `model`'s champion; see the module comment. */
@@ -80,26 +70,30 @@ export async function measureDrift(dependencies: DriftMeasurementDependencies, m
   if (champion === undefined) return { kind: 'skipped', reason: `model ${model} has no champion yet` };
   const referenceRanges = sampleOfRanges(champion.lineage.offsetRanges, referenceCount);
   if (referenceRanges.length === 0) return { kind: 'skipped', reason: `champion v${champion.version} of ${model} records no training offset ranges to compare with` };
-  const reference = vectorise(await read<FeatureRecord>('reading the reference', referenceRanges, decoders.examples)).matrix;
 
-  const featuresTopic = await dependencies.featuresTopicOf(model);
-  const liveRanges = newestRanges(await reader.snapshotEndOffsets(featuresTopic), liveCount);
-  const live = vectorise(await read<FeatureRecord>(`reading the newest records of ${featuresTopic}`, liveRanges, decoders.features)).matrix;
-  if (reference.rowCount === 0) return { kind: 'skipped', reason: `no usable training example in the sampled reference of champion v${champion.version}` };
-  if (live.rowCount === 0) return { kind: 'skipped', reason: `${featuresTopic} holds no usable feature record yet` };
-
-  const scoreRanges = newestRanges(await reader.snapshotEndOffsets(dependencies.scoresTopic), liveCount);
-  const liveScores = (await read<ScoreValue>(`reading the newest records of ${dependencies.scoresTopic}`, scoreRanges, decoders.scores))
-    .filter((score) => score.model === model && score.model_version === champion.version && score.variant === 'CHAMPION')
-    .map((score) => score.score);
-
-  options.onProgress?.(`scoring the reference with champion v${champion.version}`);
+  options.onProgress?.(`loading champion v${champion.version}`);
+  // Its vectoriser makes the columns compared: the ones the champion reads, fitted as it was trained.
   const scorer = await dependencies.loadModel(model, { version: champion.version, sha256: champion.artifact.sha256 });
-  let referenceScores: Float32Array;
   try {
-    referenceScores = await scorer.score(reference);
+    const reference = vectorise(scorer.vectoriser, await read<unknown>('reading the reference', referenceRanges, decoders.examples));
+    const featuresTopic = await dependencies.featuresTopicOf(model);
+    const liveRanges = newestRanges(await reader.snapshotEndOffsets(featuresTopic), liveCount);
+    const live = vectorise(scorer.vectoriser, await read<unknown>(`reading the newest records of ${featuresTopic}`, liveRanges, decoders.features));
+    if (reference.rowCount === 0) return { kind: 'skipped', reason: `no usable training example in the sampled reference of champion v${champion.version}` };
+    if (live.rowCount === 0) return { kind: 'skipped', reason: `${featuresTopic} holds no usable feature record yet` };
+
+    const scoreRanges = newestRanges(await reader.snapshotEndOffsets(dependencies.scoresTopic), liveCount);
+    const liveScores = (await read<ScoreValue>(`reading the newest records of ${dependencies.scoresTopic}`, scoreRanges, decoders.scores))
+      .filter((score) => score.model === model && score.model_version === champion.version && score.variant === 'CHAMPION')
+      .map((score) => score.score);
+
+    options.onProgress?.(`scoring the reference with champion v${champion.version}`);
+    const referenceScores = await scorer.score(reference);
+    return {
+      kind: 'measured',
+      figures: computeDriftFigures({ championVersion: champion.version, columns: scorer.vectoriser.columnNames, reference, live, referenceScores, liveScores }),
+    };
   } finally {
     scorer.dispose();
   }
-  return { kind: 'measured', figures: computeDriftFigures({ championVersion: champion.version, reference, live, referenceScores, liveScores }) };
 }

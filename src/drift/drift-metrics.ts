@@ -15,7 +15,7 @@ export const DRIFT_GAUGES = {
 } as const;
 
 export function recordDriftGauges(meter: MetricMeter, model: string, figures: DriftFigures): void {
-  const featurePsi = meter.createGauge(DRIFT_GAUGES.featurePsi, 'float', '', "PSI of one feature-vector column, live against the champion's training reference");
+  const featurePsi = meter.createGauge(DRIFT_GAUGES.featurePsi, 'float', '', "PSI of one column of the champion's vectoriser, live against its training reference");
   for (const feature of figures.features) featurePsi.set(feature.psi, { model, column: feature.column });
   meter.createGauge(DRIFT_GAUGES.maxFeaturePsi, 'float', '', 'Highest feature PSI of the last drift check').set(figures.maxFeature.psi, { model });
   if (figures.score === null) return;

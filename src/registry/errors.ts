@@ -175,18 +175,43 @@ export class ArtifactFormatError extends RegistryError {
   }
 }
 
-/** An artifact made for another feature vector layout than the one this build computes: its columns would be misread. */
-export class FeatureVectorMismatchError extends RegistryError {
-  override readonly name = 'FeatureVectorMismatchError';
+/**
+ * An artifact in a format this build does not load: format 1 held the fixed feature layout of
+ * Tributary 0.1 and its normaliser, which the vectoriser replaced. Nothing is lost by refusing it:
+ * the version stays in the registry, the scorer keeps serving what it serves, and a retrained
+ * version of the same model carries its vectoriser in format 2.
+ */
+export class ArtifactFormatVersionError extends RegistryError {
+  override readonly name = 'ArtifactFormatVersionError';
 
   constructor(
-    readonly artifactVersion: number,
-    readonly runningVersion: number,
+    readonly formatVersion: number,
+    readonly loadedVersion: number,
     context: { readonly model?: string; readonly version?: number } = {},
   ) {
+    const subject = context.model === undefined ? 'this model artifact' : `model ${context.model}${context.version === undefined ? '' : ` v${context.version}`}`;
+    const retrain = context.model === undefined ? '`tributary train <model>`' : `\`tributary train ${context.model}\``;
+    const what = formatVersion === 1 ? 'artifact format 1 (the fixed layout of Tributary 0.1)' : `artifact format ${formatVersion}`;
     super(
-      `refusing model artifact${context.model === undefined ? '' : ` of ${context.model}`}: it was trained on feature vector version ${artifactVersion}, this build computes version ${runningVersion}; retrain it, or run a build of version ${artifactVersion}`,
+      `${subject} is ${what}; this version loads format ${loadedVersion} only: retrain it (${retrain}) and promote the new version; the scorer keeps the model it serves until then`,
       context,
     );
+  }
+}
+
+/**
+ * A model reads a feature the features topic's registered schema does not have, or has with a type
+ * its vectoriser cannot read (or nullable where the model was fitted on a field that never was):
+ * every record would be dead-lettered, so it is neither registered nor promoted.
+ */
+export class ModelInputMismatchError extends RegistryError {
+  override readonly name = 'ModelInputMismatchError';
+
+  constructor(
+    readonly field: string,
+    problem: string,
+    context: { readonly model?: string; readonly version?: number } = {},
+  ) {
+    super(problem, context);
   }
 }

@@ -1,16 +1,21 @@
 /**
  * A model artifact: one self-describing byte blob holding the trained network (topology, weight
- * specs, weight bytes) with everything needed to use it — the normaliser, the feature vector
- * version and column names, the decision threshold — and metadata. Layout:
+ * specs, weight bytes) with everything needed to use it — the vectoriser spec it was trained with
+ * (encodings, vocabularies, normalisation, layout version), its task, the decision threshold — and
+ * metadata. Layout:
  *
  *   "TRBMODEL" (8 bytes) | format version (uint8) | header length (uint32 BE) | header (UTF-8 JSON) | weight bytes
  *
- * The sha256 of the whole blob identifies it; the registry records it and loading checks it.
+ * Format 2 carries the vectoriser spec. Format 1 carried the fixed feature layout of Tributary 0.1
+ * and its normaliser; it is refused at load with {@link ArtifactFormatVersionError}, which says to
+ * retrain. The sha256 of the whole blob identifies it; the registry records it and loading checks it.
  */
 import { io, loadLayersModel, version as tfjsVersions, type LayersModel } from '@tensorflow/tfjs';
-import { FEATURE_COLUMNS, FEATURE_VECTOR_VERSION } from '../training/feature-vector.js';
-import { parseNormaliserStats, type NormaliserStats } from '../training/normalisation.js';
-import { ArtifactFormatError, ArtifactIntegrityError, FeatureVectorMismatchError } from './errors.js';
+import type { ModelTask } from '../pipelines/pipeline-definition.js';
+import { compileVectoriser, type CompiledVectoriser } from '../vectoriser/compile-vectoriser.js';
+import { checkVectoriserSpec } from '../vectoriser/spec-check.js';
+import type { VectoriserSpec } from '../vectoriser/vectoriser-spec.js';
+import { ArtifactFormatError, ArtifactFormatVersionError, ArtifactIntegrityError } from './errors.js';
 import { sha256Hex } from './artifact-digest.js';
 import { reasonOf } from '../errors/tributary-error.js';
 
@@ -28,7 +33,9 @@ export interface ArtifactMetadata {
 /** What goes into an artifact. */
 export interface ModelArtifactInput {
   readonly model: LayersModel;
-  readonly normaliser: NormaliserStats;
+  /** The spec fitted with the model; its inputs are read through it wherever it is used. */
+  readonly vectoriser: VectoriserSpec;
+  readonly task: ModelTask;
   readonly threshold: number;
   readonly metadata: ArtifactMetadata;
 }
@@ -43,9 +50,10 @@ export interface SerialisedModelArtifact {
 /** A deserialised artifact, ready to score: the caller disposes `model`. */
 export interface LoadedModelArtifact {
   readonly model: LayersModel;
-  readonly normaliser: NormaliserStats;
-  readonly featureVectorVersion: number;
-  readonly featureColumns: readonly string[];
+  readonly spec: VectoriserSpec;
+  /** The spec, compiled: what turns a feature record into the model's input row. */
+  readonly vectoriser: CompiledVectoriser;
+  readonly task: ModelTask;
   readonly threshold: number;
   readonly metadata: ArtifactMetadata;
   /** The TensorFlow.js version that serialised it. */
@@ -62,16 +70,15 @@ export interface ArtifactExpectation {
 }
 
 const MAGIC = Buffer.from('TRBMODEL', 'ascii');
-const FORMAT_VERSION = 1;
+const FORMAT_VERSION = 2;
 const PREAMBLE_BYTES = MAGIC.length + 1 + 4;
 
 interface ArtifactHeader {
   readonly modelTopology: object;
   readonly weightSpecs: io.WeightsManifestEntry[];
   readonly weightBytes: number;
-  readonly featureVectorVersion: number;
-  readonly featureColumns: readonly string[];
-  readonly normaliser: NormaliserStats;
+  readonly vectoriser: unknown;
+  readonly task: ModelTask;
   readonly threshold: number;
   readonly metadata: ArtifactMetadata;
   readonly tfjsVersion: string;
@@ -94,9 +101,8 @@ export async function serialiseModelArtifact(input: ModelArtifactInput): Promise
     modelTopology: saved.modelTopology,
     weightSpecs: saved.weightSpecs,
     weightBytes: weights.length,
-    featureVectorVersion: input.normaliser.featureVectorVersion,
-    featureColumns: input.normaliser.columns,
-    normaliser: input.normaliser,
+    vectoriser: input.vectoriser,
+    task: input.task,
     threshold: input.threshold,
     metadata: input.metadata,
     tfjsVersion: tfjsVersions.tfjs,
@@ -111,9 +117,10 @@ export async function serialiseModelArtifact(input: ModelArtifactInput): Promise
 }
 
 /**
- * Reads a blob back into a ready model and its preprocessing. Refuses, before building anything,
- * bytes whose sha256 is not `expected.sha256` ({@link ArtifactIntegrityError}), an artifact of
- * another feature vector version ({@link FeatureVectorMismatchError}), and bytes that do not parse
+ * Reads a blob back into a ready model and its compiled vectoriser. Refuses, before building
+ * anything, bytes whose sha256 is not `expected.sha256` ({@link ArtifactIntegrityError}), an
+ * artifact of another format version ({@link ArtifactFormatVersionError}), and bytes that do not
+ * parse, a spec that cannot be used or a network whose input width is not the spec's
  * ({@link ArtifactFormatError}).
  */
 export async function deserialiseModelArtifact(bytes: Uint8Array, expected: ArtifactExpectation): Promise<LoadedModelArtifact> {
@@ -121,13 +128,9 @@ export async function deserialiseModelArtifact(bytes: Uint8Array, expected: Arti
   const sha256 = sha256Hex(bytes);
   if (sha256 !== expected.sha256) throw new ArtifactIntegrityError(expected.sha256, sha256, context);
   const { header, weights } = splitBlob(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), context);
-  if (header.featureVectorVersion !== FEATURE_VECTOR_VERSION) throw new FeatureVectorMismatchError(header.featureVectorVersion, FEATURE_VECTOR_VERSION, context);
-  if (header.featureColumns.join(',') !== FEATURE_COLUMNS.join(',')) {
-    throw new ArtifactFormatError(`its feature columns (${header.featureColumns.join(',')}) differ from this build's version ${FEATURE_VECTOR_VERSION} columns`, context);
-  }
-  let normaliser: NormaliserStats;
+  let vectoriser: CompiledVectoriser;
   try {
-    normaliser = parseNormaliserStats(header.normaliser);
+    vectoriser = compileVectoriser(header.vectoriser);
   } catch (error) {
     throw new ArtifactFormatError(reasonOf(error), { ...context, cause: error });
   }
@@ -138,11 +141,16 @@ export async function deserialiseModelArtifact(bytes: Uint8Array, expected: Arti
   } catch (error) {
     throw new ArtifactFormatError(`TensorFlow.js cannot build the model: ${reasonOf(error)}`, { ...context, cause: error });
   }
+  const inputWidth = model.inputs[0]?.shape[1];
+  if (inputWidth !== vectoriser.width) {
+    model.dispose();
+    throw new ArtifactFormatError(`the network takes ${String(inputWidth)} input columns, its vectoriser makes ${vectoriser.width}`, context);
+  }
   return {
     model,
-    normaliser,
-    featureVectorVersion: header.featureVectorVersion,
-    featureColumns: header.featureColumns,
+    spec: header.vectoriser as VectoriserSpec,
+    vectoriser,
+    task: header.task,
     threshold: header.threshold,
     metadata: header.metadata,
     tfjsVersion: header.tfjsVersion,
@@ -150,11 +158,28 @@ export async function deserialiseModelArtifact(bytes: Uint8Array, expected: Arti
   };
 }
 
+/**
+ * The vectoriser spec of an artifact, read from its header without building the network: what a
+ * check of the model's inputs needs. Refuses what {@link deserialiseModelArtifact} refuses before
+ * it builds anything.
+ */
+export function readArtifactSpec(bytes: Uint8Array, expected: ArtifactExpectation): VectoriserSpec {
+  const context = { model: expected.model, version: expected.version };
+  const sha256 = sha256Hex(bytes);
+  if (sha256 !== expected.sha256) throw new ArtifactIntegrityError(expected.sha256, sha256, context);
+  const { header } = splitBlob(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), context);
+  try {
+    return checkVectoriserSpec(header.vectoriser);
+  } catch (error) {
+    throw new ArtifactFormatError(reasonOf(error), { ...context, cause: error });
+  }
+}
+
 function splitBlob(blob: Buffer, context: { readonly model?: string; readonly version?: number }): { header: ArtifactHeader; weights: Buffer } {
   const refuse = (problem: string, cause?: unknown): ArtifactFormatError => new ArtifactFormatError(problem, { ...context, cause });
   if (blob.length < PREAMBLE_BYTES || !blob.subarray(0, MAGIC.length).equals(MAGIC)) throw refuse(`it does not start with ${MAGIC.toString('ascii')}`);
   const formatVersion = blob.readUInt8(MAGIC.length);
-  if (formatVersion !== FORMAT_VERSION) throw refuse(`it is in format version ${formatVersion}, this build reads version ${FORMAT_VERSION}`);
+  if (formatVersion !== FORMAT_VERSION) throw new ArtifactFormatVersionError(formatVersion, FORMAT_VERSION, context);
   const headerEnd = PREAMBLE_BYTES + blob.readUInt32BE(MAGIC.length + 1);
   if (headerEnd > blob.length) throw refuse(`its header claims ${headerEnd - PREAMBLE_BYTES} bytes, the blob has ${blob.length - PREAMBLE_BYTES} after the preamble`);
   let header: ArtifactHeader;

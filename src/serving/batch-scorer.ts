@@ -1,12 +1,10 @@
 /**
- * Scores one fetched batch of feature records with the served models: validates and vectorises
- * each record, routes it to the variant that decides it, runs one batched predict per model, and
- * builds the score records. Records that cannot be scored come back as rejections with the reason,
+ * Scores one fetched batch of feature records with the served models: validates each record, routes
+ * it to the variant that decides it, vectorises it through that model's own vectoriser (from its
+ * artifact), runs one batched predict per model, and builds the score records. Records that cannot be scored come back as rejections with the reason,
  * in their place, so the caller can send them to the DLQ without losing the batch's order.
  */
 import { FeatureValueError } from '../training/errors.js';
-import { FEATURE_VECTOR_VERSION, FEATURE_VECTOR_WIDTH, toFeatureVector, type FeatureMatrix } from '../training/feature-vector.js';
-import type { FeatureRecord } from '../training/training-example.js';
 import type { ServingSnapshot } from './served-models.js';
 import type { ScoringModel } from './scoring-model.js';
 import { decidingVariant, type Variant } from './variant-router.js';
@@ -54,20 +52,37 @@ export type BatchOutcome =
   | { readonly kind: 'scored'; readonly key: string /* transaction_id */; readonly score: ScoreValue; readonly variant: Variant }
   | { readonly kind: 'rejected'; readonly errorType: RejectionType; readonly reason: string };
 
-/** A record that passed validation, with its feature vector and the variant that decides it. */
+/** The fields of a features record that a score carries besides the prediction. */
+interface ScoredFields {
+  readonly transaction_id: string;
+  readonly card_hash: string;
+  readonly feature_job_version: string;
+  readonly event_time: number;
+}
+
+/** A record that passed validation, with the variant that decides it. */
 interface ValidRecord {
   readonly index: number;
-  readonly record: FeatureRecord;
+  /** The decoded record, as the models' vectorisers read it. */
+  readonly value: object;
+  readonly record: ScoredFields;
   readonly kafkaTimestamp: number;
-  readonly vector: Float32Array;
   readonly variant: Variant;
 }
 
+/** The scores of some rows by one model; undefined where the model's vectoriser could not read the record. */
+interface RowScores {
+  readonly scores: readonly (number | undefined)[];
+  /** Why each unreadable row could not be vectorised, by its position among the rows. */
+  readonly problems: ReadonlyMap<number, string>;
+}
+
 /**
- * One outcome per input, in input order. Vectorises valid records with the training layer's
- * feature vector (a record that fails is 'rejected' INVALID_FEATURES with FeatureValueError's
- * message; the rest of the batch still scores); ONE batched score() per model used (champion
- * rows, challenger rows, and in SHADOW the challenger over all rows); decision DECLINE when
+ * One outcome per input, in input order. Each model vectorises the rows it scores through its own
+ * vectoriser (a record the deciding model's vectoriser cannot read is 'rejected' INVALID_FEATURES
+ * with its reason; the rest of the batch still scores; a record only a shadowing challenger cannot
+ * read gets no shadow); ONE batched score() per model used (champion rows, challenger rows, and in
+ * SHADOW the challenger over all rows); decision DECLINE when
  * score >= threshold of the deciding model. `clock` gives epoch ms: a record's scored-at is read
  * when the model that decided it has scored, and the models score one after the other (the
  * champion first), so a slower challenger shows in its own variant's latency, which the rollout's
@@ -79,13 +94,13 @@ export async function scoreBatch(snapshot: ServingSnapshot, inputs: readonly Fea
   const mode = challenger === undefined ? 'NONE' : deployment.challengerMode;
   const valid: ValidRecord[] = [];
   inputs.forEach((input, index) => {
-    const checked = vectorise(input.record);
+    const checked = scoredFieldsOf(input.record);
     if ('reason' in checked) {
       outcomes[index] = { kind: 'rejected', errorType: 'INVALID_FEATURES', reason: checked.reason };
       return;
     }
     const variant = decidingVariant(checked.record.card_hash, mode, deployment.challengerShare);
-    valid.push({ index, record: checked.record, kafkaTimestamp: input.kafkaTimestamp, vector: checked.vector, variant });
+    valid.push({ index, value: input.record as object, record: checked.record, kafkaTimestamp: input.kafkaTimestamp, variant });
   });
   if (champion === undefined) {
     const reason = `${deployment.model} has no champion in deployment revision ${deployment.revision}, so nothing may decide`;
@@ -100,7 +115,11 @@ export async function scoreBatch(snapshot: ServingSnapshot, inputs: readonly Fea
   const challengerScores = await scoreRows(challenger, challengerRows);
   const challengerScoredAt = clock();
 
-  const build = (row: ValidRecord, decider: ScoringModel, score: number, shadow: ShadowScoreValue | null, now: number): void => {
+  const build = (row: ValidRecord, decider: ScoringModel, score: number | undefined, problem: string | undefined, shadow: ShadowScoreValue | null, now: number): void => {
+    if (score === undefined) {
+      outcomes[row.index] = { kind: 'rejected', errorType: 'INVALID_FEATURES', reason: `invalid features for ${deployment.model} v${decider.version}: ${problem ?? 'unreadable record'}` };
+      return;
+    }
     outcomes[row.index] = {
       kind: 'scored',
       key: row.record.transaction_id,
@@ -125,12 +144,16 @@ export async function scoreBatch(snapshot: ServingSnapshot, inputs: readonly Fea
     };
   };
   const shadowAt = (position: number): ShadowScoreValue | null => {
-    if (mode !== 'SHADOW' || challenger === undefined) return null;
-    const score = challengerScores[position]!;
+    const score = challengerScores.scores[position];
+    if (mode !== 'SHADOW' || challenger === undefined || score === undefined) return null;
     return { model_version: challenger.version, score, decision: decide(score, challenger.threshold) };
   };
-  championRows.forEach((row, position) => build(row, champion, championScores[position]!, shadowAt(position), championScoredAt));
-  if (mode === 'SPLIT' && challenger !== undefined) challengerRows.forEach((row, position) => build(row, challenger, challengerScores[position]!, null, challengerScoredAt));
+  championRows.forEach((row, position) =>
+    build(row, champion, championScores.scores[position], championScores.problems.get(position), shadowAt(position), championScoredAt),
+  );
+  if (mode === 'SPLIT' && challenger !== undefined) {
+    challengerRows.forEach((row, position) => build(row, challenger, challengerScores.scores[position], challengerScores.problems.get(position), null, challengerScoredAt));
+  }
   return outcomes;
 }
 
@@ -138,21 +161,24 @@ function decide(score: number, threshold: number): Decision {
   return score >= threshold ? 'DECLINE' : 'APPROVE';
 }
 
-/** One batched score() over the rows' vectors; no call at all when there are no rows. */
-async function scoreRows(model: ScoringModel | undefined, rows: readonly ValidRecord[]): Promise<Float32Array> {
-  if (model === undefined || rows.length === 0) return new Float32Array(0);
-  const values = new Float32Array(rows.length * FEATURE_VECTOR_WIDTH);
-  rows.forEach((row, position) => values.set(row.vector, position * FEATURE_VECTOR_WIDTH));
-  const matrix: FeatureMatrix = { featureVectorVersion: FEATURE_VECTOR_VERSION, rowCount: rows.length, columnCount: FEATURE_VECTOR_WIDTH, values };
-  return model.score(matrix);
+/** The rows through the model's vectoriser, then one batched score() of those it could read; no call at all when there are none. */
+async function scoreRows(model: ScoringModel | undefined, rows: readonly ValidRecord[]): Promise<RowScores> {
+  if (model === undefined || rows.length === 0) return { scores: [], problems: new Map() };
+  const batch = model.vectoriser.vectoriseBatch(rows.map((row) => row.value));
+  const scores = new Array<number | undefined>(rows.length).fill(undefined);
+  const problems = new Map(batch.rejected.map(({ index, problem }) => [index, problem.message]));
+  if (batch.rowCount === 0) return { scores, problems };
+  const scored = await model.score({ rowCount: batch.rowCount, columnCount: model.vectoriser.width, values: batch.values });
+  batch.recordIndexes.forEach((index, row) => (scores[index] = scored[row]));
+  return { scores, problems };
 }
 
 /**
- * The record as a feature record with its vector, or why it is not one. Besides the model's
- * features, a score needs the record's transaction id, card hash, event time and feature job
- * version, so those are checked too and reported the same way.
+ * The fields a score carries besides the prediction, or why the record has none: the record's
+ * transaction id, card hash, event time and feature job version. The model's inputs are read by
+ * each model's vectoriser.
  */
-function vectorise(record: unknown): { readonly record: FeatureRecord; readonly vector: Float32Array } | { readonly reason: string } {
+function scoredFieldsOf(record: unknown): { readonly record: ScoredFields } | { readonly reason: string } {
   if (typeof record !== 'object' || record === null || Array.isArray(record)) {
     return { reason: `a features record must be an object, got ${record === null ? 'null' : Array.isArray(record) ? 'an array' : typeof record}` };
   }
@@ -165,10 +191,5 @@ function vectorise(record: unknown): { readonly record: FeatureRecord; readonly 
   if (typeof fields.event_time !== 'number' || !Number.isSafeInteger(fields.event_time)) {
     return { reason: new FeatureValueError(transactionId, 'event_time', fields.event_time, 'epoch milliseconds').message };
   }
-  try {
-    return { record: record as FeatureRecord, vector: toFeatureVector(record as FeatureRecord) };
-  } catch (error) {
-    if (error instanceof FeatureValueError) return { reason: error.message };
-    throw error;
-  }
+  return { record: record as ScoredFields };
 }

@@ -1,14 +1,15 @@
 /**
- * One model version as the scorer uses it: the network with the normaliser it was trained with and
- * its decision threshold, loaded from the registry, checked and warmed up before it serves.
+ * One model version as the scorer uses it: the network with the vectoriser it was trained with
+ * (compiled once here, off the hot path) and its decision threshold, loaded from the registry,
+ * checked and warmed up before it serves.
  */
 import type { LayersModel } from '@tensorflow/tfjs';
 import { reasonOf, TributaryError } from '../errors/tributary-error.js';
 import { deserialiseModelArtifact, type LoadedModelArtifact } from '../registry/model-artifact.js';
 import type { ModelRegistry } from '../registry/model-registry.js';
-import { FEATURE_VECTOR_VERSION, FEATURE_VECTOR_WIDTH, type FeatureMatrix } from '../training/feature-vector.js';
+import type { FeatureMatrix } from '../training/feature-matrix.js';
 import { predictScores } from '../training/model.js';
-import { normalise, type NormaliserStats } from '../training/normalisation.js';
+import type { CompiledVectoriser } from '../vectoriser/compile-vectoriser.js';
 import { ModelDisposedError, ModelLoadError } from './errors.js';
 import type { ServedModel } from './model-deployment.js';
 
@@ -19,7 +20,9 @@ export interface ScoringModel {
   readonly sha256: string;
   /** Scores at or above it are declined. */
   readonly threshold: number;
-  /** Scores the rows of an un-normalised feature matrix (applies the model's own stored normaliser), in row order. Leaves no tensor behind. */
+  /** The model's own vectoriser: a record becomes this model's input row through it and nothing else. */
+  readonly vectoriser: CompiledVectoriser;
+  /** Scores the rows of a matrix made by {@link vectoriser}, in row order. Leaves no tensor behind. */
   score(matrix: FeatureMatrix): Promise<Float32Array>;
   dispose(): void;
 }
@@ -34,7 +37,8 @@ const WARM_UP_ROWS = 32;
 /**
  * Loads `served` of `model` from the registry (artifact sha256 must equal served.sha256 AND the
  * registry's record), deserialises, warms up with one dummy batch; throws {@link ModelLoadError}
- * (naming model, version, the reason) and leaks nothing on failure.
+ * (naming model, version, the reason — for an artifact of another format, what to do) and leaks
+ * nothing on failure.
  */
 export async function loadScoringModel(
   registry: Pick<ModelRegistry, 'getVersion' | 'loadArtifact'>,
@@ -58,7 +62,7 @@ export async function loadScoringModel(
   } catch (error) {
     throw refuse(error);
   }
-  const scoringModel = new LoadedScoringModel(model, version, sha256, loaded.threshold, loaded.model, loaded.normaliser);
+  const scoringModel = new LoadedScoringModel(model, version, sha256, loaded.threshold, loaded.model, loaded.vectoriser);
   try {
     await warmUp(scoringModel);
   } catch (error) {
@@ -68,12 +72,14 @@ export async function loadScoringModel(
   return scoringModel;
 }
 
-/** Scores a batch of neutral rows (every column at its training mean) and insists on usable scores. */
+/**
+ * Scores a batch of zero rows and insists on usable scores. Zero is where a standardised column's
+ * training mean lies and what an indicator column reads most often: a row the model has seen the
+ * like of.
+ */
 async function warmUp(scoringModel: LoadedScoringModel): Promise<void> {
-  const { mean } = scoringModel.normaliser;
-  const values = new Float32Array(WARM_UP_ROWS * FEATURE_VECTOR_WIDTH);
-  for (let row = 0; row < WARM_UP_ROWS; row += 1) values.set(mean, row * FEATURE_VECTOR_WIDTH);
-  const scores = await scoringModel.score({ featureVectorVersion: FEATURE_VECTOR_VERSION, rowCount: WARM_UP_ROWS, columnCount: FEATURE_VECTOR_WIDTH, values });
+  const { width } = scoringModel.vectoriser;
+  const scores = await scoringModel.score({ rowCount: WARM_UP_ROWS, columnCount: width, values: new Float32Array(WARM_UP_ROWS * width) });
   const unusable = scores.find((score) => !(score >= 0 && score <= 1));
   if (scores.length !== WARM_UP_ROWS || unusable !== undefined) {
     throw new ModelLoadError(
@@ -93,13 +99,13 @@ class LoadedScoringModel implements ScoringModel {
     readonly sha256: string,
     readonly threshold: number,
     private readonly network: LayersModel,
-    readonly normaliser: NormaliserStats,
+    readonly vectoriser: CompiledVectoriser,
   ) {}
 
   score(matrix: FeatureMatrix): Promise<Float32Array> {
     if (this.disposed) return Promise.reject(new ModelDisposedError(this.model, this.version));
     // The whole batch in one predict: the scorer already sized it, and splitting it would only add calls.
-    return predictScores(this.network, normalise(matrix, this.normaliser), Math.max(1, matrix.rowCount));
+    return predictScores(this.network, matrix, Math.max(1, matrix.rowCount));
   }
 
   dispose(): void {

@@ -1,32 +1,38 @@
 /**
  * A trained candidate as it passes from the train activity to the evaluate and register
  * activities on one worker: one JSON document holding the TensorFlow.js topology, the weights
- * (base64) and the normaliser fitted with them, so a model is never scored through another
- * model's normalisation. It has no decision threshold yet (evaluation chooses it); at
- * registration it becomes the registry's artifact (`src/registry/model-artifact.ts`).
+ * (base64) and the vectoriser spec fitted with them, so a model is never fed another model's
+ * columns. It has no decision threshold yet (evaluation chooses it); at registration it becomes
+ * the registry's artifact (`src/registry/model-artifact.ts`).
  */
 import { io, loadLayersModel, type LayersModel } from '@tensorflow/tfjs';
+import { compileVectoriser } from '../vectoriser/compile-vectoriser.js';
+import type { VectoriserSpec } from '../vectoriser/vectoriser-spec.js';
 import { IncompatibleArtifactError } from './errors.js';
 import type { ScorableModel } from './evaluation.js';
-import { parseNormaliserStats } from './normalisation.js';
 import { reasonOf } from '../errors/tributary-error.js';
 
-/** Identifies the document; a reader refuses any other format or a newer version. */
-const FORMAT = 'tributary-fraud-model';
-const FORMAT_VERSION = 1;
+/** Identifies the document; a reader refuses any other format or version. */
+const FORMAT = 'tributary-candidate-model';
+const FORMAT_VERSION = 2;
 
-interface ArtifactDocument {
+interface CandidateDocument {
   readonly format: typeof FORMAT;
   readonly formatVersion: number;
-  readonly normaliser: unknown;
+  readonly vectoriser: unknown;
   readonly modelTopology: unknown;
   readonly weightSpecs: io.WeightsManifestEntry[];
   /** Base64 of the concatenated weight bytes. */
   readonly weightData: string;
 }
 
-/** Encodes a model and its normaliser into the candidate file's bytes. */
-export async function encodeCandidateModel({ model, normaliser }: ScorableModel): Promise<Uint8Array> {
+/** A candidate read back: the model (the caller disposes it), its compiled vectoriser and the spec it came from. */
+export interface CandidateModel extends ScorableModel {
+  readonly spec: VectoriserSpec;
+}
+
+/** Encodes a model and its vectoriser spec into the candidate file's bytes. */
+export async function encodeCandidateModel({ model, spec }: { readonly model: LayersModel; readonly spec: VectoriserSpec }): Promise<Uint8Array> {
   let saved: io.ModelArtifacts | undefined;
   await model.save(
     io.withSaveHandler(async (artifacts) => {
@@ -38,10 +44,10 @@ export async function encodeCandidateModel({ model, normaliser }: ScorableModel)
     throw new IncompatibleArtifactError('the model', 'TensorFlow.js saved it without topology or weights');
   }
   const weightData = io.concatenateArrayBuffers(Array.isArray(saved.weightData) ? saved.weightData : [saved.weightData]);
-  const document: ArtifactDocument = {
+  const document: CandidateDocument = {
     format: FORMAT,
     formatVersion: FORMAT_VERSION,
-    normaliser,
+    vectoriser: spec,
     modelTopology: saved.modelTopology,
     weightSpecs: saved.weightSpecs,
     weightData: Buffer.from(weightData).toString('base64'),
@@ -49,20 +55,26 @@ export async function encodeCandidateModel({ model, normaliser }: ScorableModel)
   return new TextEncoder().encode(JSON.stringify(document));
 }
 
-/** Reads artifact bytes back into a model (the caller disposes it) with its normaliser; throws {@link IncompatibleArtifactError}. */
-export async function decodeCandidateModel(bytes: Uint8Array): Promise<ScorableModel> {
-  let document: ArtifactDocument;
+/**
+ * Reads candidate bytes back into a model with its vectoriser; throws {@link IncompatibleArtifactError}
+ * for bytes of another format, and the vectoriser's `VectoriserSpecError` for a spec it cannot use.
+ */
+export async function decodeCandidateModel(bytes: Uint8Array): Promise<CandidateModel> {
+  let document: CandidateDocument;
   try {
-    document = JSON.parse(new TextDecoder().decode(bytes)) as ArtifactDocument;
+    document = JSON.parse(new TextDecoder().decode(bytes)) as CandidateDocument;
   } catch (error) {
-    throw new IncompatibleArtifactError('the model artifact', `it is not JSON (${reasonOf(error)})`);
+    throw new IncompatibleArtifactError('the candidate file', `it is not JSON (${reasonOf(error)})`);
   }
   if (document.format !== FORMAT || document.formatVersion !== FORMAT_VERSION) {
-    throw new IncompatibleArtifactError('the model artifact', `it is ${String(document.format)} version ${String(document.formatVersion)}, this build reads ${FORMAT} version ${FORMAT_VERSION}`);
+    throw new IncompatibleArtifactError(
+      'the candidate file',
+      `it is ${String(document.format)} version ${String(document.formatVersion)}, this build reads ${FORMAT} version ${FORMAT_VERSION}; train the candidate again`,
+    );
   }
-  const normaliser = parseNormaliserStats(document.normaliser);
+  const vectoriser = compileVectoriser(document.vectoriser);
   const weights = Buffer.from(document.weightData, 'base64');
   const weightData = weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength);
   const model: LayersModel = await loadLayersModel(io.fromMemory({ modelTopology: document.modelTopology as object, weightSpecs: document.weightSpecs, weightData }));
-  return { model, normaliser };
+  return { model, vectoriser, spec: document.vectoriser as VectoriserSpec };
 }

@@ -47,10 +47,10 @@ export interface DatasetSplit<Example> {
 }
 
 /** What the split reads of an example. */
-export type SplittableExample = Pick<TrainingExample, 'transaction_id' | 'event_time' | 'is_fraud'>;
+export type SplittableExample = Pick<TrainingExample, 'id' | 'eventTime' | 'label'>;
 
 /**
- * Sorts the examples by event time (ties by transaction id, so input order never matters) and
+ * Sorts the examples by event time (ties by event id, so input order never matters) and
  * cuts at the given fractions. Examples sharing the event time at a cut all go to the later
  * split, so the splits never overlap in time. Throws {@link InvalidOptionsError} for bad
  * fractions and {@link DatasetSplitError} when a split would be empty or lack either class.
@@ -61,7 +61,7 @@ export function splitByEventTime<Example extends SplittableExample>(
 ): DatasetSplit<Example> {
   checkFractions(fractions);
   const ordered = [...examples].sort(
-    (a, b) => a.event_time - b.event_time || (a.transaction_id < b.transaction_id ? -1 : a.transaction_id > b.transaction_id ? 1 : 0),
+    (a, b) => a.eventTime - b.eventTime || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
   );
   const validationCut = cutBeforeTies(ordered, Math.round(ordered.length * fractions.train));
   const testCut = cutBeforeTies(ordered, Math.max(validationCut, Math.round(ordered.length * (fractions.train + fractions.validation))));
@@ -74,18 +74,18 @@ export function splitByEventTime<Example extends SplittableExample>(
   for (const name of names) if (counts[name].examples === 0) throw new DatasetSplitError(name, 'would be empty', counts);
   for (const name of names) {
     const { examples: size, positives } = counts[name];
-    if (positives === 0) throw new DatasetSplitError(name, `has no positive (fraud) label among its ${size} examples`, counts);
-    if (positives === size) throw new DatasetSplitError(name, `has no negative (legitimate) label among its ${size} examples`, counts);
+    if (positives === 0) throw new DatasetSplitError(name, `has no positive label among its ${size} examples`, counts);
+    if (positives === size) throw new DatasetSplitError(name, `has no negative label among its ${size} examples`, counts);
   }
   return {
     train,
     validation,
     test,
     boundaries: {
-      start: train[0]!.event_time,
-      validationStart: validation[0]!.event_time,
-      testStart: test[0]!.event_time,
-      end: test[test.length - 1]!.event_time,
+      start: train[0]!.eventTime,
+      validationStart: validation[0]!.eventTime,
+      testStart: test[0]!.eventTime,
+      end: test[test.length - 1]!.eventTime,
     },
     counts,
   };
@@ -94,12 +94,12 @@ export function splitByEventTime<Example extends SplittableExample>(
 /** Moves a cut back before every example that shares the event time of the first one after it. */
 function cutBeforeTies(ordered: readonly SplittableExample[], cut: number): number {
   let index = cut;
-  while (index > 0 && index < ordered.length && ordered[index - 1]!.event_time === ordered[index]!.event_time) index -= 1;
+  while (index > 0 && index < ordered.length && ordered[index - 1]!.eventTime === ordered[index]!.eventTime) index -= 1;
   return index;
 }
 
 function countOf(examples: readonly SplittableExample[]): SplitCounts {
-  return { examples: examples.length, positives: examples.filter((example) => example.is_fraud).length };
+  return { examples: examples.length, positives: examples.filter((example) => example.label === 1).length };
 }
 
 function checkFractions(fractions: SplitFractions): void {

@@ -64,6 +64,46 @@ export class FeatureValueError extends TrainingError {
   }
 }
 
+/**
+ * An example record lacks a readable event id, event time or label (the fields the definition
+ * names), so it cannot be split or learned from. The records of pinned offset ranges never change,
+ * so training refuses them until the producer of the examples topic is fixed.
+ */
+export class ExampleFieldError extends TrainingError {
+  override readonly name = 'ExampleFieldError';
+
+  constructor(
+    readonly where: string,
+    field: string,
+    readonly value: unknown,
+    readonly expected: string,
+  ) {
+    super(`training example at ${where}: ${field}=${formatValue(value)}, expected ${expected}`, { field });
+  }
+}
+
+/**
+ * A model's vectoriser cannot read an example of a split: a value its spec does not accept (a
+ * null in a field that was never null in training, text where a number was). Naming the split,
+ * the example and the vectoriser's own reason.
+ */
+export class ExampleVectorError extends TrainingError {
+  override readonly name = 'ExampleVectorError';
+
+  constructor(split: string, exampleId: string, problem: string) {
+    super(`the ${split} example ${exampleId} cannot be vectorised: ${problem}`, { split });
+  }
+}
+
+/** A training run names a pipeline that has no applied definition: nothing says what its model reads. */
+export class PipelineNotAppliedError extends TrainingError {
+  override readonly name = 'PipelineNotAppliedError';
+
+  constructor(readonly pipeline: string) {
+    super(`pipeline ${pipeline} has no applied definition, so nothing says what its model reads; apply it first: \`tributary pipeline apply <file>\``);
+  }
+}
+
 /** One bad option: its name, the value given, and what would have been accepted. */
 export interface OptionIssue {
   readonly option: string;

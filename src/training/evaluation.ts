@@ -6,16 +6,17 @@
 import type { LayersModel } from '@tensorflow/tfjs';
 import { selectTensorFlowBackend, type BackendName } from './backend.js';
 import { InvalidOptionsError, type OptionIssue } from './errors.js';
-import type { LabelledMatrix } from './feature-vector.js';
+import type { CompiledVectoriser } from '../vectoriser/compile-vectoriser.js';
+import { labelledMatrixOf } from './feature-matrix.js';
 import { averagePrecision, brierScore, chooseThreshold, metricsAtThreshold, rocAuc, type ThresholdMetrics, type ThresholdTarget } from './metrics.js';
 import { predictScores } from './model.js';
-import { normalise, type NormaliserStats } from './normalisation.js';
 import { compareOperatingPoints, type OperatingPointComparison, type OperatingPointGateOptions } from './operating-point-gate.js';
+import type { TrainingExample } from './training-example.js';
 
-/** A model with the normaliser it was trained with. */
+/** A model with the vectoriser it was trained with (compiled from the spec stored with it). */
 export interface ScorableModel {
   readonly model: LayersModel;
-  readonly normaliser: NormaliserStats;
+  readonly vectoriser: CompiledVectoriser;
   /** The threshold it decides with in the scorer: a registered champion's. A candidate's is chosen here. */
   readonly threshold?: number;
 }
@@ -25,8 +26,8 @@ export type PrimaryMetric = 'rocAuc' | 'prAuc' | 'brierScore';
 
 export interface EvaluationOptions {
   /**
-   * The metric that decides. PR-AUC by default: with fraud far below 1 % of transactions, ROC-AUC
-   * stays near 1 for models whose top-ranked alerts differ a lot in precision.
+   * The metric that decides. PR-AUC by default: with positives far below 1 % of examples (fraud),
+   * ROC-AUC stays near 1 for models whose top-ranked alerts differ a lot in precision.
    * @default 'prAuc'
    */
   readonly primaryMetric?: PrimaryMetric;
@@ -81,20 +82,21 @@ export interface EvaluationResult {
 const LOWER_IS_BETTER: Readonly<Record<PrimaryMetric, boolean>> = { rocAuc: false, prAuc: false, brierScore: true };
 
 /**
- * Scores the raw (not normalised) test matrix with each model through its own normaliser and
- * compares them. Throws {@link InvalidOptionsError} for bad options, {@link IncompatibleArtifactError}
- * for a model of another feature layout, and {@link MetricInputError} when the test split lacks a class.
+ * Scores the test examples with each model through its own vectoriser and compares them. Throws
+ * {@link InvalidOptionsError} for bad options, {@link ExampleVectorError} when a model's vectoriser
+ * cannot read a test example, and {@link MetricInputError} when the test split lacks a class.
  */
 export async function evaluateCandidate(
-  test: LabelledMatrix,
+  testExamples: readonly TrainingExample[],
   candidate: ScorableModel,
   champion?: ScorableModel,
   options: EvaluationOptions = {},
 ): Promise<EvaluationResult> {
   const { primaryMetric, minimumImprovement, operatingPoint, batchSize, operatingPointGate } = compileEvaluationOptions(options);
   const backend = (await selectTensorFlowBackend()).name;
-  const measure = async ({ model, normaliser, threshold }: ScorableModel): Promise<ModelMetrics> => {
-    const scores = await predictScores(model, normalise(test.features, normaliser), batchSize);
+  const measure = async ({ model, vectoriser, threshold }: ScorableModel): Promise<ModelMetrics> => {
+    const test = labelledMatrixOf(vectoriser, testExamples, 'test');
+    const scores = await predictScores(model, test.features, batchSize);
     return {
       examples: test.labels.length,
       positives: test.labels.reduce((sum, label) => sum + label, 0),

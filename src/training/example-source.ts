@@ -1,14 +1,13 @@
 /**
- * Where training examples come from: the `training-examples` topic, read by pinned offset ranges
- * (so a model can be rebuilt from its lineage), decoded into the current training-example shape,
- * and turned into the event-time split the training loop and the evaluation take.
+ * Where training examples come from: the examples topic, read by pinned offset ranges (so a model
+ * can be rebuilt from its lineage), decoded into the current reader schema, read as examples with
+ * the fields the pipeline definition names, and split by event time.
  */
 import type { AvroDecoder } from '../streaming/avro-decoder.js';
 import type { OffsetRangeReader, PartitionEndOffset, PartitionRange, ReadRangeOptions, UndecodableRecord } from '../streaming/offset-range-reader.js';
 import { splitByEventTime, type DatasetSplit, type SplitFractions } from './dataset-split.js';
 import { TrainingError } from './errors.js';
-import type { TrainingExample } from './training-example.js';
-import { prepareTrainingData, type PreparedTrainingData } from './training-data.js';
+import { toTrainingExample, type ExampleFields, type FeatureRecord, type TrainingExample } from './training-example.js';
 
 /** The examples of some offset ranges, and what the lineage records about them. */
 export interface ExampleSet {
@@ -17,7 +16,7 @@ export interface ExampleSet {
   readonly undecodable: readonly UndecodableRecord[];
   /** Registry ids of the writer schemas of the examples, ascending. */
   readonly schemaIds: readonly number[];
-  /** Distinct `feature_job_version` values, sorted. */
+  /** Distinct `feature_job_version` values, sorted (records without one are not counted). */
   readonly featureJobVersions: readonly string[];
 }
 
@@ -26,14 +25,14 @@ export interface ExampleSource {
   readonly topic: string;
   /** Where the topic's committed data ends on every partition now. */
   snapshot(): Promise<PartitionEndOffset[]>;
-  read(ranges: readonly PartitionRange[], options?: ReadRangeOptions): Promise<ExampleSet>;
+  /** Throws the training layer's `ExampleFieldError` for a record whose id, event time or label cannot be read. */
+  read(ranges: readonly PartitionRange[], fields: ExampleFields, options?: ReadRangeOptions): Promise<ExampleSet>;
 }
 
 /** A split dataset ready for training and evaluation. */
 export interface LoadedDataset {
   readonly set: ExampleSet;
   readonly split: DatasetSplit<TrainingExample>;
-  readonly prepared: PreparedTrainingData;
 }
 
 /** Fewer examples than a training run asks for. Not retriable: the same ranges hold the same examples. */
@@ -52,19 +51,22 @@ export class InsufficientExamplesError extends TrainingError {
   }
 }
 
-/** An example source on a topic read through `reader`, decoding with `decoder` (give it the training-example reader schema). */
+/** An example source on a topic read through `reader`, decoding with `decoder` (give it the examples topic's reader schema). */
 export function createKafkaExampleSource({ topic, reader, decoder }: { topic: string; reader: OffsetRangeReader; decoder: AvroDecoder }): ExampleSource {
   return {
     topic,
     snapshot: () => reader.snapshotEndOffsets(topic),
-    async read(ranges, options) {
+    async read(ranges, fields, options) {
       const result = await reader.readRange(ranges, (value, source) => decoder.decode(value, source), options);
-      const examples = result.records.map((record) => record.value.value as TrainingExample);
+      const examples = result.records.map(({ value, source }) =>
+        toTrainingExample(value.value as FeatureRecord, fields, `${source.topic}[${source.partition}]@${source.offset}`),
+      );
+      const jobVersions = examples.map((example) => example.record.feature_job_version).filter((version): version is string => typeof version === 'string');
       return {
         examples,
         undecodable: result.undecodable,
         schemaIds: [...new Set(result.records.map((record) => record.value.schemaId))].sort((a, b) => a - b),
-        featureJobVersions: [...new Set(examples.map((example) => example.feature_job_version))].sort(),
+        featureJobVersions: [...new Set(jobVersions)].sort(),
       };
     },
   };
@@ -72,16 +74,15 @@ export function createKafkaExampleSource({ topic, reader, decoder }: { topic: st
 
 /**
  * Reads the ranges, refuses fewer than `minExamples` decodable examples with
- * {@link InsufficientExamplesError}, splits by event time ({@link DatasetSplitError} when a split
- * would be empty or one-class) and vectorises ({@link FeatureValueError} for a bad record).
+ * {@link InsufficientExamplesError}, and splits by event time ({@link DatasetSplitError} when a
+ * split would be empty or one-class).
  */
 export async function loadDataset(
   source: ExampleSource,
   ranges: readonly PartitionRange[],
-  { minExamples, fractions, read }: { minExamples: number; fractions?: SplitFractions; read?: ReadRangeOptions },
+  { fields, minExamples, fractions, read }: { fields: ExampleFields; minExamples: number; fractions?: SplitFractions; read?: ReadRangeOptions },
 ): Promise<LoadedDataset> {
-  const set = await source.read(ranges, read);
+  const set = await source.read(ranges, fields, read);
   if (set.examples.length < minExamples) throw new InsufficientExamplesError(set.examples.length, minExamples, set.undecodable.length);
-  const split = splitByEventTime(set.examples, fractions);
-  return { set, split, prepared: prepareTrainingData(split) };
+  return { set, split: splitByEventTime(set.examples, fractions) };
 }

@@ -1,17 +1,17 @@
 /**
- * The fraud model: a multilayer perceptron with ReLU hidden layers and one sigmoid output, the
- * probability-like fraud score. Dropout is not a layer of the model: the training loop applies it
+ * The binary classifier: a multilayer perceptron with ReLU hidden layers and one sigmoid output,
+ * the probability-like score of the positive class. Dropout is not a layer of the model: the training loop applies it
  * with a seed per step (see {@link applyForTraining}), because a Dropout layer takes one fixed seed
  * and would then drop the same units in every step.
  */
 import { dropout, initializers, sequential, layers, tensor2d, tidy, type LayersModel, type Tensor } from '@tensorflow/tfjs';
 import { IncompatibleArtifactError } from './errors.js';
-import type { FeatureMatrix } from './feature-vector.js';
+import type { FeatureMatrix } from './feature-matrix.js';
 import { deriveSeed } from './seeded-random.js';
 
 /** The shape of the network and the seed of its initial weights. */
 export interface ModelArchitecture {
-  /** Columns of the feature vector. */
+  /** Columns of the vectoriser's output. */
   readonly inputWidth: number;
   /** Units of each hidden layer, input side first. */
   readonly hiddenUnits: readonly number[];
@@ -20,7 +20,7 @@ export interface ModelArchitecture {
 }
 
 /** Creates the network with seeded initial weights; the caller disposes it. */
-export function createFraudModel({ inputWidth, hiddenUnits, seed }: ModelArchitecture): LayersModel {
+export function createClassifierNetwork({ inputWidth, hiddenUnits, seed }: ModelArchitecture): LayersModel {
   const model = sequential();
   [...hiddenUnits, 1].forEach((units, index) => {
     const isOutput = index === hiddenUnits.length;
@@ -54,7 +54,7 @@ export function applyForTraining(model: LayersModel, input: Tensor, dropoutRate:
 }
 
 /**
- * The fraud score of every row of an already normalised matrix, in row order. Runs on the active
+ * The score of every row of a vectorised matrix, in row order. Runs on the active
  * backend; leaves no tensor behind. Throws {@link IncompatibleArtifactError} when the matrix is
  * not as wide as the model's input.
  */

@@ -1,48 +1,45 @@
 /**
- * The records the training layer reads, as avsc decodes them (`long` as number, a
- * `["null", "double"]` union as `number | null`). They mirror `schemas/feature.avsc` and
- * `schemas/training-example.avsc`; `test/unit/training-feature-vector.test.ts` keeps them in step.
+ * What training reads of the examples topic, for any pipeline: each record as its Avro decoder
+ * gives it (the model's inputs are read from it by the vectoriser), with the three fields the
+ * platform itself needs, named by the pipeline definition: the event's id and time (the split
+ * orders by them) and the label (`labels.field`).
  */
+import { ExampleFieldError } from './errors.js';
 
-/** Per-transaction behavioural features of a card, as the Flink feature job writes them. */
-export interface FeatureRecord {
-  readonly transaction_id: string;
-  readonly card_hash: string;
-  readonly email_hash: string;
-  readonly merchant_id: string;
-  readonly merchant_category: string;
-  readonly amount: number;
-  /** Epoch milliseconds. */
-  readonly event_time: number;
-  readonly txn_count_10m: number;
-  readonly amount_sum_10m: number;
-  readonly amount_mean_10m: number;
-  readonly amount_max_10m: number;
-  readonly txn_count_1h: number;
-  readonly amount_sum_1h: number;
-  readonly amount_mean_1h: number;
-  readonly amount_max_1h: number;
-  readonly txn_count_24h: number;
-  readonly amount_sum_24h: number;
-  readonly amount_mean_24h: number;
-  readonly amount_max_24h: number;
-  readonly distinct_merchants_1h: number;
-  /** Null for the card's first transaction. */
-  readonly seconds_since_prev: number | null;
-  readonly amount_to_mean_24h: number;
-  readonly distance_km_from_prev: number | null;
-  readonly speed_kmh_from_prev: number | null;
-  readonly is_new_device: boolean;
-  /** 0-23, UTC. */
-  readonly hour_of_day: number;
-  readonly feature_job_version: string;
+/** A decoded Avro record: field name to value, only as typed as its producer. */
+export type FeatureRecord = Readonly<Record<string, unknown>>;
+
+/** The fields of an example record that are not model inputs, as the definition names them. */
+export interface ExampleFields {
+  /** `features.eventId`: identifies the event, and orders examples that share an event time. */
+  readonly eventId: string;
+  /** `features.eventTime`: epoch milliseconds; the split is by it. */
+  readonly eventTime: string;
+  /** `labels.field`: a boolean or 0/1 for a binary classifier. */
+  readonly label: string;
 }
 
-/** A feature record joined with the label that arrived for its transaction. */
-export interface TrainingExample extends FeatureRecord {
-  readonly is_fraud: boolean;
-  /** `CHARGEBACK` or `CONFIRMED_LEGITIMATE`. */
-  readonly label_source: string;
+/** One labelled example. */
+export interface TrainingExample {
+  readonly id: string;
   /** Epoch milliseconds. */
-  readonly label_time: number;
+  readonly eventTime: number;
+  /** 1 for a positive label, 0 for a negative one. */
+  readonly label: number;
+  readonly record: FeatureRecord;
+}
+
+/**
+ * The example of a decoded record; throws {@link ExampleFieldError} naming the field, its value
+ * and `where` (the record's topic, partition and offset) when one of the three cannot be read.
+ */
+export function toTrainingExample(record: FeatureRecord, fields: ExampleFields, where: string): TrainingExample {
+  const id = record[fields.eventId];
+  if (typeof id !== 'string' && !(typeof id === 'number' && Number.isSafeInteger(id))) throw new ExampleFieldError(where, fields.eventId, id, 'text or a whole number (the event id)');
+  const eventTime = record[fields.eventTime];
+  if (typeof eventTime !== 'number' || !Number.isSafeInteger(eventTime)) throw new ExampleFieldError(where, fields.eventTime, eventTime, 'epoch milliseconds (the event time)');
+  const value = record[fields.label];
+  const label = value === true || value === 1 ? 1 : value === false || value === 0 ? 0 : undefined;
+  if (label === undefined) throw new ExampleFieldError(where, fields.label, value, 'true, false, 1 or 0 (the label)');
+  return { id: String(id), eventTime, label, record };
 }

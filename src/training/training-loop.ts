@@ -1,5 +1,5 @@
 /**
- * Trains the fraud model on normalised train and validation matrices: seeded mini-batch Adam with
+ * Trains the classifier on vectorised train and validation matrices: seeded mini-batch Adam with
  * class weights, early stopping on the validation loss with the best weights restored, a report
  * after every epoch, and resumption from a checkpoint taken in one.
  *
@@ -38,12 +38,12 @@ import {
 } from '@tensorflow/tfjs';
 import { selectTensorFlowBackend, type BackendName } from './backend.js';
 import { IncompatibleArtifactError, TrainingError } from './errors.js';
-import type { LabelledMatrix } from './feature-vector.js';
-import { applyForTraining, createFraudModel } from './model.js';
+import type { LabelledMatrix } from './feature-matrix.js';
+import { applyForTraining, createClassifierNetwork } from './model.js';
 import { createSeededRandom, deriveSeed, shuffledIndices } from './seeded-random.js';
 import { compileTrainingOptions, type ClassWeighting, type CompiledTrainingOptions, type TrainingOptions } from './training-options.js';
 
-/** Normalised matrices of the train and validation splits. */
+/** Vectorised matrices of the train and validation splits. */
 export interface TrainingData {
   readonly train: LabelledMatrix;
   readonly validation: LabelledMatrix;
@@ -108,8 +108,6 @@ export interface TrainingHooks {
 export interface TrainingResult {
   /** Holds the best weights seen; the caller disposes it. */
   readonly model: LayersModel;
-  /** Feature vector layout of the data it was trained on. */
-  readonly featureVectorVersion: number;
   readonly backend: BackendName;
   readonly options: CompiledTrainingOptions;
   readonly classWeights: { readonly negative: number; readonly positive: number };
@@ -133,15 +131,15 @@ const PROBABILITY_EPSILON = 1e-7;
 /**
  * Trains a new model, or continues the one in `hooks.resumeFrom`, and returns it with its best
  * weights. Throws {@link InvalidOptionsError} for bad options, {@link TrainingError} for unusable
- * data (a split without rows, of another layout, with a non-finite value, or training data
+ * data (a split without rows, of another width, with a non-finite value, or training data
  * of one class) and {@link IncompatibleArtifactError} for a checkpoint of another shape.
  */
-export async function trainFraudModel(data: TrainingData, options: TrainingOptions = {}, hooks: TrainingHooks = {}): Promise<TrainingResult> {
+export async function trainModel(data: TrainingData, options: TrainingOptions = {}, hooks: TrainingHooks = {}): Promise<TrainingResult> {
   const compiled = compileTrainingOptions(options);
   checkData(data);
   const backend = (await selectTensorFlowBackend(compiled.backend === undefined ? {} : { force: compiled.backend })).name;
   const classWeights = resolveClassWeights(compiled.classWeight, data.train.labels);
-  const model = createFraudModel({ inputWidth: data.train.features.columnCount, hiddenUnits: compiled.hiddenUnits, seed: compiled.seed });
+  const model = createClassifierNetwork({ inputWidth: data.train.features.columnCount, hiddenUnits: compiled.hiddenUnits, seed: compiled.seed });
   const optimizer = optimizers.adam(compiled.learningRate);
   let tensors: DataTensors | undefined;
   try {
@@ -165,7 +163,6 @@ export async function trainFraudModel(data: TrainingData, options: TrainingOptio
     if (state.bestWeights.length > 0) restoreWeights(model, state.bestWeights);
     return {
       model,
-      featureVectorVersion: data.train.features.featureVectorVersion,
       backend,
       options: compiled,
       classWeights,
@@ -326,22 +323,22 @@ function resolveClassWeights(weighting: ClassWeighting, labels: Uint8Array): { n
 
 function checkData({ train, validation }: TrainingData): void {
   for (const [split, matrix] of [['train', train], ['validation', validation]] as const) {
-    const { rowCount, columnCount, featureVectorVersion } = matrix.features;
+    const { rowCount, columnCount } = matrix.features;
     if (rowCount === 0 || rowCount !== matrix.labels.length) {
       throw new TrainingError(`the ${split} data has ${rowCount} feature rows and ${matrix.labels.length} labels; it needs at least one row and a label per row`, { split });
     }
-    if (columnCount !== train.features.columnCount || featureVectorVersion !== train.features.featureVectorVersion) {
-      throw new TrainingError(`the ${split} data has another feature layout than the train data (version ${featureVectorVersion}, ${columnCount} columns)`, { split });
+    if (columnCount !== train.features.columnCount) {
+      throw new TrainingError(`the ${split} data has ${columnCount} columns, the train data ${train.features.columnCount}; both must come from one vectoriser`, { split });
     }
     const invalid = matrix.features.values.findIndex((value) => !Number.isFinite(value));
     if (invalid >= 0) {
       const [row, column] = [Math.floor(invalid / columnCount), invalid % columnCount];
-      throw new TrainingError(`the ${split} data holds ${matrix.features.values[invalid]} at row ${row}, column ${column}; normalised features must be finite`, { split });
+      throw new TrainingError(`the ${split} data holds ${matrix.features.values[invalid]} at row ${row}, column ${column}; vectorised features must be finite`, { split });
     }
   }
   const positives = train.labels.reduce((sum, label) => sum + label, 0);
   if (positives === 0 || positives === train.labels.length) {
-    throw new TrainingError(`the train data has ${positives} fraud examples among ${train.labels.length}; it needs both classes`, { split: 'train' });
+    throw new TrainingError(`the train data has ${positives} positive examples among ${train.labels.length}; it needs both classes`, { split: 'train' });
   }
 }
 

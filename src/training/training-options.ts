@@ -13,7 +13,7 @@ import { InvalidOptionsError, type OptionIssue } from './errors.js';
  */
 export type ClassWeighting = 'balanced' | 'none' | { readonly negative: number; readonly positive: number };
 
-/** Options of {@link trainFraudModel}; every field may be left out. */
+/** Options of {@link trainModel}; every field may be left out. */
 export interface TrainingOptions {
   /** Units of each hidden layer (ReLU), input side first; `[]` gives logistic regression. @default [32, 16] */
   readonly hiddenUnits?: readonly number[];

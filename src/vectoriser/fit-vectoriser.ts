@@ -32,7 +32,7 @@ export const INPUT_DEFAULTS = { maxCategories: 100, minCount: 1, standardise: tr
 const CONSTANT_TOLERANCE = 1e-6;
 
 /** Logical types of a `long` holding a timestamp, by the unit they count. */
-const TIMESTAMP_SOURCES: Readonly<Record<string, CyclicSource>> = {
+export const TIMESTAMP_SOURCES: Readonly<Record<string, CyclicSource>> = {
   'timestamp-millis': 'epoch-millis',
   'local-timestamp-millis': 'epoch-millis',
   'timestamp-micros': 'epoch-micros',

@@ -15,6 +15,8 @@ import { Runtime, Worker, type LogLevel, type NativeConnection } from '@temporal
 import { createFlinkDeployActivities } from '../activities/flink-deploy-activities.js';
 import type { TributaryConfig } from '../config/config.js';
 import { flinkDeployDependencies, flinkDeployTaskQueue, flinkDeployWorkflowsPath } from './flink-deploy-worker.js';
+import { createPipelineStore } from '../pipeline-store/kafka-pipeline-store.js';
+import type { PipelineStore } from '../pipelines/pipeline-store.js';
 import type { ModelRegistry } from '../registry/model-registry.js';
 import { openDeploymentLog, type DeploymentLog } from '../serving/deployment-log.js';
 import { trainingTaskQueue } from '../workflows/task-queues.js';
@@ -36,6 +38,11 @@ export interface TributaryWorkerOptions {
    * champion). @default the Kafka deployments topic, opened for the worker's lifetime
    */
   readonly deployments?: DeploymentLog;
+  /**
+   * Where training, the trigger and registration read the pipelines' applied definitions.
+   * @default the Kafka pipeline store, opened for the worker's lifetime
+   */
+  readonly pipelines?: PipelineStore;
   /** The roles this process serves. @default ['orchestration', 'training'] */
   readonly roles?: readonly WorkerRole[];
   /**
@@ -104,9 +111,17 @@ export async function runTributaryWorker(config: TributaryConfig, options: Tribu
   }
   const roles = options.roles ?? WORKER_ROLES;
   if (roles.length === 0) throw new Error('a worker needs at least one role: orchestration, training or both');
-  const dependencies = { registry: options.registry, artifactDirectory: options.artifactDirectory ?? join(config.paths.dataDir, 'candidates') };
+  const openedPipelines = options.pipelines === undefined ? await createPipelineStore(config) : undefined;
+  const pipelines = options.pipelines ?? openedPipelines!;
+  const dependencies = { registry: options.registry, artifactDirectory: options.artifactDirectory ?? join(config.paths.dataDir, 'candidates'), pipelines };
   const shutdownGraceTime = options.shutdownGraceTime ?? '30s';
-  const connection = await connectWorker(config);
+  let connection: NativeConnection;
+  try {
+    connection = await connectWorker(config);
+  } catch (error) {
+    await openedPipelines?.close();
+    throw error;
+  }
   let opened: DeploymentLog | undefined;
   const deployments = async (): Promise<DeploymentLog> => options.deployments ?? (opened ??= await openDeploymentLog(config));
   try {
@@ -120,6 +135,7 @@ export async function runTributaryWorker(config: TributaryConfig, options: Tribu
     await running;
   } finally {
     await opened?.close();
+    await openedPipelines?.close();
     await connection.close();
   }
 }

@@ -8,6 +8,7 @@ import { createRolloutActivities } from '../activities/rollout-activities.js';
 import { createTrainingActivities } from '../activities/training-activities.js';
 import type { TributaryConfig } from '../config/config.js';
 import { kafkaDriftMeasurement } from '../drift/kafka-drift-measurement.js';
+import type { PipelineStore } from '../pipelines/pipeline-store.js';
 import type { ModelRegistry } from '../registry/model-registry.js';
 import { createLiveMetricsReader, type LiveMetricsReader } from '../rollout/live-metrics-reader.js';
 import type { DeploymentLog } from '../serving/deployment-log.js';
@@ -19,6 +20,7 @@ import { createSchemaRegistryClient } from '../streaming/schema-registry-client.
 import { SCHEMA_DIRECTORY, topicDeclaration, topicName } from '../streaming/topic-catalogue.js';
 import { createKafkaExampleSource, type ExampleSource } from '../training/example-source.js';
 import { resolveCodeVersion } from './code-version.js';
+import { schemaRegistryFeatureFields } from './registered-feature-fields.js';
 
 /** What the activities of both roles share. */
 export interface WorkerActivityDependencies {
@@ -28,9 +30,11 @@ export interface WorkerActivityDependencies {
    * (orchestration role): storage both roles reach when they run on different machines.
    */
   readonly artifactDirectory: string;
+  /** The pipelines' applied definitions: what each model reads and which field is its label. */
+  readonly pipelines: PipelineStore;
 }
 
-/** The training-examples topic, decoded into the shape this build trains on. */
+/** The training-examples topic, decoded into its current reader schema. */
 function kafkaExampleSource(config: TributaryConfig): ExampleSource {
   const schema = topicDeclaration('training-examples').valueSchema;
   const decoder = createAvroDecoder(createSchemaRegistryClient(config.schemaRegistry), {
@@ -54,16 +58,17 @@ function kafkaLiveMetricsReader(config: TributaryConfig): LiveMetricsReader {
 }
 
 /** The orchestration role's activities: offsets and counts for the trigger, the registry steps, the rollout's and the drift checks. */
-export function createOrchestrationActivities(config: TributaryConfig, { registry, artifactDirectory }: WorkerActivityDependencies, deployments: DeploymentLog) {
+export function createOrchestrationActivities(config: TributaryConfig, { registry, artifactDirectory, pipelines }: WorkerActivityDependencies, deployments: DeploymentLog) {
+  const features = schemaRegistryFeatureFields(config, deployments);
   return {
-    ...createExampleActivities({ examples: kafkaExampleSource(config) }),
-    ...createRegistryActivities({ registry, deployments, artifacts: createLocalCandidateArtifacts(artifactDirectory), codeVersion: resolveCodeVersion() }),
-    ...createRolloutActivities({ registry, deployments, liveMetrics: kafkaLiveMetricsReader(config) }),
+    ...createExampleActivities({ examples: kafkaExampleSource(config), pipelines }),
+    ...createRegistryActivities({ registry, deployments, artifacts: createLocalCandidateArtifacts(artifactDirectory), features, codeVersion: resolveCodeVersion() }),
+    ...createRolloutActivities({ registry, deployments, liveMetrics: kafkaLiveMetricsReader(config), features }),
     ...createDriftActivities({ measurement: kafkaDriftMeasurement(config, registry) }),
   };
 }
 
 /** The training role's activities: dataset, training and evaluation. */
-export function createTrainingWorkerActivities(config: TributaryConfig, { registry, artifactDirectory }: WorkerActivityDependencies) {
-  return createTrainingActivities({ examples: kafkaExampleSource(config), registry, artifacts: createLocalCandidateArtifacts(artifactDirectory) });
+export function createTrainingWorkerActivities(config: TributaryConfig, { registry, artifactDirectory, pipelines }: WorkerActivityDependencies) {
+  return createTrainingActivities({ examples: kafkaExampleSource(config), registry, artifacts: createLocalCandidateArtifacts(artifactDirectory), pipelines });
 }

@@ -293,7 +293,7 @@ async function poll(model: string, options: ThresholdTriggerOptions, live: () =>
 
   let counted: ExampleCount;
   try {
-    counted = await countTrainingExamples(newRanges);
+    counted = await countTrainingExamples(newRanges, undefined, model);
   } catch (error) {
     return { ...polled, lastError: `counting new examples failed: ${describeFailure(error)}` };
   }
@@ -309,7 +309,7 @@ async function poll(model: string, options: ThresholdTriggerOptions, live: () =>
     // newest examples can hold almost none), and only the split itself says what the gate will see.
     const split = { ...DEFAULT_SPLIT_FRACTIONS, ...options.pipeline?.splitFractions };
     let window: ExampleCount | undefined;
-    const countWindow = async (): Promise<ExampleCount> => countTrainingExamples(trainingRanges, split);
+    const countWindow = async (): Promise<ExampleCount> => countTrainingExamples(trainingRanges, split, model);
     try {
       const known = knownWindowPositives(state.lastStarted, trainingRanges, counted);
       if (known === undefined) window = await countWindow();

@@ -233,7 +233,7 @@ export async function trainingPipeline(input: TrainingPipelineInput): Promise<Tr
   ]);
 
   const ranges = input.data.kind === 'ranges' ? input.data.ranges : toRanges(await snapshotTrainingExampleOffsets());
-  const request = { ranges, minExamples: input.minExamples ?? DEFAULT_MIN_EXAMPLES, splitFractions: input.splitFractions };
+  const request = { model, ranges, minExamples: input.minExamples ?? DEFAULT_MIN_EXAMPLES, splitFractions: input.splitFractions };
   upsertMemo({ offsetRanges: ranges, triggeredBy });
 
   setStage('dataset');
@@ -253,7 +253,6 @@ export async function trainingPipeline(input: TrainingPipelineInput): Promise<Tr
   setStage('evaluating');
   const evaluation = await evaluateCandidate({
     ...request,
-    model,
     artifactPath: trained.artifactPath,
     evaluation: { primaryMetric: gates.primaryMetric, minimumImprovement: gates.minImprovement, operatingPointGate: operatingPointGate(input, gates) },
   });

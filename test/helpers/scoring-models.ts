@@ -1,5 +1,5 @@
 /**
- * Real, small fraud models registered in an in-memory registry, and deployments that serve them,
+ * Real, small models of the fraud example registered in an in-memory registry, and deployments that serve them,
  * for the serving tests. The networks are untrained (seeded initial weights): the tests need
  * distinct, reproducible scores per version, not good ones.
  */
@@ -9,22 +9,22 @@ import { serialiseModelArtifact } from '../../src/registry/model-artifact.js';
 import type { ModelLineage } from '../../src/registry/model-registry.js';
 import type { ChallengerMode, ModelDeployment, ServedModel } from '../../src/serving/model-deployment.js';
 import { selectTensorFlowBackend } from '../../src/training/backend.js';
-import { FEATURE_VECTOR_VERSION, FEATURE_VECTOR_WIDTH, toFeatureMatrix } from '../../src/training/feature-vector.js';
-import { createFraudModel } from '../../src/training/model.js';
-import { fitNormaliser, type NormaliserStats } from '../../src/training/normalisation.js';
-import { generateSyntheticExamples } from '../../src/training/synthetic-examples.js';
+import { createClassifierNetwork } from '../../src/training/model.js';
+import type { VectoriserSpec } from '../../src/vectoriser/vectoriser-spec.js';
+import { VECTORISER_LAYOUT_VERSION } from '../../src/vectoriser/vectoriser-spec.js';
+import { fraudSpec } from './fraud-pipeline.js';
 
 export const MODEL = 'fraud';
 
-/** Fitted on synthetic examples, so normalised inputs look like those of a trained model. */
-export const testNormaliser: NormaliserStats = fitNormaliser(toFeatureMatrix(generateSyntheticExamples({ count: 300, seed: 11 })));
+/** The fraud example's vectoriser fitted on synthetic examples, so inputs look like those of a trained model. */
+export const testSpec: VectoriserSpec = fraudSpec();
 
 const lineage: ModelLineage = {
   offsetRanges: [],
   featureSchemaId: 1,
   featureJobVersions: ['synthetic'],
   codeVersion: 'test',
-  featureVectorVersion: FEATURE_VECTOR_VERSION,
+  featureVectorVersion: VECTORISER_LAYOUT_VERSION,
   hyperParameters: {},
   backend: 'cpu',
   splitBoundaries: {},
@@ -37,15 +37,16 @@ export async function useCpuBackend(): Promise<void> {
 }
 
 /** The network of test version `seed`: a fresh copy each call, which the caller disposes. */
-export function testNetwork(seed: number, inputWidth = FEATURE_VECTOR_WIDTH): LayersModel {
-  return createFraudModel({ inputWidth, hiddenUnits: [8], seed });
+export function testNetwork(seed: number, inputWidth = testSpec.columns.length): LayersModel {
+  return createClassifierNetwork({ inputWidth, hiddenUnits: [8], seed });
 }
 
 /** Registers a version built from `network` (left undisposed) and returns it as a deployment serves it. */
-export async function registerNetwork(registry: InMemoryModelRegistry, network: LayersModel, threshold = 0.5): Promise<ServedModel> {
+export async function registerNetwork(registry: InMemoryModelRegistry, network: LayersModel, threshold = 0.5, spec: VectoriserSpec = testSpec): Promise<ServedModel> {
   const { bytes, sha256 } = await serialiseModelArtifact({
     model: network,
-    normaliser: testNormaliser,
+    vectoriser: spec,
+    task: 'binary-classification',
     threshold,
     metadata: { model: MODEL, trainedAt: '2025-01-01T00:00:00.000Z', backend: 'cpu', codeVersion: 'test' },
   });

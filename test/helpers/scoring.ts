@@ -25,11 +25,11 @@ import { registerSchemas } from '../../src/streaming/schema-registrar.js';
 import { createSchemaRegistryClient, type SchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
 import { ensureTopics } from '../../src/streaming/topic-admin.js';
 import { topicCatalogue, topicName, type LogicalTopicName } from '../../src/streaming/topic-catalogue.js';
-import { FEATURE_VECTOR_VERSION, toFeatureMatrix } from '../../src/training/feature-vector.js';
-import { createFraudModel } from '../../src/training/model.js';
-import { fitNormaliser } from '../../src/training/normalisation.js';
-import { generateSyntheticExamples } from '../../src/training/synthetic-examples.js';
-import type { FeatureRecord, TrainingExample } from '../../src/training/training-example.js';
+import { createClassifierNetwork } from '../../src/training/model.js';
+import { fitVectoriser } from '../../src/vectoriser/fit-vectoriser.js';
+import { VECTORISER_LAYOUT_VERSION } from '../../src/vectoriser/vectoriser-spec.js';
+import { FRAUD_FEATURE_FIELDS, fraudDefinition } from './fraud-pipeline.js';
+import { generateSyntheticExamples, type FraudExampleRecord, type FraudFeatureRecord } from './synthetic-examples.js';
 import { waitFor } from './wait-for.js';
 
 /** The configuration with a topic prefix (and so subjects and transactional ids) of this run alone. */
@@ -44,15 +44,15 @@ export async function prepareScoringTopics(config: TributaryConfig, admin: Admin
 }
 
 /** Feature records as the feature job writes them, with this run's transaction ids and event time now. */
-export function featureRecords(runId: string, from: number, count: number): FeatureRecord[] {
+export function featureRecords(runId: string, from: number, count: number): FraudFeatureRecord[] {
   const now = Date.now();
-  return generateSyntheticExamples({ count, seed: 7 + from, startTime: now }).map((example, index): FeatureRecord => {
-    const features: { -readonly [Field in keyof TrainingExample]?: TrainingExample[Field] } = { ...example, transaction_id: `${runId}-${from + index}`, event_time: now, feature_job_version: 'feature-job-test' };
+  return generateSyntheticExamples({ count, seed: 7 + from, startTime: now }).map((example, index): FraudFeatureRecord => {
+    const features: { -readonly [Field in keyof FraudExampleRecord]?: FraudExampleRecord[Field] } = { ...example, transaction_id: `${runId}-${from + index}`, event_time: now, feature_job_version: 'feature-job-test' };
     // The label fields are not in feature.avsc; the Avro producer refuses undeclared fields.
     delete features.is_fraud;
     delete features.label_source;
     delete features.label_time;
-    return features as FeatureRecord;
+    return features as FraudFeatureRecord;
   });
 }
 
@@ -61,12 +61,18 @@ export function featureRecords(runId: string, from: number, count: number): Feat
  * versions of `model`; real artifacts, loaded and verified by the scorer like trained ones.
  */
 export async function registerModelVersions(registry: KafkaModelRegistry, model: string, count: number): Promise<ServedModel[]> {
-  const normaliser = fitNormaliser(toFeatureMatrix(featureRecords('normaliser', 0, 200)));
+  const spec = fitVectoriser(fraudDefinition.model.inputs, featureRecords('vectoriser', 0, 200), FRAUD_FEATURE_FIELDS);
   const served: ServedModel[] = [];
   for (let seed = 1; seed <= count; seed += 1) {
-    const network = createFraudModel({ inputWidth: normaliser.columns.length, hiddenUnits: [8], seed });
+    const network = createClassifierNetwork({ inputWidth: spec.columns.length, hiddenUnits: [8], seed });
     try {
-      const { bytes } = await serialiseModelArtifact({ model: network, normaliser, threshold: 0.5, metadata: { model, trainedAt: new Date().toISOString(), backend: 'test', codeVersion: 'test' } });
+      const { bytes } = await serialiseModelArtifact({
+        model: network,
+        vectoriser: spec,
+        task: 'binary-classification',
+        threshold: 0.5,
+        metadata: { model, trainedAt: new Date().toISOString(), backend: 'test', codeVersion: 'test' },
+      });
       const version = await registry.registerVersion(
         {
           model,
@@ -78,7 +84,7 @@ export async function registerModelVersions(registry: KafkaModelRegistry, model:
             featureSchemaId: 1,
             featureJobVersions: ['feature-job-test'],
             codeVersion: 'test',
-            featureVectorVersion: FEATURE_VECTOR_VERSION,
+            featureVectorVersion: VECTORISER_LAYOUT_VERSION,
             hyperParameters: { seed },
             backend: 'test',
             splitBoundaries: {},

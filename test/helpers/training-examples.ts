@@ -3,7 +3,7 @@ import type { Kafka } from 'kafkajs';
 import type { TributaryConfig } from '../../src/config/config.js';
 import { createAvroProducer } from '../../src/streaming/avro-producer.js';
 import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
-import { generateSyntheticExamples } from '../../src/training/synthetic-examples.js';
+import { generateSyntheticExamples } from './synthetic-examples.js';
 
 const BATCH = 2_000;
 

@@ -1,8 +1,10 @@
 /**
  * The training activities with the real training code and artifact files, a fake example source
- * of synthetic examples and an in-memory registry holding a champion: a fresh attempt trains from epoch 1 and heartbeats a
+ * of synthetic examples, the fraud example's definition in an in-memory pipeline store and an
+ * in-memory registry holding a champion: a fresh attempt trains from epoch 1 and heartbeats a
  * checkpoint per epoch, an attempt that finds a checkpoint in its heartbeat details resumes after
- * it, and the written candidate evaluates against a champion.
+ * it, and the written candidate evaluates against a champion. A pipeline never applied, and inputs
+ * the features topic's registered schema does not have, are refused with one line.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,30 +17,41 @@ import { createRegistryActivities, type RegisteredVersion } from '../../src/acti
 import { createTrainingActivities, type DatasetSummary, type EvaluationSummary, type TrainedCandidate } from '../../src/activities/training-activities.js';
 import { InMemoryModelRegistry } from '../../src/registry/in-memory-model-registry.js';
 import type { ExampleSource } from '../../src/training/example-source.js';
-import { generateSyntheticExamples } from '../../src/training/synthetic-examples.js';
+import { toTrainingExample } from '../../src/training/training-example.js';
+import { generateSyntheticExamples } from '../helpers/synthetic-examples.js';
 import type { TrainingCheckpoint } from '../../src/training/training-loop.js';
+import { fixedFeaturesSchema } from '../fakes/fixed-features-schema.js';
+import { FRAUD_FEATURE_FIELDS, fraudPipelineStore } from '../helpers/fraud-pipeline.js';
 
 const directory = mkdtempSync(join(tmpdir(), 'tributary-candidates-'));
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
 
-const examples = generateSyntheticExamples({ count: 3000, fraudRate: 0.1, seed: 3 });
+const records = generateSyntheticExamples({ count: 3000, fraudRate: 0.1, seed: 3 });
+/** The records read through the fields the activity asks for: the definition's. */
 const source: ExampleSource = {
   topic: 'tributary.training-examples',
   snapshot: async () => [],
-  read: async () => ({ examples, undecodable: [], schemaIds: [4, 9], featureJobVersions: ['synthetic'] }),
+  read: async (_ranges, fields) => ({
+    examples: records.map((record, index) => toTrainingExample({ ...record }, fields, `offset ${index}`)),
+    undecodable: [],
+    schemaIds: [4, 9],
+    featureJobVersions: ['synthetic'],
+  }),
 };
+const pipelines = await fraudPipelineStore('m');
 const RANGES = [{ topic: 'tributary.training-examples', partition: 0, fromOffset: '0', toOffset: '3000' }];
 const OPTIONS = { hiddenUnits: [8], maxEpochs: 3, patience: 10, backend: 'cpu' as const };
 
 describe('training activities', () => {
   const artifacts = createLocalCandidateArtifacts(directory);
   const registry = new InMemoryModelRegistry();
-  const activities = createTrainingActivities({ examples: source, registry, artifacts });
+  const activities = createTrainingActivities({ examples: source, registry, artifacts, pipelines });
   const deployments = new InMemoryDeploymentLog();
-  const registryActivities = createRegistryActivities({ registry, deployments, artifacts, codeVersion: 'test' });
+  const features = fixedFeaturesSchema(FRAUD_FEATURE_FIELDS);
+  const registryActivities = createRegistryActivities({ registry, deployments, artifacts, features, codeVersion: 'test' });
 
   it('summarises the dataset for the lineage', async () => {
-    const summary: DatasetSummary = await new MockActivityEnvironment().run(activities.buildDataset, { ranges: RANGES, minExamples: 100 });
+    const summary: DatasetSummary = await new MockActivityEnvironment().run(activities.buildDataset, { model: 'm', ranges: RANGES, minExamples: 100 });
     expect(summary).toMatchObject({ examples: 3000, featureSchemaId: 9, featureJobVersions: ['synthetic'], undecodable: 0 });
     expect(summary.counts.train.examples + summary.counts.validation.examples + summary.counts.test.examples).toBe(3000);
   });
@@ -47,7 +60,7 @@ describe('training activities', () => {
     const fresh = new MockActivityEnvironment();
     const heartbeats: TrainingCheckpoint[] = [];
     fresh.on('heartbeat', (details: TrainingCheckpoint) => heartbeats.push(details));
-    const first: TrainedCandidate = await fresh.run(activities.trainCandidate, { ranges: RANGES, minExamples: 100, runKey: 'training:m:1/run-a', options: OPTIONS });
+    const first: TrainedCandidate = await fresh.run(activities.trainCandidate, { model: 'm', ranges: RANGES, minExamples: 100, runKey: 'training:m:1/run-a', options: OPTIONS });
     expect(heartbeats.map((checkpoint) => checkpoint.completedEpochs)).toEqual([1, 2, 3]);
     expect(first).toMatchObject({ completedEpochs: 3, resumedFromEpoch: 0, backend: 'cpu', featureVectorVersion: 1 });
     expect(first.artifactPath).toBe(join(directory, 'training_m_1_run-a', 'candidate.json'));
@@ -55,7 +68,7 @@ describe('training activities', () => {
     const retried = new MockActivityEnvironment({ attempt: 2, heartbeatDetails: heartbeats[1] });
     const resumedHeartbeats: number[] = [];
     retried.on('heartbeat', (details: TrainingCheckpoint) => resumedHeartbeats.push(details.completedEpochs));
-    const second: TrainedCandidate = await retried.run(activities.trainCandidate, { ranges: RANGES, minExamples: 100, runKey: 'training:m:1/run-b', options: OPTIONS });
+    const second: TrainedCandidate = await retried.run(activities.trainCandidate, { model: 'm', ranges: RANGES, minExamples: 100, runKey: 'training:m:1/run-b', options: OPTIONS });
     expect(resumedHeartbeats).toEqual([3]);
     expect(second).toMatchObject({ completedEpochs: 3, resumedFromEpoch: 2 });
 
@@ -89,5 +102,31 @@ describe('training activities', () => {
     // The resumed run repeats the uninterrupted one up to float rounding, so it cannot beat it.
     expect(evaluation.comparison.improvement).toBeCloseTo(0, 4);
     expect(evaluation.comparison.candidateBetter).toBe(false);
+
+    // The features schema loses amount: the second candidate is not registered, v1 not promoted again.
+    features.set(new Map([...FRAUD_FEATURE_FIELDS].filter(([name]) => name !== 'amount')), 2);
+    const register = new MockActivityEnvironment().run(registryActivities.registerCandidate, {
+      model: 'm',
+      artifactPath: second.artifactPath,
+      metrics: { prAuc: 0.5 },
+      threshold: 0.5,
+      lineage: { offsetRanges: RANGES, featureSchemaId: 9, featureJobVersions: ['synthetic'], featureVectorVersion: 1, hyperParameters: {}, backend: 'cpu', splitBoundaries: {}, trainedBy: 'test' },
+      runKey: 'training:m:1/run-b',
+      author,
+    });
+    await expect(register).rejects.toThrow(
+      'the new version of model m is not registered: it reads "amount" (log1p), which is not a field of the features topic\'s registered schema (tributary.features-value version 2); register a features schema that has the field as the model reads it, or retrain with inputs that match',
+    );
+    expect(await registry.listVersions('m')).toHaveLength(1);
+    await new MockActivityEnvironment().run(registryActivities.setVersionStage, { model: 'm', version: 1, stage: 'archived' as const, author });
+    await expect(new MockActivityEnvironment().run(registryActivities.promoteToChampion, { model: 'm', version: 1, author })).rejects.toThrow(
+      /^model m v1 is not promoted: it reads "amount" \(log1p\), which is not a field of the features topic's registered schema/,
+    );
+    features.set(FRAUD_FEATURE_FIELDS, 3);
+  });
+
+  it('refuses to train a pipeline that was never applied, naming the command that applies it', async () => {
+    const attempt = new MockActivityEnvironment().run(activities.buildDataset, { model: 'unknown', ranges: RANGES, minExamples: 100 });
+    await expect(attempt).rejects.toThrow('pipeline unknown has no applied definition, so nothing says what its model reads; apply it first: `tributary pipeline apply <file>`');
   });
 });

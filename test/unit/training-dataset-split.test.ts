@@ -7,10 +7,10 @@ const T0 = Date.UTC(2024, 0, 1);
 
 /** Examples at hours 0..n-1, fraud at the given hours; handed over newest first so the split must sort. */
 function examplesAtHours(count: number, fraudHours: readonly number[]): SplittableExample[] {
-  return Array.from({ length: count }, (_, hour) => ({ transaction_id: `tx-${hour}`, event_time: T0 + hour * HOUR, is_fraud: fraudHours.includes(hour) })).reverse();
+  return Array.from({ length: count }, (_, hour) => ({ id: `tx-${hour}`, eventTime: T0 + hour * HOUR, label: fraudHours.includes(hour) ? 1 : 0 })).reverse();
 }
 
-const hoursOf = (examples: readonly SplittableExample[]): number[] => examples.map((example) => (example.event_time - T0) / HOUR);
+const hoursOf = (examples: readonly SplittableExample[]): number[] => examples.map((example) => (example.eventTime - T0) / HOUR);
 
 describe('splitByEventTime', () => {
   it('cuts oldest to newest at the fractions and returns the time boundaries', () => {
@@ -30,21 +30,21 @@ describe('splitByEventTime', () => {
 
   it('puts every example sharing the event time at a cut into the later split, so splits never overlap in time', () => {
     // Hours 0..9 then four examples at hour 10 where the 60 % cut (index 12 of 20) falls.
-    const examples = [...examplesAtHours(10, [1]), ...['a', 'b', 'c', 'd'].map((id) => ({ transaction_id: `tie-${id}`, event_time: T0 + 10 * HOUR, is_fraud: id === 'a' }))];
-    const later = Array.from({ length: 6 }, (_, index) => ({ transaction_id: `late-${index}`, event_time: T0 + (11 + index) * HOUR, is_fraud: index === 4 }));
+    const examples = [...examplesAtHours(10, [1]), ...['a', 'b', 'c', 'd'].map((id) => ({ id: `tie-${id}`, eventTime: T0 + 10 * HOUR, label: id === 'a' ? 1 : 0 }))];
+    const later = Array.from({ length: 6 }, (_, index) => ({ id: `late-${index}`, eventTime: T0 + (11 + index) * HOUR, label: index === 4 ? 1 : 0 }));
     const split = splitByEventTime([...later, ...examples], { train: 0.6, validation: 0.2, test: 0.2 });
 
     expect(hoursOf(split.train)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-    expect(split.validation.map((example) => example.transaction_id)).toEqual(['tie-a', 'tie-b', 'tie-c', 'tie-d', 'late-0', 'late-1']);
+    expect(split.validation.map((example) => example.id)).toEqual(['tie-a', 'tie-b', 'tie-c', 'tie-d', 'late-0', 'late-1']);
     expect(split.boundaries.validationStart).toBe(T0 + 10 * HOUR);
-    expect(Math.max(...split.train.map((example) => example.event_time))).toBeLessThan(split.boundaries.validationStart);
+    expect(Math.max(...split.train.map((example) => example.eventTime))).toBeLessThan(split.boundaries.validationStart);
   });
 
   it('refuses a split without a positive label, naming it and every count', () => {
     const attempt = (): unknown => splitByEventTime(examplesAtHours(20, [1, 13]), { train: 0.6, validation: 0.2, test: 0.2 });
     expect(attempt).toThrow(DatasetSplitError);
     expect(attempt).toThrow(
-      'cannot split the dataset: the test split has no positive (fraud) label among its 4 examples [train 12 (1 positive), validation 4 (1 positive), test 4 (0 positive)]; gather more labelled examples or change the split fractions',
+      'cannot split the dataset: the test split has no positive label among its 4 examples [train 12 (1 positive), validation 4 (1 positive), test 4 (0 positive)]; gather more labelled examples or change the split fractions',
     );
     try {
       attempt();
@@ -61,7 +61,7 @@ describe('splitByEventTime', () => {
 
   it('refuses a split of fraud only', () => {
     expect(() => splitByEventTime(examplesAtHours(10, [0, 5, 6, 7, 8, 9]), { train: 0.5, validation: 0.3, test: 0.2 })).toThrow(
-      'the validation split has no negative (legitimate) label among its 3 examples',
+      'the validation split has no negative label among its 3 examples',
     );
   });
 

@@ -5,15 +5,15 @@ import { splitByEventTime } from '../../src/training/dataset-split.js';
 import { IncompatibleArtifactError, InvalidOptionsError, TrainingError } from '../../src/training/errors.js';
 import { evaluateCandidate } from '../../src/training/evaluation.js';
 import { predictScores } from '../../src/training/model.js';
-import { generateSyntheticExamples } from '../../src/training/synthetic-examples.js';
+import { fraudExamples, fraudVectoriserInputs } from '../helpers/fraud-pipeline.js';
 import { prepareTrainingData } from '../../src/training/training-data.js';
-import { trainFraudModel, type EpochReport, type TrainingCheckpoint, type TrainingData } from '../../src/training/training-loop.js';
+import { trainModel, type EpochReport, type TrainingCheckpoint, type TrainingData } from '../../src/training/training-loop.js';
 import type { TrainingOptions } from '../../src/training/training-options.js';
 
 const quietLogger = { info: () => undefined, warn: () => undefined };
 
 /** 3000 synthetic examples, about 5 % planted fraud: 2100 train, 450 validation, 450 test. */
-const prepared = prepareTrainingData(splitByEventTime(generateSyntheticExamples({ count: 3000, seed: 7 })));
+const prepared = prepareTrainingData(splitByEventTime(fraudExamples({ count: 3000, seed: 7 })), fraudVectoriserInputs);
 const data: TrainingData = { train: prepared.train, validation: prepared.validation };
 
 /** Small and quick: a few epochs of 128-example batches. */
@@ -30,17 +30,16 @@ beforeAll(async () => {
   selected = (await selectTensorFlowBackend({ logger: quietLogger })).name;
 });
 
-describe('trainFraudModel', () => {
+describe('trainModel', () => {
   it('learns the planted fraud pattern on the selected backend: ROC-AUC above 0.9 on the test split', async () => {
     const reports: EpochReport[] = [];
-    const result = await trainFraudModel(data, FAST, { onEpochEnd: (report) => void reports.push(report) });
+    const result = await trainModel(data, FAST, { onEpochEnd: (report) => void reports.push(report) });
     try {
-      const evaluation = await evaluateCandidate(prepared.rawTest, { model: result.model, normaliser: prepared.normaliser });
+      const evaluation = await evaluateCandidate(prepared.test, { model: result.model, vectoriser: prepared.vectoriser });
 
       expect(evaluation.candidate.rocAuc).toBeGreaterThan(0.9);
       expect(result.backend).toBe(selected);
       expect(getBackend()).toBe(selected);
-      expect(result.featureVectorVersion).toBe(1);
       expect(result.trainSamplesPerSecond).toBeGreaterThan(0);
       // Balanced: 2100 examples, 97 of them fraud → 2100/(2·2003) and 2100/(2·97).
       expect(result.classWeights.negative).toBeCloseTo(2100 / (2 * 2003), 12);
@@ -61,7 +60,7 @@ describe('trainFraudModel', () => {
       train: { features: data.train.features, labels: shuffledLabels(data.train.labels, 1) },
       validation: { features: data.validation.features, labels: shuffledLabels(data.validation.labels, 5) },
     };
-    const result = await trainFraudModel(noise, { ...FAST, maxEpochs: 50, patience: 2, learningRate: 0.03 });
+    const result = await trainModel(noise, { ...FAST, maxEpochs: 50, patience: 2, learningRate: 0.03 });
     try {
       expect(result.stoppedEarly).toBe(true);
       expect(result.completedEpochs).toBeLessThan(50);
@@ -83,12 +82,12 @@ describe('trainFraudModel', () => {
   it('resumes from the checkpoint of epoch 2 and continues with epochs 3 and 4 as the uninterrupted run did', async () => {
     const options: TrainingOptions = { ...FAST, maxEpochs: 4, patience: 10 };
     let checkpoint: TrainingCheckpoint | undefined;
-    const uninterrupted = await trainFraudModel(data, options, {
+    const uninterrupted = await trainModel(data, options, {
       onEpochEnd: async (report) => {
         if (report.epoch === 2) checkpoint = JSON.parse(JSON.stringify(await report.checkpoint())) as TrainingCheckpoint;
       },
     });
-    const resumed = await trainFraudModel(data, options, { resumeFrom: checkpoint });
+    const resumed = await trainModel(data, options, { resumeFrom: checkpoint });
     try {
       expect(checkpoint?.completedEpochs).toBe(2);
       expect(resumed.history.map((summary) => summary.epoch)).toEqual([3, 4]);
@@ -107,9 +106,9 @@ describe('trainFraudModel', () => {
 
   it('produces identical weights from the same seed, and different ones from another seed', async () => {
     const options: TrainingOptions = { ...FAST, maxEpochs: 2 };
-    const first = await trainFraudModel(data, options);
-    const second = await trainFraudModel(data, options);
-    const otherSeed = await trainFraudModel(data, { ...options, seed: 43 });
+    const first = await trainModel(data, options);
+    const second = await trainModel(data, options);
+    const otherSeed = await trainModel(data, { ...options, seed: 43 });
     try {
       expect(weightsOf(second.model)).toEqual(weightsOf(first.model));
       expect(weightsOf(otherSeed.model)).not.toEqual(weightsOf(first.model));
@@ -121,13 +120,13 @@ describe('trainFraudModel', () => {
   it('leaves no tensor behind after training, resuming, predicting, evaluating and a failed run', async () => {
     const baseline = memory().numTensors;
     let checkpoint: TrainingCheckpoint | undefined;
-    const trained = await trainFraudModel(data, { ...FAST, maxEpochs: 2 }, { onEpochEnd: async (report) => void (checkpoint = await report.checkpoint()) });
+    const trained = await trainModel(data, { ...FAST, maxEpochs: 2 }, { onEpochEnd: async (report) => void (checkpoint = await report.checkpoint()) });
     trained.model.dispose();
-    const resumed = await trainFraudModel(data, { ...FAST, maxEpochs: 3 }, { resumeFrom: checkpoint });
+    const resumed = await trainModel(data, { ...FAST, maxEpochs: 3 }, { resumeFrom: checkpoint });
     await predictScores(resumed.model, data.validation.features, 64);
-    await evaluateCandidate(prepared.rawTest, { model: resumed.model, normaliser: prepared.normaliser }, { model: resumed.model, normaliser: prepared.normaliser });
+    await evaluateCandidate(prepared.test, { model: resumed.model, vectoriser: prepared.vectoriser }, { model: resumed.model, vectoriser: prepared.vectoriser });
     resumed.model.dispose();
-    const stopped = trainFraudModel(data, FAST, {
+    const stopped = trainModel(data, FAST, {
       onEpochEnd: () => {
         throw new Error('cancelled by the activity');
       },
@@ -139,7 +138,7 @@ describe('trainFraudModel', () => {
 
   it('refuses a checkpoint taken after its epoch has moved on', async () => {
     let late: EpochReport | undefined;
-    const result = await trainFraudModel(data, { ...FAST, maxEpochs: 1 }, { onEpochEnd: (report) => void (late = report) });
+    const result = await trainModel(data, { ...FAST, maxEpochs: 1 }, { onEpochEnd: (report) => void (late = report) });
     result.model.dispose();
     await expect(late!.checkpoint()).rejects.toThrow(TrainingError);
     await expect(late!.checkpoint()).rejects.toThrow('the checkpoint of epoch 1 was asked for after training moved on; take it inside onEpochEnd');
@@ -147,18 +146,18 @@ describe('trainFraudModel', () => {
 
   it('refuses a checkpoint of another architecture', async () => {
     let checkpoint: TrainingCheckpoint | undefined;
-    const result = await trainFraudModel(data, { ...FAST, maxEpochs: 1 }, { onEpochEnd: async (report) => void (checkpoint = await report.checkpoint()) });
+    const result = await trainModel(data, { ...FAST, maxEpochs: 1 }, { onEpochEnd: async (report) => void (checkpoint = await report.checkpoint()) });
     result.model.dispose();
-    const attempt = trainFraudModel(data, { ...FAST, hiddenUnits: [4] }, { resumeFrom: checkpoint });
+    const attempt = trainModel(data, { ...FAST, hiddenUnits: [4] }, { resumeFrom: checkpoint });
     await expect(attempt).rejects.toThrow(IncompatibleArtifactError);
-    await expect(trainFraudModel(data, { ...FAST, hiddenUnits: [4] }, { resumeFrom: checkpoint })).rejects.toThrow(
+    await expect(trainModel(data, { ...FAST, hiddenUnits: [4] }, { resumeFrom: checkpoint })).rejects.toThrow(
       "the checkpoint's weights cannot be used: its shapes are [24x16, 16, 16x8, 8, 8x1, 1], the model's are [24x4, 4, 4x1, 1]",
     );
   });
 
   it('refuses bad options before touching any tensor', async () => {
     const baseline = memory().numTensors;
-    await expect(trainFraudModel(data, { batchSize: 0 })).rejects.toThrow(InvalidOptionsError);
+    await expect(trainModel(data, { batchSize: 0 })).rejects.toThrow(InvalidOptionsError);
     expect(memory().numTensors).toBe(baseline);
   });
 
@@ -166,6 +165,6 @@ describe('trainFraudModel', () => {
     const values = Float32Array.from(data.validation.features.values);
     values[2 * 24 + 5] = Number.NaN;
     const broken: TrainingData = { ...data, validation: { ...data.validation, features: { ...data.validation.features, values } } };
-    await expect(trainFraudModel(broken, FAST)).rejects.toThrow('the validation data holds NaN at row 2, column 5; normalised features must be finite');
+    await expect(trainModel(broken, FAST)).rejects.toThrow('the validation data holds NaN at row 2, column 5; vectorised features must be finite');
   });
 });

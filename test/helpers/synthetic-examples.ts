@@ -1,10 +1,54 @@
 /**
- * Labelled examples with one planted, learnable fraud pattern — a purchase far above the card's
- * 24-hour mean on a device the card has not used — for tests, benchmarks and smoke runs of the
- * training code. Not a realistic simulation of card traffic (that is the event simulator's job).
+ * Labelled examples of the fraud example (examples/fraud) with one planted, learnable fraud
+ * pattern — a purchase far above the card's 24-hour mean on a device the card has not used — for
+ * tests and benchmarks of the training and serving code. Not a realistic simulation of card
+ * traffic (that is the event simulator's job). The records have the shape of
+ * `schemas/training-example.avsc` as avsc decodes it.
  */
-import { createSeededRandom } from './seeded-random.js';
-import type { TrainingExample } from './training-example.js';
+import { createSeededRandom } from '../../src/training/seeded-random.js';
+
+/** Per-transaction behavioural features of a card, as the Flink feature job writes them (`schemas/feature.avsc`). */
+export interface FraudFeatureRecord {
+  readonly transaction_id: string;
+  readonly card_hash: string;
+  readonly email_hash: string;
+  readonly merchant_id: string;
+  readonly merchant_category: string;
+  readonly amount: number;
+  /** Epoch milliseconds. */
+  readonly event_time: number;
+  readonly txn_count_10m: number;
+  readonly amount_sum_10m: number;
+  readonly amount_mean_10m: number;
+  readonly amount_max_10m: number;
+  readonly txn_count_1h: number;
+  readonly amount_sum_1h: number;
+  readonly amount_mean_1h: number;
+  readonly amount_max_1h: number;
+  readonly txn_count_24h: number;
+  readonly amount_sum_24h: number;
+  readonly amount_mean_24h: number;
+  readonly amount_max_24h: number;
+  readonly distinct_merchants_1h: number;
+  /** Null for the card's first transaction. */
+  readonly seconds_since_prev: number | null;
+  readonly amount_to_mean_24h: number;
+  readonly distance_km_from_prev: number | null;
+  readonly speed_kmh_from_prev: number | null;
+  readonly is_new_device: boolean;
+  /** 0-23, UTC. */
+  readonly hour_of_day: number;
+  readonly feature_job_version: string;
+}
+
+/** A feature record joined with the label that arrived for its transaction (`schemas/training-example.avsc`). */
+export interface FraudExampleRecord extends FraudFeatureRecord {
+  readonly is_fraud: boolean;
+  /** `CHARGEBACK` or `CONFIRMED_LEGITIMATE`. */
+  readonly label_source: string;
+  /** Epoch milliseconds. */
+  readonly label_time: number;
+}
 
 export interface SyntheticExampleOptions {
   /** Number of examples. */
@@ -22,12 +66,12 @@ export interface SyntheticExampleOptions {
 }
 
 /** Generates `count` examples in event-time order; the same options always give the same examples. */
-export function generateSyntheticExamples(options: SyntheticExampleOptions): TrainingExample[] {
+export function generateSyntheticExamples(options: SyntheticExampleOptions): FraudExampleRecord[] {
   const { count, fraudRate = 0.05, labelNoise = 0.05, seed = 1, startTime = Date.UTC(2024, 0, 1), intervalMs = 60_000 } = options;
   const random = createSeededRandom(seed);
   const between = (low: number, high: number): number => low + (high - low) * random();
   const logNormal = (median: number, spread: number): number => median * Math.exp(spread * gaussian(random));
-  return Array.from({ length: count }, (_, index): TrainingExample => {
+  return Array.from({ length: count }, (_, index): FraudExampleRecord => {
     const draw = random();
     const fraudPattern = draw < fraudRate;
     // Decoys show one half of the pattern each, so neither feature alone separates the classes.

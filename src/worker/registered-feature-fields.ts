@@ -1,0 +1,35 @@
+/**
+ * The features schema a model's inputs are checked against at registration and promotion: the
+ * latest version registered under `<topic>-value` for the topic the model's scorers read (its
+ * deployment's, else the configured features topic).
+ */
+import avro from 'avsc';
+import type { TributaryConfig } from '../config/config.js';
+import { reasonOf } from '../errors/tributary-error.js';
+import { recordFieldsOf } from '../pipelines/avro-fields.js';
+import { RegistryStorageError } from '../registry/errors.js';
+import type { RegisteredFeatureFields } from '../registry/model-input-check.js';
+import type { DeploymentLog } from '../serving/deployment-log.js';
+import { createSchemaRegistryClient } from '../streaming/schema-registry-client.js';
+import { topicName, valueSubject } from '../streaming/topic-catalogue.js';
+
+export function schemaRegistryFeatureFields(config: TributaryConfig, deployments: Pick<DeploymentLog, 'latest'>): RegisteredFeatureFields {
+  const schemaRegistry = createSchemaRegistryClient(config.schemaRegistry);
+  return {
+    async featuresSchemaOf(model) {
+      const topic = (await deployments.latest(model))?.featuresTopic ?? topicName(config, 'features');
+      const subject = valueSubject(topic);
+      const action = `reading the features schema of model ${model}`;
+      const registered = await schemaRegistry.latestSchema(subject);
+      if (registered === undefined) throw new RegistryStorageError(action, `no schema is registered under ${subject}; register it with \`tributary schemas register\``, { model });
+      let fields;
+      try {
+        fields = recordFieldsOf(avro.Type.forSchema(JSON.parse(registered.schema) as avro.Schema), registered.schema).fields;
+      } catch (error) {
+        throw new RegistryStorageError(action, `${subject} version ${registered.version} is not an Avro schema avsc reads: ${reasonOf(error)}`, { model, cause: error });
+      }
+      if (fields === undefined) throw new RegistryStorageError(action, `${subject} version ${registered.version} is not a record schema`, { model });
+      return { subject, version: registered.version, fields };
+    },
+  };
+}
