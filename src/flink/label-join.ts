@@ -28,8 +28,15 @@ export const LABEL_TIME_FIELD = 'label_time';
 const DEFAULT_HORIZON = '7d';
 /** Labels are written by many systems at their own pace; this much disorder is waited for. */
 const LABELS_MAX_OUT_OF_ORDERNESS_MS = 5_000;
-/** The features job's own watermark already held its records back; its output is in order per partition but for this. */
-const FEATURES_MAX_OUT_OF_ORDERNESS_MS = 5_000;
+/**
+ * A feature query's output is not in event-time order: a window or an outer join emits a record
+ * when its watermark passes, after records of later events. A features record that arrives behind
+ * the watermark still joins the labels held in state, but labels leave the state as the watermark
+ * passes them, so the watermark waits this long: a record up to an hour later than others still
+ * finds its label. It costs state (labels are kept an hour longer), not latency: a pair is emitted
+ * as soon as both sides are in.
+ */
+const FEATURES_MAX_OUT_OF_ORDERNESS_MS = 3_600_000;
 
 type AvroSchemaJson = { readonly type: 'record'; readonly name: string; readonly namespace?: string; readonly doc?: string; readonly fields: readonly { readonly name: string; readonly type: unknown }[] };
 

@@ -42,8 +42,6 @@ export const PII_HASH_FUNCTION = 'tributary_pii_hash';
 const PII_HASH_CLASS = 'dev.tributary.flink.sql.PiiHash';
 /** Raw source tables carry this prefix; the user's query may not name them. */
 export const RAW_TABLE_PREFIX = 'tributary_raw__';
-/** Watermarks of a source wait this long for a partition that gets no records before going on without it, as the Java feature job does. */
-const SOURCE_IDLE_TIMEOUT = '30 s';
 /** Kafka's broker default transaction.max.timeout.ms; the connector's own default (1 h) is refused by such a broker. */
 const TRANSACTION_TIMEOUT_MS = 15 * 60_000;
 /** @default of `sources[].maxOutOfOrderness`. */
@@ -196,7 +194,9 @@ export function jobProperties(jobName: string, definition: PipelineDefinition): 
     'pipeline.name': jobName,
     'execution.checkpointing.interval': `${durationMs(checkpointing.interval ?? DEFAULT_CHECKPOINT_INTERVAL, 'features.checkpointing.interval')} ms`,
     'execution.checkpointing.mode': (checkpointing.mode ?? 'exactly-once') === 'exactly-once' ? 'EXACTLY_ONCE' : 'AT_LEAST_ONCE',
-    'table.exec.source.idle-timeout': SOURCE_IDLE_TIMEOUT,
+    // No source idle timeout: a partition marked idle that then gets records finds the watermark
+    // moved past them, and an OVER window drops them as late. Without one, a partition that gets
+    // no records holds the watermark back: results wait, nothing is lost.
   };
   if (definition.features.parallelism !== undefined) properties['parallelism.default'] = String(definition.features.parallelism);
   return properties;
@@ -289,7 +289,7 @@ export interface SubmitSqlJobOptions {
  * of the user's file that the gateway refuses becomes a {@link SqlStatementError}: one line with
  * the file, the line, and the gateway's own message, its line numbers made the file's.
  */
-export async function submitSqlJob(gateway: SqlGatewayClient, job: SqlJob, options: SubmitSqlJobOptions = {}): Promise<string> {
+export async function submitSqlJob(gateway: Pick<SqlGatewayClient, 'submitInsert'>, job: SqlJob, options: SubmitSqlJobOptions = {}): Promise<string> {
   try {
     return await gateway.submitInsert(job.insert.sql, {
       sessionProperties: job.properties,
@@ -298,15 +298,50 @@ export async function submitSqlJob(gateway: SqlGatewayClient, job: SqlJob, optio
       timeoutMs: options.timeoutMs,
     });
   } catch (error) {
-    if (!(error instanceof FlinkSqlError)) throw error;
-    const failed = [...job.setup, job.insert].find((statement) => statement.sql === error.statement);
-    if (failed?.origin === undefined) throw error;
-    const { file, firstLine } = failed.origin;
-    // Line 1 of the INSERT is Tributary's wrapper: a problem there (a features field the query lacks) is the query's.
-    const minLine = failed === job.insert ? firstLine + 1 : firstLine;
-    const toFileLine = (line: number): number => Math.max(minLine, firstLine + line - 1);
-    const message = gatewayMessageOf(error).replace(/\bline (\d+), column (\d+)/g, (_, line: string, column: string) => `line ${toFileLine(Number(line))}, column ${column}`);
-    const lineOf = /\bline (\d+), column \d+/.exec(message);
-    throw new SqlStatementError(file, lineOf === null ? minLine : Number(lineOf[1]), message, error);
+    throw statementErrorOf(error, job);
   }
+}
+
+/**
+ * Plans a generated job without starting it (`EXPLAIN` of its INSERT, after its setup, in a
+ * session of its own), so a query that does not parse or names what does not exist is found
+ * before anything changes: what `pipeline plan` needs. Resolves when the gateway accepts the job;
+ * throws as {@link submitSqlJob} does otherwise.
+ */
+export async function checkSqlJob(gateway: Pick<SqlGatewayClient, 'openSession' | 'executeStatement' | 'fetchResults' | 'closeSession'>, job: SqlJob, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const sessionHandle = await gateway.openSession(job.properties);
+  try {
+    for (const statement of [...job.setup, { ...job.insert, sql: `EXPLAIN ${job.insert.sql}` }]) {
+      await gateway.fetchResults(await gateway.executeStatement(sessionHandle, statement.sql), Math.max(0, deadline - Date.now()));
+    }
+  } catch (error) {
+    throw statementErrorOf(error, { ...job, insert: { ...job.insert, sql: `EXPLAIN ${job.insert.sql}` } });
+  } finally {
+    // The check's verdict is what matters; the gateway expires a session it could not close.
+    await gateway.closeSession(sessionHandle).catch(() => undefined);
+  }
+}
+
+/** A gateway error about a statement of the user's file, as one line naming the file and line; any other error as it is. */
+function statementErrorOf(error: unknown, job: SqlJob): unknown {
+  if (!(error instanceof FlinkSqlError)) return error;
+  const failed = [...job.setup, job.insert].find((statement) => statement.sql === error.statement);
+  if (failed?.origin === undefined) return error;
+  const { file, firstLine } = failed.origin;
+  // Line 1 of the INSERT is Tributary's wrapper; the query starts on line 2.
+  const minLine = failed === job.insert ? firstLine + 1 : firstLine;
+  const gatewayMessage = gatewayMessageOf(error);
+  if (failed === job.insert && /\bline 1, column \d+/.test(gatewayMessage)) {
+    // Positions on the wrapper's line mean nothing in the file; what goes wrong there is a features field the query lacks.
+    const missing = /Column '([^']+)' not found/.exec(gatewayMessage);
+    const message = missing === null
+      ? gatewayMessage.replace(/\s*(From line 1, column \d+ to line 1, column \d+|at line 1, column \d+):?/g, '')
+      : `the query gives no column "${missing[1]}", a field of the features schema; the query must give every field of it, by name`;
+    return new SqlStatementError(file, minLine, message, error);
+  }
+  const toFileLine = (line: number): number => firstLine + line - 1;
+  const message = gatewayMessage.replace(/\bline (\d+), column (\d+)/g, (_, line: string, column: string) => `line ${toFileLine(Number(line))}, column ${column}`);
+  const lineOf = /\bline (\d+), column \d+/.exec(message);
+  return new SqlStatementError(file, lineOf === null ? minLine : Number(lineOf[1]), message, error);
 }

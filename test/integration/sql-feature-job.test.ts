@@ -23,7 +23,7 @@ import { loadConfig, type TributaryConfig } from '../../src/config/config.js';
 import { FlinkRestClient } from '../../src/flink/flink-rest-client.js';
 import { buildLabelJoinJob, LABEL_TIME_FIELD, trainingExampleSchema } from '../../src/flink/label-join.js';
 import { SqlStatementError } from '../../src/flink/sql-feature-job-errors.js';
-import { buildSqlFeatureJob, prepareSqlJobEnvironment, readDefinitionFiles, submitSqlJob, type SqlJobEnvironment } from '../../src/flink/sql-feature-job.js';
+import { buildSqlFeatureJob, checkSqlJob, prepareSqlJobEnvironment, readDefinitionFiles, submitSqlJob, type SqlJobEnvironment } from '../../src/flink/sql-feature-job.js';
 import { SqlGatewayClient } from '../../src/flink/sql-gateway-client.js';
 import type { PipelineDefinition } from '../../src/pipelines/pipeline-definition.js';
 import { loadPipelineDefinition } from '../../src/pipelines/validate-pipeline.js';
@@ -132,7 +132,7 @@ describe('the delivery example\'s Flink SQL feature job and label join on the re
     });
   }
 
-  it('writes exactly one features record per order and one training example per delivered order, with the right values', async () => {
+  it('writes exactly one features record per order and one training example per delivered order, with the right values, and shows no PII key', async () => {
     const featureJob = buildSqlFeatureJob(definition, files, env);
     const labelJoin = buildLabelJoinJob(definition, files, env, TRAINING_EXAMPLES);
     jobIds.push(await submitSqlJob(gateway, featureJob));
@@ -166,8 +166,8 @@ describe('the delivery example\'s Flink SQL feature job and label join on the re
       const order = events.orders.find((candidate) => candidate.order_id === delivery.order_id)!;
       return delivery.delivered_at >= order.placed_at && delivery.delivered_at <= order.placed_at + HORIZON_MS;
     });
-    await waitFor(`${ORDERS} features records`, () => (features.received.length >= ORDERS ? true : undefined), 300_000, 1000);
-    await waitFor(`${labelled.length} training examples`, () => (examples.received.length >= labelled.length ? true : undefined), 300_000, 1000);
+    await waitFor(`${ORDERS} features records`, () => (features.received.length >= ORDERS ? true : undefined), 150_000, 1000);
+    await waitFor(`${labelled.length} training examples`, () => (examples.received.length >= labelled.length ? true : undefined), 150_000, 1000);
 
     const decodeAll = async (consumer: CollectingConsumer): Promise<Row[]> =>
       Promise.all(consumer.received.map(async ({ message }) => (await decoder.decode(message.value!)).value as Row));
@@ -192,21 +192,40 @@ describe('the delivery example\'s Flink SQL feature job and label join on the re
       const row = exampleByOrder.get(delivery.order_id);
       expect(row, delivery.order_id).toEqual({ ...byOrder.get(delivery.order_id), delivery_minutes: delivery.delivery_minutes, [LABEL_TIME_FIELD]: delivery.delivered_at });
     }
+
+    // The PII hash key appears nowhere in what the Flink REST API shows of the running feature job.
+    const shown = JSON.stringify([
+      await flink.jobDetails(jobIds[0]!),
+      await fetch(`${config.flink.restUrl}/jobs/${jobIds[0]!}/config`).then((response) => response.json()),
+      await fetch(`${config.flink.restUrl}/jobs/${jobIds[0]!}/plan`).then((response) => response.json()),
+    ]);
+    expect(shown).toContain('tributary_pii_hash');
+    expect(shown).not.toContain(config.pii.hashKey);
   });
 
-  it('a feature query that does not parse is one line: the file, its line, and the gateway\'s message', async () => {
-    const broken = { ...files, [definition.features.job.kind === 'sql' ? definition.features.job.file : '']: 'SELECT order_id,\n  customer_id AS customer_hash\nFORM orders;\n' };
-    const job = buildSqlFeatureJob(definition, broken, env);
-    const failure = await submitSqlJob(gateway, job).then(
-      (jobId) => {
-        jobIds.push(jobId);
-        return undefined;
-      },
-      (error: unknown) => error,
-    );
+  /** The example's files with features.sql replaced. */
+  const withQuery = (text: string): Record<string, string> => ({ ...files, 'features.sql': text });
+
+  it('checking a query that does not parse gives one line: the file, its line, and the gateway\'s message', async () => {
+    const failure = await checkSqlJob(gateway, buildSqlFeatureJob(definition, withQuery('SELECT order_id,\n  customer_id AS customer_hash\nFORM orders;\n'), env)).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(SqlStatementError);
-    const message = (failure as SqlStatementError).message;
+    expect((failure as SqlStatementError).message).toMatch(/^features\.sql:3: SQL parse failed\. Encountered "FORM" at line 3, column 1\.?$/);
+  });
+
+  it('checking a query that lacks a field of the features schema names the field, on the query\'s first line', async () => {
+    const query = files['features.sql']!.replace('  a.courier_active_orders\n', '  a.courier_id\n');
+    const failure = await checkSqlJob(gateway, buildSqlFeatureJob(definition, withQuery(query), env)).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(SqlStatementError);
+    const { message } = failure as SqlStatementError;
     expect(message.split('\n')).toHaveLength(1);
-    expect(message).toMatch(/^features\.sql:3: SQL parse failed\. Encountered "FORM" at line 3, column 1/);
+    // The last statement, the query, starts at the file's last line that begins with SELECT.
+    const selectLine = Math.max(...query.split('\n').map((line, index) => (line.startsWith('SELECT') ? index + 1 : 0)));
+    expect(message).toBe(`features.sql:${selectLine}: the query gives no column "courier_active_orders", a field of the features schema; the query must give every field of it, by name`);
+  });
+
+  it('checking the example\'s own query succeeds and starts no job', async () => {
+    const before = (await flink.listJobs()).length;
+    await checkSqlJob(gateway, buildSqlFeatureJob(definition, files, env));
+    expect((await flink.listJobs()).length).toBe(before);
   });
 });
