@@ -127,7 +127,9 @@ export function generateDeliveryEvents(options: DeliveryEventOptions): DeliveryE
       0.4 * items +
       3 * normal();
     const deliveryMinutes = round(Math.max(8, minutes), 2);
-    const promised = random() < 0.8 ? Math.round(deliveryMinutes / 5) * 5 + 5 : null;
+    // The shop's own estimate, from what it knows at checkout (kitchen and distance), rounded up to 5 minutes.
+    const estimate = restaurant.prepMinutes + distance * restaurant.city.minutesPerKm + 12 + 4 * normal();
+    const promised = random() < 0.8 ? Math.ceil(Math.max(10, estimate) / 5) * 5 : null;
 
     const orderId = `o-${String(index + 1).padStart(6, '0')}`;
     orders.push({
