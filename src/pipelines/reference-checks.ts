@@ -213,6 +213,13 @@ function checkLabels(definition: PipelineDefinition, labels: NamedFields, featur
   }
   checkTimeField(['labels', 'eventTime'], eventTime, labels, context);
   const label = checkField(['labels', 'field'], field, labels, context);
+  // A training example is the features record plus the label and label_time (src/flink/label-join.ts): names must not collide.
+  if (label !== undefined && features?.fields.has(field)) {
+    report(['labels', 'field'], `labels.field ${quoted(field)} is also a field of the features schema; a training example is the features record plus the label, so rename one of them`);
+  }
+  if (features?.fields.has('label_time')) {
+    report(['features', 'schema'], 'features.schema has a field "label_time", the field a training example adds for when its label became known; rename it');
+  }
   if (label === undefined || task === undefined) return;
   const fits = task === 'binary-classification' ? ['boolean', 'int'].includes(label.kind) : NUMBER_KINDS.includes(label.kind);
   if (!fits || label.nullable) {
