@@ -15,15 +15,20 @@ export interface ChartVerification {
   readonly problems: readonly ManifestProblem[];
 }
 
-/** Installs what is missing (checking the tools its install needs first), renders, validates. */
-export async function verifyChart(ctx: StackContext, options: RenderOptions = {}): Promise<ChartVerification> {
+/** The pinned helm and the validator of the pinned schema set, installing what is missing (after checking the tools its install needs). */
+export async function chartToolchain(ctx: StackContext): Promise<{ readonly helm: string; readonly validator: ManifestValidator }> {
   for (const installation of [helmInstallation, kubernetesSchemasInstallation]) {
     if (await installation.isInstalled(ctx)) continue;
     requireTools(installation.installTools);
     await installation.install(ctx);
   }
-  const validator = await ManifestValidator.open(schemaDir(ctx));
-  const rendered = await renderChart(helmBinary(ctx), options);
+  return { helm: helmBinary(ctx), validator: await ManifestValidator.open(schemaDir(ctx)) };
+}
+
+/** Renders the chart and validates every object it renders. */
+export async function verifyChart(ctx: StackContext, options: RenderOptions = {}): Promise<ChartVerification> {
+  const { helm, validator } = await chartToolchain(ctx);
+  const rendered = await renderChart(helm, options);
   return {
     objects: rendered.map((o) => `${String(o.kind)}/${String((o.metadata as { name?: unknown } | undefined)?.name)}`),
     problems: rendered.flatMap((o) => validator.validate(o)),

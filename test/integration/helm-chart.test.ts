@@ -16,9 +16,9 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { renderChart } from '../../src/chart/chart-renderer.js';
 import { ChartRenderError, SchemaSetError } from '../../src/chart/errors.js';
-import { helmBinary, helmInstallation } from '../../src/chart/helm-installation.js';
+import { chartToolchain } from '../../src/chart/chart-verification.js';
 import { formatProblem, ManifestValidator } from '../../src/chart/manifest-validator.js';
-import { kubernetesSchemasInstallation, schemaDir } from '../../src/chart/schema-installation.js';
+import { schemaDir } from '../../src/chart/schema-installation.js';
 import { SCHEMA_FILE_SHA256 } from '../../src/chart/chart-versions.js';
 import { loadConfig, type TributaryConfig } from '../../src/config/config.js';
 import { SETTINGS, type Setting } from '../../src/config/settings.js';
@@ -45,11 +45,7 @@ let secure: K8sObject[];
 
 beforeAll(async () => {
   ctx = createStackContext(loadConfig(), (line) => console.log(line));
-  for (const installation of [helmInstallation, kubernetesSchemasInstallation]) {
-    if (!(await installation.isInstalled(ctx))) await installation.install(ctx);
-  }
-  helm = helmBinary(ctx);
-  validator = await ManifestValidator.open(schemaDir(ctx));
+  ({ helm, validator } = await chartToolchain(ctx));
   defaults = await renderChart(helm);
   secure = await renderChart(helm, { valuesFiles: [SECURE_VALUES] });
 }, INSTALL_TIMEOUT_MS);
