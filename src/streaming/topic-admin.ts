@@ -44,11 +44,21 @@ export interface EnsureTopicsOptions {
 
 const retriableOf = (error: unknown): boolean => typeof error === 'object' && error !== null && 'retriable' in error && error.retriable === true;
 
+/** kafkajs wraps the broker's refusal of each topic in an aggregate whose own message says only "Topic creation errors". */
+function adminReason(error: unknown): string {
+  const nested: unknown[] = typeof error === 'object' && error !== null && 'errors' in error && Array.isArray(error.errors) ? error.errors : [];
+  const details = nested.map((inner) => {
+    const type = typeof inner === 'object' && inner !== null && 'type' in inner && typeof inner.type === 'string' ? ` (${inner.type})` : '';
+    return `${reasonOf(inner)}${type}`;
+  });
+  return details.length === 0 ? reasonOf(error) : `${reasonOf(error)}: ${details.join('; ')}`;
+}
+
 async function adminCall<T>(action: string, call: () => Promise<T>, topic?: string): Promise<T> {
   try {
     return await call();
   } catch (error) {
-    throw new TopicAdminError(action, reasonOf(error), { topic, retriable: retriableOf(error), cause: error });
+    throw new TopicAdminError(action, adminReason(error), { topic, retriable: retriableOf(error), cause: error });
   }
 }
 
