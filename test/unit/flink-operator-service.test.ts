@@ -129,7 +129,9 @@ describe('OperatorFlinkService against the operator fake', () => {
     await flink.submit({ jobId: v3, spec: specOf('rollback', 'v3', { 'pipeline.max-parallelism': '64' }), savepointPath: savepoint });
     expect(await until(flink, v3, ['FAILED'])).toBe('FAILED');
     const failed = await flink.healthSample(v3);
-    expect(failed).toMatchObject({ state: 'FAILED', latestException: 'Recovery is suppressed by NoRestartBackoffTimeStrategy; caused by: feature vector width changed' });
+    // Its JobManager is still up, so the sample is Flink's own, exception text included.
+    expect(failed).toMatchObject({ state: 'FAILED', exceptions: 1, latestException: 'java.lang.IllegalStateException: feature vector width changed' });
+    expect(await flink.checkpointSettings(v3)).toStrictEqual({ intervalMs: 50, timeoutMs: 1_000 });
 
     await flink.cancel(v3);
     expect(await stateOf(flink, v3)).toBe('FAILED');

@@ -2,7 +2,7 @@
  * The flinkDeploy workflow on a real worker and the real Temporal server, its activities driving
  * OperatorFlinkService against the fake Kubernetes API server that moves a FlinkDeployment the
  * way the Flink Kubernetes Operator 1.15.0 does (test/fixtures/flink-operator/): a first
- * deployment and an upgrade by savepoint, then a failed upgrade that Tributary rolls back to the
+ * deployment and an upgrade by savepoint, the adoption of the job the Helm chart started, then a failed upgrade that Tributary rolls back to the
  * previous spec from the same savepoint, and a blue/green upgrade, which one FlinkDeployment
  * cannot run, refused with the old job left running.
  */
@@ -25,6 +25,7 @@ import { startDeployment } from '../../src/worker/flink-deploy-client.js';
 import type { FlinkDeployInput, FlinkDeployResult, FlinkDeployStatus } from '../../src/workflows/flink-deploy.js';
 import { FakeOutputTopics, FakeTopicProgress } from '../fakes/fake-flink-service.js';
 import { FakeOperatorServer } from '../fixtures/flink-operator/fake-operator-server.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const WORKFLOWS_PATH = fileURLToPath(new URL('../../src/workflows/flink-deploy.ts', import.meta.url));
 /** A short window: the fake operator moves every 10 ms. */
@@ -111,6 +112,22 @@ describe('flinkDeploy workflow on the Kubernetes operator service (real Temporal
     expect(resource.status?.jobStatus).toMatchObject({ jobId: second.jobId, state: 'RUNNING' });
     expect(resource.spec.job).toMatchObject({ upgradeMode: 'savepoint', initialSavepointPath: second.savepoint, savepointRedeployNonce: 1 });
     expect((await records.read(job)).current).toMatchObject({ jobId: second.jobId, spec: { version: 'v2' }, restoredFrom: second.savepoint });
+  });
+
+  it('adopts the job the chart started (the operator chose its id): stops it with a savepoint and starts the first version from it', async () => {
+    const job = `op-adopt-${randomBytes(3).toString('hex')}`;
+    operator.addRunning(job);
+    const chartJob = await waitFor('the chart\'s job to run', () => {
+      const status = operator.resource(job).status?.jobStatus;
+      return status?.state === 'RUNNING' ? status.jobId : undefined;
+    });
+
+    const result = await deploy({ spec: specOf(job, 'v1') });
+    expect(result).toMatchObject({ outcome: 'deployed', adoptedJobId: chartJob, toVersion: 'v1' });
+    expect(result.savepoint).toBe(operator.savepoints.at(-1));
+    expect(operator.jobs.get(chartJob)?.restoredFrom).toBeUndefined();
+    expect(operator.jobs.get(result.jobId ?? '')?.restoredFrom).toBe(result.savepoint);
+    expect(operator.resource(job).status?.jobStatus).toMatchObject({ jobId: result.jobId, state: 'RUNNING' });
   });
 
   it('rolls a failed upgrade back to the previous spec from the same savepoint', async () => {

@@ -225,13 +225,18 @@ export class OperatorFlinkService implements FlinkService {
   private async requireDeployed(jobId: string): Promise<{ deployment: FlinkDeployment; reading: JobReading }> {
     const found = await this.require(jobId);
     if (!this.jobManagerAnswers(found.deployment, found.reading)) {
-      throw new KubernetesFlinkError(`job ${jobId} of FlinkDeployment ${found.deployment.metadata.name} is ${found.reading.state} and its JobManager is ${found.deployment.status?.jobManagerDeploymentStatus ?? 'unknown'}, so it cannot answer`, { ...this.context(found.deployment, jobId), retriable: true });
+      const { reading } = found;
+      throw new KubernetesFlinkError(
+        `job ${jobId} of FlinkDeployment ${found.deployment.metadata.name} is ${reading.state} and its JobManager is ${found.deployment.status?.jobManagerDeploymentStatus ?? 'unknown'}, so it cannot answer${reading.error ? `; the operator reports: ${reading.error}` : ''}`,
+        { ...this.context(found.deployment, jobId), retriable: !terminal(reading) },
+      );
     }
     return found;
   }
 
+  /** The JobManager that ran the job is up; it answers for an ended job too (until the operator removes its cluster). */
   private jobManagerAnswers(deployment: FlinkDeployment, reading: JobReading): boolean {
-    return reading.deployed && !terminal(reading) && deployment.status?.jobManagerDeploymentStatus === 'READY';
+    return reading.deployed && deployment.status?.jobManagerDeploymentStatus === 'READY';
   }
 
   /** Puts `state: running` back after a failed suspension, unless the spec changed since. */
