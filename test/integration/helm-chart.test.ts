@@ -227,6 +227,8 @@ describe('the chart and the code agree', () => {
 
   it('scales each scorer on its own consumer group, never past the features partitions', () => {
     const features = topicCatalogue({ topics: { prefix: '' } }).find((t) => t.logical === 'features')!;
+    const [listener] = named(secure, 'Kafka', 'tributary').spec.kafka.listeners;
+    expect(listener.networkPolicyPeers, "KEDA's operator reaches Kafka for the lag").toContainEqual({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'keda' } } });
     for (const { name, prefix, model } of SECURE_PIPELINES) {
       const scaled = named(secure, 'ScaledObject', `tributary-${name}-scorer`);
       expect(scaled.spec.scaleTargetRef).toEqual({ name: `tributary-${name}-scorer` });
