@@ -94,3 +94,41 @@ describe('tributary pipeline validate', () => {
     });
   });
 });
+
+describe('tributary pipeline plan | apply with a definition that cannot be used', () => {
+  const scratch = mkdtempSync(join(tmpdir(), 'tributary-pipeline-cli-'));
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+  // Kafka at an address nothing listens on: a command that connected would fail with another message.
+  const unreachable = { TRIBUTARY_KAFKA_BROKERS: '127.0.0.1:1', TRIBUTARY_SCHEMA_REGISTRY_URL: 'http://127.0.0.1:1' };
+
+  it.each(['plan', 'apply'])('%s prints the problems of the file, one a line, exit 2, before connecting to anything', async (action) => {
+    const file = join(scratch, 'broken.yaml');
+    writeFileSync(file, 'name: Broken Name\nowner: x\n');
+    vi.stubEnv('TRIBUTARY_KAFKA_BROKERS', unreachable.TRIBUTARY_KAFKA_BROKERS);
+    vi.stubEnv('TRIBUTARY_SCHEMA_REGISTRY_URL', unreachable.TRIBUTARY_SCHEMA_REGISTRY_URL);
+    try {
+      const outcome = await tributary('pipeline', action, file);
+      expect(outcome).toEqual({
+        exitCode: 2,
+        stdout: '',
+        stderr: [
+          ...['sources', 'features', 'labels', 'model'].map((field) => `error: ${file}:1: ${field} is required`),
+          `error: ${file}:1: name must be a name of 1 to 100 lowercase letters, digits, '.', '_' and '-', starting with a letter or digit, got "Broken Name"`,
+          '',
+        ].join('\n'),
+      });
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+
+  it('apply names a file that cannot be read in one line, exit 2', async () => {
+    const file = join(scratch, 'no-such.yaml');
+    expect(await tributary('pipeline', 'apply', file)).toEqual({
+      exitCode: 2,
+      stdout: '',
+      stderr: `error: ${file}: cannot be read: ENOENT: no such file or directory, open '${file}'\n`,
+    });
+  });
+});

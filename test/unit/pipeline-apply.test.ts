@@ -1,0 +1,232 @@
+/**
+ * planPipeline and applyPipeline against fakes of the cluster, the schema registry and the feature
+ * job (the integration test runs them on the real servers): what each item says, a registry
+ * refusal stops apply before any change, a failure part way names the step and what was done and a
+ * second apply completes it, and the jar feature job's plan from its deployment record.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Admin } from 'kafkajs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { emptyDeploymentRecord, type DeploymentRecord } from '../../src/flink/deployment-record.js';
+import { jarVersion } from '../../src/flink/feature-job.js';
+import { PipelineApplyError, SchemaChangeRefusedError } from '../../src/pipeline-apply/errors.js';
+import { planFeatureJob } from '../../src/pipeline-apply/feature-job-plan.js';
+import { applyPipeline, type ApplyDependencies } from '../../src/pipeline-apply/pipeline-apply.js';
+import { planPipeline, renderPlan, type FeatureJobItem } from '../../src/pipeline-apply/pipeline-plan.js';
+import { InMemoryPipelineStore } from '../../src/pipelines/in-memory-pipeline-store.js';
+import type { PipelineDefinition } from '../../src/pipelines/pipeline-definition.js';
+import { revisionDigest } from '../../src/pipelines/pipeline-revision.js';
+import type { RevisionDraft } from '../../src/pipelines/pipeline-store.js';
+import type { CompatibilityVerdict, RegisteredSchema } from '../../src/streaming/schema-registry-client.js';
+
+const DAY_MS = '86400000';
+
+function draftOf(definition: PipelineDefinition, files: Record<string, string>, appliedBy = 'alice'): RevisionDraft {
+  return { name: definition.name, definition, files, digest: revisionDigest(definition, files), appliedBy, appliedAt: '2026-12-06T12:00:00.000Z' };
+}
+
+const DEFINITION = {
+  name: 'eta',
+  owner: 'logistics',
+  sources: [{ topic: 'orders', schema: 'orders.avsc', entityKey: 'courier_id', eventTime: 'event_time' }],
+  features: { topic: 'eta.features', schema: 'features.avsc', entityKey: 'courier_id', eventId: 'order_id', eventTime: 'event_time', job: { kind: 'sql', file: 'features.sql' } },
+  labels: { topic: 'deliveries', schema: 'deliveries.avsc', joinKey: 'order_id', field: 'minutes', eventTime: 'label_time' },
+  model: { task: 'regression', inputs: [{ field: 'distance_km', encoding: 'raw' }] },
+  topics: { dlq: 'eta.dead-letters' },
+} as const satisfies PipelineDefinition;
+const FILES = { 'orders.avsc': '{"type":"record","name":"O","fields":[]}', 'features.avsc': '{"type":"record","name":"F","fields":[]}', 'deliveries.avsc': '{"type":"record","name":"D","fields":[]}', 'features.sql': 'SELECT 1' };
+
+/** A cluster of topics with the catalogue's settings; `refuse` makes creating a topic fail as Kafka does. */
+function fakeAdmin(refuse: Set<string> = new Set()) {
+  const topics = new Map<string, Record<string, string>>();
+  const created: string[] = [];
+  const admin = {
+    listTopics: () => Promise.resolve([...topics.keys()]),
+    fetchTopicMetadata: ({ topics: names }: { topics: string[] }) => Promise.resolve({ topics: names.map((name) => ({ name, partitions: [0, 1, 2].map(() => ({ replicas: [1] })) })) }),
+    describeConfigs: ({ resources }: { resources: { name: string }[] }) =>
+      Promise.resolve({ resources: resources.map(({ name }) => ({ resourceName: name, configEntries: Object.entries(topics.get(name) ?? {}).map(([configName, configValue]) => ({ configName, configValue })) })) }),
+    createTopics: ({ topics: specs }: { topics: { topic: string; configEntries: { name: string; value: string }[] }[] }) => {
+      for (const { topic, configEntries } of specs) {
+        if (refuse.has(topic)) return Promise.reject(Object.assign(new Error('Topic creation errors'), { retriable: false }));
+        topics.set(topic, Object.fromEntries(configEntries.map(({ name, value }) => [name, value])));
+        created.push(topic);
+      }
+      return Promise.resolve(true);
+    },
+  };
+  return { admin: admin as unknown as Admin, topics, created };
+}
+
+/** A registry of subjects; `verdict` answers every compatibility check. */
+function fakeRegistry(verdict: CompatibilityVerdict = { compatible: true, reasons: [] }) {
+  const subjects = new Map<string, string[]>();
+  const levels = new Map<string, string>();
+  const registry: ApplyDependencies['schemaRegistry'] = {
+    latestSchema: (subject) => {
+      const versions = subjects.get(subject);
+      return Promise.resolve(versions ? ({ subject, version: versions.length, id: versions.length, schema: versions.at(-1)! } satisfies RegisteredSchema) : undefined);
+    },
+    compatibilityLevel: (subject) => Promise.resolve(levels.get(subject)),
+    checkCompatibility: () => Promise.resolve(verdict),
+    setCompatibilityLevel: (subject, level) => {
+      levels.set(subject, level);
+      return Promise.resolve();
+    },
+    register: (subject, schema) => {
+      const versions = subjects.get(subject) ?? [];
+      if (versions.at(-1) !== schema) versions.push(schema);
+      subjects.set(subject, versions);
+      return Promise.resolve(versions.length);
+    },
+  };
+  return { registry, subjects, levels };
+}
+
+const sqlJob = (): Promise<FeatureJobItem> => Promise.resolve({ kind: 'feature-job', action: 'external', jobName: 'eta-features', detail: 'submitted elsewhere' });
+
+function dependencies(overrides: Partial<ApplyDependencies> = {}): ApplyDependencies {
+  return {
+    admin: fakeAdmin().admin,
+    schemaRegistry: fakeRegistry().registry,
+    store: new InMemoryPipelineStore(),
+    featureJob: sqlJob,
+    deployFeatureJob: () => Promise.reject(new Error('no jar job here')),
+    prefix: 'p.',
+    ...overrides,
+  };
+}
+
+describe('planPipeline', () => {
+  it('says, per item, what apply would create; a first plan records revision 1', async () => {
+    const draft = draftOf(DEFINITION, FILES);
+    const plan = await planPipeline(draft, dependencies());
+    expect(renderPlan(plan)).toEqual([
+      'topic p.orders: create (source, 3 partitions, retention 7 days)',
+      'topic p.eta.features: create (features, 3 partitions, retention 7 days)',
+      'topic p.deliveries: create (labels, 3 partitions, retention 30 days)',
+      'topic p.eta.training-examples: create (training-examples, 3 partitions, retention 30 days)',
+      'topic p.eta.scores: create (scores, 3 partitions, retention 30 days)',
+      'topic p.eta.dead-letters: create (dlq, 3 partitions, retention 30 days)',
+      'subject p.orders-value: register orders.avsc as version 1 (compatibility BACKWARD)',
+      'subject p.eta.features-value: register features.avsc as version 1 (compatibility BACKWARD)',
+      'subject p.deliveries-value: register deliveries.avsc as version 1 (compatibility BACKWARD)',
+      'feature job eta-features: submitted elsewhere',
+      `revision: record eta revision 1 (digest ${draft.digest.slice(0, 12)})`,
+    ]);
+  });
+
+  it('reports a topic with other settings, which apply leaves alone', async () => {
+    const cluster = fakeAdmin();
+    cluster.topics.set('p.orders', { 'cleanup.policy': 'delete', 'retention.ms': DAY_MS, 'min.insync.replicas': '1' });
+    const plan = await planPipeline(draftOf(DEFINITION, FILES), dependencies({ admin: cluster.admin }));
+    expect(renderPlan(plan)[0]).toBe(`topic p.orders: exists with other settings: retention.ms ${DAY_MS} (defined: ${7 * Number(DAY_MS)}); apply leaves an existing topic as it is`);
+  });
+});
+
+describe('applyPipeline', () => {
+  it('creates, registers and records; applied again it changes nothing', async () => {
+    const cluster = fakeAdmin();
+    const schemas = fakeRegistry();
+    const store = new InMemoryPipelineStore();
+    const deps = dependencies({ admin: cluster.admin, schemaRegistry: schemas.registry, store });
+    const first = await applyPipeline(draftOf(DEFINITION, FILES), deps);
+    expect(first.done).toHaveLength(10);
+    expect(first.revision).toMatchObject({ revision: 1, appliedBy: 'alice' });
+    expect(schemas.levels.get('p.orders-value')).toBe('BACKWARD');
+    const again = await applyPipeline(draftOf(DEFINITION, FILES, 'bob'), deps);
+    expect(again.done).toEqual([]);
+    expect(again.revision).toMatchObject({ revision: 1, appliedBy: 'alice' });
+    expect(cluster.created).toHaveLength(6);
+  });
+
+  it('refuses before any change when the registry would refuse a schema, with its reasons in one line', async () => {
+    const cluster = fakeAdmin();
+    const schemas = fakeRegistry({ compatible: false, reasons: ['tip at /fields/4', 'reader field without default'] });
+    schemas.subjects.set('p.deliveries-value', ['{"type":"record","name":"D","fields":[{"name":"old","type":"int"}]}']);
+    const store = new InMemoryPipelineStore();
+    const refused = applyPipeline(draftOf(DEFINITION, FILES), dependencies({ admin: cluster.admin, schemaRegistry: schemas.registry, store }));
+    await expect(refused).rejects.toBeInstanceOf(SchemaChangeRefusedError);
+    await expect(refused).rejects.toThrow(
+      'eta: nothing applied, the schema registry would refuse a schema:\n' +
+        'subject p.deliveries-value: the registry refuses deliveries.avsc after version 1 under its default level: tip at /fields/4; reader field without default',
+    );
+    expect(cluster.created).toEqual([]);
+    expect(await store.list()).toEqual([]);
+  });
+
+  it('stopped part way, says the step and what was done; a second apply completes it', async () => {
+    const refuse = new Set(['p.eta.scores']);
+    const cluster = fakeAdmin(refuse);
+    const store = new InMemoryPipelineStore();
+    const deps = dependencies({ admin: cluster.admin, store });
+    const failed = await applyPipeline(draftOf(DEFINITION, FILES), deps).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(failed).toBeInstanceOf(PipelineApplyError);
+    expect((failed as PipelineApplyError).message).toBe(
+      'apply of eta stopped at creating topic p.eta.scores: creating topic p.eta.scores failed: Topic creation errors\n' +
+        'done before it: topic p.orders: created; topic p.eta.features: created; topic p.deliveries: created; topic p.eta.training-examples: created\n' +
+        'the revision is not recorded; remove the cause, then apply the same file again: it skips what is done and completes the rest',
+    );
+    expect(await store.list()).toEqual([]);
+
+    refuse.clear();
+    const completed = await applyPipeline(draftOf(DEFINITION, FILES), deps);
+    expect(completed.done.slice(0, 2)).toEqual(['topic p.eta.scores: created', 'topic p.eta.dead-letters: created']);
+    expect(completed.done).toHaveLength(6);
+    expect(completed.revision.revision).toBe(1);
+  });
+
+  it('deploys a jar job the plan says to deploy, before recording the revision', async () => {
+    const order: string[] = [];
+    const store = new InMemoryPipelineStore();
+    const outcome = await applyPipeline(draftOf(DEFINITION, FILES), dependencies({
+      store,
+      featureJob: () => Promise.resolve({ kind: 'feature-job', action: 'upgrade', jobName: 'eta-features', detail: 'upgrade v1 → v2' }),
+      deployFeatureJob: async (_draft, item) => {
+        order.push(`deploy ${item.jobName}`, `revisions then: ${(await store.list()).length}`);
+        return 'feature job eta-features: deployed';
+      },
+    }));
+    expect(order).toEqual(['deploy eta-features', 'revisions then: 0']);
+    expect(outcome.done.at(-2)).toBe('feature job eta-features: deployed');
+  });
+});
+
+describe('planFeatureJob for a jar job', () => {
+  const scratch = mkdtempSync(join(tmpdir(), 'tributary-feature-job-plan-'));
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+  writeFileSync(join(scratch, 'job.jar'), 'jar bytes v2');
+  const definition: PipelineDefinition = { ...DEFINITION, features: { ...DEFINITION.features, job: { kind: 'jar', name: 'eta-job', jar: 'job.jar', mainClass: 'a.B' } } };
+  const draft = draftOf(definition, FILES);
+  const records = (record: DeploymentRecord) => ({ read: () => Promise.resolve(record) });
+  const deployed = (version: string): DeploymentRecord => ({
+    ...emptyDeploymentRecord('eta-job'),
+    current: { jobId: 'f'.repeat(32), spec: { jobName: 'eta-job', version, jarPath: '/x.jar', entryClass: 'a.B', programArgs: [] }, since: 0, restoredFrom: undefined, deployedBy: 'run' },
+  });
+  const version = jarVersion(join(scratch, 'job.jar'));
+
+  it('deploys when no deployment is recorded', async () => {
+    expect(await planFeatureJob(draft, scratch, records(emptyDeploymentRecord('eta-job')))).toEqual({
+      kind: 'feature-job', action: 'deploy', jobName: 'eta-job', detail: `deploy ${version} through flinkDeploy (no deployment of eta-job is recorded)`,
+    });
+  });
+
+  it('leaves a job that runs the same jar', async () => {
+    expect(await planFeatureJob(draft, scratch, records(deployed(version)))).toMatchObject({ action: 'unchanged', detail: `unchanged: ${version} runs as job ${'f'.repeat(32)}` });
+  });
+
+  it('upgrades another version by savepoint', async () => {
+    expect(await planFeatureJob(draft, scratch, records(deployed('jar-000000000000')))).toMatchObject({
+      action: 'upgrade',
+      detail: `upgrade jar-000000000000 → ${version} through flinkDeploy by savepoint: stop job ${'f'.repeat(32)} with a savepoint, start the new version from it, watch its health, roll back on failure`,
+    });
+  });
+
+  it('leaves a SQL job to the feature-job step', async () => {
+    expect(await planFeatureJob(draftOf(DEFINITION, FILES), scratch, records(emptyDeploymentRecord('eta-features')))).toMatchObject({ action: 'external', jobName: 'eta-features' });
+  });
+});
