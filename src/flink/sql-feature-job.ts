@@ -280,6 +280,11 @@ export function buildSqlFeatureJob(definition: PipelineDefinition, files: Defini
 export interface SubmitSqlJobOptions {
   /** Start from this savepoint or checkpoint. @default none: a fresh start */
   readonly restoreFrom?: string;
+  /**
+   * The Flink job id to run under, 32 hex characters, chosen by the caller so a retried submission
+   * can find the job it may already have started (as deployments do for jar jobs). @default Flink picks one
+   */
+  readonly jobId?: string;
   /** @default 120_000 */
   readonly timeoutMs?: number;
 }
@@ -290,11 +295,16 @@ export interface SubmitSqlJobOptions {
  * the file, the line, and the gateway's own message, its line numbers made the file's.
  */
 export async function submitSqlJob(gateway: Pick<SqlGatewayClient, 'submitInsert'>, job: SqlJob, options: SubmitSqlJobOptions = {}): Promise<string> {
+  if (options.jobId !== undefined && !/^[0-9a-f]{32}$/.test(options.jobId)) throw new SqlJobDefinitionError(`job id "${options.jobId}" is not 32 lower-case hex characters`);
   try {
     return await gateway.submitInsert(job.insert.sql, {
       sessionProperties: job.properties,
       setupStatements: job.setup.map((statement) => statement.sql),
-      config: options.restoreFrom === undefined ? {} : { 'execution.state-recovery.path': options.restoreFrom },
+      config: {
+        ...(options.restoreFrom === undefined ? {} : { 'execution.state-recovery.path': options.restoreFrom }),
+        // Flink's internal option for a fixed job id (PipelineOptionsInternal), which the SQL client's own tests use too.
+        ...(options.jobId === undefined ? {} : { '$internal.pipeline.job-id': options.jobId }),
+      },
       timeoutMs: options.timeoutMs,
     });
   } catch (error) {

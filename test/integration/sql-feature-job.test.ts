@@ -135,8 +135,11 @@ describe('the delivery example\'s Flink SQL feature job and label join on the re
   it('writes exactly one features record per order and one training example per delivered order, with the right values, and shows no PII key', async () => {
     const featureJob = buildSqlFeatureJob(definition, files, env);
     const labelJoin = buildLabelJoinJob(definition, files, env, TRAINING_EXAMPLES);
-    jobIds.push(await submitSqlJob(gateway, featureJob));
-    jobIds.push(await submitSqlJob(gateway, labelJoin));
+    // Job ids chosen here, as a deployment chooses them so that a retry finds its job.
+    const chosen = [randomBytes(16).toString('hex'), randomBytes(16).toString('hex')];
+    jobIds.push(await submitSqlJob(gateway, featureJob, { jobId: chosen[0] }));
+    jobIds.push(await submitSqlJob(gateway, labelJoin, { jobId: chosen[1] }));
+    expect(jobIds).toEqual(chosen);
     for (const jobId of jobIds) await flink.waitForJobState(jobId, ['RUNNING'], 120_000);
 
     const eventFiles = deliveryEventFiles(events);

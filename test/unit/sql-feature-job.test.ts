@@ -273,6 +273,35 @@ describe('the label join on the delivery example', () => {
   });
 });
 
+describe('submitSqlJob', () => {
+  const job = buildSqlFeatureJob(definition, files, ENV);
+
+  it('submits the setup, then the INSERT with the job\'s properties, a chosen job id and a savepoint', async () => {
+    let seen: unknown;
+    const gateway = {
+      submitInsert: async (sql: string, options: unknown): Promise<string> => {
+        seen = { sql, options };
+        return '0123456789abcdef0123456789abcdef';
+      },
+    };
+    expect(await submitSqlJob(gateway, job, { jobId: '0123456789abcdef0123456789abcdef', restoreFrom: 'file:///savepoints/sp-1', timeoutMs: 5_000 })).toBe('0123456789abcdef0123456789abcdef');
+    expect(seen).toEqual({
+      sql: job.insert.sql,
+      options: {
+        sessionProperties: job.properties,
+        setupStatements: job.setup.map((statement) => statement.sql),
+        config: { 'execution.state-recovery.path': 'file:///savepoints/sp-1', '$internal.pipeline.job-id': '0123456789abcdef0123456789abcdef' },
+        timeoutMs: 5_000,
+      },
+    });
+  });
+
+  it('refuses a job id that Flink would not take, before submitting', async () => {
+    const gateway = { submitInsert: async (): Promise<string> => expect.unreachable() as never };
+    await expect(submitSqlJob(gateway, job, { jobId: 'not-hex' })).rejects.toThrow('job id "not-hex" is not 32 lower-case hex characters');
+  });
+});
+
 describe('gateway errors as one line of the file', () => {
   const job = buildSqlFeatureJob(definition, files, ENV);
   /** A gateway that refuses `statement` with Flink's text. */
