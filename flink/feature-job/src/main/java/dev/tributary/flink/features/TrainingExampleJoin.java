@@ -1,5 +1,6 @@
 package dev.tributary.flink.features;
 
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.api.common.functions.OpenContext;
@@ -7,6 +8,11 @@ import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeutils.TypeSerializer;
+import org.apache.flink.core.memory.DataInputDeserializer;
+import org.apache.flink.core.memory.DataOutputSerializer;
 import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
 import org.apache.flink.util.Collector;
 
@@ -22,8 +28,18 @@ import org.apache.flink.util.Collector;
  */
 public final class TrainingExampleJoin extends KeyedCoProcessFunction<String, Feature, Label, TrainingExample> {
     private final long horizonMs;
-    private transient ValueState<Feature> feature;
+    /**
+     * The feature waiting for its label, in Flink's binary form of {@link Feature}: one byte array
+     * per transaction instead of a graph of some sixteen objects, which the garbage collector marks
+     * and every checkpoint writes field by field, for as long as the horizon (7 days by default).
+     * Its bytes follow Feature's fields: a change to them needs a new state name.
+     */
+    private transient ValueState<byte[]> encodedFeature;
+    /** Where job versions before encodedFeature kept the feature; still read, so their savepoints' features meet their labels. */
+    private transient ValueState<Feature> legacyFeature;
     private transient ListState<Label> labels;
+    private transient TypeSerializer<Feature> featureSerializer;
+    private transient DataOutputSerializer encodeBuffer;
 
     public TrainingExampleJoin(long horizonMs) {
         this.horizonMs = horizonMs;
@@ -31,13 +47,16 @@ public final class TrainingExampleJoin extends KeyedCoProcessFunction<String, Fe
 
     @Override
     public void open(OpenContext openContext) {
-        feature = getRuntimeContext().getState(new ValueStateDescriptor<>("feature", Feature.class));
+        encodedFeature = getRuntimeContext().getState(new ValueStateDescriptor<>("feature-bytes", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+        legacyFeature = getRuntimeContext().getState(new ValueStateDescriptor<>("feature", Feature.class));
+        featureSerializer = getRuntimeContext().createSerializer(TypeInformation.of(Feature.class));
+        encodeBuffer = new DataOutputSerializer(512);
         labels = getRuntimeContext().getListState(new ListStateDescriptor<>("labels", Label.class));
     }
 
     @Override
     public void processElement1(Feature arrived, Context ctx, Collector<TrainingExample> out) throws Exception {
-        feature.update(arrived);
+        encodedFeature.update(encode(arrived));
         for (Label label : labels.get()) joinIfWithinHorizon(arrived, label, out);
         ctx.timerService().registerEventTimeTimer(arrived.eventTime() + horizonMs);
     }
@@ -45,9 +64,21 @@ public final class TrainingExampleJoin extends KeyedCoProcessFunction<String, Fe
     @Override
     public void processElement2(Label arrived, Context ctx, Collector<TrainingExample> out) throws Exception {
         labels.add(arrived);
-        Feature known = feature.value();
+        Feature known = storedFeature();
         if (known != null) joinIfWithinHorizon(known, arrived, out);
         ctx.timerService().registerEventTimeTimer(arrived.labelTime() + horizonMs);
+    }
+
+    private byte[] encode(Feature feature) throws IOException {
+        encodeBuffer.clear();
+        featureSerializer.serialize(feature, encodeBuffer);
+        return encodeBuffer.getCopyOfBuffer();
+    }
+
+    /** The transaction's latest feature, or null; an encoded one is newer than a legacy one. */
+    private Feature storedFeature() throws IOException {
+        byte[] encoded = encodedFeature.value();
+        return encoded != null ? featureSerializer.deserialize(new DataInputDeserializer(encoded)) : legacyFeature.value();
     }
 
     private void joinIfWithinHorizon(Feature feature, Label label, Collector<TrainingExample> out) {
@@ -59,8 +90,11 @@ public final class TrainingExampleJoin extends KeyedCoProcessFunction<String, Fe
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<TrainingExample> out) throws Exception {
         long watermark = ctx.timerService().currentWatermark();
-        Feature known = feature.value();
-        if (known != null && known.eventTime() + horizonMs <= watermark) feature.clear();
+        Feature known = storedFeature();
+        if (known != null && known.eventTime() + horizonMs <= watermark) {
+            encodedFeature.clear();
+            legacyFeature.clear();
+        }
         List<Label> kept = new ArrayList<>();
         for (Label label : labels.get()) if (label.labelTime() + horizonMs > watermark) kept.add(label);
         labels.update(kept);
