@@ -10,9 +10,9 @@
  * built with go install); later runs find them there.
  */
 import { spawnSync } from 'node:child_process';
-import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { renderChart } from '../../src/chart/chart-renderer.js';
 import { ChartRenderError, SchemaSetError } from '../../src/chart/errors.js';
@@ -197,6 +197,50 @@ describe('the chart and the code agree', () => {
       TRIBUTARY_TEMPORAL_TLS: 'true',
       TRIBUTARY_KAFKA_SASL_USERNAME: 'cards-trainer',
     });
+  });
+
+  it("gives the worker and the scorer an environment Tributary's configuration loader accepts", async () => {
+    const mounts = await mkdtemp(join(tmpdir(), 'tributary-mounts-'));
+    try {
+      for (const deployment of ofKind(secure, 'Deployment').filter((d) => ['worker', 'scorer'].includes(d.metadata.labels['app.kubernetes.io/component']))) {
+        const env: NodeJS.ProcessEnv = { HOME: mounts };
+        for (const { name, value } of deployment.spec.template.spec.containers[0].env as { name: string; value: string }[]) {
+          // The Secrets' files exist in the pod; here they are stand-ins under a scratch folder.
+          if (!value.startsWith('/var/run/secrets/')) {
+            env[name] = value;
+            continue;
+          }
+          const file = join(mounts, value);
+          await mkdir(dirname(file), { recursive: true });
+          await writeFile(file, 'a-secret-of-at-least-16-characters\n');
+          env[name] = file;
+        }
+        const config = loadConfig({ env });
+        const pipeline = deployment.metadata.labels['tributary.dev/pipeline'] as string;
+        const component = deployment.metadata.labels['app.kubernetes.io/component'] as string;
+        const secret = (path: string): string => join(mounts, path);
+        expect(config.topics.prefix).toBe(`${pipeline}.`);
+        expect(config.kafka.sasl).toEqual({
+          mechanism: 'scram-sha-512',
+          username: `${pipeline}-${component === 'worker' ? 'trainer' : 'scorer'}`,
+          password: 'a-secret-of-at-least-16-characters',
+        });
+        expect(config.kafka.tls?.caFile).toBe(secret('/var/run/secrets/tributary/kafka-ca/ca.crt'));
+        if (component === 'worker') {
+          expect(config.flink).toMatchObject({ service: 'kubernetes', kubernetes: { namespace: 'tributary', apiUrl: 'https://kubernetes.default.svc' } });
+          expect(config.temporal).toMatchObject({ address: 'payments.a1b2c.tmprl.cloud:7233', taskQueue: pipeline, apiKey: 'a-secret-of-at-least-16-characters' });
+          expect(config.temporal.tls).toEqual({
+            caFile: secret('/var/run/secrets/tributary/temporal-tls/ca.crt'),
+            certFile: secret('/var/run/secrets/tributary/temporal-tls/tls.crt'),
+            keyFile: secret('/var/run/secrets/tributary/temporal-tls/tls.key'),
+            serverName: 'payments.a1b2c.tmprl.cloud',
+          });
+          expect(config.pii.hashKey).toBe('a-secret-of-at-least-16-characters');
+        }
+      }
+    } finally {
+      await rm(mounts, { recursive: true, force: true });
+    }
   });
 
   it('runs the feature job with the arguments tributary flink deploy gives it, savepoint upgrades and its state in the object store', () => {
