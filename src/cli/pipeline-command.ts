@@ -88,7 +88,7 @@ async function deployJarFeatureJob(config: TributaryConfig, baseDir: string, dra
   const record = await new FileDeploymentRecordStore(deploymentRecordsDir(config)).read(item.jobName);
   const args = job.args ?? [];
   const argumentOverrides = Object.fromEntries(args.flatMap((arg, index) => (arg.startsWith('--') ? [[arg.slice(2), args[index + 1] ?? '']] : [])));
-  const spec = await prepareFeatureJobDeployment(config, {
+  const prepared = await prepareFeatureJobDeployment(config, {
     jobName: item.jobName,
     module: jarModuleOf(job, baseDir),
     featuresTopic: currentFeaturesTopic(record),
@@ -97,6 +97,7 @@ async function deployJarFeatureJob(config: TributaryConfig, baseDir: string, dra
     argumentOverrides,
     progress,
   });
+  const spec = { ...prepared, entryClass: job.mainClass };
   const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: 10_000 });
   try {
     const temporal = new Client({ connection, namespace: config.temporal.namespace });
