@@ -39,6 +39,8 @@ const DEFINITION_FILE = fileURLToPath(new URL('../../examples/delivery/pipeline.
 const PREFIX = `test.sqlfj-${randomBytes(4).toString('hex')}.`;
 const config: TributaryConfig = { ...loadConfig(), topics: { prefix: PREFIX } };
 const ORDERS = 1_500;
+/** Orders produced after the feature job was restarted from its savepoint. */
+const LATER_ORDERS = 300;
 const PARTITIONS = 2;
 const TRAINING_EXAMPLES = 'training-examples';
 const MINUTE = 60_000;
@@ -132,7 +134,35 @@ describe('the delivery example\'s Flink SQL feature job and label join on the re
     });
   }
 
-  it('writes exactly one features record per order and one training example per delivered order, with the right values, and shows no PII key', async () => {
+  /** Writes the events' files and produces them with `tributary produce`, all topics at once, as they would arrive live (neither source idles behind the other). */
+  async function produceEvents(batch: DeliveryEvents, name: string): Promise<void> {
+    const written = Object.entries(deliveryEventFiles(batch)).map(([topic, text]) => {
+      const file = join(scratch, `${name}.${topic}.jsonl`);
+      writeFileSync(file, text);
+      return [topic, file] as const;
+    });
+    const runs = await Promise.all(written.map(([topic, file]) => tributary(['produce', topic, '--file', file])));
+    for (const run of runs) expect(run.stderr, run.stderr).toBe('');
+  }
+
+  /** Moves both sources' watermarks past every event so far: one order and one assignment per partition, a day after `time`. */
+  async function flushAfter(time: number, name: string): Promise<void> {
+    const at = time + 24 * 60 * MINUTE;
+    await flush('orders', 'schemas/order.avsc', (partition) => ({
+      order_id: `flush-${name}-${partition}`, customer_id: 'flush', restaurant_id: 'flush', city: 'flush', placed_at: at, distance_km: 1, items: 1, order_value: 1, promised_minutes: null,
+    }));
+    await flush('courier-assignments', 'schemas/courier-assignment.avsc', (partition) => ({
+      order_id: `flush-${name}-${partition}`, courier_id: 'flush', assigned_at: at, courier_distance_km: 1, courier_active_orders: 0,
+    }));
+  }
+
+  /** The deliveries that make training examples: within the horizon of their order. */
+  const labelledOf = (batch: DeliveryEvents): DeliveryEvents['deliveries'] => {
+    const placed = new Map(batch.orders.map((order) => [order.order_id, order.placed_at]));
+    return batch.deliveries.filter((delivery) => delivery.delivered_at >= placed.get(delivery.order_id)! && delivery.delivered_at <= placed.get(delivery.order_id)! + HORIZON_MS);
+  };
+
+  it('writes exactly one features record per order and one training example per delivered order, with the right values, also across a restart from a savepoint', async () => {
     const featureJob = buildSqlFeatureJob(definition, files, env);
     const labelJoin = buildLabelJoinJob(definition, files, env, TRAINING_EXAMPLES);
     // Job ids chosen here, as a deployment chooses them so that a retry finds its job.
@@ -142,38 +172,21 @@ describe('the delivery example\'s Flink SQL feature job and label join on the re
     expect(jobIds).toEqual(chosen);
     for (const jobId of jobIds) await flink.waitForJobState(jobId, ['RUNNING'], 120_000);
 
-    const eventFiles = deliveryEventFiles(events);
-    const written = Object.entries(eventFiles).map(([topic, text]) => {
-      const file = join(scratch, `${topic}.jsonl`);
-      writeFileSync(file, text);
-      return [topic, file] as const;
-    });
-    // Orders and assignments go in together, as they would live, so neither source idles behind the other.
-    const runs = await Promise.all(written.map(([topic, file]) => tributary(['produce', topic, '--file', file])));
-    for (const run of runs) expect(run.stderr, run.stderr).toBe('');
-
-    const last = events.orders.at(-1)!.placed_at + 24 * 60 * MINUTE;
-    await flush('orders', 'schemas/order.avsc', (partition) => ({
-      order_id: `flush-${partition}`, customer_id: 'flush', restaurant_id: 'flush', city: 'flush', placed_at: last, distance_km: 1, items: 1, order_value: 1, promised_minutes: null,
-    }));
-    await flush('courier-assignments', 'schemas/courier-assignment.avsc', (partition) => ({
-      order_id: `flush-${partition}`, courier_id: 'flush', assigned_at: last, courier_distance_km: 1, courier_active_orders: 0,
-    }));
+    await produceEvents(events, 'first');
+    await flushAfter(events.orders.at(-1)!.placed_at, 'first');
 
     const decoder = createAvroDecoder(registry);
     const features = await collectingConsumer(kafka, `${PREFIX}${definition.features.topic}`);
     const examples = await collectingConsumer(kafka, `${PREFIX}${TRAINING_EXAMPLES}`);
     consumers.push(features, examples);
     const expected = expectedFeatures(events, config.pii.hashKey);
-    const labelled = events.deliveries.filter((delivery) => {
-      const order = events.orders.find((candidate) => candidate.order_id === delivery.order_id)!;
-      return delivery.delivered_at >= order.placed_at && delivery.delivered_at <= order.placed_at + HORIZON_MS;
-    });
+    const labelled = labelledOf(events);
     await waitFor(`${ORDERS} features records`, () => (features.received.length >= ORDERS ? true : undefined), 150_000, 1000);
     await waitFor(`${labelled.length} training examples`, () => (examples.received.length >= labelled.length ? true : undefined), 150_000, 1000);
 
+    /** The consumer's records, decoded; the flush orders are the test's own, not events. */
     const decodeAll = async (consumer: CollectingConsumer): Promise<Row[]> =>
-      Promise.all(consumer.received.map(async ({ message }) => (await decoder.decode(message.value!)).value as Row));
+      (await Promise.all(consumer.received.map(async ({ message }) => (await decoder.decode(message.value!)).value as Row))).filter((row) => !String(row.order_id).startsWith('flush-'));
     const featureRows = await decodeAll(features);
     expect(featureRows).toHaveLength(ORDERS);
     const byOrder = new Map(featureRows.map((row) => [row.order_id as string, row]));
@@ -186,6 +199,7 @@ describe('the delivery example\'s Flink SQL feature job and label join on the re
     }
     // Keyed by the entity, as the sink declares.
     features.received.forEach(({ message }, index) => expect(message.key?.toString()).toBe(featureRows[index]!.customer_hash));
+    const firstJob = jobIds[0]!;
 
     const exampleRows = await decodeAll(examples);
     expect(exampleRows).toHaveLength(labelled.length);
@@ -198,12 +212,44 @@ describe('the delivery example\'s Flink SQL feature job and label join on the re
 
     // The PII hash key appears nowhere in what the Flink REST API shows of the running feature job.
     const shown = JSON.stringify([
-      await flink.jobDetails(jobIds[0]!),
-      await fetch(`${config.flink.restUrl}/jobs/${jobIds[0]!}/config`).then((response) => response.json()),
-      await fetch(`${config.flink.restUrl}/jobs/${jobIds[0]!}/plan`).then((response) => response.json()),
+      await flink.jobDetails(firstJob),
+      await fetch(`${config.flink.restUrl}/jobs/${firstJob}/config`).then((response) => response.json()),
+      await fetch(`${config.flink.restUrl}/jobs/${firstJob}/plan`).then((response) => response.json()),
     ]);
     expect(shown).toContain('tributary_pii_hash');
     expect(shown).not.toContain(config.pii.hashKey);
+
+    // Stopped with a savepoint and started from it, as an upgrade does: the orders after it are
+    // featured exactly once, and none before it again (its windows and join state come back).
+    const trigger = await flink.stopWithSavepoint(firstJob, { drain: false });
+    const savepoint = await flink.waitForSavepoint(firstJob, trigger, 120_000);
+    const resumed = randomBytes(16).toString('hex');
+    jobIds.push(await submitSqlJob(gateway, featureJob, { restoreFrom: savepoint, jobId: resumed }));
+    await flink.waitForJobState(resumed, ['RUNNING'], 120_000);
+    const rename = (id: string): string => id.replace(/^o-/, 'later-');
+    const fresh = generateDeliveryEvents({ orders: LATER_ORDERS, seed: 12, start: events.orders.at(-1)!.placed_at + 25 * 60 * MINUTE });
+    const later: DeliveryEvents = {
+      orders: fresh.orders.map((order) => ({ ...order, order_id: rename(order.order_id) })),
+      assignments: fresh.assignments.map((assignment) => ({ ...assignment, order_id: rename(assignment.order_id) })),
+      deliveries: fresh.deliveries.map((delivery) => ({ ...delivery, order_id: rename(delivery.order_id) })),
+    };
+    await produceEvents(later, 'later');
+    await flushAfter(later.orders.at(-1)!.placed_at, 'later');
+    const labelledLater = labelledOf(later);
+    const total = ORDERS + LATER_ORDERS;
+    await waitFor(`${total} features records`, async () => ((await decodeAll(features)).length >= total ? true : undefined), 150_000, 1000);
+    await waitFor(`${labelled.length + labelledLater.length} training examples`, async () => ((await decodeAll(examples)).length >= labelled.length + labelledLater.length ? true : undefined), 150_000, 1000);
+    const allRows = await decodeAll(features);
+    expect(allRows).toHaveLength(total);
+    const allByOrder = new Map(allRows.map((row) => [row.order_id as string, row]));
+    expect(allByOrder.size).toBe(total);
+    // A day of event time lies between the two batches, so the later windows hold later orders only.
+    for (const [orderId, want] of expectedFeatures(later, config.pii.hashKey)) {
+      expect({ ...allByOrder.get(orderId), restaurant_avg_items_30m: undefined }, orderId).toEqual({ ...want, restaurant_avg_items_30m: undefined });
+    }
+    const allExamples = await decodeAll(examples);
+    expect(allExamples).toHaveLength(labelled.length + labelledLater.length);
+    expect(new Set(allExamples.map((row) => row.order_id)).size).toBe(labelled.length + labelledLater.length);
   });
 
   /** The example's files with features.sql replaced. */
