@@ -117,7 +117,8 @@ export async function scoreBatch(snapshot: ServingSnapshot, inputs: readonly Fea
 
   const build = (row: ValidRecord, decider: ScoringModel, score: number | undefined, problem: string | undefined, shadow: ShadowScoreValue | null, now: number): void => {
     if (score === undefined) {
-      outcomes[row.index] = { kind: 'rejected', errorType: 'INVALID_FEATURES', reason: `invalid features for ${deployment.model} v${decider.version}: ${problem ?? 'unreadable record'}` };
+      const reason = `invalid features for ${deployment.model} v${decider.version} in record ${row.record.transaction_id}: ${problem ?? 'unreadable record'}`;
+      outcomes[row.index] = { kind: 'rejected', errorType: 'INVALID_FEATURES', reason };
       return;
     }
     outcomes[row.index] = {

@@ -7,7 +7,7 @@ import type { Admin, Kafka } from 'kafkajs';
 import type { TributaryConfig } from '../../src/config/config.js';
 import { reasonOf } from '../../src/errors/tributary-error.js';
 import type { AvroProducer } from '../../src/streaming/avro-producer.js';
-import type { FeatureRecord } from '../../src/training/training-example.js';
+import type { FraudFeatureRecord as FeatureRecord } from '../helpers/synthetic-examples.js';
 import { featureRecords, readScores, readTopic } from '../helpers/scoring.js';
 
 const BATCH = 20;

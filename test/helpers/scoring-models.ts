@@ -10,6 +10,7 @@ import type { ModelLineage } from '../../src/registry/model-registry.js';
 import type { ChallengerMode, ModelDeployment, ServedModel } from '../../src/serving/model-deployment.js';
 import { selectTensorFlowBackend } from '../../src/training/backend.js';
 import { createClassifierNetwork } from '../../src/training/model.js';
+import { compileVectoriser, type CompiledVectoriser } from '../../src/vectoriser/compile-vectoriser.js';
 import type { VectoriserSpec } from '../../src/vectoriser/vectoriser-spec.js';
 import { VECTORISER_LAYOUT_VERSION } from '../../src/vectoriser/vectoriser-spec.js';
 import { fraudSpec } from './fraud-pipeline.js';
@@ -18,6 +19,9 @@ export const MODEL = 'fraud';
 
 /** The fraud example's vectoriser fitted on synthetic examples, so inputs look like those of a trained model. */
 export const testSpec: VectoriserSpec = fraudSpec();
+
+/** {@link testSpec} compiled, for fake scoring models whose scores do not depend on their inputs. */
+export const testVectoriser: CompiledVectoriser = compileVectoriser(testSpec);
 
 const lineage: ModelLineage = {
   offsetRanges: [],
@@ -52,6 +56,25 @@ export async function registerNetwork(registry: InMemoryModelRegistry, network: 
   });
   const registered = await registry.registerVersion({ model: MODEL, metrics: {}, threshold, lineage, artifact: bytes }, { by: 'test', reason: 'serving test' });
   return { version: registered.version, sha256 };
+}
+
+/**
+ * The bytes of an artifact in format 1, as Tributary 0.1 wrote it (fixed feature layout and
+ * normaliser in the header), with no weights: loading must refuse it on its format alone.
+ */
+export function formatOneArtifactBytes(): Uint8Array {
+  const header = Buffer.from(JSON.stringify({ modelTopology: {}, weightSpecs: [], weightBytes: 0, featureVectorVersion: 1, featureColumns: [], normaliser: {}, threshold: 0.5 }), 'utf8');
+  const preamble = Buffer.alloc(13);
+  preamble.write('TRBMODEL', 0, 'ascii');
+  preamble.writeUInt8(1, 8);
+  preamble.writeUInt32BE(header.length, 9);
+  return new Uint8Array(Buffer.concat([preamble, header]));
+}
+
+/** Registers format-1 bytes as the next version of {@link MODEL}, as a registry upgraded from 0.1 holds them. */
+export async function registerFormatOneVersion(registry: InMemoryModelRegistry): Promise<ServedModel> {
+  const registered = await registry.registerVersion({ model: MODEL, metrics: {}, threshold: 0.5, lineage, artifact: formatOneArtifactBytes() }, { by: 'test', reason: 'a version of 0.1' });
+  return { version: registered.version, sha256: registered.artifact.sha256 };
 }
 
 /** A registry holding versions 1..count of {@link MODEL}, version v built from `testNetwork(v)`. */

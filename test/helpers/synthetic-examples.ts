@@ -7,8 +7,12 @@
  */
 import { createSeededRandom } from '../../src/training/seeded-random.js';
 
-/** Per-transaction behavioural features of a card, as the Flink feature job writes them (`schemas/feature.avsc`). */
-export interface FraudFeatureRecord {
+/**
+ * Per-transaction behavioural features of a card, as the Flink feature job writes them
+ * (`schemas/feature.avsc`). A type literal rather than an interface, so a record is also a
+ * `FeatureRecord` (field name to value) as the vectoriser reads it.
+ */
+export type FraudFeatureRecord = {
   readonly transaction_id: string;
   readonly card_hash: string;
   readonly email_hash: string;
@@ -39,16 +43,16 @@ export interface FraudFeatureRecord {
   /** 0-23, UTC. */
   readonly hour_of_day: number;
   readonly feature_job_version: string;
-}
+};
 
 /** A feature record joined with the label that arrived for its transaction (`schemas/training-example.avsc`). */
-export interface FraudExampleRecord extends FraudFeatureRecord {
+export type FraudExampleRecord = FraudFeatureRecord & {
   readonly is_fraud: boolean;
   /** `CHARGEBACK` or `CONFIRMED_LEGITIMATE`. */
   readonly label_source: string;
   /** Epoch milliseconds. */
   readonly label_time: number;
-}
+};
 
 export interface SyntheticExampleOptions {
   /** Number of examples. */

@@ -20,7 +20,7 @@ import { loadSchemaFile } from '../../src/streaming/schema-files.js';
 import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
 import { schemaFilePath, topicDeclaration, topicName, valueSubject } from '../../src/streaming/topic-catalogue.js';
 import { frameWithSchemaId } from '../../src/streaming/wire-format.js';
-import type { FeatureRecord } from '../../src/training/training-example.js';
+import type { FraudFeatureRecord as FeatureRecord } from '../helpers/synthetic-examples.js';
 import { createTopic } from '../helpers/kafka.js';
 import {
   featureRecords,

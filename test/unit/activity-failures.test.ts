@@ -14,6 +14,7 @@ import { OffsetRangeReadTimeoutError, OffsetRangeUnavailableError, OffsetSnapsho
 import { SchemaRegistryUnreachableError } from '../../src/streaming/errors.js';
 import { DatasetSplitError, FeatureValueError } from '../../src/training/errors.js';
 import { InsufficientExamplesError, type ExampleSource } from '../../src/training/example-source.js';
+import { fraudPipelineStore } from '../helpers/fraud-pipeline.js';
 
 const RANGE = { topic: 'tributary.training-examples', partition: 0, fromOffset: '5', toOffset: '9' };
 const COUNTS = { train: { examples: 7, positives: 0 }, validation: { examples: 2, positives: 1 }, test: { examples: 2, positives: 1 } };
@@ -77,13 +78,15 @@ describe('activities report domain errors as typed failures', () => {
       examples: source(3),
       registry: { resolveAlias: async () => undefined, loadArtifact: async () => new Uint8Array() },
       artifacts: createLocalCandidateArtifacts('/nonexistent'),
+      pipelines: await fraudPipelineStore('fraud'),
     });
-    const result = new MockActivityEnvironment().run(activities.buildDataset, { ranges: [RANGE], minExamples: 10 });
+    const result = new MockActivityEnvironment().run(activities.buildDataset, { model: 'fraud', ranges: [RANGE], minExamples: 10 });
     await expect(result).rejects.toMatchObject({ type: 'InsufficientExamplesError', nonRetryable: true, message: expect.stringMatching(/hold 3 training examples/) });
   });
 
   it('snapshotTrainingExampleOffsets reports an unreachable cluster as retryable', async () => {
     const activities = createExampleActivities({
+      pipelines: await fraudPipelineStore('fraud'),
       examples: {
         ...source(0),
         snapshot: async () => {

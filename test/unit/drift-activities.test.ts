@@ -14,9 +14,9 @@ import type { ScoreValue } from '../../src/serving/batch-scorer.js';
 import { loadScoringModel } from '../../src/serving/scoring-model.js';
 import type { AvroDecoder } from '../../src/streaming/avro-decoder.js';
 import type { OffsetRangeReader, PartitionRange } from '../../src/streaming/offset-range-reader.js';
-import { FEATURE_VECTOR_VERSION } from '../../src/training/feature-vector.js';
-import { generateSyntheticExamples } from '../../src/training/synthetic-examples.js';
-import { testNetwork, testNormaliser, useCpuBackend } from '../helpers/scoring-models.js';
+import { VECTORISER_LAYOUT_VERSION } from '../../src/vectoriser/vectoriser-spec.js';
+import { generateSyntheticExamples } from '../helpers/synthetic-examples.js';
+import { testNetwork, testSpec, useCpuBackend } from '../helpers/scoring-models.js';
 
 const MODEL = 'drift-unit';
 const EXAMPLES = 'tributary.training-examples';
@@ -71,14 +71,14 @@ beforeAll(async () => {
   await useCpuBackend();
   registry = new InMemoryModelRegistry();
   const network = testNetwork(3);
-  const { bytes } = await serialiseModelArtifact({ model: network, normaliser: testNormaliser, threshold: 0.5, metadata: { model: MODEL, trainedAt: '2025-01-01T00:00:00.000Z', backend: 'cpu', codeVersion: 'test' } });
+  const { bytes } = await serialiseModelArtifact({ model: network, vectoriser: testSpec, task: 'binary-classification', threshold: 0.5, metadata: { model: MODEL, trainedAt: '2025-01-01T00:00:00.000Z', backend: 'cpu', codeVersion: 'test' } });
   network.dispose();
   const lineage = {
     offsetRanges: [{ topic: EXAMPLES, partition: 0, fromOffset: '0', toOffset: '400' }],
     featureSchemaId: 1,
     featureJobVersions: ['synthetic'],
     codeVersion: 'test',
-    featureVectorVersion: FEATURE_VECTOR_VERSION,
+    featureVectorVersion: VECTORISER_LAYOUT_VERSION,
     hyperParameters: {},
     backend: 'cpu',
     splitBoundaries: {},
@@ -129,6 +129,7 @@ describe('measureDrift activity', () => {
       [{ topic: SCORES, partition: 0, fromOffset: '0', toOffset: '43' }],
     ]);
     expect(steps).toEqual([
+      'loading champion v1',
       'reading the reference',
       `reading the newest records of ${FEATURES}`,
       `reading the newest records of ${SCORES}`,
@@ -136,10 +137,10 @@ describe('measureDrift activity', () => {
     ]);
     expect(result.kind).toBe('measured');
     if (result.kind !== 'measured') return;
-    expect(result.figures).toMatchObject({ championVersion: 1, referenceRecords: 200, liveRecords: 100, maxFeature: { column: 'log1p_amount' } });
+    expect(result.figures).toMatchObject({ championVersion: 1, referenceRecords: 200, liveRecords: 100, maxFeature: { column: 'amount:log1p' } });
     expect(result.figures.score?.liveScores).toBe(40);
     expect(gauges.get(`tributary_drift_max_feature_psi ${MODEL}`)).toBe(result.figures.maxFeature.psi);
-    expect(gauges.get(`tributary_drift_feature_psi ${MODEL} log1p_amount`)).toBe(result.figures.maxFeature.psi);
+    expect(gauges.get(`tributary_drift_feature_psi ${MODEL} amount:log1p`)).toBe(result.figures.maxFeature.psi);
     expect(gauges.get(`tributary_drift_score_psi ${MODEL}`)).toBe(result.figures.score?.psi);
     expect(gauges.get(`tributary_drift_score_ks_statistic ${MODEL}`)).toBe(result.figures.score?.ksStatistic);
   });

@@ -6,8 +6,16 @@ import { describe, expect, it } from 'vitest';
 import { computeDriftFigures, type DriftFigures } from '../../src/drift/drift-figures.js';
 import { judgeDrift } from '../../src/drift/drift-verdict.js';
 import { newestRanges, sampleOfRanges } from '../../src/drift/sample-ranges.js';
-import { FEATURE_COLUMNS, toFeatureMatrix } from '../../src/training/feature-vector.js';
-import { generateSyntheticExamples } from '../../src/training/synthetic-examples.js';
+import type { FeatureMatrix } from '../../src/training/feature-matrix.js';
+import { generateSyntheticExamples } from '../helpers/synthetic-examples.js';
+import { testSpec, testVectoriser } from '../helpers/scoring-models.js';
+
+/** Records through the fraud example's vectoriser, as the drift check vectorises them through the champion's. */
+function toFeatureMatrix(records: readonly unknown[]): FeatureMatrix {
+  const batch = testVectoriser.vectoriseBatch(records);
+  return { rowCount: batch.rowCount, columnCount: testVectoriser.width, values: batch.values };
+}
+const columns = testSpec.columns;
 
 const T = 'tributary.features';
 
@@ -65,13 +73,13 @@ describe('computeDriftFigures', () => {
     const shifted = toFeatureMatrix(generateSyntheticExamples({ count: 400, seed: 2 }).map((example) => ({ ...example, amount: example.amount * 20 })));
     const scores = Array.from({ length: 400 }, (_, i) => (i % 10) / 10 + 0.05);
 
-    const stable = computeDriftFigures({ championVersion: 3, reference, live: same, referenceScores: scores, liveScores: scores });
-    expect(stable.features.map((feature) => feature.column)).toEqual(FEATURE_COLUMNS);
+    const stable = computeDriftFigures({ championVersion: 3, columns, reference, live: same, referenceScores: scores, liveScores: scores });
+    expect(stable.features.map((feature) => feature.column)).toEqual(columns);
     expect(stable.maxFeature.psi).toBeLessThan(0.1);
     expect(stable.score).toMatchObject({ liveScores: 400, psi: 0, ksStatistic: 0, ksPValue: 1 });
 
-    const drifted = computeDriftFigures({ championVersion: 3, reference, live: shifted, referenceScores: scores, liveScores: [] });
-    expect(drifted.maxFeature.column).toBe('log1p_amount');
+    const drifted = computeDriftFigures({ championVersion: 3, columns, reference, live: shifted, referenceScores: scores, liveScores: [] });
+    expect(drifted.maxFeature.column).toBe('amount:log1p');
     expect(drifted.maxFeature.psi).toBeGreaterThan(1);
     expect(drifted.score).toBeNull();
     expect(drifted).toMatchObject({ championVersion: 3, referenceRecords: 400, liveRecords: 400 });

@@ -1,33 +1,33 @@
 import { memory } from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../src/registry/artifact-digest.js';
-import { ArtifactFormatError, ArtifactIntegrityError, FeatureVectorMismatchError } from '../../src/registry/errors.js';
+import { ArtifactFormatError, ArtifactFormatVersionError, ArtifactIntegrityError } from '../../src/registry/errors.js';
 import { InMemoryModelRegistry } from '../../src/registry/in-memory-model-registry.js';
-import { deserialiseModelArtifact, serialiseModelArtifact, type ModelArtifactInput } from '../../src/registry/model-artifact.js';
+import { deserialiseModelArtifact, readArtifactSpec, serialiseModelArtifact, type ModelArtifactInput } from '../../src/registry/model-artifact.js';
 import { selectTensorFlowBackend } from '../../src/training/backend.js';
 import { splitByEventTime } from '../../src/training/dataset-split.js';
-import { FEATURE_COLUMNS } from '../../src/training/feature-vector.js';
+import { labelledMatrixOf } from '../../src/training/feature-matrix.js';
 import { predictScores } from '../../src/training/model.js';
-import { normalise } from '../../src/training/normalisation.js';
-import { generateSyntheticExamples } from '../../src/training/synthetic-examples.js';
 import { prepareTrainingData } from '../../src/training/training-data.js';
-import { trainFraudModel } from '../../src/training/training-loop.js';
+import { trainModel } from '../../src/training/training-loop.js';
+import { fraudExamples, fraudVectoriserInputs } from '../helpers/fraud-pipeline.js';
+import { formatOneArtifactBytes } from '../helpers/scoring-models.js';
 
-const prepared = prepareTrainingData(splitByEventTime(generateSyntheticExamples({ count: 800, seed: 5 })));
-const testInput = normalise(prepared.rawTest.features, prepared.normaliser);
+const prepared = prepareTrainingData(splitByEventTime(fraudExamples({ count: 800, seed: 5 })), fraudVectoriserInputs);
+const testInput = labelledMatrixOf(prepared.vectoriser, prepared.test, 'test').features;
 const metadata = { model: 'fraud', trainedAt: '2025-01-01T00:00:00.000Z', backend: 'cpu', codeVersion: 'abc123' };
 let input: ModelArtifactInput;
 let baselineScores: Float32Array;
 
 beforeAll(async () => {
   await selectTensorFlowBackend({ force: 'cpu', logger: { info: () => undefined, warn: () => undefined } });
-  const { model } = await trainFraudModel({ train: prepared.train, validation: prepared.validation }, { hiddenUnits: [8, 4], maxEpochs: 1, batchSize: 128 });
-  input = { model, normaliser: prepared.normaliser, threshold: 0.37, metadata };
+  const { model } = await trainModel({ train: prepared.train, validation: prepared.validation }, { hiddenUnits: [8, 4], maxEpochs: 1, batchSize: 128 });
+  input = { model, vectoriser: prepared.spec, task: 'binary-classification', threshold: 0.37, metadata };
   baselineScores = await predictScores(model, testInput);
 });
 
 describe('model artifact', () => {
-  it('round-trips the model and its preprocessing into identical predictions, leaving no tensor behind', async () => {
+  it('round-trips the model and its vectoriser into identical predictions, leaving no tensor behind', async () => {
     const tensorsBefore = memory().numTensors;
     const { bytes, sha256 } = await serialiseModelArtifact(input);
     expect(sha256).toBe(sha256Hex(bytes));
@@ -35,9 +35,12 @@ describe('model artifact', () => {
 
     const loaded = await deserialiseModelArtifact(bytes, { sha256 });
     try {
-      expect(await predictScores(loaded.model, testInput)).toEqual(baselineScores);
-      expect(loaded.normaliser).toEqual(prepared.normaliser);
-      expect(loaded).toMatchObject({ featureVectorVersion: 1, featureColumns: FEATURE_COLUMNS, threshold: 0.37, metadata, tfjsVersion: '4.22.0', sha256 });
+      // The rows vectorised by the loaded vectoriser, scored by the loaded network.
+      expect(await predictScores(loaded.model, labelledMatrixOf(loaded.vectoriser, prepared.test, 'test').features)).toEqual(baselineScores);
+      expect(loaded.spec).toEqual(prepared.spec);
+      expect(loaded.vectoriser.columnNames).toEqual(prepared.spec.columns);
+      expect(loaded).toMatchObject({ task: 'binary-classification', threshold: 0.37, metadata, tfjsVersion: '4.22.0', sha256 });
+      expect(readArtifactSpec(bytes, { sha256 })).toEqual(prepared.spec);
     } finally {
       loaded.model.dispose();
     }
@@ -61,12 +64,24 @@ describe('model artifact', () => {
     expect(memory().numTensors).toBe(tensorsBefore);
   });
 
-  it('refuses an artifact trained on another feature vector version', async () => {
-    const { bytes, sha256 } = await serialiseModelArtifact({ ...input, normaliser: { ...prepared.normaliser, featureVectorVersion: 2 } });
-    const attempt = deserialiseModelArtifact(bytes, { sha256, model: 'fraud', version: 9 });
-    await expect(attempt).rejects.toThrow(FeatureVectorMismatchError);
-    await expect(deserialiseModelArtifact(bytes, { sha256, model: 'fraud', version: 9 })).rejects.toThrow(
-      'refusing model artifact of fraud: it was trained on feature vector version 2, this build computes version 1; retrain it, or run a build of version 2',
+  it('refuses an artifact of format 1 with one line saying what to do, before building anything', async () => {
+    const bytes = formatOneArtifactBytes();
+    const sha256 = sha256Hex(bytes);
+    const message =
+      'model fraud v9 is artifact format 1 (the fixed layout of Tributary 0.1); this version loads format 2 only: ' +
+      'retrain it (`tributary train fraud`) and promote the new version; the scorer keeps the model it serves until then';
+    const tensorsBefore = memory().numTensors;
+    await expect(deserialiseModelArtifact(bytes, { sha256, model: 'fraud', version: 9 })).rejects.toThrow(ArtifactFormatVersionError);
+    await expect(deserialiseModelArtifact(bytes, { sha256, model: 'fraud', version: 9 })).rejects.toThrow(message);
+    expect(() => readArtifactSpec(bytes, { sha256, model: 'fraud', version: 9 })).toThrow(message);
+    expect(memory().numTensors).toBe(tensorsBefore);
+  });
+
+  it('refuses an artifact whose vectoriser spec is malformed, naming the problem', async () => {
+    const { bytes, sha256 } = await serialiseModelArtifact({ ...input, vectoriser: { ...prepared.spec, columns: prepared.spec.columns.slice(1) } });
+    await expect(deserialiseModelArtifact(bytes, { sha256, model: 'fraud', version: 3 })).rejects.toThrow(ArtifactFormatError);
+    await expect(deserialiseModelArtifact(bytes, { sha256, model: 'fraud', version: 3 })).rejects.toThrow(
+      `model artifact cannot be used: vectoriser spec refused: columns[0] is ${JSON.stringify(prepared.spec.columns[1])}; the inputs make ${JSON.stringify(prepared.spec.columns[0])} there`,
     );
   });
 

@@ -17,10 +17,10 @@ import { createAvroDecoder } from '../../src/streaming/avro-decoder.js';
 import { MessageDecodeError } from '../../src/streaming/errors.js';
 import { loadSchemaFile } from '../../src/streaming/schema-files.js';
 import { frameWithSchemaId, MAGIC_BYTE } from '../../src/streaming/wire-format.js';
-import type { FeatureMatrix } from '../../src/training/feature-vector.js';
+import type { FeatureMatrix } from '../../src/training/feature-matrix.js';
 import { createSeededRandom } from '../../src/training/seeded-random.js';
-import { generateSyntheticExamples } from '../../src/training/synthetic-examples.js';
-import { deploymentOf } from '../helpers/scoring-models.js';
+import { generateSyntheticExamples } from '../helpers/synthetic-examples.js';
+import { deploymentOf, testVectoriser } from '../helpers/scoring-models.js';
 
 const schemas = join(import.meta.dirname, '../../schemas');
 const featureType = loadSchemaFile(join(schemas, 'feature.avsc')).type;
@@ -103,6 +103,8 @@ function strictModel(version: number): ScoringModel & { readonly rows: number[] 
     version,
     sha256: `sha-${version}`,
     threshold: 0.5,
+    // The fraud example's vectoriser: the records it cannot read never reach score().
+    vectoriser: testVectoriser,
     rows,
     score: (matrix: FeatureMatrix) => {
       const bad = matrix.values.findIndex((value) => !Number.isFinite(value));

@@ -6,40 +6,66 @@ import type { ServingSnapshot } from '../../src/serving/served-models.js';
 import { loadScoringModel, type ScoringModel } from '../../src/serving/scoring-model.js';
 import { decidingVariant } from '../../src/serving/variant-router.js';
 import { loadSchemaFile } from '../../src/streaming/schema-files.js';
-import { toFeatureMatrix, type FeatureMatrix } from '../../src/training/feature-vector.js';
+import { InMemoryModelRegistry } from '../../src/registry/in-memory-model-registry.js';
+import type { FeatureMatrix } from '../../src/training/feature-matrix.js';
 import { predictScores } from '../../src/training/model.js';
-import { normalise } from '../../src/training/normalisation.js';
-import { generateSyntheticExamples } from '../../src/training/synthetic-examples.js';
-import type { FeatureRecord } from '../../src/training/training-example.js';
-import { deploymentOf, MODEL, registryWithVersions, testNetwork, testNormaliser, useCpuBackend } from '../helpers/scoring-models.js';
+import { compileVectoriser } from '../../src/vectoriser/compile-vectoriser.js';
+import type { VectoriserSpec } from '../../src/vectoriser/vectoriser-spec.js';
+import { fraudSpec } from '../helpers/fraud-pipeline.js';
+import { generateSyntheticExamples, type FraudExampleRecord as FeatureRecord } from '../helpers/synthetic-examples.js';
+import { deploymentOf, MODEL, registerNetwork, testNetwork, testSpec, useCpuBackend } from '../helpers/scoring-models.js';
 
 const NOW = 1_800_000_000_000;
 const records: FeatureRecord[] = generateSyntheticExamples({ count: 200, seed: 21 });
+/** The challenger's vectoriser is fitted on other rows than the champion's: the scorer must feed each its own. */
+const challengerSpec = fraudSpec(300, 99);
+/** A version that reads a field the records lack (is_known_device instead of is_new_device). */
+const rename = (name: string): string => (name === 'is_new_device' ? 'is_known_device' : name);
+const renamedSpec: VectoriserSpec = { ...testSpec, inputs: testSpec.inputs.map((entry) => ({ ...entry, field: rename(entry.field) })), columns: testSpec.columns.map(rename) };
+
+/** The scores of `network` for `batch` through `spec`, as training would compute them. */
+async function networkScores(seed: number, spec: VectoriserSpec, batch: readonly unknown[]): Promise<Float32Array> {
+  const vectoriser = compileVectoriser(spec);
+  const vectors = vectoriser.vectoriseBatch(batch);
+  const network = testNetwork(seed);
+  try {
+    return await predictScores(network, { rowCount: vectors.rowCount, columnCount: vectoriser.width, values: vectors.values });
+  } finally {
+    network.dispose();
+  }
+}
 const inputsOf = (batch: readonly unknown[]): FeatureInput[] => batch.map((record, index) => ({ record, kafkaTimestamp: NOW - 100 - index }));
 const scoreType = loadSchemaFile(join(import.meta.dirname, '../../schemas/score.avsc')).type;
 
 let champion: ScoringModel;
 let challenger: ScoringModel;
+let renamed: ScoringModel;
 /** What the registered networks give for `records`, row for row: the reference the scorer must reproduce. */
 let championExpected: Float32Array;
 let challengerExpected: Float32Array;
 
 beforeAll(async () => {
   await useCpuBackend();
-  const { registry, served } = await registryWithVersions(2);
-  champion = await loadScoringModel(registry, MODEL, served[0]!);
-  challenger = await loadScoringModel(registry, MODEL, served[1]!);
-  const normalised = normalise(toFeatureMatrix(records), testNormaliser);
-  for (const [seed, assign] of [[1, (scores: Float32Array) => (championExpected = scores)], [2, (scores: Float32Array) => (challengerExpected = scores)]] as const) {
+  const registry = new InMemoryModelRegistry();
+  const register = async (seed: number, spec: VectoriserSpec): Promise<ScoringModel> => {
     const network = testNetwork(seed);
-    assign(await predictScores(network, normalised));
-    network.dispose();
-  }
+    try {
+      return await loadScoringModel(registry, MODEL, await registerNetwork(registry, network, 0.5, spec));
+    } finally {
+      network.dispose();
+    }
+  };
+  champion = await register(1, testSpec);
+  challenger = await register(2, challengerSpec);
+  renamed = await register(3, renamedSpec);
+  championExpected = await networkScores(1, testSpec, records);
+  challengerExpected = await networkScores(2, challengerSpec, records);
 });
 
 afterAll(() => {
   champion.dispose();
   challenger.dispose();
+  renamed.dispose();
 });
 
 /** Wraps a model to count its score() calls and the rows each call scored. */
@@ -50,6 +76,7 @@ function counted(model: ScoringModel): ScoringModel & { readonly calls: number[]
     version: model.version,
     sha256: model.sha256,
     threshold: model.threshold,
+    vectoriser: model.vectoriser,
     calls,
     score: (matrix: FeatureMatrix) => {
       calls.push(matrix.rowCount);
@@ -82,7 +109,7 @@ function scoresOf(outcomes: readonly BatchOutcome[]): ScoreValue[] {
 }
 
 describe('scoreBatch', () => {
-  it('scores every record with the champion exactly as the registered network scores its normalised row, in input order', async () => {
+  it('scores every record with the champion exactly as the registered network scores its row through the champion\'s spec, in input order', async () => {
     const championCounted = counted(champion);
     const outcomes = await scoreBatch(snapshotOf('NONE', 0, { champion: championCounted, challenger }), inputsOf(records), () => NOW);
     const scores = scoresOf(outcomes);
@@ -114,7 +141,7 @@ describe('scoreBatch', () => {
     expect(scores.every((score, index) => score.decision === (championExpected[index]! >= 0.5 ? 'DECLINE' : 'APPROVE'))).toBe(true);
   });
 
-  it('rejects invalid records as INVALID_FEATURES naming the field, and scores the rest of the batch', async () => {
+  it('rejects invalid records as INVALID_FEATURES naming the model, the field and the value, and scores the rest of the batch', async () => {
     const batch: unknown[] = [
       records[0],
       { ...records[1], amount_sum_1h: Number.NaN },
@@ -129,8 +156,8 @@ describe('scoreBatch', () => {
     const outcomes = await scoreBatch(snapshotOf('NONE', 0, { champion: championCounted }), inputsOf(batch), () => NOW);
     expect(outcomes.map((outcome) => outcome.kind)).toEqual(['scored', 'rejected', 'scored', 'rejected', 'rejected', 'rejected', 'rejected', 'scored']);
     expect(outcomes.filter((outcome) => outcome.kind === 'rejected')).toEqual([
-      { kind: 'rejected', errorType: 'INVALID_FEATURES', reason: `invalid feature in transaction ${records[1]!.transaction_id}: amount_sum_1h=NaN, expected a finite number` },
-      { kind: 'rejected', errorType: 'INVALID_FEATURES', reason: `invalid feature in transaction ${records[3]!.transaction_id}: txn_count_24h=(missing), expected a finite number` },
+      { kind: 'rejected', errorType: 'INVALID_FEATURES', reason: `invalid features for fraud v1 in record ${records[1]!.transaction_id}: amount_sum_1h is NaN; expected a finite number` },
+      { kind: 'rejected', errorType: 'INVALID_FEATURES', reason: `invalid features for fraud v1 in record ${records[3]!.transaction_id}: txn_count_24h is missing; expected a finite number` },
       { kind: 'rejected', errorType: 'INVALID_FEATURES', reason: `invalid feature in transaction ${records[4]!.transaction_id}: card_hash=42, expected a string` },
       { kind: 'rejected', errorType: 'INVALID_FEATURES', reason: 'a features record must be an object, got string' },
       { kind: 'rejected', errorType: 'INVALID_FEATURES', reason: 'a features record must be an object, got null' },
@@ -140,18 +167,40 @@ describe('scoreBatch', () => {
     expect(championCounted.calls).toEqual([3]);
   });
 
-  it('rejects every valid record as NO_CHAMPION when the deployment has no champion, without scoring', async () => {
+  it('rejects every record as NO_CHAMPION when the deployment has no champion (no spec to read it by), without scoring', async () => {
     const challengerCounted = counted(challenger);
-    const outcomes = await scoreBatch(snapshotOf('SHADOW', 0, { challenger: challengerCounted }), inputsOf([records[0], { ...records[1], hour_of_day: 24 }]), () => NOW);
+    const outcomes = await scoreBatch(snapshotOf('SHADOW', 0, { challenger: challengerCounted }), inputsOf([records[0], { ...records[1], hour_of_day: 24 }, { ...records[2], card_hash: 1 }]), () => NOW);
+    const noChampion = { kind: 'rejected', errorType: 'NO_CHAMPION', reason: 'fraud has no champion in deployment revision 9, so nothing may decide' };
     expect(outcomes).toEqual([
-      { kind: 'rejected', errorType: 'NO_CHAMPION', reason: 'fraud has no champion in deployment revision 9, so nothing may decide' },
-      {
-        kind: 'rejected',
-        errorType: 'INVALID_FEATURES',
-        reason: `invalid feature in transaction ${records[1]!.transaction_id}: hour_of_day=24, expected an integer hour from 0 to 23`,
-      },
+      noChampion,
+      noChampion,
+      { kind: 'rejected', errorType: 'INVALID_FEATURES', reason: `invalid feature in transaction ${records[2]!.transaction_id}: card_hash=1, expected a string` },
     ]);
     expect(challengerCounted.calls).toEqual([]);
+  });
+
+  it('reads each record through the model that scores it: a record only the challenger cannot read gets no shadow, or is rejected naming the challenger when it decides', async () => {
+    // Half the records carry the field the renamed version reads.
+    const mixed = records.slice(0, 40).map((record, index) => (index % 2 === 0 ? { ...record, is_known_device: record.is_new_device } : record));
+    const shadow = await scoreBatch(snapshotOf('SHADOW', 0, { champion, challenger: renamed }), inputsOf(mixed), () => NOW);
+    scoresOf(shadow).forEach((score, index) => {
+      expect(score.score).toBe(championExpected[index]);
+      expect(score.shadow === null).toBe(index % 2 === 1);
+    });
+    const split = await scoreBatch(snapshotOf('SPLIT', 0.5, { champion, challenger: renamed }), inputsOf(mixed), () => NOW);
+    const routed = mixed.map((record) => decidingVariant(record.card_hash, 'SPLIT', 0.5));
+    split.forEach((outcome, index) => {
+      if (routed[index] === 'challenger' && index % 2 === 1) {
+        expect(outcome).toEqual({
+          kind: 'rejected',
+          errorType: 'INVALID_FEATURES',
+          reason: `invalid features for fraud v3 in record ${mixed[index]!.transaction_id}: is_known_device is missing; expected true or false`,
+        });
+      } else {
+        expect(outcome).toMatchObject({ kind: 'scored', variant: routed[index] });
+      }
+    });
+    expect(routed.filter((variant, index) => variant === 'challenger' && index % 2 === 1).length).toBeGreaterThan(0);
   });
 
   it('in SHADOW, records the challenger\'s score of every record beside the champion\'s decision', async () => {
@@ -214,7 +263,7 @@ describe('scoreBatch', () => {
 
   it('declines at exactly the deciding model\'s threshold and approves just below it', async () => {
     const fixedScores = Float32Array.of(0.25, 0.2499999850988388, 0.9);
-    const fixed: ScoringModel = { model: MODEL, version: 4, sha256: 'f'.repeat(64), threshold: 0.25, score: () => Promise.resolve(fixedScores), dispose: () => undefined };
+    const fixed: ScoringModel = { ...champion, version: 4, sha256: 'f'.repeat(64), threshold: 0.25, score: () => Promise.resolve(fixedScores), dispose: () => undefined };
     const outcomes = await scoreBatch(snapshotOf('NONE', 0, { champion: fixed }), inputsOf(records.slice(0, 3)), () => NOW);
     expect(scoresOf(outcomes).map((score) => score.decision)).toEqual(['DECLINE', 'APPROVE', 'DECLINE']);
   });

@@ -13,9 +13,9 @@ import type { ServingSnapshot } from '../../src/serving/served-models.js';
 import type { AvroDecoder } from '../../src/streaming/avro-decoder.js';
 import { KafkaAuthorizationError, ProduceError, UndecodableError } from '../../src/streaming/errors.js';
 import type { KafkaRefusal } from '../../src/streaming/kafka-refusal.js';
-import { generateSyntheticExamples } from '../../src/training/synthetic-examples.js';
-import type { FeatureRecord } from '../../src/training/training-example.js';
-import { deploymentOf } from '../helpers/scoring-models.js';
+import { generateSyntheticExamples } from '../helpers/synthetic-examples.js';
+import type { FraudFeatureRecord as FeatureRecord } from '../helpers/synthetic-examples.js';
+import { deploymentOf, testVectoriser } from '../helpers/scoring-models.js';
 import { recordingBackoff } from '../fakes/recording-backoff.js';
 
 const TOPIC = 'tributary.features';
@@ -50,6 +50,7 @@ const champion: ScoringModel = {
   version: 3,
   sha256: 'a'.repeat(64),
   threshold: 0.5,
+  vectoriser: testVectoriser,
   score: (matrix) => Promise.resolve(new Float32Array(matrix.rowCount).fill(0.75)),
   dispose: () => undefined,
 };

@@ -3,13 +3,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../src/registry/artifact-digest.js';
 import { ModelDisposedError, ModelLoadError } from '../../src/serving/errors.js';
 import { loadScoringModel } from '../../src/serving/scoring-model.js';
-import { FEATURE_VECTOR_WIDTH, toFeatureMatrix } from '../../src/training/feature-vector.js';
+import { labelledMatrixOf } from '../../src/training/feature-matrix.js';
 import { predictScores } from '../../src/training/model.js';
-import { normalise } from '../../src/training/normalisation.js';
-import { generateSyntheticExamples } from '../../src/training/synthetic-examples.js';
-import { MODEL, registerNetwork, registryWithVersions, testNetwork, testNormaliser, useCpuBackend } from '../helpers/scoring-models.js';
+import { compileVectoriser } from '../../src/vectoriser/compile-vectoriser.js';
+import { fraudExamples } from '../helpers/fraud-pipeline.js';
+import { MODEL, registerFormatOneVersion, registerNetwork, registryWithVersions, testNetwork, testSpec, useCpuBackend } from '../helpers/scoring-models.js';
 
-const rawMatrix = toFeatureMatrix(generateSyntheticExamples({ count: 50, seed: 3 }));
+/** Rows vectorised through the spec the test versions are registered with. */
+const matrix = labelledMatrixOf(compileVectoriser(testSpec), fraudExamples({ count: 50, seed: 3 }), 'test').features;
 
 beforeAll(useCpuBackend);
 
@@ -25,7 +26,7 @@ async function expectLoadError(attempt: Promise<unknown>, message: string): Prom
 }
 
 describe('loadScoringModel', () => {
-  it('scores raw rows exactly as the registered network scores them normalised, and leaves no tensor behind', async () => {
+  it('scores rows exactly as the registered network does, with the vectoriser of its artifact, and leaves no tensor behind', async () => {
     const { registry, served } = await registryWithVersions(2);
     const tensorsBefore = memory().numTensors;
     const scoringModel = await loadScoringModel(registry, MODEL, served[1]!);
@@ -33,16 +34,17 @@ describe('loadScoringModel', () => {
     const tensorsLoaded = memory().numTensors;
 
     const network = testNetwork(2);
-    const expected = await predictScores(network, normalise(rawMatrix, testNormaliser));
+    const expected = await predictScores(network, matrix);
     network.dispose();
-    const scores = await scoringModel.score(rawMatrix);
+    expect(scoringModel.vectoriser.columnNames).toEqual(testSpec.columns);
+    const scores = await scoringModel.score(matrix);
     expect(scores).toEqual(expected);
     expect(new Set(scores).size).toBeGreaterThan(1);
     expect(memory().numTensors).toBe(tensorsLoaded);
 
     scoringModel.dispose();
     expect(memory().numTensors).toBe(tensorsBefore);
-    await expect(scoringModel.score(rawMatrix)).rejects.toThrow(ModelDisposedError);
+    await expect(scoringModel.score(matrix)).rejects.toThrow(ModelDisposedError);
   });
 
   it('refuses an artifact whose sha256 is not the one the deployment names', async () => {
@@ -73,7 +75,7 @@ describe('loadScoringModel', () => {
     await expectLoadError(loadScoringModel(registry, MODEL, { ...served[0]!, version: 7 }), 'cannot serve fraud version 7: model "fraud" has no version 7; its versions: 1');
   });
 
-  it('refuses a model whose warm-up fails (another input width), disposing what it built', async () => {
+  it('refuses a model whose network takes another width than its vectoriser makes, disposing what it built', async () => {
     const { registry } = await registryWithVersions(0);
     const narrow = testNetwork(1, 5);
     const served = await registerNetwork(registry, narrow);
@@ -81,9 +83,20 @@ describe('loadScoringModel', () => {
     const tensorsBefore = memory().numTensors;
     await expectLoadError(
       loadScoringModel(registry, MODEL, served),
-      `cannot serve fraud version 1: the model cannot be used: it takes 5 input columns, the feature matrix has ${FEATURE_VECTOR_WIDTH}`,
+      `cannot serve fraud version 1: model artifact cannot be used: the network takes 5 input columns, its vectoriser makes ${testSpec.columns.length}`,
     );
     expect(memory().numTensors).toBe(tensorsBefore);
+  });
+
+  it('refuses an artifact of format 1 with one line saying to retrain, not to be tried again', async () => {
+    const { registry } = await registryWithVersions(0);
+    const served = await registerFormatOneVersion(registry);
+    const error = await expectLoadError(
+      loadScoringModel(registry, MODEL, served),
+      'cannot serve fraud version 1: model fraud v1 is artifact format 1 (the fixed layout of Tributary 0.1); this version loads format 2 only: ' +
+        'retrain it (`tributary train fraud`) and promote the new version; the scorer keeps the model it serves until then',
+    );
+    expect(error.retriable).toBe(false);
   });
 
   it('refuses a model whose warm-up scores are not probabilities (NaN weights), disposing what it built', async () => {

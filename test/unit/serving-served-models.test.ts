@@ -6,7 +6,7 @@ import { DeploymentModelMismatchError, ModelLoadError, NothingServedError, Serve
 import type { ServedModel } from '../../src/serving/model-deployment.js';
 import { ServedModels, type ServingSnapshot, type SwapOutcome } from '../../src/serving/served-models.js';
 import { loadScoringModel, type ScoringModel } from '../../src/serving/scoring-model.js';
-import { generateSyntheticExamples } from '../../src/training/synthetic-examples.js';
+import { generateSyntheticExamples } from '../helpers/synthetic-examples.js';
 import { deploymentOf, MODEL, registryWithVersions, useCpuBackend } from '../helpers/scoring-models.js';
 
 const inputs = generateSyntheticExamples({ count: 40, seed: 8 }).map((record) => ({ record, kafkaTimestamp: record.event_time + 5 }));
@@ -30,6 +30,7 @@ function trackingLoader(registry: InMemoryModelRegistry) {
         version: inner.version,
         sha256: inner.sha256,
         threshold: inner.threshold,
+        vectoriser: inner.vectoriser,
         score: (matrix) => inner.score(matrix),
         dispose: () => {
           disposals.push(inner.version);
