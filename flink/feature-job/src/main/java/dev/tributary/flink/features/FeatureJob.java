@@ -28,6 +28,12 @@ public final class FeatureJob {
     static final Duration SOURCE_IDLENESS = Duration.ofSeconds(30);
     /** Below the broker's transaction.max.timeout.ms (1 h locally), well above a checkpoint. */
     static final Duration TRANSACTION_TIMEOUT = Duration.ofMinutes(15);
+    /**
+     * The producers' batch size: 256 KiB, not Kafka's 16 KiB, so a backlog goes out in a sixteenth
+     * of the produce requests (the producer's network thread took 0.92 s of CPU for 200k features
+     * with 16 KiB). A batch still leaves after linger.ms when traffic is light, so latency is unchanged.
+     */
+    static final int PRODUCER_BATCH_BYTES = 256 * 1024;
 
     private FeatureJob() {
     }
@@ -127,6 +133,7 @@ public final class FeatureJob {
                 // Unique per sink and per job version, so two versions side by side never fence each other.
                 .setTransactionalIdPrefix(options.transactionalIdPrefix() + "-" + role)
                 .setProperty("transaction.timeout.ms", String.valueOf(TRANSACTION_TIMEOUT.toMillis()))
+                .setProperty("batch.size", String.valueOf(PRODUCER_BATCH_BYTES))
                 .setKafkaProducerConfig(securityReferences(options))
                 .build();
     }
