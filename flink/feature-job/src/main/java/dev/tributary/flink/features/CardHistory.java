@@ -43,9 +43,14 @@ public final class CardHistory {
     }
 
     public void add(CardTransaction txn) {
-        HistoryEntry entry = HistoryEntry.of(txn);
+        HistoryEntry last = entries.isEmpty() ? null : entries.get(entries.size() - 1);
+        // The same merchant as the newest entry: share its string, so the distinct-merchant count
+        // skips the repeat by identity and the history holds one copy (an optimisation only: a
+        // restored history has its own strings, and equal ones are still counted once).
+        String merchantId = last != null && last.merchantId().equals(txn.merchantId()) ? last.merchantId() : txn.merchantId();
+        HistoryEntry entry = HistoryEntry.of(txn, merchantId);
         // In-order arrival, the common case, appends; only a late transaction is searched for.
-        if (entries.isEmpty() || HistoryEntry.EVENT_ORDER.compare(entries.get(entries.size() - 1), entry) < 0) {
+        if (last == null || HistoryEntry.EVENT_ORDER.compare(last, entry) < 0) {
             entries.add(entry);
             return;
         }
@@ -71,13 +76,25 @@ public final class CardHistory {
         int oneDayFrom = firstAtOrAfter(t - ONE_DAY_MS, 0, end);
         int oneHourFrom = firstAtOrAfter(t - ONE_HOUR_MS, oneDayFrom, end);
         int tenMinutesFrom = firstAtOrAfter(t - TEN_MINUTES_MS, oneHourFrom, end);
-        Window tenMinutes = window(tenMinutesFrom, end, txn.amount());
-        Window oneHour = window(oneHourFrom, end, txn.amount());
-        Window oneDay = window(oneDayFrom, end, txn.amount());
+        Window tenMinutes = new Window(txn.amount());
+        Window oneHour = new Window(txn.amount());
+        Window oneDay = new Window(txn.amount());
         DistinctStrings merchants = MERCHANTS.get();
         merchants.clear();
         merchants.add(txn.merchantId());
-        for (int i = oneHourFrom; i < end; i++) merchants.add(entries.get(i).merchantId());
+        // One pass over the day, the narrower windows joining at their first entry: each entry is
+        // read once (the scan is bound by fetching entries from memory, not by the additions).
+        String lastMerchant = null;
+        for (int i = oneDayFrom; i < end; i++) {
+            HistoryEntry entry = entries.get(i);
+            oneDay.add(entry.amount());
+            if (i < oneHourFrom) continue;
+            oneHour.add(entry.amount());
+            if (i >= tenMinutesFrom) tenMinutes.add(entry.amount());
+            // Runs of one merchant share one string (see add), so most repeats are skipped by identity.
+            if (entry.merchantId() != lastMerchant) merchants.add(entry.merchantId());
+            lastMerchant = entry.merchantId();
+        }
 
         HistoryEntry previous = end > 0 ? entries.get(end - 1) : null;
         Double secondsSincePrev = null;
@@ -132,13 +149,6 @@ public final class CardHistory {
             else high = middle;
         }
         return low;
-    }
-
-    /** The window of the entries [from, to) and the current transaction's amount, added oldest first. */
-    private Window window(int from, int to, double current) {
-        Window window = new Window(current);
-        for (int i = from; i < to; i++) window.add(entries.get(i).amount());
-        return window;
     }
 
     public static double haversineKm(double lat1, double lon1, double lat2, double lon2) {

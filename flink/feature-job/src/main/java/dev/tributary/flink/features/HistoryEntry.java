@@ -9,6 +9,11 @@ public record HistoryEntry(long eventTime, String transactionId, double amount, 
             Comparator.comparingLong(HistoryEntry::eventTime).thenComparing(HistoryEntry::transactionId);
 
     public static HistoryEntry of(CardTransaction txn) {
-        return new HistoryEntry(txn.eventTime(), txn.transactionId(), txn.amount(), txn.merchantId(), txn.latitude(), txn.longitude());
+        return of(txn, txn.merchantId());
+    }
+
+    /** The entry of {@code txn} holding {@code merchantId}, a string equal to the transaction's. */
+    public static HistoryEntry of(CardTransaction txn, String merchantId) {
+        return new HistoryEntry(txn.eventTime(), txn.transactionId(), txn.amount(), merchantId, txn.latitude(), txn.longitude());
     }
 }
