@@ -11,6 +11,7 @@
  * example, which is what the horizon means.
  */
 import type { PipelineDefinition } from '../pipelines/pipeline-definition.js';
+import { platformTopicNames } from '../pipelines/pipeline-topics.js';
 import {
   avroColumns,
   createTableStatement,
@@ -76,10 +77,12 @@ export function trainingExampleSchema(definition: PipelineDefinition, files: Def
 export const labelJoinJobNameOf = (definition: PipelineDefinition): string => `${definition.name}-label-join`;
 
 /**
- * The label join of a definition, writing to `trainingExamplesTopic` (without the topic prefix).
- * Throws {@link SqlJobDefinitionError} with one line when the schemas do not make a join.
+ * The label join of a definition, writing to the pipeline's training-examples topic
+ * (`topics.trainingExamples`, else `<name>.training-examples`). Throws
+ * {@link SqlJobDefinitionError} with one line when the schemas do not make a join.
  */
-export function buildLabelJoinJob(definition: PipelineDefinition, files: DefinitionFiles, env: SqlJobEnvironment, trainingExamplesTopic: string): SqlJob {
+export function buildLabelJoinJob(definition: PipelineDefinition, files: DefinitionFiles, env: SqlJobEnvironment): SqlJob {
+  const trainingExamplesTopic = platformTopicNames(definition).trainingExamples;
   const jobName = labelJoinJobNameOf(definition);
   const scoped = `${env.topicPrefix}${jobName}`;
   const { features, labels } = definition;

@@ -20,6 +20,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TributaryConfig } from '../config/config.js';
 import type { PipelineDefinition } from '../pipelines/pipeline-definition.js';
+import { featureJobName } from '../pipelines/pipeline-topics.js';
 import { FlinkSqlError } from './errors.js';
 import { featureJobKafkaProperties, piiKeyFilePath, writeSecretFile } from './feature-job-secrets.js';
 import { ensureJar, type JarBuildOptions, type MavenJarModule } from './jar-builder.js';
@@ -202,9 +203,6 @@ export function jobProperties(jobName: string, definition: PipelineDefinition): 
   return properties;
 }
 
-/** The Flink job name of a pipeline's feature job. */
-export const featureJobNameOf = (definition: PipelineDefinition): string => `${definition.name}-features`;
-
 /**
  * The feature job of a definition whose `features.job` is `kind: sql`. Throws
  * {@link SqlJobDefinitionError} with one line when the files do not make a job.
@@ -212,7 +210,7 @@ export const featureJobNameOf = (definition: PipelineDefinition): string => `${d
 export function buildSqlFeatureJob(definition: PipelineDefinition, files: DefinitionFiles, env: SqlJobEnvironment): SqlJob {
   const { job } = definition.features;
   if (job.kind !== 'sql') throw new SqlJobDefinitionError(`features.job is a ${job.kind} job; only a kind: sql job is generated from SQL`);
-  const jobName = featureJobNameOf(definition);
+  const jobName = featureJobName(definition);
   const scoped = `${env.topicPrefix}${jobName}`;
   const setup: SqlJobStatement[] = [];
   const tables = new Map<string, string>();

@@ -21,11 +21,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deliveryEventFiles, generateDeliveryEvents, type DeliveryEvents } from '../../examples/delivery/generate-events.js';
 import { loadConfig, type TributaryConfig } from '../../src/config/config.js';
 import { FlinkRestClient } from '../../src/flink/flink-rest-client.js';
-import { buildLabelJoinJob, LABEL_TIME_FIELD, trainingExampleSchema } from '../../src/flink/label-join.js';
+import { LABEL_TIME_FIELD } from '../../src/flink/label-join.js';
+import { ensureSqlPipelineJobs } from '../../src/flink/sql-feature-job-deploy.js';
 import { SqlStatementError } from '../../src/flink/sql-feature-job-errors.js';
 import { buildSqlFeatureJob, checkSqlJob, prepareSqlJobEnvironment, readDefinitionFiles, submitSqlJob, type SqlJobEnvironment } from '../../src/flink/sql-feature-job.js';
 import { SqlGatewayClient } from '../../src/flink/sql-gateway-client.js';
 import type { PipelineDefinition } from '../../src/pipelines/pipeline-definition.js';
+import { platformTopicNames } from '../../src/pipelines/pipeline-topics.js';
 import { loadPipelineDefinition } from '../../src/pipelines/validate-pipeline.js';
 import { createAvroDecoder } from '../../src/streaming/avro-decoder.js';
 import { createKafka } from '../../src/streaming/kafka-client.js';
@@ -42,7 +44,6 @@ const ORDERS = 1_500;
 /** Orders produced after the feature job was restarted from its savepoint. */
 const LATER_ORDERS = 300;
 const PARTITIONS = 2;
-const TRAINING_EXAMPLES = 'training-examples';
 const MINUTE = 60_000;
 const HORIZON_MS = 3 * 60 * MINUTE;
 
@@ -84,7 +85,9 @@ function expectedFeatures(events: DeliveryEvents, hashKey: string): Map<string, 
 }
 
 describe('the delivery example\'s Flink SQL feature job and label join on the real stack', () => {
-  const definition: PipelineDefinition = loadPipelineDefinition(DEFINITION_FILE);
+  // A name of this run's own, so its Flink jobs are told apart from any other run's of the example.
+  const definition: PipelineDefinition = { ...loadPipelineDefinition(DEFINITION_FILE), name: `delivery-time-${randomBytes(4).toString('hex')}` };
+  const TRAINING_EXAMPLES = platformTopicNames(definition).trainingExamples;
   const files = readDefinitionFiles(definition, dirname(DEFINITION_FILE));
   const events = generateDeliveryEvents({ orders: ORDERS, seed: 11 });
   const topics = [...definition.sources.map((source) => source.topic), definition.features.topic, definition.labels.topic, TRAINING_EXAMPLES];
@@ -110,7 +113,6 @@ describe('the delivery example\'s Flink SQL feature job and label join on the re
     for (const source of definition.sources) await registry.register(`${PREFIX}${source.topic}-value`, files[source.schema]!);
     await registry.register(`${PREFIX}${definition.labels.topic}-value`, files[definition.labels.schema]!);
     await registry.register(`${PREFIX}${definition.features.topic}-value`, files[definition.features.schema]!);
-    await registry.register(`${PREFIX}${TRAINING_EXAMPLES}-value`, trainingExampleSchema(definition, files));
     env = await prepareSqlJobEnvironment(config);
   });
 
@@ -163,14 +165,13 @@ describe('the delivery example\'s Flink SQL feature job and label join on the re
   };
 
   it('writes exactly one features record per order and one training example per delivered order, with the right values, also across a restart from a savepoint', async () => {
-    const featureJob = buildSqlFeatureJob(definition, files, env);
-    const labelJoin = buildLabelJoinJob(definition, files, env, TRAINING_EXAMPLES);
-    // Job ids chosen here, as a deployment chooses them so that a retry finds its job.
-    const chosen = [randomBytes(16).toString('hex'), randomBytes(16).toString('hex')];
-    jobIds.push(await submitSqlJob(gateway, featureJob, { jobId: chosen[0] }));
-    jobIds.push(await submitSqlJob(gateway, labelJoin, { jobId: chosen[1] }));
-    expect(jobIds).toEqual(chosen);
+    const step = { config, definition, files, gateway, flink, registry };
+    const started = await ensureSqlPipelineJobs(step);
+    jobIds.push(...started.map((outcome) => outcome.jobId));
+    expect(started.map(({ jobName, action }) => `${jobName} ${action}`)).toEqual([`${definition.name}-features submitted`, `${definition.name}-label-join submitted`]);
     for (const jobId of jobIds) await flink.waitForJobState(jobId, ['RUNNING'], 120_000);
+    // The step a second time starts nothing.
+    expect(await ensureSqlPipelineJobs(step)).toEqual(started.map((outcome) => ({ ...outcome, action: 'running' })));
 
     await produceEvents(events, 'first');
     await flushAfter(events.orders.at(-1)!.placed_at, 'first');
@@ -224,7 +225,8 @@ describe('the delivery example\'s Flink SQL feature job and label join on the re
     const trigger = await flink.stopWithSavepoint(firstJob, { drain: false });
     const savepoint = await flink.waitForSavepoint(firstJob, trigger, 120_000);
     const resumed = randomBytes(16).toString('hex');
-    jobIds.push(await submitSqlJob(gateway, featureJob, { restoreFrom: savepoint, jobId: resumed }));
+    // Under a job id chosen here, as a deployment chooses it so that a retry finds its job.
+    jobIds.push(await submitSqlJob(gateway, buildSqlFeatureJob(definition, files, env), { restoreFrom: savepoint, jobId: resumed }));
     await flink.waitForJobState(resumed, ['RUNNING'], 120_000);
     const rename = (id: string): string => id.replace(/^o-/, 'later-');
     const fresh = generateDeliveryEvents({ orders: LATER_ORDERS, seed: 12, start: events.orders.at(-1)!.placed_at + 25 * 60 * MINUTE });

@@ -250,7 +250,7 @@ describe('the label join on the delivery example', () => {
   });
 
   it('joins on the join key within the horizon and writes exactly once', () => {
-    const job = buildLabelJoinJob(definition, files, ENV, 'delivery-training-examples');
+    const job = buildLabelJoinJob(definition, files, ENV);
     expect(job.jobName).toBe('delivery-time-label-join');
     expect(job.insert.sql).toBe(
       [
@@ -266,7 +266,7 @@ describe('the label join on the delivery example', () => {
     expect(features).toContain("WATERMARK FOR `rowtime` AS `rowtime` - INTERVAL '0 01:00:00.000' DAY TO SECOND(3)");
     expect(labels).toContain("'topic' = 'acme.deliveries'");
     expect(labels).toContain("'properties.group.id' = 'acme.delivery-time-label-join'");
-    expect(sink).toContain("'topic' = 'acme.delivery-training-examples'");
+    expect(sink).toContain("'topic' = 'acme.delivery-time.training-examples'");
     expect(sink).toContain("'sink.delivery-guarantee' = 'exactly-once'");
     expect(sink).toContain("'sink.transactional-id-prefix' = 'acme.delivery-time-label-join-tx'");
     expect(sink).toContain(`'value.avro-confluent.schema' = '${trainingExampleSchema(definition, files)}'`);
