@@ -7,11 +7,11 @@
 import { performance } from 'node:perf_hooks';
 import { selectTensorFlowBackend, type BackendName } from '../src/training/backend.js';
 import { splitByEventTime } from '../src/training/dataset-split.js';
-import type { FeatureMatrix } from '../src/training/feature-vector.js';
+import type { FeatureMatrix } from '../src/training/feature-matrix.js';
 import { predictScores } from '../src/training/model.js';
-import { generateSyntheticExamples } from '../src/training/synthetic-examples.js';
+import { fraudExamples, fraudVectoriserInputs } from '../test/helpers/fraud-pipeline.js';
 import { prepareTrainingData } from '../src/training/training-data.js';
-import { trainFraudModel, type TrainingData } from '../src/training/training-loop.js';
+import { trainModel, type TrainingData } from '../src/training/training-loop.js';
 import type { TrainingOptions } from '../src/training/training-options.js';
 
 const EXAMPLES = 20_000;
@@ -33,7 +33,7 @@ function firstRows(matrix: FeatureMatrix, rows: number): FeatureMatrix {
 }
 
 async function measureBackend(backend: BackendName, data: TrainingData): Promise<BackendResult> {
-  const result = await trainFraudModel(data, { ...TRAINING, backend });
+  const result = await trainModel(data, { ...TRAINING, backend });
   try {
     const predictRowsPerSecond: Record<string, number> = {};
     for (const batchSize of PREDICT_BATCH_SIZES) {
@@ -59,7 +59,7 @@ const selected = await selectTensorFlowBackend({ logger: quiet });
 const measured = [...new Set<BackendName>([selected.name, 'cpu'])];
 for (const backend of measured) await selectTensorFlowBackend({ force: backend, logger: quiet });
 
-const prepared = prepareTrainingData(splitByEventTime(generateSyntheticExamples({ count: EXAMPLES, seed: 1 })));
+const prepared = prepareTrainingData(splitByEventTime(fraudExamples({ count: EXAMPLES, seed: 1 })), fraudVectoriserInputs);
 const data: TrainingData = { train: prepared.train, validation: prepared.validation };
 const results: BackendResult[] = [];
 for (const backend of measured) results.push(await measureBackend(backend, data));

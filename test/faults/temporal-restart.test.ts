@@ -30,6 +30,7 @@ import { waitFor } from '../helpers/wait-for.js';
 import { BASELINE, BETTER, CHALLENGER_VERSION, createFakeRolloutActivities, liveMetrics } from '../workflow/fake-rollout-activities.js';
 import { startWorkflowHarness, uniqueModel, type WorkflowHarness } from '../workflow/workflow-harness.js';
 import { reportFault, restoreStack, stopComponent, unhealthyComponents } from './stack-faults.js';
+import { applyFraudPipeline } from '../helpers/fraud-pipeline.js';
 
 const EXAMPLES = 20_000;
 /** How long the server stays down: longer than a training epoch, so heartbeats fail meanwhile. */
@@ -66,6 +67,8 @@ describe('fault: the Temporal server restarted during a training pipeline and a 
     await admin.connect();
     await ensureTopics(admin, topicCatalogue(config));
     await registerSchemas(createSchemaRegistryClient(config.schemaRegistry), config);
+    // Training reads what the model reads from its pipeline's applied definition.
+    await applyFraudPipeline(config, model);
     await produceSyntheticExamples(kafka, config, EXAMPLES, 5);
     registry = await createModelRegistry(config);
     artifactDirectory = await mkdtemp(join(tmpdir(), 'tributary-fault-temporal-'));

@@ -5,7 +5,8 @@
  * store holding the definition under a test's model name.
  */
 import { join } from 'node:path';
-import { revisionDraftAs, DEMO_PIPELINE_FILE } from '../../src/demo/demo-pipeline.js';
+import type { TributaryConfig } from '../../src/config/config.js';
+import { DEMO_PIPELINE_FILE, recordPipelineAs, revisionDraftAs } from '../../src/demo/demo-pipeline.js';
 import { loadRecordFields } from '../../src/pipelines/avro-fields.js';
 import { InMemoryPipelineStore } from '../../src/pipelines/in-memory-pipeline-store.js';
 import { loadPipelineDefinition } from '../../src/pipelines/validate-pipeline.js';
@@ -49,4 +50,13 @@ export async function fraudPipelineStore(...models: string[]): Promise<InMemoryP
   const store = new InMemoryPipelineStore();
   for (const model of models) await store.record(revisionDraftAs(FRAUD_PIPELINE_FILE, model));
   return store;
+}
+
+/**
+ * Applies the fraud example's definition as pipeline `model` in the Kafka pipeline store of
+ * `config` (as `tributary pipeline apply` records it), so a worker on that configuration can train
+ * `model`: tests that train call it before their first training run.
+ */
+export async function applyFraudPipeline(config: TributaryConfig, model: string): Promise<void> {
+  await recordPipelineAs(config, FRAUD_PIPELINE_FILE, model);
 }

@@ -30,6 +30,7 @@ import { runTributaryWorker } from '../../src/worker/tributary-worker.js';
 import { statusQuery, thresholdTriggerWorkflowId, type thresholdTrigger } from '../../src/workflows/threshold-trigger.js';
 import type { trainingPipeline } from '../../src/workflows/training-pipeline.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { applyFraudPipeline } from '../helpers/fraud-pipeline.js';
 
 const TRANSACTIONS = 40_000;
 const FRAUD_RATE = 0.02;
@@ -67,6 +68,8 @@ describe('continuous training end to end (real Kafka, registry, Flink and Tempor
     await admin.connect();
     await ensureTopics(admin, topicCatalogue(config));
     await registerSchemas(schemaRegistry, config);
+    // Training reads what the model reads from its pipeline's applied definition.
+    await applyFraudPipeline(config, model);
     // A 2 s checkpoint interval: read_committed readers see output only after each checkpoint.
     submitted = await deployer.submit({ jobName: `tributary-feature-job-ct-${runId}`, jobVersion: `ct-${runId}`, flinkConfiguration: { 'execution.checkpointing.interval': '2s' } });
     registry = await createModelRegistry(config);

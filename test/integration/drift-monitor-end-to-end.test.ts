@@ -30,13 +30,12 @@ import { registerSchemas } from '../../src/streaming/schema-registrar.js';
 import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
 import { ensureTopics } from '../../src/streaming/topic-admin.js';
 import { topicCatalogue, topicName } from '../../src/streaming/topic-catalogue.js';
-import { FEATURE_VECTOR_VERSION } from '../../src/training/feature-vector.js';
-import { generateSyntheticExamples } from '../../src/training/synthetic-examples.js';
-import type { FeatureRecord } from '../../src/training/training-example.js';
+import { VECTORISER_LAYOUT_VERSION } from '../../src/vectoriser/vectoriser-spec.js';
+import { generateSyntheticExamples, type FraudFeatureRecord as FeatureRecord } from '../helpers/synthetic-examples.js';
 import { closeClient, connectClient } from '../../src/worker/temporal-connection.js';
 import { runTributaryWorker } from '../../src/worker/tributary-worker.js';
 import { driftMonitorWorkflowId, driftStatusQuery, driftTrainingWorkflowId, type DriftMonitorState } from '../../src/workflows/drift-monitor.js';
-import { testNetwork, testNormaliser, useCpuBackend } from '../helpers/scoring-models.js';
+import { testNetwork, testSpec, useCpuBackend } from '../helpers/scoring-models.js';
 import { produceSyntheticExamples } from '../helpers/training-examples.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -84,14 +83,14 @@ describe('drift monitor end to end (real Kafka, registry, Temporal and worker)',
     registry = await createModelRegistry(config);
     const snapshot = await createOffsetRangeReader(kafka).snapshotEndOffsets(topicName(config, 'training-examples'));
     const network = testNetwork(7);
-    const { bytes } = await serialiseModelArtifact({ model: network, normaliser: testNormaliser, threshold: 0.5, metadata: { model, trainedAt: '2025-01-01T00:00:00.000Z', backend: 'cpu', codeVersion: 'test' } });
+    const { bytes } = await serialiseModelArtifact({ model: network, vectoriser: testSpec, task: 'binary-classification', threshold: 0.5, metadata: { model, trainedAt: '2025-01-01T00:00:00.000Z', backend: 'cpu', codeVersion: 'test' } });
     network.dispose();
     const lineage = {
       offsetRanges: snapshot.map(({ topic, partition, startOffset, endOffset }) => ({ topic, partition, fromOffset: startOffset, toOffset: endOffset })),
       featureSchemaId: 1,
       featureJobVersions: ['synthetic'],
       codeVersion: 'test',
-      featureVectorVersion: FEATURE_VECTOR_VERSION,
+      featureVectorVersion: VECTORISER_LAYOUT_VERSION,
       hyperParameters: {},
       backend: 'cpu',
       splitBoundaries: {},
@@ -170,7 +169,7 @@ describe('drift monitor end to end (real Kafka, registry, Temporal and worker)',
 
     const status = await tributary('drift', 'status', model);
     expect(status.stdout).toContain(`last retraining ${driftTrainingWorkflowId(model, 1)}`);
-    expect(status.stdout).toMatch(/top features {4}log1p_amount/);
+    expect(status.stdout).toMatch(/top features {4}amount:log1p/);
 
     const report = JSON.parse((await tributary('status', '--json')).stdout) as StatusReport;
     expect(report.models).toMatchObject({ available: true, value: [{ model, champion: 1, versions: 1 }] });

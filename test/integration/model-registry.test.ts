@@ -15,17 +15,17 @@ import { ensureTopics } from '../../src/streaming/topic-admin.js';
 import { topicCatalogue, topicName } from '../../src/streaming/topic-catalogue.js';
 import { selectTensorFlowBackend } from '../../src/training/backend.js';
 import { splitByEventTime } from '../../src/training/dataset-split.js';
-import { FEATURE_VECTOR_VERSION } from '../../src/training/feature-vector.js';
+import { labelledMatrixOf } from '../../src/training/feature-matrix.js';
 import { predictScores } from '../../src/training/model.js';
-import { normalise } from '../../src/training/normalisation.js';
-import { generateSyntheticExamples } from '../../src/training/synthetic-examples.js';
 import { prepareTrainingData } from '../../src/training/training-data.js';
-import { trainFraudModel } from '../../src/training/training-loop.js';
+import { trainModel } from '../../src/training/training-loop.js';
+import { VECTORISER_LAYOUT_VERSION } from '../../src/vectoriser/vectoriser-spec.js';
+import { fraudExamples, fraudVectoriserInputs } from '../helpers/fraud-pipeline.js';
 
 /** Every topic, subject and transactional id of this run starts with its own prefix. */
 const config: TributaryConfig = { ...loadConfig(), topics: { prefix: `test-${randomUUID().slice(0, 8)}.` } };
-const prepared = prepareTrainingData(splitByEventTime(generateSyntheticExamples({ count: 1200, seed: 11 })));
-const scoringInput = normalise(prepared.rawTest.features, prepared.normaliser);
+const prepared = prepareTrainingData(splitByEventTime(fraudExamples({ count: 1200, seed: 11 })), fraudVectoriserInputs);
+const scoringInput = labelledMatrixOf(prepared.vectoriser, prepared.test, 'test').features;
 const alice = { by: 'alice', reason: 'first model' };
 
 const lineage = (seed: number): ModelLineage => ({
@@ -33,7 +33,7 @@ const lineage = (seed: number): ModelLineage => ({
   featureSchemaId: 1,
   featureJobVersions: ['feature-job-1'],
   codeVersion: 'test',
-  featureVectorVersion: FEATURE_VECTOR_VERSION,
+  featureVectorVersion: VECTORISER_LAYOUT_VERSION,
   hyperParameters: { seed, hiddenUnits: [8] },
   backend: 'cpu',
   splitBoundaries: { validationFrom: 1, testFrom: 2 },
@@ -42,11 +42,12 @@ const lineage = (seed: number): ModelLineage => ({
 
 /** Trains a small model for two epochs, serialises it, and keeps its scores of the test split. */
 async function trainVersion(seed: number): Promise<{ input: NewModelVersion; sha256: string; scores: Float32Array }> {
-  const { model } = await trainFraudModel({ train: prepared.train, validation: prepared.validation }, { hiddenUnits: [8], maxEpochs: 2, batchSize: 128, seed });
+  const { model } = await trainModel({ train: prepared.train, validation: prepared.validation }, { hiddenUnits: [8], maxEpochs: 2, batchSize: 128, seed });
   try {
     const { bytes, sha256 } = await serialiseModelArtifact({
       model,
-      normaliser: prepared.normaliser,
+      vectoriser: prepared.spec,
+      task: 'binary-classification',
       threshold: 0.5,
       metadata: { model: 'fraud', trainedAt: new Date().toISOString(), backend: 'cpu', codeVersion: 'test' },
     });

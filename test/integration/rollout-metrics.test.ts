@@ -23,6 +23,7 @@ import { createKafka } from '../../src/streaming/kafka-client.js';
 import { createOffsetRangeReader } from '../../src/streaming/offset-range-reader.js';
 import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
 import { topicName } from '../../src/streaming/topic-catalogue.js';
+import { schemaRegistryFeatureFields } from '../../src/worker/registered-feature-fields.js';
 import { prepareScoringTopics, registerModelVersions, scoringRunConfig } from '../helpers/scoring.js';
 
 const config = scoringRunConfig('rollout');
@@ -91,7 +92,7 @@ const deadLetter = (sourceTopic: string, offset: number) => ({
 
 describe('rollout activities on the real stack', () => {
   it('collectLiveMetrics joins the scores and labels written since the snapshot, per variant, with the DLQ rate', async () => {
-    const activities = createRolloutActivities({ registry, deployments, liveMetrics: liveMetrics() });
+    const activities = createRolloutActivities({ registry, deployments, liveMetrics: liveMetrics(), features: schemaRegistryFeatureFields(config, deployments) });
     const run = randomUUID().slice(0, 8);
     // Before the snapshot: never counted.
     await producer.send('scores', [score(`${run}-old`, { variant: 'CHAMPION', version: 1, decision: 'DECLINE', revision: 3, ms: 5 })]);
@@ -129,7 +130,7 @@ describe('rollout activities on the real stack', () => {
   });
 
   it('promotes through the registry and the deployments topic: alias moved with the figures, deployment serving the new champion alone', async () => {
-    const activities = createRolloutActivities({ registry, deployments, liveMetrics: liveMetrics() });
+    const activities = createRolloutActivities({ registry, deployments, liveMetrics: liveMetrics(), features: schemaRegistryFeatureFields(config, deployments) });
     const [v1, v2] = await registerModelVersions(registry, MODEL, 2);
     await registry.setStage(MODEL, v1!.version, 'champion', { by: 'test', reason: 'first champion' });
 
@@ -164,7 +165,7 @@ describe('rollout activities on the real stack', () => {
   });
 
   it('rolls back through the registry and the deployments topic: challenger rejected, the champion served alone', async () => {
-    const activities = createRolloutActivities({ registry, deployments, liveMetrics: liveMetrics() });
+    const activities = createRolloutActivities({ registry, deployments, liveMetrics: liveMetrics(), features: schemaRegistryFeatureFields(config, deployments) });
     const model = `${MODEL}-rollback`;
     const [v1, v2] = await registerModelVersions(registry, model, 2);
     await registry.setStage(model, v1!.version, 'champion', { by: 'test', reason: 'first champion' });

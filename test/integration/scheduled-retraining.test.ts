@@ -27,6 +27,7 @@ import { runTributaryWorker } from '../../src/worker/tributary-worker.js';
 import type { trainingPipeline } from '../../src/workflows/training-pipeline.js';
 import { produceSyntheticExamples } from '../helpers/training-examples.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { applyFraudPipeline } from '../helpers/fraud-pipeline.js';
 
 const CLI_ENTRY = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const TSX = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url));
@@ -55,6 +56,8 @@ describe('scheduled retraining through the CLI (real Kafka, registry and Tempora
     await admin.connect();
     await ensureTopics(admin, topicCatalogue(config));
     await registerSchemas(createSchemaRegistryClient(config.schemaRegistry), config);
+    // Training reads what the model reads from its pipeline's applied definition.
+    await applyFraudPipeline(config, model);
     await produceSyntheticExamples(kafka, config, 10_000, 9);
     registry = await createModelRegistry(config);
     artifactDirectory = await mkdtemp(join(tmpdir(), 'tributary-schedule-'));

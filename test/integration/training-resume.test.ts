@@ -24,6 +24,7 @@ import { runTributaryWorker, type WorkerRole } from '../../src/worker/tributary-
 import type { trainingPipeline } from '../../src/workflows/training-pipeline.js';
 import { produceSyntheticExamples } from '../helpers/training-examples.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { applyFraudPipeline } from '../helpers/fraud-pipeline.js';
 
 const EXAMPLES = 30_000;
 /** Small batches make epochs of about a second, so the worker can be stopped between two; patience above maxEpochs keeps every epoch. */
@@ -64,6 +65,8 @@ describe('training survives the loss of its worker (real Kafka, registry and Tem
     await admin.connect();
     await ensureTopics(admin, topicCatalogue(config));
     await registerSchemas(createSchemaRegistryClient(config.schemaRegistry), config);
+    // Training reads what the model reads from its pipeline's applied definition.
+    await applyFraudPipeline(config, model);
     await produceSyntheticExamples(kafka, config, EXAMPLES, 5);
     registry = await createModelRegistry(config);
     artifactDirectory = await mkdtemp(join(tmpdir(), 'tributary-resume-'));
