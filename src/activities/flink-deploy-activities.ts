@@ -5,6 +5,7 @@
  * leaves as an `ApplicationFailure` whose `nonRetryable` follows the error's `retriable`.
  */
 import { Context } from '@temporalio/activity';
+import { StopWithSavepointAbandonedError, type AbandonedStop } from '../flink/abandoned-stop.js';
 import { compileCatchUpOptions, judgeCatchUp, type CatchUpOptions, type CatchUpVerdict } from '../flink/blue-green.js';
 import { NoRunningJobError, NothingToRunBesideError, RestoreBesideRunningJobError, UnrecordedJobError } from '../flink/deployment-errors.js';
 import { checkpointDeadline, compileHealthWindowOptions, judgeHealth, watchIsOver, type HealthVerdict, type HealthWindowOptions, type JobHealthSample, type TopicProgress } from '../flink/deployment-health.js';
@@ -97,6 +98,13 @@ const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
 export function createFlinkDeployActivities({ flink, records, topics, outputTopics, openDeployments, pollIntervalMs = 500 }: FlinkDeployActivityDependencies) {
   const terminal = (state: JobState): boolean => TERMINAL_JOB_STATES.includes(state);
 
+  /** Adds a completed savepoint to the job's history (once: a retry finds it there) and returns its entry. */
+  const recordSavepoint = async (request: { jobName: string; jobId: string; version: string }, path: string, triggerId: string, reason: SavepointEntry['reason']): Promise<SavepointEntry> => {
+    const entry: SavepointEntry = { path, takenAt: Date.now(), jobId: request.jobId, version: request.version, triggerId, reason };
+    await records.update(request.jobName, (record) => withSavepoint(record, entry));
+    return entry;
+  };
+
   /**
    * Polls a savepoint trigger (heartbeating its id) until Flink completes it, adds the savepoint
    * to the job's history and returns it; throws Flink's failure or a timeout.
@@ -114,11 +122,7 @@ export function createFlinkDeployActivities({ flink, records, topics, outputTopi
       if (progress.status === 'FAILED') {
         throw new FlinkSavepointError({ jobId: request.jobId, triggerId, flinkErrors: [progress.error] });
       }
-      if (progress.status === 'COMPLETED') {
-        const entry: SavepointEntry = { path: progress.location, takenAt: Date.now(), jobId: request.jobId, version: request.version, triggerId, reason };
-        await records.update(request.jobName, (record) => withSavepoint(record, entry));
-        return entry;
-      }
+      if (progress.status === 'COMPLETED') return recordSavepoint(request, progress.location, triggerId, reason);
       if (Date.now() >= deadline) throw new FlinkTimeoutError(`savepoint ${triggerId} of job ${request.jobId}`, request.timeoutMs, progress.status, { jobId: request.jobId, triggerId });
       await sleep(pollIntervalMs, context.cancellationSignal);
     }
@@ -172,7 +176,9 @@ export function createFlinkDeployActivities({ flink, records, topics, outputTopi
     /**
      * Stops the job with a savepoint, polls the trigger until Flink completes it, and adds the
      * savepoint to the job's history. A retry resumes the trigger of the attempt before (kept in
-     * the heartbeat) instead of stopping twice. A failed savepoint leaves the job running.
+     * the heartbeat) instead of stopping twice. A failed savepoint leaves the job running; one that
+     * does not complete in time is given up on (see abandonStopWithSavepoint), and the error says
+     * what runs now.
      */
     stopWithSavepoint: reportingFailures(async (request: { jobName: string; jobId: string; version: string; drain: boolean; timeoutMs: number }): Promise<TakenSavepoint> => {
       let triggerId = await resumedTrigger(request.jobId);
@@ -181,8 +187,37 @@ export function createFlinkDeployActivities({ flink, records, topics, outputTopi
         if (job?.state !== 'RUNNING') throw new NoRunningJobError(request.jobName, request.jobId, job?.state ?? 'UNKNOWN');
         triggerId = await flink.stopWithSavepoint(request.jobId, { drain: request.drain });
       }
-      const entry = await completeSavepoint(request, triggerId, 'upgrade');
-      return { path: entry.path, triggerId, stoppedAt: entry.takenAt };
+      try {
+        const entry = await completeSavepoint(request, triggerId, 'upgrade');
+        return { path: entry.path, triggerId, stoppedAt: entry.takenAt };
+      } catch (error) {
+        if (!(error instanceof FlinkTimeoutError)) throw error;
+        // Left as it is, a stop the operator still works on would stop the job later, with nothing to start it again.
+        const abandoned = await flink.abandonStopWithSavepoint(request.jobId, triggerId);
+        if (abandoned.outcome !== 'stopped') throw new StopWithSavepointAbandonedError(request.jobName, request.jobId, triggerId, abandoned, error);
+        const entry = await recordSavepoint(request, abandoned.savepoint, triggerId, 'upgrade');
+        return { path: entry.path, triggerId, stoppedAt: entry.takenAt };
+      }
+    }),
+
+    /**
+     * Gives up on a stop-with-savepoint that did not complete: the workflow calls it when
+     * stopWithSavepoint failed, timed out, or was lost with its worker (then the activity's own
+     * code never saw the timeout). Puts the job back to running where the service can, and says
+     * what became of it. Flink's REST API cannot withdraw a stop: while Flink still works on it,
+     * this waits up to `timeoutMs` for Flink to settle it (Flink fails a savepoint at the job's
+     * checkpoint timeout). A stop that completed after all has its savepoint recorded.
+     */
+    abandonStopWithSavepoint: reportingFailures(async (request: { jobName: string; jobId: string; version: string; triggerId: string | undefined; timeoutMs: number }): Promise<AbandonedStop> => {
+      const context = Context.current();
+      const deadline = Date.now() + request.timeoutMs;
+      for (;;) {
+        const abandoned = await flink.abandonStopWithSavepoint(request.jobId, request.triggerId);
+        context.heartbeat(abandoned);
+        if (abandoned.outcome === 'stopped' && request.triggerId !== undefined) await recordSavepoint(request, abandoned.savepoint, request.triggerId, 'upgrade');
+        if (abandoned.outcome !== 'pending' || Date.now() >= deadline) return abandoned;
+        await sleep(pollIntervalMs, context.cancellationSignal);
+      }
     }),
 
     /**

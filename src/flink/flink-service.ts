@@ -4,6 +4,7 @@
  * chosen job id, cancel, sample its health, dispose of savepoints. {@link RestFlinkService}
  * implements it over the REST API; workflow tests use a fake with failure switches.
  */
+import type { AbandonedStop } from './abandoned-stop.js';
 import { SavepointDisposalError } from './deployment-errors.js';
 import type { CheckpointSettings, JobHealthSample } from './deployment-health.js';
 import type { FlinkJobSpec } from './deployment-spec.js';
@@ -46,6 +47,12 @@ export interface FlinkService {
   /** Starts a savepoint of a running job, which keeps running; resolves with the trigger id. */
   triggerSavepoint(jobId: string): Promise<string>;
   savepointProgress(jobId: string, triggerId: string): Promise<SavepointProgress>;
+  /**
+   * Gives up on a stop-with-savepoint: undoes what can be undone so the job keeps running, and
+   * says what became of it. `triggerId` is {@link stopWithSavepoint}'s, when known (a worker lost
+   * mid-activity may not have kept it). Safe to call again, and after the stop failed.
+   */
+  abandonStopWithSavepoint(jobId: string, triggerId: string | undefined): Promise<AbandonedStop>;
   /** Uploads the spec's jar and runs it under the submission's job id; resolves once Flink accepted the job. */
   submit(submission: JobSubmission): Promise<void>;
   /** Asks Flink to cancel the job; resolves once the request is accepted. */
@@ -138,6 +145,19 @@ export class RestFlinkService implements FlinkService {
     if (answer.status.id !== 'COMPLETED') return { status: 'IN_PROGRESS' };
     const location = answer.operation?.location;
     return location ? { status: 'COMPLETED', location } : { status: 'FAILED', error: failureText(answer.operation?.['failure-cause']) };
+  }
+
+  /** Flink cannot withdraw a stop-with-savepoint: this only reads what became of it. */
+  async abandonStopWithSavepoint(jobId: string, triggerId: string | undefined): Promise<AbandonedStop> {
+    const progress = triggerId === undefined ? undefined : await this.savepointProgress(jobId, triggerId).catch((error: unknown) => {
+      // Flink forgets an operation some minutes after it ended (rest.async.store-duration): judge by the job alone.
+      if (error instanceof FlinkRequestError && error.status === 404) return undefined;
+      throw error;
+    });
+    if (progress?.status === 'COMPLETED') return { outcome: 'stopped', savepoint: progress.location };
+    const state = (await this.job(jobId))?.state ?? 'UNKNOWN';
+    if (state !== 'RUNNING') return { outcome: 'ended', state };
+    return progress?.status === 'IN_PROGRESS' && triggerId !== undefined ? { outcome: 'pending', triggerId } : { outcome: 'running' };
   }
 
   async submit({ jobId, spec, savepointPath }: JobSubmission): Promise<void> {

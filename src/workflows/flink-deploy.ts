@@ -6,8 +6,11 @@
  * that savepoint under a job id derived from this run → wait for RUNNING → health window
  * (checkpoint completed, no restart, no exception, output growing while input flows). When
  * the submit or the health window fails, roll back: stop the new job, resubmit the previous
- * spec from the SAME savepoint and check its health the same way. A failed stop-with-savepoint
- * aborts with the old job still running: the upgrade never falls back to an older checkpoint.
+ * spec from the SAME savepoint and check its health the same way. A stop-with-savepoint that
+ * fails or times out aborts, never falling back to an older checkpoint; it is given up on first
+ * (the operator's suspension withdrawn) so the old job keeps running, and the result says what
+ * runs (over REST, Flink may still complete a stop it works on; a stop that completed after all
+ * lets the upgrade go on from its savepoint).
  *
  * stateless mode: cancel the running job and start the new spec without state (the feature
  * job then resumes from its consumer group's committed offsets); a rollback starts the
@@ -37,11 +40,13 @@ import {
   patched,
   proxyActivities,
   setHandler,
+  TimeoutFailure,
   upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { FlinkDeployActivities, LocatedDeployment } from '../activities/flink-deploy-activities.js';
+import { describeAbandonedStop, type AbandonedStop } from '../flink/abandoned-stop.js';
 import { compileCatchUpOptions, type CatchUpOptions, type CatchUpVerdict } from '../flink/blue-green.js';
 import { compileHealthWindowOptions, type HealthVerdict, type HealthWindowOptions } from '../flink/deployment-health.js';
 import { deploymentJobId } from '../flink/deployment-job-id.js';
@@ -163,6 +168,12 @@ const DEFAULT_SAVEPOINT_RETENTION = 5;
 /** Submission numbers of {@link deploymentJobId}. */
 const NEW_VERSION_SUBMISSION = 1;
 const ROLLBACK_SUBMISSION = 2;
+/**
+ * Patch: a stop-with-savepoint that did not complete is given up on through an activity (the
+ * operator's suspension is withdrawn), and the aborted run says what runs now. Runs started
+ * before it report that the old job keeps running.
+ */
+export const ABANDON_STOP_PATCH = 'flink-deploy-abandons-unfinished-stop';
 /** Patch: adopt an unrecorded running job, and restore `fromSavepoint`. Runs started before it refuse unrecorded jobs. */
 export const ADOPTION_PATCH = 'flink-deploy-adopts-unrecorded-jobs';
 /** The version a savepoint of an adopted job is recorded with: what that job ran is unknown. */
@@ -321,7 +332,14 @@ export async function flinkDeploy(input: FlinkDeployInput): Promise<FlinkDeployR
       stoppedAt = taken.stoppedAt;
       update({ savepoint: taken.path });
     } catch (error) {
-      return finish('aborted', { error: `stop-with-savepoint of job ${toStop.jobId} failed, so it keeps running and nothing was submitted: ${describeFailure(error)}` }, 'unchanged');
+      if (!patched(ABANDON_STOP_PATCH)) {
+        return finish('aborted', { error: `stop-with-savepoint of job ${toStop.jobId} failed, so it keeps running and nothing was submitted: ${describeFailure(error)}` }, 'unchanged');
+      }
+      const abandoned = await abandonStop(activities, spec.jobName, toStop, triggerIdOf(error), timeouts.savepointMs);
+      if (abandoned.outcome !== 'stopped') return finish('aborted', { error: abandonedStopMessage(spec.jobName, toStop.jobId, error, abandoned) }, 'unchanged');
+      // The stop completed after all: go on from its savepoint. When the job stopped is unknown, so is the downtime.
+      restoreFrom = abandoned.savepoint;
+      update({ savepoint: abandoned.savepoint });
     }
   } else if (toStop) {
     moveTo('stopping');
@@ -362,6 +380,44 @@ export async function flinkDeploy(input: FlinkDeployInput): Promise<FlinkDeployR
   return finish('rollback-failed', { error: `${attempt.failure}; the rollback failed too: ${rollback.failure}` }, rolledBack);
 }
 
+/**
+ * Gives up on the stop of `stopped` that did not complete, so what the run reports is what runs:
+ * the activity puts the job back to running where the service can, or learns that the stop
+ * completed after all. An error is an outcome too: then nobody knows, and the message says so.
+ */
+async function abandonStop(activities: ReturnType<typeof activitiesFor>, jobName: string, stopped: { jobId: string; version: string }, triggerId: string | undefined, timeoutMs: number): Promise<AbandonedStop | { readonly outcome: 'unknown'; readonly error: string }> {
+  try {
+    return await activities.abandon.abandonStopWithSavepoint({ jobName, jobId: stopped.jobId, version: stopped.version, triggerId, timeoutMs });
+  } catch (error) {
+    return { outcome: 'unknown', error: describeFailure(error) };
+  }
+}
+
+/** The aborted run's error: why the stop did not complete, and what runs now. */
+function abandonedStopMessage(jobName: string, jobId: string, stopFailure: unknown, abandoned: AbandonedStop | { readonly outcome: 'unknown'; readonly error: string }): string {
+  const cause = describeFailure(stopFailure);
+  if (abandoned.outcome === 'running') return `stop-with-savepoint of job ${jobId} failed, so it keeps running and nothing was submitted: ${cause}`;
+  if (abandoned.outcome === 'unknown') {
+    return `stop-with-savepoint of job ${jobId} did not complete, so nothing was submitted: ${cause}; giving it up failed too (${abandoned.error}), so job ${jobId} may still stop: ` +
+      `check with \`tributary flink status ${jobName}\`, and if it stopped, restore its state with \`tributary flink deploy ${jobName} --from-savepoint <path>\` (its newest savepoint)`;
+  }
+  // The activity's own timeout already gave the stop up and said what runs; say it once.
+  const now = describeAbandonedStop(jobName, jobId, abandoned);
+  return `stop-with-savepoint of job ${jobId} did not complete, so nothing was submitted: ${cause}${cause.includes(now) ? '' : `; ${now}`}`;
+}
+
+/**
+ * The stop's trigger id, when the failure carries it: an activity's own error holds it in its
+ * details; a timeout Temporal enforced (the worker lost, the activity stuck) in the last heartbeat.
+ */
+function triggerIdOf(error: unknown): string | undefined {
+  if (!(error instanceof ActivityFailure)) return undefined;
+  const { cause } = error;
+  const carrier: unknown = cause instanceof TimeoutFailure ? cause.lastHeartbeatDetails : cause instanceof ApplicationFailure ? cause.details?.[0] : undefined;
+  const triggerId = typeof carrier === 'object' && carrier !== null ? (carrier as { triggerId?: unknown }).triggerId : undefined;
+  return typeof triggerId === 'string' ? triggerId : undefined;
+}
+
 /** One proxy per kind of step, each with its own timeouts and retry policy. */
 function activitiesFor(timeouts: Required<FlinkDeployTimeouts>, healthWatchMs: number, catchUpMs: number) {
   const heartbeatTimeout = timeouts.heartbeatMs;
@@ -370,6 +426,8 @@ function activitiesFor(timeouts: Required<FlinkDeployTimeouts>, healthWatchMs: n
     quick: proxyActivities<FlinkDeployActivities>({ startToCloseTimeout: '30s', retry: { ...retry, maximumAttempts: 5 } }),
     record: proxyActivities<FlinkDeployActivities>({ startToCloseTimeout: '30s', retry: { ...retry, maximumAttempts: 10 } }),
     savepoint: proxyActivities<FlinkDeployActivities>({ startToCloseTimeout: timeouts.savepointMs + 30_000, heartbeatTimeout, retry }),
+    // Giving up on a stop may wait up to savepointMs for Flink to settle it; it must get through, so more attempts.
+    abandon: proxyActivities<FlinkDeployActivities>({ startToCloseTimeout: timeouts.savepointMs + 30_000, heartbeatTimeout, retry: { ...retry, maximumAttempts: 5 } }),
     // A submit is safe to retry only because the activity first looks for the job id it submits under.
     submit: proxyActivities<FlinkDeployActivities>({ startToCloseTimeout: timeouts.submitMs, heartbeatTimeout, retry: { ...retry, initialInterval: '2s' } }),
     wait: proxyActivities<FlinkDeployActivities>({ startToCloseTimeout: timeouts.runningMs + 30_000, heartbeatTimeout, retry }),

@@ -11,6 +11,7 @@ import { OutputTopicError } from '../../src/flink/deployment-errors.js';
 import type { OutputTopics } from '../../src/flink/output-topics.js';
 import type { PartitionOffset } from '../../src/serving/model-deployment.js';
 import { FlinkRequestError } from '../../src/flink/errors.js';
+import type { AbandonedStop } from '../../src/flink/abandoned-stop.js';
 import type { FlinkJobObservation, FlinkService, JobSubmission, SavepointProgress } from '../../src/flink/flink-service.js';
 import type { JobState } from '../../src/flink/flink-rest-client.js';
 
@@ -26,6 +27,14 @@ interface FakeJob {
 export interface FakeFlinkSwitches {
   /** Job names whose savepoints fail, with or without stop (the job keeps running). */
   readonly savepointFails: Set<string>;
+  /** Job names whose stop-with-savepoint stays in progress (the job keeps running) until it is abandoned. */
+  readonly stopNeverCompletes: Set<string>;
+  /** Job names whose stop-with-savepoint that never completes does complete when it is abandoned (too late). */
+  readonly stopCompletesWhenAbandoned: Set<string>;
+  /** Job names whose savepoint progress never answers (a worker stuck mid-activity: Temporal times the activity out). */
+  readonly savepointProgressHangs: Set<string>;
+  /** Job names whose abandoned stop can be withdrawn, as the operator's can (`state: running` back); others' cannot, as over Flink's REST API. */
+  readonly stopWithdrawable: Set<string>;
   /** Spec versions whose submission Flink rejects (main throws). */
   readonly submitFails: Set<string>;
   /** Spec versions whose jobs restart with an exception once RUNNING. */
@@ -46,6 +55,7 @@ export interface FakeFlinkCalls {
   stopWithSavepoint: number;
   triggerSavepoint: number;
   savepointProgress: number;
+  abandonStopWithSavepoint: number;
   submit: number;
   cancel: number;
   healthSample: number;
@@ -63,6 +73,10 @@ export const FAKE_STUCK_BACKLOG = 50_000;
 export class FakeFlinkService implements FlinkService {
   readonly switches: FakeFlinkSwitches = {
     savepointFails: new Set(),
+    stopNeverCompletes: new Set(),
+    stopCompletesWhenAbandoned: new Set(),
+    savepointProgressHangs: new Set(),
+    stopWithdrawable: new Set(),
     submitFails: new Set(),
     restartsInHealthWindow: new Set(),
     noCheckpointCompletes: new Set(),
@@ -70,14 +84,18 @@ export class FakeFlinkService implements FlinkService {
     hangAfterSubmit: new Set(),
     neverCatchesUp: new Set(),
   };
-  readonly calls: FakeFlinkCalls = { job: 0, activeJobs: 0, stopWithSavepoint: 0, triggerSavepoint: 0, savepointProgress: 0, submit: 0, cancel: 0, healthSample: 0, checkpointSettings: 0, sourceBacklog: 0, disposeSavepoint: 0 };
+  readonly calls: FakeFlinkCalls = { job: 0, activeJobs: 0, stopWithSavepoint: 0, triggerSavepoint: 0, savepointProgress: 0, abandonStopWithSavepoint: 0, submit: 0, cancel: 0, healthSample: 0, checkpointSettings: 0, sourceBacklog: 0, disposeSavepoint: 0 };
   /** What every job reports as its checkpointing: short, so a missing checkpoint is judged within a test's time. */
   checkpointing: CheckpointSettings = { intervalMs: 100, timeoutMs: 200 };
+  /** Every abandonStopWithSavepoint call, in order. */
+  readonly abandonedStops: { readonly jobId: string; readonly triggerId: string | undefined }[] = [];
   /** Every submission that reached the cluster, in order. */
   readonly submissions: JobSubmission[] = [];
   readonly disposed: string[] = [];
   private readonly jobs = new Map<string, FakeJob>();
   private readonly savepoints = new Map<string, SavepointProgress>();
+  /** Stops in progress: trigger id → job id. */
+  private readonly pendingStops = new Map<string, string>();
   private savepointCount = 0;
 
   async job(jobId: string): Promise<FlinkJobObservation | undefined> {
@@ -99,6 +117,9 @@ export class FakeFlinkService implements FlinkService {
     const triggerId = `trigger-${++this.savepointCount}`;
     if (this.switches.savepointFails.has(job.name)) {
       this.savepoints.set(triggerId, { status: 'FAILED', error: 'java.util.concurrent.CompletionException: org.apache.flink.runtime.checkpoint.CheckpointException: Checkpoint Coordinator is suspending.' });
+    } else if (this.switches.stopNeverCompletes.has(job.name)) {
+      this.savepoints.set(triggerId, { status: 'IN_PROGRESS' });
+      this.pendingStops.set(triggerId, jobId);
     } else {
       this.savepoints.set(triggerId, { status: 'COMPLETED', location: `file:/fake/savepoints/savepoint-${jobId.slice(0, 6)}-${this.savepointCount}` });
       job.state = 'FINISHED';
@@ -119,9 +140,28 @@ export class FakeFlinkService implements FlinkService {
     return triggerId;
   }
 
-  async savepointProgress(_jobId: string, triggerId: string): Promise<SavepointProgress> {
+  async savepointProgress(jobId: string, triggerId: string): Promise<SavepointProgress> {
     this.calls.savepointProgress++;
+    const job = this.jobs.get(jobId);
+    if (job && this.switches.savepointProgressHangs.has(job.name)) await new Promise<never>(() => undefined);
     return this.savepoints.get(triggerId) ?? { status: 'FAILED', error: `unknown trigger ${triggerId}` };
+  }
+
+  async abandonStopWithSavepoint(jobId: string, triggerId: string | undefined): Promise<AbandonedStop> {
+    this.calls.abandonStopWithSavepoint++;
+    this.abandonedStops.push({ jobId, triggerId });
+    const job = this.jobs.get(jobId);
+    const pending = triggerId !== undefined && this.pendingStops.get(triggerId) === jobId;
+    if (pending && job && this.switches.stopCompletesWhenAbandoned.has(job.name)) this.completeStop(triggerId, job);
+    if (pending && job && this.switches.stopWithdrawable.has(job.name) && this.pendingStops.has(triggerId)) {
+      this.pendingStops.delete(triggerId);
+      this.savepoints.set(triggerId, { status: 'FAILED', error: 'the stop was withdrawn' });
+      return { outcome: 'resumed' };
+    }
+    const progress = triggerId === undefined ? undefined : this.savepoints.get(triggerId);
+    if (progress?.status === 'COMPLETED') return { outcome: 'stopped', savepoint: progress.location };
+    if (job?.state !== 'RUNNING') return { outcome: 'ended', state: job?.state ?? 'UNKNOWN' };
+    return progress?.status === 'IN_PROGRESS' && triggerId !== undefined ? { outcome: 'pending', triggerId } : { outcome: 'running' };
   }
 
   async submit(submission: JobSubmission): Promise<void> {
@@ -191,6 +231,12 @@ export class FakeFlinkService implements FlinkService {
   /** Versions of the job name's RUNNING jobs, sorted: e.g. both colours during a blue/green upgrade. */
   runningVersions(jobName: string): string[] {
     return [...this.jobs.values()].filter((job) => job.name === jobName && job.state === 'RUNNING').map((job) => job.version).sort();
+  }
+
+  private completeStop(triggerId: string, job: FakeJob): void {
+    this.pendingStops.delete(triggerId);
+    this.savepoints.set(triggerId, { status: 'COMPLETED', location: `file:/fake/savepoints/savepoint-${job.jobId.slice(0, 6)}-late-${triggerId}` });
+    job.state = 'FINISHED';
   }
 
   private running(jobId: string): FakeJob {

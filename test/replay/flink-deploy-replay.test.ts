@@ -15,7 +15,7 @@ const WORKFLOWS_PATH = fileURLToPath(new URL('../../src/workflows/flink-deploy.t
 describe('flinkDeploy replay', () => {
   it('replays every committed flinkDeploy history without a determinism error', async () => {
     const files = (await readdir(HISTORIES_DIRECTORY)).filter((file) => file.startsWith('flink-deploy-') && file.endsWith('.json')).sort();
-    expect(files).toEqual(['flink-deploy-adoption.json', 'flink-deploy-blue-green-rolled-back.json', 'flink-deploy-blue-green.json', 'flink-deploy-happy-path.json']);
+    expect(files).toEqual(['flink-deploy-adoption.json', 'flink-deploy-blue-green-rolled-back.json', 'flink-deploy-blue-green.json', 'flink-deploy-happy-path.json', 'flink-deploy-stop-abandoned.json']);
     const histories = await Promise.all(
       files.map(async (file) => ({
         workflowId: file.replace(/\.json$/, ''),

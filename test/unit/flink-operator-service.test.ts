@@ -178,6 +178,74 @@ describe('OperatorFlinkService against the operator fake', () => {
     expect(await stopWithSavepoint(flink, jobId)).toBe(server.savepoints.at(-1));
   });
 
+  describe('giving up on a stop with savepoint that did not complete', () => {
+    it('before the operator suspended the job: puts state running back, and the job keeps running under its id without a savepoint', async () => {
+      const flink = serviceFor();
+      const jobId = await firstDeployment(flink, 'abandon-early');
+      const savepointsBefore = server.savepoints.length;
+      server.pause();
+      try {
+        const triggerId = await flink.stopWithSavepoint(jobId, { drain: false });
+        expect(await flink.abandonStopWithSavepoint(jobId, triggerId)).toStrictEqual({ outcome: 'resumed' });
+        expect(server.resource('abandon-early').spec.job).toMatchObject({ state: 'running' });
+        // Now withdrawn, the trigger reads as failed: a retry of the activity stops anew instead of waiting on it.
+        expect(await flink.savepointProgress(jobId, triggerId)).toMatchObject({ status: 'FAILED' });
+        // Asked again (a retry, or the workflow after the activity), there is nothing left to withdraw.
+        expect(await flink.abandonStopWithSavepoint(jobId, triggerId)).toStrictEqual({ outcome: 'running' });
+      } finally {
+        server.resume();
+      }
+      await waitFor('the operator to reconcile the running spec', () => {
+        const { metadata, status } = server.resource('abandon-early');
+        return (status?.observedGeneration ?? 0) >= (metadata.generation ?? 0) ? true : undefined;
+      });
+      expect(await stateOf(flink, jobId)).toBe('RUNNING');
+      expect(server.savepoints.length).toBe(savepointsBefore);
+      expect(server.resource('abandon-early').status?.lifecycleState).not.toBe('SUSPENDED');
+    });
+
+    it('after the operator suspended it: state running makes the operator restart the same job id from the savepoint it took', async () => {
+      const flink = serviceFor();
+      const jobId = await firstDeployment(flink, 'abandon-late');
+      const triggerId = await flink.stopWithSavepoint(jobId, { drain: false });
+      await until(flink, jobId, ['FINISHED']);
+      const taken = server.savepoints.at(-1);
+      expect(await flink.abandonStopWithSavepoint(jobId, triggerId)).toStrictEqual({ outcome: 'resumed' });
+      await until(flink, jobId, ['RUNNING']);
+      expect(server.jobs.get(jobId)?.restoredFrom).toBe(taken);
+    });
+
+    it('without its trigger id (the worker was lost before it heartbeat one): withdraws the suspension with savepoint of that job', async () => {
+      const flink = serviceFor();
+      const jobId = await firstDeployment(flink, 'abandon-untold');
+      server.pause();
+      try {
+        await flink.stopWithSavepoint(jobId, { drain: false });
+        expect(await flink.abandonStopWithSavepoint(jobId, undefined)).toStrictEqual({ outcome: 'resumed' });
+        expect(server.resource('abandon-untold').spec.job?.state).toBe('running');
+      } finally {
+        server.resume();
+      }
+    });
+
+    it('leaves a spec changed since alone (another suspension), and says a job no resource holds has ended', async () => {
+      const flink = serviceFor();
+      const jobId = await firstDeployment(flink, 'abandon-changed');
+      server.pause();
+      try {
+        const triggerId = await flink.stopWithSavepoint(jobId, { drain: false });
+        await flink.cancel(jobId);
+        const generation = server.resource('abandon-changed').metadata.generation;
+        expect(await flink.abandonStopWithSavepoint(jobId, triggerId)).toStrictEqual({ outcome: 'running' });
+        expect(server.resource('abandon-changed').metadata.generation).toBe(generation);
+        expect(server.resource('abandon-changed').spec.job).toMatchObject({ state: 'suspended', upgradeMode: 'stateless' });
+      } finally {
+        server.resume();
+      }
+      expect(await flink.abandonStopWithSavepoint(newJobId(), undefined)).toStrictEqual({ outcome: 'ended', state: 'UNKNOWN' });
+    });
+  });
+
   it('worker restarted mid-upgrade: a new service instance resumes the suspension from its trigger id and does not submit twice', async () => {
     const before = serviceFor();
     const v1 = await firstDeployment(before, 'restart');

@@ -107,6 +107,14 @@ describe('a suspension with savepoint', () => {
     });
   });
 
+  it('fails once withdrawn: the spec asks for a running job again in a later generation, so a retry stops anew', () => {
+    const withdrawn = deployment('status-running.json', { state: 'running', generation: 5, observedGeneration: 4 });
+    expect(readSuspension(withdrawn, JOB, { generation: 4, previousSavepoint: undefined })).toStrictEqual({
+      status: 'FAILED',
+      error: `the suspension of FlinkDeployment ${withdrawn.metadata.name} was withdrawn: spec.job.state is running again, so the job keeps running`,
+    });
+  });
+
   it('carries its generation and the previous savepoint in its trigger id', () => {
     expect(suspendTriggerId({ generation: 12, previousSavepoint: previous })).toBe(`operator-suspend.12.${Buffer.from(previous).toString('base64url')}`);
     expect(suspendTriggerId({ generation: 2, previousSavepoint: undefined })).toBe('operator-suspend.2.');

@@ -37,6 +37,7 @@ const HISTORY_FILE = fileURLToPath(new URL('../replay/histories/flink-deploy-hap
 const BLUE_GREEN_HISTORY_FILE = fileURLToPath(new URL('../replay/histories/flink-deploy-blue-green.json', import.meta.url));
 const ADOPTION_HISTORY_FILE = fileURLToPath(new URL('../replay/histories/flink-deploy-adoption.json', import.meta.url));
 const BLUE_GREEN_ROLLBACK_HISTORY_FILE = fileURLToPath(new URL('../replay/histories/flink-deploy-blue-green-rolled-back.json', import.meta.url));
+const STOP_ABANDONED_HISTORY_FILE = fileURLToPath(new URL('../replay/histories/flink-deploy-stop-abandoned.json', import.meta.url));
 /** A short window: the fake answers at once. */
 const HEALTH = { windowMs: 300, sampleIntervalMs: 50 };
 
@@ -170,6 +171,89 @@ describe('flinkDeploy workflow (real Temporal, fake Flink)', () => {
     expect(flink.stateOf(first.jobId ?? '')).toBe('RUNNING');
     expect(flink.calls.submit).toBe(submitsBefore);
     expect((await records.read(job)).current?.jobId).toBe(first.jobId);
+  });
+
+  describe('a stop-with-savepoint that does not complete', () => {
+    /** A savepoint timeout short enough for a test; the activity's own wait sees it. */
+    const SHORT_STOP = { heartbeatMs: 2_000, savepointMs: 300 };
+
+    it('over REST, which cannot withdraw it: aborts, and the result says the job still runs but may stop, and how to restore it then', async () => {
+      const job = uniqueJob('stop-pending');
+      const first = await deploy({ spec: specOf(job, 'v1') });
+      flink.switches.stopNeverCompletes.add(job);
+      const submitsBefore = flink.calls.submit;
+      const stopsBefore = flink.calls.stopWithSavepoint;
+
+      const handle = await start({ spec: specOf(job, 'v2'), timeouts: SHORT_STOP });
+      const result = await handle.result();
+      const triggers = flink.abandonedStops.filter((call) => call.jobId === first.jobId).map((call) => call.triggerId);
+      // One stop: each of the three attempts gave up on it once, resumed it in the next, then the workflow gave it up until its wait ended.
+      expect(flink.calls.stopWithSavepoint).toBe(stopsBefore + 1);
+      expect(triggers.length).toBeGreaterThan(3);
+      expect(new Set(triggers).size).toBe(1);
+      const [triggerId] = triggers;
+      expect(result).toMatchObject({ outcome: 'aborted', jobId: first.jobId });
+      expect(result.savepoint).toBeUndefined();
+      expect(result.error).toBe(
+        `stop-with-savepoint of job ${first.jobId} did not complete, so nothing was submitted: timed out after 300 ms waiting for savepoint ${triggerId} of job ${first.jobId} (last seen: IN_PROGRESS); ` +
+          `the stop-with-savepoint was given up on: job ${first.jobId} still runs, but Flink cannot withdraw a stop-with-savepoint: the job stops if savepoint ${triggerId} still completes ` +
+          `(Flink fails it at the job's checkpoint timeout otherwise, and the job keeps running); check with \`tributary flink status ${job}\`, and if the job stopped, ` +
+          `restore its state with \`tributary flink deploy ${job} --from-savepoint <path>\` (the path of its newest savepoint in the Flink UI's checkpoint history)`,
+      );
+      expect(flink.stateOf(first.jobId ?? '')).toBe('RUNNING');
+      expect(flink.calls.submit).toBe(submitsBefore);
+      expect((await records.read(job)).current?.jobId).toBe(first.jobId);
+      if (process.env.RECORD_WORKFLOW_HISTORIES === '1') writeFileSync(STOP_ABANDONED_HISTORY_FILE, historyAsJson(await handle.fetchHistory()));
+    });
+
+    it('lost with its worker (Temporal times the activity out): the workflow withdraws the stop with the trigger id of the last heartbeat, and the job keeps running', async () => {
+      const job = uniqueJob('stop-lost');
+      const first = await deploy({ spec: specOf(job, 'v1') });
+      flink.switches.stopNeverCompletes.add(job);
+      flink.switches.savepointProgressHangs.add(job);
+      flink.switches.stopWithdrawable.add(job);
+      const stopsBefore = flink.calls.stopWithSavepoint;
+
+      const result = await deploy({ spec: specOf(job, 'v2'), timeouts: { heartbeatMs: 1_000 } });
+      // The activity never saw a timeout: only the workflow gave the stop up, naming the trigger the first attempt heartbeat.
+      expect(flink.calls.stopWithSavepoint).toBe(stopsBefore + 1);
+      const abandoned = flink.abandonedStops.filter((call) => call.jobId === first.jobId);
+      expect(abandoned).toHaveLength(1);
+      expect(abandoned[0]?.triggerId).toMatch(/^trigger-\d+$/);
+      expect(result).toMatchObject({ outcome: 'aborted', jobId: first.jobId });
+      expect(result.savepoint).toBeUndefined();
+      expect(result.error).toMatch(new RegExp(`^stop-with-savepoint of job ${first.jobId} did not complete, so nothing was submitted: .*[Hh]eartbeat.*; its FlinkDeployment was set back to state running, so the operator keeps job ${first.jobId} running`));
+      expect(flink.stateOf(first.jobId ?? '')).toBe('RUNNING');
+    });
+
+    it('that completes just as its activity gives it up: the upgrade goes on from its savepoint', async () => {
+      const job = uniqueJob('stop-late');
+      const first = await deploy({ spec: specOf(job, 'v1') });
+      flink.switches.stopNeverCompletes.add(job);
+      flink.switches.stopCompletesWhenAbandoned.add(job);
+
+      const result = await deploy({ spec: specOf(job, 'v2'), timeouts: SHORT_STOP });
+      expect(result).toMatchObject({ outcome: 'deployed', fromVersion: 'v1', toVersion: 'v2', downtimeMs: expect.any(Number) });
+      expect(result.savepoint).toMatch(/^file:\/fake\/savepoints\/savepoint-.*-late-trigger-/);
+      expect(flink.stateOf(first.jobId ?? '')).toBe('FINISHED');
+      expect(flink.submissionsOf('v2').filter((entry) => entry.spec.jobName === job)).toEqual([{ jobId: result.jobId, spec: specOf(job, 'v2'), savepointPath: result.savepoint }]);
+      expect((await records.read(job)).savepoints[0]).toMatchObject({ path: result.savepoint, jobId: first.jobId, version: 'v1', reason: 'upgrade' });
+    });
+
+    it('lost with its worker, and completed when the workflow gives it up: the upgrade goes on from its savepoint, with the downtime unknown', async () => {
+      const job = uniqueJob('stop-lost-late');
+      const first = await deploy({ spec: specOf(job, 'v1') });
+      flink.switches.stopNeverCompletes.add(job);
+      flink.switches.stopCompletesWhenAbandoned.add(job);
+      flink.switches.savepointProgressHangs.add(job);
+
+      const result = await deploy({ spec: specOf(job, 'v2'), timeouts: { heartbeatMs: 1_000 } });
+      expect(result).toMatchObject({ outcome: 'deployed', fromVersion: 'v1', toVersion: 'v2' });
+      expect(result.downtimeMs).toBeUndefined();
+      expect(result.savepoint).toMatch(/^file:\/fake\/savepoints\/savepoint-.*-late-trigger-/);
+      expect(flink.stateOf(first.jobId ?? '')).toBe('FINISHED');
+      expect((await records.read(job)).savepoints.find((entry) => entry.path === result.savepoint)).toMatchObject({ jobId: first.jobId, version: 'v1', reason: 'upgrade' });
+    });
   });
 
   it('rolls back from the same savepoint when Flink rejects the new spec, and carries Flink\'s text', async () => {

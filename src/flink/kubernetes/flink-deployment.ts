@@ -186,9 +186,13 @@ export interface SuspensionRequest {
  * Where a suspension with savepoint stands: COMPLETED once the operator reconciled the suspending
  * generation into SUSPENDED and recorded a savepoint other than the one recorded before; FAILED
  * when the operator reports a savepoint error while the job still runs (it would retry for ever),
- * or suspended without a new savepoint (the job had ended before it, so nothing was taken).
+ * or suspended without a new savepoint (the job had ended before it, so nothing was taken), or
+ * when the spec asks for a running job again (the suspension was withdrawn, so a retry stops anew).
  */
 export function readSuspension(deployment: FlinkDeployment, jobId: string, request: SuspensionRequest): { status: 'IN_PROGRESS' } | { status: 'COMPLETED'; location: string } | { status: 'FAILED'; error: string } {
+  if (deployment.spec.job?.state !== 'suspended' && (deployment.metadata.generation ?? 0) > request.generation) {
+    return { status: 'FAILED', error: `the suspension of FlinkDeployment ${deployment.metadata.name} was withdrawn: spec.job.state is running again, so the job keeps running` };
+  }
   const status = deployment.status ?? {};
   const reconciled = (status.observedGeneration ?? 0) >= request.generation;
   const path = status.jobStatus?.upgradeSavepointPath;

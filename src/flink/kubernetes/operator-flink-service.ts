@@ -15,6 +15,9 @@
  *   reconciled that generation to SUSPENDED and recorded `jobStatus.upgradeSavepointPath`. A
  *   savepoint error while the job runs puts `state: running` back, so the operator stops
  *   retrying and the job keeps running, as after a failed stop-with-savepoint over REST.
+ * - abandonStopWithSavepoint: puts `state: running` back when the suspension was not completed in
+ *   time; left suspended, the operator would keep trying and stop the job later, with nothing to
+ *   start it again. Had it stopped already, the operator restarts it from its new savepoint.
  * - cancel: `state: suspended` with `upgradeMode: stateless`.
  *
  * The operator's own rollback (`kubernetes.operator.deployment.rollback.enabled`) must stay off:
@@ -23,6 +26,7 @@
  * FlinkDeployment cannot hold: its submission is refused and the old job keeps running.
  */
 import { TERMINAL_JOB_STATES } from '../flink-rest-client.js';
+import type { AbandonedStop } from '../abandoned-stop.js';
 import { RestFlinkService, type FlinkJobObservation, type FlinkService, type JobSubmission, type RestFlinkServiceOptions, type SavepointProgress } from '../flink-service.js';
 import type { CheckpointSettings, JobHealthSample } from '../deployment-health.js';
 import type { KubernetesApiClient } from './kubernetes-api-client.js';
@@ -133,8 +137,18 @@ export class OperatorFlinkService implements FlinkService {
     if (!found) return { status: 'FAILED', error: `no FlinkDeployment in namespace ${this.namespace} holds job ${jobId} any more` };
     if (!suspension) return this.rest(found.deployment).savepointProgress(jobId, triggerId);
     const progress = readSuspension(found.deployment, jobId, suspension);
-    if (progress.status === 'FAILED' && found.deployment.status?.lifecycleState !== 'SUSPENDED') await this.withdrawSuspension(found.deployment.metadata.name, suspension.generation);
+    if (progress.status === 'FAILED' && found.deployment.status?.lifecycleState !== 'SUSPENDED') await this.withdrawSuspension(found.deployment.metadata.name, jobId, suspension.generation);
     return progress;
+  }
+
+  async abandonStopWithSavepoint(jobId: string, triggerId: string | undefined): Promise<AbandonedStop> {
+    const found = await this.find(jobId);
+    if (!found) return { outcome: 'ended', state: 'UNKNOWN' };
+    // Without its trigger id (a lost activity), any suspension with savepoint of this job is the one given up on.
+    const generation = triggerId === undefined ? undefined : suspensionOf(triggerId)?.generation;
+    if (await this.withdrawSuspension(found.deployment.metadata.name, jobId, generation)) return { outcome: 'resumed' };
+    const { state } = found.reading;
+    return state === 'RUNNING' ? { outcome: 'running' } : { outcome: 'ended', state };
   }
 
   async submit({ jobId, spec, savepointPath }: JobSubmission): Promise<void> {
@@ -239,11 +253,20 @@ export class OperatorFlinkService implements FlinkService {
     return reading.deployed && deployment.status?.jobManagerDeploymentStatus === 'READY';
   }
 
-  /** Puts `state: running` back after a failed suspension, unless the spec changed since. */
-  private async withdrawSuspension(name: string, generation: number): Promise<void> {
-    await this.api.update<FlinkDeployment>(this.path(name), (current) =>
-      current.metadata.generation === generation && current.spec.job?.state === 'suspended' ? { spec: { job: { state: 'running' } } } : undefined,
-    );
+  /**
+   * Puts `state: running` back after a failed or abandoned suspension with savepoint of the job,
+   * unless the spec changed since (the suspension's `generation`, when known); whether it did.
+   */
+  private async withdrawSuspension(name: string, jobId: string, generation: number | undefined): Promise<boolean> {
+    let withdrawn = false;
+    await this.api.update<FlinkDeployment>(this.path(name), (current) => {
+      const job = current.spec.job;
+      const suspending = job?.state === 'suspended' && job.upgradeMode === 'savepoint' && (observedJobId(current) === jobId || desiredJobId(current) === jobId);
+      // The update reads again after a conflict: what counts is the last reading.
+      withdrawn = suspending && (generation === undefined || current.metadata.generation === generation);
+      return withdrawn ? { spec: { job: { state: 'running' } } } : undefined;
+    });
+    return withdrawn;
   }
 
   private submittedKeys(deployment: FlinkDeployment): string[] {
