@@ -15,7 +15,7 @@ import type { SchemaRegistryClient } from '../streaming/schema-registry-client.j
 import { TERMINAL_JOB_STATES, type FlinkRestClient } from './flink-rest-client.js';
 import { buildLabelJoinJob, trainingExampleSchema } from './label-join.js';
 import { SqlJobDefinitionError } from './sql-feature-job-errors.js';
-import { buildSqlFeatureJob, checkSqlJob, prepareSqlJobEnvironment, submitSqlJob, type DefinitionFiles, type SqlJob } from './sql-feature-job.js';
+import { buildSqlFeatureJob, checkSqlJob, prepareSqlJobEnvironment, submitSqlJob, type DefinitionFiles, type SqlJob, type SqlJobEnvironment } from './sql-feature-job.js';
 import type { SqlGatewayClient } from './sql-gateway-client.js';
 
 /** What the step did with one job. */
@@ -30,9 +30,11 @@ export interface EnsureSqlPipelineJobsOptions {
   readonly config: TributaryConfig;
   readonly definition: PipelineDefinition;
   readonly files: DefinitionFiles;
-  readonly gateway: SqlGatewayClient;
+  readonly gateway: Pick<SqlGatewayClient, 'openSession' | 'executeStatement' | 'fetchResults' | 'closeSession' | 'submitInsert'>;
   readonly flink: Pick<FlinkRestClient, 'listJobs'>;
   readonly registry: Pick<SchemaRegistryClient, 'register'>;
+  /** Where the jobs connect and what they load. @default prepared from `config`: the functions jar built, the PII key file written */
+  readonly env?: SqlJobEnvironment;
   /** Receives one line per job. @default silent */
   readonly progress?: (line: string) => void;
 }
@@ -46,7 +48,7 @@ export async function ensureSqlPipelineJobs(options: EnsureSqlPipelineJobsOption
   const { config, definition, files, gateway, flink, registry } = options;
   const progress = options.progress ?? (() => undefined);
   if (definition.features.job.kind !== 'sql') throw new SqlJobDefinitionError(`features.job is a ${definition.features.job.kind} job; only a kind: sql pipeline has generated Flink SQL jobs`);
-  const env = await prepareSqlJobEnvironment(config, { progress });
+  const env = options.env ?? (await prepareSqlJobEnvironment(config, { progress }));
   const jobs: readonly SqlJob[] = [buildSqlFeatureJob(definition, files, env), buildLabelJoinJob(definition, files, env)];
   const running = new Map(
     (await flink.listJobs()).filter((job) => !TERMINAL_JOB_STATES.includes(job.state)).map((job) => [job.name, job.jid]),
