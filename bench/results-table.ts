@@ -112,6 +112,8 @@ const RULES: Readonly<Record<string, HeadlineRule>> = {
     const p99 = numberAt(document, 'latency.endToEnd.p99Ms');
     const sinkP50 = numberAt(document, 'latency.toSinkWrite.medianMs');
     const checkpointMs = numberAt(document, 'job.checkpointIntervalMs');
+    const cpuPerEvent = numberAt(document, 'cpu.microsecondsPerEvent');
+    const coresBusy = numberAt(document, 'cpu.coresBusy');
     return [
       throughput === undefined
         ? undefined
@@ -119,6 +121,13 @@ const RULES: Readonly<Record<string, HeadlineRule>> = {
             figure: 'feature job throughput on a backlog (records/s, parallelism 1)',
             value: plainRead === undefined ? grouped(throughput) : `${grouped(throughput)} (${ratio(throughput / plainRead)})`,
             baseline: plainRead === undefined ? 'absolute' : `one kafkajs consumer reading and Avro-decoding the same backlog: ${grouped(plainRead)}/s`,
+          },
+      cpuPerEvent === undefined
+        ? undefined
+        : {
+            figure: 'feature job CPU per event on the backlog (TaskManager process, µs)',
+            value: grouped(cpuPerEvent),
+            baseline: `absolute; ${coresBusy === undefined ? '?' : coresBusy.toFixed(2)} cores busy meanwhile`,
           },
       p50 === undefined || p99 === undefined
         ? undefined

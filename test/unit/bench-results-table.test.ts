@@ -68,10 +68,11 @@ describe('headline figures against their same-run baselines', () => {
 
   it('trigger-reaction and feature-job: against the poll interval and the sink write', () => {
     expect(headlinesOf(run('trigger-reaction', { benchmark: 'trigger-reaction', medianMs: 600, p99Ms: 1_100, pollIntervalMs: 1_000 }))[0]).toMatchObject({ value: '600 ms / 1100 ms (×0.60 of a poll)', baseline: 'poll interval 1000 ms (half of it expected on average)' });
-    const featureJob = headlinesOf(run('feature-job', { benchmark: 'feature-job', job: { checkpointIntervalMs: 10_000 }, throughput: { recordsPerSecond: 12_345.6, plainReadRecordsPerSecond: 24_691.2 }, latency: { endToEnd: { medianMs: 9_000, p99Ms: 15_000 }, toSinkWrite: { medianMs: 5_200 } } }));
-    expect(featureJob.map((row) => row.value)).toEqual(['12,346 (×0.50)', '9000 ms / 15.0 s']);
+    const featureJob = headlinesOf(run('feature-job', { benchmark: 'feature-job', job: { checkpointIntervalMs: 10_000 }, throughput: { recordsPerSecond: 12_345.6, plainReadRecordsPerSecond: 24_691.2 }, cpu: { microsecondsPerEvent: 33, coresBusy: 1.444 }, latency: { endToEnd: { medianMs: 9_000, p99Ms: 15_000 }, toSinkWrite: { medianMs: 5_200 } } }));
+    expect(featureJob.map((row) => row.value)).toEqual(['12,346 (×0.50)', '33', '9000 ms / 15.0 s']);
     expect(featureJob[0]!.baseline).toBe('one kafkajs consumer reading and Avro-decoding the same backlog: 24,691/s');
-    expect(featureJob[1]!.baseline).toBe('sink write p50 5200 ms (the rest is the wait for the checkpoint every 10.0 s that commits it)');
+    expect(featureJob[1]!.baseline).toBe('absolute; 1.44 cores busy meanwhile');
+    expect(featureJob[2]!.baseline).toBe('sink write p50 5200 ms (the rest is the wait for the checkpoint every 10.0 s that commits it)');
   });
 
   it('rollout-metrics: the following reader\'s poll against a full read of the same period', () => {
