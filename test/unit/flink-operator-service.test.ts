@@ -3,7 +3,8 @@
  * status the way the Flink Kubernetes Operator 1.15.0 does (test/fixtures/flink-operator/), driven
  * in the order the flinkDeploy activities call it: a first deployment, an upgrade by savepoint, a
  * failed upgrade rolled back to the previous spec from the same savepoint, a stop with savepoint
- * (and one whose savepoint fails), and a worker restarted mid-upgrade.
+ * (and one whose savepoint fails, and ones given up on before and after the operator suspended
+ * the job), and a worker restarted mid-upgrade.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -244,6 +245,24 @@ describe('OperatorFlinkService against the operator fake', () => {
       }
       expect(await flink.abandonStopWithSavepoint(newJobId(), undefined)).toStrictEqual({ outcome: 'ended', state: 'UNKNOWN' });
     });
+  });
+
+  it('over a JobManager\'s REST API, which cannot withdraw a stop: says whether Flink still works on it, completed it or failed it', async () => {
+    const flink = serviceFor();
+    const jobId = await firstDeployment(flink, 'abandon-rest');
+    const rest = new RestFlinkService({ baseUrl: server.jobManagerUrl({ name: 'abandon-rest' }), retries: 0 });
+    const location = 's3://tributary-state/savepoints/savepoint-late';
+    server.savepointOperations.set('pending', { status: { id: 'IN_PROGRESS' } });
+    server.savepointOperations.set('completed', { status: { id: 'COMPLETED' }, operation: { location } });
+    server.forgottenOperations.add('forgotten');
+    server.savepointOperations.set('failed', { status: { id: 'COMPLETED' }, operation: { 'failure-cause': { class: 'org.apache.flink.runtime.checkpoint.CheckpointException', 'stack-trace': 'org.apache.flink.runtime.checkpoint.CheckpointException: Checkpoint expired before completing.' } } });
+    expect(await rest.abandonStopWithSavepoint(jobId, 'pending')).toStrictEqual({ outcome: 'pending', triggerId: 'pending' });
+    expect(await rest.abandonStopWithSavepoint(jobId, 'completed')).toStrictEqual({ outcome: 'stopped', savepoint: location });
+    expect(await rest.abandonStopWithSavepoint(jobId, 'failed')).toStrictEqual({ outcome: 'running' });
+    // Flink forgot the operation (or was never asked): the job's state is all there is.
+    expect(await rest.abandonStopWithSavepoint(jobId, 'forgotten')).toStrictEqual({ outcome: 'running' });
+    expect(await rest.abandonStopWithSavepoint(jobId, undefined)).toStrictEqual({ outcome: 'running' });
+    expect(await rest.abandonStopWithSavepoint(newJobId(), 'pending')).toStrictEqual({ outcome: 'ended', state: 'UNKNOWN' });
   });
 
   it('worker restarted mid-upgrade: a new service instance resumes the suspension from its trigger id and does not submit twice', async () => {

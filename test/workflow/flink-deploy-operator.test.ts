@@ -2,7 +2,8 @@
  * The flinkDeploy workflow on a real worker and the real Temporal server, its activities driving
  * OperatorFlinkService against the fake Kubernetes API server that moves a FlinkDeployment the
  * way the Flink Kubernetes Operator 1.15.0 does (test/fixtures/flink-operator/): a first
- * deployment and an upgrade by savepoint, the adoption of the job the Helm chart started, then a failed upgrade that Tributary rolls back to the
+ * deployment and an upgrade by savepoint, the adoption of the job the Helm chart started, a
+ * suspension the operator does not complete in time (given up on: the job keeps running), then a failed upgrade that Tributary rolls back to the
  * previous spec from the same savepoint, and a blue/green upgrade, which one FlinkDeployment
  * cannot run, refused with the old job left running.
  */
@@ -128,6 +129,34 @@ describe('flinkDeploy workflow on the Kubernetes operator service (real Temporal
     expect(operator.jobs.get(chartJob)?.restoredFrom).toBeUndefined();
     expect(operator.jobs.get(result.jobId ?? '')?.restoredFrom).toBe(result.savepoint);
     expect(operator.resource(job).status?.jobStatus).toMatchObject({ jobId: result.jobId, state: 'RUNNING' });
+  });
+
+  it('gives up on a suspension the operator does not complete in time: state running goes back, the job keeps running, and the result says so', async () => {
+    const job = chartDeployment('stop-timeout');
+    const first = await deploy({ spec: specOf(job, 'v1') });
+    const savepointsBefore = operator.savepoints.length;
+    operator.pause();
+    let result: FlinkDeployResult;
+    try {
+      result = await deploy({ spec: specOf(job, 'v2'), timeouts: { heartbeatMs: 2_000, savepointMs: 300 } });
+      // Before the operator moves again: Tributary itself asked for the job to run.
+      expect(operator.resource(job).spec.job?.state).toBe('running');
+    } finally {
+      operator.resume();
+    }
+    expect(result).toMatchObject({ outcome: 'aborted', jobId: first.jobId });
+    expect(result.error).toMatch(new RegExp(
+      `^stop-with-savepoint of job ${first.jobId} failed, so it keeps running and nothing was submitted: timed out after 300 ms waiting for savepoint operator-suspend\\.\\S+ of job ${first.jobId} \\(last seen: IN_PROGRESS\\); ` +
+        `the stop-with-savepoint was given up on: its FlinkDeployment was set back to state running, so the operator keeps job ${first.jobId} running`,
+    ));
+    await waitFor('the operator to reconcile the running spec', () => {
+      const { metadata, status } = operator.resource(job);
+      return (status?.observedGeneration ?? 0) >= (metadata.generation ?? 0) ? true : undefined;
+    });
+    expect(operator.resource(job).status?.jobStatus).toMatchObject({ jobId: first.jobId, state: 'RUNNING' });
+    expect(operator.resource(job).status?.lifecycleState).not.toBe('SUSPENDED');
+    expect(operator.savepoints.length).toBe(savepointsBefore);
+    expect((await records.read(job)).current?.jobId).toBe(first.jobId);
   });
 
   it('rolls a failed upgrade back to the previous spec from the same savepoint', async () => {
