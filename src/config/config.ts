@@ -453,7 +453,21 @@ function crossFieldIssues(settings: Resolution, file: ConfigFile | undefined): C
     ...saslIssues(checked),
     ...apiKeyIssues(checked),
     ...pairIssues(checked, 'schemaRegistryUsername', 'schemaRegistryPassword', (_, missing) => `${missing.expected} (registry user name and password go together)`),
+    ...flinkKubernetesIssues(checked),
   ];
+}
+
+const FLINK_KUBERNETES_SETTINGS: readonly SettingName[] = ['flinkKubernetesNamespace', 'flinkKubernetesApiUrl', 'flinkKubernetesServiceAccountDir'];
+
+/** The Kubernetes settings are read only by the operator service: set with the REST service, they would be dropped silently. */
+function flinkKubernetesIssues(checked: Checked): ConfigIssue[] {
+  const service = checked.settings.flinkService;
+  if (service.failed || service.value !== 'rest') return [];
+  return FLINK_KUBERNETES_SETTINGS.filter((name) => checked.settings[name].origin !== undefined && checked.settings[name].value !== undefined).map((name) => {
+    const origin = originOf(checked, name);
+    const choice = switchName(checked, 'flinkService', origin);
+    return { key: origin.key, source: origin.source, problem: `is set but ${choice} is not kubernetes, so it would be ignored; set ${choice} to kubernetes or remove it` };
+  });
 }
 
 /** With TLS off, TLS settings would be dropped silently; with TLS on, a client certificate needs its key. */

@@ -452,6 +452,22 @@ describe('settings that go together', () => {
 });
 
 describe('settings that would be ignored', () => {
+  it('refuses the Kubernetes settings of the Flink service while it is rest, naming the choice as it was set', () => {
+    expect(configError({ env: { TRIBUTARY_FLINK_KUBERNETES_API_URL: 'https://10.0.0.1:6443', TRIBUTARY_FLINK_KUBERNETES_NAMESPACE: 'tributary' } }).message).toBe(
+      message(
+        'TRIBUTARY_FLINK_KUBERNETES_NAMESPACE (environment): is set but TRIBUTARY_FLINK_SERVICE is not kubernetes, so it would be ignored; set TRIBUTARY_FLINK_SERVICE to kubernetes or remove it',
+        'TRIBUTARY_FLINK_KUBERNETES_API_URL (environment): is set but TRIBUTARY_FLINK_SERVICE is not kubernetes, so it would be ignored; set TRIBUTARY_FLINK_SERVICE to kubernetes or remove it',
+      ),
+    );
+    const path = join(tmp, 'flink-rest-with-kubernetes.json');
+    writeFileSync(path, JSON.stringify({ flink: { service: 'rest', kubernetes: { serviceAccountDir: tmp } } }));
+    expect(configError({ env: {}, file: path }).message).toBe(
+      message(`flink.kubernetes.serviceAccountDir (${path}): is set but flink.service is not kubernetes, so it would be ignored; set flink.service to kubernetes or remove it`),
+    );
+    // An empty namespace means "the service account's": nothing is set, so nothing is refused.
+    expect(loadConfig({ env: { TRIBUTARY_FLINK_KUBERNETES_NAMESPACE: '' } }).flink.service).toBe('rest');
+  });
+
   it('refuses TLS settings while TLS is not enabled, instead of dropping them', () => {
     expect(configError({ env: { TRIBUTARY_KAFKA_TLS_CA_FILE: caPem, TRIBUTARY_TEMPORAL_TLS_SERVER_NAME: 'ns.tmprl.cloud' } }).message).toBe(
       message(
@@ -619,11 +635,12 @@ describe('config file', () => {
 
   it('does not validate file values that the environment overrides', () => {
     const config = loadConfig({
-      env: { TRIBUTARY_TEMPORAL_ADDRESS: 'temporal:7233', TRIBUTARY_TEMPORAL_TLS: 'false', TRIBUTARY_FLINK_SERVICE: 'rest', TRIBUTARY_FLINK_KUBERNETES_API_URL: 'https://k8s:6443' },
+      env: { TRIBUTARY_TEMPORAL_ADDRESS: 'temporal:7233', TRIBUTARY_TEMPORAL_TLS: 'false', TRIBUTARY_FLINK_SERVICE: 'kubernetes', TRIBUTARY_FLINK_KUBERNETES_API_URL: 'https://k8s:6443' },
       file: fixture('invalid-values.json'),
     });
     expect(config.temporal.address).toBe('temporal:7233');
-    expect(config.flink.service).toBe('rest');
+    expect(config.flink.service).toBe('kubernetes');
+    expect(config.flink.kubernetes.apiUrl).toBe('https://k8s:6443');
     expect(config.temporal.tls).toBeUndefined();
   });
 
