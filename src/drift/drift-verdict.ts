@@ -13,7 +13,7 @@ export interface DriftThresholds {
 
 export interface DriftVerdict {
   readonly drifted: boolean;
-  /** One line a person reads, e.g. `feature log1p_amount PSI 0.412 >= 0.25`. */
+  /** One line a person reads, e.g. `feature amount:log1p PSI 0.412 >= 0.25`. */
   readonly summary: string;
 }
 

@@ -92,16 +92,16 @@ describe('judgeDrift', () => {
     referenceRecords: 100,
     liveRecords: 100,
     features: [
-      { column: 'log1p_amount', psi: amountPsi },
-      { column: 'txn_count_10m', psi: 0.02 },
+      { column: 'amount:log1p', psi: amountPsi },
+      { column: 'txn_count_10m:standardised', psi: 0.02 },
     ],
-    maxFeature: { column: amountPsi > 0.02 ? 'log1p_amount' : 'txn_count_10m', psi: Math.max(amountPsi, 0.02) },
+    maxFeature: { column: amountPsi > 0.02 ? 'amount:log1p' : 'txn_count_10m:standardised', psi: Math.max(amountPsi, 0.02) },
     score: scorePsi === null ? null : { liveScores: 100, psi: scorePsi, ksStatistic: 0.1, ksPValue: 0.5 },
   });
   const thresholds = { featurePsi: 0.25, scorePsi: 0.2 };
 
   it('is drift when a feature reaches its threshold, naming it', () => {
-    expect(judgeDrift(figures(0.25, 0.01), thresholds)).toEqual({ drifted: true, summary: 'feature log1p_amount PSI 0.250 >= 0.25' });
+    expect(judgeDrift(figures(0.25, 0.01), thresholds)).toEqual({ drifted: true, summary: 'feature amount:log1p PSI 0.250 >= 0.25' });
   });
 
   it('is drift when the score PSI reaches its threshold', () => {
@@ -109,7 +109,7 @@ describe('judgeDrift', () => {
   });
 
   it('is no drift below both, with the largest figures in the summary', () => {
-    expect(judgeDrift(figures(0.1, 0.05), thresholds)).toEqual({ drifted: false, summary: 'max feature PSI 0.100 (log1p_amount), score PSI 0.050 (KS D 0.100): below the thresholds' });
-    expect(judgeDrift(figures(0.1, null), thresholds).summary).toBe('max feature PSI 0.100 (log1p_amount), no live scores of the champion: below the thresholds');
+    expect(judgeDrift(figures(0.1, 0.05), thresholds)).toEqual({ drifted: false, summary: 'max feature PSI 0.100 (amount:log1p), score PSI 0.050 (KS D 0.100): below the thresholds' });
+    expect(judgeDrift(figures(0.1, null), thresholds).summary).toBe('max feature PSI 0.100 (amount:log1p), no live scores of the champion: below the thresholds');
   });
 });

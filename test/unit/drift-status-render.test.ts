@@ -18,7 +18,7 @@ describe('renderDriftStatus', () => {
       lastCheck: {
         at: Date.UTC(2026, 0, 1, 12, 0, 0),
         drifted: true,
-        outcome: 'drift: feature log1p_amount PSI 0.412 >= 0.25; started training:fraud:drift-1',
+        outcome: 'drift: feature amount:log1p PSI 0.412 >= 0.25; started training:fraud:drift-1',
         figures: {
           championVersion: 3,
           referenceRecords: 5000,
@@ -30,13 +30,13 @@ describe('renderDriftStatus', () => {
       },
       lastError: undefined,
       retrainingsStarted: 1,
-      lastRetraining: { workflowId: 'training:fraud:drift-1', startedAt: Date.UTC(2026, 0, 1, 12, 0, 1), reason: 'drift: feature log1p_amount PSI 0.412 >= 0.25' },
+      lastRetraining: { workflowId: 'training:fraud:drift-1', startedAt: Date.UTC(2026, 0, 1, 12, 0, 1), reason: 'drift: feature amount:log1p PSI 0.412 >= 0.25' },
     };
     expect(renderDriftStatus(config, 'fraud', state)).toBe(
       [
         'monitor         drift-monitor:fraud (checking), every 300000 ms; 12 checks so far',
         'thresholds      feature PSI >= 0.25, score PSI >= 0.2; cooldown 3600000 ms',
-        'last check      2026-01-01T12:00:00.000Z: drift: feature log1p_amount PSI 0.412 >= 0.25; started training:fraud:drift-1',
+        'last check      2026-01-01T12:00:00.000Z: drift: feature amount:log1p PSI 0.412 >= 0.25; started training:fraud:drift-1',
         'champion        v3: 5000 reference vs 2000 live records',
         'score drift     PSI 0.050, KS D 0.070 (p 1.23e-4) over 1800 live scores',
         'top features    c1 0.412, c3 0.300, c4 0.200, c6 0.100, c2 0.050',
