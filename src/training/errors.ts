@@ -178,8 +178,8 @@ export class UnreachableTargetError extends TrainingError {
 }
 
 /**
- * A normaliser, checkpoint or model does not fit what it is used with: another feature vector
- * layout, another width, other weight shapes, or a serialised form that does not parse.
+ * A checkpoint, candidate file or model does not fit what it is used with: another input width,
+ * other weight shapes, or a serialised form that does not parse.
  */
 export class IncompatibleArtifactError extends TrainingError {
   override readonly name = 'IncompatibleArtifactError';
