@@ -1,6 +1,7 @@
 /**
- * The feature job's own JUnit tests (feature formulas, argument checks, the Kafka client
- * properties it reads), run with Maven like the jar build, so `npm test` fails when they do.
+ * The feature job's own JUnit tests (feature formulas and their bit-equality with the
+ * definitions, the training-example join on Flink's operator test harness, argument checks, the
+ * Kafka client properties it reads), run with Maven like the jar build, so `npm test` fails when they do.
  * They need no server; they sit here because Maven may download its test plugins on first use.
  */
 import { spawnSync } from 'node:child_process';
@@ -38,9 +39,12 @@ describe('feature job JUnit tests (Maven)', () => {
     expect(run.status, `${run.stdout}${run.stderr}`).toBe(0);
     const results = suiteResults();
     expect(results.map((result) => result.suite).sort()).toStrictEqual([
+      'dev.tributary.flink.features.CardHistoryEquivalenceTest',
       'dev.tributary.flink.features.CardHistoryTest',
+      'dev.tributary.flink.features.DistinctStringsTest',
       'dev.tributary.flink.features.JobOptionsTest',
       'dev.tributary.flink.features.KafkaClientPropertiesTest',
+      'dev.tributary.flink.features.TrainingExampleJoinTest',
     ]);
     for (const result of results) expect(result, result.suite).toMatchObject({ failures: 0, errors: 0, skipped: 0 });
     expect(results.reduce((sum, result) => sum + result.tests, 0)).toBeGreaterThanOrEqual(15);

@@ -76,7 +76,10 @@ public final class FeatureJob {
                 .name("card features");
 
         SingleOutputStreamOperator<TrainingExample> trainingExamples = features
-                .keyBy(Feature::transactionId)
+                .map(new FeatureEncoder())
+                .uid("feature-encoder")
+                .name("encode features for the join")
+                .keyBy(EncodedFeature::transactionId)
                 .connect(labels.keyBy(Label::transactionId))
                 .process(new TrainingExampleJoin(options.labelHorizonMs()))
                 .uid("training-example-join")

@@ -9,10 +9,6 @@ import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
-import org.apache.flink.api.common.typeinfo.TypeInformation;
-import org.apache.flink.api.common.typeutils.TypeSerializer;
-import org.apache.flink.core.memory.DataInputDeserializer;
-import org.apache.flink.core.memory.DataOutputSerializer;
 import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
 import org.apache.flink.util.Collector;
 
@@ -26,20 +22,18 @@ import org.apache.flink.util.Collector;
  * kept until the watermark passes {@code time + horizon} on each side, so a label still finds
  * a feature that arrives up to a horizon late, and the other way round.
  */
-public final class TrainingExampleJoin extends KeyedCoProcessFunction<String, Feature, Label, TrainingExample> {
+public final class TrainingExampleJoin extends KeyedCoProcessFunction<String, EncodedFeature, Label, TrainingExample> {
     private final long horizonMs;
     /**
-     * The feature waiting for its label, in Flink's binary form of {@link Feature}: one byte array
-     * per transaction instead of a graph of some sixteen objects, which the garbage collector marks
-     * and every checkpoint writes field by field, for as long as the horizon (7 days by default).
-     * Its bytes follow Feature's fields: a change to them needs a new state name.
+     * The feature waiting for its label, as it arrived ({@link FeatureBytes}): one byte array per
+     * transaction instead of a graph of some sixteen objects, which the garbage collector marks and
+     * every checkpoint writes field by field, for as long as the horizon (7 days by default).
      */
     private transient ValueState<byte[]> encodedFeature;
     /** Where job versions before encodedFeature kept the feature; still read, so their savepoints' features meet their labels. */
     private transient ValueState<Feature> legacyFeature;
     private transient ListState<Label> labels;
-    private transient TypeSerializer<Feature> featureSerializer;
-    private transient DataOutputSerializer encodeBuffer;
+    private transient FeatureBytes featureBytes;
 
     public TrainingExampleJoin(long horizonMs) {
         this.horizonMs = horizonMs;
@@ -49,15 +43,18 @@ public final class TrainingExampleJoin extends KeyedCoProcessFunction<String, Fe
     public void open(OpenContext openContext) {
         encodedFeature = getRuntimeContext().getState(new ValueStateDescriptor<>("feature-bytes", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
         legacyFeature = getRuntimeContext().getState(new ValueStateDescriptor<>("feature", Feature.class));
-        featureSerializer = getRuntimeContext().createSerializer(TypeInformation.of(Feature.class));
-        encodeBuffer = new DataOutputSerializer(512);
+        featureBytes = FeatureBytes.of(getRuntimeContext());
         labels = getRuntimeContext().getListState(new ListStateDescriptor<>("labels", Label.class));
     }
 
     @Override
-    public void processElement1(Feature arrived, Context ctx, Collector<TrainingExample> out) throws Exception {
-        encodedFeature.update(encode(arrived));
-        for (Label label : labels.get()) joinIfWithinHorizon(arrived, label, out);
+    public void processElement1(EncodedFeature arrived, Context ctx, Collector<TrainingExample> out) throws Exception {
+        encodedFeature.update(arrived.bytes());
+        Feature feature = null;
+        for (Label label : labels.get()) {
+            if (feature == null) feature = featureBytes.decode(arrived.bytes());
+            joinIfWithinHorizon(feature, label, out);
+        }
         ctx.timerService().registerEventTimeTimer(arrived.eventTime() + horizonMs);
     }
 
@@ -69,16 +66,10 @@ public final class TrainingExampleJoin extends KeyedCoProcessFunction<String, Fe
         ctx.timerService().registerEventTimeTimer(arrived.labelTime() + horizonMs);
     }
 
-    private byte[] encode(Feature feature) throws IOException {
-        encodeBuffer.clear();
-        featureSerializer.serialize(feature, encodeBuffer);
-        return encodeBuffer.getCopyOfBuffer();
-    }
-
     /** The transaction's latest feature, or null; an encoded one is newer than a legacy one. */
     private Feature storedFeature() throws IOException {
         byte[] encoded = encodedFeature.value();
-        return encoded != null ? featureSerializer.deserialize(new DataInputDeserializer(encoded)) : legacyFeature.value();
+        return encoded != null ? featureBytes.decode(encoded) : legacyFeature.value();
     }
 
     private void joinIfWithinHorizon(Feature feature, Label label, Collector<TrainingExample> out) {

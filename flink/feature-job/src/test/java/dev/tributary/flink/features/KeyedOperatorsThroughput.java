@@ -33,7 +33,7 @@ import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
  * CPU time per transaction of the job's keyed half, on a local MiniCluster in this JVM, apart from
  * the shared cluster and its other jobs: generated transactions (the bench's: 1,000 cards, 50 ms
  * apart) → keyBy(card) → {@link FeatureCalculator} → Avro encoding of each feature, and
- * features → keyBy(transaction id) → {@link TrainingExampleJoin} (no matching labels), with the hashmap state
+ * features → {@link FeatureEncoder} → keyBy(transaction id) → {@link TrainingExampleJoin} (no matching labels), with the hashmap state
  * backend and 10 s checkpoints as on the local stack. No Kafka and no registry: the sources'
  * decoding and the producers are measured by {@code npm run bench -- feature-job}.
  *
@@ -141,7 +141,8 @@ public final class KeyedOperatorsThroughput {
         // One label, of no transaction: a source needs an element, and the join's state holds features only.
         DataStream<Label> noLabels = env.fromData(new Label("none", false, "CHARGEBACK", START))
                 .assignTimestampsAndWatermarks(WatermarkStrategy.<Label>forMonotonousTimestamps().withTimestampAssigner((label, ignored) -> label.labelTime()));
-        features.keyBy(Feature::transactionId)
+        features.map(new FeatureEncoder())
+                .keyBy(EncodedFeature::transactionId)
                 .connect(noLabels.keyBy(Label::transactionId))
                 .process(new TrainingExampleJoin(7 * CardHistory.ONE_DAY_MS))
                 .sinkTo(new DiscardingSink<>());

@@ -6,6 +6,8 @@ import java.util.List;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.serialization.SerializerConfigImpl;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
@@ -29,18 +31,24 @@ class TrainingExampleJoinTest {
         return new Label(id, true, "CHARGEBACK", labelTime);
     }
 
-    private static <F> KeyedTwoInputStreamOperatorTestHarness<String, Feature, Label, F> harness(KeyedCoProcessFunction<String, Feature, Label, F> join) throws Exception {
-        return new KeyedTwoInputStreamOperatorTestHarness<>(new KeyedCoProcessOperator<>(join), Feature::transactionId, Label::transactionId, Types.STRING);
+    /** What FeatureEncoder sends the join. */
+    private static StreamRecord<EncodedFeature> encoded(Feature feature) throws Exception {
+        FeatureBytes bytes = new FeatureBytes(TypeInformation.of(Feature.class).createSerializer(new SerializerConfigImpl()));
+        return new StreamRecord<>(new EncodedFeature(feature.transactionId(), feature.eventTime(), bytes.encode(feature)), feature.eventTime());
+    }
+
+    private static KeyedTwoInputStreamOperatorTestHarness<String, EncodedFeature, Label, TrainingExample> harness(TrainingExampleJoin join) throws Exception {
+        return new KeyedTwoInputStreamOperatorTestHarness<>(new KeyedCoProcessOperator<>(join), EncodedFeature::transactionId, Label::transactionId, Types.STRING);
     }
 
     @Test
     void aFeatureMeetsItsLabelWhicheverComesFirstAndTheJoinedFeatureIsTheSame() throws Exception {
         try (var join = harness(new TrainingExampleJoin(HORIZON))) {
             join.open();
-            join.processElement1(new StreamRecord<>(feature("a", T), T));
+            join.processElement1(encoded(feature("a", T)));
             join.processElement2(new StreamRecord<>(label("a", T + HORIZON), T + HORIZON));
             join.processElement2(new StreamRecord<>(label("b", T + 10), T + 10));
-            join.processElement1(new StreamRecord<>(feature("b", T), T));
+            join.processElement1(encoded(feature("b", T)));
             assertEquals(List.of(new TrainingExample(feature("a", T), true, "CHARGEBACK", T + HORIZON),
                     new TrainingExample(feature("b", T), true, "CHARGEBACK", T + 10)), join.extractOutputValues());
         }
@@ -50,7 +58,7 @@ class TrainingExampleJoinTest {
     void aFeatureIsForgottenOnceTheWatermarkPassesItsHorizon() throws Exception {
         try (var join = harness(new TrainingExampleJoin(HORIZON))) {
             join.open();
-            join.processElement1(new StreamRecord<>(feature("a", T), T));
+            join.processElement1(encoded(feature("a", T)));
             join.processBothWatermarks(new Watermark(T + HORIZON));
             assertEquals(0, join.numKeyedStateEntries());
             join.processElement2(new StreamRecord<>(label("a", T + HORIZON), T + HORIZON));
@@ -61,7 +69,8 @@ class TrainingExampleJoinTest {
     @Test
     void featuresInTheStateOfEarlierVersionsStillMeetTheirLabels() throws Exception {
         OperatorSubtaskState earlier;
-        try (var legacy = harness(new EarlierFeatureState())) {
+        try (var legacy = new KeyedTwoInputStreamOperatorTestHarness<>(new KeyedCoProcessOperator<>(new EarlierFeatureState()),
+                Feature::transactionId, Label::transactionId, Types.STRING)) {
             legacy.open();
             legacy.processElement1(new StreamRecord<>(feature("a", T), T));
             legacy.processElement1(new StreamRecord<>(feature("b", T), T));
