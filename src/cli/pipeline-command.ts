@@ -3,7 +3,7 @@
  * system (`plan`), carried out (`apply`), and the applied pipelines (`list`, `describe`, `delete`).
  * yaml, ajv, avsc, kafkajs and the Temporal SDK load inside the actions, so `--help` stays fast.
  */
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import type { Admin } from 'kafkajs';
 import type { TributaryConfig } from '../config/config.js';
 import type { DeploymentRecordStore } from '../flink/deployment-record-store.js';
@@ -14,10 +14,23 @@ import type { CliEnvironment } from './cli-environment.js';
 import { defaultAuthor } from './default-author.js';
 import { positiveInteger } from './option-parsers.js';
 import { progressPrinter } from './output.js';
+import { modelName } from './trigger-command.js';
 import { renderTable } from '../terminal/text-table.js';
 
 /** Exit code of a definition with problems, or a change the registry refuses: the input is wrong, as for bad arguments. */
 const EXIT_BAD_INPUT = 2;
+
+/**
+ * A pipeline's name, refused before connecting when no pipeline could have it: the rule is the
+ * definition schema's `name`, which is also the model's name, so it is the model-name rule.
+ */
+function pipelineName(value: string): string {
+  try {
+    return modelName(value);
+  } catch {
+    throw new InvalidArgumentError(`expected a pipeline name of 1 to 100 lowercase letters, digits, '.', '_' and '-' (starting with a letter or digit), got "${value}"`);
+  }
+}
 
 const counted = (count: number, noun: string): string => `${count} ${noun}${count === 1 ? '' : 's'}`;
 
@@ -276,7 +289,7 @@ export function pipelineCommand(cli: CliEnvironment): Command {
   command
     .command('describe')
     .description('show a pipeline: every revision with who, when and digest, its topics on the cluster, its feature job\'s deployment, and the registered versions of its model')
-    .argument('<name>', 'the pipeline\'s name')
+    .argument('<name>', 'the pipeline\'s name', pipelineName)
     .action(async (name: string) => {
       const config = cli.config();
       await withLiveSystem(config, async ({ store, admin, deployments }) => {
@@ -317,7 +330,7 @@ export function pipelineCommand(cli: CliEnvironment): Command {
       'mark a pipeline deleted: a tombstone revision ends it and keeps its history (`pipeline describe` shows it; applying its file again brings it back as a new revision). ' +
         'Its topics, schemas, feature job and models are left as they are; --purge also deletes its topics, after saying what is lost, and only with --yes',
     )
-    .argument('<name>', 'the pipeline\'s name')
+    .argument('<name>', 'the pipeline\'s name', pipelineName)
     .option('--purge', 'also delete the pipeline\'s topics and every record in them')
     .option('--yes', 'confirm --purge')
     .option('--by <who>', 'who deletes, recorded with the tombstone revision (default: the OS user)')

@@ -48,6 +48,7 @@ const VALID_VALUES: Readonly<Record<string, string>> = {
   component: 'kafka',
   version: '1',
   topic: 'transactions',
+  name: 'delivery',
 };
 
 /**
@@ -289,9 +290,11 @@ function expectRefused(outcome: Outcome, firstLine: string | RegExp, problems = 
 describe('bad command-line input, over every command and option', () => {
   const cases = [...GROUPS.flatMap(casesForGroup), ...LEAVES.flatMap(casesForLeaf)];
 
-  it('checks every model name where it is read, before anything connects', () => {
+  it('checks every model and pipeline name where it is read, before anything connects', () => {
     const unchecked = LEAVES.flatMap(({ path, command }) => [
-      ...command.registeredArguments.filter((argument) => argument.name() === 'model' && argument.parseArg === undefined).map(() => `${nameOf(path)} <model>`),
+      ...command.registeredArguments
+        .filter((argument) => ['model', 'name'].includes(argument.name()) && argument.parseArg === undefined)
+        .map((argument) => `${nameOf(path)} <${argument.name()}>`),
       ...command.options.filter((option) => option.long === '--model' && option.parseArg === undefined).map(() => `${nameOf(path)} --model`),
     ]);
     expect(unchecked).toEqual([]);
