@@ -45,7 +45,18 @@ public final class FeatureJob {
         env.execute(options.jobName());
     }
 
+    /**
+     * Object reuse: a chained operator gets the record its predecessor emitted instead of a deep
+     * copy made with reflection (the features sink received a copy of every Feature, its doubles
+     * boxed on the way: about 100 MB of garbage per 200k features in a profile). Safe here because
+     * every record type is an immutable Java record and no operator changes what it received.
+     */
+    static void configure(StreamExecutionEnvironment env) {
+        env.getConfig().enableObjectReuse();
+    }
+
     static void build(StreamExecutionEnvironment env, JobOptions options) {
+        configure(env);
         SingleOutputStreamOperator<CardTransaction> transactions = env
                 .fromSource(source(options, options.transactionsTopic(), "transactions",
                                 new TransactionDeserializer(options.schemaRegistryUrl(), options.piiKeyFile())),

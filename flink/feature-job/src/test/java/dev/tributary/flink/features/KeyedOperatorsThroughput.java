@@ -132,6 +132,7 @@ public final class KeyedOperatorsThroughput {
     }
 
     private static void build(StreamExecutionEnvironment env, long transactions) {
+        FeatureJob.configure(env);
         DataStream<CardTransaction> source = env.fromSequence(0, transactions - 1)
                 .map(new BenchTransaction())
                 .assignTimestampsAndWatermarks(WatermarkStrategy.<CardTransaction>forBoundedOutOfOrderness(Duration.ofSeconds(5))
