@@ -7,7 +7,7 @@ import type { ServedModel } from '../../src/serving/model-deployment.js';
 import { ServedModels, type ServingSnapshot, type SwapOutcome } from '../../src/serving/served-models.js';
 import { loadScoringModel, type ScoringModel } from '../../src/serving/scoring-model.js';
 import { generateSyntheticExamples } from '../helpers/synthetic-examples.js';
-import { deploymentOf, MODEL, registryWithVersions, useCpuBackend } from '../helpers/scoring-models.js';
+import { deploymentOf, MODEL, registerFormatOneVersion, registryWithVersions, useCpuBackend } from '../helpers/scoring-models.js';
 
 const inputs = generateSyntheticExamples({ count: 40, seed: 8 }).map((record) => ({ record, kafkaTimestamp: record.event_time + 5 }));
 
@@ -127,6 +127,21 @@ describe('ServedModels', () => {
     // The failed revision did not advance what is served, so a good deployment of it still applies.
     expect(await models.apply(deploymentOf({ revision: 2, champion: served[1]! }))).toEqual(swapped(2, [2]));
     expect(await versionsScoredBy(models.current()!)).toEqual({ deciding: [2], shadow: [] });
+    await models.close();
+  });
+
+  it('keeps serving its champion when a deployment names a format-1 artifact, and says to retrain it', async () => {
+    const { registry, served } = await registryWithVersions(1);
+    const models = new ServedModels(trackingLoader(registry).load);
+    expect(await models.apply(deploymentOf({ revision: 1, champion: served[0]! }))).toEqual(swapped(1, [1]));
+    const formatOne = await registerFormatOneVersion(registry);
+    const outcome = await models.apply(deploymentOf({ revision: 2, champion: formatOne }));
+    expect(outcome).toMatchObject({ kind: 'failed', revision: 2, error: { version: 2, retriable: false } });
+    expect((outcome as Extract<SwapOutcome, { kind: 'failed' }>).error.message).toBe(
+      'cannot serve fraud version 2: model fraud v2 is artifact format 1 (the fixed layout of Tributary 0.1); this version loads format 2 only: ' +
+        'retrain it (`tributary train fraud`) and promote the new version; the scorer keeps the model it serves until then',
+    );
+    expect(await versionsScoredBy(models.current()!)).toEqual({ deciding: [1], shadow: [] });
     await models.close();
   });
 
