@@ -125,7 +125,7 @@ export function chooseThreshold(target: ThresholdTarget, labels: ArrayLike<numbe
     const top = points[0]!;
     throw new UnreachableTargetError(
       `false-positive rate ${targetFalsePositiveRate}`,
-      `the highest score (${top.threshold}) alone flags ${top.falsePositives} of ${negatives} legitimate transactions (rate ${top.falsePositives / negatives})`,
+      `the highest score (${top.threshold}) alone flags ${top.falsePositives} of ${negatives} negative examples (rate ${top.falsePositives / negatives})`,
     );
   }
   return metricsAtThreshold(labels, scores, chosen);
@@ -192,7 +192,7 @@ function checkInputs(metric: string, labels: ArrayLike<number>, scores: ArrayLik
   }
   const negatives = labels.length - positives;
   if (needs === 'both classes' && (positives === 0 || negatives === 0)) {
-    throw new MetricInputError(metric, `it needs both classes, but all ${labels.length} labels are ${positives === 0 ? '0 (legitimate)' : '1 (fraud)'}`);
+    throw new MetricInputError(metric, `it needs both classes, but all ${labels.length} labels are ${positives === 0 ? '0 (negative)' : '1 (positive)'}`);
   }
   return { positives, negatives };
 }

@@ -98,7 +98,7 @@ export function compareOperatingPoints(
   if (counts.positives !== theirs.positives || counts.negatives !== theirs.negatives) {
     throw new MetricInputError(
       'the operating-point comparison',
-      `the candidate was measured on ${counts.positives}/${counts.negatives} fraud/legitimate examples, the champion on ${theirs.positives}/${theirs.negatives}: not the same split`,
+      `the candidate was measured on ${counts.positives}/${counts.negatives} positive/negative examples, the champion on ${theirs.positives}/${theirs.negatives}: not the same split`,
     );
   }
   const ours = operatingPointFigures(candidate, confidence);
@@ -138,8 +138,8 @@ export function describeOperatingPoints(comparison: OperatingPointComparison, ch
   const { candidate, champion, worse, positives, minPositives } = comparison;
   if (positives < minPositives) {
     return (
-      `the test split holds ${count(positives)} fraud examples, too few for a threshold to count: at least ${count(minPositives)} are needed ` +
-      `to compare operating points with ${championName}; train again once more labelled fraud has arrived (a wider range, or a trigger with a higher minPositives)`
+      `the test split holds ${count(positives)} positive examples, too few for a threshold to count: at least ${count(minPositives)} are needed ` +
+      `to compare operating points with ${championName}; train again once more positive labels have arrived (a wider range, or a trigger with a higher minPositives)`
     );
   }
   const shown: ComparedMetric = worse?.metric ?? 'falsePositiveRate';
@@ -147,7 +147,7 @@ export function describeOperatingPoints(comparison: OperatingPointComparison, ch
   const figuresLine =
     `${METRIC_NAMES[shown]} at its threshold for ${targetName(comparison.target)} (${candidate.threshold.toFixed(3)}) is ${estimate(candidate[shown])} ` +
     `vs ${championName}'s ${estimate(champion[shown])} at its serving threshold ${champion.threshold.toFixed(3)}; ` +
-    `${METRIC_NAMES[other]} ${estimate(candidate[other])} vs ${estimate(champion[other])}; on the same ${count(comparison.examples)} examples (${count(positives)} fraud)`;
+    `${METRIC_NAMES[other]} ${estimate(candidate[other])} vs ${estimate(champion[other])}; on the same ${count(comparison.examples)} examples (${count(positives)} positive)`;
   if (worse === undefined) return figuresLine;
   return `${figuresLine}: worse by more than ${worse.margin} (z=${worse.z.toFixed(2)}, p=${worse.pValue.toPrecision(2)} < α ${worse.alpha})`;
 }
@@ -173,7 +173,7 @@ function classCounts(point: ThresholdMetrics): { positives: number; negatives: n
   const { truePositives, falsePositives, trueNegatives, falseNegatives } = point.confusion;
   const positives = truePositives + falseNegatives;
   const negatives = falsePositives + trueNegatives;
-  if (positives === 0 || negatives === 0) throw new MetricInputError('the operating-point comparison', `it needs both classes, but the split holds ${positives} fraud and ${negatives} legitimate examples`);
+  if (positives === 0 || negatives === 0) throw new MetricInputError('the operating-point comparison', `it needs both classes, but the split holds ${positives} positive and ${negatives} negative examples`);
   return { positives, negatives };
 }
 

@@ -34,8 +34,8 @@ describe('rocAuc', () => {
 
   it('refuses one class only, mismatched lengths, bad labels and non-finite scores', () => {
     expect(() => rocAuc([0, 0, 0], [0.1, 0.2, 0.3])).toThrow(MetricInputError);
-    expect(() => rocAuc([0, 0, 0], [0.1, 0.2, 0.3])).toThrow('cannot compute ROC-AUC: it needs both classes, but all 3 labels are 0 (legitimate)');
-    expect(() => rocAuc([1, 1], [0.1, 0.2])).toThrow('cannot compute ROC-AUC: it needs both classes, but all 2 labels are 1 (fraud)');
+    expect(() => rocAuc([0, 0, 0], [0.1, 0.2, 0.3])).toThrow('cannot compute ROC-AUC: it needs both classes, but all 3 labels are 0 (negative)');
+    expect(() => rocAuc([1, 1], [0.1, 0.2])).toThrow('cannot compute ROC-AUC: it needs both classes, but all 2 labels are 1 (positive)');
     expect(() => rocAuc([1, 0], [0.1])).toThrow('cannot compute ROC-AUC: 2 labels but 1 scores');
     expect(() => rocAuc([], [])).toThrow('cannot compute ROC-AUC: no examples');
     expect(() => rocAuc([1, 2], [0.1, 0.2])).toThrow('cannot compute ROC-AUC: label 2 at index 1 is not 0 or 1');
@@ -95,7 +95,7 @@ describe('chooseThreshold', () => {
   it('fails when even the top score breaks the false-positive budget', () => {
     const attempt = (): unknown => chooseThreshold({ targetFalsePositiveRate: 0.1 }, [0, 1, 0, 0], [0.9, 0.5, 0.2, 0.1]);
     expect(attempt).toThrow(UnreachableTargetError);
-    expect(attempt).toThrow('no threshold reaches false-positive rate 0.1: the highest score (0.9) alone flags 1 of 3 legitimate transactions (rate 0.3333333333333333)');
+    expect(attempt).toThrow('no threshold reaches false-positive rate 0.1: the highest score (0.9) alone flags 1 of 3 negative examples (rate 0.3333333333333333)');
   });
 
   it('refuses targets outside their range', () => {

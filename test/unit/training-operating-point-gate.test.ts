@@ -66,7 +66,7 @@ describe('compareOperatingPoints', () => {
 
     expect(describeOperatingPoints(comparison, 'champion v1')).toBe(
       "FPR at its threshold for recall 0.80 (0.500) is 0.156 [0.135, 0.181] vs champion v1's 0.013 [0.007, 0.022] at its serving threshold 0.700; " +
-        'recall 0.800 [0.652, 0.895] vs 0.750 [0.598, 0.858]; on the same 1,000 examples (40 fraud): worse by more than 0.01 (z=10.91, p=0.0 < α 0.05)',
+        'recall 0.800 [0.652, 0.895] vs 0.750 [0.598, 0.858]; on the same 1,000 examples (40 positive): worse by more than 0.01 (z=10.91, p=0.0 < α 0.05)',
     );
   });
 
@@ -84,7 +84,7 @@ describe('compareOperatingPoints', () => {
     expect(comparison.candidate.falsePositiveRate.upper).toBeCloseTo(0.0191, 4);
     expect(describeOperatingPoints(comparison, 'champion v1')).toBe(
       "FPR at its threshold for recall 0.80 (0.800) is 0.010 [0.006, 0.019] vs champion v1's 0.013 [0.007, 0.022] at its serving threshold 0.700; " +
-        'recall 0.800 [0.652, 0.895] vs 0.750 [0.598, 0.858]; on the same 1,000 examples (40 fraud)',
+        'recall 0.800 [0.652, 0.895] vs 0.750 [0.598, 0.858]; on the same 1,000 examples (40 positive)',
     );
   });
 
@@ -108,15 +108,15 @@ describe('compareOperatingPoints', () => {
     const comparison = compareOperatingPoints(RECALL_80, chooseThreshold(RECALL_80, candidate.labels, candidate.scores), metricsAtThreshold(theirs.labels, theirs.scores, 0.5), LIVE_DEFAULTS);
     expect(comparison).toMatchObject({ positives: 20, minPositives: 30, worse: undefined, passed: false });
     expect(describeOperatingPoints(comparison, 'champion v2')).toBe(
-      'the test split holds 20 fraud examples, too few for a threshold to count: at least 30 are needed to compare operating points with champion v2; ' +
-        'train again once more labelled fraud has arrived (a wider range, or a trigger with a higher minPositives)',
+      'the test split holds 20 positive examples, too few for a threshold to count: at least 30 are needed to compare operating points with champion v2; ' +
+        'train again once more positive labels have arrived (a wider range, or a trigger with a higher minPositives)',
     );
   });
 
   it('refuses to compare points measured on different examples', () => {
     const other = split([[10, 10, 0.9], [30, 950, 0.1]]);
     expect(() => compareOperatingPoints(RECALL_80, metricsAtThreshold(other.labels, other.scores, 0.5), metricsAtThreshold(champion.labels.slice(1), champion.scores.slice(1), 0.5))).toThrow(
-      'cannot compute the operating-point comparison: the candidate was measured on 40/960 fraud/legitimate examples, the champion on 39/960: not the same split',
+      'cannot compute the operating-point comparison: the candidate was measured on 40/960 positive/negative examples, the champion on 39/960: not the same split',
     );
   });
 });

@@ -64,7 +64,7 @@ describe('trainingPipeline', () => {
     expect(betterResult).toMatchObject({ version: 2, stage: 'challenger', nextStep: 'rollout', championVersion: 1 });
     expect(betterResult.reason).toBe(
       'passed gates and beats champion v1 on prAuc by 0.1000; at the operating point: FPR at its threshold for recall 0.80 (0.500) is 0.037 [0.020, 0.067] ' +
-        "vs champion v1's 0.037 [0.020, 0.067] at its serving threshold 0.500; recall 0.800 [0.627, 0.905] vs 0.800 [0.627, 0.905]; on the same 300 examples (30 fraud)",
+        "vs champion v1's 0.037 [0.020, 0.067] at its serving threshold 0.500; recall 0.800 [0.627, 0.905] vs 0.800 [0.627, 0.905]; on the same 300 examples (30 positive)",
     );
     await harness.recordHistory('training-pipeline-challenger', better);
     // The challenger's rollout runs on as an abandoned child, v2 against v1.
@@ -105,7 +105,7 @@ describe('trainingPipeline', () => {
     // z = (60/270 − 10/270 − 0.01) / √(0.2222·0.7778/270 + 0.0370·0.9630/270) = 6.30, with the standard plan's margin 0.01.
     const reason =
       "quality gates failed: FPR at its threshold for recall 0.80 (0.500) is 0.222 [0.177, 0.276] vs champion v1's 0.037 [0.020, 0.067] at its serving threshold 0.500; " +
-      'recall 0.800 [0.627, 0.905] vs 0.800 [0.627, 0.905]; on the same 300 examples (30 fraud): worse by more than 0.01 (z=6.30, p=1.4e-10 < α 0.05)';
+      'recall 0.800 [0.627, 0.905] vs 0.800 [0.627, 0.905]; on the same 300 examples (30 positive): worse by more than 0.01 (z=6.30, p=1.4e-10 < α 0.05)';
     expect(result).toMatchObject({ version: 2, stage: 'rejected', nextStep: 'none', championVersion: 1, reason });
     expect(result.rollout).toBeUndefined();
     expect(result.metrics).toMatchObject({ falsePositiveRate: 60 / 270, testNegatives: 270, championVersion: 1, championThreshold: 0.5, championFalsePositiveRate: 10 / 270, championRecall: 0.8 });
@@ -124,8 +124,8 @@ describe('trainingPipeline', () => {
     const result = await (await startPipeline(model, 2, { gates: { minTestPositives: 40 } })).result();
     expect(result).toMatchObject({ stage: 'rejected' });
     expect(result.reason).toBe(
-      'quality gates failed: the test split holds 30 fraud examples, too few for a threshold to count: at least 40 are needed to compare operating points with champion v1; ' +
-        'train again once more labelled fraud has arrived (a wider range, or a trigger with a higher minPositives)',
+      'quality gates failed: the test split holds 30 positive examples, too few for a threshold to count: at least 40 are needed to compare operating points with champion v1; ' +
+        'train again once more positive labels have arrived (a wider range, or a trigger with a higher minPositives)',
     );
   });
 
