@@ -7,7 +7,10 @@ import { Command, InvalidArgumentError } from 'commander';
 import type { Admin } from 'kafkajs';
 import type { TributaryConfig } from '../config/config.js';
 import type { DeploymentRecordStore } from '../flink/deployment-record-store.js';
-import type { FeatureJobItem } from '../pipeline-apply/pipeline-plan.js';
+import type { FlinkRestClient } from '../flink/flink-rest-client.js';
+import type { SqlJobEnvironment } from '../flink/sql-feature-job.js';
+import type { SqlGatewayClient } from '../flink/sql-gateway-client.js';
+import type { FeatureJobItem, FeatureJobPlanner, PipelinePlan } from '../pipeline-apply/pipeline-plan.js';
 import type { PipelineStore, RevisionDraft } from '../pipelines/pipeline-store.js';
 import type { SchemaRegistryClient } from '../streaming/schema-registry-client.js';
 import type { CliEnvironment } from './cli-environment.js';
@@ -95,8 +98,8 @@ async function deployJarFeatureJob(config: TributaryConfig, baseDir: string, dra
     import('@temporalio/client'),
     import('./flink-command.js'),
   ]);
-  // The plan deploys only jar jobs; a SQL job is submitted by the feature-job step.
-  if (job.kind !== 'jar') throw new PipelineError(`feature job ${item.jobName} is a ${job.kind} job; apply deploys only jar jobs`);
+  // A SQL pipeline's jobs are submitted by submitSqlFeatureJobs.
+  if (job.kind !== 'jar') throw new PipelineError(`feature job ${item.jobName} is a ${job.kind} job; flinkDeploy deploys only jar jobs`);
   const progress = progressPrinter();
   const record = await new FileDeploymentRecordStore(deploymentRecordsDir(config)).read(item.jobName);
   const args = job.args ?? [];
@@ -126,6 +129,71 @@ async function deployJarFeatureJob(config: TributaryConfig, baseDir: string, dra
   } finally {
     await connection.close();
   }
+}
+
+/** What a SQL pipeline's jobs are checked and submitted with. */
+interface SqlJobClients {
+  readonly env: SqlJobEnvironment;
+  readonly gateway: SqlGatewayClient;
+  readonly flink: FlinkRestClient;
+}
+
+/**
+ * The clients of the configured cluster and the environment its generated jobs load (the functions
+ * jar built when missing or stale, the PII key file written), prepared on first use and once per
+ * command: plan checks the jobs as apply would submit them.
+ */
+function sqlJobClientsOf(config: TributaryConfig): () => Promise<SqlJobClients> {
+  let clients: Promise<SqlJobClients> | undefined;
+  const prepare = async (): Promise<SqlJobClients> => {
+    const [{ FlinkRestClient }, { SqlGatewayClient }, { prepareSqlJobEnvironment }] = await Promise.all([
+      import('../flink/flink-rest-client.js'),
+      import('../flink/sql-gateway-client.js'),
+      import('../flink/sql-feature-job.js'),
+    ]);
+    return {
+      env: await prepareSqlJobEnvironment(config, { progress: progressPrinter() }),
+      gateway: new SqlGatewayClient({ baseUrl: config.flink.sqlGatewayUrl }),
+      flink: new FlinkRestClient({ baseUrl: config.flink.restUrl }),
+    };
+  };
+  return () => (clients ??= prepare());
+}
+
+/** Plans the feature jobs of a definition: a jar job from its deployment record, a SQL pipeline's two jobs on the gateway. */
+function featureJobPlanner(baseDir: string, deployments: DeploymentRecordStore, sql: () => Promise<SqlJobClients>): FeatureJobPlanner {
+  return async (draft) => {
+    if (draft.definition.features.job.kind === 'sql') {
+      const { planSqlFeatureJobs } = await import('../pipeline-apply/sql-feature-job-plan.js');
+      return planSqlFeatureJobs(draft, await sql());
+    }
+    const { planFeatureJob } = await import('../pipeline-apply/feature-job-plan.js');
+    return [await planFeatureJob(draft, baseDir, deployments)];
+  };
+}
+
+/**
+ * The feature-job step of a SQL pipeline: ensureSqlPipelineJobs registers the training-example
+ * schema and submits each job that does not run. Returns one line saying what became of each.
+ */
+async function submitSqlFeatureJobs(config: TributaryConfig, draft: RevisionDraft, clients: SqlJobClients, registry: SchemaRegistryClient): Promise<string> {
+  const { ensureSqlPipelineJobs } = await import('../flink/sql-feature-job-deploy.js');
+  const outcomes = await ensureSqlPipelineJobs({ config, definition: draft.definition, files: draft.files, registry, ...clients });
+  return outcomes
+    .map(({ jobName, action, jobId }) => `feature job ${jobName}: ${action === 'submitted' ? `submitted through the SQL Gateway as job ${jobId}` : `already running as job ${jobId}, left as it is`}`)
+    .join('; ');
+}
+
+/** Why apply would change nothing, one line per kind of refusal in the plan, each saying what to do. */
+async function refusalLines(plan: PipelinePlan): Promise<string[]> {
+  const { refusals } = await import('../pipeline-apply/pipeline-plan.js');
+  const refused = refusals(plan);
+  const schemas = refused.filter((item) => item.kind === 'subject').length;
+  const jobs = refused.filter((item) => item.kind === 'feature-job').length;
+  return [
+    ...(schemas > 0 ? [`apply would change nothing: the registry refuses ${counted(schemas, 'schema')} (above); make the schema compatible, or write to a new topic`] : []),
+    ...(jobs > 0 ? [`apply would change nothing: the SQL Gateway refuses ${counted(jobs, 'feature job')} (above); correct the query at the line named (or the definition), then plan again`] : []),
+  ];
 }
 
 /** The registered versions of a pipeline's model, or why the registry cannot say: a description stands without them. */
@@ -197,7 +265,8 @@ export function pipelineCommand(cli: CliEnvironment): Command {
     .command('plan')
     .description(
       'validate a definition, then show what `pipeline apply` would change on the live system, one line per item: topics to create (or that exist with other settings), ' +
-        'schema subjects with the registry\'s compatibility verdict (its reasons when it would refuse), the feature job, and the revision apply would record. Changes nothing; exits 2 when the registry would refuse a schema',
+        'schema subjects with the registry\'s compatibility verdict (its reasons when it would refuse), the feature job (a SQL pipeline\'s query and label join checked on the SQL Gateway), and the revision apply would record. ' +
+        'Changes nothing on the cluster; exits 2 when the registry would refuse a schema or the gateway a query',
     )
     .argument('<file>', 'a pipeline definition (.yaml, .yml or .json)')
     .option(...replicationOption)
@@ -205,19 +274,19 @@ export function pipelineCommand(cli: CliEnvironment): Command {
       const drafted = await draftOf(file, defaultAuthor());
       if (!drafted) return;
       const { draft, baseDir } = drafted;
-      const [{ planPipeline, planChanges, refusals, renderPlan }, { planFeatureJob }] = await Promise.all([import('../pipeline-apply/pipeline-plan.js'), import('../pipeline-apply/feature-job-plan.js')]);
+      const { planPipeline, planChanges, renderPlan } = await import('../pipeline-apply/pipeline-plan.js');
       const config = cli.config();
       await withLiveSystem(config, async (live) => {
         const plan = await planPipeline(draft, {
           ...live,
           prefix: config.topics.prefix,
           replicationFactor: options.replicationFactor,
-          featureJob: (candidate) => planFeatureJob(candidate, baseDir, live.deployments),
+          featureJob: featureJobPlanner(baseDir, live.deployments, sqlJobClientsOf(config)),
         });
         for (const line of renderPlan(plan)) cli.print(line);
-        const refused = refusals(plan);
+        const refused = await refusalLines(plan);
         if (refused.length > 0) {
-          cli.fail(`apply would change nothing: the registry refuses ${counted(refused.length, 'schema')} (above); make the schema compatible, or write to a new topic`);
+          for (const line of refused) cli.fail(line);
           cli.setExitCode(EXIT_BAD_INPUT);
         } else {
           cli.print(planChanges(plan) ? `${draft.name}: \`tributary pipeline apply ${file}\` carries this out` : `${draft.name}: nothing to change`);
@@ -228,8 +297,9 @@ export function pipelineCommand(cli: CliEnvironment): Command {
   command
     .command('apply')
     .description(
-      'carry a definition out on the live system: create its topics, register its schemas, deploy or upgrade a jar feature job through flinkDeploy (by savepoint), and record a new revision when the definition changed. ' +
-        'Applying the same file again changes nothing; after a failure part way, applying it again completes it. A schema the registry would refuse stops it before any change (exit 2)',
+      'carry a definition out on the live system: create its topics, register its schemas, deploy or upgrade a jar feature job through flinkDeploy (by savepoint) or submit a SQL pipeline\'s feature query and label join through the SQL Gateway unless they run, ' +
+        'and record a new revision when the definition changed. Applying the same file again changes nothing; after a failure part way, applying it again completes it. ' +
+        'A schema the registry would refuse, or a query the gateway refuses, stops it before any change (exit 2)',
     )
     .argument('<file>', 'a pipeline definition (.yaml, .yml or .json)')
     .option('--by <who>', 'who applies, recorded with the revision (default: the OS user)')
@@ -238,20 +308,19 @@ export function pipelineCommand(cli: CliEnvironment): Command {
       const drafted = await draftOf(file, options.by ?? defaultAuthor());
       if (!drafted) return;
       const { draft, baseDir } = drafted;
-      const [{ applyPipeline }, { planFeatureJob }, { SchemaChangeRefusedError }] = await Promise.all([
-        import('../pipeline-apply/pipeline-apply.js'),
-        import('../pipeline-apply/feature-job-plan.js'),
-        import('../pipeline-apply/errors.js'),
-      ]);
+      const [{ applyPipeline }, { ApplyRefusedError }] = await Promise.all([import('../pipeline-apply/pipeline-apply.js'), import('../pipeline-apply/errors.js')]);
       const config = cli.config();
       await withLiveSystem(config, async (live) => {
+        const sql = sqlJobClientsOf(config);
         try {
           const outcome = await applyPipeline(draft, {
             ...live,
             prefix: config.topics.prefix,
             replicationFactor: options.replicationFactor,
-            featureJob: (candidate) => planFeatureJob(candidate, baseDir, live.deployments),
-            deployFeatureJob: (candidate, item) => deployJarFeatureJob(config, baseDir, candidate, item),
+            featureJob: featureJobPlanner(baseDir, live.deployments, sql),
+            // A jar job's plan is its one item.
+            deployFeatureJob: async (candidate, items) =>
+              candidate.definition.features.job.kind === 'sql' ? submitSqlFeatureJobs(config, candidate, await sql(), live.schemaRegistry) : deployJarFeatureJob(config, baseDir, candidate, items[0]!),
             progress: (line) => cli.print(line),
           });
           const { revision } = outcome;
@@ -261,7 +330,7 @@ export function pipelineCommand(cli: CliEnvironment): Command {
               : `${draft.name}: applied (${counted(outcome.done.length, 'change')}; revision ${revision.revision})`,
           );
         } catch (error) {
-          if (!(error instanceof SchemaChangeRefusedError)) throw error;
+          if (!(error instanceof ApplyRefusedError)) throw error;
           for (const line of error.message.split('\n')) cli.fail(line);
           cli.setExitCode(EXIT_BAD_INPUT);
         }

@@ -2,19 +2,27 @@
 import { reasonOf } from '../errors/tributary-error.js';
 import { PipelineError } from '../pipelines/errors.js';
 
+const some = (count: number, noun: string): string => (count === 1 ? `a ${noun}` : `${count} ${noun}s`);
+
 /**
  * Thrown by apply before it changes anything, when the registry would refuse a schema of the
- * definition: one line per refused subject, with the registry's reasons. Retrying the same file
- * cannot help; a compatible schema (or a new topic) can.
+ * definition or the SQL Gateway refuses a feature job's query: one line per refused item, with
+ * the registry's reasons or the gateway's message and the file's line. Retrying the same file
+ * cannot help; a compatible schema (or a new topic), or a corrected query, can.
  */
-export class SchemaChangeRefusedError extends PipelineError {
-  override readonly name = 'SchemaChangeRefusedError';
+export class ApplyRefusedError extends PipelineError {
+  override readonly name = 'ApplyRefusedError';
 
   constructor(
     readonly pipeline: string,
-    readonly lines: readonly string[],
+    readonly refused: { readonly schemas: readonly string[]; readonly featureJobs: readonly string[] },
   ) {
-    super(`${pipeline}: nothing applied, the schema registry would refuse ${lines.length === 1 ? 'a schema' : `${lines.length} schemas`}:\n${lines.join('\n')}`);
+    const { schemas, featureJobs } = refused;
+    const who = [
+      ...(schemas.length > 0 ? [`the schema registry would refuse ${some(schemas.length, 'schema')}`] : []),
+      ...(featureJobs.length > 0 ? [`the SQL Gateway refuses ${some(featureJobs.length, 'feature job')}`] : []),
+    ];
+    super(`${pipeline}: nothing applied, ${who.join(' and ')}:\n${[...schemas, ...featureJobs].join('\n')}`);
   }
 }
 

@@ -1,14 +1,14 @@
 /**
- * What the feature job of a definition needs, read from its deployment record without touching
- * Flink: a jar job is deployed or upgraded through the flinkDeploy workflow (by savepoint) when
- * its jar's version differs from the one deployed; a SQL job is submitted through the SQL Gateway
- * by the feature-job step (src/flink/sql-feature-job.ts), not by apply.
+ * What the jar feature job of a definition needs, read from its deployment record without touching
+ * Flink: it is deployed or upgraded through the flinkDeploy workflow (by savepoint) when its jar's
+ * version differs from the one deployed. A SQL pipeline's jobs are planned by sql-feature-job-plan.ts.
  */
 import { existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import type { DeploymentRecordStore } from '../flink/deployment-record-store.js';
 import { jarVersion } from '../flink/feature-job.js';
 import { isJarStale, type MavenJarModule } from '../flink/jar-builder.js';
+import { PipelineError } from '../pipelines/errors.js';
 import type { JarFeatureJob, PipelineDefinition } from '../pipelines/pipeline-definition.js';
 import { featureJobName } from '../pipelines/pipeline-topics.js';
 import type { RevisionDraft } from '../pipelines/pipeline-store.js';
@@ -29,7 +29,7 @@ export function jarModuleOf(job: JarFeatureJob, baseDir: string): MavenJarModule
 const parallelismOf = (definition: PipelineDefinition): number | undefined => definition.features.parallelism;
 
 /**
- * Plans the feature job of `draft`, whose relative paths start at `baseDir`. The version compared
+ * Plans the jar feature job of `draft`, whose relative paths start at `baseDir`. The version compared
  * is the jar's (`jar-<sha256>`, as `flink deploy` names it); a jar that is missing or older than its
  * sources has no version yet, so it counts as changed.
  */
@@ -37,9 +37,7 @@ export async function planFeatureJob(draft: RevisionDraft, baseDir: string, reco
   const { definition } = draft;
   const jobName = featureJobName(definition);
   const { job } = definition.features;
-  if (job.kind === 'sql') {
-    return { kind: 'feature-job', action: 'external', jobName, detail: `Flink SQL from ${job.file}: submitted through the SQL Gateway by the feature-job step (src/flink/sql-feature-job.ts), not by apply` };
-  }
+  if (job.kind !== 'jar') throw new PipelineError(`feature job ${jobName} is a ${job.kind} job; its plan is planSqlFeatureJobs's`);
   const jar = resolve(baseDir, job.jar);
   const module = jarModuleOf(job, baseDir);
   const stale = module ? await isJarStale(module) : false;

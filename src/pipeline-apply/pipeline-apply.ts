@@ -1,19 +1,19 @@
 /**
  * `pipeline apply`: carries a plan out in an order that a second apply can complete after a
  * failure: topics, then schemas (a subject needs no topic, but a producer of the topic needs its
- * subject), then the feature job (which reads and writes both), and the revision last, so a
+ * subject), then the feature jobs (which read and write both), and the revision last, so a
  * recorded revision means everything before it was done. Each step is skipped when the live system
  * already has it, which makes applying the same file twice change nothing.
  */
-import { PipelineApplyError, SchemaChangeRefusedError } from './errors.js';
-import { planPipeline, refusals, renderPlanItem, type FeatureJobItem, type PipelinePlan, type PlanDependencies } from './pipeline-plan.js';
+import { ApplyRefusedError, PipelineApplyError } from './errors.js';
+import { planPipeline, refusals, renderPlanItem, startsFeatureJob, type FeatureJobItem, type PipelinePlan, type PlanDependencies } from './pipeline-plan.js';
 import type { PipelineRevision, PipelineStore, RevisionDraft } from '../pipelines/pipeline-store.js';
 import { COMPATIBILITY_LEVEL } from '../streaming/schema-registrar.js';
 import type { SchemaRegistryClient } from '../streaming/schema-registry-client.js';
 import { ensureTopics } from '../streaming/topic-admin.js';
 
-/** Starts the feature job's deployment and returns a line saying what it did. */
-export type FeatureJobDeployer = (draft: RevisionDraft, item: FeatureJobItem) => Promise<string>;
+/** Deploys or submits the feature jobs the plan starts (a jar job, or a SQL pipeline's jobs) and returns a line saying what it did. */
+export type FeatureJobDeployer = (draft: RevisionDraft, items: readonly FeatureJobItem[]) => Promise<string>;
 
 export interface ApplyDependencies extends PlanDependencies {
   readonly schemaRegistry: Pick<SchemaRegistryClient, 'latestSchema' | 'compatibilityLevel' | 'checkCompatibility' | 'register' | 'setCompatibilityLevel'>;
@@ -32,14 +32,19 @@ export interface ApplyOutcome {
 }
 
 /**
- * Plans, then carries the plan out. Throws {@link SchemaChangeRefusedError} before any change when
- * the registry would refuse a schema, and {@link PipelineApplyError} naming the failed step and
- * what was done before it.
+ * Plans, then carries the plan out. Throws {@link ApplyRefusedError} before any change when the
+ * registry would refuse a schema or the gateway a feature query, and {@link PipelineApplyError}
+ * naming the failed step and what was done before it.
  */
 export async function applyPipeline(draft: RevisionDraft, dependencies: ApplyDependencies): Promise<ApplyOutcome> {
   const plan = await planPipeline(draft, dependencies);
   const refused = refusals(plan);
-  if (refused.length > 0) throw new SchemaChangeRefusedError(draft.name, refused.map(renderPlanItem));
+  if (refused.length > 0) {
+    throw new ApplyRefusedError(draft.name, {
+      schemas: refused.filter((item) => item.kind === 'subject').map(renderPlanItem),
+      featureJobs: refused.filter((item) => item.kind === 'feature-job').map(renderPlanItem),
+    });
+  }
 
   const done: string[] = [];
   const step = async (name: string, work: () => Promise<string>): Promise<void> => {
@@ -71,8 +76,9 @@ export async function applyPipeline(draft: RevisionDraft, dependencies: ApplyDep
       return `subject ${item.subject}: registered ${item.file} as version ${latest?.version ?? '?'} (schema id ${id})`;
     });
   }
-  if (plan.featureJob.action === 'deploy' || plan.featureJob.action === 'upgrade') {
-    await step(`deploying feature job ${plan.featureJob.jobName}`, () => dependencies.deployFeatureJob(draft, plan.featureJob));
+  const starting = plan.featureJobs.filter(startsFeatureJob);
+  if (starting.length > 0) {
+    await step(`starting feature job ${starting.map((item) => item.jobName).join(' and ')}`, () => dependencies.deployFeatureJob(draft, starting));
   }
   let revision = plan.revision.action === 'unchanged' ? plan.revision.current : undefined;
   if (plan.revision.action === 'record') {

@@ -1,8 +1,8 @@
 /**
  * What `pipeline apply` would change on the live system, found without changing anything: each
  * topic of the pipeline against the cluster, each value schema against its registry subject (with
- * the registry's own verdict and reasons), the feature job against its deployment, and the
- * revision against the pipeline store.
+ * the registry's own verdict and reasons), the feature jobs against what runs (a SQL job's query
+ * checked on the gateway), and the revision against the pipeline store.
  */
 import type { Admin } from 'kafkajs';
 import { canonicalJson } from '../pipelines/pipeline-revision.js';
@@ -35,11 +35,14 @@ export type SubjectItem =
       readonly reasons: readonly string[];
     };
 
-/** The feature job: what its deployment would do, in words a person reads, and whether apply acts on it. */
+/** A feature job (for a SQL pipeline, also its label join): what apply would do with it, in words a person reads. */
 export interface FeatureJobItem {
   readonly kind: 'feature-job';
-  /** `deploy`/`upgrade`: apply starts flinkDeploy; `unchanged`: it runs as defined; `external`: another step submits it. */
-  readonly action: 'deploy' | 'upgrade' | 'unchanged' | 'external';
+  /**
+   * `deploy`/`upgrade`: apply starts flinkDeploy (a jar job); `submit`: apply submits it through the
+   * SQL Gateway; `unchanged`: it runs; `refused`: the gateway refuses its query, so apply changes nothing.
+   */
+  readonly action: 'deploy' | 'upgrade' | 'submit' | 'unchanged' | 'refused';
   readonly jobName: string;
   readonly detail: string;
 }
@@ -54,12 +57,16 @@ export interface PipelinePlan {
   readonly draft: RevisionDraft;
   readonly topics: readonly TopicItem[];
   readonly subjects: readonly SubjectItem[];
-  readonly featureJob: FeatureJobItem;
+  /** The jar job; or a SQL pipeline's feature query and label join. */
+  readonly featureJobs: readonly FeatureJobItem[];
   readonly revision: RevisionItem;
 }
 
-/** Finds what the feature job's deployment would do; the CLI passes the Flink-backed one. */
-export type FeatureJobPlanner = (draft: RevisionDraft) => Promise<FeatureJobItem>;
+/** Finds what apply would do with the feature jobs; the CLI passes the Flink-backed one. */
+export type FeatureJobPlanner = (draft: RevisionDraft) => Promise<readonly FeatureJobItem[]>;
+
+/** Whether apply acts on a feature job. */
+export const startsFeatureJob = (item: FeatureJobItem): boolean => item.action === 'deploy' || item.action === 'upgrade' || item.action === 'submit';
 
 export interface PlanDependencies {
   /** Connected admin client of the cluster. */
@@ -109,13 +116,13 @@ export async function planPipeline(draft: RevisionDraft, dependencies: PlanDepen
     }
   }
 
-  const featureJob = await dependencies.featureJob(draft);
+  const featureJobs = await dependencies.featureJob(draft);
   const current = await store.current(draft.name);
   const revision: RevisionItem =
     current?.digest === draft.digest
       ? { kind: 'revision', action: 'unchanged', current }
       : { kind: 'revision', action: 'record', revision: (await store.history(draft.name)).length + 1, draft, current };
-  return { draft, topics: topicItems, subjects, featureJob, revision };
+  return { draft, topics: topicItems, subjects, featureJobs, revision };
 }
 
 /** Whether apply would change anything. Topics that differ are reported, never altered, so they change nothing. */
@@ -123,15 +130,19 @@ export function planChanges(plan: PipelinePlan): boolean {
   return (
     plan.topics.some((item) => item.action === 'create') ||
     plan.subjects.some((item) => item.action === 'register' || item.action === 'new-version') ||
-    plan.featureJob.action === 'deploy' ||
-    plan.featureJob.action === 'upgrade' ||
+    plan.featureJobs.some(startsFeatureJob) ||
     plan.revision.action === 'record'
   );
 }
 
-/** The subjects the registry would refuse: apply changes nothing while there is one. */
-export const refusals = (plan: PipelinePlan): Extract<SubjectItem, { action: 'refused' }>[] =>
-  plan.subjects.filter((item): item is Extract<SubjectItem, { action: 'refused' }> => item.action === 'refused');
+type RefusedSubject = Extract<SubjectItem, { readonly action: 'new-version' | 'refused' }> & { readonly action: 'refused' };
+export type RefusedItem = RefusedSubject | (FeatureJobItem & { readonly action: 'refused' });
+
+/** The subjects the registry would refuse and the feature jobs the SQL Gateway refuses: apply changes nothing while there is one. */
+export const refusals = (plan: PipelinePlan): RefusedItem[] => [
+  ...plan.subjects.filter((item): item is RefusedSubject => item.action === 'refused'),
+  ...plan.featureJobs.filter((item): item is FeatureJobItem & { readonly action: 'refused' } => item.action === 'refused'),
+];
 
 const DAY_MS = 86_400_000;
 const short = (digest: string): string => digest.slice(0, 12);
@@ -168,5 +179,5 @@ export function renderPlanItem(item: PlanItem): string {
 
 /** Every line of a plan, in the order apply carries it out. */
 export function renderPlan(plan: PipelinePlan): string[] {
-  return [...plan.topics, ...plan.subjects, plan.featureJob, plan.revision].map(renderPlanItem);
+  return [...plan.topics, ...plan.subjects, ...plan.featureJobs, plan.revision].map(renderPlanItem);
 }

@@ -1,23 +1,30 @@
 /**
  * planPipeline and applyPipeline against fakes of the cluster, the schema registry and the feature
- * job (the integration test runs them on the real servers): what each item says, a registry
- * refusal stops apply before any change, a failure part way names the step and what was done and a
- * second apply completes it, and the jar feature job's plan from its deployment record.
+ * jobs (the integration test runs them on the real servers): what each item says, a registry or
+ * gateway refusal stops apply before any change, a failure part way names the step and what was
+ * done and a second apply completes it, the jar feature job's plan from its deployment record, and
+ * a SQL pipeline's two jobs planned on a fake gateway.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Admin } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { emptyDeploymentRecord, type DeploymentRecord } from '../../src/flink/deployment-record.js';
 import { jarVersion } from '../../src/flink/feature-job.js';
-import { PipelineApplyError, SchemaChangeRefusedError } from '../../src/pipeline-apply/errors.js';
+import { FlinkSqlError } from '../../src/flink/errors.js';
+import type { JobOverview } from '../../src/flink/flink-rest-client.js';
+import type { SqlJobEnvironment } from '../../src/flink/sql-feature-job.js';
+import type { SqlOperation, StatementResult } from '../../src/flink/sql-gateway-client.js';
+import { ApplyRefusedError, PipelineApplyError } from '../../src/pipeline-apply/errors.js';
 import { planFeatureJob } from '../../src/pipeline-apply/feature-job-plan.js';
+import { planSqlFeatureJobs } from '../../src/pipeline-apply/sql-feature-job-plan.js';
 import { applyPipeline, type ApplyDependencies } from '../../src/pipeline-apply/pipeline-apply.js';
 import { planPipeline, renderPlan, type FeatureJobItem } from '../../src/pipeline-apply/pipeline-plan.js';
 import { InMemoryPipelineStore } from '../../src/pipelines/in-memory-pipeline-store.js';
 import type { PipelineDefinition } from '../../src/pipelines/pipeline-definition.js';
-import { revisionDigest } from '../../src/pipelines/pipeline-revision.js';
+import { revisionDigest, revisionDraftFromFile } from '../../src/pipelines/pipeline-revision.js';
 import type { RevisionDraft } from '../../src/pipelines/pipeline-store.js';
 import type { CompatibilityVerdict, RegisteredSchema } from '../../src/streaming/schema-registry-client.js';
 
@@ -84,15 +91,17 @@ function fakeRegistry(verdict: CompatibilityVerdict = { compatible: true, reason
   return { registry, subjects, levels };
 }
 
-const sqlJob = (): Promise<FeatureJobItem> => Promise.resolve({ kind: 'feature-job', action: 'external', jobName: 'eta-features', detail: 'submitted elsewhere' });
+/** A SQL pipeline's two jobs, both running. */
+const runningSqlJobs = (): Promise<FeatureJobItem[]> =>
+  Promise.resolve(['eta-features', 'eta-label-join'].map((jobName) => ({ kind: 'feature-job', action: 'unchanged', jobName, detail: `runs as job ${jobName}-id` })));
 
 function dependencies(overrides: Partial<ApplyDependencies> = {}): ApplyDependencies {
   return {
     admin: fakeAdmin().admin,
     schemaRegistry: fakeRegistry().registry,
     store: new InMemoryPipelineStore(),
-    featureJob: sqlJob,
-    deployFeatureJob: () => Promise.reject(new Error('no jar job here')),
+    featureJob: runningSqlJobs,
+    deployFeatureJob: () => Promise.reject(new Error('the plan starts no feature job')),
     prefix: 'p.',
     ...overrides,
   };
@@ -112,7 +121,8 @@ describe('planPipeline', () => {
       'subject p.orders-value: register orders.avsc as version 1 (compatibility BACKWARD)',
       'subject p.eta.features-value: register features.avsc as version 1 (compatibility BACKWARD)',
       'subject p.deliveries-value: register deliveries.avsc as version 1 (compatibility BACKWARD)',
-      'feature job eta-features: submitted elsewhere',
+      'feature job eta-features: runs as job eta-features-id',
+      'feature job eta-label-join: runs as job eta-label-join-id',
       `revision: record eta revision 1 (digest ${draft.digest.slice(0, 12)})`,
     ]);
   });
@@ -147,7 +157,7 @@ describe('applyPipeline', () => {
     schemas.subjects.set('p.deliveries-value', ['{"type":"record","name":"D","fields":[{"name":"old","type":"int"}]}']);
     const store = new InMemoryPipelineStore();
     const refused = applyPipeline(draftOf(DEFINITION, FILES), dependencies({ admin: cluster.admin, schemaRegistry: schemas.registry, store }));
-    await expect(refused).rejects.toBeInstanceOf(SchemaChangeRefusedError);
+    await expect(refused).rejects.toBeInstanceOf(ApplyRefusedError);
     await expect(refused).rejects.toThrow(
       'eta: nothing applied, the schema registry would refuse a schema:\n' +
         'subject p.deliveries-value: the registry refuses deliveries.avsc after version 1 under its default level: tip at /fields/4; reader field without default',
@@ -185,14 +195,56 @@ describe('applyPipeline', () => {
     const store = new InMemoryPipelineStore();
     const outcome = await applyPipeline(draftOf(DEFINITION, FILES), dependencies({
       store,
-      featureJob: () => Promise.resolve({ kind: 'feature-job', action: 'upgrade', jobName: 'eta-features', detail: 'upgrade v1 → v2' }),
-      deployFeatureJob: async (_draft, item) => {
-        order.push(`deploy ${item.jobName}`, `revisions then: ${(await store.list()).length}`);
+      featureJob: () => Promise.resolve([{ kind: 'feature-job', action: 'upgrade', jobName: 'eta-features', detail: 'upgrade v1 → v2' }]),
+      deployFeatureJob: async (_draft, items) => {
+        order.push(`deploy ${items.map((item) => item.jobName).join(', ')}`, `revisions then: ${(await store.list()).length}`);
         return 'feature job eta-features: deployed';
       },
     }));
     expect(order).toEqual(['deploy eta-features', 'revisions then: 0']);
     expect(outcome.done.at(-2)).toBe('feature job eta-features: deployed');
+  });
+
+  it('submits the SQL jobs that do not run, after the schemas and before the revision; applied again with both running, it changes nothing', async () => {
+    const schemas = fakeRegistry();
+    const store = new InMemoryPipelineStore();
+    const running = new Set(['eta-features']);
+    const started: string[][] = [];
+    const deps = dependencies({
+      schemaRegistry: schemas.registry,
+      store,
+      featureJob: () =>
+        Promise.resolve(['eta-features', 'eta-label-join'].map((jobName): FeatureJobItem => ({ kind: 'feature-job', action: running.has(jobName) ? 'unchanged' : 'submit', jobName, detail: '' }))),
+      deployFeatureJob: async (_draft, items) => {
+        started.push([`subjects then: ${schemas.subjects.size}`, `revisions then: ${(await store.list()).length}`, ...items.map((item) => item.jobName)]);
+        for (const item of items) running.add(item.jobName);
+        return 'feature job eta-label-join: submitted';
+      },
+    });
+    const first = await applyPipeline(draftOf(DEFINITION, FILES), deps);
+    expect(started).toEqual([['subjects then: 3', 'revisions then: 0', 'eta-label-join']]);
+    expect(first.done.slice(-2)).toEqual(['feature job eta-label-join: submitted', expect.stringMatching(/^revision 1 of eta recorded/)]);
+    const again = await applyPipeline(draftOf(DEFINITION, FILES), deps);
+    expect(again.done).toEqual([]);
+    expect(started).toHaveLength(1);
+  });
+
+  it('refuses before any change when the gateway refuses a feature query, naming its line', async () => {
+    const cluster = fakeAdmin();
+    const store = new InMemoryPipelineStore();
+    const refused = applyPipeline(draftOf(DEFINITION, FILES), dependencies({
+      admin: cluster.admin,
+      store,
+      featureJob: () => Promise.resolve([
+        { kind: 'feature-job', action: 'refused', jobName: 'eta-features', detail: 'the SQL Gateway refuses it: features.sql:3: Column \'x\' not found' },
+        { kind: 'feature-job', action: 'submit', jobName: 'eta-label-join', detail: '' },
+      ]),
+    }));
+    await expect(refused).rejects.toThrow(
+      'eta: nothing applied, the SQL Gateway refuses a feature job:\nfeature job eta-features: the SQL Gateway refuses it: features.sql:3: Column \'x\' not found',
+    );
+    expect(cluster.created).toEqual([]);
+    expect(await store.list()).toEqual([]);
   });
 });
 
@@ -226,7 +278,65 @@ describe('planFeatureJob for a jar job', () => {
     });
   });
 
-  it('leaves a SQL job to the feature-job step', async () => {
-    expect(await planFeatureJob(draftOf(DEFINITION, FILES), scratch, records(emptyDeploymentRecord('eta-features')))).toMatchObject({ action: 'external', jobName: 'eta-features' });
+});
+
+describe('planSqlFeatureJobs on a fake gateway and cluster', () => {
+  const draft = revisionDraftFromFile(fileURLToPath(new URL('../../examples/delivery/pipeline.yaml', import.meta.url)), { appliedBy: 'alice', appliedAt: '2026-12-06T12:00:00.000Z' });
+  const env: SqlJobEnvironment = { bootstrapServers: 'k:9092', schemaRegistryUrl: 'http://r/apis/ccompat/v7', topicPrefix: 'acme.', piiKeyFile: '/k', functionsJar: '/f.jar' };
+
+  /** Records each job the gateway is asked to plan; `refuse` fails a statement as the gateway does. */
+  function fakes(options: { readonly running?: readonly string[]; readonly refuse?: (statement: string) => boolean } = {}) {
+    const checked: string[] = [];
+    const gateway = {
+      openSession: async (): Promise<string> => 'session',
+      closeSession: async (): Promise<void> => undefined,
+      executeStatement: async (sessionHandle: string, statement: string): Promise<SqlOperation> => ({ sessionHandle, operationHandle: 'op', statement }),
+      fetchResults: async (operation: SqlOperation): Promise<StatementResult> => {
+        if (operation.statement.startsWith('EXPLAIN ')) checked.push(/INSERT INTO `(\w+)`/.exec(operation.statement)![1]!);
+        if (options.refuse?.(operation.statement)) {
+          throw new FlinkSqlError('the statement failed', { statement: operation.statement, flinkErrors: ['Caused by: org.apache.flink.table.api.SqlParserException: SQL parse failed. Encountered "x" at line 2, column 1.'] });
+        }
+        return { resultKind: 'SUCCESS', columns: [], rows: [], jobId: undefined };
+      },
+    };
+    const flink = {
+      listJobs: async (): Promise<JobOverview[]> => [
+        ...(options.running ?? []).map((name, index) => ({ jid: `run-${index}`, name, state: 'RUNNING' }) as JobOverview),
+        { jid: 'gone', name: 'delivery-time-label-join', state: 'CANCELED' } as JobOverview,
+      ],
+    };
+    return { checked, planned: { env, gateway, flink } };
+  }
+
+  it('checks both jobs and submits those that do not run (a cancelled one does not count)', async () => {
+    const { checked, planned } = fakes({ running: ['delivery-time-features'] });
+    expect(await planSqlFeatureJobs(draft, planned)).toEqual([
+      {
+        kind: 'feature-job',
+        action: 'unchanged',
+        jobName: 'delivery-time-features',
+        detail: 'runs as job run-0; left as it is (the gateway plans the query as it stands; a running job is not compared with it)',
+      },
+      { kind: 'feature-job', action: 'submit', jobName: 'delivery-time-label-join', detail: 'submit through the SQL Gateway (the gateway plans it as it stands)' },
+    ]);
+    expect(checked).toEqual(['delivery_features', 'training_examples']);
+  });
+
+  it('a query the gateway refuses is a refused item naming the file\'s line, even while its job runs', async () => {
+    const { planned } = fakes({ running: ['delivery-time-features'], refuse: (statement) => statement.startsWith('EXPLAIN INSERT INTO `delivery_features`') });
+    const [features, labelJoin] = await planSqlFeatureJobs(draft, planned);
+    expect(features).toEqual({
+      kind: 'feature-job',
+      action: 'refused',
+      jobName: 'delivery-time-features',
+      detail: 'the SQL Gateway refuses it: features.sql:20: SQL parse failed. Encountered "x" at line 20, column 1.',
+    });
+    expect(labelJoin?.action).toBe('submit');
+  });
+
+  it('a gateway that cannot be reached is an error, not a refusal', async () => {
+    const { planned } = fakes();
+    const unreachable = { ...planned, gateway: { ...planned.gateway, openSession: () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:8083')) } };
+    await expect(planSqlFeatureJobs(draft, unreachable)).rejects.toThrow('connect ECONNREFUSED 127.0.0.1:8083');
   });
 });
