@@ -1,14 +1,18 @@
 /**
  * The generic label join: a Flink SQL job Tributary generates from a definition's `labels` and
- * `features`, which users never write. An interval join pairs each features record with the
- * label whose `labels.joinKey` equals its own and whose `labels.eventTime` falls within
- * `labels.horizon` after the features' `features.eventTime`; each pair becomes one training
- * example, written exactly once: the features record's fields, the label field, and `label_time`.
+ * `features`, which users never write. It pairs each features record with the label whose
+ * `labels.joinKey` equals its own and whose `labels.eventTime` falls within `labels.horizon` after
+ * the features' `features.eventTime`; each pair becomes one training example, written exactly
+ * once: the features record's fields, the label field, and `label_time`.
  *
- * An interval join rather than a regular one: its state is bounded (a features record is dropped
- * once the labels' watermark passes its time plus the horizon), and a pair is emitted as soon as
- * both sides are in, without waiting for a watermark. A label arriving after the horizon makes no
- * example, which is what the horizon means.
+ * A regular join with the horizon as a condition and state kept for the horizon, not an
+ * event-time interval join. An interval join drops a label from its state once the watermark has
+ * passed it, and a feature query's output can be hours out of event-time order while it catches up
+ * on a backlog (measured: up to 5.8 h over 3,000 orders; with a 1 h allowance, a run lost 69 of
+ * 2,754 labels).
+ * The regular join does not depend on order: a pair is emitted when both sides are in, whichever
+ * came first, as long as the second comes within the horizon of the first (processing time: the
+ * state's time to live). A label whose event time lies outside the horizon makes no example.
  */
 import type { PipelineDefinition } from '../pipelines/pipeline-definition.js';
 import { platformTopicNames } from '../pipelines/pipeline-topics.js';
@@ -18,7 +22,7 @@ import {
   durationMs,
   identifier,
   intervalLiteral,
-  ROWTIME_COLUMN,
+  type SqlColumn,
 } from './sql-feature-job-ddl.js';
 import { SqlJobDefinitionError } from './sql-feature-job-errors.js';
 import { fileOf, jobProperties, kafkaSinkOptions, kafkaSourceOptions, type DefinitionFiles, type SqlJob, type SqlJobEnvironment } from './sql-feature-job.js';
@@ -27,18 +31,6 @@ import { fileOf, jobProperties, kafkaSinkOptions, kafkaSourceOptions, type Defin
 export const LABEL_TIME_FIELD = 'label_time';
 /** @default of `labels.horizon`. */
 const DEFAULT_HORIZON = '7d';
-/** Labels are written by many systems at their own pace; this much disorder is waited for. */
-const LABELS_MAX_OUT_OF_ORDERNESS_MS = 5_000;
-/**
- * A feature query's output is not in event-time order: a window or an outer join emits a record
- * when its watermark passes, after records of later events. A features record that arrives behind
- * the watermark still joins the labels held in state, but labels leave the state as the watermark
- * passes them, so the watermark waits this long: a record up to an hour later than others still
- * finds its label. It costs state (labels are kept an hour longer), not latency: a pair is emitted
- * as soon as both sides are in.
- */
-const FEATURES_MAX_OUT_OF_ORDERNESS_MS = 3_600_000;
-
 type AvroSchemaJson = { readonly type: 'record'; readonly name: string; readonly namespace?: string; readonly doc?: string; readonly fields: readonly { readonly name: string; readonly type: unknown }[] };
 
 /**
@@ -100,13 +92,11 @@ export function buildLabelJoinJob(definition: PipelineDefinition, files: Definit
     createTableStatement({
       name: 'features',
       columns: featureColumns,
-      eventTime: { column: features.eventTime, maxOutOfOrdernessMs: FEATURES_MAX_OUT_OF_ORDERNESS_MS },
       options: kafkaSourceOptions(env, features.topic, scoped, featuresSchema),
     }),
     createTableStatement({
       name: 'labels',
       columns: labelColumns,
-      eventTime: { column: labels.eventTime, maxOutOfOrdernessMs: LABELS_MAX_OUT_OF_ORDERNESS_MS },
       options: kafkaSourceOptions(env, labels.topic, scoped, labelsSchema),
     }),
     createTableStatement({
@@ -127,12 +117,25 @@ export function buildLabelJoinJob(definition: PipelineDefinition, files: Definit
     `l.${identifier(labels.field)}`,
     `l.${identifier(labels.eventTime)} AS ${identifier(LABEL_TIME_FIELD)}`,
   ];
-  const rowtime = identifier(ROWTIME_COLUMN);
+  const featureTime = columnNamed(featureColumns, features.eventTime, 'features.eventTime');
+  const labelTime = columnNamed(labelColumns, labels.eventTime, 'labels.eventTime');
+  if (featureTime.type.startsWith('TIMESTAMP') !== labelTime.type.startsWith('TIMESTAMP')) {
+    throw new SqlJobDefinitionError(`features.eventTime "${featureTime.name}" and labels.eventTime "${labelTime.name}" must both be timestamps (a timestamp logical type) or both plain longs, to be compared`);
+  }
+  const horizon = featureTime.type === 'BIGINT' ? String(horizonMs) : intervalLiteral(horizonMs);
   const insert =
     `INSERT INTO ${identifier('training_examples')}\n` +
     `SELECT ${selected.join(', ')}\n` +
     `FROM ${identifier('features')} AS f JOIN ${identifier('labels')} AS l\n` +
     `ON f.${identifier(labels.joinKey)} = l.${identifier(labels.joinKey)}\n` +
-    `AND l.${rowtime} BETWEEN f.${rowtime} AND f.${rowtime} + ${intervalLiteral(horizonMs)}`;
-  return { jobName, setup, insert: { sql: insert }, properties: jobProperties(jobName, definition) };
+    `AND l.${identifier(labelTime.name)} BETWEEN f.${identifier(featureTime.name)} AND f.${identifier(featureTime.name)} + ${horizon}`;
+  // Either side waits in state for the other up to the horizon, counted from its last access.
+  const properties = { ...jobProperties(jobName, definition), 'table.exec.state.ttl': `${horizonMs} ms` };
+  return { jobName, setup, insert: { sql: insert }, properties };
+}
+
+function columnNamed(columns: readonly SqlColumn[], name: string, place: string): SqlColumn {
+  const column = columns.find((candidate) => candidate.name === name);
+  if (column === undefined) throw new SqlJobDefinitionError(`${place} "${name}" is not a field of its schema`);
+  return column;
 }

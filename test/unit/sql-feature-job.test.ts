@@ -249,7 +249,7 @@ describe('the label join on the delivery example', () => {
     );
   });
 
-  it('joins on the join key within the horizon and writes exactly once', () => {
+  it('joins on the join key within the horizon, in any order, and writes exactly once', () => {
     const job = buildLabelJoinJob(definition, files, ENV);
     expect(job.jobName).toBe('delivery-time-label-join');
     expect(job.insert.sql).toBe(
@@ -258,12 +258,15 @@ describe('the label join on the delivery example', () => {
         'SELECT f.`order_id`, f.`customer_hash`, f.`city`, f.`placed_at`, f.`distance_km`, f.`items`, f.`order_value`, f.`promised_minutes`, f.`restaurant_orders_30m`, f.`restaurant_avg_items_30m`, f.`courier_distance_km`, f.`courier_active_orders`, l.`delivery_minutes`, l.`delivered_at` AS `label_time`',
         'FROM `features` AS f JOIN `labels` AS l',
         'ON f.`order_id` = l.`order_id`',
-        "AND l.`rowtime` BETWEEN f.`rowtime` AND f.`rowtime` + INTERVAL '0 03:00:00.000' DAY TO SECOND(3)",
+        "AND l.`delivered_at` BETWEEN f.`placed_at` AND f.`placed_at` + INTERVAL '0 03:00:00.000' DAY TO SECOND(3)",
       ].join('\n'),
     );
     const [features, labels, sink] = job.setup.map((statement) => statement.sql);
     expect(features).toContain("'topic' = 'acme.delivery-features'");
-    expect(features).toContain("WATERMARK FOR `rowtime` AS `rowtime` - INTERVAL '0 01:00:00.000' DAY TO SECOND(3)");
+    // No event time: the join does not depend on the order records come in.
+    expect(features).not.toContain('WATERMARK');
+    expect(labels).not.toContain('WATERMARK');
+    expect(job.properties['table.exec.state.ttl']).toBe('10800000 ms');
     expect(labels).toContain("'topic' = 'acme.deliveries'");
     expect(labels).toContain("'properties.group.id' = 'acme.delivery-time-label-join'");
     expect(sink).toContain("'topic' = 'acme.delivery-time.training-examples'");
@@ -299,6 +302,22 @@ describe('submitSqlJob', () => {
   it('refuses a job id that Flink would not take, before submitting', async () => {
     const gateway = { submitInsert: async (): Promise<string> => expect.unreachable() as never };
     await expect(submitSqlJob(gateway, job, { jobId: 'not-hex' })).rejects.toThrow('job id "not-hex" is not 32 lower-case hex characters');
+  });
+});
+
+describe('the label join on epoch-millisecond times', () => {
+  const millis = (schema: string): string => schema.replace(/\{ "type": "long", "logicalType": "timestamp-millis" \}/g, '"long"');
+  const plain = Object.fromEntries(Object.entries(files).map(([path, text]) => [path, path.endsWith('.avsc') ? millis(text) : text]));
+
+  it('adds the horizon in milliseconds', () => {
+    expect(buildLabelJoinJob(definition, plain, ENV).insert.sql.split('\n').at(-1)).toBe('AND l.`delivered_at` BETWEEN f.`placed_at` AND f.`placed_at` + 10800000');
+  });
+
+  it('refuses a timestamp on one side and a plain long on the other', () => {
+    const mixed = { ...files, 'schemas/delivery.avsc': plain['schemas/delivery.avsc']! };
+    expect(() => buildLabelJoinJob(definition, mixed, ENV)).toThrow(
+      'features.eventTime "placed_at" and labels.eventTime "delivered_at" must both be timestamps (a timestamp logical type) or both plain longs, to be compared',
+    );
   });
 });
 
