@@ -40,12 +40,21 @@ export interface KafkaPipelineStoreDependencies {
   readonly config: TopicNaming;
 }
 
+const HOUR_MS = 3_600_000;
+
 /** The Kafka topic of the store: `<prefix>pipelines`. */
 export function pipelinesTopic(config: TopicNaming): string {
   return `${config.topics.prefix}pipelines`;
 }
 
-const HOUR_MS = 3_600_000;
+/** The prefix of the store's transactional ids, one per pipeline: `<prefix>pipeline-store.<name>`. */
+export const pipelineStoreTransactionalIdPrefix = (config: TopicNaming): string => `${config.topics.prefix}pipeline-store.`;
+
+/** The store's topic as its first write creates it (and as a Kubernetes install declares it). */
+export function pipelinesTopicSpec(config: TopicNaming, replicationFactor = 1): TopicSpec {
+  return { name: pipelinesTopic(config), partitions: 1, replicationFactor, configs: { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': String(HOUR_MS) } };
+}
+
 const FENCED_ERRORS = new Set(['PRODUCER_FENCED', 'INVALID_PRODUCER_EPOCH', 'INVALID_PRODUCER_ID_MAPPING']);
 const kafkaErrorType = (error: unknown): string | undefined =>
   typeof error === 'object' && error !== null && 'type' in error && typeof error.type === 'string' ? error.type : undefined;
@@ -136,13 +145,7 @@ export class KafkaPipelineStore implements PipelineStore {
     const { admin, kafka } = this.dependencies;
     try {
       if (create) {
-        const spec: TopicSpec = {
-          name: this.topic,
-          partitions: 1,
-          replicationFactor: this.options.replicationFactor ?? 1,
-          configs: { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': String(HOUR_MS) },
-        };
-        await ensureTopics(admin, [spec]);
+        await ensureTopics(admin, [pipelinesTopicSpec(this.dependencies.config, this.options.replicationFactor)]);
       } else if (!(await admin.listTopics()).includes(this.topic)) {
         return undefined;
       }
@@ -166,7 +169,7 @@ export class KafkaPipelineStore implements PipelineStore {
   private async write(name: string, decide: () => PipelineRevision | undefined): Promise<PipelineRevision | undefined> {
     const follower = (await this.following({ create: true }))!;
     const producer = this.dependencies.kafka.producer({
-      transactionalId: `${this.dependencies.config.topics.prefix}pipeline-store.${name}`,
+      transactionalId: `${pipelineStoreTransactionalIdPrefix(this.dependencies.config)}${name}`,
       idempotent: true,
       maxInFlightRequests: 1,
       transactionTimeout: this.options.transactionTimeoutMs ?? 60_000,

@@ -1,5 +1,6 @@
 // kafkajs is CommonJS, and Node's ESM loader cannot see its ACL enums as named exports.
 import kafkajs, { type Admin, type AclEntry } from 'kafkajs';
+import { pipelinesTopic, pipelineStoreTransactionalIdPrefix } from '../pipeline-store/kafka-pipeline-store.js';
 import { topicName, type LogicalTopicName, type TopicNaming } from '../streaming/topic-catalogue.js';
 
 const { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes } = kafkajs;
@@ -35,7 +36,7 @@ const transactionalIds = (principal: Role, prefixes: readonly string[]): AclGran
 /**
  * Least privilege per role, for the topics of one prefix. READ and WRITE imply DESCRIBE. The
  * group and transactional-id prefixes are the ones each role's code uses (scoring-worker.ts,
- * deployment-log.ts, kafka-registry-store.ts).
+ * deployment-log.ts, kafka-registry-store.ts, kafka-pipeline-store.ts).
  */
 export function secureKafkaGrants(naming: TopicNaming): AclGrant[] {
   const p = naming.topics.prefix;
@@ -54,6 +55,11 @@ export function secureKafkaGrants(naming: TopicNaming): AclGrant[] {
     ...describes('trainer', naming, ['transactions']),
     ...groups('trainer', [p]),
     ...transactionalIds('trainer', [`${p}model-registry.`, `${p}deployments.`]),
+    // The pipeline store: the worker's activities read applied revisions; `tributary pipeline apply`
+    // and `delete` run where the worker runs (on Kubernetes, in its pod) and write them. The scorer reads none.
+    { principal: 'trainer', operation: 'READ', resource: 'TOPIC', name: pipelinesTopic(naming), pattern: 'LITERAL' },
+    { principal: 'trainer', operation: 'WRITE', resource: 'TOPIC', name: pipelinesTopic(naming), pattern: 'LITERAL' },
+    ...transactionalIds('trainer', [pipelineStoreTransactionalIdPrefix(naming)]),
     // The Flink feature job turns transactions and labels into features and training examples, and dead-letters what it cannot decode.
     ...reads('flink', naming, ['transactions', 'labels']),
     ...writes('flink', naming, ['features', 'training-examples', 'dlq']),

@@ -45,6 +45,12 @@ describe('secureKafkaGrants', () => {
     expect(of('trainer').filter((grant) => grant.endsWith('p.transactions'))).toStrictEqual(['DESCRIBE TOPIC p.transactions']);
   });
 
+  it('lets only the trainer read and write the pipeline store (the worker reads revisions; apply runs from its pod), in transactions of its own', () => {
+    expect(grants.filter((grant) => grant.name === 'p.pipelines').map((grant) => `${grant.principal} ${grant.operation}`)).toStrictEqual(['trainer READ', 'trainer WRITE']);
+    expect(of('trainer')).toContain('WRITE TRANSACTIONAL_ID p.pipeline-store.*');
+    expect(of('scorer').some((grant) => grant.includes('pipeline'))).toBe(false);
+  });
+
   it('grants nothing to admin, which is the super user', () => {
     expect(grants.some((grant) => (grant.principal as string) === 'admin')).toBe(false);
   });
