@@ -30,10 +30,13 @@ export function platformTopicNames(definition: PipelineDefinition): { readonly t
   };
 }
 
+/** A feature job's name when the definition names none; the Helm chart names each pipeline's FlinkDeployment by the same rule. */
+export const defaultFeatureJobName = (pipeline: string): string => `${pipeline}-features`;
+
 /** The feature job's name on the Flink cluster and in its deployment records: `features.job.name`, else `<name>-features`. */
 export function featureJobName(definition: PipelineDefinition): string {
   const { job } = definition.features;
-  return (job.kind === 'jar' ? job.name : undefined) ?? `${definition.name}-features`;
+  return (job.kind === 'jar' ? job.name : undefined) ?? defaultFeatureJobName(definition.name);
 }
 
 const DAY_MS = 86_400_000;

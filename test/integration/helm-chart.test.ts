@@ -22,6 +22,8 @@ import { schemaDir } from '../../src/chart/schema-installation.js';
 import { SCHEMA_FILE_SHA256 } from '../../src/chart/chart-versions.js';
 import { loadConfig, type TributaryConfig } from '../../src/config/config.js';
 import { SETTINGS, type Setting } from '../../src/config/settings.js';
+import { pipelinesTopicSpec } from '../../src/pipeline-store/kafka-pipeline-store.js';
+import { defaultFeatureJobName } from '../../src/pipelines/pipeline-topics.js';
 import { featureJobProgramArgs, featureJobSpec, FEATURE_JOB_ENTRY_CLASS } from '../../src/flink/job-spec.js';
 import { defaultScorerGroupId } from '../../src/serving/scoring-worker.js';
 import type { StackContext } from '../../src/stack/component.js';
@@ -88,7 +90,7 @@ describe('helm template validates against the pinned schemas', () => {
     expect(ofKind(secure, 'ScaledObject')).toHaveLength(2);
     expect(ofKind(secure, 'TriggerAuthentication')).toHaveLength(2);
     expect(ofKind(secure, 'ServiceMonitor')).toHaveLength(2);
-    expect(ofKind(secure, 'FlinkDeployment').map((o) => o.metadata.name).sort()).toEqual(['cards-feature-job', 'loans-feature-job']);
+    expect(ofKind(secure, 'FlinkDeployment').map((o) => o.metadata.name).sort()).toEqual([defaultFeatureJobName('cards'), defaultFeatureJobName('loans')]);
   });
 
   it('refuses a broken object with a message naming it, the path and the fault', () => {
@@ -99,10 +101,10 @@ describe('helm template validates against the pinned schemas', () => {
       'Deployment/tributary-cards-scorer /spec/replicas: must be integer',
       'Deployment/tributary-cards-scorer /spec/template/spec/containers/0: unknown field "imagePullPolcy"',
     ]);
-    const flink = structuredClone(named(secure, 'FlinkDeployment', 'cards-feature-job'));
+    const flink = structuredClone(named(secure, 'FlinkDeployment', 'cards-features'));
     flink.spec.job.upgradeMode = 'last-sate';
     expect(validator.validate(flink).map(formatProblem)).toEqual([
-      'FlinkDeployment/cards-feature-job /spec/job/upgradeMode: must be equal to one of the allowed values: "last-state", "savepoint", "stateless"',
+      'FlinkDeployment/cards-features /spec/job/upgradeMode: must be equal to one of the allowed values: "last-state", "savepoint", "stateless"',
     ]);
     const user = structuredClone(named(secure, 'KafkaUser', 'cards-scorer'));
     user.apiVersion = 'kafka.strimzi.io/v1beta2';
@@ -127,11 +129,13 @@ describe('helm template validates against the pinned schemas', () => {
 });
 
 describe('the chart and the code agree', () => {
-  it('creates every catalogue topic of every pipeline, with its partitions and configs', () => {
+  it('creates every catalogue topic of every pipeline and its pipeline store\'s topic, with their partitions and configs', () => {
     const topics = ofKind(secure, 'KafkaTopic');
     for (const { name, prefix } of SECURE_PIPELINES) {
       const rendered = topics.filter((t) => t.metadata.labels['tributary.dev/pipeline'] === name);
-      const expected = topicCatalogue({ topics: { prefix } }, { replicationFactor: 3 });
+      // The chart gives every topic min.insync.replicas from its replication factor; the store's first write would create it without.
+      const store = pipelinesTopicSpec({ topics: { prefix } }, 3);
+      const expected = [...topicCatalogue({ topics: { prefix } }, { replicationFactor: 3 }), { ...store, configs: { ...store.configs, 'min.insync.replicas': '2' } }];
       expect(rendered.map((t) => ({ name: t.spec.topicName, partitions: t.spec.partitions, replicas: t.spec.replicas, configs: t.spec.config })).sort((a, b) => a.name.localeCompare(b.name))).toEqual(
         expected.map((t) => ({ name: t.name, partitions: t.partitions, replicas: t.replicationFactor, configs: t.configs })).sort((a, b) => a.name.localeCompare(b.name)),
       );
@@ -245,28 +249,43 @@ describe('the chart and the code agree', () => {
 
   it('runs the feature job with the arguments tributary flink deploy gives it, savepoint upgrades and its state in the object store', () => {
     for (const { name, prefix } of SECURE_PIPELINES) {
-      const deployment = named(secure, 'FlinkDeployment', `${name}-feature-job`);
+      const jobName = defaultFeatureJobName(name);
+      const deployment = named(secure, 'FlinkDeployment', jobName);
       const config = {
         kafka: { brokers: ['tributary-kafka-bootstrap.tributary.svc:9093'] },
         schemaRegistry: { url: 'http://tributary-schema-registry.tributary.svc:8080/apis/ccompat/v7' },
         topics: { prefix },
       } as unknown as TributaryConfig;
       const spec = featureJobSpec(config, {
-        jobName: `${name}-feature-job`,
+        jobName,
         jobVersion: '0.1.0',
         piiKeyFile: '/opt/tributary/secrets/pii/key',
         kafkaClientPropertiesFile: '/opt/tributary/kafka/client.properties',
       });
       expect(deployment.spec.job).toMatchObject({ entryClass: FEATURE_JOB_ENTRY_CLASS, upgradeMode: 'savepoint', state: 'running', args: featureJobProgramArgs(spec) });
       expect(deployment.spec.flinkConfiguration).toMatchObject({
-        'execution.checkpointing.dir': `s3://tributary-state/prod/checkpoints/${name}-feature-job`,
-        'execution.checkpointing.savepoint-dir': `s3://tributary-state/prod/savepoints/${name}-feature-job`,
+        'execution.checkpointing.dir': `s3://tributary-state/prod/checkpoints/${jobName}`,
+        'execution.checkpointing.savepoint-dir': `s3://tributary-state/prod/savepoints/${jobName}`,
       });
     }
-    const local = named(defaults, 'FlinkDeployment', 'main-feature-job');
-    expect(local.spec.flinkConfiguration['execution.checkpointing.savepoint-dir']).toBe('file:///flink-data/savepoints/main-feature-job');
-    expect(local.spec.podTemplate.spec.volumes).toContainEqual({ name: 'state', persistentVolumeClaim: { claimName: 'main-feature-job-state' } });
-    expect(named(defaults, 'PersistentVolumeClaim', 'main-feature-job-state').spec.accessModes).toEqual(['ReadWriteMany']);
+    const local = named(defaults, 'FlinkDeployment', 'main-features');
+    expect(local.spec.flinkConfiguration['execution.checkpointing.savepoint-dir']).toBe('file:///flink-data/savepoints/main-features');
+    expect(local.spec.podTemplate.spec.volumes).toContainEqual({ name: 'state', persistentVolumeClaim: { claimName: 'main-features-state' } });
+    expect(named(defaults, 'PersistentVolumeClaim', 'main-features-state').spec.accessModes).toEqual(['ReadWriteMany']);
+  });
+
+  it('names a feature job as its definition does: featureJob.name (the definition\'s features.job.name) when set, and lets its pods reach Kafka and the registry', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tributary-values-'));
+    try {
+      const file = join(dir, 'values.yaml');
+      await writeFile(file, 'pipelines:\n  - { name: main, topicPrefix: "tributary.", taskQueue: tributary, model: fraud, featureJob: { name: tributary-feature-job } }\n');
+      const objects = await renderChart(helm, { valuesFiles: [file] });
+      expect(ofKind(objects, 'FlinkDeployment').map((o) => o.metadata.name)).toEqual(['tributary-feature-job']);
+      expect(named(objects, 'Kafka', 'tributary').spec.kafka.listeners[0].networkPolicyPeers).toContainEqual({ podSelector: { matchLabels: { app: 'tributary-feature-job' } } });
+      expect(named(objects, 'NetworkPolicy', 'tributary-schema-registry').spec.ingress[0].from).toContainEqual({ podSelector: { matchLabels: { app: 'tributary-feature-job' } } });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('scales each scorer on its own consumer group, never past the features partitions', () => {
@@ -313,6 +332,15 @@ describe("the chart's rules refuse bad values with one line", () => {
     await expect(rendering).rejects.toBeInstanceOf(ChartRenderError);
     await expect(rendering).rejects.toThrow(
       'pipelines[0].scorer.maxReplicas 4: the features topic has 3 partitions, and replicas beyond that would sit idle in the consumer group',
+    );
+  });
+
+  it('refuses a feature job name that cannot name a FlinkDeployment, and two feature jobs of one name', async () => {
+    await expect(renderWith('pipelines:\n  - { name: a, topicPrefix: "x.", taskQueue: a, model: m, featureJob: { name: Fraud_Job } }\n')).rejects.toThrow(
+      'pipelines[0].featureJob.name "Fraud_Job": the feature job names its FlinkDeployment, so expected a DNS label of at most 40 characters (lower-case letters, digits, \'-\')',
+    );
+    await expect(renderWith('pipelineDefaults:\n  featureJob:\n    name: shared\npipelines:\n  - { name: a, topicPrefix: "x.", taskQueue: a, model: m }\n  - { name: b, topicPrefix: "y.", taskQueue: b, model: m }\n')).rejects.toThrow(
+      'pipelines[1].featureJob.name "shared": another pipeline\'s feature job has this name (set it per pipeline, not in pipelineDefaults)',
     );
   });
 

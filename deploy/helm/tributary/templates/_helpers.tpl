@@ -45,6 +45,15 @@ tributary.dev/pipeline: {{ .name }}
 {{- printf "%s-%s" .pipeline.name .role -}}
 {{- end -}}
 
+{{/*
+The feature job's name, which is its FlinkDeployment's (flinkDeploy finds the job by it): the
+pipeline definition's rule (featureJobName in src/pipelines/pipeline-topics.ts), featureJob.name
+(the definition's features.job.name) when set, else <pipeline>-features. Called with a merged pipeline.
+*/}}
+{{- define "tributary.featureJobName" -}}
+{{- .featureJob.name | default (printf "%s-features" .name) -}}
+{{- end -}}
+
 {{/* The pipelines, each merged over pipelineDefaults (a list in values replaces, never merges). */}}
 {{- define "tributary.pipelines" -}}
 {{- $out := list -}}
@@ -62,6 +71,7 @@ Refuses values that would render a broken or unsafe install, one line each.
 {{- fail "pipelines: list at least one pipeline (name, topicPrefix, taskQueue, model)" -}}
 {{- end -}}
 {{- $names := dict -}}
+{{- $jobs := dict -}}
 {{- $prefixes := dict -}}
 {{- $partitions := include "tributary.topicPartitions" . | fromYaml -}}
 {{- range $i, $p := include "tributary.pipelines" . | fromYamlArray -}}
@@ -72,6 +82,14 @@ Refuses values that would render a broken or unsafe install, one line each.
 {{- fail (printf "pipelines[%d].name %q: another pipeline has this name" $i $p.name) -}}
 {{- end -}}
 {{- $_ := set $names $p.name true -}}
+{{- $job := include "tributary.featureJobName" $p -}}
+{{- if not (regexMatch "^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$" $job) -}}
+{{- fail (printf "pipelines[%d].featureJob.name %q: the feature job names its FlinkDeployment, so expected a DNS label of at most 40 characters (lower-case letters, digits, '-')" $i $job) -}}
+{{- end -}}
+{{- if hasKey $jobs $job -}}
+{{- fail (printf "pipelines[%d].featureJob.name %q: another pipeline's feature job has this name (set it per pipeline, not in pipelineDefaults)" $i $job) -}}
+{{- end -}}
+{{- $_ := set $jobs $job true -}}
 {{- if not (regexMatch "^[A-Za-z0-9._-]*$" (toString $p.topicPrefix)) -}}
 {{- fail (printf "pipelines[%d].topicPrefix %q: letters, digits, '.', '_' or '-' only" $i (toString $p.topicPrefix)) -}}
 {{- end -}}
@@ -104,7 +122,7 @@ Refuses values that would render a broken or unsafe install, one line each.
 {{- end -}}
 {{- end -}}
 
-{{/* Partitions of each logical topic, as src/streaming/topic-catalogue.ts declares them. */}}
+{{/* Partitions of each logical topic, as src/streaming/topic-catalogue.ts declares them; pipelines as the pipeline store's (pipelinesTopicSpec). */}}
 {{- define "tributary.topicPartitions" -}}
 transactions: 3
 labels: 3
@@ -115,11 +133,13 @@ models: 1
 model-registry-events: 1
 deployments: 1
 dlq: 3
+pipelines: 1
 {{- end -}}
 
 {{/*
 Topic-level configs of each logical topic, as src/streaming/topic-catalogue.ts declares them
-(strings, as Kafka reports them back); min.insync.replicas is added from the replication factor.
+(strings, as Kafka reports them back), and of the pipeline store's topic as pipelinesTopicSpec
+(src/pipeline-store/kafka-pipeline-store.ts) does; min.insync.replicas is added from the replication factor.
 */}}
 {{- define "tributary.topicConfigs" -}}
 transactions: { cleanup.policy: delete, retention.ms: "604800000" }
@@ -131,6 +151,7 @@ models: { cleanup.policy: compact, min.compaction.lag.ms: "3600000", max.message
 model-registry-events: { cleanup.policy: delete, retention.ms: "-1" }
 deployments: { cleanup.policy: compact, min.compaction.lag.ms: "3600000" }
 dlq: { cleanup.policy: delete, retention.ms: "2592000000" }
+pipelines: { cleanup.policy: compact, min.compaction.lag.ms: "3600000" }
 {{- end -}}
 
 {{/*
@@ -150,11 +171,11 @@ Called with (dict "prefix" "tributary." "role" "scorer").
     "groups" (list (printf "%sscorer." $p) (printf "%sdeployments-reader" $p) (printf "%smodel-artifact-reader" $p) (printf "%smodel-registry-reader" $p))
     "transactionalIds" (list (printf "%sscorer." $p)))
   "trainer" (dict
-    "topicRead" (list "training-examples" "features" "labels" "scores" "models" "model-registry-events" "deployments")
-    "topicWrite" (list "models" "model-registry-events" "deployments")
+    "topicRead" (list "training-examples" "features" "labels" "scores" "models" "model-registry-events" "deployments" "pipelines")
+    "topicWrite" (list "models" "model-registry-events" "deployments" "pipelines")
     "topicDescribe" (list "transactions")
     "groups" (list $p)
-    "transactionalIds" (list (printf "%smodel-registry." $p) (printf "%sdeployments." $p)))
+    "transactionalIds" (list (printf "%smodel-registry." $p) (printf "%sdeployments." $p) (printf "%spipeline-store." $p)))
   "flink" (dict
     "topicRead" (list "transactions" "labels")
     "topicWrite" (list "features" "training-examples" "dlq")
