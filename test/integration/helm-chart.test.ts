@@ -271,7 +271,10 @@ describe('the chart and the code agree', () => {
     const local = named(defaults, 'FlinkDeployment', 'main-features');
     expect(local.spec.flinkConfiguration['execution.checkpointing.savepoint-dir']).toBe('file:///flink-data/savepoints/main-features');
     expect(local.spec.podTemplate.spec.volumes).toContainEqual({ name: 'state', persistentVolumeClaim: { claimName: 'main-features-state' } });
-    expect(named(defaults, 'PersistentVolumeClaim', 'main-features-state').spec.accessModes).toEqual(['ReadWriteMany']);
+    const stateClaim = named(defaults, 'PersistentVolumeClaim', 'main-features-state');
+    expect(stateClaim.spec.accessModes).toEqual(['ReadWriteMany']);
+    // The claim holds the job's only savepoints: an uninstall must not delete it with the release.
+    expect(stateClaim.metadata.annotations).toEqual({ 'helm.sh/resource-policy': 'keep' });
   });
 
   it('names a feature job as its definition does: featureJob.name (the definition\'s features.job.name) when set, and lets its pods reach Kafka and the registry', async () => {
