@@ -6,22 +6,21 @@
 import type { Client } from '@temporalio/client';
 import { Command, InvalidArgumentError } from 'commander';
 import type { TributaryConfig } from '../config/config.js';
+import { DURATION_EXPECTED, parseDuration } from '../pipelines/duration.js';
 import type { thresholdTrigger, ThresholdTriggerState, ThresholdTriggerStopped } from '../workflows/threshold-trigger.js';
 import type { CliEnvironment } from './cli-environment.js';
 import { defaultAuthor } from './default-author.js';
 import { positiveInteger } from './option-parsers.js';
 import { resultWithin, uiLinkOf, whyNotRunning, withClient } from './workflow-client.js';
 
-const DURATION_UNITS_MS: Readonly<Record<string, number>> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
 /** How long `stop` waits for the workflow to end before saying it ends after the work in progress. */
 export const STOP_WAIT_MS = 30_000;
 
-/** Parses `500ms`, `30s`, `10m`, `2h`, `1d` into milliseconds. */
+/** An option's duration (`500ms`, `30s`, `10m`, `2h`, `7d`) in milliseconds. */
 export function duration(value: string): number {
-  const match = /^(\d+)(ms|s|m|h|d)$/.exec(value.trim());
-  if (match === null) throw new InvalidArgumentError(`expected a duration such as 500ms, 30s, 10m, 2h or 1d, got "${value}"`);
-  return Number(match[1]) * DURATION_UNITS_MS[match[2]!]!;
+  const ms = parseDuration(value.trim());
+  if (ms === undefined) throw new InvalidArgumentError(`expected ${DURATION_EXPECTED}, got "${value}"`);
+  return ms;
 }
 
 /** A model name as the registry and workflow ids take it: lowercase letters, digits, `.`, `_` and `-`. */

@@ -5,6 +5,7 @@
  * that.
  */
 import avro from 'avsc';
+import { DURATION_EXPECTED, parseDuration } from '../pipelines/duration.js';
 import { SqlJobDefinitionError } from './sql-feature-job-errors.js';
 
 /** The event-time attribute every generated table has: `TO_TIMESTAMP_LTZ` of the definition's event-time field. */
@@ -82,13 +83,11 @@ export const identifier = (name: string): string => `\`${name.replace(/`/g, '``'
 /** `text` as a Flink SQL string literal. */
 export const literal = (text: string): string => `'${text.replace(/'/g, "''")}'`;
 
-const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** A definition's duration (`500ms`, `30s`, `10m`, `2h`, `7d`) in milliseconds. */
+/** A definition's duration at `place` (`labels.horizon`) in milliseconds. */
 export function durationMs(duration: string, place: string): number {
-  const match = /^(\d+)(ms|s|m|h|d)$/.exec(duration);
-  if (match === null) throw new SqlJobDefinitionError(`${place} "${duration}" is not a duration such as 500ms, 30s, 10m, 2h or 7d`);
-  return Number(match[1]) * UNIT_MS[match[2]!]!;
+  const ms = parseDuration(duration);
+  if (ms === undefined) throw new SqlJobDefinitionError(`${place} "${duration}" is not ${DURATION_EXPECTED}`);
+  return ms;
 }
 
 /** Flink's planner takes DAY intervals with the default leading precision only: two digits. */

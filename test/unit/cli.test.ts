@@ -123,7 +123,7 @@ describe('tributary CLI', () => {
       /^error: option '--topic <logical>' argument 'nosuch' is invalid\. unknown topic "nosuch"; the catalogue declares: transactions, labels, features, training-examples, scores, models, .*dlq$/,
     ],
     [['demo', '--duration', '5', '--rate', 'fast'], 'error: --duration=5: expected a whole number from 60 to 86400\nerror: --rate=fast: expected a whole number from 50 to 5000'],
-    [['trigger', 'start', 'fraud', '--cooldown', 'banana'], `error: option '--cooldown <duration>' argument 'banana' is invalid. expected a duration such as 500ms, 30s, 10m, 2h or 1d, got "banana"`],
+    [['trigger', 'start', 'fraud', '--cooldown', 'banana'], `error: option '--cooldown <duration>' argument 'banana' is invalid. expected a duration such as 500ms, 30s, 10m, 2h or 7d, got "banana"`],
   ])('refuses %j with one line per problem and exit 2', async (args, line) => {
     const { code, stderr } = await tributary(args);
     expect(code).toBe(2);
