@@ -39,6 +39,7 @@ export function workerCommand(cli: CliEnvironment, openRegistry: RegistryOpener)
           registry,
           roles: options.only === undefined ? WORKER_ROLES : [options.only],
           ...(options.artifactDir === undefined ? {} : { artifactDirectory: options.artifactDir }),
+          onHealthServing: (port) => process.stderr.write(`worker health on port ${port}: /healthz (alive), /readyz (polling, Temporal answering)\n`),
           onRunning: (taskQueues) =>
             process.stderr.write(`worker polling task queues ${taskQueues.join(', ')} on ${config.temporal.address} (namespace ${config.temporal.namespace}); Ctrl-C stops it\n`),
         });

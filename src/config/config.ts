@@ -76,6 +76,11 @@ export interface TributaryConfig {
     readonly apiKey: string | undefined;
     /** Where a worker process serves the Temporal SDK's Prometheus metrics (`host:port`). @default undefined (not served) */
     readonly workerMetricsAddress: string | undefined;
+    /**
+     * Where a worker process serves /healthz and /readyz (`host:port`); apart from the metrics,
+     * which the SDK's exporter serves on a server Tributary cannot add paths to. @default undefined (not served)
+     */
+    readonly workerHealthAddress: string | undefined;
   };
   readonly flink: {
     /** @default 'http://127.0.0.1:8081' */
@@ -581,6 +586,7 @@ function assemble(s: SettingValues): TributaryConfig {
         : undefined,
       apiKey: s.temporalApiKey,
       workerMetricsAddress: s.temporalWorkerMetricsAddress,
+      workerHealthAddress: s.temporalWorkerHealthAddress,
     },
     flink: {
       restUrl: s.flinkRestUrl,

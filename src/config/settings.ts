@@ -281,6 +281,13 @@ export const SETTINGS = {
     parse: (raw: string): Parsed<string | undefined> => (raw.trim() === '' ? ok(undefined) : parse.hostPort(raw)),
     default: never,
   },
+  temporalWorkerHealthAddress: {
+    env: 'TRIBUTARY_TEMPORAL_WORKER_HEALTH_ADDRESS',
+    file: 'temporal.workerHealthAddress',
+    expected: 'host:port for the worker\'s /healthz and /readyz, e.g. 0.0.0.0:9466 (empty: off)',
+    parse: (raw: string): Parsed<string | undefined> => (raw.trim() === '' ? ok(undefined) : parse.hostPort(raw)),
+    default: never,
+  },
   flinkRestUrl: {
     env: 'TRIBUTARY_FLINK_REST_URL',
     file: 'flink.restUrl',

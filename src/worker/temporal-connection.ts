@@ -24,6 +24,15 @@ export async function connectWorker(config: TributaryConfig): Promise<NativeConn
   return await NativeConnection.connect({ address, tls: loadTemporalTls(config.temporal.tls), ...(apiKey === undefined ? {} : { apiKey }) });
 }
 
+/** grpc.health.v1 `ServingStatus.SERVING`; @temporalio/proto, which names it, is not a direct dependency. */
+const GRPC_HEALTH_SERVING = 1;
+
+/** Whether the server behind `connection` answers its gRPC health check with SERVING within `timeoutMs`. */
+export async function temporalServes(connection: NativeConnection, timeoutMs: number): Promise<boolean> {
+  const answer = await connection.withDeadline(Date.now() + timeoutMs, () => connection.healthService.check({}));
+  return answer.status === GRPC_HEALTH_SERVING;
+}
+
 /** Link to a workflow run in the Temporal Web UI. */
 export function workflowUiLink(config: TributaryConfig, workflowId: string): string {
   const { uiUrl, namespace } = config.temporal;

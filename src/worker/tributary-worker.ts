@@ -19,8 +19,10 @@ import { createPipelineStore } from '../pipeline-store/kafka-pipeline-store.js';
 import type { PipelineStore } from '../pipelines/pipeline-store.js';
 import type { ModelRegistry } from '../registry/model-registry.js';
 import { openDeploymentLog, type DeploymentLog } from '../serving/deployment-log.js';
+import { startHealthServer, type HealthServer } from '../serving/health-server.js';
 import { trainingTaskQueue } from '../workflows/task-queues.js';
-import { connectWorker } from './temporal-connection.js';
+import { connectWorker, temporalServes } from './temporal-connection.js';
+import { WorkerHealth } from './worker-health.js';
 import { WorkerLogger } from './worker-logger.js';
 import { createOrchestrationActivities, createTrainingWorkerActivities, type WorkerActivityDependencies } from './worker-activities.js';
 
@@ -52,6 +54,8 @@ export interface TributaryWorkerOptions {
   readonly artifactDirectory?: string;
   /** How long running activities get to finish after a shutdown signal. @default '30s' */
   readonly shutdownGraceTime?: string;
+  /** Called once /healthz and /readyz answer (when `temporal.workerHealthAddress` is set), with their port. */
+  readonly onHealthServing?: (port: number) => void;
   /** Called once the worker polls its task queues, with their names. */
   readonly onRunning?: (taskQueues: readonly string[]) => void;
   /**
@@ -98,6 +102,20 @@ async function createRoleWorkers(
 
 let runtimeInstalled = false;
 
+/** How long /readyz waits for Temporal's health check; below the chart's probe timeout, so a slow server reads as unready, not as a probe timeout. */
+const TEMPORAL_PING_TIMEOUT_MS = 2_000;
+
+/** Serves /healthz and /readyz at `host:port` (IPv6 hosts in brackets are not accepted by the setting). */
+async function serveHealth(address: string, health: WorkerHealth): Promise<HealthServer> {
+  const separator = address.lastIndexOf(':');
+  return await startHealthServer({
+    host: address.slice(0, separator),
+    port: Number(address.slice(separator + 1)),
+    liveness: () => health.liveness(),
+    readiness: () => health.readiness(),
+    portAdvice: 'choose another with TRIBUTARY_TEMPORAL_WORKER_HEALTH_ADDRESS (temporal.workerHealthAddress)',
+  });
+}
 
 /** Runs the worker until SIGINT or SIGTERM (or `signal` aborts), then closes its connections. */
 export async function runTributaryWorker(config: TributaryConfig, options: TributaryWorkerOptions): Promise<void> {
@@ -111,6 +129,19 @@ export async function runTributaryWorker(config: TributaryConfig, options: Tribu
   }
   const roles = options.roles ?? WORKER_ROLES;
   if (roles.length === 0) throw new Error('a worker needs at least one role: orchestration, training or both');
+  const { address, namespace, workerHealthAddress } = config.temporal;
+  // Served first, so a probe sees "connecting" (alive, unready) while Kafka and Temporal are reached.
+  const health = new WorkerHealth(`${address} (namespace ${namespace})`);
+  const healthServer = workerHealthAddress === undefined ? undefined : await serveHealth(workerHealthAddress, health);
+  if (healthServer !== undefined) options.onHealthServing?.(healthServer.port);
+  try {
+    await runWorkers(config, options, roles, health);
+  } finally {
+    await healthServer?.close();
+  }
+}
+
+async function runWorkers(config: TributaryConfig, options: TributaryWorkerOptions, roles: readonly WorkerRole[], health: WorkerHealth): Promise<void> {
   const openedPipelines = options.pipelines === undefined ? await createPipelineStore(config) : undefined;
   const pipelines = options.pipelines ?? openedPipelines!;
   const dependencies = { registry: options.registry, artifactDirectory: options.artifactDirectory ?? join(config.paths.dataDir, 'candidates'), pipelines };
@@ -127,6 +158,7 @@ export async function runTributaryWorker(config: TributaryConfig, options: Tribu
   try {
     const workers: Worker[] = [];
     for (const role of roles) workers.push(...(await createRoleWorkers(role, config, connection, dependencies, deployments, shutdownGraceTime)));
+    health.watch(workers, () => temporalServes(connection, TEMPORAL_PING_TIMEOUT_MS));
     const running = Promise.all(workers.map((worker) => worker.run()));
     const shutdown = (): void => workers.forEach((worker) => worker.shutdown());
     if (options.signal?.aborted === true) shutdown();

@@ -22,6 +22,7 @@ const DEFAULTS: TributaryConfig = {
     tls: undefined,
     apiKey: undefined,
     workerMetricsAddress: undefined,
+    workerHealthAddress: undefined,
   },
   flink: {
     restUrl: 'http://127.0.0.1:8081',
@@ -380,6 +381,14 @@ describe('invalid environment values', () => {
     expect(loadConfig({ env: { TRIBUTARY_TEMPORAL_WORKER_METRICS_ADDRESS: '0.0.0.0:9465' } }).temporal.workerMetricsAddress).toBe('0.0.0.0:9465');
   });
 
+  it('refuses a worker health address that is not host:port', () => {
+    expect(configError({ env: { TRIBUTARY_TEMPORAL_WORKER_HEALTH_ADDRESS: '9466' } }).message).toBe(
+      message('TRIBUTARY_TEMPORAL_WORKER_HEALTH_ADDRESS="9466" (environment): expected host:port for the worker\'s /healthz and /readyz, e.g. 0.0.0.0:9466 (empty: off)'),
+    );
+    expect(loadConfig({ env: { TRIBUTARY_TEMPORAL_WORKER_HEALTH_ADDRESS: '0.0.0.0:9466' } }).temporal.workerHealthAddress).toBe('0.0.0.0:9466');
+    expect(loadConfig({ env: { TRIBUTARY_TEMPORAL_WORKER_HEALTH_ADDRESS: '' } }).temporal.workerHealthAddress).toBeUndefined();
+  });
+
   it('refuses an empty directory path', () => {
     expect(configError({ env: { TRIBUTARY_CACHE_DIR: '  ' } }).message).toBe(
       message('TRIBUTARY_CACHE_DIR="  " (environment): expected a directory path'),
@@ -596,6 +605,7 @@ describe('config file', () => {
       tls: undefined,
       apiKey: undefined,
       workerMetricsAddress: undefined,
+      workerHealthAddress: undefined,
     },
     flink: {
       restUrl: 'http://flink.internal:8081',
