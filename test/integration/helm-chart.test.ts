@@ -308,6 +308,21 @@ describe('the chart and the code agree', () => {
     }
   });
 
+  it("probes the worker's own /healthz and /readyz on the port its health address setting names", () => {
+    for (const objects of [defaults, secure]) {
+      for (const worker of ofKind(objects, 'Deployment').filter((d) => d.metadata.labels['app.kubernetes.io/component'] === 'worker')) {
+        const [container] = worker.spec.template.spec.containers;
+        const health = (container.ports as { name: string; containerPort: number }[]).find((p) => p.name === 'health');
+        expect(health, `${worker.metadata.name} names a health port`).toBeDefined();
+        const env = Object.fromEntries((container.env as { name: string; value?: string }[]).map((e) => [e.name, e.value]));
+        expect(env[SETTINGS.temporalWorkerHealthAddress.env]).toBe(`0.0.0.0:${health!.containerPort}`);
+        expect(env[SETTINGS.temporalWorkerMetricsAddress.env]).not.toBe(env[SETTINGS.temporalWorkerHealthAddress.env]);
+        expect(container.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'health' });
+        expect(container.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'health' });
+      }
+    }
+  });
+
   it("gives the worker the least rights on FlinkDeployments and nothing else", () => {
     expect(named(defaults, 'Role', 'tributary-worker').rules).toEqual([
       { apiGroups: ['flink.apache.org'], resources: ['flinkdeployments'], verbs: ['get', 'list', 'watch', 'patch', 'update'] },
