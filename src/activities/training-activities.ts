@@ -3,8 +3,10 @@
  * resumable checkpoint every epoch), and evaluate the candidate against the champion on the
  * same test split. Each step reads the pinned offset ranges itself — they always hold the same
  * examples — so only offsets, paths and metrics cross workflow history. What the model reads
- * (its inputs, the label field) comes from the pipeline's applied definition in the pipeline
- * store; the vectoriser is fitted on the train split and travels with the candidate.
+ * (its inputs, the label field) and how it is trained (architecture, training options, decision
+ * policy, split, minimum examples) come from the pipeline's applied definition in the pipeline
+ * store, under the options the run was started with; the vectoriser is fitted on the train split
+ * and travels with the candidate.
  */
 import { Context } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
@@ -18,25 +20,34 @@ import type { OperatingPointComparison } from '../training/operating-point-gate.
 import { loadDataset, type ExampleSource, type LoadedDataset } from '../training/example-source.js';
 import { deserialiseModelArtifact } from '../registry/model-artifact.js';
 import { decodeCandidateModel, encodeCandidateModel } from '../training/candidate-model-file.js';
-import { pipelineTrainingInputs } from '../training/pipeline-training-inputs.js';
+import { pinnedTrainingInputs, pipelineTrainingInputs } from '../training/pipeline-training-inputs.js';
 import { prepareTrainingData } from '../training/training-data.js';
 import { trainModel, type TrainingCheckpoint } from '../training/training-loop.js';
 import type { TrainingOptions } from '../training/training-options.js';
+import { lineageOfSettings } from '../training/training-settings.js';
 import { reportingFailures } from './application-failure.js';
 import type { CandidateArtifacts } from './candidate-artifacts.js';
 
 /** Which examples a step works on. */
 export interface DatasetRequest {
-  /** The pipeline, and its model: the inputs and label field are read from its current revision. */
+  /** The pipeline, and its model: what it reads and how it is trained come from a revision of its definition. */
   readonly model: string;
   readonly ranges: readonly PartitionRange[];
-  /** Fewer decodable examples fail the step with a non-retryable `InsufficientExamplesError`. */
-  readonly minExamples: number;
+  /**
+   * The revision to read; the first step of a run reads the current one and reports its number
+   * (`DatasetSummary.pipelineRevision`), the later steps pin it. @default the current revision
+   */
+  readonly pipelineRevision?: number;
+  /** Fewer decodable examples fail the step with a non-retryable `InsufficientExamplesError`. @default the definition's `model.training.minExamples` */
+  readonly minExamples?: number;
+  /** @default the definition's `model.split` */
   readonly splitFractions?: SplitFractions;
 }
 
 /** What the dataset holds, for the lineage and the run's memo. */
 export interface DatasetSummary {
+  /** The pipeline revision the step read; absent in results of workers older than the definition's model settings. */
+  readonly pipelineRevision?: number;
   readonly examples: number;
   readonly counts: Readonly<Record<SplitName, SplitCounts>>;
   readonly boundaries: SplitBoundaries;
@@ -51,6 +62,7 @@ export interface DatasetSummary {
 export interface TrainRequest extends DatasetRequest {
   /** Names the candidate file: the workflow id and run id of the training run. */
   readonly runKey: string;
+  /** The run's own options, over the definition's architecture and `model.training`. */
   readonly options: TrainingOptions;
 }
 
@@ -60,7 +72,11 @@ export interface TrainedCandidate {
   readonly backend: string;
   /** Layout version of the vectoriser the candidate was trained with. */
   readonly featureVectorVersion: number;
-  /** The compiled options, every default filled in. */
+  /**
+   * The compiled options, every default filled in, the class weights, and the rest of the
+   * settings with where they came from: `pipelineRevision`, `decision`, `splitFractions`,
+   * `minExamples`, and `overridden` (the settings the run's options set instead of the definition).
+   */
   readonly hyperParameters: Readonly<Record<string, unknown>>;
   readonly completedEpochs: number;
   readonly bestEpoch: number;
@@ -71,6 +87,7 @@ export interface TrainedCandidate {
 
 export interface EvaluateRequest extends DatasetRequest {
   readonly artifactPath: string;
+  /** `operatingPoint`, when given, overrides the definition's `model.decision`. */
   readonly evaluation: EvaluationOptions;
 }
 
@@ -88,7 +105,7 @@ export interface TrainingActivityDependencies {
   readonly registry: Pick<ModelRegistry, 'resolveAlias' | 'loadArtifact'>;
   readonly artifacts: CandidateArtifacts;
   /** Where the pipelines' applied definitions are read. */
-  readonly pipelines: Pick<PipelineStore, 'current'>;
+  readonly pipelines: Pick<PipelineStore, 'current' | 'revision'>;
   /** Bound on one read of the ranges. @default 600_000 */
   readonly readTimeoutMs?: number;
 }
@@ -101,14 +118,24 @@ export function createTrainingActivities({ examples, registry, artifacts, pipeli
    * Reads the pipeline's revision and the dataset, heartbeating `details` while it reads so a
    * retried attempt keeps them; with `fit`, also fits the vectoriser and vectorises.
    */
-  const load = async (request: DatasetRequest, details?: unknown) => {
+  const load = async (request: DatasetRequest, options: { training?: TrainingOptions; evaluation?: EvaluationOptions; details?: unknown } = {}) => {
     const context = Context.current();
-    const inputs = await pipelineTrainingInputs(pipelines, request.model);
+    const overrides = {
+      ...(options.training === undefined ? {} : { training: options.training }),
+      ...(request.splitFractions === undefined ? {} : { splitFractions: request.splitFractions }),
+      ...(request.minExamples === undefined ? {} : { minExamples: request.minExamples }),
+      ...(options.evaluation?.operatingPoint === undefined ? {} : { decision: options.evaluation.operatingPoint }),
+    };
+    const inputs =
+      request.pipelineRevision === undefined
+        ? await pipelineTrainingInputs(pipelines, request.model, overrides)
+        : await pinnedTrainingInputs(pipelines, request.model, request.pipelineRevision, overrides);
+    const { settings } = inputs;
     const loaded: LoadedDataset = await loadDataset(examples, request.ranges, {
       fields: inputs.examples,
-      minExamples: request.minExamples,
-      fractions: request.splitFractions,
-      read: { timeoutMs: readTimeoutMs, signal: context.cancellationSignal, onProgress: () => context.heartbeat(details) },
+      minExamples: settings.minExamples,
+      fractions: settings.splitFractions,
+      read: { timeoutMs: readTimeoutMs, signal: context.cancellationSignal, onProgress: () => context.heartbeat(options.details) },
     });
     return { ...loaded, inputs };
   };
@@ -123,6 +150,7 @@ export function createTrainingActivities({ examples, registry, artifacts, pipeli
       const { set, split, inputs } = await load(request);
       prepareTrainingData(split, inputs.vectoriser);
       return {
+        pipelineRevision: inputs.revision,
         examples: set.examples.length,
         counts: split.counts,
         boundaries: split.boundaries,
@@ -140,10 +168,10 @@ export function createTrainingActivities({ examples, registry, artifacts, pipeli
     trainCandidate: reportingFailures(async (request: TrainRequest): Promise<TrainedCandidate> => {
       const context = Context.current();
       const resumeFrom = context.info.heartbeatDetails as TrainingCheckpoint | undefined;
-      const { split, inputs } = await load(request, resumeFrom);
+      const { split, inputs } = await load(request, { training: request.options, details: resumeFrom });
       // Fitting is deterministic on the pinned ranges: a resumed attempt fits the same spec again.
       const prepared = prepareTrainingData(split, inputs.vectoriser);
-      const result = await trainModel(prepared, request.options, {
+      const result = await trainModel(prepared, inputs.settings.training, {
         ...(resumeFrom === undefined ? {} : { resumeFrom }),
         onEpochEnd: async (report) => {
           context.heartbeat(await report.checkpoint());
@@ -156,7 +184,7 @@ export function createTrainingActivities({ examples, registry, artifacts, pipeli
           artifactPath,
           backend: result.backend,
           featureVectorVersion: prepared.spec.layoutVersion,
-          hyperParameters: { ...result.options, classWeights: result.classWeights },
+          hyperParameters: lineageOfSettings(inputs.settings, result.classWeights),
           completedEpochs: result.completedEpochs,
           bestEpoch: result.bestEpoch,
           stoppedEarly: result.stoppedEarly,
@@ -169,7 +197,7 @@ export function createTrainingActivities({ examples, registry, artifacts, pipeli
 
     /** Scores the candidate and the current champion on the same test split and compares them. */
     evaluateCandidate: reportingFailures(async (request: EvaluateRequest): Promise<EvaluationSummary> => {
-      const { split } = await load(request);
+      const { split, inputs } = await load(request, { evaluation: request.evaluation });
       const candidate = await decodeCandidateModel(await artifacts.read(request.artifactPath));
       let champion: (ScorableModel & { version: number }) | undefined;
       try {
@@ -183,7 +211,7 @@ export function createTrainingActivities({ examples, registry, artifacts, pipeli
           // The artifact's threshold is the one the scorer applies: the champion is measured at it.
           champion = { ...loaded, version: championVersion.version };
         }
-        const result = await evaluateCandidate(split.test, candidate, champion, request.evaluation);
+        const result = await evaluateCandidate(split.test, candidate, champion, { ...request.evaluation, operatingPoint: inputs.settings.decision });
         return {
           candidate: result.candidate,
           champion: champion === undefined || result.champion === undefined ? undefined : { version: champion.version, metrics: result.champion },

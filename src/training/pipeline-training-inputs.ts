@@ -1,16 +1,18 @@
 /**
  * What a training run reads of its pipeline's applied definition: the model inputs the vectoriser
  * is fitted from, the features schema's fields they refer to (from the schema text stored with the
- * revision, so a run means the same thing on any worker), and the example fields the split and the
- * labels come from. The run's model name is the pipeline's name.
+ * revision, so a run means the same thing on any worker), the example fields the split and the
+ * labels come from, and the model's settings (architecture, training options, decision policy,
+ * split) with the run's own options over them. The run's model name is the pipeline's name.
  */
 import avro from 'avsc';
 import { recordFieldsOf } from '../pipelines/avro-fields.js';
-import type { PipelineStore } from '../pipelines/pipeline-store.js';
+import type { PipelineRevision, PipelineStore } from '../pipelines/pipeline-store.js';
 import { reasonOf } from '../errors/tributary-error.js';
 import { PipelineNotAppliedError, TrainingError } from './errors.js';
 import type { VectoriserInputs } from './training-data.js';
 import type { ExampleFields } from './training-example.js';
+import { resolveTrainingSettings, type TrainingOverrides, type TrainingSettings } from './training-settings.js';
 
 /** The revision's parts a training run uses. */
 export interface PipelineTrainingInputs {
@@ -18,17 +20,37 @@ export interface PipelineTrainingInputs {
   readonly revision: number;
   readonly vectoriser: VectoriserInputs;
   readonly examples: ExampleFields;
+  readonly settings: TrainingSettings;
 }
 
 /**
- * The current revision of pipeline `model`, read for training. Throws {@link PipelineNotAppliedError}
- * when it was never applied (or was deleted), and {@link TrainingError} when the revision lacks its
- * features schema or that schema is not a record.
+ * The current revision of pipeline `model`, read for training with the run's `overrides`. Throws
+ * {@link PipelineNotAppliedError} when it was never applied (or was deleted), and the errors of
+ * {@link trainingInputsOf}.
  */
-export async function pipelineTrainingInputs(pipelines: Pick<PipelineStore, 'current'>, model: string): Promise<PipelineTrainingInputs> {
+export async function pipelineTrainingInputs(pipelines: Pick<PipelineStore, 'current'>, model: string, overrides: TrainingOverrides = {}): Promise<PipelineTrainingInputs> {
   const current = await pipelines.current(model);
   if (current === undefined) throw new PipelineNotAppliedError(model);
-  const { definition, files, revision } = current;
+  return trainingInputsOf(current, overrides);
+}
+
+/**
+ * Revision `pinned` of pipeline `model`, read for training: the later steps of a run read the
+ * revision its first step read, so a definition applied meanwhile does not change the run half
+ * way. Throws {@link TrainingError} when there is no such revision, and the errors of
+ * {@link trainingInputsOf}.
+ */
+export async function pinnedTrainingInputs(pipelines: Pick<PipelineStore, 'revision'>, model: string, pinned: number, overrides: TrainingOverrides = {}): Promise<PipelineTrainingInputs> {
+  const read = await pipelines.revision(model, pinned);
+  if (read === undefined) throw new TrainingError(`pipeline ${model} has no revision ${pinned}, which this training run started from; start a new run: \`tributary train ${model}\``);
+  return trainingInputsOf(read, overrides);
+}
+
+/**
+ * What a run reads of one revision. Throws {@link TrainingError} when the revision lacks its
+ * features schema or that schema is not a record.
+ */
+export function trainingInputsOf({ name: model, definition, files, revision }: PipelineRevision, overrides: TrainingOverrides = {}): PipelineTrainingInputs {
   const schemaFile = definition.features.schema;
   const text = files[schemaFile];
   if (text === undefined) throw new TrainingError(`revision ${revision} of pipeline ${model} does not hold its features schema ${schemaFile}; apply the definition again`);
@@ -43,5 +65,6 @@ export async function pipelineTrainingInputs(pipelines: Pick<PipelineStore, 'cur
     revision,
     vectoriser: { inputs: definition.model.inputs, fields },
     examples: { eventId: definition.features.eventId, eventTime: definition.features.eventTime, label: definition.labels.field },
+    settings: resolveTrainingSettings(definition.model, revision, overrides),
   };
 }

@@ -50,14 +50,19 @@ export interface QualityGates {
   readonly minTestPositives?: number;
 }
 
+/**
+ * A run's input. The model's settings come from the pipeline's applied definition (the revision
+ * the run's first step reads); `training`, `splitFractions` and `minExamples` given here override
+ * it for this run, and the lineage records which did.
+ */
 export interface TrainingPipelineInput {
   readonly model: string;
   readonly data: TrainingData;
-  /** @default {} (the training loop's defaults) */
+  /** Options over the definition's `model.architecture` and `model.training`. @default {} (the definition's) */
   readonly training?: TrainingOptions;
-  /** @default the split's defaults (0.7 / 0.15 / 0.15) */
+  /** @default the definition's `model.split` */
   readonly splitFractions?: SplitFractions;
-  /** Fewer decodable examples refuse the run (non-retryable). @default 1000 */
+  /** Fewer decodable examples refuse the run (non-retryable). @default the definition's `model.training.minExamples` */
   readonly minExamples?: number;
   readonly gates?: QualityGates;
   /** The rollout a challenger starts. @default { plan: {} } (the standard plan) */
@@ -125,6 +130,14 @@ const TRAINING_TASK_QUEUE_PATCH = 'training-task-queue';
  * replay without starting one. Remove the old branch with `deprecatePatch` once no such run is open.
  */
 const START_ROLLOUT_PATCH = 'start-rollout';
+
+/**
+ * Before this patch a run passed minExamples 1000 when its input had none, and each step read the
+ * pipeline's current revision; after it, a minimum left out is the definition's, and the steps
+ * after the dataset pin the revision the dataset step read. Remove the old branch with
+ * `deprecatePatch` once no such run is open.
+ */
+const DEFINITION_SETTINGS_PATCH = 'definition-model-settings';
 
 /**
  * Before this patch a candidate that beat the champion on the primary metric became challenger
@@ -232,19 +245,25 @@ export async function trainingPipeline(input: TrainingPipelineInput): Promise<Tr
     { key: TributaryStage, value: 'snapshot' },
   ]);
 
+  const settingsFromDefinition = patched(DEFINITION_SETTINGS_PATCH);
   const ranges = input.data.kind === 'ranges' ? input.data.ranges : toRanges(await snapshotTrainingExampleOffsets());
-  const request = { model, ranges, minExamples: input.minExamples ?? DEFAULT_MIN_EXAMPLES, splitFractions: input.splitFractions };
+  const minExamples = settingsFromDefinition ? input.minExamples : (input.minExamples ?? DEFAULT_MIN_EXAMPLES);
+  const datasetRequest = { model, ranges, minExamples, splitFractions: input.splitFractions };
   upsertMemo({ offsetRanges: ranges, triggeredBy });
 
   setStage('dataset');
   let dataset: DatasetSummary;
   try {
-    dataset = await buildDataset(request);
+    dataset = await buildDataset(datasetRequest);
   } catch (error) {
     setStage('refused');
     throw error;
   }
-  upsertMemo({ dataset: { examples: dataset.examples, counts: dataset.counts, undecodable: dataset.undecodable } });
+  const pinned = settingsFromDefinition && dataset.pipelineRevision !== undefined;
+  const request = pinned ? { ...datasetRequest, pipelineRevision: dataset.pipelineRevision } : datasetRequest;
+  upsertMemo({
+    dataset: { examples: dataset.examples, counts: dataset.counts, undecodable: dataset.undecodable, ...(pinned ? { pipelineRevision: dataset.pipelineRevision } : {}) },
+  });
 
   setStage('training');
   const trained: TrainedCandidate = await trainCandidate({ ...request, runKey, options: input.training ?? {} });

@@ -36,6 +36,8 @@ const EXPECTED_HISTORIES = [
   // A run of the pipeline before the training-task-queue patch (a crashed and resumed training), its training activities on its own queue.
   'training-pipeline-before-training-queue-patch',
   'training-pipeline-challenger',
+  // No minExamples in the input (the definition's), the revision the dataset step read pinned for training and evaluation (the definition-model-settings patch).
+  'training-pipeline-definition-settings',
   'training-pipeline-first-champion',
   // Better PR-AUC, worse FPR at its threshold than the champion's serving one: refused by the operating-point gate.
   'training-pipeline-operating-point-refused',

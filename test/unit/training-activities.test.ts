@@ -3,8 +3,10 @@
  * of synthetic examples, the fraud example's definition in an in-memory pipeline store and an
  * in-memory registry holding a champion: a fresh attempt trains from epoch 1 and heartbeats a
  * checkpoint per epoch, an attempt that finds a checkpoint in its heartbeat details resumes after
- * it, and the written candidate evaluates against a champion. A pipeline never applied, and inputs
- * the features topic's registered schema does not have, are refused with one line.
+ * it, and the written candidate evaluates against a champion. The model's settings come from the
+ * revision the run reads (a run's options over them, both in the lineage), and the later steps
+ * pin that revision. A pipeline never applied, and inputs the features topic's registered schema
+ * does not have, are refused with one line.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,7 +23,10 @@ import { toTrainingExample } from '../../src/training/training-example.js';
 import { generateSyntheticExamples } from '../helpers/synthetic-examples.js';
 import type { TrainingCheckpoint } from '../../src/training/training-loop.js';
 import { fixedFeaturesSchema } from '../fakes/fixed-features-schema.js';
-import { FRAUD_FEATURE_FIELDS, fraudPipelineStore } from '../helpers/fraud-pipeline.js';
+import { revisionDraftAs } from '../../src/demo/demo-pipeline.js';
+import { revisionDigest } from '../../src/pipelines/pipeline-revision.js';
+import type { ModelDefinition } from '../../src/pipelines/pipeline-definition.js';
+import { FRAUD_FEATURE_FIELDS, FRAUD_PIPELINE_FILE, fraudPipelineStore } from '../helpers/fraud-pipeline.js';
 
 const directory = mkdtempSync(join(tmpdir(), 'tributary-candidates-'));
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
@@ -128,5 +133,72 @@ describe('training activities', () => {
   it('refuses to train a pipeline that was never applied, naming the command that applies it', async () => {
     const attempt = new MockActivityEnvironment().run(activities.buildDataset, { model: 'unknown', ranges: RANGES, minExamples: 100 });
     await expect(attempt).rejects.toThrow('pipeline unknown has no applied definition, so nothing says what its model reads; apply it first: `tributary pipeline apply <file>`');
+  });
+
+  it("trains with the revision's model settings, the run's options over them, and pins the revision the dataset step read", async () => {
+    const store = await fraudPipelineStore('settings');
+    /** Records the fraud example under `settings` with its model section changed by `change`. */
+    const apply = async (change: Partial<ModelDefinition>): Promise<void> => {
+      const draft = revisionDraftAs(FRAUD_PIPELINE_FILE, 'settings');
+      const definition = { ...draft.definition, model: { ...draft.definition.model, ...change } };
+      await store.record({ ...draft, definition, digest: revisionDigest(definition, draft.files) });
+    };
+    await apply({
+      architecture: { kind: 'mlp', hiddenUnits: [4], dropout: 0 },
+      training: { maxEpochs: 2, patience: 10, seed: 5, minExamples: 3001 },
+      decision: { maxFalsePositiveRate: 0.05 },
+      split: { train: 0.6, validation: 0.2, test: 0.2 },
+    });
+    const settingsActivities = createTrainingActivities({ examples: source, registry: new InMemoryModelRegistry(), artifacts, pipelines: store });
+
+    // The definition's minimum (3001) refuses the 3000 examples; the run's own minimum lets them through.
+    await expect(new MockActivityEnvironment().run(settingsActivities.buildDataset, { model: 'settings', ranges: RANGES })).rejects.toThrow(
+      'the offset ranges hold 3000 training examples (0 more undecodable), fewer than the 3001 required',
+    );
+    const dataset: DatasetSummary = await new MockActivityEnvironment().run(settingsActivities.buildDataset, { model: 'settings', ranges: RANGES, minExamples: 100 });
+    expect(dataset.pipelineRevision).toBe(2);
+    // The definition's split: 60 % of 3000 examples in train, 20 % in test.
+    expect([dataset.counts.train.examples, dataset.counts.test.examples]).toEqual([1800, 600]);
+
+    // A definition applied after the dataset step does not change the run: the later steps read revision 2.
+    await apply({ architecture: { kind: 'mlp', hiddenUnits: [16] }, training: { maxEpochs: 1 }, decision: { targetRecall: 0.5 } });
+    const pinned = { model: 'settings', ranges: RANGES, minExamples: 100, pipelineRevision: 2 };
+    const trained: TrainedCandidate = await new MockActivityEnvironment().run(settingsActivities.trainCandidate, {
+      ...pinned,
+      runKey: 'training:settings:1/run-a',
+      options: { maxEpochs: 3, backend: 'cpu' as const },
+    });
+    expect(trained.completedEpochs).toBe(3);
+    expect(trained.hyperParameters).toMatchObject({
+      hiddenUnits: [4],
+      dropout: 0,
+      maxEpochs: 3,
+      seed: 5,
+      pipelineRevision: 2,
+      decision: { targetFalsePositiveRate: 0.05 },
+      splitFractions: { train: 0.6, validation: 0.2, test: 0.2 },
+      minExamples: 100,
+      overridden: ['minExamples', 'training.backend', 'training.maxEpochs'],
+    });
+
+    // The threshold is the lowest whose false-positive rate on the test split stays within the definition's 0.05.
+    const evaluation: EvaluationSummary = await new MockActivityEnvironment().run(settingsActivities.evaluateCandidate, {
+      ...pinned,
+      artifactPath: trained.artifactPath,
+      evaluation: {},
+    });
+    const point = evaluation.candidate.operatingPoint;
+    expect(point.falsePositiveRate).toBeLessThanOrEqual(0.05);
+    expect(evaluation.candidate.examples).toBe(600);
+    const at = async (operatingPoint: { targetRecall: number } | { targetFalsePositiveRate: number }) =>
+      ((await new MockActivityEnvironment().run(settingsActivities.evaluateCandidate, { ...pinned, artifactPath: trained.artifactPath, evaluation: { operatingPoint } })) as EvaluationSummary).candidate.operatingPoint;
+    // The same point as the policy given explicitly, not the point of recall 0.8 that was the code's default.
+    expect(await at({ targetFalsePositiveRate: 0.05 })).toEqual(point);
+    expect((await at({ targetRecall: 0.8 })).threshold).not.toBe(point.threshold);
+
+    // A revision the store does not have is refused with the way on.
+    await expect(new MockActivityEnvironment().run(settingsActivities.buildDataset, { ...pinned, pipelineRevision: 9 })).rejects.toThrow(
+      'pipeline settings has no revision 9, which this training run started from; start a new run: `tributary train settings`',
+    );
   });
 });

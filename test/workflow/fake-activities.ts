@@ -52,7 +52,13 @@ export interface FakeModelRecord {
   countCalls: OffsetRange[][];
   versions: { version: number; stage: string; prAuc: number; reason?: string }[];
   champion: number | undefined;
+  /** Per call of a training activity: which one, and the minimum and pipeline revision it was asked for. */
+  trainingRequests: { step: 'buildDataset' | 'trainCandidate' | 'evaluateCandidate'; minExamples: number | undefined; pipelineRevision: number | undefined }[];
 }
+
+/** The revision the fakes report reading, and the minimum its definition states. */
+export const FAKE_PIPELINE_REVISION = 4;
+const DEFINITION_MIN_EXAMPLES = 1000;
 
 export const TOPIC = 'tributary.training-examples';
 
@@ -85,7 +91,7 @@ export function createFakeActivities() {
   };
   const recordOf = (model: string): FakeModelRecord => {
     let found = records.get(model);
-    if (found === undefined) records.set(model, (found = { buildDatasetCalls: 0, trainAttempts: [], countCalls: [], versions: [], champion: undefined }));
+    if (found === undefined) records.set(model, (found = { buildDatasetCalls: 0, trainAttempts: [], countCalls: [], versions: [], champion: undefined, trainingRequests: [] }));
     return found;
   };
   /** The fakes for the trigger know the model only through the workflow id. */
@@ -110,9 +116,12 @@ export function createFakeActivities() {
     buildDataset: async (request) => {
       const model = modelOfRun();
       recordOf(model).buildDatasetCalls += 1;
+      recordOf(model).trainingRequests.push({ step: 'buildDataset', minExamples: request.minExamples, pipelineRevision: request.pipelineRevision });
       const examples = switchesOf(model).datasetExamples;
-      if (examples < request.minExamples) throw toApplicationFailure(new InsufficientExamplesError(examples, request.minExamples, 0));
+      const minExamples = request.minExamples ?? DEFINITION_MIN_EXAMPLES;
+      if (examples < minExamples) throw toApplicationFailure(new InsufficientExamplesError(examples, minExamples, 0));
       return {
+        pipelineRevision: FAKE_PIPELINE_REVISION,
         examples,
         counts: { train: { examples: 3500, positives: 350 }, validation: { examples: 750, positives: 75 }, test: { examples: 750, positives: 75 } },
         boundaries: { start: 1_000, validationStart: 2_000, testStart: 3_000, end: 4_000 },
@@ -128,6 +137,7 @@ export function createFakeActivities() {
       const { epochs, crashAfterEpoch, trainingGate } = switchesOf(model);
       const resumed = (context.info.heartbeatDetails as { completedEpochs: number } | undefined)?.completedEpochs ?? 0;
       recordOf(model).trainAttempts.push({ attempt: context.info.attempt, firstEpoch: resumed + 1 });
+      recordOf(model).trainingRequests.push({ step: 'trainCandidate', minExamples: request.minExamples, pipelineRevision: request.pipelineRevision });
       for (let epoch = resumed + 1; epoch <= epochs; epoch += 1) {
         context.heartbeat({ completedEpochs: epoch });
         if (context.info.attempt === 1 && epoch === crashAfterEpoch) throw ApplicationFailure.retryable(`worker lost after epoch ${epoch}`, 'SimulatedCrash');
@@ -146,6 +156,7 @@ export function createFakeActivities() {
     },
     evaluateCandidate: async (request): Promise<EvaluationSummary> => {
       const model = request.model;
+      recordOf(model).trainingRequests.push({ step: 'evaluateCandidate', minExamples: request.minExamples, pipelineRevision: request.pipelineRevision });
       const prAuc = switchesOf(model).candidatePrAucs.shift() ?? 0.5;
       const candidate = metricsOf(prAuc, switchesOf(model).candidateFalsePositives?.shift());
       const record = recordOf(model);

@@ -1,7 +1,8 @@
 /**
  * trainingPipeline on a real worker and the real Temporal server, with fake activities: the
- * decisions after evaluation, refusal of too little data, and resumption of training from the
- * last heartbeat after a crashed attempt.
+ * decisions after evaluation, refusal of too little data, resumption of training from the
+ * last heartbeat after a crashed attempt, and the definition's settings left to the activities
+ * with the revision the dataset step read pinned for the later steps.
  */
 import { WorkflowFailedError } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
@@ -12,7 +13,7 @@ import { trainingTaskQueue } from '../../src/workflows/task-queues.js';
 import { rolloutStatusQuery, rolloutWorkflowId } from '../../src/workflows/ab-rollout.js';
 import { temporal } from '@temporalio/proto';
 import { waitFor } from '../helpers/wait-for.js';
-import { createFakeActivities, TOPIC } from './fake-activities.js';
+import { createFakeActivities, FAKE_PIPELINE_REVISION, TOPIC } from './fake-activities.js';
 import { createFakeRolloutActivities } from './fake-rollout-activities.js';
 import { startWorkflowHarness, uniqueModel, type WorkflowHarness } from './workflow-harness.js';
 
@@ -157,6 +158,24 @@ describe('trainingPipeline', () => {
     expect(fakes.recordOf(model).trainAttempts).toEqual([]);
     expect((await handle.describe()).typedSearchAttributes.get(TributaryStage)).toBe('refused');
     await harness.recordHistory('training-pipeline-too-few-examples', handle);
+  });
+
+  it("leaves the minimum to the definition when the input has none, and pins the revision the dataset step read for training and evaluation", async () => {
+    const model = uniqueModel('settings');
+    const handle = await startPipeline(model, 1);
+    expect(await handle.result()).toMatchObject({ stage: 'champion' });
+    expect(fakes.recordOf(model).trainingRequests).toEqual([
+      { step: 'buildDataset', minExamples: undefined, pipelineRevision: undefined },
+      { step: 'trainCandidate', minExamples: undefined, pipelineRevision: FAKE_PIPELINE_REVISION },
+      { step: 'evaluateCandidate', minExamples: undefined, pipelineRevision: FAKE_PIPELINE_REVISION },
+    ]);
+    expect((await handle.describe()).memo).toMatchObject({ dataset: { pipelineRevision: FAKE_PIPELINE_REVISION } });
+    await harness.recordHistory('training-pipeline-definition-settings', handle);
+
+    // A minimum the input gives is passed on: it overrides the definition's for this run.
+    const overridden = uniqueModel('settings');
+    await (await startPipeline(overridden, 1, { minExamples: 200 })).result();
+    expect(fakes.recordOf(overridden).trainingRequests.map((request) => request.minExamples)).toEqual([200, 200, 200]);
   });
 
   it('resumes training from the heartbeat checkpoint after an attempt crashes', async () => {
