@@ -17,7 +17,9 @@ import { logLevel, type Admin, type Kafka, type KafkaMessage } from 'kafkajs';
 import type { TributaryConfig } from '../config/config.js';
 import { reasonOf } from '../errors/tributary-error.js';
 import { PartitionFollower } from '../registry/partition-follower.js';
+import { TransactionAbortError } from '../streaming/errors.js';
 import { createKafka, kafkaAccessError } from '../streaming/kafka-client.js';
+import { appendAsSingleWriter, FENCED_ERROR_TYPES, kafkaErrorType } from '../streaming/single-writer-append.js';
 import { ensureTopics, type TopicSpec } from '../streaming/topic-admin.js';
 import type { TopicNaming } from '../streaming/topic-catalogue.js';
 import { PipelineError, PipelineStoreError } from '../pipelines/errors.js';
@@ -55,9 +57,6 @@ export function pipelinesTopicSpec(config: TopicNaming, replicationFactor = 1): 
   return { name: pipelinesTopic(config), partitions: 1, replicationFactor, configs: { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': String(HOUR_MS) } };
 }
 
-const FENCED_ERRORS = new Set(['PRODUCER_FENCED', 'INVALID_PRODUCER_EPOCH', 'INVALID_PRODUCER_ID_MAPPING']);
-const kafkaErrorType = (error: unknown): string | undefined =>
-  typeof error === 'object' && error !== null && 'type' in error && typeof error.type === 'string' ? error.type : undefined;
 const retriableOf = (error: unknown): boolean => typeof error === 'object' && error !== null && 'retriable' in error && error.retriable === true;
 
 export class KafkaPipelineStore implements PipelineStore {
@@ -164,49 +163,32 @@ export class KafkaPipelineStore implements PipelineStore {
 
   /**
    * Runs `decide` as the only writer of `name` on a caught-up history, appends the revision it
-   * returns and resolves once the history holds it. Resolves undefined when `decide` does.
+   * returns and resolves once the history holds it (src/streaming/single-writer-append.ts).
+   * Resolves undefined when `decide` does.
    */
   private async write(name: string, decide: () => PipelineRevision | undefined): Promise<PipelineRevision | undefined> {
     const follower = (await this.following({ create: true }))!;
-    const producer = this.dependencies.kafka.producer({
+    const appended = await appendAsSingleWriter({
+      kafka: this.dependencies.kafka,
       transactionalId: `${pipelineStoreTransactionalIdPrefix(this.dependencies.config)}${name}`,
-      idempotent: true,
-      maxInFlightRequests: 1,
-      transactionTimeout: this.options.transactionTimeoutMs ?? 60_000,
-      allowAutoTopicCreation: false,
+      transactionTimeoutMs: this.options.transactionTimeoutMs ?? 60_000,
+      reader: follower,
+      readTimeoutMs: this.readTimeoutMs,
+      decide,
+      append: async (transaction, revision) => {
+        const [sent] = await transaction.send({ topic: this.topic, acks: -1, messages: [{ key: `${revision.name}:${revision.revision}`, value: JSON.stringify(revision) }] });
+        const offset = sent?.baseOffset ?? sent?.offset;
+        if (offset === undefined) throw new PipelineStoreError(`writing to ${this.topic}`, 'the broker acknowledged the record without an offset', { pipeline: name });
+        return { written: revision, offset };
+      },
+      classifyFailure: (error) => this.classifyWriteFailure(name, error),
     });
-    let written: { readonly revision: PipelineRevision; readonly offset: string } | undefined;
-    try {
-      await producer.connect();
-      // Starting the transaction fences an earlier writer of this pipeline before we read.
-      const transaction = await producer.transaction();
-      try {
-        await follower.catchUp(this.readTimeoutMs);
-        const revision = decide();
-        if (revision) {
-          const [sent] = await transaction.send({ topic: this.topic, acks: -1, messages: [{ key: `${revision.name}:${revision.revision}`, value: JSON.stringify(revision) }] });
-          const offset = sent?.baseOffset ?? sent?.offset;
-          if (offset === undefined) throw new PipelineStoreError(`writing to ${this.topic}`, 'the broker acknowledged the record without an offset', { pipeline: name });
-          written = { revision, offset };
-          await transaction.commit();
-        } else {
-          await transaction.abort();
-        }
-      } catch (error) {
-        if (transaction.isActive()) await transaction.abort().catch(() => undefined);
-        throw error;
-      }
-    } catch (error) {
-      throw this.classifyWriteFailure(name, error);
-    } finally {
-      await producer.disconnect();
+    if (!appended) return undefined;
+    const { written, offset } = appended;
+    if (this.revisions.revision(name, written.revision)?.digest !== written.digest) {
+      throw new PipelineStoreError(`recording revision ${written.revision} of ${name}`, `another revision with that number was read back at offset ${offset}; apply again`, { pipeline: name, retriable: true });
     }
-    if (!written) return undefined;
-    await follower.readPast(written.offset, this.readTimeoutMs);
-    if (this.revisions.revision(name, written.revision.revision)?.digest !== written.revision.digest) {
-      throw new PipelineStoreError(`recording revision ${written.revision.revision} of ${name}`, `another revision with that number was read back at offset ${written.offset}; apply again`, { pipeline: name, retriable: true });
-    }
-    return written.revision;
+    return written;
   }
 
   private replay(message: KafkaMessage): void {
@@ -222,9 +204,11 @@ export class KafkaPipelineStore implements PipelineStore {
   }
 
   private classifyWriteFailure(name: string, error: unknown): unknown {
+    // Nothing of an unaborted transaction becomes visible (the broker aborts it), so the first failure is the one to report.
+    if (error instanceof TransactionAbortError) return this.classifyWriteFailure(name, error.failure);
     if (error instanceof PipelineError) return error;
     const type = kafkaErrorType(error);
-    if (type !== undefined && FENCED_ERRORS.has(type)) {
+    if (type !== undefined && FENCED_ERROR_TYPES.has(type)) {
       return new PipelineStoreError(`recording a revision of ${name}`, `another apply of the pipeline took over (${type}); nothing was recorded, apply again`, { pipeline: name, retriable: true, cause: error });
     }
     return this.storageError(`recording a revision of ${name}`, error, name);

@@ -9,9 +9,10 @@ import avro, { type Type } from 'avsc';
 import type { Admin, Kafka, Transaction } from 'kafkajs';
 import { createAvroDecoder, type AvroDecoder } from '../streaming/avro-decoder.js';
 import { encodeRecords, type KeyedRecord, type WriterSchema } from '../streaming/avro-producer.js';
-import { MessageDecodeError } from '../streaming/errors.js';
+import { MessageDecodeError, TransactionAbortError } from '../streaming/errors.js';
 import { loadSchemaFile } from '../streaming/schema-files.js';
 import type { SchemaRegistryClient } from '../streaming/schema-registry-client.js';
+import { appendAsSingleWriter, FENCED_ERROR_TYPES, kafkaErrorType, type Appended } from '../streaming/single-writer-append.js';
 import { schemaFilePath, topicDeclaration, topicName, valueSubject, type LogicalTopicName, type TopicNaming } from '../streaming/topic-catalogue.js';
 import { ArtifactNotFoundError, RegistryConflictError, RegistryError, RegistryStorageError } from './errors.js';
 import type { RegistryStore } from './event-sourced-registry.js';
@@ -45,11 +46,7 @@ export interface KafkaRegistryStoreDependencies {
   readonly config: TopicNaming;
 }
 
-/** Kafka errors that mean another producer with the same transactional id took over. */
-const FENCED_ERRORS = new Set(['PRODUCER_FENCED', 'INVALID_PRODUCER_EPOCH', 'INVALID_PRODUCER_ID_MAPPING']);
 const retriableOf = (error: unknown): boolean => typeof error === 'object' && error !== null && 'retriable' in error && error.retriable === true;
-const kafkaErrorType = (error: unknown): string | undefined =>
-  typeof error === 'object' && error !== null && 'type' in error && typeof error.type === 'string' ? error.type : undefined;
 
 /** The reader schema of a catalogue topic: its `.avsc` file, so records of every compatible writer version decode into one shape. */
 function readerType(logical: LogicalTopicName): Type {
@@ -102,39 +99,19 @@ export class KafkaRegistryStore implements RegistryStore {
 
   async write(model: string, decide: () => RegistryEvent | undefined, artifact?: Uint8Array): Promise<RegistryEvent | undefined> {
     assertModelName(model);
-    const producer = this.dependencies.kafka.producer({
+    const appended = await appendAsSingleWriter({
+      kafka: this.dependencies.kafka,
       transactionalId: `${this.dependencies.config.topics.prefix}model-registry.${model}`,
-      idempotent: true,
-      maxInFlightRequests: 1,
-      transactionTimeout: this.options.transactionTimeoutMs ?? 60_000,
+      transactionTimeoutMs: this.options.transactionTimeoutMs ?? 60_000,
       retry: { retries: 5, initialRetryTime: 300, maxRetryTime: 10_000 },
-      allowAutoTopicCreation: false,
+      reader: this.following(),
+      readTimeoutMs: this.readTimeoutMs,
+      decide,
+      append: (transaction, decided) => this.append(transaction, decided, artifact),
+      classifyFailure: (error) => this.classifyWriteFailure(model, error),
     });
-    let written: { readonly event: RegistryEvent; readonly offset: string } | undefined;
-    try {
-      await producer.connect();
-      // Starting the transaction registers this producer's epoch for the model's transactional id:
-      // an earlier writer of the model is fenced and its open transaction aborted, before we read.
-      const transaction = await producer.transaction();
-      try {
-        await this.catchUp();
-        const decided = decide();
-        if (decided) written = await this.append(transaction, decided, artifact);
-        if (written) await transaction.commit();
-        else await transaction.abort();
-      } catch (error) {
-        const abortFailure = transaction.isActive() ? await transaction.abort().then(() => undefined, (abortError: unknown) => abortError) : undefined;
-        if (abortFailure === undefined) throw error;
-        throw new RegistryStorageError(`writing a change of ${model}`, `${reasonOf(error)}; aborting the transaction failed too: ${reasonOf(abortFailure)}`, { model, cause: error });
-      }
-    } catch (error) {
-      throw this.classifyWriteFailure(model, error);
-    } finally {
-      await producer.disconnect();
-    }
-    if (!written) return undefined;
-    const { event, offset } = written;
-    await this.following().readPast(offset, this.readTimeoutMs);
+    if (!appended) return undefined;
+    const { written: event, offset } = appended;
     if (!this.index.hasApplied(event.eventId)) {
       throw new RegistryConflictError(model, this.index.refusalOf(event.eventId)?.reason ?? `event ${event.eventId} at offset ${offset} was committed but not applied`);
     }
@@ -177,7 +154,7 @@ export class KafkaRegistryStore implements RegistryStore {
   }
 
   /** Sends the artifact (when given), then the event naming the artifact's offset, in the open transaction; returns the event as sent and its offset. */
-  private async append(transaction: Transaction, event: RegistryEvent, artifact: Uint8Array | undefined): Promise<{ event: RegistryEvent; offset: string }> {
+  private async append(transaction: Transaction, event: RegistryEvent, artifact: Uint8Array | undefined): Promise<Appended<RegistryEvent>> {
     const registered = event.changes.find((change) => change.kind === 'version-registered');
     let appended = event;
     if (registered && artifact) {
@@ -196,7 +173,7 @@ export class KafkaRegistryStore implements RegistryStore {
       appended = { ...event, changes: event.changes.map((change) => (change === registered ? { ...registered, artifactOffset } : change)) };
     }
     const offset = await this.send(transaction, 'model-registry-events', { key: event.model, value: encodeRegistryEvent(appended) });
-    return { event: appended, offset };
+    return { written: appended, offset };
   }
 
   /** Sends one record in the transaction and returns its offset. */
@@ -243,9 +220,10 @@ export class KafkaRegistryStore implements RegistryStore {
   }
 
   private classifyWriteFailure(model: string, error: unknown): unknown {
+    if (error instanceof TransactionAbortError) return new RegistryStorageError(`writing a change of ${model}`, error.message, { model, cause: error.failure });
     if (error instanceof RegistryError) return error;
     const type = kafkaErrorType(error);
-    if (type !== undefined && FENCED_ERRORS.has(type)) return new RegistryConflictError(model, `another writer of the model took over its transactional id (${type})`, error);
+    if (type !== undefined && FENCED_ERROR_TYPES.has(type)) return new RegistryConflictError(model, `another writer of the model took over its transactional id (${type})`, error);
     return new RegistryStorageError(`writing a change of ${model}`, reasonOf(error), { model, retriable: retriableOf(error), cause: error });
   }
 }

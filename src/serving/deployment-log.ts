@@ -13,9 +13,11 @@ import { reasonOf } from '../errors/tributary-error.js';
 import { PartitionFollower } from '../registry/partition-follower.js';
 import { createAvroDecoder, type AvroDecoder } from '../streaming/avro-decoder.js';
 import { encodeRecords, type WriterSchema } from '../streaming/avro-producer.js';
+import { TransactionAbortError } from '../streaming/errors.js';
 import { createKafka, kafkaAccessError } from '../streaming/kafka-client.js';
 import { loadSchemaFile } from '../streaming/schema-files.js';
 import { createSchemaRegistryClient, type SchemaRegistryClient } from '../streaming/schema-registry-client.js';
+import { appendAsSingleWriter, FENCED_ERROR_TYPES, kafkaErrorType } from '../streaming/single-writer-append.js';
 import { schemaFilePath, topicDeclaration, topicName, valueSubject, type TopicNaming } from '../streaming/topic-catalogue.js';
 import avro from 'avsc';
 import { DeploymentConflictError, DeploymentError } from './deployment-errors.js';
@@ -216,9 +218,8 @@ interface KafkaDeploymentLogDependencies {
   readonly config: TopicNaming;
 }
 
-const FENCED_ERRORS = new Set(['PRODUCER_FENCED', 'INVALID_PRODUCER_EPOCH', 'INVALID_PRODUCER_ID_MAPPING', 'CONCURRENT_TRANSACTIONS']);
-const kafkaErrorType = (error: unknown): string | undefined =>
-  typeof error === 'object' && error !== null && 'type' in error && typeof error.type === 'string' ? error.type : undefined;
+/** Another writer took over, or (CONCURRENT_TRANSACTIONS) the coordinator is still ending the fenced writer's transaction: a later attempt can succeed. */
+const CONFLICT_ERRORS: ReadonlySet<string> = new Set([...FENCED_ERROR_TYPES, 'CONCURRENT_TRANSACTIONS']);
 
 function deploymentReaderType(): avro.Type {
   const declared = topicDeclaration('deployments').valueSchema;
@@ -311,45 +312,33 @@ export class KafkaDeploymentLog implements DeploymentLog {
 
   private async publishOnce(model: string, change: DeploymentChange): Promise<ModelDeployment> {
     const { kafka, config } = this.dependencies;
-    const producer = kafka.producer({
+    const published = await appendAsSingleWriter({
+      kafka,
       transactionalId: `${config.topics.prefix}deployments.${model}`,
-      idempotent: true,
-      maxInFlightRequests: 1,
-      transactionTimeout: 30_000,
+      transactionTimeoutMs: 30_000,
       retry: { retries: 5, initialRetryTime: 300, maxRetryTime: 10_000 },
-      allowAutoTopicCreation: false,
-    });
-    let published: { readonly deployment: ModelDeployment; readonly offset: string };
-    try {
-      await producer.connect();
-      // The transaction registers this producer's epoch: an earlier writer is fenced before we read.
-      const transaction = await producer.transaction();
-      try {
-        await this.following().catchUp(this.readTimeoutMs);
-        const deployment = applyDeploymentChange(this.table.get(model), model, change, Date.now(), topicName(config, 'features'));
+      reader: this.following(),
+      readTimeoutMs: this.readTimeoutMs,
+      decide: () => applyDeploymentChange(this.table.get(model), model, change, Date.now(), topicName(config, 'features')),
+      append: async (transaction, deployment) => {
         const writer = await this.writerSchema();
         const [sent] = await transaction.send({ topic: this.topic, messages: encodeRecords(writer, [{ key: model, value: toDeploymentValue(deployment) }]), acks: -1, timeout: 30_000 });
         const offset = sent?.baseOffset ?? sent?.offset;
         if (offset === undefined) throw new DeploymentError(model, `the broker acknowledged the write to ${this.topic} without an offset`);
-        await transaction.commit();
-        published = { deployment, offset };
-      } catch (error) {
-        if (transaction.isActive()) await transaction.abort().catch(() => undefined);
-        throw error;
-      }
-    } catch (error) {
-      throw this.classifyFailure(model, error);
-    } finally {
-      await producer.disconnect();
-    }
-    await this.following().readPast(published.offset, this.readTimeoutMs);
-    return published.deployment;
+        return { written: deployment, offset };
+      },
+      classifyFailure: (error) => this.classifyFailure(model, error),
+    });
+    // applyDeploymentChange returns a deployment or throws, so a publish always appends one.
+    return published!.written;
   }
 
   private classifyFailure(model: string, error: unknown): unknown {
+    // Nothing of an unaborted transaction becomes visible (the broker aborts it), so the first failure is the one to report.
+    if (error instanceof TransactionAbortError) return this.classifyFailure(model, error.failure);
     if (error instanceof DeploymentError) return error;
     const type = kafkaErrorType(error);
-    if (type !== undefined && FENCED_ERRORS.has(type)) return new DeploymentConflictError(model, `another writer took over its transactional id (${type})`, { retriable: true, cause: error });
+    if (type !== undefined && CONFLICT_ERRORS.has(type)) return new DeploymentConflictError(model, `another writer took over its transactional id (${type})`, { retriable: true, cause: error });
     return new DeploymentError(model, `writing to ${this.topic} failed: ${reasonOf(error)}`, { retriable: true, cause: error });
   }
 

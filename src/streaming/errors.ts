@@ -1,4 +1,4 @@
-import { TributaryError } from '../errors/tributary-error.js';
+import { reasonOf, TributaryError } from '../errors/tributary-error.js';
 /** What a streaming error is about; every field is optional because each error knows only part of it. */
 export interface StreamingErrorContext {
   readonly topic?: string;
@@ -212,6 +212,24 @@ export class TopicAdminError extends StreamingError {
 
   constructor(action: string, reason: string, context: { readonly topic?: string; readonly retriable?: boolean; readonly cause?: unknown } = {}) {
     super(`${action} failed: ${reason}`, context);
+  }
+}
+
+/**
+ * A write in a Kafka transaction failed, and aborting the transaction failed too. Nothing the
+ * transaction sent becomes visible: the broker aborts it when its timeout passes, or when the next
+ * producer with the same transactional id starts. `failure` is the first error, the one that says
+ * what went wrong.
+ */
+export class TransactionAbortError extends StreamingError {
+  override readonly name = 'TransactionAbortError';
+
+  constructor(
+    readonly transactionalId: string,
+    readonly failure: unknown,
+    readonly abortFailure: unknown,
+  ) {
+    super(`${reasonOf(failure)}; aborting the transaction failed too: ${reasonOf(abortFailure)}`, { cause: failure });
   }
 }
 
