@@ -172,6 +172,9 @@ export class KafkaPipelineStore implements PipelineStore {
       kafka: this.dependencies.kafka,
       transactionalId: `${pipelineStoreTransactionalIdPrefix(this.dependencies.config)}${name}`,
       transactionTimeoutMs: this.options.transactionTimeoutMs ?? 60_000,
+      // Bounded as the registry's and the deployment log's writers are: kafkajs retries an
+      // idempotent producer without end by default, and an apply should fail with the cause.
+      retry: { retries: 5, initialRetryTime: 300, maxRetryTime: 10_000 },
       reader: follower,
       readTimeoutMs: this.readTimeoutMs,
       decide,
