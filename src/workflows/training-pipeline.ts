@@ -18,6 +18,7 @@ import type { SplitFractions } from '../training/dataset-split.js';
 import type { PrimaryMetric } from '../training/evaluation.js';
 import { describeOperatingPoints, operatingPointFigures, type OperatingPointComparison, type OperatingPointGateOptions } from '../training/operating-point-gate.js';
 import type { TrainingOptions } from '../training/training-options.js';
+import { DEFAULT_MIN_EXAMPLES } from '../training/training-settings.js';
 import { abRollout, rolloutWorkflowId } from './ab-rollout.js';
 import { compileRolloutPlan, type RolloutPlan } from './ab-rollout-plan.js';
 import { TributaryModelName, TributaryModelVersion, TributaryStage } from '../temporal/search-attributes.js';
@@ -89,7 +90,6 @@ export interface TrainingPipelineResult {
 
 /** The gates a run applies where its input leaves one out; the threshold trigger derives its fraud minimum from `minTestPositives`. */
 export const DEFAULT_GATES: Required<QualityGates> = { minRocAuc: 0.7, minPrAuc: 0, primaryMetric: 'prAuc', minImprovement: 0.005, minTestPositives: 30 };
-const DEFAULT_MIN_EXAMPLES = 1000;
 
 const { snapshotTrainingExampleOffsets } = proxyActivities<ExampleActivities>({
   startToCloseTimeout: '30s',

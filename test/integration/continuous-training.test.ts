@@ -125,6 +125,14 @@ describe('continuous training end to end (real Kafka, registry, Flink and Tempor
     expect(result.offsetRanges).toEqual(started.offsetRanges);
     expect(version.lineage.offsetRanges).toEqual(started.offsetRanges);
     expect(version.lineage.trainedBy).toBe(`workflow:${thresholdTriggerWorkflowId(model)}`);
+    // The model's settings are the applied fraud definition's (revision 1 of this test's pipeline), as its lineage records.
+    expect(version.lineage.hyperParameters).toMatchObject({
+      pipelineRevision: 1,
+      hiddenUnits: [32, 16],
+      decision: { targetRecall: 0.8 },
+      splitFractions: { train: 0.7, validation: 0.15, test: 0.15 },
+      minExamples: 1000,
+    });
 
     // Read back, the ranges hold the examples the run counted, start at the log start and end within what the topic holds.
     const examplesTopic = topicName(config, 'training-examples');
