@@ -73,8 +73,8 @@ export function scheduleCommand(cli: CliEnvironment): Command {
     .requiredOption('--model <model>', 'model name', modelName)
     .requiredOption('--cron <expr>', 'when to retrain, as a cron expression, e.g. "0 3 * * *" (UTC)')
     .option('--overlap <policy>', `what to do when a run is still going: ${Object.keys(OVERLAP_POLICIES).join(', ')}`, overlapPolicy, OVERLAP_POLICIES.skip)
-    .option('--min-examples <count>', 'refuse to train on fewer examples', positiveInteger, 1000)
-    .action(async (options: { model: string; cron: string; overlap: ScheduleOverlapPolicy; minExamples: number }) => {
+    .option('--min-examples <count>', 'refuse to train on fewer examples (default: the definition\'s model.training.minExamples)', positiveInteger)
+    .action(async (options: { model: string; cron: string; overlap: ScheduleOverlapPolicy; minExamples?: number }) => {
       const config = cli.config();
       const scheduleId = retrainingScheduleId(options.model);
       const { isGrpcServiceError, ScheduleAlreadyRunning } = await temporalClient();
@@ -90,7 +90,15 @@ export function scheduleCommand(cli: CliEnvironment): Command {
               workflowType: 'trainingPipeline',
               workflowId: `training:${options.model}:scheduled`,
               taskQueue: config.temporal.taskQueue,
-              args: [{ model: options.model, data: { kind: 'up-to-now' }, minExamples: options.minExamples, triggeredBy: `schedule:${scheduleId}` }],
+              args: [
+                {
+                  model: options.model,
+                  data: { kind: 'up-to-now' },
+                  // Left out, the applied definition's minimum holds (training-pipeline's 'definition-model-settings').
+                  ...(options.minExamples === undefined ? {} : { minExamples: options.minExamples }),
+                  triggeredBy: `schedule:${scheduleId}`,
+                },
+              ],
               typedSearchAttributes: [{ key: TributaryModelName, value: options.model }],
             },
             memo: { model: options.model, cron: options.cron },
