@@ -30,37 +30,37 @@ export type TemporalPing = () => Promise<boolean>;
 const DEAD: ReadonlySet<State> = new Set<State>(['FAILED', 'STOPPED']);
 
 export class WorkerHealth {
-  private workers: readonly ProbedWorker[] | undefined;
-  private ping: TemporalPing = () => Promise.resolve(false);
+  private watched: { readonly workers: readonly ProbedWorker[]; readonly ping: TemporalPing } | undefined;
 
   /** @param temporal where the worker connects, named in the answers ("127.0.0.1:7233 (namespace default)"). */
   constructor(private readonly temporal: string) {}
 
   /** Called once connected and the workers are created (before they run); until then the process is connecting. */
   watch(workers: readonly ProbedWorker[], ping: TemporalPing): void {
-    this.workers = workers;
-    this.ping = ping;
+    this.watched = { workers, ping };
   }
 
   liveness(): Liveness {
-    if (this.workers === undefined) return { alive: true, reason: `starting: connecting to Temporal at ${this.temporal}` };
-    const dead = this.workers.filter((worker) => DEAD.has(worker.getState()));
+    if (this.watched === undefined) return { alive: true, reason: `starting: connecting to Temporal at ${this.temporal}` };
+    const { workers } = this.watched;
+    const dead = workers.filter((worker) => DEAD.has(worker.getState()));
     if (dead.length > 0) return { alive: false, reason: `${describe(dead)}: it polls no more; restart the process` };
-    return { alive: true, reason: `workers ${describe(this.workers)}` };
+    return { alive: true, reason: `workers ${describe(workers)}` };
   }
 
   async readiness(): Promise<Readiness> {
-    if (this.workers === undefined) return { ready: false, reason: `connecting to Temporal at ${this.temporal}` };
-    const idle = this.workers.filter((worker) => worker.getState() !== 'RUNNING');
+    if (this.watched === undefined) return { ready: false, reason: `connecting to Temporal at ${this.temporal}` };
+    const { workers, ping } = this.watched;
+    const idle = workers.filter((worker) => worker.getState() !== 'RUNNING');
     if (idle.length > 0) return { ready: false, reason: `not polling: ${describe(idle)}` };
     let serving: boolean;
     try {
-      serving = await this.ping();
+      serving = await ping();
     } catch (error) {
       return { ready: false, reason: `Temporal at ${this.temporal} does not answer its health check: ${reasonOf(error)}` };
     }
     if (!serving) return { ready: false, reason: `Temporal at ${this.temporal} answers that it does not serve` };
-    return { ready: true, reason: `polling task queues ${this.workers.map((worker) => worker.options.taskQueue).join(', ')} on ${this.temporal}` };
+    return { ready: true, reason: `polling task queues ${workers.map((worker) => worker.options.taskQueue).join(', ')} on ${this.temporal}` };
   }
 }
 
