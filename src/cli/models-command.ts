@@ -86,7 +86,7 @@ function renderVersion(version: ModelVersion, aliases: readonly string[]): strin
       ['trained by', lineage.trainedBy],
       ['code version', lineage.codeVersion],
       ['backend', lineage.backend],
-      ['feature vector', `version ${lineage.featureVectorVersion}`],
+      ['vectoriser layout', `version ${lineage.featureVectorVersion}`],
       ['feature schema id', String(lineage.featureSchemaId)],
       ['feature job versions', lineage.featureJobVersions.join(', ') || '-'],
       ['split boundaries', entries(lineage.splitBoundaries, (value) => new Date(value as number).toISOString())],

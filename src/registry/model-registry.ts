@@ -26,6 +26,10 @@ export interface ModelLineage {
   readonly featureJobVersions: readonly string[];
   /** Git commit (or package version) of the code that trained the model. */
   readonly codeVersion: string;
+  /**
+   * The vectoriser spec's layout version the model was trained under (`VECTORISER_LAYOUT_VERSION`).
+   * The name is the one registry events have carried since the fixed layout of format-1 artifacts.
+   */
   readonly featureVectorVersion: number;
   readonly hyperParameters: Readonly<Record<string, unknown>>;
   /** TensorFlow.js backend that trained it: tensorflow, wasm or cpu. */
