@@ -48,26 +48,18 @@ interface LiveSystem {
 
 /** Connects to Kafka, the schema registry and the pipeline store, runs `work`, and always disconnects. */
 async function withLiveSystem<T>(config: TributaryConfig, work: (live: LiveSystem) => Promise<T>): Promise<T> {
-  const [{ logLevel }, { createKafka, kafkaAccessError }, { createSchemaRegistryClient }, { KafkaPipelineStore }, { PipelineStoreError }, { FileDeploymentRecordStore }, { deploymentRecordsDir }, { reasonOf }] =
-    await Promise.all([
-      import('kafkajs'),
-      import('../streaming/kafka-client.js'),
-      import('../streaming/schema-registry-client.js'),
-      import('../pipeline-store/kafka-pipeline-store.js'),
-      import('../pipelines/errors.js'),
-      import('../flink/deployment-record-store.js'),
-      import('../flink/deployment-paths.js'),
-      import('../errors/tributary-error.js'),
-    ]);
-  // Every failure is thrown as one line, so kafkajs's own log would only repeat it.
-  const kafka = createKafka(config, { clientIdSuffix: 'pipeline', retries: 2, logLevel: logLevel.NOTHING });
-  const admin = kafka.admin();
-  try {
-    await admin.connect();
-  } catch (error) {
-    const refusal = kafkaAccessError(kafka, error, { operation: 'describe', topics: [`${config.topics.prefix}*`] });
-    throw new PipelineStoreError(`connecting to Kafka at ${config.kafka.brokers.join(',')}`, refusal?.message ?? reasonOf(error), { retriable: refusal === undefined, cause: refusal ?? error });
-  }
+  const [{ connectKafkaAdmin }, { createSchemaRegistryClient }, { KafkaPipelineStore }, { PipelineStoreError }, { FileDeploymentRecordStore }, { deploymentRecordsDir }] = await Promise.all([
+    import('../streaming/kafka-admin.js'),
+    import('../streaming/schema-registry-client.js'),
+    import('../pipeline-store/kafka-pipeline-store.js'),
+    import('../pipelines/errors.js'),
+    import('../flink/deployment-record-store.js'),
+    import('../flink/deployment-paths.js'),
+  ]);
+  const { kafka, admin } = await connectKafkaAdmin(config, 'pipeline', ({ action, reason, retriable, cause }) => new PipelineStoreError(action, reason, { retriable, cause }), {
+    retries: 2,
+    attempt: { operation: 'describe', topics: [`${config.topics.prefix}*`] },
+  });
   try {
     const store = await KafkaPipelineStore.open({ kafka, admin, config });
     try {

@@ -13,12 +13,14 @@
  * training and flink, so it may import none of them, and this store reads with the registry's
  * partition reader.
  */
-import { logLevel, type Admin, type Kafka, type KafkaMessage } from 'kafkajs';
+import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
 import type { TributaryConfig } from '../config/config.js';
 import { reasonOf } from '../errors/tributary-error.js';
 import { PartitionFollower } from '../registry/partition-follower.js';
 import { TransactionAbortError } from '../streaming/errors.js';
-import { createKafka, kafkaAccessError } from '../streaming/kafka-client.js';
+import { openCaughtUp } from '../streaming/caught-up-open.js';
+import { kafkaAccessError } from '../streaming/kafka-client.js';
+import { connectKafkaAdmin } from '../streaming/kafka-admin.js';
 import { appendAsSingleWriter, FENCED_ERROR_TYPES, kafkaErrorType } from '../streaming/single-writer-append.js';
 import { ensureTopics, type TopicSpec } from '../streaming/topic-admin.js';
 import type { TopicNaming } from '../streaming/topic-catalogue.js';
@@ -81,14 +83,7 @@ export class KafkaPipelineStore implements PipelineStore {
    * `release` runs on close, after the reader stops: it frees clients the caller handed over.
    */
   static async open(dependencies: KafkaPipelineStoreDependencies, options: KafkaPipelineStoreOptions = {}, release: () => Promise<void> = () => Promise.resolve()): Promise<KafkaPipelineStore> {
-    const store = new KafkaPipelineStore(dependencies, options, release);
-    try {
-      await store.catchUp();
-    } catch (error) {
-      await store.close();
-      throw error;
-    }
-    return store;
+    return openCaughtUp(new KafkaPipelineStore(dependencies, options, release), (store) => store.catchUp());
   }
 
   async current(name: string): Promise<PipelineRevision | undefined> {
@@ -227,15 +222,7 @@ export class KafkaPipelineStore implements PipelineStore {
 
 /** Connects to the configured Kafka and opens a {@link KafkaPipelineStore}; its `close` also disconnects. */
 export async function createPipelineStore(config: TributaryConfig, options: KafkaPipelineStoreOptions = {}): Promise<KafkaPipelineStore> {
-  // Failures are thrown as typed errors with their reason, so kafkajs's own log would only repeat them.
-  const kafka = createKafka(config, { clientIdSuffix: 'pipeline-store', logLevel: logLevel.NOTHING });
-  const admin = kafka.admin();
-  try {
-    await admin.connect();
-  } catch (error) {
-    const refusal = kafkaAccessError(kafka, error, { operation: 'read' });
-    throw new PipelineStoreError(`connecting to Kafka at ${config.kafka.brokers.join(',')}`, refusal?.message ?? reasonOf(error), { retriable: refusal === undefined, cause: refusal ?? error });
-  }
+  const { kafka, admin } = await connectKafkaAdmin(config, 'pipeline-store', ({ action, reason, retriable, cause }) => new PipelineStoreError(action, reason, { retriable, cause }));
   // open closes the store, and so disconnects the admin, when it fails.
   return KafkaPipelineStore.open({ kafka, admin, config }, options, () => admin.disconnect());
 }

@@ -9,6 +9,7 @@ import avro, { type Type } from 'avsc';
 import type { Admin, Kafka, Transaction } from 'kafkajs';
 import { createAvroDecoder, type AvroDecoder } from '../streaming/avro-decoder.js';
 import { encodeRecords, type KeyedRecord, type WriterSchema } from '../streaming/avro-producer.js';
+import { openCaughtUp } from '../streaming/caught-up-open.js';
 import { MessageDecodeError, TransactionAbortError } from '../streaming/errors.js';
 import { loadSchemaFile } from '../streaming/schema-files.js';
 import type { SchemaRegistryClient } from '../streaming/schema-registry-client.js';
@@ -84,13 +85,7 @@ export class KafkaRegistryStore implements RegistryStore {
       groupIdPrefix: `${dependencies.config.topics.prefix}model-registry-reader`,
       onMessage: async (message) => store.replay(message.value, message.offset),
     });
-    try {
-      await store.catchUp();
-    } catch (error) {
-      await store.close();
-      throw error;
-    }
-    return store;
+    return openCaughtUp(store, (opened) => opened.catchUp());
   }
 
   async catchUp(): Promise<void> {

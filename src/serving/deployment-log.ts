@@ -7,14 +7,14 @@
  * and a feature-job upgrade) never both build on the same revision.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import { logLevel, type Admin, type Kafka, type KafkaMessage } from 'kafkajs';
+import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
 import type { TributaryConfig } from '../config/config.js';
 import { reasonOf } from '../errors/tributary-error.js';
 import { PartitionFollower } from '../registry/partition-follower.js';
 import { createAvroDecoder, type AvroDecoder } from '../streaming/avro-decoder.js';
 import { encodeRecords, type WriterSchema } from '../streaming/avro-producer.js';
 import { TransactionAbortError } from '../streaming/errors.js';
-import { createKafka, kafkaAccessError } from '../streaming/kafka-client.js';
+import { connectKafkaAdmin } from '../streaming/kafka-admin.js';
 import { loadSchemaFile } from '../streaming/schema-files.js';
 import { createSchemaRegistryClient, type SchemaRegistryClient } from '../streaming/schema-registry-client.js';
 import { appendAsSingleWriter, FENCED_ERROR_TYPES, kafkaErrorType } from '../streaming/single-writer-append.js';
@@ -377,15 +377,7 @@ export class KafkaDeploymentLog implements DeploymentLog {
 
 /** Connects to the configured Kafka and Schema Registry and opens the deployment table; `close()` releases both. */
 export async function openDeploymentLog(config: TributaryConfig, options: KafkaDeploymentLogOptions = {}): Promise<DeploymentLog> {
-  const kafka = createKafka(config, { clientIdSuffix: 'deployments', logLevel: logLevel.NOTHING });
-  const admin = kafka.admin();
-  try {
-    await admin.connect();
-  } catch (error) {
-    // Rejected credentials are named as such and not retried; anything else may be a broker still starting.
-    const refusal = kafkaAccessError(kafka, error, { operation: 'read' });
-    throw new DeploymentError('(any model)', `connecting to Kafka at ${config.kafka.brokers.join(',')} failed: ${refusal?.message ?? reasonOf(error)}`, { retriable: refusal === undefined, cause: refusal ?? error });
-  }
+  const { kafka, admin } = await connectKafkaAdmin(config, 'deployments', ({ action, reason, retriable, cause }) => new DeploymentError('(any model)', `${action} failed: ${reason}`, { retriable, cause }));
   try {
     return await KafkaDeploymentLog.open({ kafka, admin, schemaRegistry: createSchemaRegistryClient(config.schemaRegistry), config }, options, () => admin.disconnect());
   } catch (error) {
