@@ -67,6 +67,7 @@ async function registryArtifact(request: RegisterRequest, candidateFile: Uint8Ar
       // The training loop trains binary classifiers only.
       task: 'binary-classification',
       threshold: request.threshold,
+      identity: candidate.identity,
       metadata: { model: request.model, trainedAt: new Date().toISOString(), backend: request.lineage.backend, codeVersion },
     });
     return bytes;

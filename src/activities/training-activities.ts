@@ -179,7 +179,7 @@ export function createTrainingActivities({ examples, registry, artifacts, pipeli
         },
       });
       try {
-        const artifactPath = await artifacts.write(request.runKey, await encodeCandidateModel({ model: result.model, spec: prepared.spec }));
+        const artifactPath = await artifacts.write(request.runKey, await encodeCandidateModel({ model: result.model, spec: prepared.spec, identity: inputs.identity }));
         return {
           artifactPath,
           backend: result.backend,

@@ -1,8 +1,8 @@
 /**
  * A model artifact: one self-describing byte blob holding the trained network (topology, weight
  * specs, weight bytes) with everything needed to use it — the vectoriser spec it was trained with
- * (encodings, vocabularies, normalisation, layout version), its task, the decision threshold — and
- * metadata. Layout:
+ * (encodings, vocabularies, normalisation, layout version), its task, the decision threshold, the
+ * features record's identity fields its scores carry — and metadata. Layout:
  *
  *   "TRBMODEL" (8 bytes) | format version (uint8) | header length (uint32 BE) | header (UTF-8 JSON) | weight bytes
  *
@@ -11,7 +11,7 @@
  * retrain. The sha256 of the whole blob identifies it; the registry records it and loading checks it.
  */
 import { io, loadLayersModel, version as tfjsVersions, type LayersModel } from '@tensorflow/tfjs';
-import type { ModelTask } from '../pipelines/pipeline-definition.js';
+import type { FeaturesDefinition, ModelTask } from '../pipelines/pipeline-definition.js';
 import { compileVectoriser, type CompiledVectoriser } from '../vectoriser/compile-vectoriser.js';
 import { checkVectoriserSpec } from '../vectoriser/spec-check.js';
 import type { VectoriserSpec } from '../vectoriser/vectoriser-spec.js';
@@ -30,6 +30,13 @@ export interface ArtifactMetadata {
   readonly codeVersion: string;
 }
 
+/**
+ * The fields of a features record that identify it, as the pipeline's definition named them when
+ * the model was trained (`features.eventId`, `entityKey`, `eventTime`): the scorer reads them from
+ * the artifact, so serving a pipeline needs nothing but its model.
+ */
+export type RecordIdentity = Pick<FeaturesDefinition, 'eventId' | 'entityKey' | 'eventTime'>;
+
 /** What goes into an artifact. */
 export interface ModelArtifactInput {
   readonly model: LayersModel;
@@ -37,6 +44,7 @@ export interface ModelArtifactInput {
   readonly vectoriser: VectoriserSpec;
   readonly task: ModelTask;
   readonly threshold: number;
+  readonly identity: RecordIdentity;
   readonly metadata: ArtifactMetadata;
 }
 
@@ -55,6 +63,8 @@ export interface LoadedModelArtifact {
   readonly vectoriser: CompiledVectoriser;
   readonly task: ModelTask;
   readonly threshold: number;
+  /** Undefined in an artifact written before artifacts recorded it; the scorer refuses such a model. */
+  readonly identity: RecordIdentity | undefined;
   readonly metadata: ArtifactMetadata;
   /** The TensorFlow.js version that serialised it. */
   readonly tfjsVersion: string;
@@ -80,6 +90,8 @@ interface ArtifactHeader {
   readonly vectoriser: unknown;
   readonly task: ModelTask;
   readonly threshold: number;
+  /** Absent in the format-2 artifacts written before it was recorded. */
+  readonly identity?: unknown;
   readonly metadata: ArtifactMetadata;
   readonly tfjsVersion: string;
 }
@@ -104,6 +116,7 @@ export async function serialiseModelArtifact(input: ModelArtifactInput): Promise
     vectoriser: input.vectoriser,
     task: input.task,
     threshold: input.threshold,
+    identity: input.identity,
     metadata: input.metadata,
     tfjsVersion: tfjsVersions.tfjs,
   };
@@ -128,6 +141,7 @@ export async function deserialiseModelArtifact(bytes: Uint8Array, expected: Arti
   const sha256 = sha256Hex(bytes);
   if (sha256 !== expected.sha256) throw new ArtifactIntegrityError(expected.sha256, sha256, context);
   const { header, weights } = splitBlob(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), context);
+  const identity = identityOf(header.identity, context);
   let vectoriser: CompiledVectoriser;
   try {
     vectoriser = compileVectoriser(header.vectoriser);
@@ -152,6 +166,7 @@ export async function deserialiseModelArtifact(bytes: Uint8Array, expected: Arti
     vectoriser,
     task: header.task,
     threshold: header.threshold,
+    identity,
     metadata: header.metadata,
     tfjsVersion: header.tfjsVersion,
     sha256,
@@ -173,6 +188,16 @@ export function readArtifactSpec(bytes: Uint8Array, expected: ArtifactExpectatio
   } catch (error) {
     throw new ArtifactFormatError(reasonOf(error), { ...context, cause: error });
   }
+}
+
+/** The header's identity fields: undefined when it has none, else three field names or {@link ArtifactFormatError}. */
+function identityOf(stored: unknown, context: { readonly model?: string; readonly version?: number }): RecordIdentity | undefined {
+  if (stored === undefined) return undefined;
+  const fields = typeof stored === 'object' && stored !== null ? (stored as Readonly<Record<string, unknown>>) : {};
+  for (const key of ['eventId', 'entityKey', 'eventTime'] as const) {
+    if (typeof fields[key] !== 'string' || fields[key] === '') throw new ArtifactFormatError(`its identity fields name no ${key} field (got ${JSON.stringify(stored)})`, context);
+  }
+  return { eventId: fields.eventId as string, entityKey: fields.entityKey as string, eventTime: fields.eventTime as string };
 }
 
 function splitBlob(blob: Buffer, context: { readonly model?: string; readonly version?: number }): { header: ArtifactHeader; weights: Buffer } {

@@ -1,11 +1,13 @@
 /**
  * A trained candidate as it passes from the train activity to the evaluate and register
  * activities on one worker: one JSON document holding the TensorFlow.js topology, the weights
- * (base64) and the vectoriser spec fitted with them, so a model is never fed another model's
- * columns. It has no decision threshold yet (evaluation chooses it); at registration it becomes
- * the registry's artifact (`src/registry/model-artifact.ts`).
+ * (base64), the vectoriser spec fitted with them, so a model is never fed another model's
+ * columns, and the features record's identity fields its artifact records for the scorer. It has
+ * no decision threshold yet (evaluation chooses it); at registration it becomes the registry's
+ * artifact (`src/registry/model-artifact.ts`).
  */
 import { io, loadLayersModel, type LayersModel } from '@tensorflow/tfjs';
+import type { FeaturesDefinition } from '../pipelines/pipeline-definition.js';
 import { compileVectoriser } from '../vectoriser/compile-vectoriser.js';
 import type { VectoriserSpec } from '../vectoriser/vectoriser-spec.js';
 import { IncompatibleArtifactError } from './errors.js';
@@ -14,12 +16,17 @@ import { reasonOf } from '../errors/tributary-error.js';
 
 /** Identifies the document; a reader refuses any other format or version. */
 const FORMAT = 'tributary-candidate-model';
-const FORMAT_VERSION = 2;
+/** 3 added the identity fields. */
+const FORMAT_VERSION = 3;
+
+/** The features record's fields that identify it, as the pipeline's definition named them. */
+type CandidateIdentity = Pick<FeaturesDefinition, 'eventId' | 'entityKey' | 'eventTime'>;
 
 interface CandidateDocument {
   readonly format: typeof FORMAT;
   readonly formatVersion: number;
   readonly vectoriser: unknown;
+  readonly identity: CandidateIdentity;
   readonly modelTopology: unknown;
   readonly weightSpecs: io.WeightsManifestEntry[];
   /** Base64 of the concatenated weight bytes. */
@@ -29,10 +36,19 @@ interface CandidateDocument {
 /** A candidate read back: the model (the caller disposes it), its compiled vectoriser and the spec it came from. */
 export interface CandidateModel extends ScorableModel {
   readonly spec: VectoriserSpec;
+  readonly identity: CandidateIdentity;
 }
 
-/** Encodes a model and its vectoriser spec into the candidate file's bytes. */
-export async function encodeCandidateModel({ model, spec }: { readonly model: LayersModel; readonly spec: VectoriserSpec }): Promise<Uint8Array> {
+/** Encodes a model, its vectoriser spec and the record's identity fields into the candidate file's bytes. */
+export async function encodeCandidateModel({
+  model,
+  spec,
+  identity,
+}: {
+  readonly model: LayersModel;
+  readonly spec: VectoriserSpec;
+  readonly identity: CandidateIdentity;
+}): Promise<Uint8Array> {
   let saved: io.ModelArtifacts | undefined;
   await model.save(
     io.withSaveHandler(async (artifacts) => {
@@ -48,6 +64,7 @@ export async function encodeCandidateModel({ model, spec }: { readonly model: La
     format: FORMAT,
     formatVersion: FORMAT_VERSION,
     vectoriser: spec,
+    identity,
     modelTopology: saved.modelTopology,
     weightSpecs: saved.weightSpecs,
     weightData: Buffer.from(weightData).toString('base64'),
@@ -76,5 +93,5 @@ export async function decodeCandidateModel(bytes: Uint8Array): Promise<Candidate
   const weights = Buffer.from(document.weightData, 'base64');
   const weightData = weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength);
   const model: LayersModel = await loadLayersModel(io.fromMemory({ modelTopology: document.modelTopology as object, weightSpecs: document.weightSpecs, weightData }));
-  return { model, vectoriser, spec: document.vectoriser as VectoriserSpec };
+  return { model, vectoriser, spec: document.vectoriser as VectoriserSpec, identity: document.identity };
 }

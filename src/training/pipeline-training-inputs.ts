@@ -7,6 +7,7 @@
  */
 import avro from 'avsc';
 import { recordFieldsOf } from '../pipelines/avro-fields.js';
+import type { FeaturesDefinition } from '../pipelines/pipeline-definition.js';
 import type { PipelineRevision, PipelineStore } from '../pipelines/pipeline-store.js';
 import { reasonOf } from '../errors/tributary-error.js';
 import { PipelineNotAppliedError, TrainingError } from './errors.js';
@@ -20,6 +21,8 @@ export interface PipelineTrainingInputs {
   readonly revision: number;
   readonly vectoriser: VectoriserInputs;
   readonly examples: ExampleFields;
+  /** The features record's identity fields, which the model's artifact records for the scorer. */
+  readonly identity: Pick<FeaturesDefinition, 'eventId' | 'entityKey' | 'eventTime'>;
   readonly settings: TrainingSettings;
 }
 
@@ -64,7 +67,8 @@ export function trainingInputsOf({ name: model, definition, files, revision }: P
   return {
     revision,
     vectoriser: { inputs: definition.model.inputs, fields },
-    examples: { eventId: definition.features.eventId, eventTime: definition.features.eventTime, label: definition.labels.field },
+    examples: { eventId: definition.features.eventId, eventTime: definition.features.eventTime, label: definition.labels.field, task: definition.model.task },
+    identity: { eventId: definition.features.eventId, entityKey: definition.features.entityKey, eventTime: definition.features.eventTime },
     settings: resolveTrainingSettings(definition.model, revision, overrides),
   };
 }

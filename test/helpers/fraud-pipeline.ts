@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { TributaryConfig } from '../../src/config/config.js';
 import { DEMO_PIPELINE_FILE, recordPipelineAs, revisionDraftAs } from '../../src/demo/demo-pipeline.js';
 import { loadRecordFields } from '../../src/pipelines/avro-fields.js';
+import type { RecordIdentity } from '../../src/registry/model-artifact.js';
 import { InMemoryPipelineStore } from '../../src/pipelines/in-memory-pipeline-store.js';
 import { loadPipelineDefinition } from '../../src/pipelines/validate-pipeline.js';
 import { SCHEMA_DIRECTORY } from '../../src/streaming/topic-catalogue.js';
@@ -29,6 +30,13 @@ export const FRAUD_EXAMPLE_FIELDS: ExampleFields = {
   eventId: fraudDefinition.features.eventId,
   eventTime: fraudDefinition.features.eventTime,
   label: fraudDefinition.labels.field,
+};
+
+/** The features record's identity fields as the example names them: what a trained artifact records for the scorer. */
+export const FRAUD_IDENTITY: RecordIdentity = {
+  eventId: fraudDefinition.features.eventId,
+  entityKey: fraudDefinition.features.entityKey,
+  eventTime: fraudDefinition.features.eventTime,
 };
 
 /** Synthetic fraud examples read as training reads them. */

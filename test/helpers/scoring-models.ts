@@ -13,7 +13,7 @@ import { createClassifierNetwork } from '../../src/training/model.js';
 import { compileVectoriser, type CompiledVectoriser } from '../../src/vectoriser/compile-vectoriser.js';
 import type { VectoriserSpec } from '../../src/vectoriser/vectoriser-spec.js';
 import { VECTORISER_LAYOUT_VERSION } from '../../src/vectoriser/vectoriser-spec.js';
-import { fraudSpec } from './fraud-pipeline.js';
+import { FRAUD_IDENTITY, fraudSpec } from './fraud-pipeline.js';
 
 export const MODEL = 'fraud';
 
@@ -51,6 +51,7 @@ export async function registerNetwork(registry: InMemoryModelRegistry, network: 
     model: network,
     vectoriser: spec,
     task: 'binary-classification',
+    identity: FRAUD_IDENTITY,
     threshold,
     metadata: { model: MODEL, trainedAt: '2025-01-01T00:00:00.000Z', backend: 'cpu', codeVersion: 'test' },
   });

@@ -28,7 +28,7 @@ import { topicCatalogue, topicName, type LogicalTopicName } from '../../src/stre
 import { createClassifierNetwork } from '../../src/training/model.js';
 import { fitVectoriser } from '../../src/vectoriser/fit-vectoriser.js';
 import { VECTORISER_LAYOUT_VERSION } from '../../src/vectoriser/vectoriser-spec.js';
-import { FRAUD_FEATURE_FIELDS, fraudDefinition } from './fraud-pipeline.js';
+import { FRAUD_IDENTITY, FRAUD_FEATURE_FIELDS, fraudDefinition } from './fraud-pipeline.js';
 import { generateSyntheticExamples, type FraudExampleRecord, type FraudFeatureRecord } from './synthetic-examples.js';
 import { waitFor } from './wait-for.js';
 
@@ -70,6 +70,7 @@ export async function registerModelVersions(registry: KafkaModelRegistry, model:
         model: network,
         vectoriser: spec,
         task: 'binary-classification',
+        identity: FRAUD_IDENTITY,
         threshold: 0.5,
         metadata: { model, trainedAt: new Date().toISOString(), backend: 'test', codeVersion: 'test' },
       });

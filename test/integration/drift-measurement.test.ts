@@ -24,6 +24,7 @@ import { topicCatalogue, topicName } from '../../src/streaming/topic-catalogue.j
 import { VECTORISER_LAYOUT_VERSION } from '../../src/vectoriser/vectoriser-spec.js';
 import { generateSyntheticExamples, type FraudExampleRecord as TrainingExample, type FraudFeatureRecord as FeatureRecord } from '../helpers/synthetic-examples.js';
 import { testNetwork, testSpec, useCpuBackend } from '../helpers/scoring-models.js';
+import { FRAUD_IDENTITY } from '../helpers/fraud-pipeline.js';
 
 const MODEL = 'drift-fraud';
 
@@ -57,6 +58,7 @@ async function registerChampion(config: TributaryConfig, kafka: Kafka, registry:
     model: network,
     vectoriser: testSpec,
     task: 'binary-classification',
+    identity: FRAUD_IDENTITY,
     threshold: 0.5,
     metadata: { model: MODEL, trainedAt: '2025-01-01T00:00:00.000Z', backend: 'cpu', codeVersion: 'test' },
   });

@@ -20,7 +20,7 @@ import { predictScores } from '../../src/training/model.js';
 import { prepareTrainingData } from '../../src/training/training-data.js';
 import { trainModel } from '../../src/training/training-loop.js';
 import { VECTORISER_LAYOUT_VERSION } from '../../src/vectoriser/vectoriser-spec.js';
-import { fraudExamples, fraudVectoriserInputs } from '../helpers/fraud-pipeline.js';
+import { FRAUD_IDENTITY, fraudExamples, fraudVectoriserInputs } from '../helpers/fraud-pipeline.js';
 
 /** Every topic, subject and transactional id of this run starts with its own prefix. */
 const config: TributaryConfig = { ...loadConfig(), topics: { prefix: `test-${randomUUID().slice(0, 8)}.` } };
@@ -48,6 +48,7 @@ async function trainVersion(seed: number): Promise<{ input: NewModelVersion; sha
       model,
       vectoriser: prepared.spec,
       task: 'binary-classification',
+      identity: FRAUD_IDENTITY,
       threshold: 0.5,
       metadata: { model: 'fraud', trainedAt: new Date().toISOString(), backend: 'cpu', codeVersion: 'test' },
     });

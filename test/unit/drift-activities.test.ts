@@ -17,6 +17,7 @@ import type { OffsetRangeReader, PartitionRange } from '../../src/streaming/offs
 import { VECTORISER_LAYOUT_VERSION } from '../../src/vectoriser/vectoriser-spec.js';
 import { generateSyntheticExamples } from '../helpers/synthetic-examples.js';
 import { testNetwork, testSpec, useCpuBackend } from '../helpers/scoring-models.js';
+import { FRAUD_IDENTITY } from '../helpers/fraud-pipeline.js';
 
 const MODEL = 'drift-unit';
 const EXAMPLES = 'tributary.training-examples';
@@ -71,7 +72,7 @@ beforeAll(async () => {
   await useCpuBackend();
   registry = new InMemoryModelRegistry();
   const network = testNetwork(3);
-  const { bytes } = await serialiseModelArtifact({ model: network, vectoriser: testSpec, task: 'binary-classification', threshold: 0.5, metadata: { model: MODEL, trainedAt: '2025-01-01T00:00:00.000Z', backend: 'cpu', codeVersion: 'test' } });
+  const { bytes } = await serialiseModelArtifact({ model: network, vectoriser: testSpec, task: 'binary-classification', identity: FRAUD_IDENTITY, threshold: 0.5, metadata: { model: MODEL, trainedAt: '2025-01-01T00:00:00.000Z', backend: 'cpu', codeVersion: 'test' } });
   network.dispose();
   const lineage = {
     offsetRanges: [{ topic: EXAMPLES, partition: 0, fromOffset: '0', toOffset: '400' }],

@@ -3,14 +3,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../src/registry/artifact-digest.js';
 import { ArtifactFormatError, ArtifactFormatVersionError, ArtifactIntegrityError } from '../../src/registry/errors.js';
 import { InMemoryModelRegistry } from '../../src/registry/in-memory-model-registry.js';
-import { deserialiseModelArtifact, readArtifactSpec, serialiseModelArtifact, type ModelArtifactInput } from '../../src/registry/model-artifact.js';
+import { deserialiseModelArtifact, readArtifactSpec, serialiseModelArtifact, type ModelArtifactInput, type RecordIdentity } from '../../src/registry/model-artifact.js';
 import { selectTensorFlowBackend } from '../../src/training/backend.js';
 import { splitByEventTime } from '../../src/training/dataset-split.js';
 import { labelledMatrixOf } from '../../src/training/feature-matrix.js';
 import { predictScores } from '../../src/training/model.js';
 import { prepareTrainingData } from '../../src/training/training-data.js';
 import { trainModel } from '../../src/training/training-loop.js';
-import { fraudExamples, fraudVectoriserInputs } from '../helpers/fraud-pipeline.js';
+import { FRAUD_IDENTITY, fraudExamples, fraudVectoriserInputs } from '../helpers/fraud-pipeline.js';
 import { formatOneArtifactBytes } from '../helpers/scoring-models.js';
 
 const prepared = prepareTrainingData(splitByEventTime(fraudExamples({ count: 800, seed: 5 })), fraudVectoriserInputs);
@@ -22,7 +22,7 @@ let baselineScores: Float32Array;
 beforeAll(async () => {
   await selectTensorFlowBackend({ force: 'cpu', logger: { info: () => undefined, warn: () => undefined } });
   const { model } = await trainModel({ train: prepared.train, validation: prepared.validation }, { hiddenUnits: [8, 4], maxEpochs: 1, batchSize: 128 });
-  input = { model, vectoriser: prepared.spec, task: 'binary-classification', threshold: 0.37, metadata };
+  input = { model, vectoriser: prepared.spec, task: 'binary-classification', identity: FRAUD_IDENTITY, threshold: 0.37, metadata };
   baselineScores = await predictScores(model, testInput);
 });
 
@@ -39,7 +39,7 @@ describe('model artifact', () => {
       expect(await predictScores(loaded.model, labelledMatrixOf(loaded.vectoriser, prepared.test, 'test').features)).toEqual(baselineScores);
       expect(loaded.spec).toEqual(prepared.spec);
       expect(loaded.vectoriser.columnNames).toEqual(prepared.spec.columns);
-      expect(loaded).toMatchObject({ task: 'binary-classification', threshold: 0.37, metadata, tfjsVersion: '4.22.0', sha256 });
+      expect(loaded).toMatchObject({ task: 'binary-classification', identity: FRAUD_IDENTITY, threshold: 0.37, metadata, tfjsVersion: '4.22.0', sha256 });
       expect(readArtifactSpec(bytes, { sha256 })).toEqual(prepared.spec);
     } finally {
       loaded.model.dispose();
@@ -82,6 +82,19 @@ describe('model artifact', () => {
     await expect(deserialiseModelArtifact(bytes, { sha256, model: 'fraud', version: 3 })).rejects.toThrow(ArtifactFormatError);
     await expect(deserialiseModelArtifact(bytes, { sha256, model: 'fraud', version: 3 })).rejects.toThrow(
       `model artifact cannot be used: vectoriser spec refused: columns[0] is ${JSON.stringify(prepared.spec.columns[1])}; the inputs make ${JSON.stringify(prepared.spec.columns[0])} there`,
+    );
+  });
+
+  it('reads an artifact written before artifacts recorded the identity fields as having none, and refuses malformed ones', async () => {
+    // JSON drops an undefined key: the header is the one such an artifact has.
+    const old = await serialiseModelArtifact({ ...input, identity: undefined as unknown as RecordIdentity });
+    const loaded = await deserialiseModelArtifact(old.bytes, { sha256: old.sha256 });
+    loaded.model.dispose();
+    expect(loaded.identity).toBeUndefined();
+
+    const partial = await serialiseModelArtifact({ ...input, identity: { eventId: 'order_id', eventTime: 'placed_at' } as RecordIdentity });
+    await expect(deserialiseModelArtifact(partial.bytes, { sha256: partial.sha256, model: 'fraud', version: 3 })).rejects.toThrow(
+      'model artifact cannot be used: its identity fields name no entityKey field (got {"eventId":"order_id","eventTime":"placed_at"})',
     );
   });
 

@@ -18,6 +18,7 @@ import { InMemoryDeploymentLog } from '../../src/serving/deployment-log.js';
 import { createRegistryActivities, type RegisteredVersion } from '../../src/activities/registry-activities.js';
 import { createTrainingActivities, type DatasetSummary, type EvaluationSummary, type TrainedCandidate } from '../../src/activities/training-activities.js';
 import { InMemoryModelRegistry } from '../../src/registry/in-memory-model-registry.js';
+import { deserialiseModelArtifact } from '../../src/registry/model-artifact.js';
 import type { ExampleSource } from '../../src/training/example-source.js';
 import { toTrainingExample } from '../../src/training/training-example.js';
 import { generateSyntheticExamples } from '../helpers/synthetic-examples.js';
@@ -89,6 +90,11 @@ describe('training activities', () => {
       runKey: 'training:m:1/run-a',
       author,
     });
+    // The artifact records the applied definition's identity fields, which the scorer reads records by.
+    const registered = await registry.getVersion('m', champion.version);
+    const loaded = await deserialiseModelArtifact(await registry.loadArtifact('m', champion.version), { sha256: registered.artifact.sha256 });
+    loaded.model.dispose();
+    expect(loaded.identity).toEqual({ eventId: 'transaction_id', entityKey: 'card_hash', eventTime: 'event_time' });
     await new MockActivityEnvironment().run(registryActivities.promoteToChampion, { model: 'm', version: champion.version, author });
     // Scorers serve the new champion: its deployment names it with the artifact's sha256.
     const deployed = await deployments.latest('m');
