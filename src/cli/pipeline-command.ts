@@ -11,7 +11,7 @@ import type { FlinkRestClient } from '../flink/flink-rest-client.js';
 import type { SqlJobEnvironment } from '../flink/sql-feature-job.js';
 import type { SqlGatewayClient } from '../flink/sql-gateway-client.js';
 import type { FeatureJobItem, FeatureJobPlanner, PipelinePlan } from '../pipeline-apply/pipeline-plan.js';
-import type { PipelineStore, RevisionDraft } from '../pipelines/pipeline-store.js';
+import type { PipelineRevision, PipelineStore, RevisionDraft } from '../pipelines/pipeline-store.js';
 import type { SchemaRegistryClient } from '../streaming/schema-registry-client.js';
 import type { CliEnvironment } from './cli-environment.js';
 import { defaultAuthor } from './default-author.js';
@@ -188,6 +188,16 @@ async function refusalLines(plan: PipelinePlan): Promise<string[]> {
   ];
 }
 
+/**
+ * A SQL pipeline's jobs as Flink reports them. They run where the SQL Gateway submits them, the
+ * session cluster at flink.restUrl, whichever service deploys jar jobs (flink.service).
+ */
+async function describeSqlJobs(config: TributaryConfig, revision: PipelineRevision): Promise<string[]> {
+  const [{ RestFlinkService }, { describeSqlFeatureJobs }] = await Promise.all([import('../flink/flink-service.js'), import('../pipeline-apply/sql-feature-job-status.js')]);
+  const flink = new RestFlinkService({ baseUrl: config.flink.restUrl });
+  return describeSqlFeatureJobs(revision.definition, flink, { flinkUrl: config.flink.restUrl, live: revision.deleted !== true });
+}
+
 /** The registered versions of a pipeline's model, or why the registry cannot say: a description stands without them. */
 async function describeModel(config: TributaryConfig, model: string): Promise<string> {
   const [{ RegistryError }, { openKafkaModelRegistry }] = await Promise.all([import('../registry/errors.js'), import('./models-command.js')]);
@@ -349,7 +359,7 @@ export function pipelineCommand(cli: CliEnvironment): Command {
 
   command
     .command('describe')
-    .description('show a pipeline: every revision with who, when and digest, its topics on the cluster, its feature job\'s deployment, and the registered versions of its model')
+    .description('show a pipeline: every revision with who, when and digest, its topics on the cluster, its feature job (a jar job\'s deployment record; a SQL pipeline\'s query and label join as Flink reports them), and the registered versions of its model')
     .argument('<name>', 'the pipeline\'s name', pipelineName)
     .action(async (name: string) => {
       const config = cli.config();
@@ -373,14 +383,18 @@ export function pipelineCommand(cli: CliEnvironment): Command {
           topic.name, topic.role, state === 'drift' ? `other settings (${differences.map((difference) => difference.setting).join(', ')})` : state,
         ])));
         cli.print('');
-        const jobName = featureJobName(latest.definition);
-        const { current, events } = await deployments.read(jobName);
-        const lastEvent = events.at(-1);
-        cli.print(
-          `feature job ${jobName} (${latest.definition.features.job.kind}): ` +
-            (current ? `${current.spec.version} runs as job ${current.jobId} since ${new Date(current.since).toISOString()}` : 'no deployment recorded') +
-            (lastEvent ? `; last deployment ${lastEvent.outcome} at ${new Date(lastEvent.at).toISOString()}` : ''),
-        );
+        if (latest.definition.features.job.kind === 'sql') {
+          for (const line of await describeSqlJobs(config, latest)) cli.print(line);
+        } else {
+          const jobName = featureJobName(latest.definition);
+          const { current, events } = await deployments.read(jobName);
+          const lastEvent = events.at(-1);
+          cli.print(
+            `feature job ${jobName} (jar): ` +
+              (current ? `${current.spec.version} runs as job ${current.jobId} since ${new Date(current.since).toISOString()}` : 'no deployment recorded') +
+              (lastEvent ? `; last deployment ${lastEvent.outcome} at ${new Date(lastEvent.at).toISOString()}` : ''),
+          );
+        }
         cli.print(await describeModel(config, name));
       });
     });

@@ -172,6 +172,19 @@ describe('tributary pipeline plan and apply on the real stack', () => {
     expect(plan.stdout).toMatch(new RegExp(`\n${pattern(NAME)}: nothing to change\n$`));
   });
 
+  it('describes a SQL pipeline\'s jobs as Flink reports them: the id, state and start of each', async () => {
+    const running = await waitFor('both jobs to run', async () => {
+      const jobs = await jobsOf(NAME);
+      return [...jobs.values()].filter((job) => job.state === 'RUNNING').length === 2 ? jobs : undefined;
+    }, 120_000, 500);
+    const described = await tributary(PREFIX, 'pipeline', 'describe', NAME);
+    expect(described).toMatchObject({ code: 0, stderr: '' });
+    for (const jobName of [`${NAME}-features`, `${NAME}-label-join`]) {
+      expect(described.stdout).toMatch(new RegExp(`\nfeature job ${pattern(jobName)} \\(sql\\): job ${running.get(jobName)!.jid} RUNNING since \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z\n`));
+    }
+    expect(described.stdout).not.toContain('no deployment recorded');
+  });
+
   it('a compatible schema change becomes subject version 2 and revision 2; the running jobs are left as they are', async () => {
     const schema = JSON.parse(readFileSync(labelsSchema, 'utf8')) as { fields: unknown[] };
     schema.fields.push({ name: 'rating', type: ['null', 'int'], default: null });
@@ -280,8 +293,13 @@ describe('tributary pipeline plan and apply on the real stack', () => {
   });
 
   it('describes a pipeline; delete keeps its history, --purge deletes its topics only with --yes', async () => {
+    // The half-way test cancelled this pipeline's jobs.
+    await waitFor('the cancelled jobs to end', async () => ((await jobsOf(NAME)).size === 0 ? true : undefined), 60_000, 500);
     const described = await tributary(PREFIX, 'pipeline', 'describe', NAME);
     expect(described.code).toBe(0);
+    for (const jobName of [`${NAME}-features`, `${NAME}-label-join`]) {
+      expect(described.stdout).toContain(`\nfeature job ${jobName} (sql): no job of that name runs on Flink at ${config.flink.restUrl}; applying the pipeline's file again submits it (\`tributary pipeline apply <file>\`)\n`);
+    }
     expect(described.stdout).toMatch(new RegExp(`^${pattern(NAME)}: Predicts each food order's delivery time`));
     expect(described.stdout).toMatch(/\n1 +alice +\S+ +[0-9a-f]{12}\s*\n2 +bob +\S+ +[0-9a-f]{12}\s*\n/);
     for (const topic of topicsOf(PREFIX, NAME)) expect(described.stdout).toMatch(new RegExp(`\n${pattern(topic)} +\\S+ +ok\n`));
