@@ -6,6 +6,10 @@
  *
  *   "TRBMODEL" (8 bytes) | format version (uint8) | header length (uint32 BE) | header (UTF-8 JSON) | weight bytes
  *
+ * The header records the runtime: `tfjs` (absent in artifacts written before ONNX models existed)
+ * holds the network's topology in the header and its weights after it; `onnx` holds the ONNX file
+ * after the header, with the input it reads and the output its score comes from.
+ *
  * Format 2 carries the vectoriser spec. Format 1 carried the fixed feature layout of Tributary 0.1
  * and its normaliser; it is refused at load with {@link ArtifactFormatVersionError}, which says to
  * retrain. The sha256 of the whole blob identifies it; the registry records it and loading checks it.
@@ -17,6 +21,7 @@ import { checkVectoriserSpec } from '../vectoriser/spec-check.js';
 import type { VectoriserSpec } from '../vectoriser/vectoriser-spec.js';
 import { ArtifactFormatError, ArtifactFormatVersionError, ArtifactIntegrityError } from './errors.js';
 import { sha256Hex } from './artifact-digest.js';
+import { DEFAULT_MODEL_RUNTIME, type InputSignature, type ModelRuntime, type OutputSelection } from './model-runtime.js';
 import { reasonOf } from '../errors/tributary-error.js';
 
 /** Who made the artifact and with what, for a person reading it later. */
@@ -46,6 +51,21 @@ export interface ModelArtifactInput {
   readonly threshold: number;
   readonly identity: RecordIdentity;
   readonly metadata: ArtifactMetadata;
+}
+
+/** What goes into an artifact of an ONNX model: the file as it was imported, and how it is read. */
+export interface OnnxArtifactInput extends Omit<ModelArtifactInput, 'model'> {
+  /** The ONNX file's bytes, unchanged. */
+  readonly onnx: Uint8Array;
+  readonly inputSignature: InputSignature;
+  readonly output: OutputSelection;
+}
+
+/** An ONNX artifact read back: the file and everything describing it; nothing is loaded yet. */
+export interface OnnxModelArtifact extends Omit<LoadedModelArtifact, 'model' | 'tfjsVersion'> {
+  readonly onnx: Uint8Array;
+  readonly inputSignature: InputSignature;
+  readonly output: OutputSelection;
 }
 
 /** The serialised blob and its identity. */
@@ -84,16 +104,26 @@ const FORMAT_VERSION = 2;
 const PREAMBLE_BYTES = MAGIC.length + 1 + 4;
 
 interface ArtifactHeader {
-  readonly modelTopology: object;
-  readonly weightSpecs: io.WeightsManifestEntry[];
+  /** Absent in artifacts written before ONNX models existed: {@link DEFAULT_MODEL_RUNTIME}. */
+  readonly runtime?: ModelRuntime;
+  /** tfjs only. */
+  readonly modelTopology?: object;
+  /** tfjs only. */
+  readonly weightSpecs?: io.WeightsManifestEntry[];
+  /** Bytes after the header: the weights (tfjs) or the ONNX file (onnx). */
   readonly weightBytes: number;
+  /** onnx only. */
+  readonly inputSignature?: InputSignature;
+  /** onnx only. */
+  readonly output?: OutputSelection;
   readonly vectoriser: unknown;
   readonly task: ModelTask;
   readonly threshold: number;
   /** Absent in the format-2 artifacts written before it was recorded. */
   readonly identity?: unknown;
   readonly metadata: ArtifactMetadata;
-  readonly tfjsVersion: string;
+  /** tfjs only. */
+  readonly tfjsVersion?: string;
 }
 
 /** Serialises a model with its preprocessing into one blob; the model is left as it is. */
@@ -110,6 +140,7 @@ export async function serialiseModelArtifact(input: ModelArtifactInput): Promise
   }
   const weights = Buffer.from(io.CompositeArrayBuffer.join(saved.weightData));
   const header: ArtifactHeader = {
+    runtime: 'tfjs',
     modelTopology: saved.modelTopology,
     weightSpecs: saved.weightSpecs,
     weightBytes: weights.length,
@@ -120,13 +151,84 @@ export async function serialiseModelArtifact(input: ModelArtifactInput): Promise
     metadata: input.metadata,
     tfjsVersion: tfjsVersions.tfjs,
   };
+  return joinBlob(header, weights);
+}
+
+/** Serialises an ONNX model with its preprocessing into one blob, the ONNX file kept byte for byte. */
+export function serialiseOnnxArtifact(input: OnnxArtifactInput): SerialisedModelArtifact {
+  const header: ArtifactHeader = {
+    runtime: 'onnx',
+    weightBytes: input.onnx.length,
+    inputSignature: input.inputSignature,
+    output: input.output,
+    vectoriser: input.vectoriser,
+    task: input.task,
+    threshold: input.threshold,
+    identity: input.identity,
+    metadata: input.metadata,
+  };
+  return joinBlob(header, Buffer.from(input.onnx.buffer, input.onnx.byteOffset, input.onnx.byteLength));
+}
+
+function joinBlob(header: ArtifactHeader, body: Buffer): SerialisedModelArtifact {
   const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
   const preamble = Buffer.alloc(PREAMBLE_BYTES);
   MAGIC.copy(preamble, 0);
   preamble.writeUInt8(FORMAT_VERSION, MAGIC.length);
   preamble.writeUInt32BE(headerBytes.length, MAGIC.length + 1);
-  const bytes = new Uint8Array(Buffer.concat([preamble, headerBytes, weights]));
+  const bytes = new Uint8Array(Buffer.concat([preamble, headerBytes, body]));
   return { bytes, sha256: sha256Hex(bytes) };
+}
+
+/**
+ * The runtime an artifact's model needs, read from its header: what decides whether
+ * {@link deserialiseModelArtifact} or {@link readOnnxArtifact} reads it. Refuses what both refuse
+ * before they build anything.
+ */
+export function artifactRuntime(bytes: Uint8Array, expected: ArtifactExpectation): ModelRuntime {
+  const context = { model: expected.model, version: expected.version };
+  const sha256 = sha256Hex(bytes);
+  if (sha256 !== expected.sha256) throw new ArtifactIntegrityError(expected.sha256, sha256, context);
+  return runtimeOf(splitBlob(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), context).header, context);
+}
+
+/**
+ * Reads an ONNX artifact: the file, how it is read, and its compiled vectoriser. Refuses what
+ * {@link deserialiseModelArtifact} refuses, and an artifact of another runtime. ONNX Runtime
+ * judges the file itself when it is opened (`src/models/onnx-model.ts`).
+ */
+export function readOnnxArtifact(bytes: Uint8Array, expected: ArtifactExpectation): OnnxModelArtifact {
+  const context = { model: expected.model, version: expected.version };
+  const sha256 = sha256Hex(bytes);
+  if (sha256 !== expected.sha256) throw new ArtifactIntegrityError(expected.sha256, sha256, context);
+  const { header, weights } = splitBlob(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), context);
+  const runtime = runtimeOf(header, context);
+  if (runtime !== 'onnx') throw new ArtifactFormatError(`it holds a model of the ${runtime} runtime, not an ONNX one`, context);
+  if (header.inputSignature === undefined || header.output === undefined) throw new ArtifactFormatError('its header records no input signature or output of the ONNX model', context);
+  let vectoriser: CompiledVectoriser;
+  try {
+    vectoriser = compileVectoriser(header.vectoriser);
+  } catch (error) {
+    throw new ArtifactFormatError(reasonOf(error), { ...context, cause: error });
+  }
+  return {
+    onnx: new Uint8Array(weights),
+    inputSignature: header.inputSignature,
+    output: header.output,
+    spec: header.vectoriser as VectoriserSpec,
+    vectoriser,
+    task: header.task,
+    threshold: header.threshold,
+    identity: identityOf(header.identity, context),
+    metadata: header.metadata,
+    sha256,
+  };
+}
+
+function runtimeOf(header: ArtifactHeader, context: { readonly model?: string; readonly version?: number }): ModelRuntime {
+  const runtime = header.runtime ?? DEFAULT_MODEL_RUNTIME;
+  if (runtime !== 'tfjs' && runtime !== 'onnx') throw new ArtifactFormatError(`it records runtime ${JSON.stringify(runtime)}, this build runs tfjs and onnx`, context);
+  return runtime;
 }
 
 /**
@@ -141,6 +243,10 @@ export async function deserialiseModelArtifact(bytes: Uint8Array, expected: Arti
   const sha256 = sha256Hex(bytes);
   if (sha256 !== expected.sha256) throw new ArtifactIntegrityError(expected.sha256, sha256, context);
   const { header, weights } = splitBlob(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), context);
+  const runtime = runtimeOf(header, context);
+  if (runtime !== 'tfjs' || header.modelTopology === undefined || header.weightSpecs === undefined) {
+    throw new ArtifactFormatError(`it holds a model of the ${runtime} runtime, not a TensorFlow.js network with its topology and weights`, context);
+  }
   const identity = identityOf(header.identity, context);
   let vectoriser: CompiledVectoriser;
   try {
@@ -168,7 +274,7 @@ export async function deserialiseModelArtifact(bytes: Uint8Array, expected: Arti
     threshold: header.threshold,
     identity,
     metadata: header.metadata,
-    tfjsVersion: header.tfjsVersion,
+    tfjsVersion: header.tfjsVersion ?? 'unrecorded',
     sha256,
   };
 }
