@@ -186,6 +186,29 @@ const RULES: Readonly<Record<string, HeadlineRule>> = {
       caught === undefined ? undefined : { figure: `rollouts' latency guardrail: polls catching a challenger ${slowerBy === undefined ? '?' : ms(slowerBy)} slower`, value: `${(caught * 100).toFixed(1)} %`, baseline: 'same simulated steps' },
     ];
   },
+  latency(document) {
+    const steps = (at(document, 'steps') as unknown[] | undefined) ?? [];
+    const checkpoint = numberAt(document, 'settings.featureJob.checkpointIntervalMs');
+    const setting = `exactly-once, ${checkpoint === undefined ? '?' : ms(checkpoint)} checkpoints`;
+    return steps.flatMap((step) => {
+      const rate = numberAt(step, 'ratePerSecond');
+      const p50 = numberAt(step, 'stages.sourceToScore.p50Ms');
+      const p99 = numberAt(step, 'stages.sourceToScore.p99Ms');
+      const p999 = numberAt(step, 'stages.sourceToScore.p999Ms');
+      const baseP99 = numberAt(step, 'baseline.p99Ms');
+      const unscored = numberAt(step, 'unscoredAfterProducerStopped');
+      const transactions = numberAt(step, 'transactions');
+      if (rate === undefined || p50 === undefined || p99 === undefined || p999 === undefined) return [];
+      return [
+        {
+          figure: `transaction → score p50 / p99 / p99.9 at ${grouped(rate)} events/s (${setting})`,
+          value: `${ms(p50)} / ${ms(p99)} / ${ms(p999)}${baseP99 === undefined ? '' : ` (p99 ${ratio(p99 / baseP99)})`}`,
+          baseline: baseP99 === undefined ? 'absolute (run without the baseline)' : `plain kafkajs produce → consume p99 at the same rate: ${ms(baseP99)}`,
+        },
+        unscored === undefined || transactions === undefined ? undefined : { figure: `transactions never scored after the producer stopped, ${grouped(rate)} events/s`, value: `${grouped(unscored)} of ${grouped(transactions)}`, baseline: 'absolute' },
+      ];
+    });
+  },
   'cli-startup'(document) {
     const help = numberAt(document, 'medianMs.help');
     const stackHelp = numberAt(document, 'medianMs.stackHelp');

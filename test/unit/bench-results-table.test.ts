@@ -107,6 +107,17 @@ describe('headline figures against their same-run baselines', () => {
     ]);
   });
 
+  it('latency: each rate step’s transaction → score percentiles against the plain kafkajs baseline, and the unscored tail', () => {
+    const step = (ratePerSecond: number, baseline: Record<string, number> | null) => ({ ratePerSecond, transactions: ratePerSecond * 60, unscoredAfterProducerStopped: 3, stages: { sourceToScore: { p50Ms: 420, p99Ms: 900, p999Ms: 12_500 } }, baseline });
+    const rows = headlinesOf(run('latency', { benchmark: 'latency', settings: { featureJob: { checkpointIntervalMs: 500 } }, steps: [step(1_000, { p99Ms: 45 }), step(5_000, null)] }));
+    expect(rows.map((row) => [row.figure, row.value, row.baseline])).toEqual([
+      ['transaction → score p50 / p99 / p99.9 at 1,000 events/s (exactly-once, 500 ms checkpoints)', '420 ms / 900 ms / 12.5 s (p99 ×20.00)', 'plain kafkajs produce → consume p99 at the same rate: 45 ms'],
+      ['transactions never scored after the producer stopped, 1,000 events/s', '3 of 60,000', 'absolute'],
+      ['transaction → score p50 / p99 / p99.9 at 5,000 events/s (exactly-once, 500 ms checkpoints)', '420 ms / 900 ms / 12.5 s', 'absolute (run without the baseline)'],
+      ['transactions never scored after the producer stopped, 5,000 events/s', '3 of 300,000', 'absolute'],
+    ]);
+  });
+
   it('says so for a failed benchmark and for an output it has no rule for', () => {
     expect(headlinesOf(run('scoring', null, 'exit code 1 (its stderr above says why)'))).toEqual([{ benchmark: 'scoring', figure: 'failed', value: 'exit code 1 (its stderr above says why)', baseline: '–' }]);
     expect(headlinesOf(run('new-one', { benchmark: 'new-one' }))[0]!.figure).toBe('no headline figure known for this output');

@@ -1,0 +1,405 @@
+/**
+ * Latency of the whole exactly-once path on the local real stack: transaction → Flink feature job
+ * → features record → scorer → score, at steady rates. Prints one JSON document.
+ *
+ *   npm run bench -- latency          # 100, 1,000 and 5,000 events/s, 60 s each
+ *   npx tsx bench/latency.bench.ts --seconds 15 --checkpoint-interval 1s --buffer-timeout 10ms
+ *       [--rates 100,1000,5000] [--out-of-orderness-ms 5000] [--quiet-seconds 30]
+ *       [--warmup-seconds 10] [--no-baseline] [--flink pipeline.auto-watermark-interval=50ms ...]
+ *
+ * Set-up, as the demo and the tests do: the run's own topic prefix, the catalogue's topics and
+ * schemas, examples/fraud/pipeline.yaml applied as pipeline `fraud`, an untrained model of its
+ * inputs as champion, the Java feature job (its exactly-once Kafka sinks, the example's
+ * out-of-orderness and checkpoint interval unless given) and a scorer in its own process
+ * (bench/latency-scorer.ts: exactly-once, the example's chunk size).
+ *
+ * Per rate step: first the baseline — the same transactions produced at the same rate to a plain
+ * topic and read by a kafkajs consumer (produce → consume, read_committed) — then the pipeline:
+ * transactions produced for `seconds`, each with event time and Kafka timestamp = its send time.
+ * A read_committed reader of the features and scores topics joins them by event id (the features
+ * record's `features.eventId` field; the score's Kafka key), so every stage comes from Kafka
+ * timestamps, and none from score fields:
+ *   source → features write   features record's timestamp (the job's producer stamps it when it writes) − the transaction's
+ *   features write → visible  when the reader received it (read_committed: after the checkpoint committed the job's transaction)
+ *   features write → score    the score's timestamp − the features record's
+ *   score write → visible     when the reader received the score (after the scorer's transaction committed)
+ *   source → score            the score's timestamp − the transaction's; "visible" variant: received − transaction's
+ * After the producer stops, the step waits until every transaction is scored, or until no score of
+ * the step has arrived for `quiet-seconds`: the ones still unscored are the quiet-stream problem
+ * (issue 16) and are reported, and left out of the percentiles (the next step's traffic releases
+ * them). The load average goes in each step, since other work shares the 2 cores.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { logLevel, type EachBatchPayload } from 'kafkajs';
+import { loadConfig, type TributaryConfig } from '../src/config/config.js';
+import { FeatureJobDeployer } from '../src/flink/feature-job.js';
+import { FlinkRestClient } from '../src/flink/flink-rest-client.js';
+import { DEFAULT_OUT_OF_ORDERNESS_MS } from '../src/flink/job-spec.js';
+import { DURATION_EXPECTED, parseDuration } from '../src/pipelines/duration.js';
+import { createModelRegistry } from '../src/registry/kafka-model-registry.js';
+import { openDeploymentLog } from '../src/serving/deployment-log.js';
+import type { ServedModel } from '../src/serving/model-deployment.js';
+import { createKafka } from '../src/streaming/kafka-client.js';
+import { simulateEvents } from '../src/streaming/simulator/event-generator.js';
+import type { Transaction } from '../src/streaming/simulator/simulated-event.js';
+import { topicName, valueSubject } from '../src/streaming/topic-catalogue.js';
+import { applyFraudPipeline, fraudDefinition } from '../test/helpers/fraud-pipeline.js';
+import { prepareScoringTopics, registerModelVersions } from '../test/helpers/scoring.js';
+
+const MODEL = 'fraud';
+const TICK_MS = 10;
+/** Longest wait for the baseline's records, or for the pipeline's first score. */
+const SETUP_TIMEOUT_MS = 180_000;
+
+function exampleOutOfOrdernessMs(): number {
+  const { job } = fraudDefinition.features;
+  const args = job.kind === 'jar' ? (job.args ?? []) : [];
+  const at = args.indexOf('--out-of-orderness-ms');
+  return at >= 0 ? Number(args[at + 1]) : DEFAULT_OUT_OF_ORDERNESS_MS;
+}
+
+interface BenchSettings {
+  readonly rates: number[];
+  readonly seconds: number;
+  readonly checkpointInterval: string;
+  readonly bufferTimeout: string | undefined;
+  readonly outOfOrdernessMs: number;
+  readonly quietMs: number;
+  readonly warmupSeconds: number;
+  readonly baseline: boolean;
+  /** Further Flink configuration for the job, from `--flink key=value`. */
+  readonly flink: Readonly<Record<string, string>>;
+}
+
+function options(): BenchSettings {
+  const { values } = parseArgs({
+    options: {
+      rates: { type: 'string', default: '100,1000,5000' },
+      seconds: { type: 'string', default: '60' },
+      'checkpoint-interval': { type: 'string', default: fraudDefinition.features.checkpointing?.interval ?? '10s' },
+      'buffer-timeout': { type: 'string' },
+      'out-of-orderness-ms': { type: 'string', default: String(exampleOutOfOrdernessMs()) },
+      'quiet-seconds': { type: 'string', default: '30' },
+      'warmup-seconds': { type: 'string', default: '10' },
+      'no-baseline': { type: 'boolean', default: false },
+      flink: { type: 'string', multiple: true, default: [] },
+    },
+  });
+  const positive = (name: string, text: string, allowZero = false): number => {
+    const value = Number(text);
+    if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
+      process.stderr.write(`error: --${name} must be a ${allowZero ? 'non-negative' : 'positive'} number, got '${text}'\n`);
+      process.exit(2);
+    }
+    return value;
+  };
+  const duration = (name: string, text: string): string => {
+    const parsed = parseDuration(text);
+    if (parsed === undefined) {
+      process.stderr.write(`error: --${name} must be ${DURATION_EXPECTED}, got '${text}'\n`);
+      process.exit(2);
+    }
+    return text;
+  };
+  return {
+    rates: values.rates.split(',').map((rate) => positive('rates', rate.trim())),
+    seconds: positive('seconds', values.seconds),
+    checkpointInterval: duration('checkpoint-interval', values['checkpoint-interval']),
+    bufferTimeout: values['buffer-timeout'] === undefined ? undefined : duration('buffer-timeout', values['buffer-timeout']),
+    outOfOrdernessMs: positive('out-of-orderness-ms', values['out-of-orderness-ms'], true),
+    quietMs: positive('quiet-seconds', values['quiet-seconds']) * 1000,
+    warmupSeconds: positive('warmup-seconds', values['warmup-seconds'], true),
+    baseline: !values['no-baseline'],
+    flink: Object.fromEntries(
+      values.flink.map((entry) => {
+        const at = entry.indexOf('=');
+        if (at <= 0) {
+          process.stderr.write(`error: --flink takes key=value (e.g. pipeline.auto-watermark-interval=50ms), got '${entry}'\n`);
+          process.exit(2);
+        }
+        return [entry.slice(0, at), entry.slice(at + 1)];
+      }),
+    ),
+  };
+}
+
+const settings = options();
+const runId = randomBytes(4).toString('hex');
+const config: TributaryConfig = { ...loadConfig(), topics: { prefix: `bench.lat-${runId}.` } };
+const transactionsTopic = topicName(config, 'transactions');
+const featuresTopic = topicName(config, 'features');
+const scoresTopic = topicName(config, 'scores');
+const baselineTopic = `${config.topics.prefix}baseline`;
+const EVENT_ID_FIELD = fraudDefinition.features.eventId;
+
+const log = (line: string): void => void process.stderr.write(`latency: ${line}\n`);
+const load = (): number[] => loadavg().map((value) => Math.round(value * 100) / 100);
+
+interface Summary {
+  readonly samples: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly p999Ms: number;
+  readonly maxMs: number;
+}
+
+/** Nearest-rank percentiles. */
+function summary(values: readonly number[]): Summary {
+  const sorted = Float64Array.from(values).sort();
+  const rank = (share: number): number => Math.round(sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(share * sorted.length) - 1))] ?? Number.NaN);
+  return { samples: sorted.length, p50Ms: rank(0.5), p99Ms: rank(0.99), p999Ms: rank(0.999), maxMs: rank(1) };
+}
+
+/** Kafka timestamps (and receipt times) of each event's features record and score, by event id. */
+interface Seen {
+  featuresAt?: number;
+  featuresVisibleAt?: number;
+  scoredAt?: number;
+  scoreVisibleAt?: number;
+}
+
+const kafka = createKafka(config, { clientIdSuffix: `bench-latency-${runId}`, logLevel: logLevel.NOTHING });
+const admin = kafka.admin();
+const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+const reader = kafka.consumer({ groupId: `${config.topics.prefix}latency-reader`, readUncommitted: false, maxWaitTimeInMs: 50 });
+const registry = new SchemaRegistry({ host: config.schemaRegistry.url });
+const rest = new FlinkRestClient({ baseUrl: config.flink.restUrl });
+const deployer = new FeatureJobDeployer(config, { rest, progress: log });
+
+const seen = new Map<string, Seen>();
+let baselineLatencies: number[] = [];
+let lastScoreReceivedAt = 0;
+
+const seenOf = (id: string): Seen => {
+  let entry = seen.get(id);
+  if (entry === undefined) seen.set(id, (entry = {}));
+  return entry;
+};
+
+async function readBatch({ batch }: EachBatchPayload): Promise<void> {
+  const receivedAt = Date.now();
+  for (const message of batch.messages) {
+    const timestamp = Number(message.timestamp);
+    if (batch.topic === baselineTopic) baselineLatencies.push(receivedAt - timestamp);
+    else if (batch.topic === scoresTopic) {
+      const entry = seenOf(message.key!.toString());
+      entry.scoredAt ??= timestamp;
+      entry.scoreVisibleAt ??= receivedAt;
+      lastScoreReceivedAt = receivedAt;
+    } else {
+      const value = (await registry.decode(message.value!)) as Record<string, unknown>;
+      const entry = seenOf(String(value[EVENT_ID_FIELD]));
+      entry.featuresAt ??= timestamp;
+      entry.featuresVisibleAt ??= receivedAt;
+    }
+  }
+}
+
+/** Transactions as the simulator makes them, in order (no disorder, no labels), restamped with the send time. */
+function transactionSource(seed: number): () => Transaction {
+  const events = simulateEvents({ seed, startTime: Date.now(), outOfOrderShare: 0, lateShare: 0, labelShare: 0 });
+  return () => {
+    for (;;) {
+      const next = events.next();
+      if (next.done) throw new Error('the simulator ended, though it was given no count');
+      if (next.value.topic === 'transactions') return next.value.value;
+    }
+  };
+}
+
+/**
+ * Sends `rate` transactions a second for `seconds` to `topic`, each with event time and Kafka
+ * timestamp = its send time; what fell behind a tick goes with the next send. Returns each
+ * transaction's send time by id, and the rate achieved.
+ */
+async function produceSteadily(topic: string, rate: number, seconds: number, next: () => Transaction, schemaId: number): Promise<{ sentAt: Map<string, number>; achievedRate: number }> {
+  const total = Math.round(rate * seconds);
+  const sentAt = new Map<string, number>();
+  const began = Date.now();
+  let sent = 0;
+  while (sent < total) {
+    const due = Math.min(total, Math.floor(((Date.now() - began) / 1000) * rate));
+    if (due > sent) {
+      const now = Date.now();
+      const messages = await Promise.all(
+        Array.from({ length: due - sent }, async () => {
+          const transaction = { ...next(), event_time: now };
+          sentAt.set(transaction.transaction_id, now);
+          return { key: transaction.card_number, value: await registry.encode(schemaId, transaction), timestamp: String(now) };
+        }),
+      );
+      await producer.send({ topic, messages, acks: -1 });
+      sent = due;
+    }
+    await sleep(TICK_MS);
+  }
+  return { sentAt, achievedRate: Math.round(total / ((Date.now() - began) / 1000)) };
+}
+
+async function until(description: string, check: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${description}`);
+    await sleep(50);
+  }
+}
+
+/** Starts bench/latency-scorer.ts and resolves once it has joined its group. */
+async function startScorer(): Promise<ChildProcess> {
+  const tsx = fileURLToPath(new URL('../node_modules/.bin/tsx', import.meta.url));
+  const child = spawn(tsx, [fileURLToPath(new URL('latency-scorer.ts', import.meta.url)), config.topics.prefix, MODEL], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout! });
+  await new Promise<void>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`the scorer process exited with code ${code} before it was ready (its stderr above says why)`)));
+    lines.on('line', (line) => {
+      if (line === 'ready') resolve();
+    });
+  });
+  return child;
+}
+
+async function stopScorer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+/** Completed checkpoints Flink still lists (its recent history) that were triggered in [from, to]: their end-to-end durations. */
+async function checkpointDurations(jobId: string, from: number, to: number): Promise<Summary & { count: number }> {
+  const { history } = await rest.checkpoints(jobId);
+  const durations = history.filter((checkpoint) => checkpoint.status === 'COMPLETED' && !checkpoint.is_savepoint && checkpoint.trigger_timestamp >= from && checkpoint.trigger_timestamp <= to).map((checkpoint) => checkpoint.end_to_end_duration);
+  return { count: durations.length, ...summary(durations) };
+}
+
+async function baselineStep(rate: number, next: () => Transaction, schemaId: number): Promise<Summary & { achievedRatePerSecond: number }> {
+  baselineLatencies = [];
+  const { sentAt, achievedRate } = await produceSteadily(baselineTopic, rate, settings.seconds, next, schemaId);
+  await until('the baseline reader to receive every record', () => baselineLatencies.length >= sentAt.size, SETUP_TIMEOUT_MS);
+  return { achievedRatePerSecond: achievedRate, ...summary(baselineLatencies) };
+}
+
+async function pipelineStep(rate: number, next: () => Transaction, schemaId: number, jobId: string) {
+  const loadAtStart = load();
+  const began = Date.now();
+  const { sentAt, achievedRate } = await produceSteadily(transactionsTopic, rate, settings.seconds, next, schemaId);
+  const stoppedAt = Date.now();
+  const unscored = (): string[] => [...sentAt.keys()].filter((id) => seen.get(id)?.scoreVisibleAt === undefined);
+  // Every transaction scored, or quiet: no score for quiet-seconds since the producer stopped or since the last one.
+  while (unscored().length > 0 && Date.now() - Math.max(stoppedAt, lastScoreReceivedAt) < settings.quietMs) await sleep(100);
+  const stillUnscored = unscored();
+  const scored = [...sentAt].flatMap(([id, sourceAt]) => {
+    const entry = seen.get(id)!;
+    return entry?.scoreVisibleAt === undefined ? [] : [{ sourceAt, ...entry } as Required<Seen> & { sourceAt: number }];
+  });
+  const stage = (of: (event: (typeof scored)[number]) => number): Summary => summary(scored.map(of).filter(Number.isFinite));
+  return {
+    ratePerSecond: rate,
+    achievedRatePerSecond: achievedRate,
+    transactions: sentAt.size,
+    scored: scored.length,
+    unscoredAfterProducerStopped: stillUnscored.length,
+    featuresMissingForUnscored: stillUnscored.filter((id) => seen.get(id)?.featuresVisibleAt === undefined).length,
+    stages: {
+      sourceToScore: stage((event) => event.scoredAt - event.sourceAt),
+      sourceToScoreVisible: stage((event) => event.scoreVisibleAt - event.sourceAt),
+      sourceToFeaturesWrite: stage((event) => event.featuresAt - event.sourceAt),
+      featuresWriteToVisible: stage((event) => event.featuresVisibleAt - event.featuresAt),
+      featuresWriteToScore: stage((event) => event.scoredAt - event.featuresAt),
+      featuresVisibleToScore: stage((event) => event.scoredAt - event.featuresVisibleAt),
+      scoreWriteToVisible: stage((event) => event.scoreVisibleAt - event.scoredAt),
+    },
+    checkpoints: await checkpointDurations(jobId, began, stoppedAt),
+    loadAverage: { atStart: loadAtStart, atEnd: load() },
+  };
+}
+
+async function main(): Promise<void> {
+  const loadAtStart = load();
+  await Promise.all([admin.connect(), producer.connect(), reader.connect()]);
+  await prepareScoringTopics(config, admin);
+  await admin.createTopics({ topics: [{ topic: baselineTopic, numPartitions: 3, replicationFactor: 1 }], waitForLeaders: true });
+  await applyFraudPipeline(config, MODEL);
+  const models = await createModelRegistry(config);
+  const deployments = await openDeploymentLog(config);
+  let scorer: ChildProcess | undefined;
+  let jobId: string | undefined;
+  try {
+    const [champion] = (await registerModelVersions(models, MODEL, 1)) as [ServedModel];
+    await deployments.publish(MODEL, { champion, updatedBy: 'bench', reason: 'latency bench champion' });
+    const schemaId = await registry.getLatestSchemaId(valueSubject(transactionsTopic));
+
+    await reader.subscribe({ topics: [featuresTopic, scoresTopic, baselineTopic], fromBeginning: true });
+    await reader.run({ partitionsConsumedConcurrently: 9, eachBatch: readBatch });
+
+    const flinkConfiguration: Record<string, string> = { ...settings.flink, 'execution.checkpointing.interval': settings.checkpointInterval };
+    if (settings.bufferTimeout !== undefined) flinkConfiguration['execution.buffer-timeout.interval'] = settings.bufferTimeout;
+    const submitted = await deployer.submit({ jobName: `tributary-feature-job-bench-latency-${runId}`, jobVersion: `bench-${runId}`, outOfOrdernessMs: settings.outOfOrdernessMs, flinkConfiguration });
+    jobId = submitted.jobId;
+    const checkpointIntervalMs = (await rest.checkpointConfig(jobId)).interval;
+    scorer = await startScorer();
+    log(`feature job ${jobId} (checkpoints every ${checkpointIntervalMs} ms, out-of-orderness ${settings.outOfOrdernessMs} ms, buffer timeout ${settings.bufferTimeout ?? "Flink's default"}) and scorer running`);
+
+    const next = transactionSource(Number.parseInt(runId, 16) % 2 ** 31);
+    // Produced until a score arrives, not only for the warm-up's seconds: the job emits a feature
+    // once the watermark passes it, so on a stream that stops nothing may come out.
+    log(`warm-up: at least ${settings.warmupSeconds} s at ${settings.rates[0]}/s, and until the first score`);
+    const warmupDeadline = Date.now() + SETUP_TIMEOUT_MS;
+    const warmup = new Set<string>();
+    for (let second = 0; second < settings.warmupSeconds || ![...warmup].some((id) => seen.get(id)?.scoreVisibleAt !== undefined); second += 1) {
+      if (Date.now() > warmupDeadline) throw new Error(`no score arrived in ${SETUP_TIMEOUT_MS} ms of warm-up traffic; the scorer's log above says why`);
+      for (const id of (await produceSteadily(transactionsTopic, settings.rates[0]!, 1, next, schemaId)).sentAt.keys()) warmup.add(id);
+    }
+
+    const steps = [];
+    for (const rate of settings.rates) {
+      const baseline = settings.baseline ? await baselineStep(rate, next, schemaId) : null;
+      log(`${rate}/s: baseline p99 ${baseline?.p99Ms ?? '–'} ms; now the pipeline for ${settings.seconds} s`);
+      const step = { ...(await pipelineStep(rate, next, schemaId, jobId)), baseline };
+      log(`${rate}/s: source → score p50 ${step.stages.sourceToScore.p50Ms} ms, p99 ${step.stages.sourceToScore.p99Ms} ms; ${step.unscoredAfterProducerStopped} unscored after the producer stopped`);
+      steps.push(step);
+    }
+
+    process.stdout.write(
+      `${JSON.stringify(
+        {
+          benchmark: 'latency',
+          machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30) },
+          loadAverage: { atStart: loadAtStart, atEnd: load() },
+          settings: {
+            mode: 'exactly-once',
+            secondsPerStep: settings.seconds,
+            quietSeconds: settings.quietMs / 1000,
+            featureJob: { parallelism: 1, checkpointIntervalMs, bufferTimeout: settings.bufferTimeout ?? 'flink default (100 ms)', outOfOrdernessMs: settings.outOfOrdernessMs, otherFlinkConfiguration: settings.flink },
+            scorer: { delivery: 'exactly-once', batchSize: fraudDefinition.serving?.batchSize ?? 500, process: 'its own (bench/latency-scorer.ts)' },
+          },
+          steps,
+        },
+        null,
+        2,
+      )}\n`,
+    );
+  } finally {
+    if (scorer !== undefined) await stopScorer(scorer);
+    if (jobId !== undefined) await deployer.cancel({ jobId });
+    await deployments.close();
+    await models.close();
+  }
+}
+
+try {
+  await main();
+} finally {
+  await reader.disconnect();
+  await producer.disconnect();
+  const ours = (await admin.listTopics()).filter((topic) => topic.startsWith(config.topics.prefix));
+  await admin.deleteTopics({ topics: ours }).catch((error: unknown) => log(`could not delete the run's topics (${String(error)}); they start with ${config.topics.prefix}`));
+  await admin.disconnect();
+}
