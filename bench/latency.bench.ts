@@ -55,6 +55,7 @@ import { prepareScoringTopics, registerModelVersions } from '../test/helpers/sco
 
 const MODEL = 'fraud';
 const TICK_MS = 10;
+const MAX_PER_SEND = 1_000;
 /** Longest wait for the baseline's records, or for the pipeline's first score. */
 const SETUP_TIMEOUT_MS = 180_000;
 
@@ -226,19 +227,22 @@ async function produceSteadily(topic: string, rate: number, seconds: number, nex
   let sent = 0;
   while (sent < total) {
     const due = Math.min(total, Math.floor(((Date.now() - began) / 1000) * rate));
-    if (due > sent) {
-      const now = Date.now();
-      const messages = await Promise.all(
-        Array.from({ length: due - sent }, async () => {
-          const transaction = { ...next(), event_time: now };
-          sentAt.set(transaction.transaction_id, now);
-          return { key: transaction.card_number, value: await registry.encode(schemaId, transaction), timestamp: String(now) };
-        }),
-      );
-      await producer.send({ topic, messages, acks: -1 });
-      sent = due;
+    if (due <= sent) {
+      await sleep(TICK_MS);
+      continue;
     }
-    await sleep(TICK_MS);
+    // At most MAX_PER_SEND at once: a producer far behind would otherwise build one request above the broker's message size limit.
+    const upTo = Math.min(due, sent + MAX_PER_SEND);
+    const now = Date.now();
+    const messages = await Promise.all(
+      Array.from({ length: upTo - sent }, async () => {
+        const transaction = { ...next(), event_time: now };
+        sentAt.set(transaction.transaction_id, now);
+        return { key: transaction.card_number, value: await registry.encode(schemaId, transaction), timestamp: String(now) };
+      }),
+    );
+    await producer.send({ topic, messages, acks: -1 });
+    sent = upTo;
   }
   return { sentAt, achievedRate: Math.round(total / ((Date.now() - began) / 1000)) };
 }
