@@ -1,10 +1,12 @@
 /**
- * Scores one fetched batch of feature records with the served models: validates each record, routes
- * it to the variant that decides it, vectorises it through that model's own vectoriser (from its
- * artifact), runs one batched predict per model, and builds the score records. Records that cannot be scored come back as rejections with the reason,
- * in their place, so the caller can send them to the DLQ without losing the batch's order.
+ * Scores one fetched batch of feature records with the served models: reads each record's event
+ * id, entity key and event time through the champion's identity fields (recorded in its artifact
+ * from the pipeline's definition), routes it to the variant that decides it, vectorises it
+ * through that model's own vectoriser, runs one batched predict per model, and builds the
+ * pipeline-generic score records (schemas/score.avsc). Records that cannot be scored come back as
+ * rejections with the reason, in their place, so the caller can send them to the DLQ without
+ * losing the batch's order.
  */
-import { FeatureValueError } from '../training/errors.js';
 import type { ServingSnapshot } from './served-models.js';
 import type { ScoringModel } from './scoring-model.js';
 import { decidingVariant, type Variant } from './variant-router.js';
@@ -16,30 +18,37 @@ export interface FeatureInput {
   readonly kafkaTimestamp: number;
 }
 
-/** The `Decision` enum of `schemas/score.avsc`. */
-export type Decision = 'APPROVE' | 'DECLINE';
+/** The `Decision` enum of `schemas/score.avsc`: a classifier's verdict at its threshold. */
+export type Decision = 'POSITIVE' | 'NEGATIVE';
 
-/** The `ShadowScore` record of `schemas/score.avsc`: what the challenger would have decided. */
+/** The `ShadowScore` record of `schemas/score.avsc`: what the challenger would have predicted. */
 export interface ShadowScoreValue {
   readonly model_version: number;
-  readonly score: number;
-  readonly decision: Decision;
+  readonly model_runtime: string;
+  readonly prediction: number;
+  /** Null for regression. */
+  readonly decision: Decision | null;
 }
 
-/** A value of `schemas/score.avsc` as avsc encodes it (timestamps as epoch ms numbers, enums as strings). */
+/** A value of `schemas/score.avsc` as avsc encodes it (timestamps as epoch ms numbers, enums as strings, unions unwrapped). */
 export interface ScoreValue {
-  readonly transaction_id: string;
-  readonly card_hash: string;
-  readonly score: number;
-  readonly threshold: number;
-  readonly decision: Decision;
+  readonly pipeline: string;
+  readonly event_id: string;
+  readonly entity_key: string;
+  readonly prediction: number;
+  /** Null for regression. */
+  readonly threshold: number | null;
+  /** Null for regression. */
+  readonly decision: Decision | null;
   readonly model: string;
   readonly model_version: number;
+  readonly model_runtime: string;
   readonly variant: 'CHAMPION' | 'CHALLENGER';
   readonly shadow: ShadowScoreValue | null;
   readonly deployment_revision: number;
-  readonly feature_job_version: string;
+  readonly feature_job_version: string | null;
   readonly event_time: number;
+  readonly features_at: number;
   readonly scored_at: number;
   readonly end_to_end_ms: number;
   readonly scoring_ms: number;
@@ -49,15 +58,15 @@ export interface ScoreValue {
 export type RejectionType = 'INVALID_FEATURES' | 'NO_CHAMPION';
 
 export type BatchOutcome =
-  | { readonly kind: 'scored'; readonly key: string /* transaction_id */; readonly score: ScoreValue; readonly variant: Variant }
+  | { readonly kind: 'scored'; readonly key: string /* event_id */; readonly score: ScoreValue; readonly variant: Variant }
   | { readonly kind: 'rejected'; readonly errorType: RejectionType; readonly reason: string };
 
-/** The fields of a features record that a score carries besides the prediction. */
-interface ScoredFields {
-  readonly transaction_id: string;
-  readonly card_hash: string;
-  readonly feature_job_version: string;
-  readonly event_time: number;
+/** What a score carries of its features record besides the prediction. */
+export interface RecordKeys {
+  readonly eventId: string;
+  readonly entityKey: string;
+  readonly eventTime: number;
+  readonly featureJobVersion: string | null;
 }
 
 /** A record that passed validation, with the variant that decides it. */
@@ -65,7 +74,7 @@ interface ValidRecord {
   readonly index: number;
   /** The decoded record, as the models' vectorisers read it. */
   readonly value: object;
-  readonly record: ScoredFields;
+  readonly keys: RecordKeys;
   readonly kafkaTimestamp: number;
   readonly variant: Variant;
 }
@@ -82,8 +91,10 @@ interface RowScores {
  * vectoriser (a record the deciding model's vectoriser cannot read is 'rejected' INVALID_FEATURES
  * with its reason; the rest of the batch still scores; a record only a shadowing challenger cannot
  * read gets no shadow); ONE batched score() per model used (champion rows, challenger rows, and in
- * SHADOW the challenger over all rows); decision DECLINE when
- * score >= threshold of the deciding model. `clock` gives epoch ms: a record's scored-at is read
+ * SHADOW the challenger over all rows). A classifier's decision is POSITIVE when its prediction
+ * >= its threshold; a regression model's prediction is the value, with no threshold or decision.
+ * The champion's identity fields read every record (a record is one event whichever variant
+ * decides it); without a champion every readable record is NO_CHAMPION. `clock` gives epoch ms: a record's scored-at is read
  * when the model that decided it has scored, and the models score one after the other (the
  * champion first), so a slower challenger shows in its own variant's latency, which the rollout's
  * latency guardrail compares, and never in the champion's.
@@ -92,21 +103,21 @@ export async function scoreBatch(snapshot: ServingSnapshot, inputs: readonly Fea
   const { deployment, champion, challenger } = snapshot;
   const outcomes: BatchOutcome[] = new Array<BatchOutcome>(inputs.length);
   const mode = challenger === undefined ? 'NONE' : deployment.challengerMode;
-  const valid: ValidRecord[] = [];
-  inputs.forEach((input, index) => {
-    const checked = scoredFieldsOf(input.record);
-    if ('reason' in checked) {
-      outcomes[index] = { kind: 'rejected', errorType: 'INVALID_FEATURES', reason: checked.reason };
-      return;
-    }
-    const variant = decidingVariant(checked.record.card_hash, mode, deployment.challengerShare);
-    valid.push({ index, value: input.record as object, record: checked.record, kafkaTimestamp: input.kafkaTimestamp, variant });
-  });
   if (champion === undefined) {
     const reason = `${deployment.model} has no champion in deployment revision ${deployment.revision}, so nothing may decide`;
-    for (const { index } of valid) outcomes[index] = { kind: 'rejected', errorType: 'NO_CHAMPION', reason };
+    inputs.forEach((_, index) => (outcomes[index] = { kind: 'rejected', errorType: 'NO_CHAMPION', reason }));
     return outcomes;
   }
+  const valid: ValidRecord[] = [];
+  inputs.forEach((input, index) => {
+    const read = recordKeysOf(input.record, champion);
+    if ('reason' in read) {
+      outcomes[index] = { kind: 'rejected', errorType: 'INVALID_FEATURES', reason: read.reason };
+      return;
+    }
+    const variant = decidingVariant(read.keys.entityKey, mode, deployment.challengerShare);
+    valid.push({ index, value: input.record as object, keys: read.keys, kafkaTimestamp: input.kafkaTimestamp, variant });
+  });
 
   const championRows = mode === 'SPLIT' ? valid.filter((row) => row.variant === 'champion') : valid;
   const challengerRows = mode === 'SPLIT' ? valid.filter((row) => row.variant === 'challenger') : mode === 'SHADOW' ? valid : [];
@@ -117,37 +128,21 @@ export async function scoreBatch(snapshot: ServingSnapshot, inputs: readonly Fea
 
   const build = (row: ValidRecord, decider: ScoringModel, score: number | undefined, problem: string | undefined, shadow: ShadowScoreValue | null, now: number): void => {
     if (score === undefined) {
-      const reason = `invalid features for ${deployment.model} v${decider.version} in record ${row.record.transaction_id}: ${problem ?? 'unreadable record'}`;
+      const reason = `invalid features for ${deployment.model} v${decider.version} in event ${row.keys.eventId}: ${problem ?? 'unreadable record'}`;
       outcomes[row.index] = { kind: 'rejected', errorType: 'INVALID_FEATURES', reason };
       return;
     }
     outcomes[row.index] = {
       kind: 'scored',
-      key: row.record.transaction_id,
+      key: row.keys.eventId,
       variant: row.variant,
-      score: {
-        transaction_id: row.record.transaction_id,
-        card_hash: row.record.card_hash,
-        score,
-        threshold: decider.threshold,
-        decision: decide(score, decider.threshold),
-        model: deployment.model,
-        model_version: decider.version,
-        variant: row.variant === 'champion' ? 'CHAMPION' : 'CHALLENGER',
-        shadow,
-        deployment_revision: deployment.revision,
-        feature_job_version: row.record.feature_job_version,
-        event_time: row.record.event_time,
-        scored_at: now,
-        end_to_end_ms: now - row.record.event_time,
-        scoring_ms: now - row.kafkaTimestamp,
-      },
+      score: scoreRecord({ pipeline: deployment.model, revision: deployment.revision, decider, variant: row.variant, prediction: score, keys: row.keys, featuresAt: row.kafkaTimestamp, scoredAt: now, shadow }),
     };
   };
   const shadowAt = (position: number): ShadowScoreValue | null => {
-    const score = challengerScores.scores[position];
-    if (mode !== 'SHADOW' || challenger === undefined || score === undefined) return null;
-    return { model_version: challenger.version, score, decision: decide(score, challenger.threshold) };
+    const prediction = challengerScores.scores[position];
+    if (mode !== 'SHADOW' || challenger === undefined || prediction === undefined) return null;
+    return { model_version: challenger.version, model_runtime: challenger.runtime, prediction, decision: verdict(challenger, prediction).decision };
   };
   championRows.forEach((row, position) =>
     build(row, champion, championScores.scores[position], championScores.problems.get(position), shadowAt(position), championScoredAt),
@@ -158,8 +153,49 @@ export async function scoreBatch(snapshot: ServingSnapshot, inputs: readonly Fea
   return outcomes;
 }
 
-function decide(score: number, threshold: number): Decision {
-  return score >= threshold ? 'DECLINE' : 'APPROVE';
+/** What one model's prediction of one record becomes, before the record goes out. */
+export interface ScoreParts {
+  readonly pipeline: string;
+  readonly revision: number;
+  readonly decider: Pick<ScoringModel, 'version' | 'runtime' | 'task' | 'threshold'>;
+  readonly variant: Variant;
+  readonly prediction: number;
+  readonly keys: RecordKeys;
+  /** Epoch ms the features record entered Kafka. */
+  readonly featuresAt: number;
+  /** Epoch ms. */
+  readonly scoredAt: number;
+  readonly shadow: ShadowScoreValue | null;
+}
+
+/** The score record (schemas/score.avsc) of one prediction: a classifier's with its threshold and decision, a regression's with neither. */
+export function scoreRecord(parts: ScoreParts): ScoreValue {
+  const { decider, keys, scoredAt } = parts;
+  return {
+    pipeline: parts.pipeline,
+    event_id: keys.eventId,
+    entity_key: keys.entityKey,
+    prediction: parts.prediction,
+    ...verdict(decider, parts.prediction),
+    model: parts.pipeline,
+    model_version: decider.version,
+    model_runtime: decider.runtime,
+    variant: parts.variant === 'champion' ? 'CHAMPION' : 'CHALLENGER',
+    shadow: parts.shadow,
+    deployment_revision: parts.revision,
+    feature_job_version: keys.featureJobVersion,
+    event_time: keys.eventTime,
+    features_at: parts.featuresAt,
+    scored_at: scoredAt,
+    end_to_end_ms: scoredAt - keys.eventTime,
+    scoring_ms: scoredAt - parts.featuresAt,
+  };
+}
+
+/** A classifier's threshold and its decision at it; neither for a regression model, whose prediction is the value. */
+function verdict(model: Pick<ScoringModel, 'task' | 'threshold'>, prediction: number): { readonly threshold: number | null; readonly decision: Decision | null } {
+  if (model.task === 'regression') return { threshold: null, decision: null };
+  return { threshold: model.threshold, decision: prediction >= model.threshold ? 'POSITIVE' : 'NEGATIVE' };
 }
 
 /** The rows through the model's vectoriser, then one batched score() of those it could read; no call at all when there are none. */
@@ -174,23 +210,47 @@ async function scoreRows(model: ScoringModel | undefined, rows: readonly ValidRe
   return { scores, problems };
 }
 
+/** A field's value as a person would type it, `missing` when absent; never throws, since a throw would fail the chunk for ever instead of dead-lettering the record. */
+function shown(value: unknown): string {
+  if (value === undefined) return 'missing';
+  if (typeof value === 'number' || typeof value === 'bigint') return String(value);
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    // A BigInt inside, or a cycle.
+    return String(value);
+  }
+}
+
+/** Where a features record's event time may lie: a whole number of epoch ms, as score.avsc's long takes it. */
+const isEpochMillis = (value: unknown): value is number => typeof value === 'number' && Number.isSafeInteger(value);
+
 /**
- * The fields a score carries besides the prediction, or why the record has none: the record's
- * transaction id, card hash, event time and feature job version. The model's inputs are read by
- * each model's vectoriser.
+ * The event id, entity key, event time and feature job version of a features record, read through
+ * `model`'s identity fields, or why the record has none (the reason names the field and what the
+ * definition calls it). Ids may be strings or whole numbers (an id field of type long), which the
+ * score carries as text; the event time must be whole epoch ms, as a score the producer refuses
+ * would fail the chunk for ever. The model's inputs are read by each model's vectoriser.
  */
-function scoredFieldsOf(record: unknown): { readonly record: ScoredFields } | { readonly reason: string } {
+export function recordKeysOf(record: unknown, model: Pick<ScoringModel, 'identity'>): { readonly keys: RecordKeys } | { readonly reason: string } {
   if (typeof record !== 'object' || record === null || Array.isArray(record)) {
     return { reason: `a features record must be an object, got ${record === null ? 'null' : Array.isArray(record) ? 'an array' : typeof record}` };
   }
   const fields = record as Readonly<Record<string, unknown>>;
-  const transactionId = typeof fields.transaction_id === 'string' ? fields.transaction_id : '(no transaction_id)';
-  for (const field of ['transaction_id', 'card_hash', 'feature_job_version'] as const) {
-    if (typeof fields[field] !== 'string') return { reason: new FeatureValueError(transactionId, field, fields[field], 'a string').message };
-  }
-  // A whole number, as score.avsc's long takes it: a score the producer refuses would fail the chunk for ever.
-  if (typeof fields.event_time !== 'number' || !Number.isSafeInteger(fields.event_time)) {
-    return { reason: new FeatureValueError(transactionId, 'event_time', fields.event_time, 'epoch milliseconds').message };
-  }
-  return { record: record as ScoredFields };
+  const { eventId: eventIdField, entityKey: entityKeyField, eventTime: eventTimeField } = model.identity;
+  const idOf = (field: string): string | undefined => {
+    const value = fields[field];
+    if (typeof value === 'string' && value !== '') return value;
+    return isEpochMillis(value) ? String(value) : undefined;
+  };
+  const eventId = idOf(eventIdField);
+  const problem = (field: string, role: string, expected: string): string =>
+    `field ${field} (features.${role}) of the features record${eventId === undefined ? '' : ` of event ${eventId}`} is ${shown(fields[field])}, expected ${expected}`;
+  if (eventId === undefined) return { reason: problem(eventIdField, 'eventId', 'a non-empty string or a whole number') };
+  const entityKey = idOf(entityKeyField);
+  if (entityKey === undefined) return { reason: problem(entityKeyField, 'entityKey', 'a non-empty string or a whole number') };
+  const eventTime = fields[eventTimeField];
+  if (!isEpochMillis(eventTime)) return { reason: problem(eventTimeField, 'eventTime', 'epoch milliseconds') };
+  const featureJobVersion = typeof fields.feature_job_version === 'string' ? fields.feature_job_version : null;
+  return { keys: { eventId, entityKey, eventTime, featureJobVersion } };
 }

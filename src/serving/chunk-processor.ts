@@ -22,13 +22,14 @@ import type { AvroDecoder } from '../streaming/avro-decoder.js';
 import type { KeyedRecord } from '../streaming/avro-producer.js';
 import { MessageDecodeError } from '../streaming/errors.js';
 import { isKafkaRefusal, type KafkaRefusal } from '../streaming/kafka-refusal.js';
-import { scoreBatch, type FeatureInput } from './batch-scorer.js';
+import { recordKeysOf, scoreBatch, type FeatureInput } from './batch-scorer.js';
 import { scorerDeadLetter } from './dead-letters.js';
 import type { HandoffSkipSet } from './features-handoff.js';
 import type { Backoff } from './retry-backoff.js';
 import type { ScorerMetrics } from './scorer-metrics.js';
 import type { ScorerOutput } from './scorer-output.js';
-import type { ServedModels } from './served-models.js';
+import type { ServedModels, ServingSnapshot } from './served-models.js';
+import type { ScoringModel } from './scoring-model.js';
 
 /** Where the chunks of the consumed topic go, and what of it to skip. */
 export interface ChunkTarget {
@@ -82,6 +83,9 @@ interface ScoredChunk {
   readonly skipped: number;
   readonly decided: readonly { variant: string; decision: string; shadow: string | undefined; endToEndMs: number; scoringMs: number }[];
 }
+
+/** A score's decision as a metric label: a regression's prediction has none. */
+const decisionLabel = (decision: string | null): string => decision ?? 'NONE';
 
 export class ChunkProcessor {
   constructor(
@@ -158,8 +162,17 @@ export class ChunkProcessor {
     }
   }
 
-  /** Decodes, skips and scores the chunk's records; throws only what is not a record's fault (an unreachable registry). */
+  /** Decodes, skips and scores the chunk's records under one lease; throws only what is not a record's fault (an unreachable registry). */
   private async score(skip: HandoffSkipSet, topic: string, partition: number, messages: readonly KafkaMessage[]): Promise<ScoredChunk> {
+    const lease = this.dependencies.servedModels.acquire();
+    try {
+      return await this.scoreWith(lease.snapshot, skip, topic, partition, messages);
+    } finally {
+      lease.release();
+    }
+  }
+
+  private async scoreWith(snapshot: ServingSnapshot, skip: HandoffSkipSet, topic: string, partition: number, messages: readonly KafkaMessage[]): Promise<ScoredChunk> {
     const deadLetters: KeyedRecord[] = [];
     const inputs: FeatureInput[] = [];
     const inputMessages: KafkaMessage[] = [];
@@ -182,7 +195,7 @@ export class ChunkProcessor {
         deadLetter(message, error.code, error.message);
         continue;
       }
-      if (skip.transactionIds.has((record as { transaction_id?: string }).transaction_id ?? '')) {
+      if (skip.eventIds.size > 0 && snapshot.champion !== undefined && skip.eventIds.has(eventIdOf(record, snapshot.champion) ?? '')) {
         skipped += 1;
         continue;
       }
@@ -190,23 +203,23 @@ export class ChunkProcessor {
       inputMessages.push(message);
     }
 
-    const lease = this.dependencies.servedModels.acquire();
-    let outcomes: Awaited<ReturnType<typeof scoreBatch>>;
-    try {
-      outcomes = await scoreBatch(lease.snapshot, inputs, Date.now);
-    } finally {
-      lease.release();
-    }
+    const outcomes = await scoreBatch(snapshot, inputs, Date.now);
     const scores: KeyedRecord[] = [];
     const decided: ScoredChunk['decided'][number][] = [];
     outcomes.forEach((outcome, index) => {
       if (outcome.kind === 'scored') {
         scores.push({ key: outcome.key, value: outcome.score });
-        decided.push({ variant: outcome.variant, decision: outcome.score.decision, shadow: outcome.score.shadow?.decision, endToEndMs: outcome.score.end_to_end_ms, scoringMs: outcome.score.scoring_ms });
+        decided.push({ variant: outcome.variant, decision: decisionLabel(outcome.score.decision), shadow: outcome.score.shadow === null ? undefined : decisionLabel(outcome.score.shadow.decision), endToEndMs: outcome.score.end_to_end_ms, scoringMs: outcome.score.scoring_ms });
       } else {
         deadLetter(inputMessages[index]!, outcome.errorType, outcome.reason);
       }
     });
     return { scores, deadLetters, skipped, decided };
   }
+}
+
+/** The record's event id as `model` reads it; undefined when it has none (it is then dead-lettered, never skipped). */
+function eventIdOf(record: unknown, model: ScoringModel): string | undefined {
+  const read = recordKeysOf(record, model);
+  return 'keys' in read ? read.keys.eventId : undefined;
 }

@@ -1,10 +1,10 @@
 /**
  * The scorer's side of a blue/green feature-job upgrade. When a deployment moves the features
  * topic, records of the previous topic from `overlapFrom` on may reappear in the new topic (both
- * jobs ran for a while). The transactions the scorer group already scored from the previous topic
+ * jobs ran for a while). The events the scorer group already scored from the previous topic
  * are exactly those between `overlapFrom` and the group's committed offsets there (what was
  * committed is what was scored: scores and offsets commit together). Reading that range gives
- * the set of transaction ids to skip in the new topic; everything else in the new topic is scored.
+ * the set of event ids to skip in the new topic; everything else in the new topic is scored.
  *
  * The committed offsets only stop moving when no member of the group reads the previous topic any
  * more, so the set is built after every member has moved on (each worker follows the same
@@ -20,14 +20,14 @@ import type { OffsetRangeReader, PartitionRange } from '../streaming/offset-rang
 import { ServingError } from './errors.js';
 import type { FeaturesHandoff, PartitionOffset } from './model-deployment.js';
 
-/** Transaction ids already scored from the previous features topic. */
+/** Event ids (the values of the served model's `features.eventId` field) already scored from the previous features topic. */
 export interface HandoffSkipSet {
   readonly previousTopic: string;
-  readonly transactionIds: ReadonlySet<string>;
+  readonly eventIds: ReadonlySet<string>;
 }
 
 /** No handoff: nothing is skipped. */
-export const NOTHING_TO_SKIP: HandoffSkipSet = { previousTopic: '', transactionIds: new Set() };
+export const NOTHING_TO_SKIP: HandoffSkipSet = { previousTopic: '', eventIds: new Set() };
 
 /** Building the skip set failed; the scorer does not consume the new topic until it succeeds. */
 export class FeaturesHandoffError extends ServingError {
@@ -48,8 +48,12 @@ export function scoredOverlapRanges(handoff: FeaturesHandoff, committed: readonl
   });
 }
 
-const transactionIdOf = (value: unknown): string | undefined =>
-  typeof value === 'object' && value !== null && 'transaction_id' in value && typeof value.transaction_id === 'string' ? value.transaction_id : undefined;
+/** The value of `field` in a decoded record, as the scorer reads an event id (a string or a whole number). */
+const eventIdIn = (value: unknown, field: string): string | undefined => {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const id = (value as Readonly<Record<string, unknown>>)[field];
+  return typeof id === 'string' ? id : typeof id === 'number' && Number.isSafeInteger(id) ? String(id) : undefined;
+};
 
 export interface HandoffDependencies {
   readonly admin: Admin;
@@ -63,6 +67,11 @@ export interface HandoffOptions {
   /** @default 120_000 */
   readonly readTimeoutMs?: number;
   readonly log?: (line: string) => void;
+}
+
+/** A skip set's read: the field of a features record that holds its event id. */
+export interface HandoffRecordFields {
+  readonly eventId: string;
 }
 
 /**
@@ -91,7 +100,13 @@ export async function unscoredBefore(dependencies: Pick<HandoffDependencies, 'ad
  * scored there from the overlap on. Records that do not decode were dead-lettered, never scored,
  * and are not in the set.
  */
-export async function scoredBeforeHandoff(dependencies: HandoffDependencies, groupId: string, handoff: FeaturesHandoff, options: HandoffOptions = {}): Promise<HandoffSkipSet> {
+export async function scoredBeforeHandoff(
+  dependencies: HandoffDependencies,
+  groupId: string,
+  handoff: FeaturesHandoff,
+  fields: HandoffRecordFields,
+  options: HandoffOptions = {},
+): Promise<HandoffSkipSet> {
   const { admin, reader, decoder } = dependencies;
   const log = options.log ?? (() => undefined);
   try {
@@ -99,14 +114,14 @@ export async function scoredBeforeHandoff(dependencies: HandoffDependencies, gro
     const [offsets] = await admin.fetchOffsets({ groupId, topics: [handoff.previousTopic] });
     const committed = (offsets?.partitions ?? []).map(({ partition, offset }) => ({ partition, offset }));
     const ranges = scoredOverlapRanges(handoff, committed);
-    const read = await reader.readRange(ranges, async (value, source) => transactionIdOf((await decoder.decode(value, source)).value), {
+    const read = await reader.readRange(ranges, async (value, source) => eventIdIn((await decoder.decode(value, source)).value, fields.eventId), {
       timeoutMs: options.readTimeoutMs ?? 120_000,
     });
-    const transactionIds = new Set(read.records.map((record) => record.value).filter((id): id is string => id !== undefined));
-    return { previousTopic: handoff.previousTopic, transactionIds };
+    const eventIds = new Set(read.records.map((record) => record.value).filter((id): id is string => id !== undefined));
+    return { previousTopic: handoff.previousTopic, eventIds };
   } catch (error) {
     if (error instanceof FeaturesHandoffError) throw error;
-    throw new FeaturesHandoffError(`cannot tell which transactions of ${handoff.previousTopic} group ${groupId} already scored: ${reasonOf(error)}`, { retriable: true, cause: error });
+    throw new FeaturesHandoffError(`cannot tell which events of ${handoff.previousTopic} group ${groupId} already scored: ${reasonOf(error)}`, { retriable: true, cause: error });
   }
 }
 

@@ -1,14 +1,14 @@
 /**
  * The worker's two steps of a blue/green features handoff (features-handoff.ts says why each is
  * needed): before leaving the previous topic, drain it to where it ended when the move arrived;
- * before consuming the new one, build the set of transactions already scored from the previous.
+ * before consuming the new one, build the set of events already scored from the previous.
  */
 import type { Admin } from 'kafkajs';
 import { reasonOf } from '../errors/tributary-error.js';
 import type { AvroDecoder } from '../streaming/avro-decoder.js';
 import type { KafkaAccessAttempt } from '../streaming/errors.js';
 import type { OffsetRangeReader } from '../streaming/offset-range-reader.js';
-import { NOTHING_TO_SKIP, scoredBeforeHandoff, unscoredBefore, type HandoffSkipSet } from './features-handoff.js';
+import { FeaturesHandoffError, NOTHING_TO_SKIP, scoredBeforeHandoff, unscoredBefore, type HandoffSkipSet } from './features-handoff.js';
 import type { ModelDeployment, PartitionOffset } from './model-deployment.js';
 import type { Backoff } from './retry-backoff.js';
 
@@ -25,6 +25,8 @@ export interface ScorerHandoffDependencies {
   readonly backoff: Backoff;
   /** Stops the worker when `error` is the broker refusing it; true then. */
   readonly stopIfRefused: (error: unknown, attempt: KafkaAccessAttempt) => Promise<boolean>;
+  /** The served champion's event id field, which the skip set is read by; undefined while no champion is served. */
+  readonly eventIdField: () => string | undefined;
 }
 
 export class ScorerHandoff {
@@ -62,8 +64,11 @@ export class ScorerHandoff {
     const handoff = deployment.featuresHandoff;
     if (handoff === null || handoff.previousTopic === deployment.featuresTopic) return NOTHING_TO_SKIP;
     const { admin, decoder, groupId, log } = this.dependencies;
-    const skip = await scoredBeforeHandoff({ admin, reader: this.dependencies.openReader(`${groupId}.handoff`), decoder }, groupId, handoff, { log });
-    log(`handoff from ${handoff.previousTopic}: ${skip.transactionIds.size} transactions scored there from the overlap on are skipped in ${deployment.featuresTopic}`);
+    const eventId = this.dependencies.eventIdField();
+    // The worker consumes only once a champion serves, so this is a champion that failed to load since.
+    if (eventId === undefined) throw new FeaturesHandoffError(`no champion of ${deployment.model} is served, so the event ids scored in ${handoff.previousTopic} cannot be read`, { retriable: true });
+    const skip = await scoredBeforeHandoff({ admin, reader: this.dependencies.openReader(`${groupId}.handoff`), decoder }, groupId, handoff, { eventId }, { log });
+    log(`handoff from ${handoff.previousTopic}: ${skip.eventIds.size} events scored there from the overlap on are skipped in ${deployment.featuresTopic}`);
     return skip;
   }
 }

@@ -14,11 +14,11 @@ export interface ScorerMetrics {
   readonly records: Counter<'outcome'>;
   /** From fetching a chunk to its output committed. */
   readonly batchDuration: Histogram;
-  /** scored_at minus the transaction's event time. */
+  /** scored_at minus the event's time. */
   readonly endToEndLatency: Histogram;
   /** scored_at minus the time the features record entered Kafka: the scorer's own latency, queueing included. */
   readonly scoringLatency: Histogram;
-  /** Decisions by the variant that made them; shadow scores count under `shadow`. */
+  /** Decisions by the variant that made them (`NONE` for a regression's prediction); shadow scores count under `shadow`. */
   readonly decisions: Counter<'variant' | 'decision'>;
   /** 1 for each version served now, with its role and the deployment revision. */
   readonly modelInfo: Gauge<'model' | 'role' | 'version' | 'revision'>;
@@ -47,9 +47,9 @@ export function createScorerMetrics(labels: Readonly<Record<string, string>> = {
     registry,
     records: new Counter({ name: 'tributary_scorer_records_total', help: 'Feature records finished by the scorer, by outcome (scored, dead_lettered, skipped).', labelNames: ['outcome'], registers }),
     batchDuration: new Histogram({ name: 'tributary_scorer_batch_duration_seconds', help: 'Time to decode, score and commit the output of one chunk of a fetched batch.', buckets: LATENCY_BUCKETS, registers }),
-    endToEndLatency: new Histogram({ name: 'tributary_scorer_end_to_end_latency_seconds', help: 'scored_at minus the transaction event time.', buckets: LATENCY_BUCKETS, registers }),
+    endToEndLatency: new Histogram({ name: 'tributary_scorer_end_to_end_latency_seconds', help: 'scored_at minus the event time.', buckets: LATENCY_BUCKETS, registers }),
     scoringLatency: new Histogram({ name: 'tributary_scorer_scoring_latency_seconds', help: 'scored_at minus the time the features record entered Kafka.', buckets: LATENCY_BUCKETS, registers }),
-    decisions: new Counter({ name: 'tributary_scorer_decisions_total', help: 'Decisions by variant (champion, challenger, shadow) and decision (APPROVE, DECLINE).', labelNames: ['variant', 'decision'], registers }),
+    decisions: new Counter({ name: 'tributary_scorer_decisions_total', help: 'Scores by variant (champion, challenger, shadow) and decision (POSITIVE, NEGATIVE; NONE for regression).', labelNames: ['variant', 'decision'], registers }),
     modelInfo: new Gauge({ name: 'tributary_scorer_model_info', help: 'Model versions served now (value 1), with their role and deployment revision.', labelNames: ['model', 'role', 'version', 'revision'], registers }),
     consumerLag: new Gauge({ name: 'tributary_scorer_consumer_lag', help: 'Records behind the high watermark of each consumed partition.', labelNames: ['topic', 'partition'], registers }),
     deadLetters: new Counter({ name: 'tributary_scorer_dead_letters_total', help: 'Records sent to the dlq topic, by error type.', labelNames: ['error_type'], registers }),

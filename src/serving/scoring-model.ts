@@ -5,7 +5,9 @@
  */
 import type { LayersModel } from '@tensorflow/tfjs';
 import { reasonOf, TributaryError } from '../errors/tributary-error.js';
-import { deserialiseModelArtifact, type LoadedModelArtifact } from '../registry/model-artifact.js';
+import type { ModelTask } from '../pipelines/pipeline-definition.js';
+import { deserialiseModelArtifact, type LoadedModelArtifact, type RecordIdentity } from '../registry/model-artifact.js';
+import type { ModelRuntime } from '../registry/model-runtime.js';
 import type { ModelRegistry } from '../registry/model-registry.js';
 import type { FeatureMatrix } from '../training/feature-matrix.js';
 import { predictScores } from '../training/model.js';
@@ -18,8 +20,13 @@ export interface ScoringModel {
   readonly model: string;
   readonly version: number;
   readonly sha256: string;
-  /** Scores at or above it are declined. */
+  readonly task: ModelTask;
+  /** The engine that runs it; every score it makes says so. */
+  readonly runtime: ModelRuntime;
+  /** Classifiers: predictions at or above it are POSITIVE. Regression models have none that means anything. */
   readonly threshold: number;
+  /** Which fields of a features record are its event id, entity key and event time (from the artifact). */
+  readonly identity: RecordIdentity;
   /** The model's own vectoriser: a record becomes this model's input row through it and nothing else. */
   readonly vectoriser: CompiledVectoriser;
   /** Scores the rows of a matrix made by {@link vectoriser}, in row order. Leaves no tensor behind. */
@@ -62,7 +69,17 @@ export async function loadScoringModel(
   } catch (error) {
     throw refuse(error);
   }
-  const scoringModel = new LoadedScoringModel(model, version, sha256, loaded.threshold, loaded.model, loaded.vectoriser);
+  const { identity } = loaded;
+  if (identity === undefined) {
+    loaded.model.dispose();
+    throw new ModelLoadError(
+      model,
+      version,
+      `its artifact does not record which features fields are the event id, entity key and event time (it was trained before artifacts did); retrain it (\`tributary train ${model}\`) and promote the new version; the scorer keeps the model it serves until then`,
+    );
+  }
+  // This loader builds TensorFlow.js networks only.
+  const scoringModel = new LoadedScoringModel(model, version, sha256, loaded.task, 'tfjs', loaded.threshold, identity, loaded.model, loaded.vectoriser);
   try {
     await warmUp(scoringModel);
   } catch (error) {
@@ -73,19 +90,21 @@ export async function loadScoringModel(
 }
 
 /**
- * Scores a batch of zero rows and insists on usable scores. Zero is where a standardised column's
+ * Scores a batch of zero rows and insists on usable predictions: probabilities from 0 to 1 from a
+ * classifier, finite numbers from a regression model. Zero is where a standardised column's
  * training mean lies and what an indicator column reads most often: a row the model has seen the
  * like of.
  */
 async function warmUp(scoringModel: LoadedScoringModel): Promise<void> {
   const { width } = scoringModel.vectoriser;
   const scores = await scoringModel.score({ rowCount: WARM_UP_ROWS, columnCount: width, values: new Float32Array(WARM_UP_ROWS * width) });
-  const unusable = scores.find((score) => !(score >= 0 && score <= 1));
+  const classifier = scoringModel.task === 'binary-classification';
+  const unusable = scores.find((score) => (classifier ? !(score >= 0 && score <= 1) : !Number.isFinite(score)));
   if (scores.length !== WARM_UP_ROWS || unusable !== undefined) {
     throw new ModelLoadError(
       scoringModel.model,
       scoringModel.version,
-      `its warm-up batch of ${WARM_UP_ROWS} rows gave ${scores.length} scores${unusable === undefined ? '' : `, one of them ${unusable} (not a probability from 0 to 1)`}`,
+      `its warm-up batch of ${WARM_UP_ROWS} rows gave ${scores.length} scores${unusable === undefined ? '' : `, one of them ${unusable} (${classifier ? 'not a probability from 0 to 1' : 'not a finite number'})`}`,
     );
   }
 }
@@ -97,7 +116,10 @@ class LoadedScoringModel implements ScoringModel {
     readonly model: string,
     readonly version: number,
     readonly sha256: string,
+    readonly task: ModelTask,
+    readonly runtime: ModelRuntime,
     readonly threshold: number,
+    readonly identity: RecordIdentity,
     private readonly network: LayersModel,
     readonly vectoriser: CompiledVectoriser,
   ) {}

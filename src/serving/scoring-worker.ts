@@ -18,9 +18,8 @@ import { createAvroDecoder } from '../streaming/avro-decoder.js';
 import { KafkaAuthorizationError, type KafkaAccessAttempt } from '../streaming/errors.js';
 import { explainRefusal, kafkaCoordinatorProbe, type CoordinatorKey, type CoordinatorProbe, type KafkaRefusal } from '../streaming/kafka-refusal.js';
 import { createOffsetRangeReader } from '../streaming/offset-range-reader.js';
-import { loadSchemaFile } from '../streaming/schema-files.js';
 import type { SchemaRegistryClient } from '../streaming/schema-registry-client.js';
-import { schemaFilePath, topicDeclaration, type TopicNaming } from '../streaming/topic-catalogue.js';
+import type { TopicNaming } from '../streaming/topic-catalogue.js';
 import { ChunkProcessor } from './chunk-processor.js';
 import { ConsumerLifecycle } from './consumer-lifecycle.js';
 import type { DeploymentLog } from './deployment-log.js';
@@ -95,10 +94,13 @@ export class ScoringWorker {
       this.settleFailed = resolve;
     });
     const backoff = createBackoff(options.maxRetryDelayMs ?? 10_000, this.stopSignal.signal);
-    // Decoded into feature.avsc's shape whichever compatible writer schema wrote a record.
-    const decoder = createAvroDecoder(schemaRegistry, { readerSchema: loadSchemaFile(schemaFilePath(topicDeclaration('features').valueSchema)).type });
+    // Each record in its writer schema's shape: the models' vectorisers and identity fields read it by field name, for any pipeline.
+    const decoder = createAvroDecoder(schemaRegistry);
     const chunks = new ChunkProcessor({ decoder, servedModels, metrics, log, backoff, refused: (refusal) => this.fail(refusal) }, batchSize);
-    const handoff = new ScorerHandoff({ admin, openReader: (groupIdPrefix) => createOffsetRangeReader(kafka, { groupIdPrefix }), decoder, groupId, log, backoff, stopIfRefused: this.stopIfRefused });
+    const handoff = new ScorerHandoff({
+      admin, openReader: (groupIdPrefix) => createOffsetRangeReader(kafka, { groupIdPrefix }), decoder, groupId, log, backoff, stopIfRefused: this.stopIfRefused,
+      eventIdField: () => servedModels.current()?.champion?.identity.eventId,
+    });
     this.consumer = new ConsumerLifecycle({
       config, kafka, schemaRegistry, groupId, delivery, batchSize, log, backoff, handoff,
       partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 3,

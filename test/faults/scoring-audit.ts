@@ -87,7 +87,7 @@ const countBy = (ids: readonly string[]): Map<string, number> => {
 /** Every committed feature record has exactly one committed score, and every acknowledged input is among them. */
 export async function auditScores(kafka: Kafka, config: TributaryConfig, acknowledged: readonly string[]): Promise<ScoreAudit> {
   const inputs = (await readTopic<FeatureRecord>(kafka, config, 'features')).map((record) => record.value.transaction_id);
-  const scores = (await readScores(kafka, config)).map((score) => score.transaction_id);
+  const scores = (await readScores(kafka, config)).map((score) => score.event_id);
   const inputCounts = countBy(inputs);
   const scoreCounts = countBy(scores);
   return {

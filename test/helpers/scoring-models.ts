@@ -5,7 +5,7 @@
  */
 import type { LayersModel } from '@tensorflow/tfjs';
 import { InMemoryModelRegistry } from '../../src/registry/in-memory-model-registry.js';
-import { serialiseModelArtifact } from '../../src/registry/model-artifact.js';
+import { serialiseModelArtifact, type RecordIdentity } from '../../src/registry/model-artifact.js';
 import type { ModelLineage } from '../../src/registry/model-registry.js';
 import type { ChallengerMode, ModelDeployment, ServedModel } from '../../src/serving/model-deployment.js';
 import { selectTensorFlowBackend } from '../../src/training/backend.js';
@@ -45,13 +45,23 @@ export function testNetwork(seed: number, inputWidth = testSpec.columns.length):
   return createClassifierNetwork({ inputWidth, hiddenUnits: [8], seed });
 }
 
-/** Registers a version built from `network` (left undisposed) and returns it as a deployment serves it. */
-export async function registerNetwork(registry: InMemoryModelRegistry, network: LayersModel, threshold = 0.5, spec: VectoriserSpec = testSpec): Promise<ServedModel> {
+/**
+ * Registers a version built from `network` (left undisposed) and returns it as a deployment serves
+ * it; `identity` null writes an artifact as they were before they recorded it.
+ */
+export async function registerNetwork(
+  registry: InMemoryModelRegistry,
+  network: LayersModel,
+  threshold = 0.5,
+  spec: VectoriserSpec = testSpec,
+  identity: RecordIdentity | null = FRAUD_IDENTITY,
+): Promise<ServedModel> {
   const { bytes, sha256 } = await serialiseModelArtifact({
     model: network,
     vectoriser: spec,
     task: 'binary-classification',
-    identity: FRAUD_IDENTITY,
+    // JSON leaves an undefined identity out of the header.
+    identity: (identity ?? undefined) as RecordIdentity,
     threshold,
     metadata: { model: MODEL, trainedAt: '2025-01-01T00:00:00.000Z', backend: 'cpu', codeVersion: 'test' },
   });

@@ -132,10 +132,10 @@ export async function waitForGroupCaughtUp(admin: Admin, groupId: string, topic:
   );
 }
 
-/** Transaction ids scored more than once, and inputs not scored at all. */
+/** Event ids scored more than once, and inputs not scored at all. */
 export function scoreAccounting(scores: readonly ScoreValue[], inputIds: readonly string[]): { duplicates: string[]; missing: string[]; unexpected: string[] } {
   const counts = new Map<string, number>();
-  for (const score of scores) counts.set(score.transaction_id, (counts.get(score.transaction_id) ?? 0) + 1);
+  for (const score of scores) counts.set(score.event_id, (counts.get(score.event_id) ?? 0) + 1);
   const expected = new Set(inputIds);
   return {
     duplicates: [...counts].filter(([, count]) => count > 1).map(([id]) => id),

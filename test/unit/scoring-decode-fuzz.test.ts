@@ -20,6 +20,7 @@ import { frameWithSchemaId, MAGIC_BYTE } from '../../src/streaming/wire-format.j
 import type { FeatureMatrix } from '../../src/training/feature-matrix.js';
 import { createSeededRandom } from '../../src/training/seeded-random.js';
 import { generateSyntheticExamples } from '../helpers/synthetic-examples.js';
+import { FRAUD_IDENTITY } from '../helpers/fraud-pipeline.js';
 import { deploymentOf, testVectoriser } from '../helpers/scoring-models.js';
 
 const schemas = join(import.meta.dirname, '../../schemas');
@@ -102,7 +103,10 @@ function strictModel(version: number): ScoringModel & { readonly rows: number[] 
     model: 'fraud',
     version,
     sha256: `sha-${version}`,
+    task: 'binary-classification',
+    runtime: 'tfjs',
     threshold: 0.5,
+    identity: FRAUD_IDENTITY,
     // The fraud example's vectoriser: the records it cannot read never reach score().
     vectoriser: testVectoriser,
     rows,

@@ -15,6 +15,7 @@ import { KafkaAuthorizationError, ProduceError, UndecodableError } from '../../s
 import type { KafkaRefusal } from '../../src/streaming/kafka-refusal.js';
 import { generateSyntheticExamples } from '../helpers/synthetic-examples.js';
 import type { FraudFeatureRecord as FeatureRecord } from '../helpers/synthetic-examples.js';
+import { FRAUD_IDENTITY } from '../helpers/fraud-pipeline.js';
 import { deploymentOf, testVectoriser } from '../helpers/scoring-models.js';
 import { recordingBackoff } from '../fakes/recording-backoff.js';
 
@@ -44,12 +45,15 @@ function fakeDecoder(failRegistryTimes = 0): AvroDecoder {
   };
 }
 
-/** A champion that scores every row 0.75 against a threshold of 0.5: every decision is DECLINE. */
+/** A champion that scores every row 0.75 against a threshold of 0.5: every decision is POSITIVE. */
 const champion: ScoringModel = {
   model: 'fraud',
   version: 3,
   sha256: 'a'.repeat(64),
+  task: 'binary-classification',
+  runtime: 'tfjs',
   threshold: 0.5,
+  identity: FRAUD_IDENTITY,
   vectoriser: testVectoriser,
   score: (matrix) => Promise.resolve(new Float32Array(matrix.rowCount).fill(0.75)),
   dispose: () => undefined,
@@ -172,18 +176,18 @@ describe('ChunkProcessor', () => {
     // 20 (high watermark) - 16 (next offset) = 4 records behind.
     expect((await metrics.consumerLag.get()).values).toEqual([{ labels: { topic: TOPIC, partition: '2' }, value: 4 }]);
     expect(await counter(metrics, 'records')).toEqual({ scored: 5, dead_lettered: 0 });
-    expect(await counter(metrics, 'decisions')).toEqual({ 'champion/DECLINE': 5 });
+    expect(await counter(metrics, 'decisions')).toEqual({ 'champion/POSITIVE': 5 });
   });
 
   it('dead-letters a tombstone, bytes that do not decode and invalid features, skips what the handoff scored, and scores the rest', async () => {
     const skipped = records.get('record-1')!;
-    const { processor, target, written, metrics, log } = harness({ skip: { previousTopic: 'tributary.features.v1', transactionIds: new Set([skipped.transaction_id]) } });
+    const { processor, target, written, metrics, log } = harness({ skip: { previousTopic: 'tributary.features.v1', eventIds: new Set([skipped.transaction_id]) } });
     const noCardHash = Object.fromEntries(Object.entries(records.get('record-2')!).filter(([field]) => field !== 'card_hash'));
     const batch = batchOf([message(0, null), message(1, 'bad'), message(2, 'record-1'), message(3, JSON.stringify(noCardHash)), message(4, 'record-0')], '4', '5');
     await processor.processBatch(target, batch.payload);
     const [output] = written;
     expect(output!.scores.map((score) => score.key)).toEqual([records.get('record-0')!.transaction_id]);
-    expect(output!.scores[0]!.value).toMatchObject({ score: 0.75, threshold: 0.5, decision: 'DECLINE', model_version: 3, deployment_revision: 4, variant: 'CHAMPION' });
+    expect(output!.scores[0]!.value).toMatchObject({ prediction: 0.75, threshold: 0.5, decision: 'POSITIVE', model_version: 3, deployment_revision: 4, variant: 'CHAMPION' });
     // Decode failures are found while decoding, invalid features once the chunk is scored.
     expect(output!.deadLetters.map((letter) => [letter.key, (letter.value as { error_type: string }).error_type])).toEqual([
       [`${TOPIC}:2:0`, 'NULL_VALUE'],

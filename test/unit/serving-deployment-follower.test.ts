@@ -10,6 +10,7 @@ import type { ModelDeployment } from '../../src/serving/model-deployment.js';
 import { createScorerMetrics, type ScorerMetrics } from '../../src/serving/scorer-metrics.js';
 import type { ScoringModel } from '../../src/serving/scoring-model.js';
 import type { ServingSnapshot, SwapOutcome } from '../../src/serving/served-models.js';
+import { FRAUD_IDENTITY } from '../helpers/fraud-pipeline.js';
 import { deploymentOf, MODEL, testVectoriser } from '../helpers/scoring-models.js';
 import { recordingBackoff } from '../fakes/recording-backoff.js';
 
@@ -18,7 +19,7 @@ const v1 = { version: 1, sha256: SHA };
 const v2 = { version: 2, sha256: SHA };
 
 function loadedModel(version: number): ScoringModel {
-  return { model: MODEL, version, sha256: SHA, threshold: 0.5, vectoriser: testVectoriser, score: () => Promise.resolve(new Float32Array(0)), dispose: () => undefined };
+  return { model: MODEL, version, sha256: SHA, task: 'binary-classification', runtime: 'tfjs', threshold: 0.5, identity: FRAUD_IDENTITY, vectoriser: testVectoriser, score: () => Promise.resolve(new Float32Array(0)), dispose: () => undefined };
 }
 
 const timedOut = (version: number): ModelLoadError => new ModelLoadError(MODEL, version, 'the registry did not answer within 5000 ms', { retriable: true });

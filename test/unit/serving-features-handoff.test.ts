@@ -59,7 +59,7 @@ function fakeReader(): OffsetRangeReader & { readonly asked: PartitionRange[][] 
 }
 
 const decoder: AvroDecoder = {
-  decode: (value, source) => (value.toString() === 'bad' ? Promise.reject(new UndecodableError('bad bytes', source)) : Promise.resolve({ schemaId: 1, value: { transaction_id: value.toString() } })),
+  decode: (value, source) => (value.toString() === 'bad' ? Promise.reject(new UndecodableError('bad bytes', source)) : Promise.resolve({ schemaId: 1, value: { order_id: value.toString(), customer_hash: 'c-1' } })),
 };
 
 function fakeAdmin(memberTopics: string[][]): Admin {
@@ -78,11 +78,11 @@ function fakeAdmin(memberTopics: string[][]): Admin {
 }
 
 describe('scoredBeforeHandoff', () => {
-  it('waits for members still reading the previous topic, then collects the transaction ids the group committed from the overlap on', async () => {
+  it('waits for members still reading the previous topic, then collects the event ids (the named field) the group committed from the overlap on', async () => {
     const reader = fakeReader();
     const lines: string[] = [];
-    const skip = await scoredBeforeHandoff({ admin: fakeAdmin([['tributary.features.v1']]), reader, decoder }, 'scorers', handoff, { log: (line) => lines.push(line) });
-    expect([...skip.transactionIds].sort()).toEqual(['t-100', 't-102', 't-50']);
+    const skip = await scoredBeforeHandoff({ admin: fakeAdmin([['tributary.features.v1']]), reader, decoder }, 'scorers', handoff, { eventId: 'order_id' }, { log: (line) => lines.push(line) });
+    expect([...skip.eventIds].sort()).toEqual(['t-100', 't-102', 't-50']);
     expect(skip.previousTopic).toBe('tributary.features.v1');
     expect(reader.asked).toEqual([
       [
@@ -96,7 +96,7 @@ describe('scoredBeforeHandoff', () => {
   it('gives up with a retriable error naming the members that never moved on', async () => {
     // A fresh fake per look: the member reads the previous topic every time.
     const stuckForever = { describeGroups: () => fakeAdmin([['tributary.features.v1']]).describeGroups([]) } as unknown as Admin;
-    const failure = scoredBeforeHandoff({ admin: stuckForever, reader: fakeReader(), decoder }, 'scorers', handoff, { membersLeaveTimeoutMs: 0 });
+    const failure = scoredBeforeHandoff({ admin: stuckForever, reader: fakeReader(), decoder }, 'scorers', handoff, { eventId: 'order_id' }, { membersLeaveTimeoutMs: 0 });
     await expect(failure).rejects.toBeInstanceOf(FeaturesHandoffError);
     await expect(failure).rejects.toThrow(
       'members member-0 of group scorers still read tributary.features.v1 after 0 ms; they have not applied the deployment that moved the features topic',

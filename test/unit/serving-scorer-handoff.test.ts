@@ -70,7 +70,7 @@ function harness(options: { committed: [string, string][]; snapshotFailures?: nu
       return { records, undecodable: [] };
     },
   };
-  const decoder: AvroDecoder = { decode: (value) => Promise.resolve({ schemaId: 1, value: { transaction_id: value.toString() } }) };
+  const decoder: AvroDecoder = { decode: (value) => Promise.resolve({ schemaId: 1, value: { order_id: value.toString() } }) };
   const backoff = recordingBackoff(waits, options.stopped ?? false);
   const handoff = new ScorerHandoff({
     admin,
@@ -86,6 +86,7 @@ function harness(options: { committed: [string, string][]; snapshotFailures?: nu
       refusalChecks.push(attempt);
       return Promise.resolve(options.refused ?? false);
     },
+    eventIdField: () => 'order_id',
   });
   return { handoff, log, waits, readers, snapshots, ranges, refusalChecks };
 }
@@ -136,7 +137,7 @@ describe('ScorerHandoff.skipSetFor', () => {
     expect(readers).toEqual([]);
   });
 
-  it('collects the transactions the group scored in the previous topic from the overlap on', async () => {
+  it('collects the events (by the champion\'s event id field) the group scored in the previous topic from the overlap on', async () => {
     const { handoff, readers, log } = harness({ committed: [['3', '1']] });
     const moved: ModelDeployment = {
       ...deploymentOf({ revision: 2, champion: null }),
@@ -145,8 +146,8 @@ describe('ScorerHandoff.skipSetFor', () => {
     };
     const skip = await handoff.skipSetFor(moved);
     // Partition 0 from 1 up to its committed 3: offsets 1 and 2; partition 1 committed 1, nothing past the overlap.
-    expect([...skip.transactionIds]).toEqual(['t-0-1', 't-0-2']);
+    expect([...skip.eventIds]).toEqual(['t-0-1', 't-0-2']);
     expect(readers).toEqual([`${GROUP}.handoff`]);
-    expect(log).toEqual([`handoff from ${PREVIOUS}: 2 transactions scored there from the overlap on are skipped in tributary.features.v2`]);
+    expect(log).toEqual([`handoff from ${PREVIOUS}: 2 events scored there from the overlap on are skipped in tributary.features.v2`]);
   });
 });

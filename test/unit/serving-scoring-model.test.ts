@@ -30,7 +30,7 @@ describe('loadScoringModel', () => {
     const { registry, served } = await registryWithVersions(2);
     const tensorsBefore = memory().numTensors;
     const scoringModel = await loadScoringModel(registry, MODEL, served[1]!);
-    expect(scoringModel).toMatchObject({ model: MODEL, version: 2, sha256: served[1]!.sha256, threshold: 0.5 });
+    expect(scoringModel).toMatchObject({ model: MODEL, version: 2, sha256: served[1]!.sha256, threshold: 0.5, task: 'binary-classification', runtime: 'tfjs', identity: { eventId: 'transaction_id', entityKey: 'card_hash', eventTime: 'event_time' } });
     const tensorsLoaded = memory().numTensors;
 
     const network = testNetwork(2);
@@ -97,6 +97,21 @@ describe('loadScoringModel', () => {
         'retrain it (`tributary train fraud`) and promote the new version; the scorer keeps the model it serves until then',
     );
     expect(error.retriable).toBe(false);
+  });
+
+  it('refuses, disposing what it built, an artifact that does not record the identity fields, with one line saying to retrain', async () => {
+    const { registry } = await registryWithVersions(0);
+    const network = testNetwork(1);
+    const served = await registerNetwork(registry, network, 0.5, testSpec, null);
+    network.dispose();
+    const tensorsBefore = memory().numTensors;
+    const error = await expectLoadError(
+      loadScoringModel(registry, MODEL, served),
+      'cannot serve fraud version 1: its artifact does not record which features fields are the event id, entity key and event time (it was trained before artifacts did); ' +
+        'retrain it (`tributary train fraud`) and promote the new version; the scorer keeps the model it serves until then',
+    );
+    expect(error.retriable).toBe(false);
+    expect(memory().numTensors).toBe(tensorsBefore);
   });
 
   it('refuses a model whose warm-up scores are not probabilities (NaN weights), disposing what it built', async () => {

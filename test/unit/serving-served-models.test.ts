@@ -29,7 +29,10 @@ function trackingLoader(registry: InMemoryModelRegistry) {
         model: inner.model,
         version: inner.version,
         sha256: inner.sha256,
+        task: inner.task,
+        runtime: inner.runtime,
         threshold: inner.threshold,
+        identity: inner.identity,
         vectoriser: inner.vectoriser,
         score: (matrix) => inner.score(matrix),
         dispose: () => {
