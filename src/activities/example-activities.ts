@@ -21,6 +21,12 @@ export interface ExampleCount {
   readonly undecodable: number;
   /** When asked with split fractions: the test split a training on exactly these ranges would cut. */
   readonly testSplit?: SplitCounts;
+  /**
+   * The split the pipeline's applied definition asks for (`model.split`, else the default): what a
+   * training started now cuts unless its own settings name one. Absent from counts recorded by
+   * workers before it was reported.
+   */
+  readonly definitionSplit?: SplitFractions;
 }
 
 export interface ExampleActivityDependencies {
@@ -40,11 +46,12 @@ export function createExampleActivities({ examples, pipelines, readTimeoutMs = 3
     /**
      * Reads exactly `ranges` and counts examples and positive labels of pipeline `model` (its
      * definition names the label field); with `split`, also those of the test split the training
-     * pipeline would cut from them. Heartbeats its progress.
+     * pipeline would cut from them. Reports the split the definition asks for, so the trigger
+     * judges a window by the split its training will cut. Heartbeats its progress.
      */
     countTrainingExamples: reportingFailures(async (ranges: readonly PartitionRange[], split: SplitFractions | undefined, model: string): Promise<ExampleCount> => {
       const context = Context.current();
-      const { examples: fields } = await pipelineTrainingInputs(pipelines, model);
+      const { examples: fields, settings } = await pipelineTrainingInputs(pipelines, model);
       const set = await examples.read(ranges, fields, {
         timeoutMs: readTimeoutMs,
         signal: context.cancellationSignal,
@@ -54,6 +61,7 @@ export function createExampleActivities({ examples, pipelines, readTimeoutMs = 3
         examples: set.examples.length,
         positives: set.examples.filter((example) => example.label === 1).length,
         undecodable: set.undecodable.length,
+        definitionSplit: settings.splitFractions,
       };
       return split === undefined || set.examples.length === 0 ? count : { ...count, testSplit: testSplitOf(set.examples, split) };
     }),

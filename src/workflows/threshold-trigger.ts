@@ -13,7 +13,9 @@
  * `gates.minTestPositives`. So the trigger also waits until that whole window holds the fraud
  * its test split needs ({@link windowPositivesForTestSplit}: 264 for the defaults, 30 in a 15 %
  * test split), so a training it starts meets the gate's minimum with 95 % probability (if fraud
- * were spread evenly in time) instead of being refused for too few fraud.
+ * were spread evenly in time) instead of being refused for too few fraud. The split is the one the
+ * training will cut: the trigger's own settings' when they name one, else the pipeline
+ * definition's `model.split`, which every count reports as the revision it read says.
  *
  * Polls sleep on durable timers; a signal wakes the loop at once. The run continues as new
  * after `pollsPerRun` polls (or when Temporal suggests it), carrying its state. The `stop` signal
@@ -177,6 +179,14 @@ const TEST_SPLIT_POSITIVES_PATCH = 'test-split-positives';
  */
 const TEST_SPLIT_EXACT_PATCH = 'test-split-exact';
 
+/**
+ * Before this patch the trigger judged a window by its own settings' split, else the code's 15 %
+ * test split, while the training it started cut the pipeline definition's `model.split`; after
+ * it, the definition's split (reported by each count) holds unless the trigger's settings name
+ * one. Runs started before it keep the 15 %.
+ */
+const DEFINITION_SPLIT_PATCH = 'trigger-definition-split';
+
 const DEFAULTS = { minPositives: 0, cooldownMs: 600_000, pollIntervalMs: 30_000, pollsPerRun: 500 };
 
 /** Watches training-examples for `model` and starts training runs; see the module comment. */
@@ -184,6 +194,7 @@ export async function thresholdTrigger(model: string, options: ThresholdTriggerO
   checkOptions(model, options);
   const windowPositivesNeeded = patched(TEST_SPLIT_POSITIVES_PATCH) ? testSplitPositivesNeeded(options) : 0;
   const countsTestSplit = windowPositivesNeeded > 0 && patched(TEST_SPLIT_EXACT_PATCH);
+  const rules: PollRules = { windowRule: windowPositivesNeeded > 0, countsTestSplit, splitFromDefinition: windowPositivesNeeded > 0 && patched(DEFINITION_SPLIT_PATCH) };
   const initial: ThresholdTriggerState = carried ?? {
     paused: false,
     threshold: options.threshold,
@@ -197,8 +208,9 @@ export async function thresholdTrigger(model: string, options: ThresholdTriggerO
     polls: 0,
     lastError: undefined,
   };
-  // A state carried from a run before the rule lacks the field; it always follows this run's options.
-  let state: ThresholdTriggerState = { ...initial, windowPositivesNeeded };
+  // A state carried from a run before the rule lacks the field; it follows this run's options,
+  // or the last count's definition split once polls take it from there.
+  let state: ThresholdTriggerState = { ...initial, windowPositivesNeeded: (rules.splitFromDefinition ? carried?.windowPositivesNeeded : undefined) || windowPositivesNeeded };
   let wake = false;
   setHandler(pauseSignal, () => {
     state = { ...state, paused: true };
@@ -234,12 +246,12 @@ export async function thresholdTrigger(model: string, options: ThresholdTriggerO
     if (stop !== undefined) return stopped(stop);
     const before = state;
     if (patched(SIGNALS_SURVIVE_POLL_PATCH)) {
-      const polled = await poll(model, options, () => state, countsTestSplit);
+      const polled = await poll(model, options, () => state, rules);
       // Merged into the state as it is after the poll: signals that arrived during it stay applied.
       state = { ...state, ...polled };
     } else {
       // Runs started before the patch decide and merge on the state from before the poll, as they did.
-      state = { ...before, ...(await poll(model, options, () => before, countsTestSplit)) };
+      state = { ...before, ...(await poll(model, options, () => before, rules)) };
     }
     pollsThisRun += 1;
     upsertMemo({ threshold: state.threshold, lastStarted: state.lastStarted?.workflowId ?? null, polls: state.polls });
@@ -253,14 +265,24 @@ export async function thresholdTrigger(model: string, options: ThresholdTriggerO
 }
 
 /** What a poll changes: never the fields the signals own (paused, threshold, minimum positives). */
-type PollResult = Pick<ThresholdTriggerState, 'polls' | 'lastError' | 'lastPoll'> & Partial<Pick<ThresholdTriggerState, 'trainingsStarted' | 'lastStarted'>>;
+type PollResult = Pick<ThresholdTriggerState, 'polls' | 'lastError' | 'lastPoll'> & Partial<Pick<ThresholdTriggerState, 'trainingsStarted' | 'lastStarted' | 'windowPositivesNeeded'>>;
+
+/** Which of the patched rules a run follows, decided once at its start. */
+interface PollRules {
+  /** The window must hold the fraud its test split needs (test-split-positives). */
+  readonly windowRule: boolean;
+  /** The window's test split is counted as the pipeline cuts it (test-split-exact). */
+  readonly countsTestSplit: boolean;
+  /** The split is the definition's, as the count reports it, unless the options name one (trigger-definition-split). */
+  readonly splitFromDefinition: boolean;
+}
 
 /**
  * One poll: snapshot, compare, maybe count and start a training run. Reads the state through
  * `live`, so a pause or a new threshold signalled while an activity runs counts at the next
  * decision. Never throws for a failed activity.
  */
-async function poll(model: string, options: ThresholdTriggerOptions, live: () => ThresholdTriggerState, countsTestSplit: boolean): Promise<PollResult> {
+async function poll(model: string, options: ThresholdTriggerOptions, live: () => ThresholdTriggerState, rules: PollRules): Promise<PollResult> {
   const state = live();
   const polled = { polls: state.polls + 1, lastPoll: state.lastPoll };
   const at = Date.now();
@@ -274,8 +296,10 @@ async function poll(model: string, options: ThresholdTriggerOptions, live: () =>
   const newOffsets = newRanges.reduce((sum, range) => sum + Number(BigInt(range.toOffset) - BigInt(range.fromOffset)), 0);
   let windowPositives: number | undefined;
   let testSplitPositives: number | undefined;
+  let windowPositivesNeeded: number | undefined;
   const observe = (outcome: string, counted?: ExampleCount): PollResult => ({
     ...polled,
+    ...(windowPositivesNeeded === undefined ? {} : { windowPositivesNeeded }),
     lastError: undefined,
     lastPoll: {
       at,
@@ -303,32 +327,34 @@ async function poll(model: string, options: ThresholdTriggerOptions, live: () =>
   if (counted.positives < minPositives) return observe(`${counted.positives} new positive labels, below the minimum ${minPositives}`, counted);
 
   const trainingRanges = snapshot.map(({ topic, partition, startOffset, endOffset }) => ({ topic, partition, fromOffset: startOffset, toOffset: endOffset }));
-  if (state.windowPositivesNeeded > 0) {
+  if (rules.windowRule) {
     // The window's fraud first (cheap while no retention has moved its start), then its test split
     // exactly as the pipeline will cut it: fraud is not spread evenly in time (after a drift the
     // newest examples can hold almost none), and only the split itself says what the gate will see.
-    const split = { ...DEFAULT_SPLIT_FRACTIONS, ...options.pipeline?.splitFractions };
+    const split = { ...DEFAULT_SPLIT_FRACTIONS, ...(rules.splitFromDefinition ? counted.definitionSplit : undefined), ...options.pipeline?.splitFractions };
+    const needed = rules.splitFromDefinition ? windowPositivesForTestSplit(minTestPositivesOf(options), split.test) : state.windowPositivesNeeded;
+    if (rules.splitFromDefinition) windowPositivesNeeded = needed;
     let window: ExampleCount | undefined;
     const countWindow = async (): Promise<ExampleCount> => countTrainingExamples(trainingRanges, split, model);
     try {
       const known = knownWindowPositives(state.lastStarted, trainingRanges, counted);
       if (known === undefined) window = await countWindow();
       windowPositives = known ?? window!.positives;
-      if (windowPositives < state.windowPositivesNeeded) {
+      if (windowPositives < needed) {
         return observe(
-          `${windowPositives} fraud examples in the training window, below the ${state.windowPositivesNeeded} it needs for its ` +
+          `${windowPositives} fraud examples in the training window, below the ${needed} it needs for its ` +
             `${Math.round(split.test * 100)} % test split to hold the ${minTestPositivesOf(options)} of the pipeline's gates.minTestPositives`,
           counted,
         );
       }
-      if (countsTestSplit) window ??= await countWindow();
+      if (rules.countsTestSplit) window ??= await countWindow();
     } catch (error) {
       return { ...polled, lastError: `counting the training window failed: ${describeFailure(error)}` };
     }
     if (live().paused) return observe('paused while counting; no training started', counted);
     testSplitPositives = window?.testSplit?.positives;
     const testPositives = testSplitPositives ?? 0;
-    if (countsTestSplit && testPositives < minTestPositivesOf(options)) {
+    if (rules.countsTestSplit && testPositives < minTestPositivesOf(options)) {
       return observe(
         `the training window's ${Math.round(split.test * 100)} % test split would hold ${testPositives} fraud examples ` +
           `(of ${windowPositives} in the window), below the ${minTestPositivesOf(options)} of the pipeline's gates.minTestPositives`,

@@ -19,6 +19,8 @@ const EXPECTED_HISTORIES = [
   'threshold-trigger-before-signals-patch',
   'threshold-trigger-continued-as-new',
   'threshold-trigger-cooldown',
+  // The window judged by the definition's 20 % test split (197 fraud, not 264), then a start (the trigger-definition-split patch).
+  'threshold-trigger-definition-split',
   'threshold-trigger-fires-at-threshold',
   // Enough fraud in the window, too few in its test split as the pipeline cuts it: held, then started (the test-split-exact patch).
   'threshold-trigger-fraud-poor-test-split',

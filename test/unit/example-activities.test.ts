@@ -1,14 +1,17 @@
 /**
  * countTrainingExamples reads the examples through the fields the pipeline's definition names, and
  * with split fractions counts the test split exactly as the training pipeline cuts it (by event
- * time), also when that split would be refused for a missing class.
+ * time), also when that split would be refused for a missing class; and reports the split the
+ * applied definition asks for.
  */
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { describe, expect, it } from 'vitest';
 import { createExampleActivities, type ExampleCount } from '../../src/activities/example-activities.js';
 import type { ExampleSource } from '../../src/training/example-source.js';
 import { toTrainingExample, type ExampleFields } from '../../src/training/training-example.js';
-import { fraudPipelineStore } from '../helpers/fraud-pipeline.js';
+import { revisionDraftAs } from '../../src/demo/demo-pipeline.js';
+import { InMemoryPipelineStore } from '../../src/pipelines/in-memory-pipeline-store.js';
+import { FRAUD_PIPELINE_FILE, fraudPipelineStore } from '../helpers/fraud-pipeline.js';
 
 const pipelines = await fraudPipelineStore('fraud');
 
@@ -35,7 +38,7 @@ describe('countTrainingExamples', () => {
     const asked: ExampleFields[] = [];
     const activities = createExampleActivities({ examples: source([3, 5, 17, 19, 20], asked), pipelines });
     const count = await new MockActivityEnvironment().run(activities.countTrainingExamples, [RANGE], FRACTIONS, 'fraud');
-    expect(count).toEqual({ examples: 20, positives: 5, undecodable: 0, testSplit: { examples: 3, positives: 2 } });
+    expect(count).toEqual({ examples: 20, positives: 5, undecodable: 0, testSplit: { examples: 3, positives: 2 }, definitionSplit: FRACTIONS });
     expect(asked).toEqual([{ eventId: 'transaction_id', eventTime: 'event_time', label: 'is_fraud' }]);
   });
 
@@ -47,7 +50,17 @@ describe('countTrainingExamples', () => {
 
   it('counts no split when asked for none', async () => {
     const activities = createExampleActivities({ examples: source([3]), pipelines });
-    expect(await new MockActivityEnvironment().run(activities.countTrainingExamples, [RANGE], undefined, 'fraud')).toEqual({ examples: 20, positives: 1, undecodable: 0 });
+    expect(await new MockActivityEnvironment().run(activities.countTrainingExamples, [RANGE], undefined, 'fraud')).toEqual({ examples: 20, positives: 1, undecodable: 0, definitionSplit: FRACTIONS });
+  });
+
+  it('reports the split the applied definition asks for, which the trigger judges a window by', async () => {
+    const store = new InMemoryPipelineStore();
+    const draft = revisionDraftAs(FRAUD_PIPELINE_FILE, 'fraud');
+    const split = { train: 0.6, validation: 0.2, test: 0.2 };
+    await store.record({ ...draft, definition: { ...draft.definition, model: { ...draft.definition.model, split } } });
+    const activities = createExampleActivities({ examples: source([3]), pipelines: store });
+    const count: ExampleCount = await new MockActivityEnvironment().run(activities.countTrainingExamples, [RANGE], undefined, 'fraud');
+    expect(count.definitionSplit).toEqual(split);
   });
 
   it('refuses to count for a pipeline that was never applied, naming the command that applies it', async () => {

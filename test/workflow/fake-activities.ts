@@ -11,6 +11,7 @@ import type { RegistryActivities, StageRequest } from '../../src/activities/regi
 import type { EvaluationSummary, TrainingActivities } from '../../src/activities/training-activities.js';
 import type { OffsetRange } from '../../src/registry/model-registry.js';
 import type { PartitionEndOffset } from '../../src/streaming/offset-range-reader.js';
+import { DEFAULT_SPLIT_FRACTIONS, type SplitFractions } from '../../src/training/dataset-split.js';
 import { InsufficientExamplesError } from '../../src/training/example-source.js';
 import type { ModelMetrics } from '../../src/training/evaluation.js';
 import { compareOperatingPoints } from '../../src/training/operating-point-gate.js';
@@ -24,6 +25,8 @@ export interface FakeTopic {
   startOffsets?: number[];
   /** Positives in the test split of a range counted with split fractions; the test fraction's share of its positives, rounded down, when left out. */
   testPositives?: number;
+  /** The split the pipeline's definition asks for, as counts report it; the default split when left out. */
+  definitionSplit?: SplitFractions;
 }
 
 /** What the fakes do for one model. */
@@ -106,9 +109,10 @@ export function createFakeActivities() {
       await switchesOf(model).countGate;
       const examples = ranges.reduce((sum, range) => sum + Number(range.toOffset) - Number(range.fromOffset), 0);
       const positives = Math.floor(examples * topic.positiveShare);
-      if (split === undefined) return { examples, positives, undecodable: 0 };
+      const definitionSplit = topic.definitionSplit ?? DEFAULT_SPLIT_FRACTIONS;
+      if (split === undefined) return { examples, positives, undecodable: 0, definitionSplit };
       const testSplit = { examples: Math.floor(examples * split.test), positives: topic.testPositives ?? Math.floor(positives * split.test) };
-      return { examples, positives, undecodable: 0, testSplit };
+      return { examples, positives, undecodable: 0, testSplit, definitionSplit };
     },
   };
 

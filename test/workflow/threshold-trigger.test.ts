@@ -34,6 +34,7 @@ beforeAll(async () => {
 afterEach(async () => {
   fakes.topic.startOffsets = undefined;
   fakes.topic.testPositives = undefined;
+  fakes.topic.definitionSplit = undefined;
   await Promise.all(started.splice(0).map((handle) => handle.terminate('test finished').catch(() => undefined)));
 });
 afterAll(async () => harness?.close());
@@ -93,7 +94,8 @@ describe('thresholdTrigger', () => {
         { topic: TOPIC, partition: 1, fromOffset: '0', toOffset: '60' },
       ],
     });
-    expect(after.lastPoll?.counted).toEqual({ examples: 100, positives: 10, undecodable: 0 });
+    // The count also reports the split the pipeline's definition asks for (the fakes' default).
+    expect(after.lastPoll?.counted).toEqual({ examples: 100, positives: 10, undecodable: 0, definitionSplit: { train: 0.7, validation: 0.15, test: 0.15 } });
 
     const child = harness.client.workflow.getHandle(`training:${model}:1`);
     expect(await child.result()).toMatchObject({ stage: 'champion', offsetRanges: after.lastStarted?.offsetRanges });
@@ -325,6 +327,27 @@ describe('thresholdTrigger', () => {
     fakes.topic.endOffsets = [0, 0];
     const handle = await startTrigger(model, { pipeline: { gates: { minTestPositives: 30 }, splitFractions: { train: 0.6, validation: 0.2, test: 0.2 } } });
     expect((await morePolls(handle, 1)).windowPositivesNeeded).toBe(197);
+  });
+
+  it('judges the window by the pipeline definition\'s split when its settings name none: 197 fraud for 30 in a 20 % test split, not 264', async () => {
+    const model = uniqueModel('definition-split');
+    fakes.topic.positiveShare = 0.1;
+    fakes.topic.endOffsets = [900, 900];
+    fakes.topic.definitionSplit = { train: 0.6, validation: 0.2, test: 0.2 };
+    const handle = await startTrigger(model, { pipeline: {} });
+    const held = await waitFor('a counted poll', async () => {
+      const now = await status(handle);
+      return now.lastPoll?.counted !== undefined ? now : undefined;
+    });
+    expect(held).toMatchObject({ windowPositivesNeeded: 197, trainingsStarted: 0 });
+    expect(held.lastPoll?.outcome).toBe("180 fraud examples in the training window, below the 197 it needs for its 20 % test split to hold the 30 of the pipeline's gates.minTestPositives");
+
+    // 200 fraud: enough for a 20 % split (and short of the 264 a 15 % one needs); its test split holds 40.
+    fakes.topic.endOffsets = [1000, 1000];
+    const first = await startedRun(handle, 1);
+    expect(first.lastStarted).toMatchObject({ workflowId: `training:${model}:1`, positives: 200 });
+    expect(first.lastPoll?.testSplitPositives).toBe(40);
+    await harness.recordHistory('threshold-trigger-definition-split', handle);
   });
 
   it('continues as new after pollsPerRun polls and keeps its state', async () => {
