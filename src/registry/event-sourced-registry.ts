@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { sha256Hex } from './artifact-digest.js';
 import { ArtifactIntegrityError, RegistryError } from './errors.js';
+import { DEFAULT_MODEL_RUNTIME } from './model-runtime.js';
 import type {
   AliasChange,
   ChangeAuthor,
@@ -60,7 +61,7 @@ export class EventSourcedModelRegistry implements ModelRegistry {
   }
 
   async registerVersion(input: NewModelVersion, author: ChangeAuthor): Promise<ModelVersion> {
-    const artifact = { sha256: sha256Hex(input.artifact), sizeBytes: input.artifact.length, topic: this.store.artifactTopic };
+    const artifact = { sha256: sha256Hex(input.artifact), runtime: input.runtime ?? DEFAULT_MODEL_RUNTIME, sizeBytes: input.artifact.length, topic: this.store.artifactTopic };
     const event = await this.store.write(input.model, () => decideRegistration(this.store.index, input, artifact, author, this.stamp()), input.artifact);
     const registered = event?.changes[0];
     if (registered?.kind !== 'version-registered') throw new RegistryError(`registering a version of ${input.model} recorded no version`, { model: input.model });

@@ -3,6 +3,7 @@
  * and stage; aliases (champion, challenger) with their full history. Implementations:
  * the Kafka-backed registry (source of truth shared by every machine) and fakes in tests.
  */
+import type { ModelRuntime } from './model-runtime.js';
 
 export type ModelStage = 'candidate' | 'rejected' | 'challenger' | 'champion' | 'archived';
 export type ModelAlias = 'champion' | 'challenger';
@@ -42,6 +43,8 @@ export interface ModelLineage {
 
 export interface ArtifactReference {
   readonly sha256: string;
+  /** The engine that runs the artifact's model; `tfjs` for versions registered before ONNX models existed. */
+  readonly runtime: ModelRuntime;
   readonly sizeBytes: number;
   /** Where the artifact bytes live: the compacted models topic, keyed `<model>:<version>`. */
   readonly topic: string;
@@ -92,8 +95,10 @@ export interface NewModelVersion {
   readonly metrics: Readonly<Record<string, number>>;
   readonly threshold: number;
   readonly lineage: ModelLineage;
-  /** The serialised artifact (tfjs model + preprocessing + metadata). */
+  /** The serialised artifact (the model + preprocessing + metadata, `src/registry/model-artifact.ts`). */
   readonly artifact: Uint8Array;
+  /** The runtime the artifact's header records. @default 'tfjs' */
+  readonly runtime?: ModelRuntime;
   readonly tags?: Readonly<Record<string, string>>;
 }
 

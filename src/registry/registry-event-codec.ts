@@ -4,6 +4,7 @@
  * wrapped by record name as avsc writes a union of records.
  */
 import type { ArtifactReference, ModelAlias, ModelLineage, ModelStage } from './model-registry.js';
+import type { ModelRuntime } from './model-runtime.js';
 import type { RegistryChange, RegistryEvent } from './registry-events.js';
 
 const NAMESPACE = 'dev.tributary.registry';
@@ -31,7 +32,8 @@ interface VersionRegisteredValue {
   metrics: Record<string, number>;
   threshold: number;
   lineage: LineageValue;
-  artifact: { sha256: string; size_bytes: number; topic: string; key: string; offset: string | null };
+  /** `runtime` is absent from events whose writer schema predates it; the reader schema's default (tfjs) fills it in. */
+  artifact: { sha256: string; runtime: ModelRuntime; size_bytes: number; topic: string; key: string; offset: string | null };
   tags: Record<string, string>;
 }
 
@@ -88,7 +90,7 @@ function encodeChange(change: RegistryChange): ChangeValue {
           metrics: { ...metrics },
           threshold,
           lineage: encodeLineage(lineage),
-          artifact: { sha256: artifact.sha256, size_bytes: artifact.sizeBytes, topic: artifact.topic, key: artifact.key, offset: change.artifactOffset ?? null },
+          artifact: { sha256: artifact.sha256, runtime: artifact.runtime, size_bytes: artifact.sizeBytes, topic: artifact.topic, key: artifact.key, offset: change.artifactOffset ?? null },
           tags: { ...tags },
         },
       };
@@ -103,7 +105,7 @@ function encodeChange(change: RegistryChange): ChangeValue {
 function decodeChange(value: ChangeValue, model: string, at: string): RegistryChange {
   if (VERSION_REGISTERED in value) {
     const registered = value[VERSION_REGISTERED];
-    const artifact: ArtifactReference = { sha256: registered.artifact.sha256, sizeBytes: registered.artifact.size_bytes, topic: registered.artifact.topic, key: registered.artifact.key };
+    const artifact: ArtifactReference = { sha256: registered.artifact.sha256, runtime: registered.artifact.runtime, sizeBytes: registered.artifact.size_bytes, topic: registered.artifact.topic, key: registered.artifact.key };
     return {
       kind: 'version-registered',
       artifactOffset: registered.artifact.offset ?? undefined,

@@ -93,7 +93,7 @@ describe('model registry on the real Kafka and schema registry', () => {
     const v1 = await first.registerVersion(one.input, alice);
     const v2 = await first.registerVersion(two.input, { by: 'workflow:training:fraud', reason: 'retrained' });
     expect([v1.version, v2.version, v1.stage]).toEqual([1, 2, 'candidate']);
-    expect(v2.artifact).toEqual({ sha256: two.sha256, sizeBytes: two.input.artifact.length, topic: topicName(config, 'models'), key: 'fraud:2' });
+    expect(v2.artifact).toEqual({ sha256: two.sha256, runtime: 'tfjs', sizeBytes: two.input.artifact.length, topic: topicName(config, 'models'), key: 'fraud:2' });
 
     await first.setAlias('fraud', 'champion', 1, alice);
     await first.setAlias('fraud', 'challenger', 2, { by: 'workflow:rollout:fraud', reason: 'A/B at 10 %' });

@@ -44,7 +44,7 @@ describe('version numbering', () => {
       model: 'fraud',
       stage: 'candidate',
       createdAt: '2025-01-01T00:00:00.000Z',
-      artifact: { sha256: '039058c6f2c0cb492c533b0a4d14ef77cc0f78abccced5287d84a1a2011cfb81', sizeBytes: 3, topic: 'in-memory', key: 'fraud:1' },
+      artifact: { sha256: '039058c6f2c0cb492c533b0a4d14ef77cc0f78abccced5287d84a1a2011cfb81', runtime: 'tfjs', sizeBytes: 3, topic: 'in-memory', key: 'fraud:1' },
       tags: {},
     });
     expect(await models.listModels()).toEqual(['churn', 'fraud']);
@@ -167,7 +167,7 @@ describe('registry index', () => {
       {
         kind: 'version-registered' as const,
         artifactOffset: undefined,
-        version: { model: 'fraud', version, stage: 'candidate' as const, createdAt: '2025-01-01T00:00:00.000Z', metrics: {}, threshold: 0.5, lineage, artifact: { sha256: 'x', sizeBytes: 1, topic: 't', key: `fraud:${version}` }, tags: {} },
+        version: { model: 'fraud', version, stage: 'candidate' as const, createdAt: '2025-01-01T00:00:00.000Z', metrics: {}, threshold: 0.5, lineage, artifact: { sha256: 'x', runtime: 'tfjs' as const, sizeBytes: 1, topic: 't', key: `fraud:${version}` }, tags: {} },
       },
     ],
   });
