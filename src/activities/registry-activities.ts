@@ -20,7 +20,8 @@ export interface RegisterRequest {
   readonly model: string;
   readonly artifactPath: string;
   readonly metrics: Readonly<Record<string, number>>;
-  readonly threshold: number;
+  /** A classifier's decision threshold; absent for a regression, which decides nothing. */
+  readonly threshold?: number;
   /** Everything but the code version, which the worker that registers knows. */
   readonly lineage: Omit<ModelLineage, 'codeVersion'>;
   /** The workflow id and run id of the training run. */
@@ -54,6 +55,12 @@ export interface RegistryActivityDependencies {
 }
 
 /**
+ * The threshold the registry and the artifact record, which both require a number: a classifier's
+ * own, and 0 for a regression, whose artifact's task tells the scorer it decides nothing.
+ */
+const thresholdOf = (request: RegisterRequest): number => request.threshold ?? 0;
+
+/**
  * Turns the candidate file into the registry's artifact, now that evaluation has chosen the
  * threshold; refuses a candidate whose inputs the features topic's registered schema cannot feed.
  */
@@ -64,9 +71,8 @@ async function registryArtifact(request: RegisterRequest, candidateFile: Uint8Ar
     const { bytes } = await serialiseModelArtifact({
       model: candidate.model,
       vectoriser: candidate.spec,
-      // The training loop trains binary classifiers only.
-      task: 'binary-classification',
-      threshold: request.threshold,
+      task: candidate.task,
+      threshold: thresholdOf(request),
       identity: candidate.identity,
       metadata: { model: request.model, trainedAt: new Date().toISOString(), backend: request.lineage.backend, codeVersion },
     });
@@ -89,7 +95,7 @@ export function createRegistryActivities({ registry, deployments, artifacts, fea
         {
           model: request.model,
           metrics: request.metrics,
-          threshold: request.threshold,
+          threshold: thresholdOf(request),
           lineage: { ...request.lineage, codeVersion },
           artifact: await registryArtifact(request, await artifacts.read(request.artifactPath), codeVersion, features),
           tags: { [TRAINING_RUN_TAG]: request.runKey },

@@ -10,6 +10,7 @@
  */
 import { Context } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
+import type { GatesDefinition, ModelTask } from '../pipelines/pipeline-definition.js';
 import type { PipelineStore } from '../pipelines/pipeline-store.js';
 import type { ModelRegistry } from '../registry/model-registry.js';
 import type { PartitionRange, UndecodableRecord } from '../streaming/offset-range-reader.js';
@@ -48,6 +49,10 @@ export interface DatasetRequest {
 export interface DatasetSummary {
   /** The pipeline revision the step read; absent in results of workers older than the definition's model settings. */
   readonly pipelineRevision?: number;
+  /** The revision's `model.task`; absent in results of workers older than regression models (all classifiers). */
+  readonly task?: ModelTask;
+  /** The revision's `gates` as written; absent when it has none, and in results of workers older than gates from the definition. */
+  readonly gates?: GatesDefinition;
   readonly examples: number;
   readonly counts: Readonly<Record<SplitName, SplitCounts>>;
   readonly boundaries: SplitBoundaries;
@@ -87,16 +92,16 @@ export interface TrainedCandidate {
 
 export interface EvaluateRequest extends DatasetRequest {
   readonly artifactPath: string;
-  /** `operatingPoint`, when given, overrides the definition's `model.decision`. */
+  /** `operatingPoint`, when given, overrides the definition's `model.decision`; `task` is the definition's, whatever is given. */
   readonly evaluation: EvaluationOptions;
 }
 
-/** The candidate and the champion (when there is one) on the same test split. */
+/** The candidate and the champion (when there is one) on the same test split; the metrics of the run's task. */
 export interface EvaluationSummary {
   readonly candidate: ModelMetrics;
   readonly champion: { readonly version: number; readonly metrics: ModelMetrics } | undefined;
   readonly comparison: ModelComparison;
-  /** Each at its own threshold (the champion at the one it serves with); absent without a champion, and in results of workers older than the gate. */
+  /** Classifiers: each at its own threshold (the champion at the one it serves with); absent without a champion, for regression, and in results of workers older than the gate. */
   readonly operatingPoints?: OperatingPointComparison;
 }
 
@@ -151,6 +156,8 @@ export function createTrainingActivities({ examples, registry, artifacts, pipeli
       prepareTrainingData(split, inputs.vectoriser);
       return {
         pipelineRevision: inputs.revision,
+        task: inputs.settings.task,
+        ...(inputs.gates === undefined ? {} : { gates: inputs.gates }),
         examples: set.examples.length,
         counts: split.counts,
         boundaries: split.boundaries,
@@ -171,7 +178,7 @@ export function createTrainingActivities({ examples, registry, artifacts, pipeli
       const { split, inputs } = await load(request, { training: request.options, details: resumeFrom });
       // Fitting is deterministic on the pinned ranges: a resumed attempt fits the same spec again.
       const prepared = prepareTrainingData(split, inputs.vectoriser);
-      const result = await trainModel(prepared, inputs.settings.training, {
+      const result = await trainModel({ ...prepared, task: inputs.settings.task }, inputs.settings.training, {
         ...(resumeFrom === undefined ? {} : { resumeFrom }),
         onEpochEnd: async (report) => {
           context.heartbeat(await report.checkpoint());
@@ -179,12 +186,12 @@ export function createTrainingActivities({ examples, registry, artifacts, pipeli
         },
       });
       try {
-        const artifactPath = await artifacts.write(request.runKey, await encodeCandidateModel({ model: result.model, spec: prepared.spec, identity: inputs.identity }));
+        const artifactPath = await artifacts.write(request.runKey, await encodeCandidateModel({ model: result.model, spec: prepared.spec, identity: inputs.identity, task: result.task }));
         return {
           artifactPath,
           backend: result.backend,
           featureVectorVersion: prepared.spec.layoutVersion,
-          hyperParameters: lineageOfSettings(inputs.settings, result.classWeights),
+          hyperParameters: lineageOfSettings(inputs.settings, result),
           completedEpochs: result.completedEpochs,
           bestEpoch: result.bestEpoch,
           stoppedEarly: result.stoppedEarly,
@@ -211,7 +218,8 @@ export function createTrainingActivities({ examples, registry, artifacts, pipeli
           // The artifact's threshold is the one the scorer applies: the champion is measured at it.
           champion = { ...loaded, version: championVersion.version };
         }
-        const result = await evaluateCandidate(split.test, candidate, champion, { ...request.evaluation, operatingPoint: inputs.settings.decision });
+        const { task, decision } = inputs.settings;
+        const result = await evaluateCandidate(split.test, candidate, champion, { ...request.evaluation, task, ...(task === 'regression' ? {} : { operatingPoint: decision }) });
         return {
           candidate: result.candidate,
           champion: champion === undefined || result.champion === undefined ? undefined : { version: champion.version, metrics: result.champion },

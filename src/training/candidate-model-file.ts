@@ -2,12 +2,12 @@
  * A trained candidate as it passes from the train activity to the evaluate and register
  * activities on one worker: one JSON document holding the TensorFlow.js topology, the weights
  * (base64), the vectoriser spec fitted with them, so a model is never fed another model's
- * columns, and the features record's identity fields its artifact records for the scorer. It has
- * no decision threshold yet (evaluation chooses it); at registration it becomes the registry's
- * artifact (`src/registry/model-artifact.ts`).
+ * columns, the model's task, and the features record's identity fields its artifact records for
+ * the scorer. It has no decision threshold yet (evaluation chooses a classifier's); at
+ * registration it becomes the registry's artifact (`src/registry/model-artifact.ts`).
  */
 import { io, loadLayersModel, type LayersModel } from '@tensorflow/tfjs';
-import type { FeaturesDefinition } from '../pipelines/pipeline-definition.js';
+import type { FeaturesDefinition, ModelTask } from '../pipelines/pipeline-definition.js';
 import { compileVectoriser } from '../vectoriser/compile-vectoriser.js';
 import type { VectoriserSpec } from '../vectoriser/vectoriser-spec.js';
 import { IncompatibleArtifactError } from './errors.js';
@@ -27,6 +27,8 @@ interface CandidateDocument {
   readonly formatVersion: number;
   readonly vectoriser: unknown;
   readonly identity: CandidateIdentity;
+  /** Absent in files written before regression models: those are all binary classifiers. */
+  readonly task?: ModelTask;
   readonly modelTopology: unknown;
   readonly weightSpecs: io.WeightsManifestEntry[];
   /** Base64 of the concatenated weight bytes. */
@@ -37,17 +39,20 @@ interface CandidateDocument {
 export interface CandidateModel extends ScorableModel {
   readonly spec: VectoriserSpec;
   readonly identity: CandidateIdentity;
+  readonly task: ModelTask;
 }
 
-/** Encodes a model, its vectoriser spec and the record's identity fields into the candidate file's bytes. */
+/** Encodes a model, its vectoriser spec, its task and the record's identity fields into the candidate file's bytes. */
 export async function encodeCandidateModel({
   model,
   spec,
   identity,
+  task,
 }: {
   readonly model: LayersModel;
   readonly spec: VectoriserSpec;
   readonly identity: CandidateIdentity;
+  readonly task: ModelTask;
 }): Promise<Uint8Array> {
   let saved: io.ModelArtifacts | undefined;
   await model.save(
@@ -65,6 +70,7 @@ export async function encodeCandidateModel({
     formatVersion: FORMAT_VERSION,
     vectoriser: spec,
     identity,
+    task,
     modelTopology: saved.modelTopology,
     weightSpecs: saved.weightSpecs,
     weightData: Buffer.from(weightData).toString('base64'),
@@ -93,5 +99,5 @@ export async function decodeCandidateModel(bytes: Uint8Array): Promise<Candidate
   const weights = Buffer.from(document.weightData, 'base64');
   const weightData = weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength);
   const model: LayersModel = await loadLayersModel(io.fromMemory({ modelTopology: document.modelTopology as object, weightSpecs: document.weightSpecs, weightData }));
-  return { model, vectoriser, spec: document.vectoriser as VectoriserSpec, identity: document.identity };
+  return { model, vectoriser, spec: document.vectoriser as VectoriserSpec, identity: document.identity, task: document.task ?? 'binary-classification' };
 }

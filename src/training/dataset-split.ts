@@ -1,8 +1,9 @@
 /**
  * Splits labelled examples by event time into train, validation and test, oldest to newest.
- * Never randomly: a fraud model is used on transactions newer than any it learned from, so it is
- * evaluated the same way, and no card's later behaviour leaks into the training of its past.
+ * Never randomly: a model is used on events newer than any it learned from, so it is evaluated the
+ * same way, and no entity's later behaviour leaks into the training of its past.
  */
+import type { ModelTask } from '../pipelines/pipeline-definition.js';
 import { DatasetSplitError, InvalidOptionsError, type OptionIssue, type SplitCounts } from './errors.js';
 import type { TrainingExample } from './training-example.js';
 
@@ -53,11 +54,13 @@ export type SplittableExample = Pick<TrainingExample, 'id' | 'eventTime' | 'labe
  * Sorts the examples by event time (ties by event id, so input order never matters) and
  * cuts at the given fractions. Examples sharing the event time at a cut all go to the later
  * split, so the splits never overlap in time. Throws {@link InvalidOptionsError} for bad
- * fractions and {@link DatasetSplitError} when a split would be empty or lack either class.
+ * fractions and {@link DatasetSplitError} when a split would be empty or, for a classifier, lack
+ * either class.
  */
 export function splitByEventTime<Example extends SplittableExample>(
   examples: readonly Example[],
   fractions: SplitFractions = DEFAULT_SPLIT_FRACTIONS,
+  task: ModelTask = 'binary-classification',
 ): DatasetSplit<Example> {
   checkFractions(fractions);
   const ordered = [...examples].sort(
@@ -69,6 +72,7 @@ export function splitByEventTime<Example extends SplittableExample>(
   const validation = ordered.slice(validationCut, testCut);
   const test = ordered.slice(testCut);
 
+  const countOf = task === 'regression' ? regressionCountOf : classifierCountOf;
   const counts = { train: countOf(train), validation: countOf(validation), test: countOf(test) };
   const names = ['train', 'validation', 'test'] as const;
   for (const name of names) if (counts[name].examples === 0) throw new DatasetSplitError(name, 'would be empty', counts);
@@ -98,8 +102,13 @@ function cutBeforeTies(ordered: readonly SplittableExample[], cut: number): numb
   return index;
 }
 
-function countOf(examples: readonly SplittableExample[]): SplitCounts {
+function classifierCountOf(examples: readonly SplittableExample[]): SplitCounts {
   return { examples: examples.length, positives: examples.filter((example) => example.label === 1).length };
+}
+
+/** A regression's labels have no classes to count. */
+function regressionCountOf(examples: readonly SplittableExample[]): SplitCounts {
+  return { examples: examples.length };
 }
 
 function checkFractions(fractions: SplitFractions): void {

@@ -132,10 +132,11 @@ export class InvalidOptionsError extends TrainingError {
 /** Examples and positive labels in one split. */
 export interface SplitCounts {
   readonly examples: number;
-  readonly positives: number;
+  /** Absent for a regression, whose labels have no classes. */
+  readonly positives?: number;
 }
 
-/** A split by event time would leave one split empty or without one of the two classes. */
+/** A split by event time would leave one split empty or, for a classifier, without one of the two classes. */
 export class DatasetSplitError extends TrainingError {
   override readonly name = 'DatasetSplitError';
 
@@ -145,7 +146,7 @@ export class DatasetSplitError extends TrainingError {
     readonly counts: Readonly<Record<'train' | 'validation' | 'test', SplitCounts>>,
   ) {
     const shown = (['train', 'validation', 'test'] as const)
-      .map((name) => `${name} ${counts[name].examples} (${counts[name].positives} positive)`)
+      .map((name) => `${name} ${counts[name].examples}${counts[name].positives === undefined ? '' : ` (${counts[name].positives} positive)`}`)
       .join(', ');
     super(`cannot split the dataset: the ${split} split ${problem} [${shown}]; gather more labelled examples or change the split fractions`, {
       split,

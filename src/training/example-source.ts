@@ -75,7 +75,7 @@ export function createKafkaExampleSource({ topic, reader, decoder }: { topic: st
 /**
  * Reads the ranges, refuses fewer than `minExamples` decodable examples with
  * {@link InsufficientExamplesError}, and splits by event time ({@link DatasetSplitError} when a
- * split would be empty or one-class).
+ * split would be empty, or a classifier's one-class).
  */
 export async function loadDataset(
   source: ExampleSource,
@@ -84,5 +84,5 @@ export async function loadDataset(
 ): Promise<LoadedDataset> {
   const set = await source.read(ranges, fields, read);
   if (set.examples.length < minExamples) throw new InsufficientExamplesError(set.examples.length, minExamples, set.undecodable.length);
-  return { set, split: splitByEventTime(set.examples, fractions) };
+  return { set, split: splitByEventTime(set.examples, fractions, fields.task) };
 }

@@ -14,8 +14,8 @@ export interface FeatureMatrix {
 /** Vectors with their labels, row for row. */
 export interface LabelledMatrix {
   readonly features: FeatureMatrix;
-  /** 1 positive, 0 negative. */
-  readonly labels: Uint8Array;
+  /** A classifier's 1 (positive) or 0 (negative); a regression's observed values. */
+  readonly labels: Float64Array;
 }
 
 /**
@@ -29,6 +29,6 @@ export function labelledMatrixOf(vectoriser: CompiledVectoriser, examples: reado
   if (rejected !== undefined) throw new ExampleVectorError(split, examples[rejected.index]!.id, rejected.problem.message);
   return {
     features: { rowCount: batch.rowCount, columnCount: vectoriser.width, values: batch.values },
-    labels: Uint8Array.from(examples, (example) => example.label),
+    labels: Float64Array.from(examples, (example) => example.label),
   };
 }

@@ -1,10 +1,12 @@
 /**
- * The binary classifier: a multilayer perceptron with ReLU hidden layers and one sigmoid output,
- * the probability-like score of the positive class. Dropout is not a layer of the model: the training loop applies it
- * with a seed per step (see {@link applyForTraining}), because a Dropout layer takes one fixed seed
- * and would then drop the same units in every step.
+ * The network: a multilayer perceptron with ReLU hidden layers and one output unit. A binary
+ * classifier's output is a sigmoid, the probability-like score of the positive class; a
+ * regression's is linear, the predicted value. Dropout is not a layer of the model: the training
+ * loop applies it with a seed per step (see {@link applyForTraining}), because a Dropout layer
+ * takes one fixed seed and would then drop the same units in every step.
  */
 import { dropout, initializers, sequential, layers, tensor2d, tidy, type LayersModel, type Tensor } from '@tensorflow/tfjs';
+import type { ModelTask } from '../pipelines/pipeline-definition.js';
 import { IncompatibleArtifactError } from './errors.js';
 import type { FeatureMatrix } from './feature-matrix.js';
 import { deriveSeed } from './seeded-random.js';
@@ -17,17 +19,19 @@ export interface ModelArchitecture {
   readonly hiddenUnits: readonly number[];
   /** Seeds the Glorot-uniform initial weights (each layer derives its own seed from it). */
   readonly seed: number;
+  /** What the output unit gives: a sigmoid score, or a linear value. @default 'binary-classification' */
+  readonly task?: ModelTask;
 }
 
 /** Creates the network with seeded initial weights; the caller disposes it. */
-export function createClassifierNetwork({ inputWidth, hiddenUnits, seed }: ModelArchitecture): LayersModel {
+export function createNetwork({ inputWidth, hiddenUnits, seed, task = 'binary-classification' }: ModelArchitecture): LayersModel {
   const model = sequential();
   [...hiddenUnits, 1].forEach((units, index) => {
     const isOutput = index === hiddenUnits.length;
     model.add(
       layers.dense({
         units,
-        activation: isOutput ? 'sigmoid' : 'relu',
+        activation: isOutput ? (task === 'regression' ? 'linear' : 'sigmoid') : 'relu',
         kernelInitializer: initializers.glorotUniform({ seed: deriveSeed(seed, index) }),
         biasInitializer: 'zeros',
         ...(index === 0 ? { inputShape: [inputWidth] } : {}),
@@ -36,6 +40,9 @@ export function createClassifierNetwork({ inputWidth, hiddenUnits, seed }: Model
   });
   return model;
 }
+
+/** A binary classifier's network (tests and tools that build one without a definition). */
+export const createClassifierNetwork = (architecture: Omit<ModelArchitecture, 'task'>): LayersModel => createNetwork({ ...architecture, task: 'binary-classification' });
 
 /**
  * The forward pass of one training step: each hidden layer's output goes through dropout with a
@@ -54,7 +61,8 @@ export function applyForTraining(model: LayersModel, input: Tensor, dropoutRate:
 }
 
 /**
- * The score of every row of a vectorised matrix, in row order. Runs on the active
+ * The output of every row of a vectorised matrix, in row order: a classifier's score, a
+ * regression's predicted value. Runs on the active
  * backend; leaves no tensor behind. Throws {@link IncompatibleArtifactError} when the matrix is
  * not as wide as the model's input.
  */

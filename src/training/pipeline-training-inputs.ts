@@ -2,12 +2,13 @@
  * What a training run reads of its pipeline's applied definition: the model inputs the vectoriser
  * is fitted from, the features schema's fields they refer to (from the schema text stored with the
  * revision, so a run means the same thing on any worker), the example fields the split and the
- * labels come from, and the model's settings (architecture, training options, decision policy,
- * split) with the run's own options over them. The run's model name is the pipeline's name.
+ * labels come from, the model's settings (architecture, training options, decision policy,
+ * split) with the run's own options over them, and the gates a candidate must pass. The run's
+ * model name is the pipeline's name.
  */
 import avro from 'avsc';
 import { recordFieldsOf } from '../pipelines/avro-fields.js';
-import type { FeaturesDefinition } from '../pipelines/pipeline-definition.js';
+import type { FeaturesDefinition, GatesDefinition } from '../pipelines/pipeline-definition.js';
 import type { PipelineRevision, PipelineStore } from '../pipelines/pipeline-store.js';
 import { reasonOf } from '../errors/tributary-error.js';
 import { PipelineNotAppliedError, TrainingError } from './errors.js';
@@ -24,6 +25,8 @@ export interface PipelineTrainingInputs {
   /** The features record's identity fields, which the model's artifact records for the scorer. */
   readonly identity: Pick<FeaturesDefinition, 'eventId' | 'entityKey' | 'eventTime'>;
   readonly settings: TrainingSettings;
+  /** The definition's `gates`, as written (the training pipeline fills in the task's defaults); undefined when it has none. */
+  readonly gates: GatesDefinition | undefined;
 }
 
 /**
@@ -70,5 +73,6 @@ export function trainingInputsOf({ name: model, definition, files, revision }: P
     examples: { eventId: definition.features.eventId, eventTime: definition.features.eventTime, label: definition.labels.field, task: definition.model.task },
     identity: { eventId: definition.features.eventId, entityKey: definition.features.entityKey, eventTime: definition.features.eventTime },
     settings: resolveTrainingSettings(definition.model, revision, overrides),
+    gates: definition.gates,
   };
 }

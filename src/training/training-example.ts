@@ -4,6 +4,7 @@
  * platform itself needs, named by the pipeline definition: the event's id and time (the split
  * orders by them) and the label (`labels.field`).
  */
+import type { ModelTask } from '../pipelines/pipeline-definition.js';
 import { ExampleFieldError } from './errors.js';
 
 /** A decoded Avro record: field name to value, only as typed as its producer. */
@@ -15,8 +16,10 @@ export interface ExampleFields {
   readonly eventId: string;
   /** `features.eventTime`: epoch milliseconds; the split is by it. */
   readonly eventTime: string;
-  /** `labels.field`: a boolean or 0/1 for a binary classifier. */
+  /** `labels.field`: a boolean or 0/1 for a binary classifier, a number for regression. */
   readonly label: string;
+  /** `model.task`: how the label is read. @default 'binary-classification' */
+  readonly task?: ModelTask;
 }
 
 /** One labelled example. */
@@ -24,7 +27,7 @@ export interface TrainingExample {
   readonly id: string;
   /** Epoch milliseconds. */
   readonly eventTime: number;
-  /** 1 for a positive label, 0 for a negative one. */
+  /** A classifier's: 1 for a positive label, 0 for a negative one. A regression's: the observed value. */
   readonly label: number;
   readonly record: FeatureRecord;
 }
@@ -39,6 +42,10 @@ export function toTrainingExample(record: FeatureRecord, fields: ExampleFields, 
   const eventTime = record[fields.eventTime];
   if (typeof eventTime !== 'number' || !Number.isSafeInteger(eventTime)) throw new ExampleFieldError(where, fields.eventTime, eventTime, 'epoch milliseconds (the event time)');
   const value = record[fields.label];
+  if (fields.task === 'regression') {
+    if (typeof value !== 'number' || !Number.isFinite(value)) throw new ExampleFieldError(where, fields.label, value, 'a finite number (the label of a regression)');
+    return { id: String(id), eventTime, label: value, record };
+  }
   const label = value === true || value === 1 ? 1 : value === false || value === 0 ? 0 : undefined;
   if (label === undefined) throw new ExampleFieldError(where, fields.label, value, 'true, false, 1 or 0 (the label)');
   return { id: String(id), eventTime, label, record };

@@ -1,7 +1,14 @@
 /**
- * Trains the classifier on vectorised train and validation matrices: seeded mini-batch Adam with
- * class weights, early stopping on the validation loss with the best weights restored, a report
- * after every epoch, and resumption from a checkpoint taken in one.
+ * Trains the network on vectorised train and validation matrices: seeded mini-batch Adam, early
+ * stopping on the validation loss with the best weights restored, a report after every epoch, and
+ * resumption from a checkpoint taken in one.
+ *
+ * A binary classifier minimises class-weighted cross-entropy of a sigmoid output. A regression
+ * minimises the mean squared error of a linear output, on the label standardised over the train
+ * split ((y − mean) / standard deviation): one learning rate then suits labels of any scale, and
+ * the output's bias does not start tens of units from where it belongs. Once trained, the scale is
+ * folded into the output layer (weights × sd, bias × sd + mean), so the network itself — and the
+ * artifact made of it — predicts in the label's units, and nothing downstream needs the scale.
  *
  * Reproducibility: the initial weights, the batch order of each epoch and every dropout mask
  * derive from `seed` alone, so two runs with the same data, options and backend in the same build
@@ -24,6 +31,7 @@ import {
   mul,
   neg,
   scalar,
+  square,
   sub,
   add,
   tensor,
@@ -36,10 +44,11 @@ import {
   type Tensor,
   type Variable,
 } from '@tensorflow/tfjs';
+import type { ModelTask } from '../pipelines/pipeline-definition.js';
 import { selectTensorFlowBackend, type BackendName } from './backend.js';
 import { IncompatibleArtifactError, TrainingError } from './errors.js';
 import type { LabelledMatrix } from './feature-matrix.js';
-import { applyForTraining, createClassifierNetwork } from './model.js';
+import { applyForTraining, createNetwork } from './model.js';
 import { createSeededRandom, deriveSeed, shuffledIndices } from './seeded-random.js';
 import { compileTrainingOptions, type ClassWeighting, type CompiledTrainingOptions, type TrainingOptions } from './training-options.js';
 
@@ -47,6 +56,15 @@ import { compileTrainingOptions, type ClassWeighting, type CompiledTrainingOptio
 export interface TrainingData {
   readonly train: LabelledMatrix;
   readonly validation: LabelledMatrix;
+  /** What the labels are and so what the network learns. @default 'binary-classification' */
+  readonly task?: ModelTask;
+}
+
+/** Where a regression's train labels lie: the standardisation folded into its output layer. */
+export interface LabelScale {
+  readonly mean: number;
+  /** Population standard deviation of the train labels; above 0. */
+  readonly standardDeviation: number;
 }
 
 /** A tensor as plain JSON. */
@@ -76,9 +94,9 @@ export interface TrainingCheckpoint {
 export interface EpochSummary {
   /** 1-based, counting the epochs of a resumed run. */
   readonly epoch: number;
-  /** Mean class-weighted cross-entropy over the epoch's batches, with dropout. */
+  /** Over the epoch's batches, with dropout: a classifier's mean class-weighted cross-entropy, a regression's mean squared error on the standardised label. */
   readonly trainLoss: number;
-  /** Unweighted cross-entropy on the validation split, without dropout: what early stopping watches. */
+  /** The same loss on the validation split, unweighted and without dropout: what early stopping watches. */
   readonly validationLoss: number;
   readonly seconds: number;
 }
@@ -110,7 +128,11 @@ export interface TrainingResult {
   readonly model: LayersModel;
   readonly backend: BackendName;
   readonly options: CompiledTrainingOptions;
-  readonly classWeights: { readonly negative: number; readonly positive: number };
+  readonly task: ModelTask;
+  /** A classifier's; absent for a regression. */
+  readonly classWeights?: { readonly negative: number; readonly positive: number };
+  /** A regression's, already folded into the model's output layer; absent for a classifier. */
+  readonly labelScale?: LabelScale;
   /** Epochs completed in all, resumed ones included. */
   readonly completedEpochs: number;
   readonly bestEpoch: number;
@@ -131,19 +153,23 @@ const PROBABILITY_EPSILON = 1e-7;
 /**
  * Trains a new model, or continues the one in `hooks.resumeFrom`, and returns it with its best
  * weights. Throws {@link InvalidOptionsError} for bad options, {@link TrainingError} for unusable
- * data (a split without rows, of another width, with a non-finite value, or training data
- * of one class) and {@link IncompatibleArtifactError} for a checkpoint of another shape.
+ * data (a split without rows, of another width, with a non-finite value; a classifier's training
+ * data of one class, a regression's labels that do not vary) and {@link IncompatibleArtifactError}
+ * for a checkpoint of another shape. `classWeight` applies to classifiers only.
  */
 export async function trainModel(data: TrainingData, options: TrainingOptions = {}, hooks: TrainingHooks = {}): Promise<TrainingResult> {
   const compiled = compileTrainingOptions(options);
-  checkData(data);
+  const task = data.task ?? 'binary-classification';
+  checkData(data, task);
   const backend = (await selectTensorFlowBackend(compiled.backend === undefined ? {} : { force: compiled.backend })).name;
-  const classWeights = resolveClassWeights(compiled.classWeight, data.train.labels);
-  const model = createClassifierNetwork({ inputWidth: data.train.features.columnCount, hiddenUnits: compiled.hiddenUnits, seed: compiled.seed });
+  const classWeights = task === 'regression' ? undefined : resolveClassWeights(compiled.classWeight, data.train.labels);
+  const labelScale = task === 'regression' ? labelScaleOf(data.train.labels) : undefined;
+  const model = createNetwork({ inputWidth: data.train.features.columnCount, hiddenUnits: compiled.hiddenUnits, seed: compiled.seed, task });
   const optimizer = optimizers.adam(compiled.learningRate);
+  const loss = task === 'regression' ? squaredError : crossEntropy;
   let tensors: DataTensors | undefined;
   try {
-    tensors = toTensors(data, classWeights);
+    tensors = toTensors(data, classWeights, labelScale);
     const state = await startingState(model, optimizer, hooks.resumeFrom);
     const history: EpochSummary[] = [];
     let trainSeconds = 0;
@@ -151,9 +177,9 @@ export async function trainModel(data: TrainingData, options: TrainingOptions = 
     while (!stoppedEarly && state.completedEpochs < compiled.maxEpochs) {
       const epoch = state.completedEpochs + 1;
       const epochStart = performance.now();
-      const trainLoss = await runEpoch(model, optimizer, tensors, compiled, epoch);
+      const trainLoss = await runEpoch(model, optimizer, tensors, compiled, epoch, loss);
       trainSeconds += (performance.now() - epochStart) / 1000;
-      const validationLoss = validationCrossEntropy(model, tensors.validationX, tensors.validationY);
+      const validationLoss = validationLossOf(model, tensors.validationX, tensors.validationY, loss);
       recordEpoch(state, epoch, validationLoss, model, compiled.minDelta);
       stoppedEarly = state.epochsWithoutImprovement >= compiled.patience;
       const summary: EpochSummary = { epoch, trainLoss, validationLoss, seconds: (performance.now() - epochStart) / 1000 };
@@ -161,11 +187,14 @@ export async function trainModel(data: TrainingData, options: TrainingOptions = 
       await reportEpoch(hooks, summary, compiled, state, stoppedEarly || epoch === compiled.maxEpochs, model, optimizer);
     }
     if (state.bestWeights.length > 0) restoreWeights(model, state.bestWeights);
+    if (labelScale !== undefined) foldLabelScale(model, labelScale);
     return {
       model,
       backend,
       options: compiled,
-      classWeights,
+      task,
+      ...(classWeights === undefined ? {} : { classWeights }),
+      ...(labelScale === undefined ? {} : { labelScale }),
       completedEpochs: state.completedEpochs,
       bestEpoch: state.bestEpoch,
       bestValidationLoss: state.bestValidationLoss,
@@ -185,31 +214,42 @@ export async function trainModel(data: TrainingData, options: TrainingOptions = 
 /** The data on the backend, created once per run. */
 interface DataTensors {
   readonly trainX: Tensor;
+  /** A regression's standardised. */
   readonly trainY: Tensor;
-  /** The class weight of each training example. */
+  /** The class weight of each training example; 1 for a regression's. */
   readonly trainWeights: Tensor;
+  /** A regression's standardised with the train split's scale. */
   readonly validationX: Tensor;
   readonly validationY: Tensor;
 }
 
-function toTensors({ train, validation }: TrainingData, classWeights: { negative: number; positive: number }): DataTensors {
+function toTensors(
+  { train, validation }: TrainingData,
+  classWeights: { negative: number; positive: number } | undefined,
+  labelScale: LabelScale | undefined,
+): DataTensors {
   const matrixTensor = ({ features }: LabelledMatrix): Tensor => tensor2d(features.values, [features.rowCount, features.columnCount]);
   const column = (values: Float32Array): Tensor => tensor2d(values, [values.length, 1]);
+  const target = (labels: Float64Array): Float32Array =>
+    labelScale === undefined ? Float32Array.from(labels) : Float32Array.from(labels, (label) => (label - labelScale.mean) / labelScale.standardDeviation);
   return {
     trainX: matrixTensor(train),
-    trainY: column(Float32Array.from(train.labels)),
-    trainWeights: column(Float32Array.from(train.labels, (label) => (label === 1 ? classWeights.positive : classWeights.negative))),
+    trainY: column(target(train.labels)),
+    trainWeights: column(Float32Array.from(train.labels, (label) => (classWeights === undefined ? 1 : label === 1 ? classWeights.positive : classWeights.negative))),
     validationX: matrixTensor(validation),
-    validationY: column(Float32Array.from(validation.labels)),
+    validationY: column(target(validation.labels)),
   };
 }
+
+/** Per-example loss of predictions against labels. */
+type ExampleLoss = (labels: Tensor, predicted: Tensor) => Tensor;
 
 /**
  * One pass over the training examples in the epoch's seeded order; returns the mean weighted loss.
  * The batch order and dropout masks depend only on the seed and the epoch, so a resumed run
  * repeats them.
  */
-async function runEpoch(model: LayersModel, optimizer: AdamOptimizer, tensors: DataTensors, options: CompiledTrainingOptions, epoch: number): Promise<number> {
+async function runEpoch(model: LayersModel, optimizer: AdamOptimizer, tensors: DataTensors, options: CompiledTrainingOptions, epoch: number, loss: ExampleLoss): Promise<number> {
   const variables = model.trainableWeights.map((weight) => weight.read() as Variable);
   const order = shuffledIndices(tensors.trainY.shape[0], createSeededRandom(deriveSeed(options.seed, epoch)));
   let weightedLossSum = 0;
@@ -218,7 +258,7 @@ async function runEpoch(model: LayersModel, optimizer: AdamOptimizer, tensors: D
     const cost = optimizer.minimize(
       () => {
         const predicted = applyForTraining(model, gather(tensors.trainX, indices), options.dropout, deriveSeed(options.seed, epoch, batch));
-        return weightedCrossEntropy(gather(tensors.trainY, indices), predicted, gather(tensors.trainWeights, indices));
+        return weightedLoss(loss, gather(tensors.trainY, indices), predicted, gather(tensors.trainWeights, indices));
       },
       true,
       variables,
@@ -297,12 +337,17 @@ async function reportEpoch(
   }
 }
 
-function weightedCrossEntropy(labels: Tensor, predicted: Tensor, weights: Tensor): Scalar {
-  return tidy(() => mean(mul(weights, crossEntropy(labels, predicted))) as Scalar);
+function weightedLoss(loss: ExampleLoss, labels: Tensor, predicted: Tensor, weights: Tensor): Scalar {
+  return tidy(() => mean(mul(weights, loss(labels, predicted))) as Scalar);
 }
 
-function validationCrossEntropy(model: LayersModel, inputs: Tensor, labels: Tensor): number {
-  return tidy(() => mean(crossEntropy(labels, model.predict(inputs, { batchSize: 4096 }) as Tensor)).dataSync()[0] ?? Number.NaN);
+function validationLossOf(model: LayersModel, inputs: Tensor, labels: Tensor, loss: ExampleLoss): number {
+  return tidy(() => mean(loss(labels, model.predict(inputs, { batchSize: 4096 }) as Tensor)).dataSync()[0] ?? Number.NaN);
+}
+
+/** Per-example squared error (y − ŷ)². */
+function squaredError(labels: Tensor, predicted: Tensor): Tensor {
+  return tidy(() => square(sub(labels, predicted)));
 }
 
 /** Per-example binary cross-entropy −[y·ln p + (1 − y)·ln(1 − p)]. */
@@ -314,14 +359,33 @@ function crossEntropy(labels: Tensor, predicted: Tensor): Tensor {
   });
 }
 
-function resolveClassWeights(weighting: ClassWeighting, labels: Uint8Array): { negative: number; positive: number } {
+function resolveClassWeights(weighting: ClassWeighting, labels: Float64Array): { negative: number; positive: number } {
   if (weighting === 'none') return { negative: 1, positive: 1 };
   if (weighting !== 'balanced') return { negative: weighting.negative, positive: weighting.positive };
   const positives = labels.reduce((sum, label) => sum + label, 0);
   return { negative: labels.length / (2 * (labels.length - positives)), positive: labels.length / (2 * positives) };
 }
 
-function checkData({ train, validation }: TrainingData): void {
+/** Mean and population standard deviation of the train labels, in double precision. */
+function labelScaleOf(labels: Float64Array): LabelScale {
+  const mean = labels.reduce((sum, label) => sum + label, 0) / labels.length;
+  const variance = labels.reduce((sum, label) => sum + (label - mean) ** 2, 0) / labels.length;
+  return { mean, standardDeviation: Math.sqrt(variance) };
+}
+
+/**
+ * Makes the output layer predict in the label's units: its output z was trained towards
+ * (y − mean) / sd, so y = sd·z + mean = (sd·W)·h + (sd·b + mean).
+ */
+function foldLabelScale(model: LayersModel, { mean, standardDeviation }: LabelScale): void {
+  const output = model.layers[model.layers.length - 1]!;
+  const [kernel, bias] = output.getWeights();
+  const folded = tidy(() => [mul(kernel!, standardDeviation), add(mul(bias!, standardDeviation), mean)]);
+  output.setWeights(folded);
+  dispose(folded);
+}
+
+function checkData({ train, validation }: TrainingData, task: ModelTask): void {
   for (const [split, matrix] of [['train', train], ['validation', validation]] as const) {
     const { rowCount, columnCount } = matrix.features;
     if (rowCount === 0 || rowCount !== matrix.labels.length) {
@@ -335,6 +399,15 @@ function checkData({ train, validation }: TrainingData): void {
       const [row, column] = [Math.floor(invalid / columnCount), invalid % columnCount];
       throw new TrainingError(`the ${split} data holds ${matrix.features.values[invalid]} at row ${row}, column ${column}; vectorised features must be finite`, { split });
     }
+    const badLabel = matrix.labels.findIndex((label) => !Number.isFinite(label));
+    if (badLabel >= 0) throw new TrainingError(`the ${split} data holds label ${matrix.labels[badLabel]} at row ${badLabel}; labels must be finite`, { split });
+  }
+  if (task === 'regression') {
+    const first = train.labels[0];
+    if (train.labels.every((label) => label === first)) {
+      throw new TrainingError(`every one of the ${train.labels.length} train labels is ${first}; a regression needs labels that vary`, { split: 'train' });
+    }
+    return;
   }
   const positives = train.labels.reduce((sum, label) => sum + label, 0);
   if (positives === 0 || positives === train.labels.length) {

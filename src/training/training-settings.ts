@@ -6,9 +6,10 @@
  * The run's lineage records the values used, the revision they came from and which of them the
  * run's own options set.
  */
-import type { DecisionPolicy, ModelDefinition } from '../pipelines/pipeline-definition.js';
+import type { DecisionPolicy, ModelDefinition, ModelTask } from '../pipelines/pipeline-definition.js';
 import { DEFAULT_SPLIT_FRACTIONS, type SplitFractions } from './dataset-split.js';
 import type { ThresholdTarget } from './metrics.js';
+import type { LabelScale } from './training-loop.js';
 import { compileTrainingOptions, type CompiledTrainingOptions, type TrainingOptions } from './training-options.js';
 
 /** Fewer examples refuse a run when neither the definition nor the run says otherwise. */
@@ -33,10 +34,12 @@ export interface TrainingOverrides {
 export interface TrainingSettings {
   /** The pipeline revision the definition's values were read from. */
   readonly pipelineRevision: number;
+  /** The definition's `model.task`. */
+  readonly task: ModelTask;
   readonly training: CompiledTrainingOptions;
   readonly splitFractions: SplitFractions;
   readonly minExamples: number;
-  /** Where the candidate's threshold is set on the test split. */
+  /** Where a classifier's threshold is set on the test split; a regression has none. */
   readonly decision: ThresholdTarget;
   /** The settings the run's own options set instead of the definition, e.g. `training.maxEpochs`, sorted. */
   readonly overridden: readonly string[];
@@ -78,6 +81,7 @@ export function resolveTrainingSettings(model: ModelDefinition, pipelineRevision
   ].sort();
   return {
     pipelineRevision,
+    task: model.task,
     training: compileTrainingOptions({ ...definitionTrainingOptions(model), ...runTraining }),
     splitFractions: overrides.splitFractions ?? model.split ?? DEFAULT_SPLIT_FRACTIONS,
     minExamples: overrides.minExamples ?? model.training?.minExamples ?? DEFAULT_MIN_EXAMPLES,
@@ -86,8 +90,22 @@ export function resolveTrainingSettings(model: ModelDefinition, pipelineRevision
   };
 }
 
-/** The settings as the lineage's flat record of how a model was trained. */
-export function lineageOfSettings(settings: TrainingSettings, classWeights: { readonly negative: number; readonly positive: number }): Readonly<Record<string, unknown>> {
-  const { pipelineRevision, training, splitFractions, minExamples, decision, overridden } = settings;
+/** What training found in the data: a classifier's class weights, a regression's label scale. */
+export interface FittedToData {
+  readonly classWeights?: { readonly negative: number; readonly positive: number };
+  readonly labelScale?: LabelScale;
+}
+
+/**
+ * The settings as the lineage's flat record of how a model was trained. A regression's record has
+ * its label scale and neither class weights nor a decision policy, which it does not use.
+ */
+export function lineageOfSettings(settings: TrainingSettings, { classWeights, labelScale }: FittedToData): Readonly<Record<string, unknown>> {
+  const { pipelineRevision, task, training, splitFractions, minExamples, decision, overridden } = settings;
+  if (task === 'regression') {
+    const regressionTraining: Record<string, unknown> = { ...training };
+    delete regressionTraining.classWeight;
+    return { ...regressionTraining, task, labelScale, pipelineRevision, splitFractions, minExamples, overridden };
+  }
   return { ...training, classWeights, pipelineRevision, decision, splitFractions, minExamples, overridden };
 }

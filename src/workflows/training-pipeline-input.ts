@@ -4,19 +4,43 @@
  * line per problem, instead of after minutes of reading data or on an activity's tenth retry.
  */
 import { ApplicationFailure } from '@temporalio/workflow';
+import type { ModelTask } from '../pipelines/pipeline-definition.js';
 import { InvalidOptionsError } from '../training/errors.js';
 import { compileTrainingOptions } from '../training/training-options.js';
 import { rolloutPlanProblems } from './ab-rollout-plan.js';
-import type { TrainingPipelineInput } from './training-pipeline.js';
+import type { QualityGates, TrainingPipelineInput } from './training-pipeline.js';
 
 /** The failure type of an invalid input. */
 export const INVALID_INPUT_FAILURE = 'InvalidTrainingPipelineInput';
 
 const MODEL_NAME = /^[a-z0-9][a-z0-9._-]{0,99}$/;
 const OFFSET = /^\d+$/;
-const PRIMARY_METRICS = ['rocAuc', 'prAuc', 'brierScore'];
 const INPUT_FIELDS = ['model', 'data', 'training', 'splitFractions', 'minExamples', 'gates', 'rollout', 'triggeredBy'];
-const GATE_FIELDS = ['minRocAuc', 'minPrAuc', 'primaryMetric', 'minImprovement', 'minTestPositives'];
+
+/** The gates a classifier's run applies where its definition and input leave one out. */
+export const CLASSIFIER_DEFAULT_GATES = { minRocAuc: 0.7, minPrAuc: 0, primaryMetric: 'prAuc', minImprovement: 0.005, minTestPositives: 30 } as const satisfies QualityGates;
+
+/** Per task: its own gates, the metrics it ranks by, and the defaults of a run whose definition and input leave them out. */
+const TASK_GATES = {
+  'binary-classification': {
+    gates: ['minRocAuc', 'minPrAuc', 'minRecall', 'maxFalsePositiveRate', 'minTestPositives'],
+    primaryMetrics: ['rocAuc', 'prAuc', 'brierScore'],
+    defaults: CLASSIFIER_DEFAULT_GATES,
+  },
+  regression: {
+    gates: ['maxMae', 'maxRmse', 'minR2'],
+    primaryMetrics: ['mae', 'rmse', 'r2'],
+    defaults: { minR2: 0, primaryMetric: 'rmse', minImprovement: 0.005 },
+  },
+} as const satisfies Record<ModelTask, { gates: readonly (keyof QualityGates)[]; primaryMetrics: readonly string[]; defaults: QualityGates }>;
+
+const SHARED_GATES = ['primaryMetric', 'minImprovement'] as const;
+const GATE_FIELDS: readonly string[] = [...TASK_GATES['binary-classification'].gates, ...TASK_GATES.regression.gates, ...SHARED_GATES];
+const PRIMARY_METRICS: readonly string[] = [...TASK_GATES['binary-classification'].primaryMetrics, ...TASK_GATES.regression.primaryMetrics];
+/** Gates that are rates or scores from 0 to 1. */
+const UNIT_GATES = ['minRocAuc', 'minPrAuc', 'minRecall', 'maxFalsePositiveRate'] as const;
+/** Gates in the label's units, or an improvement in any metric's: any number from 0. */
+const NON_NEGATIVE_GATES = ['maxMae', 'maxRmse', 'minImprovement'] as const;
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 const shown = (value: unknown): string => (value === undefined ? 'undefined' : JSON.stringify(value));
@@ -53,9 +77,16 @@ function gateProblems(gates: unknown): string[] {
   if (gates === undefined) return [];
   if (!isRecord(gates)) return [`gates=${shown(gates)}: expected an object with ${GATE_FIELDS.join(', ')}`];
   const problems = Object.keys(gates).filter((key) => !GATE_FIELDS.includes(key)).map((key) => `gates.${key}: unknown field (expected one of ${GATE_FIELDS.join(', ')})`);
-  for (const key of ['minRocAuc', 'minPrAuc', 'minImprovement'] as const) {
+  for (const key of UNIT_GATES) {
     const value = gates[key];
     if (value !== undefined && !(typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= 1)) problems.push(`gates.${key}=${shown(value)}: expected a number from 0 to 1`);
+  }
+  for (const key of NON_NEGATIVE_GATES) {
+    const value = gates[key];
+    if (value !== undefined && !(typeof value === 'number' && Number.isFinite(value) && value >= 0)) problems.push(`gates.${key}=${shown(value)}: expected a number >= 0`);
+  }
+  if (gates.minR2 !== undefined && !(typeof gates.minR2 === 'number' && Number.isFinite(gates.minR2) && gates.minR2 <= 1)) {
+    problems.push(`gates.minR2=${shown(gates.minR2)}: expected a number at most 1`);
   }
   if (gates.minTestPositives !== undefined && !(Number.isInteger(gates.minTestPositives) && (gates.minTestPositives as number) >= 1)) {
     problems.push(`gates.minTestPositives=${shown(gates.minTestPositives)}: expected a whole number >= 1`);
@@ -103,6 +134,28 @@ export function pipelineSettingsProblems(settings: Readonly<Record<string, unkno
     problems.push(`splitFractions=${shown(split)}: expected {"train","validation","test"}, each above 0 and below 1, adding up to 1`);
   }
   return problems;
+}
+
+/** A run's gates with its task's defaults filled in: what the verdict applies. */
+export type RunGates = QualityGates & Required<Pick<QualityGates, 'primaryMetric' | 'minImprovement'>>;
+
+/**
+ * The gates of a run of a `task` model: the task's defaults, then the applied definition's
+ * `gates`, then the run's own input over them. Throws a non-retryable `InvalidTrainingPipelineInput`
+ * failure when the input sets a gate or primary metric of the other task, which the definition's
+ * validation refuses in a file but a run's input can still carry.
+ */
+export function resolveRunGates(model: string, task: ModelTask, definition: QualityGates | undefined, input: QualityGates | undefined): RunGates {
+  const own = TASK_GATES[task];
+  const given = (input ?? {}) as Readonly<Record<string, unknown>>;
+  const problems = Object.keys(given)
+    .filter((key) => given[key] !== undefined && !(own.gates as readonly string[]).includes(key) && !(SHARED_GATES as readonly string[]).includes(key))
+    .map((key) => `gates.${key} is not a gate of pipeline ${model}, whose model.task is ${task} (its gates: ${[...own.gates, ...SHARED_GATES].join(', ')})`);
+  if (input?.primaryMetric !== undefined && !(own.primaryMetrics as readonly string[]).includes(input.primaryMetric)) {
+    problems.push(`gates.primaryMetric "${input.primaryMetric}" is not a ${task} metric; use one of ${own.primaryMetrics.join(', ')}`);
+  }
+  if (problems.length > 0) throw ApplicationFailure.nonRetryable(`invalid training pipeline input: ${problems.join('; ')}`, INVALID_INPUT_FAILURE);
+  return { ...own.defaults, ...definition, ...input };
 }
 
 /** Throws a non-retryable `InvalidTrainingPipelineInput` failure naming every problem of `input`. */

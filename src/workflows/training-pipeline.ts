@@ -2,8 +2,9 @@
  * trainingPipeline: trains one candidate on pinned offset ranges of the training-examples topic,
  * evaluates it against the current champion on the same test split, registers it with metrics
  * and full lineage, and decides: first model through the gates → champion; better than the
- * champion, and not worse at the operating point → challenger (the rollout takes it from there);
- * otherwise → rejected, with the reason.
+ * champion, and (a classifier) not worse at the operating point → challenger (the rollout takes
+ * it from there); otherwise → rejected, with the reason. The gates are those of the model's task,
+ * from the pipeline's applied definition with the run's input over them.
  *
  * History carries offsets, paths and metrics only: every step re-reads the pinned ranges, and
  * the trained model crosses from training to registration as a file on the worker's disk.
@@ -12,18 +13,19 @@ import { ApplicationFailure, log, ParentClosePolicy, patched, proxyActivities, s
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { ExampleActivities } from '../activities/example-activities.js';
 import type { RegistryActivities } from '../activities/registry-activities.js';
-import type { DatasetSummary, EvaluationSummary, TrainedCandidate, TrainingActivities } from '../activities/training-activities.js';
+import type { DatasetSummary, TrainedCandidate, TrainingActivities } from '../activities/training-activities.js';
 import type { ModelStage, OffsetRange } from '../registry/model-registry.js';
 import type { SplitFractions } from '../training/dataset-split.js';
 import type { PrimaryMetric } from '../training/evaluation.js';
-import { describeOperatingPoints, operatingPointFigures, type OperatingPointComparison, type OperatingPointGateOptions } from '../training/operating-point-gate.js';
+import type { OperatingPointGateOptions } from '../training/operating-point-gate.js';
 import type { TrainingOptions } from '../training/training-options.js';
 import { DEFAULT_MIN_EXAMPLES } from '../training/training-settings.js';
 import { abRollout, rolloutWorkflowId } from './ab-rollout.js';
 import { compileRolloutPlan, type RolloutPlan } from './ab-rollout-plan.js';
 import { TributaryModelName, TributaryModelVersion, TributaryStage } from '../temporal/search-attributes.js';
 import { trainingTaskQueue } from './task-queues.js';
-import { checkTrainingPipelineInput } from './training-pipeline-input.js';
+import { CLASSIFIER_DEFAULT_GATES, checkTrainingPipelineInput, resolveRunGates, type RunGates } from './training-pipeline-input.js';
+import { championMemo, judgeCandidate, registryMetricsOf } from './training-verdict.js';
 
 /** Which examples to train on. */
 export type TrainingData =
@@ -32,21 +34,35 @@ export type TrainingData =
   /** Everything retained up to the moment the run starts: the run snapshots the end offsets first. */
   | { readonly kind: 'up-to-now' };
 
-/** What a candidate must reach to be promoted or staged; every field may be left out. */
+/**
+ * What a candidate must reach to be promoted or staged, on the test split; every field may be
+ * left out. Each gate belongs to one task (a run refuses the other task's); the defaults are the
+ * task's, under the pipeline definition's `gates`.
+ */
 export interface QualityGates {
-  /** Minimum ROC-AUC on the test split. @default 0.7 */
+  /** Classifiers: minimum ROC-AUC. @default 0.7 */
   readonly minRocAuc?: number;
-  /** Minimum PR-AUC (average precision) on the test split. @default 0 */
+  /** Classifiers: minimum PR-AUC (average precision). @default 0 */
   readonly minPrAuc?: number;
-  /** The metric the candidate must beat the champion on. @default 'prAuc' */
+  /** Classifiers: minimum recall at the candidate's decision threshold. @default none */
+  readonly minRecall?: number;
+  /** Classifiers: maximum false-positive rate at the candidate's decision threshold. @default none */
+  readonly maxFalsePositiveRate?: number;
+  /** Regression: maximum mean absolute error, in the label's units. @default none */
+  readonly maxMae?: number;
+  /** Regression: maximum root mean squared error, in the label's units. @default none */
+  readonly maxRmse?: number;
+  /** Regression: minimum R². @default 0 (no worse than predicting the mean) */
+  readonly minR2?: number;
+  /** The metric, of the task's, the candidate must beat the champion on. @default 'prAuc' for classifiers, 'rmse' for regression */
   readonly primaryMetric?: PrimaryMetric;
-  /** Smallest gain over the champion on the primary metric. @default 0.005 */
+  /** Smallest gain over the champion on the primary metric (a drop, for an error metric; in the label's units for MAE and RMSE). @default 0.005 */
   readonly minImprovement?: number;
   /**
-   * Fraud examples the test split needs for the candidate's threshold to count against a
-   * champion's: with fewer, the candidate is refused and the message says how many are needed.
-   * The operating-point comparison itself uses the rollout plan's guardrail margins and α, so it
-   * applies the test the rollout applies live. @default 30
+   * Classifiers: positive examples the test split needs for the candidate's threshold to count
+   * against a champion's: with fewer, the candidate is refused and the message says how many are
+   * needed. The operating-point comparison itself uses the rollout plan's guardrail margins and
+   * α, so it applies the test the rollout applies live. @default 30
    */
   readonly minTestPositives?: number;
 }
@@ -88,8 +104,8 @@ export interface TrainingPipelineResult {
   readonly rollout?: { readonly workflowId: string; readonly started: boolean; readonly note: string };
 }
 
-/** The gates a run applies where its input leaves one out; the threshold trigger derives its fraud minimum from `minTestPositives`. */
-export const DEFAULT_GATES: Required<QualityGates> = { minRocAuc: 0.7, minPrAuc: 0, primaryMetric: 'prAuc', minImprovement: 0.005, minTestPositives: 30 };
+/** The gates a classifier's run applies where its definition and input leave one out; the threshold trigger derives its minimum of positives from `minTestPositives`. */
+export const DEFAULT_GATES = CLASSIFIER_DEFAULT_GATES;
 
 const { snapshotTrainingExampleOffsets } = proxyActivities<ExampleActivities>({
   startToCloseTimeout: '30s',
@@ -146,86 +162,19 @@ const DEFINITION_SETTINGS_PATCH = 'definition-model-settings';
  */
 const OPERATING_POINT_GATE_PATCH = 'operating-point-gate';
 
+/**
+ * Before this patch a run applied the classifier defaults under its input's gates and judged every
+ * candidate as a classifier; after it, the gates are the model task's defaults, then the applied
+ * revision's `gates` (which the dataset step reports with the task), then the input's, and a
+ * regression candidate is judged by its errors. Remove the old branch with `deprecatePatch` once
+ * no such run is open.
+ */
+const DEFINITION_GATES_PATCH = 'definition-gates';
+
 const { registerCandidate, promoteToChampion, setVersionStage } = proxyActivities<RegistryActivities>({
   startToCloseTimeout: '2m',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10 },
 });
-
-/** The stage a verdict leads to and why. */
-interface Verdict {
-  readonly stage: TrainingPipelineResult['stage'];
-  readonly reason: string;
-}
-
-const formatMetric = (value: number | undefined): string => (value === undefined ? 'n/a' : value.toFixed(4));
-
-/**
- * Applies the quality gates to an evaluation; `operatingPoints` is the comparison at the
- * operating point when the gate applies (a champion, and a run past its patch).
- */
-function judge(evaluation: EvaluationSummary, gates: Required<QualityGates>, operatingPoints: OperatingPointComparison | undefined): Verdict {
-  const failures: string[] = [];
-  const { candidate, comparison, champion } = evaluation;
-  const atOperatingPoint = operatingPoints === undefined || champion === undefined ? undefined : describeOperatingPoints(operatingPoints, `champion v${champion.version}`);
-  if (candidate.rocAuc < gates.minRocAuc) failures.push(`ROC-AUC ${formatMetric(candidate.rocAuc)} is below the minimum ${gates.minRocAuc}`);
-  if (candidate.prAuc < gates.minPrAuc) failures.push(`PR-AUC ${formatMetric(candidate.prAuc)} is below the minimum ${gates.minPrAuc}`);
-  if (champion !== undefined && !comparison.candidateBetter) {
-    failures.push(
-      `${comparison.primaryMetric} ${formatMetric(comparison.candidate)} does not beat champion v${champion.version} (${formatMetric(comparison.champion)}) ` +
-        `by the minimum improvement ${comparison.minimumImprovement} (gain ${formatMetric(comparison.improvement)})`,
-    );
-  }
-  if (operatingPoints !== undefined && atOperatingPoint !== undefined && !operatingPoints.passed) failures.push(atOperatingPoint);
-  if (failures.length > 0) return { stage: 'rejected', reason: `quality gates failed: ${failures.join('; ')}` };
-  if (champion === undefined) return { stage: 'champion', reason: 'first model passed gates' };
-  return {
-    stage: 'challenger',
-    reason:
-      `passed gates and beats champion v${champion.version} on ${comparison.primaryMetric} by ${formatMetric(comparison.improvement)}` +
-      (atOperatingPoint === undefined ? '' : `; at the operating point: ${atOperatingPoint}`),
-  };
-}
-
-/**
- * The registry's flat metrics of a candidate: its test-split figures, its rates at its threshold
- * with their 95 % Wilson intervals and, when it was compared with a champion at the operating
- * point, the champion's rates there (at its serving threshold, on the same examples).
- */
-function registryMetrics(evaluation: EvaluationSummary): Record<string, number> {
-  const { candidate, champion, operatingPoints } = evaluation;
-  const point = candidate.operatingPoint;
-  const rates = operatingPointFigures(point);
-  const compared: Record<string, number> =
-    operatingPoints === undefined || champion === undefined
-      ? {}
-      : {
-          championVersion: champion.version,
-          championThreshold: operatingPoints.champion.threshold,
-          championRecall: operatingPoints.champion.recall.rate,
-          championRecallLower: operatingPoints.champion.recall.lower,
-          championRecallUpper: operatingPoints.champion.recall.upper,
-          championFalsePositiveRate: operatingPoints.champion.falsePositiveRate.rate,
-          championFalsePositiveRateLower: operatingPoints.champion.falsePositiveRate.lower,
-          championFalsePositiveRateUpper: operatingPoints.champion.falsePositiveRate.upper,
-        };
-  return {
-    rocAuc: candidate.rocAuc,
-    prAuc: candidate.prAuc,
-    brierScore: candidate.brierScore,
-    precision: point.precision,
-    recall: point.recall,
-    f1: point.f1,
-    falsePositiveRate: point.falsePositiveRate,
-    testExamples: candidate.examples,
-    testPositives: candidate.positives,
-    testNegatives: candidate.examples - candidate.positives,
-    recallLower: rates.recall.lower,
-    recallUpper: rates.recall.upper,
-    falsePositiveRateLower: rates.falsePositiveRate.lower,
-    falsePositiveRateUpper: rates.falsePositiveRate.upper,
-    ...compared,
-  };
-}
 
 function setStage(stage: string): void {
   upsertSearchAttributes([{ key: TributaryStage, value: stage }]);
@@ -235,7 +184,6 @@ function setStage(stage: string): void {
 export async function trainingPipeline(input: TrainingPipelineInput): Promise<TrainingPipelineResult> {
   checkTrainingPipelineInput(input);
   const { model, triggeredBy } = input;
-  const gates = { ...DEFAULT_GATES, ...input.gates };
   const info = workflowInfo();
   const { buildDataset, evaluateCandidate, trainCandidate } = trainingActivities(patched(TRAINING_TASK_QUEUE_PATCH) ? trainingTaskQueue(info.taskQueue) : undefined);
   const runKey = `${info.workflowId}/${info.runId}`;
@@ -259,6 +207,17 @@ export async function trainingPipeline(input: TrainingPipelineInput): Promise<Tr
     setStage('refused');
     throw error;
   }
+  let gates: RunGates;
+  if (patched(DEFINITION_GATES_PATCH)) {
+    try {
+      gates = resolveRunGates(model, dataset.task ?? 'binary-classification', dataset.gates, input.gates);
+    } catch (error) {
+      setStage('refused');
+      throw error;
+    }
+  } else {
+    gates = { ...DEFAULT_GATES, ...input.gates };
+  }
   const pinned = settingsFromDefinition && dataset.pipelineRevision !== undefined;
   const request = pinned ? { ...datasetRequest, pipelineRevision: dataset.pipelineRevision } : datasetRequest;
   upsertMemo({
@@ -273,15 +232,21 @@ export async function trainingPipeline(input: TrainingPipelineInput): Promise<Tr
   const evaluation = await evaluateCandidate({
     ...request,
     artifactPath: trained.artifactPath,
-    evaluation: { primaryMetric: gates.primaryMetric, minimumImprovement: gates.minImprovement, operatingPointGate: operatingPointGate(input, gates) },
+    evaluation: {
+      primaryMetric: gates.primaryMetric,
+      minimumImprovement: gates.minImprovement,
+      // A regression has no threshold, so no operating point to compare.
+      ...(dataset.task === 'regression' ? {} : { operatingPointGate: operatingPointGate(input, gates) }),
+    },
   });
-  const metrics = registryMetrics(evaluation);
+  const metrics = registryMetricsOf(evaluation);
+  const { candidate } = evaluation;
 
   const registered = await registerCandidate({
     model,
     artifactPath: trained.artifactPath,
     metrics,
-    threshold: evaluation.candidate.operatingPoint.threshold,
+    ...(candidate.task === 'regression' ? {} : { threshold: candidate.operatingPoint.threshold }),
     runKey,
     author,
     lineage: {
@@ -296,9 +261,9 @@ export async function trainingPipeline(input: TrainingPipelineInput): Promise<Tr
     },
   });
   upsertSearchAttributes([{ key: TributaryModelVersion, value: String(registered.version) }]);
-  upsertMemo({ version: registered.version, metrics, champion: evaluation.champion === undefined ? null : { version: evaluation.champion.version, prAuc: evaluation.champion.metrics.prAuc, rocAuc: evaluation.champion.metrics.rocAuc } });
+  upsertMemo({ version: registered.version, metrics, champion: championMemo(evaluation.champion) });
 
-  const verdict = judge(evaluation, gates, patched(OPERATING_POINT_GATE_PATCH) ? evaluation.operatingPoints : undefined);
+  const verdict = judgeCandidate(evaluation, gates, patched(OPERATING_POINT_GATE_PATCH) ? evaluation.operatingPoints : undefined);
   const decision = { by: author.by, reason: verdict.reason };
   if (verdict.stage === 'champion') await promoteToChampion({ model, version: registered.version, author: decision });
   else await setVersionStage({ model, version: registered.version, stage: verdict.stage, author: decision });
@@ -323,10 +288,11 @@ export async function trainingPipeline(input: TrainingPipelineInput): Promise<Tr
 }
 
 /** The rollout plan's guardrail margins and α, so the offline comparison is the test the rollout will apply live. */
-function operatingPointGate(input: TrainingPipelineInput, gates: Required<QualityGates>): OperatingPointGateOptions {
+function operatingPointGate(input: TrainingPipelineInput, gates: RunGates): OperatingPointGateOptions {
   const { maxWorse, alpha } = compileRolloutPlan(input.rollout?.plan ?? {}).guardrails;
-  return { maxWorse, alpha, minPositives: gates.minTestPositives };
+  return { maxWorse, alpha, ...(gates.minTestPositives === undefined ? {} : { minPositives: gates.minTestPositives }) };
 }
+
 
 /**
  * Starts the challenger's rollout as an abandoned child: it outlives this run by hours or days. A

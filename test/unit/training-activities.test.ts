@@ -23,6 +23,7 @@ import type { ExampleSource } from '../../src/training/example-source.js';
 import { toTrainingExample } from '../../src/training/training-example.js';
 import { generateSyntheticExamples } from '../helpers/synthetic-examples.js';
 import type { TrainingCheckpoint } from '../../src/training/training-loop.js';
+import type { ClassifierMetrics } from '../../src/training/evaluation.js';
 import { fixedFeaturesSchema } from '../fakes/fixed-features-schema.js';
 import { revisionDraftAs } from '../../src/demo/demo-pipeline.js';
 import { revisionDigest } from '../../src/pipelines/pipeline-revision.js';
@@ -109,7 +110,7 @@ describe('training activities', () => {
       evaluation: { primaryMetric: 'prAuc' as const, minimumImprovement: 0.005 },
     });
     expect(evaluation.champion?.version).toBe(1);
-    expect(evaluation.candidate.rocAuc).toBeGreaterThan(0.8);
+    expect((evaluation.candidate as ClassifierMetrics).rocAuc).toBeGreaterThan(0.8);
     // The resumed run repeats the uninterrupted one up to float rounding, so it cannot beat it.
     expect(evaluation.comparison.improvement).toBeCloseTo(0, 4);
     expect(evaluation.comparison.candidateBetter).toBe(false);
@@ -193,11 +194,11 @@ describe('training activities', () => {
       artifactPath: trained.artifactPath,
       evaluation: {},
     });
-    const point = evaluation.candidate.operatingPoint;
+    const point = (evaluation.candidate as ClassifierMetrics).operatingPoint;
     expect(point.falsePositiveRate).toBeLessThanOrEqual(0.05);
     expect(evaluation.candidate.examples).toBe(600);
     const at = async (operatingPoint: { targetRecall: number } | { targetFalsePositiveRate: number }) =>
-      ((await new MockActivityEnvironment().run(settingsActivities.evaluateCandidate, { ...pinned, artifactPath: trained.artifactPath, evaluation: { operatingPoint } })) as EvaluationSummary).candidate.operatingPoint;
+      (((await new MockActivityEnvironment().run(settingsActivities.evaluateCandidate, { ...pinned, artifactPath: trained.artifactPath, evaluation: { operatingPoint } })) as EvaluationSummary).candidate as ClassifierMetrics).operatingPoint;
     // The same point as the policy given explicitly, not the point of recall 0.8 that was the code's default.
     expect(await at({ targetFalsePositiveRate: 0.05 })).toEqual(point);
     expect((await at({ targetRecall: 0.8 })).threshold).not.toBe(point.threshold);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectTensorFlowBackend, type BackendName } from '../../src/training/backend.js';
 import { splitByEventTime } from '../../src/training/dataset-split.js';
 import { ExampleVectorError, InvalidOptionsError } from '../../src/training/errors.js';
-import { evaluateCandidate, type EvaluationOptions, type ScorableModel } from '../../src/training/evaluation.js';
+import { evaluateCandidate, type ClassifierMetrics, type EvaluationOptions, type ModelMetrics, type ScorableModel } from '../../src/training/evaluation.js';
 import { averagePrecision, brierScore, chooseThreshold, metricsAtThreshold, rocAuc } from '../../src/training/metrics.js';
 import { compareOperatingPoints } from '../../src/training/operating-point-gate.js';
 import { labelledMatrixOf } from '../../src/training/feature-matrix.js';
@@ -18,8 +18,14 @@ const data = { train: prepared.train, validation: prepared.validation };
 const championPrepared = prepareTrainingData(splitByEventTime(fraudExamples({ count: 2000, seed: 12 })), fraudVectoriserInputs);
 const test = prepared.test;
 
+/** A classifier's metrics, which these models' evaluations give. */
+function classifier(metrics: ModelMetrics | undefined): ClassifierMetrics {
+  if (metrics === undefined || metrics.task === 'regression') throw new Error(`expected a classifier's metrics, got ${JSON.stringify(metrics)}`);
+  return metrics;
+}
+
 /** A model's scores of the test split through its own vectoriser, with the labels. */
-async function scoresOf({ model, vectoriser }: ScorableModel): Promise<{ scores: Float32Array; labels: Uint8Array }> {
+async function scoresOf({ model, vectoriser }: ScorableModel): Promise<{ scores: Float32Array; labels: Float64Array }> {
   const matrix = labelledMatrixOf(vectoriser, test, 'test');
   return { scores: await predictScores(model, matrix.features), labels: matrix.labels };
 }
@@ -57,12 +63,12 @@ describe('evaluateCandidate', () => {
       prAuc: averagePrecision(labels, championScores),
       brierScore: brierScore(labels, championScores),
     });
-    expect(result.candidate.operatingPoint.recall).toBeGreaterThanOrEqual(0.8);
+    expect(classifier(result.candidate).operatingPoint.recall).toBeGreaterThanOrEqual(0.8);
     expect(result.comparison).toEqual({
       primaryMetric: 'prAuc',
-      candidate: result.candidate.prAuc,
-      champion: result.champion!.prAuc,
-      improvement: result.candidate.prAuc - result.champion!.prAuc,
+      candidate: classifier(result.candidate).prAuc,
+      champion: classifier(result.champion).prAuc,
+      improvement: classifier(result.candidate).prAuc - classifier(result.champion).prAuc,
       minimumImprovement: 0.005,
       candidateBetter: true,
     });
@@ -79,8 +85,8 @@ describe('evaluateCandidate', () => {
 
   it('counts a lower Brier score as the improvement', async () => {
     const result = await evaluateCandidate(test, candidate, champion, { primaryMetric: 'brierScore', minimumImprovement: 0 });
-    expect(result.comparison.improvement).toBe(result.champion!.brierScore - result.candidate.brierScore);
-    expect(result.comparison.candidateBetter).toBe(result.candidate.brierScore <= result.champion!.brierScore);
+    expect(result.comparison.improvement).toBe(classifier(result.champion).brierScore - classifier(result.candidate).brierScore);
+    expect(result.comparison.candidateBetter).toBe(classifier(result.candidate).brierScore <= classifier(result.champion).brierScore);
   });
 
   it('prefers any candidate when there is no champion', async () => {
@@ -91,7 +97,7 @@ describe('evaluateCandidate', () => {
 
   it('reports the operating point asked for', async () => {
     const result = await evaluateCandidate(test, candidate, undefined, { operatingPoint: { targetFalsePositiveRate: 0.05 } });
-    expect(result.candidate.operatingPoint.falsePositiveRate).toBeLessThanOrEqual(0.05);
+    expect(classifier(result.candidate).operatingPoint.falsePositiveRate).toBeLessThanOrEqual(0.05);
   });
 
   it('measures a champion at the threshold it serves with and compares the operating points on the same examples', async () => {
@@ -102,8 +108,8 @@ describe('evaluateCandidate', () => {
     const result = await evaluateCandidate(test, candidate, serving, { operatingPointGate: gate });
 
     const servingPoint = metricsAtThreshold(labels, championScores, serving.threshold);
-    expect(result.champion!.servingPoint).toEqual(servingPoint);
-    expect(result.candidate.servingPoint).toBeUndefined();
+    expect(classifier(result.champion).servingPoint).toEqual(servingPoint);
+    expect(classifier(result.candidate).servingPoint).toBeUndefined();
     expect(result.operatingPoints).toEqual(compareOperatingPoints({ targetRecall: 0.8 }, chooseThreshold({ targetRecall: 0.8 }, labels, candidateScores), servingPoint, gate));
     // Without a serving threshold there is nothing to compare at.
     expect((await evaluateCandidate(test, candidate, champion)).operatingPoints).toBeUndefined();
@@ -133,8 +139,8 @@ describe('evaluateCandidate', () => {
     await expect(evaluateCandidate(test, candidate, undefined, options)).rejects.toThrow(
       [
         'invalid evaluation options (7 problems):',
-        '  threshold=0.5: expected a known option (primaryMetric, minimumImprovement, operatingPoint, batchSize, operatingPointGate)',
-        "  primaryMetric=\"accuracy\": expected 'rocAuc', 'prAuc' or 'brierScore'",
+        '  threshold=0.5: expected a known option (task, primaryMetric, minimumImprovement, operatingPoint, batchSize, operatingPointGate)',
+        "  primaryMetric=\"accuracy\": expected a binary-classification metric: 'rocAuc', 'prAuc', 'brierScore'",
         '  minimumImprovement=-1: expected a number >= 0',
         '  operatingPoint={"targetRecall":2}: expected { targetRecall } above 0 and at most 1, or { targetFalsePositiveRate } at least 0 and below 1',
         '  batchSize=0: expected an integer >= 1',

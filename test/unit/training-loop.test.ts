@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { selectTensorFlowBackend, type BackendName } from '../../src/training/backend.js';
 import { splitByEventTime } from '../../src/training/dataset-split.js';
 import { IncompatibleArtifactError, InvalidOptionsError, TrainingError } from '../../src/training/errors.js';
-import { evaluateCandidate } from '../../src/training/evaluation.js';
+import { evaluateCandidate, type ClassifierMetrics } from '../../src/training/evaluation.js';
 import { predictScores } from '../../src/training/model.js';
 import { fraudExamples, fraudVectoriserInputs } from '../helpers/fraud-pipeline.js';
 import { prepareTrainingData } from '../../src/training/training-data.js';
@@ -37,13 +37,14 @@ describe('trainModel', () => {
     try {
       const evaluation = await evaluateCandidate(prepared.test, { model: result.model, vectoriser: prepared.vectoriser });
 
-      expect(evaluation.candidate.rocAuc).toBeGreaterThan(0.9);
+      expect(evaluation.candidate).toMatchObject({ task: 'binary-classification', rocAuc: expect.any(Number) as number });
+      expect((evaluation.candidate as ClassifierMetrics).rocAuc).toBeGreaterThan(0.9);
       expect(result.backend).toBe(selected);
       expect(getBackend()).toBe(selected);
       expect(result.trainSamplesPerSecond).toBeGreaterThan(0);
       // Balanced: 2100 examples, 97 of them fraud → 2100/(2·2003) and 2100/(2·97).
-      expect(result.classWeights.negative).toBeCloseTo(2100 / (2 * 2003), 12);
-      expect(result.classWeights.positive).toBeCloseTo(2100 / (2 * 97), 12);
+      expect(result.classWeights?.negative).toBeCloseTo(2100 / (2 * 2003), 12);
+      expect(result.classWeights?.positive).toBeCloseTo(2100 / (2 * 97), 12);
       expect(reports.map((report) => report.epoch)).toEqual(Array.from({ length: result.completedEpochs }, (_, index) => index + 1));
       expect(result.history.map((summary) => summary.epoch)).toEqual(reports.map((report) => report.epoch));
       expect(reports.at(-1)).toMatchObject({ finalEpoch: true, maxEpochs: 30, bestEpoch: result.bestEpoch, bestValidationLoss: result.bestValidationLoss });
@@ -55,7 +56,7 @@ describe('trainModel', () => {
 
   it('stops early on a validation-loss plateau and restores the best weights', async () => {
     // Labels independent of the features: nothing to learn, so the validation loss stops improving.
-    const shuffledLabels = (labels: Uint8Array, seed: number): Uint8Array => labels.map((_, index) => ((index * 7919 + seed) % 23 === 0 ? 1 : 0));
+    const shuffledLabels = (labels: Float64Array, seed: number): Float64Array => labels.map((_, index) => ((index * 7919 + seed) % 23 === 0 ? 1 : 0));
     const noise: TrainingData = {
       train: { features: data.train.features, labels: shuffledLabels(data.train.labels, 1) },
       validation: { features: data.validation.features, labels: shuffledLabels(data.validation.labels, 5) },

@@ -17,6 +17,7 @@ const INPUTS: ModelDefinition['inputs'] = [{ field: 'amount', encoding: 'raw' }]
 describe('resolveTrainingSettings', () => {
   it('reads the fraud example as the code defaults it replaces', () => {
     expect(resolveTrainingSettings(fraudDefinition.model, 3)).toEqual({
+      task: 'binary-classification',
       pipelineRevision: 3,
       training: compileTrainingOptions({}),
       splitFractions: DEFAULT_SPLIT_FRACTIONS,
@@ -43,6 +44,7 @@ describe('resolveTrainingSettings', () => {
     const fromDefinition = resolveTrainingSettings(model, 2);
     expect(fromDefinition).toEqual({
       pipelineRevision: 2,
+      task: 'binary-classification',
       training: { hiddenUnits: [8], dropout: 0, learningRate: 0.01, batchSize: 64, maxEpochs: 20, patience: 2, minDelta: 0.001, classWeight: 'none', seed: 7, backend: undefined },
       splitFractions: { train: 0.6, validation: 0.2, test: 0.2 },
       minExamples: 500,
@@ -54,7 +56,7 @@ describe('resolveTrainingSettings', () => {
     expect(run.training).toEqual({ ...fromDefinition.training, maxEpochs: 12, patience: 3 });
     expect(run).toMatchObject({ minExamples: 100, splitFractions: DEFAULT_SPLIT_FRACTIONS, decision: { targetFalsePositiveRate: 0.02 } });
     expect(run.overridden).toEqual(['minExamples', 'splitFractions', 'training.maxEpochs', 'training.patience']);
-    expect(lineageOfSettings(run, { negative: 1, positive: 1 })).toMatchObject({
+    expect(lineageOfSettings(run, { classWeights: { negative: 1, positive: 1 } })).toMatchObject({
       maxEpochs: 12,
       hiddenUnits: [8],
       classWeights: { negative: 1, positive: 1 },

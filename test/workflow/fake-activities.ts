@@ -13,7 +13,7 @@ import type { OffsetRange } from '../../src/registry/model-registry.js';
 import type { PartitionEndOffset } from '../../src/streaming/offset-range-reader.js';
 import { DEFAULT_SPLIT_FRACTIONS, type SplitFractions } from '../../src/training/dataset-split.js';
 import { InsufficientExamplesError } from '../../src/training/example-source.js';
-import type { ModelMetrics } from '../../src/training/evaluation.js';
+import type { ClassifierMetrics } from '../../src/training/evaluation.js';
 import { compareOperatingPoints } from '../../src/training/operating-point-gate.js';
 
 /** The training-examples topic as the fakes show it: partition → end offset, and how many of the offsets are positive. */
@@ -66,7 +66,7 @@ const DEFINITION_MIN_EXAMPLES = 1000;
 export const TOPIC = 'tributary.training-examples';
 
 /** 300 test examples, 30 of them fraud; at its threshold a model catches 24 and flags `falsePositives` of the 270 others. */
-const metricsOf = (prAuc: number, falsePositives = 10): ModelMetrics => ({
+const metricsOf = (prAuc: number, falsePositives = 10): ClassifierMetrics => ({
   examples: 300,
   positives: 30,
   rocAuc: prAuc + 0.2,
