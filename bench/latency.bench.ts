@@ -276,11 +276,33 @@ async function stopScorer(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-/** Completed checkpoints Flink still lists (its recent history) that were triggered in [from, to]: their end-to-end durations. */
-async function checkpointDurations(jobId: string, from: number, to: number): Promise<Summary & { count: number }> {
-  const { history } = await rest.checkpoints(jobId);
-  const durations = history.filter((checkpoint) => checkpoint.status === 'COMPLETED' && !checkpoint.is_savepoint && checkpoint.trigger_timestamp >= from && checkpoint.trigger_timestamp <= to).map((checkpoint) => checkpoint.end_to_end_duration);
-  return { count: durations.length, ...summary(durations) };
+/**
+ * Every completed checkpoint of the job, polled each second while the bench runs: Flink's REST API
+ * lists only the most recent ones (10 by default), fewer than a step holds at short intervals.
+ */
+function watchCheckpoints(jobId: string): { stop: () => void; during: (from: number, to: number) => Summary & { count: number } } {
+  const completed = new Map<number, { triggeredAt: number; durationMs: number }>();
+  const controller = new AbortController();
+  void (async () => {
+    while (!controller.signal.aborted) {
+      try {
+        const { history } = await rest.checkpoints(jobId);
+        for (const checkpoint of history) {
+          if (checkpoint.status === 'COMPLETED' && !checkpoint.is_savepoint) completed.set(checkpoint.id, { triggeredAt: checkpoint.trigger_timestamp, durationMs: checkpoint.end_to_end_duration });
+        }
+      } catch (error) {
+        log(`could not read the job's checkpoints (${String(error)}); trying again`);
+      }
+      await sleep(1_000, undefined, { signal: controller.signal }).catch(() => undefined);
+    }
+  })();
+  return {
+    stop: () => controller.abort(),
+    during: (from, to) => {
+      const durations = [...completed.values()].filter(({ triggeredAt }) => triggeredAt >= from && triggeredAt <= to).map(({ durationMs }) => durationMs);
+      return { count: durations.length, ...summary(durations) };
+    },
+  };
 }
 
 async function baselineStep(rate: number, next: () => Transaction, schemaId: number): Promise<Summary & { achievedRatePerSecond: number }> {
@@ -290,7 +312,7 @@ async function baselineStep(rate: number, next: () => Transaction, schemaId: num
   return { achievedRatePerSecond: achievedRate, ...summary(baselineLatencies) };
 }
 
-async function pipelineStep(rate: number, next: () => Transaction, schemaId: number, jobId: string) {
+async function pipelineStep(rate: number, next: () => Transaction, schemaId: number, checkpoints: ReturnType<typeof watchCheckpoints>) {
   const loadAtStart = load();
   const began = Date.now();
   const { sentAt, achievedRate } = await produceSteadily(transactionsTopic, rate, settings.seconds, next, schemaId);
@@ -320,7 +342,7 @@ async function pipelineStep(rate: number, next: () => Transaction, schemaId: num
       featuresVisibleToScore: stage((event) => event.scoredAt - event.featuresVisibleAt),
       scoreWriteToVisible: stage((event) => event.scoreVisibleAt - event.scoredAt),
     },
-    checkpoints: await checkpointDurations(jobId, began, stoppedAt),
+    checkpoints: checkpoints.during(began, stoppedAt),
     loadAverage: { atStart: loadAtStart, atEnd: load() },
   };
 }
@@ -335,6 +357,7 @@ async function main(): Promise<void> {
   const deployments = await openDeploymentLog(config);
   let scorer: ChildProcess | undefined;
   let jobId: string | undefined;
+  let checkpoints: ReturnType<typeof watchCheckpoints> | undefined;
   try {
     const [champion] = (await registerModelVersions(models, MODEL, 1)) as [ServedModel];
     await deployments.publish(MODEL, { champion, updatedBy: 'bench', reason: 'latency bench champion' });
@@ -348,6 +371,7 @@ async function main(): Promise<void> {
     const submitted = await deployer.submit({ jobName: `tributary-feature-job-bench-latency-${runId}`, jobVersion: `bench-${runId}`, outOfOrdernessMs: settings.outOfOrdernessMs, flinkConfiguration });
     jobId = submitted.jobId;
     const checkpointIntervalMs = (await rest.checkpointConfig(jobId)).interval;
+    checkpoints = watchCheckpoints(jobId);
     scorer = await startScorer();
     log(`feature job ${jobId} (checkpoints every ${checkpointIntervalMs} ms, out-of-orderness ${settings.outOfOrdernessMs} ms, buffer timeout ${settings.bufferTimeout ?? "Flink's default"}) and scorer running`);
 
@@ -362,13 +386,21 @@ async function main(): Promise<void> {
       for (const id of (await produceSteadily(transactionsTopic, settings.rates[0]!, 1, next, schemaId)).sentAt.keys()) warmup.add(id);
     }
 
-    const steps = [];
+    const steps: Record<string, unknown>[] = [];
     for (const rate of settings.rates) {
-      const baseline = settings.baseline ? await baselineStep(rate, next, schemaId) : null;
-      log(`${rate}/s: baseline p99 ${baseline?.p99Ms ?? '–'} ms; now the pipeline for ${settings.seconds} s`);
-      const step = { ...(await pipelineStep(rate, next, schemaId, jobId)), baseline };
-      log(`${rate}/s: source → score p50 ${step.stages.sourceToScore.p50Ms} ms, p99 ${step.stages.sourceToScore.p99Ms} ms; ${step.unscoredAfterProducerStopped} unscored after the producer stopped`);
-      steps.push(step);
+      try {
+        const baseline = settings.baseline ? await baselineStep(rate, next, schemaId) : null;
+        log(`${rate}/s: baseline p99 ${baseline?.p99Ms ?? '–'} ms; now the pipeline for ${settings.seconds} s`);
+        const step = { ...(await pipelineStep(rate, next, schemaId, checkpoints)), baseline };
+        log(`${rate}/s: source → score p50 ${step.stages.sourceToScore.p50Ms} ms, p99 ${step.stages.sourceToScore.p99Ms} ms; ${step.unscoredAfterProducerStopped} unscored after the producer stopped`);
+        steps.push(step);
+      } catch (error) {
+        // The steps measured so far are still printed; the run exits 1 so the suite counts it failed.
+        log(`${rate}/s failed: ${String(error)}`);
+        steps.push({ ratePerSecond: rate, failed: String(error) });
+        process.exitCode = 1;
+        break;
+      }
     }
 
     process.stdout.write(
@@ -391,6 +423,7 @@ async function main(): Promise<void> {
       )}\n`,
     );
   } finally {
+    checkpoints?.stop();
     if (scorer !== undefined) await stopScorer(scorer);
     if (jobId !== undefined) await deployer.cancel({ jobId });
     await deployments.close();
