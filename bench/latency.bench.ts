@@ -32,6 +32,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpus, loadavg, totalmem } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -47,6 +48,7 @@ import { createModelRegistry } from '../src/registry/kafka-model-registry.js';
 import { openDeploymentLog } from '../src/serving/deployment-log.js';
 import type { ServedModel } from '../src/serving/model-deployment.js';
 import { createKafka } from '../src/streaming/kafka-client.js';
+import { stackLayout } from '../src/stack/stack-layout.js';
 import { simulateEvents } from '../src/streaming/simulator/event-generator.js';
 import type { Transaction } from '../src/streaming/simulator/simulated-event.js';
 import { topicName, valueSubject } from '../src/streaming/topic-catalogue.js';
@@ -139,6 +141,18 @@ const featuresTopic = topicName(config, 'features');
 const scoresTopic = topicName(config, 'scores');
 const baselineTopic = `${config.topics.prefix}baseline`;
 const EVENT_ID_FIELD = fraudDefinition.features.eventId;
+
+/** Linux reports process CPU times in clock ticks of 1/100 s (USER_HZ; `getconf CLK_TCK`). */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** CPU seconds (user + system) the local stack's TaskManager has used so far: what checkpointing more often costs shows here. */
+function taskManagerCpuSeconds(): number {
+  const { pid } = JSON.parse(readFileSync(stackLayout(config).pidFile('flink-taskmanager'), 'utf8')) as { pid: number };
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name, which is in parentheses and may hold spaces: utime and stime are fields 14 and 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+}
 
 const log = (line: string): void => void process.stderr.write(`latency: ${line}\n`);
 const load = (): number[] => loadavg().map((value) => Math.round(value * 100) / 100);
@@ -315,8 +329,10 @@ async function baselineStep(rate: number, next: () => Transaction, schemaId: num
 async function pipelineStep(rate: number, next: () => Transaction, schemaId: number, checkpoints: ReturnType<typeof watchCheckpoints>) {
   const loadAtStart = load();
   const began = Date.now();
+  const cpuAtStart = taskManagerCpuSeconds();
   const { sentAt, achievedRate } = await produceSteadily(transactionsTopic, rate, settings.seconds, next, schemaId);
   const stoppedAt = Date.now();
+  const taskManagerCoresBusy = Math.round(((taskManagerCpuSeconds() - cpuAtStart) / ((stoppedAt - began) / 1000)) * 100) / 100;
   const unscored = (): string[] => [...sentAt.keys()].filter((id) => seen.get(id)?.scoreVisibleAt === undefined);
   // Every transaction scored, or quiet: no score for quiet-seconds since the producer stopped or since the last one.
   while (unscored().length > 0 && Date.now() - Math.max(stoppedAt, lastScoreReceivedAt) < settings.quietMs) await sleep(100);
@@ -343,6 +359,8 @@ async function pipelineStep(rate: number, next: () => Transaction, schemaId: num
       scoreWriteToVisible: stage((event) => event.scoreVisibleAt - event.scoredAt),
     },
     checkpoints: checkpoints.during(began, stoppedAt),
+    /** The whole TaskManager's CPU while the producer ran (other jobs on it included), in cores. */
+    taskManagerCoresBusy,
     loadAverage: { atStart: loadAtStart, atEnd: load() },
   };
 }
