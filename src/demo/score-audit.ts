@@ -1,6 +1,7 @@
 /**
- * The demo's closing audit: every transaction the simulator sent has exactly one score, read
- * read_committed from the scores topic, and how many records went to the DLQ.
+ * The demo's closing audit: every event the simulator sent has exactly one score (matched by the
+ * score's event_id, the pipeline's features.eventId), read read_committed from the scores topic,
+ * and how many records went to the DLQ.
  */
 import type { Kafka } from 'kafkajs';
 import { createOffsetRangeReader } from '../streaming/offset-range-reader.js';
@@ -18,8 +19,9 @@ export interface ScoreAudit {
   readonly deadLetters: number;
 }
 
+/** The fields of schemas/score.avsc the audit reads. */
 interface ScoreFields {
-  readonly transaction_id: string;
+  readonly event_id: string;
   readonly model_version: number;
   readonly variant: string;
 }
@@ -35,7 +37,7 @@ async function readAll<Value>(kafka: Kafka, topic: string, decode: (value: Buffe
   return result.records.map((record) => record.value);
 }
 
-/** Counts scores against the transaction ids sent; `decodeScore` decodes a scores value. */
+/** Counts scores against the event ids sent (the demo's transaction ids); `decodeScore` decodes a scores value. */
 export async function auditScores(
   kafka: Kafka,
   topics: { readonly scores: string; readonly dlq: string },
@@ -47,7 +49,7 @@ export async function auditScores(
   const byVersion: Record<string, number> = {};
   const byVariant: Record<string, number> = {};
   for (const score of scores) {
-    seen.set(score.transaction_id, (seen.get(score.transaction_id) ?? 0) + 1);
+    seen.set(score.event_id, (seen.get(score.event_id) ?? 0) + 1);
     byVersion[`v${score.model_version}`] = (byVersion[`v${score.model_version}`] ?? 0) + 1;
     byVariant[score.variant] = (byVariant[score.variant] ?? 0) + 1;
   }

@@ -46,6 +46,22 @@ export class ModelLoadError extends ServingError {
   }
 }
 
+/**
+ * The scores topic's registered schema is not the score record this scorer writes (a registry kept
+ * from a release before pipelines). Nothing is written and no offset is committed, so the records
+ * wait; the message says the way out.
+ */
+export class ScoreSchemaMismatchError extends ServingError {
+  override readonly name = 'ScoreSchemaMismatchError';
+
+  constructor(
+    readonly topic: string,
+    advice: string,
+  ) {
+    super(`cannot write scores to ${topic}: ${advice}`, { retriable: false });
+  }
+}
+
 /** A disposed model was asked to score: a lease was not held for the batch that used it. */
 export class ModelDisposedError extends ServingError {
   override readonly name = 'ModelDisposedError';

@@ -26,6 +26,8 @@ import { topicName, valueSubject } from '../streaming/topic-catalogue.js';
 import { frameWithSchemaId } from '../streaming/wire-format.js';
 import { reasonOf } from '../errors/tributary-error.js';
 import { explainRefusal, kafkaCoordinatorProbe, type CoordinatorKey, type KafkaRefusal } from '../streaming/kafka-refusal.js';
+import { missingScoreFields, olderScoreSchemaAdvice } from '../streaming/score-schema.js';
+import { ScoreSchemaMismatchError } from './errors.js';
 
 export type DeliveryMode = 'exactly-once' | 'at-least-once';
 export const DELIVERY_MODES: readonly DeliveryMode[] = ['exactly-once', 'at-least-once'];
@@ -81,11 +83,16 @@ function writerSchemas(registry: Pick<SchemaRegistryClient, 'latestSchema'>, con
     const subject = valueSubject(topic);
     const latest = await registry.latestSchema(subject);
     if (!latest) throw new SubjectNotRegisteredError(subject, topic);
+    let type: avro.Type;
     try {
-      return { topic, subject, schemaId: latest.id, type: avro.Type.forSchema(JSON.parse(latest.schema) as Parameters<typeof avro.Type.forSchema>[0]) };
+      type = avro.Type.forSchema(JSON.parse(latest.schema) as Parameters<typeof avro.Type.forSchema>[0]);
     } catch (error) {
       throw new StreamingError(`schema id ${latest.id} registered under ${subject} does not parse: ${reasonOf(error)}`, { topic, subject, schemaId: latest.id, cause: error });
     }
+    const missing = logical === 'scores' ? missingScoreFields(type) : [];
+    // Otherwise every chunk would fail on its first score with a list of undeclared fields.
+    if (missing.length > 0) throw new ScoreSchemaMismatchError(topic, olderScoreSchemaAdvice(subject, missing));
+    return { topic, subject, schemaId: latest.id, type };
   };
   return (logical) => {
     let writer = cache.get(logical);

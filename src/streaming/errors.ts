@@ -119,11 +119,14 @@ export interface Incompatibility {
   readonly latestVersion: number;
   /** The registry's reasons, verbatim. */
   readonly reasons: readonly string[];
+  /** What to do, when Tributary knows why the registered version is what it is. */
+  readonly advice?: string;
 }
 
 function describeIncompatibility(incompatibility: Incompatibility): string {
   const reasons = incompatibility.reasons.length > 0 ? incompatibility.reasons.join('; ') : 'the registry gave no reason';
-  return `${incompatibility.file} is not BACKWARD compatible with version ${incompatibility.latestVersion} of ${incompatibility.subject}: ${reasons}`;
+  const advice = incompatibility.advice === undefined ? '' : `; ${incompatibility.advice}`;
+  return `${incompatibility.file} is not BACKWARD compatible with version ${incompatibility.latestVersion} of ${incompatibility.subject}: ${reasons}${advice}`;
 }
 
 /** A schema the registry refuses because it is not compatible with the subject's latest version. */

@@ -1,3 +1,5 @@
+import avro from 'avsc';
+import { missingScoreFields, olderScoreSchemaAdvice } from './score-schema.js';
 import { SchemaIncompatibleError, SchemaRegistrationRefusedError, SchemaRegistryRequestError, StreamingError, type Incompatibility } from './errors.js';
 import { catalogueSchemaFiles, loadSchemaFile, type AvroSchemaFile } from './schema-files.js';
 import type { RegisteredSchema, SchemaRegistryClient } from './schema-registry-client.js';
@@ -59,17 +61,31 @@ export async function registerSchemas(registry: SchemaRegistryClient, config: To
   }
 
   const incompatibilities: Incompatibility[] = [];
-  for (const { subject, schema, latest } of planned) {
+  for (const { logical, subject, schema, latest } of planned) {
     if (!latest) continue;
     await requireBackward(registry, subject);
     const verdict = await registry.checkCompatibility(subject, schema.text);
-    if (!verdict.compatible) incompatibilities.push({ subject, file: schema.file, latestVersion: latest.version, reasons: verdict.reasons });
+    if (verdict.compatible) continue;
+    const advice = logical === 'scores' ? olderScoresAdvice(subject, latest.schema) : undefined;
+    incompatibilities.push({ subject, file: schema.file, latestVersion: latest.version, reasons: verdict.reasons, ...(advice === undefined ? {} : { advice }) });
   }
   if (incompatibilities.length > 0) throw new SchemaRegistrationRefusedError(incompatibilities, planned.length);
 
   const registered: SubjectRegistration[] = [];
   for (const entry of planned) registered.push(await registerOne(registry, entry));
   return { registered };
+}
+
+/** The way out when the scores subject holds the score record of a release before pipelines; undefined for any other refusal. */
+function olderScoresAdvice(subject: string, registered: string): string | undefined {
+  let missing: readonly string[];
+  try {
+    missing = missingScoreFields(avro.Type.forSchema(JSON.parse(registered) as avro.Schema));
+  } catch {
+    // A registered text avsc cannot read is not the older score record: the registry's reasons stand alone.
+    return undefined;
+  }
+  return missing.length === 0 ? undefined : olderScoreSchemaAdvice(subject, missing);
 }
 
 async function requireBackward(registry: SchemaRegistryClient, subject: string): Promise<void> {

@@ -223,7 +223,7 @@ describe('end to end: a challenger rolled out to 10 % and promoted through the C
     expect(new Set(scores.map((score) => score.deployment_revision))).toEqual(new Set([1, 2, 3]));
     expect(new Set(byRevision(1).map(variantOf))).toEqual(new Set(['v1 CHAMPION']));
     expect(new Set(byRevision(2).map(variantOf))).toEqual(new Set(['v1 CHAMPION', 'v2 CHALLENGER']));
-    const offBucket = byRevision(2).filter((score) => (score.variant === 'CHALLENGER') !== (decidingVariant(score.card_hash, 'SPLIT', CHALLENGER_PERCENT / 100) === 'challenger'));
+    const offBucket = byRevision(2).filter((score) => (score.variant === 'CHALLENGER') !== (decidingVariant(score.entity_key, 'SPLIT', CHALLENGER_PERCENT / 100) === 'challenger'));
     expect(offBucket).toEqual([]);
     expect(new Set(byRevision(3).map(variantOf))).toEqual(new Set(['v2 CHAMPION']));
     expect(byRevision(3).length).toBeGreaterThanOrEqual(SCORED_AFTER_PROMOTION);
