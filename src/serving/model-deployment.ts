@@ -30,7 +30,7 @@ export interface PartitionOffset {
 
 /**
  * Set when the feature topic moved: records of `previousTopic` at or after `overlapFrom` may
- * reappear in the new topic, so a scorer skips there the transactions it already scored.
+ * reappear in the new topic, so a scorer skips there the events it already scored.
  */
 export interface FeaturesHandoff {
   readonly previousTopic: string;
@@ -51,7 +51,7 @@ export interface ModelDeployment {
   readonly challengerShare: number;
   /** Epoch milliseconds. */
   readonly updatedAt: number;
-  /** A person, a workflow (`workflow:rollout:fraud`) or a CLI user. */
+  /** A person, a workflow (`workflow:rollout:<model>`) or a CLI user. */
   readonly updatedBy: string;
   readonly reason: string;
 }
@@ -135,7 +135,7 @@ export function applyDeploymentChange(current: ModelDeployment | undefined, mode
   return next;
 }
 
-/** One line for logs and the CLI: `fraud r7: champion v3, challenger v4 SPLIT 10% (features tributary.features)`. */
+/** One line for logs and the CLI: `delivery-time r7: champion v3, challenger v4 SPLIT 10% (features tributary.features)`. */
 export function describeDeployment(deployment: ModelDeployment): string {
   const champion = deployment.champion ? `champion v${deployment.champion.version}` : 'no champion';
   const challenger =

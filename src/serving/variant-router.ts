@@ -1,8 +1,9 @@
 /**
- * Which variant decides a record: a stable hash of the entity key (the card hash) puts every key
- * in a fixed bucket in [0, 1), and SPLIT sends the keys whose bucket is below the challenger's
- * share to the challenger. One card therefore always sees one variant while the share stands, and
- * raising the share only moves cards from the champion to the challenger, never back.
+ * Which variant decides a record: a stable hash of its entity key (the field the pipeline names as
+ * `features.entityKey`, e.g. the card hash of examples/fraud) puts every key in a fixed bucket in
+ * [0, 1), and SPLIT sends the keys whose bucket is below the challenger's share to the challenger.
+ * One entity therefore always sees one variant while the share stands, and raising the share only
+ * moves entities from the champion to the challenger, never back.
  */
 import type { ChallengerMode } from './model-deployment.js';
 
@@ -13,12 +14,12 @@ const FNV_PRIME = 0x01000193;
 const TWO_TO_THE_32 = 2 ** 32;
 
 /**
- * Stable bucket in [0, 1) of an entity key (card hash): same key → same bucket, on every machine
+ * Stable bucket in [0, 1) of an entity key: same key → same bucket, on every machine
  * and release. The hash is 32-bit FNV-1a over the key's UTF-8 bytes followed by MurmurHash3's
  * fmix32 finaliser (FNV alone mixes the last bytes of a key poorly into the high bits, and keys
  * that differ only in their last character would land in neighbouring buckets). Both are fixed,
  * public algorithms, so any language can reproduce the assignment; changing this function
- * reassigns cards mid-rollout, so the unit test pins known values.
+ * reassigns entities mid-rollout, so the unit test pins known values.
  */
 export function entityBucket(entityKey: string): number {
   let hash = FNV_OFFSET_BASIS;
