@@ -34,9 +34,9 @@ function stepScores(next: () => number): ScoreObservation[] {
     if (!processing.has(visibleAt)) processing.set(visibleAt, next() < 0.02 ? 2_000 : 20 + next() * 180);
     const challenger = next() < SHARE;
     scores.push({
-      transaction_id: `t-${id}`,
-      score: 0.1,
-      decision: 'APPROVE',
+      event_id: `t-${id}`,
+      prediction: 0.1,
+      decision: 'NEGATIVE',
       model: SCOPE.model,
       model_version: challenger ? SCOPE.challengerVersion : SCOPE.championVersion,
       variant: challenger ? 'CHALLENGER' : 'CHAMPION',

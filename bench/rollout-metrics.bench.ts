@@ -17,6 +17,7 @@ import type { TributaryConfig } from '../src/config/config.js';
 import { loadConfig } from '../src/config/config.js';
 import type { LiveMetricsScope } from '../src/rollout/live-metrics.js';
 import { createLiveMetricsReader, type LiveMetricsReader, type LiveOffsets } from '../src/rollout/live-metrics-reader.js';
+import type { LiveMetricsSource } from '../src/rollout/live-metrics-source.js';
 import { createAvroDecoder } from '../src/streaming/avro-decoder.js';
 import { createAvroProducer } from '../src/streaming/avro-producer.js';
 import { createKafka } from '../src/streaming/kafka-client.js';
@@ -45,8 +46,15 @@ const newReader = (): LiveMetricsReader =>
   createLiveMetricsReader({
     reader: createOffsetRangeReader(kafka, { groupIdPrefix: `${config.topics.prefix}bench` }),
     decoder: createAvroDecoder(registry),
-    topics: { scores: topicName(config, 'scores'), labels: topicName(config, 'labels'), dlq: topicName(config, 'dlq') },
   });
+/** The catalogue's topics and the fraud example's label fields (examples/fraud/pipeline.yaml). */
+const SOURCE: LiveMetricsSource = {
+  task: 'binary-classification',
+  topics: { scores: topicName(config, 'scores'), labels: topicName(config, 'labels'), dlq: topicName(config, 'dlq') },
+  labelKey: 'transaction_id',
+  labelField: 'is_fraud',
+  pipelineRevision: 1,
+};
 
 let written = 0;
 /** `count` more transactions: a score each (champion and challenger alternating) and its label. */
@@ -59,18 +67,21 @@ async function writeTraffic(count: number): Promise<void> {
       ids.map((n) => ({
         key: `t-${n}`,
         value: {
-          transaction_id: `t-${n}`,
-          card_hash: `card-${n % 997}`,
-          score: (n % 100) / 100,
+          pipeline: MODEL,
+          event_id: `t-${n}`,
+          entity_key: `entity-${n % 997}`,
+          prediction: (n % 100) / 100,
           threshold: 0.5,
-          decision: n % 100 >= 50 ? 'DECLINE' : 'APPROVE',
+          decision: n % 100 >= 50 ? 'POSITIVE' : 'NEGATIVE',
           model: MODEL,
           model_version: n % 2 === 0 ? 1 : 2,
+          model_runtime: 'tfjs',
           variant: n % 2 === 0 ? 'CHAMPION' : 'CHALLENGER',
           shadow: null,
           deployment_revision: 1,
           feature_job_version: 'bench',
           event_time: now,
+          features_at: now,
           scored_at: now,
           scoring_ms: 1 + (n % 7),
           end_to_end_ms: 10,
@@ -92,8 +103,8 @@ const median = (values: readonly number[]): number => [...values].sort((a, b) =>
 const rounds: { periodRecords: number; pollMs: number; fullReadMs: number }[] = [];
 try {
   const following = newReader();
-  const since: LiveOffsets = await following.snapshot();
-  const request = { scope: SCOPE, since, featuresTopic: topicName(config, 'features') };
+  const since: LiveOffsets = await following.snapshot(SOURCE);
+  const request = { scope: SCOPE, since, featuresTopic: topicName(config, 'features'), source: SOURCE };
   process.stderr.write(`rollout-metrics: writing ${BACKLOG} scores and labels\n`);
   await writeTraffic(BACKLOG);
   // The reader follows the step from here, as a worker's first poll does.

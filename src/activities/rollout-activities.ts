@@ -8,9 +8,12 @@
 import { Context } from '@temporalio/activity';
 import { checkVersionInputs, type RegisteredFeatureFields } from '../registry/model-input-check.js';
 import type { ChangeAuthor, ModelRegistry, ModelVersion } from '../registry/model-registry.js';
+import type { RolloutDefinition } from '../pipelines/pipeline-definition.js';
+import type { PipelineRevision, PipelineStore } from '../pipelines/pipeline-store.js';
 import { RolloutError } from '../rollout/errors.js';
 import type { LiveMetrics, LiveMetricsScope } from '../rollout/live-metrics.js';
 import type { LiveMetricsReader, LiveOffsets } from '../rollout/live-metrics-reader.js';
+import { liveMetricsSourceOf, type LiveMetricsSource } from '../rollout/live-metrics-source.js';
 import type { DeploymentLog } from '../serving/deployment-log.js';
 import type { ChallengerMode, ModelDeployment, ServedModel } from '../serving/model-deployment.js';
 import { reportingFailures } from './application-failure.js';
@@ -21,6 +24,10 @@ export interface RolloutActivityDependencies {
   readonly liveMetrics: LiveMetricsReader;
   /** The features topic's registered schema, which a challenger's inputs are checked against before it is promoted. */
   readonly features: RegisteredFeatureFields;
+  /** The pipelines' applied definitions: a rollout measures its model on the topics and label fields of its pipeline. */
+  readonly pipelines: Pick<PipelineStore, 'current'>;
+  /** The configured topic prefix, put in front of the topic names a definition holds. */
+  readonly topicPrefix: string;
 }
 
 export interface PrepareRolloutRequest {
@@ -35,6 +42,16 @@ export interface PrepareRolloutRequest {
 export interface PreparedRollout {
   readonly champion: ServedModel;
   readonly challenger: ServedModel;
+  /** What the rollout measures, from the pipeline's applied revision; absent from rollouts prepared before it was added. */
+  readonly source?: LiveMetricsSource;
+  /** The same revision's `rollout` section: the plan of a rollout started without one of its own. */
+  readonly rollout?: RolloutDefinition;
+}
+
+/** Where a measurement starts: the model, and its pipeline's topics (absent in rollouts started before they were passed: read again). */
+export interface SnapshotRequest {
+  readonly model: string;
+  readonly source?: LiveMetricsSource;
 }
 
 export interface RoutingRequest {
@@ -58,6 +75,8 @@ export interface LiveMetricsActivityRequest {
   readonly scope: LiveMetricsScope;
   readonly since: LiveOffsets;
   readonly featuresTopic: string;
+  /** As prepareRollout returned it; absent in rollouts started before it was passed: read again from the pipeline. */
+  readonly source?: LiveMetricsSource;
 }
 
 export interface DecisionRequest {
@@ -72,7 +91,15 @@ export interface DecisionRequest {
 const served = (version: ModelVersion): ServedModel => ({ version: version.version, sha256: version.artifact.sha256 });
 const published = (deployment: ModelDeployment): PublishedRouting => ({ revision: deployment.revision, featuresTopic: deployment.featuresTopic });
 
-export function createRolloutActivities({ registry, deployments, liveMetrics, features }: RolloutActivityDependencies) {
+export function createRolloutActivities({ registry, deployments, liveMetrics, features, pipelines, topicPrefix }: RolloutActivityDependencies) {
+  /** The applied revision of `model`'s pipeline; refused when the pipeline is not applied. */
+  async function revisionOf(model: string): Promise<PipelineRevision> {
+    const current = await pipelines.current(model);
+    if (current === undefined) throw new RolloutError(model, `no pipeline named ${model} is applied, so its scores and labels topics are unknown; apply its definition first: \`tributary pipeline apply <file>\``);
+    return current;
+  }
+  const sourceOf = async (model: string): Promise<LiveMetricsSource> => liveMetricsSourceOf(await revisionOf(model), topicPrefix);
+
   return {
     /**
      * Checks that the challenger can be rolled out against the current champion, and makes it the
@@ -90,13 +117,20 @@ export function createRolloutActivities({ registry, deployments, liveMetrics, fe
       if (challenger.stage !== 'challenger' && challenger.stage !== 'candidate') {
         throw new RolloutError(model, `v${challengerVersion} is ${challenger.stage}; only a candidate or a challenger can be rolled out`);
       }
+      // Read before anything changes, so a pipeline that is not applied refuses the rollout with nothing done.
+      const pipeline = await revisionOf(model);
       if (challenger.stage === 'candidate') await registry.setStage(model, challengerVersion, 'challenger', author);
       if ((await registry.resolveAlias(model, 'challenger'))?.version !== challengerVersion) await registry.setAlias(model, 'challenger', challengerVersion, author);
-      return { champion: served(champion), challenger: served(challenger) };
+      return {
+        champion: served(champion),
+        challenger: served(challenger),
+        source: liveMetricsSourceOf(pipeline, topicPrefix),
+        ...(pipeline.definition.rollout === undefined ? {} : { rollout: pipeline.definition.rollout }),
+      };
     }),
 
-    /** The committed end offsets of scores, labels and DLQ: where a step's measurement starts. */
-    snapshotLiveOffsets: reportingFailures(async (): Promise<LiveOffsets> => liveMetrics.snapshot()),
+    /** The committed end offsets of the pipeline's scores, labels and DLQ: where a step's measurement starts. */
+    snapshotLiveOffsets: reportingFailures(async ({ model, source }: SnapshotRequest): Promise<LiveOffsets> => liveMetrics.snapshot(source ?? (await sourceOf(model)))),
 
     /** Publishes the challenger's routing; a deployment already routing so is left as it is. */
     publishRouting: reportingFailures(async ({ model, champion, challenger, mode, share, author }: RoutingRequest): Promise<PublishedRouting> => {
@@ -107,9 +141,9 @@ export function createRolloutActivities({ registry, deployments, liveMetrics, fe
     }),
 
     /** Reads the live metrics since the step's offsets, heartbeating as each topic is read. */
-    collectLiveMetrics: reportingFailures(async (request: LiveMetricsActivityRequest): Promise<LiveMetrics> => {
+    collectLiveMetrics: reportingFailures(async ({ source, ...request }: LiveMetricsActivityRequest): Promise<LiveMetrics> => {
       const context = Context.current();
-      return liveMetrics.read(request, () => context.heartbeat());
+      return liveMetrics.read({ ...request, source: source ?? (await sourceOf(request.scope.model)) }, () => context.heartbeat());
     }),
 
     /**

@@ -6,7 +6,7 @@
  */
 import { addScore, emptyScoreHistogram, populationStabilityIndex } from '../rollout/psi.js';
 import type { FeatureMatrix } from '../training/feature-matrix.js';
-import { featurePsi } from './binned-psi.js';
+import { featurePsi } from '../rollout/binned-psi.js';
 import { kolmogorovSmirnov } from './kolmogorov-smirnov.js';
 
 export interface FeatureDrift {

@@ -15,6 +15,7 @@ import type { AvroDecoder } from '../streaming/avro-decoder.js';
 import type { OffsetRangeReader, PartitionRange } from '../streaming/offset-range-reader.js';
 import type { PartitionOffset } from '../serving/model-deployment.js';
 import { computeLiveMetrics, type LiveMetrics, type LiveMetricsScope, type ScoreObservation } from './live-metrics.js';
+import { labelKeyOf, labelValueOf, type LiveMetricsSource } from './live-metrics-source.js';
 
 /** Where the scores, labels and DLQ topics ended at a moment: the start of a measurement. */
 export interface LiveOffsets {
@@ -23,17 +24,10 @@ export interface LiveOffsets {
   readonly dlq: readonly PartitionOffset[];
 }
 
-export interface LiveMetricsTopics {
-  readonly scores: string;
-  readonly labels: string;
-  readonly dlq: string;
-}
-
 export interface LiveMetricsReaderDependencies {
   readonly reader: OffsetRangeReader;
   /** Decodes values by their schema id; the records are read in their writer's shape. */
   readonly decoder: AvroDecoder;
-  readonly topics: LiveMetricsTopics;
   /** Longest a read of one topic may take. @default 120_000 */
   readonly timeoutMs?: number;
 }
@@ -43,11 +37,13 @@ export interface LiveMetricsRequest {
   readonly since: LiveOffsets;
   /** The model's features topic: DLQ records from it count against the model. */
   readonly featuresTopic: string;
+  /** The pipeline's topics, label fields and task. */
+  readonly source: LiveMetricsSource;
 }
 
 export interface LiveMetricsReader {
-  /** The committed end offsets of the three topics now. */
-  snapshot(): Promise<LiveOffsets>;
+  /** The committed end offsets of the source's three topics now. */
+  snapshot(source: LiveMetricsSource): Promise<LiveOffsets>;
   /** The metrics of everything written since `since`; `onProgress` is called as each topic is read (for heartbeats). */
   read(request: LiveMetricsRequest, onProgress?: () => void): Promise<LiveMetrics>;
 }
@@ -58,7 +54,7 @@ const REMEMBERED_MEASUREMENTS = 16;
 /** What has been read of one measurement, and the offsets each topic's next read starts from. */
 interface Measurement {
   readonly scores: ScoreObservation[];
-  readonly labels: Map<string, boolean>;
+  readonly labels: Map<string, number>;
   dlqRecords: number;
   undecodable: number;
   next: LiveOffsets;
@@ -68,27 +64,25 @@ const newMeasurement = (since: LiveOffsets): Measurement => ({ scores: [], label
 
 /** Only what the metrics use: a few fields per score, however large the record. */
 const observationOf = (score: ScoreObservation): ScoreObservation => ({
-  transaction_id: score.transaction_id,
-  score: score.score,
+  event_id: score.event_id,
+  prediction: score.prediction,
   decision: score.decision,
   model: score.model,
   model_version: score.model_version,
   variant: score.variant,
-  shadow: score.shadow === null ? null : { model_version: score.shadow.model_version, score: score.shadow.score, decision: score.shadow.decision },
+  shadow: score.shadow === null ? null : { model_version: score.shadow.model_version, prediction: score.shadow.prediction, decision: score.shadow.decision },
   deployment_revision: score.deployment_revision,
   scoring_ms: score.scoring_ms,
 });
 
-interface LabelRecord {
-  readonly transaction_id: string;
-  readonly is_fraud: boolean;
-}
+/** A labels record in its writer's shape: the definition names the two fields read. */
+type LabelRecord = Readonly<Record<string, unknown>>;
 
 interface DeadLetterRecord {
   readonly source_topic: string;
 }
 
-export function createLiveMetricsReader({ reader, decoder, topics, timeoutMs = 120_000 }: LiveMetricsReaderDependencies): LiveMetricsReader {
+export function createLiveMetricsReader({ reader, decoder, timeoutMs = 120_000 }: LiveMetricsReaderDependencies): LiveMetricsReader {
   const endOffsets = async (topic: string): Promise<PartitionOffset[]> =>
     (await reader.snapshotEndOffsets(topic)).map(({ partition, endOffset }) => ({ partition, offset: endOffset }));
 
@@ -110,12 +104,17 @@ export function createLiveMetricsReader({ reader, decoder, topics, timeoutMs = 1
   }
 
   /** Reads what was written since the measurement's last read and adds it; nothing changes unless all three reads succeed. */
-  async function extend(measurement: Measurement, featuresTopic: string, onProgress?: () => void): Promise<Measurement> {
+  async function extend(measurement: Measurement, { featuresTopic, source }: LiveMetricsRequest, onProgress?: () => void): Promise<Measurement> {
+    const { topics, labelKey, labelField } = source;
     const scores = await readSince<ScoreObservation>(topics.scores, measurement.next.scores, onProgress);
     const labels = await readSince<LabelRecord>(topics.labels, measurement.next.labels, onProgress);
     const deadLetters = await readSince<DeadLetterRecord>(topics.dlq, measurement.next.dlq, onProgress);
     for (const score of scores.values) measurement.scores.push(observationOf(score));
-    for (const label of labels.values) measurement.labels.set(label.transaction_id, label.is_fraud);
+    for (const label of labels.values) {
+      const key = labelKeyOf(label[labelKey]);
+      const value = labelValueOf(label[labelField]);
+      if (key !== undefined && value !== undefined) measurement.labels.set(key, value);
+    }
     measurement.dlqRecords += deadLetters.values.filter((letter) => letter.source_topic === featuresTopic).length;
     measurement.undecodable += scores.undecodable + labels.undecodable + deadLetters.undecodable;
     measurement.next = { scores: scores.end, labels: labels.end, dlq: deadLetters.end };
@@ -126,21 +125,22 @@ export function createLiveMetricsReader({ reader, decoder, topics, timeoutMs = 1
   const measurements = new Map<string, Promise<Measurement>>();
 
   return {
-    async snapshot() {
+    async snapshot({ topics }) {
       const [scores, labels, dlq] = await Promise.all([endOffsets(topics.scores), endOffsets(topics.labels), endOffsets(topics.dlq)]);
       return { scores, labels, dlq };
     },
-    async read({ scope, since, featuresTopic }, onProgress) {
-      const key = JSON.stringify({ since, featuresTopic });
+    async read(request, onProgress) {
+      const { scope, since, featuresTopic, source } = request;
+      const key = JSON.stringify({ since, featuresTopic, source });
       const previous = measurements.get(key);
       // After a failed read the measurement starts over from the step's snapshot.
       const start = previous ? previous.catch(() => newMeasurement(since)) : Promise.resolve(newMeasurement(since));
-      const next = start.then((measurement) => extend(measurement, featuresTopic, onProgress));
+      const next = start.then((measurement) => extend(measurement, request, onProgress));
       measurements.delete(key);
       measurements.set(key, next);
       for (const forgotten of [...measurements.keys()].slice(0, Math.max(0, measurements.size - REMEMBERED_MEASUREMENTS))) measurements.delete(forgotten);
       const measurement = await next;
-      return computeLiveMetrics(scope, measurement.scores, measurement.labels, { dlqRecords: measurement.dlqRecords, undecodable: measurement.undecodable });
+      return computeLiveMetrics(scope, measurement.scores, measurement.labels, { task: source.task, dlqRecords: measurement.dlqRecords, undecodable: measurement.undecodable });
     },
   };
 }

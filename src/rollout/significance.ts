@@ -48,3 +48,31 @@ export function testRateBelow(challenger: ProportionSample, champion: Proportion
   const flipped = testRateAbove(champion, challenger, margin);
   return flipped === undefined ? undefined : { ...flipped, difference: -flipped.difference };
 }
+
+/** An estimated difference (challenger − champion) with its standard error, from any test's sample. */
+export interface DifferenceSample {
+  readonly difference: number;
+  readonly standardError: number;
+}
+
+/**
+ * One-sided z-test of "the difference exceeds `margin`" for a difference of means or errors
+ * (error-metrics.ts): z = (d − δ) / SE. A standard error of 0 means every event differed by the
+ * same amount: then the difference is certain, above the margin (p 0) or not (p 1); undefined
+ * only when it equals the margin.
+ */
+export function testDifferenceAbove({ difference, standardError }: DifferenceSample, margin = 0): ZTestResult | undefined {
+  if (standardError === 0) {
+    if (difference === margin) return undefined;
+    return difference > margin ? { difference, z: Number.POSITIVE_INFINITY, pValue: 0 } : { difference, z: Number.NEGATIVE_INFINITY, pValue: 1 };
+  }
+  if (!(standardError > 0)) return undefined;
+  const z = (difference - margin) / standardError;
+  return { difference, z, pValue: 1 - normalCdf(z) };
+}
+
+/** One-sided z-test of "the difference is below −`margin`" (margin ≥ 0): the mirror of {@link testDifferenceAbove}. */
+export function testDifferenceBelow(sample: DifferenceSample, margin = 0): ZTestResult | undefined {
+  const flipped = testDifferenceAbove({ difference: -sample.difference, standardError: sample.standardError }, margin);
+  return flipped === undefined ? undefined : { ...flipped, difference: sample.difference };
+}

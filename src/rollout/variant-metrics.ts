@@ -1,6 +1,6 @@
 /**
  * Live quality of one variant from its labelled scores: the confusion counts at the model's own
- * decision (DECLINE = flagged as fraud) and the rates a rollout compares — precision, recall and
+ * decision (POSITIVE = flagged) and the rates a rollout compares — precision, recall and
  * false-positive rate — each with a Wilson score interval, which stays inside [0, 1] and is
  * honest for small counts and rates near 0, where the normal ("Wald") interval is not.
  */
@@ -8,13 +8,13 @@ import { normalQuantile } from './normal-distribution.js';
 
 /** Labelled decisions of one variant. */
 export interface ConfusionCounts {
-  /** Declined and fraud. */
+  /** Flagged and positive. */
   readonly truePositives: number;
-  /** Declined but legitimate. */
+  /** Flagged but negative. */
   readonly falsePositives: number;
-  /** Approved and legitimate. */
+  /** Passed and negative. */
   readonly trueNegatives: number;
-  /** Approved but fraud. */
+  /** Passed but positive. */
   readonly falseNegatives: number;
 }
 
@@ -46,9 +46,9 @@ export const EMPTY_CONFUSION: ConfusionCounts = { truePositives: 0, falsePositiv
 export const labelledCount = (counts: ConfusionCounts): number => counts.truePositives + counts.falsePositives + counts.trueNegatives + counts.falseNegatives;
 
 /** Adds one labelled decision to the counts. */
-export function countDecision(counts: ConfusionCounts, declined: boolean, fraud: boolean): ConfusionCounts {
-  if (declined) return fraud ? { ...counts, truePositives: counts.truePositives + 1 } : { ...counts, falsePositives: counts.falsePositives + 1 };
-  return fraud ? { ...counts, falseNegatives: counts.falseNegatives + 1 } : { ...counts, trueNegatives: counts.trueNegatives + 1 };
+export function countDecision(counts: ConfusionCounts, flagged: boolean, positive: boolean): ConfusionCounts {
+  if (flagged) return positive ? { ...counts, truePositives: counts.truePositives + 1 } : { ...counts, falsePositives: counts.falsePositives + 1 };
+  return positive ? { ...counts, falseNegatives: counts.falseNegatives + 1 } : { ...counts, trueNegatives: counts.trueNegatives + 1 };
 }
 
 /**

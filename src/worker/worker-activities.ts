@@ -48,12 +48,11 @@ function kafkaExampleSource(config: TributaryConfig): ExampleSource {
   });
 }
 
-/** A rollout's live metrics from the scores, labels and DLQ topics. */
+/** A rollout's live metrics from the scores, labels and DLQ topics its pipeline names. */
 function kafkaLiveMetricsReader(config: TributaryConfig): LiveMetricsReader {
   return createLiveMetricsReader({
     reader: createOffsetRangeReader(createKafka(config, { clientIdSuffix: 'rollout-metrics' }), { groupIdPrefix: `${config.topics.prefix}rollout-metrics` }),
     decoder: createAvroDecoder(createSchemaRegistryClient(config.schemaRegistry)),
-    topics: { scores: topicName(config, 'scores'), labels: topicName(config, 'labels'), dlq: topicName(config, 'dlq') },
   });
 }
 
@@ -63,7 +62,7 @@ export function createOrchestrationActivities(config: TributaryConfig, { registr
   return {
     ...createExampleActivities({ examples: kafkaExampleSource(config), pipelines }),
     ...createRegistryActivities({ registry, deployments, artifacts: createLocalCandidateArtifacts(artifactDirectory), features, codeVersion: resolveCodeVersion() }),
-    ...createRolloutActivities({ registry, deployments, liveMetrics: kafkaLiveMetricsReader(config), features }),
+    ...createRolloutActivities({ registry, deployments, liveMetrics: kafkaLiveMetricsReader(config), features, pipelines, topicPrefix: config.topics.prefix }),
     ...createDriftActivities({ measurement: kafkaDriftMeasurement(config, registry) }),
   };
 }

@@ -5,12 +5,21 @@
  *   checked into one message per bad field;
  * - the phases of a rollout as a state machine with an explicit transition table and a guard;
  * - the automatic decision after each metrics poll: guardrail breach → rollback, significantly
- *   better → promote, step complete → next step or wait for a person.
+ *   better → promote, step complete → next step or wait for a person;
+ * - the plan a pipeline definition's `rollout` section describes, in the workflow's terms.
+ * A classifier is compared on rates at its decisions (precision, recall, false-positive rate), a
+ * regression model on its errors (MAE, RMSE); the live metrics say which the model is.
  */
+import type { RolloutDefinition } from '../pipelines/pipeline-definition.js';
+import { parseDuration } from '../pipelines/duration.js';
 import type { ChallengerMode } from '../serving/model-deployment.js';
-import type { LiveMetrics } from '../rollout/live-metrics.js';
-import { testRateAbove, testRateBelow, type ZTestResult } from '../rollout/significance.js';
+import type { ErrorComparison, ErrorEstimate, ErrorMetric } from '../rollout/error-metrics.js';
+import type { LiveMetrics, VariantLiveMetrics } from '../rollout/live-metrics.js';
+import { testDifferenceAbove, testDifferenceBelow, testRateAbove, testRateBelow, type ZTestResult } from '../rollout/significance.js';
 import { HIGHER_IS_BETTER, type ComparedMetric, type Proportion } from '../rollout/variant-metrics.js';
+
+/** What a guardrail or the promotion rule compares: a classifier's rates or a regression model's errors. */
+export type LiveMetric = ComparedMetric | ErrorMetric;
 
 /** One step of the traffic ramp. */
 export interface RolloutStep {
@@ -27,18 +36,20 @@ export interface RolloutStep {
 /** When the challenger is taken off automatically. */
 export interface RolloutGuardrails {
   /**
-   * Per metric, how much worse than the champion the challenger may be (absolute rate) before a
-   * significant difference rolls it back; a metric left out is not guarded.
-   * @default { falsePositiveRate: 0.01, recall: 0.05 }
+   * Per metric, how much worse than the champion the challenger may be before a significant
+   * difference rolls it back: an absolute rate difference for a classifier's rates, the label's
+   * units for a regression model's `mae` and `rmse`. A metric left out, or not of the model's
+   * task, is not guarded. @default { falsePositiveRate: 0.01, recall: 0.05 } (none for regression)
    */
-  readonly maxWorse?: Partial<Record<ComparedMetric, number>>;
+  readonly maxWorse?: Partial<Record<LiveMetric, number>>;
   /** One-sided significance level of the "worse" tests. @default 0.05 */
   readonly alpha?: number;
   /**
-   * Trials each variant needs of a rate (fraud for recall, legitimate for the false-positive
-   * rate, declines for precision) before that rate is tested, for guardrails and promotion
-   * alike: below it the normal approximation of the tests does not hold, and two frauds
-   * missed out of two would roll a good challenger back. @default 30
+   * Trials each variant needs of a rate (positives for recall, negatives for the false-positive
+   * rate, flagged records for precision) before that rate is tested, and labelled predictions
+   * (pairs, in shadow mode) before a regression model's errors are, for guardrails and
+   * promotion alike: below it the normal approximation of the tests does not hold, and two
+   * positives missed out of two would roll a good challenger back. @default 30
    */
   readonly minTrials?: number;
   /**
@@ -66,8 +77,12 @@ export interface RolloutGuardrails {
 
 /** When the challenger is promoted automatically. */
 export interface PromotionRule {
-  /** The metric on which the challenger must be significantly better. @default 'recall' */
-  readonly metric?: ComparedMetric;
+  /**
+   * The metric on which the challenger must be significantly better. One of another task (the
+   * default `recall` on a regression model) stands for the task's own default: `recall` for
+   * classifiers, `rmse` (as the training gate's primary metric) for regression. @default 'recall'
+   */
+  readonly metric?: LiveMetric;
   /** One-sided significance level. @default 0.05 */
   readonly alpha?: number;
   /** Only on the last step (true), or on any step once its minimum sample is reached. @default true */
@@ -150,6 +165,9 @@ export const DEFAULT_GUARDRAILS: Required<RolloutGuardrails> = {
 export const GUARDRAILS_BEFORE_RELATIVE_LATENCY: Required<RolloutGuardrails> = { ...DEFAULT_GUARDRAILS, maxLatencyP99OverChampionMs: null, maxLatencyP99Ms: 1000 };
 const DEFAULT_PROMOTION: Required<PromotionRule> = { metric: 'recall', alpha: 0.05, lastStepOnly: true };
 const COMPARED_METRICS: readonly ComparedMetric[] = ['precision', 'recall', 'falsePositiveRate'];
+const ERROR_METRICS: readonly ErrorMetric[] = ['mae', 'rmse'];
+const LIVE_METRICS: readonly LiveMetric[] = [...COMPARED_METRICS, ...ERROR_METRICS];
+const isErrorMetric = (metric: LiveMetric): metric is ErrorMetric => (ERROR_METRICS as readonly string[]).includes(metric);
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 const shown = (value: unknown): string => (value === undefined ? 'undefined' : JSON.stringify(value));
@@ -182,9 +200,12 @@ function guardrailProblems(value: unknown): string[] {
   if (value.maxWorse !== undefined) {
     if (!isRecord(value.maxWorse)) problems.push(`guardrails.maxWorse=${shown(value.maxWorse)}: expected e.g. {"falsePositiveRate":0.01,"recall":0.05}`);
     else {
-      problems.push(...unknownFields('guardrails.maxWorse.', value.maxWorse, COMPARED_METRICS));
+      problems.push(...unknownFields('guardrails.maxWorse.', value.maxWorse, LIVE_METRICS));
       for (const [metric, margin] of Object.entries(value.maxWorse)) {
-        if (!(typeof margin === 'number' && margin >= 0 && margin < 1)) problems.push(`guardrails.maxWorse.${metric}=${shown(margin)}: expected a rate difference from 0 to below 1`);
+        if (!LIVE_METRICS.includes(metric as LiveMetric)) continue;
+        if (isErrorMetric(metric as LiveMetric)) {
+          if (!(typeof margin === 'number' && Number.isFinite(margin) && margin >= 0)) problems.push(`guardrails.maxWorse.${metric}=${shown(margin)}: expected an error difference >= 0 in the label's units`);
+        } else if (!(typeof margin === 'number' && margin >= 0 && margin < 1)) problems.push(`guardrails.maxWorse.${metric}=${shown(margin)}: expected a rate difference from 0 to below 1`);
       }
     }
   }
@@ -203,7 +224,7 @@ function promotionProblems(value: unknown): string[] {
   if (value === undefined) return [];
   if (!isRecord(value)) return [`promotion=${shown(value)}: expected an object`];
   const problems = unknownFields('promotion.', value, Object.keys(DEFAULT_PROMOTION));
-  if (value.metric !== undefined && !COMPARED_METRICS.includes(value.metric as ComparedMetric)) problems.push(`promotion.metric=${shown(value.metric)}: expected one of ${COMPARED_METRICS.join(', ')}`);
+  if (value.metric !== undefined && !LIVE_METRICS.includes(value.metric as LiveMetric)) problems.push(`promotion.metric=${shown(value.metric)}: expected one of ${LIVE_METRICS.join(', ')}`);
   if (value.alpha !== undefined && !fraction(value.alpha, true)) problems.push(`promotion.alpha=${shown(value.alpha)}: expected a significance level between 0 and 1, e.g. 0.05`);
   if (value.lastStepOnly !== undefined && typeof value.lastStepOnly !== 'boolean') problems.push(`promotion.lastStepOnly=${shown(value.lastStepOnly)}: expected true or false`);
   return problems;
@@ -239,6 +260,29 @@ export function compileRolloutPlan(plan: RolloutPlan, guardrailDefaults: Require
     pollIntervalMs: plan.pollIntervalMs ?? 60_000,
     confidence: plan.confidence ?? 0.95,
     pollsPerRun: plan.pollsPerRun ?? 500,
+  };
+}
+
+/** Whether a plan says nothing: a rollout started with it takes the plan its pipeline's definition describes. */
+export const isEmptyPlan = (plan: RolloutPlan | undefined): boolean => plan === undefined || Object.keys(plan).length === 0;
+
+/**
+ * The plan a definition's `rollout.plan` describes (a preset name, or a plan whose durations are
+ * written `2m`), in the workflow's terms; `rolloutPlanProblems` checks the result like any plan. A
+ * duration that does not parse is passed on as NaN, which those checks refuse with its field.
+ */
+export function rolloutPlanOfDefinition(plan: RolloutDefinition['plan']): RolloutPlan {
+  if (plan === undefined || typeof plan === 'string') return ROLLOUT_PRESETS[plan ?? 'standard']!;
+  const ms = (text: string): number => parseDuration(text) ?? Number.NaN;
+  const { steps, guardrails, promotion, autoPromote, decisionTimeout, defaultAction, pollInterval } = plan;
+  return {
+    ...(steps === undefined ? {} : { steps: steps.map(({ mode, percent, minSamples, minDuration }) => ({ mode, percent, minSamples, minDurationMs: ms(minDuration) })) }),
+    ...(guardrails === undefined ? {} : { guardrails }),
+    ...(promotion === undefined ? {} : { promotion }),
+    ...(autoPromote === undefined ? {} : { autoPromote }),
+    ...(decisionTimeout === undefined ? {} : { decisionTimeoutMs: ms(decisionTimeout) }),
+    ...(defaultAction === undefined ? {} : { defaultAction }),
+    ...(pollInterval === undefined ? {} : { pollIntervalMs: ms(pollInterval) }),
   };
 }
 
@@ -290,12 +334,39 @@ export type AutomaticAction =
 const rate = (proportion: Proportion): string => (proportion.rate === null ? 'n/a' : proportion.rate.toFixed(4));
 const test = (result: ZTestResult): string => `z=${result.z.toFixed(2)}, p=${result.pValue.toPrecision(2)}`;
 const sample = (proportion: Proportion): { successes: number; trials: number } => ({ successes: proportion.successes, trials: proportion.trials });
-const METRIC_NAMES: Readonly<Record<ComparedMetric, string>> = { precision: 'precision', recall: 'recall', falsePositiveRate: 'false-positive rate' };
+const METRIC_NAMES: Readonly<Record<LiveMetric, string>> = { precision: 'precision', recall: 'recall', falsePositiveRate: 'false-positive rate', mae: 'MAE', rmse: 'RMSE' };
+
+/** Whether the figures are a regression model's: errors, not rates. Figures read before regression rollouts are a classifier's. */
+const isRegression = (metrics: LiveMetrics): boolean => metrics.task === 'regression';
+
+const errorOf = (variant: VariantLiveMetrics, metric: ErrorMetric): ErrorEstimate | null => variant.errors?.[metric] ?? null;
+const shownError = (estimate: ErrorEstimate | null): string => (estimate === null ? 'n/a' : estimate.value.toFixed(3));
+const pairingOf = (comparison: ErrorComparison): string => (comparison.pairing === 'paired' ? `paired on ${comparison.samples} events` : `unpaired, at least ${comparison.samples} labelled each`);
+
+/** The first of the regression guardrails the challenger breaches: its MAE or RMSE significantly worse than the champion's by more than the margin. */
+function errorGuardrailBreach(metrics: LiveMetrics, guardrails: Required<RolloutGuardrails>): string | undefined {
+  const comparison = metrics.errorComparison;
+  if (comparison === undefined || comparison.samples < guardrails.minTrials) return undefined;
+  const { champion, challenger } = metrics;
+  for (const metric of ERROR_METRICS) {
+    const margin = guardrails.maxWorse[metric];
+    const difference = comparison[metric];
+    if (margin === undefined || difference === null) continue;
+    const worse = testDifferenceAbove(difference, margin);
+    if (worse !== undefined && worse.pValue < guardrails.alpha) {
+      return (
+        `challenger v${challenger.version}'s ${METRIC_NAMES[metric]} ${shownError(errorOf(challenger, metric))} is worse than champion v${champion.version}'s ${shownError(errorOf(champion, metric))} ` +
+        `by more than ${margin} (difference ${difference.difference.toFixed(3)} ± ${difference.standardError.toFixed(3)}, ${test(worse)} < α ${guardrails.alpha}; ${pairingOf(comparison)})`
+      );
+    }
+  }
+  return undefined;
+}
 
 /** The first guardrail the challenger breaches, as a sentence with the figures; undefined when none. */
 export function guardrailBreach(metrics: LiveMetrics, guardrails: Required<RolloutGuardrails>): string | undefined {
   const { champion, challenger } = metrics;
-  for (const metric of COMPARED_METRICS) {
+  for (const metric of isRegression(metrics) ? [] : COMPARED_METRICS) {
     const margin = guardrails.maxWorse[metric];
     if (margin === undefined) continue;
     const ours = challenger.rates[metric];
@@ -309,6 +380,8 @@ export function guardrailBreach(metrics: LiveMetrics, guardrails: Required<Rollo
       );
     }
   }
+  const errorBreach = errorGuardrailBreach(metrics, guardrails);
+  if (errorBreach !== undefined) return errorBreach;
   // In SHADOW the challenger decides nothing, so it has no latency of its own (null) and neither limit applies.
   const p99 = challenger.latencyMs?.p99;
   const enoughScores = (variant: LiveMetrics['champion']): boolean => variant.scored >= guardrails.minScoresForLatency;
@@ -336,19 +409,38 @@ export function guardrailBreach(metrics: LiveMetrics, guardrails: Required<Rollo
   return undefined;
 }
 
+/** The promotion metric that applies to the figures: the rule's when it is of the model's task, else the task's default (see {@link PromotionRule.metric}). */
+export function promotionMetricFor(metrics: LiveMetrics, metric: LiveMetric): LiveMetric {
+  if (isRegression(metrics)) return isErrorMetric(metric) ? metric : 'rmse';
+  return isErrorMetric(metric) ? 'recall' : metric;
+}
+
 /** Whether the challenger is significantly better on the promotion metric, as a sentence; undefined when not (yet). */
 export function significantlyBetter(metrics: LiveMetrics, promotion: Required<PromotionRule>, minTrials: number): string | undefined {
-  const { metric, alpha } = promotion;
-  const ours = metrics.challenger.rates[metric];
-  const theirs = metrics.champion.rates[metric];
+  const { alpha } = promotion;
+  const metric = promotionMetricFor(metrics, promotion.metric);
+  const { champion, challenger } = metrics;
+  if (isErrorMetric(metric)) {
+    const comparison = metrics.errorComparison;
+    const difference = comparison?.[metric] ?? null;
+    if (comparison === undefined || difference === null || comparison.samples < minTrials) return undefined;
+    const better = testDifferenceBelow(difference);
+    if (better === undefined || better.pValue >= alpha) return undefined;
+    return `challenger v${challenger.version}'s ${METRIC_NAMES[metric]} ${shownError(errorOf(challenger, metric))} is significantly better than champion v${champion.version}'s ${shownError(errorOf(champion, metric))} (${test(better)} < α ${alpha}; ${pairingOf(comparison)})`;
+  }
+  const ours = challenger.rates[metric];
+  const theirs = champion.rates[metric];
   if (Math.min(ours.trials, theirs.trials) < minTrials) return undefined;
   const better = HIGHER_IS_BETTER[metric] ? testRateAbove(sample(ours), sample(theirs)) : testRateBelow(sample(ours), sample(theirs));
   if (better === undefined || better.pValue >= alpha) return undefined;
-  return `challenger v${metrics.challenger.version}'s ${METRIC_NAMES[metric]} ${rate(ours)} is significantly better than champion v${metrics.champion.version}'s ${rate(theirs)} (${test(better)} < α ${alpha})`;
+  return `challenger v${challenger.version}'s ${METRIC_NAMES[metric]} ${rate(ours)} is significantly better than champion v${champion.version}'s ${rate(theirs)} (${test(better)} < α ${alpha})`;
 }
 
+/** A variant's labelled scores; figures read before the count was kept carry it in the classifier's rates. */
+export const labelledOf = (variant: VariantLiveMetrics): number => variant.labelled ?? variant.rates.labelled;
+
 /** Labelled scores of the variant with the fewest, which is what a step's minimum sample waits for. */
-export const fewestLabelled = (metrics: LiveMetrics): number => Math.min(metrics.champion.rates.labelled, metrics.challenger.rates.labelled);
+export const fewestLabelled = (metrics: LiveMetrics): number => Math.min(labelledOf(metrics.champion), labelledOf(metrics.challenger));
 
 /**
  * The automatic decision for a step after a poll, in this order: a guardrail breach rolls back;
@@ -380,7 +472,7 @@ export function automaticAction(input: {
     if (better !== undefined) return { kind: 'promote', reason: `automatic promotion: ${better}` };
   }
   if (!last) return { kind: 'next-step' };
-  return { kind: 'await-decision', reason: `the last step completed with ${labelled} labelled scores per variant and no significant difference on ${METRIC_NAMES[plan.promotion.metric]}` };
+  return { kind: 'await-decision', reason: `the last step completed with ${labelled} labelled scores per variant and no significant difference on ${METRIC_NAMES[promotionMetricFor(metrics, plan.promotion.metric)]}` };
 }
 
 /** The routing of a step, as the deployments record takes it. */
@@ -391,8 +483,12 @@ export function describeFigures(metrics: LiveMetrics | null): string {
   if (metrics === null) return 'no live metrics yet';
   const variant = (name: string, figures: LiveMetrics['champion']): string => {
     const interval = (proportion: Proportion): string => (proportion.rate === null ? 'n/a' : `${rate(proportion)} [${proportion.lower!.toFixed(4)}, ${proportion.upper!.toFixed(4)}]`);
+    const error = (estimate: ErrorEstimate | null): string => (estimate === null ? 'n/a' : `${estimate.value.toFixed(3)} [${estimate.lower.toFixed(3)}, ${estimate.upper.toFixed(3)}]`);
     const latency = figures.latencyMs === null ? 'n/a' : `${figures.latencyMs.p99.toFixed(1)} ms`;
-    return `${name} v${figures.version}: ${figures.rates.labelled} labelled of ${figures.scored}, precision ${interval(figures.rates.precision)}, recall ${interval(figures.rates.recall)}, FPR ${interval(figures.rates.falsePositiveRate)}, p99 ${latency}`;
+    const quality = isRegression(metrics)
+      ? `MAE ${error(errorOf(figures, 'mae'))}, RMSE ${error(errorOf(figures, 'rmse'))}`
+      : `precision ${interval(figures.rates.precision)}, recall ${interval(figures.rates.recall)}, FPR ${interval(figures.rates.falsePositiveRate)}`;
+    return `${name} v${figures.version}: ${labelledOf(figures)} labelled of ${figures.scored}, ${quality}, p99 ${latency}`;
   };
   const psi = metrics.scorePsi === null ? 'n/a' : metrics.scorePsi.toFixed(4);
   const dlq = metrics.dlq.rate === null ? 'n/a' : `${(metrics.dlq.rate * 100).toFixed(2)}%`;

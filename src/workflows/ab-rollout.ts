@@ -38,6 +38,7 @@ import {
 import type { PublishedRouting, RolloutActivities } from '../activities/rollout-activities.js';
 import type { LiveMetrics } from '../rollout/live-metrics.js';
 import type { LiveOffsets } from '../rollout/live-metrics-reader.js';
+import type { LiveMetricsSource } from '../rollout/live-metrics-source.js';
 import type { ServedModel } from '../serving/model-deployment.js';
 import {
   assertPhaseTransition,
@@ -46,7 +47,10 @@ import {
   DEFAULT_GUARDRAILS,
   describeFigures,
   GUARDRAILS_BEFORE_RELATIVE_LATENCY,
+  isEmptyPlan,
   isEnded,
+  labelledOf,
+  rolloutPlanOfDefinition,
   rolloutPlanProblems,
   stepRouting,
   type CompiledRolloutPlan,
@@ -62,7 +66,7 @@ export interface AbRolloutInput {
   readonly challengerVersion: number;
   /** The champion the rollout expects; it refuses to start when the registry's is another. @default the registry's champion */
   readonly championVersion?: number;
-  /** @default {} (the standard plan) */
+  /** @default the plan of the pipeline's applied definition (`rollout.plan`, itself `standard` by default); `{}` counts as none given */
   readonly plan?: RolloutPlan;
   /** Who started the rollout: a person, or `workflow:<id>` for the training pipeline. */
   readonly requestedBy: string;
@@ -112,6 +116,8 @@ export interface RolloutStatus {
   readonly lastError: string | null;
   readonly polls: number;
   readonly decisions: readonly RolloutDecision[];
+  /** The pipeline's topics, label fields and task the figures are read with; absent in rollouts started before they were passed. */
+  readonly source?: LiveMetricsSource;
 }
 
 /** How a rollout ended. */
@@ -189,7 +195,7 @@ export function commandProblem(status: RolloutStatus, command: Command): string 
   switch (command.kind) {
     case 'promote': {
       const needed = status.steps[status.stepIndex]?.minSamples ?? 0;
-      const labelled = status.metrics?.challenger.rates.labelled ?? 0;
+      const labelled = status.metrics === null ? 0 : labelledOf(status.metrics.challenger);
       if (command.force !== true && labelled < needed) {
         return `${challenger} has ${labelled} of ${needed} labelled scores; to promote anyway, force it (\`tributary promote ${status.model} --force\`, or "force": true in the promote update's argument)`;
       }
@@ -215,6 +221,12 @@ export function commandProblem(status: RolloutStatus, command: Command): string 
  */
 const RELATIVE_LATENCY_GUARDRAIL_PATCH = 'relative-latency-guardrail';
 
+/**
+ * A rollout started without a plan of its own follows its pipeline definition's `rollout.plan`
+ * (regression guardrails on MAE/RMSE among them); runs before this patch took the standard plan.
+ */
+const DEFINITION_PLAN_PATCH = 'definition-rollout-plan';
+
 /** Refuses an input the rollout cannot run with, as a non-retryable failure naming each problem. */
 function checkInput(input: AbRolloutInput): void {
   const problems = [modelNameProblem(input?.model)].filter((problem): problem is string => problem !== undefined);
@@ -236,7 +248,10 @@ function describeFailure(error: unknown): string {
 /** Rolls `input.challengerVersion` out against the champion; see the module comment. */
 export async function abRollout(input: AbRolloutInput, carried?: RolloutStatus): Promise<RolloutOutcome> {
   checkInput(input);
-  const plan: CompiledRolloutPlan = compileRolloutPlan(input.plan ?? {}, patched(RELATIVE_LATENCY_GUARDRAIL_PATCH) ? DEFAULT_GUARDRAILS : GUARDRAILS_BEFORE_RELATIVE_LATENCY);
+  const guardrailDefaults = patched(RELATIVE_LATENCY_GUARDRAIL_PATCH) ? DEFAULT_GUARDRAILS : GUARDRAILS_BEFORE_RELATIVE_LATENCY;
+  let plan: CompiledRolloutPlan = compileRolloutPlan(input.plan ?? {}, guardrailDefaults);
+  // What a continued run compiles its plan from: the definition's, once it replaced an empty one.
+  let planInput = input.plan;
   const self = `workflow:${workflowInfo().workflowId}`;
   let status: RolloutStatus = carried ?? {
     model: input.model,
@@ -327,7 +342,7 @@ export async function abRollout(input: AbRolloutInput, carried?: RolloutStatus):
 
   /** Publishes the routing and starts measuring from it: offsets first, so no score under the new revision is missed. */
   async function route(mode: RolloutStep['mode'], percent: number, by: string, reason: string): Promise<Measurement> {
-    const since = await snapshotLiveOffsets();
+    const since = await snapshotLiveOffsets({ model: input.model, source: status.source });
     const routing: PublishedRouting = await publishRouting({
       model: input.model,
       champion: status.champion!,
@@ -438,6 +453,7 @@ export async function abRollout(input: AbRolloutInput, carried?: RolloutStatus):
         scope: { model: input.model, championVersion: champion!.version, challengerVersion: challenger!.version, fromRevision: measurement!.fromRevision, confidence: plan.confidence },
         since: measurement!.since,
         featuresTopic: measurement!.featuresTopic,
+        source: status.source,
       });
     } catch (error) {
       status = { ...status, polls: status.polls + 1, lastError: `reading the live metrics failed: ${describeFailure(error)}` };
@@ -480,7 +496,15 @@ export async function abRollout(input: AbRolloutInput, carried?: RolloutStatus):
     ]);
     const reason = input.reason ?? 'rollout started';
     const prepared = await prepareRollout({ model: input.model, challengerVersion: input.challengerVersion, championVersion: input.championVersion, author: { by: input.requestedBy, reason } });
-    status = { ...status, champion: prepared.champion, challenger: prepared.challenger, decisions: [decision('start', input.requestedBy, `${reason}: challenger v${prepared.challenger.version} against champion v${prepared.champion.version}`)] };
+    if (isEmptyPlan(input.plan) && patched(DEFINITION_PLAN_PATCH)) {
+      const defined = rolloutPlanOfDefinition(prepared.rollout?.plan);
+      const problems = rolloutPlanProblems(defined);
+      if (problems.length > 0) throw ApplicationFailure.nonRetryable(`invalid rollout plan in pipeline ${input.model}'s definition: ${problems.map((problem) => `rollout.plan.${problem}`).join('; ')}`, INVALID_ROLLOUT_INPUT);
+      plan = compileRolloutPlan(defined, guardrailDefaults);
+      planInput = defined;
+      status = { ...status, steps: plan.steps };
+    }
+    status = { ...status, champion: prepared.champion, challenger: prepared.challenger, ...(prepared.source === undefined ? {} : { source: prepared.source }), decisions: [decision('start', input.requestedBy, `${reason}: challenger v${prepared.challenger.version} against champion v${prepared.champion.version}`)] };
     await startStep(0, self, 'first step of the plan');
   }
 
@@ -500,7 +524,7 @@ export async function abRollout(input: AbRolloutInput, carried?: RolloutStatus):
     }
     if (pollsThisRun >= plan.pollsPerRun || workflowInfo().continueAsNewSuggested) {
       await condition(() => queue.length > 0 || allHandlersFinished());
-      if (queue.length === 0) return continueAsNew<typeof abRollout>(input, status);
+      if (queue.length === 0) return continueAsNew<typeof abRollout>({ ...input, plan: planInput }, status);
     }
     const wakeAt = status.decisionDeadline === null ? nextPollAt : Math.min(nextPollAt, status.decisionDeadline);
     await condition(() => queue.length > 0, Math.max(1, wakeAt - Date.now()));

@@ -25,6 +25,7 @@ import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-
 import { topicName } from '../../src/streaming/topic-catalogue.js';
 import { schemaRegistryFeatureFields } from '../../src/worker/registered-feature-fields.js';
 import { prepareScoringTopics, registerModelVersions, scoringRunConfig } from '../helpers/scoring.js';
+import { fraudPipelineStore } from '../helpers/fraud-pipeline.js';
 
 const config = scoringRunConfig('rollout');
 const MODEL = 'fraud';
@@ -40,8 +41,10 @@ const liveMetrics = () =>
   createLiveMetricsReader({
     reader: createOffsetRangeReader(kafka, { groupIdPrefix: `${config.topics.prefix}rollout-metrics` }),
     decoder: createAvroDecoder(createSchemaRegistryClient(config.schemaRegistry)),
-    topics: { scores: topicName(config, 'scores'), labels: topicName(config, 'labels'), dlq: topicName(config, 'dlq') },
   });
+/** The rollout activities with the fraud example's definition applied as each of `models`: its topics and label fields. */
+const rolloutActivities = async (...models: string[]) =>
+  createRolloutActivities({ registry, deployments, liveMetrics: liveMetrics(), features: schemaRegistryFeatureFields(config, deployments), pipelines: await fraudPipelineStore(...models), topicPrefix: config.topics.prefix });
 
 beforeAll(async () => {
   kafka = createKafka(config, { clientIdSuffix: 'rollout-test' });
@@ -62,22 +65,25 @@ afterAll(async () => {
 });
 
 const now = Date.now();
-function score(id: string, fields: { variant: 'CHAMPION' | 'CHALLENGER'; version: number; decision: 'APPROVE' | 'DECLINE'; revision: number; ms: number; model?: string; shadow?: { version: number; decision: 'APPROVE' | 'DECLINE' } }) {
+function score(id: string, fields: { variant: 'CHAMPION' | 'CHALLENGER'; version: number; decision: 'POSITIVE' | 'NEGATIVE'; revision: number; ms: number; model?: string; shadow?: { version: number; decision: 'POSITIVE' | 'NEGATIVE' } }) {
   return {
     key: id,
     value: {
-      transaction_id: id,
-      card_hash: `card-${id}`,
-      score: fields.decision === 'DECLINE' ? 0.9 : 0.1,
+      pipeline: fields.model ?? MODEL,
+      event_id: id,
+      entity_key: `entity-${id}`,
+      prediction: fields.decision === 'POSITIVE' ? 0.9 : 0.1,
       threshold: 0.5,
       decision: fields.decision,
       model: fields.model ?? MODEL,
       model_version: fields.version,
+      model_runtime: 'tfjs',
       variant: fields.variant,
-      shadow: fields.shadow === undefined ? null : { model_version: fields.shadow.version, score: fields.shadow.decision === 'DECLINE' ? 0.8 : 0.2, decision: fields.shadow.decision },
+      shadow: fields.shadow === undefined ? null : { model_version: fields.shadow.version, model_runtime: 'tfjs', prediction: fields.shadow.decision === 'POSITIVE' ? 0.8 : 0.2, decision: fields.shadow.decision },
       deployment_revision: fields.revision,
       feature_job_version: 'feature-job-test',
       event_time: now,
+      features_at: now,
       scored_at: now + fields.ms,
       end_to_end_ms: fields.ms * 2,
       scoring_ms: fields.ms,
@@ -92,21 +98,22 @@ const deadLetter = (sourceTopic: string, offset: number) => ({
 
 describe('rollout activities on the real stack', () => {
   it('collectLiveMetrics joins the scores and labels written since the snapshot, per variant, with the DLQ rate', async () => {
-    const activities = createRolloutActivities({ registry, deployments, liveMetrics: liveMetrics(), features: schemaRegistryFeatureFields(config, deployments) });
+    const activities = await rolloutActivities(MODEL);
     const run = randomUUID().slice(0, 8);
     // Before the snapshot: never counted.
-    await producer.send('scores', [score(`${run}-old`, { variant: 'CHAMPION', version: 1, decision: 'DECLINE', revision: 3, ms: 5 })]);
+    await producer.send('scores', [score(`${run}-old`, { variant: 'CHAMPION', version: 1, decision: 'POSITIVE', revision: 3, ms: 5 })]);
     await producer.send('labels', [label(`${run}-old`, true)]);
-    const since: LiveOffsets = await new MockActivityEnvironment().run(activities.snapshotLiveOffsets);
+    // No source given (a rollout started before sources were passed): read from the pipeline's applied definition.
+    const since: LiveOffsets = await new MockActivityEnvironment().run(activities.snapshotLiveOffsets, { model: MODEL });
 
     await producer.send('scores', [
-      score(`${run}-a`, { variant: 'CHAMPION', version: 1, decision: 'DECLINE', revision: 3, ms: 10 }),
-      score(`${run}-b`, { variant: 'CHAMPION', version: 1, decision: 'APPROVE', revision: 3, ms: 20, shadow: { version: 2, decision: 'DECLINE' } }),
-      score(`${run}-c`, { variant: 'CHALLENGER', version: 2, decision: 'DECLINE', revision: 3, ms: 30 }),
-      score(`${run}-d`, { variant: 'CHALLENGER', version: 2, decision: 'APPROVE', revision: 3, ms: 40 }),
+      score(`${run}-a`, { variant: 'CHAMPION', version: 1, decision: 'POSITIVE', revision: 3, ms: 10 }),
+      score(`${run}-b`, { variant: 'CHAMPION', version: 1, decision: 'NEGATIVE', revision: 3, ms: 20, shadow: { version: 2, decision: 'POSITIVE' } }),
+      score(`${run}-c`, { variant: 'CHALLENGER', version: 2, decision: 'POSITIVE', revision: 3, ms: 30 }),
+      score(`${run}-d`, { variant: 'CHALLENGER', version: 2, decision: 'NEGATIVE', revision: 3, ms: 40 }),
       // Under an older routing, and another model's: out of the variants' figures.
-      score(`${run}-e`, { variant: 'CHAMPION', version: 1, decision: 'DECLINE', revision: 2, ms: 50 }),
-      score(`${run}-f`, { variant: 'CHAMPION', version: 1, decision: 'DECLINE', revision: 3, ms: 60, model: 'other' }),
+      score(`${run}-e`, { variant: 'CHAMPION', version: 1, decision: 'POSITIVE', revision: 2, ms: 50 }),
+      score(`${run}-f`, { variant: 'CHAMPION', version: 1, decision: 'POSITIVE', revision: 3, ms: 60, model: 'other' }),
     ]);
     await producer.send('labels', [label(`${run}-a`, true), label(`${run}-b`, true), label(`${run}-c`, false), label(`${run}-d`, false)]);
     await producer.send('dlq', [deadLetter(FEATURES_TOPIC, 1), deadLetter('some.other.topic', 2)]);
@@ -119,7 +126,7 @@ describe('rollout activities on the real stack', () => {
       since,
       featuresTopic: FEATURES_TOPIC,
     });
-    // a: DECLINE fraud (TP); b: APPROVE fraud (FN) — and b's shadow DECLINE fraud is the challenger's TP; c: DECLINE legit (FP); d: APPROVE legit (TN).
+    // a: POSITIVE on fraud (TP); b: NEGATIVE on fraud (FN) — and b's shadow POSITIVE on fraud is the challenger's TP; c: POSITIVE on legit (FP); d: NEGATIVE on legit (TN).
     expect(metrics.champion).toMatchObject({ version: 1, scored: 2, confusion: { truePositives: 1, falsePositives: 0, trueNegatives: 0, falseNegatives: 1 }, latencyMs: { p50: 10, p99: 20 } });
     expect(metrics.challenger).toMatchObject({ version: 2, scored: 3, confusion: { truePositives: 1, falsePositives: 1, trueNegatives: 1, falseNegatives: 0 }, latencyMs: { p50: 30, p99: 40 } });
     expect(metrics.champion.rates.recall).toMatchObject({ successes: 1, trials: 2, rate: 0.5 });
@@ -130,13 +137,19 @@ describe('rollout activities on the real stack', () => {
   });
 
   it('promotes through the registry and the deployments topic: alias moved with the figures, deployment serving the new champion alone', async () => {
-    const activities = createRolloutActivities({ registry, deployments, liveMetrics: liveMetrics(), features: schemaRegistryFeatureFields(config, deployments) });
+    const activities = await rolloutActivities(MODEL);
     const [v1, v2] = await registerModelVersions(registry, MODEL, 2);
     await registry.setStage(MODEL, v1!.version, 'champion', { by: 'test', reason: 'first champion' });
 
     const env = new MockActivityEnvironment();
     const prepared = await env.run(activities.prepareRollout, { model: MODEL, challengerVersion: v2!.version, author: { by: 'alice', reason: 'roll out v2' } });
-    expect(prepared).toEqual({ champion: v1, challenger: v2 });
+    // What the rollout measures comes from the pipeline's definition: the fraud example names the catalogue's topics.
+    expect(prepared).toEqual({
+      champion: v1,
+      challenger: v2,
+      source: { task: 'binary-classification', topics: { scores: topicName(config, 'scores'), labels: topicName(config, 'labels'), dlq: topicName(config, 'dlq') }, labelKey: 'transaction_id', labelField: 'is_fraud', pipelineRevision: 1 },
+      rollout: { plan: 'standard' },
+    });
     expect((await registry.resolveAlias(MODEL, 'challenger'))?.version).toBe(v2!.version);
 
     // The model was never deployed: the routing puts the champion in place too.
@@ -165,8 +178,8 @@ describe('rollout activities on the real stack', () => {
   });
 
   it('rolls back through the registry and the deployments topic: challenger rejected, the champion served alone', async () => {
-    const activities = createRolloutActivities({ registry, deployments, liveMetrics: liveMetrics(), features: schemaRegistryFeatureFields(config, deployments) });
     const model = `${MODEL}-rollback`;
+    const activities = await rolloutActivities(model);
     const [v1, v2] = await registerModelVersions(registry, model, 2);
     await registry.setStage(model, v1!.version, 'champion', { by: 'test', reason: 'first champion' });
     const env = new MockActivityEnvironment();

@@ -18,6 +18,8 @@ const EXPECTED_HISTORIES = [
   'ab-rollout-auto-promote',
   // The first run only, up to its continue-as-new with a pause in its carried status.
   'ab-rollout-continued-as-new',
+  // Started without a plan (the definition-rollout-plan patch): the definition's plan, a regression challenger rolled back on MAE.
+  'ab-rollout-definition-plan',
   'ab-rollout-guardrail-rollback',
   // Promoted by a person through the promote update while awaiting a decision.
   'ab-rollout-human-promote',

@@ -4,7 +4,7 @@
  * two-sample Kolmogorov–Smirnov distance with its asymptotic p-value.
  */
 import { describe, expect, it } from 'vitest';
-import { binCounts, featurePsi, referenceCuts } from '../../src/drift/binned-psi.js';
+import { binCounts, featurePsi, referenceCuts } from '../../src/rollout/binned-psi.js';
 import { kolmogorovQ, kolmogorovSmirnov } from '../../src/drift/kolmogorov-smirnov.js';
 
 const range = (from: number, to: number): number[] => Array.from({ length: to - from }, (_, i) => from + i);

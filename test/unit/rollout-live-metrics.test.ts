@@ -6,11 +6,11 @@
 import { describe, expect, it } from 'vitest';
 import { computeLiveMetrics, quantileInterval, type ScoreObservation } from '../../src/rollout/live-metrics.js';
 
-const score = (transaction_id: string, fields: Partial<ScoreObservation>): ScoreObservation => ({
-  transaction_id,
-  score: 0.5,
-  decision: 'APPROVE',
-  model: 'fraud',
+const score = (event_id: string, fields: Partial<ScoreObservation>): ScoreObservation => ({
+  event_id,
+  prediction: 0.5,
+  decision: 'NEGATIVE',
+  model: 'churn',
   model_version: 1,
   variant: 'CHAMPION',
   shadow: null,
@@ -20,26 +20,26 @@ const score = (transaction_id: string, fields: Partial<ScoreObservation>): Score
 });
 
 const SCORES: ScoreObservation[] = [
-  score('t1', { decision: 'DECLINE', score: 0.9, scoring_ms: 10 }),
-  score('t2', { decision: 'DECLINE', score: 0.8, scoring_ms: 20 }),
-  score('t3', { score: 0.1, scoring_ms: 30, shadow: { model_version: 2, score: 0.7, decision: 'DECLINE' } }),
-  score('t4', { variant: 'CHALLENGER', model_version: 2, score: 0.2, scoring_ms: 40 }),
-  score('t5', { variant: 'CHALLENGER', model_version: 2, decision: 'DECLINE', score: 0.95, scoring_ms: 60 }),
+  score('t1', { decision: 'POSITIVE', prediction: 0.9, scoring_ms: 10 }),
+  score('t2', { decision: 'POSITIVE', prediction: 0.8, scoring_ms: 20 }),
+  score('t3', { prediction: 0.1, scoring_ms: 30, shadow: { model_version: 2, prediction: 0.7, decision: 'POSITIVE' } }),
+  score('t4', { variant: 'CHALLENGER', model_version: 2, prediction: 0.2, scoring_ms: 40 }),
+  score('t5', { variant: 'CHALLENGER', model_version: 2, decision: 'POSITIVE', prediction: 0.95, scoring_ms: 60 }),
   // Before the step's revision, another model, a stale version: not in the variants' figures.
-  score('t6', { deployment_revision: 4, decision: 'DECLINE' }),
+  score('t6', { deployment_revision: 4, decision: 'POSITIVE' }),
   score('t7', { model: 'other' }),
   score('t8', { model_version: 9 }),
 ];
 const LABELS = new Map([
-  ['t1', true],
-  ['t2', false],
-  ['t3', false],
-  ['t4', true],
-  ['t6', true],
+  ['t1', 1],
+  ['t2', 0],
+  ['t3', 0],
+  ['t4', 1],
+  ['t6', 1],
 ]);
 
 describe('computeLiveMetrics', () => {
-  const metrics = computeLiveMetrics({ model: 'fraud', championVersion: 1, challengerVersion: 2, fromRevision: 5, confidence: 0.95 }, SCORES, LABELS, { dlqRecords: 2, undecodable: 1 });
+  const metrics = computeLiveMetrics({ model: 'churn', championVersion: 1, challengerVersion: 2, fromRevision: 5, confidence: 0.95 }, SCORES, LABELS, { dlqRecords: 2, undecodable: 1 });
 
   it('counts the champion’s decisions joined with labels', () => {
     expect(metrics.champion).toMatchObject({ version: 1, scored: 3, confusion: { truePositives: 1, falsePositives: 1, trueNegatives: 1, falseNegatives: 0 } });
@@ -48,7 +48,7 @@ describe('computeLiveMetrics', () => {
   });
 
   it('counts the challenger’s split decisions and its shadow scores, latency from what it decided only', () => {
-    // t3 shadow DECLINE on a legitimate one: FP; t4 APPROVE on fraud: FN; t5 unlabelled.
+    // t3 shadow POSITIVE on a negative one: FP; t4 NEGATIVE on a positive one: FN; t5 unlabelled.
     expect(metrics.challenger).toMatchObject({ version: 2, scored: 3, confusion: { truePositives: 0, falsePositives: 1, trueNegatives: 0, falseNegatives: 1 } });
     expect(metrics.challenger.rates.labelled).toBe(2);
     expect(metrics.challenger.latencyMs).toEqual({ p50: 40, p99: 60, p99Interval: { lower: 40, upper: null } });

@@ -49,7 +49,7 @@ describe('rollout plan', () => {
       'steps[1].percent=undefined: expected a number from 0 to 100',
       'steps[1].minSamples=undefined: expected a whole number >= 0',
       'steps[1].minDurationMs=undefined: expected a whole number of ms >= 0',
-      'guardrails.maxWorse.accuracy: unknown field (known: precision, recall, falsePositiveRate)',
+      'guardrails.maxWorse.accuracy: unknown field (known: precision, recall, falsePositiveRate, mae, rmse)',
       'guardrails.maxWorse.recall=2: expected a rate difference from 0 to below 1',
       'guardrails.alpha=1: expected a significance level between 0 and 1, e.g. 0.05',
       'defaultAction="wait": expected "promote" or "rollback"',

@@ -21,7 +21,8 @@ import {
 } from '../../src/workflows/ab-rollout.js';
 import { TributaryChallengerVersion, TributaryChampionVersion, TributaryModelName, TributaryModelVersion, TributaryStage } from '../../src/temporal/search-attributes.js';
 import { waitFor } from '../helpers/wait-for.js';
-import { BASELINE, BETTER, CHALLENGER_VERSION, CHAMPION_VERSION, createFakeRolloutActivities, liveMetrics, WORSE_FPR } from './fake-rollout-activities.js';
+import { computeLiveMetrics } from '../../src/rollout/live-metrics.js';
+import { BASELINE, BETTER, CHALLENGER_VERSION, CHAMPION_VERSION, createFakeRolloutActivities, FAKE_SOURCE, liveMetrics, WORSE_FPR } from './fake-rollout-activities.js';
 import { startWorkflowHarness, uniqueModel, type WorkflowHarness } from './workflow-harness.js';
 
 const fakes = createFakeRolloutActivities();
@@ -118,6 +119,42 @@ describe('abRollout', () => {
     // Still in shadow: the guardrail acted before the ramp went on.
     expect(fakes.recordOf(model).routings).toHaveLength(1);
     await harness.recordHistory('ab-rollout-guardrail-rollback', handle);
+  });
+
+  it('without a plan of its own, follows the pipeline definition\'s: a regression challenger worse on MAE by more than its margin is rolled back in shadow', async () => {
+    const model = uniqueModel('rollout-definition');
+    fakes.switchesOf(model).definition = {
+      plan: { steps: [{ mode: 'SHADOW', percent: 0, minSamples: 200, minDuration: '1m' }], guardrails: { maxWorse: { mae: 1 } }, promotion: { metric: 'mae' }, pollInterval: '1s' },
+    };
+    // 100 delivered orders in shadow: the champion misses by 1 minute on each, the challenger by 3 or 3.5.
+    const scores = Array.from({ length: 100 }, (_, index) => ({
+      event_id: `o${index}`,
+      prediction: 31,
+      decision: null,
+      model,
+      model_version: CHAMPION_VERSION,
+      variant: 'CHAMPION' as const,
+      shadow: { model_version: CHALLENGER_VERSION, prediction: index % 2 === 0 ? 33 : 26.5, decision: null },
+      deployment_revision: 11,
+      scoring_ms: 5,
+    }));
+    fakes.switchesOf(model).metrics = computeLiveMetrics(
+      { model, championVersion: CHAMPION_VERSION, challengerVersion: CHALLENGER_VERSION, fromRevision: 11, confidence: 0.95 },
+      scores,
+      new Map(scores.map((score) => [score.event_id, 30])),
+      { task: 'regression', dlqRecords: 0, undecodable: 0 },
+    );
+    const handle = await startRollout(model, {});
+    const outcome = await handle.result();
+    expect(outcome).toMatchObject({ action: 'rollback', championVersion: CHAMPION_VERSION });
+    expect(outcome.decision.reason).toMatch(/^guardrail: challenger v2's MAE 3\.250 is worse than champion v1's 1\.000 by more than 1 \(.*paired on 100 events\)$/);
+    const final = await status(handle);
+    // The definition's one step with its minimum duration in ms, and the pipeline's topics and label fields on every read.
+    expect(final.steps).toEqual([{ mode: 'SHADOW', percent: 0, minSamples: 200, minDurationMs: 60_000 }]);
+    expect(final.source).toEqual(FAKE_SOURCE);
+    expect(fakes.recordOf(model).sources.length).toBeGreaterThanOrEqual(2);
+    for (const source of fakes.recordOf(model).sources) expect(source).toEqual(FAKE_SOURCE);
+    await harness.recordHistory('ab-rollout-definition-plan', handle);
   });
 
   it('with the default guardrails, ramps past a challenger as slow as the champion at the checkpoint delay and rolls back one slower than it', async () => {

@@ -5,8 +5,10 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { DecisionRequest, PublishedRouting, RolloutActivities, RoutingRequest } from '../../src/activities/rollout-activities.js';
+import type { RolloutDefinition } from '../../src/pipelines/pipeline-definition.js';
 import type { LiveMetrics } from '../../src/rollout/live-metrics.js';
 import type { LiveOffsets } from '../../src/rollout/live-metrics-reader.js';
+import type { LiveMetricsSource } from '../../src/rollout/live-metrics-source.js';
 import { emptyScoreHistogram } from '../../src/rollout/psi.js';
 import { labelledCount, variantRates, type ConfusionCounts } from '../../src/rollout/variant-metrics.js';
 
@@ -44,7 +46,12 @@ export const BETTER: ConfusionCounts = { truePositives: 95, falseNegatives: 5, f
 /** Same size, false-positive rate 0.2: far worse beyond any margin. */
 export const WORSE_FPR: ConfusionCounts = { truePositives: 70, falseNegatives: 30, falsePositives: 180, trueNegatives: 720 };
 
+/** The source prepareRollout answers: the pipeline's topics and label fields. */
+export const FAKE_SOURCE: LiveMetricsSource = { task: 'binary-classification', topics: { scores: 'p.scores', labels: 'p.labels', dlq: 'p.dlq' }, labelKey: 'event_key', labelField: 'outcome', pipelineRevision: 1 };
+
 export interface FakeRolloutSwitches {
+  /** The `rollout` section of the pipeline's definition prepareRollout answers. @default none */
+  definition?: RolloutDefinition;
   /** What collectLiveMetrics answers; undefined: it fails as an unreachable Kafka would. */
   metrics: LiveMetrics | undefined;
   /** prepareRollout refuses with this message (non-retryable), as the registry would. */
@@ -54,6 +61,8 @@ export interface FakeRolloutSwitches {
 }
 
 export interface FakeRolloutRecord {
+  /** The source each snapshot and metrics read was given. */
+  sources: (LiveMetricsSource | undefined)[];
   routings: RoutingRequest[];
   decisions: DecisionRequest[];
   metricsCalls: number;
@@ -70,7 +79,7 @@ export function createFakeRolloutActivities() {
   };
   const recordOf = (model: string): FakeRolloutRecord => {
     let found = records.get(model);
-    if (found === undefined) records.set(model, (found = { routings: [], decisions: [], metricsCalls: 0, revision: 10 }));
+    if (found === undefined) records.set(model, (found = { sources: [], routings: [], decisions: [], metricsCalls: 0, revision: 10 }));
     return found;
   };
   const offsets: LiveOffsets = { scores: [{ partition: 0, offset: '5' }], labels: [{ partition: 0, offset: '7' }], dlq: [{ partition: 0, offset: '0' }] };
@@ -79,9 +88,18 @@ export function createFakeRolloutActivities() {
     prepareRollout: async ({ model, challengerVersion }) => {
       const refusal = switchesOf(model).prepareRefusal;
       if (refusal !== undefined) throw ApplicationFailure.nonRetryable(refusal, 'RolloutError');
-      return { champion: { version: CHAMPION_VERSION, sha256: sha(CHAMPION_VERSION) }, challenger: { version: challengerVersion, sha256: sha(challengerVersion) } };
+      const definition = switchesOf(model).definition;
+      return {
+        champion: { version: CHAMPION_VERSION, sha256: sha(CHAMPION_VERSION) },
+        challenger: { version: challengerVersion, sha256: sha(challengerVersion) },
+        source: FAKE_SOURCE,
+        ...(definition === undefined ? {} : { rollout: definition }),
+      };
     },
-    snapshotLiveOffsets: async () => offsets,
+    snapshotLiveOffsets: async ({ model, source }) => {
+      recordOf(model).sources.push(source);
+      return offsets;
+    },
     publishRouting: async (request): Promise<PublishedRouting> => {
       const refusal = switchesOf(request.model).routingRefusal;
       if (refusal !== undefined) throw ApplicationFailure.nonRetryable(refusal, 'DeploymentError');
@@ -93,6 +111,7 @@ export function createFakeRolloutActivities() {
     collectLiveMetrics: async (request) => {
       const model = request.scope.model;
       recordOf(model).metricsCalls += 1;
+      recordOf(model).sources.push(request.source);
       const metrics = switchesOf(model).metrics;
       if (metrics === undefined) throw ApplicationFailure.nonRetryable('the broker is unreachable', 'OffsetSnapshotError');
       return metrics;

@@ -1,14 +1,15 @@
 /**
- * PSI of one numeric feature column, live against reference. Feature columns are not confined to
- * [0, 1] like scores, so the bins come from the reference itself: cut points at its deciles, so
+ * PSI of a numeric sample against a reference whose range is not known beforehand (a feature
+ * column, a regression model's predictions), so the bins come from the reference itself: cut points at its deciles, so
  * each bin holds about a tenth of the reference and no bin is empty by construction. A column
  * with few distinct values (flags, counts, `*_missing` columns) gets one bin per value instead,
  * cut half-way between neighbouring values; decile cuts there would put a 95/5 flag into a
  * single bin and never see its share move. The first and last bins are open-ended, so live
- * values outside the reference's range still count. The formula is the rollout's
- * {@link populationStabilityIndex}.
+ * values outside the reference's range still count. The formula is {@link populationStabilityIndex}.
+ * Drift uses it for feature columns and predictions, the rollout for a regression challenger's
+ * predictions against the champion's.
  */
-import { populationStabilityIndex, type ScoreHistogram } from '../rollout/psi.js';
+import { populationStabilityIndex, type ScoreHistogram } from './psi.js';
 
 /** Bins of a reference with many distinct values. @default 10 */
 export const DEFAULT_BINS = 10;
