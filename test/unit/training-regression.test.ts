@@ -77,7 +77,8 @@ describe('regression training', () => {
   });
 
   it('trains to a low MAE and beats a constant model on the same test split by the primary metric', async () => {
-    const champion: ScorableModel = { model: constantModel(trainMean), vectoriser: prepared.vectoriser, task: 'regression' };
+    const constantNetwork = constantModel(trainMean);
+    const champion: ScorableModel = { model: constantNetwork, vectoriser: prepared.vectoriser, task: 'regression' };
     try {
       const result = await evaluateCandidate(split.test, { model: trained.model, vectoriser: prepared.vectoriser, task: 'regression' }, champion, { task: 'regression', primaryMetric: 'mae', minimumImprovement: 1 });
       const candidate = result.candidate as RegressionMetrics;
@@ -112,7 +113,7 @@ describe('regression training', () => {
       // RMSE is the regression default.
       expect((await evaluateCandidate(split.test, { model: trained.model, vectoriser: prepared.vectoriser }, undefined, { task: 'regression' })).comparison.primaryMetric).toBe('rmse');
     } finally {
-      champion.model.dispose();
+      constantNetwork.dispose();
     }
   });
 
