@@ -19,7 +19,8 @@ import type { SplitCounts } from '../training/errors.js';
 import { evaluateCandidate, type EvaluationOptions, type ModelComparison, type ModelMetrics, type ScorableModel } from '../training/evaluation.js';
 import type { OperatingPointComparison } from '../training/operating-point-gate.js';
 import { loadDataset, type ExampleSource, type LoadedDataset } from '../training/example-source.js';
-import { deserialiseModelArtifact } from '../registry/model-artifact.js';
+import { openModelArtifact } from '../models/model-artifact-loader.js';
+import type { RuntimeModel } from '../models/runtime-model.js';
 import { decodeCandidateModel, encodeCandidateModel } from '../training/candidate-model-file.js';
 import { pinnedTrainingInputs, pipelineTrainingInputs } from '../training/pipeline-training-inputs.js';
 import { prepareTrainingData } from '../training/training-data.js';
@@ -206,11 +207,12 @@ export function createTrainingActivities({ examples, registry, artifacts, pipeli
     evaluateCandidate: reportingFailures(async (request: EvaluateRequest): Promise<EvaluationSummary> => {
       const { split, inputs } = await load(request, { evaluation: request.evaluation });
       const candidate = await decodeCandidateModel(await artifacts.read(request.artifactPath));
-      let champion: (ScorableModel & { version: number }) | undefined;
+      let champion: (ScorableModel<RuntimeModel> & { readonly version: number }) | undefined;
       try {
         const championVersion = await registry.resolveAlias(request.model, 'champion');
         if (championVersion !== undefined) {
-          const loaded = await deserialiseModelArtifact(await registry.loadArtifact(request.model, championVersion.version), {
+          // The champion may be of any runtime: an imported ONNX version is compared like a trained one.
+          const loaded = await openModelArtifact(await registry.loadArtifact(request.model, championVersion.version), {
             sha256: championVersion.artifact.sha256,
             model: request.model,
             version: championVersion.version,

@@ -10,7 +10,7 @@ import type { ModelTask } from '../pipelines/pipeline-definition.js';
 import { selectTensorFlowBackend, type BackendName } from './backend.js';
 import { IncompatibleArtifactError, InvalidOptionsError, type OptionIssue } from './errors.js';
 import type { CompiledVectoriser } from '../vectoriser/compile-vectoriser.js';
-import { labelledMatrixOf } from './feature-matrix.js';
+import { labelledMatrixOf, type FeatureMatrix } from './feature-matrix.js';
 import { averagePrecision, brierScore, chooseThreshold, metricsAtThreshold, rocAuc, type ThresholdMetrics, type ThresholdTarget } from './metrics.js';
 import { predictScores } from './model.js';
 import { compareOperatingPoints, type OperatingPointComparison, type OperatingPointGateOptions } from './operating-point-gate.js';
@@ -18,8 +18,17 @@ import { meanAbsoluteError, rootMeanSquaredError, rSquared } from './regression-
 import type { TrainingExample } from './training-example.js';
 
 /** A model with the vectoriser it was trained with (compiled from the spec stored with it). */
-export interface ScorableModel {
-  readonly model: LayersModel;
+/**
+ * A model that scores a vectorised matrix itself, one prediction per row: any runtime's model
+ * (`src/models/runtime-model.ts`), so an imported ONNX version is measured like a trained one.
+ */
+export interface MatrixScorer {
+  score(matrix: FeatureMatrix): Promise<Float32Array>;
+}
+
+export interface ScorableModel<Model extends LayersModel | MatrixScorer = LayersModel> {
+  /** A TensorFlow.js network (predicted in batches of `batchSize`), or a model of any runtime. */
+  readonly model: Model;
   readonly vectoriser: CompiledVectoriser;
   /** The threshold it decides with in the scorer: a registered classifier champion's. A candidate's is chosen here. */
   readonly threshold?: number;
@@ -129,8 +138,8 @@ const valueOf = (metrics: ModelMetrics, metric: PrimaryMetric): number => (metri
  */
 export async function evaluateCandidate(
   testExamples: readonly TrainingExample[],
-  candidate: ScorableModel,
-  champion?: ScorableModel,
+  candidate: ScorableModel<LayersModel | MatrixScorer>,
+  champion?: ScorableModel<LayersModel | MatrixScorer>,
   options: EvaluationOptions = {},
 ): Promise<EvaluationResult> {
   const { task, primaryMetric, minimumImprovement, operatingPoint, batchSize, operatingPointGate } = compileEvaluationOptions(options);
@@ -138,9 +147,9 @@ export async function evaluateCandidate(
     if (model?.task !== undefined && model.task !== task) throw new IncompatibleArtifactError(which, `it is a ${model.task} model and this evaluation is of a ${task}; train a ${task} model, or make the pipeline's champion one`);
   }
   const backend = (await selectTensorFlowBackend()).name;
-  const measure = async ({ model, vectoriser, threshold }: ScorableModel): Promise<ModelMetrics> => {
+  const measure = async ({ model, vectoriser, threshold }: ScorableModel<LayersModel | MatrixScorer>): Promise<ModelMetrics> => {
     const test = labelledMatrixOf(vectoriser, testExamples, 'test');
-    const predictions = await predictScores(model, test.features, batchSize);
+    const predictions = 'score' in model ? await model.score(test.features) : await predictScores(model, test.features, batchSize);
     if (task === 'regression') {
       return { task, examples: test.labels.length, mae: meanAbsoluteError(test.labels, predictions), rmse: rootMeanSquaredError(test.labels, predictions), r2: rSquared(test.labels, predictions) };
     }
