@@ -16,8 +16,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { Admin, Kafka } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { loadConfig, type TributaryConfig } from '../../src/config/config.js';
+import { parseDuration } from '../../src/pipelines/duration.js';
 import { platformTopicNames } from '../../src/pipelines/pipeline-topics.js';
 import { loadPipelineDefinition } from '../../src/pipelines/validate-pipeline.js';
 import { createModelRegistry, type KafkaModelRegistry } from '../../src/registry/kafka-model-registry.js';
@@ -150,7 +151,7 @@ describe('the delivery example end to end on the real stack', () => {
     }
     lap('produced');
 
-    const labelled = labelledOrderIds(events, 3 * 3_600_000);
+    const labelled = labelledOrderIds(events, parseDuration(definition.labels.horizon!)!);
     const features = await collectingConsumer(kafka, topics.features);
     const examples = await collectingConsumer(kafka, topics.trainingExamples);
     consumers.push(features, examples);
@@ -168,7 +169,7 @@ describe('the delivery example end to end on the real stack', () => {
     const minutes = new Map(events.deliveries.map((delivery) => [delivery.order_id, delivery.delivery_minutes]));
     for (const row of exampleRows) expect(row.delivery_minutes, String(row.order_id)).toBe(minutes.get(row.order_id as string));
     Object.assign(figures, { orders: ORDERS, featuresRecords: featureRows.length, trainingExamples: exampleRows.length });
-  });
+  }, 600_000);
 
   it('tributary train trains a regression model on the pipeline\'s examples that passes its gates and becomes champion', async () => {
     const started = await tributary('train', NAME, '--by', 'delivery-example-test');
@@ -194,12 +195,13 @@ describe('the delivery example end to end on the real stack', () => {
     expect((await registry.resolveAlias(NAME, 'champion'))?.version).toBe(trained.version);
     expect(version.lineage.hyperParameters).toMatchObject({ pipelineRevision: 1, hiddenUnits: [32, 16] });
     Object.assign(figures, { version: trained.version, examplesTrainedOn: examples, metrics: trained.metrics });
-  });
+  }, 600_000);
 
   it('tributary serve scores every features record exactly once with the champion, and nothing goes to the DLQ', async () => {
     // Nothing to serve without the champion the step before trains.
     expect(trained?.stage).toBe('champion');
     serve = await startServeProcess(config, NAME);
+    onTestFailed(() => console.error(`tributary serve --model ${NAME} printed:\n${serve?.output.join('')}`));
     const features = (await readCommitted<Row>(kafka, config, topics.features)).rows;
     const scoresSeen = await collectingConsumer(kafka, topics.scores);
     consumers.push(scoresSeen);
@@ -233,7 +235,7 @@ describe('the delivery example end to end on the real stack', () => {
     }
     const predictions = scores.rows.map((score) => score.prediction as number);
     Object.assign(figures, { predictionMinutes: { min: Math.min(...predictions), max: Math.max(...predictions) } });
-  });
+  }, 600_000);
 
   it('beside the fraud example on the same stack and worker, each scorer scores only its own stream', async () => {
     expect(trained?.stage).toBe('champion');
@@ -270,6 +272,7 @@ describe('the delivery example end to end on the real stack', () => {
     lap('fraud trained');
 
     fraudServe = await startServeProcess(config, FRAUD);
+    onTestFailed(() => console.error(`tributary serve --model ${FRAUD} printed:\n${fraudServe?.output.join('')}`));
     const transactions = (await readCommitted<Row>(kafka, config, topicName(config, 'features'))).rows;
     const fraudScoresSeen = await collectingConsumer(kafka, topicName(config, 'scores'));
     consumers.push(fraudScoresSeen);
@@ -291,5 +294,5 @@ describe('the delivery example end to end on the real stack', () => {
     Object.assign(figures, {
       fraud: { transactions: transactionIds.size, labels: simulated.labels, examples: fraudExamples.received.length, version: fraudTrained.version, metrics: fraudTrained.metrics, scores: fraudScores.length, deadLetters: deadLetters.fraud },
     });
-  });
+  }, 600_000);
 });
