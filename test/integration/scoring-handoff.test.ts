@@ -102,7 +102,7 @@ function handoffEnvironment(purpose: string) {
 describe('scoring worker across a features-topic handoff (real Kafka, registry, schema registry)', () => {
   const env = handoffEnvironment('scoring-handoff');
 
-  it('skips in the new topic exactly the transactions already scored from the old one', async () => {
+  it('skips in the new topic exactly the events already scored from the old one (by the event id field)', async () => {
     const { admin, blue, green, groupId } = env;
     const scorer = await env.startScorer(50);
     const logs = scorer.logs;
@@ -127,7 +127,7 @@ describe('scoring worker across a features-topic handoff (real Kafka, registry, 
     expect(skipped).toBeGreaterThanOrEqual(100);
     expect(skipped).toBeLessThanOrEqual(150);
     expect(logs.some((line) => line.includes(`features topic moved from ${blue} to ${green}`))).toBe(true);
-    expect(logs.some((line) => line.includes(`handoff from ${blue}: ${skipped} transactions scored there from the overlap on are skipped in ${green}`))).toBe(true);
+    expect(logs.some((line) => line.includes(`handoff from ${blue}: ${skipped} events scored there from the overlap on are skipped in ${green}`))).toBe(true);
   });
 });
 
