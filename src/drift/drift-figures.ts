@@ -1,10 +1,13 @@
 /**
  * The drift figures of one check: PSI of every column of the champion's vectoriser (live against its
- * training reference) and a comparison of the champion's live scores with its scores on that
- * reference (PSI over ten equal bins of [0, 1], and Kolmogorov–Smirnov). Plain data, so the
- * workflow keeps them in its state, memo and history.
+ * training reference) and a comparison of the champion's live predictions with its predictions of
+ * that reference (PSI and Kolmogorov–Smirnov). Plain data, so the workflow keeps them in its state,
+ * memo and history.
+ *
+ * The prediction PSI bins by the reference's deciles, as feature columns are binned: a regression
+ * model's predictions are values in the label's units, not probabilities in [0, 1], and for a
+ * classifier decile bins also split the crowded low end that ten equal bins of [0, 1] lump together.
  */
-import { addScore, emptyScoreHistogram, populationStabilityIndex } from '../rollout/psi.js';
 import type { FeatureMatrix } from '../training/feature-matrix.js';
 import { featurePsi } from '../rollout/binned-psi.js';
 import { kolmogorovSmirnov } from './kolmogorov-smirnov.js';
@@ -41,12 +44,6 @@ function columnOf(matrix: FeatureMatrix, column: number): Float64Array {
   return values;
 }
 
-function scoreHistogram(scores: ArrayLike<number>) {
-  let histogram = emptyScoreHistogram(10);
-  for (let i = 0; i < scores.length; i += 1) histogram = addScore(histogram, scores[i]!);
-  return histogram;
-}
-
 /**
  * The figures of `live` against `reference` (both non-empty, made by one vectoriser whose column
  * names are `columns`), and of the champion's live scores against its scores of the reference rows.
@@ -67,7 +64,7 @@ export function computeDriftFigures(input: {
   const features = input.columns.map((column, index) => ({ column, psi: featurePsi(columnOf(reference, index), columnOf(live, index)) ?? 0 }));
   const maxFeature = features.reduce((max, feature) => (feature.psi > max.psi ? feature : max));
   const ks = kolmogorovSmirnov(referenceScores, liveScores);
-  const scorePsi = populationStabilityIndex(scoreHistogram(referenceScores), scoreHistogram(liveScores));
+  const scorePsi = featurePsi(referenceScores, liveScores);
   return {
     championVersion: input.championVersion,
     referenceRecords: reference.rowCount,

@@ -1,10 +1,10 @@
 /**
  * One drift check of a model, against Kafka and the registry: the champion's reference (a sample
  * of the training examples its lineage pins), the newest records of the model's features topic,
- * the champion's scores of the reference rows and its newest live scores on the scores topic.
+ * the champion's predictions of the reference rows and its newest live predictions on its
+ * pipeline's scores topic (the generic score record: a probability or a regression value alike).
  */
 import type { ModelRegistry } from '../registry/model-registry.js';
-import type { ScoreValue } from '../serving/batch-scorer.js';
 import type { ServedModel } from '../serving/model-deployment.js';
 import type { ScoringModel } from '../serving/scoring-model.js';
 import type { AvroDecoder } from '../streaming/avro-decoder.js';
@@ -27,11 +27,12 @@ export type DriftMeasurement = { readonly kind: 'measured'; readonly figures: Dr
 export interface DriftMeasurementDependencies {
   readonly registry: Pick<ModelRegistry, 'resolveAlias' | 'getVersion' | 'loadArtifact'>;
   readonly reader: OffsetRangeReader;
-  /** Decoders into the features topic's, the examples topic's and score.avsc's shapes. */
+  /** Decoders of the features, examples and scores records. */
   readonly decoders: { readonly features: AvroDecoder; readonly examples: AvroDecoder; readonly scores: AvroDecoder };
-  /** The topic the model's scorers read now (its deployment's), or the default features topic. */
+  /** The topic the model's scorers read now (its deployment's), or its pipeline's features topic. */
   featuresTopicOf(model: string): Promise<string>;
-  readonly scoresTopic: string;
+  /** The topic the model's scores are written to: its pipeline's. */
+  scoresTopicOf(model: string): Promise<string>;
   loadModel(model: string, served: ServedModel): Promise<ScoringModel>;
 }
 
@@ -40,6 +41,14 @@ export interface MeasureOptions extends DriftSampleSizes {
   readonly readTimeoutMs?: number;
   readonly signal?: AbortSignal;
   readonly onProgress?: (step: string, progress?: RangeReadProgress) => void;
+}
+
+/** The fields of a `scores` record (schemas/score.avsc) a drift check reads. */
+interface ScoreRecord {
+  readonly model: string;
+  readonly model_version: number;
+  readonly variant: 'CHAMPION' | 'CHALLENGER';
+  readonly prediction: number;
 }
 
 /**
@@ -82,10 +91,12 @@ export async function measureDrift(dependencies: DriftMeasurementDependencies, m
     if (reference.rowCount === 0) return { kind: 'skipped', reason: `no usable training example in the sampled reference of champion v${champion.version}` };
     if (live.rowCount === 0) return { kind: 'skipped', reason: `${featuresTopic} holds no usable feature record yet` };
 
-    const scoreRanges = newestRanges(await reader.snapshotEndOffsets(dependencies.scoresTopic), liveCount);
-    const liveScores = (await read<ScoreValue>(`reading the newest records of ${dependencies.scoresTopic}`, scoreRanges, decoders.scores))
-      .filter((score) => score.model === model && score.model_version === champion.version && score.variant === 'CHAMPION')
-      .map((score) => score.score);
+    const scoresTopic = await dependencies.scoresTopicOf(model);
+    const scoreRanges = newestRanges(await reader.snapshotEndOffsets(scoresTopic), liveCount);
+    const liveScores = (await read<ScoreRecord>(`reading the newest records of ${scoresTopic}`, scoreRanges, decoders.scores))
+      // A record written before the generic score record has no prediction: it is not the champion's figure.
+      .filter((score) => score.model === model && score.model_version === champion.version && score.variant === 'CHAMPION' && typeof score.prediction === 'number')
+      .map((score) => score.prediction);
 
     options.onProgress?.(`scoring the reference with champion v${champion.version}`);
     const referenceScores = await scorer.score(reference);

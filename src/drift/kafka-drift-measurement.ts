@@ -1,33 +1,45 @@
-/** The drift check's dependencies wired to the real Kafka, Schema Registry and registry of a configuration. */
+/**
+ * The drift check's dependencies wired to the real Kafka, Schema Registry and registry of a
+ * configuration. A model's topics are its pipeline's (the applied definition's features topic and
+ * platform scores topic); a model with no applied pipeline falls back to the topic catalogue's.
+ * Records are decoded in their writer's shape: the vectoriser and the check read fields by name,
+ * and one reader schema of this build cannot fit every pipeline's records.
+ */
 import type { TributaryConfig } from '../config/config.js';
+import type { PipelineStore } from '../pipelines/pipeline-store.js';
+import { platformTopicNames } from '../pipelines/pipeline-topics.js';
 import type { ModelRegistry } from '../registry/model-registry.js';
 import { openDeploymentLog } from '../serving/deployment-log.js';
 import { loadScoringModel } from '../serving/scoring-model.js';
 import { createAvroDecoder } from '../streaming/avro-decoder.js';
 import { createKafka } from '../streaming/kafka-client.js';
 import { createOffsetRangeReader } from '../streaming/offset-range-reader.js';
-import { loadSchemaFile } from '../streaming/schema-files.js';
 import { createSchemaRegistryClient } from '../streaming/schema-registry-client.js';
-import { schemaFilePath, topicDeclaration, topicName } from '../streaming/topic-catalogue.js';
+import { topicName } from '../streaming/topic-catalogue.js';
 import type { DriftMeasurementDependencies } from './drift-measurement.js';
 
-export function kafkaDriftMeasurement(config: TributaryConfig, registry: ModelRegistry): DriftMeasurementDependencies {
-  const schemaRegistry = createSchemaRegistryClient(config.schemaRegistry);
-  // Each topic decodes into the shape this build reads, whichever compatible writer version wrote it.
-  const decoderOf = (logical: string) => createAvroDecoder(schemaRegistry, { readerSchema: loadSchemaFile(schemaFilePath(topicDeclaration(logical).valueSchema)).type });
+export function kafkaDriftMeasurement(config: TributaryConfig, registry: ModelRegistry, pipelines?: Pick<PipelineStore, 'current'>): DriftMeasurementDependencies {
+  const decoder = createAvroDecoder(createSchemaRegistryClient(config.schemaRegistry));
+  const definitionOf = async (model: string) => (await pipelines?.current(model))?.definition;
   return {
     registry,
     reader: createOffsetRangeReader(createKafka(config, { clientIdSuffix: 'drift' }), { groupIdPrefix: `${config.topics.prefix}drift-read` }),
-    decoders: { features: decoderOf('features'), examples: decoderOf('training-examples'), scores: decoderOf('scores') },
+    decoders: { features: decoder, examples: decoder, scores: decoder },
     async featuresTopicOf(model) {
       const deployments = await openDeploymentLog(config);
       try {
-        return (await deployments.latest(model))?.featuresTopic ?? topicName(config, 'features');
+        const deployed = (await deployments.latest(model))?.featuresTopic;
+        if (deployed !== undefined) return deployed;
       } finally {
         await deployments.close();
       }
+      const definition = await definitionOf(model);
+      return definition === undefined ? topicName(config, 'features') : `${config.topics.prefix}${definition.features.topic}`;
     },
-    scoresTopic: topicName(config, 'scores'),
+    async scoresTopicOf(model) {
+      const definition = await definitionOf(model);
+      return definition === undefined ? topicName(config, 'scores') : `${config.topics.prefix}${platformTopicNames(definition).scores}`;
+    },
     loadModel: (model, served) => loadScoringModel(registry, model, served),
   };
 }

@@ -63,7 +63,7 @@ export function createOrchestrationActivities(config: TributaryConfig, { registr
     ...createExampleActivities({ examples: kafkaExampleSource(config), pipelines }),
     ...createRegistryActivities({ registry, deployments, artifacts: createLocalCandidateArtifacts(artifactDirectory), features, codeVersion: resolveCodeVersion() }),
     ...createRolloutActivities({ registry, deployments, liveMetrics: kafkaLiveMetricsReader(config), features, pipelines, topicPrefix: config.topics.prefix }),
-    ...createDriftActivities({ measurement: kafkaDriftMeasurement(config, registry) }),
+    ...createDriftActivities({ measurement: kafkaDriftMeasurement(config, registry, pipelines) }),
   };
 }
 

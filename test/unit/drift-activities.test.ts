@@ -65,7 +65,7 @@ function recordingMeter(values: Map<string, number>): MetricMeter {
   return meter;
 }
 
-const score = (model: string, version: number, variant: ScoreValue['variant'], value: number): Partial<ScoreValue> => ({ model, model_version: version, variant, score: value });
+const score = (model: string, version: number, variant: ScoreValue['variant'], value: number): Partial<ScoreValue> => ({ model, model_version: version, variant, prediction: value });
 
 let registry: InMemoryModelRegistry;
 beforeAll(async () => {
@@ -96,7 +96,7 @@ function dependencies(topics: Record<string, readonly unknown[]>, reads: Partiti
     reader: memoryReader(topics, reads),
     decoders: { features: jsonDecoder, examples: jsonDecoder, scores: jsonDecoder },
     featuresTopicOf: async () => FEATURES,
-    scoresTopic: SCORES,
+    scoresTopicOf: async () => SCORES,
     loadModel: (model, served) => loadScoringModel(registry, model, served),
   };
 }
