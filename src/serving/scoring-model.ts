@@ -1,21 +1,22 @@
 /**
- * One model version as the scorer uses it: the network with the vectoriser it was trained with
- * (compiled once here, off the hot path) and its decision threshold, loaded from the registry,
- * checked and warmed up before it serves.
+ * One model version as the scorer uses it: the model, whichever runtime runs it (a TensorFlow.js
+ * network or an ONNX graph, `src/models/`), with the vectoriser it was trained with (compiled once
+ * here, off the hot path) and its decision threshold, loaded from the registry, checked and warmed
+ * up before it serves.
  */
-import type { LayersModel } from '@tensorflow/tfjs';
 import { reasonOf, TributaryError } from '../errors/tributary-error.js';
+import { openModelArtifact, type OpenedModelArtifact } from '../models/model-artifact-loader.js';
+import type { RuntimeModel } from '../models/runtime-model.js';
 import type { ModelTask } from '../pipelines/pipeline-definition.js';
-import { deserialiseModelArtifact, type LoadedModelArtifact, type RecordIdentity } from '../registry/model-artifact.js';
+import type { RecordIdentity } from '../registry/model-artifact.js';
 import type { ModelRuntime } from '../registry/model-runtime.js';
 import type { ModelRegistry } from '../registry/model-registry.js';
 import type { FeatureMatrix } from '../training/feature-matrix.js';
-import { predictScores } from '../training/model.js';
 import type { CompiledVectoriser } from '../vectoriser/compile-vectoriser.js';
 import { ModelDisposedError, ModelLoadError } from './errors.js';
 import type { ServedModel } from './model-deployment.js';
 
-/** One loaded, warmed-up model version, ready to score; owns its tensors until dispose(). */
+/** One loaded, warmed-up model version, ready to score; owns its engine's memory (tensors, an ONNX Runtime session) until dispose(). */
 export interface ScoringModel {
   readonly model: string;
   readonly version: number;
@@ -57,7 +58,7 @@ export async function loadScoringModel(
     error instanceof ModelLoadError
       ? error
       : new ModelLoadError(model, version, reasonOf(error), { retriable: error instanceof TributaryError && error.retriable, cause: error });
-  let loaded: LoadedModelArtifact;
+  let loaded: OpenedModelArtifact;
   try {
     const record = await registry.getVersion(model, version);
     if (record.artifact.sha256 !== sha256) {
@@ -65,7 +66,7 @@ export async function loadScoringModel(
     }
     // loadArtifact checks the bytes against the registry's record, deserialising against the deployment's.
     const bytes = await registry.loadArtifact(model, version);
-    loaded = await deserialiseModelArtifact(bytes, { sha256, model, version });
+    loaded = await openModelArtifact(bytes, { sha256, model, version });
   } catch (error) {
     throw refuse(error);
   }
@@ -78,8 +79,7 @@ export async function loadScoringModel(
       `its artifact does not record which features fields are the event id, entity key and event time (it was trained before artifacts did); retrain it (\`tributary train ${model}\`) and promote the new version; the scorer keeps the model it serves until then`,
     );
   }
-  // This loader builds TensorFlow.js networks only.
-  const scoringModel = new LoadedScoringModel(model, version, sha256, loaded.task, 'tfjs', loaded.threshold, identity, loaded.model, loaded.vectoriser);
+  const scoringModel = new LoadedScoringModel(model, version, sha256, loaded.task, loaded.threshold, identity, loaded.model, loaded.vectoriser);
   try {
     await warmUp(scoringModel);
   } catch (error) {
@@ -117,22 +117,25 @@ class LoadedScoringModel implements ScoringModel {
     readonly version: number,
     readonly sha256: string,
     readonly task: ModelTask,
-    readonly runtime: ModelRuntime,
     readonly threshold: number,
     readonly identity: RecordIdentity,
-    private readonly network: LayersModel,
+    private readonly engine: RuntimeModel,
     readonly vectoriser: CompiledVectoriser,
   ) {}
 
+  get runtime(): ModelRuntime {
+    return this.engine.runtime;
+  }
+
   score(matrix: FeatureMatrix): Promise<Float32Array> {
     if (this.disposed) return Promise.reject(new ModelDisposedError(this.model, this.version));
-    // The whole batch in one predict: the scorer already sized it, and splitting it would only add calls.
-    return predictScores(this.network, matrix, Math.max(1, matrix.rowCount));
+    // The whole batch in one call: the scorer already sized it, and splitting it would only add calls.
+    return this.engine.score(matrix);
   }
 
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.network.dispose();
+    this.engine.dispose();
   }
 }
