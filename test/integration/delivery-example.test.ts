@@ -210,31 +210,41 @@ describe('the delivery example end to end on the real stack', () => {
 
     const scores = await readCommitted<Row>(kafka, config, topics.scores);
     expect(scores.undecodable).toBe(0);
+    const featuresOf = new Map(features.map((row) => [row.order_id as string, row]));
     const byEvent = new Map<string, Row[]>();
     for (const score of scores.rows) byEvent.set(score.event_id as string, [...(byEvent.get(score.event_id as string) ?? []), score]);
     const missing = features.filter((row) => !byEvent.has(row.order_id as string)).length;
     const duplicates = [...byEvent.values()].filter((each) => each.length > 1).length;
-    const extra = [...byEvent.keys()].filter((id) => !features.some((row) => row.order_id === id)).length;
+    const extra = [...byEvent.keys()].filter((id) => !featuresOf.has(id)).length;
     const deadLetters = (await readCommitted<Row>(kafka, config, topics.dlq)).rows.length;
     Object.assign(figures, { audit: { featuresRecords: features.length, scores: scores.rows.length, missing, duplicates, extra, deadLetters } });
     expect({ missing, duplicates, extra, deadLetters }).toEqual({ missing: 0, duplicates: 0, extra: 0, deadLetters: 0 });
 
-    const hashOf = new Map(features.map((row) => [row.order_id as string, row.customer_hash]));
     for (const score of scores.rows) {
+      const record = featuresOf.get(score.event_id as string)!;
       expect(score, String(score.event_id)).toMatchObject({
         pipeline: NAME,
-        entity_key: hashOf.get(score.event_id as string),
+        entity_key: record.customer_hash,
+        event_time: record.placed_at,
         model: NAME,
         model_version: trained!.version,
+        model_runtime: 'tfjs',
         variant: 'CHAMPION',
         threshold: null,
         decision: null,
         shadow: null,
+        // The features schema has no feature_job_version field.
+        feature_job_version: null,
       });
       expect(Number.isFinite(score.prediction), String(score.event_id)).toBe(true);
     }
-    const predictions = scores.rows.map((score) => score.prediction as number);
-    Object.assign(figures, { predictionMinutes: { min: Math.min(...predictions), max: Math.max(...predictions) } });
+    // Keyed by the event id.
+    for (const { message } of scoresSeen.received) expect(byEvent.has(message.key?.toString() ?? '')).toBe(true);
+    // How far the served predictions are from the minutes the deliveries took: train, validation and test examples alike.
+    const minutes = new Map(events.deliveries.map((delivery) => [delivery.order_id, delivery.delivery_minutes]));
+    const labelled = scores.rows.filter((score) => minutes.has(score.event_id as string));
+    const servedMae = labelled.reduce((sum, score) => sum + Math.abs((score.prediction as number) - minutes.get(score.event_id as string)!), 0) / labelled.length;
+    Object.assign(figures, { served: { labelled: labelled.length, mae: servedMae } });
   }, 600_000);
 
   it('beside the fraud example on the same stack and worker, each scorer scores only its own stream', async () => {
