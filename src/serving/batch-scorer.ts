@@ -94,10 +94,10 @@ interface RowScores {
  * SHADOW the challenger over all rows). A classifier's decision is POSITIVE when its prediction
  * >= its threshold; a regression model's prediction is the value, with no threshold or decision.
  * The champion's identity fields read every record (a record is one event whichever variant
- * decides it); without a champion every readable record is NO_CHAMPION. `clock` gives epoch ms: a record's scored-at is read
- * when the model that decided it has scored, and the models score one after the other (the
- * champion first), so a slower challenger shows in its own variant's latency, which the rollout's
- * latency guardrail compares, and never in the champion's.
+ * decides it); without a champion every record is NO_CHAMPION. `clock` gives epoch ms: a
+ * record's scored-at is read when the model that decided it has scored, and the models score one
+ * after the other (the champion first), so a slower challenger shows in its own variant's
+ * latency, which the rollout's latency guardrail compares, and never in the champion's.
  */
 export async function scoreBatch(snapshot: ServingSnapshot, inputs: readonly FeatureInput[], clock: () => number): Promise<BatchOutcome[]> {
   const { deployment, champion, challenger } = snapshot;
@@ -154,7 +154,7 @@ export async function scoreBatch(snapshot: ServingSnapshot, inputs: readonly Fea
 }
 
 /** What one model's prediction of one record becomes, before the record goes out. */
-export interface ScoreParts {
+interface ScoreParts {
   readonly pipeline: string;
   readonly revision: number;
   readonly decider: Pick<ScoringModel, 'version' | 'runtime' | 'task' | 'threshold'>;
@@ -169,7 +169,7 @@ export interface ScoreParts {
 }
 
 /** The score record (schemas/score.avsc) of one prediction: a classifier's with its threshold and decision, a regression's with neither. */
-export function scoreRecord(parts: ScoreParts): ScoreValue {
+function scoreRecord(parts: ScoreParts): ScoreValue {
   const { decider, keys, scoredAt } = parts;
   return {
     pipeline: parts.pipeline,
