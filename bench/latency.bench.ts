@@ -10,7 +10,8 @@
  * Set-up, as the demo and the tests do: the run's own topic prefix, the catalogue's topics and
  * schemas, examples/fraud/pipeline.yaml applied as pipeline `fraud`, an untrained model of its
  * inputs as champion, the Java feature job (its exactly-once Kafka sinks, the example's
- * out-of-orderness and checkpoint interval unless given) and a scorer in its own process
+ * out-of-orderness and checkpoint interval and the job's Flink latency settings, from
+ * featureJobFlinkConfiguration, unless given) and a scorer in its own process
  * (bench/latency-scorer.ts: exactly-once, the example's chunk size).
  *
  * Per rate step: first the baseline — the same transactions produced at the same rate to a plain
@@ -42,7 +43,7 @@ import { logLevel, type EachBatchPayload } from 'kafkajs';
 import { loadConfig, type TributaryConfig } from '../src/config/config.js';
 import { FeatureJobDeployer } from '../src/flink/feature-job.js';
 import { FlinkRestClient } from '../src/flink/flink-rest-client.js';
-import { DEFAULT_OUT_OF_ORDERNESS_MS } from '../src/flink/job-spec.js';
+import { DEFAULT_OUT_OF_ORDERNESS_MS, featureJobFlinkConfiguration } from '../src/flink/job-spec.js';
 import { DURATION_EXPECTED, parseDuration } from '../src/pipelines/duration.js';
 import { createModelRegistry } from '../src/registry/kafka-model-registry.js';
 import { openDeploymentLog } from '../src/serving/deployment-log.js';
@@ -391,7 +392,7 @@ async function main(): Promise<void> {
     const checkpointIntervalMs = (await rest.checkpointConfig(jobId)).interval;
     checkpoints = watchCheckpoints(jobId);
     scorer = await startScorer();
-    log(`feature job ${jobId} (checkpoints every ${checkpointIntervalMs} ms, out-of-orderness ${settings.outOfOrdernessMs} ms, buffer timeout ${settings.bufferTimeout ?? "Flink's default"}) and scorer running`);
+    log(`feature job ${jobId} (checkpoints every ${checkpointIntervalMs} ms, out-of-orderness ${settings.outOfOrdernessMs} ms, buffer timeout ${featureJobFlinkConfiguration(flinkConfiguration)['execution.buffer-timeout.interval'] ?? "Flink's default"}) and scorer running`);
 
     const next = transactionSource(Number.parseInt(runId, 16) % 2 ** 31);
     // Produced until a score arrives, not only for the warm-up's seconds: the job emits a feature
@@ -431,7 +432,7 @@ async function main(): Promise<void> {
             mode: 'exactly-once',
             secondsPerStep: settings.seconds,
             quietSeconds: settings.quietMs / 1000,
-            featureJob: { parallelism: 1, checkpointIntervalMs, bufferTimeout: settings.bufferTimeout ?? 'flink default (100 ms)', outOfOrdernessMs: settings.outOfOrdernessMs, otherFlinkConfiguration: settings.flink },
+            featureJob: { parallelism: 1, checkpointIntervalMs, outOfOrdernessMs: settings.outOfOrdernessMs, flinkConfiguration: featureJobFlinkConfiguration(flinkConfiguration) },
             scorer: { delivery: 'exactly-once', batchSize: fraudDefinition.serving?.batchSize ?? 500, process: 'its own (bench/latency-scorer.ts)' },
           },
           steps,

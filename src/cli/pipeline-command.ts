@@ -101,7 +101,8 @@ async function deployJarFeatureJob(config: TributaryConfig, baseDir: string, dra
     module: jarModuleOf(job, baseDir),
     featuresTopic: currentFeaturesTopic(record),
     parallelism,
-    flinkConfiguration: { 'execution.checkpointing.interval': checkpointing?.interval ?? '10s' },
+    // Without an interval of its own the job gets the feature job's default (featureJobFlinkConfiguration).
+    flinkConfiguration: checkpointing?.interval === undefined ? undefined : { 'execution.checkpointing.interval': checkpointing.interval },
     argumentOverrides,
     progress,
   });

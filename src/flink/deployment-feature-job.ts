@@ -14,7 +14,7 @@ import { FEATURE_JOB_MODULE, FEATURE_JOB_NAME, featureJobSpec, type FeatureJobSp
 export interface FeatureJobDeploymentChoices extends Partial<Omit<FeatureJobSpecChoices, 'piiKeyFile' | 'kafkaClientPropertiesFile'>> {
   /** @default the cluster's parallelism.default */
   readonly parallelism?: number;
-  /** Configuration for this job only, e.g. `{ 'execution.checkpointing.interval': '2s' }`. @default none */
+  /** Configuration for this job only, e.g. `{ 'execution.checkpointing.interval': '2s' }`, over the feature job's defaults (see `featureJobFlinkConfiguration`). @default the defaults alone */
   readonly flinkConfiguration?: Readonly<Record<string, string>>;
   /**
    * Write features to `<catalogue features topic>.<version>` instead of `featuresTopic`: the new

@@ -4,7 +4,7 @@
  * deployment record keeps the exact spec a rollback resubmits. Also the feature job's spec in
  * this shape. No I/O here: workflow code imports these types.
  */
-import { FEATURE_JOB_ENTRY_CLASS, featureJobProgramArgs, type FeatureJobSpec } from './job-spec.js';
+import { FEATURE_JOB_ENTRY_CLASS, featureJobFlinkConfiguration, featureJobProgramArgs, type FeatureJobSpec } from './job-spec.js';
 
 /** Topics the health window compares: when the inputs grow, the outputs must grow too. */
 export interface ObservedTopics {
@@ -41,7 +41,7 @@ export interface FeatureJobDeploymentChoices {
   readonly jarPath: string;
   /** @default the cluster's parallelism.default */
   readonly parallelism?: number;
-  /** @default none */
+  /** Over the feature job's defaults (see `featureJobFlinkConfiguration`). @default the defaults alone */
   readonly flinkConfiguration?: Readonly<Record<string, string>>;
 }
 
@@ -54,7 +54,7 @@ export function featureJobDeploymentSpec(spec: FeatureJobSpec, choices: FeatureJ
     entryClass: FEATURE_JOB_ENTRY_CLASS,
     programArgs: featureJobProgramArgs(spec),
     ...(choices.parallelism === undefined ? {} : { parallelism: choices.parallelism }),
-    ...(choices.flinkConfiguration === undefined ? {} : { flinkConfiguration: choices.flinkConfiguration }),
+    flinkConfiguration: featureJobFlinkConfiguration(choices.flinkConfiguration),
     observedTopics: { inputs: [spec.topics.transactions], outputs: [spec.topics.features] },
   };
 }

@@ -15,6 +15,7 @@ import {
   FEATURE_JOB_ENTRY_CLASS,
   FEATURE_JOB_MODULE,
   FEATURE_JOB_NAME,
+  featureJobFlinkConfiguration,
   featureJobProgramArgs,
   featureJobSpec,
   type FeatureJobSpec,
@@ -46,7 +47,7 @@ export interface SubmitFeatureJobOptions extends Partial<Omit<FeatureJobSpecChoi
   readonly jobId?: string;
   /** Submit even when a job with the same name runs. @default false */
   readonly force?: boolean;
-  /** Configuration for this job only, e.g. `{ 'execution.checkpointing.interval': '2s' }`. @default none */
+  /** Configuration for this job only, e.g. `{ 'execution.checkpointing.interval': '2s' }`, over the feature job's defaults (see `featureJobFlinkConfiguration`). @default the defaults alone */
   readonly flinkConfiguration?: Readonly<Record<string, string>>;
   /** A key file the TaskManagers already have. @default the configured key, written to `<dataDir>/flink/secrets/` */
   readonly piiKeyFile?: string;
@@ -149,7 +150,7 @@ export class FeatureJobDeployer {
         savepointPath: options.savepointPath,
         allowNonRestoredState: options.allowNonRestoredState,
         jobId: options.jobId,
-        flinkConfiguration: options.flinkConfiguration,
+        flinkConfiguration: featureJobFlinkConfiguration(options.flinkConfiguration),
       });
     } finally {
       // The cluster keeps its own copy of a submitted job's jar; the upload only litters /jars.

@@ -19,11 +19,12 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TributaryConfig } from '../config/config.js';
-import type { PipelineDefinition } from '../pipelines/pipeline-definition.js';
+import { DEFAULT_CHECKPOINT_INTERVAL, type PipelineDefinition } from '../pipelines/pipeline-definition.js';
 import { featureJobName } from '../pipelines/pipeline-topics.js';
 import { FlinkSqlError } from './errors.js';
 import { featureJobKafkaProperties, piiKeyFilePath, writeSecretFile } from './feature-job-secrets.js';
 import { ensureJar, type JarBuildOptions, type MavenJarModule } from './jar-builder.js';
+import { FEATURE_JOB_LATENCY_SETTINGS } from './job-spec.js';
 import type { SqlGatewayClient } from './sql-gateway-client.js';
 import {
   avroColumns,
@@ -47,8 +48,6 @@ export const RAW_TABLE_PREFIX = 'tributary_raw__';
 const TRANSACTION_TIMEOUT_MS = 15 * 60_000;
 /** @default of `sources[].maxOutOfOrderness`. */
 const DEFAULT_MAX_OUT_OF_ORDERNESS = '5s';
-/** @default of `features.checkpointing.interval`. */
-const DEFAULT_CHECKPOINT_INTERVAL = '10s';
 
 /** `flink/sql-functions` at the package root, both from `src/` and from `dist/`. */
 const FUNCTIONS_DIR = fileURLToPath(new URL('../../flink/sql-functions/', import.meta.url));
@@ -191,6 +190,7 @@ export function kafkaSinkOptions(
 export function jobProperties(jobName: string, definition: PipelineDefinition): Record<string, string> {
   const checkpointing = definition.features.checkpointing ?? {};
   const properties: Record<string, string> = {
+    ...FEATURE_JOB_LATENCY_SETTINGS,
     'execution.runtime-mode': 'streaming',
     'pipeline.name': jobName,
     'execution.checkpointing.interval': `${durationMs(checkpointing.interval ?? DEFAULT_CHECKPOINT_INTERVAL, 'features.checkpointing.interval')} ms`,

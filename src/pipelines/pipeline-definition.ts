@@ -104,7 +104,7 @@ export interface FeaturesDefinition {
   readonly job: FeatureJobDefinition;
   /** Parallel instances of each operator. @default the cluster's `parallelism.default` */
   readonly parallelism?: number;
-  /** @default { interval: '10s', mode: 'exactly-once' } */
+  /** @default { interval: '500ms', mode: 'exactly-once' } */
   readonly checkpointing?: CheckpointingDefinition;
 }
 
@@ -141,8 +141,17 @@ export interface JarBuildDefinition {
   readonly inputs?: readonly string[];
 }
 
+/**
+ * The feature job's checkpoint interval when the definition names none. Its exactly-once Kafka
+ * sinks make output visible when a checkpoint completes, so features wait half an interval on
+ * average; 500 ms was chosen by measurement (`npm run bench -- latency`, docs/measured.md): 10 s
+ * put 5–10 s into every score, 200 ms took no less time under load, since checkpoints then ran
+ * back to back.
+ */
+export const DEFAULT_CHECKPOINT_INTERVAL = '500ms';
+
 export interface CheckpointingDefinition {
-  /** Time between two checkpoints; transactional sinks commit on them, so it bounds end-to-end latency. @default '10s' */
+  /** Time between two checkpoints; transactional sinks commit on them, so it bounds end-to-end latency. @default {@link DEFAULT_CHECKPOINT_INTERVAL} (500ms) */
   readonly interval?: Duration;
   /** @default 'exactly-once' */
   readonly mode?: 'exactly-once' | 'at-least-once';

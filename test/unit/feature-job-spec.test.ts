@@ -5,7 +5,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig, type TributaryConfig } from '../../src/config/config.js';
 import { piiKeyFilePath, writeSecretFile } from '../../src/flink/feature-job-secrets.js';
 import { isJarStale } from '../../src/flink/jar-builder.js';
-import { FEATURE_JOB_NAME, featureJobProgramArgs, featureJobSpec } from '../../src/flink/job-spec.js';
+import { featureJobDeploymentSpec } from '../../src/flink/deployment-spec.js';
+import { FEATURE_JOB_NAME, featureJobFlinkConfiguration, featureJobProgramArgs, featureJobSpec } from '../../src/flink/job-spec.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'tributary-feature-job-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -44,6 +45,20 @@ describe('feature job spec', () => {
       '--transactional-id-prefix', 'acme.tributary-feature-job-v7',
     ]);
     expect(args.join(' ')).not.toContain(config.pii.hashKey);
+  });
+});
+
+describe('feature job Flink configuration', () => {
+  const latencyDefaults = { 'pipeline.auto-watermark-interval': '50ms', 'execution.buffer-timeout.interval': '10ms', 'execution.checkpointing.interval': '500ms' };
+
+  it('submits every job with the measured latency defaults, not the cluster’s 10 s checkpoints', () => {
+    expect(featureJobFlinkConfiguration()).toEqual(latencyDefaults);
+    const deployable = featureJobDeploymentSpec(featureJobSpec(config, { jobVersion: 'v7', piiKeyFile: '/secrets/key' }), { jarPath: '/jars/job.jar' });
+    expect(deployable.flinkConfiguration).toEqual(latencyDefaults);
+  });
+
+  it('lets the caller’s settings win over each default and add their own', () => {
+    expect(featureJobFlinkConfiguration({ 'execution.checkpointing.interval': '2s', 'state.backend.type': 'rocksdb' })).toEqual({ ...latencyDefaults, 'execution.checkpointing.interval': '2s', 'state.backend.type': 'rocksdb' });
   });
 });
 

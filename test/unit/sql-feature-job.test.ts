@@ -209,6 +209,9 @@ describe('buildSqlFeatureJob on the delivery example', () => {
   it('names the job and sets its checkpointing and parallelism from the definition', () => {
     expect(job.jobName).toBe('delivery-time-features');
     expect(job.properties).toEqual({
+      // The feature job's latency settings (FEATURE_JOB_LATENCY_SETTINGS), beneath the definition's.
+      'pipeline.auto-watermark-interval': '50ms',
+      'execution.buffer-timeout.interval': '10ms',
       'execution.runtime-mode': 'streaming',
       'pipeline.name': 'delivery-time-features',
       'execution.checkpointing.interval': '10000 ms',
