@@ -9,11 +9,13 @@ import { toApplicationFailure } from '../../src/activities/application-failure.j
 import type { ExampleActivities, ExampleCount } from '../../src/activities/example-activities.js';
 import type { RegistryActivities, StageRequest } from '../../src/activities/registry-activities.js';
 import type { EvaluationSummary, TrainingActivities } from '../../src/activities/training-activities.js';
+import type { EvaluationOptions } from '../../src/training/evaluation.js';
 import type { OffsetRange } from '../../src/registry/model-registry.js';
 import type { PartitionEndOffset } from '../../src/streaming/offset-range-reader.js';
 import { DEFAULT_SPLIT_FRACTIONS, type SplitFractions } from '../../src/training/dataset-split.js';
 import { InsufficientExamplesError } from '../../src/training/example-source.js';
-import type { ClassifierMetrics } from '../../src/training/evaluation.js';
+import type { GatesDefinition } from '../../src/pipelines/pipeline-definition.js';
+import type { ClassifierMetrics, ModelComparison, RegressionMetrics } from '../../src/training/evaluation.js';
 import { compareOperatingPoints } from '../../src/training/operating-point-gate.js';
 
 /** The training-examples topic as the fakes show it: partition → end offset, and how many of the offsets are positive. */
@@ -45,6 +47,8 @@ export interface FakeModelSwitches {
   trainingGate?: Promise<void>;
   /** Resolves when countTrainingExamples may answer; lets a test signal while a poll is in flight. */
   countGate?: Promise<void>;
+  /** Makes the model a regression: its definition's gates, and the test-split figures of the next candidates, in order. */
+  regression?: { definitionGates?: GatesDefinition; candidates: Omit<RegressionMetrics, 'task' | 'examples'>[] };
 }
 
 /** What the fakes saw for one model. */
@@ -53,7 +57,9 @@ export interface FakeModelRecord {
   /** Per attempt of trainCandidate: the attempt number and the first epoch it ran. */
   trainAttempts: { attempt: number; firstEpoch: number }[];
   countCalls: OffsetRange[][];
-  versions: { version: number; stage: string; prAuc: number; reason?: string }[];
+  versions: { version: number; stage: string; prAuc: number; reason?: string; mae?: number }[];
+  /** The threshold each registration carried, in order; undefined for a regression's. */
+  registeredThresholds: (number | undefined)[];
   champion: number | undefined;
   /** Per call of a training activity: which one, and the minimum and pipeline revision it was asked for. */
   trainingRequests: { step: 'buildDataset' | 'trainCandidate' | 'evaluateCandidate'; minExamples: number | undefined; pipelineRevision: number | undefined }[];
@@ -94,7 +100,7 @@ export function createFakeActivities() {
   };
   const recordOf = (model: string): FakeModelRecord => {
     let found = records.get(model);
-    if (found === undefined) records.set(model, (found = { buildDatasetCalls: 0, trainAttempts: [], countCalls: [], versions: [], champion: undefined, trainingRequests: [] }));
+    if (found === undefined) records.set(model, (found = { buildDatasetCalls: 0, trainAttempts: [], countCalls: [], versions: [], registeredThresholds: [], champion: undefined, trainingRequests: [] }));
     return found;
   };
   /** The fakes for the trigger know the model only through the workflow id. */
@@ -121,11 +127,12 @@ export function createFakeActivities() {
       const model = modelOfRun();
       recordOf(model).buildDatasetCalls += 1;
       recordOf(model).trainingRequests.push({ step: 'buildDataset', minExamples: request.minExamples, pipelineRevision: request.pipelineRevision });
-      const examples = switchesOf(model).datasetExamples;
+      const { datasetExamples: examples, regression } = switchesOf(model);
       const minExamples = request.minExamples ?? DEFINITION_MIN_EXAMPLES;
       if (examples < minExamples) throw toApplicationFailure(new InsufficientExamplesError(examples, minExamples, 0));
       return {
         pipelineRevision: FAKE_PIPELINE_REVISION,
+        ...(regression === undefined ? {} : { task: 'regression' as const, ...(regression.definitionGates === undefined ? {} : { gates: regression.definitionGates }) }),
         examples,
         counts: { train: { examples: 3500, positives: 350 }, validation: { examples: 750, positives: 75 }, test: { examples: 750, positives: 75 } },
         boundaries: { start: 1_000, validationStart: 2_000, testStart: 3_000, end: 4_000 },
@@ -161,6 +168,7 @@ export function createFakeActivities() {
     evaluateCandidate: async (request): Promise<EvaluationSummary> => {
       const model = request.model;
       recordOf(model).trainingRequests.push({ step: 'evaluateCandidate', minExamples: request.minExamples, pipelineRevision: request.pipelineRevision });
+      if (switchesOf(model).regression !== undefined) return regressionEvaluation(model, request.evaluation);
       const prAuc = switchesOf(model).candidatePrAucs.shift() ?? 0.5;
       const candidate = metricsOf(prAuc, switchesOf(model).candidateFalsePositives?.shift());
       const record = recordOf(model);
@@ -185,11 +193,38 @@ export function createFakeActivities() {
     },
   };
 
+  /** 200 test examples; the gain on an error metric is the champion's value minus the candidate's, as evaluateCandidate computes it. */
+  const regressionEvaluation = (model: string, evaluation: EvaluationOptions): EvaluationSummary => {
+    const record = recordOf(model);
+    const next = switchesOf(model).regression!.candidates.shift() ?? { mae: 10, rmse: 12, r2: 0 };
+    const candidate: RegressionMetrics = { task: 'regression', examples: 200, ...next };
+    const championVersion = record.versions.find((version) => version.version === record.champion);
+    const champion: RegressionMetrics | undefined = championVersion === undefined ? undefined : { task: 'regression', examples: 200, mae: championVersion.mae!, rmse: championVersion.mae! * 1.25, r2: 0.5 };
+    const primaryMetric = evaluation.primaryMetric === 'rmse' || evaluation.primaryMetric === 'r2' ? evaluation.primaryMetric : 'mae';
+    const minimumImprovement = evaluation.minimumImprovement ?? 0.005;
+    const improvement = champion === undefined ? undefined : primaryMetric === 'r2' ? candidate.r2 - champion.r2 : champion[primaryMetric] - candidate[primaryMetric];
+    const comparison: ModelComparison = {
+      primaryMetric,
+      candidate: candidate[primaryMetric],
+      champion: champion?.[primaryMetric],
+      improvement,
+      minimumImprovement,
+      candidateBetter: improvement === undefined || improvement >= minimumImprovement,
+    };
+    return { candidate, champion: champion === undefined ? undefined : { version: championVersion!.version, metrics: champion }, comparison };
+  };
+
   const registryActivities: RegistryActivities = {
     registerCandidate: async (request) => {
       const record = recordOf(request.model);
       const version = record.versions.length + 1;
-      record.versions.push({ version, stage: 'candidate', prAuc: request.metrics.prAuc ?? 0 });
+      record.versions.push({
+        version,
+        stage: 'candidate',
+        prAuc: request.metrics.prAuc ?? 0,
+        ...(request.metrics.mae === undefined ? {} : { mae: request.metrics.mae }),
+      });
+      record.registeredThresholds.push(request.threshold);
       return { version, stage: 'candidate', codeVersion: 'test' };
     },
     promoteToChampion: async ({ model, version, author }) => {

@@ -138,6 +138,59 @@ describe('trainingPipeline', () => {
     expect(fakes.recordOf(model).champion).toBeUndefined();
   });
 
+  it("judges a regression by the definition's gates: MAE, R² and the minimum improvement over the champion's MAE, with no threshold", async () => {
+    const model = uniqueModel('regression');
+    // examples/delivery/pipeline.yaml's gates.
+    fakes.switchesOf(model).regression = {
+      definitionGates: { maxMae: 8, minR2: 0.3, primaryMetric: 'mae', minImprovement: 0.05 },
+      candidates: [
+        { mae: 6, rmse: 7.5, r2: 0.62 },
+        { mae: 5.5, rmse: 7, r2: 0.66 },
+        { mae: 5.48, rmse: 6.9, r2: 0.66 },
+        { mae: 8.4, rmse: 10, r2: 0.2 },
+      ],
+    };
+    const regressionRun = (run: number, input: Partial<TrainingPipelineInput> = {}) => startPipeline(model, run, { gates: undefined, ...input });
+
+    const first = await regressionRun(1);
+    expect(await first.result()).toMatchObject({ version: 1, stage: 'champion', reason: 'first model passed gates', metrics: { mae: 6, rmse: 7.5, r2: 0.62, testExamples: 200 } });
+
+    const better = await regressionRun(2);
+    const betterResult = await better.result();
+    expect(betterResult).toMatchObject({ version: 2, stage: 'challenger', reason: 'passed gates and beats champion v1 on mae by 0.5000', championVersion: 1 });
+    expect(betterResult.metrics).toEqual({ mae: 5.5, rmse: 7, r2: 0.66, testExamples: 200, championVersion: 1, championMae: 6, championRmse: 7.5, championR2: 0.5 });
+    expect((await better.describe()).memo).toMatchObject({ champion: { version: 1, mae: 6, rmse: 7.5, r2: 0.5 } });
+    await harness.recordHistory('training-pipeline-regression-challenger', better);
+    await harness.client.workflow.getHandle(rolloutWorkflowId(model)).terminate('test finished');
+
+    // 6 − 5.48 = 0.52 would pass the definition's 0.05; the run's input asks 1 for itself.
+    const strict = await (await regressionRun(3, { gates: { minImprovement: 1 } })).result();
+    expect(strict).toMatchObject({ stage: 'rejected', reason: 'quality gates failed: mae 5.4800 does not beat champion v1 (6.0000) by the minimum improvement 1 (gain 0.5200)' });
+
+    const worse = await (await regressionRun(4)).result();
+    expect(worse.reason).toBe(
+      'quality gates failed: MAE 8.4000 is above the maximum 8; R² 0.2000 is below the minimum 0.3; mae 8.4000 does not beat champion v1 (6.0000) by the minimum improvement 0.05 (gain -2.4000)',
+    );
+    // No registration of a regression carries a decision threshold; no evaluation asked for an operating point.
+    expect(fakes.recordOf(model).registeredThresholds).toEqual([undefined, undefined, undefined, undefined]);
+    expect(fakes.recordOf(model).champion).toBe(1);
+
+    // A classifier gate in the input of a regression run refuses it before training, in one line.
+    const refused = await regressionRun(5, { gates: { minRocAuc: 0.7 } });
+    const error = await refused.result().then(
+      () => undefined,
+      (failure: unknown) => failure,
+    );
+    const cause = (error as WorkflowFailedError).cause as ApplicationFailure;
+    expect([cause.type, cause.nonRetryable]).toEqual(['InvalidTrainingPipelineInput', true]);
+    expect(cause.message).toBe(
+      `invalid training pipeline input: gates.minRocAuc is not a gate of pipeline ${model}, whose model.task is regression (its gates: maxMae, maxRmse, minR2, primaryMetric, minImprovement)`,
+    );
+    expect((await refused.describe()).typedSearchAttributes.get(TributaryStage)).toBe('refused');
+    await harness.recordHistory('training-pipeline-regression-refused-input-gate', refused);
+    expect(fakes.recordOf(model).trainAttempts).toHaveLength(4);
+  });
+
   it('refuses too few examples with a non-retryable typed failure, without retrying', async () => {
     const model = uniqueModel('few');
     fakes.switchesOf(model).datasetExamples = 40;
