@@ -43,6 +43,9 @@ const EXPECTED_HISTORIES = [
   'training-pipeline-first-champion',
   // Better PR-AUC, worse FPR at its threshold than the champion's serving one: refused by the operating-point gate.
   'training-pipeline-operating-point-refused',
+  // A regression judged by its definition's gates (maxMae, minR2, mae by 0.05) made challenger, and one refused for a classifier gate in its input (the definition-gates patch).
+  'training-pipeline-regression-challenger',
+  'training-pipeline-regression-refused-input-gate',
   'training-pipeline-rejected',
   'training-pipeline-resumed-training',
   'training-pipeline-too-few-examples',
