@@ -39,7 +39,7 @@ describe('countTrainingExamples', () => {
     const activities = createExampleActivities({ examples: source([3, 5, 17, 19, 20], asked), pipelines });
     const count = await new MockActivityEnvironment().run(activities.countTrainingExamples, [RANGE], FRACTIONS, 'fraud');
     expect(count).toEqual({ examples: 20, positives: 5, undecodable: 0, testSplit: { examples: 3, positives: 2 }, definitionSplit: FRACTIONS });
-    expect(asked).toEqual([{ eventId: 'transaction_id', eventTime: 'event_time', label: 'is_fraud' }]);
+    expect(asked).toEqual([{ eventId: 'transaction_id', eventTime: 'event_time', label: 'is_fraud', task: 'binary-classification' }]);
   });
 
   it('counts a test split the pipeline would refuse (no legitimate example in it) instead of failing', async () => {
