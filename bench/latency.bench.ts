@@ -295,13 +295,15 @@ async function stopScorer(child: ChildProcess): Promise<void> {
  * Every completed checkpoint of the job, polled each second while the bench runs: Flink's REST API
  * lists only the most recent ones (10 by default), fewer than a step holds at short intervals.
  */
-function watchCheckpoints(jobId: string): { stop: () => void; during: (from: number, to: number) => Summary & { count: number } } {
+function watchCheckpoints(jobId: string): { stop: () => void; during: (from: number, to: number) => Summary & { count: number }; failedSoFar: () => number } {
   const completed = new Map<number, { triggeredAt: number; durationMs: number }>();
+  let failed = 0;
   const controller = new AbortController();
   void (async () => {
     while (!controller.signal.aborted) {
       try {
-        const { history } = await rest.checkpoints(jobId);
+        const { history, counts } = await rest.checkpoints(jobId);
+        failed = counts.failed;
         for (const checkpoint of history) {
           if (checkpoint.status === 'COMPLETED' && !checkpoint.is_savepoint) completed.set(checkpoint.id, { triggeredAt: checkpoint.trigger_timestamp, durationMs: checkpoint.end_to_end_duration });
         }
@@ -313,6 +315,7 @@ function watchCheckpoints(jobId: string): { stop: () => void; during: (from: num
   })();
   return {
     stop: () => controller.abort(),
+    failedSoFar: () => failed,
     during: (from, to) => {
       const durations = [...completed.values()].filter(({ triggeredAt }) => triggeredAt >= from && triggeredAt <= to).map(({ durationMs }) => durationMs);
       return { count: durations.length, ...summary(durations) };
@@ -331,6 +334,7 @@ async function pipelineStep(rate: number, next: () => Transaction, schemaId: num
   const loadAtStart = load();
   const began = Date.now();
   const cpuAtStart = taskManagerCpuSeconds();
+  const failedAtStart = checkpoints.failedSoFar();
   const { sentAt, achievedRate } = await produceSteadily(transactionsTopic, rate, settings.seconds, next, schemaId);
   const stoppedAt = Date.now();
   const taskManagerCoresBusy = Math.round(((taskManagerCpuSeconds() - cpuAtStart) / ((stoppedAt - began) / 1000)) * 100) / 100;
@@ -359,7 +363,7 @@ async function pipelineStep(rate: number, next: () => Transaction, schemaId: num
       featuresVisibleToScore: stage((event) => event.scoredAt - event.featuresVisibleAt),
       scoreWriteToVisible: stage((event) => event.scoreVisibleAt - event.scoredAt),
     },
-    checkpoints: checkpoints.during(began, stoppedAt),
+    checkpoints: { ...checkpoints.during(began, stoppedAt), failed: checkpoints.failedSoFar() - failedAtStart },
     /** The whole TaskManager's CPU while the producer ran (other jobs on it included), in cores. */
     taskManagerCoresBusy,
     loadAverage: { atStart: loadAtStart, atEnd: load() },
