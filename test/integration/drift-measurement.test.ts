@@ -1,8 +1,9 @@
 /**
  * The drift check against the real Kafka and Schema Registry (topics of a prefix of its own): a
- * champion whose lineage pins 3000 synthetic training examples, then live feature records from
- * the same distribution (low PSI) or with amounts shifted twentyfold (high PSI on the amount
- * columns), and the champion's live scores on the scores topic.
+ * champion in the Kafka model registry of that prefix whose lineage pins 3000 synthetic training
+ * examples, then live feature records from the same distribution (low PSI) or with amounts
+ * shifted twentyfold (high PSI on the amount columns), and the champion's live scores on the
+ * scores topic.
  */
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
@@ -10,7 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type TributaryConfig } from '../../src/config/config.js';
 import { measureDrift } from '../../src/drift/drift-measurement.js';
 import { kafkaDriftMeasurement } from '../../src/drift/kafka-drift-measurement.js';
-import { InMemoryModelRegistry } from '../../src/registry/in-memory-model-registry.js';
+import { createModelRegistry, type KafkaModelRegistry } from '../../src/registry/kafka-model-registry.js';
 import { serialiseModelArtifact } from '../../src/registry/model-artifact.js';
 import type { ScoreValue } from '../../src/serving/batch-scorer.js';
 import { loadScoringModel } from '../../src/serving/scoring-model.js';
@@ -51,7 +52,7 @@ async function preparedTopics(): Promise<{ config: TributaryConfig; kafka: Kafka
 }
 
 /** Registers champion v1 of MODEL trained (by lineage) on every training example now on the topic. */
-async function registerChampion(config: TributaryConfig, kafka: Kafka, registry: InMemoryModelRegistry): Promise<void> {
+async function registerChampion(config: TributaryConfig, kafka: Kafka, registry: KafkaModelRegistry): Promise<void> {
   const snapshot = await createOffsetRangeReader(kafka).snapshotEndOffsets(topicName(config, 'training-examples'));
   const network = testNetwork(5);
   const { bytes } = await serialiseModelArtifact({
@@ -80,25 +81,28 @@ async function registerChampion(config: TributaryConfig, kafka: Kafka, registry:
 }
 
 /** The champion's scores of `records` as the scorer would write them. */
-async function championScores(registry: InMemoryModelRegistry, records: readonly FeatureRecord[]): Promise<ScoreValue[]> {
+async function championScores(registry: KafkaModelRegistry, records: readonly FeatureRecord[]): Promise<ScoreValue[]> {
   const champion = (await registry.resolveAlias(MODEL, 'champion'))!;
   const scorer = await loadScoringModel(registry, MODEL, { version: champion.version, sha256: champion.artifact.sha256 });
   try {
     const batch = scorer.vectoriser.vectoriseBatch(records);
     const scores = await scorer.score({ rowCount: batch.rowCount, columnCount: scorer.vectoriser.width, values: batch.values });
     return records.map((record, i) => ({
-      transaction_id: record.transaction_id,
-      card_hash: record.card_hash,
-      score: scores[i]!,
+      pipeline: MODEL,
+      event_id: record.transaction_id,
+      entity_key: record.card_hash,
+      prediction: scores[i]!,
       threshold: 0.5,
-      decision: scores[i]! >= 0.5 ? 'DECLINE' : 'APPROVE',
+      decision: scores[i]! >= 0.5 ? 'POSITIVE' : 'NEGATIVE',
       model: MODEL,
       model_version: champion.version,
+      model_runtime: scorer.runtime,
       variant: 'CHAMPION',
       shadow: null,
       deployment_revision: 1,
       feature_job_version: record.feature_job_version,
       event_time: record.event_time,
+      features_at: record.event_time + 1,
       scored_at: record.event_time + 5,
       end_to_end_ms: 5,
       scoring_ms: 1,
@@ -111,18 +115,22 @@ async function championScores(registry: InMemoryModelRegistry, records: readonly
 /** Training examples (seed 1) for the reference, then `live` on the features topic and the champion's scores of them; measured over all of `live`. */
 async function scenario(live: readonly FeatureRecord[]) {
   const { config, kafka } = await preparedTopics();
-  const registry = new InMemoryModelRegistry();
-  const producer = createAvroProducer({ kafka, registry: createSchemaRegistryClient(config.schemaRegistry), config });
-  await producer.connect();
+  const registry = await createModelRegistry(config);
   try {
-    await producer.send('training-examples', generateSyntheticExamples({ count: 3000, seed: 1 }).map((example) => ({ key: example.card_hash, value: example })));
-    await registerChampion(config, kafka, registry);
-    await producer.send('features', live.map((record) => ({ key: record.card_hash, value: record })));
-    await producer.send('scores', (await championScores(registry, live)).map((score) => ({ key: score.transaction_id, value: score })));
+    const producer = createAvroProducer({ kafka, registry: createSchemaRegistryClient(config.schemaRegistry), config });
+    await producer.connect();
+    try {
+      await producer.send('training-examples', generateSyntheticExamples({ count: 3000, seed: 1 }).map((example) => ({ key: example.card_hash, value: example })));
+      await registerChampion(config, kafka, registry);
+      await producer.send('features', live.map((record) => ({ key: record.card_hash, value: record })));
+      await producer.send('scores', (await championScores(registry, live)).map((score) => ({ key: score.event_id, value: score })));
+    } finally {
+      await producer.disconnect();
+    }
+    return await measureDrift(kafkaDriftMeasurement(config, registry), MODEL, { liveRecords: 5000, referenceRecords: 2000 });
   } finally {
-    await producer.disconnect();
+    await registry.close();
   }
-  return measureDrift(kafkaDriftMeasurement(config, registry), MODEL, { liveRecords: 5000, referenceRecords: 2000 });
 }
 
 describe('drift measurement on the real Kafka', () => {
@@ -155,6 +163,11 @@ describe('drift measurement on the real Kafka', () => {
 
   it('skips a model without a champion, naming why', async () => {
     const { config } = await preparedTopics();
-    expect(await measureDrift(kafkaDriftMeasurement(config, new InMemoryModelRegistry()), MODEL)).toEqual({ kind: 'skipped', reason: `model ${MODEL} has no champion yet` });
+    const registry = await createModelRegistry(config);
+    try {
+      expect(await measureDrift(kafkaDriftMeasurement(config, registry), MODEL)).toEqual({ kind: 'skipped', reason: `model ${MODEL} has no champion yet` });
+    } finally {
+      await registry.close();
+    }
   });
 });
