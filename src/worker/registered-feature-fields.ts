@@ -1,10 +1,13 @@
 /**
  * The features schema a model's inputs are checked against at registration and promotion: the
- * latest version registered under `<topic>-value` for the topic the model's scorers read (its
- * deployment's, else the configured features topic).
+ * latest version registered under `<topic>-value` for the topic the model's scorers read: its
+ * pipeline's `features.topic` (under the topic prefix) when the pipeline is applied, so a new
+ * pipeline's first model, which no deployment names yet, is checked against its own features;
+ * else its deployment's, else the configured features topic.
  */
 import avro from 'avsc';
 import type { TributaryConfig } from '../config/config.js';
+import type { PipelineStore } from '../pipelines/pipeline-store.js';
 import { reasonOf } from '../errors/tributary-error.js';
 import { recordFieldsOf } from '../pipelines/avro-fields.js';
 import { RegistryStorageError } from '../registry/errors.js';
@@ -13,11 +16,16 @@ import type { DeploymentLog } from '../serving/deployment-log.js';
 import { createSchemaRegistryClient } from '../streaming/schema-registry-client.js';
 import { topicName, valueSubject } from '../streaming/topic-catalogue.js';
 
-export function schemaRegistryFeatureFields(config: TributaryConfig, deployments: Pick<DeploymentLog, 'latest'>): RegisteredFeatureFields {
+export function schemaRegistryFeatureFields(config: TributaryConfig, deployments: Pick<DeploymentLog, 'latest'>, pipelines?: Pick<PipelineStore, 'current'>): RegisteredFeatureFields {
   const schemaRegistry = createSchemaRegistryClient(config.schemaRegistry);
+  const featuresTopicOf = async (model: string): Promise<string> => {
+    const definition = (await pipelines?.current(model))?.definition;
+    if (definition !== undefined) return `${config.topics.prefix}${definition.features.topic}`;
+    return (await deployments.latest(model))?.featuresTopic ?? topicName(config, 'features');
+  };
   return {
     async featuresSchemaOf(model) {
-      const topic = (await deployments.latest(model))?.featuresTopic ?? topicName(config, 'features');
+      const topic = await featuresTopicOf(model);
       const subject = valueSubject(topic);
       const action = `reading the features schema of model ${model}`;
       const registered = await schemaRegistry.latestSchema(subject);

@@ -58,7 +58,7 @@ function kafkaLiveMetricsReader(config: TributaryConfig): LiveMetricsReader {
 
 /** The orchestration role's activities: offsets and counts for the trigger, the registry steps, the rollout's and the drift checks. */
 export function createOrchestrationActivities(config: TributaryConfig, { registry, artifactDirectory, pipelines }: WorkerActivityDependencies, deployments: DeploymentLog) {
-  const features = schemaRegistryFeatureFields(config, deployments);
+  const features = schemaRegistryFeatureFields(config, deployments, pipelines);
   return {
     ...createExampleActivities({ examples: kafkaExampleSource(config), pipelines }),
     ...createRegistryActivities({ registry, deployments, artifacts: createLocalCandidateArtifacts(artifactDirectory), features, codeVersion: resolveCodeVersion() }),
