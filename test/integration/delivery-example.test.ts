@@ -6,7 +6,9 @@
  * real Temporal worker trains a regression model that passes the definition's gates and becomes
  * champion; `tributary serve` scores every features record exactly once (read_committed audit),
  * with the pipeline's name, the order id, a numeric prediction and the champion's version, and
- * nothing in the DLQ.
+ * nothing in the DLQ. Then the fraud example beside it, on the same prefix, worker and cluster (its
+ * catalogue topics, its Java feature job, simulated transactions): its model trains on the same
+ * worker, and each scorer scores its own stream only.
  *
  * Re-applying an unchanged file is test/integration/pipeline-apply.test.ts's, on the same example.
  */
@@ -18,11 +20,11 @@ import type { Client } from '@temporalio/client';
 import type { Admin, Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { loadConfig, type TributaryConfig } from '../../src/config/config.js';
+import { FeatureJobDeployer, type SubmittedFeatureJob } from '../../src/flink/feature-job.js';
 import { parseDuration } from '../../src/pipelines/duration.js';
 import { platformTopicNames } from '../../src/pipelines/pipeline-topics.js';
 import { loadPipelineDefinition } from '../../src/pipelines/validate-pipeline.js';
 import { createModelRegistry, type KafkaModelRegistry } from '../../src/registry/kafka-model-registry.js';
-import { FeatureJobDeployer, type SubmittedFeatureJob } from '../../src/flink/feature-job.js';
 import { createKafka } from '../../src/streaming/kafka-client.js';
 import { createKafkaSimulationSink } from '../../src/streaming/simulation-sink.js';
 import { simulateEvents } from '../../src/streaming/simulator/event-generator.js';
