@@ -4,6 +4,8 @@ import { InvalidModelNameError, RegistryError } from '../registry/errors.js';
 import { assertModelName } from '../registry/registry-decisions.js';
 import type { AliasChange, ModelRegistry, ModelVersion, StageChange } from '../registry/model-registry.js';
 import type { CliEnvironment } from './cli-environment.js';
+import { defaultAuthor } from './default-author.js';
+import type { ModelsImportOptions } from './models-import.js';
 import { positiveInteger } from './option-parsers.js';
 import { renderTable } from '../terminal/text-table.js';
 
@@ -16,8 +18,8 @@ export type RegistryOpener = (config: TributaryConfig) => Promise<ClosableModelR
 /** The Kafka-backed registry, imported when a command opens it so `--help` does not load Kafka. */
 export const openKafkaModelRegistry: RegistryOpener = async (config) => (await import('../registry/kafka-model-registry.js')).createModelRegistry(config);
 
-/** Metrics shown beside a version in lists, in this order, when the version has them. */
-const KEY_METRICS = ['rocAuc', 'prAuc', 'precision', 'recall'] as const;
+/** Metrics shown beside a version in lists, in this order, when the version has them: a classifier's, then a regression's. */
+const KEY_METRICS = ['rocAuc', 'prAuc', 'precision', 'recall', 'mae', 'rmse', 'r2'] as const;
 
 const formatMetric = (value: number): string => (Number.isInteger(value) ? String(value) : value.toFixed(4));
 const keyMetrics = (version: ModelVersion | undefined): string =>
@@ -77,9 +79,11 @@ function renderVersion(version: ModelVersion, aliases: readonly string[]): strin
       ['stage', version.stage],
       ['aliases', aliases.join(', ') || '-'],
       ['created', version.createdAt],
-      ['threshold', String(version.threshold)],
+      // A regression model decides nothing: the number the registry holds for it means nothing.
+      ['threshold', version.lineage.hyperParameters.task === 'regression' ? 'none (regression)' : String(version.threshold)],
       ['metrics', entries(version.metrics, (value) => formatMetric(value as number))],
       ['tags', entries(version.tags, String)],
+      ['runtime', artifact.runtime],
       ['artifact sha256', artifact.sha256],
       ['artifact size', `${artifact.sizeBytes} bytes`],
       ['artifact record', `${artifact.topic} key ${artifact.key}`],
@@ -116,6 +120,13 @@ function renderHistory(history: readonly (AliasChange | StageChange)[]): string 
   );
 }
 
+/** One `--tag key=value`, added to those given before it. */
+function tagOption(value: string, previous: Readonly<Record<string, string>>): Record<string, string> {
+  const separator = value.indexOf('=');
+  if (separator <= 0) throw new InvalidArgumentError(`expected key=value, got "${value}"`);
+  return { ...previous, [value.slice(0, separator)]: value.slice(separator + 1) };
+}
+
 /** A model name as the registry takes it, refused before the registry is opened. */
 function registryModelName(value: string): string {
   try {
@@ -128,7 +139,7 @@ function registryModelName(value: string): string {
 }
 
 /**
- * `tributary models list | show | history`: what the model registry holds. Tables for people,
+ * `tributary models list | show | history | import`: what the model registry holds, and ONNX models brought in. Tables for people,
  * `--json` for machines. An unknown model or version fails with one line naming it and what exists.
  */
 export function modelsCommand(cli: CliEnvironment, openRegistry: RegistryOpener = openKafkaModelRegistry): Command {
@@ -175,6 +186,22 @@ export function modelsCommand(cli: CliEnvironment, openRegistry: RegistryOpener 
         cli.print(options.json ? JSON.stringify({ ...version, aliases }, null, 2) : renderVersion(version, aliases));
       }),
     );
+
+  command
+    .command('import')
+    .description(
+      "register an ONNX model trained elsewhere as a new version of the pipeline's model; it must read the pipeline's vectorised inputs (float32 [rows, columns], the columns in the vectoriser's order, see docs/onnx.md) and Tributary measures it on the pipeline's held-out examples",
+    )
+    .argument('<pipeline>', 'the applied pipeline whose model it is', registryModelName)
+    .argument('<file>', 'the ONNX file (model.onnx)')
+    .option('--trained-on <text>', 'what it was trained on, in your words (recorded as the trainedOn tag)')
+    .option('--by <who>', 'who imports it, recorded as its trainer and in the registry; the OS user by default', defaultAuthor())
+    .option('--tag <key=value>', 'a tag of the version (repeat it for more)', tagOption, {})
+    .option('--json', 'print JSON instead of a table')
+    .action(async (pipeline: string, file: string, options: ModelsImportOptions) => {
+      const { runModelsImport } = await import('./models-import.js');
+      await runModelsImport(cli, pipeline, file, options);
+    });
 
   command
     .command('history')

@@ -35,7 +35,7 @@ export interface WorkerActivityDependencies {
 }
 
 /** The training-examples topic, decoded into its current reader schema. */
-function kafkaExampleSource(config: TributaryConfig): ExampleSource {
+export function kafkaExampleSource(config: TributaryConfig): ExampleSource {
   const schema = topicDeclaration('training-examples').valueSchema;
   const decoder = createAvroDecoder(createSchemaRegistryClient(config.schemaRegistry), {
     // Every compatible writer version decodes into the shape this build trains on.

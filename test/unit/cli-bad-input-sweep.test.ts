@@ -49,13 +49,14 @@ const VALID_VALUES: Readonly<Record<string, string>> = {
   version: '1',
   topic: 'transactions',
   name: 'delivery',
+  pipeline: 'delivery',
 };
 
 /**
  * Options whose value is free text (a name, a reason, a path to write or a server-side id):
  * no value is wrong on this side, so they get no wrong-value cases.
  */
-const FREE_TEXT_OPTIONS = new Set(['--by', '--reason', '--job-name', '--job-version', '--job-id', '--from-savepoint', '--out', '--artifact-dir', '--group']);
+const FREE_TEXT_OPTIONS = new Set(['--by', '--reason', '--job-name', '--job-version', '--job-id', '--from-savepoint', '--out', '--artifact-dir', '--group', '--trained-on']);
 
 /**
  * Options checked by the server they configure, so a wrong value is refused only after connecting.
