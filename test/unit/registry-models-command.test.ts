@@ -31,8 +31,8 @@ async function populated(): Promise<InMemoryModelRegistry> {
   return registry;
 }
 
-async function run(args: readonly string[]): Promise<{ printed: string[]; failures: string[] }> {
-  const registry = await populated();
+async function run(args: readonly string[], registry?: InMemoryModelRegistry): Promise<{ printed: string[]; failures: string[] }> {
+  registry ??= await populated();
   const printed: string[] = [];
   const failures: string[] = [];
   const cli: CliEnvironment = { config: () => ({}) as TributaryConfig, print: (text) => printed.push(text), fail: (message) => failures.push(message), setExitCode: () => undefined };
@@ -47,6 +47,17 @@ describe('tributary models', () => {
       'MODEL  VERSIONS  LATEST  CHAMPION  CHAMPION METRICS             CHALLENGER  CHALLENGER METRICS',
       'fraud  2         v2      v1        rocAuc 0.9123, prAuc 0.5000  v2          rocAuc 0.9300',
     ]);
+  });
+
+  it("lists a regression model's MAE, RMSE and R², and shows it without a threshold", async () => {
+    const registry = new InMemoryModelRegistry();
+    const regressionLineage = { ...lineage, hyperParameters: { task: 'regression', labelScale: { mean: 31.2, standardDeviation: 9.8 } } };
+    await registry.registerVersion({ model: 'delivery-time', metrics: { mae: 4.25, rmse: 5.5, r2: 0.61 }, threshold: 0, lineage: regressionLineage, artifact: Uint8Array.of(1) }, { by: 'ci', reason: 'trained' });
+    await registry.setAlias('delivery-time', 'champion', 1, { by: 'ci', reason: 'first model' });
+    expect((await run(['list'], registry)).printed.join('\n').split('\n')[1]).toBe('delivery-time  1         v1      v1        mae 4.2500, rmse 5.5000, r2 0.6100  -');
+    const shown = (await run(['show', 'delivery-time'], registry)).printed.join('\n').split('\n');
+    expect(shown).toContainEqual('threshold             none (regression)');
+    expect(shown).toContainEqual('metrics               mae=4.2500, rmse=5.5000, r2=0.6100');
   });
 
   it('shows the champion by default, with artifact, lineage and the offsets per partition', async () => {
