@@ -32,7 +32,9 @@ export function workerCommand(cli: CliEnvironment, openRegistry: RegistryOpener)
     .option('--artifact-dir <dir>', 'where trained candidates wait for registration; shared storage when the roles run on different machines (default: <data dir>/candidates)')
     .action(async (options: { only?: WorkerRole; artifactDir?: string }) => {
       const config = cli.config();
-      const { runTributaryWorker } = await import('../worker/tributary-worker.js');
+      const [{ runTributaryWorker }, { checkWorkerTopics }] = await Promise.all([import('../worker/tributary-worker.js'), import('../worker/worker-topics.js')]);
+      // Before the registry opens, so a prefix without topics is one line saying how to set it up.
+      await checkWorkerTopics(config);
       const registry = await openRegistry(config);
       try {
         await runTributaryWorker(config, {

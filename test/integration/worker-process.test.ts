@@ -9,6 +9,8 @@
  * accepts and never answers, so the connection hangs and /readyz must say so. The shared Temporal
  * is never stopped (other tests use it); a worker whose polls fail later is covered by the unit
  * tests (test/unit/worker-health.test.ts).
+ *
+ * On a prefix without the topics it reads, the worker stops in one line that says what to run.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -136,5 +138,19 @@ describe('tributary worker health endpoints', () => {
     expect(await probe(port, '/healthz')).toEqual({ status: 200, body: `starting: connecting to Temporal at ${temporal} (namespace default)\n` });
     await waitFor('the worker to open a connection to the silent Temporal address', () => (sockets.length > 0 ? true : undefined), 120_000);
     expect(await probe(port, '/readyz')).toMatchObject({ status: 503 });
+  });
+});
+
+describe('tributary worker on a topic prefix without its topics', () => {
+  it('stops before connecting to Temporal, in one line naming the missing topics and the commands that create them', async () => {
+    const fresh = `test.worker-no-topics.${randomUUID().slice(0, 8)}.`;
+    const worker = startWorker({ TRIBUTARY_TOPIC_PREFIX: fresh });
+    expect(await worker.exited).toEqual({ code: 1, signal: null });
+    expect(worker.output.join('')).toBe(
+      `error: Kafka at ${prefixed.kafka.brokers.join(',')} has no ${fresh}models, ${fresh}model-registry-events, ${fresh}deployments (topic prefix "${fresh}"), which the worker reads: ` +
+        "create the prefix's topics with `tributary topics ensure` and their schemas with `tributary schemas register`, or set TRIBUTARY_TOPIC_PREFIX to the prefix your topics have\n",
+    );
+    // The check creates nothing: the prefix is left as it was.
+    expect((await admin.listTopics()).filter((topic) => topic.startsWith(fresh))).toEqual([]);
   });
 });
