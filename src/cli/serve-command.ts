@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import type { HealthServer } from '../serving/health-server.js';
-import type { DeliveryMode } from '../serving/scorer-output.js';
+import type { TributaryConfig } from '../config/config.js';
+import type { DeliveryMode, ScorerTopics } from '../serving/scorer-output.js';
 import type { ScoringWorker } from '../serving/scoring-worker.js';
 import type { CliEnvironment } from './cli-environment.js';
 import { positiveInteger } from './option-parsers.js';
@@ -37,6 +38,28 @@ interface ServeOptions {
 }
 
 /**
+ * The scores and dlq topics of the pipeline named like the model, from its applied revision (the
+ * definition's `topics`, else `<name>.scores` and `<name>.dlq`, under the prefix); the catalogue's
+ * when no pipeline of that name is applied, as before pipelines existed.
+ */
+async function pipelineOutputTopics(config: TributaryConfig, model: string): Promise<ScorerTopics> {
+  const [{ createPipelineStore }, { platformTopicNames }, { catalogueScorerTopics }] = await Promise.all([
+    import('../pipeline-store/kafka-pipeline-store.js'),
+    import('../pipelines/pipeline-topics.js'),
+    import('../serving/scorer-output.js'),
+  ]);
+  const pipelines = await createPipelineStore(config);
+  try {
+    const current = await pipelines.current(model);
+    if (current === undefined) return catalogueScorerTopics(config);
+    const { scores, dlq } = platformTopicNames(current.definition);
+    return { scores: `${config.topics.prefix}${scores}`, dlq: `${config.topics.prefix}${dlq}` };
+  } finally {
+    await pipelines.close();
+  }
+}
+
+/**
  * `tributary serve --model <name>`: scores the model's features topic until SIGINT/SIGTERM, hot-swapping models as its deployment
  * changes; stops with the broker's refusal as its error when the broker refuses the scorer's principal.
  */
@@ -70,6 +93,7 @@ export function serveCommand(cli: CliEnvironment): Command {
           import('../training/backend.js'),
         ]);
       const backend = await selectTensorFlowBackend({ logger: { info: (line) => log(line), warn: (line) => log(line) } });
+      const outputTopics = await pipelineOutputTopics(config, options.model);
       const registry = await createModelRegistry(config);
       const closers: (() => Promise<void>)[] = [() => registry.close()];
       let worker: ScoringWorker | undefined;
@@ -98,7 +122,7 @@ export function serveCommand(cli: CliEnvironment): Command {
             metrics,
             log,
           },
-          { model: options.model, delivery: options.delivery, batchSize: options.batchSize, ...(options.group === undefined ? {} : { groupId: options.group }) },
+          { model: options.model, delivery: options.delivery, batchSize: options.batchSize, outputTopics, ...(options.group === undefined ? {} : { groupId: options.group }) },
         );
         // A refusal by the broker stops the worker; it is this command's error (one line, exit 1).
         const ended = await Promise.race([stopRequested.then((signal) => ({ signal })), worker.failed.then((refusal) => ({ refusal }))]);

@@ -17,13 +17,15 @@ import type { HandoffSkipSet } from './features-handoff.js';
 import type { ModelDeployment } from './model-deployment.js';
 import type { Backoff } from './retry-backoff.js';
 import type { ScorerHandoff } from './scorer-handoff.js';
-import { createScorerOutput, type DeliveryMode } from './scorer-output.js';
+import { createScorerOutput, type DeliveryMode, type ScorerTopics } from './scorer-output.js';
 
 export interface ConsumerLifecycleDependencies {
   readonly config: TopicNaming & Pick<TributaryConfig, 'kafka'>;
   readonly kafka: Kafka;
-  readonly schemaRegistry: Pick<SchemaRegistryClient, 'latestSchema'>;
+  readonly schemaRegistry: Pick<SchemaRegistryClient, 'latestSchema' | 'register' | 'setCompatibilityLevel'>;
   readonly groupId: string;
+  /** Where the scores and dead letters go. */
+  readonly outputTopics: ScorerTopics;
   readonly delivery: DeliveryMode;
   /** Only named in the log line that says consuming began. */
   readonly batchSize: number;
@@ -102,7 +104,7 @@ export class ConsumerLifecycle {
 
   /** Becomes the current consumption before it connects: kafkajs reports a crash while joining the group during run(), and the crash handler acts on the current consumption only. */
   private async start(topic: string, skip: HandoffSkipSet): Promise<void> {
-    const { kafka, schemaRegistry, config, groupId, delivery, log } = this.dependencies;
+    const { kafka, schemaRegistry, config, groupId, delivery, log, outputTopics } = this.dependencies;
     const consumer = kafka.consumer({
       groupId,
       readUncommitted: false,
@@ -115,6 +117,7 @@ export class ConsumerLifecycle {
       kafka,
       registry: schemaRegistry,
       config,
+      topics: outputTopics,
       groupId,
       commitOffsets: (positions) => consumer.commitOffsets(positions.map(({ topic: committedTopic, partition, offset }) => ({ topic: committedTopic, partition, offset }))),
     });

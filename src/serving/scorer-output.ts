@@ -22,7 +22,9 @@ import type { TopicNaming } from '../streaming/topic-catalogue.js';
 import { encodeRecords, type KeyedRecord, type WriterSchema } from '../streaming/avro-producer.js';
 import { ProduceError, StreamingError, SubjectNotRegisteredError, type KafkaAccessAttempt } from '../streaming/errors.js';
 import type { SchemaRegistryClient } from '../streaming/schema-registry-client.js';
-import { topicName, valueSubject } from '../streaming/topic-catalogue.js';
+import { schemaFilePath, topicDeclaration, topicName, valueSubject } from '../streaming/topic-catalogue.js';
+import { COMPATIBILITY_LEVEL } from '../streaming/schema-registrar.js';
+import { loadSchemaFile } from '../streaming/schema-files.js';
 import { frameWithSchemaId } from '../streaming/wire-format.js';
 import { reasonOf } from '../errors/tributary-error.js';
 import { explainRefusal, kafkaCoordinatorProbe, type CoordinatorKey, type KafkaRefusal } from '../streaming/kafka-refusal.js';
@@ -60,11 +62,24 @@ export interface ScorerOutput {
   close(): Promise<void>;
 }
 
+/** The Kafka topics a scorer writes: its pipeline's scores and dead letters. */
+export interface ScorerTopics {
+  readonly scores: string;
+  readonly dlq: string;
+}
+
+/** The catalogue's scores and dlq topics under the configured prefix: what a scorer writes when no pipeline names others. */
+export function catalogueScorerTopics(config: TopicNaming): ScorerTopics {
+  return { scores: topicName(config, 'scores'), dlq: topicName(config, 'dlq') };
+}
+
 export interface ScorerOutputDependencies {
   readonly kafka: Kafka;
-  readonly registry: Pick<SchemaRegistryClient, 'latestSchema'>;
-  /** Names the output topics; its Kafka settings connect the probe that explains a refused coordinator (see kafka-refusal.ts). */
+  /** Registers the platform's record under a subject that has none yet (see {@link writerSchemas}). */
+  readonly registry: Pick<SchemaRegistryClient, 'latestSchema' | 'register' | 'setCompatibilityLevel'>;
+  /** Its Kafka settings connect the probe that explains a refused coordinator (see kafka-refusal.ts). */
   readonly config: TopicNaming & Pick<TributaryConfig, 'kafka'>;
+  readonly topics: ScorerTopics;
   readonly groupId: string;
   /** At-least-once commits through the consumer. */
   readonly commitOffsets: (positions: readonly ConsumedPosition[]) => Promise<void>;
@@ -75,13 +90,23 @@ const SEND_TIMEOUT_MS = 30_000;
 const TRANSACTION_TIMEOUT_MS = 60_000;
 const producerRetry = { retries: 5, initialRetryTime: 300, maxRetryTime: 10_000 };
 
-/** The registered writer schema of the scores and dlq topics, looked up once (again after a failure). */
-function writerSchemas(registry: Pick<SchemaRegistryClient, 'latestSchema'>, config: TopicNaming): (logical: 'scores' | 'dlq') => Promise<WriterSchema> {
+/**
+ * The registered writer schema of the scores and dlq topics, looked up once (again after a
+ * failure). A subject with no schema yet gets the platform's own record (score.avsc,
+ * dead-letter.avsc) under BACKWARD, as `schemas register` does for the catalogue: a pipeline's
+ * scores and dlq topics hold Tributary's records, not the pipeline's, so nobody else registers them.
+ */
+function writerSchemas(registry: ScorerOutputDependencies['registry'], topics: ScorerTopics): (logical: 'scores' | 'dlq') => Promise<WriterSchema> {
   const cache = new Map<string, Promise<WriterSchema>>();
   const load = async (logical: 'scores' | 'dlq'): Promise<WriterSchema> => {
-    const topic = topicName(config, logical);
+    const topic = topics[logical];
     const subject = valueSubject(topic);
-    const latest = await registry.latestSchema(subject);
+    let latest = await registry.latestSchema(subject);
+    if (!latest) {
+      await registry.setCompatibilityLevel(subject, COMPATIBILITY_LEVEL);
+      await registry.register(subject, loadSchemaFile(schemaFilePath(topicDeclaration(logical).valueSchema)).text);
+      latest = await registry.latestSchema(subject);
+    }
     if (!latest) throw new SubjectNotRegisteredError(subject, topic);
     let type: avro.Type;
     try {
@@ -120,7 +145,7 @@ const retriableOf = (error: unknown): boolean => !(error instanceof StreamingErr
 
 /** Opens the output of one worker in the given delivery mode. */
 export function createScorerOutput(mode: DeliveryMode, dependencies: ScorerOutputDependencies): ScorerOutput {
-  const writerOf = writerSchemas(dependencies.registry, dependencies.config);
+  const writerOf = writerSchemas(dependencies.registry, dependencies.topics);
   const encode = async (output: ChunkOutput): Promise<TopicMessages[]> => {
     const batches: TopicMessages[] = [];
     for (const [logical, records] of [['scores', output.scores], ['dlq', output.deadLetters]] as const) {
@@ -134,7 +159,7 @@ export function createScorerOutput(mode: DeliveryMode, dependencies: ScorerOutpu
   const { kafka, config, groupId } = dependencies;
   const probe = kafkaCoordinatorProbe(config);
   const failure: Failure = async (batches, output, error, step) => {
-    const written = batches.length > 0 ? batches.map((batch) => batch.topic) : [topicName(config, 'scores'), topicName(config, 'dlq')];
+    const written = batches.length > 0 ? batches.map((batch) => batch.topic) : [dependencies.topics.scores, dependencies.topics.dlq];
     const [attempt, coordinator]: [KafkaAccessAttempt, CoordinatorKey | undefined] =
       step.kind === 'commit'
         ? [{ operation: 'read', topics: [output.consumed.topic], group: groupId }, { group: groupId }]

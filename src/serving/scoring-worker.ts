@@ -28,7 +28,7 @@ import type { Readiness } from './health-server.js';
 import { createBackoff } from './retry-backoff.js';
 import type { ScorerMetrics } from './scorer-metrics.js';
 import { ScorerHandoff } from './scorer-handoff.js';
-import type { DeliveryMode } from './scorer-output.js';
+import { catalogueScorerTopics, type DeliveryMode, type ScorerTopics } from './scorer-output.js';
 import type { ServedModels } from './served-models.js';
 
 export interface ScoringWorkerOptions {
@@ -43,12 +43,14 @@ export interface ScoringWorkerOptions {
   readonly partitionsConsumedConcurrently?: number;
   /** Longest wait between attempts of a failed chunk. @default 10_000 */
   readonly maxRetryDelayMs?: number;
+  /** Where scores and dead letters go: the pipeline's topics. @default the catalogue's `<prefix>scores` and `<prefix>dlq` */
+  readonly outputTopics?: ScorerTopics;
 }
 
 export interface ScoringWorkerDependencies {
   readonly config: TopicNaming & Pick<TributaryConfig, 'kafka'>;
   readonly kafka: Kafka;
-  readonly schemaRegistry: Pick<SchemaRegistryClient, 'latestSchema' | 'schemaById'>;
+  readonly schemaRegistry: Pick<SchemaRegistryClient, 'latestSchema' | 'schemaById' | 'register' | 'setCompatibilityLevel'>;
   readonly deployments: DeploymentLog;
   readonly servedModels: ServedModels;
   readonly metrics: ScorerMetrics;
@@ -103,6 +105,7 @@ export class ScoringWorker {
     });
     this.consumer = new ConsumerLifecycle({
       config, kafka, schemaRegistry, groupId, delivery, batchSize, log, backoff, handoff,
+      outputTopics: options.outputTopics ?? catalogueScorerTopics(config),
       partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 3,
       stopIfRefused: this.stopIfRefused,
       processBatch: (target, payload) => chunks.processBatch(target, payload),
@@ -123,7 +126,8 @@ export class ScoringWorker {
       throw (await explainRefusal(dependencies.kafka, error, { operation: 'connect to' })) ?? error;
     }
     const { model } = options;
-    dependencies.log(`scorer of ${model} (group ${worker.groupId}, ${worker.delivery}) follows the deployments topic; it consumes once ${model} has a champion`);
+    const { scores, dlq } = options.outputTopics ?? catalogueScorerTopics(dependencies.config);
+    dependencies.log(`scorer of ${model} (group ${worker.groupId}, ${worker.delivery}) follows the deployments topic; it consumes once ${model} has a champion, into ${scores} and ${dlq}`);
     await worker.follower.start();
     return worker;
   }

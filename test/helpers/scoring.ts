@@ -155,7 +155,7 @@ export interface InProcessScorer {
 export async function startInProcessScorer(
   config: TributaryConfig,
   dependencies: { registry: KafkaModelRegistry; deployments: DeploymentLog },
-  options: { model: string; groupId?: string; delivery?: DeliveryMode; batchSize?: number; name?: string; schemaRegistry?: Pick<SchemaRegistryClient, 'latestSchema' | 'schemaById'> },
+  options: { model: string; groupId?: string; delivery?: DeliveryMode; batchSize?: number; name?: string; schemaRegistry?: Pick<SchemaRegistryClient, 'latestSchema' | 'schemaById' | 'register' | 'setCompatibilityLevel'> },
 ): Promise<InProcessScorer> {
   const logs: string[] = [];
   const metrics = createScorerMetrics({ worker: options.name ?? 'test' });

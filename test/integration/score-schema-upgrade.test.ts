@@ -4,19 +4,21 @@
  * On the real Schema Registry, `schemas register` registers nothing and says, on the scores
  * subject's line, to run on a new topic prefix; a scorer writing there refuses before producing,
  * with the same way out, so its records stay uncommitted rather than being scored into a schema
- * that cannot hold them.
+ * that cannot hold them. A pipeline's own scores topic, which no command registers, gets the
+ * platform's record from the scorer on its first write.
  */
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig, type TributaryConfig } from '../../src/config/config.js';
 import { ScoreSchemaMismatchError } from '../../src/serving/errors.js';
-import { createScorerOutput } from '../../src/serving/scorer-output.js';
+import { catalogueScorerTopics, createScorerOutput } from '../../src/serving/scorer-output.js';
 import { SchemaRegistrationRefusedError } from '../../src/streaming/errors.js';
 import { createKafka } from '../../src/streaming/kafka-client.js';
 import { loadSchemaFile } from '../../src/streaming/schema-files.js';
 import { registerSchemas } from '../../src/streaming/schema-registrar.js';
 import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
-import { topicName, valueSubject } from '../../src/streaming/topic-catalogue.js';
+import { ensureTopics } from '../../src/streaming/topic-admin.js';
+import { SCHEMA_DIRECTORY, topicName, valueSubject } from '../../src/streaming/topic-catalogue.js';
 import { scoringRunConfig } from '../helpers/scoring.js';
 
 const config: TributaryConfig = scoringRunConfig('score-schema-upgrade');
@@ -30,7 +32,7 @@ const advice =
 
 describe('a scores subject holding the score record of a release before pipelines (real Schema Registry)', () => {
   const kafka = createKafka(config, { clientIdSuffix: 'score-schema-upgrade' });
-  const output = createScorerOutput('exactly-once', { kafka, registry, config, groupId: `${config.topics.prefix}scorer`, commitOffsets: () => Promise.resolve() });
+  const output = createScorerOutput('exactly-once', { kafka, registry, config, topics: catalogueScorerTopics(config), groupId: `${config.topics.prefix}scorer`, commitOffsets: () => Promise.resolve() });
 
   afterAll(async () => {
     await output.close();
@@ -55,5 +57,46 @@ describe('a scores subject holding the score record of a release before pipeline
     expect(error).toBeInstanceOf(Error);
     expect((error as Error).message).toContain(`cannot write scores to ${topicName(config, 'scores')}: ${advice}`);
     expect((error as { cause?: unknown }).cause).toBeInstanceOf(ScoreSchemaMismatchError);
+  });
+});
+
+describe("a pipeline's own scores and dlq topics, whose subjects nobody registered (real Kafka and Schema Registry)", () => {
+  const pipelineConfig: TributaryConfig = scoringRunConfig('scorer-topics');
+  const topics = { scores: `${pipelineConfig.topics.prefix}orders.scores`, dlq: `${pipelineConfig.topics.prefix}orders.dlq` };
+  const kafka = createKafka(pipelineConfig, { clientIdSuffix: 'scorer-topics' });
+  const admin = kafka.admin();
+  const committed: unknown[] = [];
+  const output = createScorerOutput('at-least-once', {
+    kafka,
+    registry,
+    config: pipelineConfig,
+    topics,
+    groupId: `${pipelineConfig.topics.prefix}scorer`,
+    commitOffsets: (positions) => {
+      committed.push(...positions);
+      return Promise.resolve();
+    },
+  });
+
+  afterAll(async () => {
+    await output.close();
+    await admin.disconnect();
+  });
+
+  it('registers the platform records under them (BACKWARD) on the first write, and writes there', async () => {
+    await admin.connect();
+    await ensureTopics(admin, [topics.scores, topics.dlq].map((name) => ({ name, partitions: 1, replicationFactor: 1, configs: {} })));
+    const score = {
+      pipeline: 'orders', event_id: 'o-1', entity_key: 'c-1', prediction: 31.5, threshold: null, decision: null, model: 'orders', model_version: 1, model_runtime: 'tfjs',
+      variant: 'CHAMPION', shadow: null, deployment_revision: 1, feature_job_version: null, event_time: 1_000, features_at: 2_000, scored_at: 3_000, end_to_end_ms: 2_000, scoring_ms: 1_000,
+    };
+    const consumed = { topic: `${pipelineConfig.topics.prefix}orders.features`, partition: 0, offset: '1' };
+    await output.write({ scores: [{ key: 'o-1', value: score }], deadLetters: [], consumed });
+    expect(committed).toEqual([consumed]);
+    const registered = await registry.latestSchema(valueSubject(topics.scores));
+    expect(JSON.parse(registered!.schema)).toEqual(JSON.parse(loadSchemaFile(join(SCHEMA_DIRECTORY, 'score.avsc')).text));
+    expect(await registry.compatibilityLevel(valueSubject(topics.scores))).toBe('BACKWARD');
+    const [offsets] = await admin.fetchTopicOffsets(topics.scores).then((partitions) => partitions.map((partition) => partition.high));
+    expect(offsets).toBe('1');
   });
 });

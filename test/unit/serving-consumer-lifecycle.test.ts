@@ -98,8 +98,13 @@ function harness(options: { deployment?: ModelDeployment; refused?: boolean; fai
   const lifecycle = new ConsumerLifecycle({
     config: loadConfig({ env: {} }),
     kafka,
-    schemaRegistry: { latestSchema: () => Promise.reject(new Error('no output is written in these tests')) },
+    schemaRegistry: {
+      latestSchema: () => Promise.reject(new Error('no output is written in these tests')),
+      register: () => Promise.reject(new Error('no output is written in these tests')),
+      setCompatibilityLevel: () => Promise.reject(new Error('no output is written in these tests')),
+    },
     groupId: GROUP,
+    outputTopics: { scores: 'tributary.scores', dlq: 'tributary.dlq' },
     delivery: 'exactly-once',
     batchSize: 100,
     partitionsConsumedConcurrently: 3,
