@@ -88,9 +88,11 @@ describe('the delivery example end to end on the real stack', () => {
   beforeAll(async () => {
     admin = kafka.admin();
     await admin.connect();
-    // The platform's own topics (model registry, deployments), once per topic prefix, before a worker or scorer starts.
-    const ensured = await tributary('topics', 'ensure');
-    expect(ensured.code, ensured.stderr).toBe(0);
+    // The platform's own topics and their schemas (model registry, deployments), once per topic prefix, before a worker or scorer starts.
+    for (const setUp of [['topics', 'ensure'], ['schemas', 'register']]) {
+      const run = await tributary(...setUp);
+      expect(run.code, run.stderr).toBe(0);
+    }
     // One Temporal worker in this process, as `tributary worker` runs it, on this run's task queue.
     registry = await createModelRegistry(config);
     artifactDirectory = await mkdtemp(join(tmpdir(), 'tributary-delivery-example-candidates-'));
@@ -251,9 +253,7 @@ describe('the delivery example end to end on the real stack', () => {
 
   it('beside the fraud example on the same stack and worker, each scorer scores only its own stream', async () => {
     expect(trained?.stage).toBe('champion');
-    // The fraud example as the fraud tests set it up: its catalogue schemas, its definition, its Java feature job.
-    const registered = await tributary('schemas', 'register');
-    expect(registered.code, registered.stderr).toBe(0);
+    // The fraud example as the fraud tests set it up (its catalogue topics and schemas are the prefix's, above): its definition, its Java feature job.
     await applyFraudPipeline(config, FRAUD);
     // A 2 s checkpoint interval: read_committed readers see the job's output after each checkpoint.
     fraudJob = await deployer.submit({ jobName: `tributary-feature-job-${RUN}`, jobVersion: RUN, flinkConfiguration: { 'execution.checkpointing.interval': '2s' } });
