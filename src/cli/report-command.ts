@@ -8,7 +8,7 @@ import { duration, modelName } from './trigger-command.js';
 /** `tributary report <model>`: one self-contained HTML page of the model's quality on live traffic, its rollout and its drift. */
 export function reportCommand(cli: CliEnvironment): Command {
   return new Command('report')
-    .description('write a self-contained HTML report of a model: ROC and precision-recall curves, confusion matrix and score histogram on labelled traffic, champion vs challenger over the rollout, drift figures')
+    .description('write a self-contained HTML report of a model: on labelled traffic, a classifier\'s ROC and precision-recall curves, confusion matrix and score histogram, or a regression model\'s MAE, RMSE, R² and predictions; champion vs challenger over the rollout, drift figures')
     .argument('<model>', 'model name', modelName)
     .option('--out <file>', 'where to write the HTML page (default: report-<model>.html)')
     .option('--records <n>', 'newest records read from each of the scores and labels topics', positiveInteger, 50_000)

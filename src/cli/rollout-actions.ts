@@ -7,6 +7,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { TributaryConfig } from '../config/config.js';
+import type { ErrorEstimate } from '../rollout/error-metrics.js';
 import type { Proportion } from '../rollout/variant-metrics.js';
 import { formatShare } from '../serving/model-deployment.js';
 import { workflowUiLink } from '../worker/temporal-connection.js';
@@ -44,17 +45,20 @@ export function renderRolloutStatus(config: TributaryConfig, status: RolloutStat
   if (metrics === null) lines.push(`metrics        none yet (${status.polls} polls)`);
   else {
     lines.push(`metrics        at ${formatTime(status.metricsAt)}; score PSI ${metrics.scorePsi?.toFixed(4) ?? '-'}; DLQ ${metrics.dlq.records} of ${metrics.dlq.intake}`);
+    const latency = (variant: typeof metrics.champion): string => (variant.latencyMs === null ? '-' : `${variant.latencyMs.p50.toFixed(0)} / ${variant.latencyMs.p99.toFixed(0)}`);
+    // A regression model is compared on its errors (label's units), a classifier on its rates.
+    const regression = metrics.task === 'regression';
+    const error = (estimate: ErrorEstimate | null | undefined): string => (estimate === null || estimate === undefined ? '-' : `${estimate.value.toFixed(3)} [${estimate.lower.toFixed(3)}, ${estimate.upper.toFixed(3)}]`);
     const row = (name: string, variant: typeof metrics.champion): string[] => [
       `${name} v${variant.version}`,
       String(variant.scored),
-      String(variant.rates.labelled),
-      interval(variant.rates.precision),
-      interval(variant.rates.recall),
-      interval(variant.rates.falsePositiveRate),
-      variant.latencyMs === null ? '-' : `${variant.latencyMs.p50.toFixed(0)} / ${variant.latencyMs.p99.toFixed(0)}`,
+      String(variant.labelled ?? variant.rates.labelled),
+      ...(regression ? [error(variant.errors?.mae), error(variant.errors?.rmse)] : [interval(variant.rates.precision), interval(variant.rates.recall), interval(variant.rates.falsePositiveRate)]),
+      latency(variant),
     ];
+    const headers = regression ? ['VARIANT', 'SCORED', 'LABELLED', 'MAE [CI]', 'RMSE [CI]', 'P50/P99 MS'] : ['VARIANT', 'SCORED', 'LABELLED', 'PRECISION [CI]', 'RECALL', 'FALSE-POSITIVE RATE', 'P50/P99 MS'];
     lines.push(
-      renderTable(['VARIANT', 'SCORED', 'LABELLED', 'PRECISION [CI]', 'RECALL', 'FALSE-POSITIVE RATE', 'P50/P99 MS'], [row('champion', metrics.champion), row('challenger', metrics.challenger)])
+      renderTable(headers, [row('champion', metrics.champion), row('challenger', metrics.challenger)])
         .split('\n')
         .map((line) => `  ${line}`)
         .join('\n'),

@@ -15,3 +15,12 @@ export class UnknownModelError extends TributaryError {
     );
   }
 }
+
+/** Thrown when the model's pipeline is not applied (or was deleted): its scores and labels topics and label fields are unknown. */
+export class PipelineNotAppliedError extends TributaryError {
+  override readonly name: string = 'PipelineNotAppliedError';
+
+  constructor(readonly model: string) {
+    super(`no pipeline named ${model} is applied, so the report cannot tell which scores and labels topics to read: apply its definition (tributary pipeline apply <file>) and run the report again`);
+  }
+}

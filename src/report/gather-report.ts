@@ -1,6 +1,7 @@
 /**
  * Gathers a model's report: its versions and aliases from the registry, the newest scores and
- * labels from Kafka (joined per served version), and the rollout's and drift monitor's status
+ * labels from its pipeline's topics (joined per served version by the definition's label join key
+ * and field), and the rollout's and drift monitor's status
  * from Temporal. The registry and Kafka are the report's substance, so their failures fail it;
  * a workflow that does not exist, or a Temporal server or worker that does not answer, costs only
  * its own section, said in one line.
@@ -9,6 +10,7 @@ import { WorkflowNotFoundError, type Client, type QueryDefinition } from '@tempo
 import { logLevel } from 'kafkajs';
 import type { TributaryConfig } from '../config/config.js';
 import { reasonOf } from '../errors/tributary-error.js';
+import { createPipelineStore } from '../pipeline-store/kafka-pipeline-store.js';
 import { createModelRegistry } from '../registry/kafka-model-registry.js';
 import type { ModelVersion } from '../registry/model-registry.js';
 import { gatherSection } from '../sections/section.js';
@@ -16,11 +18,11 @@ import { createAvroDecoder } from '../streaming/avro-decoder.js';
 import { createKafka } from '../streaming/kafka-client.js';
 import { createOffsetRangeReader } from '../streaming/offset-range-reader.js';
 import { createSchemaRegistryClient } from '../streaming/schema-registry-client.js';
-import { topicName } from '../streaming/topic-catalogue.js';
+import { labelKeyOf, labelValueOf, liveMetricsSourceOf, type LiveMetricsSource } from '../rollout/live-metrics-source.js';
 import { closeClient, connectClient } from '../worker/temporal-connection.js';
 import { rolloutStatusQuery, rolloutWorkflowId, type RolloutOutcome, type RolloutStatus } from '../workflows/ab-rollout.js';
 import { driftMonitorWorkflowId, driftStatusQuery } from '../workflows/drift-monitor.js';
-import { UnknownModelError } from './errors.js';
+import { PipelineNotAppliedError, UnknownModelError } from './errors.js';
 import type { ModelReport, ReportVersion, WorkflowView } from './model-report.js';
 import { readNewestRecords } from './newest-records.js';
 import { evaluateVersion, trafficTimeline, type TimedScore, type VersionEvaluation } from './version-evaluation.js';
@@ -34,9 +36,19 @@ export interface ReportOptions {
   readonly workflowTimeoutMs?: number;
 }
 
-interface LabelRecord {
-  readonly transaction_id: string;
-  readonly is_fraud: boolean;
+/** A labels record in its writer's shape: the pipeline's definition names the two fields read. */
+type LabelRecord = Readonly<Record<string, unknown>>;
+
+/** The model's pipeline as applied now: its topics, label fields and task. */
+async function pipelineSource(config: TributaryConfig, model: string): Promise<LiveMetricsSource> {
+  const pipelines = await createPipelineStore(config);
+  try {
+    const current = await pipelines.current(model);
+    if (current === undefined) throw new PipelineNotAppliedError(model);
+    return liveMetricsSourceOf(current, config.topics.prefix);
+  } finally {
+    await pipelines.close();
+  }
 }
 
 const toReportVersion = (version: ModelVersion): ReportVersion => ({
@@ -107,6 +119,7 @@ export async function gatherModelReport(config: TributaryConfig, model: string, 
   } finally {
     await registry.close();
   }
+  const source = await pipelineSource(config, model);
 
   // Temporal is asked while Kafka is read: neither waits for the other.
   const workflows = gatherSection(
@@ -122,23 +135,30 @@ export async function gatherModelReport(config: TributaryConfig, model: string, 
   const kafka = createKafka(config, { clientIdSuffix: 'report', logLevel: logLevel.NOTHING });
   const reader = createOffsetRangeReader(kafka, { groupIdPrefix: `${config.topics.prefix}report` });
   const decoder = createAvroDecoder(createSchemaRegistryClient(config.schemaRegistry));
-  const scoresTopic = topicName(config, 'scores');
-  const labelsTopic = topicName(config, 'labels');
+  const { scores: scoresTopic, labels: labelsTopic } = source.topics;
   const [scores, labels] = await Promise.all([
     readNewestRecords<TimedScore>(reader, decoder, scoresTopic, records, readTimeoutMs),
     readNewestRecords<LabelRecord>(reader, decoder, labelsTopic, records, readTimeoutMs),
   ]);
-  const labelOf = new Map(labels.values.map((label) => [label.transaction_id, label.is_fraud]));
-  const timed = scores.values.map((score) => ({ ...score, scored_at: Number(score.scored_at) }));
+  const labelOf = new Map<string, number>();
+  for (const label of labels.values) {
+    const key = labelKeyOf(label[source.labelKey]);
+    const value = labelValueOf(label[source.labelField]);
+    if (key !== undefined && value !== undefined) labelOf.set(key, value);
+  }
+  // Records written before the generic score record carry no prediction: they are not read as scores.
+  const timed = scores.values.filter((score) => typeof score.prediction === 'number').map((score) => ({ ...score, scored_at: Number(score.scored_at) }));
   const evaluations: VersionEvaluation[] = [];
-  if (champion !== undefined) evaluations.push(evaluateVersion({ model, version: champion.version, role: 'champion', threshold: champion.threshold }, timed, labelOf));
-  if (challenger !== undefined) evaluations.push(evaluateVersion({ model, version: challenger.version, role: 'challenger', threshold: challenger.threshold }, timed, labelOf));
+  const { task } = source;
+  if (champion !== undefined) evaluations.push(evaluateVersion({ model, version: champion.version, role: 'champion', threshold: champion.threshold, task }, timed, labelOf));
+  if (challenger !== undefined) evaluations.push(evaluateVersion({ model, version: challenger.version, role: 'challenger', threshold: challenger.threshold, task }, timed, labelOf));
   const timeline = trafficTimeline(timed, model) ?? null;
   const ownTimes = timed.filter((score) => score.model === model).map((score) => score.scored_at);
 
   const found = await workflows;
   return {
     model,
+    task,
     generatedAt,
     versions: versions.map(toReportVersion),
     championVersion: champion?.version ?? null,

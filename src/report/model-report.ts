@@ -2,6 +2,7 @@
  * Everything `tributary report <model>` shows, as plain data: gathered by gather-report.ts from
  * the registry, Kafka and Temporal, drawn by render-report.ts.
  */
+import type { ModelTask } from '../pipelines/pipeline-definition.js';
 import type { ModelStage } from '../registry/model-registry.js';
 import type { Section } from '../sections/section.js';
 import type { RolloutOutcome, RolloutStatus } from '../workflows/ab-rollout.js';
@@ -46,6 +47,8 @@ export interface ReportDataWindow {
 
 export interface ModelReport {
   readonly model: string;
+  /** The model's task, from its pipeline's definition: what the quality section shows. */
+  readonly task: ModelTask;
   /** Epoch ms. */
   readonly generatedAt: number;
   readonly versions: readonly ReportVersion[];

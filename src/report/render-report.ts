@@ -3,6 +3,8 @@
  * Content-Security-Policy that forbids every network fetch, so the file opens the same offline,
  * attached to an email or archived next to a model version.
  */
+import type { ErrorEstimate } from '../rollout/error-metrics.js';
+import type { LiveMetrics } from '../rollout/live-metrics.js';
 import type { Section } from '../sections/section.js';
 import type { ConfusionMatrix } from '../training/metrics.js';
 import type { RolloutOutcome, RolloutStatus } from '../workflows/ab-rollout.js';
@@ -54,34 +56,51 @@ function table(headers: readonly string[], rows: readonly (readonly string[])[],
 
 const paragraph = (text: string, className = 'muted'): string => `<p class="${className}">${escapeHtml(text)}</p>`;
 
+/** The test-split metrics a version table shows, of either task. */
+const VERSION_METRICS = ['rocAuc', 'prAuc', 'precision', 'recall', 'fprAtTargetRecall', 'mae', 'rmse', 'r2'];
+
 function versionsSection(report: ModelReport): string {
   if (report.versions.length === 0) return paragraph('No version is registered yet.');
-  const metricNames = [...new Set(report.versions.flatMap((version) => Object.keys(version.metrics)))].filter((name) => ['rocAuc', 'prAuc', 'precision', 'recall', 'fprAtTargetRecall'].includes(name));
+  const metricNames = [...new Set(report.versions.flatMap((version) => Object.keys(version.metrics)))].filter((name) => VERSION_METRICS.includes(name));
+  // A regression model decides nothing: it has no threshold to show.
+  const thresholds = report.task !== 'regression';
   const rows = report.versions.map((version) => [
     `v${version.version}`,
     version.stage,
     version.createdAt,
-    fixed(version.threshold),
+    ...(thresholds ? [fixed(version.threshold)] : []),
     ...metricNames.map((name) => fixed(version.metrics[name])),
     version.trainedBy,
   ]);
-  const numeric = new Set([3, ...metricNames.map((_, index) => 4 + index)]);
-  return table(['version', 'stage', 'registered', 'threshold', ...metricNames.map((name) => `${name} (test split)`), 'trained by'], rows, numeric);
+  const first = thresholds ? 4 : 3;
+  const numeric = new Set([...(thresholds ? [3] : []), ...metricNames.map((_, index) => first + index)]);
+  return table(['version', 'stage', 'registered', ...(thresholds ? ['threshold'] : []), ...metricNames.map((name) => `${name} (test split)`), 'trained by'], rows, numeric);
 }
 
 function confusionTable(confusion: ConfusionMatrix): string {
   const { truePositives, falsePositives, trueNegatives, falseNegatives } = confusion;
-  return `<table class="confusion"><tr><th></th><th>flagged (DECLINE)</th><th>passed (APPROVE)</th></tr><tr><th>fraud</th><td class="hit">${truePositives}<br><span class="muted">true positive</span></td><td class="miss">${falseNegatives}<br><span class="muted">false negative</span></td></tr><tr><th>legitimate</th><td class="miss">${falsePositives}<br><span class="muted">false positive</span></td><td class="hit">${trueNegatives}<br><span class="muted">true negative</span></td></tr></table>`;
+  return `<table class="confusion"><tr><th></th><th>flagged (POSITIVE)</th><th>passed (NEGATIVE)</th></tr><tr><th>positive</th><td class="hit">${truePositives}<br><span class="muted">true positive</span></td><td class="miss">${falseNegatives}<br><span class="muted">false negative</span></td></tr><tr><th>negative</th><td class="miss">${falsePositives}<br><span class="muted">false positive</span></td><td class="hit">${trueNegatives}<br><span class="muted">true negative</span></td></tr></table>`;
 }
 
 function evaluationCard(evaluation: VersionEvaluation): string {
+  const heading = `<h3>${escapeHtml(versionName(evaluation))}</h3>`;
+  if (evaluation.task === 'regression') {
+    const { regression } = evaluation;
+    const figures = table(
+      ['scored', 'labelled', 'MAE', 'RMSE', 'R²'],
+      [[String(evaluation.scored), String(evaluation.labelled), fixed(regression?.mae), fixed(regression?.rmse), fixed(regression?.r2)]],
+      new Set([0, 1, 2, 3, 4]),
+    );
+    const none = regression === null ? paragraph('None of its predictions has a label yet.') : '';
+    return `<div class="card" data-version="${evaluation.version}">${heading}${figures}${none}</div>`;
+  }
   const figures = table(
-    ['scored', 'labelled', 'fraud', 'ROC-AUC', 'average precision'],
-    [[String(evaluation.scored), String(evaluation.labelled), String(evaluation.fraud), fixed(evaluation.rocAuc), fixed(evaluation.averagePrecision)]],
+    ['scored', 'labelled', 'positive', 'ROC-AUC', 'average precision'],
+    [[String(evaluation.scored), String(evaluation.labelled), String(evaluation.positives), fixed(evaluation.rocAuc), fixed(evaluation.averagePrecision)]],
     new Set([0, 1, 2, 3, 4]),
   );
   const confusion = evaluation.confusion === null ? paragraph('None of its scores has a label yet.') : `<h3>Confusion matrix at threshold ${fixed(evaluation.threshold)}</h3>${confusionTable(evaluation.confusion)}`;
-  return `<div class="card" data-version="${evaluation.version}"><h3>${escapeHtml(versionName(evaluation))}</h3>${figures}${confusion}</div>`;
+  return `<div class="card" data-version="${evaluation.version}">${heading}${figures}${confusion}</div>`;
 }
 
 function curveSeries(report: ModelReport, pick: (evaluation: VersionEvaluation) => readonly CurvePoint[] | null): LineSeries[] {
@@ -91,31 +110,51 @@ function curveSeries(report: ModelReport, pick: (evaluation: VersionEvaluation) 
   });
 }
 
-function histogramChart(evaluation: VersionEvaluation): string {
-  const { edges, fraud, legitimate, unlabelled } = evaluation.histogram;
-  const shares = (counts: readonly number[]): number[] => {
-    const total = counts.reduce((sum, count) => sum + count, 0);
-    return counts.map((count) => (total === 0 ? 0 : count / total));
-  };
-  const series: BarSeries[] = [
-    { name: 'legitimate', colour: '#2f9e44', values: shares(legitimate) },
-    { name: 'fraud', colour: '#c92a2a', values: shares(fraud) },
-    { name: 'unlabelled', colour: '#adb5bd', values: shares(unlabelled) },
-  ];
+/** Each series' counts as shares of its own total. */
+const sharesOf = (counts: readonly number[]): number[] => {
+  const total = counts.reduce((sum, count) => sum + count, 0);
+  return counts.map((count) => (total === 0 ? 0 : count / total));
+};
+
+function shareChart(id: string, title: string, categories: readonly string[], series: BarSeries[]): string {
   const highest = Math.max(0.05, ...series.flatMap((bar) => bar.values));
   const max = Math.min(1, Math.ceil(highest * 10) / 10);
-  const categories = edges.slice(0, -1).map((edge) => edge.toFixed(2));
-  return barChart({ id: `histogram-v${evaluation.version}`, title: `Score distribution of ${versionName(evaluation)}, share of each class per bin`, categories, y: SHARE_AXIS('share of the class', max), series });
+  return barChart({ id, title, categories: [...categories], y: SHARE_AXIS('share of the group', max), series });
+}
+
+function histogramChart(evaluation: VersionEvaluation): string {
+  if (evaluation.regression !== null) {
+    const { edges, labelled, unlabelled } = evaluation.regression.histogram;
+    const digits = edges.at(-1)! - edges[0]! >= 20 ? 0 : 2;
+    return shareChart(
+      `histogram-v${evaluation.version}`,
+      `Predictions of ${versionName(evaluation)}, share of each group per bin`,
+      edges.slice(0, -1).map((edge) => edge.toFixed(digits)),
+      [
+        { name: 'labelled', colour: '#1f63b4', values: sharesOf(labelled) },
+        { name: 'unlabelled', colour: '#adb5bd', values: sharesOf(unlabelled) },
+      ],
+    );
+  }
+  if (evaluation.histogram === null) return '';
+  const { edges, positive, negative, unlabelled } = evaluation.histogram;
+  return shareChart(`histogram-v${evaluation.version}`, `Score distribution of ${versionName(evaluation)}, share of each class per bin`, edges.slice(0, -1).map((edge) => edge.toFixed(2)), [
+    { name: 'negative', colour: '#2f9e44', values: sharesOf(negative) },
+    { name: 'positive', colour: '#c92a2a', values: sharesOf(positive) },
+    { name: 'unlabelled', colour: '#adb5bd', values: sharesOf(unlabelled) },
+  ]);
 }
 
 function qualitySection(report: ModelReport): string {
   if (report.evaluations.length === 0) return paragraph('The model has no champion or challenger to evaluate.');
   const cards = `<div class="cards">${report.evaluations.map(evaluationCard).join('')}</div>`;
+  const histograms = `<div class="charts">${report.evaluations.filter((evaluation) => evaluation.scored > 0).map(histogramChart).join('')}</div>`;
+  if (report.task === 'regression') return `${cards}<h3>Prediction distributions</h3>${histograms}`;
   const rocSeries = curveSeries(report, (evaluation) => evaluation.roc);
   const prSeries = curveSeries(report, (evaluation) => evaluation.precisionRecall);
   const curves =
     rocSeries.length === 0
-      ? paragraph('No ROC or precision-recall curve: the labelled scores read hold no fraud or no legitimate transaction yet.', 'note')
+      ? paragraph('No ROC or precision-recall curve: the labelled scores read hold no positive or no negative label yet.', 'note')
       : `<div class="charts">${lineChart({
           id: 'roc',
           title: 'ROC curve on labelled traffic',
@@ -124,7 +163,6 @@ function qualitySection(report: ModelReport): string {
           series: rocSeries,
           reference: { name: 'chance', colour: '#999', points: [{ x: 0, y: 0 }, { x: 1, y: 1 }] },
         })}${lineChart({ id: 'precision-recall', title: 'Precision-recall curve on labelled traffic', x: UNIT_AXIS('recall'), y: UNIT_AXIS('precision'), series: prSeries })}</div>`;
-  const histograms = `<div class="charts">${report.evaluations.filter((evaluation) => evaluation.scored > 0).map(histogramChart).join('')}</div>`;
   return `${cards}${curves}<h3>Score distributions</h3>${histograms}`;
 }
 
@@ -164,7 +202,8 @@ function rolloutBody(report: ModelReport, status: RolloutStatus): string {
   );
   const metrics = status.metrics;
   let comparison = paragraph('No live figures measured yet.');
-  if (metrics !== null) {
+  if (metrics !== null && metrics.task === 'regression') comparison = regressionComparison(status, metrics);
+  else if (metrics !== null) {
     const rates = ['precision', 'recall', 'falsePositiveRate'] as const;
     const series: BarSeries[] = [metrics.champion, metrics.challenger].map((variant, index) => ({
       name: `v${variant.version} (${index === 0 ? 'champion' : 'challenger'})`,
@@ -197,6 +236,31 @@ function rolloutBody(report: ModelReport, status: RolloutStatus): string {
       ? paragraph('No decision recorded yet.')
       : table(['when', 'action', 'by', 'reason', 'figures'], status.decisions.map((decision) => [isoTime(decision.at), decision.action, decision.by, decision.reason, decision.figures]));
   return `${summary}${comparison}<h3>Decision log</h3>${decisions}`;
+}
+
+/** A regression rollout's figures: MAE and RMSE per variant with their intervals, and the challenger's difference as tested. */
+function regressionComparison(status: RolloutStatus, metrics: LiveMetrics): string {
+  const estimate = (value: ErrorEstimate | null | undefined): string => (value === null || value === undefined ? '–' : `${fixed(value.value)} [${fixed(value.lower)}, ${fixed(value.upper)}]`);
+  const figures = table(
+    ['variant', 'scored', 'labelled', 'MAE', 'RMSE', 'latency p50 / p99 (ms)'],
+    [metrics.champion, metrics.challenger].map((variant) => [
+      `v${variant.version}`,
+      String(variant.scored),
+      String(variant.labelled ?? 0),
+      estimate(variant.errors?.mae),
+      estimate(variant.errors?.rmse),
+      variant.latencyMs === null ? '–' : `${fixed(variant.latencyMs.p50, 1)} / ${fixed(variant.latencyMs.p99, 1)}`,
+    ]),
+    new Set([1, 2]),
+  );
+  const comparison = metrics.errorComparison;
+  const difference = (metric: 'mae' | 'rmse'): string => {
+    const value = comparison?.[metric];
+    return value === null || value === undefined ? '–' : `${value.difference >= 0 ? '+' : ''}${fixed(value.difference)} ± ${fixed(value.standardError)}`;
+  };
+  const pairing = comparison === undefined ? '' : comparison.pairing === 'paired' ? `paired on ${comparison.samples} events both predicted` : `unpaired, split traffic`;
+  const measuredAt = status.metricsAt === null ? '' : ` Measured ${isoTime(status.metricsAt)}.`;
+  return `${figures}${paragraph(`Challenger minus champion: MAE ${difference('mae')}, RMSE ${difference('rmse')} (${pairing}); prediction PSI ${fixed(metrics.scorePsi)}; DLQ rate ${percent(metrics.dlq.rate)}.${measuredAt}`)}`;
 }
 
 function driftBody(status: DriftMonitorState): string {

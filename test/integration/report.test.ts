@@ -1,9 +1,11 @@
 /**
  * `tributary report <model>` on the real Kafka, Schema Registry, registry and Temporal, opened in
  * headless Chromium (Debian's package, installed by scripts/install-chromium.sh when missing):
- * - two small real models registered (v1 champion, v2 challenger); scores written through the
- *   registered Avro schema (v1 deciding, v2 in shadow then on a split share) and labels for all
- *   fraud and half the legitimate transactions, under this run's own topic prefix;
+ * - two small real models registered (v1 champion, v2 challenger) of a pipeline applied from the
+ *   fraud example's definition (whose topics and label fields the report reads); generic score
+ *   records written through the registered Avro schema (v1 deciding, v2 in shadow then on a split
+ *   share) and labels for all fraud and half the legitimate transactions, under this run's own
+ *   topic prefix;
  * - the CLI writes one HTML page whose ROC, precision-recall, histogram and traffic charts carry
  *   both versions; the areas it prints are those of the written scores;
  * - Chromium lays the page out: every chart has a size, every curve a length and every bar a box
@@ -25,6 +27,7 @@ import { createAvroProducer, type AvroProducer } from '../../src/streaming/avro-
 import { createKafka } from '../../src/streaming/kafka-client.js';
 import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
 import { averagePrecision, rocAuc } from '../../src/training/metrics.js';
+import { applyFraudPipeline } from '../helpers/fraud-pipeline.js';
 import { useCpuBackend } from '../helpers/scoring-models.js';
 import { prepareScoringTopics, registerModelVersions, scoringRunConfig } from '../helpers/scoring.js';
 
@@ -106,6 +109,7 @@ describe('tributary report rendered in headless Chromium', () => {
     await admin.connect();
     await prepareScoringTopics(config, admin);
     registry = await createModelRegistry(config);
+    await applyFraudPipeline(config, model);
     await useCpuBackend();
     const [v1, v2] = await registerModelVersions(registry, model, 2);
     await registry.setStage(model, v1!.version, 'champion', { by: 'test', reason: 'first champion' });
@@ -126,22 +130,25 @@ describe('tributary report rendered in headless Chromium', () => {
       // First half: v1 decides, v2 in shadow; second half: every fifth record decided by v2.
       const challengerDecides = index >= count / 2 && index % 5 === 1;
       const decided = challengerDecides ? { version: v2!.version, score: challengerScore, variant: 'CHALLENGER' } : { version: v1!.version, score: championScore, variant: 'CHAMPION' };
-      const shadow = index < count / 2 ? { model_version: v2!.version, score: challengerScore, decision: challengerScore >= 0.5 ? 'DECLINE' : 'APPROVE' } : null;
+      const shadow = index < count / 2 ? { model_version: v2!.version, model_runtime: 'tfjs', prediction: challengerScore, decision: challengerScore >= 0.5 ? 'POSITIVE' : 'NEGATIVE' } : null;
       scores.push({
         key: id,
         value: {
-          transaction_id: id,
-          card_hash: `card-${index % 50}`,
-          score: decided.score,
+          pipeline: model,
+          event_id: id,
+          entity_key: `entity-${index % 50}`,
+          prediction: decided.score,
           threshold: 0.5,
-          decision: decided.score >= 0.5 ? 'DECLINE' : 'APPROVE',
+          decision: decided.score >= 0.5 ? 'POSITIVE' : 'NEGATIVE',
           model,
           model_version: decided.version,
+          model_runtime: 'tfjs',
           variant: decided.variant,
           shadow,
           deployment_revision: index < count / 2 ? 1 : 2,
           feature_job_version: 'feature-job-test',
           event_time: start + index * 100,
+          features_at: start + index * 100 + 2,
           scored_at: start + index * 100 + 5,
           end_to_end_ms: 5,
           scoring_ms: 3,
@@ -208,11 +215,11 @@ describe('tributary report rendered in headless Chromium', () => {
     expect(byId.get('roc')!.curves.map((curve) => curve.series)).toEqual(['v1 (champion)', 'v2 (challenger)']);
     expect(byId.get('precision-recall')!.curves).toHaveLength(2);
     expect(byId.get('traffic')!.curves.map((curve) => curve.series)).toEqual(['v1', 'v2']);
-    // 20 bins × (legitimate, fraud, unlabelled); the bins holding scores have height.
+    // 20 bins × (negative, positive, unlabelled); the bins holding scores have height.
     const histogram = byId.get('histogram-v1')!;
     expect(histogram.bars).toHaveLength(60);
-    expect(histogram.bars.filter((bar) => bar.series === 'fraud' && bar.height > 1).length).toBeGreaterThan(3);
-    expect(histogram.bars.filter((bar) => bar.series === 'legitimate' && bar.height > 1).length).toBeGreaterThan(5);
+    expect(histogram.bars.filter((bar) => bar.series === 'positive' && bar.height > 1).length).toBeGreaterThan(3);
+    expect(histogram.bars.filter((bar) => bar.series === 'negative' && bar.height > 1).length).toBeGreaterThan(5);
 
     const screenshot = join(directory, 'report.png');
     const shot = await run(chromium, [...flags, '--hide-scrollbars', '--window-size=1280,2400', `--screenshot=${screenshot}`, pathToFileURL(out).href], { timeoutMs: 120_000 });
