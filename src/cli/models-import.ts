@@ -55,7 +55,7 @@ export async function runModelsImport(cli: CliEnvironment, pipeline: string, pat
     return;
   }
   const file = basename(path);
-  const [{ importOnnxModel }, { createPipelineStore }, { createModelRegistry }, { openDeploymentLog }, { kafkaExampleSource }, { schemaRegistryFeatureFields }, { resolveCodeVersion }] = await Promise.all([
+  const [{ importOnnxModel }, { createPipelineStore }, { createModelRegistry }, { openDeploymentLog }, { kafkaExampleSource }, { schemaRegistryFeatureFields }, { resolveCodeVersion }, { selectTensorFlowBackend }, { OnnxModelRefusedError }] = await Promise.all([
     import('../model-import/onnx-import.js'),
     import('../pipeline-store/kafka-pipeline-store.js'),
     import('../registry/kafka-model-registry.js'),
@@ -63,7 +63,11 @@ export async function runModelsImport(cli: CliEnvironment, pipeline: string, pat
     import('../worker/worker-activities.js'),
     import('../worker/registered-feature-fields.js'),
     import('../worker/code-version.js'),
+    import('../training/backend.js'),
+    import('../models/errors.js'),
   ]);
+  // The evaluation selects TensorFlow.js's backend (a tfjs champion runs on it); its line goes to stderr so stdout stays the result (--json).
+  await selectTensorFlowBackend({ logger: { info: (message) => process.stderr.write(`${message}\n`), warn: (message) => process.stderr.write(`${message}\n`) } });
   const request: OnnxImportRequest = { pipeline, file, onnx, by: options.by, tags: options.tag, ...(options.trainedOn === undefined ? {} : { trainedOn: options.trainedOn }) };
   const pipelines = await createPipelineStore(config);
   try {
@@ -82,7 +86,8 @@ export async function runModelsImport(cli: CliEnvironment, pipeline: string, pat
       } catch (error) {
         // Every refusal of the file, the pipeline or the data is a TributaryError whose message names what to fix.
         if (!(error instanceof TributaryError)) throw error;
-        cli.fail(`${file} was not imported: ${error.message}`);
+        // A refusal of the file names the file already.
+        cli.fail(`${file} was not imported: ${error instanceof OnnxModelRefusedError ? error.reason : error.message}`);
       } finally {
         await deployments.close();
       }
