@@ -26,7 +26,7 @@ import { recordKeysOf, scoreBatch, type FeatureInput } from './batch-scorer.js';
 import { scorerDeadLetter } from './dead-letters.js';
 import type { HandoffSkipSet } from './features-handoff.js';
 import type { Backoff } from './retry-backoff.js';
-import type { ScorerMetrics } from './scorer-metrics.js';
+import { observeStageLatencies, type ScoreTimes, type ScorerMetrics } from './scorer-metrics.js';
 import type { ScorerOutput } from './scorer-output.js';
 import type { ServedModels, ServingSnapshot } from './served-models.js';
 import type { ScoringModel } from './scoring-model.js';
@@ -81,7 +81,7 @@ interface ScoredChunk {
   readonly scores: KeyedRecord[];
   readonly deadLetters: KeyedRecord[];
   readonly skipped: number;
-  readonly decided: readonly { variant: string; decision: string; shadow: string | undefined; endToEndMs: number; scoringMs: number }[];
+  readonly decided: readonly { variant: string; decision: string; shadow: string | undefined; times: ScoreTimes }[];
 }
 
 /** A score's decision as a metric label: a regression's prediction has none. */
@@ -157,8 +157,7 @@ export class ChunkProcessor {
     for (const score of decided) {
       metrics.decisions.inc({ variant: score.variant, decision: score.decision });
       if (score.shadow !== undefined) metrics.decisions.inc({ variant: 'shadow', decision: score.shadow });
-      metrics.endToEndLatency.observe(score.endToEndMs / 1000);
-      metrics.scoringLatency.observe(score.scoringMs / 1000);
+      observeStageLatencies(metrics, score.times);
     }
   }
 
@@ -209,7 +208,7 @@ export class ChunkProcessor {
     outcomes.forEach((outcome, index) => {
       if (outcome.kind === 'scored') {
         scores.push({ key: outcome.key, value: outcome.score });
-        decided.push({ variant: outcome.variant, decision: decisionLabel(outcome.score.decision), shadow: outcome.score.shadow === null ? undefined : decisionLabel(outcome.score.shadow.decision), endToEndMs: outcome.score.end_to_end_ms, scoringMs: outcome.score.scoring_ms });
+        decided.push({ variant: outcome.variant, decision: decisionLabel(outcome.score.decision), shadow: outcome.score.shadow === null ? undefined : decisionLabel(outcome.score.shadow.decision), times: outcome.score });
       } else {
         deadLetter(inputMessages[index]!, outcome.errorType, outcome.reason);
       }

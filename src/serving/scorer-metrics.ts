@@ -14,9 +14,11 @@ export interface ScorerMetrics {
   readonly records: Counter<'outcome'>;
   /** From fetching a chunk to its output committed. */
   readonly batchDuration: Histogram;
-  /** scored_at minus the event's time. */
+  /** Source → score: scored_at minus the event's time. */
   readonly endToEndLatency: Histogram;
-  /** scored_at minus the time the features record entered Kafka: the scorer's own latency, queueing included. */
+  /** Source → features: the time the features record entered Kafka minus the event's time (the feature job's latency, its checkpoint wait included). */
+  readonly featuresLatency: Histogram;
+  /** Features → score: scored_at minus the time the features record entered Kafka: the scorer's own latency, queueing included. */
   readonly scoringLatency: Histogram;
   /** Decisions by the variant that made them (`NONE` for a regression's prediction); shadow scores count under `shadow`. */
   readonly decisions: Counter<'variant' | 'decision'>;
@@ -36,6 +38,46 @@ export interface ScorerMetrics {
 }
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+/**
+ * The stages' buckets: a histogram_quantile interpolates inside a bucket, so p99 is only as good as
+ * the bucket around it; these resolve 10 ms at the low-latency end and a few seconds near the
+ * exactly-once checkpoint waits, up to 30 s (anything later lands in +Inf).
+ */
+const STAGE_BUCKETS = [0.005, 0.01, 0.02, 0.035, 0.05, 0.075, 0.1, 0.15, 0.25, 0.35, 0.5, 0.75, 1, 1.5, 2, 3, 5, 7.5, 10, 15, 20, 30];
+
+/** The three times of a score record (schemas/score.avsc) that split its latency, epoch ms. */
+export interface ScoreTimes {
+  /** The source event's time, as the features record carries it. */
+  readonly event_time: number;
+  /** The Kafka timestamp of the features record. */
+  readonly features_at: number;
+  readonly scored_at: number;
+}
+
+/** A score's latency by stage, ms. */
+export interface StageLatencies {
+  readonly sourceToFeatures: number;
+  readonly featuresToScore: number;
+  readonly sourceToScore: number;
+}
+
+export const stageLatenciesOf = (times: ScoreTimes): StageLatencies => ({
+  sourceToFeatures: times.features_at - times.event_time,
+  featuresToScore: times.scored_at - times.features_at,
+  sourceToScore: times.scored_at - times.event_time,
+});
+
+/**
+ * Observes one score in the three stage histograms, in seconds. A negative stage (a producer's
+ * clock ahead of the broker's, or an event time in the future) is observed as it is: it lands in
+ * the first bucket and lowers `_sum`, which shows the skew instead of hiding it.
+ */
+export function observeStageLatencies(metrics: Pick<ScorerMetrics, 'endToEndLatency' | 'featuresLatency' | 'scoringLatency'>, times: ScoreTimes): void {
+  const stages = stageLatenciesOf(times);
+  metrics.featuresLatency.observe(stages.sourceToFeatures / 1000);
+  metrics.scoringLatency.observe(stages.featuresToScore / 1000);
+  metrics.endToEndLatency.observe(stages.sourceToScore / 1000);
+}
 
 /** Creates the series in a fresh registry, with the process's default metrics beside them. */
 export function createScorerMetrics(labels: Readonly<Record<string, string>> = {}): ScorerMetrics {
@@ -47,8 +89,9 @@ export function createScorerMetrics(labels: Readonly<Record<string, string>> = {
     registry,
     records: new Counter({ name: 'tributary_scorer_records_total', help: 'Feature records finished by the scorer, by outcome (scored, dead_lettered, skipped).', labelNames: ['outcome'], registers }),
     batchDuration: new Histogram({ name: 'tributary_scorer_batch_duration_seconds', help: 'Time to decode, score and commit the output of one chunk of a fetched batch.', buckets: LATENCY_BUCKETS, registers }),
-    endToEndLatency: new Histogram({ name: 'tributary_scorer_end_to_end_latency_seconds', help: 'scored_at minus the event time.', buckets: LATENCY_BUCKETS, registers }),
-    scoringLatency: new Histogram({ name: 'tributary_scorer_scoring_latency_seconds', help: 'scored_at minus the time the features record entered Kafka.', buckets: LATENCY_BUCKETS, registers }),
+    endToEndLatency: new Histogram({ name: 'tributary_scorer_end_to_end_latency_seconds', help: 'Source to score: scored_at minus the event time.', buckets: STAGE_BUCKETS, registers }),
+    featuresLatency: new Histogram({ name: 'tributary_scorer_features_latency_seconds', help: 'Source to features: the Kafka timestamp of the features record minus the event time.', buckets: STAGE_BUCKETS, registers }),
+    scoringLatency: new Histogram({ name: 'tributary_scorer_scoring_latency_seconds', help: 'Features to score: scored_at minus the Kafka timestamp of the features record.', buckets: STAGE_BUCKETS, registers }),
     decisions: new Counter({ name: 'tributary_scorer_decisions_total', help: 'Scores by variant (champion, challenger, shadow) and decision (POSITIVE, NEGATIVE; NONE for regression).', labelNames: ['variant', 'decision'], registers }),
     modelInfo: new Gauge({ name: 'tributary_scorer_model_info', help: 'Model versions served now (value 1), with their role and deployment revision.', labelNames: ['model', 'role', 'version', 'revision'], registers }),
     consumerLag: new Gauge({ name: 'tributary_scorer_consumer_lag', help: 'Records behind the high watermark of each consumed partition.', labelNames: ['topic', 'partition'], registers }),
