@@ -92,7 +92,7 @@ const DECLARATIONS: { readonly [Name in LogicalTopicName]: Omit<TopicDeclaration
     valueSchema: { file: 'training-example.avsc' },
   },
   scores: {
-    purpose: 'every scored transaction with the model version and A/B variant that scored it',
+    purpose: 'every scored event with its prediction and the model version and A/B variant that made it',
     partitions: 3,
     // Joined with labels that arrive weeks later to compare variants on live traffic.
     configs: stream(30),
