@@ -1,6 +1,6 @@
 /**
- * Activities that look at the training-examples topic without training: where its committed data
- * ends, and how many examples (and positive labels) a range holds. The threshold trigger polls
+ * Activities that look at a pipeline's training-examples topic without training: where its
+ * committed data ends, and how many examples (and positive labels) a range holds. The threshold trigger polls
  * the first and confirms with the second before it starts a training run.
  */
 import { Context } from '@temporalio/activity';
@@ -35,13 +35,23 @@ export interface ExampleActivityDependencies {
   readonly pipelines: Pick<PipelineStore, 'current'>;
   /** Bound on one read of a range. @default 300_000 */
   readonly readTimeoutMs?: number;
+  /** Put before the topic names a definition gives, as `pipeline apply` creates them. */
+  readonly topicPrefix: string;
 }
 
 /** Creates the activities; the worker passes the Kafka-backed example source, tests a fake. */
-export function createExampleActivities({ examples, pipelines, readTimeoutMs = 300_000 }: ExampleActivityDependencies) {
+export function createExampleActivities({ examples, pipelines, readTimeoutMs = 300_000, topicPrefix }: ExampleActivityDependencies) {
   return {
-    /** Every partition's log start and last stable offset of the training-examples topic. */
-    snapshotTrainingExampleOffsets: reportingFailures(async (): Promise<PartitionEndOffset[]> => examples.snapshot()),
+    /**
+     * Every partition's log start and last stable offset of pipeline `model`'s training-examples
+     * topic (its applied definition's `topics.trainingExamples`, by default `<name>.training-examples`);
+     * of the catalogue's without a model, as runs started before pipelines had their own asked.
+     */
+    snapshotTrainingExampleOffsets: reportingFailures(async (model?: string): Promise<PartitionEndOffset[]> => {
+      if (model === undefined) return examples.snapshot();
+      const { examplesTopic } = await pipelineTrainingInputs(pipelines, model);
+      return examples.snapshot(`${topicPrefix}${examplesTopic}`);
+    }),
 
     /**
      * Reads exactly `ranges` and counts examples and positive labels of pipeline `model` (its

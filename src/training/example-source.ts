@@ -1,7 +1,7 @@
 /**
- * Where training examples come from: the examples topic, read by pinned offset ranges (so a model
- * can be rebuilt from its lineage), decoded into the current reader schema, read as examples with
- * the fields the pipeline definition names, and split by event time.
+ * Where training examples come from: a pipeline's training-examples topic, read by pinned offset
+ * ranges (so a model can be rebuilt from its lineage), decoded, read as examples with the fields
+ * the pipeline definition names, and split by event time.
  */
 import type { AvroDecoder } from '../streaming/avro-decoder.js';
 import type { OffsetRangeReader, PartitionEndOffset, PartitionRange, ReadRangeOptions, UndecodableRecord } from '../streaming/offset-range-reader.js';
@@ -20,11 +20,12 @@ export interface ExampleSet {
   readonly featureJobVersions: readonly string[];
 }
 
-/** Reads training examples by offset ranges of one topic. */
+/** Reads training examples by offset ranges of the training-examples topics. */
 export interface ExampleSource {
+  /** The catalogue's training-examples topic (the fraud example's), which runs started before pipelines had their own topics read. */
   readonly topic: string;
-  /** Where the topic's committed data ends on every partition now. */
-  snapshot(): Promise<PartitionEndOffset[]>;
+  /** Where the committed data of `topic` (full name; the catalogue's when left out) ends on every partition now. */
+  snapshot(topic?: string): Promise<PartitionEndOffset[]>;
   /** Throws the training layer's `ExampleFieldError` for a record whose id, event time or label cannot be read. */
   read(ranges: readonly PartitionRange[], fields: ExampleFields, options?: ReadRangeOptions): Promise<ExampleSet>;
 }
@@ -51,13 +52,24 @@ export class InsufficientExamplesError extends TrainingError {
   }
 }
 
-/** An example source on a topic read through `reader`, decoding with `decoder` (give it the examples topic's reader schema). */
-export function createKafkaExampleSource({ topic, reader, decoder }: { topic: string; reader: OffsetRangeReader; decoder: AvroDecoder }): ExampleSource {
+/** What a Kafka example source reads with. */
+export interface KafkaExampleSourceOptions {
+  /** The catalogue's training-examples topic. */
+  readonly topic: string;
+  readonly reader: OffsetRangeReader;
+  /** Decodes records of `topic` (give it the catalogue's examples reader schema, so every compatible writer version reads alike). */
+  readonly decoder: AvroDecoder;
+  /** Decodes records of every other topic, in their writer's shape: the platform ships no reader schema for a pipeline's examples. */
+  readonly writerShapeDecoder: AvroDecoder;
+}
+
+/** An example source reading through `reader`. */
+export function createKafkaExampleSource({ topic, reader, decoder, writerShapeDecoder }: KafkaExampleSourceOptions): ExampleSource {
   return {
     topic,
-    snapshot: () => reader.snapshotEndOffsets(topic),
+    snapshot: (snapshotTopic = topic) => reader.snapshotEndOffsets(snapshotTopic),
     async read(ranges, fields, options) {
-      const result = await reader.readRange(ranges, (value, source) => decoder.decode(value, source), options);
+      const result = await reader.readRange(ranges, (value, source) => (source.topic === topic ? decoder : writerShapeDecoder).decode(value, source), options);
       const examples = result.records.map(({ value, source }) =>
         toTrainingExample(value.value as FeatureRecord, fields, `${source.topic}[${source.partition}]@${source.offset}`),
       );

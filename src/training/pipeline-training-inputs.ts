@@ -10,6 +10,7 @@ import avro from 'avsc';
 import { recordFieldsOf } from '../pipelines/avro-fields.js';
 import type { FeaturesDefinition, GatesDefinition } from '../pipelines/pipeline-definition.js';
 import type { PipelineRevision, PipelineStore } from '../pipelines/pipeline-store.js';
+import { platformTopicNames } from '../pipelines/pipeline-topics.js';
 import { reasonOf } from '../errors/tributary-error.js';
 import { PipelineNotAppliedError, TrainingError } from './errors.js';
 import type { VectoriserInputs } from './training-data.js';
@@ -20,6 +21,8 @@ import { resolveTrainingSettings, type TrainingOverrides, type TrainingSettings 
 export interface PipelineTrainingInputs {
   /** The revision read, for the run's record. */
   readonly revision: number;
+  /** The training-examples topic the definition names (`topics.trainingExamples`), without the topic prefix. */
+  readonly examplesTopic: string;
   readonly vectoriser: VectoriserInputs;
   readonly examples: ExampleFields;
   /** The features record's identity fields, which the model's artifact records for the scorer. */
@@ -69,6 +72,7 @@ export function trainingInputsOf({ name: model, definition, files, revision }: P
   if (fields === undefined) throw new TrainingError(`the features schema ${schemaFile} of pipeline ${model} revision ${revision} is not a record`);
   return {
     revision,
+    examplesTopic: platformTopicNames(definition).trainingExamples,
     vectoriser: { inputs: definition.model.inputs, fields },
     examples: { eventId: definition.features.eventId, eventTime: definition.features.eventTime, label: definition.labels.field, task: definition.model.task },
     identity: { eventId: definition.features.eventId, entityKey: definition.features.entityKey, eventTime: definition.features.eventTime },

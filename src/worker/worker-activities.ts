@@ -34,10 +34,11 @@ export interface WorkerActivityDependencies {
   readonly pipelines: PipelineStore;
 }
 
-/** The training-examples topic, decoded into its current reader schema. */
+/** The pipelines' training-examples topics: the catalogue's decoded into its current reader schema, any other in its writer's shape. */
 export function kafkaExampleSource(config: TributaryConfig): ExampleSource {
   const schema = topicDeclaration('training-examples').valueSchema;
-  const decoder = createAvroDecoder(createSchemaRegistryClient(config.schemaRegistry), {
+  const schemaRegistry = createSchemaRegistryClient(config.schemaRegistry);
+  const decoder = createAvroDecoder(schemaRegistry, {
     // Every compatible writer version decodes into the shape this build trains on.
     readerSchema: loadSchemaFile(join(SCHEMA_DIRECTORY, schema.file)).type,
   });
@@ -45,6 +46,7 @@ export function kafkaExampleSource(config: TributaryConfig): ExampleSource {
     topic: topicName(config, 'training-examples'),
     reader: createOffsetRangeReader(createKafka(config, { clientIdSuffix: 'worker' })),
     decoder,
+    writerShapeDecoder: createAvroDecoder(schemaRegistry),
   });
 }
 
@@ -60,7 +62,7 @@ function kafkaLiveMetricsReader(config: TributaryConfig): LiveMetricsReader {
 export function createOrchestrationActivities(config: TributaryConfig, { registry, artifactDirectory, pipelines }: WorkerActivityDependencies, deployments: DeploymentLog) {
   const features = schemaRegistryFeatureFields(config, deployments, pipelines);
   return {
-    ...createExampleActivities({ examples: kafkaExampleSource(config), pipelines }),
+    ...createExampleActivities({ examples: kafkaExampleSource(config), pipelines, topicPrefix: config.topics.prefix }),
     ...createRegistryActivities({ registry, deployments, artifacts: createLocalCandidateArtifacts(artifactDirectory), features, codeVersion: resolveCodeVersion() }),
     ...createRolloutActivities({ registry, deployments, liveMetrics: kafkaLiveMetricsReader(config), features, pipelines, topicPrefix: config.topics.prefix }),
     ...createDriftActivities({ measurement: kafkaDriftMeasurement(config, registry, pipelines) }),

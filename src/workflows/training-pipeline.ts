@@ -171,6 +171,13 @@ const OPERATING_POINT_GATE_PATCH = 'operating-point-gate';
  */
 const DEFINITION_GATES_PATCH = 'definition-gates';
 
+/**
+ * Before this patch a run on everything retained snapshotted the catalogue's training-examples
+ * topic whatever its pipeline; after it, the pipeline's own (its definition's
+ * `topics.trainingExamples`). Remove the old branch with `deprecatePatch` once no such run is open.
+ */
+const PIPELINE_EXAMPLES_TOPIC_PATCH = 'pipeline-examples-topic';
+
 const { registerCandidate, promoteToChampion, setVersionStage } = proxyActivities<RegistryActivities>({
   startToCloseTimeout: '2m',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10 },
@@ -194,7 +201,10 @@ export async function trainingPipeline(input: TrainingPipelineInput): Promise<Tr
   ]);
 
   const settingsFromDefinition = patched(DEFINITION_SETTINGS_PATCH);
-  const ranges = input.data.kind === 'ranges' ? input.data.ranges : toRanges(await snapshotTrainingExampleOffsets());
+  const ranges =
+    input.data.kind === 'ranges'
+      ? input.data.ranges
+      : toRanges(await (patched(PIPELINE_EXAMPLES_TOPIC_PATCH) ? snapshotTrainingExampleOffsets(model) : snapshotTrainingExampleOffsets()));
   const minExamples = settingsFromDefinition ? input.minExamples : (input.minExamples ?? DEFAULT_MIN_EXAMPLES);
   const datasetRequest = { model, ranges, minExamples, splitFractions: input.splitFractions };
   upsertMemo({ offsetRanges: ranges, triggeredBy });

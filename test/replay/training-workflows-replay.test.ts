@@ -43,6 +43,8 @@ const EXPECTED_HISTORIES = [
   'training-pipeline-first-champion',
   // Better PR-AUC, worse FPR at its threshold than the champion's serving one: refused by the operating-point gate.
   'training-pipeline-operating-point-refused',
+  // A run on everything retained, snapshotting its pipeline's own training-examples topic (the pipeline-examples-topic patch).
+  'training-pipeline-pipeline-examples-topic',
   // A regression judged by its definition's gates (maxMae, minR2, mae by 0.05) made challenger, and one refused for a classifier gate in its input (the definition-gates patch).
   'training-pipeline-regression-challenger',
   'training-pipeline-regression-refused-input-gate',

@@ -87,6 +87,7 @@ describe('activities report domain errors as typed failures', () => {
   it('snapshotTrainingExampleOffsets reports an unreachable cluster as retryable', async () => {
     const activities = createExampleActivities({
       pipelines: await fraudPipelineStore('fraud'),
+      topicPrefix: 'tributary.',
       examples: {
         ...source(0),
         snapshot: async () => {

@@ -36,20 +36,20 @@ describe('countTrainingExamples', () => {
   it('counts the newest 15 % as the test split: of 20 examples, event times 18-20', async () => {
     // Cuts at round(20 · 0.7) = 14 and round(20 · 0.85) = 17: the test split is the examples at 18, 19 and 20.
     const asked: ExampleFields[] = [];
-    const activities = createExampleActivities({ examples: source([3, 5, 17, 19, 20], asked), pipelines });
+    const activities = createExampleActivities({ examples: source([3, 5, 17, 19, 20], asked), pipelines, topicPrefix: 'tributary.' });
     const count = await new MockActivityEnvironment().run(activities.countTrainingExamples, [RANGE], FRACTIONS, 'fraud');
     expect(count).toEqual({ examples: 20, positives: 5, undecodable: 0, testSplit: { examples: 3, positives: 2 }, definitionSplit: FRACTIONS });
     expect(asked).toEqual([{ eventId: 'transaction_id', eventTime: 'event_time', label: 'is_fraud', task: 'binary-classification' }]);
   });
 
   it('counts a test split the pipeline would refuse (no legitimate example in it) instead of failing', async () => {
-    const activities = createExampleActivities({ examples: source([3, 18, 19, 20]), pipelines });
+    const activities = createExampleActivities({ examples: source([3, 18, 19, 20]), pipelines, topicPrefix: 'tributary.' });
     const count: ExampleCount = await new MockActivityEnvironment().run(activities.countTrainingExamples, [RANGE], FRACTIONS, 'fraud');
     expect(count.testSplit).toEqual({ examples: 3, positives: 3 });
   });
 
   it('counts no split when asked for none', async () => {
-    const activities = createExampleActivities({ examples: source([3]), pipelines });
+    const activities = createExampleActivities({ examples: source([3]), pipelines, topicPrefix: 'tributary.' });
     expect(await new MockActivityEnvironment().run(activities.countTrainingExamples, [RANGE], undefined, 'fraud')).toEqual({ examples: 20, positives: 1, undecodable: 0, definitionSplit: FRACTIONS });
   });
 
@@ -58,13 +58,13 @@ describe('countTrainingExamples', () => {
     const draft = revisionDraftAs(FRAUD_PIPELINE_FILE, 'fraud');
     const split = { train: 0.6, validation: 0.2, test: 0.2 };
     await store.record({ ...draft, definition: { ...draft.definition, model: { ...draft.definition.model, split } } });
-    const activities = createExampleActivities({ examples: source([3]), pipelines: store });
+    const activities = createExampleActivities({ examples: source([3]), pipelines: store, topicPrefix: 'tributary.' });
     const count: ExampleCount = await new MockActivityEnvironment().run(activities.countTrainingExamples, [RANGE], undefined, 'fraud');
     expect(count.definitionSplit).toEqual(split);
   });
 
   it('refuses to count for a pipeline that was never applied, naming the command that applies it', async () => {
-    const activities = createExampleActivities({ examples: source([3]), pipelines });
+    const activities = createExampleActivities({ examples: source([3]), pipelines, topicPrefix: 'tributary.' });
     await expect(new MockActivityEnvironment().run(activities.countTrainingExamples, [RANGE], undefined, 'churn')).rejects.toMatchObject({
       type: 'PipelineNotAppliedError',
       nonRetryable: true,

@@ -58,6 +58,8 @@ export interface FakeModelRecord {
   trainAttempts: { attempt: number; firstEpoch: number }[];
   countCalls: OffsetRange[][];
   versions: { version: number; stage: string; prAuc: number; reason?: string; mae?: number }[];
+  /** The pipelines whose own training-examples topic a snapshot was asked of. */
+  snapshotModels: string[];
   /** The threshold each registration carried, in order; undefined for a regression's. */
   registeredThresholds: (number | undefined)[];
   champion: number | undefined;
@@ -100,15 +102,17 @@ export function createFakeActivities() {
   };
   const recordOf = (model: string): FakeModelRecord => {
     let found = records.get(model);
-    if (found === undefined) records.set(model, (found = { buildDatasetCalls: 0, trainAttempts: [], countCalls: [], versions: [], registeredThresholds: [], champion: undefined, trainingRequests: [] }));
+    if (found === undefined) records.set(model, (found = { buildDatasetCalls: 0, trainAttempts: [], countCalls: [], versions: [], snapshotModels: [], registeredThresholds: [], champion: undefined, trainingRequests: [] }));
     return found;
   };
   /** The fakes for the trigger know the model only through the workflow id. */
   const modelOfRun = (): string => (Context.current().info.workflowExecution?.workflowId ?? '').replace(/^(threshold-trigger|training):/, '').replace(/:\d+$/, '');
 
   const exampleActivities: ExampleActivities = {
-    snapshotTrainingExampleOffsets: async (): Promise<PartitionEndOffset[]> =>
-      topic.endOffsets.map((end, partition) => ({ topic: TOPIC, partition, startOffset: String(topic.startOffsets?.[partition] ?? 0), endOffset: String(end) })),
+    snapshotTrainingExampleOffsets: async (model?: string): Promise<PartitionEndOffset[]> => {
+      if (model !== undefined) recordOf(model).snapshotModels.push(model);
+      return topic.endOffsets.map((end, partition) => ({ topic: TOPIC, partition, startOffset: String(topic.startOffsets?.[partition] ?? 0), endOffset: String(end) }));
+    },
     countTrainingExamples: async (ranges, split): Promise<ExampleCount> => {
       const model = modelOfRun();
       recordOf(model).countCalls.push([...ranges]);

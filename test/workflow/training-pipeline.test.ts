@@ -191,6 +191,25 @@ describe('trainingPipeline', () => {
     expect(fakes.recordOf(model).trainAttempts).toHaveLength(4);
   });
 
+  it("snapshots the pipeline's own training-examples topic when it trains on everything retained", async () => {
+    const model = uniqueModel('retained');
+    fakes.topic.endOffsets = [1200, 1300];
+    try {
+      const handle = await startPipeline(model, 1, { data: { kind: 'up-to-now' } });
+      expect(await handle.result()).toMatchObject({
+        stage: 'champion',
+        offsetRanges: [
+          { topic: TOPIC, partition: 0, fromOffset: '0', toOffset: '1200' },
+          { topic: TOPIC, partition: 1, fromOffset: '0', toOffset: '1300' },
+        ],
+      });
+      expect(fakes.recordOf(model).snapshotModels).toEqual([model]);
+      await harness.recordHistory('training-pipeline-pipeline-examples-topic', handle);
+    } finally {
+      fakes.topic.endOffsets = [0, 0];
+    }
+  });
+
   it('refuses too few examples with a non-retryable typed failure, without retrying', async () => {
     const model = uniqueModel('few');
     fakes.switchesOf(model).datasetExamples = 40;
