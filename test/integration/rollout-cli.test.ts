@@ -22,6 +22,7 @@ import { topicCatalogue } from '../../src/streaming/topic-catalogue.js';
 import { runTributaryWorker } from '../../src/worker/tributary-worker.js';
 import type { RolloutStatus } from '../../src/workflows/ab-rollout.js';
 import { prepareScoringTopics, registerModelVersions } from '../helpers/scoring.js';
+import { applyFraudPipeline } from '../helpers/fraud-pipeline.js';
 import { useCpuBackend } from '../helpers/scoring-models.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -57,6 +58,8 @@ describe('a rollout through the CLI (real Temporal, Kafka and registry)', () => 
     registry = await createModelRegistry(config);
     deployments = await openDeploymentLog(config);
     await useCpuBackend();
+    // A rollout measures its model on its pipeline's topics and label fields: the fraud example's, applied under this name.
+    await applyFraudPipeline(config, model);
     versions = await registerModelVersions(registry, model, 2);
     await registry.setStage(model, versions[0]!.version, 'champion', { by: 'test', reason: 'first champion' });
     await deployments.publish(model, { champion: versions[0]!, updatedBy: 'test', reason: 'first champion' });

@@ -44,6 +44,7 @@ import {
   waitForGroupCaughtUp,
   type InProcessScorer,
 } from '../helpers/scoring.js';
+import { applyFraudPipeline } from '../helpers/fraud-pipeline.js';
 import { useCpuBackend } from '../helpers/scoring-models.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -107,6 +108,8 @@ describe('end to end: a challenger rolled out to 10 % and promoted through the C
     deployments = await openDeploymentLog(config);
     scorerRegistry = await createModelRegistry(config);
     scorerDeployments = await openDeploymentLog(config);
+    // A rollout measures its model on its pipeline's topics and label fields: the fraud example's, applied under this name.
+    await applyFraudPipeline(config, model);
     versions = await registerModelVersions(registry, model, 2);
     await registry.setStage(model, versions[0]!.version, 'champion', { by: 'test', reason: 'first champion' });
     await deployments.publish(model, { champion: versions[0]!, updatedBy: 'test', reason: 'first champion' });
