@@ -71,7 +71,7 @@ interface Harness {
 }
 
 /** `failures`: what the output throws on its first writes, one per write. */
-function harness(options: { failures?: unknown[]; decoder?: AvroDecoder; skip?: HandoffSkipSet; batchSize?: number; stopped?: boolean } = {}): Harness {
+function harness(options: { failures?: unknown[]; decoder?: AvroDecoder; skip?: HandoffSkipSet; batchSize?: number; stopped?: boolean; served?: ServingSnapshot } = {}): Harness {
   const metrics = createScorerMetrics();
   const log: string[] = [];
   const waits: number[] = [];
@@ -82,7 +82,7 @@ function harness(options: { failures?: unknown[]; decoder?: AvroDecoder; skip?: 
   const processor = new ChunkProcessor(
     {
       decoder: options.decoder ?? fakeDecoder(),
-      servedModels: { acquire: () => ({ snapshot, release: () => undefined }) },
+      servedModels: { acquire: () => ({ snapshot: options.served ?? snapshot, release: () => undefined }) },
       metrics,
       log: (line) => log.push(line),
       backoff,
@@ -177,6 +177,17 @@ describe('ChunkProcessor', () => {
     expect((await metrics.consumerLag.get()).values).toEqual([{ labels: { topic: TOPIC, partition: '2' }, value: 4 }]);
     expect(await counter(metrics, 'records')).toEqual({ scored: 5, dead_lettered: 0 });
     expect(await counter(metrics, 'decisions')).toEqual({ 'champion/POSITIVE': 5 });
+  });
+
+  it('counts a regression model\'s predictions under decision NONE, with no threshold or decision in the score', async () => {
+    const regression: ScoringModel = { ...champion, task: 'regression', score: (matrix) => Promise.resolve(new Float32Array(matrix.rowCount).fill(42.5)) };
+    const { processor, target, written, metrics } = harness({ served: { ...snapshot, champion: regression } });
+    await processor.processBatch(target, batchOf([message(0, 'record-0'), message(1, 'record-1')], '1', '2').payload);
+    expect(written[0]!.scores.map((score) => score.value)).toMatchObject([
+      { prediction: 42.5, threshold: null, decision: null },
+      { prediction: 42.5, threshold: null, decision: null },
+    ]);
+    expect(await counter(metrics, 'decisions')).toEqual({ 'champion/NONE': 2 });
   });
 
   it('dead-letters a tombstone, bytes that do not decode and invalid features, skips what the handoff scored, and scores the rest', async () => {
