@@ -1,6 +1,6 @@
 /**
- * The points of a model's ROC and precision-recall curves from labelled scores (label 1 fraud,
- * 0 legitimate; higher score means more likely fraud), for drawing. One point per distinct score,
+ * The points of a model's ROC and precision-recall curves from labelled scores (label 1 positive,
+ * 0 negative; higher score means more likely positive), for drawing. One point per distinct score,
  * flagging everything at or above it, from the highest score down; tied scores enter together,
  * so a tie is one diagonal step, not an arbitrary staircase.
  */

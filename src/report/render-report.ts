@@ -28,7 +28,7 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}
 .charts{display:flex;flex-wrap:wrap;gap:12px}.chart{background:#fff;border:1px solid #d0d4d9;max-width:100%;height:auto}
 .chart text{font-size:11px;fill:#333}.chart .chart-title{font-size:13px;font-weight:600}.chart .axis-label{font-size:12px}.chart .grid{stroke:#e6e8eb}.chart .axis{stroke:#888}
 .confusion td{width:110px;text-align:center}.confusion .hit{background:#e3f6e8}.confusion .miss{background:#fde8e4}
-.cards{display:flex;flex-wrap:wrap;gap:16px}.card{background:#fff;border:1px solid #d0d4d9;padding:8px 14px}
+.tiles{display:flex;flex-wrap:wrap;gap:16px}.tile{background:#fff;border:1px solid #d0d4d9;padding:8px 14px}
 `;
 
 const fixed = (value: number | null | undefined, digits = 3): string => (value === null || value === undefined ? '–' : value.toFixed(digits));
@@ -82,7 +82,7 @@ function confusionTable(confusion: ConfusionMatrix): string {
   return `<table class="confusion"><tr><th></th><th>flagged (POSITIVE)</th><th>passed (NEGATIVE)</th></tr><tr><th>positive</th><td class="hit">${truePositives}<br><span class="muted">true positive</span></td><td class="miss">${falseNegatives}<br><span class="muted">false negative</span></td></tr><tr><th>negative</th><td class="miss">${falsePositives}<br><span class="muted">false positive</span></td><td class="hit">${trueNegatives}<br><span class="muted">true negative</span></td></tr></table>`;
 }
 
-function evaluationCard(evaluation: VersionEvaluation): string {
+function evaluationTile(evaluation: VersionEvaluation): string {
   const heading = `<h3>${escapeHtml(versionName(evaluation))}</h3>`;
   if (evaluation.task === 'regression') {
     const { regression } = evaluation;
@@ -92,7 +92,7 @@ function evaluationCard(evaluation: VersionEvaluation): string {
       new Set([0, 1, 2, 3, 4]),
     );
     const none = regression === null ? paragraph('None of its predictions has a label yet.') : '';
-    return `<div class="card" data-version="${evaluation.version}">${heading}${figures}${none}</div>`;
+    return `<div class="tile" data-version="${evaluation.version}">${heading}${figures}${none}</div>`;
   }
   const figures = table(
     ['scored', 'labelled', 'positive', 'ROC-AUC', 'average precision'],
@@ -100,7 +100,7 @@ function evaluationCard(evaluation: VersionEvaluation): string {
     new Set([0, 1, 2, 3, 4]),
   );
   const confusion = evaluation.confusion === null ? paragraph('None of its scores has a label yet.') : `<h3>Confusion matrix at threshold ${fixed(evaluation.threshold)}</h3>${confusionTable(evaluation.confusion)}`;
-  return `<div class="card" data-version="${evaluation.version}">${heading}${figures}${confusion}</div>`;
+  return `<div class="tile" data-version="${evaluation.version}">${heading}${figures}${confusion}</div>`;
 }
 
 function curveSeries(report: ModelReport, pick: (evaluation: VersionEvaluation) => readonly CurvePoint[] | null): LineSeries[] {
@@ -147,9 +147,9 @@ function histogramChart(evaluation: VersionEvaluation): string {
 
 function qualitySection(report: ModelReport): string {
   if (report.evaluations.length === 0) return paragraph('The model has no champion or challenger to evaluate.');
-  const cards = `<div class="cards">${report.evaluations.map(evaluationCard).join('')}</div>`;
+  const tiles = `<div class="tiles">${report.evaluations.map(evaluationTile).join('')}</div>`;
   const histograms = `<div class="charts">${report.evaluations.filter((evaluation) => evaluation.scored > 0).map(histogramChart).join('')}</div>`;
-  if (report.task === 'regression') return `${cards}<h3>Prediction distributions</h3>${histograms}`;
+  if (report.task === 'regression') return `${tiles}<h3>Prediction distributions</h3>${histograms}`;
   const rocSeries = curveSeries(report, (evaluation) => evaluation.roc);
   const prSeries = curveSeries(report, (evaluation) => evaluation.precisionRecall);
   const curves =
@@ -163,7 +163,7 @@ function qualitySection(report: ModelReport): string {
           series: rocSeries,
           reference: { name: 'chance', colour: '#999', points: [{ x: 0, y: 0 }, { x: 1, y: 1 }] },
         })}${lineChart({ id: 'precision-recall', title: 'Precision-recall curve on labelled traffic', x: UNIT_AXIS('recall'), y: UNIT_AXIS('precision'), series: prSeries })}</div>`;
-  return `${cards}${curves}<h3>Score distributions</h3>${histograms}`;
+  return `${tiles}${curves}<h3>Score distributions</h3>${histograms}`;
 }
 
 function timelineSection(report: ModelReport, timeline: TrafficTimeline | null): string {
