@@ -1,6 +1,7 @@
 /** `tributary status` as one screen of text: a heading per section, a table or "unavailable: <reason>". */
 import { renderTable } from '../terminal/text-table.js';
 import type { Section } from '../sections/section.js';
+import type { Percentiles } from './stage-latency.js';
 import type { StatusReport } from './status-report.js';
 
 const time = (epochMs: number): string => new Date(epochMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -8,6 +9,9 @@ const age = (now: number, epochMs: number): string => {
   const seconds = Math.max(0, Math.round((now - epochMs) / 1000));
   return seconds < 120 ? `${seconds} s ago` : seconds < 7200 ? `${Math.round(seconds / 60)} min ago` : `${Math.round(seconds / 3600)} h ago`;
 };
+/** A latency as a person reads it: whole ms below 10 s, seconds with one decimal above. */
+const duration = (ms: number): string => (Math.abs(ms) < 10_000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`);
+const pair = ({ p50, p99 }: Percentiles): string => `${duration(p50)} / ${duration(p99)}`;
 const metric = (metrics: Readonly<Record<string, number>>, name: string): string => (metrics[name] === undefined ? '-' : metrics[name].toFixed(3));
 
 function block<Value>(title: string, section: Section<Value>, render: (value: Value) => string): string {
@@ -65,6 +69,24 @@ export function renderStatusReport(report: StatusReport): string {
         `  scores written: ${scoresPerSecond.toFixed(1)}/s over the last minute (all models)`,
         table(['MODEL', 'GROUP', 'STATE', 'MEMBERS', 'LAG', 'FEATURES TOPIC'], groups.map((row) => [row.model, row.group, row.groupState, String(row.members), String(row.lag), row.featuresTopic]), 'no deployed model to score'),
       ].join('\n'),
+    ),
+    block('LATENCY (newest scores of each deployed model, wall clock)', report.latency, (rows) =>
+      table(
+        ['MODEL', 'SCORES', 'NEWEST', 'SOURCE→FEATURES p50/p99', 'FEATURES→SCORE p50/p99', 'SOURCE→SCORE p50/p99'],
+        rows.map((row) =>
+          row.latency === undefined
+            ? [row.pipeline, '0', '-', '-', '-', `no scores on ${row.scoresTopic} yet`]
+            : [
+                row.pipeline,
+                String(row.latency.scores),
+                age(now, row.latency.newestScoredAt),
+                pair(row.latency.stages.sourceToFeatures),
+                pair(row.latency.stages.featuresToScore),
+                pair(row.latency.stages.sourceToScore),
+              ],
+        ),
+        'no deployed model',
+      ),
     ),
     block('FLINK', report.flink, (rows) =>
       table(

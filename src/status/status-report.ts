@@ -1,6 +1,7 @@
 /**
  * Everything `tributary status` shows, gathered concurrently: stack health, models, deployments
- * (traffic), the workflows acting on each model, scorer lag and output rate, Flink jobs. Kafka is
+ * (traffic), the workflows acting on each model, scorer lag and output rate, latency by stage,
+ * Flink jobs. Kafka is
  * probed once with a short timeout first, so a broker that is down makes its sections unavailable
  * in seconds instead of each one retrying.
  */
@@ -18,6 +19,7 @@ import { flinkJobs, type FlinkJobRow } from './flink-jobs.js';
 import { modelRows, scorerRows, topicRate, type ModelRow, type ScorerRow } from './kafka-sections.js';
 import { gatherSection, unavailable, type Section } from '../sections/section.js';
 import { stackHealth, type StackComponentRow } from './stack-health.js';
+import { pipelineLatencies, type PipelineLatencyRow } from './stage-latency.js';
 import { workflowRows, type WorkflowRow } from './workflow-sections.js';
 
 export interface ScorerSection {
@@ -34,6 +36,8 @@ export interface StatusReport {
   readonly deployments: Section<readonly ModelDeployment[]>;
   readonly workflows: Section<readonly WorkflowRow[]>;
   readonly scorers: Section<ScorerSection>;
+  /** p50/p99 by stage of each deployed model's newest scores. */
+  readonly latency: Section<readonly PipelineLatencyRow[]>;
   readonly flink: Section<readonly FlinkJobRow[]>;
 }
 
@@ -126,5 +130,11 @@ export async function gatherStatusReport(config: TributaryConfig, options: Statu
       : !deployments.available
         ? unavailable(`no deployments to look up scorers of (${deployments.reason})`)
         : gatherSection(() => scorerSection(config, deployments.value), timeoutMs);
-  return { at, stack: await stack, models, deployments, workflows: await workflows, scorers: await scorers, flink: await flink };
+  const latency =
+    kafkaDown !== undefined
+      ? unavailable(kafkaDown)
+      : !deployments.available
+        ? unavailable(`no deployments to read the scores of (${deployments.reason})`)
+        : gatherSection(() => pipelineLatencies(config, deployments.value.map((deployment) => deployment.model)), timeoutMs);
+  return { at, stack: await stack, models, deployments, workflows: await workflows, scorers: await scorers, latency: await latency, flink: await flink };
 }

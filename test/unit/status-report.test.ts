@@ -29,12 +29,13 @@ describe('gatherStatusReport with every service down', () => {
     expect(report.models).toEqual({ available: false, reason: kafkaDown });
     expect(report.deployments).toEqual({ available: false, reason: kafkaDown });
     expect(report.scorers).toEqual({ available: false, reason: kafkaDown });
+    expect(report.latency).toEqual({ available: false, reason: kafkaDown });
     expect(report.workflows).toEqual({ available: false, reason: expect.stringMatching(/^no list of models to ask about \(Kafka at 127\.0\.0\.1:1 is unreachable: /) });
     expect(report.flink).toEqual({ available: false, reason: expect.stringContaining('127.0.0.1:1') });
 
     const screen = renderStatusReport(report);
     const unavailableLines = screen.split('\n').filter((line) => line.startsWith('  unavailable: '));
-    expect(unavailableLines).toHaveLength(6);
+    expect(unavailableLines).toHaveLength(7);
   }, 20_000);
 });
 
@@ -73,6 +74,17 @@ describe('renderStatusReport', () => {
       },
       workflows: { available: true, value: [{ model: 'fraud', kind: 'drift-monitor', workflowId: 'drift-monitor:fraud', state: 'RUNNING', summary: 'checking; stable' }] },
       scorers: { available: true, value: { scoresPerSecond: 41.25, groups: [{ model: 'fraud', group: 'tributary.scorer.fraud', featuresTopic: 'tributary.features', groupState: 'Stable', members: 2, lag: 17 }] } },
+      latency: {
+        available: true,
+        value: [
+          {
+            pipeline: 'fraud',
+            scoresTopic: 'tributary.fraud.scores',
+            latency: { scores: 1200, newestScoredAt: at - 3_000, stages: { sourceToFeatures: { p50: 4971, p99: 5682 }, featuresToScore: { p50: 35, p99: 10_028 }, sourceToScore: { p50: 5006, p99: 15_288 } } },
+          },
+          { pipeline: 'delivery', scoresTopic: 'tributary.delivery.scores', latency: undefined },
+        ],
+      },
       flink: { available: false, reason: 'connect ECONNREFUSED 127.0.0.1:8081' },
     };
     expect(renderStatusReport(report)).toBe(
@@ -99,6 +111,11 @@ describe('renderStatusReport', () => {
         '  scores written: 41.3/s over the last minute (all models)',
         '  MODEL  GROUP                   STATE   MEMBERS  LAG  FEATURES TOPIC',
         '  fraud  tributary.scorer.fraud  Stable  2        17   tributary.features',
+        '',
+        'LATENCY (newest scores of each deployed model, wall clock)',
+        '  MODEL     SCORES  NEWEST   SOURCE→FEATURES p50/p99  FEATURES→SCORE p50/p99  SOURCE→SCORE p50/p99',
+        '  fraud     1200    3 s ago  4971 ms / 5682 ms        35 ms / 10.0 s          5006 ms / 15.3 s',
+        '  delivery  0       -        -                        -                       no scores on tributary.delivery.scores yet',
         '',
         'FLINK',
         '  unavailable: connect ECONNREFUSED 127.0.0.1:8081',
