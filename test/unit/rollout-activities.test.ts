@@ -5,7 +5,7 @@
  */
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { describe, expect, it } from 'vitest';
-import { createRolloutActivities } from '../../src/activities/rollout-activities.js';
+import { createRolloutActivities, type PreparedRollout } from '../../src/activities/rollout-activities.js';
 import { InMemoryPipelineStore } from '../../src/pipelines/in-memory-pipeline-store.js';
 import type { PipelineDefinition } from '../../src/pipelines/pipeline-definition.js';
 import { InMemoryModelRegistry } from '../../src/registry/in-memory-model-registry.js';
@@ -40,7 +40,7 @@ describe('prepareRollout', () => {
     const registry = await registryWithChallenger('delivery-time');
     const pipelines = new InMemoryPipelineStore();
     await pipelines.record({ name: 'delivery-time', definition: delivery, files: {}, digest: 'd1', appliedBy: 'alice', appliedAt: '2026-01-01T00:00:00Z' });
-    const prepared = await new MockActivityEnvironment().run(activities(registry, pipelines).prepareRollout, { model: 'delivery-time', challengerVersion: 2, author });
+    const prepared: PreparedRollout = await new MockActivityEnvironment().run(activities(registry, pipelines).prepareRollout, { model: 'delivery-time', challengerVersion: 2, author });
     expect(prepared.source).toEqual({
       task: 'regression',
       topics: { scores: 'dev.delivery-time.scores', labels: 'dev.deliveries', dlq: 'dev.delivery-time.dlq' },
