@@ -38,7 +38,7 @@ import { driftMonitorWorkflowId, driftStatusQuery, driftTrainingWorkflowId, type
 import { testNetwork, testSpec, useCpuBackend } from '../helpers/scoring-models.js';
 import { produceSyntheticExamples } from '../helpers/training-examples.js';
 import { waitFor } from '../helpers/wait-for.js';
-import { FRAUD_IDENTITY } from '../helpers/fraud-pipeline.js';
+import { applyFraudPipeline, FRAUD_IDENTITY } from '../helpers/fraud-pipeline.js';
 
 const CLI_ENTRY = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const TSX = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url));
@@ -82,6 +82,8 @@ describe('drift monitor end to end (real Kafka, registry, Temporal and worker)',
     await produceSyntheticExamples(kafka, config, 3_000, 4);
 
     registry = await createModelRegistry(config);
+    // The retraining the monitor starts reads what the model reads from its pipeline's applied definition, and the drift check its topics.
+    await applyFraudPipeline(config, model);
     const snapshot = await createOffsetRangeReader(kafka).snapshotEndOffsets(topicName(config, 'training-examples'));
     const network = testNetwork(7);
     const { bytes } = await serialiseModelArtifact({ model: network, vectoriser: testSpec, task: 'binary-classification', identity: FRAUD_IDENTITY, threshold: 0.5, metadata: { model, trainedAt: '2025-01-01T00:00:00.000Z', backend: 'cpu', codeVersion: 'test' } });
