@@ -93,6 +93,8 @@ export interface DemoSummary {
   readonly rollout: RolloutStatus | undefined;
   readonly rolloutOutcome: string;
   readonly audit: ScoreAudit;
+  /** How many times faster than the wall clock the simulated event times run. */
+  readonly timeLapse: number;
   readonly triggerReactionMs: readonly number[];
   readonly swaps: { readonly count: number; readonly meanMs: number | undefined };
   readonly featureJobUpgrade: FeatureJobUpgrade;
@@ -123,7 +125,8 @@ const LABEL_DELAY_SCALE = 0.005;
  * The demo is a time-lapse: simulated time runs this many times faster than the wall clock, so
  * fraud episodes that unfold over simulated minutes happen within seconds. Event time therefore
  * runs ahead of the wall clock, and a score's end-to-end latency (scored-at minus event time)
- * means nothing here; the scorer's own latency (`scoring_ms`) does.
+ * means nothing here. The summary measures latency from when each transaction was sent instead
+ * (see score-audit.ts), and says so.
  */
 const TIME_LAPSE = 5;
 
@@ -163,19 +166,21 @@ const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
     signal.addEventListener('abort', done, { once: true });
   });
 
-/** Transactions the simulator sent, by id, and the event time it reached. */
+/** Transactions the simulator sent, by id with the wall-clock time they were sent at, and the event time it reached. */
 class RecordingSink implements ClosableSimulationSink {
-  readonly transactionIds = new Set<string>();
+  /** Epoch ms before the producer took the batch: the wall-clock source time of each transaction's latency. */
+  readonly sentAt = new Map<string, number>();
   lastEventTime: number | undefined;
 
   constructor(private readonly sink: ClosableSimulationSink) {}
 
   async send(records: SinkRecord[]): Promise<void> {
+    const sentAt = Date.now();
     await this.sink.send(records);
     for (const record of records) {
       if (record.topic !== 'transactions') continue;
       const transaction = record.value as Transaction;
-      this.transactionIds.add(transaction.transaction_id);
+      this.sentAt.set(transaction.transaction_id, sentAt);
       this.lastEventTime = Math.max(this.lastEventTime ?? 0, transaction.event_time);
     }
   }
@@ -309,6 +314,7 @@ export class DemoRun {
       rollout,
       rolloutOutcome,
       audit,
+      timeLapse: TIME_LAPSE,
       triggerReactionMs: triggerReactions(triggerState),
       swaps: await this.swapFigures(),
       featureJobUpgrade: upgraded,
@@ -547,7 +553,7 @@ export class DemoRun {
     const sink = this.sink!;
     await sink.flushFeatureWindows(this.options.seed + 2);
     const scoresTopic = topicName(this.config, 'scores');
-    const total = sink.transactionIds.size;
+    const total = sink.sentAt.size;
     const reader = createOffsetRangeReader(this.kafka);
     await this.waitFor(
       'every transaction to be scored',
@@ -570,7 +576,7 @@ export class DemoRun {
 
   private audit(): Promise<ScoreAudit> {
     const decoder = createAvroDecoder(createSchemaRegistryClient(this.config.schemaRegistry));
-    return auditScores(this.kafka, { scores: topicName(this.config, 'scores'), dlq: topicName(this.config, 'dlq') }, this.sink!.transactionIds, async (value) => (await decoder.decode(value)).value);
+    return auditScores(this.kafka, { scores: topicName(this.config, 'scores'), dlq: topicName(this.config, 'dlq') }, this.sink!.sentAt, async (value) => (await decoder.decode(value)).value);
   }
 
   private async compareWithFrozenModel(firstVersion: number, driftStartedAt: number): Promise<StreamingVersusBatch | ComparisonUnavailable> {

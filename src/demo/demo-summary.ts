@@ -1,6 +1,7 @@
 /** The closing summary of `tributary demo`, as text tables for a terminal. */
 import { renderTable } from '../terminal/text-table.js';
 import { formatShare } from '../serving/model-deployment.js';
+import { formatPercentiles } from '../status/stage-latency.js';
 import type { DemoSummary } from './demo-run.js';
 
 const metric = (value: number | undefined): string => (value === undefined ? '-' : value.toFixed(3));
@@ -55,6 +56,18 @@ export function renderDemoSummary(summary: DemoSummary): string {
         ['scores per version', Object.entries(audit.byVersion).map(([version, count]) => `${version}: ${count}`).join(', ') || '-'],
         ['scores per variant', Object.entries(audit.byVariant).map(([variant, count]) => `${variant}: ${count}`).join(', ') || '-'],
         ['dead letters', String(audit.deadLetters)],
+        [
+          'latency p50 / p99 (wall clock)',
+          audit.wallClockLatency === undefined
+            ? '-'
+            : `sent → features ${formatPercentiles(audit.wallClockLatency.stages.sourceToFeatures)}, features → score ${formatPercentiles(audit.wallClockLatency.stages.featuresToScore)}, ` +
+              `sent → score ${formatPercentiles(audit.wallClockLatency.stages.sourceToScore)} (${audit.wallClockLatency.scores} transactions)`,
+        ],
+        [
+          'time-lapse',
+          `event times run ${summary.timeLapse}× faster than the clock, so a score's end_to_end_ms (scored_at − event_time) is not a latency here; ` +
+            'the latency above starts when the simulator sent each transaction, and the last ones include the wait for the events that close the feature windows',
+        ],
         ['trigger reaction', summary.triggerReactionMs.length === 0 ? '-' : summary.triggerReactionMs.map((ms) => seconds(ms)).join(', ')],
         ['model hot swaps', `${summary.swaps.count}, mean ${summary.swaps.meanMs === undefined ? '-' : `${summary.swaps.meanMs.toFixed(1)} ms`}`],
         [

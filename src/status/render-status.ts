@@ -1,7 +1,7 @@
 /** `tributary status` as one screen of text: a heading per section, a table or "unavailable: <reason>". */
 import { renderTable } from '../terminal/text-table.js';
 import type { Section } from '../sections/section.js';
-import type { Percentiles } from './stage-latency.js';
+import { formatPercentiles as pair } from './stage-latency.js';
 import type { StatusReport } from './status-report.js';
 
 const time = (epochMs: number): string => new Date(epochMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -9,9 +9,6 @@ const age = (now: number, epochMs: number): string => {
   const seconds = Math.max(0, Math.round((now - epochMs) / 1000));
   return seconds < 120 ? `${seconds} s ago` : seconds < 7200 ? `${Math.round(seconds / 60)} min ago` : `${Math.round(seconds / 3600)} h ago`;
 };
-/** A latency as a person reads it: whole ms below 10 s, seconds with one decimal above. */
-const duration = (ms: number): string => (Math.abs(ms) < 10_000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`);
-const pair = ({ p50, p99 }: Percentiles): string => `${duration(p50)} / ${duration(p99)}`;
 const metric = (metrics: Readonly<Record<string, number>>, name: string): string => (metrics[name] === undefined ? '-' : metrics[name].toFixed(3));
 
 function block<Value>(title: string, section: Section<Value>, render: (value: Value) => string): string {

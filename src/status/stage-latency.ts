@@ -41,6 +41,12 @@ export interface PipelineLatencyRow {
   readonly latency: StageLatencySummary | undefined;
 }
 
+/** A latency as a person reads it: whole ms below 10 s, seconds with one decimal above. */
+const duration = (ms: number): string => (Math.abs(ms) < 10_000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`);
+
+/** `p50 / p99`, each as a person reads it. */
+export const formatPercentiles = ({ p50, p99 }: Percentiles): string => `${duration(p50)} / ${duration(p99)}`;
+
 /** The nearest-rank percentile of ascending values: the smallest value with at least q of them at or below it. */
 export function nearestRank(sorted: readonly number[], q: number): number {
   if (sorted.length === 0) throw new RangeError('a percentile of no values');

@@ -9,6 +9,7 @@ import { DEMO_DEFAULTS } from '../../src/demo/demo-options.js';
 import { createDemoReporter } from '../../src/demo/demo-reporter.js';
 import { DemoRun } from '../../src/demo/demo-run.js';
 import { renderDemoSummary } from '../../src/demo/demo-summary.js';
+import { formatPercentiles } from '../../src/status/stage-latency.js';
 
 describe('tributary demo (short mode, real stack)', () => {
   it('tells the whole story: champion, drift, retraining, rollout and promotion, feature-job upgrade, every transaction scored', async () => {
@@ -40,6 +41,15 @@ describe('tributary demo (short mode, real stack)', () => {
     expect(renderDemoSummary(summary)).toContain(`output gap ${(outputGap!.gapMs / 1000).toFixed(1)} s (old job stopped → new job RUNNING: ${(stopToRunningMs! / 1000).toFixed(1)} s)`);
     expect(summary.audit.transactions).toBeGreaterThan(5_000);
     expect(summary.audit).toMatchObject({ missing: 0, duplicates: 0 });
+    // Latency on the wall clock, from when each transaction was sent: never negative, as the simulated event times would make it.
+    const latency = summary.audit.wallClockLatency!;
+    expect(latency.scores).toBe(summary.audit.scored);
+    for (const stage of Object.values(latency.stages)) {
+      expect(stage.p50).toBeGreaterThanOrEqual(0);
+      expect(stage.p99).toBeGreaterThanOrEqual(stage.p50);
+    }
+    expect(renderDemoSummary(summary)).toContain(`sent → score ${formatPercentiles(latency.stages.sourceToScore)}`);
+    expect(renderDemoSummary(summary)).toContain(`event times run ${summary.timeLapse}× faster than the clock`);
     expect(summary.audit.byVersion.v1).toBeGreaterThan(0);
     expect(summary.audit.byVersion[`v${promoted}`]).toBeGreaterThan(0);
     expect(summary.workflowLinks.map((link) => link.what)).toEqual(expect.arrayContaining(['thresholdTrigger', 'trainingPipeline 1', 'trainingPipeline 2', `abRollout v${promoted}`, 'flinkDeploy v2']));
