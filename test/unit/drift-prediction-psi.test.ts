@@ -8,7 +8,7 @@ import { computeDriftFigures } from '../../src/drift/drift-figures.js';
 import { addScore, emptyScoreHistogram, populationStabilityIndex } from '../../src/rollout/psi.js';
 
 /** One feature column of `values`. */
-const matrix = (values: readonly number[]) => ({ rowCount: values.length, columnCount: 1, values: Float64Array.from(values) });
+const matrix = (values: readonly number[]) => ({ rowCount: values.length, columnCount: 1, values: Float32Array.from(values) });
 /** 100 predictions: 20 to 69.5 minutes in steps of 0.5, plus `shift`. */
 const minutes = (shift: number): number[] => Array.from({ length: 100 }, (_, index) => 20 + index / 2 + shift);
 
