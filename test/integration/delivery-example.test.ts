@@ -25,6 +25,7 @@ import { parseDuration } from '../../src/pipelines/duration.js';
 import { platformTopicNames } from '../../src/pipelines/pipeline-topics.js';
 import { loadPipelineDefinition } from '../../src/pipelines/validate-pipeline.js';
 import { createModelRegistry, type KafkaModelRegistry } from '../../src/registry/kafka-model-registry.js';
+import { openDeploymentLog } from '../../src/serving/deployment-log.js';
 import { createKafka } from '../../src/streaming/kafka-client.js';
 import { createKafkaSimulationSink } from '../../src/streaming/simulation-sink.js';
 import { simulateEvents } from '../../src/streaming/simulator/event-generator.js';
@@ -198,6 +199,13 @@ describe('the delivery example end to end on the real stack', () => {
     expect(version.stage).toBe('champion');
     expect((await registry.resolveAlias(NAME, 'champion'))?.version).toBe(trained.version);
     expect(version.lineage.hyperParameters).toMatchObject({ pipelineRevision: 1, hiddenUnits: [32, 16] });
+    // Promotion deploys it for the scorers, on the pipeline's own features topic.
+    const deployments = await openDeploymentLog(config);
+    try {
+      expect(await deployments.latest(NAME)).toMatchObject({ champion: { version: trained.version }, featuresTopic: topics.features });
+    } finally {
+      await deployments.close();
+    }
     Object.assign(figures, { version: trained.version, examplesTrainedOn: examples, metrics: trained.metrics });
   }, 600_000);
 
