@@ -1,7 +1,8 @@
 /**
  * A real Prometheus scrapes a real scorer (`tributary serve` as a process on the real stack) and
  * the Grafana dashboard's latency-by-stage queries answer from what it scraped: each returns a
- * p50/p99 for the model, and the stage histograms count every record scored. Prometheus is
+ * p50/p99 for the model, and the stage histograms count every record scored; `tributary
+ * status`'s reader finds every score on the scores topic. Prometheus is
  * Debian's build, unpacked without root by test/helpers/prometheus.ts.
  */
 import { readFileSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { createModelRegistry, type KafkaModelRegistry } from '../../src/registry
 import { openDeploymentLog, type DeploymentLog } from '../../src/serving/deployment-log.js';
 import { defaultScorerGroupId } from '../../src/serving/scoring-worker.js';
 import { createAvroProducer, type AvroProducer } from '../../src/streaming/avro-producer.js';
+import { pipelineLatencies } from '../../src/status/stage-latency.js';
 import { createKafka } from '../../src/streaming/kafka-client.js';
 import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
 import { topicName } from '../../src/streaming/topic-catalogue.js';
@@ -101,5 +103,15 @@ describe('Prometheus scrapes the scorer (real Prometheus, real scorer, real stac
       }, 60_000, 500);
       expect(counted).toBe(sent);
     }
+
+    // tributary status reads the same stages from the scores topic: every score, in order.
+    const [row] = await pipelineLatencies(config, [MODEL], 1_000_000);
+    expect(row).toMatchObject({ pipeline: MODEL, scoresTopic: topicName(config, 'scores') });
+    expect(row!.latency!.scores).toBe(sent);
+    for (const stage of Object.values(row!.latency!.stages)) {
+      expect(stage.p50).toBeGreaterThanOrEqual(0);
+      expect(stage.p99).toBeGreaterThanOrEqual(stage.p50);
+    }
+    console.info(JSON.stringify({ statusLatencyMs: row!.latency!.stages }));
   }, 300_000);
 });
