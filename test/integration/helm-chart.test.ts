@@ -24,7 +24,7 @@ import { loadConfig, type TributaryConfig } from '../../src/config/config.js';
 import { SETTINGS, type Setting } from '../../src/config/settings.js';
 import { pipelinesTopicSpec } from '../../src/pipeline-store/kafka-pipeline-store.js';
 import { defaultFeatureJobName } from '../../src/pipelines/pipeline-topics.js';
-import { featureJobProgramArgs, featureJobSpec, FEATURE_JOB_ENTRY_CLASS } from '../../src/flink/job-spec.js';
+import { FEATURE_JOB_LATENCY_SETTINGS, featureJobFlinkConfiguration, featureJobProgramArgs, featureJobSpec, FEATURE_JOB_ENTRY_CLASS } from '../../src/flink/job-spec.js';
 import { defaultScorerGroupId } from '../../src/serving/scoring-worker.js';
 import type { StackContext } from '../../src/stack/component.js';
 import { secureKafkaGrants } from '../../src/stack/secure-kafka-acls.js';
@@ -264,11 +264,14 @@ describe('the chart and the code agree', () => {
       });
       expect(deployment.spec.job).toMatchObject({ entryClass: FEATURE_JOB_ENTRY_CLASS, upgradeMode: 'savepoint', state: 'running', args: featureJobProgramArgs(spec) });
       expect(deployment.spec.flinkConfiguration).toMatchObject({
+        // The latency settings every submission of tributary's carries (the fixture sets its own interval for one pipeline).
+        ...FEATURE_JOB_LATENCY_SETTINGS,
         'execution.checkpointing.dir': `s3://tributary-state/prod/checkpoints/${jobName}`,
         'execution.checkpointing.savepoint-dir': `s3://tributary-state/prod/savepoints/${jobName}`,
       });
     }
     const local = named(defaults, 'FlinkDeployment', 'main-features');
+    expect(local.spec.flinkConfiguration).toMatchObject(featureJobFlinkConfiguration());
     expect(local.spec.flinkConfiguration['execution.checkpointing.savepoint-dir']).toBe('file:///flink-data/savepoints/main-features');
     expect(local.spec.podTemplate.spec.volumes).toContainEqual({ name: 'state', persistentVolumeClaim: { claimName: 'main-features-state' } });
     const stateClaim = named(defaults, 'PersistentVolumeClaim', 'main-features-state');
