@@ -4,11 +4,10 @@
  * frozen as if trained once. The traffic is held out from both: labelled examples after the
  * drift began and after the champion's training snapshot.
  */
+import { openModelArtifact } from '../models/model-artifact-loader.js';
 import type { ModelRegistry, ModelVersion } from '../registry/model-registry.js';
-import { deserialiseModelArtifact } from '../registry/model-artifact.js';
 import { labelledMatrixOf } from '../training/feature-matrix.js';
 import { falsePositiveRateAtRecall } from '../training/metrics.js';
-import { predictScores } from '../training/model.js';
 import type { TrainingExample } from '../training/training-example.js';
 
 /** The recall both models are compared at: the share of fraud a bank typically must catch. */
@@ -31,11 +30,12 @@ export interface ComparisonUnavailable {
 
 async function scoresOf(registry: Pick<ModelRegistry, 'loadArtifact'>, version: ModelVersion, examples: readonly TrainingExample[]): Promise<Float32Array> {
   const bytes = await registry.loadArtifact(version.model, version.version);
-  const loaded = await deserialiseModelArtifact(bytes, { sha256: version.artifact.sha256, model: version.model, version: version.version });
+  // Either runtime: a version imported as ONNX compares as one the demo trained.
+  const loaded = await openModelArtifact(bytes, { sha256: version.artifact.sha256, model: version.model, version: version.version });
   try {
     // Each version through its own vectoriser, fitted on its own training split.
     const { features } = labelledMatrixOf(loaded.vectoriser, examples, 'held-out');
-    return await predictScores(loaded.model, features);
+    return await loaded.model.score(features);
   } finally {
     loaded.model.dispose();
   }
