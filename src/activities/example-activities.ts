@@ -7,6 +7,7 @@ import { Context } from '@temporalio/activity';
 import type { PartitionEndOffset, PartitionRange } from '../streaming/offset-range-reader.js';
 import { splitByEventTime, type SplitFractions } from '../training/dataset-split.js';
 import { DatasetSplitError, type SplitCounts } from '../training/errors.js';
+import type { ModelTask } from '../pipelines/pipeline-definition.js';
 import type { PipelineStore } from '../pipelines/pipeline-store.js';
 import type { ExampleSource } from '../training/example-source.js';
 import { pipelineTrainingInputs } from '../training/pipeline-training-inputs.js';
@@ -15,7 +16,7 @@ import { reportingFailures } from './application-failure.js';
 /** What a range of the training-examples topic holds. */
 export interface ExampleCount {
   readonly examples: number;
-  /** Examples with a positive label. */
+  /** A classifier's examples with a positive label; 0 for a regression, whose labels are values. */
   readonly positives: number;
   /** Records in the range that could not be decoded (counted, not examples). */
   readonly undecodable: number;
@@ -27,6 +28,11 @@ export interface ExampleCount {
    * workers before it was reported.
    */
   readonly definitionSplit?: SplitFractions;
+  /**
+   * The applied definition's `model.task`: the trigger skips its positive-label rules for a
+   * regression. Absent from counts recorded by workers before it was reported.
+   */
+  readonly task?: ModelTask;
 }
 
 export interface ExampleActivityDependencies {
@@ -56,8 +62,9 @@ export function createExampleActivities({ examples, pipelines, readTimeoutMs = 3
     /**
      * Reads exactly `ranges` and counts examples and positive labels of pipeline `model` (its
      * definition names the label field); with `split`, also those of the test split the training
-     * pipeline would cut from them. Reports the split the definition asks for, so the trigger
-     * judges a window by the split its training will cut. Heartbeats its progress.
+     * pipeline would cut from them. Reports the split and the task the definition asks for, so the
+     * trigger judges a window by the split its training will cut, and a regression by its examples
+     * alone. Heartbeats its progress.
      */
     countTrainingExamples: reportingFailures(async (ranges: readonly PartitionRange[], split: SplitFractions | undefined, model: string): Promise<ExampleCount> => {
       const context = Context.current();
@@ -67,11 +74,13 @@ export function createExampleActivities({ examples, pipelines, readTimeoutMs = 3
         signal: context.cancellationSignal,
         onProgress: (progress) => context.heartbeat(progress),
       });
+      const { task } = settings;
       const count = {
         examples: set.examples.length,
-        positives: set.examples.filter((example) => example.label === 1).length,
+        positives: task === 'regression' ? 0 : set.examples.filter((example) => example.label === 1).length,
         undecodable: set.undecodable.length,
         definitionSplit: settings.splitFractions,
+        task,
       };
       return split === undefined || set.examples.length === 0 ? count : { ...count, testSplit: testSplitOf(set.examples, split) };
     }),

@@ -38,7 +38,7 @@ describe('countTrainingExamples', () => {
     const asked: ExampleFields[] = [];
     const activities = createExampleActivities({ examples: source([3, 5, 17, 19, 20], asked), pipelines, topicPrefix: 'tributary.' });
     const count = await new MockActivityEnvironment().run(activities.countTrainingExamples, [RANGE], FRACTIONS, 'fraud');
-    expect(count).toEqual({ examples: 20, positives: 5, undecodable: 0, testSplit: { examples: 3, positives: 2 }, definitionSplit: FRACTIONS });
+    expect(count).toEqual({ examples: 20, positives: 5, undecodable: 0, testSplit: { examples: 3, positives: 2 }, definitionSplit: FRACTIONS, task: 'binary-classification' });
     expect(asked).toEqual([{ eventId: 'transaction_id', eventTime: 'event_time', label: 'is_fraud', task: 'binary-classification' }]);
   });
 
@@ -50,7 +50,7 @@ describe('countTrainingExamples', () => {
 
   it('counts no split when asked for none', async () => {
     const activities = createExampleActivities({ examples: source([3]), pipelines, topicPrefix: 'tributary.' });
-    expect(await new MockActivityEnvironment().run(activities.countTrainingExamples, [RANGE], undefined, 'fraud')).toEqual({ examples: 20, positives: 1, undecodable: 0, definitionSplit: FRACTIONS });
+    expect(await new MockActivityEnvironment().run(activities.countTrainingExamples, [RANGE], undefined, 'fraud')).toEqual({ examples: 20, positives: 1, undecodable: 0, definitionSplit: FRACTIONS, task: 'binary-classification' });
   });
 
   it('reports the split the applied definition asks for, which the trigger judges a window by', async () => {
@@ -61,6 +61,26 @@ describe('countTrainingExamples', () => {
     const activities = createExampleActivities({ examples: source([3]), pipelines: store, topicPrefix: 'tributary.' });
     const count: ExampleCount = await new MockActivityEnvironment().run(activities.countTrainingExamples, [RANGE], undefined, 'fraud');
     expect(count.definitionSplit).toEqual(split);
+  });
+
+  it('reports a regression pipeline\'s task and no positives: its labels are values, and a label of 1 is not a positive', async () => {
+    const store = new InMemoryPipelineStore();
+    const draft = revisionDraftAs(FRAUD_PIPELINE_FILE, 'fraud');
+    await store.record({ ...draft, definition: { ...draft.definition, model: { ...draft.definition.model, task: 'regression' } } });
+    const values = [1, 2.5, 1, 7];
+    const regressionSource: ExampleSource = {
+      topic: RANGE.topic,
+      snapshot: async () => [],
+      read: async (_ranges, fields) => ({
+        examples: values.map((value, index) => toTrainingExample({ transaction_id: `t${index}`, event_time: index, is_fraud: value }, fields, 'here')),
+        undecodable: [],
+        schemaIds: [],
+        featureJobVersions: [],
+      }),
+    };
+    const activities = createExampleActivities({ examples: regressionSource, pipelines: store, topicPrefix: 'tributary.' });
+    const count: ExampleCount = await new MockActivityEnvironment().run(activities.countTrainingExamples, [RANGE], undefined, 'fraud');
+    expect(count).toMatchObject({ examples: 4, positives: 0, task: 'regression' });
   });
 
   it('refuses to count for a pipeline that was never applied, naming the command that applies it', async () => {
