@@ -1,8 +1,8 @@
 /**
  * thresholdTrigger: the sensor that starts retraining when enough new labelled examples have
  * arrived. Unlike a message-at-a-time sensor it looks at offsets: every poll snapshots the end
- * offsets (last stable offsets) of training-examples and compares them with the offsets of the
- * last training it started. When the new offsets reach the threshold and the cooldown has passed,
+ * offsets (last stable offsets) of the pipeline's own training-examples topic and compares them
+ * with the offsets of the last training it started. When the new offsets reach the threshold and the cooldown has passed,
  * it counts the new range exactly (examples and positive labels, aborted records and markers
  * excluded) and, when that confirms, starts `trainingPipeline` as an abandoned child on the
  * pinned snapshot. The offsets become "used" only when the child has started, and the child
@@ -16,6 +16,9 @@
  * were spread evenly in time) instead of being refused for too few fraud. The split is the one the
  * training will cut: the trigger's own settings' when they name one, else the pipeline
  * definition's `model.split`, which every count reports as the revision it read says.
+ *
+ * A regression pipeline (its count reports the definition's task) has no positive labels: the
+ * trigger starts its training on the example threshold and cooldown alone.
  *
  * Polls sleep on durable timers; a signal wakes the loop at once. The run continues as new
  * after `pollsPerRun` polls (or when Temporal suggests it), carrying its state. The `stop` signal
@@ -54,6 +57,7 @@ export interface ThresholdTriggerOptions {
   /**
    * New positive (fraud) labels also required. Independently of it, a training starts only once
    * everything it trains on holds the fraud its test split needs (see the module comment).
+   * Ignored for a regression pipeline, whose labels are values.
    * @default 0
    */
   readonly minPositives?: number;
@@ -187,6 +191,14 @@ const TEST_SPLIT_EXACT_PATCH = 'test-split-exact';
  */
 const DEFINITION_SPLIT_PATCH = 'trigger-definition-split';
 
+/**
+ * Before this patch the trigger polled the catalogue's training-examples topic whatever the
+ * pipeline, and held a regression to the positive-label rules, which mean nothing for it. After
+ * it, polls snapshot the pipeline's own topic, and a count reporting a regression skips
+ * `minPositives` and the test split's positives.
+ */
+const PIPELINE_EXAMPLES_TOPIC_PATCH = 'trigger-pipeline-examples-topic';
+
 const DEFAULTS = { minPositives: 0, cooldownMs: 600_000, pollIntervalMs: 30_000, pollsPerRun: 500 };
 
 /** Watches training-examples for `model` and starts training runs; see the module comment. */
@@ -194,7 +206,12 @@ export async function thresholdTrigger(model: string, options: ThresholdTriggerO
   checkOptions(model, options);
   const windowPositivesNeeded = patched(TEST_SPLIT_POSITIVES_PATCH) ? testSplitPositivesNeeded(options) : 0;
   const countsTestSplit = windowPositivesNeeded > 0 && patched(TEST_SPLIT_EXACT_PATCH);
-  const rules: PollRules = { windowRule: windowPositivesNeeded > 0, countsTestSplit, splitFromDefinition: windowPositivesNeeded > 0 && patched(DEFINITION_SPLIT_PATCH) };
+  const rules: PollRules = {
+    windowRule: windowPositivesNeeded > 0,
+    countsTestSplit,
+    splitFromDefinition: windowPositivesNeeded > 0 && patched(DEFINITION_SPLIT_PATCH),
+    pipelineTopic: patched(PIPELINE_EXAMPLES_TOPIC_PATCH),
+  };
   const initial: ThresholdTriggerState = carried ?? {
     paused: false,
     threshold: options.threshold,
@@ -275,6 +292,8 @@ interface PollRules {
   readonly countsTestSplit: boolean;
   /** The split is the definition's, as the count reports it, unless the options name one (trigger-definition-split). */
   readonly splitFromDefinition: boolean;
+  /** Polls snapshot the pipeline's own topic, and a regression skips the positive-label rules (trigger-pipeline-examples-topic). */
+  readonly pipelineTopic: boolean;
 }
 
 /**
@@ -288,7 +307,7 @@ async function poll(model: string, options: ThresholdTriggerOptions, live: () =>
   const at = Date.now();
   let snapshot: PartitionEndOffset[];
   try {
-    snapshot = await snapshotTrainingExampleOffsets();
+    snapshot = await (rules.pipelineTopic ? snapshotTrainingExampleOffsets(model) : snapshotTrainingExampleOffsets());
   } catch (error) {
     return { ...polled, lastError: `snapshot failed: ${describeFailure(error)}` };
   }
@@ -324,10 +343,13 @@ async function poll(model: string, options: ThresholdTriggerOptions, live: () =>
   const { threshold, minPositives, paused } = live();
   if (paused) return observe('paused while counting; no training started', counted);
   if (counted.examples < threshold) return observe(`${counted.examples} new examples, below the threshold ${threshold}`, counted);
-  if (counted.positives < minPositives) return observe(`${counted.positives} new positive labels, below the minimum ${minPositives}`, counted);
+  // A regression's labels are values: no count of positives says anything about its training.
+  const regression = rules.pipelineTopic && counted.task === 'regression';
+  if (regression) windowPositivesNeeded = 0;
+  else if (counted.positives < minPositives) return observe(`${counted.positives} new positive labels, below the minimum ${minPositives}`, counted);
 
   const trainingRanges = snapshot.map(({ topic, partition, startOffset, endOffset }) => ({ topic, partition, fromOffset: startOffset, toOffset: endOffset }));
-  if (rules.windowRule) {
+  if (rules.windowRule && !regression) {
     // The window's fraud first (cheap while no retention has moved its start), then its test split
     // exactly as the pipeline will cut it: fraud is not spread evenly in time (after a drift the
     // newest examples can hold almost none), and only the split itself says what the gate will see.
@@ -388,7 +410,7 @@ function knownWindowPositives(lastStarted: StartedTraining | undefined, window: 
   if (lastStarted === undefined) return counted.positives;
   if (lastStarted.positives === undefined) return undefined;
   const unchanged = window.every((range) => {
-    const used = lastStarted.offsetRanges.find((previous) => previous.partition === range.partition);
+    const used = lastStarted.offsetRanges.find((previous) => previous.topic === range.topic && previous.partition === range.partition);
     return used !== undefined && used.fromOffset === range.fromOffset && BigInt(used.toOffset) <= BigInt(range.toOffset);
   });
   return unchanged ? lastStarted.positives + counted.positives : undefined;
@@ -419,10 +441,11 @@ async function startTraining(model: string, options: ThresholdTriggerOptions, tr
   }
 }
 
-/** Per partition, the offsets after those the last training used (all retained offsets before the first one). */
+/** Per partition, the offsets after those the last training used of the same topic (all retained offsets before the first one). */
 function rangesSince(snapshot: readonly PartitionEndOffset[], used: readonly OffsetRange[] | undefined): OffsetRange[] {
   return snapshot.map(({ topic, partition, startOffset, endOffset }) => {
-    const usedTo = used?.find((range) => range.partition === partition)?.toOffset;
+    // Offsets of another topic (the catalogue's, polled before the trigger-pipeline-examples-topic patch) say nothing about this one.
+    const usedTo = used?.find((range) => range.topic === topic && range.partition === partition)?.toOffset;
     const from = usedTo === undefined || BigInt(usedTo) < BigInt(startOffset) ? startOffset : usedTo;
     return { topic, partition, fromOffset: BigInt(from) > BigInt(endOffset) ? endOffset : from, toOffset: endOffset };
   });

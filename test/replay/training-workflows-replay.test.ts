@@ -25,6 +25,8 @@ const EXPECTED_HISTORIES = [
   // Enough fraud in the window, too few in its test split as the pipeline cuts it: held, then started (the test-split-exact patch).
   'threshold-trigger-fraud-poor-test-split',
   'threshold-trigger-pause-resume',
+  // A regression pipeline's trigger: polls its own training-examples topic and starts at the example threshold with no positives (the trigger-pipeline-examples-topic patch).
+  'threshold-trigger-regression-pipeline-topic',
   'threshold-trigger-set-threshold',
   'threshold-trigger-signals-during-poll',
   // Stopped by the stop signal while paused (the stop-signal patch).

@@ -118,11 +118,13 @@ export function createFakeActivities() {
       recordOf(model).countCalls.push([...ranges]);
       await switchesOf(model).countGate;
       const examples = ranges.reduce((sum, range) => sum + Number(range.toOffset) - Number(range.fromOffset), 0);
-      const positives = Math.floor(examples * topic.positiveShare);
+      // As the real count: a regression's labels are values, none of them a positive.
+      const task = switchesOf(model).regression === undefined ? ('binary-classification' as const) : ('regression' as const);
+      const positives = task === 'regression' ? 0 : Math.floor(examples * topic.positiveShare);
       const definitionSplit = topic.definitionSplit ?? DEFAULT_SPLIT_FRACTIONS;
-      if (split === undefined) return { examples, positives, undecodable: 0, definitionSplit };
+      if (split === undefined) return { examples, positives, undecodable: 0, definitionSplit, task };
       const testSplit = { examples: Math.floor(examples * split.test), positives: topic.testPositives ?? Math.floor(positives * split.test) };
-      return { examples, positives, undecodable: 0, testSplit, definitionSplit };
+      return { examples, positives, undecodable: 0, testSplit, definitionSplit, task };
     },
   };
 

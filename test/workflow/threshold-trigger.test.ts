@@ -33,6 +33,7 @@ beforeAll(async () => {
 });
 afterEach(async () => {
   fakes.topic.startOffsets = undefined;
+  fakes.topic.positiveShare = 0.1;
   fakes.topic.testPositives = undefined;
   fakes.topic.definitionSplit = undefined;
   await Promise.all(started.splice(0).map((handle) => handle.terminate('test finished').catch(() => undefined)));
@@ -95,7 +96,7 @@ describe('thresholdTrigger', () => {
       ],
     });
     // The count also reports the split the pipeline's definition asks for (the fakes' default).
-    expect(after.lastPoll?.counted).toEqual({ examples: 100, positives: 10, undecodable: 0, definitionSplit: { train: 0.7, validation: 0.15, test: 0.15 } });
+    expect(after.lastPoll?.counted).toEqual({ examples: 100, positives: 10, undecodable: 0, definitionSplit: { train: 0.7, validation: 0.15, test: 0.15 }, task: 'binary-classification' });
 
     const child = harness.client.workflow.getHandle(`training:${model}:1`);
     expect(await child.result()).toMatchObject({ stage: 'champion', offsetRanges: after.lastStarted?.offsetRanges });
@@ -348,6 +349,29 @@ describe('thresholdTrigger', () => {
     expect(first.lastStarted).toMatchObject({ workflowId: `training:${model}:1`, positives: 200 });
     expect(first.lastPoll?.testSplitPositives).toBe(40);
     await harness.recordHistory('threshold-trigger-definition-split', handle);
+  });
+
+  it("starts a regression pipeline's training at the example threshold with no positives, polling the pipeline's own training-examples topic", async () => {
+    const model = uniqueModel('regression');
+    // examples/delivery/pipeline.yaml's gates; its labels are minutes, so the count reports no positives.
+    fakes.switchesOf(model).regression = { definitionGates: { maxMae: 8, minR2: 0.3, primaryMetric: 'mae', minImprovement: 0.05 }, candidates: [{ mae: 6, rmse: 7.5, r2: 0.62 }] };
+    fakes.topic.endOffsets = [40, 59];
+    // The pipeline's defaults (30 test positives, a 15 % split: 264 in the window) and a minimum of new positives, neither of which a regression can meet.
+    const handle = await startTrigger(model, { minPositives: 5, pipeline: {} });
+    const below = await morePolls(handle, 2);
+    expect(below.lastPoll?.outcome).toBe('99 new offsets, below the threshold 100');
+
+    fakes.topic.endOffsets = [40, 60];
+    const after = await startedRun(handle, 1);
+    expect(after.lastStarted).toMatchObject({ workflowId: `training:${model}:1` });
+    expect(after.lastStarted).not.toHaveProperty('positives');
+    expect(after).toMatchObject({ windowPositivesNeeded: 0, lastPoll: { counted: { examples: 100, positives: 0, task: 'regression' }, outcome: `started training:${model}:1` } });
+    // Every poll asked for the pipeline's own topic; the only count was the new range's (no window count for positives).
+    expect(fakes.recordOf(model).snapshotModels.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(fakes.recordOf(model).snapshotModels)).toEqual(new Set([model]));
+    expect(fakes.recordOf(model).countCalls).toHaveLength(1);
+    expect(await harness.client.workflow.getHandle(`training:${model}:1`).result()).toMatchObject({ stage: 'champion', metrics: { mae: 6 } });
+    await harness.recordHistory('threshold-trigger-regression-pipeline-topic', handle);
   });
 
   it('continues as new after pollsPerRun polls and keeps its state', async () => {
