@@ -81,6 +81,7 @@ export async function runModelsImport(cli: CliEnvironment, pipeline: string, pat
           registry,
           features: schemaRegistryFeatureFields(config, deployments),
           codeVersion: resolveCodeVersion(),
+          topicPrefix: config.topics.prefix,
         });
         cli.print(options.json ? JSON.stringify(imported, null, 2) : renderImported(imported, file));
       } catch (error) {

@@ -2,7 +2,7 @@
  * `tributary models import`: an ONNX model trained elsewhere becomes a new version of its
  * pipeline's model, measured by Tributary like any version it trains. The pipeline's applied
  * revision says what the model reads; the vectoriser is fitted on the training split of the
- * training-examples topic as it stands now, exactly as a training run fits it
+ * pipeline's own training-examples topic as it stands now, exactly as a training run fits it
  * (`prepareTrainingData`), so the imported graph must expect those columns in the spec's order;
  * the held-out test split measures it, and the champion on the same examples, with the
  * evaluation training uses. Every check comes before anything is registered.
@@ -50,6 +50,8 @@ export interface OnnxImportDependencies {
   readonly codeVersion: string;
   /** Bound on the read of the training examples. @default 600_000 */
   readonly readTimeoutMs?: number;
+  /** Put before the topic names a definition gives, as `pipeline apply` creates them. */
+  readonly topicPrefix: string;
 }
 
 /** The registered version and how it compared. */
@@ -66,10 +68,10 @@ export interface ImportedVersion {
  */
 export async function importOnnxModel(request: OnnxImportRequest, dependencies: OnnxImportDependencies): Promise<ImportedVersion> {
   const { pipeline, file, onnx, by } = request;
-  const { pipelines, examples, registry, features, codeVersion, readTimeoutMs = 600_000 } = dependencies;
+  const { pipelines, examples, registry, features, codeVersion, readTimeoutMs = 600_000, topicPrefix } = dependencies;
   const inputs = await pipelineTrainingInputs(pipelines, pipeline);
   const { settings } = inputs;
-  const snapshot = await examples.snapshot();
+  const snapshot = await examples.snapshot(`${topicPrefix}${inputs.examplesTopic}`);
   const ranges: OffsetRange[] = snapshot.map(({ topic, partition, startOffset, endOffset }) => ({ topic, partition, fromOffset: startOffset, toOffset: endOffset }));
   const { set, split } = await loadDataset(examples, ranges, { fields: inputs.examples, minExamples: settings.minExamples, fractions: settings.splitFractions, read: { timeoutMs: readTimeoutMs } });
   const prepared = prepareTrainingData(split, inputs.vectoriser);
