@@ -219,6 +219,8 @@ export class DemoRun {
   private registry: KafkaModelRegistry | undefined;
   private deployments: DeploymentLog | undefined;
   private scorer: ScoringWorker | undefined;
+  /** Epoch ms the scorer was seen serving the first champion: transactions sent before it waited for a model, not for the pipeline. */
+  private servingSince: number | undefined;
   private readonly scorerMetrics = createScorerMetrics({ model: 'demo' });
   /** Which fields of an example are its id, time and label, as the applied definition names them. */
   private exampleFields: ExampleFields | undefined;
@@ -270,6 +272,7 @@ export class DemoRun {
     if (first.stage !== 'champion') throw new DemoStepError('first model', `v${first.version} was ${first.stage}: ${first.reason}`);
     this.report.note(`v${first.version} is champion (rocAuc ${first.metrics.rocAuc?.toFixed(3)}, prAuc ${first.metrics.prAuc?.toFixed(3)}): ${first.reason}`);
     await this.waitFor('the scorer to serve the champion', () => (this.scorer?.readiness().ready ? true : undefined), 120 * SECOND);
+    this.servingSince = Date.now();
     this.report.note(`scorer ready: ${this.scorer?.readiness().reason}`);
 
     this.report.step('the simulator switches on drift: new fraud patterns (low-and-slow account takeovers)');
@@ -576,7 +579,7 @@ export class DemoRun {
 
   private audit(): Promise<ScoreAudit> {
     const decoder = createAvroDecoder(createSchemaRegistryClient(this.config.schemaRegistry));
-    return auditScores(this.kafka, { scores: topicName(this.config, 'scores'), dlq: topicName(this.config, 'dlq') }, this.sink!.sentAt, async (value) => (await decoder.decode(value)).value);
+    return auditScores(this.kafka, { scores: topicName(this.config, 'scores'), dlq: topicName(this.config, 'dlq') }, this.sink!.sentAt, this.servingSince ?? Date.now(), async (value) => (await decoder.decode(value)).value);
   }
 
   private async compareWithFrozenModel(firstVersion: number, driftStartedAt: number): Promise<StreamingVersusBatch | ComparisonUnavailable> {

@@ -61,7 +61,7 @@ export function renderDemoSummary(summary: DemoSummary): string {
           audit.wallClockLatency === undefined
             ? '-'
             : `sent → features ${formatPercentiles(audit.wallClockLatency.stages.sourceToFeatures)}, features → score ${formatPercentiles(audit.wallClockLatency.stages.featuresToScore)}, ` +
-              `sent → score ${formatPercentiles(audit.wallClockLatency.stages.sourceToScore)} (${audit.wallClockLatency.scores} transactions)`,
+              `sent → score ${formatPercentiles(audit.wallClockLatency.stages.sourceToScore)} (${audit.wallClockLatency.scores} transactions sent once the first champion was served)`,
         ],
         [
           'time-lapse',

@@ -19,9 +19,10 @@ export interface ScoreAudit {
   readonly byVariant: Readonly<Record<string, number>>;
   readonly deadLetters: number;
   /**
-   * p50/p99 by stage of each transaction's first score, its source time being when the simulator
-   * handed it to the producer (wall clock), not its event_time: the demo's event times are
-   * simulated and run ahead of the clock (see TIME_LAPSE in demo-run.ts).
+   * p50/p99 by stage of the first score of each transaction sent once the scorer served a
+   * champion (those sent before waited for the first model), its source time being when the
+   * simulator handed it to the producer (wall clock), not its event_time: the demo's event times
+   * are simulated and run ahead of the clock (see TIME_LAPSE in demo-run.ts).
    */
   readonly wallClockLatency: StageLatencySummary | undefined;
 }
@@ -49,12 +50,14 @@ async function readAll<Value>(kafka: Kafka, topic: string, decode: (value: Buffe
 
 /**
  * Counts scores against the event ids sent (the demo's transaction ids, each with the epoch ms the
- * simulator sent it at); `decodeScore` decodes a scores value.
+ * simulator sent it at); the latency counts those sent from `latencySince` (epoch ms) on;
+ * `decodeScore` decodes a scores value.
  */
 export async function auditScores(
   kafka: Kafka,
   topics: { readonly scores: string; readonly dlq: string },
   sentAt: ReadonlyMap<string, number>,
+  latencySince: number,
   decodeScore: (value: Buffer) => Promise<unknown>,
 ): Promise<ScoreAudit> {
   const scores = (await readAll(kafka, topics.scores, decodeScore)) as ScoreFields[];
@@ -64,7 +67,7 @@ export async function auditScores(
   const wallClockTimes: { event_time: number; features_at: number; scored_at: number }[] = [];
   for (const score of scores) {
     const sent = sentAt.get(score.event_id);
-    if (sent !== undefined && !seen.has(score.event_id)) wallClockTimes.push({ event_time: sent, features_at: Number(score.features_at), scored_at: Number(score.scored_at) });
+    if (sent !== undefined && sent >= latencySince && !seen.has(score.event_id)) wallClockTimes.push({ event_time: sent, features_at: Number(score.features_at), scored_at: Number(score.scored_at) });
     seen.set(score.event_id, (seen.get(score.event_id) ?? 0) + 1);
     byVersion[`v${score.model_version}`] = (byVersion[`v${score.model_version}`] ?? 0) + 1;
     byVariant[score.variant] = (byVariant[score.variant] ?? 0) + 1;

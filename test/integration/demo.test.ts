@@ -41,9 +41,10 @@ describe('tributary demo (short mode, real stack)', () => {
     expect(renderDemoSummary(summary)).toContain(`output gap ${(outputGap!.gapMs / 1000).toFixed(1)} s (old job stopped → new job RUNNING: ${(stopToRunningMs! / 1000).toFixed(1)} s)`);
     expect(summary.audit.transactions).toBeGreaterThan(5_000);
     expect(summary.audit).toMatchObject({ missing: 0, duplicates: 0 });
-    // Latency on the wall clock, from when each transaction was sent: never negative, as the simulated event times would make it.
+    // Latency on the wall clock, from when each transaction was sent (those sent before the first champion waited for it and are left out): never negative, as the simulated event times would make it.
     const latency = summary.audit.wallClockLatency!;
-    expect(latency.scores).toBe(summary.audit.scored);
+    expect(latency.scores).toBeGreaterThan(0);
+    expect(latency.scores).toBeLessThan(summary.audit.scored);
     for (const stage of Object.values(latency.stages)) {
       expect(stage.p50).toBeGreaterThanOrEqual(0);
       expect(stage.p99).toBeGreaterThanOrEqual(stage.p50);
