@@ -72,7 +72,7 @@ export function renderStatusReport(report: StatusReport): string {
         ['MODEL', 'SCORES', 'NEWEST', 'SOURCE→FEATURES p50/p99', 'FEATURES→SCORE p50/p99', 'SOURCE→SCORE p50/p99'],
         rows.map((row) =>
           row.latency === undefined
-            ? [row.pipeline, '0', '-', '-', '-', `no scores on ${row.scoresTopic} yet`]
+            ? [row.pipeline, '0', '-', '-', '-', row.problem === undefined ? `no scores on ${row.scoresTopic} yet` : `${row.scoresTopic} unreadable: ${row.problem}`]
             : [
                 row.pipeline,
                 String(row.latency.scores),

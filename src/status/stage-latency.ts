@@ -9,6 +9,7 @@
  */
 import { logLevel } from 'kafkajs';
 import type { TributaryConfig } from '../config/config.js';
+import { reasonOf } from '../errors/tributary-error.js';
 import { createPipelineStore } from '../pipeline-store/kafka-pipeline-store.js';
 import { platformTopicNames } from '../pipelines/pipeline-topics.js';
 import { readNewestRecords } from '../report/newest-records.js';
@@ -37,8 +38,10 @@ export interface StageLatencySummary {
 export interface PipelineLatencyRow {
   readonly pipeline: string;
   readonly scoresTopic: string;
-  /** Undefined when the topic holds no score of the pipeline yet. */
+  /** Undefined when the topic holds no score of the pipeline yet, or could not be read. */
   readonly latency: StageLatencySummary | undefined;
+  /** Why the topic could not be read (one model's missing topic leaves the others' rows). */
+  readonly problem?: string;
 }
 
 /** A latency as a person reads it: whole ms below 10 s, seconds with one decimal above. */
@@ -108,7 +111,12 @@ export async function pipelineLatencies(config: TributaryConfig, models: readonl
   return Promise.all(
     models.map(async (model): Promise<PipelineLatencyRow> => {
       const scoresTopic = topics.get(model)!;
-      const { values } = await readNewestRecords<ScoreRecord>(reader, decoder, scoresTopic, records, readTimeoutMs);
+      let values: readonly ScoreRecord[];
+      try {
+        ({ values } = await readNewestRecords<ScoreRecord>(reader, decoder, scoresTopic, records, readTimeoutMs));
+      } catch (error) {
+        return { pipeline: model, scoresTopic, latency: undefined, problem: reasonOf(error) };
+      }
       const own = values.filter((score) => score.pipeline === undefined || score.pipeline === model).flatMap((score) => timesOf(score) ?? []);
       return { pipeline: model, scoresTopic, latency: summariseStageLatencies(own) };
     }),
