@@ -109,7 +109,9 @@ export function createRegistryActivities({ registry, deployments, artifacts, fea
     /**
      * Makes the version the champion: stage and alias, then the model's deployment, so scorers
      * serve it; each is skipped when already so. A version whose inputs the features topic's
-     * registered schema cannot feed is refused before any of them.
+     * registered schema cannot feed is refused before any of them. The model's first deployment
+     * names its pipeline's features topic; later ones keep the topic the deployment has (a
+     * blue/green feature-job upgrade moves it).
      */
     promoteToChampion: reportingFailures(async ({ model, version, author }: Omit<StageRequest, 'stage'>): Promise<void> => {
       const registered = await registry.getVersion(model, version);
@@ -119,6 +121,7 @@ export function createRegistryActivities({ registry, deployments, artifacts, fea
       const deployed = await deployments.latest(model);
       if (deployed?.champion?.version === version) return;
       await deployments.publish(model, {
+        ...(deployed === undefined ? { featuresTopic: (await features.featuresSchemaOf(model)).topic } : {}),
         champion: { version, sha256: registered.artifact.sha256 },
         // A challenger of the same version would be served twice.
         ...(deployed?.challenger?.version === version ? { challenger: null } : {}),

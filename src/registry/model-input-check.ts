@@ -14,6 +14,8 @@ import type { ModelRegistry } from './model-registry.js';
 
 /** The schema the features topic of a model is registered with now. */
 export interface FeaturesSchema {
+  /** The features topic (with the topic prefix) whose schema this is, e.g. `tributary.features`. */
+  readonly topic: string;
   /** Where it is registered, e.g. `tributary.features-value`. */
   readonly subject: string;
   readonly version: number;

@@ -37,7 +37,7 @@ export function schemaRegistryFeatureFields(config: TributaryConfig, deployments
         throw new RegistryStorageError(action, `${subject} version ${registered.version} is not an Avro schema avsc reads: ${reasonOf(error)}`, { model, cause: error });
       }
       if (fields === undefined) throw new RegistryStorageError(action, `${subject} version ${registered.version} is not a record schema`, { model });
-      return { subject, version: registered.version, fields };
+      return { topic, subject, version: registered.version, fields };
     },
   };
 }

@@ -10,12 +10,13 @@ export interface FixedFeaturesSchema extends RegisteredFeatureFields {
 }
 
 export function fixedFeaturesSchema(fields: ReadonlyMap<string, AvroField>, subject = 'tributary.features-value', version = 1): FixedFeaturesSchema {
-  let schema: FeaturesSchema = { subject, version, fields };
+  const topic = subject.replace(/-value$/, '');
+  let schema: FeaturesSchema = { topic, subject, version, fields };
   const asked: string[] = [];
   return {
     asked,
     set(next, nextVersion) {
-      schema = { subject, version: nextVersion, fields: next };
+      schema = { topic, subject, version: nextVersion, fields: next };
     },
     featuresSchemaOf(model) {
       asked.push(model);

@@ -53,7 +53,8 @@ describe('training activities', () => {
   const artifacts = createLocalCandidateArtifacts(directory);
   const registry = new InMemoryModelRegistry();
   const activities = createTrainingActivities({ examples: source, registry, artifacts, pipelines });
-  const deployments = new InMemoryDeploymentLog();
+  // Its default features topic is not the pipeline's: a first deployment must name the pipeline's.
+  const deployments = new InMemoryDeploymentLog('tributary.catalogue-features');
   const features = fixedFeaturesSchema(FRAUD_FEATURE_FIELDS);
   const registryActivities = createRegistryActivities({ registry, deployments, artifacts, features, codeVersion: 'test' });
 
@@ -97,9 +98,9 @@ describe('training activities', () => {
     loaded.model.dispose();
     expect(loaded.identity).toEqual({ eventId: 'transaction_id', entityKey: 'card_hash', eventTime: 'event_time' });
     await new MockActivityEnvironment().run(registryActivities.promoteToChampion, { model: 'm', version: champion.version, author });
-    // Scorers serve the new champion: its deployment names it with the artifact's sha256.
+    // Scorers serve the new champion: its deployment names it with the artifact's sha256, on the pipeline's features topic.
     const deployed = await deployments.latest('m');
-    expect(deployed).toMatchObject({ revision: 1, champion: { version: champion.version, sha256: (await registry.getVersion('m', champion.version)).artifact.sha256 }, challenger: null, updatedBy: 'test' });
+    expect(deployed).toMatchObject({ revision: 1, featuresTopic: 'tributary.features', champion: { version: champion.version, sha256: (await registry.getVersion('m', champion.version)).artifact.sha256 }, challenger: null, updatedBy: 'test' });
     await new MockActivityEnvironment().run(registryActivities.promoteToChampion, { model: 'm', version: champion.version, author });
     expect((await deployments.latest('m'))?.revision).toBe(1);
     const evaluation: EvaluationSummary = await new MockActivityEnvironment().run(activities.evaluateCandidate, {
