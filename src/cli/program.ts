@@ -2,7 +2,6 @@
 import { Command } from 'commander';
 import { chartCommand } from './chart-command.js';
 import { createCliEnvironment } from './cli-environment.js';
-import { demoCommand } from './demo-command.js';
 import { driftCommand } from './drift-command.js';
 import { flinkCommand } from './flink-command.js';
 import { modelsCommand, openKafkaModelRegistry } from './models-command.js';
@@ -13,7 +12,6 @@ import { reportCommand } from './report-command.js';
 import { scheduleCommand } from './schedule-command.js';
 import { serveCommand } from './serve-command.js';
 import { schemasCommand } from './schemas-command.js';
-import { simulateCommand } from './simulate-command.js';
 import { stackCommand } from './stack-command.js';
 import { statusCommand } from './status-command.js';
 import { topicsCommand } from './topics-command.js';
@@ -41,12 +39,10 @@ export function buildProgram(): Command {
   program.addCommand(stackCommand(cli));
   program.addCommand(statusCommand(cli));
   program.addCommand(reportCommand(cli));
-  program.addCommand(demoCommand(cli));
   program.addCommand(topicsCommand(cli));
   program.addCommand(schemasCommand(cli));
   program.addCommand(pipelineCommand(cli));
   program.addCommand(produceCommand(cli));
-  program.addCommand(simulateCommand(cli, async (config) => (await import('../streaming/simulation-sink.js')).createKafkaSimulationSink(config)));
   program.addCommand(flinkCommand(cli));
   program.addCommand(modelsCommand(cli));
   program.addCommand(workerCommand(cli, openKafkaModelRegistry));
