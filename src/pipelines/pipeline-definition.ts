@@ -193,6 +193,34 @@ export interface ModelDefinition {
   readonly decision?: DecisionPolicy;
   /** Shares of the examples, oldest to newest by `features.eventTime`; they add up to 1. @default { train: 0.7, validation: 0.15, test: 0.15 } */
   readonly split?: SplitDefinition;
+  /** Which trainer trains the model. @default { kind: 'built-in' } */
+  readonly trainer?: TrainerDefinition;
+}
+
+/**
+ * Which trainer trains the model: Tributary's own network, or a worker in another language on a
+ * Temporal task queue that returns an ONNX model (docs/python-trainer.md has its contract).
+ */
+export type TrainerDefinition = BuiltInTrainerDefinition | PythonTrainerDefinition;
+
+/** The TensorFlow.js network of `model.architecture`, trained by Tributary's own training workers. */
+export interface BuiltInTrainerDefinition {
+  readonly kind: 'built-in';
+}
+
+/** An activity on `taskQueue`, run by a Python worker (python/trainer), that trains and returns an ONNX model. */
+export interface PythonTrainerDefinition {
+  readonly kind: 'python';
+  /** The task queue the trainer's workers poll. */
+  readonly taskQueue: string;
+  /** Longest one attempt may take (its start-to-close timeout), e.g. `10m`. */
+  readonly timeout: string;
+  /** Longest the trainer may go without a heartbeat before its attempt fails. @default '1m' */
+  readonly heartbeatTimeout?: string;
+  /** Attempts before the run fails; a non-retryable error from the trainer fails it at once. @default 1 */
+  readonly attempts?: number;
+  /** Passed to the trainer as written, e.g. its estimator's hyper-parameters. @default {} */
+  readonly options?: Readonly<Record<string, unknown>>;
 }
 
 /** A feature field and how it becomes model columns. */
@@ -466,8 +494,13 @@ export interface DriftDefinition {
 }
 
 export interface ServingDefinition {
-  /** `exactly-once`: transactional output with the offsets; `at-least-once`: idempotent output, then commit. @default 'exactly-once' */
-  readonly delivery?: 'exactly-once' | 'at-least-once';
+  /**
+   * `exactly-once`: transactional output with the offsets; `at-least-once`: idempotent output,
+   * then commit; `low-latency`: at-least-once reading the features read_uncommitted, without
+   * waiting for the feature job's checkpoint (scores keyed by event id: a reader keeps the last per
+   * key; docs/serving.md). @default 'exactly-once'
+   */
+  readonly delivery?: 'exactly-once' | 'at-least-once' | 'low-latency';
   /** Chunking: most records scored and committed together. @default 500 */
   readonly batchSize?: number;
   /** Partitions processed at once, each with its own transactions. @default 3 */
