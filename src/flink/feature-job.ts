@@ -25,7 +25,7 @@ import {
 export interface FeatureJobDeployerOptions {
   /** @default a client of `config.flink.restUrl` */
   readonly rest?: FlinkRestClient;
-  /** @default {@link FEATURE_JOB_MODULE} (flink/feature-job) */
+  /** @default {@link FEATURE_JOB_MODULE} */
   readonly module?: MavenJarModule;
   /** Receives progress lines (jar build, upload, run). @default silent */
   readonly progress?: (line: string) => void;

@@ -9,8 +9,8 @@ import type { MavenJarModule } from './jar-builder.js';
 export const FEATURE_JOB_NAME = 'tributary-feature-job';
 export const FEATURE_JOB_ENTRY_CLASS = 'dev.tributary.flink.features.FeatureJob';
 
-/** `flink/feature-job` at the package root, both from `src/` and from `dist/`. */
-const MODULE_DIR = fileURLToPath(new URL('../../flink/feature-job/', import.meta.url));
+/** The fraud example's job (examples/fraud/feature-job), both from `src/` and from `dist/`. */
+const MODULE_DIR = fileURLToPath(new URL('../../examples/fraud/feature-job/', import.meta.url));
 
 /** The feature job's Maven module; the repository's schemas are packaged into its jar, so they are inputs too. */
 export const FEATURE_JOB_MODULE: MavenJarModule = {

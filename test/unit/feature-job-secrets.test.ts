@@ -11,7 +11,7 @@ import {
 } from '../../src/flink/feature-job-secrets.js';
 import { featureJobProgramArgs, featureJobSpec } from '../../src/flink/job-spec.js';
 
-/** Also in flink/feature-job/src/test/java/…/KafkaClientPropertiesTest.java: keep the two in step. */
+/** Also in examples/fraud/feature-job/src/test/java/…/KafkaClientPropertiesTest.java: keep the two in step. */
 const TRICKY_ENTRIES = {
   'sasl.jaas.config': 'ScramLoginModule required username="flink" password="q\\"u\\\\o=t:e#d é😀";',
   'ssl.truststore.location': ' /leading space/ca.pem',

@@ -16,7 +16,7 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /**
  * The feature job: transactions → per-card features; features ⋈ labels → training examples;
- * anything undecodable → dead-letter queue. See flink/feature-job/README.md.
+ * anything undecodable → dead-letter queue. See this module's README.md.
  *
  * <p>Every stateful operator has a fixed uid, so a savepoint of one version restores into the next.
  * The sinks' uids name the features topic (see {@link #sinkUid}): a version that writes another

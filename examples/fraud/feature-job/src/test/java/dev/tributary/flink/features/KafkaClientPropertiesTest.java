@@ -49,7 +49,7 @@ class KafkaClientPropertiesTest {
     @Test
     void readsTheFileTributaryWrites() throws Exception {
         Properties written = new Properties();
-        try (var reader = Files.newBufferedReader(Path.of("../../test/fixtures/feature-job/kafka-client.properties"))) {
+        try (var reader = Files.newBufferedReader(Path.of("../../../test/fixtures/feature-job/kafka-client.properties"))) {
             written.load(reader);
         }
         assertEquals(Map.of(
