@@ -84,7 +84,11 @@ const EVERYTHING_REGRESSION: PipelineDefinition = {
   ...EVERYTHING_CLASSIFIER,
   $schema: '../../src/pipelines/pipeline.schema.json',
   features: { ...EVERYTHING_CLASSIFIER.features, job: { kind: 'sql', file: 'features.sql' } },
-  model: { task: 'regression', inputs: [{ field: 'minutes_7d', encoding: 'standardised' }] },
+  model: {
+    task: 'regression',
+    inputs: [{ field: 'minutes_7d', encoding: 'standardised' }],
+    trainer: { kind: 'python', taskQueue: 'churn-python', timeout: '10m', heartbeatTimeout: '30s', attempts: 2, options: { maxDepth: 3 } },
+  },
   gates: { maxMae: 5, maxRmse: 8, minR2: 0.3, primaryMetric: 'mae', minImprovement: 0.1 },
   rollout: { plan: { guardrails: { maxWorse: { mae: 1, rmse: 2 } }, promotion: { metric: 'rmse' } } },
 };

@@ -84,6 +84,10 @@ describe('a valid definition', () => {
     expect(validation.definition.labels.field).toBe('delivery_minutes');
   });
 
+  it('may serve in low-latency mode', () => {
+    expect(problemsOf(`${DELIVERY}serving: { delivery: low-latency, batchSize: 200 }\n`)).toEqual([]);
+  });
+
   it('may be JSON', () => {
     const json = JSON.stringify(parseDefinition(DELIVERY, FILE, FIXTURES).value, null, 2);
     expect(problemsOf(json)).toEqual([]);
@@ -130,10 +134,28 @@ describe('structural mistakes, one line each', () => {
     ['a SHADOW step with traffic', `${DELIVERY}rollout:\n  plan:\n    steps:\n      - { mode: SHADOW, percent: 5, minSamples: 100, minDuration: 1h }\n`, [
       `${FILE}:38: rollout.plan.steps[0].percent must be 0 (a SHADOW step decides nothing with the challenger), got 5`,
     ]],
+    ['a misspelt delivery mode', `${DELIVERY}serving: { delivery: low-latncy }\n`, [
+      `${FILE}:35: serving.delivery must be one of exactly-once, at-least-once, low-latency, got "low-latncy" (did you mean "low-latency"?)`,
+    ]],
     ['an unknown rollout preset', `${DELIVERY}rollout: { plan: fast }\n`, [`${FILE}:35: rollout.plan must be one of standard, quick, got "fast"`]],
     ['two decision policies', edited('  task: regression\n', '  task: binary-classification\n  decision: { targetRecall: 0.8, maxFalsePositiveRate: 0.01 }\n',
       edited('field: delivery_minutes', 'field: late', edited('  maxMae: 10\n', ''))), [
       `${FILE}:24: model.decision must set exactly one of targetRecall, maxFalsePositiveRate`,
+    ]],
+    ['a python trainer without its task queue', edited('  task: regression\n', '  task: regression\n  trainer: { kind: python, timeout: 10m }\n'), [
+      `${FILE}:24: model.trainer.taskQueue is required`,
+    ]],
+    ['a python trainer with a timeout of no unit', edited('  task: regression\n', '  task: regression\n  trainer: { kind: python, taskQueue: delivery-python, timeout: 10min }\n'), [
+      `${FILE}:24: model.trainer.timeout must be a duration such as 500ms, 30s, 10m, 2h or 7d, got "10min"`,
+    ]],
+    ['a misspelt trainer kind', edited('  task: regression\n', '  task: regression\n  trainer: { kind: pyhton, taskQueue: delivery-python, timeout: 10m }\n'), [
+      `${FILE}:24: model.trainer.kind must be one of built-in, python, got "pyhton" (did you mean "python"?)`,
+    ]],
+    ['a task queue on the built-in trainer', edited('  task: regression\n', '  task: regression\n  trainer: { kind: built-in, taskQueue: delivery-python }\n'), [
+      `${FILE}:24: model.trainer.taskQueue is not a known field`,
+    ]],
+    ['a task queue with a space', edited('  task: regression\n', '  task: regression\n  trainer: { kind: python, taskQueue: delivery python, timeout: 10m }\n'), [
+      `${FILE}:24: model.trainer.taskQueue must be a Temporal task queue name of letters, digits, '.', '_' and '-', got "delivery python"`,
     ]],
     ['a tab as indentation (not YAML)', edited('    schema: orders.avsc', '\tschema: orders.avsc'), [`${FILE}:5: not valid YAML or JSON: Tabs are not allowed as indentation`]],
     ['a flow mapping left open (not YAML)', edited('order-features.sql }', 'order-features.sql'), [
