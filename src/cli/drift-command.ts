@@ -1,11 +1,11 @@
 import type { Client } from '@temporalio/client';
 import { Command, InvalidArgumentError } from 'commander';
-import type { driftMonitor, DriftMonitorStopped } from '../workflows/drift-monitor.js';
+import type { DriftMonitorStopped } from '../workflows/drift-monitor.js';
 import type { CliEnvironment } from './cli-environment.js';
 import { defaultAuthor } from './default-author.js';
 import { positiveInteger } from './option-parsers.js';
 import { duration, modelName, STOP_WAIT_MS } from './trigger-command.js';
-import { resultWithin, uiLinkOf, whyNotRunning, withClient } from './workflow-client.js';
+import { uiLinkOf, whyNotRunning, withClient } from './workflow-client.js';
 
 // The Temporal SDK and the workflow module are imported inside the actions, so `--help` does not load them.
 const monitor = () => import('../workflows/drift-monitor.js');
@@ -65,28 +65,22 @@ export function driftCommand(cli: CliEnvironment): Command {
     .option('--min-live-records <count>', 'fewer live records decide nothing', positiveInteger, 500)
     .action(async (model: string, options: StartOptions) => {
       const config = cli.config();
-      const { driftMonitorWorkflowId } = await monitor();
-      const { TributaryModelName } = await import('../temporal/search-attributes.js');
-      const { WorkflowExecutionAlreadyStartedError } = await import('@temporalio/client');
+      const [{ driftMonitorWorkflowId }, { startDriftMonitor }, { WorkflowExecutionAlreadyStartedError }] = await Promise.all([
+        monitor(),
+        import('../worker/drift-monitor-client.js'),
+        import('@temporalio/client'),
+      ]);
       const workflowId = driftMonitorWorkflowId(model);
       try {
         await withClient(config, (client) =>
-          client.workflow.start<typeof driftMonitor>('driftMonitor', {
-            taskQueue: config.temporal.taskQueue,
-            workflowId,
-            args: [
-              model,
-              {
-                intervalMs: options.every,
-                featurePsiThreshold: options.featurePsi,
-                scorePsiThreshold: options.scorePsi,
-                cooldownMs: options.cooldown,
-                liveRecords: options.liveRecords,
-                referenceRecords: options.referenceRecords,
-                minLiveRecords: options.minLiveRecords,
-              },
-            ],
-            typedSearchAttributes: [{ key: TributaryModelName, value: model }],
+          startDriftMonitor(client, config.temporal.taskQueue, model, {
+            intervalMs: options.every,
+            featurePsiThreshold: options.featurePsi,
+            scorePsiThreshold: options.scorePsi,
+            cooldownMs: options.cooldown,
+            liveRecords: options.liveRecords,
+            referenceRecords: options.referenceRecords,
+            minLiveRecords: options.minLiveRecords,
           }),
         );
       } catch (error) {
@@ -140,13 +134,9 @@ export function driftCommand(cli: CliEnvironment): Command {
     .option('--by <name>', 'who stops it, recorded in its result; the OS user by default', defaultAuthor())
     .option('--reason <text>', 'why; recorded in its result')
     .action(async (model: string, options: { by: string; reason?: string }) => {
-      const { driftStopSignal } = await monitor();
+      const { stopDriftMonitor } = await import('../worker/drift-monitor-client.js');
       const request = { by: options.by, ...(options.reason === undefined ? {} : { reason: options.reason }) };
-      const outcome = await onMonitor(cli, model, async (client, id) => {
-        const handle = client.workflow.getHandle(id);
-        await handle.signal(driftStopSignal, request);
-        return { id, stopped: await resultWithin<DriftMonitorStopped>(handle, STOP_WAIT_MS) };
-      });
+      const outcome = await onMonitor(cli, model, async (client, id) => ({ id, stopped: await stopDriftMonitor(client, model, request, STOP_WAIT_MS) }));
       if (outcome === undefined) return;
       if (outcome.stopped !== undefined) cli.print(describeStoppedMonitor(outcome.id, outcome.stopped));
       else cli.print(`asked ${outcome.id} to stop; it ends after the check in progress (is a worker polling task queue ${cli.config().temporal.taskQueue}?). Follow it at ${await uiLinkOf(cli.config(), outcome.id)}`);

@@ -2,6 +2,7 @@
 import type { Client, ScheduleOverlapPolicy, ScheduleSummary } from '@temporalio/client';
 import { Command, InvalidArgumentError } from 'commander';
 import type { CliEnvironment } from './cli-environment.js';
+import { retrainingScheduleId } from '../temporal/retraining-schedule-id.js';
 import { renderTable } from '../terminal/text-table.js';
 import { positiveInteger } from './option-parsers.js';
 import { modelName } from './trigger-command.js';
@@ -30,8 +31,6 @@ function overlapPolicy(value: string): ScheduleOverlapPolicy {
   return policy;
 }
 
-/** The schedule id of a model's periodic retraining. */
-export const retrainingScheduleId = (model: string): string => `retrain:${model}`;
 
 /**
  * The server's own words for an invalid request, e.g. why a cron expression does not parse. The
@@ -77,31 +76,14 @@ export function scheduleCommand(cli: CliEnvironment): Command {
     .action(async (options: { model: string; cron: string; overlap: ScheduleOverlapPolicy; minExamples?: number }) => {
       const config = cli.config();
       const scheduleId = retrainingScheduleId(options.model);
-      const { isGrpcServiceError, ScheduleAlreadyRunning } = await temporalClient();
-      const { TributaryModelName } = await import('../temporal/search-attributes.js');
+      const [{ isGrpcServiceError, ScheduleAlreadyRunning }, { createRetrainingSchedule }] = await Promise.all([temporalClient(), import('../worker/retraining-schedule-client.js')]);
       try {
         await withClient(config, (client) =>
-          client.schedule.create({
-            scheduleId,
-            spec: { cronExpressions: [options.cron] },
-            policies: { overlap: options.overlap },
-            action: {
-              type: 'startWorkflow',
-              workflowType: 'trainingPipeline',
-              workflowId: `training:${options.model}:scheduled`,
-              taskQueue: config.temporal.taskQueue,
-              args: [
-                {
-                  model: options.model,
-                  data: { kind: 'up-to-now' },
-                  // Left out, the applied definition's minimum holds (training-pipeline's 'definition-model-settings').
-                  ...(options.minExamples === undefined ? {} : { minExamples: options.minExamples }),
-                  triggeredBy: `schedule:${scheduleId}`,
-                },
-              ],
-              typedSearchAttributes: [{ key: TributaryModelName, value: options.model }],
-            },
-            memo: { model: options.model, cron: options.cron },
+          createRetrainingSchedule(client, config.temporal.taskQueue, {
+            model: options.model,
+            cron: options.cron,
+            overlap: options.overlap,
+            ...(options.minExamples === undefined ? {} : { minExamples: options.minExamples }),
           }),
         );
       } catch (error) {

@@ -7,11 +7,11 @@ import type { Client } from '@temporalio/client';
 import { Command, InvalidArgumentError } from 'commander';
 import type { TributaryConfig } from '../config/config.js';
 import { DURATION_EXPECTED, parseDuration } from '../pipelines/duration.js';
-import type { thresholdTrigger, ThresholdTriggerState, ThresholdTriggerStopped } from '../workflows/threshold-trigger.js';
+import type { ThresholdTriggerState, ThresholdTriggerStopped } from '../workflows/threshold-trigger.js';
 import type { CliEnvironment } from './cli-environment.js';
 import { defaultAuthor } from './default-author.js';
 import { positiveInteger } from './option-parsers.js';
-import { resultWithin, uiLinkOf, whyNotRunning, withClient } from './workflow-client.js';
+import { uiLinkOf, whyNotRunning, withClient } from './workflow-client.js';
 
 /** How long `stop` waits for the workflow to end before saying it ends after the work in progress. */
 export const STOP_WAIT_MS = 30_000;
@@ -98,19 +98,15 @@ export function triggerCommand(cli: CliEnvironment): Command {
     .option('--poll <duration>', 'time between two polls of the end offsets', duration, duration('30s'))
     .action(async (model: string, options: { threshold: number; minPositives: number; cooldown: number; poll: number }) => {
       const config = cli.config();
-      const { thresholdTriggerWorkflowId } = await trigger();
-      const { TributaryModelName } = await import('../temporal/search-attributes.js');
-      const { WorkflowExecutionAlreadyStartedError } = await import('@temporalio/client');
+      const [{ thresholdTriggerWorkflowId }, { startThresholdTrigger }, { WorkflowExecutionAlreadyStartedError }] = await Promise.all([
+        trigger(),
+        import('../worker/threshold-trigger-client.js'),
+        import('@temporalio/client'),
+      ]);
       const workflowId = thresholdTriggerWorkflowId(model);
       try {
         await withClient(config, (client) =>
-          client.workflow.start<typeof thresholdTrigger>('thresholdTrigger', {
-            taskQueue: config.temporal.taskQueue,
-            workflowId,
-            args: [model, { threshold: options.threshold, minPositives: options.minPositives, cooldownMs: options.cooldown, pollIntervalMs: options.poll }],
-            typedSearchAttributes: [{ key: TributaryModelName, value: model }],
-            memo: { threshold: options.threshold },
-          }),
+          startThresholdTrigger(client, config.temporal.taskQueue, model, { threshold: options.threshold, minPositives: options.minPositives, cooldownMs: options.cooldown, pollIntervalMs: options.poll }),
         );
       } catch (error) {
         if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
@@ -145,13 +141,9 @@ export function triggerCommand(cli: CliEnvironment): Command {
     .option('--by <name>', 'who stops it, recorded in its result; the OS user by default', defaultAuthor())
     .option('--reason <text>', 'why; recorded in its result')
     .action(async (model: string, options: { by: string; reason?: string }) => {
-      const { stopSignal } = await trigger();
+      const { stopThresholdTrigger } = await import('../worker/threshold-trigger-client.js');
       const request = { by: options.by, ...(options.reason === undefined ? {} : { reason: options.reason }) };
-      const outcome = await onTrigger(cli, model, async (client, id) => {
-        const handle = client.workflow.getHandle(id);
-        await handle.signal(stopSignal, request);
-        return { id, stopped: await resultWithin<ThresholdTriggerStopped>(handle, STOP_WAIT_MS) };
-      });
+      const outcome = await onTrigger(cli, model, async (client, id) => ({ id, stopped: await stopThresholdTrigger(client, model, request, STOP_WAIT_MS) }));
       if (outcome === undefined) return;
       if (outcome.stopped !== undefined) cli.print(describeStoppedTrigger(outcome.id, outcome.stopped));
       else cli.print(`asked ${outcome.id} to stop; it ends after the poll in progress (is a worker polling task queue ${cli.config().temporal.taskQueue}?). Follow it at ${await uiLinkOf(cli.config(), outcome.id)}`);

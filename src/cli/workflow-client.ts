@@ -1,9 +1,8 @@
 /**
- * What the CLI's Temporal commands share: a connected client for one piece of work, and the wait
- * for a long-running workflow to end after a stop signal. The Temporal SDK is imported when a
+ * What the CLI's Temporal commands share: a connected client for one piece of work (the wait for a
+ * long-running workflow to end after a stop signal is src/worker/workflow-result.ts). The Temporal SDK is imported when a
  * command runs, never when the command tree is built, so `--help` does not load it.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { TributaryConfig } from '../config/config.js';
 import { TemporalUnreachableError } from './errors.js';
@@ -29,19 +28,6 @@ export async function withClient<T>(config: TributaryConfig, work: (client: Clie
 export async function uiLinkOf(config: TributaryConfig, workflowId: string): Promise<string> {
   const { workflowUiLink } = await import('../worker/temporal-connection.js');
   return workflowUiLink(config, workflowId);
-}
-
-/**
- * The result of a workflow that was just asked to stop, once it has ended; undefined when it is
- * still running after `waitMs` (it ends after the activity in progress, which may take longer).
- */
-export async function resultWithin<T>(handle: WorkflowHandle, waitMs: number): Promise<T | undefined> {
-  const timer = new AbortController();
-  try {
-    return await Promise.race([handle.result() as Promise<T>, sleep(waitMs, undefined, { signal: timer.signal })]);
-  } finally {
-    timer.abort();
-  }
 }
 
 /** The innermost message of a failure chain: an activity's own error under its ActivityFailure. */

@@ -14,7 +14,7 @@ import { promisify } from 'node:util';
 import type { Client } from '@temporalio/client';
 import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { retrainingScheduleId } from '../../src/cli/schedule-command.js';
+import { retrainingScheduleId } from '../../src/temporal/retraining-schedule-id.js';
 import { loadConfig, type TributaryConfig } from '../../src/config/config.js';
 import { createModelRegistry, type KafkaModelRegistry } from '../../src/registry/kafka-model-registry.js';
 import { createKafka } from '../../src/streaming/kafka-client.js';
