@@ -14,7 +14,7 @@ const DEFAULT_METRICS_PORT = 9464;
  * The delivery modes, spelled out here because scorer-output.ts loads Kafka, which `--help` must
  * not. A record keyed by the type, so a mode added or removed there fails the type check here.
  */
-const MODES: Readonly<Record<DeliveryMode, true>> = { 'exactly-once': true, 'at-least-once': true };
+const MODES: Readonly<Record<DeliveryMode, true>> = { 'exactly-once': true, 'at-least-once': true, 'low-latency': true };
 const DELIVERY_MODES = Object.keys(MODES) as DeliveryMode[];
 
 function deliveryMode(value: string): DeliveryMode {
@@ -32,17 +32,30 @@ function port(value: string): number {
 interface ServeOptions {
   readonly model: string;
   readonly group?: string;
-  readonly delivery: DeliveryMode;
+  /** Unset: the pipeline's `serving.delivery`, else exactly-once. */
+  readonly delivery?: DeliveryMode;
   readonly metricsPort: number;
-  readonly batchSize: number;
+  /** Unset: the pipeline's `serving.batchSize`, else 500. */
+  readonly batchSize?: number;
+}
+
+const DEFAULT_DELIVERY: DeliveryMode = 'exactly-once';
+const DEFAULT_BATCH_SIZE = 500;
+
+/** What the applied pipeline named like the model says of its scorer. */
+interface PipelineServing {
+  readonly outputTopics: ScorerTopics;
+  readonly delivery?: DeliveryMode;
+  readonly batchSize?: number;
 }
 
 /**
  * The scores and dlq topics of the pipeline named like the model, from its applied revision (the
- * definition's `topics`, else `<name>.scores` and `<name>.dlq`, under the prefix); the catalogue's
- * when no pipeline of that name is applied, as before pipelines existed.
+ * definition's `topics`, else `<name>.scores` and `<name>.dlq`, under the prefix), and its
+ * `serving` delivery and chunk size; the catalogue's topics and nothing else when no pipeline of
+ * that name is applied, as before pipelines existed.
  */
-async function pipelineOutputTopics(config: TributaryConfig, model: string): Promise<ScorerTopics> {
+async function pipelineServing(config: TributaryConfig, model: string): Promise<PipelineServing> {
   const [{ createPipelineStore }, { platformTopicNames }, { catalogueScorerTopics }] = await Promise.all([
     import('../pipeline-store/kafka-pipeline-store.js'),
     import('../pipelines/pipeline-topics.js'),
@@ -51,9 +64,10 @@ async function pipelineOutputTopics(config: TributaryConfig, model: string): Pro
   const pipelines = await createPipelineStore(config);
   try {
     const current = await pipelines.current(model);
-    if (current === undefined) return catalogueScorerTopics(config);
+    if (current === undefined) return { outputTopics: catalogueScorerTopics(config) };
     const { scores, dlq } = platformTopicNames(current.definition);
-    return { scores: `${config.topics.prefix}${scores}`, dlq: `${config.topics.prefix}${dlq}` };
+    const { delivery, batchSize } = current.definition.serving ?? {};
+    return { outputTopics: { scores: `${config.topics.prefix}${scores}`, dlq: `${config.topics.prefix}${dlq}` }, delivery, batchSize };
   } finally {
     await pipelines.close();
   }
@@ -71,9 +85,14 @@ export function serveCommand(cli: CliEnvironment): Command {
     )
     .requiredOption('--model <name>', 'the model to serve (its record on the deployments topic names the champion, challenger and features topic)', modelName)
     .option('--group <id>', 'consumer group; workers of one group share the partitions (default: <topic prefix>scorer.<model>)')
-    .option('--delivery <mode>', `${DELIVERY_MODES.join(' or ')}: transactional output with the offsets, or idempotent output then commit`, deliveryMode, 'exactly-once' as DeliveryMode)
+    .option(
+      '--delivery <mode>',
+      `${DELIVERY_MODES.join(', ')}: transactional output with the offsets; idempotent output then commit; or that, reading features the feature job has not committed yet ` +
+        `(scores keyed by event id, a reader keeps the last per key; docs/serving.md) (default: the pipeline's serving.delivery, else ${DEFAULT_DELIVERY})`,
+      deliveryMode,
+    )
     .option('--metrics-port <port>', 'port of /metrics, /healthz and /readyz (0 picks a free one)', port, DEFAULT_METRICS_PORT)
-    .option('--batch-size <n>', 'most records scored and committed together', positiveInteger, 500)
+    .option('--batch-size <n>', `most records scored and committed together (default: the pipeline's serving.batchSize, else ${DEFAULT_BATCH_SIZE})`, positiveInteger)
     .action(async (options: ServeOptions) => {
       const config = cli.config();
       const log = progressPrinter();
@@ -93,7 +112,9 @@ export function serveCommand(cli: CliEnvironment): Command {
           import('../training/backend.js'),
         ]);
       const backend = await selectTensorFlowBackend({ logger: { info: (line) => log(line), warn: (line) => log(line) } });
-      const outputTopics = await pipelineOutputTopics(config, options.model);
+      const pipeline = await pipelineServing(config, options.model);
+      const delivery = options.delivery ?? pipeline.delivery ?? DEFAULT_DELIVERY;
+      const batchSize = options.batchSize ?? pipeline.batchSize ?? DEFAULT_BATCH_SIZE;
       const registry = await createModelRegistry(config);
       const closers: (() => Promise<void>)[] = [() => registry.close()];
       let worker: ScoringWorker | undefined;
@@ -122,7 +143,7 @@ export function serveCommand(cli: CliEnvironment): Command {
             metrics,
             log,
           },
-          { model: options.model, delivery: options.delivery, batchSize: options.batchSize, outputTopics, ...(options.group === undefined ? {} : { groupId: options.group }) },
+          { model: options.model, delivery, batchSize, outputTopics: pipeline.outputTopics, ...(options.group === undefined ? {} : { groupId: options.group }) },
         );
         // A refusal by the broker stops the worker; it is this command's error (one line, exit 1).
         const ended = await Promise.race([stopRequested.then((signal) => ({ signal })), worker.failed.then((refusal) => ({ refusal }))]);

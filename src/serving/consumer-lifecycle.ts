@@ -17,7 +17,7 @@ import type { HandoffSkipSet } from './features-handoff.js';
 import type { ModelDeployment } from './model-deployment.js';
 import type { Backoff } from './retry-backoff.js';
 import type { ScorerHandoff } from './scorer-handoff.js';
-import { createScorerOutput, type DeliveryMode, type ScorerTopics } from './scorer-output.js';
+import { createScorerOutput, readsUncommitted, type DeliveryMode, type ScorerTopics } from './scorer-output.js';
 
 export interface ConsumerLifecycleDependencies {
   readonly config: TopicNaming & Pick<TributaryConfig, 'kafka'>;
@@ -107,7 +107,8 @@ export class ConsumerLifecycle {
     const { kafka, schemaRegistry, config, groupId, delivery, log, outputTopics } = this.dependencies;
     const consumer = kafka.consumer({
       groupId,
-      readUncommitted: false,
+      // Low-latency reads up to the high watermark, not the last stable offset: no wait for the feature job's checkpoint, and records of its aborted transactions are scored too.
+      readUncommitted: readsUncommitted(delivery),
       allowAutoTopicCreation: false,
       maxWaitTimeInMs: 100,
       sessionTimeout: 30_000,

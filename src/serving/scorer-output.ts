@@ -14,6 +14,12 @@
  *
  * At-least-once: one idempotent producer sends the records, then the offsets are committed; a
  * crash between the two scores the chunk again.
+ *
+ * Low-latency: the output of at-least-once; what differs is the input, which the consumer reads
+ * read_uncommitted (consumer-lifecycle.ts), so a features record is scored as soon as the feature
+ * job writes it, without waiting for the job's checkpoint to commit it. Scores are keyed by the
+ * event id in every mode, so a reader that keeps the last score per key sees each event once (see
+ * docs/serving.md#low-latency-mode for the exact guarantee).
  */
 import avro from 'avsc';
 import type { Kafka, Message, Producer, TopicMessages } from 'kafkajs';
@@ -31,8 +37,11 @@ import { explainRefusal, kafkaCoordinatorProbe, type CoordinatorKey, type KafkaR
 import { missingScoreFields, olderScoreSchemaAdvice } from '../streaming/score-schema.js';
 import { ScoreSchemaMismatchError } from './errors.js';
 
-export type DeliveryMode = 'exactly-once' | 'at-least-once';
-export const DELIVERY_MODES: readonly DeliveryMode[] = ['exactly-once', 'at-least-once'];
+export type DeliveryMode = 'exactly-once' | 'at-least-once' | 'low-latency';
+export const DELIVERY_MODES: readonly DeliveryMode[] = ['exactly-once', 'at-least-once', 'low-latency'];
+
+/** Whether the mode reads the features topic read_uncommitted: records the feature job has written but its checkpoint has not committed (or will abort). */
+export const readsUncommitted = (mode: DeliveryMode): boolean => mode === 'low-latency';
 
 /** The next offset to read of one consumed partition. */
 export interface ConsumedPosition {

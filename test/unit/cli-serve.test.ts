@@ -21,7 +21,8 @@ describe('tributary serve', () => {
 
   it.concurrent.each([
     [['serve'], "error: required option '--model <name>' not specified"],
-    [['serve', '--model', 'fraud', '--delivery', 'twice'], `error: option '--delivery <mode>' argument 'twice' is invalid. expected one of exactly-once, at-least-once, got "twice"`],
+    [['serve', '--model', 'fraud', '--delivery', 'twice'], `error: option '--delivery <mode>' argument 'twice' is invalid. expected one of exactly-once, at-least-once, low-latency, got "twice"`],
+    [['serve', '--model', 'fraud', '--delivery', 'low_latency'], `error: option '--delivery <mode>' argument 'low_latency' is invalid. expected one of exactly-once, at-least-once, low-latency, got "low_latency"`],
     [['serve', '--model', 'fraud', '--metrics-port', 'http'], `error: option '--metrics-port <port>' argument 'http' is invalid. expected a port number from 0 to 65535, got "http"`],
     [['serve', '--model', 'fraud', '--metrics-port', '70000'], `error: option '--metrics-port <port>' argument '70000' is invalid. expected a port number from 0 to 65535, got "70000"`],
     [['serve', '--model', 'fraud', '--batch-size', '0'], `error: option '--batch-size <n>' argument '0' is invalid. expected a positive whole number, got "0"`],
