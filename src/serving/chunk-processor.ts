@@ -143,6 +143,7 @@ export class ChunkProcessor {
 
   private async process(target: ChunkTarget, topic: string, partition: number, chunk: Chunk): Promise<void> {
     const { metrics, log } = this.dependencies;
+    metrics.chunkRecords.observe(chunk.messages.length);
     const timer = metrics.batchDuration.startTimer();
     const { scores, deadLetters, skipped, decided } = await this.score(target.skip, topic, partition, chunk.messages);
     await target.output.write({ scores, deadLetters, consumed: { topic, partition, offset: chunk.next } });

@@ -14,6 +14,8 @@ export interface ScorerMetrics {
   readonly records: Counter<'outcome'>;
   /** From fetching a chunk to its output committed. */
   readonly batchDuration: Histogram;
+  /** Records per chunk: the fetched batch, capped at the batch size, so it shows whether traffic was light (1) or heavy. */
+  readonly chunkRecords: Histogram;
   /** Source → score: scored_at minus the event's time. */
   readonly endToEndLatency: Histogram;
   /** Source → features: the time the features record entered Kafka minus the event's time (the feature job's latency, its checkpoint wait included). */
@@ -37,6 +39,7 @@ export interface ScorerMetrics {
   readonly batchRetries: Counter;
 }
 
+const CHUNK_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000];
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 /**
  * The stages' buckets: a histogram_quantile interpolates inside a bucket, so p99 is only as good as
@@ -89,6 +92,7 @@ export function createScorerMetrics(labels: Readonly<Record<string, string>> = {
     registry,
     records: new Counter({ name: 'tributary_scorer_records_total', help: 'Feature records finished by the scorer, by outcome (scored, dead_lettered, skipped).', labelNames: ['outcome'], registers }),
     batchDuration: new Histogram({ name: 'tributary_scorer_batch_duration_seconds', help: 'Time to decode, score and commit the output of one chunk of a fetched batch.', buckets: LATENCY_BUCKETS, registers }),
+    chunkRecords: new Histogram({ name: 'tributary_scorer_chunk_records', help: 'Records per chunk scored and committed together (the fetched batch, capped at the batch size).', buckets: CHUNK_BUCKETS, registers }),
     endToEndLatency: new Histogram({ name: 'tributary_scorer_end_to_end_latency_seconds', help: 'Source to score: scored_at minus the event time.', buckets: STAGE_BUCKETS, registers }),
     featuresLatency: new Histogram({ name: 'tributary_scorer_features_latency_seconds', help: 'Source to features: the Kafka timestamp of the features record minus the event time.', buckets: STAGE_BUCKETS, registers }),
     scoringLatency: new Histogram({ name: 'tributary_scorer_scoring_latency_seconds', help: 'Features to score: scored_at minus the Kafka timestamp of the features record.', buckets: STAGE_BUCKETS, registers }),

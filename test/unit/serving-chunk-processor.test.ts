@@ -179,6 +179,18 @@ describe('ChunkProcessor', () => {
     expect(await counter(metrics, 'decisions')).toEqual({ 'champion/POSITIVE': 5 });
   });
 
+  it('adapts the chunk to the traffic: a lone record is scored and committed on its own, a large batch in chunks up to the batch size', async () => {
+    const { processor, target, written, metrics } = harness({ batchSize: 3 });
+    await processor.processBatch(target, batchOf([message(0, 'record-0')], '0', '1').payload);
+    expect(written.map((output) => [output.consumed.offset, output.scores.length])).toEqual([['1', 1]]);
+    await processor.processBatch(target, batchOf([1, 2, 3, 4, 5, 6, 7].map((offset) => message(offset, `record-${offset}`)), '7', '8').payload);
+    expect(written.map((output) => output.scores.length)).toEqual([1, 3, 3, 1]);
+    const { values } = await metrics.chunkRecords.get();
+    const bucket = (le: number): number | undefined => values.find((value) => value.metricName === 'tributary_scorer_chunk_records_bucket' && value.labels.le === le)?.value;
+    // Chunks of 1, 3, 3 and 1 records: two in the bucket up to 1, all four up to 5.
+    expect([bucket(1), bucket(2), bucket(5)]).toEqual([2, 2, 4]);
+  });
+
   it('counts a regression model\'s predictions under decision NONE, with no threshold or decision in the score', async () => {
     const regression: ScoringModel = { ...champion, task: 'regression', score: (matrix) => Promise.resolve(new Float32Array(matrix.rowCount).fill(42.5)) };
     const { processor, target, written, metrics } = harness({ served: { ...snapshot, champion: regression } });
