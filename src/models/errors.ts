@@ -26,6 +26,22 @@ export class OnnxModelRefusedError extends ModelRuntimeError {
   }
 }
 
+/**
+ * A trained network cannot be written as ONNX: a layer, activation or shape the export does not
+ * write (`src/models/onnx-export.ts`). `layer` names it. Not retriable: the same network is refused
+ * again; the version is then served by TensorFlow.js, so the refusal never fails a training run.
+ */
+export class OnnxExportRefusedError extends ModelRuntimeError {
+  override readonly name = 'OnnxExportRefusedError';
+
+  constructor(
+    readonly layer: string,
+    readonly reason: string,
+  ) {
+    super(`the network cannot be exported to ONNX: ${layer} ${reason}`);
+  }
+}
+
 /** A disposed runtime model was asked to score. */
 export class RuntimeModelDisposedError extends ModelRuntimeError {
   override readonly name = 'RuntimeModelDisposedError';
