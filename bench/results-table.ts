@@ -244,6 +244,16 @@ const RULES: Readonly<Record<string, HeadlineRule>> = {
         rows.push({ figure: `scorer end-to-end latency p99, ${delivery}`, value: `${ms(p99)} (${ratio(p99 / baseP99)})`, baseline: `pass-through p99 ${ms(baseP99)} at the same rate` });
       }
     }
+    // The same network served by ONNX Runtime, exactly-once, beside the TensorFlow.js scorer of the same run.
+    const onnx = results['scorer.onnx.exactly-once'];
+    const tfjs = results['scorer.exactly-once'];
+    const onnxThroughput = numberAt(onnx, 'throughputPerSecond');
+    const tfjsThroughput = numberAt(tfjs, 'throughputPerSecond');
+    const onnxP99 = numberAt(onnx, 'latency.p99Ms');
+    const tfjsP99 = numberAt(tfjs, 'latency.p99Ms');
+    if (onnxThroughput !== undefined && tfjsThroughput !== undefined && onnxP99 !== undefined && tfjsP99 !== undefined) {
+      rows.push({ figure: 'onnx scorer throughput / p99, exactly-once', value: `${grouped(onnxThroughput)}/s (${ratio(onnxThroughput / tfjsThroughput)}) / ${ms(onnxP99)} (${ratio(onnxP99 / tfjsP99)})`, baseline: `tfjs scorer, same network: ${grouped(tfjsThroughput)}/s / ${ms(tfjsP99)}` });
+    }
     const swap = numberAt(document, 'swapP99OverSteadyP99');
     if (swap !== undefined) rows.push({ figure: 'scorer p99 latency while the champion swaps every second', value: ratio(swap), baseline: 'steady p99, exactly-once, same rate' });
     return rows;

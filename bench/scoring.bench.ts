@@ -1,23 +1,30 @@
 /**
  * The scoring worker against a kafkajs pass-through on the local real stack, in one run, on the
- * same features topic. Four processors, one after another, each in a fresh consumer group:
- * pass-through and scorer, each at-least-once and exactly-once. The pass-through consumes and
- * produces the same bytes (no decoding, no model) with the same chunking, commit scheme and
- * per-partition transactional producers as the scorer, so the difference is the ML work: Avro
- * decoding, vectorising, predict and encoding the scores.
+ * same features topic, with both model runtimes. Five processors, one after another, each in a
+ * fresh consumer group: pass-through and the TensorFlow.js scorer, each at-least-once and
+ * exactly-once, and the scorer serving an ONNX model of the same network (the same weights, run by
+ * ONNX Runtime) exactly-once only: the runtime comparison is made in the mode the platform runs
+ * by default, and leaving out its at-least-once twin keeps the run near its length before ONNX
+ * (about five minutes on 2 cores). The pass-through consumes and produces the same bytes (no
+ * decoding, no model) with the same chunking, commit scheme and per-partition transactional
+ * producers as the scorer, so the difference is the ML work: Avro decoding, vectorising, predict
+ * and encoding the scores; between the two scorers, only the runtime.
  *
  * Per processor:
  * - throughput: RECORDS features records are produced while it is stopped (its group's offsets
  *   set to the end before), then it drains them; records/s from the moment it joined its group
- *   (the scorer: ready, model loaded) to the last output a read_committed collector receives.
- *   ROUNDS drains per processor, interleaved; the median is reported beside every sample;
+ *   (the scorer: ready, with the runtime's model loaded) to the last output a read_committed
+ *   collector receives. ROUNDS drains per processor, interleaved; the median is reported beside
+ *   every sample;
  * - latency: RATE records/s for SECONDS seconds while it keeps up; end-to-end latency per record
  *   from just before its send to the collector receiving its output (read_committed, so after
  *   the transaction commits in exactly-once), p50 and p99;
- * - scorer, exactly-once only: the same latency run again while the champion swaps every second
- *   (v1 ↔ v2 through the deployments topic), beside the steady p99.
+ * - each scorer, exactly-once only: the same latency run again while the champion swaps every
+ *   second through the deployments topic, beside the steady p99: the tfjs scorer between two tfjs
+ *   versions (v1 ↔ v2), the onnx scorer across runtimes (the onnx version ↔ v1, its tfjs twin).
  *
- * Prints one JSON document.
+ * Prints one JSON document: `results` keyed `passThrough.<delivery>`, `scorer.<delivery>` (tfjs)
+ * and `scorer.onnx.exactly-once`, each scorer's with its runtime.
  *
  *   npm run bench -- scoring                 # RECORDS=30000 RATE=500 SECONDS=10 BATCH=500 ROUNDS=5
  */
@@ -25,7 +32,8 @@ import { randomUUID } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
 import { logLevel, type Admin, type Consumer, type Kafka, type Producer } from 'kafkajs';
 import { loadConfig, type TributaryConfig } from '../src/config/config.js';
-import { createModelRegistry } from '../src/registry/kafka-model-registry.js';
+import { createModelRegistry, type KafkaModelRegistry } from '../src/registry/kafka-model-registry.js';
+import { serialiseOnnxArtifact } from '../src/registry/model-artifact.js';
 import { openDeploymentLog, type DeploymentLog } from '../src/serving/deployment-log.js';
 import type { ServedModel } from '../src/serving/model-deployment.js';
 import { createScorerMetrics } from '../src/serving/scorer-metrics.js';
@@ -38,6 +46,11 @@ import { createKafka } from '../src/streaming/kafka-client.js';
 import { createSchemaRegistryClient } from '../src/streaming/schema-registry-client.js';
 import { topicName } from '../src/streaming/topic-catalogue.js';
 import { selectTensorFlowBackend } from '../src/training/backend.js';
+import { createClassifierNetwork } from '../src/training/model.js';
+import { fitVectoriser } from '../src/vectoriser/fit-vectoriser.js';
+import { VECTORISER_LAYOUT_VERSION } from '../src/vectoriser/vectoriser-spec.js';
+import { FRAUD_FEATURE_FIELDS, FRAUD_IDENTITY, fraudDefinition } from '../test/helpers/fraud-pipeline.js';
+import { denseOnnxModel, type DenseLayer } from '../test/helpers/onnx-graph.js';
 import { featureRecords, prepareScoringTopics, registerModelVersions } from '../test/helpers/scoring.js';
 
 const RECORDS = Number(process.env.RECORDS ?? 30_000);
@@ -67,6 +80,11 @@ interface ModeResult {
   readonly throughputPerSecond: number;
   readonly latency: LatencySummary;
 }
+
+/** One processor of the run; a scorer serves `champion` and, exactly-once, swaps it with `swapWith` every second. */
+type ProcessorKind =
+  | { readonly name: string; readonly kind: 'passThrough'; readonly delivery: DeliveryMode }
+  | { readonly name: string; readonly kind: 'scorer'; readonly delivery: DeliveryMode; readonly runtime: 'tfjs' | 'onnx'; readonly champion: ServedModel; readonly swapWith?: ServedModel };
 
 /** Receives every output (read_committed) and notes when each key first arrived. */
 async function startCollector(kafka: Kafka): Promise<{ received: Map<string, number>; consumer: Consumer }> {
@@ -145,21 +163,53 @@ async function startPassThrough(kafka: Kafka, groupId: string, delivery: Deliver
   };
 }
 
-async function startScorer(kafka: Kafka, groupId: string, delivery: DeliveryMode, dependencies: { registry: Awaited<ReturnType<typeof createModelRegistry>>; deployments: DeploymentLog }): Promise<Processor> {
+/** Starts a scorer and waits until it has joined its group serving `champion` (already published). */
+async function startScorer(kafka: Kafka, groupId: string, delivery: DeliveryMode, champion: ServedModel, dependencies: { registry: KafkaModelRegistry; deployments: DeploymentLog }): Promise<Processor> {
+  const servedModels = new ServedModels((model, served) => loadScoringModel(dependencies.registry, model, served));
   const worker = await ScoringWorker.start(
     {
       config,
       kafka,
       schemaRegistry: createSchemaRegistryClient(config.schemaRegistry),
       deployments: dependencies.deployments,
-      servedModels: new ServedModels((model, served) => loadScoringModel(dependencies.registry, model, served)),
+      servedModels,
       metrics: createScorerMetrics({ bench: delivery }),
       log: () => undefined,
     },
     { model: MODEL, groupId, delivery, batchSize: BATCH },
   );
-  while (!worker.readiness().ready) await sleep(5);
+  while (!worker.readiness().ready || servedModels.current()?.champion?.version !== champion.version) await sleep(5);
   return { stop: () => worker.stop() };
+}
+
+/**
+ * Registers the network `registerModelVersions` registers as version `seed` (the same vectoriser
+ * fit, the same seeded weights) again, exported to ONNX: the same model for the other runtime.
+ */
+async function registerOnnxTwin(registry: KafkaModelRegistry, seed: number): Promise<ServedModel> {
+  const spec = fitVectoriser(fraudDefinition.model.inputs, featureRecords('vectoriser', 0, 200), FRAUD_FEATURE_FIELDS);
+  const network = createClassifierNetwork({ inputWidth: spec.columns.length, hiddenUnits: [8], seed });
+  try {
+    const layers: DenseLayer[] = network.layers.map((dense, index) => {
+      const [kernel, bias] = dense.getWeights();
+      return { kernel: kernel!.dataSync() as Float32Array, bias: bias!.dataSync() as Float32Array, activation: index === network.layers.length - 1 ? 'sigmoid' : 'relu' };
+    });
+    const { bytes } = serialiseOnnxArtifact({
+      onnx: denseOnnxModel({ inputWidth: spec.columns.length, layers }),
+      inputSignature: { name: 'features', type: 'float32', shape: ['rows', spec.columns.length] },
+      output: { name: 'score', kind: 'score' },
+      vectoriser: spec,
+      task: 'binary-classification',
+      identity: FRAUD_IDENTITY,
+      threshold: 0.5,
+      metadata: { model: MODEL, trainedAt: new Date().toISOString(), backend: 'onnx', codeVersion: 'bench' },
+    });
+    const lineage = { offsetRanges: [], featureSchemaId: 1, featureJobVersions: ['feature-job-test'], codeVersion: 'bench', featureVectorVersion: VECTORISER_LAYOUT_VERSION, hyperParameters: { seed }, backend: 'onnx', splitBoundaries: {}, trainedBy: 'bench' };
+    const version = await registry.registerVersion({ model: MODEL, metrics: {}, threshold: 0.5, artifact: bytes, runtime: 'onnx', lineage }, { by: 'bench', reason: `onnx twin of seed ${seed}` });
+    return { version: version.version, sha256: version.artifact.sha256 };
+  } finally {
+    network.dispose();
+  }
 }
 
 /** Points a new group at the current end of the features topic, so it reads only what is produced after. */
@@ -242,24 +292,37 @@ async function main(): Promise<void> {
   const collector = await startCollector(kafka);
   try {
     const [v1, v2] = (await registerModelVersions(registry, MODEL, 2)) as [ServedModel, ServedModel];
+    const onnx = await registerOnnxTwin(registry, 1);
+    let deployed = v1;
     await deployments.publish(MODEL, { champion: v1, updatedBy: 'bench', reason: 'first champion' });
 
-    const results: Record<string, ModeResult & { throughputSamples: number[]; duringSwaps?: LatencySummary & { swaps: number } }> = {};
-    const kinds = [
-      ['passThrough', 'at-least-once'],
-      ['passThrough', 'exactly-once'],
-      ['scorer', 'at-least-once'],
-      ['scorer', 'exactly-once'],
-    ] as const;
+    const results: Record<string, ModeResult & { runtime?: string; throughputSamples: number[]; duringSwaps?: LatencySummary & { swaps: number } }> = {};
+    const kinds: readonly ProcessorKind[] = [
+      { name: 'passThrough.at-least-once', kind: 'passThrough', delivery: 'at-least-once' },
+      { name: 'passThrough.exactly-once', kind: 'passThrough', delivery: 'exactly-once' },
+      { name: 'scorer.at-least-once', kind: 'scorer', delivery: 'at-least-once', runtime: 'tfjs', champion: v1 },
+      { name: 'scorer.exactly-once', kind: 'scorer', delivery: 'exactly-once', runtime: 'tfjs', champion: v1, swapWith: v2 },
+      { name: 'scorer.onnx.exactly-once', kind: 'scorer', delivery: 'exactly-once', runtime: 'onnx', champion: onnx, swapWith: v1 },
+    ];
     const samples = new Map<string, number[]>();
     // Rounds interleave the processors, so a burst of load from elsewhere on the machine hits all of them alike.
     for (let round = 1; round <= ROUNDS; round += 1) {
-      for (const [kind, delivery] of kinds) {
-        const name = `${kind}.${delivery}`;
-        const groupId = `${config.topics.prefix}bench.${kind}.${delivery}.${round}`;
+      for (const processorKind of kinds) {
+        const { name, delivery } = processorKind;
+        const groupId = `${config.topics.prefix}bench.${name}.${round}`;
         await startGroupAtEnd(admin, groupId);
         const backlog = await produceBacklog(producer, `${name}-backlog-${round}`);
-        const processor = kind === 'scorer' ? await startScorer(kafka, groupId, delivery, { registry, deployments }) : await startPassThrough(kafka, groupId, delivery);
+        let processor: Processor;
+        if (processorKind.kind === 'scorer') {
+          const { champion } = processorKind;
+          if (deployed.version !== champion.version) {
+            await deployments.publish(MODEL, { champion, updatedBy: 'bench', reason: `serve the ${processorKind.runtime} version` });
+            deployed = champion;
+          }
+          processor = await startScorer(kafka, groupId, delivery, champion, { registry, deployments });
+        } else {
+          processor = await startPassThrough(kafka, groupId, delivery);
+        }
         const startedAt = Date.now();
         try {
           await waitForAll(collector.received, backlog);
@@ -268,11 +331,18 @@ async function main(): Promise<void> {
           const steady = await produceSteadily(producer, `${name}-steady`);
           await waitForAll(collector.received, steady.keys());
           const throughputSamples = samples.get(name)!;
-          results[name] = { throughputPerSecond: median(throughputSamples), throughputSamples, latency: latencyOf(steady, collector.received) };
-          if (kind === 'scorer' && delivery === 'exactly-once') {
+          results[name] = {
+            ...(processorKind.kind === 'scorer' ? { runtime: processorKind.runtime } : {}),
+            throughputPerSecond: median(throughputSamples),
+            throughputSamples,
+            latency: latencyOf(steady, collector.received),
+          };
+          if (processorKind.kind === 'scorer' && processorKind.swapWith !== undefined) {
+            const { champion, swapWith } = processorKind;
             let swaps = 0;
             const swapping = await produceSteadily(producer, `${name}-swaps`, async (second) => {
-              await deployments.publish(MODEL, { champion: second % 2 === 1 ? v2 : v1, updatedBy: 'bench', reason: `swap ${second}` });
+              deployed = second % 2 === 1 ? swapWith : champion;
+              await deployments.publish(MODEL, { champion: deployed, updatedBy: 'bench', reason: `swap ${second}` });
               swaps += 1;
             });
             await waitForAll(collector.received, swapping.keys());
@@ -285,11 +355,14 @@ async function main(): Promise<void> {
       }
     }
 
-    const mlOverhead = (delivery: DeliveryMode): number => {
-      const pass = results[`passThrough.${delivery}`]!.throughputPerSecond;
-      return Math.round((1 - results[`scorer.${delivery}`]!.throughputPerSecond / pass) * 1000) / 1000;
+    const share = (value: number): number => Math.round(value * 1000) / 1000;
+    const mlOverhead = (scorer: string, delivery: DeliveryMode): number => share(1 - results[scorer]!.throughputPerSecond / results[`passThrough.${delivery}`]!.throughputPerSecond);
+    const swapRatio = (scorer: string): number | null => {
+      const { duringSwaps, latency } = results[scorer]!;
+      return duringSwaps ? Math.round((duringSwaps.p99Ms / latency.p99Ms) * 100) / 100 : null;
     };
-    const eos = results['scorer.exactly-once']!;
+    const onnxResult = results['scorer.onnx.exactly-once']!;
+    const tfjsResult = results['scorer.exactly-once']!;
     console.log(
       JSON.stringify(
         {
@@ -298,8 +371,17 @@ async function main(): Promise<void> {
           settings: { backlogRecords: RECORDS, rounds: ROUNDS, steadyRatePerSecond: RATE, steadySeconds: SECONDS, batchSize: BATCH },
           loadAverage: loadavg().map((load) => Math.round(load * 100) / 100),
           results,
-          mlOverheadShareOfPassThroughThroughput: { 'at-least-once': mlOverhead('at-least-once'), 'exactly-once': mlOverhead('exactly-once') },
-          swapP99OverSteadyP99: eos.duringSwaps ? Math.round((eos.duringSwaps.p99Ms / eos.latency.p99Ms) * 100) / 100 : null,
+          mlOverheadShareOfPassThroughThroughput: {
+            'at-least-once': mlOverhead('scorer.at-least-once', 'at-least-once'),
+            'exactly-once': mlOverhead('scorer.exactly-once', 'exactly-once'),
+            'onnx.exactly-once': mlOverhead('scorer.onnx.exactly-once', 'exactly-once'),
+          },
+          onnxOverTfjs: {
+            throughput: Math.round((onnxResult.throughputPerSecond / tfjsResult.throughputPerSecond) * 100) / 100,
+            p99: Math.round((onnxResult.latency.p99Ms / tfjsResult.latency.p99Ms) * 100) / 100,
+          },
+          swapP99OverSteadyP99: swapRatio('scorer.exactly-once'),
+          crossRuntimeSwapP99OverSteadyP99: swapRatio('scorer.onnx.exactly-once'),
         },
         null,
         2,

@@ -56,6 +56,19 @@ describe('headline figures against their same-run baselines', () => {
     ]);
   });
 
+  it('scoring: the onnx scorer against the tfjs scorer of the same run', () => {
+    const rows = headlinesOf(
+      run('scoring', {
+        benchmark: 'scoring',
+        results: {
+          'scorer.exactly-once': { throughputPerSecond: 2_000, latency: { p50Ms: 80, p99Ms: 400 } },
+          'scorer.onnx.exactly-once': { throughputPerSecond: 3_000, latency: { p50Ms: 60, p99Ms: 200 } },
+        },
+      }),
+    );
+    expect(rows).toEqual([{ benchmark: 'scoring', figure: 'onnx scorer throughput / p99, exactly-once', value: '3,000/s (×1.50) / 200 ms (×0.50)', baseline: 'tfjs scorer, same network: 2,000/s / 400 ms' }]);
+  });
+
   it('flink-upgrade: blue/green and rollback downtime against the savepoint upgrade', () => {
     const rows = headlinesOf(run('flink-upgrade', { benchmark: 'flink-upgrade', rate: 200, upgrade: { medianOutputGapMs: 4_000 }, rollback: { medianOutputGapMs: 5_000 }, blueGreen: { medianOutputGapMs: 280, medianTakeoverMs: 3_500 } }));
     expect(rows.map((row) => [row.figure, row.value])).toEqual([
