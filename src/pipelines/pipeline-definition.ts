@@ -195,7 +195,20 @@ export interface ModelDefinition {
   readonly split?: SplitDefinition;
   /** Which trainer trains the model. @default { kind: 'built-in' } */
   readonly trainer?: TrainerDefinition;
+  /**
+   * The runtime that serves a network the built-in trainer trains: `onnx` exports it to ONNX at
+   * registration, used only once it scores the held-out examples as the network does (otherwise
+   * TensorFlow.js, with the reason in the version's tags); `tfjs` keeps TensorFlow.js. ONNX
+   * Runtime scores the same network 3–30 times faster (docs/onnx.md). @default 'onnx'
+   */
+  readonly serveAs?: ModelServingRuntime;
 }
+
+/** The runtimes a pipeline may serve its trained network with (`model.serveAs`). */
+export type ModelServingRuntime = 'onnx' | 'tfjs';
+
+/** `model.serveAs` when the definition names none: chosen by measurement, docs/onnx.md. */
+export const DEFAULT_SERVE_AS: ModelServingRuntime = 'onnx';
 
 /**
  * Which trainer trains the model: Tributary's own network, or a worker in another language on a

@@ -157,6 +157,9 @@ describe('structural mistakes, one line each', () => {
     ['a task queue with a space', edited('  task: regression\n', '  task: regression\n  trainer: { kind: python, taskQueue: delivery python, timeout: 10m }\n'), [
       `${FILE}:24: model.trainer.taskQueue must be a Temporal task queue name of letters, digits, '.', '_' and '-', got "delivery python"`,
     ]],
+    ['a misspelt runtime to serve the trained network with', edited('  task: regression\n', '  task: regression\n  serveAs: onxx\n'), [
+      `${FILE}:24: model.serveAs must be one of onnx, tfjs, got "onxx" (did you mean "onnx"?)`,
+    ]],
     ['a tab as indentation (not YAML)', edited('    schema: orders.avsc', '\tschema: orders.avsc'), [`${FILE}:5: not valid YAML or JSON: Tabs are not allowed as indentation`]],
     ['a flow mapping left open (not YAML)', edited('order-features.sql }', 'order-features.sql'), [
       `${FILE}:16: not valid YAML or JSON: Flow map in block collection must be sufficiently indented and end with a }`,
