@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_LABEL_HORIZON_MS } from '../../src/flink/job-spec.js';
-import type { PipelineDefinition } from '../../src/pipelines/pipeline-definition.js';
+import { DEFAULT_SERVE_AS, type PipelineDefinition } from '../../src/pipelines/pipeline-definition.js';
 import { checkAgainstSchema, PIPELINE_SCHEMA } from '../../src/pipelines/schema-check.js';
 import { DEFAULT_SPLIT_FRACTIONS } from '../../src/training/dataset-split.js';
 import { compileTrainingOptions } from '../../src/training/training-options.js';
@@ -47,6 +47,7 @@ const EVERYTHING_CLASSIFIER: PipelineDefinition = {
     training: { learningRate: 0.01, batchSize: 128, maxEpochs: 20, patience: 3, minDelta: 0.001, classWeight: { negative: 1, positive: 10 }, seed: 7, minExamples: 500 },
     decision: { maxFalsePositiveRate: 0.05 },
     split: { train: 0.6, validation: 0.2, test: 0.2 },
+    serveAs: 'tfjs',
   },
   gates: { minRocAuc: 0.75, minPrAuc: 0.2, minRecall: 0.5, maxFalsePositiveRate: 0.1, primaryMetric: 'rocAuc', minImprovement: 0.01 },
   trigger: { threshold: 5000, minPositives: 50, cooldown: '1h', pollInterval: '1m' },
@@ -174,6 +175,10 @@ describe('the schema\'s defaults are the code\'s', () => {
 
   it('the split', () => {
     expect((propertiesOf('model').split as SchemaNode).default).toEqual(DEFAULT_SPLIT_FRACTIONS);
+  });
+
+  it('the runtime a trained network is served with', () => {
+    expect((propertiesOf('model').serveAs as SchemaNode).default).toBe(DEFAULT_SERVE_AS);
   });
 
   it('the label horizon', () => {
