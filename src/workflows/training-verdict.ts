@@ -19,13 +19,19 @@ export interface Verdict {
 
 const formatMetric = (value: number | undefined): string => (value === undefined ? 'n/a' : value.toFixed(4));
 
+/** The champion comparison at the operating point, when the gate applies; undefined otherwise. */
+function operatingPointsLine({ champion }: EvaluationSummary, operatingPoints: OperatingPointComparison | undefined): string | undefined {
+  return operatingPoints === undefined || champion === undefined ? undefined : describeOperatingPoints(operatingPoints, `champion v${champion.version}`);
+}
+
 /**
- * Applies the quality gates to an evaluation; `operatingPoints` is the comparison at the
- * operating point when the gate applies (a classifier, a champion, and a run past its patch).
+ * Every gate an evaluation misses, one sentence each (the task's gates, the champion comparison on
+ * the primary metric, and the operating point's); empty when it passes them all. A model imported
+ * from elsewhere is judged by them too, and its refusal lists them one per line.
  */
-export function judgeCandidate(evaluation: EvaluationSummary, gates: RunGates, operatingPoints: OperatingPointComparison | undefined): Verdict {
+export function gateFailures(evaluation: EvaluationSummary, gates: RunGates, operatingPoints: OperatingPointComparison | undefined): string[] {
   const { candidate, comparison, champion } = evaluation;
-  const atOperatingPoint = operatingPoints === undefined || champion === undefined ? undefined : describeOperatingPoints(operatingPoints, `champion v${champion.version}`);
+  const atOperatingPoint = operatingPointsLine(evaluation, operatingPoints);
   const failures = candidate.task === 'regression' ? regressionGateFailures(candidate, gates) : classifierGateFailures(candidate, gates);
   if (champion !== undefined && !comparison.candidateBetter) {
     failures.push(
@@ -34,6 +40,17 @@ export function judgeCandidate(evaluation: EvaluationSummary, gates: RunGates, o
     );
   }
   if (operatingPoints !== undefined && atOperatingPoint !== undefined && !operatingPoints.passed) failures.push(atOperatingPoint);
+  return failures;
+}
+
+/**
+ * Applies the quality gates to an evaluation; `operatingPoints` is the comparison at the
+ * operating point when the gate applies (a classifier, a champion, and a run past its patch).
+ */
+export function judgeCandidate(evaluation: EvaluationSummary, gates: RunGates, operatingPoints: OperatingPointComparison | undefined): Verdict {
+  const { comparison, champion } = evaluation;
+  const atOperatingPoint = operatingPointsLine(evaluation, operatingPoints);
+  const failures = gateFailures(evaluation, gates, operatingPoints);
   if (failures.length > 0) return { stage: 'rejected', reason: `quality gates failed: ${failures.join('; ')}` };
   if (champion === undefined) return { stage: 'champion', reason: 'first model passed gates' };
   return {
