@@ -54,11 +54,8 @@ export interface RegistryActivityDependencies {
   readonly codeVersion: string;
 }
 
-/**
- * The threshold the registry and the artifact record, which both require a number: a classifier's
- * own, and 0 for a regression, whose artifact's task tells the scorer it decides nothing.
- */
-const thresholdOf = (request: RegisterRequest): number => request.threshold ?? 0;
+/** The threshold the registry and the artifact record: a classifier's own, null for a regression. */
+const thresholdOf = (request: RegisterRequest): number | null => request.threshold ?? null;
 
 /**
  * Turns the candidate file into the registry's artifact, now that evaluation has chosen the

@@ -79,8 +79,8 @@ function renderVersion(version: ModelVersion, aliases: readonly string[]): strin
       ['stage', version.stage],
       ['aliases', aliases.join(', ') || '-'],
       ['created', version.createdAt],
-      // A regression model decides nothing: the number the registry holds for it means nothing.
-      ['threshold', version.lineage.hyperParameters.task === 'regression' ? 'none (regression)' : String(version.threshold)],
+      // A regression model decides nothing: the registry holds no threshold for it.
+      ['threshold', version.threshold === null ? 'none (regression)' : String(version.threshold)],
       ['metrics', entries(version.metrics, (value) => formatMetric(value as number))],
       ['tags', entries(version.tags, String)],
       ['runtime', artifact.runtime],

@@ -93,8 +93,8 @@ export async function importOnnxModel(request: OnnxImportRequest, dependencies: 
       ...(result.operatingPoints === undefined ? {} : { operatingPoints: result.operatingPoints }),
     };
     const { candidate } = result;
-    // A regression has no threshold; the registry's field holds 0, as for versions training registers.
-    const threshold = candidate.task === 'regression' ? 0 : candidate.operatingPoint.threshold;
+    // A regression decides nothing: it has no threshold.
+    const threshold = candidate.task === 'regression' ? null : candidate.operatingPoint.threshold;
     const trainedAt = new Date().toISOString();
     const { bytes } = serialiseOnnxArtifact({
       onnx,
@@ -121,7 +121,7 @@ export async function importOnnxModel(request: OnnxImportRequest, dependencies: 
           codeVersion,
           featureVectorVersion: prepared.spec.layoutVersion,
           // What Tributary chose for it; how it was trained is the importer's to say (the trainedOn tag).
-          hyperParameters: { imported: true, pipelineRevision: inputs.revision, decision: settings.decision, splitFractions: settings.splitFractions },
+          hyperParameters: { imported: true, task: settings.task, pipelineRevision: inputs.revision, decision: settings.decision, splitFractions: settings.splitFractions },
           backend: 'onnx',
           splitBoundaries: { ...split.boundaries },
           trainedBy: by,

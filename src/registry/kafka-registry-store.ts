@@ -10,7 +10,7 @@ import type { Admin, Kafka, Transaction } from 'kafkajs';
 import { createAvroDecoder, type AvroDecoder } from '../streaming/avro-decoder.js';
 import { encodeRecords, type KeyedRecord, type WriterSchema } from '../streaming/avro-producer.js';
 import { openCaughtUp } from '../streaming/caught-up-open.js';
-import { MessageDecodeError, TransactionAbortError } from '../streaming/errors.js';
+import { MessageDecodeError, RecordRejectedError, TransactionAbortError } from '../streaming/errors.js';
 import { loadSchemaFile } from '../streaming/schema-files.js';
 import type { SchemaRegistryClient } from '../streaming/schema-registry-client.js';
 import { appendAsSingleWriter, FENCED_ERROR_TYPES, kafkaErrorType, type Appended } from '../streaming/single-writer-append.js';
@@ -217,6 +217,14 @@ export class KafkaRegistryStore implements RegistryStore {
   private classifyWriteFailure(model: string, error: unknown): unknown {
     if (error instanceof TransactionAbortError) return new RegistryStorageError(`writing a change of ${model}`, error.message, { model, cause: error.failure });
     if (error instanceof RegistryError) return error;
+    // The writer is the subject's latest schema: one registered by an older release cannot hold what this one writes (a regression's null threshold).
+    if (error instanceof RecordRejectedError) {
+      return new RegistryStorageError(
+        `writing a change of ${model}`,
+        `${error.message}; the schema registered under ${error.rejected.subject} is older than this release's: run \`tributary schemas register\` (a BACKWARD-compatible upgrade), then try again`,
+        { model, retriable: false, cause: error },
+      );
+    }
     const type = kafkaErrorType(error);
     if (type !== undefined && FENCED_ERROR_TYPES.has(type)) return new RegistryConflictError(model, `another writer of the model took over its transactional id (${type})`, error);
     return new RegistryStorageError(`writing a change of ${model}`, reasonOf(error), { model, retriable: retriableOf(error), cause: error });

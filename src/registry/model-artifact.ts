@@ -48,7 +48,8 @@ export interface ModelArtifactInput {
   /** The spec fitted with the model; its inputs are read through it wherever it is used. */
   readonly vectoriser: VectoriserSpec;
   readonly task: ModelTask;
-  readonly threshold: number;
+  /** A classifier's decision threshold; null for a regression, which decides nothing. */
+  readonly threshold: number | null;
   readonly identity: RecordIdentity;
   readonly metadata: ArtifactMetadata;
 }
@@ -82,7 +83,8 @@ export interface LoadedModelArtifact {
   /** The spec, compiled: what turns a feature record into the model's input row. */
   readonly vectoriser: CompiledVectoriser;
   readonly task: ModelTask;
-  readonly threshold: number;
+  /** A classifier's decision threshold; null for a regression. */
+  readonly threshold: number | null;
   /** Undefined in an artifact written before artifacts recorded it; the scorer refuses such a model. */
   readonly identity: RecordIdentity | undefined;
   readonly metadata: ArtifactMetadata;
@@ -118,7 +120,8 @@ interface ArtifactHeader {
   readonly output?: OutputSelection;
   readonly vectoriser: unknown;
   readonly task: ModelTask;
-  readonly threshold: number;
+  /** Null for a regression; artifacts written before it could be null hold 0 for one. */
+  readonly threshold: number | null;
   /** Absent in the format-2 artifacts written before it was recorded. */
   readonly identity?: unknown;
   readonly metadata: ArtifactMetadata;
@@ -218,11 +221,18 @@ export function readOnnxArtifact(bytes: Uint8Array, expected: ArtifactExpectatio
     spec: header.vectoriser as VectoriserSpec,
     vectoriser,
     task: header.task,
-    threshold: header.threshold,
+    threshold: thresholdOf(header, context),
     identity: identityOf(header.identity, context),
     metadata: header.metadata,
     sha256,
   };
+}
+
+/** A classifier's threshold from the header, which the scorer decides with; null for a regression, whatever an older artifact holds. */
+function thresholdOf(header: ArtifactHeader, context: { readonly model?: string; readonly version?: number }): number | null {
+  if (header.task === 'regression') return null;
+  if (typeof header.threshold !== 'number' || !Number.isFinite(header.threshold)) throw new ArtifactFormatError(`its ${header.task} model records no decision threshold`, context);
+  return header.threshold;
 }
 
 function runtimeOf(header: ArtifactHeader, context: { readonly model?: string; readonly version?: number }): ModelRuntime {
@@ -271,7 +281,7 @@ export async function deserialiseModelArtifact(bytes: Uint8Array, expected: Arti
     spec: header.vectoriser as VectoriserSpec,
     vectoriser,
     task: header.task,
-    threshold: header.threshold,
+    threshold: thresholdOf(header, context),
     identity,
     metadata: header.metadata,
     tfjsVersion: header.tfjsVersion ?? 'unrecorded',

@@ -58,8 +58,8 @@ export interface ModelVersion {
   readonly createdAt: string;
   /** Test-split metrics: rocAuc, prAuc, precision, recall, f1, brier, fprAtTargetRecall, ... */
   readonly metrics: Readonly<Record<string, number>>;
-  /** Decision threshold chosen at training time. */
-  readonly threshold: number;
+  /** A classifier's decision threshold, chosen at training time; null for a regression, which decides nothing. */
+  readonly threshold: number | null;
   readonly lineage: ModelLineage;
   readonly artifact: ArtifactReference;
   readonly tags: Readonly<Record<string, string>>;
@@ -93,7 +93,8 @@ export interface StageChange extends ChangeAuthor {
 export interface NewModelVersion {
   readonly model: string;
   readonly metrics: Readonly<Record<string, number>>;
-  readonly threshold: number;
+  /** A classifier's decision threshold; null for a regression. */
+  readonly threshold: number | null;
   readonly lineage: ModelLineage;
   /** The serialised artifact (the model + preprocessing + metadata, `src/registry/model-artifact.ts`). */
   readonly artifact: Uint8Array;

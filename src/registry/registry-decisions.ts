@@ -42,7 +42,9 @@ export function decideRegistration(
 ): RegistryEvent {
   assertModelName(input.model);
   const problems = [
-    ...(Number.isFinite(input.threshold) && input.threshold >= 0 && input.threshold <= 1 ? [] : [`threshold=${input.threshold}: expected a number from 0 to 1`]),
+    ...(input.threshold === null || (Number.isFinite(input.threshold) && input.threshold >= 0 && input.threshold <= 1)
+      ? []
+      : [`threshold=${input.threshold}: expected a number from 0 to 1 (a classifier's), or null (a regression's)`]),
     ...Object.entries(input.metrics).flatMap(([name, value]) => (Number.isFinite(value) ? [] : [`metrics.${name}=${value}: expected a finite number`])),
     ...(input.artifact.length > 0 ? [] : ['artifact: expected the serialised model, got 0 bytes']),
   ];

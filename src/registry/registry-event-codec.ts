@@ -30,7 +30,8 @@ interface LineageValue {
 interface VersionRegisteredValue {
   version: number;
   metrics: Record<string, number>;
-  threshold: number;
+  /** Null for a regression; events written before it could be null hold 0 for one. */
+  threshold: number | null;
   lineage: LineageValue;
   /** `runtime` is absent from events whose writer schema predates it; the reader schema's default (tfjs) fills it in. */
   artifact: { sha256: string; runtime: ModelRuntime; size_bytes: number; topic: string; key: string; offset: string | null };
@@ -106,6 +107,7 @@ function decodeChange(value: ChangeValue, model: string, at: string): RegistryCh
   if (VERSION_REGISTERED in value) {
     const registered = value[VERSION_REGISTERED];
     const artifact: ArtifactReference = { sha256: registered.artifact.sha256, runtime: registered.artifact.runtime, sizeBytes: registered.artifact.size_bytes, topic: registered.artifact.topic, key: registered.artifact.key };
+    const lineage = decodeLineage(registered.lineage);
     return {
       kind: 'version-registered',
       artifactOffset: registered.artifact.offset ?? undefined,
@@ -115,8 +117,9 @@ function decodeChange(value: ChangeValue, model: string, at: string): RegistryCh
         stage: 'candidate',
         createdAt: at,
         metrics: registered.metrics,
-        threshold: registered.threshold,
-        lineage: decodeLineage(registered.lineage),
+        // A regression registered by training before the field could be null holds 0: it still decides nothing.
+        threshold: lineage.hyperParameters.task === 'regression' ? null : registered.threshold,
+        lineage,
         artifact,
         tags: registered.tags,
       },

@@ -13,7 +13,8 @@ export interface ReportVersion {
   readonly version: number;
   readonly stage: ModelStage;
   readonly createdAt: string;
-  readonly threshold: number;
+  /** Null for a regression. */
+  readonly threshold: number | null;
   /** Test-split metrics recorded at registration. */
   readonly metrics: Readonly<Record<string, number>>;
   readonly trainedBy: string;

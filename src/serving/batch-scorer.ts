@@ -194,7 +194,8 @@ function scoreRecord(parts: ScoreParts): ScoreValue {
 
 /** A classifier's threshold and its decision at it; neither for a regression model, whose prediction is the value. */
 function verdict(model: Pick<ScoringModel, 'task' | 'threshold'>, prediction: number): { readonly threshold: number | null; readonly decision: Decision | null } {
-  if (model.task === 'regression') return { threshold: null, decision: null };
+  // A classifier's artifact always records its threshold (a loaded one without is refused); null is a regression's.
+  if (model.task === 'regression' || model.threshold === null) return { threshold: null, decision: null };
   return { threshold: model.threshold, decision: prediction >= model.threshold ? 'POSITIVE' : 'NEGATIVE' };
 }
 

@@ -24,8 +24,8 @@ export interface ScoringModel {
   readonly task: ModelTask;
   /** The engine that runs it; every score it makes says so. */
   readonly runtime: ModelRuntime;
-  /** Classifiers: predictions at or above it are POSITIVE. Regression models have none that means anything. */
-  readonly threshold: number;
+  /** Classifiers: predictions at or above it are POSITIVE. Null for a regression model, which decides nothing. */
+  readonly threshold: number | null;
   /** Which fields of a features record are its event id, entity key and event time (from the artifact). */
   readonly identity: RecordIdentity;
   /** The model's own vectoriser: a record becomes this model's input row through it and nothing else. */
@@ -117,7 +117,7 @@ class LoadedScoringModel implements ScoringModel {
     readonly version: number,
     readonly sha256: string,
     readonly task: ModelTask,
-    readonly threshold: number,
+    readonly threshold: number | null,
     readonly identity: RecordIdentity,
     private readonly engine: RuntimeModel,
     readonly vectoriser: CompiledVectoriser,

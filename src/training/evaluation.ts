@@ -30,8 +30,8 @@ export interface ScorableModel<Model extends LayersModel | MatrixScorer = Layers
   /** A TensorFlow.js network (predicted in batches of `batchSize`), or a model of any runtime. */
   readonly model: Model;
   readonly vectoriser: CompiledVectoriser;
-  /** The threshold it decides with in the scorer: a registered classifier champion's. A candidate's is chosen here. */
-  readonly threshold?: number;
+  /** The threshold it decides with in the scorer: a registered classifier champion's (null for a regression). A candidate's is chosen here. */
+  readonly threshold?: number | null;
   /** What it predicts, when its artifact says; a champion of another task than the run's cannot be compared. */
   readonly task?: ModelTask;
 }
@@ -161,7 +161,7 @@ export async function evaluateCandidate(
       prAuc: averagePrecision(test.labels, predictions),
       brierScore: brierScore(test.labels, predictions),
       operatingPoint: chooseThreshold(operatingPoint, test.labels, predictions),
-      ...(threshold === undefined ? {} : { servingPoint: metricsAtThreshold(test.labels, predictions, threshold) }),
+      ...(threshold === undefined || threshold === null ? {} : { servingPoint: metricsAtThreshold(test.labels, predictions, threshold) }),
     };
   };
   const candidateMetrics = await measure(candidate);

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { memory } from '@tensorflow/tfjs';
 import type { Admin, Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type TributaryConfig } from '../../src/config/config.js';
-import { ArtifactIntegrityError, RegistryConflictError } from '../../src/registry/errors.js';
+import { ArtifactIntegrityError, RegistryConflictError, RegistryStorageError } from '../../src/registry/errors.js';
 import { createModelRegistry, KafkaModelRegistry } from '../../src/registry/kafka-model-registry.js';
 import { deserialiseModelArtifact, serialiseModelArtifact } from '../../src/registry/model-artifact.js';
 import type { ModelLineage, NewModelVersion } from '../../src/registry/model-registry.js';
@@ -12,7 +13,7 @@ import { createKafka } from '../../src/streaming/kafka-client.js';
 import { registerSchemas } from '../../src/streaming/schema-registrar.js';
 import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
 import { ensureTopics } from '../../src/streaming/topic-admin.js';
-import { topicCatalogue, topicName } from '../../src/streaming/topic-catalogue.js';
+import { topicCatalogue, topicName, valueSubject } from '../../src/streaming/topic-catalogue.js';
 import { selectTensorFlowBackend } from '../../src/training/backend.js';
 import { splitByEventTime } from '../../src/training/dataset-split.js';
 import { labelledMatrixOf } from '../../src/training/feature-matrix.js';
@@ -141,6 +142,36 @@ describe('model registry on the real Kafka and schema registry', () => {
     const versions = (await left.listVersions('fraud')).map((version) => version.version);
     expect(versions).toEqual(Array.from({ length: before + registered.length }, (_, index) => index + 1));
     for (const version of registered) expect(await left.loadArtifact('fraud', version)).toEqual(three.input.artifact);
+  });
+
+  it('stores a regression version with no threshold, which a second instance reads back as none', async () => {
+    const regression = { model: 'orders', metrics: { mae: 4.2, rmse: 5.1, r2: 0.6 }, threshold: null, lineage: { ...lineage(7), hyperParameters: { task: 'regression' } }, artifact: Uint8Array.of(1, 2) };
+    const registered = await (await open()).registerVersion(regression, alice);
+    expect(registered.threshold).toBeNull();
+    expect((await (await open()).getVersion('orders', registered.version)).threshold).toBeNull();
+  });
+
+  it('refuses, saying to run schemas register, a regression version on a prefix whose registry-events subject predates the null threshold', async () => {
+    const older: TributaryConfig = { ...config, topics: { prefix: `test-${randomUUID().slice(0, 8)}.` } };
+    await ensureTopics(admin, topicCatalogue(older));
+    const schemas = createSchemaRegistryClient(config.schemaRegistry);
+    const current = readFileSync(new URL('../../schemas/registry-event.avsc', import.meta.url), 'utf8');
+    const beforeNullable = current.replace(/"type": \["null", "double"\], "default": null, /, '"type": "double", ');
+    expect(beforeNullable).not.toBe(current);
+    const eventsSubject = valueSubject(topicName(older, 'model-registry-events'));
+    await schemas.register(eventsSubject, JSON.stringify(JSON.parse(beforeNullable)));
+    await schemas.register(valueSubject(topicName(older, 'models')), JSON.stringify(JSON.parse(readFileSync(new URL('../../schemas/model-artifact.avsc', import.meta.url), 'utf8'))));
+    const registry = await createModelRegistry(older, { readTimeoutMs: 20_000 });
+    opened.push(registry);
+    try {
+      const attempt = registry.registerVersion({ model: 'orders', metrics: { mae: 4.2 }, threshold: null, lineage: { ...lineage(8), hyperParameters: { task: 'regression' } }, artifact: Uint8Array.of(1) }, alice);
+      await expect(attempt).rejects.toThrow(RegistryStorageError);
+      await expect(attempt).rejects.toThrow(`the schema registered under ${eventsSubject} is older than this release's: run \`tributary schemas register\` (a BACKWARD-compatible upgrade), then try again`);
+      expect(await registry.listModels()).toEqual([]);
+    } finally {
+      const theirs = (await admin.listTopics()).filter((name) => name.startsWith(older.topics.prefix));
+      await admin.deleteTopics({ topics: theirs });
+    }
   });
 
   it('refuses an artifact record whose bytes do not match the recorded sha256', async () => {

@@ -58,7 +58,7 @@ describe('version numbering', () => {
     const attempt = models.registerVersion({ ...newVersion(), threshold: 1.5, metrics: { rocAuc: Number.NaN }, artifact: new Uint8Array(0) }, alice);
     await expect(attempt).rejects.toThrow(InvalidRegistrationError);
     await expect(models.registerVersion({ ...newVersion(), threshold: 1.5, metrics: { rocAuc: Number.NaN }, artifact: new Uint8Array(0) }, alice)).rejects.toThrow(
-      'cannot register a version of fraud:\n  threshold=1.5: expected a number from 0 to 1\n  metrics.rocAuc=NaN: expected a finite number\n  artifact: expected the serialised model, got 0 bytes',
+      "cannot register a version of fraud:\n  threshold=1.5: expected a number from 0 to 1 (a classifier's), or null (a regression's)\n  metrics.rocAuc=NaN: expected a finite number\n  artifact: expected the serialised model, got 0 bytes",
     );
   });
 

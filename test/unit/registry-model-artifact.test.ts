@@ -98,6 +98,19 @@ describe('model artifact', () => {
     );
   });
 
+  it("reads a regression's threshold as none, also from an artifact that held 0 for it, and refuses a classifier without one", async () => {
+    for (const threshold of [null, 0]) {
+      const regression = await serialiseModelArtifact({ ...input, task: 'regression', threshold });
+      const loaded = await deserialiseModelArtifact(regression.bytes, { sha256: regression.sha256 });
+      loaded.model.dispose();
+      expect(loaded.threshold).toBeNull();
+    }
+    const undecided = await serialiseModelArtifact({ ...input, threshold: null });
+    await expect(deserialiseModelArtifact(undecided.bytes, { sha256: undecided.sha256, model: 'fraud', version: 3 })).rejects.toThrow(
+      'model artifact cannot be used: its binary-classification model records no decision threshold',
+    );
+  });
+
   it('refuses bytes that are not an artifact', async () => {
     const junk = Buffer.from('not a model');
     await expect(deserialiseModelArtifact(junk, { sha256: sha256Hex(junk) })).rejects.toThrow(new ArtifactFormatError('it does not start with TRBMODEL'));

@@ -52,7 +52,7 @@ describe('tributary models', () => {
   it("lists a regression model's MAE, RMSE and R², and shows it without a threshold", async () => {
     const registry = new InMemoryModelRegistry();
     const regressionLineage = { ...lineage, hyperParameters: { task: 'regression', labelScale: { mean: 31.2, standardDeviation: 9.8 } } };
-    await registry.registerVersion({ model: 'delivery-time', metrics: { mae: 4.25, rmse: 5.5, r2: 0.61 }, threshold: 0, lineage: regressionLineage, artifact: Uint8Array.of(1) }, { by: 'ci', reason: 'trained' });
+    await registry.registerVersion({ model: 'delivery-time', metrics: { mae: 4.25, rmse: 5.5, r2: 0.61 }, threshold: null, lineage: regressionLineage, artifact: Uint8Array.of(1) }, { by: 'ci', reason: 'trained' });
     await registry.setAlias('delivery-time', 'champion', 1, { by: 'ci', reason: 'first model' });
     expect((await run(['list'], registry)).printed.join('\n').split('\n')[1]).toBe('delivery-time  1         v1      v1        mae 4.2500, rmse 5.5000, r2 0.6100  -');
     const shown = (await run(['show', 'delivery-time'], registry)).printed.join('\n').split('\n');

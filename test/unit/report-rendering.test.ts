@@ -232,7 +232,7 @@ describe('the report page', () => {
     const html = renderReportHtml(
       report('delivery', {
         task: 'regression',
-        versions: [{ version: 1, stage: 'champion', createdAt: '2026-01-01T00:00:00Z', threshold: 0, metrics: { mae: 4.2, rmse: 5.1, r2: 0.61 }, trainedBy: 'test' }],
+        versions: [{ version: 1, stage: 'champion', createdAt: '2026-01-01T00:00:00Z', threshold: null, metrics: { mae: 4.2, rmse: 5.1, r2: 0.61 }, trainedBy: 'test' }],
         evaluations: [evaluation],
         rollout: { available: true, value: { workflowId: 'rollout:delivery', state: 'RUNNING', status: { ...rolloutStatus, metrics, metricsAt: 0 }, result: null, problem: null } },
       }),
