@@ -6,7 +6,8 @@
  * schema (`src/registry/model-input-check.ts`).
  */
 import type { ChangeAuthor, ModelLineage, ModelRegistry, ModelStage } from '../registry/model-registry.js';
-import { serialiseModelArtifact } from '../registry/model-artifact.js';
+import { serialiseModelArtifact, serialiseOnnxArtifact } from '../registry/model-artifact.js';
+import type { ModelRuntime } from '../registry/model-runtime.js';
 import { checkModelInputs, checkVersionInputs, type RegisteredFeatureFields } from '../registry/model-input-check.js';
 import { decodeCandidateModel } from '../training/candidate-model-file.js';
 import { reportingFailures } from './application-failure.js';
@@ -61,19 +62,23 @@ const thresholdOf = (request: RegisterRequest): number | null => request.thresho
  * Turns the candidate file into the registry's artifact, now that evaluation has chosen the
  * threshold; refuses a candidate whose inputs the features topic's registered schema cannot feed.
  */
-async function registryArtifact(request: RegisterRequest, candidateFile: Uint8Array, codeVersion: string, features: RegisteredFeatureFields): Promise<Uint8Array> {
+async function registryArtifact(request: RegisterRequest, candidateFile: Uint8Array, codeVersion: string, features: RegisteredFeatureFields): Promise<{ bytes: Uint8Array; runtime: ModelRuntime }> {
   const candidate = await decodeCandidateModel(candidateFile);
   try {
     checkModelInputs(request.model, undefined, candidate.spec, await features.featuresSchemaOf(request.model), 'registered');
-    const { bytes } = await serialiseModelArtifact({
-      model: candidate.model,
+    const described = {
       vectoriser: candidate.spec,
       task: candidate.task,
       threshold: thresholdOf(request),
       identity: candidate.identity,
       metadata: { model: request.model, trainedAt: new Date().toISOString(), backend: request.lineage.backend, codeVersion },
-    });
-    return bytes;
+    };
+    // A candidate from a trainer outside Tributary (docs/python-trainer.md) is registered as the ONNX model it returned.
+    const { bytes } =
+      candidate.runtime === 'onnx'
+        ? serialiseOnnxArtifact({ ...described, onnx: candidate.onnx, inputSignature: candidate.model.inputSignature, output: candidate.model.output })
+        : await serialiseModelArtifact({ ...described, model: candidate.model });
+    return { bytes, runtime: candidate.runtime };
   } finally {
     candidate.model.dispose();
   }
@@ -88,13 +93,15 @@ export function createRegistryActivities({ registry, deployments, artifacts, fea
       const versions = (await registry.listModels()).includes(request.model) ? await registry.listVersions(request.model) : [];
       const existing = versions.find((version) => version.tags[TRAINING_RUN_TAG] === request.runKey);
       if (existing !== undefined) return { version: existing.version, stage: existing.stage, codeVersion: existing.lineage.codeVersion };
+      const artifact = await registryArtifact(request, await artifacts.read(request.artifactPath), codeVersion, features);
       const registered = await registry.registerVersion(
         {
           model: request.model,
           metrics: request.metrics,
           threshold: thresholdOf(request),
           lineage: { ...request.lineage, codeVersion },
-          artifact: await registryArtifact(request, await artifacts.read(request.artifactPath), codeVersion, features),
+          runtime: artifact.runtime,
+          artifact: artifact.bytes,
           tags: { [TRAINING_RUN_TAG]: request.runKey },
         },
         request.author,

@@ -4,7 +4,9 @@
  * (base64), the vectoriser spec fitted with them, so a model is never fed another model's
  * columns, the model's task, and the features record's identity fields its artifact records for
  * the scorer. It has no decision threshold yet (evaluation chooses a classifier's); at
- * registration it becomes the registry's artifact (`src/registry/model-artifact.ts`).
+ * registration it becomes the registry's artifact (`src/registry/model-artifact.ts`). A candidate
+ * trained outside Tributary (a Python trainer, docs/python-trainer.md) is the same document with
+ * `runtime: 'onnx'` and the ONNX file in place of the topology and weights.
  */
 import { io, loadLayersModel, type LayersModel } from '@tensorflow/tfjs';
 import type { FeaturesDefinition, ModelTask } from '../pipelines/pipeline-definition.js';
@@ -13,6 +15,7 @@ import type { VectoriserSpec } from '../vectoriser/vectoriser-spec.js';
 import { IncompatibleArtifactError } from './errors.js';
 import type { ScorableModel } from './evaluation.js';
 import { reasonOf } from '../errors/tributary-error.js';
+import { openOnnxModel, type OnnxModel } from '../models/onnx-model.js';
 
 /** Identifies the document; a reader refuses any other format or version. */
 const FORMAT = 'tributary-candidate-model';
@@ -29,18 +32,41 @@ interface CandidateDocument {
   readonly identity: CandidateIdentity;
   /** Absent in files written before regression models: those are all binary classifiers. */
   readonly task?: ModelTask;
+}
+
+interface TfjsCandidateDocument extends CandidateDocument {
+  /** Absent: a TensorFlow.js network, Tributary's own. */
+  readonly runtime?: undefined;
   readonly modelTopology: unknown;
   readonly weightSpecs: io.WeightsManifestEntry[];
   /** Base64 of the concatenated weight bytes. */
   readonly weightData: string;
 }
 
-/** A candidate read back: the model (the caller disposes it), its compiled vectoriser and the spec it came from. */
-export interface CandidateModel extends ScorableModel {
+interface OnnxCandidateDocument extends CandidateDocument {
+  readonly runtime: 'onnx';
+  /** Base64 of the ONNX file, unchanged. */
+  readonly onnx: string;
+}
+
+interface CandidateParts {
   readonly spec: VectoriserSpec;
   readonly identity: CandidateIdentity;
   readonly task: ModelTask;
 }
+
+/** A candidate read back: the model (the caller disposes it), its compiled vectoriser and the spec it came from. */
+export type CandidateModel = TfjsCandidateModel | OnnxCandidateModel;
+
+/** A network Tributary trained. */
+export type TfjsCandidateModel = ScorableModel & CandidateParts & { readonly runtime: 'tfjs' };
+
+/**
+ * An ONNX model a trainer outside Tributary returned, opened with ONNX Runtime and checked against
+ * the spec's width and the task; `onnx` is the file as the trainer wrote it, which the registry's
+ * artifact keeps byte for byte.
+ */
+export type OnnxCandidateModel = ScorableModel<OnnxModel> & CandidateParts & { readonly runtime: 'onnx'; readonly onnx: Uint8Array };
 
 /** Encodes a model, its vectoriser spec, its task and the record's identity fields into the candidate file's bytes. */
 export async function encodeCandidateModel({
@@ -65,7 +91,7 @@ export async function encodeCandidateModel({
     throw new IncompatibleArtifactError('the model', 'TensorFlow.js saved it without topology or weights');
   }
   const weightData = io.concatenateArrayBuffers(Array.isArray(saved.weightData) ? saved.weightData : [saved.weightData]);
-  const document: CandidateDocument = {
+  const document: TfjsCandidateDocument = {
     format: FORMAT,
     formatVersion: FORMAT_VERSION,
     vectoriser: spec,
@@ -78,14 +104,21 @@ export async function encodeCandidateModel({
   return new TextEncoder().encode(JSON.stringify(document));
 }
 
+/** Encodes an ONNX model trained elsewhere, with the spec it was trained on, into the candidate file's bytes. */
+export function encodeOnnxCandidateModel({ onnx, spec, identity, task }: { readonly onnx: Uint8Array } & CandidateParts): Uint8Array {
+  const document: OnnxCandidateDocument = { format: FORMAT, formatVersion: FORMAT_VERSION, runtime: 'onnx', vectoriser: spec, identity, task, onnx: Buffer.from(onnx).toString('base64') };
+  return new TextEncoder().encode(JSON.stringify(document));
+}
+
 /**
  * Reads candidate bytes back into a model with its vectoriser; throws {@link IncompatibleArtifactError}
- * for bytes of another format, and the vectoriser's `VectoriserSpecError` for a spec it cannot use.
+ * for bytes of another format, the vectoriser's `VectoriserSpecError` for a spec it cannot use, and
+ * `OnnxModelRefusedError` for an ONNX model that does not load or does not fit the spec.
  */
 export async function decodeCandidateModel(bytes: Uint8Array): Promise<CandidateModel> {
-  let document: CandidateDocument;
+  let document: TfjsCandidateDocument | OnnxCandidateDocument;
   try {
-    document = JSON.parse(new TextDecoder().decode(bytes)) as CandidateDocument;
+    document = JSON.parse(new TextDecoder().decode(bytes)) as TfjsCandidateDocument | OnnxCandidateDocument;
   } catch (error) {
     throw new IncompatibleArtifactError('the candidate file', `it is not JSON (${reasonOf(error)})`);
   }
@@ -96,8 +129,14 @@ export async function decodeCandidateModel(bytes: Uint8Array): Promise<Candidate
     );
   }
   const vectoriser = compileVectoriser(document.vectoriser);
+  const parts = { spec: document.vectoriser as VectoriserSpec, identity: document.identity, task: document.task ?? 'binary-classification' };
+  if (document.runtime === 'onnx') {
+    const onnx = new Uint8Array(Buffer.from(document.onnx, 'base64'));
+    const model = await openOnnxModel(onnx, 'the trained candidate', { pipeline: 'its pipeline', width: vectoriser.width, task: parts.task });
+    return { ...parts, runtime: 'onnx', model, vectoriser, onnx };
+  }
   const weights = Buffer.from(document.weightData, 'base64');
   const weightData = weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength);
   const model: LayersModel = await loadLayersModel(io.fromMemory({ modelTopology: document.modelTopology as object, weightSpecs: document.weightSpecs, weightData }));
-  return { model, vectoriser, spec: document.vectoriser as VectoriserSpec, identity: document.identity, task: document.task ?? 'binary-classification' };
+  return { ...parts, runtime: 'tfjs', model, vectoriser };
 }
