@@ -8,7 +8,7 @@ import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
 /** Files in tsconfig.json, linted with type information; a file outside it fails with a message saying so. */
-const TYPED_FILES = ['src/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', '*.ts'];
+const TYPED_FILES = ['src/**/*.ts', 'examples/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', '*.ts'];
 
 const WORKFLOW_SANDBOX_MESSAGE =
   'Workflow code runs in the deterministic Temporal sandbox: do I/O in an activity and import only its types here (`import type` stays allowed).';

@@ -7,10 +7,11 @@ import type { Kafka } from 'kafkajs';
 import type { TributaryConfig } from '../../src/config/config.js';
 import { createAvroDecoder } from '../../src/streaming/avro-decoder.js';
 import type { SchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
-import { createKafkaSimulationSink } from '../../src/streaming/simulation-sink.js';
-import { simulateEvents } from '../../src/streaming/simulator/event-generator.js';
-import type { Transaction } from '../../src/streaming/simulator/simulated-event.js';
-import { runSimulation, type SinkRecord } from '../../src/streaming/simulator/simulation-runner.js';
+import { simulatorTopics } from '../../examples/fraud/fraud-pipeline.js';
+import { createKafkaSimulationSink } from '../../examples/fraud/simulator/kafka-sink.js';
+import { simulateEvents } from '../../examples/fraud/simulator/event-generator.js';
+import type { Transaction } from '../../examples/fraud/simulator/simulated-event.js';
+import { runSimulation, type SinkRecord } from '../../examples/fraud/simulator/simulation-runner.js';
 import { topicName } from '../../src/streaming/topic-catalogue.js';
 import { collectingConsumer } from './kafka.js';
 import { waitFor } from './wait-for.js';
@@ -45,7 +46,7 @@ export interface SimulatedStream {
 
 /** Starts writing simulated events as `config`'s principal (labels arrive soon after their transactions). */
 export async function startSimulatedStream(config: TributaryConfig, { seed, rate, count, startTime = DEFAULT_START_TIME }: SimulatedStreamOptions): Promise<SimulatedStream> {
-  const sink = await createKafkaSimulationSink(config);
+  const sink = await createKafkaSimulationSink(config, simulatorTopics(config));
   const transactionIds = new Set<string>();
   const recording = {
     async send(batch: SinkRecord[]) {

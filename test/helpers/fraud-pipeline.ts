@@ -6,7 +6,8 @@
  */
 import { join } from 'node:path';
 import type { TributaryConfig } from '../../src/config/config.js';
-import { DEMO_PIPELINE_FILE, recordPipelineAs, revisionDraftAs } from '../../src/demo/demo-pipeline.js';
+import { recordPipelineAs, revisionDraftAs } from '../../examples/fraud/demo/demo-pipeline.js';
+import { FRAUD_PIPELINE_FILE } from '../../examples/fraud/fraud-pipeline.js';
 import { loadRecordFields } from '../../src/pipelines/avro-fields.js';
 import type { RecordIdentity } from '../../src/registry/model-artifact.js';
 import { InMemoryPipelineStore } from '../../src/pipelines/in-memory-pipeline-store.js';
@@ -18,7 +19,7 @@ import { fitVectoriser } from '../../src/vectoriser/fit-vectoriser.js';
 import type { VectoriserSpec } from '../../src/vectoriser/vectoriser-spec.js';
 import { generateSyntheticExamples, type SyntheticExampleOptions } from './synthetic-examples.js';
 
-export const FRAUD_PIPELINE_FILE = DEMO_PIPELINE_FILE;
+export { FRAUD_PIPELINE_FILE };
 export const fraudDefinition = loadPipelineDefinition(FRAUD_PIPELINE_FILE);
 
 /** The fields of schemas/feature.avsc, which the example's inputs read. */

@@ -5,10 +5,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
-import { DEMO_DEFAULTS } from '../../src/demo/demo-options.js';
-import { createDemoReporter } from '../../src/demo/demo-reporter.js';
-import { DemoRun } from '../../src/demo/demo-run.js';
-import { renderDemoSummary } from '../../src/demo/demo-summary.js';
+import { DEMO_DEFAULTS } from '../../examples/fraud/demo/demo-options.js';
+import { createDemoReporter } from '../../examples/fraud/demo/demo-reporter.js';
+import { DemoRun } from '../../examples/fraud/demo/demo-run.js';
+import { renderDemoSummary } from '../../examples/fraud/demo/demo-summary.js';
 import { formatPercentiles } from '../../src/status/stage-latency.js';
 
 describe('tributary demo (short mode, real stack)', () => {

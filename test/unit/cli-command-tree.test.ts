@@ -12,7 +12,7 @@ describe('the tributary command tree', () => {
 
   it('has every command the README promises', () => {
     const paths = commands.map(({ path }) => path.join(' '));
-    for (const expected of ['demo', 'serve', 'status', 'report', 'rollout start', 'rollout status', 'promote', 'rollback', 'set-traffic', 'drift start', 'flink deploy', 'trigger start', 'schedule create']) {
+    for (const expected of ['serve', 'status', 'report', 'rollout start', 'rollout status', 'promote', 'rollback', 'set-traffic', 'drift start', 'flink deploy', 'trigger start', 'schedule create']) {
       expect(paths).toContain(expected);
     }
   });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { compileDemoOptions, DEMO_DEFAULTS, DemoOptionsError } from '../../src/demo/demo-options.js';
-import { createDemoReporter } from '../../src/demo/demo-reporter.js';
-import { DemoResources } from '../../src/demo/demo-resources.js';
+import { compileDemoOptions, DEMO_DEFAULTS, DemoOptionsError } from '../../examples/fraud/demo/demo-options.js';
+import { createDemoReporter } from '../../examples/fraud/demo/demo-reporter.js';
+import { DemoResources } from '../../examples/fraud/demo/demo-resources.js';
 
 describe('demo options', () => {
   it('takes the defaults when no flag is given, and the flags when they are in range', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { largestOutputGap } from '../../src/demo/output-gap.js';
+import { largestOutputGap } from '../../examples/fraud/demo/output-gap.js';
 
 /** A deployment from t = 1000 to t = 2000 (epoch ms, made small). */
 const PERIOD = { from: 1_000, to: 2_000 };

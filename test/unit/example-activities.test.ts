@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { createExampleActivities, type ExampleCount } from '../../src/activities/example-activities.js';
 import type { ExampleSource } from '../../src/training/example-source.js';
 import { toTrainingExample, type ExampleFields } from '../../src/training/training-example.js';
-import { revisionDraftAs } from '../../src/demo/demo-pipeline.js';
+import { revisionDraftAs } from '../../examples/fraud/demo/demo-pipeline.js';
 import { InMemoryPipelineStore } from '../../src/pipelines/in-memory-pipeline-store.js';
 import { FRAUD_PIPELINE_FILE, fraudPipelineStore } from '../helpers/fraud-pipeline.js';
 

@@ -5,7 +5,7 @@
  * too few examples, so the import stops at the dataset, before the ONNX file is opened.
  */
 import { describe, expect, it } from 'vitest';
-import { revisionDraftAs } from '../../src/demo/demo-pipeline.js';
+import { revisionDraftAs } from '../../examples/fraud/demo/demo-pipeline.js';
 import { importOnnxModel } from '../../src/model-import/onnx-import.js';
 import { InMemoryPipelineStore } from '../../src/pipelines/in-memory-pipeline-store.js';
 import type { PartitionRange } from '../../src/streaming/offset-range-reader.js';

@@ -1,14 +1,16 @@
 import { CommanderError } from 'commander';
 import { describe, expect, it } from 'vitest';
+import { simulatorTopics } from '../../examples/fraud/fraud-pipeline.js';
 import type { CliEnvironment } from '../../src/cli/cli-environment.js';
-import { simulateCommand } from '../../src/cli/simulate-command.js';
+import { simulateCommand } from '../../examples/fraud/simulator/simulate-command.js';
 import type { TributaryConfig } from '../../src/config/config.js';
-import { simulateEvents } from '../../src/streaming/simulator/event-generator.js';
-import type { ClosableSimulationSink, SinkRecord } from '../../src/streaming/simulator/simulation-runner.js';
+import { fraudDefinition } from '../helpers/fraud-pipeline.js';
+import { simulateEvents } from '../../examples/fraud/simulator/event-generator.js';
+import type { ClosableSimulationSink, SinkRecord } from '../../examples/fraud/simulator/simulation-runner.js';
 
 const CONFIG = { topics: { prefix: 'test.' } } as TributaryConfig;
 
-/** Runs `tributary simulate <args>` in-process with a fake environment and sink. */
+/** Runs the example's `simulate <args>` in-process with a fake environment and sink. */
 async function simulate(args: string[]) {
   const printed: string[] = [];
   const errors: string[] = [];
@@ -45,7 +47,7 @@ async function simulate(args: string[]) {
 
 const FIXED = ['--seed', '3', '--start-time', '2025-01-15T00:00:00Z', '--rate', '100000'];
 
-describe('tributary simulate', () => {
+describe('simulate (examples/fraud/cli.ts)', () => {
   it('prints one JSON line per event with --dry-run, the same events the generator gives, without reading the configuration', async () => {
     const { printed, sinkCalls, configReads, failure } = await simulate([...FIXED, '--count', '200', '--dry-run']);
     expect(failure).toBeUndefined();
@@ -98,5 +100,16 @@ describe('tributary simulate', () => {
     const { errors, failure } = await simulate(['--rate', '0', '--dry-run']);
     expect((failure as CommanderError).exitCode).toBe(2);
     expect(errors.join('')).toBe('error: --rate=0: expected a number > 0\n');
+  });
+});
+
+describe("the simulator's topics", () => {
+  it('are the fraud definition\'s first source and labels topics under the configured prefix', () => {
+    expect(simulatorTopics({ topics: { prefix: 'p.' } })).toEqual({ transactions: `p.${fraudDefinition.sources[0]!.topic}`, labels: `p.${fraudDefinition.labels.topic}` });
+  });
+
+  it('follow the definition when it names other topics', () => {
+    const renamed = { ...fraudDefinition, sources: [{ ...fraudDefinition.sources[0]!, topic: 'payments' }], labels: { ...fraudDefinition.labels, topic: 'outcomes' } };
+    expect(simulatorTopics({ topics: { prefix: 'p.' } }, renamed)).toEqual({ transactions: 'p.payments', labels: 'p.outcomes' });
   });
 });

@@ -1,12 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { simulateEvents } from '../../src/streaming/simulator/event-generator.js';
-import { VICTIM_COOLDOWN_MS } from '../../src/streaming/simulator/fraud-injector.js';
-import { ACCOUNT_TAKEOVER, CARD_TESTING, FRAUD_MIX_AFTER_DRIFT, FRAUD_MIX_BEFORE_DRIFT, HIGH_VALUE_SPREE, LOW_AND_SLOW } from '../../src/streaming/simulator/fraud-patterns.js';
-import { distanceKm } from '../../src/streaming/simulator/geography.js';
-import { MAX_HOLDER_SPEED_KMH } from '../../src/streaming/simulator/legitimate-spending.js';
-import { passesLuhn } from '../../src/streaming/simulator/luhn.js';
-import type { Label, SimulatedEvent, Transaction } from '../../src/streaming/simulator/simulated-event.js';
-import type { SimulatorOptions } from '../../src/streaming/simulator/simulator-options.js';
+import { simulateEvents } from '../../examples/fraud/simulator/event-generator.js';
+import { VICTIM_COOLDOWN_MS } from '../../examples/fraud/simulator/fraud-injector.js';
+import { ACCOUNT_TAKEOVER, CARD_TESTING, FRAUD_MIX_AFTER_DRIFT, FRAUD_MIX_BEFORE_DRIFT, HIGH_VALUE_SPREE, LOW_AND_SLOW } from '../../examples/fraud/simulator/fraud-patterns.js';
+import { distanceKm } from '../../examples/fraud/simulator/geography.js';
+import { MAX_HOLDER_SPEED_KMH } from '../../examples/fraud/simulator/legitimate-spending.js';
+import { passesLuhn } from '../../examples/fraud/simulator/luhn.js';
+import type { Label, SimulatedEvent, Transaction } from '../../examples/fraud/simulator/simulated-event.js';
+import type { SimulatorOptions } from '../../examples/fraud/simulator/simulator-options.js';
 
 const START = Date.UTC(2025, 0, 15); // a Wednesday, 00:00 UTC
 const MINUTE = 60_000;

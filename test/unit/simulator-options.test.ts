@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { SimulatorOptionsError } from '../../src/streaming/simulator/errors.js';
-import { simulateEvents } from '../../src/streaming/simulator/event-generator.js';
-import { compileSimulatorOptions, SIMULATOR_DEFAULTS, type SimulatorOptions } from '../../src/streaming/simulator/simulator-options.js';
+import { SimulatorOptionsError } from '../../examples/fraud/simulator/errors.js';
+import { simulateEvents } from '../../examples/fraud/simulator/event-generator.js';
+import { compileSimulatorOptions, SIMULATOR_DEFAULTS, type SimulatorOptions } from '../../examples/fraud/simulator/simulator-options.js';
 
 const START = Date.UTC(2025, 0, 15);
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { luhnCheckDigit, passesLuhn } from '../../src/streaming/simulator/luhn.js';
-import { Random } from '../../src/streaming/simulator/prng.js';
-import { PriorityQueue } from '../../src/streaming/simulator/priority-queue.js';
-import { WeightedTable } from '../../src/streaming/simulator/weighted-table.js';
+import { luhnCheckDigit, passesLuhn } from '../../examples/fraud/simulator/luhn.js';
+import { Random } from '../../examples/fraud/simulator/prng.js';
+import { PriorityQueue } from '../../examples/fraud/simulator/priority-queue.js';
+import { WeightedTable } from '../../examples/fraud/simulator/weighted-table.js';
 
 const draws = (random: Random, n: number, draw: (r: Random) => number): number[] => Array.from({ length: n }, () => draw(random));
 const mean = (xs: number[]): number => xs.reduce((s, x) => s + x, 0) / xs.length;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { simulateEvents } from '../../src/streaming/simulator/event-generator.js';
-import type { SimulatedEvent } from '../../src/streaming/simulator/simulated-event.js';
-import { runSimulation, type RunnerClock, type SinkRecord, type SimulationProgress } from '../../src/streaming/simulator/simulation-runner.js';
+import { simulateEvents } from '../../examples/fraud/simulator/event-generator.js';
+import type { SimulatedEvent } from '../../examples/fraud/simulator/simulated-event.js';
+import { runSimulation, type RunnerClock, type SinkRecord, type SimulationProgress } from '../../examples/fraud/simulator/simulation-runner.js';
 
 const START = Date.UTC(2025, 0, 15);
 

@@ -25,7 +25,7 @@ import { generateSyntheticExamples } from '../helpers/synthetic-examples.js';
 import type { TrainingCheckpoint } from '../../src/training/training-loop.js';
 import type { ClassifierMetrics } from '../../src/training/evaluation.js';
 import { fixedFeaturesSchema } from '../fakes/fixed-features-schema.js';
-import { revisionDraftAs } from '../../src/demo/demo-pipeline.js';
+import { revisionDraftAs } from '../../examples/fraud/demo/demo-pipeline.js';
 import { revisionDigest } from '../../src/pipelines/pipeline-revision.js';
 import type { ModelDefinition } from '../../src/pipelines/pipeline-definition.js';
 import { FRAUD_FEATURE_FIELDS, FRAUD_PIPELINE_FILE, fraudPipelineStore } from '../helpers/fraud-pipeline.js';

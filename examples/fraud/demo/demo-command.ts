@@ -1,9 +1,9 @@
 import { Command } from 'commander';
-import { compileDemoOptions, DEMO_DEFAULTS, DEMO_LIMITS, DemoOptionsError, type DemoFlags, type DemoOptions } from '../demo/demo-options.js';
-import type { CliEnvironment } from './cli-environment.js';
+import type { CliEnvironment } from '../../../src/cli/cli-environment.js';
+import { compileDemoOptions, DEMO_DEFAULTS, DEMO_LIMITS, DemoOptionsError, type DemoFlags, type DemoOptions } from './demo-options.js';
 
 /**
- * `tributary demo`: the whole continuous-learning loop on this machine (see src/demo/demo-run.ts).
+ * `demo` (examples/fraud/cli.ts, `npm run demo`): the whole continuous-learning loop on this machine (see demo-run.ts).
  * Ctrl-C stops everything the demo started.
  */
 export function demoCommand(cli: CliEnvironment): Command {
@@ -30,7 +30,7 @@ export function demoCommand(cli: CliEnvironment): Command {
       process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
       try {
         // Imported here, not at the top, so `--help` does not load the demo's clients (Temporal, Kafka, TensorFlow.js).
-        const [{ DemoRun }, { createDemoReporter }, { renderDemoSummary }] = await Promise.all([import('../demo/demo-run.js'), import('../demo/demo-reporter.js'), import('../demo/demo-summary.js')]);
+        const [{ DemoRun }, { createDemoReporter }, { renderDemoSummary }] = await Promise.all([import('./demo-run.js'), import('./demo-reporter.js'), import('./demo-summary.js')]);
         const demo = new DemoRun(cli.config(), options, createDemoReporter(), interrupt.signal);
         const summary = await demo.run();
         cli.print(renderDemoSummary(summary));

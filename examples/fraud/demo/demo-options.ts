@@ -2,7 +2,7 @@
  * The demo's knobs, checked before anything starts: one line per bad flag, naming it, the value
  * and what it accepts.
  */
-import { TributaryError } from '../errors/tributary-error.js';
+import { TributaryError } from '../../../src/errors/tributary-error.js';
 
 export interface DemoOptions {
   /** Seconds the simulator streams; the story's steps happen inside this time. */
@@ -51,7 +51,7 @@ function wholeNumber(flag: string, given: string | undefined, fallback: number, 
   return value;
 }
 
-/** The options of `tributary demo`; throws {@link DemoOptionsError} with every problem at once. */
+/** The options of the demo (`npm run demo`); throws {@link DemoOptionsError} with every problem at once. */
 export function compileDemoOptions(flags: DemoFlags): DemoOptions {
   const problems: string[] = [];
   const options: DemoOptions = {

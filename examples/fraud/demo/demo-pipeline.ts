@@ -3,15 +3,11 @@
  * model name (one per run, so runs never share a registry history), as `tributary pipeline apply`
  * would record it. Training, the trigger and registration read what the model reads from it.
  */
-import { fileURLToPath } from 'node:url';
 import { userInfo } from 'node:os';
-import type { TributaryConfig } from '../config/config.js';
-import { createPipelineStore } from '../pipeline-store/kafka-pipeline-store.js';
-import { revisionDigest, revisionDraftFromFile } from '../pipelines/pipeline-revision.js';
-import type { PipelineRevision, RevisionDraft } from '../pipelines/pipeline-store.js';
-
-/** The definition the demo runs: `examples/fraud/pipeline.yaml` at the package root, from `src/` and from `dist/`. */
-export const DEMO_PIPELINE_FILE = fileURLToPath(new URL('../../examples/fraud/pipeline.yaml', import.meta.url));
+import type { TributaryConfig } from '../../../src/config/config.js';
+import { createPipelineStore } from '../../../src/pipeline-store/kafka-pipeline-store.js';
+import { revisionDigest, revisionDraftFromFile } from '../../../src/pipelines/pipeline-revision.js';
+import type { PipelineRevision, RevisionDraft } from '../../../src/pipelines/pipeline-store.js';
 
 /** The definition in `file` as a revision draft of pipeline `name`: its own name replaced, applied by this user now. */
 export function revisionDraftAs(file: string, name: string): RevisionDraft {

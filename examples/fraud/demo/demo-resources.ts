@@ -2,7 +2,7 @@
  * Everything the demo starts, stopped in reverse order at the end or on Ctrl-C: the last thing
  * started is the first stopped, so the scorer stops before the topics it reads are deleted.
  */
-import { reasonOf } from '../errors/tributary-error.js';
+import { reasonOf } from '../../../src/errors/tributary-error.js';
 
 export class DemoResources {
   private readonly stops: { readonly name: string; readonly stop: () => Promise<unknown> }[] = [];

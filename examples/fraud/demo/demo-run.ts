@@ -1,5 +1,5 @@
 /**
- * `tributary demo`: the whole continuous-learning loop on this machine, narrated step by step.
+ * The fraud example's demo (`npm run demo`): the whole continuous-learning loop on this machine, narrated step by step.
  *
  *  1. the stack, topics, schemas, the Flink feature job (through flinkDeploy), a Temporal worker,
  *     a scorer and a threshold trigger — all under a topic prefix and task queue of this run;
@@ -14,49 +14,53 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { Admin, Kafka } from 'kafkajs';
 import { logLevel } from 'kafkajs';
-import type { TributaryConfig } from '../config/config.js';
-import { TributaryError } from '../errors/tributary-error.js';
-import { deploymentWorkflowId, startDeployment, workflowUiUrl } from '../worker/flink-deploy-client.js';
-import { prepareFeatureJobDeployment } from '../flink/deployment-feature-job.js';
-import { flinkDeployTaskQueue } from '../worker/flink-deploy-worker.js';
-import { createFlinkService } from '../flink/kubernetes/configured-flink-service.js';
-import { createModelRegistry, type KafkaModelRegistry } from '../registry/kafka-model-registry.js';
-import type { ModelVersion } from '../registry/model-registry.js';
-import { openDeploymentLog, type DeploymentLog } from '../serving/deployment-log.js';
-import { describeDeployment, type ModelDeployment } from '../serving/model-deployment.js';
-import { createScorerMetrics } from '../serving/scorer-metrics.js';
-import { loadScoringModel } from '../serving/scoring-model.js';
-import { ScoringWorker } from '../serving/scoring-worker.js';
-import { ServedModels } from '../serving/served-models.js';
-import { localStack } from '../stack/stack-components.js';
-import { createStackContext } from '../stack/stack-context.js';
-import { createAvroDecoder } from '../streaming/avro-decoder.js';
-import { createKafka } from '../streaming/kafka-client.js';
-import { createOffsetRangeReader } from '../streaming/offset-range-reader.js';
-import { registerSchemas } from '../streaming/schema-registrar.js';
-import { createSchemaRegistryClient } from '../streaming/schema-registry-client.js';
-import { createKafkaSimulationSink } from '../streaming/simulation-sink.js';
-import { simulateEvents } from '../streaming/simulator/event-generator.js';
-import type { Transaction } from '../streaming/simulator/simulated-event.js';
-import { runSimulation, type ClosableSimulationSink, type SimulationResult, type SinkRecord } from '../streaming/simulator/simulation-runner.js';
-import { ensureTopics } from '../streaming/topic-admin.js';
-import { topicCatalogue, topicName } from '../streaming/topic-catalogue.js';
-import { selectTensorFlowBackend } from '../training/backend.js';
-import { toTrainingExample, type ExampleFields, type FeatureRecord } from '../training/training-example.js';
-import { pipelinesTopic } from '../pipeline-store/kafka-pipeline-store.js';
-import { closeClient, connectClient } from '../worker/temporal-connection.js';
-import { runTributaryWorker } from '../worker/tributary-worker.js';
-import { rolloutStatusQuery, rolloutWorkflowId, type abRollout, type RolloutStatus } from '../workflows/ab-rollout.js';
-import type { RolloutPlan } from '../workflows/ab-rollout-plan.js';
-import { pauseSignal, resumeSignal, statusQuery, thresholdTriggerWorkflowId, type thresholdTrigger, type ThresholdTriggerState } from '../workflows/threshold-trigger.js';
-import { DEFAULT_GATES, type TrainingPipelineResult } from '../workflows/training-pipeline.js';
+import type { TributaryConfig } from '../../../src/config/config.js';
+import { TributaryError } from '../../../src/errors/tributary-error.js';
+import { deploymentWorkflowId, startDeployment, workflowUiUrl } from '../../../src/worker/flink-deploy-client.js';
+import { prepareFeatureJobDeployment } from '../../../src/flink/deployment-feature-job.js';
+import { pipelineJarJob } from '../../../src/flink/jar-feature-job.js';
+import { flinkDeployTaskQueue } from '../../../src/worker/flink-deploy-worker.js';
+import { createFlinkService } from '../../../src/flink/kubernetes/configured-flink-service.js';
+import { createModelRegistry, type KafkaModelRegistry } from '../../../src/registry/kafka-model-registry.js';
+import type { ModelVersion } from '../../../src/registry/model-registry.js';
+import { openDeploymentLog, type DeploymentLog } from '../../../src/serving/deployment-log.js';
+import { describeDeployment, type ModelDeployment } from '../../../src/serving/model-deployment.js';
+import { createScorerMetrics } from '../../../src/serving/scorer-metrics.js';
+import { loadScoringModel } from '../../../src/serving/scoring-model.js';
+import { ScoringWorker } from '../../../src/serving/scoring-worker.js';
+import { ServedModels } from '../../../src/serving/served-models.js';
+import { localStack } from '../../../src/stack/stack-components.js';
+import { createStackContext } from '../../../src/stack/stack-context.js';
+import { createAvroDecoder } from '../../../src/streaming/avro-decoder.js';
+import { createKafka } from '../../../src/streaming/kafka-client.js';
+import { createOffsetRangeReader } from '../../../src/streaming/offset-range-reader.js';
+import { registerSchemas } from '../../../src/streaming/schema-registrar.js';
+import { createSchemaRegistryClient } from '../../../src/streaming/schema-registry-client.js';
+import { FRAUD_PIPELINE_FILE, simulatorTopics } from '../fraud-pipeline.js';
+import { createKafkaSimulationSink } from '../simulator/kafka-sink.js';
+import { simulateEvents } from '../simulator/event-generator.js';
+import type { Transaction } from '../simulator/simulated-event.js';
+import { runSimulation, type ClosableSimulationSink, type SimulationResult, type SinkRecord } from '../simulator/simulation-runner.js';
+import { ensureTopics } from '../../../src/streaming/topic-admin.js';
+import { topicCatalogue } from '../../../src/streaming/topic-catalogue.js';
+import { selectTensorFlowBackend } from '../../../src/training/backend.js';
+import { toTrainingExample, type ExampleFields, type FeatureRecord } from '../../../src/training/training-example.js';
+import { pipelinesTopic } from '../../../src/pipeline-store/kafka-pipeline-store.js';
+import type { PipelineDefinition } from '../../../src/pipelines/pipeline-definition.js';
+import { platformTopicNames } from '../../../src/pipelines/pipeline-topics.js';
+import { closeClient, connectClient } from '../../../src/worker/temporal-connection.js';
+import { runTributaryWorker } from '../../../src/worker/tributary-worker.js';
+import { rolloutStatusQuery, rolloutWorkflowId, type abRollout, type RolloutStatus } from '../../../src/workflows/ab-rollout.js';
+import type { RolloutPlan } from '../../../src/workflows/ab-rollout-plan.js';
+import { pauseSignal, resumeSignal, statusQuery, thresholdTriggerWorkflowId, type thresholdTrigger, type ThresholdTriggerState } from '../../../src/workflows/threshold-trigger.js';
+import { DEFAULT_GATES, type TrainingPipelineResult } from '../../../src/workflows/training-pipeline.js';
 import type { DemoOptions } from './demo-options.js';
 import type { DemoReporter } from './demo-reporter.js';
-import { DEMO_PIPELINE_FILE, recordPipelineAs } from './demo-pipeline.js';
+import { recordPipelineAs } from './demo-pipeline.js';
 import { DemoResources } from './demo-resources.js';
 import { largestOutputGap, watchWriteTimes, type OutputGap } from './output-gap.js';
 import { auditScores, type ScoreAudit } from './score-audit.js';
@@ -222,6 +226,8 @@ export class DemoRun {
   /** Epoch ms the scorer was seen serving the first champion: transactions sent before it waited for a model, not for the pipeline. */
   private servingSince: number | undefined;
   private readonly scorerMetrics = createScorerMetrics({ model: 'demo' });
+  /** The definition applied as {@link model}: what the model reads, its label, the pipeline's topics and feature job. */
+  private definition: PipelineDefinition | undefined;
   /** Which fields of an example are its id, time and label, as the applied definition names them. */
   private exampleFields: ExampleFields | undefined;
   private sink: RecordingSink | undefined;
@@ -341,8 +347,9 @@ export class DemoRun {
       await this.admin?.deleteTopics({ topics: [...topicCatalogue(config).map((topic) => topic.name), pipelinesTopic(config)] });
       await this.admin?.disconnect();
     });
-    this.report.step(`applying the pipeline definition ${DEMO_PIPELINE_FILE} as ${this.model}: what the model reads, its label, its gates`);
-    const { definition } = await recordPipelineAs(config, DEMO_PIPELINE_FILE, this.model);
+    this.report.step(`applying the pipeline definition ${FRAUD_PIPELINE_FILE} as ${this.model}: what the model reads, its label, its gates`);
+    const { definition } = await recordPipelineAs(config, FRAUD_PIPELINE_FILE, this.model);
+    this.definition = definition;
     this.exampleFields = { eventId: definition.features.eventId, eventTime: definition.features.eventTime, label: definition.labels.field };
 
     // Chosen once per process: the worker's training and the scorer use the same backend.
@@ -390,8 +397,16 @@ export class DemoRun {
       { model: this.model },
     );
     this.resources.add('the scorer', () => this.scorer!.stop());
-    this.sink = new RecordingSink(await createKafkaSimulationSink(config));
+    this.sink = new RecordingSink(await createKafkaSimulationSink(config, simulatorTopics(config, definition)));
     this.resources.add('the simulator', () => this.sink!.close());
+  }
+
+  /** A Kafka topic of the demo's pipeline, as the applied definition names it, under the demo's prefix. */
+  private pipelineTopic(role: 'features' | 'training-examples' | 'scores' | 'dlq'): string {
+    const definition = this.definition!;
+    const platform = platformTopicNames(definition);
+    const names = { features: definition.features.topic, 'training-examples': platform.trainingExamples, scores: platform.scores, dlq: platform.dlq };
+    return `${this.config.topics.prefix}${names[role]}`;
   }
 
   private featureJobName(): string {
@@ -399,7 +414,8 @@ export class DemoRun {
   }
 
   private async deployFeatureJob(version: string): Promise<{ outcome: string; jobId: string | undefined; stopToRunningMs: number | undefined; fromVersion: string | undefined; toVersion: string }> {
-    const spec = await prepareFeatureJobDeployment(this.config, {
+    // The definition's jar job, under the demo's own job name so that runs never upgrade each other's job.
+    const spec = await prepareFeatureJobDeployment(this.config, pipelineJarJob(this.definition!, dirname(FRAUD_PIPELINE_FILE)), {
       jobName: this.featureJobName(),
       jobVersion: version,
       flinkConfiguration: { 'execution.checkpointing.interval': `${FEATURE_CHECKPOINT_MS / SECOND}s` },
@@ -414,7 +430,7 @@ export class DemoRun {
   /** Upgrades the feature job and measures the pause in its output, from the features records' write times. */
   private async upgradeFeatureJob(): Promise<FeatureJobUpgrade> {
     this.report.step('upgrading the feature job v1 → v2 by savepoint-and-redeploy, mid-stream');
-    const watch = await watchWriteTimes(this.kafka, topicName(this.config, 'features'), `${this.config.topics.prefix}demo.output-gap`);
+    const watch = await watchWriteTimes(this.kafka, this.pipelineTopic('features'), `${this.config.topics.prefix}demo.output-gap`);
     try {
       const began = Date.now();
       const { outcome, fromVersion, toVersion, stopToRunningMs } = await this.deployFeatureJob('v2');
@@ -555,7 +571,7 @@ export class DemoRun {
     this.report.step('stopping the simulator; waiting until every transaction is scored');
     const sink = this.sink!;
     await sink.flushFeatureWindows(this.options.seed + 2);
-    const scoresTopic = topicName(this.config, 'scores');
+    const scoresTopic = this.pipelineTopic('scores');
     const total = sink.sentAt.size;
     const reader = createOffsetRangeReader(this.kafka);
     await this.waitFor(
@@ -579,7 +595,7 @@ export class DemoRun {
 
   private audit(): Promise<ScoreAudit> {
     const decoder = createAvroDecoder(createSchemaRegistryClient(this.config.schemaRegistry));
-    return auditScores(this.kafka, { scores: topicName(this.config, 'scores'), dlq: topicName(this.config, 'dlq') }, this.sink!.sentAt, this.servingSince ?? Date.now(), async (value) => (await decoder.decode(value)).value);
+    return auditScores(this.kafka, { scores: this.pipelineTopic('scores'), dlq: this.pipelineTopic('dlq') }, this.sink!.sentAt, this.servingSince ?? Date.now(), async (value) => (await decoder.decode(value)).value);
   }
 
   private async compareWithFrozenModel(firstVersion: number, driftStartedAt: number): Promise<StreamingVersusBatch | ComparisonUnavailable> {
@@ -588,7 +604,7 @@ export class DemoRun {
     if (!champion) return { unavailable: 'no champion' };
     const frozen = await registry.getVersion(this.model, firstVersion);
     // Held out from both: examples after the champion's training snapshot, on post-drift traffic.
-    const examplesTopic = topicName(this.config, 'training-examples');
+    const examplesTopic = this.pipelineTopic('training-examples');
     const reader = createOffsetRangeReader(this.kafka);
     const ends = await reader.snapshotEndOffsets(examplesTopic);
     const trainedUpTo = new Map(champion.lineage.offsetRanges.map((range) => [range.partition, range.toOffset]));

@@ -1,7 +1,7 @@
-/** The closing summary of `tributary demo`, as text tables for a terminal. */
-import { renderTable } from '../terminal/text-table.js';
-import { formatShare } from '../serving/model-deployment.js';
-import { formatPercentiles } from '../status/stage-latency.js';
+/** The closing summary of the fraud example's demo, as text tables for a terminal. */
+import { renderTable } from '../../../src/terminal/text-table.js';
+import { formatShare } from '../../../src/serving/model-deployment.js';
+import { formatPercentiles } from '../../../src/status/stage-latency.js';
 import type { DemoSummary } from './demo-run.js';
 
 const metric = (value: number | undefined): string => (value === undefined ? '-' : value.toFixed(3));

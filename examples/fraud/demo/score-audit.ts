@@ -4,8 +4,8 @@
  * and how many records went to the DLQ; and the latency by stage on the wall clock.
  */
 import type { Kafka } from 'kafkajs';
-import { summariseStageLatencies, type StageLatencySummary } from '../status/stage-latency.js';
-import { createOffsetRangeReader } from '../streaming/offset-range-reader.js';
+import { summariseStageLatencies, type StageLatencySummary } from '../../../src/status/stage-latency.js';
+import { createOffsetRangeReader } from '../../../src/streaming/offset-range-reader.js';
 
 export interface ScoreAudit {
   readonly transactions: number;

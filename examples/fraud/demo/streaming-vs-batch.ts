@@ -4,11 +4,11 @@
  * frozen as if trained once. The traffic is held out from both: labelled examples after the
  * drift began and after the champion's training snapshot.
  */
-import { openModelArtifact } from '../models/model-artifact-loader.js';
-import type { ModelRegistry, ModelVersion } from '../registry/model-registry.js';
-import { labelledMatrixOf } from '../training/feature-matrix.js';
-import { falsePositiveRateAtRecall } from '../training/metrics.js';
-import type { TrainingExample } from '../training/training-example.js';
+import { openModelArtifact } from '../../../src/models/model-artifact-loader.js';
+import type { ModelRegistry, ModelVersion } from '../../../src/registry/model-registry.js';
+import { labelledMatrixOf } from '../../../src/training/feature-matrix.js';
+import { falsePositiveRateAtRecall } from '../../../src/training/metrics.js';
+import type { TrainingExample } from '../../../src/training/training-example.js';
 
 /** The recall both models are compared at: the share of fraud a bank typically must catch. */
 export const COMPARISON_RECALL = 0.8;

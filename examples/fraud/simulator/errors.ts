@@ -1,4 +1,4 @@
-import { TributaryError } from '../../errors/tributary-error.js';
+import { TributaryError } from '../../../src/errors/tributary-error.js';
 /** One simulator option whose value is wrong. */
 export interface SimulatorOptionIssue {
   /** The option as it is written, dotted for nested ones: `fraudRate`, `chargebackDelay.medianMs`. */

@@ -1,12 +1,12 @@
 import { randomInt } from 'node:crypto';
 import { Command, InvalidArgumentError } from 'commander';
-import type { TributaryConfig } from '../config/config.js';
-import { formatSimulatorOptionIssue, SimulatorOptionsError } from '../streaming/simulator/errors.js';
-import { simulateEvents } from '../streaming/simulator/event-generator.js';
-import { runSimulation, type ClosableSimulationSink, type SimulationProgress } from '../streaming/simulator/simulation-runner.js';
-import { SIMULATOR_DEFAULTS, type SimulatorOptions } from '../streaming/simulator/simulator-options.js';
-import type { CliEnvironment } from './cli-environment.js';
-import { progressPrinter } from './output.js';
+import type { CliEnvironment } from '../../../src/cli/cli-environment.js';
+import { progressPrinter } from '../../../src/cli/output.js';
+import type { TributaryConfig } from '../../../src/config/config.js';
+import { formatSimulatorOptionIssue, SimulatorOptionsError } from './errors.js';
+import { simulateEvents } from './event-generator.js';
+import { runSimulation, type ClosableSimulationSink, type SimulationProgress } from './simulation-runner.js';
+import { SIMULATOR_DEFAULTS, type SimulatorOptions } from './simulator-options.js';
 
 interface SimulateFlags {
   readonly seed?: number;
@@ -71,8 +71,9 @@ const describeProgress = (p: SimulationProgress): string =>
   (p.lastEventTime === undefined ? '' : `, simulated time ${new Date(p.lastEventTime).toISOString()}`);
 
 /**
- * `tributary simulate`: card transactions and their labels, produced to the `transactions` and
- * `labels` topics through the sink `createSink` builds (or printed with `--dry-run`), paced to
+ * `simulate` (examples/fraud/cli.ts): card transactions and their labels, produced to the fraud
+ * definition's source and labels topics through the sink `createSink` builds (or printed with
+ * `--dry-run`, each line's `topic` being the kind of event, `transactions` or `labels`), paced to
  * `--rate` transactions per second (their labels come on top, so simulated time keeps pace with
  * the wall clock) until `--count` transactions and their labels are out, or Ctrl-C.
  */
