@@ -7,6 +7,7 @@ import type { Client } from '@temporalio/client';
 import { Command, InvalidArgumentError } from 'commander';
 import type { TributaryConfig } from '../config/config.js';
 import { DURATION_EXPECTED, parseDuration } from '../pipelines/duration.js';
+import type { ModelTask } from '../pipelines/pipeline-definition.js';
 import type { ThresholdTriggerState, ThresholdTriggerStopped } from '../workflows/threshold-trigger.js';
 import type { CliEnvironment } from './cli-environment.js';
 import { defaultAuthor } from './default-author.js';
@@ -54,23 +55,51 @@ async function onTrigger<T>(cli: CliEnvironment, model: string, work: (client: C
 
 const formatTime = (epochMs: number | undefined): string => (epochMs === undefined ? '-' : new Date(epochMs).toISOString());
 
-async function renderStatus(config: TributaryConfig, model: string, state: ThresholdTriggerState): Promise<string> {
-  const { thresholdTriggerWorkflowId } = await trigger();
+/** What `trigger status` shows of one trigger. */
+export interface TriggerStatusView {
+  readonly workflowId: string;
+  readonly state: ThresholdTriggerState;
+  /** The pipeline's task: a regression's labels are values, so it has no positive examples to show. */
+  readonly task: ModelTask;
+  /** Where the last training started can be followed; undefined when none started. */
+  readonly lastTrainingLink: string | undefined;
+}
+
+/** The trigger's state as `trigger status` prints it; the lines about positive examples are a classifier's only. */
+export function renderTriggerStatus({ workflowId, state, task, lastTrainingLink }: TriggerStatusView): string {
   const last = state.lastStarted;
+  const classifier = task === 'binary-classification';
   return [
-    `trigger        ${thresholdTriggerWorkflowId(model)} (${state.paused ? 'paused' : 'polling'})`,
-    `threshold      ${state.threshold} new examples, at least ${state.minPositives} positive`,
-    `window fraud   ${describeWindowFraud(state)}`,
+    `trigger        ${workflowId} (${state.paused ? 'paused' : 'polling'})`,
+    `threshold      ${state.threshold} new examples${classifier ? `, at least ${state.minPositives} positive examples` : ''}`,
+    ...(classifier ? [`positives      ${describeWindowPositives(state)}`] : []),
     `cooldown       ${state.cooldownMs} ms; poll every ${state.pollIntervalMs} ms; ${state.polls} polls so far`,
     `last poll      ${formatTime(state.lastPoll?.at)}: ${state.lastPoll?.outcome ?? '-'}`,
     `last error     ${state.lastError ?? '-'}`,
-    `last training  ${last === undefined ? '-' : `${last.workflowId} at ${formatTime(last.startedAt)} (${await uiLinkOf(config, last.workflowId)})`}`,
+    `last training  ${last === undefined ? '-' : `${last.workflowId} at ${formatTime(last.startedAt)} (${lastTrainingLink ?? '-'})`}`,
     `last offsets   ${last === undefined ? '-' : last.offsetRanges.map((range) => `${range.partition}:[${range.fromOffset},${range.toOffset})`).join(' ')}`,
   ].join('\n');
 }
 
-/** The fraud the whole training window needs for the pipeline's test split, and what the last poll found. */
-function describeWindowFraud(state: ThresholdTriggerState): string {
+/**
+ * The pipeline's task: the one the trigger's last count reported (the applied definition's), else
+ * the applied definition's read from the pipeline store; a model with no pipeline applied is the
+ * catalogue's classifier, as before pipelines existed.
+ */
+async function triggerTask(config: TributaryConfig, model: string, state: ThresholdTriggerState): Promise<ModelTask> {
+  const counted = state.lastPoll?.counted?.task;
+  if (counted !== undefined) return counted;
+  const { createPipelineStore } = await import('../pipeline-store/kafka-pipeline-store.js');
+  const pipelines = await createPipelineStore(config);
+  try {
+    return (await pipelines.current(model))?.definition.model.task ?? 'binary-classification';
+  } finally {
+    await pipelines.close();
+  }
+}
+
+/** The positive examples the whole training window needs for the pipeline's test split, and what the last poll found. */
+function describeWindowPositives(state: ThresholdTriggerState): string {
   // Runs started before the trigger applied this rule carry 0 (or nothing, from an older worker).
   if (!(state.windowPositivesNeeded > 0)) return 'not required by this run (started before the rule)';
   const { windowPositives, testSplitPositives } = state.lastPoll ?? {};
@@ -177,7 +206,17 @@ export function triggerCommand(cli: CliEnvironment): Command {
       });
       if (found === undefined) return;
       if ('ended' in found) return cli.fail(`the threshold trigger of model ${model} is not running: it ${found.ended} (workflow ${found.id}); start one with \`tributary trigger start ${model}\``);
-      cli.print(options.json === true ? JSON.stringify(found.state, null, 2) : await renderStatus(cli.config(), model, found.state));
+      if (options.json === true) return cli.print(JSON.stringify(found.state, null, 2));
+      const { thresholdTriggerWorkflowId } = await trigger();
+      const last = found.state.lastStarted;
+      cli.print(
+        renderTriggerStatus({
+          workflowId: thresholdTriggerWorkflowId(model),
+          state: found.state,
+          task: await triggerTask(cli.config(), model, found.state),
+          lastTrainingLink: last === undefined ? undefined : await uiLinkOf(cli.config(), last.workflowId),
+        }),
+      );
     });
 
   return command;
