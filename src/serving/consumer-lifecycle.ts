@@ -130,6 +130,12 @@ export class ConsumerLifecycle {
       log(`joined group ${groupId} as ${payload.memberId}; assigned ${assigned.join(', ') || 'no partitions'}`);
       void output.retain(payload.memberAssignment[topic] ?? [], topic);
     });
+    // kafkajs calls no eachBatch for a batch of transaction markers or aborted records alone; it moves past it in memory only.
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      if (payload.batchSize > 0) return;
+      const position = { topic: payload.topic, partition: payload.partition, offset: (BigInt(payload.lastOffset) + 1n).toString() };
+      output.skip(position).catch((error: unknown) => log(`could not commit ${position.topic} partition ${position.partition} past its transaction markers at ${position.offset}: ${reasonOf(error)}; the next chunk commits past them`));
+    });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       consumption.joined = false;
       log(`consumer of ${topic} crashed: ${reasonOf(payload.error)}${payload.restart ? '; kafkajs restarts it' : ''}`);

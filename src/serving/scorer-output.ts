@@ -65,6 +65,15 @@ export interface ScorerOutput {
    * KafkaAuthorizationError / KafkaAuthenticationError of a broker that refuses this principal.
    */
   write(output: ChunkOutput): Promise<void>;
+  /**
+   * Commits `position` when the consumer moved past records it does not hand to a chunk: a batch
+   * of transaction markers or aborted records alone. In low-latency mode a transaction's marker
+   * comes after its records were scored, so without this the group would stay a marker behind
+   * each partition's end until the next record. At-least-once commits it after the chunks
+   * committed before it; exactly-once leaves it to the next chunk's transaction (a commit outside
+   * one would race the transactional offsets).
+   */
+  skip(position: ConsumedPosition): Promise<void>;
   /** After a rebalance: lets go of the producers of partitions this worker no longer owns (their new owner fences them anyway). */
   retain(assigned: readonly ConsumedPosition['partition'][], topic: string): Promise<void>;
   /** Disconnects every producer. */
@@ -238,6 +247,7 @@ function transactionalOutput({ kafka, groupId }: ScorerOutputDependencies, encod
         throw await failure(batches, output, error, step);
       }
     },
+    skip: () => Promise.resolve(),
     async retain(assigned, topic) {
       const kept = new Set(assigned.map((partition) => `${groupId}.${topic}.${partition}`));
       await Promise.all(
@@ -255,6 +265,13 @@ function transactionalOutput({ kafka, groupId }: ScorerOutputDependencies, encod
 function idempotentOutput({ kafka, commitOffsets }: ScorerOutputDependencies, encode: Encode, failure: Failure): ScorerOutput {
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: producerRetry });
   let connected: Promise<void> | undefined;
+  // Commits one after another, so a skip's commit never lands after a later chunk's and moves the group back.
+  let commits: Promise<unknown> = Promise.resolve();
+  const commitInOrder = (position: ConsumedPosition): Promise<void> => {
+    const commit = commits.then(() => commitOffsets([position]));
+    commits = commit.catch(() => undefined);
+    return commit;
+  };
   return {
     async write(output) {
       let batches: TopicMessages[] = [];
@@ -268,11 +285,12 @@ function idempotentOutput({ kafka, commitOffsets }: ScorerOutputDependencies, en
         await connected;
         if (batches.length > 0) await producer.sendBatch({ topicMessages: batches, acks: -1, timeout: SEND_TIMEOUT_MS });
         step = { kind: 'commit' };
-        await commitOffsets([output.consumed]);
+        await commitInOrder(output.consumed);
       } catch (error) {
         throw await failure(batches, output, error, step);
       }
     },
+    skip: (position) => commitInOrder(position),
     retain: () => Promise.resolve(),
     close: () => producer.disconnect(),
   };

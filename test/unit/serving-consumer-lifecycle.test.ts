@@ -9,6 +9,7 @@ import { ConsumerLifecycle } from '../../src/serving/consumer-lifecycle.js';
 import { NOTHING_TO_SKIP } from '../../src/serving/features-handoff.js';
 import type { ModelDeployment } from '../../src/serving/model-deployment.js';
 import { retryDelay, type Backoff } from '../../src/serving/retry-backoff.js';
+import type { DeliveryMode } from '../../src/serving/scorer-output.js';
 import type { KafkaAccessAttempt } from '../../src/streaming/errors.js';
 import type { CoordinatorKey } from '../../src/streaming/kafka-refusal.js';
 import { deploymentOf } from '../helpers/scoring-models.js';
@@ -19,8 +20,9 @@ const TOPIC = 'tributary.features';
 
 /** Just what the lifecycle uses of a kafkajs consumer; crash() and join() play the broker's part. */
 class FakeConsumer {
-  readonly events = { GROUP_JOIN: 'consumer.group_join', CRASH: 'consumer.crash' } as const;
+  readonly events = { GROUP_JOIN: 'consumer.group_join', CRASH: 'consumer.crash', END_BATCH_PROCESS: 'consumer.end_batch_process' } as const;
   readonly subscribed: string[] = [];
+  readonly committed: { topic: string; partition: number; offset: string }[][] = [];
   running = false;
   disconnected = false;
   private readonly listeners = new Map<string, (event: { payload: unknown }) => void>();
@@ -53,6 +55,14 @@ class FakeConsumer {
     this.disconnected = true;
     return Promise.resolve();
   }
+  commitOffsets(offsets: { topic: string; partition: number; offset: string }[]): Promise<void> {
+    this.committed.push(offsets);
+    return Promise.resolve();
+  }
+  /** kafkajs's event after a fetched batch of `batchSize` records to hand out (0: only transaction markers or aborted records) ending at `lastOffset`. */
+  endBatch(partition: number, batchSize: number, lastOffset: string): void {
+    this.listeners.get(this.events.END_BATCH_PROCESS)?.({ payload: { topic: TOPIC, partition, batchSize, lastOffset } });
+  }
   crash(error: Error, restart: boolean): void {
     this.running = false;
     this.listeners.get(this.events.CRASH)?.({ payload: { error, restart, groupId: GROUP } });
@@ -72,7 +82,7 @@ interface Harness {
 }
 
 /** `refused`: whether the worker finds a crash to be the broker's refusal; `failConnects`: how many consumers fail to connect first. */
-function harness(options: { deployment?: ModelDeployment; refused?: boolean; failConnects?: number } = {}): Harness {
+function harness(options: { deployment?: ModelDeployment; refused?: boolean; failConnects?: number; delivery?: DeliveryMode } = {}): Harness {
   const consumers: FakeConsumer[] = [];
   const log: string[] = [];
   const waits: number[] = [];
@@ -86,6 +96,8 @@ function harness(options: { deployment?: ModelDeployment; refused?: boolean; fai
       consumers.push(consumer);
       return consumer;
     },
+    // The at-least-once output makes its producer up front; these tests write nothing through it.
+    producer: () => ({ connect: () => Promise.resolve(), disconnect: () => Promise.resolve() }),
   } as unknown as Kafka;
   const backoff: Backoff = {
     delay: (attempt) => retryDelay(attempt, 10_000),
@@ -105,7 +117,7 @@ function harness(options: { deployment?: ModelDeployment; refused?: boolean; fai
     },
     groupId: GROUP,
     outputTopics: { scores: 'tributary.scores', dlq: 'tributary.dlq' },
-    delivery: 'exactly-once',
+    delivery: options.delivery ?? 'exactly-once',
     batchSize: 100,
     partitionsConsumedConcurrently: 3,
     log: (line) => log.push(line),
@@ -131,6 +143,26 @@ function harness(options: { deployment?: ModelDeployment; refused?: boolean; fai
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 describe('ConsumerLifecycle', () => {
+  it('low-latency: reads read_uncommitted, and commits past a fetched batch of transaction markers alone, which kafkajs hands to no chunk', async () => {
+    const { lifecycle, consumers } = harness({ delivery: 'low-latency' });
+    await lifecycle.follow(deploymentOf({ revision: 1, champion: null }));
+    const consumer = consumers[0]!;
+    expect(consumer.config).toMatchObject({ groupId: GROUP, readUncommitted: true });
+    consumer.endBatch(1, 3, '40');
+    consumer.endBatch(1, 0, '41');
+    await waitFor('the commit past the marker', () => (consumer.committed.length > 0 ? true : undefined));
+    expect(consumer.committed).toEqual([[{ topic: TOPIC, partition: 1, offset: '42' }]]);
+  });
+
+  it('exactly-once leaves a batch of markers alone to the next chunk\'s transaction', async () => {
+    const { lifecycle, consumers } = harness();
+    await lifecycle.follow(deploymentOf({ revision: 1, champion: null }));
+    consumers[0]!.endBatch(1, 0, '41');
+    await settle();
+    expect(consumers[0]!.committed).toEqual([]);
+  });
+
+
   it('consumes the deployment\'s features topic in the group, read_committed from the beginning, once', async () => {
     const { lifecycle, consumers, log } = harness();
     await lifecycle.follow(deploymentOf({ revision: 1, champion: null }));
