@@ -288,7 +288,7 @@ function checkModelOptions(definition: PipelineDefinition, task: ModelTask | und
       report(['model', 'decision'], 'model.decision sets a classification threshold; a regression model has none, remove it', true);
     }
     if (sound(['model', 'training', 'classWeight']) && definition.model.training?.classWeight !== undefined) {
-      report(['model', 'training', 'classWeight'], 'model.training.classWeight weighs classes; a regression model has none, remove it', true);
+      report(['model', 'training', 'classWeight'], 'model.training.classWeight applies to binary-classification only; remove it for a regression model', true);
     }
   }
 }

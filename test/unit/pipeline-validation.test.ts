@@ -219,7 +219,7 @@ describe('reference mistakes, one line each', () => {
       `${FILE}:24: model.decision sets a classification threshold; a regression model has none, remove it`,
     ]],
     ['class weights on a regression model', edited('  task: regression\n', '  task: regression\n  training: { classWeight: balanced }\n'), [
-      `${FILE}:24: model.training.classWeight weighs classes; a regression model has none, remove it`,
+      `${FILE}:24: model.training.classWeight applies to binary-classification only; remove it for a regression model`,
     ]],
     ['a classifier rollout metric on a regression model', `${DELIVERY}rollout:\n  plan:\n    promotion: { metric: recall }\n`, [
       `${FILE}:37: rollout.plan.promotion.metric "recall" is not a live metric of a regression model; use one of mae, rmse`,
