@@ -24,10 +24,10 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Serves `model` for `config`'s topic prefix, in chunks of 100. */
-export async function startServeProcess(config: TributaryConfig, model: string): Promise<ServeProcess> {
+/** Serves `model` for `config`'s topic prefix, in chunks of 100, with `extraArgs` (e.g. `--delivery low-latency`) after the rest. */
+export async function startServeProcess(config: TributaryConfig, model: string, extraArgs: readonly string[] = []): Promise<ServeProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--model', model, '--metrics-port', String(port), '--batch-size', '100'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--model', model, '--metrics-port', String(port), '--batch-size', '100', ...extraArgs], {
     env: { ...process.env, TRIBUTARY_TOPIC_PREFIX: config.topics.prefix },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
