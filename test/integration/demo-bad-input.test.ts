@@ -1,5 +1,5 @@
 /**
- * `tributary demo` on a machine that cannot run the stack: a port held by another process, a
+ * The fraud example's demo (`npm run demo`) on a machine that cannot run the stack: a port held by another process, a
  * missing toolchain. The person sees the stack's one clear message and a non-zero exit, and the
  * demo leaves nothing running (it started nothing: no pid file in its data directory).
  */
@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 function demo(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
   const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('TRIBUTARY_')));
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'demo', '--duration', '60'], { encoding: 'utf8', env: { ...cleanEnv, ...env }, timeout: 60_000 }, (error, _stdout, stderr) =>
+    execFile(process.execPath, ['--import', 'tsx', 'examples/fraud/cli.ts', 'demo', '--duration', '60'], { encoding: 'utf8', env: { ...cleanEnv, ...env }, timeout: 60_000 }, (error, _stdout, stderr) =>
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stderr }),
     );
   });
@@ -20,7 +20,7 @@ function demo(env: Record<string, string>): Promise<{ code: number | null; stder
 
 const pidFiles = async (dataDir: string): Promise<string[]> => readdir(join(dataDir, 'run')).catch(() => []);
 
-describe('tributary demo where the stack cannot start', () => {
+describe('the demo where the stack cannot start', () => {
   let scratch: string;
 
   beforeAll(async () => {

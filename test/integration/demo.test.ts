@@ -11,7 +11,7 @@ import { DemoRun } from '../../examples/fraud/demo/demo-run.js';
 import { renderDemoSummary } from '../../examples/fraud/demo/demo-summary.js';
 import { formatPercentiles } from '../../src/status/stage-latency.js';
 
-describe('tributary demo (short mode, real stack)', () => {
+describe('the fraud example demo (short mode, real stack)', () => {
   it('tells the whole story: champion, drift, retraining, rollout and promotion, feature-job upgrade, every transaction scored', async () => {
     const lines: string[] = [];
     const demo = new DemoRun(loadConfig(), { ...DEMO_DEFAULTS, durationSeconds: 60 }, createDemoReporter((text) => lines.push(text), false), new AbortController().signal);
