@@ -69,7 +69,8 @@ describe('tributary serve --delivery low-latency (real Kafka, registry, schema r
       } catch {
         return undefined;
       }
-    });
+      // A serve process loads TensorFlow.js and the model first, which takes long on a loaded machine.
+    }, 120_000);
 
   const send = (transaction: Transaction | Producer, records: readonly FraudFeatureRecord[]) =>
     transaction.send({ topic: featuresTopic, messages: encodeRecords(writer, records.map((value) => ({ key: value.transaction_id, value }))), acks: -1 });
