@@ -3,13 +3,17 @@
  * then promote it, stage it as challenger or reject it. Each step is idempotent, because a
  * retried attempt may follow one whose effect landed but whose completion was lost. Registering and
  * promoting first check that the model's inputs are fields of the features topic's registered
- * schema (`src/registry/model-input-check.ts`).
+ * schema (`src/registry/model-input-check.ts`). A network Tributary trained is registered as the
+ * ONNX export the evaluation checked, when it accepted it (`src/models/trained-network-artifact.ts`).
  */
+import { log } from '@temporalio/activity';
 import type { ChangeAuthor, ModelLineage, ModelRegistry, ModelStage } from '../registry/model-registry.js';
-import { serialiseModelArtifact, serialiseOnnxArtifact } from '../registry/model-artifact.js';
+import { serialiseOnnxArtifact } from '../registry/model-artifact.js';
 import type { ModelRuntime } from '../registry/model-runtime.js';
 import { checkModelInputs, checkVersionInputs, type RegisteredFeatureFields } from '../registry/model-input-check.js';
 import { decodeCandidateModel } from '../training/candidate-model-file.js';
+import type { OnnxExportVerdict } from '../models/onnx-export.js';
+import { ONNX_EXPORT_TAG, trainedNetworkArtifact } from '../models/trained-network-artifact.js';
 import { reportingFailures } from './application-failure.js';
 import type { CandidateArtifacts } from './candidate-artifacts.js';
 import type { DeploymentLog } from '../serving/deployment-log.js';
@@ -61,8 +65,16 @@ const thresholdOf = (request: RegisterRequest): number | null => request.thresho
 /**
  * Turns the candidate file into the registry's artifact, now that evaluation has chosen the
  * threshold; refuses a candidate whose inputs the features topic's registered schema cannot feed.
+ * A network Tributary trained is registered as its ONNX export when the evaluation's check
+ * accepted it, else as the network; `tags` say which and why.
  */
-async function registryArtifact(request: RegisterRequest, candidateFile: Uint8Array, codeVersion: string, features: RegisteredFeatureFields): Promise<{ bytes: Uint8Array; runtime: ModelRuntime }> {
+async function registryArtifact(
+  request: RegisterRequest,
+  candidateFile: Uint8Array,
+  exportVerdict: OnnxExportVerdict | undefined,
+  codeVersion: string,
+  features: RegisteredFeatureFields,
+): Promise<{ bytes: Uint8Array; runtime: ModelRuntime; tags: Readonly<Record<string, string>> }> {
   const candidate = await decodeCandidateModel(candidateFile);
   try {
     checkModelInputs(request.model, undefined, candidate.spec, await features.featuresSchemaOf(request.model), 'registered');
@@ -74,11 +86,13 @@ async function registryArtifact(request: RegisterRequest, candidateFile: Uint8Ar
       metadata: { model: request.model, trainedAt: new Date().toISOString(), backend: request.lineage.backend, codeVersion },
     };
     // A candidate from a trainer outside Tributary (docs/python-trainer.md) is registered as the ONNX model it returned.
-    const { bytes } =
-      candidate.runtime === 'onnx'
-        ? serialiseOnnxArtifact({ ...described, onnx: candidate.onnx, inputSignature: candidate.model.inputSignature, output: candidate.model.output })
-        : await serialiseModelArtifact({ ...described, model: candidate.model });
-    return { bytes, runtime: candidate.runtime };
+    if (candidate.runtime === 'onnx') {
+      const { bytes } = serialiseOnnxArtifact({ ...described, onnx: candidate.onnx, inputSignature: candidate.model.inputSignature, output: candidate.model.output });
+      return { bytes, runtime: 'onnx', tags: {} };
+    }
+    const artifact = await trainedNetworkArtifact(described, candidate.model, exportVerdict);
+    log.info(`${request.model}'s new version is registered with runtime ${artifact.runtime}: ${artifact.tags[ONNX_EXPORT_TAG]}`);
+    return artifact;
   } finally {
     candidate.model.dispose();
   }
@@ -93,7 +107,7 @@ export function createRegistryActivities({ registry, deployments, artifacts, fea
       const versions = (await registry.listModels()).includes(request.model) ? await registry.listVersions(request.model) : [];
       const existing = versions.find((version) => version.tags[TRAINING_RUN_TAG] === request.runKey);
       if (existing !== undefined) return { version: existing.version, stage: existing.stage, codeVersion: existing.lineage.codeVersion };
-      const artifact = await registryArtifact(request, await artifacts.read(request.artifactPath), codeVersion, features);
+      const artifact = await registryArtifact(request, await artifacts.read(request.artifactPath), await artifacts.readOnnxExport(request.artifactPath), codeVersion, features);
       const registered = await registry.registerVersion(
         {
           model: request.model,
@@ -102,7 +116,7 @@ export function createRegistryActivities({ registry, deployments, artifacts, fea
           lineage: { ...request.lineage, codeVersion },
           runtime: artifact.runtime,
           artifact: artifact.bytes,
-          tags: { [TRAINING_RUN_TAG]: request.runKey },
+          tags: { ...artifact.tags, [TRAINING_RUN_TAG]: request.runKey },
         },
         request.author,
       );

@@ -6,9 +6,11 @@
  * (its inputs, the label field) and how it is trained (architecture, training options, decision
  * policy, split, minimum examples) come from the pipeline's applied definition in the pipeline
  * store, under the options the run was started with; the vectoriser is fitted on the train split
- * and travels with the candidate.
+ * and travels with the candidate. The evaluation also exports the candidate to ONNX and checks the
+ * export on the test split (`model.serveAs`, src/models/onnx-export.ts), leaving the verdict beside
+ * the candidate for registration.
  */
-import { Context } from '@temporalio/activity';
+import { Context, log } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
 import type { GatesDefinition, ModelTask } from '../pipelines/pipeline-definition.js';
 import type { PipelineStore } from '../pipelines/pipeline-store.js';
@@ -20,7 +22,9 @@ import { evaluateCandidate, type EvaluationOptions, type ModelComparison, type M
 import type { OperatingPointComparison } from '../training/operating-point-gate.js';
 import { loadDataset, type ExampleSource, type LoadedDataset } from '../training/example-source.js';
 import { openModelArtifact } from '../models/model-artifact-loader.js';
+import { exportCheckedOnnx, type OnnxExportVerdict } from '../models/onnx-export.js';
 import type { RuntimeModel } from '../models/runtime-model.js';
+import { labelledMatrixOf } from '../training/feature-matrix.js';
 import { decodeCandidateModel, encodeCandidateModel } from '../training/candidate-model-file.js';
 import { pinnedTrainingInputs, pipelineTrainingInputs } from '../training/pipeline-training-inputs.js';
 import { prepareTrainingData } from '../training/training-data.js';
@@ -104,6 +108,8 @@ export interface EvaluationSummary {
   readonly comparison: ModelComparison;
   /** Classifiers: each at its own threshold (the champion at the one it serves with); absent without a champion, for regression, and in results of workers older than the gate. */
   readonly operatingPoints?: OperatingPointComparison;
+  /** Whether registration serves the candidate's ONNX export, and why in one line; absent in results of workers older than the export. */
+  readonly onnxExport?: { readonly accepted: boolean; readonly note: string };
 }
 
 export interface TrainingActivityDependencies {
@@ -222,11 +228,23 @@ export function createTrainingActivities({ examples, registry, artifacts, pipeli
         }
         const { task, decision } = inputs.settings;
         const result = await evaluateCandidate(split.test, candidate, champion, { ...request.evaluation, task, ...(task === 'regression' ? {} : { operatingPoint: decision }) });
+        // Only a network Tributary trained is exported; a trainer that returns ONNX has nothing to export.
+        const network = candidate.runtime === 'tfjs' ? candidate.model : undefined;
+        let verdict: OnnxExportVerdict | undefined;
+        if (network !== undefined) {
+          verdict =
+            inputs.serveAs === 'tfjs'
+              ? { accepted: false, note: "kept tfjs: the pipeline's model.serveAs is tfjs" }
+              : await exportCheckedOnnx(network, labelledMatrixOf(candidate.vectoriser, split.test, 'test').features, task, `the ONNX export of ${request.model}`);
+          await artifacts.writeOnnxExport(request.artifactPath, verdict);
+          (verdict.accepted || inputs.serveAs === 'tfjs' ? log.info : log.warn)(`ONNX export of ${request.model}'s candidate: ${verdict.note}`);
+        }
         return {
           candidate: result.candidate,
           champion: champion === undefined || result.champion === undefined ? undefined : { version: champion.version, metrics: result.champion },
           comparison: result.comparison,
           ...(result.operatingPoints === undefined ? {} : { operatingPoints: result.operatingPoints }),
+          ...(verdict === undefined ? {} : { onnxExport: { accepted: verdict.accepted, note: verdict.note } }),
         };
       } finally {
         candidate.model.dispose();

@@ -8,7 +8,7 @@
  */
 import avro from 'avsc';
 import { recordFieldsOf } from '../pipelines/avro-fields.js';
-import type { FeaturesDefinition, GatesDefinition } from '../pipelines/pipeline-definition.js';
+import { DEFAULT_SERVE_AS, type FeaturesDefinition, type GatesDefinition, type ModelServingRuntime } from '../pipelines/pipeline-definition.js';
 import type { PipelineRevision, PipelineStore } from '../pipelines/pipeline-store.js';
 import { platformTopicNames } from '../pipelines/pipeline-topics.js';
 import { reasonOf } from '../errors/tributary-error.js';
@@ -30,6 +30,8 @@ export interface PipelineTrainingInputs {
   readonly settings: TrainingSettings;
   /** The definition's `gates`, as written (the training pipeline fills in the task's defaults); undefined when it has none. */
   readonly gates: GatesDefinition | undefined;
+  /** The runtime that serves the trained network (`model.serveAs`, default {@link DEFAULT_SERVE_AS}). */
+  readonly serveAs: ModelServingRuntime;
 }
 
 /**
@@ -78,5 +80,6 @@ export function trainingInputsOf({ name: model, definition, files, revision }: P
     identity: { eventId: definition.features.eventId, entityKey: definition.features.entityKey, eventTime: definition.features.eventTime },
     settings: resolveTrainingSettings(definition.model, revision, overrides),
     gates: definition.gates,
+    serveAs: definition.model.serveAs ?? DEFAULT_SERVE_AS,
   };
 }

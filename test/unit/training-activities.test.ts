@@ -28,7 +28,12 @@ import { fixedFeaturesSchema } from '../fakes/fixed-features-schema.js';
 import { revisionDraftAs } from '../../examples/fraud/demo/demo-pipeline.js';
 import { revisionDigest } from '../../src/pipelines/pipeline-revision.js';
 import type { ModelDefinition } from '../../src/pipelines/pipeline-definition.js';
-import { FRAUD_FEATURE_FIELDS, FRAUD_PIPELINE_FILE, fraudPipelineStore } from '../helpers/fraud-pipeline.js';
+import { FRAUD_EXAMPLE_FIELDS, FRAUD_FEATURE_FIELDS, FRAUD_PIPELINE_FILE, fraudPipelineStore } from '../helpers/fraud-pipeline.js';
+import type { LayersModel } from '@tensorflow/tfjs';
+import { openModelArtifact } from '../../src/models/model-artifact-loader.js';
+import { tfjsRuntimeModel } from '../../src/models/tfjs-model.js';
+import { decodeCandidateModel } from '../../src/training/candidate-model-file.js';
+import { labelledMatrixOf } from '../../src/training/feature-matrix.js';
 
 const directory = mkdtempSync(join(tmpdir(), 'tributary-candidates-'));
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
@@ -141,6 +146,61 @@ describe('training activities', () => {
   it('refuses to train a pipeline that was never applied, naming the command that applies it', async () => {
     const attempt = new MockActivityEnvironment().run(activities.buildDataset, { model: 'unknown', ranges: RANGES, minExamples: 100 });
     await expect(attempt).rejects.toThrow('pipeline unknown has no applied definition, so nothing says what its model reads; apply it first: `tributary pipeline apply <file>`');
+  });
+
+  it('the evaluation exports the trained network to ONNX and checks it on the test split; registration serves the export, or keeps tfjs when model.serveAs says so', async () => {
+    const store = await fraudPipelineStore('served');
+    const draft = revisionDraftAs(FRAUD_PIPELINE_FILE, 'kept');
+    const keptDefinition = { ...draft.definition, model: { ...draft.definition.model, serveAs: 'tfjs' as const } };
+    await store.record({ ...draft, definition: keptDefinition, digest: revisionDigest(keptDefinition, draft.files) });
+    const exportRegistry = new InMemoryModelRegistry();
+    const training = createTrainingActivities({ examples: source, registry: exportRegistry, artifacts, pipelines: store });
+    const registering = createRegistryActivities({ registry: exportRegistry, deployments: new InMemoryDeploymentLog('tributary.features'), artifacts, features, codeVersion: 'test' });
+    const lineage = { offsetRanges: RANGES, featureSchemaId: 9, featureJobVersions: ['synthetic'], featureVectorVersion: 1, hyperParameters: {}, backend: 'cpu', splitBoundaries: {}, trainedBy: 'test' };
+    const runThrough = async (model: string) => {
+      const request = { model, ranges: RANGES, minExamples: 100 };
+      const trained: TrainedCandidate = await new MockActivityEnvironment().run(training.trainCandidate, { ...request, runKey: `training:${model}:1/run-a`, options: OPTIONS });
+      const evaluation: EvaluationSummary = await new MockActivityEnvironment().run(training.evaluateCandidate, { ...request, artifactPath: trained.artifactPath, evaluation: {} });
+      const candidate = await decodeCandidateModel(await artifacts.read(trained.artifactPath));
+      const registered: RegisteredVersion = await new MockActivityEnvironment().run(registering.registerCandidate, {
+        model,
+        artifactPath: trained.artifactPath,
+        metrics: { prAuc: 0.5 },
+        threshold: 0.5,
+        lineage,
+        runKey: `training:${model}:1/run-a`,
+        author: { by: 'test', reason: 'export' },
+      });
+      const version = await exportRegistry.getVersion(model, registered.version);
+      const served = await openModelArtifact(await exportRegistry.loadArtifact(model, registered.version), { sha256: version.artifact.sha256 });
+      return { trained, evaluation, candidate, version, served };
+    };
+
+    const exported = await runThrough('served');
+    // 15 % of the 3000 examples are the test split: every one of them is scored by both runtimes.
+    expect(exported.evaluation.onnxExport?.accepted).toBe(true);
+    expect(exported.evaluation.onnxExport?.note).toMatch(/^served by onnx: exported in [0-9.]+ ms, max \|difference\| [0-9.]+e-\d+ on 450 held-out rows, tolerance 1\.0e-5$/);
+    expect(exported.version.artifact.runtime).toBe('onnx');
+    expect(exported.version.tags).toMatchObject({ onnxExport: exported.evaluation.onnxExport?.note, exportedFromTfjsWeights: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    // The registered artifact opens with ONNX Runtime and scores as the trained network does.
+    expect(exported.served.runtime).toBe('onnx');
+    expect(exported.candidate.runtime).toBe('tfjs');
+    const rows = labelledMatrixOf(exported.served.vectoriser, records.slice(0, 200).map((record, index) => toTrainingExample({ ...record }, FRAUD_EXAMPLE_FIELDS, `offset ${index}`)), 'check').features;
+    const network = tfjsRuntimeModel(exported.candidate.model as LayersModel);
+    const [fromOnnx, fromTfjs] = [await exported.served.model.score(rows), await network.score(rows)];
+    network.dispose();
+    expect(Math.max(...fromOnnx.map((score, row) => Math.abs(score - fromTfjs[row]!)))).toBeLessThanOrEqual(1e-5);
+    exported.served.model.dispose();
+    // Registration removed the candidate and its export verdict.
+    expect(await artifacts.readOnnxExport(exported.trained.artifactPath)).toBeUndefined();
+
+    const kept = await runThrough('kept');
+    expect(kept.evaluation.onnxExport).toEqual({ accepted: false, note: "kept tfjs: the pipeline's model.serveAs is tfjs" });
+    expect(kept.version.artifact.runtime).toBe('tfjs');
+    expect(kept.version.tags.onnxExport).toBe("kept tfjs: the pipeline's model.serveAs is tfjs");
+    expect(kept.served.runtime).toBe('tfjs');
+    kept.served.model.dispose();
+    kept.candidate.model.dispose();
   });
 
   it("trains with the revision's model settings, the run's options over them, and pins the revision the dataset step read", async () => {
