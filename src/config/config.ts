@@ -103,8 +103,9 @@ export interface TributaryConfig {
   };
   readonly pii: {
     /**
-     * Key of the HMAC-SHA256 that replaces card numbers and emails before they leave the
-     * raw topic. @default 'tributary-local-development-key' (local use only)
+     * Key of the HMAC-SHA256 that replaces the PII fields of a source (an email, an account
+     * number; the card number in examples/fraud) before they leave the raw topic.
+     * @default 'tributary-local-development-key' (local use only)
      */
     readonly hashKey: string;
   };

@@ -16,7 +16,7 @@ export interface DefinitionProblem {
   readonly message: string;
 }
 
-/** `fraud.yaml:42: model.inputs[3].field "amout" …`, or without the parts that are unknown. */
+/** `churn.yaml:42: model.inputs[3].field "amout" …`, or without the parts that are unknown. */
 export function formatProblem(problem: DefinitionProblem): string {
   if (problem.file === undefined) return problem.message;
   return problem.line === undefined ? `${problem.file}: ${problem.message}` : `${problem.file}:${problem.line}: ${problem.message}`;

@@ -70,7 +70,7 @@ export interface SourceDefinition {
   readonly topic: string;
   /** The `.avsc` file of the topic's values, relative to the definition file. */
   readonly schema: string;
-  /** The field that identifies the entity (card, customer, machine) the events are about. */
+  /** The field that identifies the entity (customer, machine, order) the events are about. */
   readonly entityKey: string;
   /** The field holding when the event happened: a `long` (epoch ms, or a timestamp logical type). */
   readonly eventTime: string;

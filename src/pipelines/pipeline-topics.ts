@@ -2,7 +2,7 @@
  * The Kafka topics of a pipeline: those its definition names (sources, features, labels) and those
  * the platform provides for it (training examples, scores, dead letters), with the partitions and
  * retention each is created with. Retention and partitions are the topic catalogue's for the same
- * roles (src/streaming/topic-catalogue.ts), so the fraud example, which names the catalogue's
+ * roles (src/streaming/topic-catalogue.ts), so examples/fraud, which names the catalogue's
  * topics, finds them as they are.
  */
 import type { PipelineDefinition } from './pipeline-definition.js';

@@ -67,7 +67,7 @@ export interface ModelVersion {
 
 /** Who made a change and why; every stage and alias change records one. */
 export interface ChangeAuthor {
-  /** A person (`alice`), a workflow (`workflow:rollout:fraud`) or a schedule. */
+  /** A person (`alice`), a workflow (`workflow:rollout:churn`) or a schedule. */
   readonly by: string;
   readonly reason: string;
 }

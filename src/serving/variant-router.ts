@@ -1,7 +1,7 @@
 /**
  * Which variant decides a record: a stable hash of its entity key (the field the pipeline names as
- * `features.entityKey`, e.g. the card hash of examples/fraud) puts every key in a fixed bucket in
- * [0, 1), and SPLIT sends the keys whose bucket is below the challenger's share to the challenger.
+ * `features.entityKey`: a customer, a machine, the card hash in examples/fraud) puts every key in a
+ * fixed bucket in [0, 1), and SPLIT sends the keys whose bucket is below the challenger's share to the challenger.
  * One entity therefore always sees one variant while the share stands, and raising the share only
  * moves entities from the champion to the challenger, never back.
  */

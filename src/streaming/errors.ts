@@ -163,7 +163,7 @@ export interface RecordIssue {
   readonly path: string;
   /** The offending value as a person reads it, e.g. `"12.5"` or `missing`. */
   readonly value: string;
-  /** What the schema accepts there, e.g. `double` or `one of CARD_PRESENT, ONLINE`. */
+  /** What the schema accepts there, e.g. `double` or `one of EMAIL, PUSH`. */
   readonly expected: string;
 }
 

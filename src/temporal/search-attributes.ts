@@ -10,7 +10,7 @@
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 
-/** The model a run trains, evaluates, rolls out or monitors, e.g. `card-fraud`. */
+/** The model a run trains, evaluates, rolls out or monitors, e.g. `churn`. */
 export const TributaryModelName = defineSearchAttributeKey('TributaryModelName', SearchAttributeType.KEYWORD);
 
 /** The registry version a run produces or deploys, e.g. `7`. */
@@ -19,7 +19,7 @@ export const TributaryModelVersion = defineSearchAttributeKey('TributaryModelVer
 /** Where the run is in the model's life cycle, e.g. `training`, `rollout`, `promoted`. */
 export const TributaryStage = defineSearchAttributeKey('TributaryStage', SearchAttributeType.KEYWORD);
 
-/** The Flink job a deployment run upgrades, e.g. `card-features`. */
+/** The Flink job a deployment run upgrades, e.g. `churn-features`. */
 export const TributaryFlinkJob = defineSearchAttributeKey('TributaryFlinkJob', SearchAttributeType.KEYWORD);
 
 /** The champion version a rollout compares against (and, once promoted, the challenger that replaced it). */

@@ -48,7 +48,7 @@ export interface EvaluationOptions {
   readonly task?: ModelTask;
   /**
    * The metric that decides, one of the task's. For classifiers PR-AUC by default: with positives
-   * far below 1 % of examples (fraud), ROC-AUC stays near 1 for models whose top-ranked alerts
+   * far below 1 % of examples (as in examples/fraud), ROC-AUC stays near 1 for models whose top-ranked alerts
    * differ a lot in precision. For regression RMSE, which large misses weigh on most.
    * @default 'prAuc' for classifiers, 'rmse' for regression
    */

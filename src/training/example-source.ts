@@ -22,7 +22,7 @@ export interface ExampleSet {
 
 /** Reads training examples by offset ranges of the training-examples topics. */
 export interface ExampleSource {
-  /** The catalogue's training-examples topic (the fraud example's), which runs started before pipelines had their own topics read. */
+  /** The catalogue's training-examples topic (examples/fraud's), which runs started before pipelines had their own topics read. */
   readonly topic: string;
   /** Where the committed data of `topic` (full name; the catalogue's when left out) ends on every partition now. */
   snapshot(topic?: string): Promise<PartitionEndOffset[]>;

@@ -1,12 +1,12 @@
 /**
- * Binary classification metrics over labels (1 fraud, 0 legitimate) and scores (higher means more
- * likely fraud). A transaction is flagged when its score is at or above the threshold. Metrics
+ * Binary classification metrics over labels (1 positive, 0 negative) and scores (higher means more
+ * likely positive). An example is flagged when its score is at or above the threshold. Metrics
  * that compare the classes need both in the input and throw {@link MetricInputError} otherwise,
  * rather than return a number that means nothing.
  */
 import { MetricInputError, UnreachableTargetError } from './errors.js';
 
-/** Counts of flagged and unflagged transactions by their true label. */
+/** Counts of flagged and unflagged examples by their true label. */
 export interface ConfusionMatrix {
   readonly truePositives: number;
   readonly falsePositives: number;
@@ -18,17 +18,17 @@ export interface ConfusionMatrix {
 export interface ThresholdMetrics {
   readonly threshold: number;
   readonly confusion: ConfusionMatrix;
-  /** Share of flagged transactions that are fraud; 0 when nothing is flagged. */
+  /** Share of flagged examples that are positive; 0 when nothing is flagged. */
   readonly precision: number;
-  /** Share of fraud that is flagged (true-positive rate). */
+  /** Share of positive examples that is flagged (true-positive rate). */
   readonly recall: number;
   /** Harmonic mean of precision and recall; 0 when both are 0. */
   readonly f1: number;
-  /** Share of legitimate transactions that are flagged. */
+  /** Share of negative examples that are flagged. */
   readonly falsePositiveRate: number;
 }
 
-/** An operating point: the most fraud caught within a false-positive budget, or the fewest false positives for a recall. */
+/** An operating point: the most positive examples caught within a false-positive budget, or the fewest false positives for a recall. */
 export type ThresholdTarget = { readonly targetFalsePositiveRate: number } | { readonly targetRecall: number };
 
 interface ClassCounts {
@@ -36,7 +36,7 @@ interface ClassCounts {
   readonly negatives: number;
 }
 
-/** Area under the ROC curve: the probability that a random fraud outscores a random legitimate transaction, ties counting half. */
+/** Area under the ROC curve: the probability that a random positive example outscores a random negative one, ties counting half. */
 export function rocAuc(labels: ArrayLike<number>, scores: ArrayLike<number>): number {
   const { positives, negatives } = checkInputs('ROC-AUC', labels, scores, 'both classes');
   // Mann-Whitney U from ranks; tied scores share the average of their ranks.
@@ -78,10 +78,10 @@ export function confusionMatrix(labels: ArrayLike<number>, scores: ArrayLike<num
   let falseNegatives = 0;
   for (let index = 0; index < labels.length; index += 1) {
     const flagged = scores[index]! >= threshold;
-    const fraud = labels[index] === 1;
-    if (flagged && fraud) truePositives += 1;
+    const positive = labels[index] === 1;
+    if (flagged && positive) truePositives += 1;
     else if (flagged) falsePositives += 1;
-    else if (fraud) falseNegatives += 1;
+    else if (positive) falseNegatives += 1;
     else trueNegatives += 1;
   }
   return { truePositives, falsePositives, trueNegatives, falseNegatives };
@@ -95,10 +95,10 @@ export function metricsAtThreshold(labels: ArrayLike<number>, scores: ArrayLike<
 
 /**
  * The threshold of an operating point, with the metrics there:
- * - `targetRecall`: the highest threshold that flags at least that share of fraud, so the fewest
+ * - `targetRecall`: the highest threshold that flags at least that share of positives, so the fewest
  *   false positives for it; always reachable, since the lowest score flags everything.
  * - `targetFalsePositiveRate`: the lowest threshold whose false-positive rate stays within the
- *   target, so the most fraud caught within it; throws {@link UnreachableTargetError} when even
+ *   target, so the most positives caught within it; throws {@link UnreachableTargetError} when even
  *   the highest score alone exceeds it.
  * Thresholds are scores of the input, and ties are flagged together.
  */
@@ -131,7 +131,7 @@ export function chooseThreshold(target: ThresholdTarget, labels: ArrayLike<numbe
   return metricsAtThreshold(labels, scores, chosen);
 }
 
-/** The lowest false-positive rate at which at least `targetRecall` of fraud is flagged. */
+/** The lowest false-positive rate at which at least `targetRecall` of the positive examples is flagged. */
 export function falsePositiveRateAtRecall(labels: ArrayLike<number>, scores: ArrayLike<number>, targetRecall: number): number {
   return chooseThreshold({ targetRecall }, labels, scores).falsePositiveRate;
 }

@@ -25,7 +25,7 @@ export interface OperatingPointGateOptions {
   /** One-sided significance level of the "worse" tests. @default 0.05 */
   readonly alpha?: number;
   /**
-   * Fraud examples the hold-out split needs before a threshold chosen on it counts: with fewer, a
+   * Positive examples the hold-out split needs before a threshold chosen on it counts: with fewer, a
    * recall of 0.8 is a handful of examples and its interval spans half the range. Below it the
    * gate refuses. @default 30
    */

@@ -3,10 +3,10 @@ import type { BackendName } from './backend.js';
 import { InvalidOptionsError, type OptionIssue } from './errors.js';
 
 /**
- * How much each class counts in the loss. Fraud is rare (well under 1 % of transactions), and an
- * unweighted loss is minimised by scoring everything legitimate.
+ * How much each class counts in the loss. Positives are often rare (fraud in examples/fraud is
+ * well under 1 % of events), and an unweighted loss is then minimised by scoring everything negative.
  * - `balanced`: each class weighs `examples / (2 × examples of the class)` in the training split,
- *   so both classes contribute equally. Scores then over-estimate the fraud probability: choose
+ *   so both classes contribute equally. Scores then over-estimate the probability of a positive: choose
  *   thresholds on scores (see `chooseThreshold`), do not read them as calibrated probabilities.
  * - `none`: every example weighs 1.
  * - explicit weights per class.

@@ -9,11 +9,11 @@
  * records them as lineage: nothing is marked done before the work that uses it exists.
  *
  * The child trains on everything retained (each partition from its log start), and its
- * operating-point gate refuses a test split with fewer fraud examples than
- * `gates.minTestPositives`. So the trigger also waits until that whole window holds the fraud
- * its test split needs ({@link windowPositivesForTestSplit}: 264 for the defaults, 30 in a 15 %
- * test split), so a training it starts meets the gate's minimum with 95 % probability (if fraud
- * were spread evenly in time) instead of being refused for too few fraud. The split is the one the
+ * operating-point gate refuses a test split with fewer positive examples than
+ * `gates.minTestPositives`. So the trigger also waits until that whole window holds the positive
+ * examples its test split needs ({@link windowPositivesForTestSplit}: 264 for the defaults, 30 in
+ * a 15 % test split), so a training it starts meets the gate's minimum with 95 % probability (if
+ * positives were spread evenly in time) instead of being refused for too few. The split is the one the
  * training will cut: the trigger's own settings' when they name one, else the pipeline
  * definition's `model.split`, which every count reports as the revision it read says.
  *
@@ -55,8 +55,8 @@ export interface ThresholdTriggerOptions {
   /** New examples since the last training that start the next one. */
   readonly threshold: number;
   /**
-   * New positive (fraud) labels also required. Independently of it, a training starts only once
-   * everything it trains on holds the fraud its test split needs (see the module comment).
+   * New positive labels also required. Independently of it, a training starts only once
+   * everything it trains on holds the positive examples its test split needs (see the module comment).
    * Ignored for a regression pipeline, whose labels are values.
    * @default 0
    */
@@ -78,7 +78,7 @@ export interface StartedTraining {
   readonly startedAt: number;
   /** The ranges the run trains on; their `toOffset`s are where the next "new examples" start. */
   readonly offsetRanges: readonly OffsetRange[];
-  /** Fraud examples in those ranges; absent for runs started before the trigger counted them. */
+  /** Positive examples in those ranges; absent for runs started before the trigger counted them. */
   readonly positives?: number;
 }
 
@@ -90,9 +90,9 @@ export interface PollObservation {
   readonly newOffsets: number;
   /** The exact count of the new range, when the offsets reached the threshold and it was counted. */
   readonly counted: ExampleCount | undefined;
-  /** Fraud examples in everything the next training would train on, when known. */
+  /** Positive examples in everything the next training would train on, when known. */
   readonly windowPositives?: number;
-  /** Fraud examples in that window's test split as the pipeline would cut it, when counted. */
+  /** Positive examples in that window's test split as the pipeline would cut it, when counted. */
   readonly testSplitPositives?: number;
   /** Why no training started, or `started <id>`. */
   readonly outcome: string;
@@ -104,7 +104,7 @@ export interface ThresholdTriggerState {
   readonly threshold: number;
   readonly minPositives: number;
   /**
-   * Fraud examples the whole training window must hold, so that the started pipeline's test split
+   * Positive examples the whole training window must hold, so that the started pipeline's test split
    * can meet its `gates.minTestPositives`; derived from the pipeline settings (0 in runs started
    * before the rule).
    */
@@ -172,13 +172,13 @@ const STOP_SIGNAL_PATCH = 'stop-signal';
 
 /**
  * Before this patch a training started once the new examples reached the threshold and
- * `minPositives`, even when the whole window held too few fraud examples for the pipeline's
+ * `minPositives`, even when the whole window held too few positive examples for the pipeline's
  * operating-point gate, which then refused it; runs started before it keep deciding that way.
  */
 const TEST_SPLIT_POSITIVES_PATCH = 'test-split-positives';
 
 /**
- * Before this patch (and after the one above) the window's fraud count alone decided; runs
+ * Before this patch (and after the one above) the window's count of positives alone decided; runs
  * started then do not count the window's test split.
  */
 const TEST_SPLIT_EXACT_PATCH = 'test-split-exact';
@@ -286,7 +286,7 @@ type PollResult = Pick<ThresholdTriggerState, 'polls' | 'lastError' | 'lastPoll'
 
 /** Which of the patched rules a run follows, decided once at its start. */
 interface PollRules {
-  /** The window must hold the fraud its test split needs (test-split-positives). */
+  /** The window must hold the positive examples its test split needs (test-split-positives). */
   readonly windowRule: boolean;
   /** The window's test split is counted as the pipeline cuts it (test-split-exact). */
   readonly countsTestSplit: boolean;
@@ -350,8 +350,8 @@ async function poll(model: string, options: ThresholdTriggerOptions, live: () =>
 
   const trainingRanges = snapshot.map(({ topic, partition, startOffset, endOffset }) => ({ topic, partition, fromOffset: startOffset, toOffset: endOffset }));
   if (rules.windowRule && !regression) {
-    // The window's fraud first (cheap while no retention has moved its start), then its test split
-    // exactly as the pipeline will cut it: fraud is not spread evenly in time (after a drift the
+    // The window's positives first (cheap while no retention has moved its start), then its test split
+    // exactly as the pipeline will cut it: positives are not spread evenly in time (after a drift the
     // newest examples can hold almost none), and only the split itself says what the gate will see.
     const split = { ...DEFAULT_SPLIT_FRACTIONS, ...(rules.splitFromDefinition ? counted.definitionSplit : undefined), ...options.pipeline?.splitFractions };
     const needed = rules.splitFromDefinition ? windowPositivesForTestSplit(minTestPositivesOf(options), split.test) : state.windowPositivesNeeded;
@@ -364,7 +364,7 @@ async function poll(model: string, options: ThresholdTriggerOptions, live: () =>
       windowPositives = known ?? window!.positives;
       if (windowPositives < needed) {
         return observe(
-          `${windowPositives} fraud examples in the training window, below the ${needed} it needs for its ` +
+          `${windowPositives} positive examples in the training window, below the ${needed} it needs for its ` +
             `${Math.round(split.test * 100)} % test split to hold the ${minTestPositivesOf(options)} of the pipeline's gates.minTestPositives`,
           counted,
         );
@@ -378,7 +378,7 @@ async function poll(model: string, options: ThresholdTriggerOptions, live: () =>
     const testPositives = testSplitPositives ?? 0;
     if (rules.countsTestSplit && testPositives < minTestPositivesOf(options)) {
       return observe(
-        `the training window's ${Math.round(split.test * 100)} % test split would hold ${testPositives} fraud examples ` +
+        `the training window's ${Math.round(split.test * 100)} % test split would hold ${testPositives} positive examples ` +
           `(of ${windowPositives} in the window), below the ${minTestPositivesOf(options)} of the pipeline's gates.minTestPositives`,
         counted,
       );
@@ -396,13 +396,13 @@ async function poll(model: string, options: ThresholdTriggerOptions, live: () =>
 const testFractionOf = (options: ThresholdTriggerOptions): number => options.pipeline?.splitFractions?.test ?? DEFAULT_SPLIT_FRACTIONS.test;
 const minTestPositivesOf = (options: ThresholdTriggerOptions): number => options.pipeline?.gates?.minTestPositives ?? DEFAULT_GATES.minTestPositives;
 
-/** The fraud examples a training window needs for the started pipeline's own split and gate. */
+/** The positive examples a training window needs for the started pipeline's own split and gate. */
 function testSplitPositivesNeeded(options: ThresholdTriggerOptions): number {
   return windowPositivesForTestSplit(minTestPositivesOf(options), testFractionOf(options));
 }
 
 /**
- * The fraud examples of the whole window without reading it again: the last training's count plus
+ * The positive examples of the whole window without reading it again: the last training's count plus
  * the new range's, when every partition still starts where that training's range started (nothing
  * removed by retention, no new partition). The first training's new range is the whole window.
  */

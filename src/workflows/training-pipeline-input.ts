@@ -127,7 +127,7 @@ export function pipelineSettingsProblems(settings: Readonly<Record<string, unkno
     problems.push(`minExamples=${shown(settings.minExamples)}: expected a whole number >= 1`);
   }
   const split = settings.splitFractions;
-  // The split itself refuses these only once the data is read; a trigger derives its fraud minimum from `test` at start.
+  // The split itself refuses these only once the data is read; a trigger derives its minimum of positive examples from `test` at start.
   const fractions = isRecord(split) ? ['train', 'validation', 'test'].map((key) => split[key]) : [];
   const wellFormed = fractions.length === 3 && fractions.every((value) => typeof value === 'number' && value > 0 && value < 1);
   if (split !== undefined && !(wellFormed && Math.abs((fractions as number[]).reduce((sum, value) => sum + value, 0) - 1) <= 1e-9)) {
@@ -161,7 +161,7 @@ export function resolveRunGates(model: string, task: ModelTask, definition: Qual
 /** Throws a non-retryable `InvalidTrainingPipelineInput` failure naming every problem of `input`. */
 export function checkTrainingPipelineInput(input: unknown): asserts input is TrainingPipelineInput {
   if (!isRecord(input)) {
-    throw ApplicationFailure.nonRetryable(`invalid training pipeline input: expected one object, e.g. {"model":"fraud","data":{"kind":"up-to-now"},"triggeredBy":"person:alice"}; got ${shown(input)}`, INVALID_INPUT_FAILURE);
+    throw ApplicationFailure.nonRetryable(`invalid training pipeline input: expected one object, e.g. {"model":"churn","data":{"kind":"up-to-now"},"triggeredBy":"person:alice"}; got ${shown(input)}`, INVALID_INPUT_FAILURE);
   }
   const problems = [
     ...Object.keys(input).filter((key) => !INPUT_FIELDS.includes(key)).map((key) => `${key}: unknown field (expected one of ${INPUT_FIELDS.join(', ')})`),

@@ -254,7 +254,7 @@ describe('thresholdTrigger', () => {
     expect(held.lastPoll).toMatchObject({
       counted: { examples: 2000, positives: 200 },
       windowPositives: 200,
-      outcome: "200 fraud examples in the training window, below the 264 it needs for its 15 % test split to hold the 30 of the pipeline's gates.minTestPositives",
+      outcome: "200 positive examples in the training window, below the 264 it needs for its 15 % test split to hold the 30 of the pipeline's gates.minTestPositives",
     });
 
     fakes.topic.endOffsets = [1320, 1320];
@@ -316,7 +316,7 @@ describe('thresholdTrigger', () => {
     });
     expect(held.trainingsStarted).toBe(0);
     expect(held.lastPoll?.windowPositives).toBe(300);
-    expect(held.lastPoll?.outcome).toBe("the training window's 15 % test split would hold 20 fraud examples (of 300 in the window), below the 30 of the pipeline's gates.minTestPositives");
+    expect(held.lastPoll?.outcome).toBe("the training window's 15 % test split would hold 20 positive examples (of 300 in the window), below the 30 of the pipeline's gates.minTestPositives");
 
     fakes.topic.testPositives = 30;
     expect((await startedRun(handle, 1)).lastStarted?.positives).toBe(300);
@@ -341,7 +341,7 @@ describe('thresholdTrigger', () => {
       return now.lastPoll?.counted !== undefined ? now : undefined;
     });
     expect(held).toMatchObject({ windowPositivesNeeded: 197, trainingsStarted: 0 });
-    expect(held.lastPoll?.outcome).toBe("180 fraud examples in the training window, below the 197 it needs for its 20 % test split to hold the 30 of the pipeline's gates.minTestPositives");
+    expect(held.lastPoll?.outcome).toBe("180 positive examples in the training window, below the 197 it needs for its 20 % test split to hold the 30 of the pipeline's gates.minTestPositives");
 
     // 200 fraud: enough for a 20 % split (and short of the 264 a 15 % one needs); its test split holds 40.
     fakes.topic.endOffsets = [1000, 1000];
