@@ -1,13 +1,15 @@
 /**
  * `pipeline apply`: carries a plan out in an order that a second apply can complete after a
  * failure: topics, then schemas (a subject needs no topic, but a producer of the topic needs its
- * subject), then the feature jobs (which read and write both), and the revision last, so a
+ * subject), then the feature jobs (which read and write both), then the model's workflows
+ * (trigger, drift monitor, schedule; they read what the jobs write), and the revision last, so a
  * recorded revision means everything before it was done. Each step is skipped when the live system
  * already has it, which makes applying the same file twice change nothing.
  */
 import { ApplyRefusedError, PipelineApplyError } from './errors.js';
 import { planPipeline, refusals, renderPlanItem, startsFeatureJob, type FeatureJobItem, type PipelinePlan, type PlanDependencies } from './pipeline-plan.js';
 import type { PipelineRevision, PipelineStore, RevisionDraft } from '../pipelines/pipeline-store.js';
+import { applyWorkflow, changesWorkflow, type WorkflowControl } from './workflow-plan.js';
 import { COMPATIBILITY_LEVEL } from '../streaming/schema-registrar.js';
 import type { SchemaRegistryClient } from '../streaming/schema-registry-client.js';
 import { ensureTopics } from '../streaming/topic-admin.js';
@@ -19,6 +21,8 @@ export interface ApplyDependencies extends PlanDependencies {
   readonly schemaRegistry: Pick<SchemaRegistryClient, 'latestSchema' | 'compatibilityLevel' | 'checkCompatibility' | 'register' | 'setCompatibilityLevel'>;
   readonly store: PipelineStore;
   readonly deployFeatureJob: FeatureJobDeployer;
+  /** Starts, updates and stops the model's workflows. */
+  readonly workflows: WorkflowControl;
   /** Receives a line as each step is done. @default silent */
   readonly progress?: (line: string) => void;
 }
@@ -79,6 +83,9 @@ export async function applyPipeline(draft: RevisionDraft, dependencies: ApplyDep
   const starting = plan.featureJobs.filter(startsFeatureJob);
   if (starting.length > 0) {
     await step(`starting feature job ${starting.map((item) => item.jobName).join(' and ')}`, () => dependencies.deployFeatureJob(draft, starting));
+  }
+  for (const item of plan.workflows.filter(changesWorkflow)) {
+    await step(`${item.action === 'update' ? 'updating' : item.action === 'stop' ? 'stopping' : 'starting'} ${item.id}`, () => applyWorkflow(item, dependencies.workflows));
   }
   let revision = plan.revision.action === 'unchanged' ? plan.revision.current : undefined;
   if (plan.revision.action === 'record') {

@@ -12,6 +12,7 @@ import { COMPATIBILITY_LEVEL } from '../streaming/schema-registrar.js';
 import type { SchemaRegistryClient } from '../streaming/schema-registry-client.js';
 import { inspectTopics, type TopicDifference } from '../streaming/topic-admin.js';
 import { valueSubject } from '../streaming/topic-catalogue.js';
+import { changesWorkflow, planWorkflows, renderWorkflowItem, type WorkflowControl, type WorkflowItem } from './workflow-plan.js';
 
 export type TopicItem =
   | { readonly kind: 'topic'; readonly action: 'create'; readonly topic: PipelineTopic }
@@ -51,7 +52,7 @@ export type RevisionItem =
   | { readonly kind: 'revision'; readonly action: 'record'; readonly revision: number; readonly draft: RevisionDraft; readonly current: PipelineRevision | undefined }
   | { readonly kind: 'revision'; readonly action: 'unchanged'; readonly current: PipelineRevision };
 
-export type PlanItem = TopicItem | SubjectItem | FeatureJobItem | RevisionItem;
+export type PlanItem = TopicItem | SubjectItem | FeatureJobItem | WorkflowItem | RevisionItem;
 
 export interface PipelinePlan {
   readonly draft: RevisionDraft;
@@ -59,6 +60,8 @@ export interface PipelinePlan {
   readonly subjects: readonly SubjectItem[];
   /** The jar job; or a SQL pipeline's feature query and label join. */
   readonly featureJobs: readonly FeatureJobItem[];
+  /** The model's trigger, drift monitor and schedule that the definition declares or that run. */
+  readonly workflows: readonly WorkflowItem[];
   readonly revision: RevisionItem;
 }
 
@@ -74,6 +77,8 @@ export interface PlanDependencies {
   readonly schemaRegistry: Pick<SchemaRegistryClient, 'latestSchema' | 'compatibilityLevel' | 'checkCompatibility'>;
   readonly store: Pick<PipelineStore, 'current' | 'history'>;
   readonly featureJob: FeatureJobPlanner;
+  /** Where the model's workflows are read. */
+  readonly workflows: Pick<WorkflowControl, 'observeTrigger' | 'observeDrift' | 'observeSchedule'>;
   /** The configured topic prefix. */
   readonly prefix: string;
   /** Replicas of each partition of a topic apply creates. @default 1 */
@@ -118,11 +123,12 @@ export async function planPipeline(draft: RevisionDraft, dependencies: PlanDepen
 
   const featureJobs = await dependencies.featureJob(draft);
   const current = await store.current(draft.name);
+  const workflows = await planWorkflows(draft.definition, current?.definition, dependencies.workflows);
   const revision: RevisionItem =
     current?.digest === draft.digest
       ? { kind: 'revision', action: 'unchanged', current }
       : { kind: 'revision', action: 'record', revision: (await store.history(draft.name)).length + 1, draft, current };
-  return { draft, topics: topicItems, subjects, featureJobs, revision };
+  return { draft, topics: topicItems, subjects, featureJobs, workflows, revision };
 }
 
 /** Whether apply would change anything. Topics that differ are reported, never altered, so they change nothing. */
@@ -131,6 +137,7 @@ export function planChanges(plan: PipelinePlan): boolean {
     plan.topics.some((item) => item.action === 'create') ||
     plan.subjects.some((item) => item.action === 'register' || item.action === 'new-version') ||
     plan.featureJobs.some(startsFeatureJob) ||
+    plan.workflows.some(changesWorkflow) ||
     plan.revision.action === 'record'
   );
 }
@@ -171,6 +178,8 @@ export function renderPlanItem(item: PlanItem): string {
       break;
     case 'feature-job':
       return `feature job ${item.jobName}: ${item.detail}`;
+    case 'workflow':
+      return renderWorkflowItem(item);
     case 'revision':
       if (item.action === 'unchanged') return `revision: unchanged (${item.current.name} is at revision ${item.current.revision}, digest ${short(item.current.digest)})`;
       return `revision: record ${item.draft.name} revision ${item.revision} (digest ${short(item.draft.digest)}${item.current ? `; revision ${item.current.revision} is ${short(item.current.digest)}` : ''})`;
@@ -179,5 +188,5 @@ export function renderPlanItem(item: PlanItem): string {
 
 /** Every line of a plan, in the order apply carries it out. */
 export function renderPlan(plan: PipelinePlan): string[] {
-  return [...plan.topics, ...plan.subjects, ...plan.featureJobs, plan.revision].map(renderPlanItem);
+  return [...plan.topics, ...plan.subjects, ...plan.featureJobs, ...plan.workflows, plan.revision].map(renderPlanItem);
 }

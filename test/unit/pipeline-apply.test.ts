@@ -27,6 +27,7 @@ import type { PipelineDefinition } from '../../src/pipelines/pipeline-definition
 import { revisionDigest, revisionDraftFromFile } from '../../src/pipelines/pipeline-revision.js';
 import type { RevisionDraft } from '../../src/pipelines/pipeline-store.js';
 import type { CompatibilityVerdict, RegisteredSchema } from '../../src/streaming/schema-registry-client.js';
+import { FakeWorkflowControl } from '../helpers/fake-workflow-control.js';
 
 const DAY_MS = '86400000';
 
@@ -102,6 +103,7 @@ function dependencies(overrides: Partial<ApplyDependencies> = {}): ApplyDependen
     store: new InMemoryPipelineStore(),
     featureJob: runningSqlJobs,
     deployFeatureJob: () => Promise.reject(new Error('the plan starts no feature job')),
+    workflows: new FakeWorkflowControl(),
     prefix: 'p.',
     ...overrides,
   };
