@@ -11,6 +11,7 @@ import type { FlinkRestClient } from '../flink/flink-rest-client.js';
 import type { SqlJobEnvironment } from '../flink/sql-feature-job.js';
 import type { SqlGatewayClient } from '../flink/sql-gateway-client.js';
 import type { FeatureJobItem, FeatureJobPlanner, PipelinePlan } from '../pipeline-apply/pipeline-plan.js';
+import type { WorkflowControl } from '../pipeline-apply/workflow-plan.js';
 import type { PipelineRevision, PipelineStore, RevisionDraft } from '../pipelines/pipeline-store.js';
 import type { SchemaRegistryClient } from '../streaming/schema-registry-client.js';
 import type { CliEnvironment } from './cli-environment.js';
@@ -70,6 +71,12 @@ async function withLiveSystem<T>(config: TributaryConfig, work: (live: LiveSyste
   } finally {
     await admin.disconnect();
   }
+}
+
+/** Connects to Temporal for the pipeline's trigger, drift monitor and schedule, runs `work`, and always disconnects. */
+async function withWorkflowControl<T>(config: TributaryConfig, by: string, work: (workflows: WorkflowControl) => Promise<T>): Promise<T> {
+  const [{ withClient }, { TemporalWorkflowControl }] = await Promise.all([import('./workflow-client.js'), import('../pipeline-apply/temporal-workflow-control.js')]);
+  return withClient(config, (client) => work(new TemporalWorkflowControl({ client, taskQueue: config.temporal.taskQueue, by })));
 }
 
 /**
@@ -268,7 +275,8 @@ export function pipelineCommand(cli: CliEnvironment): Command {
     .command('plan')
     .description(
       'validate a definition, then show what `pipeline apply` would change on the live system, one line per item: topics to create (or that exist with other settings), ' +
-        'schema subjects with the registry\'s compatibility verdict (its reasons when it would refuse), the feature job (a SQL pipeline\'s query and label join checked on the SQL Gateway), and the revision apply would record. ' +
+        'schema subjects with the registry\'s compatibility verdict (its reasons when it would refuse), the feature job (a SQL pipeline\'s query and label join checked on the SQL Gateway), ' +
+        'the model\'s threshold trigger, drift monitor and retraining schedule to start, update (with the settings that changed), leave or stop, and the revision apply would record. ' +
         'Changes nothing on the cluster; exits 2 when the registry would refuse a schema or the gateway a query',
     )
     .argument('<file>', 'a pipeline definition (.yaml, .yml or .json)')
@@ -279,12 +287,13 @@ export function pipelineCommand(cli: CliEnvironment): Command {
       const { draft, baseDir } = drafted;
       const { planPipeline, planChanges, renderPlan } = await import('../pipeline-apply/pipeline-plan.js');
       const config = cli.config();
-      await withLiveSystem(config, async (live) => {
+      await withLiveSystem(config, (live) => withWorkflowControl(config, draft.appliedBy, async (workflows) => {
         const plan = await planPipeline(draft, {
           ...live,
           prefix: config.topics.prefix,
           replicationFactor: options.replicationFactor,
           featureJob: featureJobPlanner(baseDir, live.deployments, sqlJobClientsOf(config)),
+          workflows,
         });
         for (const line of renderPlan(plan)) cli.print(line);
         const refused = await refusalLines(plan);
@@ -294,13 +303,14 @@ export function pipelineCommand(cli: CliEnvironment): Command {
         } else {
           cli.print(planChanges(plan) ? `${draft.name}: \`tributary pipeline apply ${file}\` carries this out` : `${draft.name}: nothing to change`);
         }
-      });
+      }));
     });
 
   command
     .command('apply')
     .description(
       'carry a definition out on the live system: create its topics, register its schemas, deploy or upgrade a jar feature job through flinkDeploy (by savepoint) or submit a SQL pipeline\'s feature query and label join through the SQL Gateway unless they run, ' +
+        'start, update or stop the model\'s threshold trigger, drift monitor and retraining schedule as the definition declares them (under the ids `tributary trigger|drift|schedule` use), ' +
         'and record a new revision when the definition changed. Applying the same file again changes nothing; after a failure part way, applying it again completes it. ' +
         'A schema the registry would refuse, or a query the gateway refuses, stops it before any change (exit 2)',
     )
@@ -313,7 +323,7 @@ export function pipelineCommand(cli: CliEnvironment): Command {
       const { draft, baseDir } = drafted;
       const [{ applyPipeline }, { ApplyRefusedError }] = await Promise.all([import('../pipeline-apply/pipeline-apply.js'), import('../pipeline-apply/errors.js')]);
       const config = cli.config();
-      await withLiveSystem(config, async (live) => {
+      await withLiveSystem(config, (live) => withWorkflowControl(config, draft.appliedBy, async (workflows) => {
         const sql = sqlJobClientsOf(config);
         try {
           const outcome = await applyPipeline(draft, {
@@ -324,6 +334,7 @@ export function pipelineCommand(cli: CliEnvironment): Command {
             // A jar job's plan is its one item.
             deployFeatureJob: async (candidate, items) =>
               candidate.definition.features.job.kind === 'sql' ? submitSqlFeatureJobs(config, candidate, await sql(), live.schemaRegistry) : deployJarFeatureJob(config, baseDir, candidate, items[0]!),
+            workflows,
             progress: (line) => cli.print(line),
           });
           const { revision } = outcome;
@@ -337,7 +348,7 @@ export function pipelineCommand(cli: CliEnvironment): Command {
           for (const line of error.message.split('\n')) cli.fail(line);
           cli.setExitCode(EXIT_BAD_INPUT);
         }
-      });
+      }));
     });
 
   command
