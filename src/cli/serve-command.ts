@@ -47,27 +47,32 @@ interface PipelineServing {
   readonly outputTopics: ScorerTopics;
   readonly delivery?: DeliveryMode;
   readonly batchSize?: number;
+  readonly partitionsConsumedConcurrently?: number;
+  readonly maxRetryDelayMs?: number;
 }
 
 /**
  * The scores and dlq topics of the pipeline named like the model, from its applied revision (the
  * definition's `topics`, else `<name>.scores` and `<name>.dlq`, under the prefix), and its
- * `serving` delivery and chunk size; the catalogue's topics and nothing else when no pipeline of
+ * `serving` options; the catalogue's topics and nothing else when no pipeline of
  * that name is applied, as before pipelines existed.
  */
 async function pipelineServing(config: TributaryConfig, model: string): Promise<PipelineServing> {
-  const [{ createPipelineStore }, { platformTopicNames }, { catalogueScorerTopics }] = await Promise.all([
+  const [{ createPipelineStore }, { platformTopicNames }, { catalogueScorerTopics }, { parseDuration }] = await Promise.all([
     import('../pipeline-store/kafka-pipeline-store.js'),
     import('../pipelines/pipeline-topics.js'),
     import('../serving/scorer-output.js'),
+    import('../pipelines/duration.js'),
   ]);
   const pipelines = await createPipelineStore(config);
   try {
     const current = await pipelines.current(model);
     if (current === undefined) return { outputTopics: catalogueScorerTopics(config) };
     const { scores, dlq } = platformTopicNames(current.definition);
-    const { delivery, batchSize } = current.definition.serving ?? {};
-    return { outputTopics: { scores: `${config.topics.prefix}${scores}`, dlq: `${config.topics.prefix}${dlq}` }, delivery, batchSize };
+    const { delivery, batchSize, partitionsConsumedConcurrently, maxRetryDelay } = current.definition.serving ?? {};
+    // An applied definition passed validation, so its duration parses.
+    const maxRetryDelayMs = maxRetryDelay === undefined ? undefined : parseDuration(maxRetryDelay);
+    return { outputTopics: { scores: `${config.topics.prefix}${scores}`, dlq: `${config.topics.prefix}${dlq}` }, delivery, batchSize, partitionsConsumedConcurrently, maxRetryDelayMs };
   } finally {
     await pipelines.close();
   }
@@ -143,7 +148,15 @@ export function serveCommand(cli: CliEnvironment): Command {
             metrics,
             log,
           },
-          { model: options.model, delivery, batchSize, outputTopics: pipeline.outputTopics, ...(options.group === undefined ? {} : { groupId: options.group }) },
+          {
+            model: options.model,
+            delivery,
+            batchSize,
+            outputTopics: pipeline.outputTopics,
+            ...(pipeline.partitionsConsumedConcurrently === undefined ? {} : { partitionsConsumedConcurrently: pipeline.partitionsConsumedConcurrently }),
+            ...(pipeline.maxRetryDelayMs === undefined ? {} : { maxRetryDelayMs: pipeline.maxRetryDelayMs }),
+            ...(options.group === undefined ? {} : { groupId: options.group }),
+          },
         );
         // A refusal by the broker stops the worker; it is this command's error (one line, exit 1).
         const ended = await Promise.race([stopRequested.then((signal) => ({ signal })), worker.failed.then((refusal) => ({ refusal }))]);
