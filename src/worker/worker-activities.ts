@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import { createDriftActivities } from '../activities/drift-activities.js';
 import { createExampleActivities } from '../activities/example-activities.js';
+import { createExternalTrainerActivities } from '../activities/external-trainer-activities.js';
 import { createLocalCandidateArtifacts } from '../activities/candidate-artifacts.js';
 import { createRegistryActivities } from '../activities/registry-activities.js';
 import { createRolloutActivities } from '../activities/rollout-activities.js';
@@ -69,7 +70,12 @@ export function createOrchestrationActivities(config: TributaryConfig, { registr
   };
 }
 
-/** The training role's activities: dataset, training and evaluation. */
+/** The training role's activities: dataset, training and evaluation, and the steps around an external trainer (which writes its model into the artifact directory). */
 export function createTrainingWorkerActivities(config: TributaryConfig, { registry, artifactDirectory, pipelines }: WorkerActivityDependencies) {
-  return createTrainingActivities({ examples: kafkaExampleSource(config), registry, artifacts: createLocalCandidateArtifacts(artifactDirectory), pipelines });
+  const examples = kafkaExampleSource(config);
+  const artifacts = createLocalCandidateArtifacts(artifactDirectory);
+  return {
+    ...createTrainingActivities({ examples, registry, artifacts, pipelines }),
+    ...createExternalTrainerActivities({ examples, pipelines, artifacts, artifactDirectory }),
+  };
 }

@@ -9,15 +9,18 @@
  * History carries offsets, paths and metrics only: every step re-reads the pinned ranges, and
  * the trained model crosses from training to registration as a file on the worker's disk.
  */
-import { ApplicationFailure, log, ParentClosePolicy, patched, proxyActivities, startChild, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, log, ParentClosePolicy, patched, proxyActivities, startChild, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { ExampleActivities } from '../activities/example-activities.js';
+import type { ExternalTrainerActivities } from '../activities/external-trainer-activities.js';
 import type { RegistryActivities } from '../activities/registry-activities.js';
 import type { DatasetSummary, TrainedCandidate, TrainingActivities } from '../activities/training-activities.js';
 import type { ModelStage, OffsetRange } from '../registry/model-registry.js';
 import type { SplitFractions } from '../training/dataset-split.js';
 import type { PrimaryMetric } from '../training/evaluation.js';
 import type { OperatingPointGateOptions } from '../training/operating-point-gate.js';
+import { EXTERNAL_TRAIN_ACTIVITY, type ExternalTrainRequest, type ExternalTrainResult } from '../training/external-trainer.js';
+import type { PythonTrainerDefinition } from '../pipelines/pipeline-definition.js';
 import type { TrainingOptions } from '../training/training-options.js';
 import { DEFAULT_MIN_EXAMPLES } from '../training/training-settings.js';
 import { abRollout, rolloutWorkflowId } from './ab-rollout.js';
@@ -178,6 +181,88 @@ const DEFINITION_GATES_PATCH = 'definition-gates';
  */
 const PIPELINE_EXAMPLES_TOPIC_PATCH = 'pipeline-examples-topic';
 
+/**
+ * Before this patch every run trained with Tributary's own network; after it, a run whose pinned
+ * revision names `model.trainer: { kind: python }` asks a trainer on that task queue for an ONNX
+ * model instead (docs/python-trainer.md). Remove the old branch with `deprecatePatch` once no run
+ * started before it is open.
+ */
+const EXTERNAL_TRAINER_PATCH = 'external-trainer';
+
+/** The failure type of a run whose external trainer failed or returned a model Tributary refused. */
+export const EXTERNAL_TRAINER_FAILURE = 'ExternalTrainerFailed';
+
+/** The external trainer's steps that run on Tributary's training workers: reading the dataset, fitting the vectoriser, checking the returned file. */
+function externalTrainerSteps(taskQueue: string | undefined): ExternalTrainerActivities {
+  return proxyActivities<ExternalTrainerActivities>({
+    ...(taskQueue === undefined ? {} : { taskQueue }),
+    startToCloseTimeout: '30m',
+    heartbeatTimeout: '2m',
+    retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 3 },
+  });
+}
+
+/** The messages of a failure and its causes, outermost first: an activity's failure says little, its cause what went wrong. */
+function failureMessage(error: unknown): string {
+  const messages: string[] = [];
+  for (let at: unknown = error; at instanceof Error && messages.length < 4; at = at.cause) {
+    if (!(at instanceof ActivityFailure)) messages.push(at.message);
+  }
+  return messages.join(': ') || String(error);
+}
+
+/**
+ * Trains with the pipeline's external trainer: the request is made on a training worker, the
+ * trainer runs on its own task queue within the definition's timeouts, and its ONNX file is
+ * checked and made the run's candidate. A trainer that fails, times out or returns a file that
+ * does not load fails the run (non-retryable, its message in the history) before anything is
+ * registered, so the champion is untouched.
+ */
+async function trainExternally(
+  trainer: PythonTrainerDefinition,
+  steps: ExternalTrainerActivities,
+  request: Parameters<ExternalTrainerActivities['prepareExternalTraining']>[0],
+): Promise<TrainedCandidate> {
+  const { model, runKey } = request;
+  const { request: trainRequest, identity } = await steps.prepareExternalTraining(request);
+  const { [EXTERNAL_TRAIN_ACTIVITY]: train } = proxyActivities<Record<typeof EXTERNAL_TRAIN_ACTIVITY, (request: ExternalTrainRequest) => Promise<ExternalTrainResult>>>({
+    taskQueue: trainer.taskQueue,
+    startToCloseTimeout: trainer.timeout,
+    heartbeatTimeout: trainer.heartbeatTimeout ?? '1m',
+    retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: trainer.attempts ?? 1 },
+  });
+  const failed = (what: string, error: unknown): ApplicationFailure => {
+    setStage('failed');
+    const message = `${what}: ${failureMessage(error)}; the champion is unchanged`;
+    log.warn(message);
+    upsertMemo({ verdict: message });
+    return ApplicationFailure.nonRetryable(message, EXTERNAL_TRAINER_FAILURE);
+  };
+  let result: ExternalTrainResult;
+  try {
+    result = await train(trainRequest);
+  } catch (error) {
+    throw failed(`the ${trainer.kind} trainer of ${model} on task queue ${trainer.taskQueue} failed`, error);
+  }
+  upsertMemo({ training: { trainer: trainer.kind, taskQueue: trainer.taskQueue, backend: result.backend, figures: result.figures } });
+  let artifactPath: string;
+  try {
+    artifactPath = await steps.acceptExternalModel({ model, runKey, task: trainRequest.task, vectoriser: trainRequest.vectoriser, identity, result });
+  } catch (error) {
+    throw failed(`the model the ${trainer.kind} trainer of ${model} returned was refused`, error);
+  }
+  return {
+    artifactPath,
+    backend: result.backend,
+    featureVectorVersion: trainRequest.vectoriser.layoutVersion,
+    hyperParameters: { trainer: trainer.kind, taskQueue: trainer.taskQueue, pipelineRevision: trainRequest.pipelineRevision, splitFractions: trainRequest.split.fractions, ...result.hyperParameters },
+    completedEpochs: 0,
+    bestEpoch: 0,
+    stoppedEarly: false,
+    resumedFromEpoch: 0,
+  };
+}
+
 const { registerCandidate, promoteToChampion, setVersionStage } = proxyActivities<RegistryActivities>({
   startToCloseTimeout: '2m',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10 },
@@ -192,7 +277,8 @@ export async function trainingPipeline(input: TrainingPipelineInput): Promise<Tr
   checkTrainingPipelineInput(input);
   const { model, triggeredBy } = input;
   const info = workflowInfo();
-  const { buildDataset, evaluateCandidate, trainCandidate } = trainingActivities(patched(TRAINING_TASK_QUEUE_PATCH) ? trainingTaskQueue(info.taskQueue) : undefined);
+  const trainingQueue = patched(TRAINING_TASK_QUEUE_PATCH) ? trainingTaskQueue(info.taskQueue) : undefined;
+  const { buildDataset, evaluateCandidate, trainCandidate } = trainingActivities(trainingQueue);
   const runKey = `${info.workflowId}/${info.runId}`;
   const author = { by: `workflow:${info.workflowId}`, reason: `training run ${runKey} started by ${triggeredBy}` };
   upsertSearchAttributes([
@@ -235,8 +321,15 @@ export async function trainingPipeline(input: TrainingPipelineInput): Promise<Tr
   });
 
   setStage('training');
-  const trained: TrainedCandidate = await trainCandidate({ ...request, runKey, options: input.training ?? {} });
-  upsertMemo({ training: { epochs: trained.completedEpochs, bestEpoch: trained.bestEpoch, resumedFromEpoch: trained.resumedFromEpoch, backend: trained.backend } });
+  const externalSteps = externalTrainerSteps(trainingQueue);
+  const trainer = pinned && patched(EXTERNAL_TRAINER_PATCH) ? await externalSteps.trainerOf({ model, pipelineRevision: dataset.pipelineRevision! }) : undefined;
+  let trained: TrainedCandidate;
+  if (trainer?.kind === 'python') {
+    trained = await trainExternally(trainer, externalSteps, { ...request, pipelineRevision: dataset.pipelineRevision!, runKey });
+  } else {
+    trained = await trainCandidate({ ...request, runKey, options: input.training ?? {} });
+    upsertMemo({ training: { epochs: trained.completedEpochs, bestEpoch: trained.bestEpoch, resumedFromEpoch: trained.resumedFromEpoch, backend: trained.backend } });
+  }
 
   setStage('evaluating');
   const evaluation = await evaluateCandidate({

@@ -7,6 +7,8 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { toApplicationFailure } from '../../src/activities/application-failure.js';
 import type { ExampleActivities, ExampleCount } from '../../src/activities/example-activities.js';
+import { EXTERNAL_MODEL_REFUSED, type ExternalTrainerActivities } from '../../src/activities/external-trainer-activities.js';
+import { EXTERNAL_TRAINER_CONTRACT_VERSION } from '../../src/training/external-trainer.js';
 import type { RegistryActivities, StageRequest } from '../../src/activities/registry-activities.js';
 import type { EvaluationSummary, TrainingActivities } from '../../src/activities/training-activities.js';
 import type { EvaluationOptions } from '../../src/training/evaluation.js';
@@ -14,7 +16,7 @@ import type { OffsetRange } from '../../src/registry/model-registry.js';
 import type { PartitionEndOffset } from '../../src/streaming/offset-range-reader.js';
 import { DEFAULT_SPLIT_FRACTIONS, type SplitFractions } from '../../src/training/dataset-split.js';
 import { InsufficientExamplesError } from '../../src/training/example-source.js';
-import type { GatesDefinition } from '../../src/pipelines/pipeline-definition.js';
+import type { GatesDefinition, PythonTrainerDefinition } from '../../src/pipelines/pipeline-definition.js';
 import type { ClassifierMetrics, ModelComparison, RegressionMetrics } from '../../src/training/evaluation.js';
 import { compareOperatingPoints } from '../../src/training/operating-point-gate.js';
 
@@ -49,6 +51,8 @@ export interface FakeModelSwitches {
   countGate?: Promise<void>;
   /** Makes the model a regression: its definition's gates, and the test-split figures of the next candidates, in order. */
   regression?: { definitionGates?: GatesDefinition; candidates: Omit<RegressionMetrics, 'task' | 'examples'>[] };
+  /** The definition's `model.trainer: { kind: python }`, and why acceptExternalModel refuses what the trainer returned (accepted when left out). */
+  external?: { trainer: PythonTrainerDefinition; refusal?: string };
 }
 
 /** What the fakes saw for one model. */
@@ -125,6 +129,31 @@ export function createFakeActivities() {
       if (split === undefined) return { examples, positives, undecodable: 0, definitionSplit, task };
       const testSplit = { examples: Math.floor(examples * split.test), positives: topic.testPositives ?? Math.floor(positives * split.test) };
       return { examples, positives, undecodable: 0, testSplit, definitionSplit, task };
+    },
+  };
+
+  const externalTrainerActivities: ExternalTrainerActivities = {
+    trainerOf: async ({ model }) => switchesOf(model).external?.trainer ?? { kind: 'built-in' },
+    prepareExternalTraining: async (request) => ({
+      identity: { eventId: 'event_id', entityKey: 'entity', eventTime: 'event_time' },
+      request: {
+        contractVersion: EXTERNAL_TRAINER_CONTRACT_VERSION,
+        pipeline: request.model,
+        pipelineRevision: request.pipelineRevision,
+        runKey: request.runKey,
+        task: switchesOf(request.model).regression === undefined ? 'binary-classification' : 'regression',
+        ranges: request.ranges,
+        fields: { eventId: 'event_id', eventTime: 'event_time', label: 'label' },
+        split: { fractions: DEFAULT_SPLIT_FRACTIONS, boundaries: { start: 0, validationStart: 70, testStart: 85, end: 100 }, counts: { train: 3500, validation: 750, test: 750 } },
+        vectoriser: { layoutVersion: 1, inputs: [], columns: [] },
+        options: switchesOf(request.model).external?.trainer.options ?? {},
+        artifactDirectory: '/tmp/fake',
+      },
+    }),
+    acceptExternalModel: async ({ model, runKey, result }) => {
+      const refusal = switchesOf(model).external?.refusal;
+      if (refusal !== undefined) throw ApplicationFailure.nonRetryable(`${result.artifact.path}: ${refusal}`, EXTERNAL_MODEL_REFUSED);
+      return `/tmp/fake/${runKey}/candidate.json`;
     },
   };
 
@@ -243,5 +272,5 @@ export function createFakeActivities() {
     },
   };
 
-  return { activities: { ...exampleActivities, ...trainingActivities, ...registryActivities }, topic, switchesOf, recordOf };
+  return { activities: { ...exampleActivities, ...trainingActivities, ...externalTrainerActivities, ...registryActivities }, topic, switchesOf, recordOf };
 }
