@@ -33,6 +33,7 @@ import { FeatureJobDeployer } from '../src/flink/feature-job.js';
 import { FlinkRestClient } from '../src/flink/flink-rest-client.js';
 import { stackLayout } from '../src/stack/stack-layout.js';
 import { createKafka } from '../src/streaming/kafka-client.js';
+import { fraudJarJob } from '../test/helpers/fraud-feature-job.js';
 
 const { values } = parseArgs({
   options: {
@@ -198,9 +199,10 @@ async function main(): Promise<void> {
 
   const cpu = cpuSampler(taskManagerPid());
   const submitted = await deployer.submit({
+    job: fraudJarJob,
     jobName: `tributary-feature-job-bench-${runId}`,
     jobVersion: `bench-${runId}`,
-    outOfOrdernessMs,
+    argumentOverrides: { 'out-of-orderness-ms': String(outOfOrdernessMs) },
     flinkConfiguration: { 'execution.checkpointing.interval': checkpointInterval },
   });
   try {

@@ -34,6 +34,7 @@ import type { EachMessagePayload } from 'kafkajs';
 import type { FlinkDeployStatus } from '../src/workflows/flink-deploy.js';
 import { collectingConsumer, type CollectingConsumer } from '../test/helpers/kafka.js';
 
+import { fraudJarJob } from '../test/helpers/fraud-feature-job.js';
 const UPGRADES = Number(process.env.UPGRADES ?? 3);
 const ROLLBACKS = Number(process.env.ROLLBACKS ?? 2);
 const BLUE_GREENS = Number(process.env.BLUE_GREENS ?? 3);
@@ -84,7 +85,7 @@ async function main(): Promise<void> {
   const sink = await createKafkaSimulationSink(config);
   const stop = new AbortController();
   const spec = (jobVersion: string, extra: FeatureJobDeploymentChoices = {}) =>
-    prepareFeatureJobDeployment(config, { jobName, jobVersion, flinkConfiguration: { 'execution.checkpointing.interval': `${CHECKPOINT_S}s` }, ...extra });
+    prepareFeatureJobDeployment(config, fraudJarJob, { jobName, jobVersion, flinkConfiguration: { 'execution.checkpointing.interval': `${CHECKPOINT_S}s` }, ...extra });
 
   type Measured = { kind: 'upgrade' | 'rollback'; outputGapMs: number; workflowDowntimeMs: number | null; savepointMs: number | null; submitToVerifyMs: number | null; totalMs: number };
   const measured: Measured[] = [];

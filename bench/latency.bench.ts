@@ -43,7 +43,7 @@ import { logLevel, type EachBatchPayload } from 'kafkajs';
 import { loadConfig, type TributaryConfig } from '../src/config/config.js';
 import { FeatureJobDeployer } from '../src/flink/feature-job.js';
 import { FlinkRestClient } from '../src/flink/flink-rest-client.js';
-import { DEFAULT_OUT_OF_ORDERNESS_MS, featureJobFlinkConfiguration } from '../src/flink/job-spec.js';
+import { featureJobFlinkConfiguration } from '../src/flink/job-spec.js';
 import { DURATION_EXPECTED, parseDuration } from '../src/pipelines/duration.js';
 import { createModelRegistry } from '../src/registry/kafka-model-registry.js';
 import { openDeploymentLog } from '../src/serving/deployment-log.js';
@@ -61,12 +61,14 @@ const TICK_MS = 10;
 const MAX_PER_SEND = 1_000;
 /** Longest wait for the baseline's records, or for the pipeline's first score. */
 const SETUP_TIMEOUT_MS = 180_000;
+import { fraudJarJob } from '../test/helpers/fraud-feature-job.js';
 
 function exampleOutOfOrdernessMs(): number {
   const { job } = fraudDefinition.features;
   const args = job.kind === 'jar' ? (job.args ?? []) : [];
   const at = args.indexOf('--out-of-orderness-ms');
-  return at >= 0 ? Number(args[at + 1]) : DEFAULT_OUT_OF_ORDERNESS_MS;
+  if (at < 0) throw new Error('examples/fraud/pipeline.yaml gives no --out-of-orderness-ms; pass --out-of-orderness-ms');
+  return Number(args[at + 1]);
 }
 
 interface BenchSettings {
@@ -391,7 +393,7 @@ async function main(): Promise<void> {
 
     const flinkConfiguration: Record<string, string> = { ...settings.flink, 'execution.checkpointing.interval': settings.checkpointInterval };
     if (settings.bufferTimeout !== undefined) flinkConfiguration['execution.buffer-timeout.interval'] = settings.bufferTimeout;
-    const submitted = await deployer.submit({ jobName: `tributary-feature-job-bench-latency-${runId}`, jobVersion: `bench-${runId}`, outOfOrdernessMs: settings.outOfOrdernessMs, flinkConfiguration });
+    const submitted = await deployer.submit({ job: fraudJarJob, jobName: `tributary-feature-job-bench-latency-${runId}`, jobVersion: `bench-${runId}`, argumentOverrides: { 'out-of-orderness-ms': String(settings.outOfOrdernessMs) }, flinkConfiguration });
     jobId = submitted.jobId;
     const checkpointIntervalMs = (await rest.checkpointConfig(jobId)).interval;
     checkpoints = watchCheckpoints(jobId);

@@ -17,6 +17,10 @@ import { progressPrinter } from './output.js';
 /** The feature job's name when none is given; the same as `FEATURE_JOB_NAME`, without loading the job's module for --help. */
 const DEFAULT_JOB_NAME = 'tributary-feature-job';
 
+/** Where `flink submit` and `flink deploy` find the jar job: the platform has none of its own. */
+const pipelineOption = (): Option =>
+  new Option('--pipeline <file|name>', 'the pipeline whose jar feature job this is: its definition file, or the name of an applied pipeline (default: the applied pipeline whose feature job has this name)');
+
 const iso = (epochMs: number): string => new Date(epochMs).toISOString();
 
 export function renderFeatureJobStatus(status: FeatureJobStatus): string {
@@ -49,16 +53,21 @@ export function flinkCommand(cli: CliEnvironment): Command {
 
   command
     .command('submit')
-    .description('build the jar if needed, upload it and run the feature job, recorded as the job\'s deployment (a later `flink deploy` upgrades it by savepoint); refuses while one runs')
+    .description('build a pipeline\'s jar feature job if needed, upload it and run it, recorded as the job\'s deployment (a later `flink deploy` upgrades it by savepoint); refuses while one runs')
     .addOption(jobNameOption())
+    .addOption(pipelineOption())
     .option('--from-savepoint <path>', 'restore state from this savepoint or retained checkpoint')
     .option('--allow-non-restored-state', 'restore even when savepoint state belongs to no operator of this job')
     .option('--parallelism <n>', 'parallelism of the job (default: the cluster default)', positiveInteger)
     .option('--job-version <version>', 'version written into every feature record (default: jar-<sha256 of the jar>)')
     .option('--job-id <id>', 'run under this job id (32 hex characters); skips the running-job check, like --force')
     .option('--force', 'submit even when a job of the name runs: a second copy that writes the same topics (every feature twice), not recorded')
-    .action(async (options: { jobName: string; fromSavepoint?: string; allowNonRestoredState?: boolean; parallelism?: number; jobVersion?: string; jobId?: string; force?: boolean }) => {
+    .action(async (options: { jobName: string; pipeline?: string; fromSavepoint?: string; allowNonRestoredState?: boolean; parallelism?: number; jobVersion?: string; jobId?: string; force?: boolean }) => {
+      const { noPipelineMessage, PipelineJarJobError, resolvePipelineJarJob } = await import('./pipeline-jar-job.js');
+      const job = await resolvePipelineJarJob(cli.config(), { jobName: options.jobName, pipeline: options.pipeline });
+      if (!job) throw new PipelineJarJobError(noPipelineMessage(options.jobName));
       const submitted = await (await deployer()).submit({
+        job,
         jobName: options.jobName,
         savepointPath: options.fromSavepoint,
         allowNonRestoredState: options.allowNonRestoredState,
@@ -68,7 +77,7 @@ export function flinkCommand(cli: CliEnvironment): Command {
         force: options.force,
       });
       cli.print(`feature job ${submitted.spec.jobName} (version ${submitted.spec.jobVersion}) is RUNNING as job ${submitted.jobId}`);
-      cli.print(`  reads ${submitted.spec.topics.transactions}, ${submitted.spec.topics.labels}; writes ${submitted.spec.topics.features}, ${submitted.spec.topics.trainingExamples}, ${submitted.spec.topics.dlq}`);
+      cli.print(`  reads ${[...submitted.spec.topics.sources, submitted.spec.topics.labels].join(', ')}; writes ${submitted.spec.topics.features}, ${submitted.spec.topics.trainingExamples}, ${submitted.spec.topics.dlq}`);
       cli.print(`  Flink UI: ${cli.config().flink.restUrl}/#/job/running/${submitted.jobId}/overview`);
       if (!submitted.recorded) cli.print(`  not recorded as the deployment of ${submitted.spec.jobName}: another job of that name runs too`);
     });
@@ -197,9 +206,10 @@ function addDeploymentCommands(command: Command, cli: CliEnvironment): void {
     )
     .argument('<job>', 'the job name (e.g. tributary-feature-job)')
     .addOption(
-      new Option('--spec <file>', 'deploy the spec in this JSON file (jobName, version, jarPath, entryClass, programArgs, parallelism, flinkConfiguration, observedTopics) instead of the feature job built from the sources')
-        .conflicts(['jobVersion', 'parallelism', 'checkpointInterval']),
+      new Option('--spec <file>', 'deploy the spec in this JSON file (jobName, version, jarPath, entryClass, programArgs, parallelism, flinkConfiguration, observedTopics) instead of a pipeline\'s jar job built from its sources')
+        .conflicts(['jobVersion', 'parallelism', 'checkpointInterval', 'pipeline']),
     )
+    .addOption(pipelineOption())
     .option('--job-version <version>', 'version written into every feature record (default: jar-<sha256 of the jar>)')
     .option('--from-savepoint <path>', 'when no job of the name runs (a first deployment, or after `flink cancel`): start from this savepoint or retained checkpoint')
     .option('--mode <mode>', 'savepoint (state carried over), stateless (cancel and start without state: events held in windows and timers are lost) or blue-green (new version beside the old one on <features topic>.<version>, takes over when caught up)', upgradeMode, 'savepoint' as UpgradeMode)
@@ -211,7 +221,7 @@ function addDeploymentCommands(command: Command, cli: CliEnvironment): void {
     .option('--catch-up-timeout <seconds>', 'blue-green: how long the new job may take to catch up after its health window', positiveInteger, 120)
     .option('--retention <n>', 'savepoints kept in the history', positiveInteger, DEFAULT_SAVEPOINT_RETENTION)
     .option('--drain', 'stop with MAX_WATERMARK (fires every event-time timer); off by default, since it makes the next version see later events as late')
-    .action(async (job: string, options: { spec?: string; jobVersion?: string; fromSavepoint?: string; mode: UpgradeMode; wait: boolean; parallelism?: number; checkpointInterval?: number; healthWindow: number; maxBacklog: number; catchUpTimeout: number; retention: number; drain?: boolean }) => {
+    .action(async (job: string, options: { spec?: string; pipeline?: string; jobVersion?: string; fromSavepoint?: string; mode: UpgradeMode; wait: boolean; parallelism?: number; checkpointInterval?: number; healthWindow: number; maxBacklog: number; catchUpTimeout: number; retention: number; drain?: boolean }) => {
       if (options.fromSavepoint !== undefined && options.mode === 'blue-green') deploy.error('error: --from-savepoint starts a job that is not running; a blue/green upgrade starts beside a running one', { exitCode: 2, code: 'tributary.conflictingOptions' });
       const config = cli.config();
       const progress = progressPrinter();
@@ -233,16 +243,29 @@ function addDeploymentCommands(command: Command, cli: CliEnvironment): void {
         // Pinned by content, so a rollback to this spec runs these exact bytes even if the file changes.
         spec = { ...fromFile, jarPath: await pinJar(fromFile.jarPath, pinnedJarsDir(config)) };
       } else {
+        const { noPipelineMessage, PipelineJarJobError, resolvePipelineJarJob } = await import('./pipeline-jar-job.js');
+        const jarJob = await resolvePipelineJarJob(config, { jobName: job, pipeline: options.pipeline });
         const record = await new FileDeploymentRecordStore(deploymentRecordsDir(config)).read(job);
-        spec = await prepareFeatureJobDeployment(config, {
-          jobName: job,
-          jobVersion: options.jobVersion,
-          // Blue/green writes a topic of its own; the other modes keep writing where the current version does.
-          ...(options.mode === 'blue-green' ? { versionedFeaturesTopic: true } : { featuresTopic: currentFeaturesTopic(record) }),
-          parallelism: options.parallelism,
-          flinkConfiguration: options.checkpointInterval ? { 'execution.checkpointing.interval': `${options.checkpointInterval}s` } : undefined,
-          progress,
-        });
+        if (jarJob) {
+          spec = await prepareFeatureJobDeployment(config, jarJob, {
+            jobName: job,
+            jobVersion: options.jobVersion,
+            // Blue/green writes a topic of its own; the other modes keep writing where the current version does.
+            ...(options.mode === 'blue-green' ? { versionedFeaturesTopic: true } : { featuresTopic: currentFeaturesTopic(record) }),
+            parallelism: options.parallelism,
+            flinkConfiguration: options.checkpointInterval ? { 'execution.checkpointing.interval': `${options.checkpointInterval}s` } : undefined,
+            progress,
+          });
+        } else {
+          // No definition says what the job is, but its record does: the version that ran last, its jar
+          // pinned, runs again unchanged (what the resume line of `flink cancel` asks for). Anything
+          // that changes the job needs its definition.
+          const recorded = record.current?.spec;
+          const changes = options.mode === 'blue-green' || options.parallelism !== undefined || options.checkpointInterval !== undefined || (options.jobVersion !== undefined && options.jobVersion !== recorded?.version);
+          if (!recorded || changes) throw new PipelineJarJobError(recorded ? `${noPipelineMessage(job)} (without it only the recorded version ${recorded.version} can run again, unchanged)` : noPipelineMessage(job));
+          progress(`no applied pipeline has a feature job named ${job}: deploying its recorded version ${recorded.version} again`);
+          spec = recorded;
+        }
       }
       const input: FlinkDeployInput = {
         spec,

@@ -85,10 +85,10 @@ async function withWorkflowControl<T>(config: TributaryConfig, by: string, work:
  * jar, main class, arguments, parallelism and checkpoint interval.
  */
 async function deployJarFeatureJob(config: TributaryConfig, baseDir: string, draft: RevisionDraft, item: FeatureJobItem): Promise<string> {
-  const { job, parallelism, checkpointing } = draft.definition.features;
-  const [{ PipelineError }, { jarModuleOf }, { FileDeploymentRecordStore }, { deploymentRecordsDir }, { currentFeaturesTopic, prepareFeatureJobDeployment }, client, worker, { Client, Connection }, { describePhase, renderDeployResult }] = await Promise.all([
+  const { parallelism, checkpointing } = draft.definition.features;
+  const [{ PipelineError }, { pipelineJarJob }, { FileDeploymentRecordStore }, { deploymentRecordsDir }, { currentFeaturesTopic, prepareFeatureJobDeployment }, client, worker, { Client, Connection }, { describePhase, renderDeployResult }] = await Promise.all([
     import('../pipelines/errors.js'),
-    import('../pipeline-apply/feature-job-plan.js'),
+    import('../flink/jar-feature-job.js'),
     import('../flink/deployment-record-store.js'),
     import('../flink/deployment-paths.js'),
     import('../flink/deployment-feature-job.js'),
@@ -97,23 +97,18 @@ async function deployJarFeatureJob(config: TributaryConfig, baseDir: string, dra
     import('@temporalio/client'),
     import('./flink-command.js'),
   ]);
-  // A SQL pipeline's jobs are submitted by submitSqlFeatureJobs.
-  if (job.kind !== 'jar') throw new PipelineError(`feature job ${item.jobName} is a ${job.kind} job; flinkDeploy deploys only jar jobs`);
+  // A SQL pipeline's jobs are submitted by submitSqlFeatureJobs; pipelineJarJob refuses them.
+  const job = pipelineJarJob(draft.definition, baseDir);
   const progress = progressPrinter();
   const record = await new FileDeploymentRecordStore(deploymentRecordsDir(config)).read(item.jobName);
-  const args = job.args ?? [];
-  const argumentOverrides = Object.fromEntries(args.flatMap((arg, index) => (arg.startsWith('--') ? [[arg.slice(2), args[index + 1] ?? '']] : [])));
-  const prepared = await prepareFeatureJobDeployment(config, {
+  const spec = await prepareFeatureJobDeployment(config, job, {
     jobName: item.jobName,
-    module: jarModuleOf(job, baseDir),
     featuresTopic: currentFeaturesTopic(record),
     parallelism,
     // Without an interval of its own the job gets the feature job's default (featureJobFlinkConfiguration).
     flinkConfiguration: checkpointing?.interval === undefined ? undefined : { 'execution.checkpointing.interval': checkpointing.interval },
-    argumentOverrides,
     progress,
   });
-  const spec = { ...prepared, entryClass: job.mainClass };
   const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: 10_000 });
   try {
     const temporal = new Client({ connection, namespace: config.temporal.namespace });

@@ -4,7 +4,7 @@
  * deployment record keeps the exact spec a rollback resubmits. Also the feature job's spec in
  * this shape. No I/O here: workflow code imports these types.
  */
-import { FEATURE_JOB_ENTRY_CLASS, featureJobFlinkConfiguration, featureJobProgramArgs, type FeatureJobSpec } from './job-spec.js';
+import { featureJobFlinkConfiguration, featureJobProgramArgs, type FeatureJobSpec } from './job-spec.js';
 
 /** Topics the health window compares: when the inputs grow, the outputs must grow too. */
 export interface ObservedTopics {
@@ -45,16 +45,16 @@ export interface FeatureJobDeploymentChoices {
   readonly flinkConfiguration?: Readonly<Record<string, string>>;
 }
 
-/** The feature job as a deployable spec: its health is transactions in, features out. */
+/** A jar feature job as a deployable spec: its health is source events in, features out. */
 export function featureJobDeploymentSpec(spec: FeatureJobSpec, choices: FeatureJobDeploymentChoices): FlinkJobSpec {
   return {
     jobName: spec.jobName,
     version: spec.jobVersion,
     jarPath: choices.jarPath,
-    entryClass: FEATURE_JOB_ENTRY_CLASS,
+    entryClass: spec.entryClass,
     programArgs: featureJobProgramArgs(spec),
     ...(choices.parallelism === undefined ? {} : { parallelism: choices.parallelism }),
     flinkConfiguration: featureJobFlinkConfiguration(choices.flinkConfiguration),
-    observedTopics: { inputs: [spec.topics.transactions], outputs: [spec.topics.features] },
+    observedTopics: { inputs: spec.topics.sources, outputs: [spec.topics.features] },
   };
 }

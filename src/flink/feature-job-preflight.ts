@@ -3,7 +3,7 @@ import type { TributaryConfig } from '../config/config.js';
 import { reasonOf } from '../errors/tributary-error.js';
 import { createKafka, kafkaAccessError } from '../streaming/kafka-client.js';
 import { FlinkError } from './errors.js';
-import type { FeatureJobTopics } from './job-spec.js';
+import { featureJobTopicNames, type FeatureJobTopics } from './job-spec.js';
 
 const PREFLIGHT_CONNECTION_TIMEOUT_MS = 10_000;
 const PREFLIGHT_REQUEST_TIMEOUT_MS = 15_000;
@@ -24,7 +24,7 @@ export async function checkFeatureJobKafkaAccess(config: TributaryConfig, topics
     retries: 2,
   });
   const admin = kafka.admin();
-  const names = [topics.transactions, topics.labels, topics.features, topics.trainingExamples, topics.dlq];
+  const names = featureJobTopicNames(topics);
   try {
     await admin.connect();
     await admin.fetchTopicMetadata({ topics: names });

@@ -10,10 +10,8 @@ import { FeatureJobAlreadyRunningError, FeatureJobNotRunningError } from './feat
 import { FlinkRestClient, TERMINAL_JOB_STATES, type JobOverview, type JobState } from './flink-rest-client.js';
 import { checkFeatureJobKafkaAccess, isSecuredKafka } from './feature-job-preflight.js';
 import { writeFeatureJobSecrets } from './feature-job-secrets.js';
-import { ensureJar, type MavenJarModule } from './jar-builder.js';
+import { jarOf, type PipelineJarJob } from './jar-feature-job.js';
 import {
-  FEATURE_JOB_ENTRY_CLASS,
-  FEATURE_JOB_MODULE,
   FEATURE_JOB_NAME,
   featureJobFlinkConfiguration,
   featureJobProgramArgs,
@@ -25,8 +23,6 @@ import {
 export interface FeatureJobDeployerOptions {
   /** @default a client of `config.flink.restUrl` */
   readonly rest?: FlinkRestClient;
-  /** @default {@link FEATURE_JOB_MODULE} */
-  readonly module?: MavenJarModule;
   /** Receives progress lines (jar build, upload, run). @default silent */
   readonly progress?: (line: string) => void;
   /** Where submit, stop and cancel record what they did. @default the files under `<dataDir>/flink/deployments` */
@@ -34,6 +30,8 @@ export interface FeatureJobDeployerOptions {
 }
 
 export interface SubmitFeatureJobOptions extends Partial<Omit<FeatureJobSpecChoices, 'piiKeyFile' | 'kafkaClientPropertiesFile'>> {
+  /** The pipeline's jar job: what is built, run and with which topics (see `pipelineJarJob`). */
+  readonly job: PipelineJarJob;
   /** Restore state from this savepoint (or retained checkpoint). @default start without state */
   readonly savepointPath?: string;
   /** Restore even when savepoint state belongs to no operator of this job. @default false */
@@ -96,14 +94,13 @@ export function jarVersion(jarPath: string): string {
 const isActive = (job: JobOverview): boolean => !TERMINAL_JOB_STATES.includes(job.state);
 
 /**
- * Builds, submits, finds, stops and cancels the feature job on a Flink session cluster through
+ * Builds, submits, finds, stops and cancels a pipeline's jar feature job on a Flink session cluster through
  * its REST API. The job is found by name, so one name runs at most once unless forced. Each
  * writes the job's deployment record (the same one `tributary flink deploy` keeps), so a later
  * deployment upgrades a submitted job by savepoint and a stopped job's savepoint is in its history.
  */
 export class FeatureJobDeployer {
   private readonly rest: FlinkRestClient;
-  private readonly module: MavenJarModule;
   private readonly progress: (line: string) => void;
   private readonly records: DeploymentRecordStore;
 
@@ -112,7 +109,6 @@ export class FeatureJobDeployer {
     options: FeatureJobDeployerOptions = {},
   ) {
     this.rest = options.rest ?? new FlinkRestClient({ baseUrl: config.flink.restUrl });
-    this.module = options.module ?? FEATURE_JOB_MODULE;
     this.progress = options.progress ?? (() => undefined);
     this.records = options.records ?? new FileDeploymentRecordStore(deploymentRecordsDir(config));
   }
@@ -122,15 +118,15 @@ export class FeatureJobDeployer {
    * the job is RUNNING. Refuses when a job of the same name is active, unless `force` or an
    * explicit `jobId` is given.
    */
-  async submit(options: SubmitFeatureJobOptions = {}): Promise<SubmittedFeatureJob> {
-    const jobName = options.jobName ?? FEATURE_JOB_NAME;
+  async submit(options: SubmitFeatureJobOptions): Promise<SubmittedFeatureJob> {
+    const jobName = options.jobName ?? options.job.jobName;
     if (!options.force && !options.jobId) {
       const active = await this.activeJob(jobName);
       if (active) throw new FeatureJobAlreadyRunningError(jobName, active.jid, active.state);
     }
     const secrets = await writeFeatureJobSecrets(this.config, jobName);
-    const jarPath = await ensureJar(this.module, { progress: this.progress });
-    const spec = featureJobSpec(this.config, {
+    const jarPath = await jarOf(options.job, { progress: this.progress });
+    const spec = featureJobSpec(this.config, options.job, {
       ...options,
       jobName,
       jobVersion: options.jobVersion ?? jarVersion(jarPath),
@@ -144,7 +140,7 @@ export class FeatureJobDeployer {
     try {
       this.progress(`running ${spec.jobName} version ${spec.jobVersion}${options.savepointPath ? ` from savepoint ${options.savepointPath}` : ''}`);
       jobId = await this.rest.runJar(jarId, {
-        entryClass: FEATURE_JOB_ENTRY_CLASS,
+        entryClass: spec.entryClass,
         programArgs: featureJobProgramArgs(spec),
         parallelism: options.parallelism,
         savepointPath: options.savepointPath,

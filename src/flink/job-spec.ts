@@ -1,35 +1,28 @@
-import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
+/**
+ * What a pipeline's jar feature job is started with: the arguments every jar job gets from the
+ * platform (brokers, registry, its topics under the prefix, identity, secrets; docs/feature-job.md,
+ * "Arguments") followed by its definition's own `args`, and the Flink settings it runs under.
+ */
 import type { TributaryConfig } from '../config/config.js';
 import { DEFAULT_CHECKPOINT_INTERVAL } from '../pipelines/pipeline-definition.js';
-import { topicName } from '../streaming/topic-catalogue.js';
-import type { MavenJarModule } from './jar-builder.js';
+import type { PipelineJarJob } from './jar-feature-job.js';
 
-/** The name the feature job runs under; `status` and `cancel` find it by this name. */
+/** The name `flink submit | status | cancel` use when given none: the one jar jobs ran under before pipelines named them. */
 export const FEATURE_JOB_NAME = 'tributary-feature-job';
-export const FEATURE_JOB_ENTRY_CLASS = 'dev.tributary.flink.features.FeatureJob';
 
-/** The fraud example's job (examples/fraud/feature-job), both from `src/` and from `dist/`. */
-const MODULE_DIR = fileURLToPath(new URL('../../examples/fraud/feature-job/', import.meta.url));
-
-/** The feature job's Maven module; the repository's schemas are packaged into its jar, so they are inputs too. */
-export const FEATURE_JOB_MODULE: MavenJarModule = {
-  moduleDir: MODULE_DIR,
-  jar: join('target', 'tributary-feature-job.jar'),
-  inputs: [join(MODULE_DIR, 'pom.xml'), join(MODULE_DIR, 'src', 'main'), fileURLToPath(new URL('../../schemas/', import.meta.url))],
-};
-
+/** The Kafka topics of a jar job, with the topic prefix. */
 export interface FeatureJobTopics {
-  readonly transactions: string;
+  readonly sources: readonly string[];
   readonly labels: string;
   readonly features: string;
   readonly trainingExamples: string;
   readonly dlq: string;
 }
 
-/** Everything the feature job is started with: what becomes its program arguments. */
+/** Everything a jar feature job is started with: what becomes its program arguments. */
 export interface FeatureJobSpec {
   readonly jobName: string;
+  readonly entryClass: string;
   /** Written into every feature record (lineage) and part of the transactional id prefix. */
   readonly jobVersion: string;
   readonly bootstrapServers: readonly string[];
@@ -41,10 +34,11 @@ export interface FeatureJobSpec {
   readonly piiKeyFile: string;
   /** Kafka credentials and TLS settings as a properties file the job references entry by entry; undefined for a plaintext broker. */
   readonly kafkaClientPropertiesFile: string | undefined;
-  readonly outOfOrdernessMs: number;
   readonly labelHorizonMs: number;
   /** Prefix of the sinks' Kafka transactional ids; unique per job version so versions never fence each other. */
   readonly transactionalIdPrefix: string;
+  /** The definition's own arguments, then the caller's overrides as `--name value` pairs. */
+  readonly extraArgs: readonly string[];
 }
 
 export interface FeatureJobSpecChoices {
@@ -52,19 +46,15 @@ export interface FeatureJobSpecChoices {
   readonly piiKeyFile: string;
   /** @default none: the job connects in plaintext without credentials */
   readonly kafkaClientPropertiesFile?: string;
-  /** @default {@link FEATURE_JOB_NAME} */
+  /** @default the definition's job name ({@link PipelineJarJob.jobName}) */
   readonly jobName?: string;
   /** @default `<topic prefix><job name>` */
   readonly groupId?: string;
-  /** Where features go; a blue/green version writes its own (see `versionedTopicName`). @default the catalogue's `features` topic */
+  /** Where features go; a blue/green version writes its own (see `versionedTopicName`). @default the definition's features topic */
   readonly featuresTopic?: string;
-  /** How far behind the newest event time a transaction may arrive and still be in order. @default 5000 */
-  readonly outOfOrdernessMs?: number;
-  /** How long after a transaction its label may arrive and still make a training example. @default 7 days */
-  readonly labelHorizonMs?: number;
+  /** `--name value` arguments over the definition's and the platform's, e.g. to deploy a deliberately broken version. @default none */
+  readonly argumentOverrides?: Readonly<Record<string, string>>;
 }
-
-export const DEFAULT_OUT_OF_ORDERNESS_MS = 5_000;
 
 /**
  * Flink settings for a feature job's latency, chosen by measurement (`npm run bench -- latency`,
@@ -88,39 +78,49 @@ export const FEATURE_JOB_LATENCY_SETTINGS: Readonly<Record<string, string>> = {
 export function featureJobFlinkConfiguration(given: Readonly<Record<string, string>> = {}): Record<string, string> {
   return { ...FEATURE_JOB_LATENCY_SETTINGS, 'execution.checkpointing.interval': DEFAULT_CHECKPOINT_INTERVAL, ...given };
 }
-export const DEFAULT_LABEL_HORIZON_MS = 7 * 24 * 60 * 60 * 1000;
 
-/** The spec of the feature job for this configuration: topic names carry the configured prefix. */
-export function featureJobSpec(config: TributaryConfig, choices: FeatureJobSpecChoices): FeatureJobSpec {
-  const jobName = choices.jobName ?? FEATURE_JOB_NAME;
-  const groupId = choices.groupId ?? `${config.topics.prefix}${jobName}`;
+/** The spec of a pipeline's jar job for this configuration: topic names carry the configured prefix. */
+export function featureJobSpec(config: TributaryConfig, job: PipelineJarJob, choices: FeatureJobSpecChoices): FeatureJobSpec {
+  const prefix = config.topics.prefix;
+  const jobName = choices.jobName ?? job.jobName;
+  const groupId = choices.groupId ?? `${prefix}${jobName}`;
   return {
     jobName,
+    entryClass: job.mainClass,
     jobVersion: choices.jobVersion,
     bootstrapServers: config.kafka.brokers,
     schemaRegistryUrl: config.schemaRegistry.url,
     topics: {
-      transactions: topicName(config, 'transactions'),
-      labels: topicName(config, 'labels'),
-      features: choices.featuresTopic ?? topicName(config, 'features'),
-      trainingExamples: topicName(config, 'training-examples'),
-      dlq: topicName(config, 'dlq'),
+      sources: job.topics.sources.map((topic) => `${prefix}${topic}`),
+      labels: `${prefix}${job.topics.labels}`,
+      features: choices.featuresTopic ?? `${prefix}${job.topics.features}`,
+      trainingExamples: `${prefix}${job.topics.trainingExamples}`,
+      dlq: `${prefix}${job.topics.dlq}`,
     },
     groupId,
     piiKeyFile: choices.piiKeyFile,
     kafkaClientPropertiesFile: choices.kafkaClientPropertiesFile,
-    outOfOrdernessMs: choices.outOfOrdernessMs ?? DEFAULT_OUT_OF_ORDERNESS_MS,
-    labelHorizonMs: choices.labelHorizonMs ?? DEFAULT_LABEL_HORIZON_MS,
+    labelHorizonMs: job.labelHorizonMs,
     transactionalIdPrefix: `${groupId}-${choices.jobVersion}`,
+    extraArgs: [...job.args, ...Object.entries(choices.argumentOverrides ?? {}).flatMap(([name, value]) => [`--${name}`, value])],
   };
 }
 
-/** The job's program arguments (see JobOptions.java), one element per token. */
+/** The topics a job's health window compares and a secured broker's preflight describes: every topic it reads or writes. */
+export const featureJobTopicNames = (topics: FeatureJobTopics): string[] => [...topics.sources, topics.labels, topics.features, topics.trainingExamples, topics.dlq];
+
+/**
+ * The job's program arguments, one element per token: the platform's (every jar job gets them;
+ * `--source-topics` is the sources' topics, comma-separated, in the definition's order), then the
+ * extra ones. An extra `--name value` replaces an earlier argument of that name in place (so a
+ * definition can override what the platform passes, and a caller what the definition says); any
+ * other extra token is appended as it is.
+ */
 export function featureJobProgramArgs(spec: FeatureJobSpec): string[] {
-  const args: Record<string, string> = {
+  const platform: Record<string, string> = {
     'bootstrap-servers': spec.bootstrapServers.join(','),
     'schema-registry-url': spec.schemaRegistryUrl,
-    'transactions-topic': spec.topics.transactions,
+    'source-topics': spec.topics.sources.join(','),
     'labels-topic': spec.topics.labels,
     'features-topic': spec.topics.features,
     'training-examples-topic': spec.topics.trainingExamples,
@@ -129,10 +129,23 @@ export function featureJobProgramArgs(spec: FeatureJobSpec): string[] {
     'job-version': spec.jobVersion,
     'job-name': spec.jobName,
     'pii-key-file': spec.piiKeyFile,
-    'out-of-orderness-ms': String(spec.outOfOrdernessMs),
     'label-horizon-ms': String(spec.labelHorizonMs),
     'transactional-id-prefix': spec.transactionalIdPrefix,
     ...(spec.kafkaClientPropertiesFile === undefined ? {} : { 'kafka-client-properties': spec.kafkaClientPropertiesFile }),
   };
-  return Object.entries(args).flatMap(([name, value]) => [`--${name}`, value]);
+  const tokens: (readonly [string] | readonly [string, string])[] = Object.entries(platform).map(([name, value]) => [`--${name}`, value] as const);
+  const extra = spec.extraArgs;
+  for (let index = 0; index < extra.length; index += 1) {
+    const token = extra[index]!;
+    const value = extra[index + 1];
+    if (token.startsWith('--') && value !== undefined && !value.startsWith('--')) {
+      const at = tokens.findIndex(([name]) => name === token);
+      if (at >= 0) tokens[at] = [token, value];
+      else tokens.push([token, value]);
+      index += 1;
+    } else {
+      tokens.push([token]);
+    }
+  }
+  return tokens.flat();
 }

@@ -4,26 +4,16 @@
  * version differs from the one deployed. A SQL pipeline's jobs are planned by sql-feature-job-plan.ts.
  */
 import { existsSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { DeploymentRecordStore } from '../flink/deployment-record-store.js';
 import { jarVersion } from '../flink/feature-job.js';
-import { isJarStale, type MavenJarModule } from '../flink/jar-builder.js';
+import { isJarStale } from '../flink/jar-builder.js';
+import { jarModuleOf } from '../flink/jar-feature-job.js';
 import { PipelineError } from '../pipelines/errors.js';
-import type { JarFeatureJob, PipelineDefinition } from '../pipelines/pipeline-definition.js';
+import type { PipelineDefinition } from '../pipelines/pipeline-definition.js';
 import { featureJobName } from '../pipelines/pipeline-topics.js';
 import type { RevisionDraft } from '../pipelines/pipeline-store.js';
 import type { FeatureJobItem } from './pipeline-plan.js';
-
-/** The Maven module a jar job's `build` names, with the files whose change makes the jar stale. */
-export function jarModuleOf(job: JarFeatureJob, baseDir: string): MavenJarModule | undefined {
-  if (!job.build) return undefined;
-  const moduleDir = resolve(baseDir, job.build.maven);
-  return {
-    moduleDir,
-    jar: relative(moduleDir, resolve(baseDir, job.jar)),
-    inputs: [join(moduleDir, 'pom.xml'), join(moduleDir, 'src'), ...(job.build.inputs ?? []).map((input) => resolve(baseDir, input))],
-  };
-}
 
 /** The parallelism a definition asks for, compared with the deployed spec's. */
 const parallelismOf = (definition: PipelineDefinition): number | undefined => definition.features.parallelism;

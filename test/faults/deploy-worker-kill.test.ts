@@ -26,6 +26,7 @@ import { auditFeatures, startSimulatedStream } from '../helpers/feature-stream.j
 import { removeFeatureJobDeployments } from '../helpers/flink-deployments.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { reportFault } from './stack-faults.js';
+import { fraudJarJob } from '../helpers/fraud-feature-job.js';
 
 const RATE = 200;
 const FLINK_CONFIGURATION = { 'execution.checkpointing.interval': '2s' };
@@ -67,7 +68,7 @@ describe('fault: the Temporal worker killed during a Flink upgrade', () => {
     return worker;
   }
 
-  const spec = (jobVersion: string) => prepareFeatureJobDeployment(config, { jobName, jobVersion, flinkConfiguration: FLINK_CONFIGURATION });
+  const spec = (jobVersion: string) => prepareFeatureJobDeployment(config, fraudJarJob, { jobName, jobVersion, flinkConfiguration: FLINK_CONFIGURATION });
   const start = (input: FlinkDeployInput) => startDeployment(client, { health: HEALTH, ...input }, { taskQueue: flinkDeployTaskQueue(config), uiUrl: config.temporal.uiUrl });
   /** Every job of this run's name the cluster ever ran, any state. */
   const jobsOfOurName = async () => (await rest.listJobs()).filter((job) => job.name === jobName);

@@ -19,6 +19,7 @@ import { topicCatalogue, topicName } from '../../src/streaming/topic-catalogue.j
 import { auditFeatures, startSimulatedStream } from '../helpers/feature-stream.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { killComponent, reportFault, restoreStack, unhealthyComponents } from './stack-faults.js';
+import { fraudJarJob } from '../helpers/fraud-feature-job.js';
 
 /** Events per second the simulator writes. */
 const RATE = 200;
@@ -53,7 +54,7 @@ describe('fault: the Flink TaskManager killed while the feature job runs', () =>
   });
 
   it('restores the job from its checkpoint and features every transaction exactly once', async () => {
-    job = await deployer.submit({ jobName, jobVersion: `fault-${runId}`, flinkConfiguration: FLINK_CONFIGURATION });
+    job = await deployer.submit({ job: fraudJarJob, jobName, jobVersion: `fault-${runId}`, flinkConfiguration: FLINK_CONFIGURATION });
     const { jobId } = job;
     const stream = await startSimulatedStream(config, { seed: 17, rate: RATE });
     const { transactionIds } = stream;

@@ -32,6 +32,7 @@ import type { trainingPipeline } from '../../src/workflows/training-pipeline.js'
 import { waitFor } from '../helpers/wait-for.js';
 import { applyFraudPipeline } from '../helpers/fraud-pipeline.js';
 
+import { fraudJarJob } from '../helpers/fraud-feature-job.js';
 const TRANSACTIONS = 40_000;
 const FRAUD_RATE = 0.02;
 /** Share of legitimate transactions that get a label: about 0.5 × 0.98 × 40 000 + 800 fraud ≈ 20 400 examples. */
@@ -71,7 +72,7 @@ describe('continuous training end to end (real Kafka, registry, Flink and Tempor
     // Training reads what the model reads from its pipeline's applied definition.
     await applyFraudPipeline(config, model);
     // A 2 s checkpoint interval: read_committed readers see output only after each checkpoint.
-    submitted = await deployer.submit({ jobName: `tributary-feature-job-ct-${runId}`, jobVersion: `ct-${runId}`, flinkConfiguration: { 'execution.checkpointing.interval': '2s' } });
+    submitted = await deployer.submit({ job: fraudJarJob, jobName: `tributary-feature-job-ct-${runId}`, jobVersion: `ct-${runId}`, flinkConfiguration: { 'execution.checkpointing.interval': '2s' } });
     registry = await createModelRegistry(config);
     artifactDirectory = await mkdtemp(join(tmpdir(), 'tributary-ct-'));
     let running: (() => void) | undefined;

@@ -17,6 +17,7 @@ import { collectingConsumer, type CollectingConsumer } from '../helpers/kafka.js
 import { findPii } from '../helpers/pii-scan.js';
 import { waitFor } from '../helpers/wait-for.js';
 
+import { fraudJarJob } from '../helpers/fraud-feature-job.js';
 const TRANSACTIONS = 20_000;
 const DAY_MS = 86_400_000;
 
@@ -47,7 +48,7 @@ describe('data plane end to end (real Kafka, registry and Flink)', () => {
     expect(created.every((report) => report.state === 'created')).toBe(true);
     await registerSchemas(registry, config);
     // A 2 s checkpoint interval: read_committed readers see output only after each checkpoint.
-    submitted = await deployer.submit({ jobName, jobVersion: `e2e-${runId}`, flinkConfiguration: { 'execution.checkpointing.interval': '2s' } });
+    submitted = await deployer.submit({ job: fraudJarJob, jobName, jobVersion: `e2e-${runId}`, flinkConfiguration: { 'execution.checkpointing.interval': '2s' } });
   });
 
   afterAll(async () => {

@@ -40,6 +40,7 @@ import { collectingConsumer, type CollectingConsumer } from '../helpers/kafka.js
 import { startServeProcess, type ServeProcess } from '../helpers/serve-process.js';
 import { waitFor } from '../helpers/wait-for.js';
 
+import { fraudJarJob } from '../helpers/fraud-feature-job.js';
 const RUN = randomBytes(4).toString('hex');
 const ORDERS = 3_000;
 const SEED = 1;
@@ -266,8 +267,8 @@ describe('the delivery example end to end on the real stack', () => {
     // The fraud example as the fraud tests set it up (its catalogue topics and schemas are the prefix's, above): its definition, its Java feature job.
     await applyFraudPipeline(config, FRAUD);
     // A 2 s checkpoint interval: read_committed readers see the job's output after each checkpoint.
-    fraudJob = await deployer.submit({ jobName: `tributary-feature-job-${RUN}`, jobVersion: RUN, flinkConfiguration: { 'execution.checkpointing.interval': '2s' } });
-    const sink = await createKafkaSimulationSink(config);
+    fraudJob = await deployer.submit({ job: fraudJarJob, jobName: `tributary-feature-job-${RUN}`, jobVersion: RUN, flinkConfiguration: { 'execution.checkpointing.interval': '2s' } });
+    const sink = await createKafkaSimulationSink(config, simulatorTopics(config));
     const startTime = Date.parse('2026-03-02T08:00:00Z');
     // No late transactions: the feature job would send them to the DLQ the fraud scorer writes too.
     const simulated = await runSimulation(

@@ -8,8 +8,11 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FEATURE_JOB_MODULE } from '../../src/flink/job-spec.js';
 import { toolExecutable } from '../../src/toolchain/external-tools.js';
+import { fraudJarJob } from '../helpers/fraud-feature-job.js';
+
+/** The example's Maven module, which its definition's build names. */
+const FEATURE_JOB_MODULE = fraudJarJob.module!;
 
 const REPORTS = join(FEATURE_JOB_MODULE.moduleDir, 'target', 'surefire-reports');
 

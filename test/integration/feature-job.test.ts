@@ -13,7 +13,7 @@ import { FeatureJobAlreadyRunningError, JarBuildError } from '../../src/flink/fe
 import { FeatureJobDeployer, type SubmittedFeatureJob } from '../../src/flink/feature-job.js';
 import { FlinkRestClient } from '../../src/flink/flink-rest-client.js';
 import { ensureJar, type MavenJarModule } from '../../src/flink/jar-builder.js';
-import { FEATURE_JOB_MODULE, featureJobProgramArgs } from '../../src/flink/job-spec.js';
+import { featureJobProgramArgs } from '../../src/flink/job-spec.js';
 import { createKafka } from '../../src/streaming/kafka-client.js';
 import {
   expectedFeatures,
@@ -26,6 +26,10 @@ import {
 import { removeFeatureJobDeployments } from '../helpers/flink-deployments.js';
 import { collectingConsumer, createTopic, type CollectingConsumer } from '../helpers/kafka.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { fraudJarJob } from '../helpers/fraud-feature-job.js';
+
+/** The example's Maven module, which its definition's build names. */
+const fraudModule = fraudJarJob.module!;
 
 const golden = JSON.parse(readFileSync(new URL('../fixtures/feature-job/golden-events.json', import.meta.url), 'utf8')) as GoldenEvents;
 const schemaText = (file: string): string => readFileSync(new URL(`../../schemas/${file}`, import.meta.url), 'utf8');
@@ -75,10 +79,10 @@ describe('Flink feature job (real Kafka, registry and Flink)', () => {
     trainingExamples = await collectingConsumer(kafka, topic('training-examples'));
     deadLetters = await collectingConsumer(kafka, topic('dlq'));
     submitted = await deployer.submit({
+      job: { ...fraudJarJob, labelHorizonMs: golden.label_horizon_ms },
       jobName,
       jobVersion,
-      outOfOrdernessMs: golden.out_of_orderness_ms,
-      labelHorizonMs: golden.label_horizon_ms,
+      argumentOverrides: { 'out-of-orderness-ms': String(golden.out_of_orderness_ms) },
     });
   });
 
@@ -268,7 +272,7 @@ describe('Flink feature job (real Kafka, registry and Flink)', () => {
     const status = await deployer.status(jobName);
     expect(status).toMatchObject({ jobId: submitted.jobId, name: jobName, state: 'RUNNING' });
     expect(status?.lastCheckpoint?.id).toBeGreaterThan(0);
-    const refusal = await deployer.submit({ jobName, jobVersion }).catch((error: unknown) => error);
+    const refusal = await deployer.submit({ job: fraudJarJob, jobName, jobVersion }).catch((error: unknown) => error);
     expect(refusal).toBeInstanceOf(FeatureJobAlreadyRunningError);
     expect((refusal as Error).message).toBe(
       `feature job "${jobName}" is already RUNNING as job ${submitted.jobId}; to run another version, upgrade it with its state: \`tributary flink deploy ${jobName} --job-version <version>\`; ` +
@@ -298,10 +302,10 @@ describe('Flink feature job (real Kafka, registry and Flink)', () => {
     const scratch = mkdtempSync(join(tmpdir(), 'tributary-broken-job-'));
     try {
       const moduleDir = join(scratch, 'feature-job');
-      cpSync(FEATURE_JOB_MODULE.moduleDir, moduleDir, { recursive: true, filter: (source) => !source.includes(`${join('feature-job', 'target')}`) });
+      cpSync(fraudModule.moduleDir, moduleDir, { recursive: true, filter: (source) => !source.includes(`${join('feature-job', 'target')}`) });
       const broken = join(moduleDir, 'src', 'main', 'java', 'dev', 'tributary', 'flink', 'features', 'PiiHasher.java');
       writeFileSync(broken, `${readFileSync(broken, 'utf8')}\nthis is not Java;\n`);
-      const module: MavenJarModule = { moduleDir, jar: FEATURE_JOB_MODULE.jar, inputs: [moduleDir] };
+      const module: MavenJarModule = { moduleDir, jar: fraudModule.jar, inputs: [moduleDir] };
       const failure = await ensureJar(module).catch((error: unknown) => error);
       expect(failure).toBeInstanceOf(JarBuildError);
       expect((failure as JarBuildError).moduleDir).toBe(moduleDir);

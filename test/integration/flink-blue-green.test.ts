@@ -33,6 +33,7 @@ import { startSimulatedStream, type SimulatedStream } from '../helpers/feature-s
 import { collectingConsumer, type CollectingConsumer } from '../helpers/kafka.js';
 import { removeFeatureJobDeployments } from '../helpers/flink-deployments.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { fraudJarJob } from '../helpers/fraud-feature-job.js';
 
 /** Events per second the simulator writes during the upgrade. */
 const RATE = 200;
@@ -68,7 +69,7 @@ describe('blue/green upgrade of the feature job (real Temporal, Kafka, registry 
   let deployments: DeploymentLog;
   const consumers: CollectingConsumer[] = [];
 
-  const spec = (jobVersion: string, extra: FeatureJobDeploymentChoices = {}) => prepareFeatureJobDeployment(config, { jobName, jobVersion, flinkConfiguration: FLINK_CONFIGURATION, ...extra });
+  const spec = (jobVersion: string, extra: FeatureJobDeploymentChoices = {}) => prepareFeatureJobDeployment(config, fraudJarJob, { jobName, jobVersion, flinkConfiguration: FLINK_CONFIGURATION, ...extra });
   const deploy = async (input: FlinkDeployInput): Promise<FlinkDeployResult> => {
     const handle = await startDeployment(client, { health: HEALTH, ...input }, { taskQueue: flinkDeployTaskQueue(config), uiUrl: config.temporal.uiUrl });
     return handle.result();

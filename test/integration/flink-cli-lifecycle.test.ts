@@ -8,6 +8,8 @@
  * The job's output subjects keep the one version `schemas register` registered: the job reuses it
  * instead of registering an identical second version. And a job started by other means (no record
  * knows it) is adopted by `flink deploy`: stopped with a savepoint, the new version started from it.
+ * The job is the fraud example's, named by its definition (`--pipeline`); without one, `flink deploy`
+ * refuses a new version in one line and runs only the recorded one again (the resume).
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -19,6 +21,7 @@ import { prepareFeatureJobDeployment } from '../../src/flink/deployment-feature-
 import { deploymentRecordsDir } from '../../src/flink/deployment-paths.js';
 import { FileDeploymentRecordStore } from '../../src/flink/deployment-record-store.js';
 import { FlinkRestClient } from '../../src/flink/flink-rest-client.js';
+import { pipelinesTopic } from '../../src/pipeline-store/kafka-pipeline-store.js';
 import { RestFlinkService } from '../../src/flink/flink-service.js';
 import { createKafka } from '../../src/streaming/kafka-client.js';
 import { registerSchemas } from '../../src/streaming/schema-registrar.js';
@@ -28,6 +31,7 @@ import { topicCatalogue, topicName } from '../../src/streaming/topic-catalogue.j
 import { auditFeatures, startSimulatedStream, type SimulatedStream } from '../helpers/feature-stream.js';
 import { removeFeatureJobDeployments } from '../helpers/flink-deployments.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { FRAUD_DEFINITION_FILE, fraudJarJob } from '../helpers/fraud-feature-job.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 /** Events per second the producer writes throughout. */
@@ -90,7 +94,11 @@ function cliSetup(tag: string) {
   afterAll(async () => {
     context.stream?.stop();
     await removeFeatureJobDeployments(config, jobName);
-    await context.admin.deleteTopics({ topics: topicCatalogue(config).map((topic) => topic.name) }).catch(() => undefined);
+    // The pipelines topic too when `flink deploy` looked in the pipeline store for the job's definition
+    // (only existing topics: the broker refuses the whole request for one it does not host).
+    const existing = new Set(await context.admin.listTopics());
+    const topics = [...topicCatalogue(config).map((topic) => topic.name), pipelinesTopic(config)].filter((topic) => existing.has(topic));
+    await context.admin.deleteTopics({ topics }).catch(() => undefined);
     await context.admin.disconnect();
   });
   return context;
@@ -104,13 +112,21 @@ describe('flink submit → deploy → cancel → resume through the CLI, under a
     const stream = await startSimulatedStream(config, { seed: 17, rate: RATE });
     cli.stream = stream;
 
-    const submitted = await tributary('flink', 'submit', '--job-name', jobName, '--job-version', 'v1');
+    const submitted = await tributary('flink', 'submit', '--job-name', jobName, '--job-version', 'v1', '--pipeline', FRAUD_DEFINITION_FILE);
     expect(submitted.code, submitted.stderr).toBe(0);
     const v1 = /is RUNNING as job ([0-9a-f]{32})/.exec(submitted.stdout)?.[1];
     expect(v1).toBeDefined();
     await cli.featuresGrow(200);
 
-    const deployed = await tributary('flink', 'deploy', jobName, '--job-version', 'v2', ...DEPLOY_OPTIONS);
+    // The platform has no job of its own: without a definition that names it, only the recorded version can run again.
+    const undefinedJob = await tributary('flink', 'deploy', jobName, '--job-version', 'v2', ...DEPLOY_OPTIONS);
+    expect(undefinedJob.code).toBe(1);
+    expect(undefinedJob.stderr.trim()).toBe(
+      `error: no applied pipeline has a feature job named ${jobName}; apply the pipeline's definition (\`tributary pipeline apply <file>\`, which deploys its job), or name the definition: --pipeline <file> ` +
+        '(without it only the recorded version v1 can run again, unchanged)',
+    );
+
+    const deployed = await tributary('flink', 'deploy', jobName, '--job-version', 'v2', '--pipeline', FRAUD_DEFINITION_FILE, ...DEPLOY_OPTIONS);
     expect(deployed.code, `${deployed.stdout}\n${deployed.stderr}`).toBe(0);
     expect(deployed.stdout).toContain(`${jobName}: deployed (v1 → v2, mode savepoint)`);
     expect(deployed.stdout).toMatch(/savepoint: +\S+/);
@@ -126,9 +142,10 @@ describe('flink submit → deploy → cancel → resume through the CLI, under a
     const resume = /resume it with its state: tributary (.+)$/m.exec(cancelled.stdout)?.[1] ?? '';
     expect(resume).toBe(`flink deploy ${jobName} --from-savepoint ${savepoint} --job-version v2`);
 
-    // The producer keeps writing while nothing runs; the resumed job reads on from the savepoint.
-    const resumed = await tributary(...resume.split(' '), ...DEPLOY_OPTIONS);
+    // The producer keeps writing while nothing runs; the resumed job reads on from the savepoint, its recorded spec unchanged.
+    const resumed = await tributary(...resume.split(' '), '--health-window', '8');
     expect(resumed.code, `${resumed.stdout}\n${resumed.stderr}`).toBe(0);
+    expect(resumed.stderr).toContain(`no applied pipeline has a feature job named ${jobName}: deploying its recorded version v2 again`);
     expect(resumed.stdout).toContain(`${jobName}: deployed (v2 → v2, mode savepoint)`);
     expect(resumed.stdout).toContain(`savepoint:   ${savepoint}`);
     await cli.featuresGrow(200);
@@ -165,7 +182,7 @@ describe('flink deploy adopts a job started by other means, through the CLI, und
 
   it('stops the unrecorded job with a savepoint and starts v2 from it: every transaction featured once', async () => {
     // What `flink run` or the Flink UI would do: the job runs, no deployment record knows it.
-    const spec = await prepareFeatureJobDeployment(config, { jobName, jobVersion: 'by-hand', flinkConfiguration: { 'execution.checkpointing.interval': '2s' } });
+    const spec = await prepareFeatureJobDeployment(config, fraudJarJob, { jobName, jobVersion: 'by-hand', flinkConfiguration: { 'execution.checkpointing.interval': '2s' } });
     const byHand = randomBytes(16).toString('hex');
     await new RestFlinkService({ baseUrl: config.flink.restUrl }).submit({ jobId: byHand, spec, savepointPath: undefined });
     await new FlinkRestClient({ baseUrl: config.flink.restUrl }).waitForJobState(byHand, ['RUNNING'], 120_000);
@@ -175,7 +192,7 @@ describe('flink deploy adopts a job started by other means, through the CLI, und
     cli.stream = stream;
     await cli.featuresGrow(200);
 
-    const deployed = await tributary('flink', 'deploy', jobName, '--job-version', 'v2', ...DEPLOY_OPTIONS);
+    const deployed = await tributary('flink', 'deploy', jobName, '--job-version', 'v2', '--pipeline', FRAUD_DEFINITION_FILE, ...DEPLOY_OPTIONS);
     expect(deployed.code, `${deployed.stdout}\n${deployed.stderr}`).toBe(0);
     expect(deployed.stdout).toContain(`${jobName}: deployed (nothing → v2, mode savepoint)`);
     expect(deployed.stdout).toContain(`  adopted:     job ${byHand} (run without a recorded deployment), stopped with the savepoint below`);

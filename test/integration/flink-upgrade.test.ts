@@ -24,6 +24,7 @@ import type { FlinkDeployInput, FlinkDeployResult } from '../../src/workflows/fl
 import { auditFeatures, startSimulatedStream, type SimulatedStream } from '../helpers/feature-stream.js';
 import { removeFeatureJobDeployments } from '../helpers/flink-deployments.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { fraudJarJob } from '../helpers/fraud-feature-job.js';
 
 /** Events per second the simulator writes during the upgrades. */
 const RATE = 200;
@@ -46,7 +47,7 @@ describe('feature job upgrades through flinkDeploy (real Temporal, Kafka, regist
   let client: Client;
   const results: FlinkDeployResult[] = [];
 
-  const spec = (jobVersion: string, extra: FeatureJobDeploymentChoices = {}) => prepareFeatureJobDeployment(config, { jobName, jobVersion, flinkConfiguration: FLINK_CONFIGURATION, ...extra });
+  const spec = (jobVersion: string, extra: FeatureJobDeploymentChoices = {}) => prepareFeatureJobDeployment(config, fraudJarJob, { jobName, jobVersion, flinkConfiguration: FLINK_CONFIGURATION, ...extra });
   const deploy = async (input: FlinkDeployInput): Promise<FlinkDeployResult> => {
     const handle = await startDeployment(client, { health: HEALTH, ...input }, { taskQueue: flinkDeployTaskQueue(config), uiUrl: config.temporal.uiUrl });
     const result = await handle.result();

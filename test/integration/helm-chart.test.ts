@@ -24,7 +24,8 @@ import { loadConfig, type TributaryConfig } from '../../src/config/config.js';
 import { SETTINGS, type Setting } from '../../src/config/settings.js';
 import { pipelinesTopicSpec } from '../../src/pipeline-store/kafka-pipeline-store.js';
 import { defaultFeatureJobName } from '../../src/pipelines/pipeline-topics.js';
-import { FEATURE_JOB_LATENCY_SETTINGS, featureJobFlinkConfiguration, featureJobProgramArgs, featureJobSpec, FEATURE_JOB_ENTRY_CLASS } from '../../src/flink/job-spec.js';
+import { FEATURE_JOB_LATENCY_SETTINGS, featureJobFlinkConfiguration, featureJobProgramArgs, featureJobSpec } from '../../src/flink/job-spec.js';
+import { fraudJarJob } from '../helpers/fraud-feature-job.js';
 import { defaultScorerGroupId } from '../../src/serving/scoring-worker.js';
 import type { StackContext } from '../../src/stack/component.js';
 import { secureKafkaGrants } from '../../src/stack/secure-kafka-acls.js';
@@ -256,13 +257,13 @@ describe('the chart and the code agree', () => {
         schemaRegistry: { url: 'http://tributary-schema-registry.tributary.svc:8080/apis/ccompat/v7' },
         topics: { prefix },
       } as unknown as TributaryConfig;
-      const spec = featureJobSpec(config, {
+      const spec = featureJobSpec(config, fraudJarJob, {
         jobName,
         jobVersion: '0.1.0',
         piiKeyFile: '/opt/tributary/secrets/pii/key',
         kafkaClientPropertiesFile: '/opt/tributary/kafka/client.properties',
       });
-      expect(deployment.spec.job).toMatchObject({ entryClass: FEATURE_JOB_ENTRY_CLASS, upgradeMode: 'savepoint', state: 'running', args: featureJobProgramArgs(spec) });
+      expect(deployment.spec.job).toMatchObject({ entryClass: fraudJarJob.mainClass, upgradeMode: 'savepoint', state: 'running', args: featureJobProgramArgs(spec) });
       expect(deployment.spec.flinkConfiguration).toMatchObject({
         // The latency settings every submission of tributary's carries (the fixture sets its own interval for one pipeline).
         ...FEATURE_JOB_LATENCY_SETTINGS,

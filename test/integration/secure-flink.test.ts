@@ -25,6 +25,7 @@ import { readDeadLetters } from '../helpers/scoring.js';
 import { useSecureBroker } from '../helpers/secure-kafka.js';
 import { removeFeatureJobDeployments } from '../helpers/flink-deployments.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { fraudJarJob } from '../helpers/fraud-feature-job.js';
 
 /** Records reach read_committed readers with the checkpoint after them. */
 const FLINK_CONFIGURATION = { 'execution.checkpointing.interval': '2s' };
@@ -53,7 +54,7 @@ describe('the Flink feature job on the secure broker (SASL_SSL + SCRAM-SHA-512 +
   }, 120_000);
 
   it('turns the simulator\'s transactions into one feature each and dead-letters an undecodable one, as the flink principal', async () => {
-    submitted = await new FeatureJobDeployer(flinkConfig).submit({ jobName, jobVersion: `secure-${runId}`, outOfOrdernessMs: 0, flinkConfiguration: FLINK_CONFIGURATION });
+    submitted = await new FeatureJobDeployer(flinkConfig).submit({ job: fraudJarJob, jobName, jobVersion: `secure-${runId}`, argumentOverrides: { 'out-of-orderness-ms': '0' }, flinkConfiguration: FLINK_CONFIGURATION });
     expect(submitted.spec.kafkaClientPropertiesFile).toMatch(/\/flink\/secrets\/kafka-client\..*\.properties$/);
 
     // The simulator's own principal writes the raw streams.
@@ -128,7 +129,7 @@ describe('the Flink feature job on the secure broker (SASL_SSL + SCRAM-SHA-512 +
     try {
       const results = await withInProcessDeployWorker(trainerConfig, async () => {
         const deploy = async (jobVersion: string) => {
-          const spec = await prepareFeatureJobDeployment(flinkConfig, { jobName: deployedJob, jobVersion, flinkConfiguration: FLINK_CONFIGURATION });
+          const spec = await prepareFeatureJobDeployment(flinkConfig, fraudJarJob, { jobName: deployedJob, jobVersion, flinkConfiguration: FLINK_CONFIGURATION });
           const handle = await startDeployment(client, { spec, health: { windowMs: 6_000, sampleIntervalMs: 500 } }, { taskQueue: flinkDeployTaskQueue(trainerConfig), uiUrl: base.temporal.uiUrl });
           return handle.result();
         };
@@ -153,7 +154,7 @@ describe('the Flink feature job on the secure broker (SASL_SSL + SCRAM-SHA-512 +
     const wrong = `wrong-${randomBytes(8).toString('hex')}`;
     const config: TributaryConfig = { ...flinkConfig, kafka: { ...flinkConfig.kafka, sasl: { mechanism: 'scram-sha-512', username: 'flink', password: wrong } } };
     const refusedJob = `${jobName}-wrong-password`;
-    const error = await new FeatureJobDeployer(config).submit({ jobName: refusedJob, jobVersion: 'refused' }).catch((e: unknown) => e);
+    const error = await new FeatureJobDeployer(config).submit({ job: fraudJarJob, jobName: refusedJob, jobVersion: 'refused' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(KafkaAuthenticationError);
     expect((error as Error).message).toBe(
       `Kafka at ${files.bootstrap} rejected the SCRAM-SHA-512 credentials of user flink (invalid user name or password); ` +
@@ -165,7 +166,7 @@ describe('the Flink feature job on the secure broker (SASL_SSL + SCRAM-SHA-512 +
   it('refuses a principal whose ACLs do not cover the job\'s topics before submitting, naming them', async () => {
     const simulatorConfig = await roleConfig('simulator');
     const refusedJob = `${jobName}-as-simulator`;
-    const error = await new FeatureJobDeployer(simulatorConfig).submit({ jobName: refusedJob, jobVersion: 'refused' }).catch((e: unknown) => e);
+    const error = await new FeatureJobDeployer(simulatorConfig).submit({ job: fraudJarJob, jobName: refusedJob, jobVersion: 'refused' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(KafkaAuthorizationError);
     const topics = ['transactions', 'labels', 'features', 'training-examples', 'dlq'].map((logical) => `${base.topics.prefix}${logical}`);
     expect((error as Error).message).toBe(

@@ -10,6 +10,7 @@ import {
   writeFeatureJobSecrets,
 } from '../../src/flink/feature-job-secrets.js';
 import { featureJobProgramArgs, featureJobSpec } from '../../src/flink/job-spec.js';
+import { fraudJarJob } from '../helpers/fraud-feature-job.js';
 
 /** Also in examples/fraud/feature-job/src/test/java/…/KafkaClientPropertiesTest.java: keep the two in step. */
 const TRICKY_ENTRIES = {
@@ -80,7 +81,8 @@ describe('writeFeatureJobSecrets', () => {
     expect(statSync(files.kafkaClientPropertiesFile!).mode & 0o777).toBe(0o600);
     expect(readFileSync(files.kafkaClientPropertiesFile!, 'utf8')).toContain('password="pa\\\\"ss\\\\\\\\word";');
 
-    const args = featureJobProgramArgs(featureJobSpec(secured, { jobVersion: 'v2', jobName: 'fraud features/v2', ...files }));
+    // A job without arguments of its own, so the platform's come last.
+    const args = featureJobProgramArgs(featureJobSpec(secured, { ...fraudJarJob, args: [] }, { jobVersion: 'v2', jobName: 'fraud features/v2', ...files }));
     expect(args.slice(-2)).toStrictEqual(['--kafka-client-properties', files.kafkaClientPropertiesFile]);
     expect(args.join(' ')).not.toContain('word');
   });

@@ -1,50 +1,93 @@
 import { mkdtempSync, rmSync, statSync, utimesSync, writeFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig, type TributaryConfig } from '../../src/config/config.js';
 import { piiKeyFilePath, writeSecretFile } from '../../src/flink/feature-job-secrets.js';
 import { isJarStale } from '../../src/flink/jar-builder.js';
 import { featureJobDeploymentSpec } from '../../src/flink/deployment-spec.js';
-import { FEATURE_JOB_NAME, featureJobFlinkConfiguration, featureJobProgramArgs, featureJobSpec } from '../../src/flink/job-spec.js';
+import { pipelineJarJob, type PipelineJarJob } from '../../src/flink/jar-feature-job.js';
+import { featureJobFlinkConfiguration, featureJobProgramArgs, featureJobSpec } from '../../src/flink/job-spec.js';
+import { loadPipelineDefinition } from '../../src/pipelines/validate-pipeline.js';
+import { FRAUD_DEFINITION_FILE, fraudJarJob } from '../helpers/fraud-feature-job.js';
+
+/** The fraud definition's build.inputs, as written in the file. */
+const fraudBuildInputs = ['../../schemas'];
 
 const scratch = mkdtempSync(join(tmpdir(), 'tributary-feature-job-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 const config: TributaryConfig = { ...loadConfig({ env: {} }), topics: { prefix: 'acme.' } };
 
+/** A jar job of a pipeline with two sources, as `pipelineJarJob` reads it from a definition. */
+const churnJob: PipelineJarJob = {
+  pipeline: 'churn',
+  jobName: 'churn-features',
+  jar: '/repo/churn/job/target/churn.jar',
+  mainClass: 'com.acme.ChurnFeatures',
+  args: ['--window', '30d', '--label-horizon-ms', '1000', '--verbose'],
+  module: undefined,
+  topics: { sources: ['sessions', 'payments'], labels: 'cancellations', features: 'churn-features', trainingExamples: 'churn.training-examples', dlq: 'churn.dlq' },
+  labelHorizonMs: 2_592_000_000,
+};
+
 describe('feature job spec', () => {
-  it('derives topic names, group and transactional id prefix from the configuration', () => {
-    const spec = featureJobSpec(config, { jobVersion: 'v7', piiKeyFile: '/secrets/key' });
+  it('derives topic names, group and transactional id prefix from the pipeline\'s job and the configuration', () => {
+    const spec = featureJobSpec(config, churnJob, { jobVersion: 'v7', piiKeyFile: '/secrets/key' });
     expect(spec).toMatchObject({
-      jobName: FEATURE_JOB_NAME,
-      topics: { transactions: 'acme.transactions', labels: 'acme.labels', features: 'acme.features', trainingExamples: 'acme.training-examples', dlq: 'acme.dlq' },
-      groupId: 'acme.tributary-feature-job',
-      transactionalIdPrefix: 'acme.tributary-feature-job-v7',
-      outOfOrdernessMs: 5000,
+      jobName: 'churn-features',
+      entryClass: 'com.acme.ChurnFeatures',
+      topics: { sources: ['acme.sessions', 'acme.payments'], labels: 'acme.cancellations', features: 'acme.churn-features', trainingExamples: 'acme.churn.training-examples', dlq: 'acme.churn.dlq' },
+      groupId: 'acme.churn-features',
+      transactionalIdPrefix: 'acme.churn-features-v7',
+      labelHorizonMs: 2_592_000_000,
+    });
+  });
+
+  it('gives the platform\'s arguments, one per token, then the definition\'s: a same-named one replaces the platform\'s in place, a caller\'s override wins over both, never the key itself', () => {
+    const args = featureJobProgramArgs(featureJobSpec(config, churnJob, { jobVersion: 'v7', piiKeyFile: '/secrets/key', argumentOverrides: { window: '7d' } }));
+    expect(args).toEqual([
+      '--bootstrap-servers', '127.0.0.1:9092',
+      '--schema-registry-url', 'http://127.0.0.1:8085/apis/ccompat/v7',
+      '--source-topics', 'acme.sessions,acme.payments',
+      '--labels-topic', 'acme.cancellations',
+      '--features-topic', 'acme.churn-features',
+      '--training-examples-topic', 'acme.churn.training-examples',
+      '--dlq-topic', 'acme.churn.dlq',
+      '--group-id', 'acme.churn-features',
+      '--job-version', 'v7',
+      '--job-name', 'churn-features',
+      '--pii-key-file', '/secrets/key',
+      '--label-horizon-ms', '1000',
+      '--transactional-id-prefix', 'acme.churn-features-v7',
+      '--window', '7d',
+      '--verbose',
+    ]);
+    expect(args.join(' ')).not.toContain(config.pii.hashKey);
+  });
+
+  it('reads the fraud example\'s jar job from its definition alone: paths from the file\'s folder, its topics, main class and arguments', () => {
+    const folder = dirname(FRAUD_DEFINITION_FILE);
+    expect(fraudJarJob).toEqual({
+      pipeline: 'fraud',
+      jobName: 'tributary-feature-job',
+      jar: join(folder, 'feature-job', 'target', 'tributary-feature-job.jar'),
+      mainClass: 'dev.tributary.flink.features.FeatureJob',
+      args: ['--out-of-orderness-ms', '5000'],
+      module: {
+        moduleDir: join(folder, 'feature-job'),
+        jar: join('target', 'tributary-feature-job.jar'),
+        inputs: [join(folder, 'feature-job', 'pom.xml'), join(folder, 'feature-job', 'src'), ...fraudBuildInputs.map((input) => join(folder, input))],
+      },
+      topics: { sources: ['transactions'], labels: 'labels', features: 'features', trainingExamples: 'training-examples', dlq: 'dlq' },
       labelHorizonMs: 604_800_000,
     });
   });
 
-  it('turns the spec into one argument per token, never the key itself', () => {
-    const args = featureJobProgramArgs(featureJobSpec(config, { jobVersion: 'v7', piiKeyFile: '/secrets/key', outOfOrdernessMs: 0 }));
-    expect(args).toEqual([
-      '--bootstrap-servers', '127.0.0.1:9092',
-      '--schema-registry-url', 'http://127.0.0.1:8085/apis/ccompat/v7',
-      '--transactions-topic', 'acme.transactions',
-      '--labels-topic', 'acme.labels',
-      '--features-topic', 'acme.features',
-      '--training-examples-topic', 'acme.training-examples',
-      '--dlq-topic', 'acme.dlq',
-      '--group-id', 'acme.tributary-feature-job',
-      '--job-version', 'v7',
-      '--job-name', 'tributary-feature-job',
-      '--pii-key-file', '/secrets/key',
-      '--out-of-orderness-ms', '0',
-      '--label-horizon-ms', '604800000',
-      '--transactional-id-prefix', 'acme.tributary-feature-job-v7',
-    ]);
-    expect(args.join(' ')).not.toContain(config.pii.hashKey);
+  it('refuses a SQL pipeline in one line: its job is not a jar', () => {
+    const file = fileURLToPath(new URL('../../examples/delivery/pipeline.yaml', import.meta.url));
+    expect(() => pipelineJarJob(loadPipelineDefinition(file), dirname(file))).toThrow(/^pipeline delivery-time has a sql feature job, not a jar; `tributary pipeline apply` submits it through the SQL Gateway$/);
   });
 });
 
@@ -53,8 +96,9 @@ describe('feature job Flink configuration', () => {
 
   it('submits every job with the measured latency defaults, not the cluster’s 10 s checkpoints', () => {
     expect(featureJobFlinkConfiguration()).toEqual(latencyDefaults);
-    const deployable = featureJobDeploymentSpec(featureJobSpec(config, { jobVersion: 'v7', piiKeyFile: '/secrets/key' }), { jarPath: '/jars/job.jar' });
+    const deployable = featureJobDeploymentSpec(featureJobSpec(config, churnJob, { jobVersion: 'v7', piiKeyFile: '/secrets/key' }), { jarPath: '/jars/job.jar' });
     expect(deployable.flinkConfiguration).toEqual(latencyDefaults);
+    expect(deployable).toMatchObject({ entryClass: 'com.acme.ChurnFeatures', observedTopics: { inputs: ['acme.sessions', 'acme.payments'], outputs: ['acme.churn-features'] } });
   });
 
   it('lets the caller’s settings win over each default and add their own', () => {

@@ -6,7 +6,7 @@
  * schema's defaults are checked against the code that applies them today.
  */
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_LABEL_HORIZON_MS } from '../../src/flink/job-spec.js';
+import { DEFAULT_LABEL_HORIZON_MS } from '../../src/flink/jar-feature-job.js';
 import { DEFAULT_SERVE_AS, type PipelineDefinition } from '../../src/pipelines/pipeline-definition.js';
 import { checkAgainstSchema, PIPELINE_SCHEMA } from '../../src/pipelines/schema-check.js';
 import { DEFAULT_SPLIT_FRACTIONS } from '../../src/training/dataset-split.js';

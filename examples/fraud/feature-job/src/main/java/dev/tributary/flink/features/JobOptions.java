@@ -36,7 +36,7 @@ public record JobOptions(
     public static final long DEFAULT_LABEL_HORIZON_MS = 7L * 24 * 60 * 60 * 1000;
 
     private static final List<String> REQUIRED = List.of(
-            "bootstrap-servers", "schema-registry-url", "transactions-topic", "labels-topic", "features-topic",
+            "bootstrap-servers", "schema-registry-url", "source-topics", "labels-topic", "features-topic",
             "training-examples-topic", "dlq-topic", "group-id", "job-version", "pii-key-file", "transactional-id-prefix");
     private static final Set<String> OPTIONAL = Set.of("out-of-orderness-ms", "label-horizon-ms", "job-name", "kafka-client-properties");
 
@@ -61,13 +61,18 @@ public record JobOptions(
         if (keyFile != null && !keyFile.isBlank()) checkKeyFile(Path.of(keyFile), problems);
         String clientProperties = values.get("kafka-client-properties");
         if (clientProperties != null) problems.addAll(KafkaClientProperties.problems(Path.of(clientProperties)));
+        String sources = values.get("source-topics");
+        // Tributary passes the definition's sources comma-separated; this job reads one stream, the transactions.
+        if (sources != null && !sources.isBlank() && sources.contains(",")) {
+            problems.add("--source-topics " + quote(sources) + ": expected one topic, the transactions (the fraud pipeline has one source)");
+        }
         String registry = values.get("schema-registry-url");
         if (registry != null && !registry.isBlank() && !registry.matches("^https?://.+")) {
             problems.add("--schema-registry-url " + registry + ": expected an http(s) URL");
         }
         if (!problems.isEmpty()) throw new InvalidJobArgumentsException(problems);
         return new JobOptions(
-                values.get("bootstrap-servers"), values.get("schema-registry-url"), values.get("transactions-topic"),
+                values.get("bootstrap-servers"), values.get("schema-registry-url"), values.get("source-topics"),
                 values.get("labels-topic"), values.get("features-topic"), values.get("training-examples-topic"),
                 values.get("dlq-topic"), values.get("group-id"), values.get("job-version"),
                 values.getOrDefault("job-name", DEFAULT_JOB_NAME), Path.of(keyFile), outOfOrderness, labelHorizon,

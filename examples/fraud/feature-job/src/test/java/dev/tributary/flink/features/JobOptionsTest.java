@@ -18,7 +18,7 @@ class JobOptionsTest {
         Path key = Files.writeString(dir.resolve("key"), "a-key-of-some-length\n");
         return new ArrayList<>(List.of(
                 "--bootstrap-servers", "127.0.0.1:9092", "--schema-registry-url", "http://127.0.0.1:8085/apis/ccompat/v7",
-                "--transactions-topic", "t", "--labels-topic", "l", "--features-topic", "f", "--training-examples-topic", "e",
+                "--source-topics", "t", "--labels-topic", "l", "--features-topic", "f", "--training-examples-topic", "e",
                 "--dlq-topic", "d", "--group-id", "g", "--job-version", "v", "--pii-key-file", key.toString(),
                 "--transactional-id-prefix", "p"));
     }
@@ -44,6 +44,15 @@ class JobOptionsTest {
                   unknown argument --colour
                   --features-topic is required
                   --out-of-orderness-ms "soon": expected a whole number of milliseconds, 0 or more""", error.getMessage());
+    }
+
+    @Test
+    void readsOneSourceTopic() throws Exception {
+        List<String> args = validArgs();
+        args.set(args.indexOf("--source-topics") + 1, "a.transactions,a.refunds");
+        IllegalArgumentException error = assertThrows(IllegalArgumentException.class, () -> JobOptions.parse(args.toArray(String[]::new)));
+        assertEquals("invalid feature job arguments (1 problem):\n  --source-topics \"a.transactions,a.refunds\": expected one topic, the transactions (the fraud pipeline has one source)", error.getMessage());
+        assertEquals("t", JobOptions.parse(validArgs().toArray(String[]::new)).transactionsTopic());
     }
 
     @Test

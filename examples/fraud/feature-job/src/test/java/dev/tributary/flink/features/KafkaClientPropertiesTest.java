@@ -84,7 +84,7 @@ class KafkaClientPropertiesTest {
         Path key = Files.writeString(dir.resolve("key"), "a-key-of-some-length\n");
         List<String> args = new ArrayList<>(List.of(
                 "--bootstrap-servers", "127.0.0.1:9094", "--schema-registry-url", "http://127.0.0.1:8085/apis/ccompat/v7",
-                "--transactions-topic", "t", "--labels-topic", "l", "--features-topic", "f", "--training-examples-topic", "e",
+                "--source-topics", "t", "--labels-topic", "l", "--features-topic", "f", "--training-examples-topic", "e",
                 "--dlq-topic", "d", "--group-id", "g", "--job-version", "v", "--pii-key-file", key.toString(),
                 "--transactional-id-prefix", "p"));
         assertEquals(null, JobOptions.parse(args.toArray(String[]::new)).kafkaClientProperties());
