@@ -190,13 +190,15 @@ export function modelsCommand(cli: CliEnvironment, openRegistry: RegistryOpener 
   command
     .command('import')
     .description(
-      "register an ONNX model trained elsewhere as a new version of the pipeline's model; it must read the pipeline's vectorised inputs (float32 [rows, columns], the columns in the vectoriser's order, see docs/onnx.md) and Tributary measures it on the pipeline's held-out examples",
+      "register an ONNX model trained elsewhere as a new version of the pipeline's model; it must read the pipeline's vectorised inputs (float32 [rows, columns], the columns in the vectoriser's order, see docs/onnx.md) and Tributary measures it on the pipeline's held-out examples; it must pass the pipeline's quality gates, as a trained version must, and is staged as one would be (challenger, or champion when there is none)",
     )
     .argument('<pipeline>', 'the applied pipeline whose model it is', registryModelName)
     .argument('<file>', 'the ONNX file (model.onnx)')
     .option('--trained-on <text>', 'what it was trained on, in your words (recorded as the trainedOn tag)')
     .option('--by <who>', 'who imports it, recorded as its trainer and in the registry; the OS user by default', defaultAuthor())
     .option('--tag <key=value>', 'a tag of the version (repeat it for more)', tagOption, {})
+    .option('--gate <name=value>', "a quality gate over the pipeline's (its task's defaults, then its definition's gates), e.g. minRocAuc=0.8 (repeat it for more)", tagOption, {})
+    .option('--register-anyway', 'register a model that misses a gate as a rejected version (never served) instead of refusing it')
     .option('--json', 'print JSON instead of a table')
     .action(async (pipeline: string, file: string, options: ModelsImportOptions) => {
       const { runModelsImport } = await import('./models-import.js');

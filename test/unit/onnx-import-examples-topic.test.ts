@@ -38,7 +38,8 @@ describe('importOnnxModel', () => {
       {
         pipelines,
         examples,
-        registry: { registerVersion: refusing, resolveAlias: refusing, loadArtifact: refusing },
+        registry: { registerVersion: refusing, resolveAlias: refusing, loadArtifact: refusing, setStage: refusing, setAlias: refusing },
+        deployments: { latest: refusing, publish: refusing },
         features: { featuresSchemaOf: refusing },
         codeVersion: 'test',
         topicPrefix: 'test.',
