@@ -7,23 +7,24 @@ import { createAvroDecoder } from '../../src/streaming/avro-decoder.js';
 import { createKafka } from '../../src/streaming/kafka-client.js';
 import { registerSchemas } from '../../src/streaming/schema-registrar.js';
 import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
-import { createKafkaSimulationSink } from '../../src/streaming/simulation-sink.js';
-import { simulateEvents } from '../../src/streaming/simulator/event-generator.js';
-import type { Label, Transaction } from '../../src/streaming/simulator/simulated-event.js';
-import { runSimulation, type SinkRecord } from '../../src/streaming/simulator/simulation-runner.js';
+import { simulatorTopics } from '../../examples/fraud/fraud-pipeline.js';
+import { createKafkaSimulationSink } from '../../examples/fraud/simulator/kafka-sink.js';
+import { simulateEvents } from '../../examples/fraud/simulator/event-generator.js';
+import type { Label, Transaction } from '../../examples/fraud/simulator/simulated-event.js';
+import { runSimulation, type SinkRecord } from '../../examples/fraud/simulator/simulation-runner.js';
 import { ensureTopics } from '../../src/streaming/topic-admin.js';
 import { topicCatalogue, topicName } from '../../src/streaming/topic-catalogue.js';
 import { collectingConsumer, type CollectingConsumer } from '../helpers/kafka.js';
 import { findPii } from '../helpers/pii-scan.js';
 import { waitFor } from '../helpers/wait-for.js';
-
 import { fraudJarJob } from '../helpers/fraud-feature-job.js';
+
 const TRANSACTIONS = 20_000;
 const DAY_MS = 86_400_000;
 
 /**
  * The data plane end to end, as a person runs it: `topics ensure`, `schemas register`,
- * `flink submit`, `simulate --count 20000` — then every transaction has a feature record,
+ * `flink submit`, the fraud example's `simulate --count 20000` (examples/fraud/cli.ts) — then every transaction has a feature record,
  * every labelled one a training example, and no raw PII reaches a derived topic.
  */
 describe('data plane end to end (real Kafka, registry and Flink)', () => {
@@ -59,7 +60,7 @@ describe('data plane end to end (real Kafka, registry and Flink)', () => {
   });
 
   it(`computes features for all ${TRANSACTIONS} simulated transactions and a training example for every labelled one`, async () => {
-    const sink = await createKafkaSimulationSink(config);
+    const sink = await createKafkaSimulationSink(config, simulatorTopics(config));
     const recording = {
       async send(records: SinkRecord[]) {
         for (const record of records) {
