@@ -10,6 +10,7 @@
 import type { ServingSnapshot } from './served-models.js';
 import type { ScoringModel } from './scoring-model.js';
 import { decidingVariant, type Variant } from './variant-router.js';
+import { shownValue } from '../errors/shown-value.js';
 
 export interface FeatureInput {
   /** Decoded Avro value of a features record; validated here, since it may be anything. */
@@ -211,17 +212,6 @@ async function scoreRows(model: ScoringModel | undefined, rows: readonly ValidRe
   return { scores, problems };
 }
 
-/** A field's value as a person would type it, `missing` when absent; never throws, since a throw would fail the chunk for ever instead of dead-lettering the record. */
-function shown(value: unknown): string {
-  if (value === undefined) return 'missing';
-  if (typeof value === 'number' || typeof value === 'bigint') return String(value);
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    // A BigInt inside, or a cycle.
-    return String(value);
-  }
-}
 
 /** Where a features record's event time may lie: a whole number of epoch ms, as score.avsc's long takes it. */
 const isEpochMillis = (value: unknown): value is number => typeof value === 'number' && Number.isSafeInteger(value);
@@ -246,7 +236,7 @@ export function recordKeysOf(record: unknown, model: Pick<ScoringModel, 'identit
   };
   const eventId = idOf(eventIdField);
   const problem = (field: string, role: string, expected: string): string =>
-    `field ${field} (features.${role}) of the features record${eventId === undefined ? '' : ` of event ${eventId}`} is ${shown(fields[field])}, expected ${expected}`;
+    `field ${field} (features.${role}) of the features record${eventId === undefined ? '' : ` of event ${eventId}`} is ${shownValue(fields[field], 'missing')}, expected ${expected}`;
   if (eventId === undefined) return { reason: problem(eventIdField, 'eventId', 'a non-empty string or a whole number') };
   const entityKey = idOf(entityKeyField);
   if (entityKey === undefined) return { reason: problem(entityKeyField, 'entityKey', 'a non-empty string or a whole number') };

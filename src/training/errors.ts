@@ -1,3 +1,4 @@
+import { shownValue } from '../errors/shown-value.js';
 import { TributaryError } from '../errors/tributary-error.js';
 /** Where a training-layer error applies; every field is optional because each error knows only part of it. */
 export interface TrainingErrorContext {
@@ -31,18 +32,6 @@ export class TrainingError extends TributaryError {
   }
 }
 
-/** Shows a value as a person would type it: `NaN`, `Infinity`, `null`, `"text"`; `undefined` as `(missing)`. */
-function formatValue(value: unknown): string {
-  if (value === undefined) return '(missing)';
-  if (typeof value === 'number' || typeof value === 'bigint') return String(value);
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    // A BigInt inside or a cycle: throwing here would turn the record's rejection into a failed chunk, retried for ever.
-    return String(value);
-  }
-}
-
 /**
  * A feature field of a record is missing, not finite, of the wrong type or out of range, so the
  * record cannot become a feature vector. The scorer routes such a record to the DLQ with this
@@ -57,7 +46,7 @@ export class FeatureValueError extends TrainingError {
     readonly value: unknown,
     readonly expected: string,
   ) {
-    super(`invalid feature in transaction ${transactionId}: ${field}=${formatValue(value)}, expected ${expected}`, {
+    super(`invalid feature in transaction ${transactionId}: ${field}=${shownValue(value, '(missing)')}, expected ${expected}`, {
       transactionId,
       field,
     });
@@ -78,7 +67,7 @@ export class ExampleFieldError extends TrainingError {
     readonly value: unknown,
     readonly expected: string,
   ) {
-    super(`training example at ${where}: ${field}=${formatValue(value)}, expected ${expected}`, { field });
+    super(`training example at ${where}: ${field}=${shownValue(value, '(missing)')}, expected ${expected}`, { field });
   }
 }
 
@@ -122,7 +111,7 @@ export class InvalidOptionsError extends TrainingError {
   ) {
     super(
       [`invalid ${subject} (${issues.length} problem${issues.length === 1 ? '' : 's'}):`]
-        .concat(issues.map((issue) => `  ${issue.option}=${formatValue(issue.value)}: expected ${issue.expected}`))
+        .concat(issues.map((issue) => `  ${issue.option}=${shownValue(issue.value, '(missing)')}: expected ${issue.expected}`))
         .join('\n'),
       { field: issues[0]?.option },
     );
