@@ -7,11 +7,11 @@ import { randomUUID } from 'node:crypto';
 import type { Admin, Kafka } from 'kafkajs';
 import { logLevel } from 'kafkajs';
 import { loadConfig, type TributaryConfig } from '../../src/config/config.js';
-import type { KafkaModelRegistry } from '../../src/registry/kafka-model-registry.js';
+import { createModelRegistry, type KafkaModelRegistry } from '../../src/registry/kafka-model-registry.js';
 import { serialiseModelArtifact } from '../../src/registry/model-artifact.js';
 import type { ScoreValue } from '../../src/serving/batch-scorer.js';
 import type { DeadLetterValue } from '../../src/serving/dead-letters.js';
-import type { DeploymentLog } from '../../src/serving/deployment-log.js';
+import { openDeploymentLog, type DeploymentLog } from '../../src/serving/deployment-log.js';
 import type { ServedModel } from '../../src/serving/model-deployment.js';
 import { createScorerMetrics, type ScorerMetrics } from '../../src/serving/scorer-metrics.js';
 import type { DeliveryMode } from '../../src/serving/scorer-output.js';
@@ -19,6 +19,7 @@ import { loadScoringModel } from '../../src/serving/scoring-model.js';
 import { ScoringWorker } from '../../src/serving/scoring-worker.js';
 import { ServedModels } from '../../src/serving/served-models.js';
 import { createAvroDecoder } from '../../src/streaming/avro-decoder.js';
+import { createAvroProducer, type AvroProducer } from '../../src/streaming/avro-producer.js';
 import { createKafka } from '../../src/streaming/kafka-client.js';
 import { createOffsetRangeReader, type DecodedRecord } from '../../src/streaming/offset-range-reader.js';
 import { registerSchemas } from '../../src/streaming/schema-registrar.js';
@@ -41,6 +42,46 @@ export function scoringRunConfig(purpose: string): TributaryConfig {
 export async function prepareScoringTopics(config: TributaryConfig, admin: Admin): Promise<void> {
   await ensureTopics(admin, topicCatalogue(config));
   await registerSchemas(createSchemaRegistryClient(config.schemaRegistry), config);
+}
+
+/** What a test of a scorer process uses on the real stack; `close` releases all of it. */
+export interface ScoringStack {
+  readonly kafka: Kafka;
+  readonly admin: Admin;
+  readonly registry: KafkaModelRegistry;
+  readonly deployments: DeploymentLog;
+  /** Connected; produces through the run's registered schemas. */
+  readonly producer: AvroProducer;
+  close(): Promise<void>;
+}
+
+/**
+ * Connects an admin, prepares the run's topics and schemas, and opens the registry, the deployment
+ * log and a producer; what was opened is released again when a later step fails.
+ */
+export async function openScoringStack(config: TributaryConfig, clientIdSuffix: string): Promise<ScoringStack> {
+  const kafka = createKafka(config, { clientIdSuffix, logLevel: logLevel.NOTHING });
+  const opened: (() => Promise<void>)[] = [];
+  const close = async (): Promise<void> => {
+    for (const release of opened.reverse()) await release();
+  };
+  try {
+    const admin = kafka.admin();
+    await admin.connect();
+    opened.push(() => admin.disconnect());
+    await prepareScoringTopics(config, admin);
+    const registry = await createModelRegistry(config);
+    opened.push(() => registry.close());
+    const deployments = await openDeploymentLog(config);
+    opened.push(() => deployments.close());
+    const producer = createAvroProducer({ kafka, registry: createSchemaRegistryClient(config.schemaRegistry), config });
+    await producer.connect();
+    opened.push(() => producer.disconnect());
+    return { kafka, admin, registry, deployments, producer, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
 }
 
 /** Feature records as the feature job writes them, with this run's transaction ids and event time now. */

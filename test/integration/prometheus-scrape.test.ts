@@ -7,19 +7,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Admin } from 'kafkajs';
-import { logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import { createModelRegistry, type KafkaModelRegistry } from '../../src/registry/kafka-model-registry.js';
-import { openDeploymentLog, type DeploymentLog } from '../../src/serving/deployment-log.js';
 import { defaultScorerGroupId } from '../../src/serving/scoring-worker.js';
-import { createAvroProducer, type AvroProducer } from '../../src/streaming/avro-producer.js';
 import { pipelineLatencies } from '../../src/status/stage-latency.js';
-import { createKafka } from '../../src/streaming/kafka-client.js';
-import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
 import { topicName } from '../../src/streaming/topic-catalogue.js';
 import { startPrometheus, type RunningPrometheus } from '../helpers/prometheus.js';
-import { featureRecords, prepareScoringTopics, registerModelVersions, scoringRunConfig, waitForGroupCaughtUp } from '../helpers/scoring.js';
+import { featureRecords, openScoringStack, registerModelVersions, scoringRunConfig, waitForGroupCaughtUp, type ScoringStack } from '../helpers/scoring.js';
 import { startServeProcess, type ServeProcess } from '../helpers/serve-process.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -36,34 +29,22 @@ const dashboard = JSON.parse(readFileSync(fileURLToPath(new URL('../../deploy/gr
 const stageQueries = dashboard.panels.flatMap((panel) => (panel.targets ?? []).filter((target) => STAGES.some((stage) => target.expr.includes(`${stage}_bucket`))).map((target) => ({ panel: panel.title, expr: target.expr })));
 
 describe('Prometheus scrapes the scorer (real Prometheus, real scorer, real stack)', () => {
-  let admin: Admin;
-  let registry: KafkaModelRegistry;
-  let deployments: DeploymentLog;
-  let producer: AvroProducer;
+  let stack: ScoringStack | undefined;
   let serve: ServeProcess | undefined;
   let prometheus: RunningPrometheus | undefined;
 
   beforeAll(async () => {
-    const kafka = createKafka(config, { clientIdSuffix: 'prometheus-scrape-test', logLevel: logLevel.NOTHING });
-    admin = kafka.admin();
-    await admin.connect();
-    await prepareScoringTopics(config, admin);
-    registry = await createModelRegistry(config);
-    deployments = await openDeploymentLog(config);
-    producer = createAvroProducer({ kafka, registry: createSchemaRegistryClient(config.schemaRegistry), config });
-    await producer.connect();
+    stack = await openScoringStack(config, 'prometheus-scrape-test');
   });
 
   afterAll(async () => {
     serve?.child.kill('SIGKILL');
     await prometheus?.stop();
-    await producer?.disconnect();
-    await deployments?.close();
-    await registry?.close();
-    await admin?.disconnect();
+    await stack?.close();
   });
 
   it('answers the dashboard latency panels from the scraped stage histograms, and counts every score', async () => {
+    const { admin, registry, deployments, producer } = stack!;
     expect(stageQueries.map((query) => query.panel)).toEqual(expect.arrayContaining(['Source → features (feature job)', 'Features → score (scorer)', 'Source → score (end to end)']));
     const [champion] = await registerModelVersions(registry, MODEL, 1);
     await deployments.publish(MODEL, { champion: champion!, updatedBy: 'prometheus-scrape-test', reason: 'champion to scrape' });

@@ -6,24 +6,20 @@
  *   scores the rest without a duplicate;
  * - kill -9 mid-stream and a restart: no score lost, none duplicated (read_committed).
  */
-import type { Admin, Kafka } from 'kafkajs';
-import { logLevel } from 'kafkajs';
+import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import { createModelRegistry, type KafkaModelRegistry } from '../../src/registry/kafka-model-registry.js';
-import { openDeploymentLog, type DeploymentLog } from '../../src/serving/deployment-log.js';
 import { defaultScorerGroupId } from '../../src/serving/scoring-worker.js';
-import { createAvroProducer, type AvroProducer } from '../../src/streaming/avro-producer.js';
-import { createKafka } from '../../src/streaming/kafka-client.js';
-import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
+import type { AvroProducer } from '../../src/streaming/avro-producer.js';
 import { topicName } from '../../src/streaming/topic-catalogue.js';
 import {
   featureRecords,
-  prepareScoringTopics,
+  openScoringStack,
   readScores,
   registerModelVersions,
   scoreAccounting,
   scoringRunConfig,
   waitForGroupCaughtUp,
+  type ScoringStack,
 } from '../helpers/scoring.js';
 import { startServeProcess, type ServeProcess } from '../helpers/serve-process.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -67,31 +63,18 @@ async function committedSum(admin: Admin): Promise<number> {
 }
 
 describe('tributary serve as a process (real Kafka, registry, schema registry)', () => {
-  let kafka: Kafka;
-  let admin: Admin;
-  let registry: KafkaModelRegistry;
-  let deployments: DeploymentLog;
-  let producer: AvroProducer;
+  let stack: ScoringStack;
   const processes: ServeProcess[] = [];
   const inputIds: string[] = [];
 
   beforeAll(async () => {
-    kafka = createKafka(config, { clientIdSuffix: 'scoring-process-test', logLevel: logLevel.NOTHING });
-    admin = kafka.admin();
-    await admin.connect();
-    await prepareScoringTopics(config, admin);
-    registry = await createModelRegistry(config);
-    deployments = await openDeploymentLog(config);
-    producer = createAvroProducer({ kafka, registry: createSchemaRegistryClient(config.schemaRegistry), config });
-    await producer.connect();
+    stack = await openScoringStack(config, 'scoring-process-test');
   });
 
   afterAll(async () => {
     for (const serve of processes) serve.child.kill('SIGKILL');
-    await producer?.disconnect();
-    await deployments?.close();
-    await registry?.close();
-    await admin?.disconnect();
+    // Undefined when opening it failed, which already released what it had opened.
+    await (stack as ScoringStack | undefined)?.close();
   });
 
   const serve = async (): Promise<ServeProcess> => {
@@ -107,8 +90,8 @@ describe('tributary serve as a process (real Kafka, registry, schema registry)',
     expect(waiting?.status).toBe(503);
     expect(waiting?.body).toMatch(/waiting for a deployment of fraud with a champion/);
 
-    const [v1] = await registerModelVersions(registry, MODEL, 1);
-    await deployments.publish(MODEL, { champion: v1!, updatedBy: 'scoring-test', reason: 'first champion' });
+    const [v1] = await registerModelVersions(stack.registry, MODEL, 1);
+    await stack.deployments.publish(MODEL, { champion: v1!, updatedBy: 'scoring-test', reason: 'first champion' });
     const ready = await waitFor('/readyz to report ready', async () => {
       const answer = await probe(first, '/readyz');
       return answer?.status === 200 ? answer : undefined;
@@ -135,9 +118,9 @@ describe('tributary serve as a process (real Kafka, registry, schema registry)',
 
   it('SIGTERM mid-stream: finishes, commits, exits 0; a restart scores the rest without duplicates', async () => {
     const running = processes[0]!;
-    const stream = steadyProducer(producer, 'sigterm', inputIds);
+    const stream = steadyProducer(stack.producer, 'sigterm', inputIds);
     try {
-      await waitFor('the worker to commit some scores', async () => ((await committedSum(admin)) >= 100 ? true : undefined), 60_000);
+      await waitFor('the worker to commit some scores', async () => ((await committedSum(stack.admin)) >= 100 ? true : undefined), 60_000);
       running.child.kill('SIGTERM');
       expect(await running.exited).toEqual({ code: 0, signal: null });
       expect(running.output.join('')).toMatch(/SIGTERM: finishing the batch in progress/);
@@ -145,23 +128,23 @@ describe('tributary serve as a process (real Kafka, registry, schema registry)',
     } finally {
       await stream.stop();
     }
-    await waitForGroupCaughtUp(admin, groupId, featuresTopic);
-    expect(scoreAccounting(await readScores(kafka, config), inputIds)).toEqual({ duplicates: [], missing: [], unexpected: [] });
+    await waitForGroupCaughtUp(stack.admin, groupId, featuresTopic);
+    expect(scoreAccounting(await readScores(stack.kafka, config), inputIds)).toEqual({ duplicates: [], missing: [], unexpected: [] });
   });
 
   it('kill -9 mid-stream and a restart: no score lost, none duplicated', async () => {
     const running = processes[processes.length - 1]!;
-    const before = await committedSum(admin);
-    const stream = steadyProducer(producer, 'sigkill', inputIds);
+    const before = await committedSum(stack.admin);
+    const stream = steadyProducer(stack.producer, 'sigkill', inputIds);
     try {
-      await waitFor('the worker to commit more scores', async () => ((await committedSum(admin)) >= before + 100 ? true : undefined), 60_000);
+      await waitFor('the worker to commit more scores', async () => ((await committedSum(stack.admin)) >= before + 100 ? true : undefined), 60_000);
       running.child.kill('SIGKILL');
       expect((await running.exited).signal).toBe('SIGKILL');
       await serve();
     } finally {
       await stream.stop();
     }
-    await waitForGroupCaughtUp(admin, groupId, featuresTopic, 150_000);
-    expect(scoreAccounting(await readScores(kafka, config), inputIds)).toEqual({ duplicates: [], missing: [], unexpected: [] });
+    await waitForGroupCaughtUp(stack.admin, groupId, featuresTopic, 150_000);
+    expect(scoreAccounting(await readScores(stack.kafka, config), inputIds)).toEqual({ duplicates: [], missing: [], unexpected: [] });
   });
 });
