@@ -83,7 +83,24 @@ const grouped = (value: number): string => Math.round(value).toLocaleString('en-
 const ms = (value: number): string => (value >= 10_000 ? `${(value / 1000).toFixed(1)} s` : `${Math.round(value)} ms`);
 const ratio = (value: number): string => `×${value.toFixed(2)}`;
 
-type HeadlineRule = (document: Record<string, unknown>) => (Omit<Headline, 'benchmark'> | undefined)[];
+type HeadlineRow = Omit<Headline, 'benchmark'>;
+type HeadlineRule = (document: Record<string, unknown>) => (HeadlineRow | undefined)[];
+
+/**
+ * A rule over a few numbers of the document, read at `paths` by name: no row when one of
+ * `required` is missing (the figure means nothing without it), else the rows `rows` makes.
+ */
+function figuresRule<Name extends string, Required extends Name>(
+  paths: Readonly<Record<Name, string>>,
+  required: readonly Required[],
+  rows: (figures: Readonly<Record<Name, number | undefined>> & Readonly<Record<Required, number>>) => (HeadlineRow | undefined)[],
+): HeadlineRule {
+  return (document) => {
+    const figures = Object.fromEntries(Object.entries<string>(paths).map(([name, path]) => [name, numberAt(document, path)])) as Record<Name, number | undefined>;
+    if (required.some((name) => figures[name] === undefined)) return [];
+    return rows(figures as Record<Name, number | undefined> & Record<Required, number>);
+  };
+}
 
 interface TrainingBackend {
   readonly backend: string;
@@ -153,27 +170,16 @@ const RULES: Readonly<Record<string, HeadlineRule>> = {
       takeover === undefined ? undefined : { figure: 'blue/green takeover (decision → old job ended), median', value: ms(takeover), baseline: 'absolute' },
     ];
   },
-  'trigger-reaction'(document) {
-    const median = numberAt(document, 'medianMs');
-    const p99 = numberAt(document, 'p99Ms');
-    const poll = numberAt(document, 'pollIntervalMs');
-    if (median === undefined || p99 === undefined) return [];
-    return [{ figure: 'threshold crossing → training started, median / p99', value: `${ms(median)} / ${ms(p99)}${poll === undefined ? '' : ` (${ratio(median / poll)} of a poll)`}`, baseline: `poll interval ${poll === undefined ? '?' : ms(poll)} (half of it expected on average)` }];
-  },
-  'rollout-metrics'(document) {
-    const poll = numberAt(document, 'medianPollMs');
-    const full = numberAt(document, 'medianFullReadMs');
-    const backlog = numberAt(document, 'backlog');
-    const growth = numberAt(document, 'pollGrowth');
-    if (poll === undefined || full === undefined) return [];
-    return [
-      {
-        figure: `rollout live-metrics poll, ${backlog === undefined ? '?' : grouped(backlog)} transactions into the step, ${growth === undefined ? '?' : grouped(growth)} new`,
-        value: `${ms(poll)} (${ratio(poll / full)})`,
-        baseline: `a full read of the step's period (what every poll cost before): ${ms(full)}`,
-      },
-    ];
-  },
+  'trigger-reaction': figuresRule({ median: 'medianMs', p99: 'p99Ms', poll: 'pollIntervalMs' }, ['median', 'p99'], ({ median, p99, poll }) => [
+    { figure: 'threshold crossing → training started, median / p99', value: `${ms(median)} / ${ms(p99)}${poll === undefined ? '' : ` (${ratio(median / poll)} of a poll)`}`, baseline: `poll interval ${poll === undefined ? '?' : ms(poll)} (half of it expected on average)` },
+  ]),
+  'rollout-metrics': figuresRule({ poll: 'medianPollMs', full: 'medianFullReadMs', backlog: 'backlog', growth: 'pollGrowth' }, ['poll', 'full'], ({ poll, full, backlog, growth }) => [
+    {
+      figure: `rollout live-metrics poll, ${backlog === undefined ? '?' : grouped(backlog)} transactions into the step, ${growth === undefined ? '?' : grouped(growth)} new`,
+      value: `${ms(poll)} (${ratio(poll / full)})`,
+      baseline: `a full read of the step's period (what every poll cost before): ${ms(full)}`,
+    },
+  ]),
   'rollout-latency-guardrail'(document) {
     const falseRate = numberAt(document, 'falseRollbackRate.defaults');
     const before = numberAt(document, 'falseRollbackRate.beforeRelativeLatency');
@@ -209,27 +215,19 @@ const RULES: Readonly<Record<string, HeadlineRule>> = {
       ];
     });
   },
-  'cli-startup'(document) {
-    const help = numberAt(document, 'medianMs.help');
-    const stackHelp = numberAt(document, 'medianMs.stackHelp');
-    const baseline = numberAt(document, 'medianMs.baseline');
-    if (baseline === undefined) return [];
-    const row = (command: string, value: number | undefined): Omit<Headline, 'benchmark'> | undefined =>
+  'cli-startup': figuresRule({ help: 'medianMs.help', stackHelp: 'medianMs.stackHelp', baseline: 'medianMs.baseline' }, ['baseline'], ({ help, stackHelp, baseline }) => {
+    const row = (command: string, value: number | undefined): HeadlineRow | undefined =>
       value === undefined ? undefined : { figure: `${command}, process start to exit (median)`, value: `${ms(value)} (${ratio(value / baseline)})`, baseline: `bare node -e '': ${ms(baseline)}, same run` };
     return [row('tributary --help', help), row('tributary stack --help', stackHelp)];
-  },
-  'status-unavailable'(document) {
-    const median = numberAt(document, 'medianMs');
-    const max = numberAt(document, 'maxMs');
-    const timeout = numberAt(document, 'sectionTimeoutMs');
-    if (median === undefined || timeout === undefined) return [];
-    // Far below the timeout when it works, so the slowest round says more than a ratio near zero.
-    return [{ figure: 'tributary status with every service down, to the last "unavailable", median (slowest)', value: `${ms(median)} (${max === undefined ? '–' : ms(max)})`, baseline: `the section timeout it must not wait for: ${ms(timeout)}` }];
-  },
+  }),
+  // Far below the timeout when it works, so the slowest round says more than a ratio near zero.
+  'status-unavailable': figuresRule({ median: 'medianMs', max: 'maxMs', timeout: 'sectionTimeoutMs' }, ['median', 'timeout'], ({ median, max, timeout }) => [
+    { figure: 'tributary status with every service down, to the last "unavailable", median (slowest)', value: `${ms(median)} (${max === undefined ? '–' : ms(max)})`, baseline: `the section timeout it must not wait for: ${ms(timeout)}` },
+  ]),
   scoring(document) {
     // Result keys hold a dot (`scorer.exactly-once`), so they are looked up as keys, not paths.
     const results = (at(document, 'results') ?? {}) as Record<string, unknown>;
-    const rows: (Omit<Headline, 'benchmark'> | undefined)[] = [];
+    const rows: (HeadlineRow | undefined)[] = [];
     for (const delivery of ['at-least-once', 'exactly-once']) {
       const scorer = results[`scorer.${delivery}`];
       const passThrough = results[`passThrough.${delivery}`];
@@ -264,7 +262,7 @@ const RULES: Readonly<Record<string, HeadlineRule>> = {
 export function headlinesOf(run: BenchmarkRun): Headline[] {
   if (run.result === null) return [{ benchmark: run.name, figure: 'failed', value: run.problem ?? `exit code ${run.exitCode}`, baseline: '–' }];
   const rule = RULES[run.name];
-  const rows = rule === undefined ? [] : rule(run.result).filter((row): row is Omit<Headline, 'benchmark'> => row !== undefined);
+  const rows = rule === undefined ? [] : rule(run.result).filter((row): row is HeadlineRow => row !== undefined);
   if (rows.length === 0) return [{ benchmark: run.name, figure: 'no headline figure known for this output', value: 'see the JSON file', baseline: '–' }];
   return rows.map((row) => ({ benchmark: run.name, ...row }));
 }

@@ -137,6 +137,21 @@ describe('headline figures against their same-run baselines', () => {
     // A known benchmark whose output changed shape: no row invented from missing fields.
     expect(headlinesOf(run('scoring', { benchmark: 'scoring', results: {} }))[0]!.figure).toBe('no headline figure known for this output');
   });
+
+  it('makes no row of a figures rule whose required figure is missing, and rows once it is there', () => {
+    const withoutRequired: [string, Record<string, unknown>, Record<string, unknown>][] = [
+      ['trigger-reaction', { medianMs: 600, pollIntervalMs: 1_000 }, { p99Ms: 900 }],
+      ['rollout-metrics', { medianPollMs: 137, backlog: 10 }, { medianFullReadMs: 647 }],
+      ['cli-startup', { medianMs: { help: 150 } }, { medianMs: { help: 150, baseline: 60 } }],
+      ['status-unavailable', { medianMs: 1_250, maxMs: 2_000 }, { sectionTimeoutMs: 10_000 }],
+    ];
+    for (const [name, partial, missing] of withoutRequired) {
+      expect(headlinesOf(run(name, partial)).map((row) => row.figure)).toEqual(['no headline figure known for this output']);
+      expect(headlinesOf(run(name, { ...partial, ...missing }))[0]!.figure).not.toBe('no headline figure known for this output');
+    }
+    // Optional figures stay optional: a missing poll interval is shown as unknown.
+    expect(headlinesOf(run('trigger-reaction', { medianMs: 600, p99Ms: 900 }))[0]!.baseline).toBe('poll interval ? (half of it expected on average)');
+  });
 });
 
 describe('the markdown table', () => {
