@@ -1,9 +1,10 @@
 /**
- * Latency of the whole exactly-once path on the local real stack: transaction → Flink feature job
- * → features record → scorer → score, at steady rates. Prints one JSON document.
+ * Latency of the whole path on the local real stack, per scorer delivery mode: transaction → Flink
+ * feature job → features record → scorer → score, at steady rates. Prints one JSON document.
  *
- *   npm run bench -- latency          # 100, 1,000 and 5,000 events/s, 60 s each
+ *   npm run bench -- latency          # exactly-once and low-latency, 100, 1,000 and 5,000 events/s, 60 s each
  *   npx tsx bench/latency.bench.ts --seconds 15 --checkpoint-interval 1s --buffer-timeout 10ms
+ *       [--modes exactly-once,low-latency] [--batch-size 500]
  *       [--rates 100,1000,5000] [--out-of-orderness-ms 5000] [--quiet-seconds 30]
  *       [--warmup-seconds 10] [--no-baseline] [--flink pipeline.auto-watermark-interval=50ms ...]
  *
@@ -12,9 +13,11 @@
  * inputs as champion, the Java feature job (its exactly-once Kafka sinks, the example's
  * out-of-orderness and checkpoint interval and the job's Flink latency settings, from
  * featureJobFlinkConfiguration, unless given) and a scorer in its own process
- * (bench/latency-scorer.ts: exactly-once, the example's chunk size).
+ * (bench/latency-scorer.ts: the mode measured, the example's chunk size unless given). The modes
+ * run one after the other, each with every rate, the scorer restarted in the next mode in the same
+ * group (so it goes on from the offsets the previous one committed); the feature job is the same.
  *
- * Per rate step: first the baseline — the same transactions produced at the same rate to a plain
+ * Per rate, before the first mode's step: the baseline — the same transactions produced at the same rate to a plain
  * topic and read by a kafkajs consumer (produce → consume, read_committed) — then the pipeline:
  * transactions produced for `seconds`, each with event time and Kafka timestamp = its send time.
  * A read_committed reader of the features and scores topics joins them by event id (the features
@@ -28,7 +31,9 @@
  * After the producer stops, the step waits until every transaction is scored, or until no score of
  * the step has arrived for `quiet-seconds`: the ones still unscored are the quiet-stream problem
  * (issue 16) and are reported, and left out of the percentiles (the next step's traffic releases
- * them). The load average goes in each step, since other work shares the 2 cores.
+ * them). The load average goes in each step, since other work shares the 2 cores. Each step also
+ * says how many events got more than one score (low-latency is at-least-once) and the chunk sizes
+ * the scorer used (its tributary_scorer_chunk_records histogram, read before and after the step).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -48,20 +53,21 @@ import { DURATION_EXPECTED, parseDuration } from '../src/pipelines/duration.js';
 import { createModelRegistry } from '../src/registry/kafka-model-registry.js';
 import { openDeploymentLog } from '../src/serving/deployment-log.js';
 import type { ServedModel } from '../src/serving/model-deployment.js';
+import { DELIVERY_MODES, type DeliveryMode } from '../src/serving/scorer-output.js';
 import { createKafka } from '../src/streaming/kafka-client.js';
 import { stackLayout } from '../src/stack/stack-layout.js';
-import { simulateEvents } from '../src/streaming/simulator/event-generator.js';
-import type { Transaction } from '../src/streaming/simulator/simulated-event.js';
+import { simulateEvents } from '../examples/fraud/simulator/event-generator.js';
+import type { Transaction } from '../examples/fraud/simulator/simulated-event.js';
 import { topicName, valueSubject } from '../src/streaming/topic-catalogue.js';
 import { applyFraudPipeline, fraudDefinition } from '../test/helpers/fraud-pipeline.js';
 import { prepareScoringTopics, registerModelVersions } from '../test/helpers/scoring.js';
+import { fraudJarJob } from '../test/helpers/fraud-feature-job.js';
 
 const MODEL = 'fraud';
 const TICK_MS = 10;
 const MAX_PER_SEND = 1_000;
 /** Longest wait for the baseline's records, or for the pipeline's first score. */
 const SETUP_TIMEOUT_MS = 180_000;
-import { fraudJarJob } from '../test/helpers/fraud-feature-job.js';
 
 function exampleOutOfOrdernessMs(): number {
   const { job } = fraudDefinition.features;
@@ -72,6 +78,9 @@ function exampleOutOfOrdernessMs(): number {
 }
 
 interface BenchSettings {
+  readonly modes: DeliveryMode[];
+  /** The scorer's chunk size; undefined: the example's. */
+  readonly batchSize: number | undefined;
   readonly rates: number[];
   readonly seconds: number;
   readonly checkpointInterval: string;
@@ -87,6 +96,8 @@ interface BenchSettings {
 function options(): BenchSettings {
   const { values } = parseArgs({
     options: {
+      modes: { type: 'string', default: 'exactly-once,low-latency' },
+      'batch-size': { type: 'string' },
       rates: { type: 'string', default: '100,1000,5000' },
       seconds: { type: 'string', default: '60' },
       'checkpoint-interval': { type: 'string', default: fraudDefinition.features.checkpointing?.interval ?? '10s' },
@@ -114,7 +125,22 @@ function options(): BenchSettings {
     }
     return text;
   };
+  const mode = (text: string): DeliveryMode => {
+    const known = DELIVERY_MODES.find((candidate) => candidate === text);
+    if (known === undefined) {
+      process.stderr.write(`error: --modes takes ${DELIVERY_MODES.join(', ')} separated by commas, got '${text}'\n`);
+      process.exit(2);
+    }
+    return known;
+  };
+  const batchSize = values['batch-size'] === undefined ? undefined : positive('batch-size', values['batch-size']);
+  if (batchSize !== undefined && !Number.isInteger(batchSize)) {
+    process.stderr.write(`error: --batch-size must be a positive whole number, got '${values['batch-size']}'\n`);
+    process.exit(2);
+  }
   return {
+    modes: values.modes.split(',').map((text) => mode(text.trim())),
+    batchSize,
     rates: values.rates.split(',').map((rate) => positive('rates', rate.trim())),
     seconds: positive('seconds', values.seconds),
     checkpointInterval: duration('checkpoint-interval', values['checkpoint-interval']),
@@ -181,6 +207,8 @@ interface Seen {
   featuresVisibleAt?: number;
   scoredAt?: number;
   scoreVisibleAt?: number;
+  /** Scores received for the event: more than one only in an at-least-once mode, after a replay. */
+  scores?: number;
 }
 
 const kafka = createKafka(config, { clientIdSuffix: `bench-latency-${runId}`, logLevel: logLevel.NOTHING });
@@ -210,6 +238,7 @@ async function readBatch({ batch }: EachBatchPayload): Promise<void> {
       const entry = seenOf(message.key!.toString());
       entry.scoredAt ??= timestamp;
       entry.scoreVisibleAt ??= receivedAt;
+      entry.scores = (entry.scores ?? 0) + 1;
       lastScoreReceivedAt = receivedAt;
     } else {
       const value = (await registry.decode(message.value!)) as Record<string, unknown>;
@@ -272,21 +301,52 @@ async function until(description: string, check: () => boolean, timeoutMs: numbe
   }
 }
 
-/** Starts bench/latency-scorer.ts and resolves once it has joined its group. */
-async function startScorer(): Promise<ChildProcess> {
-  const tsx = fileURLToPath(new URL('../node_modules/.bin/tsx', import.meta.url));
-  const child = spawn(tsx, [fileURLToPath(new URL('latency-scorer.ts', import.meta.url)), config.topics.prefix, MODEL], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** The scorer's tributary_scorer_chunk_records histogram: cumulative counts by upper bound, and the sum of records. */
+interface ChunkHistogram {
+  readonly buckets: Readonly<Record<string, number>>;
+  readonly sum: number;
+}
+
+interface ScorerProcess {
+  readonly child: ChildProcess;
+  /** Asks the scorer for its chunk histogram (SIGUSR2) and resolves with its answer. */
+  chunks(): Promise<ChunkHistogram>;
+}
+
+/** Starts bench/latency-scorer.ts in `mode` and resolves once it has joined its group. */
+async function startScorer(mode: DeliveryMode): Promise<ScorerProcess> {
+  const args = [fileURLToPath(new URL('latency-scorer.ts', import.meta.url)), config.topics.prefix, MODEL, mode, ...(settings.batchSize === undefined ? [] : [String(settings.batchSize)])];
+  // Node itself with tsx's loader, not the tsx command: that relays SIGINT and SIGTERM to its child, but not SIGUSR2.
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout! });
+  const waiting: ((histogram: ChunkHistogram) => void)[] = [];
   await new Promise<void>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`the scorer process exited with code ${code} before it was ready (its stderr above says why)`)));
     lines.on('line', (line) => {
       if (line === 'ready') resolve();
+      else if (line.startsWith('chunks ')) waiting.shift()?.(JSON.parse(line.slice('chunks '.length)) as ChunkHistogram);
     });
   });
-  return child;
+  return {
+    child,
+    chunks: () =>
+      new Promise((resolve) => {
+        waiting.push(resolve);
+        child.kill('SIGUSR2');
+      }),
+  };
 }
 
-async function stopScorer(child: ChildProcess): Promise<void> {
+/** Chunks scored between two readings: how many, their mean size, and the bucket bounds that hold the median and the largest. */
+function chunkSizes(before: ChunkHistogram, after: ChunkHistogram): { chunks: number; meanRecords: number; p50AtMost: number; maxAtMost: number } {
+  const bounds = Object.keys(after.buckets).filter((le) => le !== '+Inf').map(Number).sort((a, b) => a - b);
+  const delta = (le: string): number => (after.buckets[le] ?? 0) - (before.buckets[le] ?? 0);
+  const chunks = delta('+Inf');
+  const boundHolding = (share: number): number => bounds.find((le) => delta(String(le)) >= share * chunks) ?? Number.POSITIVE_INFINITY;
+  return { chunks, meanRecords: chunks === 0 ? 0 : Math.round(((after.sum - before.sum) / chunks) * 10) / 10, p50AtMost: boundHolding(0.5), maxAtMost: boundHolding(1) };
+}
+
+async function stopScorer({ child }: ScorerProcess): Promise<void> {
   if (child.exitCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
@@ -332,8 +392,9 @@ async function baselineStep(rate: number, next: () => Transaction, schemaId: num
   return { achievedRatePerSecond: achievedRate, ...summary(baselineLatencies) };
 }
 
-async function pipelineStep(rate: number, next: () => Transaction, schemaId: number, checkpoints: ReturnType<typeof watchCheckpoints>) {
+async function pipelineStep(mode: DeliveryMode, scorer: ScorerProcess, rate: number, next: () => Transaction, schemaId: number, checkpoints: ReturnType<typeof watchCheckpoints>) {
   const loadAtStart = load();
+  const chunksAtStart = await scorer.chunks();
   const began = Date.now();
   const cpuAtStart = taskManagerCpuSeconds();
   const failedAtStart = checkpoints.failedSoFar();
@@ -350,10 +411,12 @@ async function pipelineStep(rate: number, next: () => Transaction, schemaId: num
   });
   const stage = (of: (event: (typeof scored)[number]) => number): Summary => summary(scored.map(of).filter(Number.isFinite));
   return {
+    mode,
     ratePerSecond: rate,
     achievedRatePerSecond: achievedRate,
     transactions: sentAt.size,
     scored: scored.length,
+    scoredMoreThanOnce: scored.filter((event) => event.scores > 1).length,
     unscoredAfterProducerStopped: stillUnscored.length,
     featuresMissingForUnscored: stillUnscored.filter((id) => seen.get(id)?.featuresVisibleAt === undefined).length,
     stages: {
@@ -366,6 +429,7 @@ async function pipelineStep(rate: number, next: () => Transaction, schemaId: num
       scoreWriteToVisible: stage((event) => event.scoreVisibleAt - event.scoredAt),
     },
     checkpoints: { ...checkpoints.during(began, stoppedAt), failed: checkpoints.failedSoFar() - failedAtStart },
+    scorerChunks: chunkSizes(chunksAtStart, await scorer.chunks()),
     /** The whole TaskManager's CPU while the producer ran (other jobs on it included), in cores. */
     taskManagerCoresBusy,
     loadAverage: { atStart: loadAtStart, atEnd: load() },
@@ -380,7 +444,7 @@ async function main(): Promise<void> {
   await applyFraudPipeline(config, MODEL);
   const models = await createModelRegistry(config);
   const deployments = await openDeploymentLog(config);
-  let scorer: ChildProcess | undefined;
+  let scorer: ScorerProcess | undefined;
   let jobId: string | undefined;
   let checkpoints: ReturnType<typeof watchCheckpoints> | undefined;
   try {
@@ -397,7 +461,7 @@ async function main(): Promise<void> {
     jobId = submitted.jobId;
     const checkpointIntervalMs = (await rest.checkpointConfig(jobId)).interval;
     checkpoints = watchCheckpoints(jobId);
-    scorer = await startScorer();
+    scorer = await startScorer(settings.modes[0]!);
     log(`feature job ${jobId} (checkpoints every ${checkpointIntervalMs} ms, out-of-orderness ${settings.outOfOrdernessMs} ms, buffer timeout ${featureJobFlinkConfiguration(flinkConfiguration)['execution.buffer-timeout.interval'] ?? "Flink's default"}) and scorer running`);
 
     const next = transactionSource(Number.parseInt(runId, 16) % 2 ** 31);
@@ -412,19 +476,28 @@ async function main(): Promise<void> {
     }
 
     const steps: Record<string, unknown>[] = [];
-    for (const rate of settings.rates) {
-      try {
-        const baseline = settings.baseline ? await baselineStep(rate, next, schemaId) : null;
-        log(`${rate}/s: baseline p99 ${baseline?.p99Ms ?? '–'} ms; now the pipeline for ${settings.seconds} s`);
-        const step = { ...(await pipelineStep(rate, next, schemaId, checkpoints)), baseline };
-        log(`${rate}/s: source → score p50 ${step.stages.sourceToScore.p50Ms} ms, p99 ${step.stages.sourceToScore.p99Ms} ms; ${step.unscoredAfterProducerStopped} unscored after the producer stopped`);
-        steps.push(step);
-      } catch (error) {
-        // The steps measured so far are still printed; the run exits 1 so the suite counts it failed.
-        log(`${rate}/s failed: ${String(error)}`);
-        steps.push({ ratePerSecond: rate, failed: String(error) });
-        process.exitCode = 1;
-        break;
+    const baselines = new Map<number, Awaited<ReturnType<typeof baselineStep>>>();
+    modes: for (const mode of settings.modes) {
+      if (mode !== settings.modes[0]) {
+        await stopScorer(scorer);
+        scorer = await startScorer(mode);
+        log(`scorer restarted in ${mode} mode`);
+      }
+      for (const rate of settings.rates) {
+        try {
+          if (settings.baseline && !baselines.has(rate)) baselines.set(rate, await baselineStep(rate, next, schemaId));
+          const baseline = baselines.get(rate) ?? null;
+          log(`${mode} ${rate}/s: baseline p99 ${baseline?.p99Ms ?? '–'} ms; now the pipeline for ${settings.seconds} s`);
+          const step = { ...(await pipelineStep(mode, scorer, rate, next, schemaId, checkpoints)), baseline };
+          log(`${mode} ${rate}/s: source → score p50 ${step.stages.sourceToScore.p50Ms} ms, p99 ${step.stages.sourceToScore.p99Ms} ms; features write → score p99 ${step.stages.featuresWriteToScore.p99Ms} ms; ${step.unscoredAfterProducerStopped} unscored after the producer stopped`);
+          steps.push(step);
+        } catch (error) {
+          // The steps measured so far are still printed; the run exits 1 so the suite counts it failed.
+          log(`${mode} ${rate}/s failed: ${String(error)}`);
+          steps.push({ mode, ratePerSecond: rate, failed: String(error) });
+          process.exitCode = 1;
+          break modes;
+        }
       }
     }
 
@@ -435,11 +508,11 @@ async function main(): Promise<void> {
           machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30) },
           loadAverage: { atStart: loadAtStart, atEnd: load() },
           settings: {
-            mode: 'exactly-once',
+            modes: settings.modes,
             secondsPerStep: settings.seconds,
             quietSeconds: settings.quietMs / 1000,
             featureJob: { parallelism: 1, checkpointIntervalMs, outOfOrdernessMs: settings.outOfOrdernessMs, flinkConfiguration: featureJobFlinkConfiguration(flinkConfiguration) },
-            scorer: { delivery: 'exactly-once', batchSize: fraudDefinition.serving?.batchSize ?? 500, process: 'its own (bench/latency-scorer.ts)' },
+            scorer: { deliveries: settings.modes, batchSize: settings.batchSize ?? fraudDefinition.serving?.batchSize ?? 500, process: 'its own (bench/latency-scorer.ts)' },
           },
           steps,
         },
