@@ -1,6 +1,6 @@
 /**
  * What `pipeline apply` would change on the live system, found without changing anything: each
- * topic of the pipeline against the cluster, each value schema against its registry subject (with
+ * topic of the pipeline (and the shared ones its models use, platform-resources.ts) against the cluster, each value schema against its registry subject (with
  * the registry's own verdict and reasons), the feature jobs against what runs (a SQL job's query
  * checked on the gateway), and the revision against the pipeline store.
  */
@@ -12,13 +12,17 @@ import { COMPATIBILITY_LEVEL } from '../streaming/schema-registrar.js';
 import type { SchemaRegistryClient } from '../streaming/schema-registry-client.js';
 import { inspectTopics, type TopicDifference } from '../streaming/topic-admin.js';
 import { valueSubject } from '../streaming/topic-catalogue.js';
+import { platformSubjects, platformTopics, type PlatformTopic } from './platform-resources.js';
 import { changesWorkflow, planWorkflows, renderWorkflowItem, type WorkflowControl, type WorkflowItem } from './workflow-plan.js';
 
+/** A topic of the pipeline, or a shared one of the prefix its models use. */
+type PlannedTopic = PipelineTopic | PlatformTopic;
+
 export type TopicItem =
-  | { readonly kind: 'topic'; readonly action: 'create'; readonly topic: PipelineTopic }
-  | { readonly kind: 'topic'; readonly action: 'unchanged'; readonly topic: PipelineTopic }
+  | { readonly kind: 'topic'; readonly action: 'create'; readonly topic: PlannedTopic }
+  | { readonly kind: 'topic'; readonly action: 'unchanged'; readonly topic: PlannedTopic }
   /** The topic exists with other settings; apply never alters an existing topic. */
-  | { readonly kind: 'topic'; readonly action: 'differs'; readonly topic: PipelineTopic; readonly differences: readonly TopicDifference[] };
+  | { readonly kind: 'topic'; readonly action: 'differs'; readonly topic: PlannedTopic; readonly differences: readonly TopicDifference[] };
 
 export type SubjectItem =
   | { readonly kind: 'subject'; readonly action: 'register'; readonly subject: string; readonly file: string; readonly schema: string }
@@ -97,18 +101,19 @@ const sameSchema = (a: string, b: string): boolean => {
 export async function planPipeline(draft: RevisionDraft, dependencies: PlanDependencies): Promise<PipelinePlan> {
   const { admin, schemaRegistry, store } = dependencies;
   const topics = pipelineTopics(draft.definition, { prefix: dependencies.prefix, replicationFactor: dependencies.replicationFactor });
-  const topicItems = (await inspectTopics(admin, topics)).map((report): TopicItem => {
+  const planned: PlannedTopic[] = [...topics, ...platformTopics({ prefix: dependencies.prefix, replicationFactor: dependencies.replicationFactor })];
+  const topicItems = (await inspectTopics(admin, planned)).map((report): TopicItem => {
     if (report.state === 'missing') return { kind: 'topic', action: 'create', topic: report.topic };
     if (report.state === 'drift') return { kind: 'topic', action: 'differs', topic: report.topic, differences: report.differences };
     return { kind: 'topic', action: 'unchanged', topic: report.topic };
   });
 
+  const wanted = [
+    ...topics.flatMap((topic) => (topic.schemaFile === undefined ? [] : [{ subject: valueSubject(topic.name), file: topic.schemaFile, schema: draft.files[topic.schemaFile]! }])),
+    ...platformSubjects(draft.definition, dependencies.prefix),
+  ];
   const subjects: SubjectItem[] = [];
-  for (const topic of topics) {
-    if (topic.schemaFile === undefined) continue;
-    const subject = valueSubject(topic.name);
-    const file = topic.schemaFile;
-    const schema = draft.files[file]!;
+  for (const { subject, file, schema } of wanted) {
     const latest = await schemaRegistry.latestSchema(subject);
     if (!latest) {
       subjects.push({ kind: 'subject', action: 'register', subject, file, schema });
@@ -154,12 +159,19 @@ export const refusals = (plan: PipelinePlan): RefusedItem[] => [
 const DAY_MS = 86_400_000;
 const short = (digest: string): string => digest.slice(0, 12);
 
+/** How long a topic keeps its records, in words. */
+function retentionOf(configs: Readonly<Record<string, string>>): string {
+  if (configs['cleanup.policy'] === 'compact') return 'compacted';
+  if (configs['retention.ms'] === '-1') return 'kept forever';
+  return `retention ${Number(configs['retention.ms']) / DAY_MS} days`;
+}
+
 /** One line per item, as `pipeline plan` prints them. */
 export function renderPlanItem(item: PlanItem): string {
   switch (item.kind) {
     case 'topic': {
       const { topic } = item;
-      if (item.action === 'create') return `topic ${topic.name}: create (${topic.role}, ${topic.partitions} partitions, retention ${Number(topic.configs['retention.ms']) / DAY_MS} days)`;
+      if (item.action === 'create') return `topic ${topic.name}: create (${topic.role === 'platform' ? 'shared by the prefix\'s models' : topic.role}, ${topic.partitions} ${topic.partitions === 1 ? 'partition' : 'partitions'}, ${retentionOf(topic.configs)})`;
       if (item.action === 'unchanged') return `topic ${topic.name}: unchanged`;
       const differences = item.differences.map((difference) => `${difference.setting} ${difference.actual} (defined: ${difference.declared})`).join(', ');
       return `topic ${topic.name}: exists with other settings: ${differences}; apply leaves an existing topic as it is`;

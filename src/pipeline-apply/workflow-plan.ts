@@ -195,7 +195,6 @@ function planOne<K extends WorkflowKind>(
   observation: WorkflowObservation<SettingsOf[K]>,
 ): WorkflowItem | undefined {
   const id = workflowIdOf(workflow, model);
-  const name = WORKFLOW_NAMES[workflow];
   const { running } = observation;
   const item = (action: WorkflowAction, detail: string, changes: readonly string[] = []): WorkflowItem =>
     ({ kind: 'workflow', workflow, model, id, action, running, defined, changes, detail }) as WorkflowItem;

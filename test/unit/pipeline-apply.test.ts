@@ -120,9 +120,17 @@ describe('planPipeline', () => {
       'topic p.eta.training-examples: create (training-examples, 3 partitions, retention 30 days)',
       'topic p.eta.scores: create (scores, 3 partitions, retention 30 days)',
       'topic p.eta.dead-letters: create (dlq, 3 partitions, retention 30 days)',
+      "topic p.models: create (shared by the prefix's models, 1 partition, compacted)",
+      "topic p.model-registry-events: create (shared by the prefix's models, 1 partition, kept forever)",
+      "topic p.deployments: create (shared by the prefix's models, 1 partition, compacted)",
       'subject p.orders-value: register orders.avsc as version 1 (compatibility BACKWARD)',
       'subject p.eta.features-value: register features.avsc as version 1 (compatibility BACKWARD)',
       'subject p.deliveries-value: register deliveries.avsc as version 1 (compatibility BACKWARD)',
+      'subject p.models-value: register schemas/model-artifact.avsc as version 1 (compatibility BACKWARD)',
+      'subject p.model-registry-events-value: register schemas/registry-event.avsc as version 1 (compatibility BACKWARD)',
+      'subject p.deployments-value: register schemas/model-deployment.avsc as version 1 (compatibility BACKWARD)',
+      'subject p.eta.scores-value: register schemas/score.avsc as version 1 (compatibility BACKWARD)',
+      'subject p.eta.dead-letters-value: register schemas/dead-letter.avsc as version 1 (compatibility BACKWARD)',
       'feature job eta-features: runs as job eta-features-id',
       'feature job eta-label-join: runs as job eta-label-join-id',
       `revision: record eta revision 1 (digest ${draft.digest.slice(0, 12)})`,
@@ -144,13 +152,17 @@ describe('applyPipeline', () => {
     const store = new InMemoryPipelineStore();
     const deps = dependencies({ admin: cluster.admin, schemaRegistry: schemas.registry, store });
     const first = await applyPipeline(draftOf(DEFINITION, FILES), deps);
-    expect(first.done).toHaveLength(10);
+    // 9 topics, 8 subjects and the revision.
+    expect(first.done).toHaveLength(18);
     expect(first.revision).toMatchObject({ revision: 1, appliedBy: 'alice' });
     expect(schemas.levels.get('p.orders-value')).toBe('BACKWARD');
+    // The scorer finds its output subjects registered: nothing needs `schemas register` first.
+    expect(schemas.levels.get('p.eta.scores-value')).toBe('BACKWARD');
+    expect(JSON.parse(schemas.subjects.get('p.eta.dead-letters-value')![0]!)).toMatchObject({ type: 'record' });
     const again = await applyPipeline(draftOf(DEFINITION, FILES, 'bob'), deps);
     expect(again.done).toEqual([]);
     expect(again.revision).toMatchObject({ revision: 1, appliedBy: 'alice' });
-    expect(cluster.created).toHaveLength(6);
+    expect(cluster.created).toEqual(['p.orders', 'p.eta.features', 'p.deliveries', 'p.eta.training-examples', 'p.eta.scores', 'p.eta.dead-letters', 'p.models', 'p.model-registry-events', 'p.deployments']);
   });
 
   it('refuses before any change when the registry would refuse a schema, with its reasons in one line', async () => {
@@ -188,7 +200,8 @@ describe('applyPipeline', () => {
     refuse.clear();
     const completed = await applyPipeline(draftOf(DEFINITION, FILES), deps);
     expect(completed.done.slice(0, 2)).toEqual(['topic p.eta.scores: created', 'topic p.eta.dead-letters: created']);
-    expect(completed.done).toHaveLength(6);
+    // The rest of the topics, 8 subjects and the revision.
+    expect(completed.done).toHaveLength(14);
     expect(completed.revision.revision).toBe(1);
   });
 
@@ -224,7 +237,7 @@ describe('applyPipeline', () => {
       },
     });
     const first = await applyPipeline(draftOf(DEFINITION, FILES), deps);
-    expect(started).toEqual([['subjects then: 3', 'revisions then: 0', 'eta-label-join']]);
+    expect(started).toEqual([['subjects then: 8', 'revisions then: 0', 'eta-label-join']]);
     expect(first.done.slice(-2)).toEqual(['feature job eta-label-join: submitted', expect.stringMatching(/^revision 1 of eta recorded/)]);
     const again = await applyPipeline(draftOf(DEFINITION, FILES), deps);
     expect(again.done).toEqual([]);

@@ -40,9 +40,10 @@ const draftOf = (definition: PipelineDefinition): RevisionDraft => ({
   appliedAt: '2026-12-06T12:00:00.000Z',
 });
 
-/** Every subject exists and no feature job is planned, so topics, workflows and the revision can change. */
+/** A cluster and registry that keep what apply creates; no feature job is planned. */
 function liveSystem(workflows: FakeWorkflowControl, store = new InMemoryPipelineStore()): ApplyDependencies {
   const topics = new Map<string, Record<string, string>>();
+  const subjects = new Map<string, string>();
   const admin = {
     listTopics: () => Promise.resolve([...topics.keys()]),
     fetchTopicMetadata: ({ topics: names }: { topics: string[] }) => Promise.resolve({ topics: names.map((name) => ({ name, partitions: [0, 1, 2].map(() => ({ replicas: [1] })) })) }),
@@ -56,11 +57,17 @@ function liveSystem(workflows: FakeWorkflowControl, store = new InMemoryPipeline
   return {
     admin: admin as unknown as Admin,
     schemaRegistry: {
-      latestSchema: (subject) => Promise.resolve({ subject, version: 1, id: 1, schema: '{}' }),
+      latestSchema: (subject) => {
+        const schema = subjects.get(subject);
+        return Promise.resolve(schema === undefined ? undefined : { subject, version: 1, id: 1, schema });
+      },
       compatibilityLevel: () => Promise.resolve('BACKWARD'),
       checkCompatibility: () => Promise.resolve({ compatible: true, reasons: [] }),
       setCompatibilityLevel: () => Promise.resolve(),
-      register: () => Promise.resolve(1),
+      register: (subject, schema) => {
+        subjects.set(subject, schema);
+        return Promise.resolve(1);
+      },
     },
     store,
     featureJob: () => Promise.resolve([]),
@@ -135,7 +142,7 @@ describe('pipeline workflows', () => {
     const store = new InMemoryPipelineStore();
     const live = liveSystem(control, store);
     await applyPipeline(draftOf(WITH_WORKFLOWS), live);
-    const { schedule: _schedule, ...withoutSchedule } = WITH_WORKFLOWS;
+    const withoutSchedule: PipelineDefinition = { ...WITH_WORKFLOWS, schedule: undefined };
     const plan = await planPipeline(draftOf(withoutSchedule), live);
     expect(workflowLines(renderPlan(plan))[2]).toBe('retraining schedule retrain:eta: stop (the schedule section was removed); runs it started keep going');
     await applyPipeline(draftOf(withoutSchedule), live);
