@@ -276,6 +276,8 @@ describe('trainingPipeline', () => {
     });
     expect(Object.fromEntries(scheduled ?? [])).toEqual({
       buildDataset: trainingTaskQueue(harness.taskQueue),
+      // Which trainer the pinned revision names: the built-in one here.
+      trainerOf: trainingTaskQueue(harness.taskQueue),
       trainCandidate: trainingTaskQueue(harness.taskQueue),
       evaluateCandidate: trainingTaskQueue(harness.taskQueue),
       registerCandidate: harness.taskQueue,
