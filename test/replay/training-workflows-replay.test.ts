@@ -42,6 +42,8 @@ const EXPECTED_HISTORIES = [
   'training-pipeline-challenger',
   // No minExamples in the input (the definition's), the revision the dataset step read pinned for training and evaluation (the definition-model-settings patch).
   'training-pipeline-definition-settings',
+  // A pipeline whose definition names a python trainer: trainExternalModel on the trainer's queue, its ONNX file accepted, then evaluated and promoted (the external-trainer patch).
+  'training-pipeline-external-trainer',
   'training-pipeline-first-champion',
   // Better PR-AUC, worse FPR at its threshold than the champion's serving one: refused by the operating-point gate.
   'training-pipeline-operating-point-refused',
