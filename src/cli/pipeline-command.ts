@@ -126,6 +126,26 @@ async function deployJarFeatureJob(config: TributaryConfig, baseDir: string, dra
   }
 }
 
+/**
+ * On a broker with SASL (secure mode), grants each role its ACLs on the pipeline's topics before
+ * apply creates them and starts its feature job, whose preflight checks them: ACLs on a literal
+ * name need no topic, and granting an existing one again changes nothing. Returns the line to
+ * print. A principal that may not create ACLs (only the broker's super user may) leaves them to
+ * whoever administers the cluster, and the line says how; apply goes on.
+ */
+async function grantPipelineAccess(config: TributaryConfig, admin: Admin, draft: RevisionDraft): Promise<string | undefined> {
+  if (config.kafka.sasl === undefined) return undefined;
+  const [{ applySecureKafkaGrants, pipelineKafkaGrants }, { reasonOf }] = await Promise.all([import('../stack/secure-kafka-acls.js'), import('../errors/tributary-error.js')]);
+  const grants = pipelineKafkaGrants(config, draft.definition);
+  try {
+    await applySecureKafkaGrants(admin, grants);
+  } catch (error) {
+    if (!/authoriz/i.test(`${(error as { type?: string }).type ?? ''} ${reasonOf(error)}`)) throw error;
+    return `ACLs: not granted, ${config.kafka.sasl.username} may not create ACLs (${reasonOf(error)}); apply as the broker's admin user (TRIBUTARY_KAFKA_SASL_USERNAME=admin on the local secure stack) or grant them as your cluster does (the Helm chart's KafkaUsers)`;
+  }
+  return `ACLs: ${grants.length} grants on the topics of ${draft.name} for the scorer, the feature job, the producer and the worker (secure-kafka-acls.ts) are in place`;
+}
+
 /** What a SQL pipeline's jobs are checked and submitted with. */
 interface SqlJobClients {
   readonly env: SqlJobEnvironment;
@@ -320,6 +340,8 @@ export function pipelineCommand(cli: CliEnvironment): Command {
       const config = cli.config();
       await withLiveSystem(config, (live) => withWorkflowControl(config, draft.appliedBy, async (workflows) => {
         const sql = sqlJobClientsOf(config);
+        const granted = await grantPipelineAccess(config, live.admin, draft);
+        if (granted !== undefined) progressPrinter()(granted);
         try {
           const outcome = await applyPipeline(draft, {
             ...live,

@@ -18,6 +18,7 @@ import { applySecureKafkaGrants, secureKafkaGrants, type SecureKafkaPrincipal } 
 import { SECURE_COMPONENTS } from '../../src/stack/stack-components.js';
 import { createStackContext } from '../../src/stack/stack-context.js';
 import { createKafka } from '../../src/streaming/kafka-client.js';
+import { fraudDefinition } from './fraud-pipeline.js';
 import { prepareScoringTopics } from './scoring.js';
 
 export interface SecureBroker {
@@ -80,8 +81,9 @@ export function useSecureBroker(purpose: string): SecureBroker {
     adminConfig = await broker.roleConfig('admin');
     admin = broker.kafkaOf(adminConfig, 'admin').admin();
     await admin.connect();
-    // The broker granted the configured prefix at start; this file's own prefix gets the same grants.
-    await applySecureKafkaGrants(admin, secureKafkaGrants(base));
+    // The broker granted the configured prefix at start; this file's own prefix gets the same grants,
+    // with the fraud example's topics as `pipeline apply examples/fraud/pipeline.yaml` grants them.
+    await applySecureKafkaGrants(admin, secureKafkaGrants(base, [fraudDefinition]));
     await prepareScoringTopics(adminConfig, admin);
   }, 180_000);
 

@@ -26,6 +26,7 @@ import { pipelinesTopicSpec } from '../../src/pipeline-store/kafka-pipeline-stor
 import { defaultFeatureJobName } from '../../src/pipelines/pipeline-topics.js';
 import { FEATURE_JOB_LATENCY_SETTINGS, featureJobFlinkConfiguration, featureJobProgramArgs, featureJobSpec } from '../../src/flink/job-spec.js';
 import { fraudJarJob } from '../helpers/fraud-feature-job.js';
+import { fraudDefinition } from '../helpers/fraud-pipeline.js';
 import { defaultScorerGroupId } from '../../src/serving/scoring-worker.js';
 import type { StackContext } from '../../src/stack/component.js';
 import { secureKafkaGrants } from '../../src/stack/secure-kafka-acls.js';
@@ -148,7 +149,8 @@ describe('the chart and the code agree', () => {
     const strimziType = { TOPIC: 'topic', GROUP: 'group', TRANSACTIONAL_ID: 'transactionalId' } as const;
     const strimziOperation = { READ: 'Read', WRITE: 'Write', DESCRIBE: 'Describe' } as const;
     for (const { name, prefix } of SECURE_PIPELINES) {
-      const grants = secureKafkaGrants({ topics: { prefix } });
+      // Each pipeline of the chart runs the fraud example's job on its topics.
+      const grants = secureKafkaGrants({ topics: { prefix } }, [fraudDefinition]);
       for (const role of ['simulator', 'scorer', 'trainer', 'flink'] as const) {
         const user = named(secure, 'KafkaUser', `${name}-${role}`);
         expect(user.spec.authentication).toEqual({ type: 'scram-sha-512' });

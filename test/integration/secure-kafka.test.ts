@@ -8,6 +8,8 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it, onTestFailed } from 'vitest';
+import { recordPipelineAs } from '../../examples/fraud/demo/demo-pipeline.js';
+import { createPipelineStore } from '../../src/pipeline-store/kafka-pipeline-store.js';
 import { createModelRegistry, type KafkaModelRegistry } from '../../src/registry/kafka-model-registry.js';
 import { openDeploymentLog, type DeploymentLog } from '../../src/serving/deployment-log.js';
 import { defaultScorerGroupId } from '../../src/serving/scoring-worker.js';
@@ -27,6 +29,7 @@ import {
   waitForGroupCaughtUp,
   type InProcessScorer,
 } from '../helpers/scoring.js';
+import { FRAUD_PIPELINE_FILE } from '../helpers/fraud-pipeline.js';
 import { runCli, useSecureBroker } from '../helpers/secure-kafka.js';
 
 const MODEL = 'fraud';
@@ -117,6 +120,17 @@ describe('secure Kafka (SASL_SSL + SCRAM-SHA-512 + ACLs, real broker)', () => {
     expect(cli.output.trim()).toMatch(/^error: Kafka at 127\.0\.0\.1:9094 rejected the SCRAM-SHA-512 credentials of user simulator/);
     expect(cli.output.trim().split('\n')).toHaveLength(1);
     expect(cli.output).not.toContain(wrong);
+  });
+
+  it('lets the scorer read the applied pipelines, as `tributary serve` does to find its model\'s topics', async () => {
+    // The admin, as `pipeline apply` on the secure stack: its principals cannot create the store's topic.
+    await recordPipelineAs(broker.adminConfig, FRAUD_PIPELINE_FILE, MODEL);
+    const store = await createPipelineStore(await roleConfig('scorer'));
+    try {
+      expect((await store.current(MODEL))?.definition.features.topic).toBe('features');
+    } finally {
+      await store.close();
+    }
   });
 
   it('runs an exactly-once scoring worker as the scorer: features in, one score each out', async () => {

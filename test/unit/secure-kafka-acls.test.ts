@@ -1,57 +1,89 @@
 import { describe, expect, it } from 'vitest';
-import { secureKafkaGrants, type AclGrant } from '../../src/stack/secure-kafka-acls.js';
+import type { PipelineDefinition } from '../../src/pipelines/pipeline-definition.js';
+import { platformKafkaGrants, pipelineKafkaGrants, secureKafkaGrants, type AclGrant } from '../../src/stack/secure-kafka-acls.js';
+import { fraudDefinition } from '../helpers/fraud-pipeline.js';
 
-const grants = secureKafkaGrants({ topics: { prefix: 'p.' } });
-const of = (principal: AclGrant['principal']): string[] =>
-  grants.filter((grant) => grant.principal === principal).map((grant) => `${grant.operation} ${grant.resource} ${grant.name}${grant.pattern === 'PREFIXED' ? '*' : ''}`);
+const naming = { topics: { prefix: 'p.' } };
+const render = (grant: AclGrant): string => `${grant.operation} ${grant.resource} ${grant.name}${grant.pattern === 'PREFIXED' ? '*' : ''}`;
+const of = (grants: readonly AclGrant[], principal: AclGrant['principal']): string[] => grants.filter((grant) => grant.principal === principal).map(render);
 
-describe('secureKafkaGrants', () => {
-  it('lets the simulator write transactions and labels and nothing else', () => {
-    expect(of('simulator')).toStrictEqual(['WRITE TOPIC p.transactions', 'WRITE TOPIC p.labels']);
-  });
+/** A pipeline of another domain with two sources and the platform topics named after it. */
+const churn = {
+  ...fraudDefinition,
+  name: 'churn',
+  sources: [{ ...fraudDefinition.sources[0]!, topic: 'sessions' }, { ...fraudDefinition.sources[0]!, topic: 'payments' }],
+  features: { ...fraudDefinition.features, topic: 'churn-features' },
+  labels: { ...fraudDefinition.labels, topic: 'cancellations' },
+  topics: undefined,
+} as PipelineDefinition;
 
-  it('lets the scorer read features and what it serves, write scores and dead letters, in its own groups and transactions', () => {
-    expect(of('scorer')).toStrictEqual([
-      'READ TOPIC p.features',
+describe('platformKafkaGrants', () => {
+  const grants = platformKafkaGrants(naming);
+
+  it('lets the scorer read the routing table, the models and the applied pipelines, write the catalogue\'s scores and dead letters, in its own groups and transactions', () => {
+    expect(of(grants, 'scorer')).toStrictEqual([
       'READ TOPIC p.deployments',
       'READ TOPIC p.models',
       'READ TOPIC p.model-registry-events',
+      'READ TOPIC p.pipelines',
       'WRITE TOPIC p.scores',
       'WRITE TOPIC p.dlq',
       'READ GROUP p.scorer.*',
       'READ GROUP p.deployments-reader*',
       'READ GROUP p.model-artifact-reader*',
       'READ GROUP p.model-registry-reader*',
+      'READ GROUP p.pipeline-store-reader*',
       'WRITE TRANSACTIONAL_ID p.scorer.*',
     ]);
   });
 
-  it('never lets a role other than the trainer write the registry or the routing table', () => {
-    const writers = grants.filter((grant) => grant.operation === 'WRITE' && ['p.models', 'p.model-registry-events', 'p.deployments'].includes(grant.name));
+  it('never lets a role other than the trainer write the registry, the routing table or the pipeline store', () => {
+    const writers = grants.filter((grant) => grant.operation === 'WRITE' && ['p.models', 'p.model-registry-events', 'p.deployments', 'p.pipelines'].includes(grant.name));
     expect(new Set(writers.map((grant) => grant.principal))).toStrictEqual(new Set(['trainer']));
+    expect(of(grants, 'trainer')).toContain('WRITE TRANSACTIONAL_ID p.pipeline-store.*');
   });
 
-  it('lets the feature job read the raw streams and write features, training examples and dead letters', () => {
-    expect(of('flink').filter((grant) => grant.includes(' TOPIC '))).toStrictEqual([
-      'READ TOPIC p.transactions',
-      'READ TOPIC p.labels',
-      'WRITE TOPIC p.features',
-      'WRITE TOPIC p.training-examples',
-      'WRITE TOPIC p.dlq',
-    ]);
-  });
-
-  it('lets the trainer see how far the raw transactions go (flinkDeploy\'s health window) without reading one', () => {
-    expect(of('trainer').filter((grant) => grant.endsWith('p.transactions'))).toStrictEqual(['DESCRIBE TOPIC p.transactions']);
-  });
-
-  it('lets only the trainer read and write the pipeline store (the worker reads revisions; apply runs from its pod), in transactions of its own', () => {
-    expect(grants.filter((grant) => grant.name === 'p.pipelines').map((grant) => `${grant.principal} ${grant.operation}`)).toStrictEqual(['trainer READ', 'trainer WRITE']);
-    expect(of('trainer')).toContain('WRITE TRANSACTIONAL_ID p.pipeline-store.*');
-    expect(of('scorer').some((grant) => grant.includes('pipeline'))).toBe(false);
+  it('names no pipeline\'s topic: the producer has nothing, the feature job only its groups and transactional ids', () => {
+    expect(of(grants, 'simulator')).toStrictEqual([]);
+    expect(of(grants, 'flink')).toStrictEqual(['READ GROUP p.*', 'WRITE TRANSACTIONAL_ID p.*']);
   });
 
   it('grants nothing to admin, which is the super user', () => {
     expect(grants.some((grant) => (grant.principal as string) === 'admin')).toBe(false);
+  });
+});
+
+describe('pipelineKafkaGrants', () => {
+  it('gives each role the topics of a pipeline\'s definition under the prefix: sources, labels, features, and the platform topics named after it', () => {
+    const grants = pipelineKafkaGrants(naming, churn);
+    expect(of(grants, 'simulator')).toStrictEqual(['WRITE TOPIC p.sessions', 'WRITE TOPIC p.payments', 'WRITE TOPIC p.cancellations']);
+    expect(of(grants, 'flink')).toStrictEqual([
+      'READ TOPIC p.sessions',
+      'READ TOPIC p.payments',
+      'READ TOPIC p.cancellations',
+      'WRITE TOPIC p.churn-features',
+      'WRITE TOPIC p.churn.training-examples',
+      'WRITE TOPIC p.churn.dlq',
+    ]);
+    expect(of(grants, 'scorer')).toStrictEqual(['READ TOPIC p.churn-features', 'WRITE TOPIC p.churn.scores', 'WRITE TOPIC p.churn.dlq']);
+    expect(of(grants, 'trainer')).toStrictEqual([
+      'READ TOPIC p.churn.training-examples',
+      'READ TOPIC p.churn-features',
+      'READ TOPIC p.cancellations',
+      'READ TOPIC p.churn.scores',
+      // flinkDeploy's health window and a rollout's dead-letter count read offsets, never records.
+      'DESCRIBE TOPIC p.sessions',
+      'DESCRIBE TOPIC p.payments',
+      'DESCRIBE TOPIC p.churn.dlq',
+    ]);
+  });
+});
+
+describe('secureKafkaGrants', () => {
+  it('is the platform\'s grants and each applied pipeline\'s, each once: the fraud example names the catalogue\'s scores and dlq', () => {
+    const grants = secureKafkaGrants(naming, [fraudDefinition, churn]);
+    expect(grants.filter((grant) => grant.principal === 'scorer' && grant.name === 'p.scores')).toHaveLength(1);
+    expect(of(grants, 'simulator')).toStrictEqual(['WRITE TOPIC p.transactions', 'WRITE TOPIC p.labels', 'WRITE TOPIC p.sessions', 'WRITE TOPIC p.payments', 'WRITE TOPIC p.cancellations']);
+    expect(secureKafkaGrants(naming)).toStrictEqual(platformKafkaGrants(naming));
   });
 });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { logLevel } from 'kafkajs';
 import type { TributaryConfig } from '../../config/config.js';
 import { reasonOf } from '../../errors/tributary-error.js';
+import { KafkaPipelineStore } from '../../pipeline-store/kafka-pipeline-store.js';
 import { createKafka } from '../../streaming/kafka-client.js';
 import type { StackComponent, StackContext } from '../component.js';
 import { StackError } from '../errors.js';
@@ -183,9 +184,13 @@ async function prepare(ctx: StackContext): Promise<void> {
   await formatWithScramUsers(ctx, properties, passwords);
 }
 
-async function adminOf(ctx: StackContext) {
+async function adminKafkaOf(ctx: StackContext) {
   const config = await secureKafkaClientConfig(ctx.config, ctx.layout, 'admin');
-  return createKafka(config, { clientIdSuffix: 'stack-secure', retries: 0, connectionTimeoutMs: 3000, requestTimeoutMs: 5000, logLevel: logLevel.NOTHING }).admin();
+  return createKafka(config, { clientIdSuffix: 'stack-secure', retries: 0, connectionTimeoutMs: 3000, requestTimeoutMs: 5000, logLevel: logLevel.NOTHING });
+}
+
+async function adminOf(ctx: StackContext) {
+  return (await adminKafkaOf(ctx)).admin();
 }
 
 /** A second, separate broker for secure mode (`stack up --secure`); the plaintext broker is untouched. */
@@ -227,12 +232,17 @@ export const kafkaSecure: StackComponent = {
     }
   },
   async afterHealthy(ctx) {
-    const admin = await adminOf(ctx);
+    const kafka = await adminKafkaOf(ctx);
+    const admin = kafka.admin();
     try {
       await admin.connect();
-      const grants = secureKafkaGrants(ctx.config);
+      // The pipelines applied under the prefix so far get their topics' grants too; `pipeline apply` grants a later one.
+      const store = await KafkaPipelineStore.open({ kafka, admin, config: ctx.config });
+      const pipelines = await store.list().finally(() => store.close());
+      const grants = secureKafkaGrants(ctx.config, pipelines.map((revision) => revision.definition));
       await applySecureKafkaGrants(admin, grants);
-      ctx.progress(`kafka-secure: ${grants.length} ACLs in place for the topics of prefix "${ctx.config.topics.prefix}"`);
+      const applied = pipelines.length === 0 ? 'no pipeline applied yet' : `pipeline${pipelines.length === 1 ? '' : 's'} ${pipelines.map((revision) => revision.name).join(', ')}`;
+      ctx.progress(`kafka-secure: ${grants.length} ACLs in place for the platform's topics of prefix "${ctx.config.topics.prefix}" and ${applied}`);
     } finally {
       await admin.disconnect();
     }

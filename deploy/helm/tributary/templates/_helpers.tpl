@@ -157,7 +157,8 @@ pipelines: { cleanup.policy: compact, min.compaction.lag.ms: "3600000" }
 {{/*
 The grants of one role for the topics of one prefix: a list of
 {operation, resource, name, pattern}, names already prefixed. The same table as
-secureKafkaGrants in src/stack/secure-kafka-acls.ts; READ and WRITE imply DESCRIBE.
+secureKafkaGrants in src/stack/secure-kafka-acls.ts with the fraud example applied (each pipeline
+of the chart runs its job on the catalogue's topic names); READ and WRITE imply DESCRIBE.
 Called with (dict "prefix" "tributary." "role" "scorer").
 */}}
 {{- define "tributary.grants" -}}
@@ -166,14 +167,14 @@ Called with (dict "prefix" "tributary." "role" "scorer").
   "simulator" (dict
     "topicWrite" (list "transactions" "labels"))
   "scorer" (dict
-    "topicRead" (list "features" "deployments" "models" "model-registry-events")
+    "topicRead" (list "features" "deployments" "models" "model-registry-events" "pipelines")
     "topicWrite" (list "scores" "dlq")
-    "groups" (list (printf "%sscorer." $p) (printf "%sdeployments-reader" $p) (printf "%smodel-artifact-reader" $p) (printf "%smodel-registry-reader" $p))
+    "groups" (list (printf "%sscorer." $p) (printf "%sdeployments-reader" $p) (printf "%smodel-artifact-reader" $p) (printf "%smodel-registry-reader" $p) (printf "%spipeline-store-reader" $p))
     "transactionalIds" (list (printf "%sscorer." $p)))
   "trainer" (dict
     "topicRead" (list "training-examples" "features" "labels" "scores" "models" "model-registry-events" "deployments" "pipelines")
     "topicWrite" (list "models" "model-registry-events" "deployments" "pipelines")
-    "topicDescribe" (list "transactions")
+    "topicDescribe" (list "transactions" "dlq")
     "groups" (list $p)
     "transactionalIds" (list (printf "%smodel-registry." $p) (printf "%sdeployments." $p) (printf "%spipeline-store." $p)))
   "flink" (dict
