@@ -34,9 +34,6 @@ const scorer = await startInProcessScorer(config, { registry, deployments }, {
   // Partitions consumed at once stay the worker's default, which is the example's (3).
   batchSize,
 });
-await waitFor('the scorer to be ready', () => (scorer.worker.readiness().ready ? true : undefined), 120_000, 50);
-process.stdout.write('ready\n');
-
 process.on('SIGUSR2', () => {
   void scorer.metrics.chunkRecords.get().then(({ values }) => {
     const buckets = values.filter((value) => value.metricName === 'tributary_scorer_chunk_records_bucket').map((value) => [String(value.labels.le), value.value]);
@@ -54,3 +51,7 @@ process.once('SIGTERM', () => {
     process.exit(0);
   })();
 });
+
+await waitFor('the scorer to be ready', () => (scorer.worker.readiness().ready ? true : undefined), 120_000, 50);
+// Only after the listeners above: a signal the bench sends before its listener exists takes its default action, which ends the process.
+process.stdout.write('ready\n');

@@ -319,19 +319,25 @@ async function startScorer(mode: DeliveryMode): Promise<ScorerProcess> {
   // Node itself with tsx's loader, not the tsx command: that relays SIGINT and SIGTERM to its child, but not SIGUSR2.
   const child = spawn(process.execPath, ['--import', 'tsx', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout! });
-  const waiting: ((histogram: ChunkHistogram) => void)[] = [];
+  const waiting: { resolve: (histogram: ChunkHistogram) => void; reject: (error: Error) => void }[] = [];
+  let exited: Error | undefined;
+  child.once('exit', (code, signal) => {
+    exited = new Error(`the ${mode} scorer process exited (code ${code}, signal ${signal}); its stderr above says why`);
+    for (const waiter of waiting.splice(0)) waiter.reject(exited);
+  });
   await new Promise<void>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`the scorer process exited with code ${code} before it was ready (its stderr above says why)`)));
+    child.once('exit', () => reject(exited));
     lines.on('line', (line) => {
       if (line === 'ready') resolve();
-      else if (line.startsWith('chunks ')) waiting.shift()?.(JSON.parse(line.slice('chunks '.length)) as ChunkHistogram);
+      else if (line.startsWith('chunks ')) waiting.shift()?.resolve(JSON.parse(line.slice('chunks '.length)) as ChunkHistogram);
     });
   });
   return {
     child,
     chunks: () =>
-      new Promise((resolve) => {
-        waiting.push(resolve);
+      new Promise((resolve, reject) => {
+        if (exited !== undefined) return reject(exited);
+        waiting.push({ resolve, reject });
         child.kill('SIGUSR2');
       }),
   };
