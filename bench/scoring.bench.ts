@@ -2,8 +2,8 @@
  * The scoring worker against a kafkajs pass-through on the local real stack, in one run, on the
  * same features topic, with both model runtimes. Five processors, one after another, each in a
  * fresh consumer group: pass-through and the TensorFlow.js scorer, each at-least-once and
- * exactly-once, and the scorer serving an ONNX model of the same network (the same weights, run by
- * ONNX Runtime) exactly-once only: the runtime comparison is made in the mode the platform runs
+ * exactly-once, and the scorer serving the same network exported to ONNX (`exportNetworkToOnnx`,
+ * run by ONNX Runtime) exactly-once only: the runtime comparison is made in the mode the platform runs
  * by default, and leaving out its at-least-once twin keeps the run near its length before ONNX
  * (about five minutes on 2 cores). The pass-through consumes and produces the same bytes (no
  * decoding, no model) with the same chunking, commit scheme and per-partition transactional
@@ -38,6 +38,7 @@ import { openDeploymentLog, type DeploymentLog } from '../src/serving/deployment
 import type { ServedModel } from '../src/serving/model-deployment.js';
 import { createScorerMetrics } from '../src/serving/scorer-metrics.js';
 import type { DeliveryMode } from '../src/serving/scorer-output.js';
+import { exportedSignature, exportNetworkToOnnx } from '../src/models/onnx-export.js';
 import { loadScoringModel } from '../src/serving/scoring-model.js';
 import { ScoringWorker } from '../src/serving/scoring-worker.js';
 import { ServedModels } from '../src/serving/served-models.js';
@@ -50,7 +51,6 @@ import { createClassifierNetwork } from '../src/training/model.js';
 import { fitVectoriser } from '../src/vectoriser/fit-vectoriser.js';
 import { VECTORISER_LAYOUT_VERSION } from '../src/vectoriser/vectoriser-spec.js';
 import { FRAUD_FEATURE_FIELDS, FRAUD_IDENTITY, fraudDefinition } from '../test/helpers/fraud-pipeline.js';
-import { denseOnnxModel, type DenseLayer } from '../test/helpers/onnx-graph.js';
 import { featureRecords, prepareScoringTopics, registerModelVersions } from '../test/helpers/scoring.js';
 
 const RECORDS = Number(process.env.RECORDS ?? 30_000);
@@ -184,20 +184,16 @@ async function startScorer(kafka: Kafka, groupId: string, delivery: DeliveryMode
 
 /**
  * Registers the network `registerModelVersions` registers as version `seed` (the same vectoriser
- * fit, the same seeded weights) again, exported to ONNX: the same model for the other runtime.
+ * fit, the same seeded weights) again, exported to ONNX as registration exports a trained network:
+ * the same model for the other runtime.
  */
 async function registerOnnxTwin(registry: KafkaModelRegistry, seed: number): Promise<ServedModel> {
   const spec = fitVectoriser(fraudDefinition.model.inputs, featureRecords('vectoriser', 0, 200), FRAUD_FEATURE_FIELDS);
   const network = createClassifierNetwork({ inputWidth: spec.columns.length, hiddenUnits: [8], seed });
   try {
-    const layers: DenseLayer[] = network.layers.map((dense, index) => {
-      const [kernel, bias] = dense.getWeights();
-      return { kernel: kernel!.dataSync() as Float32Array, bias: bias!.dataSync() as Float32Array, activation: index === network.layers.length - 1 ? 'sigmoid' : 'relu' };
-    });
     const { bytes } = serialiseOnnxArtifact({
-      onnx: denseOnnxModel({ inputWidth: spec.columns.length, layers }),
-      inputSignature: { name: 'features', type: 'float32', shape: ['rows', spec.columns.length] },
-      output: { name: 'score', kind: 'score' },
+      onnx: exportNetworkToOnnx(network),
+      ...exportedSignature(spec.columns.length),
       vectoriser: spec,
       task: 'binary-classification',
       identity: FRAUD_IDENTITY,
