@@ -1,10 +1,14 @@
 /**
  * `tributary models import` on the real stack: the fraud example applied as a pipeline under this
  * run's topic prefix, synthetic training examples on its training-examples topic, and the built
- * CLI importing ONNX files. A graph with the weights of a TensorFlow.js network trained here on the
- * pipeline's own training split is registered as an onnx version whose metrics Tributary computed
- * on the held-out split (equal to the network's own evaluation there); files that are not ONNX,
- * truncated, unloadable or of the wrong width are refused in one line, and nothing is registered.
+ * CLI importing ONNX files. Files that are not ONNX, truncated, unloadable or of the wrong width
+ * are refused in one line; a graph that scores every row the same is refused by the pipeline's
+ * quality gates with the line of the gate it misses; nothing is registered for any of them. A graph
+ * with the weights of a TensorFlow.js network trained here on the pipeline's own training split
+ * passes the gates and, the pipeline having no champion, becomes its champion and is deployed, as a
+ * trained first model is, with the verdict in its history and lineage and metrics Tributary
+ * computed on the held-out split (equal to the network's own evaluation there). Then the flat graph
+ * with `--register-anyway` is recorded as rejected, and the champion stays.
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -16,6 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type TributaryConfig } from '../../src/config/config.js';
 import { createModelRegistry, type KafkaModelRegistry } from '../../src/registry/kafka-model-registry.js';
 import { readOnnxArtifact } from '../../src/registry/model-artifact.js';
+import { openDeploymentLog } from '../../src/serving/deployment-log.js';
 import { createKafka } from '../../src/streaming/kafka-client.js';
 import { registerSchemas } from '../../src/streaming/schema-registrar.js';
 import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
@@ -126,13 +131,50 @@ describe('tributary models import (real Kafka, Schema Registry and registry)', (
     expect(await registry.listModels()).not.toContain(model);
   });
 
-  it('registers an ONNX model as an onnx version with metrics computed on the held-out split, lineage and tags', async () => {
+  it("refuses a model below the pipeline's quality gates with the line of the gate it misses, registering nothing", async () => {
+    // Every row scores the same: it ranks nothing, ROC-AUC 0.5 against the definition's minimum 0.7.
+    const flat = denseOnnxModel({ inputWidth: width, layers: [{ kernel: new Float32Array(width), bias: new Float32Array(1), activation: 'sigmoid' }] });
+    const { code, stdout, stderr } = await tributary('models', 'import', model, await fileOf('flat.onnx', flat));
+    expect(code, `${stdout}${stderr}`).toBe(1);
+    const lines = stderr.trim().split('\n');
+    expect(lines.slice(-2)).toEqual([
+      `error: flat.onnx was not imported: it fails a quality gate of pipeline ${model}, and nothing was registered (\`--register-anyway\` records it as a rejected version, never served):`,
+      '  ROC-AUC 0.5000 is below the minimum 0.7',
+    ]);
+    expect(await registry.listModels()).not.toContain(model);
+  });
+
+  it('registers an ONNX model that passes the gates as the first champion, deployed, with the verdict, metrics computed on the held-out split, lineage and tags', async () => {
     const path = await fileOf('churn-v3.onnx', onnx);
-    const { code, stdout, stderr } = await tributary('models', 'import', model, path, '--trained-on', 'the 2026 warehouse extract', '--by', 'alice', '--tag', 'team=risk', '--tag', 'framework=sklearn', '--json');
+    const printedText = await tributary('models', 'import', model, path, '--by', 'alice');
+    expect(printedText.code, printedText.stderr).toBe(0);
+    expect(printedText.stdout).toMatch(/^verdict on the pipeline's held-out test split: champion: first model passed gates$/m);
+    expect(printedText.stdout).toMatch(/^gates: minRocAuc 0\.7, minPrAuc 0, primaryMetric prAuc, minImprovement 0\.005, minTestPositives 30/m);
+    const version = await registry.getVersion(model, 1);
+    expect(version).toMatchObject({ stage: 'champion', artifact: { runtime: 'onnx' }, tags: { importedFrom: 'churn-v3.onnx' } });
+    expect(version.lineage.hyperParameters).toMatchObject({ imported: true, verdict: 'first model passed gates', gates: { minRocAuc: 0.7, primaryMetric: 'prAuc' } });
+    expect((await registry.resolveAlias(model, 'champion'))?.version).toBe(1);
+    expect((await registry.history(model)).at(-1)).toMatchObject({ alias: 'champion', version: 1, by: 'alice', reason: 'first model passed gates' });
+    // Deployed for the scorers, on the pipeline's features topic, as a trained first champion is.
+    const deployments = await openDeploymentLog(config);
+    try {
+      expect(await deployments.latest(model)).toMatchObject({ champion: { version: 1, sha256: version.artifact.sha256 }, featuresTopic: `${config.topics.prefix}features`, updatedBy: 'alice' });
+    } finally {
+      await deployments.close();
+    }
+  });
+
+  it('registers the same model again beside its champion only if it beats it: with --register-anyway, as rejected, with lineage, tags and the file byte for byte', async () => {
+    const path = await fileOf('churn-v3.onnx', onnx);
+    const { code, stdout, stderr } = await tributary('models', 'import', model, path, '--trained-on', 'the 2026 warehouse extract', '--by', 'alice', '--tag', 'team=risk', '--tag', 'framework=sklearn', '--register-anyway', '--json');
     expect(code, stderr).toBe(0);
-    const printed = JSON.parse(stdout) as { version: { version: number } };
+    const printed = JSON.parse(stdout) as { version: { version: number }; verdict: { stage: string; failures: string[] } };
+    // The same scores as the champion's: no gain on PR-AUC, short of the minimum improvement.
+    expect(printed.verdict.stage).toBe('rejected');
+    expect(printed.verdict.failures).toEqual([expect.stringMatching(/^prAuc \d\.\d{4} does not beat champion v1 \(\d\.\d{4}\) by the minimum improvement 0\.005 \(gain 0\.0000\)$/)]);
     const version = await registry.getVersion(model, printed.version.version);
-    expect(version).toMatchObject({ stage: 'candidate', artifact: { runtime: 'onnx' }, tags: { team: 'risk', framework: 'sklearn', importedFrom: 'churn-v3.onnx', trainedOn: 'the 2026 warehouse extract' } });
+    expect(version).toMatchObject({ stage: 'rejected', artifact: { runtime: 'onnx' }, tags: { team: 'risk', framework: 'sklearn', importedFrom: 'churn-v3.onnx', trainedOn: 'the 2026 warehouse extract' } });
+    expect((await registry.resolveAlias(model, 'champion'))?.version).toBe(1);
     expect(version.lineage).toMatchObject({ trainedBy: 'alice', backend: 'onnx' });
     expect(version.lineage.offsetRanges.reduce((sum, range) => sum + Number(BigInt(range.toOffset) - BigInt(range.fromOffset)), 0)).toBe(EXAMPLES);
     // Tributary's own measurement, on the same held-out examples the network was evaluated on here.
