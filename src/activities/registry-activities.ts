@@ -12,6 +12,7 @@ import { serialiseOnnxArtifact } from '../registry/model-artifact.js';
 import type { ModelRuntime } from '../registry/model-runtime.js';
 import { checkModelInputs, checkVersionInputs, type RegisteredFeatureFields } from '../registry/model-input-check.js';
 import { decodeCandidateModel } from '../training/candidate-model-file.js';
+import { openOnnxModel } from '../models/onnx-model.js';
 import type { OnnxExportVerdict } from '../models/onnx-export.js';
 import { ONNX_EXPORT_TAG, trainedNetworkArtifact } from '../models/trained-network-artifact.js';
 import { reportingFailures } from './application-failure.js';
@@ -75,7 +76,7 @@ async function registryArtifact(
   codeVersion: string,
   features: RegisteredFeatureFields,
 ): Promise<{ bytes: Uint8Array; runtime: ModelRuntime; tags: Readonly<Record<string, string>> }> {
-  const candidate = await decodeCandidateModel(candidateFile);
+  const candidate = await decodeCandidateModel(candidateFile, openOnnxModel);
   try {
     checkModelInputs(request.model, undefined, candidate.spec, await features.featuresSchemaOf(request.model), 'registered');
     const described = {

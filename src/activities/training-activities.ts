@@ -23,6 +23,7 @@ import type { OperatingPointComparison } from '../training/operating-point-gate.
 import { loadDataset, type ExampleSource, type LoadedDataset } from '../training/example-source.js';
 import { openModelArtifact } from '../models/model-artifact-loader.js';
 import { exportCheckedOnnx, type OnnxExportVerdict } from '../models/onnx-export.js';
+import { openOnnxModel } from '../models/onnx-model.js';
 import type { RuntimeModel } from '../models/runtime-model.js';
 import { labelledMatrixOf } from '../training/feature-matrix.js';
 import { decodeCandidateModel, encodeCandidateModel } from '../training/candidate-model-file.js';
@@ -212,7 +213,8 @@ export function createTrainingActivities({ examples, registry, artifacts, pipeli
     /** Scores the candidate and the current champion on the same test split and compares them. */
     evaluateCandidate: reportingFailures(async (request: EvaluateRequest): Promise<EvaluationSummary> => {
       const { split, inputs } = await load(request, { evaluation: request.evaluation });
-      const candidate = await decodeCandidateModel(await artifacts.read(request.artifactPath));
+      // A candidate from a trainer outside Tributary is an ONNX model (docs/python-trainer.md).
+      const candidate = await decodeCandidateModel(await artifacts.read(request.artifactPath), openOnnxModel);
       let champion: (ScorableModel<RuntimeModel> & { readonly version: number }) | undefined;
       try {
         const championVersion = await registry.resolveAlias(request.model, 'champion');

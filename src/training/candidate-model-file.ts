@@ -15,7 +15,8 @@ import type { VectoriserSpec } from '../vectoriser/vectoriser-spec.js';
 import { IncompatibleArtifactError } from './errors.js';
 import type { ScorableModel } from './evaluation.js';
 import { reasonOf } from '../errors/tributary-error.js';
-import { openOnnxModel, type OnnxModel } from '../models/onnx-model.js';
+import type { OnnxModel } from '../models/onnx-model.js';
+import type { ExpectedSignature } from '../models/onnx-signature.js';
 
 /** Identifies the document; a reader refuses any other format or version. */
 const FORMAT = 'tributary-candidate-model';
@@ -111,11 +112,18 @@ export function encodeOnnxCandidateModel({ onnx, spec, identity, task }: { reado
 }
 
 /**
- * Reads candidate bytes back into a model with its vectoriser; throws {@link IncompatibleArtifactError}
- * for bytes of another format, the vectoriser's `VectoriserSpecError` for a spec it cannot use, and
- * `OnnxModelRefusedError` for an ONNX model that does not load or does not fit the spec.
+ * Opens an ONNX model and checks it against what the pipeline feeds (`openOnnxModel` of
+ * src/models): passed in, because the models layer builds on this one.
  */
-export async function decodeCandidateModel(bytes: Uint8Array): Promise<CandidateModel> {
+export type OnnxOpener = (bytes: Uint8Array, subject: string, expected: ExpectedSignature) => Promise<OnnxModel>;
+
+/**
+ * Reads candidate bytes back into a model with its vectoriser, an ONNX candidate through
+ * `openOnnx`; throws {@link IncompatibleArtifactError} for bytes of another format (or an ONNX
+ * candidate without `openOnnx`), the vectoriser's `VectoriserSpecError` for a spec it cannot use,
+ * and what `openOnnx` throws for an ONNX model that does not load or does not fit the spec.
+ */
+export async function decodeCandidateModel(bytes: Uint8Array, openOnnx?: OnnxOpener): Promise<CandidateModel> {
   let document: TfjsCandidateDocument | OnnxCandidateDocument;
   try {
     document = JSON.parse(new TextDecoder().decode(bytes)) as TfjsCandidateDocument | OnnxCandidateDocument;
@@ -131,8 +139,9 @@ export async function decodeCandidateModel(bytes: Uint8Array): Promise<Candidate
   const vectoriser = compileVectoriser(document.vectoriser);
   const parts = { spec: document.vectoriser as VectoriserSpec, identity: document.identity, task: document.task ?? 'binary-classification' };
   if (document.runtime === 'onnx') {
+    if (openOnnx === undefined) throw new IncompatibleArtifactError('the candidate file', 'it holds an ONNX model, and this step opens TensorFlow.js networks only');
     const onnx = new Uint8Array(Buffer.from(document.onnx, 'base64'));
-    const model = await openOnnxModel(onnx, 'the trained candidate', { pipeline: 'its pipeline', width: vectoriser.width, task: parts.task });
+    const model = await openOnnx(onnx, 'the trained candidate', { pipeline: 'its pipeline', width: vectoriser.width, task: parts.task });
     return { ...parts, runtime: 'onnx', model, vectoriser, onnx };
   }
   const weights = Buffer.from(document.weightData, 'base64');
