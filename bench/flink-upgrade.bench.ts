@@ -25,16 +25,17 @@ import { RestFlinkService } from '../src/flink/flink-service.js';
 import { createKafka } from '../src/streaming/kafka-client.js';
 import { registerSchemas } from '../src/streaming/schema-registrar.js';
 import { createSchemaRegistryClient } from '../src/streaming/schema-registry-client.js';
-import { createKafkaSimulationSink } from '../src/streaming/simulation-sink.js';
-import { simulateEvents } from '../src/streaming/simulator/event-generator.js';
-import { runSimulation } from '../src/streaming/simulator/simulation-runner.js';
+import { simulatorTopics } from '../examples/fraud/fraud-pipeline.js';
+import { createKafkaSimulationSink } from '../examples/fraud/simulator/kafka-sink.js';
+import { simulateEvents } from '../examples/fraud/simulator/event-generator.js';
+import { runSimulation } from '../examples/fraud/simulator/simulation-runner.js';
 import { ensureTopics } from '../src/streaming/topic-admin.js';
 import { topicCatalogue, topicName } from '../src/streaming/topic-catalogue.js';
 import type { EachMessagePayload } from 'kafkajs';
 import type { FlinkDeployStatus } from '../src/workflows/flink-deploy.js';
 import { collectingConsumer, type CollectingConsumer } from '../test/helpers/kafka.js';
-
 import { fraudJarJob } from '../test/helpers/fraud-feature-job.js';
+
 const UPGRADES = Number(process.env.UPGRADES ?? 3);
 const ROLLBACKS = Number(process.env.ROLLBACKS ?? 2);
 const BLUE_GREENS = Number(process.env.BLUE_GREENS ?? 3);
@@ -82,7 +83,7 @@ async function main(): Promise<void> {
   /** A consumer per features topic the job has written; blue/green adds one per upgrade. */
   const consumers = new Map<string, CollectingConsumer>([[baseTopic, features]]);
   let currentTopic = baseTopic;
-  const sink = await createKafkaSimulationSink(config);
+  const sink = await createKafkaSimulationSink(config, simulatorTopics(config));
   const stop = new AbortController();
   const spec = (jobVersion: string, extra: FeatureJobDeploymentChoices = {}) =>
     prepareFeatureJobDeployment(config, fraudJarJob, { jobName, jobVersion, flinkConfiguration: { 'execution.checkpointing.interval': `${CHECKPOINT_S}s` }, ...extra });
