@@ -189,6 +189,15 @@ const PIPELINE_EXAMPLES_TOPIC_PATCH = 'pipeline-examples-topic';
  */
 const EXTERNAL_TRAINER_PATCH = 'external-trainer';
 
+/**
+ * Before this patch `gates.minTestPositives` applied only through the operating-point comparison
+ * with a champion, so a pipeline's first classifier became champion on a test split with fewer
+ * positive examples than the gate asks; after it, a candidate without a champion is held to it
+ * too. Runs started before it replay with their verdict. Remove the old branch with
+ * `deprecatePatch` once no such run is open.
+ */
+const OPERATING_POINT_GATE_FIRST_MODEL_PATCH = 'operating-point-gate-first-model';
+
 /** The failure type of a run whose external trainer failed or returned a model Tributary refused. */
 export const EXTERNAL_TRAINER_FAILURE = 'ExternalTrainerFailed';
 
@@ -366,7 +375,9 @@ export async function trainingPipeline(input: TrainingPipelineInput): Promise<Tr
   upsertSearchAttributes([{ key: TributaryModelVersion, value: String(registered.version) }]);
   upsertMemo({ version: registered.version, metrics, champion: championMemo(evaluation.champion) });
 
-  const verdict = judgeCandidate(evaluation, gates, patched(OPERATING_POINT_GATE_PATCH) ? evaluation.operatingPoints : undefined);
+  const verdict = judgeCandidate(evaluation, gates, patched(OPERATING_POINT_GATE_PATCH) ? evaluation.operatingPoints : undefined, {
+    testPositivesWithoutChampion: patched(OPERATING_POINT_GATE_FIRST_MODEL_PATCH),
+  });
   const decision = { by: author.by, reason: verdict.reason };
   if (verdict.stage === 'champion') await promoteToChampion({ model, version: registered.version, author: decision });
   else await setVersionStage({ model, version: registered.version, stage: verdict.stage, author: decision });

@@ -7,7 +7,7 @@
  */
 import type { EvaluationSummary } from '../activities/training-activities.js';
 import type { ClassifierMetrics, RegressionMetrics } from '../training/evaluation.js';
-import { describeOperatingPoints, operatingPointFigures, type OperatingPointComparison } from '../training/operating-point-gate.js';
+import { compileOperatingPointGateOptions, describeOperatingPoints, operatingPointFigures, type OperatingPointComparison } from '../training/operating-point-gate.js';
 import type { TrainingPipelineResult } from './training-pipeline.js';
 import type { RunGates } from './training-pipeline-input.js';
 
@@ -24,15 +24,36 @@ function operatingPointsLine({ champion }: EvaluationSummary, operatingPoints: O
   return operatingPoints === undefined || champion === undefined ? undefined : describeOperatingPoints(operatingPoints, `champion v${champion.version}`);
 }
 
+/** Rules a verdict follows beyond the gates themselves; a run started before one existed judges without it. */
+export interface VerdictRules {
+  /**
+   * A classifier with no champion to compare with is also held to `gates.minTestPositives`: its
+   * threshold, chosen on the test split, counts only on enough positive examples, as a
+   * challenger's does (the operating-point-gate-first-model patch). @default true
+   */
+  readonly testPositivesWithoutChampion?: boolean;
+}
+
 /**
- * Every gate an evaluation misses, one sentence each (the task's gates, the champion comparison on
- * the primary metric, and the operating point's); empty when it passes them all. A model imported
- * from elsewhere is judged by them too, and its refusal lists them one per line.
+ * Every gate an evaluation misses, one sentence each (the task's gates, the positives of the test
+ * split, the champion comparison on the primary metric, and the operating point's); empty when it
+ * passes them all. A model imported from elsewhere is judged by them too, and its refusal lists
+ * them one per line.
  */
-export function gateFailures(evaluation: EvaluationSummary, gates: RunGates, operatingPoints: OperatingPointComparison | undefined): string[] {
+export function gateFailures(evaluation: EvaluationSummary, gates: RunGates, operatingPoints: OperatingPointComparison | undefined, rules: VerdictRules = {}): string[] {
   const { candidate, comparison, champion } = evaluation;
   const atOperatingPoint = operatingPointsLine(evaluation, operatingPoints);
   const failures = candidate.task === 'regression' ? regressionGateFailures(candidate, gates) : classifierGateFailures(candidate, gates);
+  // With a champion, the operating-point comparison applies the minimum (its line says so).
+  if (candidate.task !== 'regression' && champion === undefined && (rules.testPositivesWithoutChampion ?? true)) {
+    const { minPositives } = compileOperatingPointGateOptions({ ...(gates.minTestPositives === undefined ? {} : { minPositives: gates.minTestPositives }) });
+    if (candidate.positives < minPositives) {
+      failures.push(
+        `the test split holds ${candidate.positives} positive examples, too few for its threshold to count: gates.minTestPositives asks for at least ${minPositives}; ` +
+          'train again once more positive labels have arrived (a wider range, or a trigger with a higher minPositives)',
+      );
+    }
+  }
   if (champion !== undefined && !comparison.candidateBetter) {
     failures.push(
       `${comparison.primaryMetric} ${formatMetric(comparison.candidate)} does not beat champion v${champion.version} (${formatMetric(comparison.champion)}) ` +
@@ -47,10 +68,10 @@ export function gateFailures(evaluation: EvaluationSummary, gates: RunGates, ope
  * Applies the quality gates to an evaluation; `operatingPoints` is the comparison at the
  * operating point when the gate applies (a classifier, a champion, and a run past its patch).
  */
-export function judgeCandidate(evaluation: EvaluationSummary, gates: RunGates, operatingPoints: OperatingPointComparison | undefined): Verdict {
+export function judgeCandidate(evaluation: EvaluationSummary, gates: RunGates, operatingPoints: OperatingPointComparison | undefined, rules: VerdictRules = {}): Verdict {
   const { comparison, champion } = evaluation;
   const atOperatingPoint = operatingPointsLine(evaluation, operatingPoints);
-  const failures = gateFailures(evaluation, gates, operatingPoints);
+  const failures = gateFailures(evaluation, gates, operatingPoints, rules);
   if (failures.length > 0) return { stage: 'rejected', reason: `quality gates failed: ${failures.join('; ')}` };
   if (champion === undefined) return { stage: 'champion', reason: 'first model passed gates' };
   return {

@@ -45,6 +45,8 @@ const EXPECTED_HISTORIES = [
   // A pipeline whose definition names a python trainer: trainExternalModel on the trainer's queue, its ONNX file accepted, then evaluated and promoted (the external-trainer patch).
   'training-pipeline-external-trainer',
   'training-pipeline-first-champion',
+  // A first classifier whose test split holds 30 positive examples where gates.minTestPositives asks for 40: refused (the operating-point-gate-first-model patch).
+  'training-pipeline-first-model-few-positives',
   // Better PR-AUC, worse FPR at its threshold than the champion's serving one: refused by the operating-point gate.
   'training-pipeline-operating-point-refused',
   // A run on everything retained, snapshotting its pipeline's own training-examples topic (the pipeline-examples-topic patch).

@@ -102,6 +102,18 @@ describe('classifier verdict', () => {
     );
     expect(judgeCandidate(evaluation, { ...defaults, minRecall: 0.8, maxFalsePositiveRate: 0.1 }, undefined).stage).toBe('champion');
   });
+
+  it('holds a first model to gates.minTestPositives (its 30 positives pass the default 30, not 31), unless the run predates the rule', () => {
+    expect(judgeCandidate(evaluation, { ...defaults, minTestPositives: 31 }, undefined)).toEqual({
+      stage: 'rejected',
+      reason:
+        'quality gates failed: the test split holds 30 positive examples, too few for its threshold to count: gates.minTestPositives asks for at least 31; ' +
+        'train again once more positive labels have arrived (a wider range, or a trigger with a higher minPositives)',
+    });
+    expect(judgeCandidate(evaluation, { ...defaults, minTestPositives: 31 }, undefined, { testPositivesWithoutChampion: false }).stage).toBe('champion');
+    // A run whose gates name no minimum is held to the operating-point gate's default, 30.
+    expect(judgeCandidate({ ...evaluation, candidate: { ...candidate, positives: 29 } }, { ...defaults, minTestPositives: undefined }, undefined).stage).toBe('rejected');
+  });
 });
 
 describe('resolveRunGates', () => {

@@ -118,16 +118,32 @@ describe('trainingPipeline', () => {
     await harness.recordHistory('training-pipeline-operating-point-refused', handle);
   });
 
-  it('refuses to compare operating points on a test split with fewer fraud examples than gates.minTestPositives', async () => {
+  it('refuses to compare operating points on a test split with fewer positive examples than gates.minTestPositives', async () => {
     const model = uniqueModel('positives');
     fakes.switchesOf(model).candidatePrAucs = [0.6, 0.7];
-    expect(await (await startPipeline(model, 1, { gates: { minTestPositives: 40 } })).result()).toMatchObject({ stage: 'champion' });
+    // The default minimum (30) lets the first model's 30 positives count; the second run asks for 40.
+    expect(await (await startPipeline(model, 1)).result()).toMatchObject({ stage: 'champion' });
     const result = await (await startPipeline(model, 2, { gates: { minTestPositives: 40 } })).result();
     expect(result).toMatchObject({ stage: 'rejected' });
     expect(result.reason).toBe(
       'quality gates failed: the test split holds 30 positive examples, too few for a threshold to count: at least 40 are needed to compare operating points with champion v1; ' +
         'train again once more positive labels have arrived (a wider range, or a trigger with a higher minPositives)',
     );
+  });
+
+  it('refuses a first model whose test split holds fewer positive examples than gates.minTestPositives, in one line', async () => {
+    const model = uniqueModel('first-positives');
+    fakes.switchesOf(model).candidatePrAucs = [0.6];
+    const handle = await startPipeline(model, 1, { gates: { minTestPositives: 40 } });
+    const result = await handle.result();
+    const reason =
+      'quality gates failed: the test split holds 30 positive examples, too few for its threshold to count: gates.minTestPositives asks for at least 40; ' +
+      'train again once more positive labels have arrived (a wider range, or a trigger with a higher minPositives)';
+    expect(result).toMatchObject({ stage: 'rejected', championVersion: null, reason });
+    expect(reason).not.toContain('\n');
+    expect((await handle.describe()).memo).toMatchObject({ verdict: `v1 refused: ${reason}` });
+    expect(fakes.recordOf(model).champion).toBeUndefined();
+    await harness.recordHistory('training-pipeline-first-model-few-positives', handle);
   });
 
   it('rejects a first model below the ROC-AUC gate instead of promoting it', async () => {
