@@ -1,6 +1,6 @@
 /**
  * Exports the networks Tributary trains to ONNX, so ONNX Runtime serves them: on the same network
- * it scores 3 to 30 times more rows per second than TensorFlow.js (docs/onnx.md, measured with
+ * it scores 5 to 26 times more rows per second than TensorFlow.js (docs/onnx.md, measured with
  * `npx tsx bench/model-runtimes.bench.ts`). What is exported is what src/training/model.ts builds:
  * Dense layers with ReLU hidden layers and a sigmoid (classifier) or linear (regression, the
  * label scale already folded into its weights) output; dropout is applied by the training loop,

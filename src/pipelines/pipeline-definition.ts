@@ -199,7 +199,7 @@ export interface ModelDefinition {
    * The runtime that serves a network the built-in trainer trains: `onnx` exports it to ONNX at
    * registration, used only once it scores the held-out examples as the network does (otherwise
    * TensorFlow.js, with the reason in the version's tags); `tfjs` keeps TensorFlow.js. ONNX
-   * Runtime scores the same network 3–30 times faster (docs/onnx.md). @default 'onnx'
+   * Runtime scores the same network 5–26 times faster (docs/onnx.md). @default 'onnx'
    */
   readonly serveAs?: ModelServingRuntime;
 }
