@@ -201,6 +201,10 @@ describe('the delivery example end to end on the real stack', () => {
     expect(version.stage).toBe('champion');
     expect((await registry.resolveAlias(NAME, 'champion'))?.version).toBe(result.version);
     expect(version.lineage.hyperParameters).toMatchObject({ pipelineRevision: 1, hiddenUnits: [32, 16] });
+    // Served by ONNX Runtime (model.serveAs defaults to onnx): the network's export, checked on every held-out example.
+    expect(version.artifact.runtime).toBe('onnx');
+    expect(version.tags.onnxExport).toMatch(/^served by onnx: exported in [0-9.]+ ms, max \|difference\| \S+ on \d+ held-out rows, tolerance \S+$/);
+    Object.assign(figures, { onnxExport: version.tags.onnxExport });
     // Promotion deploys it for the scorers, on the pipeline's own features topic.
     const deployments = await openDeploymentLog(config);
     try {
@@ -243,7 +247,7 @@ describe('the delivery example end to end on the real stack', () => {
         event_time: record.placed_at,
         model: NAME,
         model_version: trained!.version,
-        model_runtime: 'tfjs',
+        model_runtime: 'onnx',
         variant: 'CHAMPION',
         threshold: null,
         decision: null,
