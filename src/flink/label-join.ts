@@ -130,8 +130,8 @@ export function buildLabelJoinJob(definition: PipelineDefinition, files: Definit
     `ON f.${identifier(labels.joinKey)} = l.${identifier(labels.joinKey)}\n` +
     `AND l.${identifier(labelTime.name)} BETWEEN f.${identifier(featureTime.name)} AND f.${identifier(featureTime.name)} + ${horizon}`;
   // Either side waits in state for the other up to the horizon, counted from its last access.
-  const properties = { ...jobProperties(jobName, definition), 'table.exec.state.ttl': `${horizonMs} ms` };
-  return { jobName, setup, insert: { sql: insert }, properties };
+  const properties = { ...jobProperties(scoped, definition), 'table.exec.state.ttl': `${horizonMs} ms` };
+  return { jobName, flinkName: scoped, setup, insert: { sql: insert }, properties };
 }
 
 function columnNamed(columns: readonly SqlColumn[], name: string, place: string): SqlColumn {

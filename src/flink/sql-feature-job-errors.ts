@@ -51,3 +51,30 @@ export function gatewayMessageOf(error: FlinkSqlError): string {
   if (cause !== undefined) return cause.replace(/^Caused by: (?:[\w$]+\.)*[\w$]+: /, '');
   return error.message.split('\n')[0]!;
 }
+
+/**
+ * Flink could not start a changed SQL job from the savepoint its running job was stopped with
+ * (state of an operator the changed query no longer has, or has in another shape). The previous
+ * job was submitted again from the same savepoint, so nothing is lost; the message says which
+ * job runs now and the two ways on: revert the query, or start the changed one without the old
+ * state, an explicit choice (`--discard-state`).
+ */
+export class SqlJobRestoreError extends FlinkError {
+  override readonly name = 'SqlJobRestoreError';
+
+  constructor(
+    readonly jobName: string,
+    readonly savepoint: string,
+    readonly restoredJobId: string,
+    reason: string,
+    cause: unknown,
+  ) {
+    super(
+      `feature job ${jobName}: Flink cannot start the changed job from savepoint ${savepoint}: ${reason}. ` +
+        `The previous job runs again from that savepoint as job ${restoredJobId}, so no event is lost or written twice. ` +
+        'Revert the SQL file to keep it, or apply again with --discard-state to start the changed job without the old state ' +
+        '(it resumes from the offsets its consumer group committed, with its windows, aggregates and joins empty)',
+      { retriable: false, cause },
+    );
+  }
+}

@@ -131,7 +131,14 @@ export interface SqlJobStatement {
 
 /** A Flink SQL job ready to submit: setup statements, then the INSERT that starts it. */
 export interface SqlJob {
+  /** The job's name in the definition's terms (`<pipeline>-features`), as plans and messages name it. */
   readonly jobName: string;
+  /**
+   * Its name on the Flink cluster (`pipeline.name`), where it is found again: the topic prefix,
+   * then `jobName`. Job names are cluster-wide, so the same pipeline applied under two prefixes
+   * on one Flink runs as two jobs, each found by its own prefix's apply.
+   */
+  readonly flinkName: string;
   readonly setup: readonly SqlJobStatement[];
   readonly insert: SqlJobStatement;
   /** Session properties: job name, parallelism, checkpointing. */
@@ -271,8 +278,16 @@ export function buildSqlFeatureJob(definition: PipelineDefinition, files: Defini
     sql: `INSERT INTO ${identifier(featuresTable)} SELECT ${selected} FROM (\n${query.select.text}\n) AS tributary_feature_query`,
     origin: { file: job.file, firstLine: query.select.line - 1 },
   };
-  return { jobName, setup, insert, properties: jobProperties(jobName, definition) };
+  return { jobName, flinkName: scoped, setup, insert, properties: jobProperties(scoped, definition) };
 }
+
+/**
+ * What makes a generated job the job it is: its statements and session properties. Two builds
+ * that differ here are different jobs (a query edited in the SQL file, a schema, parallelism or
+ * checkpointing changed), which apply upgrades; formatting of the definition aside, equal builds
+ * are the same job.
+ */
+export const sqlJobIdentity = (job: SqlJob): string => JSON.stringify({ setup: job.setup.map((statement) => statement.sql), insert: job.insert.sql, properties: Object.entries(job.properties).sort(([a], [b]) => a.localeCompare(b)) });
 
 /** Options of {@link submitSqlJob}. */
 export interface SubmitSqlJobOptions {

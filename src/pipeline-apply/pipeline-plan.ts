@@ -5,6 +5,7 @@
  * checked on the gateway), and the revision against the pipeline store.
  */
 import type { Admin } from 'kafkajs';
+import type { SqlJob } from '../flink/sql-feature-job.js';
 import { canonicalJson } from '../pipelines/pipeline-revision.js';
 import type { PipelineRevision, PipelineStore, RevisionDraft } from '../pipelines/pipeline-store.js';
 import { pipelineTopics, type PipelineTopic } from '../pipelines/pipeline-topics.js';
@@ -50,6 +51,8 @@ export interface FeatureJobItem {
   readonly action: 'deploy' | 'upgrade' | 'submit' | 'unchanged' | 'refused';
   readonly jobName: string;
   readonly detail: string;
+  /** A SQL job to upgrade: the job the applied revision built, which runs now. */
+  readonly previous?: SqlJob;
 }
 
 export type RevisionItem =
@@ -69,8 +72,8 @@ export interface PipelinePlan {
   readonly revision: RevisionItem;
 }
 
-/** Finds what apply would do with the feature jobs; the CLI passes the Flink-backed one. */
-export type FeatureJobPlanner = (draft: RevisionDraft) => Promise<readonly FeatureJobItem[]>;
+/** Finds what apply would do with the feature jobs, given the applied revision; the CLI passes the Flink-backed one. */
+export type FeatureJobPlanner = (draft: RevisionDraft, applied: PipelineRevision | undefined) => Promise<readonly FeatureJobItem[]>;
 
 /** Whether apply acts on a feature job. */
 export const startsFeatureJob = (item: FeatureJobItem): boolean => item.action === 'deploy' || item.action === 'upgrade' || item.action === 'submit';
@@ -126,8 +129,8 @@ export async function planPipeline(draft: RevisionDraft, dependencies: PlanDepen
     }
   }
 
-  const featureJobs = await dependencies.featureJob(draft);
   const current = await store.current(draft.name);
+  const featureJobs = await dependencies.featureJob(draft, current);
   const workflows = await planWorkflows(draft.definition, current?.definition, dependencies.workflows);
   const revision: RevisionItem =
     current?.digest === draft.digest

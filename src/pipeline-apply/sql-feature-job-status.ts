@@ -2,7 +2,7 @@
  * What `pipeline describe` says of a `kind: sql` pipeline's two generated jobs, the feature query
  * and the label join. They are submitted through the SQL Gateway, not deployed through
  * flinkDeploy, so no deployment record exists for them: the cluster's own list of jobs is where
- * they are found, by the job names apply submits them under.
+ * they are found, by the job names apply submits them under (the topic prefix, then the job's name).
  */
 import { FlinkError } from '../flink/errors.js';
 import type { FlinkService } from '../flink/flink-service.js';
@@ -15,6 +15,8 @@ export interface SqlJobStatusOptions {
   readonly flinkUrl: string;
   /** False for a deleted pipeline, whose jobs nothing should submit again. */
   readonly live: boolean;
+  /** The topic prefix, which the jobs' names on Flink start with. */
+  readonly prefix: string;
 }
 
 /**
@@ -27,7 +29,7 @@ export async function describeSqlFeatureJobs(definition: PipelineDefinition, fli
   for (const jobName of [featureJobName(definition), labelJoinJobNameOf(definition)]) {
     let jobs: Awaited<ReturnType<FlinkService['activeJobs']>>;
     try {
-      jobs = await flink.activeJobs(jobName);
+      jobs = await flink.activeJobs(`${options.prefix}${jobName}`);
     } catch (error) {
       if (!(error instanceof FlinkError)) throw error;
       lines.push(`feature job ${jobName} (sql): Flink at ${options.flinkUrl} cannot be asked: ${error.message}`);
@@ -36,7 +38,7 @@ export async function describeSqlFeatureJobs(definition: PipelineDefinition, fli
     lines.push(
       jobs.length > 0
         ? `feature job ${jobName} (sql): ${jobs.map((job) => `job ${job.jobId} ${job.state} since ${new Date(job.startTime).toISOString()}`).join('; ')}`
-        : `feature job ${jobName} (sql): no job of that name runs on Flink at ${options.flinkUrl}` +
+        : `feature job ${jobName} (sql): no job named ${options.prefix}${jobName} runs on Flink at ${options.flinkUrl}` +
             (options.live ? `; applying the pipeline's file again submits it (\`tributary pipeline apply <file>\`)` : ''),
     );
   }

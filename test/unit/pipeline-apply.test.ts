@@ -323,22 +323,43 @@ describe('planSqlFeatureJobs on a fake gateway and cluster', () => {
     return { checked, planned: { env, gateway, flink } };
   }
 
-  it('checks both jobs and submits those that do not run (a cancelled one does not count)', async () => {
-    const { checked, planned } = fakes({ running: ['delivery-time-features'] });
+  it('checks both jobs and submits those that do not run under the prefix (a cancelled one does not count)', async () => {
+    const { checked, planned } = fakes({ running: ['acme.delivery-time-features', 'delivery-time-label-join'] });
     expect(await planSqlFeatureJobs(draft, planned)).toEqual([
       {
         kind: 'feature-job',
         action: 'unchanged',
         jobName: 'delivery-time-features',
-        detail: 'runs as job run-0; left as it is (the gateway plans the query as it stands; a running job is not compared with it)',
+        detail: 'runs as job run-0; left as it is (no applied revision says which statements it runs)',
       },
-      { kind: 'feature-job', action: 'submit', jobName: 'delivery-time-label-join', detail: 'submit through the SQL Gateway (the gateway plans it as it stands)' },
+      // The bare name is another prefix's job.
+      { kind: 'feature-job', action: 'submit', jobName: 'delivery-time-label-join', detail: 'submit through the SQL Gateway as Flink job acme.delivery-time-label-join (the gateway plans it as it stands)' },
     ]);
     expect(checked).toEqual(['delivery_features', 'training_examples']);
   });
 
+  it('upgrades a running job whose statements changed since the applied revision, by savepoint unless --discard-state', async () => {
+    const { planned } = fakes({ running: ['acme.delivery-time-features', 'acme.delivery-time-label-join'] });
+    const applied = { definition: draft.definition, files: draft.files, revision: 3 };
+    const same = await planSqlFeatureJobs(draft, planned, applied);
+    expect(same.map((item) => [item.action, item.detail])).toEqual([
+      ['unchanged', 'runs as job run-0, with the statements of revision 3'],
+      ['unchanged', 'runs as job run-1, with the statements of revision 3'],
+    ]);
+    const edited = { ...draft, files: { ...draft.files, 'features.sql': draft.files['features.sql']!.replace('o.distance_km,', '0.5 * o.distance_km AS distance_km,') } };
+    const [features, labelJoin] = await planSqlFeatureJobs(edited, planned, applied);
+    expect(features).toMatchObject({ action: 'upgrade', previous: { flinkName: 'acme.delivery-time-features' } });
+    expect(features!.detail).toBe(
+      'upgrade by savepoint (its statements changed since revision 3): stop job run-0 with a savepoint and start the changed job from it, so its output continues exactly once; ' +
+        'if Flink cannot start it from the savepoint, the previous job starts again from it and apply stops, saying so',
+    );
+    expect(labelJoin?.action).toBe('unchanged');
+    const [discarding] = await planSqlFeatureJobs(edited, { ...planned, discardState: true }, applied);
+    expect(discarding!.detail).toMatch(/^upgrade \(its statements changed since revision 3\) WITHOUT its state, as --discard-state asks: stop job run-0 with a savepoint, then start the changed job empty; /);
+  });
+
   it('a query the gateway refuses is a refused item naming the file\'s line, even while its job runs', async () => {
-    const { planned } = fakes({ running: ['delivery-time-features'], refuse: (statement) => statement.startsWith('EXPLAIN INSERT INTO `delivery_features`') });
+    const { planned } = fakes({ running: ['acme.delivery-time-features'], refuse: (statement) => statement.startsWith('EXPLAIN INSERT INTO `delivery_features`') });
     const [features, labelJoin] = await planSqlFeatureJobs(draft, planned);
     expect(features).toEqual({
       kind: 'feature-job',

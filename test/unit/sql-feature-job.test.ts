@@ -208,12 +208,14 @@ describe('buildSqlFeatureJob on the delivery example', () => {
 
   it('names the job and sets its checkpointing and parallelism from the definition', () => {
     expect(job.jobName).toBe('delivery-time-features');
+    // Flink's job names are cluster-wide: the name there carries the topic prefix.
+    expect(job.flinkName).toBe('acme.delivery-time-features');
     expect(job.properties).toEqual({
       // The feature job's latency settings (FEATURE_JOB_LATENCY_SETTINGS), beneath the definition's.
       'pipeline.auto-watermark-interval': '50ms',
       'execution.buffer-timeout.interval': '10ms',
       'execution.runtime-mode': 'streaming',
-      'pipeline.name': 'delivery-time-features',
+      'pipeline.name': 'acme.delivery-time-features',
       'execution.checkpointing.interval': '10000 ms',
       'execution.checkpointing.mode': 'EXACTLY_ONCE',
       'parallelism.default': '1',
