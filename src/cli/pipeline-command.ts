@@ -176,11 +176,11 @@ function sqlJobClientsOf(config: TributaryConfig): () => Promise<SqlJobClients> 
 }
 
 /** Plans the feature jobs of a definition: a jar job from its deployment record, a SQL pipeline's two jobs on the gateway. */
-function featureJobPlanner(baseDir: string, deployments: DeploymentRecordStore, sql: () => Promise<SqlJobClients>): FeatureJobPlanner {
-  return async (draft) => {
+function featureJobPlanner(baseDir: string, deployments: DeploymentRecordStore, sql: () => Promise<SqlJobClients>, discardState: boolean): FeatureJobPlanner {
+  return async (draft, applied) => {
     if (draft.definition.features.job.kind === 'sql') {
       const { planSqlFeatureJobs } = await import('../pipeline-apply/sql-feature-job-plan.js');
-      return planSqlFeatureJobs(draft, await sql());
+      return planSqlFeatureJobs(draft, { ...(await sql()), discardState }, applied);
     }
     const { planFeatureJob } = await import('../pipeline-apply/feature-job-plan.js');
     return [await planFeatureJob(draft, baseDir, deployments)];
@@ -189,13 +189,17 @@ function featureJobPlanner(baseDir: string, deployments: DeploymentRecordStore, 
 
 /**
  * The feature-job step of a SQL pipeline: ensureSqlPipelineJobs registers the training-example
- * schema and submits each job that does not run. Returns one line saying what became of each.
+ * schema, submits each job that does not run and upgrades by savepoint each one the plan says
+ * changed. Returns one line saying what became of each.
  */
-async function submitSqlFeatureJobs(config: TributaryConfig, draft: RevisionDraft, clients: SqlJobClients, registry: SchemaRegistryClient): Promise<string> {
+async function submitSqlFeatureJobs(config: TributaryConfig, draft: RevisionDraft, items: readonly FeatureJobItem[], clients: SqlJobClients, registry: SchemaRegistryClient, discardState: boolean): Promise<string> {
   const { ensureSqlPipelineJobs } = await import('../flink/sql-feature-job-deploy.js');
-  const outcomes = await ensureSqlPipelineJobs({ config, definition: draft.definition, files: draft.files, registry, ...clients });
+  const upgrades = new Map(items.flatMap((item) => (item.action === 'upgrade' && item.previous ? [[item.jobName, item.previous] as const] : [])));
+  const outcomes = await ensureSqlPipelineJobs({ config, definition: draft.definition, files: draft.files, registry, ...clients, upgrades, discardState });
+  const said = { submitted: 'submitted through the SQL Gateway as job', running: 'already running, left as it is: job', upgraded: 'upgraded by savepoint; now job' };
   return outcomes
-    .map(({ jobName, action, jobId }) => `feature job ${jobName}: ${action === 'submitted' ? `submitted through the SQL Gateway as job ${jobId}` : `already running as job ${jobId}, left as it is`}`)
+    .map(({ jobName, action, jobId, savepoint, restored }) =>
+      `feature job ${jobName}: ${said[action]} ${jobId}${action === 'upgraded' ? ` (${restored === true ? 'restored from' : 'started WITHOUT the state of'} savepoint ${savepoint})` : ''}`)
     .join('; ');
 }
 
@@ -218,7 +222,7 @@ async function refusalLines(plan: PipelinePlan): Promise<string[]> {
 async function describeSqlJobs(config: TributaryConfig, revision: PipelineRevision): Promise<string[]> {
   const [{ RestFlinkService }, { describeSqlFeatureJobs }] = await Promise.all([import('../flink/flink-service.js'), import('../pipeline-apply/sql-feature-job-status.js')]);
   const flink = new RestFlinkService({ baseUrl: config.flink.restUrl });
-  return describeSqlFeatureJobs(revision.definition, flink, { flinkUrl: config.flink.restUrl, live: revision.deleted !== true });
+  return describeSqlFeatureJobs(revision.definition, flink, { flinkUrl: config.flink.restUrl, live: revision.deleted !== true, prefix: config.topics.prefix });
 }
 
 /** The registered versions of a pipeline's model, or why the registry cannot say: a description stands without them. */
@@ -249,6 +253,10 @@ export function pipelineCommand(cli: CliEnvironment): Command {
     'pipeline definitions: one YAML or JSON file per pipeline naming its sources, feature job, labels, model, gates, trigger, rollout, drift and serving (see docs/pipelines.md)',
   );
   const replicationOption = ['--replication-factor <count>', 'replicas of each partition of a topic apply creates (1 on the local single-broker stack)', positiveInteger, 1] as const;
+  const discardStateOption = [
+    '--discard-state',
+    'start a SQL feature job whose statements changed WITHOUT its state (it resumes from its consumer group\'s committed offsets with empty windows, aggregates and joins), for a change Flink cannot restore from a savepoint',
+  ] as const;
 
   /** Prints every problem of a definition that cannot be used and sets exit 2; rethrows anything else. */
   const reportDefinitionProblems = async (error: unknown): Promise<void> => {
@@ -296,7 +304,8 @@ export function pipelineCommand(cli: CliEnvironment): Command {
     )
     .argument('<file>', 'a pipeline definition (.yaml, .yml or .json)')
     .option(...replicationOption)
-    .action(async (file: string, options: { replicationFactor: number }) => {
+    .option(...discardStateOption)
+    .action(async (file: string, options: { replicationFactor: number; discardState?: boolean }) => {
       const drafted = await draftOf(file, defaultAuthor());
       if (!drafted) return;
       const { draft, baseDir } = drafted;
@@ -307,7 +316,7 @@ export function pipelineCommand(cli: CliEnvironment): Command {
           ...live,
           prefix: config.topics.prefix,
           replicationFactor: options.replicationFactor,
-          featureJob: featureJobPlanner(baseDir, live.deployments, sqlJobClientsOf(config)),
+          featureJob: featureJobPlanner(baseDir, live.deployments, sqlJobClientsOf(config), options.discardState === true),
           workflows,
         });
         for (const line of renderPlan(plan)) cli.print(line);
@@ -332,7 +341,8 @@ export function pipelineCommand(cli: CliEnvironment): Command {
     .argument('<file>', 'a pipeline definition (.yaml, .yml or .json)')
     .option('--by <who>', 'who applies, recorded with the revision (default: the OS user)')
     .option(...replicationOption)
-    .action(async (file: string, options: { by?: string; replicationFactor: number }) => {
+    .option(...discardStateOption)
+    .action(async (file: string, options: { by?: string; replicationFactor: number; discardState?: boolean }) => {
       const drafted = await draftOf(file, options.by ?? defaultAuthor());
       if (!drafted) return;
       const { draft, baseDir } = drafted;
@@ -347,10 +357,12 @@ export function pipelineCommand(cli: CliEnvironment): Command {
             ...live,
             prefix: config.topics.prefix,
             replicationFactor: options.replicationFactor,
-            featureJob: featureJobPlanner(baseDir, live.deployments, sql),
+            featureJob: featureJobPlanner(baseDir, live.deployments, sql, options.discardState === true),
             // A jar job's plan is its one item.
             deployFeatureJob: async (candidate, items) =>
-              candidate.definition.features.job.kind === 'sql' ? submitSqlFeatureJobs(config, candidate, await sql(), live.schemaRegistry) : deployJarFeatureJob(config, baseDir, candidate, items[0]!),
+              candidate.definition.features.job.kind === 'sql'
+                ? submitSqlFeatureJobs(config, candidate, items, await sql(), live.schemaRegistry, options.discardState === true)
+                : deployJarFeatureJob(config, baseDir, candidate, items[0]!),
             workflows,
             progress: (line) => cli.print(line),
           });
