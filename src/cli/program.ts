@@ -18,6 +18,7 @@ import { topicsCommand } from './topics-command.js';
 import { trainCommand } from './train-command.js';
 import { triggerCommand } from './trigger-command.js';
 import { workerCommand } from './worker-command.js';
+import { pythonTrainerCommand } from './python-trainer-command.js';
 
 /** Commander exits the process itself unless told otherwise, at every level of subcommand. */
 function overrideExitEverywhere(command: Command): void {
@@ -46,6 +47,7 @@ export function buildProgram(): Command {
   program.addCommand(flinkCommand(cli));
   program.addCommand(modelsCommand(cli));
   program.addCommand(workerCommand(cli, openKafkaModelRegistry));
+  program.addCommand(pythonTrainerCommand(cli));
   program.addCommand(triggerCommand(cli));
   program.addCommand(driftCommand(cli));
   program.addCommand(trainCommand(cli));
