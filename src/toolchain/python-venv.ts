@@ -61,7 +61,7 @@ export async function ensurePythonVenv({ cacheDir, python3 = 'python3', progress
       await run(file, args, { maxBuffer: 64 * 1024 * 1024 });
     } catch (error) {
       const { stderr = '', stdout = '' } = error as { stderr?: string; stdout?: string };
-      throw new PythonVenvError(`${what} failed: ${lastLines(stderr || stdout) || (error as Error).message}; on Debian the venv module is in python3-venv (apt-get install python3-venv)`, { cause: error, retriable: true });
+      throw new PythonVenvError(`${what} failed: ${lastLines(stderr || stdout) || lastLines((error as Error).message)}; on Debian the venv module is in python3-venv (apt-get install python3-venv)`, { cause: error, retriable: true });
     }
   };
   await step(`creating the Python trainer's environment in ${directory}`, python3, ['-m', 'venv', directory]);
