@@ -85,7 +85,7 @@ export function useSecureBroker(purpose: string): SecureBroker {
     // with the fraud example's topics as `pipeline apply examples/fraud/pipeline.yaml` grants them.
     await applySecureKafkaGrants(admin, secureKafkaGrants(base, [fraudDefinition]));
     await prepareScoringTopics(adminConfig, admin);
-  }, 180_000);
+  }, 420_000); // the broker's own start timeout (kafka-secure.ts), then the grants and topics
 
   afterAll(async () => {
     await admin?.disconnect();
