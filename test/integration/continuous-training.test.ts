@@ -3,7 +3,9 @@
  * through the Flink feature job into training-examples; a thresholdTrigger started through the
  * client sees the threshold crossed and starts trainingPipeline, which an in-process Tributary
  * worker runs with the real Kafka-backed model registry. The registered version must carry the
- * exact offsets the trigger pinned, be champion, and separate fraud on a held-out split.
+ * exact offsets the trigger pinned, be champion, and separate fraud on a held-out split. It is
+ * registered as its ONNX export (model.serveAs defaults to onnx), and `tributary serve` serves it
+ * with ONNX Runtime.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -11,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { Admin } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { loadConfig, type TributaryConfig } from '../../src/config/config.js';
 import { FeatureJobDeployer, type SubmittedFeatureJob } from '../../src/flink/feature-job.js';
 import { createModelRegistry, type KafkaModelRegistry } from '../../src/registry/kafka-model-registry.js';
@@ -30,6 +32,8 @@ import { runTributaryWorker } from '../../src/worker/tributary-worker.js';
 import { statusQuery, thresholdTriggerWorkflowId, type thresholdTrigger } from '../../src/workflows/threshold-trigger.js';
 import type { trainingPipeline } from '../../src/workflows/training-pipeline.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { collectingConsumer, type CollectingConsumer } from '../helpers/kafka.js';
+import { startServeProcess, type ServeProcess } from '../helpers/serve-process.js';
 import { applyFraudPipeline } from '../helpers/fraud-pipeline.js';
 
 import { fraudJarJob } from '../helpers/fraud-feature-job.js';
@@ -63,6 +67,8 @@ describe('continuous training end to end (real Kafka, registry, Flink and Tempor
   let submitted: SubmittedFeatureJob | undefined;
   let worker: Promise<void> | undefined;
   let triggerStarted = false;
+  let serve: ServeProcess | undefined;
+  let scores: CollectingConsumer | undefined;
 
   beforeAll(async () => {
     admin = kafka.admin();
@@ -84,6 +90,11 @@ describe('continuous training end to end (real Kafka, registry, Flink and Tempor
 
   afterAll(async () => {
     if (triggerStarted) await client.workflow.getHandle(thresholdTriggerWorkflowId(model)).terminate('test finished');
+    if (serve !== undefined && serve.child.exitCode === null) {
+      serve.child.kill('SIGTERM');
+      await serve.exited;
+    }
+    await scores?.consumer.disconnect();
     stopWorker.abort();
     await worker;
     if (client) await closeClient(client);
@@ -134,6 +145,27 @@ describe('continuous training end to end (real Kafka, registry, Flink and Tempor
       splitFractions: { train: 0.7, validation: 0.15, test: 0.15 },
       minExamples: 1000,
     });
+    // Registered as the network's ONNX export, checked on every held-out example within 1e-5.
+    expect(version.artifact.runtime).toBe('onnx');
+    expect(version.tags.onnxExport).toMatch(/^served by onnx: exported in [0-9.]+ ms, max \|difference\| \S+ on \d+ held-out rows, tolerance 1\.0e-5$/);
+    expect(version.tags.exportedFromTfjsWeights).toMatch(/^[0-9a-f]{64}$/);
+    console.info(`continuous training: ${version.tags.onnxExport}`);
+    // tributary serve serves it with ONNX Runtime: its scores name the version and the runtime.
+    serve = await startServeProcess(config, model);
+    const serving = serve;
+    onTestFailed(() => console.error(`tributary serve --model ${model} printed:\n${serving.output.join('')}`));
+    scores = await collectingConsumer(kafka, topicName(config, 'scores'));
+    const received = scores;
+    const first = await waitFor('the first scores', () => (received.received.length >= 10 ? received.received.slice(0, 10) : undefined), 180_000, 1_000);
+    const decoder = createAvroDecoder(schemaRegistry);
+    for (const { message } of first) {
+      expect((await decoder.decode(message.value!)).value).toMatchObject({ model, model_version: result.version, model_runtime: 'onnx', variant: 'CHAMPION' });
+    }
+    // Stopped here: the checks below read the examples back, and need the machine more than the scorer does.
+    serving.child.kill('SIGTERM');
+    await serving.exited;
+    await received.consumer.disconnect();
+    scores = undefined;
 
     // Read back, the ranges hold the examples the run counted, start at the log start and end within what the topic holds.
     const examplesTopic = topicName(config, 'training-examples');
@@ -158,5 +190,6 @@ describe('continuous training end to end (real Kafka, registry, Flink and Tempor
     const runSeconds = ((run.closeTime?.getTime() ?? Date.now()) - run.startTime.getTime()) / 1000;
     console.info(`continuous training: ${JSON.stringify({ version: result.version, examples: memo.dataset.examples, training: memo.training, runSeconds, metrics: result.metrics })}`);
     expect(result.metrics.rocAuc).toBeGreaterThanOrEqual(0.9);
+
   }, 600_000);
 });
