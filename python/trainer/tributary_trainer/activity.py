@@ -49,8 +49,8 @@ def _safe_name(run_key: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", run_key)
 
 
-def _train_blocking(request: dict, settings: TrainerSettings, heartbeat: Any) -> dict:
-    read = read_ranges(settings.kafka_brokers, WriterSchemas(settings.schema_registry_url), request["ranges"], settings.read_timeout_s, heartbeat)
+def _train_blocking(request: dict, settings: TrainerSettings) -> dict:
+    read = read_ranges(settings.kafka_brokers, WriterSchemas(settings.schema_registry_url), request["ranges"], settings.read_timeout_s)
     fields, task = request["fields"], request["task"]
     examples = [to_example(record, fields, task, f"example {index}") for index, record in enumerate(read.records)]
     if not examples:
@@ -76,7 +76,7 @@ def create_activity(settings: TrainerSettings):
     async def train_external_model(request: dict) -> dict:
         checked = _check(request)
         activity.logger.info("training %s revision %s (%s)", checked["pipeline"], checked["pipelineRevision"], checked["runKey"])
-        work = asyncio.create_task(asyncio.to_thread(_train_blocking, checked, settings, lambda: None))
+        work = asyncio.create_task(asyncio.to_thread(_train_blocking, checked, settings))
         while True:
             done, _ = await asyncio.wait({work}, timeout=HEARTBEAT_EVERY_S)
             if done:

@@ -16,7 +16,7 @@ import urllib.error
 import urllib.request
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import fastavro
 from confluent_kafka import Consumer, KafkaError, TopicPartition
@@ -77,7 +77,6 @@ def read_ranges(
     schemas: WriterSchemas,
     ranges: list[dict],
     timeout_s: float,
-    on_progress: Callable[[], None] = lambda: None,
 ) -> ReadResult:
     """Every record of `ranges`, decoded; raises ExampleReadError when they are not all read within `timeout_s`."""
     pending = {(r["topic"], int(r["partition"])): (int(r["fromOffset"]), int(r["toOffset"])) for r in ranges if int(r["fromOffset"]) < int(r["toOffset"])}
@@ -102,7 +101,6 @@ def read_ranges(
                 shown = ", ".join(f"{t}[{p}] to {end}" for (t, p), (_, end) in pending.items())
                 raise ExampleReadError(f"the pinned ranges were not all read within {timeout_s:.0f} s; still reading {shown}")
             message = consumer.poll(0.5)
-            on_progress()
             if message is not None:
                 error = message.error()
                 if error is not None and error.code() != KafkaError._PARTITION_EOF:
