@@ -22,9 +22,10 @@ import { createKafka } from '../../src/streaming/kafka-client.js';
 import { createOffsetRangeReader } from '../../src/streaming/offset-range-reader.js';
 import { registerSchemas } from '../../src/streaming/schema-registrar.js';
 import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
-import { createKafkaSimulationSink } from '../../src/streaming/simulation-sink.js';
-import { simulateEvents } from '../../src/streaming/simulator/event-generator.js';
-import { runSimulation } from '../../src/streaming/simulator/simulation-runner.js';
+import { simulatorTopics } from '../../examples/fraud/fraud-pipeline.js';
+import { createKafkaSimulationSink } from '../../examples/fraud/simulator/kafka-sink.js';
+import { simulateEvents } from '../../examples/fraud/simulator/event-generator.js';
+import { runSimulation } from '../../examples/fraud/simulator/simulation-runner.js';
 import { ensureTopics } from '../../src/streaming/topic-admin.js';
 import { topicCatalogue, topicName } from '../../src/streaming/topic-catalogue.js';
 import { closeClient, connectClient } from '../../src/worker/temporal-connection.js';
@@ -35,8 +36,8 @@ import { waitFor } from '../helpers/wait-for.js';
 import { collectingConsumer, type CollectingConsumer } from '../helpers/kafka.js';
 import { startServeProcess, type ServeProcess } from '../helpers/serve-process.js';
 import { applyFraudPipeline } from '../helpers/fraud-pipeline.js';
-
 import { fraudJarJob } from '../helpers/fraud-feature-job.js';
+
 const TRANSACTIONS = 40_000;
 const FRAUD_RATE = 0.02;
 /** Share of legitimate transactions that get a label: about 0.5 × 0.98 × 40 000 + 800 fraud ≈ 20 400 examples. */
@@ -113,7 +114,7 @@ describe('continuous training end to end (real Kafka, registry, Flink and Tempor
     });
     triggerStarted = true;
 
-    const sink = await createKafkaSimulationSink(config);
+    const sink = await createKafkaSimulationSink(config, simulatorTopics(config));
     const startTime = Date.parse('2026-03-02T08:00:00Z');
     const simulated = await runSimulation(
       simulateEvents({ seed: 7, startTime, count: TRANSACTIONS, fraudRate: FRAUD_RATE, labelShare: LABEL_SHARE, labelDelayScale: 0.05 }),

@@ -27,9 +27,10 @@ import { loadPipelineDefinition } from '../../src/pipelines/validate-pipeline.js
 import { createModelRegistry, type KafkaModelRegistry } from '../../src/registry/kafka-model-registry.js';
 import { openDeploymentLog } from '../../src/serving/deployment-log.js';
 import { createKafka } from '../../src/streaming/kafka-client.js';
-import { createKafkaSimulationSink } from '../../src/streaming/simulation-sink.js';
-import { simulateEvents } from '../../src/streaming/simulator/event-generator.js';
-import { runSimulation } from '../../src/streaming/simulator/simulation-runner.js';
+import { simulatorTopics } from '../../examples/fraud/fraud-pipeline.js';
+import { createKafkaSimulationSink } from '../../examples/fraud/simulator/kafka-sink.js';
+import { simulateEvents } from '../../examples/fraud/simulator/event-generator.js';
+import { runSimulation } from '../../examples/fraud/simulator/simulation-runner.js';
 import { topicName } from '../../src/streaming/topic-catalogue.js';
 import { closeClient, connectClient } from '../../src/worker/temporal-connection.js';
 import { runTributaryWorker } from '../../src/worker/tributary-worker.js';
@@ -39,8 +40,8 @@ import { applyFraudPipeline } from '../helpers/fraud-pipeline.js';
 import { collectingConsumer, type CollectingConsumer } from '../helpers/kafka.js';
 import { startServeProcess, type ServeProcess } from '../helpers/serve-process.js';
 import { waitFor } from '../helpers/wait-for.js';
-
 import { fraudJarJob } from '../helpers/fraud-feature-job.js';
+
 const RUN = randomBytes(4).toString('hex');
 const ORDERS = 3_000;
 const SEED = 1;
