@@ -17,7 +17,8 @@ import { platformTopicNames } from '../pipelines/pipeline-topics.js';
 import type { SchemaRegistryClient } from '../streaming/schema-registry-client.js';
 import { TERMINAL_JOB_STATES, type FlinkRestClient } from './flink-rest-client.js';
 import { buildLabelJoinJob, trainingExampleSchema } from './label-join.js';
-import { SqlJobDefinitionError, SqlJobRestoreError } from './sql-feature-job-errors.js';
+import { gatewayMessageOf, SqlJobDefinitionError, SqlJobRestoreError } from './sql-feature-job-errors.js';
+import { FlinkSqlError } from './errors.js';
 import { reasonOf } from '../errors/tributary-error.js';
 import { buildSqlFeatureJob, checkSqlJob, prepareSqlJobEnvironment, submitSqlJob, type DefinitionFiles, type SqlJob, type SqlJobEnvironment } from './sql-feature-job.js';
 import type { SqlGatewayClient } from './sql-gateway-client.js';
@@ -128,6 +129,12 @@ async function upgradeSqlJob(
     return { jobName: next.jobName, action: 'upgraded', jobId: await startFrom(next, discardState ? undefined : savepoint), savepoint, restored: !discardState };
   } catch (error) {
     const restoredJobId = await startFrom(previous, savepoint);
-    throw new SqlJobRestoreError(next.jobName, savepoint, restoredJobId, reasonOf(error).split('\n')[0]!, error);
+    throw new SqlJobRestoreError(next.jobName, savepoint, restoredJobId, whyNotStarted(error), error);
   }
+}
+
+/** Flink's own reason a changed job did not start: the gateway's telling line for a refused submission, else the error's first line. */
+function whyNotStarted(error: unknown): string {
+  if (error instanceof FlinkSqlError) return gatewayMessageOf(error);
+  return reasonOf(error).split('\n')[0]!;
 }

@@ -72,7 +72,7 @@ export class SqlJobRestoreError extends FlinkError {
     super(
       `feature job ${jobName}: Flink cannot start the changed job from savepoint ${savepoint}: ${reason}. ` +
         `The previous job runs again from that savepoint as job ${restoredJobId}, so no event is lost or written twice. ` +
-        'Revert the SQL file to keep it, or apply again with --discard-state to start the changed job without the old state ' +
+        'Revert the change (the SQL file, or the schema the job reads) to keep it running, or apply again with --discard-state to start the changed job without the old state ' +
         '(it resumes from the offsets its consumer group committed, with its windows, aggregates and joins empty)',
       { retriable: false, cause },
     );
