@@ -11,6 +11,8 @@ import type { FeatureJobDeployer, FeatureJobStatus } from '../flink/feature-job.
 import type { FlinkDeployInput, FlinkDeployResult, FlinkDeployStatus, UpgradeMode } from '../workflows/flink-deploy.js';
 import type { CliEnvironment } from './cli-environment.js';
 import { positiveInteger } from './option-parsers.js';
+import { pipelineName } from './pipeline-command.js';
+import { isDefinitionFile } from './pipeline-jar-job.js';
 import { renderTable } from '../terminal/text-table.js';
 import { progressPrinter } from './output.js';
 
@@ -18,8 +20,13 @@ import { progressPrinter } from './output.js';
 const DEFAULT_JOB_NAME = 'tributary-feature-job';
 
 /** Where `flink submit` and `flink deploy` find the jar job: the platform has none of its own. */
+/** A definition file as given, else a pipeline name, refused before connecting when no pipeline could have it. */
+const definitionFileOrPipelineName = (value: string): string => (isDefinitionFile(value) ? value : pipelineName(value));
+
 const pipelineOption = (): Option =>
-  new Option('--pipeline <file|name>', 'the pipeline whose jar feature job this is: its definition file, or the name of an applied pipeline (default: the applied pipeline whose feature job has this name)');
+  new Option('--pipeline <file|name>', 'the pipeline whose jar feature job this is: its definition file, or the name of an applied pipeline (default: the applied pipeline whose feature job has this name)').argParser(
+    definitionFileOrPipelineName,
+  );
 
 const iso = (epochMs: number): string => new Date(epochMs).toISOString();
 

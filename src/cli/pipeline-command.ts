@@ -28,7 +28,7 @@ const EXIT_BAD_INPUT = 2;
  * A pipeline's name, refused before connecting when no pipeline could have it: the rule is the
  * definition schema's `name`, which is also the model's name, so it is the model-name rule.
  */
-function pipelineName(value: string): string {
+export function pipelineName(value: string): string {
   try {
     return modelName(value);
   } catch {

@@ -24,7 +24,7 @@ export class PipelineJarJobError extends TributaryError {
 }
 
 /** Whether `--pipeline` names a file rather than an applied pipeline: a path that exists, or a definition file's extension. */
-const isFile = (value: string): boolean => existsSync(value) || /\.(ya?ml|json)$/i.test(value);
+export const isDefinitionFile = (value: string): boolean => existsSync(value) || /\.(ya?ml|json)$/i.test(value);
 
 /** What to do when no applied pipeline has a feature job of that name. */
 export const noPipelineMessage = (jobName: string): string =>
@@ -52,7 +52,7 @@ async function appliedDefinition(config: TributaryConfig, jobName: string, pipel
 /** The jar job to build and run for `jobName`, from `--pipeline` when given; undefined when it is not and no applied pipeline has the job. */
 export async function resolvePipelineJarJob(config: TributaryConfig, options: { readonly jobName: string; readonly pipeline: string | undefined }): Promise<PipelineJarJob | undefined> {
   const [{ pipelineJarJob }, { loadPipelineDefinition }] = await Promise.all([import('../flink/jar-feature-job.js'), import('../pipelines/validate-pipeline.js')]);
-  if (options.pipeline !== undefined && isFile(options.pipeline)) return pipelineJarJob(loadPipelineDefinition(options.pipeline), dirname(options.pipeline));
+  if (options.pipeline !== undefined && isDefinitionFile(options.pipeline)) return pipelineJarJob(loadPipelineDefinition(options.pipeline), dirname(options.pipeline));
   const definition = await appliedDefinition(config, options.jobName, options.pipeline);
   if (!definition) return undefined;
   const job = pipelineJarJob(definition, process.cwd());

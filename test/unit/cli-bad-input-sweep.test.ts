@@ -50,6 +50,7 @@ const VALID_VALUES: Readonly<Record<string, string>> = {
   topic: 'transactions',
   name: 'delivery',
   pipeline: 'delivery',
+  taskQueue: 'delivery-python-trainer',
 };
 
 /**
@@ -62,8 +63,9 @@ const FREE_TEXT_OPTIONS = new Set(['--by', '--reason', '--job-name', '--job-vers
  * Options checked by the server they configure, so a wrong value is refused only after connecting.
  * `--cron`: Temporal's cron dialect (descriptors, @every, 5 to 7 fields) is the server's to judge.
  * `--key`: `produce`'s key field is checked against the topic's schema, which the registry holds.
+ * `--pipeline`: a well-formed name is looked up among the applied pipelines in the pipeline store.
  */
-const SERVER_CHECKED_OPTIONS = new Set(['--cron', '--key']);
+const SERVER_CHECKED_OPTIONS = new Set(['--cron', '--key', '--pipeline']);
 
 /** A word where a number is expected, then values out of every range the parsers declare. */
 const WRONG_VALUES = ['banana', 'Not a name!', '-1', '0', '1.5', '1e400', '99999999999999999999', ''] as const;
