@@ -66,15 +66,15 @@ const compacted = (): Record<string, string> => ({ 'cleanup.policy': 'compact', 
 
 const DECLARATIONS: { readonly [Name in LogicalTopicName]: Omit<TopicDeclaration, 'logical'> } = {
   transactions: {
-    purpose: 'raw card transactions from payment processors (carries PII)',
+    purpose: 'source events, as producers write them (carries PII)',
     partitions: 3,
     configs: stream(7),
     valueSchema: { file: 'transaction.avsc' },
   },
   labels: {
-    purpose: 'fraud outcomes (chargebacks, confirmations), arriving days or weeks after the transaction',
+    purpose: 'labels: the outcomes of events, arriving days or weeks after the events they label',
     partitions: 3,
-    // Chargebacks arrive late; the labels must outlive the features they are joined with.
+    // Labels arrive late; they must outlive the features they are joined with.
     configs: stream(30),
     valueSchema: { file: 'label.avsc' },
   },
