@@ -134,6 +134,7 @@ export async function readCommitted<Row>(kafka: Kafka, config: TributaryConfig, 
 /** Cancels the jobs a pipeline named `name` runs on the cluster: test-owned jobs hold task slots other suites need. */
 export async function cancelPipelineJobs(config: TributaryConfig, name: string): Promise<void> {
   const flink = new FlinkRestClient({ baseUrl: config.flink.restUrl });
-  const ours = (await flink.listJobs()).filter((job) => [`${name}-features`, `${name}-label-join`].includes(job.name) && !TERMINAL_JOB_STATES.includes(job.state));
+  // Their names on Flink carry the topic prefix.
+  const ours = (await flink.listJobs()).filter((job) => [`${config.topics.prefix}${name}-features`, `${config.topics.prefix}${name}-label-join`].includes(job.name) && !TERMINAL_JOB_STATES.includes(job.state));
   await Promise.all(ours.map((job) => flink.cancel(job.jid).catch(() => undefined)));
 }
