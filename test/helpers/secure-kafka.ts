@@ -88,6 +88,12 @@ export function useSecureBroker(purpose: string): SecureBroker {
   }, 420_000); // the broker's own start timeout (kafka-secure.ts), then the grants and topics
 
   afterAll(async () => {
+    // This file's topics go with it: the broker keeps its data between runs and recovers every
+    // partition before it listens, so topics left behind slow each later start.
+    if (admin !== undefined) {
+      const own = (await admin.listTopics()).filter((topic) => topic.startsWith(base.topics.prefix));
+      if (own.length > 0) await admin.deleteTopics({ topics: own, timeout: 30_000 });
+    }
     await admin?.disconnect();
     // Only what this file started: a broker someone else runs stays up.
     if (startedHere.length > 0) await stack.down(startedHere);
