@@ -277,7 +277,7 @@ describe('the delivery example end to end on the real stack', () => {
     const startTime = Date.parse('2026-03-02T08:00:00Z');
     // No late transactions: the feature job would send them to the DLQ the fraud scorer writes too.
     const simulated = await runSimulation(
-      simulateEvents({ seed: 5, startTime, count: TRANSACTIONS, fraudRate: 0.04, labelShare: 0.3, labelDelayScale: 0.05, lateShare: 0 }),
+      simulateEvents({ seed: 5, startTime, count: TRANSACTIONS, fraudRate: 0.1, labelShare: 0.3, labelDelayScale: 0.05, lateShare: 0 }),
       sink,
       { rate: 10_000 },
     );
