@@ -444,7 +444,7 @@ export function pipelineCommand(cli: CliEnvironment): Command {
     .command('delete')
     .description(
       'mark a pipeline deleted: a tombstone revision ends it and keeps its history (`pipeline describe` shows it; applying its file again brings it back as a new revision). ' +
-        'Its topics, schemas, feature job and models are left as they are; --purge also deletes its topics, after saying what is lost, and only with --yes',
+        'Its trigger, drift monitor and schedule are stopped (applying the file again starts them, carrying their state); its topics, schemas, feature job and models are left as they are; --purge also deletes its topics, after saying what is lost, and only with --yes',
     )
     .argument('<name>', 'the pipeline\'s name', pipelineName)
     .option('--purge', 'also delete the pipeline\'s topics and every record in them')
@@ -469,8 +469,17 @@ export function pipelineCommand(cli: CliEnvironment): Command {
           return;
         }
         if (current) {
-          const tombstone = await store.markDeleted(name, { appliedBy: options.by ?? defaultAuthor(), appliedAt: new Date().toISOString() });
+          const by = options.by ?? defaultAuthor();
+          // Its trigger, drift monitor and schedule stop first: a stop that fails leaves the pipeline applied, and deleting again completes it.
+          const stopped = await withWorkflowControl(config, by, async (control) => {
+            const { applyWorkflow, planWorkflowsOfDeleted } = await import('../pipeline-apply/workflow-plan.js');
+            const lines: string[] = [];
+            for (const item of await planWorkflowsOfDeleted(current.definition, control)) lines.push(await applyWorkflow(item, control));
+            return lines;
+          });
+          const tombstone = await store.markDeleted(name, { appliedBy: by, appliedAt: new Date().toISOString() });
           cli.print(`${name}: deleted as revision ${tombstone.revision}; its history is kept (\`tributary pipeline describe ${name}\`)`);
+          for (const line of stopped) cli.print(`  ${line}`);
         }
         if (!options.purge) {
           cli.print(`  left as they are: its topics, schema subjects, feature job and models; \`tributary pipeline delete ${name} --purge\` also deletes the topics`);

@@ -227,6 +227,17 @@ export async function planWorkflows(definition: PipelineDefinition, applied: Pip
   ].filter((item): item is WorkflowItem => item !== undefined);
 }
 
+/**
+ * What deleting the pipeline stops: the workflows its current revision declares that still run,
+ * stopped as apply stops a removed section (the trigger and drift monitor after the work in
+ * progress, so applying the file again starts them carrying their state). One started by hand is
+ * not the pipeline's to stop.
+ */
+export async function planWorkflowsOfDeleted(applied: PipelineDefinition, control: Pick<WorkflowControl, 'observeTrigger' | 'observeDrift' | 'observeSchedule'>): Promise<WorkflowItem[]> {
+  const withoutWorkflows: PipelineDefinition = { ...applied, trigger: undefined, drift: undefined, schedule: undefined };
+  return (await planWorkflows(withoutWorkflows, applied, control)).filter((item) => item.action === 'stop');
+}
+
 /** Carries one planned item out through `control`; resolves with a line saying what it did. */
 export async function applyWorkflow(item: WorkflowItem, control: WorkflowControl): Promise<string> {
   const { model } = item;

@@ -435,7 +435,21 @@ describe('tributary pipeline plan and apply on the real stack', () => {
 
     const purged = await tributary(PREFIX, 'pipeline', 'delete', NAME, '--purge', '--yes', '--by', 'carol');
     expect(purged).toMatchObject({ code: 0, stderr: '' });
-    expect(purged.stdout).toBe(`${NAME}: deleted as revision 4; its history is kept (\`tributary pipeline describe ${NAME}\`)\n  topics deleted: ${topicsOf(PREFIX, NAME).join(', ')}\n`);
+    // The trigger and drift monitor apply started are stopped with it; nothing else of the pipeline keeps running.
+    expect(purged.stdout.trimEnd().split('\n')).toEqual([
+      `${NAME}: deleted as revision 4; its history is kept (\`tributary pipeline describe ${NAME}\`)`,
+      expect.stringMatching(new RegExp(`^  threshold trigger threshold-trigger:${pattern(NAME)}: (stopped after \\d+ polls|asked to stop; it ends after the poll in progress)$`)),
+      expect.stringMatching(new RegExp(`^  drift monitor drift-monitor:${pattern(NAME)}: (stopped after \\d+ checks|asked to stop; it ends after the check in progress)$`)),
+      `  topics deleted: ${topicsOf(PREFIX, NAME).join(', ')}`,
+    ]);
+    const client = await connectClient(config);
+    try {
+      for (const id of [thresholdTriggerWorkflowId(NAME), driftMonitorWorkflowId(NAME)]) {
+        await waitFor(`${id} to end`, async () => ((await client.workflow.getHandle(id).describe()).status.name === 'RUNNING' ? undefined : true), 60_000, 500);
+      }
+    } finally {
+      await closeClient(client);
+    }
     expect(await revisionsOf(NAME)).toEqual(['1:alice', '2:bob', '3:dave', '4:carol:deleted']);
     await waitFor('the purged topics to be gone', async () => ((await admin.listTopics()).some((topic) => topicsOf(PREFIX, NAME).includes(topic)) ? undefined : true));
     expect((await tributary(PREFIX, 'pipeline', 'list')).stdout).not.toContain(NAME);

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { PipelineApplyError } from '../../src/pipeline-apply/errors.js';
 import { applyPipeline, type ApplyDependencies } from '../../src/pipeline-apply/pipeline-apply.js';
 import { planPipeline, planChanges, renderPlan } from '../../src/pipeline-apply/pipeline-plan.js';
-import { driftSettingsOf, formatDuration, planWorkflows, triggerSettingsOf, workflowIdOf } from '../../src/pipeline-apply/workflow-plan.js';
+import { applyWorkflow, driftSettingsOf, formatDuration, planWorkflows, planWorkflowsOfDeleted, triggerSettingsOf, workflowIdOf } from '../../src/pipeline-apply/workflow-plan.js';
 import { InMemoryPipelineStore } from '../../src/pipelines/in-memory-pipeline-store.js';
 import type { PipelineDefinition } from '../../src/pipelines/pipeline-definition.js';
 import { revisionDigest } from '../../src/pipelines/pipeline-revision.js';
@@ -153,6 +153,17 @@ describe('pipeline workflows', () => {
     byHand.drift.running = driftSettingsOf({});
     const items = await planWorkflows(BASE, undefined, byHand);
     expect(items.map((item) => [item.workflow, item.action, item.detail])).toEqual([['drift', 'left', 'runs, but no revision of the pipeline declares it (started by hand); apply leaves it']]);
+  });
+
+  it('deleting the pipeline stops the workflows its revision declares that run, and leaves one started by hand', async () => {
+    const control = new FakeWorkflowControl();
+    await applyPipeline(draftOf({ ...WITH_WORKFLOWS, drift: undefined }), liveSystem(control));
+    control.drift.running = driftSettingsOf({});
+    const items = await planWorkflowsOfDeleted({ ...WITH_WORKFLOWS, drift: undefined }, control);
+    expect(items.map((item) => [item.workflow, item.action])).toEqual([['trigger', 'stop'], ['schedule', 'stop']]);
+    for (const item of items) await applyWorkflow(item, control);
+    expect([control.trigger.running, control.schedule.running]).toEqual([undefined, undefined]);
+    expect(control.drift.running).toEqual(driftSettingsOf({}));
   });
 
   it('a stop that does not end in time stops apply before the revision; once it has ended, the next apply starts it carrying its state', async () => {
