@@ -11,7 +11,7 @@ import type { FeatureJobDeployer, FeatureJobStatus } from '../flink/feature-job.
 import type { FlinkDeployInput, FlinkDeployResult, FlinkDeployStatus, UpgradeMode } from '../workflows/flink-deploy.js';
 import type { CliEnvironment } from './cli-environment.js';
 import { positiveInteger } from './option-parsers.js';
-import { pipelineName } from './pipeline-command.js';
+import { pipelineName } from './pipeline-name.js';
 import { isDefinitionFile } from './pipeline-jar-job.js';
 import { renderTable } from '../terminal/text-table.js';
 import { progressPrinter } from './output.js';

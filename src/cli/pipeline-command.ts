@@ -3,7 +3,7 @@
  * system (`plan`), carried out (`apply`), and the applied pipelines (`list`, `describe`, `delete`).
  * yaml, ajv, avsc, kafkajs and the Temporal SDK load inside the actions, so `--help` stays fast.
  */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import type { Admin } from 'kafkajs';
 import type { TributaryConfig } from '../config/config.js';
 import type { DeploymentRecordStore } from '../flink/deployment-record-store.js';
@@ -18,23 +18,12 @@ import type { CliEnvironment } from './cli-environment.js';
 import { defaultAuthor } from './default-author.js';
 import { positiveInteger } from './option-parsers.js';
 import { progressPrinter } from './output.js';
-import { modelName } from './trigger-command.js';
+import { pipelineName } from './pipeline-name.js';
 import { renderTable } from '../terminal/text-table.js';
 
 /** Exit code of a definition with problems, or a change the registry refuses: the input is wrong, as for bad arguments. */
 const EXIT_BAD_INPUT = 2;
 
-/**
- * A pipeline's name, refused before connecting when no pipeline could have it: the rule is the
- * definition schema's `name`, which is also the model's name, so it is the model-name rule.
- */
-export function pipelineName(value: string): string {
-  try {
-    return modelName(value);
-  } catch {
-    throw new InvalidArgumentError(`expected a pipeline name of 1 to 100 lowercase letters, digits, '.', '_' and '-' (starting with a letter or digit), got "${value}"`);
-  }
-}
 
 const counted = (count: number, noun: string): string => `${count} ${noun}${count === 1 ? '' : 's'}`;
 
