@@ -158,7 +158,11 @@ export async function readTopic<Value>(kafka: Kafka, config: TributaryConfig, lo
 export const readScores = async (kafka: Kafka, config: TributaryConfig): Promise<ScoreValue[]> => (await readTopic<ScoreValue>(kafka, config, 'scores')).map((record) => record.value);
 export const readDeadLetters = async (kafka: Kafka, config: TributaryConfig): Promise<DeadLetterValue[]> => (await readTopic<DeadLetterValue>(kafka, config, 'dlq')).map((record) => record.value);
 
-/** Waits until the group has committed every partition of `topic` up to its end: all its output is then committed too. */
+/**
+ * Waits until the group has committed every partition of `topic` up to its end: all its output is
+ * then committed too. The end is the last stable offset (the admin client lists offsets
+ * read_committed): records of a transaction whose commit markers are not written yet lie beyond it.
+ */
 export async function waitForGroupCaughtUp(admin: Admin, groupId: string, topic: string, timeoutMs = 120_000): Promise<void> {
   await waitFor(
     `group ${groupId} to commit ${topic} to its end`,

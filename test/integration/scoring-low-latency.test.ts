@@ -72,6 +72,18 @@ describe('tributary serve --delivery low-latency (real Kafka, registry, schema r
       // A serve process loads TensorFlow.js and the model first, which takes long on a loaded machine.
     }, 120_000);
 
+  /**
+   * Waits until a read_committed reader sees every one of `ids` in `version`: the transaction's
+   * commit markers are written. Kafka writes them after commit() returns, and until then the
+   * topic's end as the admin client reads it (the last stable offset) stops before the
+   * transaction, so the group would count as caught up before the scorer read its records.
+   */
+  const committedFeaturesVisible = (ids: readonly string[], version: string) =>
+    waitFor(`${ids.length} features records of ${version} to be visible to read_committed readers`, async () => {
+      const visible = new Set((await readTopic<FraudFeatureRecord>(kafka, config, 'features')).filter(({ value }) => value.feature_job_version === version).map(({ value }) => value.transaction_id));
+      return ids.every((id) => visible.has(id)) ? true : undefined;
+    });
+
   const send = (transaction: Transaction | Producer, records: readonly FraudFeatureRecord[]) =>
     transaction.send({ topic: featuresTopic, messages: encodeRecords(writer, records.map((value) => ({ key: value.transaction_id, value }))), acks: -1 });
 
@@ -118,6 +130,7 @@ describe('tributary serve --delivery low-latency (real Kafka, registry, schema r
     await send(again, featuresOf('rollback', 0, 60, 'attempt-2'));
     await again.commit();
 
+    await committedFeaturesVisible(ids, 'attempt-2');
     await waitForGroupCaughtUp(admin, groupId, featuresTopic);
     const { all, last } = await scoresByEventId(kafka);
     expect(ids.filter((id) => last.get(id)?.feature_job_version !== 'attempt-2')).toEqual([]);
@@ -152,6 +165,7 @@ describe('tributary serve --delivery low-latency (real Kafka, registry, schema r
       producing = false;
       await stream;
     }
+    await committedFeaturesVisible(sent, 'committed');
     await waitForGroupCaughtUp(admin, groupId, featuresTopic, 150_000);
     const { all, last } = await scoresByEventId(kafka);
     expect(sent.filter((id) => !last.has(id))).toEqual([]);
