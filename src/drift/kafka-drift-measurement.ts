@@ -1,7 +1,8 @@
 /**
  * The drift check's dependencies wired to the real Kafka, Schema Registry and registry of a
  * configuration. A model's topics are its pipeline's (the applied definition's features topic and
- * platform scores topic); a model with no applied pipeline falls back to the topic catalogue's.
+ * platform scores topic); a model with no applied pipeline, registered before pipelines existed,
+ * falls back to the pre-pipeline features topic and the catalogue's scores.
  * Records are decoded in their writer's shape: the vectoriser and the check read fields by name,
  * and one reader schema of this build cannot fit every pipeline's records.
  */
@@ -15,6 +16,7 @@ import { createAvroDecoder } from '../streaming/avro-decoder.js';
 import { createKafka } from '../streaming/kafka-client.js';
 import { createOffsetRangeReader } from '../streaming/offset-range-reader.js';
 import { createSchemaRegistryClient } from '../streaming/schema-registry-client.js';
+import { prePipelineTopicName } from '../streaming/pre-pipeline-topics.js';
 import { topicName } from '../streaming/topic-catalogue.js';
 import type { DriftMeasurementDependencies } from './drift-measurement.js';
 
@@ -34,7 +36,7 @@ export function kafkaDriftMeasurement(config: TributaryConfig, registry: ModelRe
         await deployments.close();
       }
       const definition = await definitionOf(model);
-      return definition === undefined ? topicName(config, 'features') : `${config.topics.prefix}${definition.features.topic}`;
+      return definition === undefined ? prePipelineTopicName(config, 'features') : `${config.topics.prefix}${definition.features.topic}`;
     },
     async scoresTopicOf(model) {
       const definition = await definitionOf(model);

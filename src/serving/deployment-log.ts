@@ -18,6 +18,7 @@ import { connectKafkaAdmin } from '../streaming/kafka-admin.js';
 import { loadSchemaFile } from '../streaming/schema-files.js';
 import { createSchemaRegistryClient, type SchemaRegistryClient } from '../streaming/schema-registry-client.js';
 import { appendAsSingleWriter, FENCED_ERROR_TYPES, kafkaErrorType } from '../streaming/single-writer-append.js';
+import { prePipelineTopicName } from '../streaming/pre-pipeline-topics.js';
 import { schemaFilePath, topicDeclaration, topicName, valueSubject, type TopicNaming } from '../streaming/topic-catalogue.js';
 import avro from 'avsc';
 import { DeploymentConflictError, DeploymentError } from './deployment-errors.js';
@@ -319,7 +320,8 @@ export class KafkaDeploymentLog implements DeploymentLog {
       retry: { retries: 5, initialRetryTime: 300, maxRetryTime: 10_000 },
       reader: this.following(),
       readTimeoutMs: this.readTimeoutMs,
-      decide: () => applyDeploymentChange(this.table.get(model), model, change, Date.now(), topicName(config, 'features')),
+      // A first deployment that names no features topic (callers from before pipelines named theirs) reads the pre-pipeline one.
+      decide: () => applyDeploymentChange(this.table.get(model), model, change, Date.now(), prePipelineTopicName(config, 'features')),
       append: async (transaction, deployment) => {
         const writer = await this.writerSchema();
         const [sent] = await transaction.send({ topic: this.topic, messages: encodeRecords(writer, [{ key: model, value: toDeploymentValue(deployment) }]), acks: -1, timeout: 30_000 });

@@ -2,7 +2,7 @@ import avro, { type Type } from 'avsc';
 import { Partitioners, type Kafka, type Message, type ProducerConfig, type RecordMetadata } from 'kafkajs';
 import { ProduceError, RecordRejectedError, StreamingError, SubjectNotRegisteredError, type RecordIssue } from './errors.js';
 import type { SchemaRegistryClient } from './schema-registry-client.js';
-import { topicName, valueSubject, type LogicalTopicName, type TopicNaming } from './topic-catalogue.js';
+import { LOGICAL_TOPIC_NAMES, valueSubject, type TopicNaming } from './topic-catalogue.js';
 import { kafkaAccessError } from './kafka-client.js';
 import type { KafkaAccessAttempt } from './errors.js';
 import { frameWithSchemaId } from './wire-format.js';
@@ -14,9 +14,9 @@ export interface KeyedRecord<Value = unknown> {
   readonly value: Value;
 }
 
-/** Records for one catalogue topic. */
+/** Records for one topic, named without the configured prefix (`scores`, or a pipeline's `features`). */
 export interface TopicBatch {
-  readonly topic: LogicalTopicName;
+  readonly topic: string;
   readonly records: readonly KeyedRecord[];
 }
 
@@ -55,15 +55,18 @@ export interface TransactionalAvroProducerOptions extends Omit<AvroProducerOptio
   readonly transactionTimeoutMs?: number;
 }
 
-/** Produces Avro values to catalogue topics; refuses a record its topic's schema rejects before anything is sent. */
+/**
+ * Produces Avro values to topics of the configured prefix, each named without the prefix (the
+ * catalogue's or a pipeline's); refuses a record its topic's schema rejects before anything is sent.
+ */
 export interface AvroProducer {
   connect(): Promise<void>;
   /** Validates every record, then sends them all with acks=-1. Throws {@link RecordRejectedError} or {@link ProduceError}. */
-  send(topic: LogicalTopicName, records: readonly KeyedRecord[]): Promise<RecordMetadata[]>;
+  send(topic: string, records: readonly KeyedRecord[]): Promise<RecordMetadata[]>;
   disconnect(): Promise<void>;
 }
 
-/** Produces Avro values to catalogue topics in Kafka transactions: all of a call's records become visible together, or none. */
+/** Produces Avro values to topics of the configured prefix in Kafka transactions: all of a call's records become visible together, or none. */
 export interface TransactionalAvroProducer {
   connect(): Promise<void>;
   /**
@@ -158,25 +161,29 @@ export function encodeRecords(writer: WriterSchema, records: readonly KeyedRecor
 }
 
 /** Looks up each topic's writer schema once and keeps it; a failed lookup is tried again next time. */
-function writerSchemas({ registry, config }: AvroProducerDependencies): (logical: LogicalTopicName) => Promise<WriterSchema> {
-  const cache = new Map<LogicalTopicName, Promise<WriterSchema>>();
-  const load = async (logical: LogicalTopicName): Promise<WriterSchema> => {
-    const topic = topicName(config, logical);
+function writerSchemas({ registry, config }: AvroProducerDependencies): (unprefixed: string) => Promise<WriterSchema> {
+  const cache = new Map<string, Promise<WriterSchema>>();
+  const load = async (unprefixed: string): Promise<WriterSchema> => {
+    const topic = `${config.topics.prefix}${unprefixed}`;
     const subject = valueSubject(topic);
     const latest = await registry.latestSchema(subject);
-    if (!latest) throw new SubjectNotRegisteredError(subject, topic);
+    if (!latest) {
+      // `schemas register` registers the catalogue's subjects; a pipeline's are registered when it is applied.
+      const catalogued = (LOGICAL_TOPIC_NAMES as readonly string[]).includes(unprefixed);
+      throw new SubjectNotRegisteredError(subject, topic, catalogued ? undefined : 'apply the pipeline that names the topic first (`tributary pipeline apply <file>`)');
+    }
     try {
       return { topic, subject, schemaId: latest.id, type: avro.Type.forSchema(JSON.parse(latest.schema) as Parameters<typeof avro.Type.forSchema>[0]) };
     } catch (error) {
       throw new StreamingError(`schema id ${latest.id} registered under ${subject} does not parse: ${reasonOf(error)}`, { topic, subject, schemaId: latest.id, cause: error });
     }
   };
-  return (logical) => {
-    let writer = cache.get(logical);
+  return (unprefixed) => {
+    let writer = cache.get(unprefixed);
     if (!writer) {
-      writer = load(logical);
-      cache.set(logical, writer);
-      void writer.catch(() => cache.delete(logical));
+      writer = load(unprefixed);
+      cache.set(unprefixed, writer);
+      void writer.catch(() => cache.delete(unprefixed));
     }
     return writer;
   };
@@ -205,9 +212,9 @@ export function createAvroProducer(dependencies: AvroProducerDependencies, optio
   return {
     connect: () => connectExplained(dependencies.kafka, producer, { operation: 'write to' }),
     disconnect: () => producer.disconnect(),
-    async send(logical, records) {
+    async send(topic, records) {
       if (records.length === 0) return [];
-      const writer = await writerOf(logical);
+      const writer = await writerOf(topic);
       const messages = encodeRecords(writer, records);
       try {
         return await producer.send({ topic: writer.topic, messages, acks: -1, timeout: options.ackTimeoutMs ?? 30_000 });

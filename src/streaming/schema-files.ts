@@ -49,7 +49,7 @@ export function catalogueSchemaFiles(): readonly { readonly logical: LogicalTopi
 
 /**
  * The catalogue topic whose declared schema has the same record name as `schema`, so a new
- * version of `transaction.avsc` is checked against the transactions topic without naming it.
+ * version of `score.avsc` is checked against the scores topic without naming it.
  */
 export function logicalTopicOfRecord(schema: AvroSchemaFile): LogicalTopicName {
   const declared = catalogueSchemaFiles();

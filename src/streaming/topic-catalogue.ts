@@ -3,8 +3,13 @@ import { fileURLToPath } from 'node:url';
 import type { TributaryConfig } from '../config/config.js';
 import { StreamingError, UnknownTopicError } from './errors.js';
 
-/** Every topic Tributary uses, by the name code refers to it; the configured prefix turns it into the Kafka topic name. */
-export const LOGICAL_TOPIC_NAMES = ['transactions', 'labels', 'features', 'training-examples', 'scores', 'models', 'model-registry-events', 'deployments', 'dlq'] as const;
+/**
+ * The platform's own topics, by the name code refers to it; the configured prefix turns it into
+ * the Kafka topic name. A pipeline's topics (its sources, features, labels and training examples)
+ * are not here: its definition names them and `pipeline apply` creates them
+ * (src/pipelines/pipeline-topics.ts).
+ */
+export const LOGICAL_TOPIC_NAMES = ['scores', 'models', 'model-registry-events', 'deployments', 'dlq'] as const;
 
 export type LogicalTopicName = (typeof LOGICAL_TOPIC_NAMES)[number];
 
@@ -65,32 +70,6 @@ const stream = (retentionDays: number): Record<string, string> => ({ 'cleanup.po
 const compacted = (): Record<string, string> => ({ 'cleanup.policy': 'compact', 'min.compaction.lag.ms': String(HOUR_MS) });
 
 const DECLARATIONS: { readonly [Name in LogicalTopicName]: Omit<TopicDeclaration, 'logical'> } = {
-  transactions: {
-    purpose: 'source events, as producers write them (carries PII)',
-    partitions: 3,
-    configs: stream(7),
-    valueSchema: { file: 'transaction.avsc' },
-  },
-  labels: {
-    purpose: 'labels: the outcomes of events, arriving days or weeks after the events they label',
-    partitions: 3,
-    // Labels arrive late; they must outlive the features they are joined with.
-    configs: stream(30),
-    valueSchema: { file: 'label.avsc' },
-  },
-  features: {
-    purpose: 'per-transaction behavioural features from the Flink feature job',
-    partitions: 3,
-    configs: stream(7),
-    valueSchema: { file: 'feature.avsc' },
-  },
-  'training-examples': {
-    purpose: 'features joined with their labels; what training reads, by pinned offset ranges',
-    partitions: 3,
-    // Training pins offset ranges for lineage; they must stay readable for retraining and audits.
-    configs: stream(30),
-    valueSchema: { file: 'training-example.avsc' },
-  },
   scores: {
     purpose: 'every scored event with its prediction and the model version and A/B variant that made it',
     partitions: 3,
@@ -139,7 +118,7 @@ export function topicDeclaration(logical: string): TopicDeclaration {
   return { logical: name, ...DECLARATIONS[name] };
 }
 
-/** The Kafka topic name of a logical topic: `tributary.transactions` with the default prefix. */
+/** The Kafka topic name of a logical topic: `tributary.scores` with the default prefix. */
 export function topicName(config: TopicNaming, logical: string): string {
   return `${config.topics.prefix}${logicalTopicName(logical)}`;
 }

@@ -22,9 +22,9 @@ export interface ExampleSet {
 
 /** Reads training examples by offset ranges of the training-examples topics. */
 export interface ExampleSource {
-  /** The catalogue's training-examples topic (examples/fraud's), which runs started before pipelines had their own topics read. */
+  /** The pre-pipeline training-examples topic (src/streaming/pre-pipeline-topics.ts), which runs started before pipelines had their own topics read. */
   readonly topic: string;
-  /** Where the committed data of `topic` (full name; the catalogue's when left out) ends on every partition now. */
+  /** Where the committed data of `topic` (full name; the pre-pipeline one when left out) ends on every partition now. */
   snapshot(topic?: string): Promise<PartitionEndOffset[]>;
   /** Throws the training layer's `ExampleFieldError` for a record whose id, event time or label cannot be read. */
   read(ranges: readonly PartitionRange[], fields: ExampleFields, options?: ReadRangeOptions): Promise<ExampleSet>;
@@ -54,22 +54,20 @@ export class InsufficientExamplesError extends TrainingError {
 
 /** What a Kafka example source reads with. */
 export interface KafkaExampleSourceOptions {
-  /** The catalogue's training-examples topic. */
+  /** The pre-pipeline training-examples topic. */
   readonly topic: string;
   readonly reader: OffsetRangeReader;
-  /** Decodes records of `topic` (give it the catalogue's examples reader schema, so every compatible writer version reads alike). */
+  /** Decodes records of every topic in their writer's shape: the platform ships no reader schema for a pipeline's examples. */
   readonly decoder: AvroDecoder;
-  /** Decodes records of every other topic, in their writer's shape: the platform ships no reader schema for a pipeline's examples. */
-  readonly writerShapeDecoder: AvroDecoder;
 }
 
 /** An example source reading through `reader`. */
-export function createKafkaExampleSource({ topic, reader, decoder, writerShapeDecoder }: KafkaExampleSourceOptions): ExampleSource {
+export function createKafkaExampleSource({ topic, reader, decoder }: KafkaExampleSourceOptions): ExampleSource {
   return {
     topic,
     snapshot: (snapshotTopic = topic) => reader.snapshotEndOffsets(snapshotTopic),
     async read(ranges, fields, options) {
-      const result = await reader.readRange(ranges, (value, source) => (source.topic === topic ? decoder : writerShapeDecoder).decode(value, source), options);
+      const result = await reader.readRange(ranges, (value, source) => decoder.decode(value, source), options);
       const examples = result.records.map(({ value, source }) =>
         toTrainingExample(value.value as FeatureRecord, fields, `${source.topic}[${source.partition}]@${source.offset}`),
       );

@@ -1,5 +1,4 @@
 /** The activities each worker role registers, wired to the real Kafka and Schema Registry. */
-import { join } from 'node:path';
 import { createDriftActivities } from '../activities/drift-activities.js';
 import { createExampleActivities } from '../activities/example-activities.js';
 import { createExternalTrainerActivities } from '../activities/external-trainer-activities.js';
@@ -16,9 +15,8 @@ import type { DeploymentLog } from '../serving/deployment-log.js';
 import { createAvroDecoder } from '../streaming/avro-decoder.js';
 import { createKafka } from '../streaming/kafka-client.js';
 import { createOffsetRangeReader } from '../streaming/offset-range-reader.js';
-import { loadSchemaFile } from '../streaming/schema-files.js';
 import { createSchemaRegistryClient } from '../streaming/schema-registry-client.js';
-import { SCHEMA_DIRECTORY, topicDeclaration, topicName } from '../streaming/topic-catalogue.js';
+import { prePipelineTopicName } from '../streaming/pre-pipeline-topics.js';
 import { createKafkaExampleSource, type ExampleSource } from '../training/example-source.js';
 import { resolveCodeVersion } from './code-version.js';
 import { schemaRegistryFeatureFields } from './registered-feature-fields.js';
@@ -35,19 +33,16 @@ export interface WorkerActivityDependencies {
   readonly pipelines: PipelineStore;
 }
 
-/** The pipelines' training-examples topics: the catalogue's decoded into its current reader schema, any other in its writer's shape. */
+/**
+ * The pipelines' training-examples topics, decoded in their writer's shape (training reads fields
+ * by the names the definition gives). The pre-pipeline topic stays the default for runs started
+ * before pipelines had their own topics, whose pinned offsets name it.
+ */
 export function kafkaExampleSource(config: TributaryConfig): ExampleSource {
-  const schema = topicDeclaration('training-examples').valueSchema;
-  const schemaRegistry = createSchemaRegistryClient(config.schemaRegistry);
-  const decoder = createAvroDecoder(schemaRegistry, {
-    // Every compatible writer version decodes into the shape this build trains on.
-    readerSchema: loadSchemaFile(join(SCHEMA_DIRECTORY, schema.file)).type,
-  });
   return createKafkaExampleSource({
-    topic: topicName(config, 'training-examples'),
+    topic: prePipelineTopicName(config, 'training-examples'),
     reader: createOffsetRangeReader(createKafka(config, { clientIdSuffix: 'worker' })),
-    decoder,
-    writerShapeDecoder: createAvroDecoder(schemaRegistry),
+    decoder: createAvroDecoder(createSchemaRegistryClient(config.schemaRegistry)),
   });
 }
 

@@ -5,10 +5,10 @@ import { createAvroProducer, encodeRecords, recordIssues, type WriterSchema } fr
 import { RecordRejectedError, SubjectNotRegisteredError } from '../../src/streaming/errors.js';
 import { loadSchemaFile } from '../../src/streaming/schema-files.js';
 import type { RegisteredSchema } from '../../src/streaming/schema-registry-client.js';
-import { SCHEMA_DIRECTORY } from '../../src/streaming/topic-catalogue.js';
+import { FRAUD_SCHEMA_DIRECTORY } from '../helpers/fraud-topics.js';
 import { validTransaction } from '../fixtures/valid-records.js';
 
-const transactionSchema = loadSchemaFile(`${SCHEMA_DIRECTORY}/transaction.avsc`);
+const transactionSchema = loadSchemaFile(`${FRAUD_SCHEMA_DIRECTORY}/transaction.avsc`);
 const writer: WriterSchema = { topic: 'acme.transactions', subject: 'acme.transactions-value', schemaId: 42, type: transactionSchema.type };
 
 const transaction = validTransaction;
@@ -109,12 +109,15 @@ describe('Avro producer', () => {
     expect(lookups).toEqual(['acme.transactions-value']);
   });
 
-  it('refuses a subject with nothing registered', async () => {
+  it("refuses a subject with nothing registered, naming what registers it: `schemas register` for the platform's topics, a pipeline's apply for its own", async () => {
     const { kafka, registry, config } = fakes(undefined);
     const producer = createAvroProducer({ kafka, registry, config });
-    await expect(producer.send('labels', [{ key: 'k', value: {} }])).rejects.toThrow(SubjectNotRegisteredError);
+    await expect(producer.send('dlq', [{ key: 'k', value: {} }])).rejects.toThrow(SubjectNotRegisteredError);
+    await expect(producer.send('dlq', [{ key: 'k', value: {} }])).rejects.toThrow(
+      'no schema is registered under acme.dlq-value, so nothing can be produced to acme.dlq; run `tributary schemas register` first',
+    );
     await expect(producer.send('labels', [{ key: 'k', value: {} }])).rejects.toThrow(
-      'no schema is registered under acme.labels-value, so nothing can be produced to acme.labels; run `tributary schemas register` first',
+      'no schema is registered under acme.labels-value, so nothing can be produced to acme.labels; apply the pipeline that names the topic first (`tributary pipeline apply <file>`)',
     );
   });
 });

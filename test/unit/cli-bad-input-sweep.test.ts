@@ -40,7 +40,7 @@ const nameOf = (path: readonly string[]): string => path.join(' ') || '(root)';
 const VALID_VALUES: Readonly<Record<string, string>> = {
   model: 'fraud',
   job: 'tributary-feature-job',
-  file: 'schemas/label.avsc',
+  file: 'schemas/score.avsc',
   count: '10',
   percent: '50',
   challenger: '2',

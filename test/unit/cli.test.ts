@@ -107,8 +107,8 @@ describe('tributary CLI', () => {
 
   it.each([
     [
-      ['schemas', 'check', 'schemas/label.avsc', '--topic', 'nosuch'],
-      /^error: option '--topic <logical>' argument 'nosuch' is invalid\. unknown topic "nosuch"; the catalogue declares: transactions, labels, features, training-examples, scores, models, .*dlq$/,
+      ['schemas', 'check', 'schemas/score.avsc', '--topic', 'nosuch'],
+      `error: option '--topic <logical>' argument 'nosuch' is invalid. unknown topic "nosuch"; the catalogue declares: scores, models, model-registry-events, deployments, dlq`,
     ],
     [['trigger', 'start', 'fraud', '--cooldown', 'banana'], `error: option '--cooldown <duration>' argument 'banana' is invalid. expected a duration such as 500ms, 30s, 10m, 2h or 7d, got "banana"`],
   ])('refuses %j with one line per problem and exit 2', async (args, line) => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { NoTopicForRecordError, SchemaFileError } from '../../src/streaming/errors.js';
 import { loadSchemaFile, logicalTopicOfRecord } from '../../src/streaming/schema-files.js';
-import { SCHEMA_DIRECTORY } from '../../src/streaming/topic-catalogue.js';
+import { FRAUD_SCHEMA_DIRECTORY } from '../helpers/fraud-topics.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'tributary-schemas-'));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
@@ -17,7 +17,7 @@ function schemaFile(name: string, content: string): string {
 
 describe('schema files', () => {
   it('loads a schema as compact JSON with its record name', () => {
-    const label = loadSchemaFile(join(SCHEMA_DIRECTORY, 'label.avsc'));
+    const label = loadSchemaFile(join(FRAUD_SCHEMA_DIRECTORY, 'label.avsc'));
     expect(label.recordName).toBe('dev.tributary.events.Label');
     expect(label.text).not.toMatch(/\n/);
     expect(JSON.parse(label.text)).toMatchObject({ type: 'record', name: 'Label' });
@@ -46,15 +46,14 @@ describe('schema files', () => {
   });
 
   it('finds the catalogue topic of a record by its name, and lists the known records otherwise', () => {
-    const evolved = schemaFile('transaction-v2.avsc', JSON.stringify({ type: 'record', name: 'Transaction', namespace: 'dev.tributary.events', fields: [] }));
-    expect(logicalTopicOfRecord(loadSchemaFile(evolved))).toBe('transactions');
+    const evolved = schemaFile('dead-letter-v2.avsc', JSON.stringify({ type: 'record', name: 'DeadLetter', namespace: 'dev.tributary.events', fields: [] }));
+    expect(logicalTopicOfRecord(loadSchemaFile(evolved))).toBe('dlq');
 
     const stranger = loadSchemaFile(schemaFile('payment.avsc', JSON.stringify({ type: 'record', name: 'Payment', fields: [] })));
     expect(() => logicalTopicOfRecord(stranger)).toThrow(NoTopicForRecordError);
     expect(() => logicalTopicOfRecord(stranger)).toThrow(
       `no catalogue topic carries record Payment (from ${stranger.file}); name the topic with --topic, or use one of: ` +
-        'dev.tributary.events.Transaction (transactions), dev.tributary.events.Label (labels), dev.tributary.features.Feature (features), ' +
-        'dev.tributary.features.TrainingExample (training-examples), dev.tributary.scores.Score (scores), dev.tributary.registry.ModelArtifact (models), ' +
+        'dev.tributary.scores.Score (scores), dev.tributary.registry.ModelArtifact (models), ' +
         'dev.tributary.registry.RegistryEvent (model-registry-events), dev.tributary.deployments.ModelDeployment (deployments), dev.tributary.events.DeadLetter (dlq)',
     );
   });

@@ -7,13 +7,9 @@ const config = { topics: { prefix: 'acme.' } };
 const DAY_MS = 86_400_000;
 
 describe('topic catalogue', () => {
-  it('declares the nine topics once each, named with the configured prefix', () => {
+  it("declares the platform's five topics once each, named with the configured prefix, and no pipeline's", () => {
     const catalogue = topicCatalogue(config);
     expect(catalogue.map((topic) => topic.name)).toEqual([
-      'acme.transactions',
-      'acme.labels',
-      'acme.features',
-      'acme.training-examples',
       'acme.scores',
       'acme.models',
       'acme.model-registry-events',
@@ -23,15 +19,15 @@ describe('topic catalogue', () => {
     expect(catalogue.map((topic) => topic.logical)).toEqual([...LOGICAL_TOPIC_NAMES]);
   });
 
-  it('declares event streams as three partitions deleted by age', () => {
-    const transactions = topicCatalogue(config).find((topic) => topic.logical === 'transactions');
-    expect(transactions).toMatchObject({
+  it('declares scores and dead letters as three partitions deleted after 30 days', () => {
+    const scores = topicCatalogue(config).find((topic) => topic.logical === 'scores');
+    expect(scores).toMatchObject({
       partitions: 3,
       replicationFactor: 1,
-      configs: { 'cleanup.policy': 'delete', 'retention.ms': String(7 * DAY_MS), 'min.insync.replicas': '1' },
-      valueSchema: { file: 'transaction.avsc' },
+      configs: { 'cleanup.policy': 'delete', 'retention.ms': String(30 * DAY_MS), 'min.insync.replicas': '1' },
+      valueSchema: { file: 'score.avsc' },
     });
-    expect(topicDeclaration('labels').configs['retention.ms']).toBe(String(30 * DAY_MS));
+    expect(topicDeclaration('dlq').configs['retention.ms']).toBe(String(30 * DAY_MS));
   });
 
   it('declares models as one compacted partition that takes a 16 MiB artifact, and deployments as compacted', () => {
@@ -52,10 +48,6 @@ describe('topic catalogue', () => {
 
   it('points every declared schema at a file that parses, with the record it names', () => {
     expect(catalogueSchemaFiles().map(({ logical, schema }) => [logical, schema.recordName])).toEqual([
-      ['transactions', 'dev.tributary.events.Transaction'],
-      ['labels', 'dev.tributary.events.Label'],
-      ['features', 'dev.tributary.features.Feature'],
-      ['training-examples', 'dev.tributary.features.TrainingExample'],
       ['scores', 'dev.tributary.scores.Score'],
       ['models', 'dev.tributary.registry.ModelArtifact'],
       ['model-registry-events', 'dev.tributary.registry.RegistryEvent'],
@@ -71,13 +63,13 @@ describe('topic catalogue', () => {
   });
 
   it('names topics and subjects from logical names', () => {
-    expect(topicName({ topics: { prefix: 'tributary.' } }, 'training-examples')).toBe('tributary.training-examples');
+    expect(topicName({ topics: { prefix: 'tributary.' } }, 'scores')).toBe('tributary.scores');
     expect(valueSubject(topicName(config, 'dlq'))).toBe('acme.dlq-value');
   });
 
   it('rejects an unknown logical name with a typed error listing the known ones', () => {
-    const attempt = (): string => topicName(config, 'transaction');
+    const attempt = (): string => topicName(config, 'features');
     expect(attempt).toThrow(UnknownTopicError);
-    expect(attempt).toThrow('unknown topic "transaction"; the catalogue declares: transactions, labels, features, training-examples, scores, models, model-registry-events, deployments, dlq');
+    expect(attempt).toThrow('unknown topic "features"; the catalogue declares: scores, models, model-registry-events, deployments, dlq');
   });
 });

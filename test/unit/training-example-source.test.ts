@@ -1,7 +1,7 @@
 /**
  * Training examples come from each pipeline's own training-examples topic: the snapshot activity
- * names it from the applied definition under the topic prefix, and the Kafka source decodes the
- * catalogue's topic into its reader schema and any other in its writer's shape.
+ * names it from the applied definition under the topic prefix, and the Kafka source decodes every
+ * topic in its writer's shape, the pre-pipeline one (src/streaming/pre-pipeline-topics.ts) included.
  */
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { describe, expect, it } from 'vitest';
@@ -12,7 +12,7 @@ import { createKafkaExampleSource } from '../../src/training/example-source.js';
 import type { ExampleFields } from '../../src/training/training-example.js';
 import { fraudPipelineStore } from '../helpers/fraud-pipeline.js';
 
-const CATALOGUE = 'tributary.training-examples';
+const PRE_PIPELINE = 'tributary.training-examples';
 const FIELDS: ExampleFields = { eventId: 'order_id', eventTime: 'placed_at', label: 'delivery_minutes', task: 'regression' };
 
 /** A reader over one record per range, at offset 0, that records which topics were snapshotted. */
@@ -35,34 +35,34 @@ const namedDecoder = (name: string, schemaId: number): AvroDecoder => ({
 });
 
 describe('the Kafka example source', () => {
-  it("decodes the catalogue's topic with the reader schema and a pipeline's own in its writer's shape", async () => {
+  it("decodes the pre-pipeline topic and a pipeline's own alike, and snapshots the pre-pipeline one by default", async () => {
     const snapshotted: string[] = [];
-    const source = createKafkaExampleSource({ topic: CATALOGUE, reader: fakeReader(snapshotted), decoder: namedDecoder('reader', 7), writerShapeDecoder: namedDecoder('writer', 9) });
+    const source = createKafkaExampleSource({ topic: PRE_PIPELINE, reader: fakeReader(snapshotted), decoder: namedDecoder('writer', 9) });
     const range = (topic: string): PartitionRange => ({ topic, partition: 0, fromOffset: '0', toOffset: '1' });
 
-    const set = await source.read([range(CATALOGUE), range('tributary.delivery-time.training-examples')], FIELDS);
+    const set = await source.read([range(PRE_PIPELINE), range('tributary.delivery-time.training-examples')], FIELDS);
     expect(set.examples.map((example) => [example.id, example.label])).toEqual([
-      [`reader:${CATALOGUE}`, 30.5],
+      [`writer:${PRE_PIPELINE}`, 30.5],
       ['writer:tributary.delivery-time.training-examples', 30.5],
     ]);
-    expect(set.schemaIds).toEqual([7, 9]);
+    expect(set.schemaIds).toEqual([9]);
 
     await source.snapshot();
     await source.snapshot('tributary.delivery-time.training-examples');
-    expect(snapshotted).toEqual([CATALOGUE, 'tributary.delivery-time.training-examples']);
+    expect(snapshotted).toEqual([PRE_PIPELINE, 'tributary.delivery-time.training-examples']);
   });
 });
 
 describe('snapshotTrainingExampleOffsets', () => {
-  it("snapshots the pipeline's own training-examples topic under the prefix, and the catalogue's without a pipeline", async () => {
+  it("snapshots the pipeline's own training-examples topic under the prefix, and the pre-pipeline one without a pipeline", async () => {
     const snapshotted: string[] = [];
-    const examples = createKafkaExampleSource({ topic: CATALOGUE, reader: fakeReader(snapshotted), decoder: namedDecoder('reader', 7), writerShapeDecoder: namedDecoder('writer', 9) });
+    const examples = createKafkaExampleSource({ topic: PRE_PIPELINE, reader: fakeReader(snapshotted), decoder: namedDecoder('writer', 9) });
     const activities = createExampleActivities({ examples, pipelines: await fraudPipelineStore('card-risk'), topicPrefix: 'acme.' });
 
     // The fraud example names its examples topic `training-examples` (topics.trainingExamples).
     expect(await new MockActivityEnvironment().run(activities.snapshotTrainingExampleOffsets, 'card-risk')).toEqual([{ topic: 'acme.training-examples', partition: 0, startOffset: '0', endOffset: '1' }]);
     await new MockActivityEnvironment().run(activities.snapshotTrainingExampleOffsets);
-    expect(snapshotted).toEqual(['acme.training-examples', CATALOGUE]);
+    expect(snapshotted).toEqual(['acme.training-examples', PRE_PIPELINE]);
     await expect(new MockActivityEnvironment().run(activities.snapshotTrainingExampleOffsets, 'never-applied')).rejects.toMatchObject({ type: 'PipelineNotAppliedError', nonRetryable: true });
   });
 });
