@@ -13,7 +13,7 @@ import { loadPipelineDefinition } from '../../src/pipelines/validate-pipeline.js
 import { FRAUD_DEFINITION_FILE, fraudJarJob } from '../helpers/fraud-feature-job.js';
 
 /** The fraud definition's build.inputs, as written in the file. */
-const fraudBuildInputs = ['../../schemas'];
+const fraudBuildInputs = ['schemas', '../../schemas/dead-letter.avsc'];
 
 const scratch = mkdtempSync(join(tmpdir(), 'tributary-feature-job-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));

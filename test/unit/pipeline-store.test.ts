@@ -15,7 +15,6 @@ import { canonicalJson, recordDefinitionFile, revisionDigest, revisionDraftFromF
 import type { RevisionDraft } from '../../src/pipelines/pipeline-store.js';
 
 const EXAMPLES = fileURLToPath(new URL('../../examples/', import.meta.url));
-const SCHEMAS = fileURLToPath(new URL('../../schemas/', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('./fixtures/pipelines/', import.meta.url));
 /** A valid SQL-job pipeline on the fixtures' schemas. */
 const DELIVERY = `name: delivery
@@ -97,8 +96,8 @@ describe('revision drafts from definition files', () => {
   it('embeds every schema the fraud example names, by the path as written', () => {
     const revision = revisionDraftFromFile(join(EXAMPLES, 'fraud/pipeline.yaml'), alice);
     expect(revision.name).toBe('fraud');
-    expect(Object.keys(revision.files).sort()).toEqual(['../../schemas/feature.avsc', '../../schemas/label.avsc', '../../schemas/transaction.avsc']);
-    expect(revision.files['../../schemas/label.avsc']).toBe(readFileSync(join(SCHEMAS, 'label.avsc'), 'utf8'));
+    expect(Object.keys(revision.files).sort()).toEqual(['schemas/feature.avsc', 'schemas/label.avsc', 'schemas/transaction.avsc']);
+    expect(revision.files['schemas/label.avsc']).toBe(readFileSync(join(EXAMPLES, 'fraud/schemas/label.avsc'), 'utf8'));
     expect(revision.digest).toBe(revisionDigest(revision.definition, revision.files));
     expect(revision).toMatchObject(alice);
   });

@@ -24,7 +24,7 @@ import { FRAUD_IDENTITY } from '../helpers/fraud-pipeline.js';
 import { deploymentOf, testVectoriser } from '../helpers/scoring-models.js';
 
 const schemas = join(import.meta.dirname, '../../schemas');
-const featureType = loadSchemaFile(join(schemas, 'feature.avsc')).type;
+const featureType = loadSchemaFile(join(import.meta.dirname, '../../examples/fraud/schemas/feature.avsc')).type;
 const scoreType = loadSchemaFile(join(schemas, 'score.avsc')).type;
 const FEATURE_ID = 1;
 /** A schema the registry knows that is not a features schema: the scorer must refuse to read it as one. */

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import avro from 'avsc';
 import { describe, expect, it } from 'vitest';
-import { SCHEMA_DIRECTORY } from '../../src/streaming/topic-catalogue.js';
+import { FRAUD_SCHEMA_DIRECTORY } from '../helpers/fraud-topics.js';
 import { splitByEventTime } from '../../src/training/dataset-split.js';
 import { ExampleFieldError, ExampleVectorError } from '../../src/training/errors.js';
 import type { FeatureMatrix } from '../../src/training/feature-matrix.js';
@@ -100,7 +100,7 @@ describe('toTrainingExample', () => {
   });
 
   it('reads the synthetic records as avsc decodes them from the examples topic, whose feature fields are those of feature.avsc', () => {
-    const type = (file: string) => avro.Type.forSchema(JSON.parse(readFileSync(join(SCHEMA_DIRECTORY, file), 'utf8')) as avro.Schema);
+    const type = (file: string) => avro.Type.forSchema(JSON.parse(readFileSync(join(FRAUD_SCHEMA_DIRECTORY, file), 'utf8')) as avro.Schema);
     const examplesType = type('training-example.avsc');
     const decoded = examplesType.fromBuffer(examplesType.toBuffer(record)) as Record<string, unknown>;
     expect(decoded).toEqual(record);

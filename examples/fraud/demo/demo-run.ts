@@ -38,15 +38,12 @@ import { createStackContext } from '../../../src/stack/stack-context.js';
 import { createAvroDecoder } from '../../../src/streaming/avro-decoder.js';
 import { createKafka } from '../../../src/streaming/kafka-client.js';
 import { createOffsetRangeReader } from '../../../src/streaming/offset-range-reader.js';
-import { registerSchemas } from '../../../src/streaming/schema-registrar.js';
 import { createSchemaRegistryClient } from '../../../src/streaming/schema-registry-client.js';
 import { FRAUD_PIPELINE_FILE, simulatorTopics } from '../fraud-pipeline.js';
 import { createKafkaSimulationSink } from '../simulator/kafka-sink.js';
 import { simulateEvents } from '../simulator/event-generator.js';
 import type { Transaction } from '../simulator/simulated-event.js';
 import { runSimulation, type ClosableSimulationSink, type SimulationResult, type SinkRecord } from '../simulator/simulation-runner.js';
-import { ensureTopics } from '../../../src/streaming/topic-admin.js';
-import { topicCatalogue } from '../../../src/streaming/topic-catalogue.js';
 import { selectTensorFlowBackend } from '../../../src/training/backend.js';
 import { toTrainingExample, type ExampleFields, type FeatureRecord } from '../../../src/training/training-example.js';
 import { pipelinesTopic } from '../../../src/pipeline-store/kafka-pipeline-store.js';
@@ -60,7 +57,7 @@ import { pauseSignal, resumeSignal, statusQuery, thresholdTriggerWorkflowId, typ
 import { DEFAULT_GATES, type TrainingPipelineResult } from '../../../src/workflows/training-pipeline.js';
 import type { DemoOptions } from './demo-options.js';
 import type { DemoReporter } from './demo-reporter.js';
-import { recordPipelineAs } from './demo-pipeline.js';
+import { ensurePipelineTopics, recordPipelineAs } from './demo-pipeline.js';
 import { DemoResources } from './demo-resources.js';
 import { largestOutputGap, watchWriteTimes, type OutputGap } from './output-gap.js';
 import { auditScores, type ScoreAudit } from './score-audit.js';
@@ -338,13 +335,12 @@ export class DemoRun {
     this.report.step('bringing the local stack up (the first run installs Temporal, Kafka, Apicurio Registry and Flink)');
     await localStack(createStackContext(config, (line) => this.report.note(line))).up();
 
-    this.report.step('creating topics and registering schemas');
+    this.report.step(`creating the topics of ${FRAUD_PIPELINE_FILE} and registering its schemas, as pipeline apply does`);
     this.admin = this.kafka.admin();
     await this.admin.connect();
-    await ensureTopics(this.admin, topicCatalogue(config));
-    await registerSchemas(createSchemaRegistryClient(config.schemaRegistry), config);
+    const topics = await ensurePipelineTopics(config, this.admin, FRAUD_PIPELINE_FILE);
     this.resources.add('the demo topics', async () => {
-      await this.admin?.deleteTopics({ topics: [...topicCatalogue(config).map((topic) => topic.name), pipelinesTopic(config)] });
+      await this.admin?.deleteTopics({ topics: [...topics, pipelinesTopic(config)] });
       await this.admin?.disconnect();
     });
     this.report.step(`applying the pipeline definition ${FRAUD_PIPELINE_FILE} as ${this.model}: what the model reads, its label, its gates`);
