@@ -23,18 +23,15 @@ import { deploymentRecordsDir } from '../src/flink/deployment-paths.js';
 import { flinkDeployTaskQueue, withInProcessDeployWorker } from '../src/worker/flink-deploy-worker.js';
 import { RestFlinkService } from '../src/flink/flink-service.js';
 import { createKafka } from '../src/streaming/kafka-client.js';
-import { registerSchemas } from '../src/streaming/schema-registrar.js';
-import { createSchemaRegistryClient } from '../src/streaming/schema-registry-client.js';
 import { simulatorTopics } from '../examples/fraud/fraud-pipeline.js';
 import { createKafkaSimulationSink } from '../examples/fraud/simulator/kafka-sink.js';
 import { simulateEvents } from '../examples/fraud/simulator/event-generator.js';
 import { runSimulation } from '../examples/fraud/simulator/simulation-runner.js';
-import { ensureTopics } from '../src/streaming/topic-admin.js';
-import { topicCatalogue, topicName } from '../src/streaming/topic-catalogue.js';
 import type { EachMessagePayload } from 'kafkajs';
 import type { FlinkDeployStatus } from '../src/workflows/flink-deploy.js';
 import { collectingConsumer, type CollectingConsumer } from '../test/helpers/kafka.js';
 import { fraudJarJob } from '../test/helpers/fraud-feature-job.js';
+import { fraudRunTopics, fraudTopic, prepareFraudTopics } from '../test/helpers/fraud-topics.js';
 
 const UPGRADES = Number(process.env.UPGRADES ?? 3);
 const ROLLBACKS = Number(process.env.ROLLBACKS ?? 2);
@@ -72,13 +69,12 @@ async function main(): Promise<void> {
   const kafka = createKafka(config, { clientIdSuffix: `flink-upgrade-bench-${runId}` });
   const admin = kafka.admin();
   await admin.connect();
-  await ensureTopics(admin, topicCatalogue(config));
-  await registerSchemas(createSchemaRegistryClient(config.schemaRegistry), config);
+  await prepareFraudTopics(config, admin);
   const connection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const flink = new RestFlinkService({ baseUrl: config.flink.restUrl });
   const records = new FileDeploymentRecordStore(deploymentRecordsDir(config));
-  const baseTopic = topicName(config, 'features');
+  const baseTopic = fraudTopic(config, 'features');
   const features = await collectingConsumer(kafka, baseTopic, { readUncommitted: false });
   /** A consumer per features topic the job has written; blue/green adds one per upgrade. */
   const consumers = new Map<string, CollectingConsumer>([[baseTopic, features]]);
@@ -170,7 +166,7 @@ async function main(): Promise<void> {
     for (const job of await flink.activeJobs(jobName)) await flink.cancel(job.jobId);
     for (const savepoint of (await records.read(jobName)).savepoints) await flink.disposeSavepoint(savepoint.path).catch(() => undefined);
     await rm(join(deploymentRecordsDir(config), `${encodeURIComponent(jobName)}.json`), { force: true });
-    await admin.deleteTopics({ topics: [...new Set([...topicCatalogue(config).map((topic) => topic.name), ...consumers.keys()])] }).catch(() => undefined);
+    await admin.deleteTopics({ topics: [...new Set([...fraudRunTopics(config), ...consumers.keys()])] }).catch(() => undefined);
     await admin.disconnect();
     await connection.close();
   }

@@ -62,6 +62,7 @@ import { topicName, valueSubject } from '../src/streaming/topic-catalogue.js';
 import { applyFraudPipeline, fraudDefinition } from '../test/helpers/fraud-pipeline.js';
 import { prepareScoringTopics, registerModelVersions } from '../test/helpers/scoring.js';
 import { fraudJarJob } from '../test/helpers/fraud-feature-job.js';
+import { fraudTopic } from '../test/helpers/fraud-topics.js';
 
 const MODEL = 'fraud';
 const TICK_MS = 10;
@@ -165,8 +166,8 @@ function options(): BenchSettings {
 const settings = options();
 const runId = randomBytes(4).toString('hex');
 const config: TributaryConfig = { ...loadConfig(), topics: { prefix: `bench.lat-${runId}.` } };
-const transactionsTopic = topicName(config, 'transactions');
-const featuresTopic = topicName(config, 'features');
+const transactionsTopic = fraudTopic(config, 'transactions');
+const featuresTopic = fraudTopic(config, 'features');
 const scoresTopic = topicName(config, 'scores');
 const baselineTopic = `${config.topics.prefix}baseline`;
 const EVENT_ID_FIELD = fraudDefinition.features.eventId;

@@ -23,8 +23,9 @@ import { createAvroProducer } from '../src/streaming/avro-producer.js';
 import { createKafka } from '../src/streaming/kafka-client.js';
 import { createOffsetRangeReader } from '../src/streaming/offset-range-reader.js';
 import { createSchemaRegistryClient } from '../src/streaming/schema-registry-client.js';
-import { topicCatalogue, topicName } from '../src/streaming/topic-catalogue.js';
+import { topicName } from '../src/streaming/topic-catalogue.js';
 import { prepareScoringTopics } from '../test/helpers/scoring.js';
+import { fraudRunTopics, fraudTopic } from '../test/helpers/fraud-topics.js';
 
 const BACKLOG = Number(process.env.BACKLOG ?? 50_000);
 const POLL_GROWTH = Number(process.env.POLL_GROWTH ?? 1_000);
@@ -50,7 +51,7 @@ const newReader = (): LiveMetricsReader =>
 /** The catalogue's topics and the fraud example's label fields (examples/fraud/pipeline.yaml). */
 const SOURCE: LiveMetricsSource = {
   task: 'binary-classification',
-  topics: { scores: topicName(config, 'scores'), labels: topicName(config, 'labels'), dlq: topicName(config, 'dlq') },
+  topics: { scores: topicName(config, 'scores'), labels: fraudTopic(config, 'labels'), dlq: topicName(config, 'dlq') },
   labelKey: 'transaction_id',
   labelField: 'is_fraud',
   pipelineRevision: 1,
@@ -104,7 +105,7 @@ const rounds: { periodRecords: number; pollMs: number; fullReadMs: number }[] = 
 try {
   const following = newReader();
   const since: LiveOffsets = await following.snapshot(SOURCE);
-  const request = { scope: SCOPE, since, featuresTopic: topicName(config, 'features'), source: SOURCE };
+  const request = { scope: SCOPE, since, featuresTopic: fraudTopic(config, 'features'), source: SOURCE };
   process.stderr.write(`rollout-metrics: writing ${BACKLOG} scores and labels\n`);
   await writeTraffic(BACKLOG);
   // The reader follows the step from here, as a worker's first poll does.
@@ -120,7 +121,7 @@ try {
   }
 } finally {
   await producer.disconnect();
-  await admin.deleteTopics({ topics: topicCatalogue(config).map((topic) => topic.name) }).catch(() => undefined);
+  await admin.deleteTopics({ topics: fraudRunTopics(config) }).catch(() => undefined);
   await admin.disconnect();
 }
 

@@ -52,6 +52,7 @@ import { fitVectoriser } from '../src/vectoriser/fit-vectoriser.js';
 import { VECTORISER_LAYOUT_VERSION } from '../src/vectoriser/vectoriser-spec.js';
 import { FRAUD_FEATURE_FIELDS, FRAUD_IDENTITY, fraudDefinition } from '../test/helpers/fraud-pipeline.js';
 import { featureRecords, prepareScoringTopics, registerModelVersions } from '../test/helpers/scoring.js';
+import { fraudTopic } from '../test/helpers/fraud-topics.js';
 
 const RECORDS = Number(process.env.RECORDS ?? 30_000);
 const RATE = Number(process.env.RATE ?? 500);
@@ -62,7 +63,7 @@ const SEND_EVERY_MS = 20;
 const MODEL = 'fraud';
 
 const config: TributaryConfig = { ...loadConfig(), topics: { prefix: `bench-scoring-${randomUUID().slice(0, 8)}.` } };
-const featuresTopic = topicName(config, 'features');
+const featuresTopic = fraudTopic(config, 'features');
 const passThroughTopic = `${config.topics.prefix}pass-through`;
 
 interface Processor {

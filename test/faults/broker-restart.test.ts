@@ -9,7 +9,6 @@ import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest'
 import { defaultScorerGroupId } from '../../src/serving/scoring-worker.js';
 import { createAvroProducer, type AvroProducer } from '../../src/streaming/avro-producer.js';
 import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
-import { topicName } from '../../src/streaming/topic-catalogue.js';
 import {
   metricValue,
   registerModelVersions,
@@ -22,12 +21,13 @@ import { useScoringClients } from '../helpers/scoring-clients.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { auditScores, committedRecords, steadyFeatureProducer } from './scoring-audit.js';
 import { reportFault, restoreStack, stopComponent, unhealthyComponents } from './stack-faults.js';
+import { fraudTopic } from '../helpers/fraud-topics.js';
 
 const config = scoringRunConfig('fault-broker');
 const MODEL = 'fraud';
 const OUTAGE_MS = 20_000;
 const groupId = defaultScorerGroupId(config, MODEL);
-const featuresTopic = topicName(config, 'features');
+const featuresTopic = fraudTopic(config, 'features');
 
 describe('fault: the Kafka broker stopped for 20 s while scoring', () => {
   const clients = useScoringClients(config, 'fault-broker');

@@ -17,16 +17,14 @@ import { prepareFeatureJobDeployment } from '../../src/flink/deployment-feature-
 import { flinkDeployTaskQueue } from '../../src/worker/flink-deploy-worker.js';
 import { FlinkRestClient } from '../../src/flink/flink-rest-client.js';
 import { createKafka } from '../../src/streaming/kafka-client.js';
-import { registerSchemas } from '../../src/streaming/schema-registrar.js';
 import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
-import { ensureTopics } from '../../src/streaming/topic-admin.js';
-import { topicCatalogue, topicName } from '../../src/streaming/topic-catalogue.js';
 import type { FlinkDeployInput } from '../../src/workflows/flink-deploy.js';
 import { auditFeatures, startSimulatedStream } from '../helpers/feature-stream.js';
 import { removeFeatureJobDeployments } from '../helpers/flink-deployments.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { reportFault } from './stack-faults.js';
 import { fraudJarJob } from '../helpers/fraud-feature-job.js';
+import { fraudRunTopics, fraudTopic, prepareFraudTopics } from '../helpers/fraud-topics.js';
 
 const RATE = 200;
 const FLINK_CONFIGURATION = { 'execution.checkpointing.interval': '2s' };
@@ -76,8 +74,7 @@ describe('fault: the Temporal worker killed during a Flink upgrade', () => {
   beforeAll(async () => {
     admin = kafka.admin();
     await admin.connect();
-    await ensureTopics(admin, topicCatalogue(config));
-    await registerSchemas(registry, config);
+    await prepareFraudTopics(config, admin);
     connection = await Connection.connect({ address: config.temporal.address });
     client = new Client({ connection, namespace: config.temporal.namespace });
   });
@@ -85,7 +82,7 @@ describe('fault: the Temporal worker killed during a Flink upgrade', () => {
   afterAll(async () => {
     for (const worker of workers) worker.child.kill('SIGKILL');
     await removeFeatureJobDeployments(config, jobName);
-    await admin.deleteTopics({ topics: topicCatalogue(config).map((topic) => topic.name) }).catch(() => undefined);
+    await admin.deleteTopics({ topics: fraudRunTopics(config) }).catch(() => undefined);
     await admin.disconnect();
     await connection.close();
   });
@@ -103,7 +100,7 @@ describe('fault: the Temporal worker killed during a Flink upgrade', () => {
     let upgrade;
     let upgradeHandle: Awaited<ReturnType<typeof start>> | undefined;
     try {
-      await waitFor('v1 to commit its first features', async () => ((await admin.fetchTopicOffsets(topicName(config, 'features'))).some((partition) => Number(partition.high) > 0) ? true : undefined), 60_000, 500);
+      await waitFor('v1 to commit its first features', async () => ((await admin.fetchTopicOffsets(fraudTopic(config, 'features'))).some((partition) => Number(partition.high) > 0) ? true : undefined), 60_000, 500);
       const handle = await start({ spec: await spec('v2') });
       upgradeHandle = handle;
       // Killed the moment v2 is on the cluster: the submit activity (or the wait for RUNNING after it) is in flight.

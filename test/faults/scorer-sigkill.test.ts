@@ -19,11 +19,12 @@ import { startServeProcess, type ServeProcess } from '../helpers/serve-process.j
 import { waitFor } from '../helpers/wait-for.js';
 import { auditScores, committedRecords, steadyFeatureProducer } from './scoring-audit.js';
 import { reportFault } from './stack-faults.js';
+import { fraudTopic } from '../helpers/fraud-topics.js';
 
 const config = scoringRunConfig('fault-sigkill');
 const MODEL = 'fraud';
 const groupId = defaultScorerGroupId(config, MODEL);
-const featuresTopic = topicName(config, 'features');
+const featuresTopic = fraudTopic(config, 'features');
 
 /** How long, with the scorer frozen, the two readers of scores take to see everything it wrote. */
 const SETTLE_MS = 1_500;

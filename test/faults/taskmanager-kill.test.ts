@@ -12,14 +12,12 @@ import { loadConfig, type TributaryConfig } from '../../src/config/config.js';
 import { FeatureJobDeployer, type SubmittedFeatureJob } from '../../src/flink/feature-job.js';
 import { FlinkRestClient } from '../../src/flink/flink-rest-client.js';
 import { createKafka } from '../../src/streaming/kafka-client.js';
-import { registerSchemas } from '../../src/streaming/schema-registrar.js';
 import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
-import { ensureTopics } from '../../src/streaming/topic-admin.js';
-import { topicCatalogue, topicName } from '../../src/streaming/topic-catalogue.js';
 import { auditFeatures, startSimulatedStream } from '../helpers/feature-stream.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { killComponent, reportFault, restoreStack, unhealthyComponents } from './stack-faults.js';
 import { fraudJarJob } from '../helpers/fraud-feature-job.js';
+import { fraudRunTopics, fraudTopic, prepareFraudTopics } from '../helpers/fraud-topics.js';
 
 /** Events per second the simulator writes. */
 const RATE = 200;
@@ -40,15 +38,14 @@ describe('fault: the Flink TaskManager killed while the feature job runs', () =>
   beforeAll(async () => {
     admin = kafka.admin();
     await admin.connect();
-    await ensureTopics(admin, topicCatalogue(config));
-    await registerSchemas(registry, config);
+    await prepareFraudTopics(config, admin);
   });
 
   afterAll(async () => {
     // A new TaskManager first: without one the job cannot even be cancelled cleanly.
     await restoreStack();
     if (job) await deployer.cancel({ jobId: job.jobId }).catch(() => undefined);
-    await admin.deleteTopics({ topics: topicCatalogue(config).map((topic) => topic.name) }).catch(() => undefined);
+    await admin.deleteTopics({ topics: fraudRunTopics(config) }).catch(() => undefined);
     await admin.disconnect();
     expect(await unhealthyComponents()).toEqual([]);
   });
@@ -66,7 +63,7 @@ describe('fault: the Flink TaskManager killed while the feature job runs', () =>
     let restoredFrom: number | undefined;
     try {
       checkpointBeforeKill = await waitFor('a completed checkpoint with features committed', async () => {
-        const [checkpoints, offsets] = await Promise.all([rest.checkpoints(jobId), admin.fetchTopicOffsets(topicName(config, 'features'))]);
+        const [checkpoints, offsets] = await Promise.all([rest.checkpoints(jobId), admin.fetchTopicOffsets(fraudTopic(config, 'features'))]);
         const completed = checkpoints.latest.completed?.id;
         return completed !== undefined && completed >= 2 && offsets.some((partition) => Number(partition.high) > 0) ? completed : undefined;
       }, 120_000, 500);

@@ -15,10 +15,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type TributaryConfig } from '../../src/config/config.js';
 import { createModelRegistry, type KafkaModelRegistry } from '../../src/registry/kafka-model-registry.js';
 import { createKafka } from '../../src/streaming/kafka-client.js';
-import { registerSchemas } from '../../src/streaming/schema-registrar.js';
-import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
-import { ensureTopics } from '../../src/streaming/topic-admin.js';
-import { topicCatalogue } from '../../src/streaming/topic-catalogue.js';
 import type { TrainingOptions } from '../../src/training/training-options.js';
 import { closeClient, connectClient } from '../../src/worker/temporal-connection.js';
 import { runTributaryWorker } from '../../src/worker/tributary-worker.js';
@@ -31,6 +27,7 @@ import { BASELINE, BETTER, CHALLENGER_VERSION, createFakeRolloutActivities, live
 import { startWorkflowHarness, uniqueModel, type WorkflowHarness } from '../workflow/workflow-harness.js';
 import { reportFault, restoreStack, stopComponent, unhealthyComponents } from './stack-faults.js';
 import { applyFraudPipeline } from '../helpers/fraud-pipeline.js';
+import { fraudRunTopics, prepareFraudTopics } from '../helpers/fraud-topics.js';
 
 const EXAMPLES = 20_000;
 /** How long the server stays down: longer than a training epoch, so heartbeats fail meanwhile. */
@@ -65,8 +62,7 @@ describe('fault: the Temporal server restarted during a training pipeline and a 
   beforeAll(async () => {
     admin = kafka.admin();
     await admin.connect();
-    await ensureTopics(admin, topicCatalogue(config));
-    await registerSchemas(createSchemaRegistryClient(config.schemaRegistry), config);
+    await prepareFraudTopics(config, admin);
     // Training reads what the model reads from its pipeline's applied definition.
     await applyFraudPipeline(config, model);
     await produceSyntheticExamples(kafka, config, EXAMPLES, 5);
@@ -88,7 +84,7 @@ describe('fault: the Temporal server restarted during a training pipeline and a 
     await harness?.close();
     if (client) await closeClient(client);
     await registry?.close();
-    await admin.deleteTopics({ topics: topicCatalogue(config).map((topic) => topic.name) }).catch(() => undefined);
+    await admin.deleteTopics({ topics: fraudRunTopics(config) }).catch(() => undefined);
     await admin.disconnect();
     if (artifactDirectory) await rm(artifactDirectory, { recursive: true, force: true });
     expect(await unhealthyComponents()).toEqual([]);

@@ -12,9 +12,9 @@ import { createKafkaSimulationSink } from '../../examples/fraud/simulator/kafka-
 import { simulateEvents } from '../../examples/fraud/simulator/event-generator.js';
 import type { Transaction } from '../../examples/fraud/simulator/simulated-event.js';
 import { runSimulation, type SinkRecord } from '../../examples/fraud/simulator/simulation-runner.js';
-import { topicName } from '../../src/streaming/topic-catalogue.js';
 import { collectingConsumer } from './kafka.js';
 import { waitFor } from './wait-for.js';
+import { fraudTopic } from './fraud-topics.js';
 
 const DAY_MS = 86_400_000;
 const DEFAULT_START_TIME = Date.parse('2026-03-02T08:00:00Z');
@@ -97,7 +97,7 @@ export async function auditFeatures(
   transactionIds: ReadonlySet<string>,
   timeoutMs = 180_000,
 ): Promise<FeatureAudit> {
-  const consumer = await collectingConsumer(kafka, topicName(config, 'features'));
+  const consumer = await collectingConsumer(kafka, fraudTopic(config, 'features'));
   try {
     const decoder = createAvroDecoder(registry);
     const decoded = (): Promise<AuditedFeature[]> => Promise.all(consumer.received.map(async ({ message }) => (await decoder.decode(message.value as Buffer)).value as AuditedFeature));

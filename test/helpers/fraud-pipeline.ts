@@ -4,7 +4,7 @@
  * its example fields, synthetic examples read through them, a spec fitted on them, and a pipeline
  * store holding the definition under a test's model name.
  */
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { TributaryConfig } from '../../src/config/config.js';
 import { recordPipelineAs, revisionDraftAs } from '../../examples/fraud/demo/demo-pipeline.js';
 import { FRAUD_PIPELINE_FILE } from '../../examples/fraud/fraud-pipeline.js';
@@ -12,7 +12,6 @@ import { loadRecordFields } from '../../src/pipelines/avro-fields.js';
 import type { RecordIdentity } from '../../src/registry/model-artifact.js';
 import { InMemoryPipelineStore } from '../../src/pipelines/in-memory-pipeline-store.js';
 import { loadPipelineDefinition } from '../../src/pipelines/validate-pipeline.js';
-import { SCHEMA_DIRECTORY } from '../../src/streaming/topic-catalogue.js';
 import type { VectoriserInputs } from '../../src/training/training-data.js';
 import { toTrainingExample, type ExampleFields, type TrainingExample } from '../../src/training/training-example.js';
 import { fitVectoriser } from '../../src/vectoriser/fit-vectoriser.js';
@@ -22,8 +21,8 @@ import { generateSyntheticExamples, type SyntheticExampleOptions } from './synth
 export { FRAUD_PIPELINE_FILE };
 export const fraudDefinition = loadPipelineDefinition(FRAUD_PIPELINE_FILE);
 
-/** The fields of schemas/feature.avsc, which the example's inputs read. */
-export const FRAUD_FEATURE_FIELDS = loadRecordFields(join(SCHEMA_DIRECTORY, 'feature.avsc')).fields!;
+/** The fields of examples/fraud/schemas/feature.avsc, which the example's inputs read. */
+export const FRAUD_FEATURE_FIELDS = loadRecordFields(join(dirname(FRAUD_PIPELINE_FILE), fraudDefinition.features.schema)).fields!;
 
 export const fraudVectoriserInputs: VectoriserInputs = { inputs: fraudDefinition.model.inputs, fields: FRAUD_FEATURE_FIELDS };
 

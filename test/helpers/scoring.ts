@@ -22,14 +22,12 @@ import { createAvroDecoder } from '../../src/streaming/avro-decoder.js';
 import { createAvroProducer, type AvroProducer } from '../../src/streaming/avro-producer.js';
 import { createKafka } from '../../src/streaming/kafka-client.js';
 import { createOffsetRangeReader, type DecodedRecord } from '../../src/streaming/offset-range-reader.js';
-import { registerSchemas } from '../../src/streaming/schema-registrar.js';
 import { createSchemaRegistryClient, type SchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
-import { ensureTopics } from '../../src/streaming/topic-admin.js';
-import { topicCatalogue, topicName, type LogicalTopicName } from '../../src/streaming/topic-catalogue.js';
 import { createClassifierNetwork } from '../../src/training/model.js';
 import { fitVectoriser } from '../../src/vectoriser/fit-vectoriser.js';
 import { VECTORISER_LAYOUT_VERSION } from '../../src/vectoriser/vectoriser-spec.js';
 import { FRAUD_IDENTITY, FRAUD_FEATURE_FIELDS, fraudDefinition } from './fraud-pipeline.js';
+import { prepareFraudTopics } from './fraud-topics.js';
 import { generateSyntheticExamples, type FraudExampleRecord, type FraudFeatureRecord } from './synthetic-examples.js';
 import { waitFor } from './wait-for.js';
 
@@ -38,11 +36,8 @@ export function scoringRunConfig(purpose: string): TributaryConfig {
   return { ...loadConfig(), topics: { prefix: `test-${purpose}-${randomUUID().slice(0, 8)}.` } };
 }
 
-/** Creates the run's topics and registers its schemas, as `tributary topics ensure && schemas register` do. */
-export async function prepareScoringTopics(config: TributaryConfig, admin: Admin): Promise<void> {
-  await ensureTopics(admin, topicCatalogue(config));
-  await registerSchemas(createSchemaRegistryClient(config.schemaRegistry), config);
-}
+/** Creates the run's topics and registers its schemas: the platform's and the fraud example's ({@link prepareFraudTopics}). */
+export const prepareScoringTopics = prepareFraudTopics;
 
 /** What a test of a scorer process uses on the real stack; `close` releases all of it. */
 export interface ScoringStack {
@@ -143,9 +138,9 @@ export async function registerModelVersions(registry: KafkaModelRegistry, model:
   return served;
 }
 
-/** Every committed record of a topic, decoded (read_committed, from the log start to the last stable offset). */
-export async function readTopic<Value>(kafka: Kafka, config: TributaryConfig, logical: LogicalTopicName): Promise<DecodedRecord<Value>[]> {
-  const topic = topicName(config, logical);
+/** Every committed record of a topic of the run's prefix (named without it), decoded (read_committed, from the log start to the last stable offset). */
+export async function readTopic<Value>(kafka: Kafka, config: TributaryConfig, unprefixed: string): Promise<DecodedRecord<Value>[]> {
+  const topic = `${config.topics.prefix}${unprefixed}`;
   const reader = createOffsetRangeReader(kafka, { groupIdPrefix: `${config.topics.prefix}read-back` });
   const ends = await reader.snapshotEndOffsets(topic);
   const decoder = createAvroDecoder(createSchemaRegistryClient(config.schemaRegistry));

@@ -20,14 +20,12 @@ import { createModelRegistry, type KafkaModelRegistry } from '../../src/registry
 import { createAvroDecoder } from '../../src/streaming/avro-decoder.js';
 import { createKafka } from '../../src/streaming/kafka-client.js';
 import { createOffsetRangeReader } from '../../src/streaming/offset-range-reader.js';
-import { registerSchemas } from '../../src/streaming/schema-registrar.js';
 import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
 import { simulatorTopics } from '../../examples/fraud/fraud-pipeline.js';
 import { createKafkaSimulationSink } from '../../examples/fraud/simulator/kafka-sink.js';
 import { simulateEvents } from '../../examples/fraud/simulator/event-generator.js';
 import { runSimulation } from '../../examples/fraud/simulator/simulation-runner.js';
-import { ensureTopics } from '../../src/streaming/topic-admin.js';
-import { topicCatalogue, topicName } from '../../src/streaming/topic-catalogue.js';
+import { topicName } from '../../src/streaming/topic-catalogue.js';
 import { closeClient, connectClient } from '../../src/worker/temporal-connection.js';
 import { runTributaryWorker } from '../../src/worker/tributary-worker.js';
 import { statusQuery, thresholdTriggerWorkflowId, type thresholdTrigger } from '../../src/workflows/threshold-trigger.js';
@@ -37,6 +35,7 @@ import { collectingConsumer, type CollectingConsumer } from '../helpers/kafka.js
 import { startServeProcess, type ServeProcess } from '../helpers/serve-process.js';
 import { applyFraudPipeline } from '../helpers/fraud-pipeline.js';
 import { fraudJarJob } from '../helpers/fraud-feature-job.js';
+import { fraudRunTopics, fraudTopic, prepareFraudTopics } from '../helpers/fraud-topics.js';
 
 const TRANSACTIONS = 40_000;
 const FRAUD_RATE = 0.02;
@@ -74,8 +73,7 @@ describe('continuous training end to end (real Kafka, registry, Flink and Tempor
   beforeAll(async () => {
     admin = kafka.admin();
     await admin.connect();
-    await ensureTopics(admin, topicCatalogue(config));
-    await registerSchemas(schemaRegistry, config);
+    await prepareFraudTopics(config, admin);
     // Training reads what the model reads from its pipeline's applied definition.
     await applyFraudPipeline(config, model);
     // A 2 s checkpoint interval: read_committed readers see output only after each checkpoint.
@@ -101,7 +99,7 @@ describe('continuous training end to end (real Kafka, registry, Flink and Tempor
     if (client) await closeClient(client);
     await registry?.close();
     if (submitted) await deployer.cancel({ jobId: submitted.jobId });
-    await admin.deleteTopics({ topics: topicCatalogue(config).map((topic) => topic.name) });
+    await admin.deleteTopics({ topics: fraudRunTopics(config) });
     await admin.disconnect();
     if (artifactDirectory) await rm(artifactDirectory, { recursive: true, force: true });
   });
@@ -169,7 +167,7 @@ describe('continuous training end to end (real Kafka, registry, Flink and Tempor
     scores = undefined;
 
     // Read back, the ranges hold the examples the run counted, start at the log start and end within what the topic holds.
-    const examplesTopic = topicName(config, 'training-examples');
+    const examplesTopic = fraudTopic(config, 'training-examples');
     const held = await admin.fetchTopicOffsets(examplesTopic);
     for (const range of started.offsetRanges) {
       expect(range.topic).toBe(examplesTopic);

@@ -5,26 +5,25 @@ import { loadConfig, type TributaryConfig } from '../../src/config/config.js';
 import { FeatureJobDeployer, type SubmittedFeatureJob } from '../../src/flink/feature-job.js';
 import { createAvroDecoder } from '../../src/streaming/avro-decoder.js';
 import { createKafka } from '../../src/streaming/kafka-client.js';
-import { registerSchemas } from '../../src/streaming/schema-registrar.js';
 import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
 import { simulatorTopics } from '../../examples/fraud/fraud-pipeline.js';
 import { createKafkaSimulationSink } from '../../examples/fraud/simulator/kafka-sink.js';
 import { simulateEvents } from '../../examples/fraud/simulator/event-generator.js';
 import type { Label, Transaction } from '../../examples/fraud/simulator/simulated-event.js';
 import { runSimulation, type SinkRecord } from '../../examples/fraud/simulator/simulation-runner.js';
-import { ensureTopics } from '../../src/streaming/topic-admin.js';
-import { topicCatalogue, topicName } from '../../src/streaming/topic-catalogue.js';
+import { topicName } from '../../src/streaming/topic-catalogue.js';
 import { collectingConsumer, type CollectingConsumer } from '../helpers/kafka.js';
 import { findPii } from '../helpers/pii-scan.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { fraudJarJob } from '../helpers/fraud-feature-job.js';
+import { fraudRunTopics, fraudTopic, prepareFraudTopics } from '../helpers/fraud-topics.js';
 
 const TRANSACTIONS = 20_000;
 const DAY_MS = 86_400_000;
 
 /**
- * The data plane end to end, as a person runs it: `topics ensure`, `schemas register`,
- * `flink submit`, the fraud example's `simulate --count 20000` (examples/fraud/cli.ts) — then every transaction has a feature record,
+ * The data plane end to end, as a person runs it: the fraud definition's topics and subjects (as
+ * `pipeline apply` creates them), `flink submit`, the fraud example's `simulate --count 20000` (examples/fraud/cli.ts) — then every transaction has a feature record,
  * every labelled one a training example, and no raw PII reaches a derived topic.
  */
 describe('data plane end to end (real Kafka, registry and Flink)', () => {
@@ -45,9 +44,7 @@ describe('data plane end to end (real Kafka, registry and Flink)', () => {
   beforeAll(async () => {
     admin = kafka.admin();
     await admin.connect();
-    const created = await ensureTopics(admin, topicCatalogue(config));
-    expect(created.every((report) => report.state === 'created')).toBe(true);
-    await registerSchemas(registry, config);
+    await prepareFraudTopics(config, admin);
     // A 2 s checkpoint interval: read_committed readers see output only after each checkpoint.
     submitted = await deployer.submit({ job: fraudJarJob, jobName, jobVersion: `e2e-${runId}`, flinkConfiguration: { 'execution.checkpointing.interval': '2s' } });
   });
@@ -55,7 +52,7 @@ describe('data plane end to end (real Kafka, registry and Flink)', () => {
   afterAll(async () => {
     await Promise.all(consumers.map((c) => c.consumer.disconnect()));
     if (submitted) await deployer.cancel({ jobId: submitted.jobId });
-    await admin.deleteTopics({ topics: topicCatalogue(config).map((t) => t.name) });
+    await admin.deleteTopics({ topics: fraudRunTopics(config) });
     await admin.disconnect();
   });
 
@@ -88,8 +85,8 @@ describe('data plane end to end (real Kafka, registry and Flink)', () => {
     await sink.send(sentinels);
     await sink.close();
 
-    const features = await collectingConsumer(kafka, topicName(config, 'features'));
-    const examples = await collectingConsumer(kafka, topicName(config, 'training-examples'));
+    const features = await collectingConsumer(kafka, fraudTopic(config, 'features'));
+    const examples = await collectingConsumer(kafka, fraudTopic(config, 'training-examples'));
     consumers.push(features, examples);
     const decoder = createAvroDecoder(registry);
     /** Transaction ids of every record received so far, duplicates kept. */

@@ -41,6 +41,7 @@ import { collectingConsumer, type CollectingConsumer } from '../helpers/kafka.js
 import { startServeProcess, type ServeProcess } from '../helpers/serve-process.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { fraudJarJob } from '../helpers/fraud-feature-job.js';
+import { fraudTopic } from '../helpers/fraud-topics.js';
 
 const RUN = randomBytes(4).toString('hex');
 const ORDERS = 3_000;
@@ -285,8 +286,8 @@ describe('the delivery example end to end on the real stack', () => {
     const sentinels = [...simulateEvents({ seed: 6, startTime: (simulated.lastEventTime ?? startTime) + DAY_MS, count: 30, outOfOrderMs: 0, lateShare: 0 })].filter((event) => event.topic === 'transactions');
     await sink.send(sentinels);
     await sink.close();
-    const fraudFeatures = await collectingConsumer(kafka, topicName(config, 'features'));
-    const fraudExamples = await collectingConsumer(kafka, topicName(config, 'training-examples'));
+    const fraudFeatures = await collectingConsumer(kafka, fraudTopic(config, 'features'));
+    const fraudExamples = await collectingConsumer(kafka, fraudTopic(config, 'training-examples'));
     consumers.push(fraudFeatures, fraudExamples);
     await waitFor(`${TRANSACTIONS} fraud features records`, () => (fraudFeatures.received.length >= TRANSACTIONS ? true : undefined), 180_000, 1_000);
     await waitFor(`${simulated.labels} fraud training examples`, () => (fraudExamples.received.length >= simulated.labels ? true : undefined), 180_000, 1_000);
@@ -301,7 +302,7 @@ describe('the delivery example end to end on the real stack', () => {
 
     fraudServe = await startServeProcess(config, FRAUD);
     onTestFailed(() => console.error(`tributary serve --model ${FRAUD} printed:\n${fraudServe?.output.join('')}`));
-    const transactions = (await readCommitted<Row>(kafka, config, topicName(config, 'features'))).rows;
+    const transactions = (await readCommitted<Row>(kafka, config, fraudTopic(config, 'features'))).rows;
     const fraudScoresSeen = await collectingConsumer(kafka, topicName(config, 'scores'));
     consumers.push(fraudScoresSeen);
     await waitFor(`${transactions.length} fraud scores`, () => (fraudScoresSeen.received.length >= transactions.length ? true : undefined), 180_000, 1_000);

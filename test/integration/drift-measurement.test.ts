@@ -18,14 +18,12 @@ import { loadScoringModel } from '../../src/serving/scoring-model.js';
 import { createAvroProducer } from '../../src/streaming/avro-producer.js';
 import { createKafka } from '../../src/streaming/kafka-client.js';
 import { createOffsetRangeReader } from '../../src/streaming/offset-range-reader.js';
-import { registerSchemas } from '../../src/streaming/schema-registrar.js';
 import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
-import { ensureTopics } from '../../src/streaming/topic-admin.js';
-import { topicCatalogue, topicName } from '../../src/streaming/topic-catalogue.js';
 import { VECTORISER_LAYOUT_VERSION } from '../../src/vectoriser/vectoriser-spec.js';
 import { generateSyntheticExamples, type FraudExampleRecord as TrainingExample, type FraudFeatureRecord as FeatureRecord } from '../helpers/synthetic-examples.js';
 import { testNetwork, testSpec, useCpuBackend } from '../helpers/scoring-models.js';
 import { FRAUD_IDENTITY } from '../helpers/fraud-pipeline.js';
+import { fraudTopic, prepareFraudTopics } from '../helpers/fraud-topics.js';
 
 const MODEL = 'drift-fraud';
 
@@ -43,17 +41,16 @@ async function preparedTopics(): Promise<{ config: TributaryConfig; kafka: Kafka
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await ensureTopics(admin, topicCatalogue(config));
+    await prepareFraudTopics(config, admin);
   } finally {
     await admin.disconnect();
   }
-  await registerSchemas(createSchemaRegistryClient(config.schemaRegistry), config);
   return { config, kafka };
 }
 
 /** Registers champion v1 of MODEL trained (by lineage) on every training example now on the topic. */
 async function registerChampion(config: TributaryConfig, kafka: Kafka, registry: KafkaModelRegistry): Promise<void> {
-  const snapshot = await createOffsetRangeReader(kafka).snapshotEndOffsets(topicName(config, 'training-examples'));
+  const snapshot = await createOffsetRangeReader(kafka).snapshotEndOffsets(fraudTopic(config, 'training-examples'));
   const network = testNetwork(5);
   const { bytes } = await serialiseModelArtifact({
     model: network,

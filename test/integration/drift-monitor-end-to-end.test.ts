@@ -26,10 +26,7 @@ import type { StatusReport } from '../../src/status/status-report.js';
 import { createAvroProducer } from '../../src/streaming/avro-producer.js';
 import { createKafka } from '../../src/streaming/kafka-client.js';
 import { createOffsetRangeReader } from '../../src/streaming/offset-range-reader.js';
-import { registerSchemas } from '../../src/streaming/schema-registrar.js';
 import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
-import { ensureTopics } from '../../src/streaming/topic-admin.js';
-import { topicCatalogue, topicName } from '../../src/streaming/topic-catalogue.js';
 import { VECTORISER_LAYOUT_VERSION } from '../../src/vectoriser/vectoriser-spec.js';
 import { generateSyntheticExamples, type FraudFeatureRecord as FeatureRecord } from '../helpers/synthetic-examples.js';
 import { closeClient, connectClient } from '../../src/worker/temporal-connection.js';
@@ -39,6 +36,7 @@ import { testNetwork, testSpec, useCpuBackend } from '../helpers/scoring-models.
 import { produceSyntheticExamples } from '../helpers/training-examples.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { applyFraudPipeline, FRAUD_IDENTITY } from '../helpers/fraud-pipeline.js';
+import { fraudRunTopics, fraudTopic, prepareFraudTopics } from '../helpers/fraud-topics.js';
 
 const CLI_ENTRY = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const TSX = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url));
@@ -77,14 +75,13 @@ describe('drift monitor end to end (real Kafka, registry, Temporal and worker)',
     const kafka = createKafka(config, { clientIdSuffix: `drift-e2e-${runId}` });
     admin = kafka.admin();
     await admin.connect();
-    await ensureTopics(admin, topicCatalogue(config));
-    await registerSchemas(createSchemaRegistryClient(config.schemaRegistry), config);
+    await prepareFraudTopics(config, admin);
     await produceSyntheticExamples(kafka, config, 3_000, 4);
 
     registry = await createModelRegistry(config);
     // The retraining the monitor starts reads what the model reads from its pipeline's applied definition, and the drift check its topics.
     await applyFraudPipeline(config, model);
-    const snapshot = await createOffsetRangeReader(kafka).snapshotEndOffsets(topicName(config, 'training-examples'));
+    const snapshot = await createOffsetRangeReader(kafka).snapshotEndOffsets(fraudTopic(config, 'training-examples'));
     const network = testNetwork(7);
     const { bytes } = await serialiseModelArtifact({ model: network, vectoriser: testSpec, task: 'binary-classification', identity: FRAUD_IDENTITY, threshold: 0.5, metadata: { model, trainedAt: '2025-01-01T00:00:00.000Z', backend: 'cpu', codeVersion: 'test' } });
     network.dispose();
@@ -130,7 +127,7 @@ describe('drift monitor end to end (real Kafka, registry, Temporal and worker)',
     await worker;
     if (client) await closeClient(client);
     await registry?.close();
-    await admin?.deleteTopics({ topics: topicCatalogue(config).map((topic) => topic.name) });
+    await admin?.deleteTopics({ topics: fraudRunTopics(config) });
     await admin?.disconnect();
     if (artifactDirectory) await rm(artifactDirectory, { recursive: true, force: true });
   });

@@ -24,16 +24,14 @@ import { FlinkRestClient } from '../../src/flink/flink-rest-client.js';
 import { openDeploymentLog, type DeploymentLog } from '../../src/serving/deployment-log.js';
 import { createAvroDecoder } from '../../src/streaming/avro-decoder.js';
 import { createKafka } from '../../src/streaming/kafka-client.js';
-import { registerSchemas } from '../../src/streaming/schema-registrar.js';
 import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
-import { ensureTopics } from '../../src/streaming/topic-admin.js';
-import { topicCatalogue, topicName } from '../../src/streaming/topic-catalogue.js';
 import type { FlinkDeployInput, FlinkDeployResult } from '../../src/workflows/flink-deploy.js';
 import { startSimulatedStream, type SimulatedStream } from '../helpers/feature-stream.js';
 import { collectingConsumer, type CollectingConsumer } from '../helpers/kafka.js';
 import { removeFeatureJobDeployments } from '../helpers/flink-deployments.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { fraudJarJob } from '../helpers/fraud-feature-job.js';
+import { fraudRunTopics, fraudTopic, prepareFraudTopics } from '../helpers/fraud-topics.js';
 
 /** Events per second the simulator writes during the upgrade. */
 const RATE = 200;
@@ -54,7 +52,7 @@ describe('blue/green upgrade of the feature job (real Temporal, Kafka, registry 
   const base = loadConfig();
   const config: TributaryConfig = { ...base, topics: { prefix: `test.bg-${runId}.` }, temporal: { ...base.temporal, taskQueue: `test-flink-bg-${runId}` } };
   const jobName = `tributary-feature-job-bg-${runId}`;
-  const oldTopic = topicName(config, 'features');
+  const oldTopic = fraudTopic(config, 'features');
   const newTopic = `${oldTopic}.v2`;
   const kafka = createKafka(config, { clientIdSuffix: `flink-bg-it-${runId}` });
   const registry = createSchemaRegistryClient(config.schemaRegistry);
@@ -78,8 +76,7 @@ describe('blue/green upgrade of the feature job (real Temporal, Kafka, registry 
   beforeAll(async () => {
     admin = kafka.admin();
     await admin.connect();
-    await ensureTopics(admin, topicCatalogue(config));
-    await registerSchemas(registry, config);
+    await prepareFraudTopics(config, admin);
     connection = await Connection.connect({ address: config.temporal.address });
     client = new Client({ connection, namespace: config.temporal.namespace });
     deployments = await openDeploymentLog(config);
@@ -91,7 +88,7 @@ describe('blue/green upgrade of the feature job (real Temporal, Kafka, registry 
     await Promise.all(consumers.map((consumer) => consumer.consumer.disconnect()));
     await removeFeatureJobDeployments(config, jobName);
     await deployments?.close();
-    await admin.deleteTopics({ topics: [...topicCatalogue(config).map((topic) => topic.name), newTopic] }).catch(() => undefined);
+    await admin.deleteTopics({ topics: [...fraudRunTopics(config), newTopic] }).catch(() => undefined);
     await admin.disconnect();
     await connection.close();
   });

@@ -24,14 +24,13 @@ import { FlinkRestClient } from '../../src/flink/flink-rest-client.js';
 import { pipelinesTopic } from '../../src/pipeline-store/kafka-pipeline-store.js';
 import { RestFlinkService } from '../../src/flink/flink-service.js';
 import { createKafka } from '../../src/streaming/kafka-client.js';
-import { registerSchemas } from '../../src/streaming/schema-registrar.js';
 import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
-import { ensureTopics } from '../../src/streaming/topic-admin.js';
-import { topicCatalogue, topicName } from '../../src/streaming/topic-catalogue.js';
+import { topicName } from '../../src/streaming/topic-catalogue.js';
 import { auditFeatures, startSimulatedStream, type SimulatedStream } from '../helpers/feature-stream.js';
 import { removeFeatureJobDeployments } from '../helpers/flink-deployments.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { FRAUD_DEFINITION_FILE, fraudJarJob } from '../helpers/fraud-feature-job.js';
+import { fraudRunTopics, fraudTopic, prepareFraudTopics } from '../helpers/fraud-topics.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 /** Events per second the producer writes throughout. */
@@ -74,7 +73,7 @@ function cliSetup(tag: string) {
       }),
     /** Resolves once the features topic has grown by `records` from where it is now. */
     async featuresGrow(records: number): Promise<void> {
-      const end = async (): Promise<number> => (await context.admin.fetchTopicOffsets(topicName(config, 'features'))).reduce((sum, partition) => sum + Number(partition.high), 0);
+      const end = async (): Promise<number> => (await context.admin.fetchTopicOffsets(fraudTopic(config, 'features'))).reduce((sum, partition) => sum + Number(partition.high), 0);
       const from = await end();
       await waitFor(`${records} more feature records`, async () => ((await end()) >= from + records ? true : undefined), 120_000, 1_000);
     },
@@ -83,8 +82,7 @@ function cliSetup(tag: string) {
   beforeAll(async () => {
     context.admin = kafka.admin();
     await context.admin.connect();
-    await ensureTopics(context.admin, topicCatalogue(config));
-    await registerSchemas(registry, config);
+    await prepareFraudTopics(config, context.admin);
     for (const topic of ['features', 'training-examples'] as const) {
       const subject = `${topicName(config, topic)}-value`;
       context.registered.set(subject, (await registry.latestSchema(subject))?.id);
@@ -97,7 +95,7 @@ function cliSetup(tag: string) {
     // The pipelines topic too when `flink deploy` looked in the pipeline store for the job's definition
     // (only existing topics: the broker refuses the whole request for one it does not host).
     const existing = new Set(await context.admin.listTopics());
-    const topics = [...topicCatalogue(config).map((topic) => topic.name), pipelinesTopic(config)].filter((topic) => existing.has(topic));
+    const topics = [...fraudRunTopics(config), pipelinesTopic(config)].filter((topic) => existing.has(topic));
     await context.admin.deleteTopics({ topics }).catch(() => undefined);
     await context.admin.disconnect();
   });
@@ -167,7 +165,7 @@ describe('flink submit → deploy → cancel → resume through the CLI, under a
     ]);
     expect(record.savepoints.map((entry) => [entry.reason, entry.version])).toEqual([['stop', 'v2'], ['upgrade', 'v1']]);
 
-    const training = await cli.admin.fetchTopicOffsets(topicName(config, 'training-examples'));
+    const training = await cli.admin.fetchTopicOffsets(fraudTopic(config, 'training-examples'));
     expect(training.some((partition) => Number(partition.high) > 0)).toBe(true);
     for (const [subject, id] of registered) {
       expect(id, subject).toBeDefined();

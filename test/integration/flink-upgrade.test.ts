@@ -16,15 +16,13 @@ import { deploymentRecordsDir } from '../../src/flink/deployment-paths.js';
 import { flinkDeployTaskQueue, withInProcessDeployWorker } from '../../src/worker/flink-deploy-worker.js';
 import { FlinkRestClient } from '../../src/flink/flink-rest-client.js';
 import { createKafka } from '../../src/streaming/kafka-client.js';
-import { registerSchemas } from '../../src/streaming/schema-registrar.js';
 import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
-import { ensureTopics } from '../../src/streaming/topic-admin.js';
-import { topicCatalogue, topicName } from '../../src/streaming/topic-catalogue.js';
 import type { FlinkDeployInput, FlinkDeployResult } from '../../src/workflows/flink-deploy.js';
 import { auditFeatures, startSimulatedStream, type SimulatedStream } from '../helpers/feature-stream.js';
 import { removeFeatureJobDeployments } from '../helpers/flink-deployments.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { fraudJarJob } from '../helpers/fraud-feature-job.js';
+import { fraudRunTopics, fraudTopic, prepareFraudTopics } from '../helpers/fraud-topics.js';
 
 /** Events per second the simulator writes during the upgrades. */
 const RATE = 200;
@@ -58,15 +56,14 @@ describe('feature job upgrades through flinkDeploy (real Temporal, Kafka, regist
   beforeAll(async () => {
     admin = kafka.admin();
     await admin.connect();
-    await ensureTopics(admin, topicCatalogue(config));
-    await registerSchemas(registry, config);
+    await prepareFraudTopics(config, admin);
     connection = await Connection.connect({ address: config.temporal.address });
     client = new Client({ connection, namespace: config.temporal.namespace });
   });
 
   afterAll(async () => {
     await removeFeatureJobDeployments(config, jobName);
-    await admin.deleteTopics({ topics: topicCatalogue(config).map((topic) => topic.name) }).catch(() => undefined);
+    await admin.deleteTopics({ topics: fraudRunTopics(config) }).catch(() => undefined);
     await admin.disconnect();
     await connection.close();
   });
@@ -81,7 +78,7 @@ describe('feature job upgrades through flinkDeploy (real Temporal, Kafka, regist
       try {
         // Upgrade once v1 has committed features, so the savepoint falls in the middle of the stream.
         await waitFor('v1 to commit its first features', async () => {
-          const offsets = await admin.fetchTopicOffsets(topicName(config, 'features'));
+          const offsets = await admin.fetchTopicOffsets(fraudTopic(config, 'features'));
           return offsets.some((partition) => Number(partition.high) > 0) ? true : undefined;
         }, 60_000, 500);
 

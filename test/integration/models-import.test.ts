@@ -22,10 +22,6 @@ import { createModelRegistry, type KafkaModelRegistry } from '../../src/registry
 import { readOnnxArtifact } from '../../src/registry/model-artifact.js';
 import { openDeploymentLog } from '../../src/serving/deployment-log.js';
 import { createKafka } from '../../src/streaming/kafka-client.js';
-import { registerSchemas } from '../../src/streaming/schema-registrar.js';
-import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
-import { ensureTopics } from '../../src/streaming/topic-admin.js';
-import { topicCatalogue } from '../../src/streaming/topic-catalogue.js';
 import { splitByEventTime } from '../../src/training/dataset-split.js';
 import { evaluateCandidate, type ClassifierMetrics } from '../../src/training/evaluation.js';
 import { pipelineTrainingInputs } from '../../src/training/pipeline-training-inputs.js';
@@ -37,6 +33,7 @@ import { denseOnnxModel, type DenseLayer } from '../helpers/onnx-graph.js';
 import { useCpuBackend } from '../helpers/scoring-models.js';
 import { generateSyntheticExamples } from '../helpers/synthetic-examples.js';
 import { produceSyntheticExamples } from '../helpers/training-examples.js';
+import { fraudRunTopics, prepareFraudTopics } from '../helpers/fraud-topics.js';
 
 const CLI = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js');
 const EXAMPLES = 6_000;
@@ -68,8 +65,7 @@ describe('tributary models import (real Kafka, Schema Registry and registry)', (
     await useCpuBackend();
     admin = kafka.admin();
     await admin.connect();
-    await ensureTopics(admin, topicCatalogue(config));
-    await registerSchemas(createSchemaRegistryClient(config.schemaRegistry), config);
+    await prepareFraudTopics(config, admin);
     await applyFraudPipeline(config, model);
     await produceSyntheticExamples(kafka, config, EXAMPLES, SEED);
     registry = await createModelRegistry(config);
@@ -98,7 +94,7 @@ describe('tributary models import (real Kafka, Schema Registry and registry)', (
   afterAll(async () => {
     await registry?.close();
     if (directory) await rm(directory, { recursive: true, force: true });
-    await admin?.deleteTopics({ topics: topicCatalogue(config).map((topic) => topic.name) });
+    await admin?.deleteTopics({ topics: fraudRunTopics(config) });
     await admin?.disconnect();
   });
 

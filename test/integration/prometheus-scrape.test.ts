@@ -15,6 +15,7 @@ import { startPrometheus, type RunningPrometheus } from '../helpers/prometheus.j
 import { featureRecords, openScoringStack, registerModelVersions, scoringRunConfig, waitForGroupCaughtUp, type ScoringStack } from '../helpers/scoring.js';
 import { startServeProcess, type ServeProcess } from '../helpers/serve-process.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { fraudTopic } from '../helpers/fraud-topics.js';
 
 const config = scoringRunConfig('prometheus-scrape');
 const MODEL = 'fraud';
@@ -76,7 +77,7 @@ describe('Prometheus scrapes the scorer (real Prometheus, real scorer, real stac
       expect(value).toBeLessThanOrEqual(30);
     }
 
-    await waitForGroupCaughtUp(admin, defaultScorerGroupId(config, MODEL), topicName(config, 'features'));
+    await waitForGroupCaughtUp(admin, defaultScorerGroupId(config, MODEL), fraudTopic(config, 'features'));
     for (const stage of STAGES) {
       const counted = await waitFor(`Prometheus to have scraped ${sent} observations of ${stage}`, async () => {
         const [sample] = await scraper.query(`sum(${stage}_count{model="${MODEL}"})`);

@@ -38,6 +38,7 @@ import { useScoringClients } from '../helpers/scoring-clients.js';
 import { generateSyntheticExamples } from '../helpers/synthetic-examples.js';
 import { produceSyntheticExamples } from '../helpers/training-examples.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { fraudTopic } from '../helpers/fraud-topics.js';
 
 const PIPELINE_FILE = fileURLToPath(new URL('../../examples/fraud/pipeline-python.yaml', import.meta.url));
 const EXAMPLES = 6_000;
@@ -92,7 +93,7 @@ describe('the Python trainer through Temporal (real Kafka, Schema Registry, Temp
       await exited;
     }
     if (client) await closeClient(client);
-    await clients.admin?.deleteTopics({ topics: [topicName(config, 'training-examples'), topicName(config, 'features'), topicName(config, 'scores'), topicName(config, 'dlq')] }).catch(() => undefined);
+    await clients.admin?.deleteTopics({ topics: [fraudTopic(config, 'training-examples'), fraudTopic(config, 'features'), topicName(config, 'scores'), topicName(config, 'dlq')] }).catch(() => undefined);
     if (artifactDirectory) await rm(artifactDirectory, { recursive: true, force: true });
   });
 
@@ -175,7 +176,7 @@ describe('the Python trainer through Temporal (real Kafka, Schema Registry, Temp
       await producer.disconnect();
     }
     await waitFor('the records to be scored', async () => ((await metricValue(scorer!.metrics, 'tributary_scorer_records_total', { outcome: 'scored' })) >= SCORED ? true : undefined), 120_000, 100);
-    await waitForGroupCaughtUp(clients.admin, defaultScorerGroupId(config, model), topicName(config, 'features'));
+    await waitForGroupCaughtUp(clients.admin, defaultScorerGroupId(config, model), fraudTopic(config, 'features'));
     const scores = await readScores(kafka, config);
     expect(scoreAccounting(scores, records.map((record) => record.transaction_id))).toEqual({ duplicates: [], missing: [], unexpected: [] });
     for (const score of scores) expect(score).toMatchObject({ model_version: 1, model_runtime: 'onnx' });

@@ -1,15 +1,16 @@
 /**
  * The features schema a model's inputs are checked against at registration and promotion, read from
  * the real Schema Registry: a pipeline's own `features.topic` (under the topic prefix) once it is
- * applied, even before any deployment names the topic; the catalogue's features topic otherwise.
+ * applied, even before any deployment names the topic; the pre-pipeline features topic otherwise.
  */
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import type { PipelineRevision } from '../../src/pipelines/pipeline-store.js';
 import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
-import { topicName, valueSubject } from '../../src/streaming/topic-catalogue.js';
+import { valueSubject } from '../../src/streaming/topic-catalogue.js';
 import { schemaRegistryFeatureFields } from '../../src/worker/registered-feature-fields.js';
 import { uniqueName } from '../helpers/kafka.js';
+import { prePipelineTopicName } from '../../src/streaming/pre-pipeline-topics.js';
 
 const FEATURES_SCHEMA = JSON.stringify({
   type: 'record',
@@ -37,9 +38,9 @@ describe('schemaRegistryFeatureFields', () => {
     expect(schema).toMatchObject({ subject, version: 1 });
     expect([...schema.fields.keys()]).toEqual(['order_id', 'distance_km']);
 
-    // Without an applied pipeline the check falls back to the catalogue's features topic, which this prefix never registered.
+    // Without an applied pipeline the check falls back to the pre-pipeline features topic, which this prefix never registered.
     await expect(schemaRegistryFeatureFields(config, noDeployment, pipelines).featuresSchemaOf('unapplied')).rejects.toThrow(
-      `no schema is registered under ${valueSubject(topicName(config, 'features'))}`,
+      `no schema is registered under ${valueSubject(prePipelineTopicName(config, 'features'))}; apply the model's pipeline first`,
     );
   });
 });

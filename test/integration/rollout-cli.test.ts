@@ -18,13 +18,13 @@ import { createModelRegistry, type KafkaModelRegistry } from '../../src/registry
 import { openDeploymentLog, type DeploymentLog } from '../../src/serving/deployment-log.js';
 import type { ServedModel } from '../../src/serving/model-deployment.js';
 import { createKafka } from '../../src/streaming/kafka-client.js';
-import { topicCatalogue } from '../../src/streaming/topic-catalogue.js';
 import { runTributaryWorker } from '../../src/worker/tributary-worker.js';
 import type { RolloutStatus } from '../../src/workflows/ab-rollout.js';
 import { prepareScoringTopics, registerModelVersions } from '../helpers/scoring.js';
 import { applyFraudPipeline } from '../helpers/fraud-pipeline.js';
 import { useCpuBackend } from '../helpers/scoring-models.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { fraudRunTopics } from '../helpers/fraud-topics.js';
 
 const CLI_ENTRY = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const TSX = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url));
@@ -76,7 +76,7 @@ describe('a rollout through the CLI (real Temporal, Kafka and registry)', () => 
     await worker;
     await deployments?.close();
     await registry?.close();
-    await admin.deleteTopics({ topics: topicCatalogue(config).map((topic) => topic.name) });
+    await admin.deleteTopics({ topics: fraudRunTopics(config) });
     await admin.disconnect();
     if (directory) await rm(directory, { recursive: true, force: true });
   });

@@ -26,10 +26,11 @@ import { topicName } from '../../src/streaming/topic-catalogue.js';
 import { schemaRegistryFeatureFields } from '../../src/worker/registered-feature-fields.js';
 import { prepareScoringTopics, registerModelVersions, scoringRunConfig } from '../helpers/scoring.js';
 import { fraudPipelineStore } from '../helpers/fraud-pipeline.js';
+import { fraudTopic } from '../helpers/fraud-topics.js';
 
 const config = scoringRunConfig('rollout');
 const MODEL = 'fraud';
-const FEATURES_TOPIC = topicName(config, 'features');
+const FEATURES_TOPIC = fraudTopic(config, 'features');
 
 let kafka: Kafka;
 let admin: Admin;
@@ -147,7 +148,7 @@ describe('rollout activities on the real stack', () => {
     expect(prepared).toEqual({
       champion: v1,
       challenger: v2,
-      source: { task: 'binary-classification', topics: { scores: topicName(config, 'scores'), labels: topicName(config, 'labels'), dlq: topicName(config, 'dlq') }, labelKey: 'transaction_id', labelField: 'is_fraud', pipelineRevision: 1 },
+      source: { task: 'binary-classification', topics: { scores: topicName(config, 'scores'), labels: fraudTopic(config, 'labels'), dlq: topicName(config, 'dlq') }, labelKey: 'transaction_id', labelField: 'is_fraud', pipelineRevision: 1 },
       rollout: { plan: 'standard' },
     });
     expect((await registry.resolveAlias(MODEL, 'challenger'))?.version).toBe(v2!.version);

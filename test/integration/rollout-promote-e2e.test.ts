@@ -29,7 +29,6 @@ import { decidingVariant } from '../../src/serving/variant-router.js';
 import { createAvroProducer } from '../../src/streaming/avro-producer.js';
 import { createKafka } from '../../src/streaming/kafka-client.js';
 import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
-import { topicCatalogue, topicName } from '../../src/streaming/topic-catalogue.js';
 import { runTributaryWorker } from '../../src/worker/tributary-worker.js';
 import type { RolloutStatus } from '../../src/workflows/ab-rollout.js';
 import type { RolloutPlan } from '../../src/workflows/ab-rollout-plan.js';
@@ -47,6 +46,7 @@ import {
 import { applyFraudPipeline } from '../helpers/fraud-pipeline.js';
 import { useCpuBackend } from '../helpers/scoring-models.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { fraudRunTopics, fraudTopic } from '../helpers/fraud-topics.js';
 
 const CLI_ENTRY = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const TSX = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url));
@@ -129,7 +129,7 @@ describe('end to end: a challenger rolled out to 10 % and promoted through the C
     await scorerRegistry?.close();
     await deployments?.close();
     await registry?.close();
-    await admin?.deleteTopics({ topics: topicCatalogue(config).map((topic) => topic.name) });
+    await admin?.deleteTopics({ topics: fraudRunTopics(config) });
     await admin?.disconnect();
     if (directory) await rm(directory, { recursive: true, force: true });
   }, 120_000);
@@ -216,7 +216,7 @@ describe('end to end: a challenger rolled out to 10 % and promoted through the C
       await producer.disconnect();
     }
 
-    await waitForGroupCaughtUp(admin, defaultScorerGroupId(config, model), topicName(config, 'features'));
+    await waitForGroupCaughtUp(admin, defaultScorerGroupId(config, model), fraudTopic(config, 'features'));
     const scores = await readScores(kafka, config);
     expect(scoreAccounting(scores, inputIds)).toEqual({ duplicates: [], missing: [], unexpected: [] });
 

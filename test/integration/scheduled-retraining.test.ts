@@ -18,16 +18,13 @@ import { retrainingScheduleId } from '../../src/temporal/retraining-schedule-id.
 import { loadConfig, type TributaryConfig } from '../../src/config/config.js';
 import { createModelRegistry, type KafkaModelRegistry } from '../../src/registry/kafka-model-registry.js';
 import { createKafka } from '../../src/streaming/kafka-client.js';
-import { registerSchemas } from '../../src/streaming/schema-registrar.js';
-import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
-import { ensureTopics } from '../../src/streaming/topic-admin.js';
-import { topicCatalogue } from '../../src/streaming/topic-catalogue.js';
 import { closeClient, connectClient } from '../../src/worker/temporal-connection.js';
 import { runTributaryWorker } from '../../src/worker/tributary-worker.js';
 import type { trainingPipeline } from '../../src/workflows/training-pipeline.js';
 import { produceSyntheticExamples } from '../helpers/training-examples.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { applyFraudPipeline } from '../helpers/fraud-pipeline.js';
+import { fraudRunTopics, prepareFraudTopics } from '../helpers/fraud-topics.js';
 
 const CLI_ENTRY = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const TSX = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url));
@@ -54,8 +51,7 @@ describe('scheduled retraining through the CLI (real Kafka, registry and Tempora
   beforeAll(async () => {
     admin = kafka.admin();
     await admin.connect();
-    await ensureTopics(admin, topicCatalogue(config));
-    await registerSchemas(createSchemaRegistryClient(config.schemaRegistry), config);
+    await prepareFraudTopics(config, admin);
     // Training reads what the model reads from its pipeline's applied definition.
     await applyFraudPipeline(config, model);
     await produceSyntheticExamples(kafka, config, 10_000, 9);
@@ -74,7 +70,7 @@ describe('scheduled retraining through the CLI (real Kafka, registry and Tempora
     await worker;
     if (client) await closeClient(client);
     await registry?.close();
-    await admin.deleteTopics({ topics: topicCatalogue(config).map((topic) => topic.name) });
+    await admin.deleteTopics({ topics: fraudRunTopics(config) });
     await admin.disconnect();
     if (artifactDirectory) await rm(artifactDirectory, { recursive: true, force: true });
   });

@@ -8,7 +8,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultScorerGroupId } from '../../src/serving/scoring-worker.js';
 import { createAvroProducer } from '../../src/streaming/avro-producer.js';
 import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
-import { topicName } from '../../src/streaming/topic-catalogue.js';
 import {
   featureRecords,
   metricValue,
@@ -19,6 +18,7 @@ import {
   waitForGroupCaughtUp,
 } from '../helpers/scoring.js';
 import { useScoringClients } from '../helpers/scoring-clients.js';
+import { fraudTopic } from '../helpers/fraud-topics.js';
 
 const config = scoringRunConfig('scoring-dlq');
 const MODEL = 'fraud';
@@ -40,7 +40,7 @@ describe('scoring worker dead letters (real Kafka, registry, schema registry)', 
     const { kafka, admin } = clients;
     const scorer = await clients.startChampionScorer({ model: MODEL, batchSize: 50 });
 
-    const featuresTopic = topicName(config, 'features');
+    const featuresTopic = fraudTopic(config, 'features');
     const producer = createAvroProducer({ kafka, registry: createSchemaRegistryClient(config.schemaRegistry), config });
     await producer.connect();
     const good = featureRecords('dlq', 0, 120);

@@ -7,12 +7,13 @@
  * and a reason, every good one must get exactly one score, and scores + dead letters must account
  * for every input (read_committed).
  */
+import { join } from 'node:path';
 import type { Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultScorerGroupId } from '../../src/serving/scoring-worker.js';
 import { loadSchemaFile } from '../../src/streaming/schema-files.js';
 import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
-import { schemaFilePath, topicDeclaration, topicName, valueSubject } from '../../src/streaming/topic-catalogue.js';
+import { topicName, valueSubject } from '../../src/streaming/topic-catalogue.js';
 import { frameWithSchemaId, MAGIC_BYTE } from '../../src/streaming/wire-format.js';
 import { createSeededRandom } from '../../src/training/seeded-random.js';
 import {
@@ -25,6 +26,7 @@ import {
   waitForGroupCaughtUp,
 } from '../helpers/scoring.js';
 import { useScoringClients } from '../helpers/scoring-clients.js';
+import { FRAUD_SCHEMA_DIRECTORY, fraudTopic } from '../helpers/fraud-topics.js';
 
 const config = scoringRunConfig('scoring-fuzz');
 const MODEL = 'fraud';
@@ -115,11 +117,11 @@ describe('scoring worker under random bytes (real Kafka, registry, schema regist
     const scorer = await clients.startChampionScorer({ model: MODEL, batchSize: 50 });
     const { logs } = scorer;
 
-    const featuresTopic = topicName(config, 'features');
+    const featuresTopic = fraudTopic(config, 'features');
     const schemaRegistry = createSchemaRegistryClient(config.schemaRegistry);
     const featureId = (await schemaRegistry.latestSchema(valueSubject(featuresTopic)))!.id;
     const scoreId = (await schemaRegistry.latestSchema(valueSubject(topicName(config, 'scores'))))!.id;
-    const featureType = loadSchemaFile(schemaFilePath(topicDeclaration('features').valueSchema)).type;
+    const featureType = loadSchemaFile(join(FRAUD_SCHEMA_DIRECTORY, 'feature.avsc')).type;
     const good = featureRecords('fuzz', 0, GOOD);
     const spare = featureRecords('fuzz-bad', 0, BAD_PER_KIND * 3);
     let spareIndex = 0;

@@ -6,7 +6,6 @@ import { afterAll, describe, expect, it, onTestFailed } from 'vitest';
 import { defaultScorerGroupId } from '../../src/serving/scoring-worker.js';
 import { createAvroProducer } from '../../src/streaming/avro-producer.js';
 import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
-import { topicName } from '../../src/streaming/topic-catalogue.js';
 import {
   featureRecords,
   metricValue,
@@ -20,6 +19,7 @@ import {
 } from '../helpers/scoring.js';
 import { useScoringClients } from '../helpers/scoring-clients.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { fraudTopic } from '../helpers/fraud-topics.js';
 
 const config = scoringRunConfig('scoring-group');
 const MODEL = 'fraud';
@@ -50,7 +50,7 @@ describe('two scoring workers in one group (real Kafka, registry, schema registr
     await producer.send('features', records.map((value) => ({ key: value.transaction_id, value })));
     await producer.disconnect();
 
-    await waitForGroupCaughtUp(admin, defaultScorerGroupId(config, MODEL), topicName(config, 'features'));
+    await waitForGroupCaughtUp(admin, defaultScorerGroupId(config, MODEL), fraudTopic(config, 'features'));
     const scores = await readScores(kafka, config);
     expect(scoreAccounting(scores, records.map((record) => record.transaction_id))).toEqual({ duplicates: [], missing: [], unexpected: [] });
     const scoredBy = await Promise.all(scorers.map((scorer) => metricValue(scorer.metrics, 'tributary_scorer_records_total', { outcome: 'scored' })));

@@ -6,6 +6,7 @@
  * either topic has exactly one score — whether the scorer was caught up at the move or lagging
  * behind with records only blue holds (committed by the old job before its savepoint).
  */
+import { join } from 'node:path';
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import { logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
@@ -18,7 +19,7 @@ import { createAvroProducer, type AvroProducer } from '../../src/streaming/avro-
 import { createKafka } from '../../src/streaming/kafka-client.js';
 import { loadSchemaFile } from '../../src/streaming/schema-files.js';
 import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
-import { schemaFilePath, topicDeclaration, topicName, valueSubject } from '../../src/streaming/topic-catalogue.js';
+import { valueSubject } from '../../src/streaming/topic-catalogue.js';
 import { frameWithSchemaId } from '../../src/streaming/wire-format.js';
 import type { FraudFeatureRecord as FeatureRecord } from '../helpers/synthetic-examples.js';
 import { createTopic } from '../helpers/kafka.js';
@@ -34,9 +35,10 @@ import {
   waitForGroupCaughtUp,
   type InProcessScorer,
 } from '../helpers/scoring.js';
+import { FRAUD_SCHEMA_DIRECTORY, fraudTopic } from '../helpers/fraud-topics.js';
 
 const MODEL = 'fraud';
-const featureType = loadSchemaFile(schemaFilePath(topicDeclaration('features').valueSchema)).type;
+const featureType = loadSchemaFile(join(FRAUD_SCHEMA_DIRECTORY, 'feature.avsc')).type;
 
 /** One run's topics (blue = the catalogue's features topic, green = its successor), clients and scorer, set up and torn down around a describe block. */
 function handoffEnvironment(purpose: string) {
@@ -44,7 +46,7 @@ function handoffEnvironment(purpose: string) {
   const env = {
     config,
     groupId: defaultScorerGroupId(config, MODEL),
-    blue: topicName(config, 'features'),
+    blue: fraudTopic(config, 'features'),
     green: `${config.topics.prefix}features-green`,
     kafka: undefined as unknown as Kafka,
     admin: undefined as unknown as Admin,

@@ -11,7 +11,6 @@ import { afterAll, describe, expect, it, onTestFailed } from 'vitest';
 import { defaultScorerGroupId } from '../../src/serving/scoring-worker.js';
 import { createAvroProducer } from '../../src/streaming/avro-producer.js';
 import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
-import { topicName } from '../../src/streaming/topic-catalogue.js';
 import {
   featureRecords,
   metricValue,
@@ -25,6 +24,7 @@ import {
 } from '../helpers/scoring.js';
 import { useScoringClients } from '../helpers/scoring-clients.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { fraudTopic } from '../helpers/fraud-topics.js';
 
 const config = scoringRunConfig('scoring-swap');
 const MODEL = 'fraud';
@@ -100,7 +100,7 @@ describe('scoring worker hot swap under load (real Kafka, registry, schema regis
       await producer.disconnect();
     }
 
-    await waitForGroupCaughtUp(admin, defaultScorerGroupId(config, MODEL), topicName(config, 'features'));
+    await waitForGroupCaughtUp(admin, defaultScorerGroupId(config, MODEL), fraudTopic(config, 'features'));
     const scores = await readScores(kafka, config);
     expect(scoreAccounting(scores, inputIds)).toEqual({ duplicates: [], missing: [], unexpected: [] });
 

@@ -21,16 +21,17 @@ import { defaultScorerGroupId } from '../../src/serving/scoring-worker.js';
 import { encodeRecords, type WriterSchema } from '../../src/streaming/avro-producer.js';
 import { createKafka } from '../../src/streaming/kafka-client.js';
 import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
-import { topicName, valueSubject } from '../../src/streaming/topic-catalogue.js';
+import { valueSubject } from '../../src/streaming/topic-catalogue.js';
 import type { FraudFeatureRecord } from '../helpers/synthetic-examples.js';
 import { featureRecords, prepareScoringTopics, readTopic, registerModelVersions, scoringRunConfig, waitForGroupCaughtUp } from '../helpers/scoring.js';
 import { startServeProcess, type ServeProcess } from '../helpers/serve-process.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { fraudTopic } from '../helpers/fraud-topics.js';
 
 const config = scoringRunConfig('scoring-low-latency');
 const MODEL = 'fraud';
 const groupId = defaultScorerGroupId(config, MODEL);
-const featuresTopic = topicName(config, 'features');
+const featuresTopic = fraudTopic(config, 'features');
 
 /** Every score on the scores topic, in partition then offset order, and the last one per event id (what a keyed reader keeps). */
 async function scoresByEventId(kafka: Kafka): Promise<{ all: ScoreValue[]; last: Map<string, ScoreValue> }> {

@@ -12,7 +12,6 @@ import type { ServedModel } from '../../src/serving/model-deployment.js';
 import { defaultScorerGroupId } from '../../src/serving/scoring-worker.js';
 import { createAvroProducer } from '../../src/streaming/avro-producer.js';
 import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
-import { topicName } from '../../src/streaming/topic-catalogue.js';
 import { createClassifierNetwork } from '../../src/training/model.js';
 import { fitVectoriser } from '../../src/vectoriser/fit-vectoriser.js';
 import { VECTORISER_LAYOUT_VERSION } from '../../src/vectoriser/vectoriser-spec.js';
@@ -21,6 +20,7 @@ import { denseOnnxModel, type DenseLayer } from '../helpers/onnx-graph.js';
 import { useScoringClients } from '../helpers/scoring-clients.js';
 import { featureRecords, metricValue, readScores, scoreAccounting, scoringRunConfig, startInProcessScorer, waitForGroupCaughtUp, type InProcessScorer } from '../helpers/scoring.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { fraudTopic } from '../helpers/fraud-topics.js';
 
 const config = scoringRunConfig('scoring-onnx');
 const MODEL = 'fraud';
@@ -93,7 +93,7 @@ describe('an ONNX challenger beside a TensorFlow.js champion in the real scorer'
       await producer.disconnect();
     }
 
-    await waitForGroupCaughtUp(admin, defaultScorerGroupId(config, MODEL), topicName(config, 'features'));
+    await waitForGroupCaughtUp(admin, defaultScorerGroupId(config, MODEL), fraudTopic(config, 'features'));
     const scores = await readScores(kafka, config);
     expect(scoreAccounting(scores, inputIds)).toEqual({ duplicates: [], missing: [], unexpected: [] });
     const inShadow = scores.filter((score) => Number(score.deployment_revision) === shadowing.revision);

@@ -10,7 +10,6 @@ import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { defaultScorerGroupId } from '../../src/serving/scoring-worker.js';
 import type { AvroProducer } from '../../src/streaming/avro-producer.js';
-import { topicName } from '../../src/streaming/topic-catalogue.js';
 import {
   featureRecords,
   openScoringStack,
@@ -23,11 +22,12 @@ import {
 } from '../helpers/scoring.js';
 import { startServeProcess, type ServeProcess } from '../helpers/serve-process.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { fraudTopic } from '../helpers/fraud-topics.js';
 
 const config = scoringRunConfig('scoring-process');
 const MODEL = 'fraud';
 const groupId = defaultScorerGroupId(config, MODEL);
-const featuresTopic = topicName(config, 'features');
+const featuresTopic = fraudTopic(config, 'features');
 
 async function probe(serve: ServeProcess, path: string): Promise<{ status: number; body: string } | undefined> {
   try {

@@ -13,10 +13,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { defaultScorerGroupId } from '../../src/serving/scoring-worker.js';
 import { createAvroProducer } from '../../src/streaming/avro-producer.js';
 import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
-import { topicName } from '../../src/streaming/topic-catalogue.js';
 import { featureRecords, metricValue, readDeadLetters, readScores, scoreAccounting, scoringRunConfig, waitForGroupCaughtUp } from '../helpers/scoring.js';
 import { useScoringClients } from '../helpers/scoring-clients.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { fraudTopic } from '../helpers/fraud-topics.js';
 
 const config = scoringRunConfig('scoring-registry-gate');
 const MODEL = 'fraud';
@@ -109,7 +109,7 @@ describe('scoring worker with the schema registry unreachable (real Kafka, regis
     expect(await metricValue(metrics, 'tributary_scorer_records_total', { outcome: 'scored' })).toBe(0);
     await gate.open();
 
-    await waitForGroupCaughtUp(admin, defaultScorerGroupId(config, MODEL), topicName(config, 'features'));
+    await waitForGroupCaughtUp(admin, defaultScorerGroupId(config, MODEL), fraudTopic(config, 'features'));
     expect(scoreAccounting(await readScores(kafka, config), records.map((record) => record.transaction_id))).toEqual({ duplicates: [], missing: [], unexpected: [] });
     expect(await readDeadLetters(kafka, config)).toEqual([]);
     expect(await metricValue(metrics, 'tributary_scorer_records_total', { outcome: 'dead_lettered' })).toBe(0);

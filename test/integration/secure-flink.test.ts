@@ -19,13 +19,13 @@ import { FeatureJobDeployer, type SubmittedFeatureJob } from '../../src/flink/fe
 import { FlinkRestClient } from '../../src/flink/flink-rest-client.js';
 import { KafkaAuthenticationError, KafkaAuthorizationError } from '../../src/streaming/errors.js';
 import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
-import { topicName } from '../../src/streaming/topic-catalogue.js';
 import { auditFeatures, startSimulatedStream } from '../helpers/feature-stream.js';
 import { readDeadLetters } from '../helpers/scoring.js';
 import { useSecureBroker } from '../helpers/secure-kafka.js';
 import { removeFeatureJobDeployments } from '../helpers/flink-deployments.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { fraudJarJob } from '../helpers/fraud-feature-job.js';
+import { fraudTopic } from '../helpers/fraud-topics.js';
 
 /** Records reach read_committed readers with the checkpoint after them. */
 const FLINK_CONFIGURATION = { 'execution.checkpointing.interval': '2s' };
@@ -65,7 +65,7 @@ describe('the Flink feature job on the secure broker (SASL_SSL + SCRAM-SHA-512 +
     const raw = kafkaOf(simulatorConfig, 'simulator-raw').producer();
     await raw.connect();
     try {
-      await raw.send({ topic: topicName(base, 'transactions'), messages: [{ key: 'not-avro', value: Buffer.from('not an avro record') }] });
+      await raw.send({ topic: fraudTopic(base, 'transactions'), messages: [{ key: 'not-avro', value: Buffer.from('not an avro record') }] });
     } finally {
       await raw.disconnect();
     }
@@ -82,7 +82,7 @@ describe('the Flink feature job on the secure broker (SASL_SSL + SCRAM-SHA-512 +
       return read.length > 0 ? read : undefined;
     }, 60_000, 2000);
     expect(deadLetters).toHaveLength(1);
-    expect(deadLetters[0]).toMatchObject({ source_topic: topicName(base, 'transactions') });
+    expect(deadLetters[0]).toMatchObject({ source_topic: fraudTopic(base, 'transactions') });
 
     const details = await rest.jobDetails(submitted.jobId);
     expect(details.state).toBe('RUNNING');

@@ -31,6 +31,7 @@ import {
 } from '../helpers/scoring.js';
 import { FRAUD_PIPELINE_FILE } from '../helpers/fraud-pipeline.js';
 import { runCli, useSecureBroker } from '../helpers/secure-kafka.js';
+import { fraudTopic } from '../helpers/fraud-topics.js';
 
 const MODEL = 'fraud';
 
@@ -51,7 +52,7 @@ describe('secure Kafka (SASL_SSL + SCRAM-SHA-512 + ACLs, real broker)', () => {
     } finally {
       await producer.disconnect();
     }
-    const offsets = await broker.admin.fetchTopicOffsets(topicName(base, 'transactions'));
+    const offsets = await broker.admin.fetchTopicOffsets(fraudTopic(base, 'transactions'));
     expect(offsets.reduce((sum, partition) => sum + Number(partition.high), 0)).toBe(5);
   });
 
@@ -161,7 +162,7 @@ describe('secure Kafka (SASL_SSL + SCRAM-SHA-512 + ACLs, real broker)', () => {
         await producer.disconnect();
       }
 
-      await waitForGroupCaughtUp(broker.admin, defaultScorerGroupId(base, MODEL), topicName(base, 'features'));
+      await waitForGroupCaughtUp(broker.admin, defaultScorerGroupId(base, MODEL), fraudTopic(base, 'features'));
       const scores = await readScores(kafkaOf(broker.adminConfig, 'audit'), broker.adminConfig);
       expect(scoreAccounting(scores, features.map((record) => record.transaction_id))).toEqual({ duplicates: [], missing: [], unexpected: [] });
       captured.push(...logs);

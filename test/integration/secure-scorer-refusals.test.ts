@@ -19,6 +19,7 @@ import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-
 import { topicName } from '../../src/streaming/topic-catalogue.js';
 import { featureRecords, readScores, registerModelVersions, startInProcessScorer, type InProcessScorer } from '../helpers/scoring.js';
 import { runCli, useSecureBroker } from '../helpers/secure-kafka.js';
+import { fraudTopic } from '../helpers/fraud-topics.js';
 
 const MODEL = 'fraud';
 const REMEDY = 'no ACL allows it; use the credentials of a role that may, or have an admin grant the ACL (see docs/secure-mode.md)';
@@ -27,7 +28,7 @@ const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\
 describe('the scorer refused by the secure broker (real kafka-secure)', () => {
   const broker = useSecureBroker('refusals');
   const { base, files, roleConfig, kafkaOf } = broker;
-  const FEATURES = topicName(base, 'features');
+  const FEATURES = fraudTopic(base, 'features');
   const SCORES = topicName(base, 'scores');
   const closers: (() => Promise<void>)[] = [];
 

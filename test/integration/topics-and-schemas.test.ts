@@ -22,7 +22,8 @@ import { loadSchemaFile } from '../../src/streaming/schema-files.js';
 import { checkSchema, registerSchemas } from '../../src/streaming/schema-registrar.js';
 import { createSchemaRegistryClient, type SchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
 import { ensureTopics } from '../../src/streaming/topic-admin.js';
-import { SCHEMA_DIRECTORY, topicCatalogue, topicName, valueSubject, type LogicalTopicName } from '../../src/streaming/topic-catalogue.js';
+import { SCHEMA_DIRECTORY, topicCatalogue, topicName, valueSubject } from '../../src/streaming/topic-catalogue.js';
+import { FRAUD_SCHEMA_DIRECTORY, prepareFraudTopics } from '../helpers/fraud-topics.js';
 import { collectingConsumer, type CollectingConsumer } from '../helpers/kafka.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { validTransaction } from '../fixtures/valid-records.js';
@@ -32,10 +33,13 @@ const base = loadConfig();
 /** Every topic and subject of this run starts with its own prefix, so runs never see each other's data. */
 const withPrefix = (prefix: string): TributaryConfig => ({ ...base, topics: { prefix } });
 const config = withPrefix(`test-${randomUUID().slice(0, 8)}.`);
-const topic = (logical: LogicalTopicName): string => topicName(config, logical);
-const subject = (logical: LogicalTopicName): string => valueSubject(topic(logical));
+/** A topic of this run's prefix: the catalogue's, or the fraud example's once its definition's topics exist. */
+const topic = (name: string): string => `${config.topics.prefix}${name}`;
+const subject = (name: string): string => valueSubject(topic(name));
 
-const transactionSchema = loadSchemaFile(join(SCHEMA_DIRECTORY, 'transaction.avsc'));
+const transactionSchema = loadSchemaFile(join(FRAUD_SCHEMA_DIRECTORY, 'transaction.avsc'));
+const deadLetterSchema = loadSchemaFile(join(SCHEMA_DIRECTORY, 'dead-letter.avsc'));
+const deadLetterFields = (JSON.parse(deadLetterSchema.text) as { fields: { name: string; type: unknown }[] }).fields;
 const transactionFields = (JSON.parse(transactionSchema.text) as { fields: { name: string; type: unknown }[] }).fields;
 
 const transaction = validTransaction;
@@ -66,28 +70,28 @@ describe('topic catalogue and schemas on the real Kafka and registry', () => {
     rmSync(scratch, { recursive: true, force: true });
   });
 
-  /** Writes a variant of transaction.avsc with the given fields to a scratch file. */
-  const transactionVariant = (name: string, fields: readonly object[]): string => {
+  /** Writes a variant of a schema with the given fields to a scratch file. */
+  const variant = (schema: { text: string }, name: string, fields: readonly object[]): string => {
     const file = join(scratch, name);
-    writeFileSync(file, JSON.stringify({ ...JSON.parse(transactionSchema.text), fields }));
+    writeFileSync(file, JSON.stringify({ ...JSON.parse(schema.text), fields }));
     return file;
   };
-  const endOffsetTotal = async (logical: LogicalTopicName): Promise<number> =>
-    (await admin.fetchTopicOffsets(topic(logical))).reduce((sum, partition) => sum + Number(partition.high), 0);
+  const transactionVariant = (name: string, fields: readonly object[]): string => variant(transactionSchema, name, fields);
+  const endOffsetTotal = async (name: string): Promise<number> => (await admin.fetchTopicOffsets(topic(name))).reduce((sum, partition) => sum + Number(partition.high), 0);
   const producer = async (): Promise<AvroProducer> => {
     const created = createAvroProducer({ kafka, registry, config });
     producers.push(created);
     await created.connect();
     return created;
   };
-  const reader = async (logical: LogicalTopicName): Promise<CollectingConsumer> => {
-    const created = await collectingConsumer(kafka, topic(logical));
+  const reader = async (name: string): Promise<CollectingConsumer> => {
+    const created = await collectingConsumer(kafka, topic(name));
     consumers.push(created);
     return created;
   };
 
   describe('topics', () => {
-    it('creates all nine topics as declared, and a second run creates none', async () => {
+    it("creates the platform's five topics as declared, and a second run creates none", async () => {
       const catalogue = topicCatalogue(config);
       const first = await ensureTopics(admin, catalogue);
       expect(first.map((report) => [report.topic.name, report.state])).toEqual(catalogue.map((declared) => [declared.name, 'created']));
@@ -104,7 +108,7 @@ describe('topic catalogue and schemas on the real Kafka and registry', () => {
       ]);
 
       const second = await ensureTopics(admin, catalogue);
-      expect(second.map((report) => report.state)).toEqual(Array(9).fill('ok'));
+      expect(second.map((report) => report.state)).toEqual(Array(5).fill('ok'));
     });
 
     it('takes a model artifact larger than the broker default of 1 MiB on the models topic only', async () => {
@@ -121,22 +125,22 @@ describe('topic catalogue and schemas on the real Kafka and registry', () => {
     });
 
     it('reports topics altered out of band as drift, with declared and actual values, and leaves them as they are', async () => {
-      await admin.createPartitions({ topicPartitions: [{ topic: topic('features'), count: 5 }] });
+      await admin.createPartitions({ topicPartitions: [{ topic: topic('scores'), count: 5 }] });
       await admin.alterConfigs({
         validateOnly: false,
-        resources: [{ type: kafkajs.ConfigResourceTypes.TOPIC, name: topic('labels'), configEntries: [{ name: 'retention.ms', value: String(DAY_MS) }] }],
+        resources: [{ type: kafkajs.ConfigResourceTypes.TOPIC, name: topic('dlq'), configEntries: [{ name: 'retention.ms', value: String(DAY_MS) }] }],
       });
-      await waitFor('the features topic to show 5 partitions', async () => {
-        const { topics } = await admin.fetchTopicMetadata({ topics: [topic('features')] });
+      await waitFor('the scores topic to show 5 partitions', async () => {
+        const { topics } = await admin.fetchTopicMetadata({ topics: [topic('scores')] });
         return topics[0]?.partitions.length === 5 ? true : undefined;
       });
 
       const reports = await ensureTopics(admin, topicCatalogue(config));
       expect(reports.filter((report) => report.state !== 'ok').map(({ topic: t, state, differences }) => ({ topic: t.name, state, differences }))).toEqual([
-        { topic: topic('labels'), state: 'drift', differences: [{ setting: 'retention.ms', declared: String(30 * DAY_MS), actual: String(DAY_MS) }] },
-        { topic: topic('features'), state: 'drift', differences: [{ setting: 'partitions', declared: '3', actual: '5' }] },
+        { topic: topic('scores'), state: 'drift', differences: [{ setting: 'partitions', declared: '3', actual: '5' }] },
+        { topic: topic('dlq'), state: 'drift', differences: [{ setting: 'retention.ms', declared: String(30 * DAY_MS), actual: String(DAY_MS) }] },
       ]);
-      const { topics } = await admin.fetchTopicMetadata({ topics: [topic('features')] });
+      const { topics } = await admin.fetchTopicMetadata({ topics: [topic('scores')] });
       expect(topics[0]?.partitions).toHaveLength(5);
     });
 
@@ -145,9 +149,9 @@ describe('topic catalogue and schemas on the real Kafka and registry', () => {
       await topicsCommand(cli).exitOverride().parseAsync(['ensure'], { from: 'user' });
       const lines = cli.printed.join('\n').split('\n');
       expect(lines[0]).toMatch(/^TOPIC\s+STATE\s+SETTING\s+DECLARED\s+ACTUAL$/);
-      expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^${escape(topic('features'))}\\s+drift\\s+partitions\\s+3\\s+5$`)));
-      expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^${escape(topic('transactions'))}\\s+ok$`)));
-      expect(cli.failures).toEqual([`2 topics differ from the catalogue (${topic('labels')}, ${topic('features')}); nothing was changed: alter them deliberately, or change the catalogue`]);
+      expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^${escape(topic('scores'))}\\s+drift\\s+partitions\\s+3\\s+5$`)));
+      expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^${escape(topic('models'))}\\s+ok$`)));
+      expect(cli.failures).toEqual([`2 topics differ from the catalogue (${topic('scores')}, ${topic('dlq')}); nothing was changed: alter them deliberately, or change the catalogue`]);
     });
   });
 
@@ -155,7 +159,7 @@ describe('topic catalogue and schemas on the real Kafka and registry', () => {
     it('registers every catalogue schema under <topic>-value with BACKWARD, and a second run changes nothing', async () => {
       const first = await registerSchemas(registry, config);
       expect(first.registered.map((entry) => [entry.subject, entry.outcome, entry.version])).toEqual(
-        (['transactions', 'labels', 'features', 'training-examples', 'scores', 'models', 'model-registry-events', 'deployments', 'dlq'] as const).map((logical) => [subject(logical), 'new-subject', 1]),
+        ['scores', 'models', 'model-registry-events', 'deployments', 'dlq'].map((logical) => [subject(logical), 'new-subject', 1]),
       );
       for (const entry of first.registered) expect(await registry.compatibilityLevel(entry.subject)).toBe('BACKWARD');
 
@@ -164,6 +168,8 @@ describe('topic catalogue and schemas on the real Kafka and registry', () => {
     });
 
     it('accepts a field added with a default, and an old reader still reads records of both versions', async () => {
+      // A pipeline's topics and subjects, as `pipeline apply` creates them: the fraud example's.
+      await prepareFraudTopics(config, admin);
       const oldWriter = await producer();
       await oldWriter.send('transactions', [{ key: 'card-1', value: transaction }]);
 
@@ -205,32 +211,33 @@ describe('topic catalogue and schemas on the real Kafka and registry', () => {
     });
 
     it('reports a subject that does not exist yet as new', async () => {
-      expect(await checkSchema(registry, join(SCHEMA_DIRECTORY, 'label.avsc'), `${topic('labels')}-missing-value`)).toEqual({
+      expect(await checkSchema(registry, join(FRAUD_SCHEMA_DIRECTORY, 'label.avsc'), `${topic('labels')}-missing-value`)).toEqual({
         verdict: 'new-subject',
         subject: `${topic('labels')}-missing-value`,
-        file: join(SCHEMA_DIRECTORY, 'label.avsc'),
+        file: join(FRAUD_SCHEMA_DIRECTORY, 'label.avsc'),
       });
     });
 
-    it('prints an incompatible check through `schemas check`, finding the topic from the record name', async () => {
-      const retyped = transactionVariant('transaction-channel-string.avsc', transactionFields.map((field) => (field.name === 'channel' ? { ...field, type: 'string' } : field)));
+    it('prints an incompatible check through `schemas check`, finding the catalogue topic from the record name', async () => {
+      const retyped = variant(deadLetterSchema, 'dead-letter-partition-string.avsc', deadLetterFields.map((field) => (field.name === 'source_partition' ? { ...field, type: 'string' } : field)));
       const cli = capturingCli(config);
       const run = schemasCommand(cli).exitOverride().parseAsync(['check', retyped], { from: 'user' });
       await expect(run).rejects.toThrow(
-        `${retyped} is not BACKWARD compatible with version 2 of ${subject('transactions')}: reader type: STRING not compatible with writer type: ENUM at /fields/11/type`,
+        `${retyped} is not BACKWARD compatible with version 1 of ${subject('dlq')}: reader type: STRING not compatible with writer type: INT at /fields/1/type`,
       );
 
-      const compatible = transactionVariant('transaction-same.avsc', transactionFields);
-      await schemasCommand(cli).exitOverride().parseAsync(['check', compatible, '--topic', 'transactions'], { from: 'user' });
-      expect(cli.printed).toEqual([`${compatible} is BACKWARD compatible with version 2 of ${subject('transactions')}`]);
+      const compatible = variant(deadLetterSchema, 'dead-letter-same.avsc', deadLetterFields);
+      await schemasCommand(cli).exitOverride().parseAsync(['check', compatible, '--topic', 'dlq'], { from: 'user' });
+      expect(cli.printed).toEqual([`${compatible} is BACKWARD compatible with version 1 of ${subject('dlq')}`]);
     });
 
     it('registers nothing when one catalogue schema is incompatible, and names it with the reason', async () => {
       const other = withPrefix(`test-${randomUUID().slice(0, 8)}.`);
-      const labels = valueSubject(topicName(other, 'labels'));
-      const conflicting = { type: 'record', name: 'Label', namespace: 'dev.tributary.events', fields: [{ name: 'is_fraud', type: 'string' }] };
-      await registry.setCompatibilityLevel(labels, 'BACKWARD');
-      await registry.register(labels, JSON.stringify(conflicting));
+      const deadLetters = valueSubject(topicName(other, 'dlq'));
+      // Every field of dead-letter.avsc, one of them with another type.
+      const conflicting = { ...JSON.parse(deadLetterSchema.text), fields: deadLetterFields.map((field) => (field.name === 'source_offset' ? { ...field, type: 'string' } : field)) };
+      await registry.setCompatibilityLevel(deadLetters, 'BACKWARD');
+      await registry.register(deadLetters, JSON.stringify(conflicting));
 
       const refusal = await registerSchemas(registry, other).then(
         () => undefined,
@@ -238,19 +245,18 @@ describe('topic catalogue and schemas on the real Kafka and registry', () => {
       );
       expect(refusal).toBeInstanceOf(SchemaRegistrationRefusedError);
       const { incompatibilities, message } = refusal as SchemaRegistrationRefusedError;
-      expect(message.split('\n')[0]).toBe('registered nothing: 1 of 9 schemas are incompatible with what is registered:');
-      expect(message.split('\n')[1]).toMatch(`  ${join(SCHEMA_DIRECTORY, 'label.avsc')} is not BACKWARD compatible with version 1 of ${labels}: `);
-      // Apicurio lists the causes in no stable order.
-      expect(incompatibilities.map((i) => ({ ...i, reasons: [...i.reasons].sort() }))).toEqual([
+      expect(message.split('\n')[0]).toBe('registered nothing: 1 of 5 schemas are incompatible with what is registered:');
+      expect(message.split('\n')[1]).toMatch(`  ${join(SCHEMA_DIRECTORY, 'dead-letter.avsc')} is not BACKWARD compatible with version 1 of ${deadLetters}: `);
+      expect(incompatibilities).toEqual([
         {
-          subject: labels,
-          file: join(SCHEMA_DIRECTORY, 'label.avsc'),
+          subject: deadLetters,
+          file: join(SCHEMA_DIRECTORY, 'dead-letter.avsc'),
           latestVersion: 1,
-          reasons: ['label_time at /fields/3', 'reader type: BOOLEAN not compatible with writer type: STRING at /fields/1/type', 'source at /fields/2', 'transaction_id at /fields/0'],
+          reasons: ['reader type: LONG not compatible with writer type: STRING at /fields/2/type'],
         },
       ]);
-      expect(await registry.latestSchema(valueSubject(topicName(other, 'transactions')))).toBeUndefined();
-      expect((await registry.latestSchema(labels))?.version).toBe(1);
+      expect(await registry.latestSchema(valueSubject(topicName(other, 'scores')))).toBeUndefined();
+      expect((await registry.latestSchema(deadLetters))?.version).toBe(1);
     });
 
     it('names the file and the reason when a schema file does not parse, before asking the registry', async () => {

@@ -14,10 +14,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type TributaryConfig } from '../../src/config/config.js';
 import { createModelRegistry, type KafkaModelRegistry } from '../../src/registry/kafka-model-registry.js';
 import { createKafka } from '../../src/streaming/kafka-client.js';
-import { registerSchemas } from '../../src/streaming/schema-registrar.js';
-import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
-import { ensureTopics } from '../../src/streaming/topic-admin.js';
-import { topicCatalogue } from '../../src/streaming/topic-catalogue.js';
 import type { TrainingOptions } from '../../src/training/training-options.js';
 import { closeClient, connectClient } from '../../src/worker/temporal-connection.js';
 import { runTributaryWorker, type WorkerRole } from '../../src/worker/tributary-worker.js';
@@ -25,6 +21,7 @@ import type { trainingPipeline } from '../../src/workflows/training-pipeline.js'
 import { produceSyntheticExamples } from '../helpers/training-examples.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { applyFraudPipeline } from '../helpers/fraud-pipeline.js';
+import { fraudRunTopics, prepareFraudTopics } from '../helpers/fraud-topics.js';
 
 const EXAMPLES = 30_000;
 /** Small batches make epochs of about a second, so the worker can be stopped between two; patience above maxEpochs keeps every epoch. */
@@ -63,8 +60,7 @@ describe('training survives the loss of its worker (real Kafka, registry and Tem
   beforeAll(async () => {
     admin = kafka.admin();
     await admin.connect();
-    await ensureTopics(admin, topicCatalogue(config));
-    await registerSchemas(createSchemaRegistryClient(config.schemaRegistry), config);
+    await prepareFraudTopics(config, admin);
     // Training reads what the model reads from its pipeline's applied definition.
     await applyFraudPipeline(config, model);
     await produceSyntheticExamples(kafka, config, EXAMPLES, 5);
@@ -77,7 +73,7 @@ describe('training survives the loss of its worker (real Kafka, registry and Tem
     for (const worker of workers) await worker.stop();
     if (client) await closeClient(client);
     await registry?.close();
-    await admin.deleteTopics({ topics: topicCatalogue(config).map((topic) => topic.name) });
+    await admin.deleteTopics({ topics: fraudRunTopics(config) });
     await admin.disconnect();
     if (artifactDirectory) await rm(artifactDirectory, { recursive: true, force: true });
   });
