@@ -1,9 +1,9 @@
 /**
  * The Kafka topics of a pipeline: those its definition names (sources, features, labels) and those
  * the platform provides for it (training examples, scores, dead letters), with the partitions and
- * retention each is created with. Retention and partitions are the topic catalogue's for the same
- * roles (src/streaming/topic-catalogue.ts), so examples/fraud, which names the catalogue's
- * topics, finds them as they are.
+ * retention each is created with. Scores and dead letters get the topic catalogue's settings
+ * (src/streaming/topic-catalogue.ts), so a pipeline that names the platform's own `scores` and
+ * `dlq` (examples/fraud does) finds them as they are.
  */
 import type { PipelineDefinition } from './pipeline-definition.js';
 
