@@ -484,8 +484,9 @@ async function main(): Promise<void> {
     log(`feature job ${jobId} (checkpoints every ${checkpointIntervalMs} ms, out-of-orderness ${settings.outOfOrdernessMs} ms, features on ${settings.featureTiming}, buffer timeout ${featureJobFlinkConfiguration(flinkConfiguration)['execution.buffer-timeout.interval'] ?? "Flink's default"}) and scorer running`);
 
     const next = transactionSource(Number.parseInt(runId, 16) % 2 ** 31);
-    // Produced until a score arrives, not only for the warm-up's seconds: the job emits a feature
-    // once the watermark passes it, so on a stream that stops nothing may come out.
+    // Produced until a score arrives, not only for the warm-up's seconds: with --feature-timing
+    // event-time the job emits a feature once the watermark passes it, so on a stream that stops
+    // nothing may come out.
     log(`warm-up: at least ${settings.warmupSeconds} s at ${settings.rates[0]}/s, and until the first score`);
     const warmupDeadline = Date.now() + SETUP_TIMEOUT_MS;
     const warmup = new Set<string>();
