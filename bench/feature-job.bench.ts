@@ -20,7 +20,8 @@
  *    with the share of the window each busiest thread ran and waited runnable for a core
  *    (schedstat): on a loaded machine the second, not the code, holds the job back.
  *    The load average is given at the start and at the end, and the plain read is measured a
- *    second time right after the backlog, so a ratio can be read against the load it ran under.
+ *    second time right after the backlog, so a ratio can be read against the load it ran under;
+ *    the plain read's own CPU per record (this process's) is given beside the job's.
  * 2. Latency: `count` transactions at `rate` per second, with event time = produce time.
  *    End-to-end latency = the time a read_committed consumer receives the feature − the
  *    produce time. It includes the watermark wait (the out-of-orderness bound) and the wait
@@ -246,26 +247,37 @@ async function jobsOverlapping(jobId: string, from: number, to: number): Promise
   return jobs.filter((job) => job.jid !== jobId && job['start-time'] < to && (job['end-time'] < 0 || job['end-time'] > from)).map((job) => job.name);
 }
 
-/** Records/s of one kafkajs consumer (of a new group, `group`) reading and Avro-decoding the first `total` records of the transactions topic. */
-async function plainReadRate(total: number, group: string): Promise<number> {
+/**
+ * Records/s of one kafkajs consumer (of a new group, `group`) reading and Avro-decoding the first
+ * `total` records of the transactions topic, and the CPU microseconds per record this process used
+ * meanwhile (a figure the machine's load changes less than the rate, to set beside the job's).
+ */
+async function plainRead(total: number, group: string): Promise<{ recordsPerSecond: number; microsecondsPerEvent: number }> {
   const reader = kafka.consumer({ groupId: `bench-${runId}-${group}`, readUncommitted: false, maxWaitTimeInMs: 50 });
   await reader.connect();
   try {
     let decoded = 0;
     let firstAt: number | undefined;
     let lastAt = 0;
+    let cpuAtFirst: NodeJS.CpuUsage | undefined;
+    let cpuUsed: NodeJS.CpuUsage | undefined;
     await reader.subscribe({ topic: topic('transactions'), fromBeginning: true });
     await reader.run({
       eachMessage: async ({ message }) => {
         firstAt ??= Date.now();
+        cpuAtFirst ??= process.cpuUsage();
         if (decoded >= total) return;
         await registry.decode(message.value as Buffer);
         decoded += 1;
         lastAt = Date.now();
+        if (decoded === total) cpuUsed = process.cpuUsage(cpuAtFirst);
       },
     });
     await until('the plain read of the backlog', () => decoded >= total, RECEIVE_TIMEOUT_MS);
-    return Math.round(total / ((lastAt - firstAt!) / 1000));
+    return {
+      recordsPerSecond: Math.round(total / ((lastAt - firstAt!) / 1000)),
+      microsecondsPerEvent: Math.round((cpuUsed!.user + cpuUsed!.system) / total),
+    };
   } finally {
     await reader.disconnect();
   }
@@ -294,7 +306,7 @@ async function main(): Promise<void> {
   await producer.send({ topic: topic('transactions'), messages: [{ key: 'b-end', value: await registry.encode(schemaId, transaction('b-end', 0, Date.now() - 30 * 60_000)) }] });
 
   log('reading the backlog with a plain kafkajs consumer (the throughput baseline)');
-  const plainReadRecordsPerSecond = await plainReadRate(backlog, 'plain-read');
+  const before = await plainRead(backlog, 'plain-read');
 
   const produced = new Map<string, number>();
   const received = new Map<string, { receivedAt: number; writtenAt: number }>();
@@ -339,7 +351,7 @@ async function main(): Promise<void> {
     const byThread = threads.split(firstWrite, lastWrite, backlog);
     const sharedWith = await jobsOverlapping(submitted.jobId, firstWrite, lastWrite);
     log('reading the backlog with a plain kafkajs consumer again, after the job drained it');
-    const plainReadAfterRecordsPerSecond = await plainReadRate(backlog, 'plain-read-after');
+    const after = await plainRead(backlog, 'plain-read-after');
 
     log(`producing ${count} transactions at ${rate}/s`);
     const perTick = Math.max(1, Math.round((rate * TICK_MS) / 1000));
@@ -374,8 +386,8 @@ async function main(): Promise<void> {
         transactions: backlog,
         seconds: throughputSeconds,
         recordsPerSecond: Math.round(backlog / throughputSeconds),
-        plainReadRecordsPerSecond,
-        plainReadAfterRecordsPerSecond,
+        plainReadRecordsPerSecond: before.recordsPerSecond,
+        plainReadAfterRecordsPerSecond: after.recordsPerSecond,
         secondHalfRecordsPerSecond: Math.round(secondHalfRecords / secondHalfSeconds),
       },
       cpu: {
@@ -385,6 +397,8 @@ async function main(): Promise<void> {
         secondHalfMicrosecondsPerEvent: Math.round((secondHalfCpuSeconds * 1e6) / secondHalfRecords),
         otherJobsOnTheTaskManager: sharedWith,
         byThread,
+        plainReadMicrosecondsPerEvent: before.microsecondsPerEvent,
+        plainReadAfterMicrosecondsPerEvent: after.microsecondsPerEvent,
       },
       latency: {
         transactions: count,
