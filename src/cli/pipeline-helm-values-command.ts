@@ -10,9 +10,28 @@ import type { CliEnvironment } from './cli-environment.js';
 /** Exit code of a definition with problems or one the chart cannot deploy, as `pipeline validate`'s. */
 const EXIT_BAD_INPUT = 2;
 
-/** The chart's rule for a topic prefix (templates/_helpers.tpl). */
+/** A DNS label of at most 20 characters: the chart's rule for a pipeline's name (templates/_helpers.tpl). */
+function chartName(value: string): string {
+  if (!/^[a-z]([-a-z0-9]{0,18}[a-z0-9])?$/.test(value)) throw new InvalidArgumentError(`expected a DNS label of at most 20 characters (lower-case letters, digits, '-'), got "${value}"`);
+  return value;
+}
+
+/** The chart's rule for a topic prefix, starting with a letter or digit. */
 function topicPrefix(value: string): string {
-  if (!/^[A-Za-z0-9._-]*$/.test(value)) throw new InvalidArgumentError(`expected a topic prefix of letters, digits, '.', '_' or '-', got "${value}"`);
+  if (!/^([A-Za-z0-9][A-Za-z0-9._-]*)?$/.test(value)) throw new InvalidArgumentError(`expected a topic prefix of letters, digits, '.', '_' or '-', starting with a letter or digit, got "${value}"`);
+  return value;
+}
+
+function taskQueue(value: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(value)) throw new InvalidArgumentError(`expected a task queue name of letters, digits, '.', '_' and '-', starting with a letter or digit, got "${value}"`);
+  return value;
+}
+
+/** An image reference as Docker's distribution/reference grammar writes it: [registry[:port]/]path[:tag][@digest]. */
+function image(value: string): string {
+  const component = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+  const reference = new RegExp(`^(?:[A-Za-z0-9.-]+(?::[0-9]+)?/)?${component}(?:/${component})*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$`);
+  if (!reference.test(value)) throw new InvalidArgumentError(`expected an image reference such as registry.example.com/flink-jobs:1.0, got "${value}"`);
   return value;
 }
 
@@ -38,10 +57,10 @@ export function pipelineHelmValuesCommand(cli: CliEnvironment): Command {
         'a Flink SQL feature job is refused (the chart runs jars; see docs/kubernetes.md)',
     )
     .argument('<file>', 'a pipeline definition (.yaml, .yml or .json) with a jar feature job')
-    .option('--name <name>', "the chart's name of the pipeline, naming its objects (a DNS label of at most 20 characters; default: the definition's name)")
+    .option('--name <name>', "the chart's name of the pipeline, naming its objects (a DNS label of at most 20 characters; default: the definition's name)", chartName)
     .option('--topic-prefix <prefix>', "prefix of the pipeline's topics, groups and transactional ids (default: the definition's name and a dot)", topicPrefix)
-    .option('--task-queue <queue>', "task queue of the pipeline's worker (default: the definition's name)")
-    .option('--image <image>', 'Flink image holding the job\'s jar (default: the chart\'s pipelineDefaults.featureJob.image)')
+    .option('--task-queue <queue>', "task queue of the pipeline's worker (default: the definition's name)", taskQueue)
+    .option('--image <image>', 'Flink image holding the job\'s jar (default: the chart\'s pipelineDefaults.featureJob.image)', image)
     .option('--jar-uri <uri>', 'where the jar is in that image (default: local:///opt/flink/usrlib/<file name of features.job.jar>)', jarUri)
     .action(async (file: string, options: HelmValuesOptions) => {
       const [{ loadPipelineDefinition }, { PipelineDefinitionError, formatProblem }, { chartValuesYaml, pipelineChartValues }, { ChartValuesError }, { dirname, resolve }] = await Promise.all([
