@@ -3,7 +3,7 @@
  * (with the feature job's figures) the capacity table of the README. Prints one JSON document.
  *
  *   npm run bench -- capacity                      # the scorer's figures; the table for the scorer alone
- *   npx tsx bench/capacity.bench.ts [--records 60000] [--partitions 6] [--headroom 2] [--batch-size N]
+ *   npx tsx bench/capacity.bench.ts [--records 60000] [--partitions 6] [--rounds 3] [--headroom 2] [--batch-size N]
  *       [--feature-job bench/results/<file>.json]  # the feature job's figures from a feature-job run
  *       [--scorer bench/results/<file>.json]       # no drains: the scorer's figures from a capacity run
  *
@@ -18,19 +18,25 @@
  *   one.exactly-once   one scorer process, exactly-once;
  *   one.low-latency    the same, low-latency delivery;
  *   two.exactly-once   two scorer processes in the group, exactly-once.
- * The backlog becomes visible at once, so no drain measures the producer or a member joining: for
- * a read_committed scorer (exactly-once) it is one Kafka transaction committed once every member
- * holds its partitions; a low-latency scorer reads uncommitted records, so its backlog is written
- * before it starts (alone in its group, it starts on all of it).
+ * The three run `rounds` times, interleaved; `drains` has each one's medians and every round's
+ * figures, `rounds` the detail. The backlog becomes visible at once, so no drain measures the
+ * producer or a member joining: for a read_committed scorer (exactly-once) it is one Kafka
+ * transaction committed once every member holds its partitions; a low-latency scorer reads
+ * uncommitted records, so its backlog is written before it starts (alone in its group, it starts
+ * on all of it).
  *
  * Per drain: records/s from the first to the last score's Kafka timestamp; each process's CPU
  * (user + system from /proc/<pid>/stat, sampled every 100 ms and interpolated at those two
  * timestamps) divided by the records it scored (its tributary_scorer_chunk_records sum), in µs
- * per event and the cores it kept busy; the load average before and after (the machine has 2
- * cores, shared with the stack and other work). The table comes twice: with the single scorer's
- * measured rate per partition, and with 1e6 / its CPU µs per event (a core of its own, if CPU is
- * its only bound), since on a loaded machine the measured rate is the scheduler's share. Each drain is audited read_committed: exactly one score per backlog record, or
- * the bench fails. The topics (prefix bench.cap-<run>.) are deleted afterwards.
+ * per event; the cores it kept busy; the shares of the drain its main thread (the event loop)
+ * ran and waited in the run queue for a CPU (/proc/<pid>/schedstat); the load average before and
+ * after (the machine has 2 cores, shared with the stack and other work). Each drain is audited
+ * read_committed: exactly one score per backlog record, or the bench fails. The topics (prefix
+ * bench.cap-<run>.) are deleted afterwards.
+ *
+ * The table comes twice: with the single exactly-once scorer's measured rate as the most a
+ * partition may carry, and with 1e6 / its CPU µs per event (a core of its own, if CPU is its only
+ * bound), since on a loaded machine the measured rate is the scheduler's share.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -67,6 +73,7 @@ const { values } = parseArgs({
   options: {
     records: { type: 'string', default: '60000' },
     partitions: { type: 'string', default: '6' },
+    rounds: { type: 'string', default: '3' },
     headroom: { type: 'string', default: '2' },
     'batch-size': { type: 'string' },
     'feature-job': { type: 'string' },
@@ -82,6 +89,7 @@ const wholePositive = (name: string, text: string | undefined): number | undefin
 const settings = {
   records: wholePositive('records', values.records)!,
   partitions: wholePositive('partitions', values.partitions)!,
+  rounds: wholePositive('rounds', values.rounds)!,
   headroom: Number(values.headroom),
   batchSize: wholePositive('batch-size', values['batch-size']),
 };
@@ -145,7 +153,14 @@ interface DrainResult {
   readonly cpu: {
     /** All the drain's scorer CPU over all its records. */
     readonly microsecondsPerEvent: number;
-    readonly perProcess: readonly { readonly records: number; readonly cpuSeconds: number; readonly microsecondsPerEvent: number; readonly coresBusy: number }[];
+    readonly perProcess: readonly {
+      readonly records: number;
+      readonly cpuSeconds: number;
+      readonly microsecondsPerEvent: number;
+      readonly coresBusy: number;
+      /** Shares of the drain's wall-clock time its event loop spent on a CPU and in the run queue waiting for one; the rest it slept (waiting for the broker). */
+      readonly mainThread: { readonly running: number; readonly waitingForCpu: number };
+    }[];
   };
   readonly audit: { readonly scores: number; readonly duplicates: number; readonly missing: number };
   readonly loadAverage: { readonly before: number[]; readonly after: number[] };
@@ -153,7 +168,7 @@ interface DrainResult {
 
 type DrainName = 'one.exactly-once' | 'one.low-latency' | 'two.exactly-once';
 
-async function runDrains(): Promise<Record<DrainName, DrainResult>> {
+async function runDrains(): Promise<Record<DrainName, DrainResult>[]> {
   const runId = randomBytes(4).toString('hex');
   const config: TributaryConfig = { ...loadConfig(), topics: { prefix: `bench.cap-${runId}.` } };
   const featuresTopic = topicName(config, 'features');
@@ -236,8 +251,16 @@ async function runDrains(): Promise<Record<DrainName, DrainResult>> {
         const perProcess = await Promise.all(
           scorers.map(async ({ scorer, cpu }) => {
             const records = (await scorer.chunks()).sum;
-            const cpuSeconds = cpu.at(last) - cpu.at(first);
-            return { records, cpuSeconds: Math.round(cpuSeconds * 100) / 100, microsecondsPerEvent: records === 0 ? 0 : Math.round((cpuSeconds * 1e6) / records), coresBusy: Math.round((cpuSeconds / seconds) * 100) / 100 };
+            const [from, to] = [cpu.at(first), cpu.at(last)];
+            const cpuSeconds = to.cpuSeconds - from.cpuSeconds;
+            const share = (value: number): number => Math.round((value / seconds) * 100) / 100;
+            return {
+              records,
+              cpuSeconds: Math.round(cpuSeconds * 100) / 100,
+              microsecondsPerEvent: records === 0 ? 0 : Math.round((cpuSeconds * 1e6) / records),
+              coresBusy: share(cpuSeconds),
+              mainThread: { running: share(to.runningSeconds - from.runningSeconds), waitingForCpu: share(to.waitingForCpuSeconds - from.waitingForCpuSeconds) },
+            };
           }),
         );
         const cpuSeconds = perProcess.reduce((sum, process) => sum + process.cpuSeconds, 0);
@@ -265,11 +288,16 @@ async function runDrains(): Promise<Record<DrainName, DrainResult>> {
       return result;
     };
 
-    return {
-      'one.exactly-once': await drain('one-exactly-once', 'exactly-once', 1),
-      'one.low-latency': await drain('one-low-latency', 'low-latency', 1),
-      'two.exactly-once': await drain('two-exactly-once', 'exactly-once', 2),
-    };
+    // Rounds interleave the drains, so a burst of load from elsewhere on the machine hits all of them alike.
+    const rounds: Record<DrainName, DrainResult>[] = [];
+    for (let round = 1; round <= settings.rounds; round += 1) {
+      rounds.push({
+        'one.exactly-once': await drain(`one-exactly-once-${round}`, 'exactly-once', 1),
+        'one.low-latency': await drain(`one-low-latency-${round}`, 'low-latency', 1),
+        'two.exactly-once': await drain(`two-exactly-once-${round}`, 'exactly-once', 2),
+      });
+    }
+    return rounds;
   } finally {
     await collector.disconnect();
     await producer.disconnect();
@@ -296,9 +324,40 @@ async function waitForStableGroup(admin: Admin, groupId: string, topic: string, 
   );
 }
 
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
+
+/** Each drain over the rounds: the median of its figures, with every round's beside it. */
+function summarise(rounds: readonly Record<DrainName, DrainResult>[]) {
+  const of = (name: DrainName) => {
+    const results = rounds.map((round) => round[name]);
+    const rates = results.map((result) => result.recordsPerSecond);
+    const cpu = results.map((result) => result.cpu.microsecondsPerEvent);
+    const processes = results.flatMap((result) => result.cpu.perProcess);
+    return {
+      delivery: results[0]!.delivery,
+      processes: results[0]!.processes,
+      records: results[0]!.records,
+      recordsPerSecond: median(rates),
+      recordsPerSecondSamples: rates,
+      cpu: {
+        microsecondsPerEvent: median(cpu),
+        microsecondsPerEventSamples: cpu,
+        coresBusyPerProcess: median(processes.map((process) => process.coresBusy)),
+        mainThreadWaitingForCpu: median(processes.map((process) => process.mainThread.waitingForCpu)),
+      },
+      audited: `${results.length} of ${results.length} drains: every record scored exactly once`,
+    };
+  };
+  return { 'one.exactly-once': of('one.exactly-once'), 'one.low-latency': of('one.low-latency'), 'two.exactly-once': of('two.exactly-once') };
+}
+
 async function main(): Promise<void> {
   const loadAtStart = load();
-  const drains = values.scorer === undefined ? await runDrains() : undefined;
+  const rounds = values.scorer === undefined ? await runDrains() : undefined;
+  const drains = rounds === undefined ? undefined : summarise(rounds);
   const scorer = drains === undefined ? scorerFiguresFrom(documentIn(values.scorer!, 'capacity'), values.scorer!) : scorerFiguresFrom({ drains }, 'this run');
   const featureJob = values['feature-job'] === undefined ? undefined : featureJobFigures(values['feature-job']);
   const table = capacityTable({ scorer, featureJob, headroom: settings.headroom });
@@ -306,7 +365,8 @@ async function main(): Promise<void> {
   // scheduler's share, not the scorer's bound. This variant assumes CPU is its only bound.
   const scorerOnACore: StageFigures = { ...scorer, recordsPerSecondPerConsumer: Math.floor(1e6 / scorer.microsecondsPerEvent), source: `1e6 / the scorer's microsecondsPerEvent (${scorer.source}): one process with a core of its own, if CPU is its only bound` };
   const tableOnACore = capacityTable({ scorer: scorerOnACore, featureJob, headroom: settings.headroom });
-  const ratio = drains === undefined ? null : Math.round((drains['two.exactly-once'].recordsPerSecond / drains['one.exactly-once'].recordsPerSecond) * 100) / 100;
+  // Paired within each round (the same minutes of load), then the median.
+  const ratios = (rounds ?? []).map((round) => Math.round((round['two.exactly-once'].recordsPerSecond / round['one.exactly-once'].recordsPerSecond) * 100) / 100);
   process.stdout.write(
     `${JSON.stringify(
       {
@@ -315,7 +375,8 @@ async function main(): Promise<void> {
         loadAverage: { atStart: loadAtStart, atEnd: load() },
         settings: { records: settings.records, partitions: settings.partitions, batchSize: settings.batchSize ?? fraudDefinition.serving?.batchSize ?? 500, scorerProcess: 'its own (bench/latency-scorer.ts)' },
         drains: drains ?? null,
-        twoOverOneThroughput: ratio,
+        twoOverOneThroughput: rounds === undefined ? null : { median: median(ratios), samples: ratios },
+        rounds: rounds ?? null,
         capacity: { inputs: { scorer, featureJob: featureJob ?? null }, ...table, markdown: capacityMarkdown(table) },
         capacityWithACorePerScorer: { inputs: { scorer: scorerOnACore, featureJob: featureJob ?? null }, rows: tableOnACore.rows, markdown: capacityMarkdown(tableOnACore) },
       },
