@@ -138,6 +138,9 @@ describe('headline figures against their same-run baselines', () => {
       ['scorer CPU per event, one process, exactly-once (µs)', '95', 'absolute; low-latency: 80 µs'],
       ['scorer throughput, two processes in one group, exactly-once (records/s)', '10,000 (×1.25)', 'one process: 8,000/s, same backlog size, the same 2 shared cores'],
     ]);
+    // Rounds paired: their median ratio, not the ratio of the medians.
+    const paired = headlinesOf(run('capacity', { drains: { 'one.exactly-once': drain(8_000, 95), 'two.exactly-once': drain(10_000, 110) }, twoOverOneThroughput: { median: 1.1, samples: [1.3, 1.1, 0.9] } }));
+    expect(paired[1]!.value).toBe('10,000 (×1.10, median of rounds)');
   });
 
   it('says so for a failed benchmark and for an output it has no rule for', () => {
