@@ -14,7 +14,14 @@
  *    CPU microseconds per event of the whole job (sources, feature operator, join, sinks, its
  *    checkpoints, GC, the JIT). The TaskManager is shared, so the other jobs running on it are
  *    listed. Both figures also for the second half of the backlog by write time, once the JIT
- *    has compiled the new job's code.
+ *    has compiled the new job's code. The same CPU split by thread (/proc/<pid>/task, sampled
+ *    every 250 ms): the job's own threads (those that appeared after the submission), the JIT
+ *    compiler, the garbage collector and the rest (the TaskManager's own and the other jobs'),
+ *    with the share of the window each busiest thread ran and waited runnable for a core
+ *    (schedstat): on a loaded machine the second, not the code, holds the job back.
+ *    The load average is given at the start and at the end, and the plain read is measured a
+ *    second time right after the backlog, so a ratio can be read against the load it ran under;
+ *    the plain read's own CPU per record (this process's) is given beside the job's.
  * 2. Latency: `count` transactions at `rate` per second, with event time = produce time.
  *    End-to-end latency = the time a read_committed consumer receives the feature − the
  *    produce time. It includes the watermark wait (the out-of-orderness bound) and the wait
@@ -24,8 +31,8 @@
  * Topics get a unique prefix and are deleted afterwards; the job is cancelled.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { loadConfig, type TributaryConfig } from '../src/config/config.js';
@@ -54,6 +61,10 @@ const CARDS = 1000;
 const TICK_MS = 50;
 const RECEIVE_TIMEOUT_MS = 180_000;
 const CPU_SAMPLE_MS = 100;
+/** Coarser than the process's: a TaskManager has some 200 threads, two /proc files each. */
+const THREAD_SAMPLE_MS = 250;
+/** Threads shown one by one in the split, busiest first. */
+const BUSIEST_THREADS = 8;
 /** Linux reports process CPU times in clock ticks of 1/100 s (USER_HZ; `getconf CLK_TCK`). */
 const CLOCK_TICKS_PER_SECOND = 100;
 
@@ -130,32 +141,143 @@ function cpuSampler(pid: number): { stop: () => void; at: (time: number) => numb
   };
 }
 
+interface ThreadSample {
+  readonly name: string;
+  /** CPU seconds (user + system) so far. */
+  readonly cpuSeconds: number;
+  /** Seconds spent runnable, waiting for a core, so far (schedstat's second field). */
+  readonly waitSeconds: number;
+}
+
+/** The CPU and run-queue wait of every thread of a process now, by thread id. */
+function threadSamples(pid: number): Map<string, ThreadSample> {
+  const threads = new Map<string, ThreadSample>();
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    // The process has ended: nothing to sample (the process CPU sampler reports that one).
+    return threads;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const waitNanoseconds = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[1]);
+      // The kernel's 15-character thread name, without the trailing number of a pool's thread.
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/[-#]?\d+$/, '');
+      threads.set(tid, { name, cpuSeconds: (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND, waitSeconds: waitNanoseconds / 1e9 });
+    } catch {
+      // The thread ended between the listing and the read: it is absent from this sample.
+    }
+  }
+  return threads;
+}
+
+type ThreadGroup = 'job' | 'compiler' | 'garbageCollector' | 'other';
+
+/** JVM threads by name first: the compiler may start threads of its own while the job runs. */
+function threadGroup(name: string, bornAfterSubmission: boolean): ThreadGroup {
+  if (/^C[12] CompilerThre/.test(name)) return 'compiler';
+  if (/^(GC Thread|G1 |VM Thread)/.test(name)) return 'garbageCollector';
+  return bornAfterSubmission ? 'job' : 'other';
+}
+
+/**
+ * Samples every thread of a process until stopped; `split(from, to, events)` gives CPU
+ * microseconds per event by group (see {@link threadGroup}) and the busiest threads by name, with
+ * the share of the window they ran and waited runnable, interpolated at the window's ends. Threads
+ * absent from the first sample (taken before the job is submitted) count as the job's.
+ */
+function threadSampler(pid: number) {
+  const samples: { time: number; threads: Map<string, ThreadSample> }[] = [{ time: Date.now(), threads: threadSamples(pid) }];
+  const timer = setInterval(() => samples.push({ time: Date.now(), threads: threadSamples(pid) }), THREAD_SAMPLE_MS);
+  /** A thread's counters at `time`: 0 before it appears, its last sample after it ends. */
+  const at = (tid: string, time: number): { cpuSeconds: number; waitSeconds: number } => {
+    const after = samples.findIndex((sample) => sample.time >= time);
+    const edge = after === 0 ? samples[0]! : samples.at(-1)!;
+    const [a, b] = after <= 0 ? [edge, edge] : [samples[after - 1]!, samples[after]!];
+    const lastSeen = (until: number) => samples.slice(0, until + 1).reverse().find((sample) => sample.threads.has(tid))?.threads.get(tid);
+    const before = a.threads.get(tid) ?? lastSeen(samples.indexOf(a)) ?? { cpuSeconds: 0, waitSeconds: 0 };
+    const next = b.threads.get(tid) ?? before;
+    const share = b.time === a.time ? 1 : (time - a.time) / (b.time - a.time);
+    return { cpuSeconds: before.cpuSeconds + (next.cpuSeconds - before.cpuSeconds) * share, waitSeconds: before.waitSeconds + (next.waitSeconds - before.waitSeconds) * share };
+  };
+  return {
+    stop: () => clearInterval(timer),
+    split: (from: number, to: number, events: number) => {
+      const seconds = (to - from) / 1000;
+      const microsecondsPerEvent = (cpuSeconds: number) => Math.round((cpuSeconds * 1e7) / events) / 10;
+      const groups: Record<ThreadGroup, number> = { job: 0, compiler: 0, garbageCollector: 0, other: 0 };
+      const byName = new Map<string, { job: boolean; cpuSeconds: number; waitSeconds: number }>();
+      const names = new Map<string, string>();
+      for (const sample of samples) for (const [tid, thread] of sample.threads) names.set(tid, thread.name);
+      for (const [tid, name] of names) {
+        const [start, end] = [at(tid, from), at(tid, to)];
+        const group = threadGroup(name, !samples[0]!.threads.has(tid));
+        const cpuSeconds = end.cpuSeconds - start.cpuSeconds;
+        groups[group] += cpuSeconds;
+        const key = `${group === 'job' ? 'job' : 'shared'}:${name}`;
+        const total = byName.get(key) ?? { job: group === 'job', cpuSeconds: 0, waitSeconds: 0 };
+        byName.set(key, { job: total.job, cpuSeconds: total.cpuSeconds + cpuSeconds, waitSeconds: total.waitSeconds + end.waitSeconds - start.waitSeconds });
+      }
+      return {
+        jobMicrosecondsPerEvent: microsecondsPerEvent(groups.job),
+        compilerMicrosecondsPerEvent: microsecondsPerEvent(groups.compiler),
+        garbageCollectorMicrosecondsPerEvent: microsecondsPerEvent(groups.garbageCollector),
+        otherMicrosecondsPerEvent: microsecondsPerEvent(groups.other),
+        busiest: [...byName].sort(([, a], [, b]) => b.cpuSeconds - a.cpuSeconds).slice(0, BUSIEST_THREADS).map(([key, thread]) => ({
+          thread: key.slice(key.indexOf(':') + 1),
+          job: thread.job,
+          microsecondsPerEvent: microsecondsPerEvent(thread.cpuSeconds),
+          // Shares of the window, summed over the threads of that name.
+          running: Math.round((thread.cpuSeconds / seconds) * 100) / 100,
+          waitingForCpu: Math.round((thread.waitSeconds / seconds) * 100) / 100,
+        })),
+      };
+    },
+  };
+}
+
+const loadAverage = (): number[] => loadavg().map((value) => Math.round(value * 100) / 100);
+
 /** Names of the other jobs that ran on the cluster at some time in [from, to]: they shared the TaskManager whose CPU is measured. */
 async function jobsOverlapping(jobId: string, from: number, to: number): Promise<string[]> {
   const jobs = await rest.listJobs();
   return jobs.filter((job) => job.jid !== jobId && job['start-time'] < to && (job['end-time'] < 0 || job['end-time'] > from)).map((job) => job.name);
 }
 
-/** Records/s of one kafkajs consumer reading and Avro-decoding the first `total` records of the transactions topic. */
-async function plainReadRate(total: number): Promise<number> {
-  const reader = kafka.consumer({ groupId: `bench-${runId}-plain-read`, readUncommitted: false, maxWaitTimeInMs: 50 });
+/**
+ * Records/s of one kafkajs consumer (of a new group, `group`) reading and Avro-decoding the first
+ * `total` records of the transactions topic, and the CPU microseconds per record this process used
+ * meanwhile (a figure the machine's load changes less than the rate, to set beside the job's).
+ */
+async function plainRead(total: number, group: string): Promise<{ recordsPerSecond: number; microsecondsPerEvent: number }> {
+  const reader = kafka.consumer({ groupId: `bench-${runId}-${group}`, readUncommitted: false, maxWaitTimeInMs: 50 });
   await reader.connect();
   try {
     let decoded = 0;
     let firstAt: number | undefined;
     let lastAt = 0;
+    let cpuAtFirst: NodeJS.CpuUsage | undefined;
+    let cpuUsed: NodeJS.CpuUsage | undefined;
     await reader.subscribe({ topic: topic('transactions'), fromBeginning: true });
     await reader.run({
       eachMessage: async ({ message }) => {
         firstAt ??= Date.now();
+        cpuAtFirst ??= process.cpuUsage();
         if (decoded >= total) return;
         await registry.decode(message.value as Buffer);
         decoded += 1;
         lastAt = Date.now();
+        if (decoded === total) cpuUsed = process.cpuUsage(cpuAtFirst);
       },
     });
     await until('the plain read of the backlog', () => decoded >= total, RECEIVE_TIMEOUT_MS);
-    return Math.round(total / ((lastAt - firstAt!) / 1000));
+    return {
+      recordsPerSecond: Math.round(total / ((lastAt - firstAt!) / 1000)),
+      microsecondsPerEvent: Math.round((cpuUsed!.user + cpuUsed!.system) / total),
+    };
   } finally {
     await reader.disconnect();
   }
@@ -184,7 +306,7 @@ async function main(): Promise<void> {
   await producer.send({ topic: topic('transactions'), messages: [{ key: 'b-end', value: await registry.encode(schemaId, transaction('b-end', 0, Date.now() - 30 * 60_000)) }] });
 
   log('reading the backlog with a plain kafkajs consumer (the throughput baseline)');
-  const plainReadRecordsPerSecond = await plainReadRate(backlog);
+  const before = await plainRead(backlog, 'plain-read');
 
   const produced = new Map<string, number>();
   const received = new Map<string, { receivedAt: number; writtenAt: number }>();
@@ -197,7 +319,9 @@ async function main(): Promise<void> {
     },
   });
 
+  const loadBefore = loadAverage();
   const cpu = cpuSampler(taskManagerPid());
+  const threads = threadSampler(taskManagerPid());
   const submitted = await deployer.submit({
     job: fraudJarJob,
     jobName: `tributary-feature-job-bench-${runId}`,
@@ -222,7 +346,12 @@ async function main(): Promise<void> {
     const secondHalfSeconds = (lastWrite - secondHalfFrom) / 1000;
     const secondHalfCpuSeconds = cpu.at(lastWrite) - cpu.at(secondHalfFrom);
     cpu.stop();
+    threads.stop();
+    const loadAfter = loadAverage();
+    const byThread = threads.split(firstWrite, lastWrite, backlog);
     const sharedWith = await jobsOverlapping(submitted.jobId, firstWrite, lastWrite);
+    log('reading the backlog with a plain kafkajs consumer again, after the job drained it');
+    const after = await plainRead(backlog, 'plain-read-after');
 
     log(`producing ${count} transactions at ${rate}/s`);
     const perTick = Math.max(1, Math.round((rate * TICK_MS) / 1000));
@@ -251,13 +380,14 @@ async function main(): Promise<void> {
 
     process.stdout.write(`${JSON.stringify({
       benchmark: 'feature-job',
-      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30) },
+      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), loadAverageBefore: loadBefore, loadAverageAfter: loadAfter },
       job: { parallelism: 1, checkpointIntervalMs: effectiveInterval, outOfOrdernessMs, deliveryGuarantee: 'exactly-once', cards: CARDS },
       throughput: {
         transactions: backlog,
         seconds: throughputSeconds,
         recordsPerSecond: Math.round(backlog / throughputSeconds),
-        plainReadRecordsPerSecond,
+        plainReadRecordsPerSecond: before.recordsPerSecond,
+        plainReadAfterRecordsPerSecond: after.recordsPerSecond,
         secondHalfRecordsPerSecond: Math.round(secondHalfRecords / secondHalfSeconds),
       },
       cpu: {
@@ -266,6 +396,9 @@ async function main(): Promise<void> {
         coresBusy: Math.round((cpuSeconds / throughputSeconds) * 100) / 100,
         secondHalfMicrosecondsPerEvent: Math.round((secondHalfCpuSeconds * 1e6) / secondHalfRecords),
         otherJobsOnTheTaskManager: sharedWith,
+        byThread,
+        plainReadMicrosecondsPerEvent: before.microsecondsPerEvent,
+        plainReadAfterMicrosecondsPerEvent: after.microsecondsPerEvent,
       },
       latency: {
         transactions: count,
@@ -277,6 +410,7 @@ async function main(): Promise<void> {
     }, null, 2)}\n`);
   } finally {
     cpu.stop();
+    threads.stop();
     await deployer.cancel({ jobId: submitted.jobId });
   }
 }

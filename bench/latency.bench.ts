@@ -5,13 +5,13 @@
  *   npm run bench -- latency          # exactly-once and low-latency, 100, 1,000 and 5,000 events/s, 60 s each
  *   npx tsx bench/latency.bench.ts --seconds 15 --checkpoint-interval 1s --buffer-timeout 10ms
  *       [--modes exactly-once,low-latency] [--batch-size 500]
- *       [--rates 100,1000,5000] [--out-of-orderness-ms 5000] [--quiet-seconds 30]
+ *       [--rates 100,1000,5000] [--out-of-orderness-ms 5000] [--feature-timing arrival|event-time] [--quiet-seconds 30]
  *       [--warmup-seconds 10] [--no-baseline] [--flink pipeline.auto-watermark-interval=50ms ...]
  *
  * Set-up, as the demo and the tests do: the run's own topic prefix, the catalogue's topics and
  * schemas, examples/fraud/pipeline.yaml applied as pipeline `fraud`, an untrained model of its
  * inputs as champion, the Java feature job (its exactly-once Kafka sinks, the example's
- * out-of-orderness and checkpoint interval and the job's Flink latency settings, from
+ * out-of-orderness, feature timing and checkpoint interval and the job's Flink latency settings, from
  * featureJobFlinkConfiguration, unless given) and a scorer in its own process
  * (bench/latency-scorer.ts: the mode measured, the example's chunk size unless given). The modes
  * run one after the other, each with every rate, the scorer restarted in the next mode in the same
@@ -70,13 +70,17 @@ const MAX_PER_SEND = 1_000;
 /** Longest wait for the baseline's records, or for the pipeline's first score. */
 const SETUP_TIMEOUT_MS = 180_000;
 
-function exampleOutOfOrdernessMs(): number {
+/** The value the example's definition gives the feature job's `--name`. */
+function exampleArgument(name: string): string {
   const { job } = fraudDefinition.features;
   const args = job.kind === 'jar' ? (job.args ?? []) : [];
-  const at = args.indexOf('--out-of-orderness-ms');
-  if (at < 0) throw new Error('examples/fraud/pipeline.yaml gives no --out-of-orderness-ms; pass --out-of-orderness-ms');
-  return Number(args[at + 1]);
+  const at = args.indexOf(`--${name}`);
+  if (at < 0 || args[at + 1] === undefined) throw new Error(`examples/fraud/pipeline.yaml gives no --${name}; pass --${name}`);
+  return args[at + 1]!;
 }
+
+/** The feature job's `--feature-timing` values (examples/fraud/feature-job/README.md). */
+const FEATURE_TIMINGS = ['arrival', 'event-time'] as const;
 
 interface BenchSettings {
   readonly modes: DeliveryMode[];
@@ -87,6 +91,8 @@ interface BenchSettings {
   readonly checkpointInterval: string;
   readonly bufferTimeout: string | undefined;
   readonly outOfOrdernessMs: number;
+  /** When the feature job computes features: on arrival, or once the watermark passes. */
+  readonly featureTiming: (typeof FEATURE_TIMINGS)[number];
   readonly quietMs: number;
   readonly warmupSeconds: number;
   readonly baseline: boolean;
@@ -103,7 +109,8 @@ function options(): BenchSettings {
       seconds: { type: 'string', default: '60' },
       'checkpoint-interval': { type: 'string', default: fraudDefinition.features.checkpointing?.interval ?? '10s' },
       'buffer-timeout': { type: 'string' },
-      'out-of-orderness-ms': { type: 'string', default: String(exampleOutOfOrdernessMs()) },
+      'out-of-orderness-ms': { type: 'string', default: exampleArgument('out-of-orderness-ms') },
+      'feature-timing': { type: 'string', default: exampleArgument('feature-timing') },
       'quiet-seconds': { type: 'string', default: '30' },
       'warmup-seconds': { type: 'string', default: '10' },
       'no-baseline': { type: 'boolean', default: false },
@@ -134,6 +141,11 @@ function options(): BenchSettings {
     }
     return known;
   };
+  const featureTiming = FEATURE_TIMINGS.find((timing) => timing === values['feature-timing']);
+  if (featureTiming === undefined) {
+    process.stderr.write(`error: --feature-timing takes ${FEATURE_TIMINGS.join(' or ')}, got '${values['feature-timing']}'\n`);
+    process.exit(2);
+  }
   const batchSize = values['batch-size'] === undefined ? undefined : positive('batch-size', values['batch-size']);
   if (batchSize !== undefined && !Number.isInteger(batchSize)) {
     process.stderr.write(`error: --batch-size must be a positive whole number, got '${values['batch-size']}'\n`);
@@ -147,6 +159,7 @@ function options(): BenchSettings {
     checkpointInterval: duration('checkpoint-interval', values['checkpoint-interval']),
     bufferTimeout: values['buffer-timeout'] === undefined ? undefined : duration('buffer-timeout', values['buffer-timeout']),
     outOfOrdernessMs: positive('out-of-orderness-ms', values['out-of-orderness-ms'], true),
+    featureTiming,
     quietMs: positive('quiet-seconds', values['quiet-seconds']) * 1000,
     warmupSeconds: positive('warmup-seconds', values['warmup-seconds'], true),
     baseline: !values['no-baseline'],
@@ -464,16 +477,17 @@ async function main(): Promise<void> {
 
     const flinkConfiguration: Record<string, string> = { ...settings.flink, 'execution.checkpointing.interval': settings.checkpointInterval };
     if (settings.bufferTimeout !== undefined) flinkConfiguration['execution.buffer-timeout.interval'] = settings.bufferTimeout;
-    const submitted = await deployer.submit({ job: fraudJarJob, jobName: `tributary-feature-job-bench-latency-${runId}`, jobVersion: `bench-${runId}`, argumentOverrides: { 'out-of-orderness-ms': String(settings.outOfOrdernessMs) }, flinkConfiguration });
+    const submitted = await deployer.submit({ job: fraudJarJob, jobName: `tributary-feature-job-bench-latency-${runId}`, jobVersion: `bench-${runId}`, argumentOverrides: { 'out-of-orderness-ms': String(settings.outOfOrdernessMs), 'feature-timing': settings.featureTiming }, flinkConfiguration });
     jobId = submitted.jobId;
     const checkpointIntervalMs = (await rest.checkpointConfig(jobId)).interval;
     checkpoints = watchCheckpoints(jobId);
     scorer = await startScorer(settings.modes[0]!);
-    log(`feature job ${jobId} (checkpoints every ${checkpointIntervalMs} ms, out-of-orderness ${settings.outOfOrdernessMs} ms, buffer timeout ${featureJobFlinkConfiguration(flinkConfiguration)['execution.buffer-timeout.interval'] ?? "Flink's default"}) and scorer running`);
+    log(`feature job ${jobId} (checkpoints every ${checkpointIntervalMs} ms, out-of-orderness ${settings.outOfOrdernessMs} ms, features on ${settings.featureTiming}, buffer timeout ${featureJobFlinkConfiguration(flinkConfiguration)['execution.buffer-timeout.interval'] ?? "Flink's default"}) and scorer running`);
 
     const next = transactionSource(Number.parseInt(runId, 16) % 2 ** 31);
-    // Produced until a score arrives, not only for the warm-up's seconds: the job emits a feature
-    // once the watermark passes it, so on a stream that stops nothing may come out.
+    // Produced until a score arrives, not only for the warm-up's seconds: with --feature-timing
+    // event-time the job emits a feature once the watermark passes it, so on a stream that stops
+    // nothing may come out.
     log(`warm-up: at least ${settings.warmupSeconds} s at ${settings.rates[0]}/s, and until the first score`);
     const warmupDeadline = Date.now() + SETUP_TIMEOUT_MS;
     const warmup = new Set<string>();
@@ -518,7 +532,7 @@ async function main(): Promise<void> {
             modes: settings.modes,
             secondsPerStep: settings.seconds,
             quietSeconds: settings.quietMs / 1000,
-            featureJob: { parallelism: 1, checkpointIntervalMs, outOfOrdernessMs: settings.outOfOrdernessMs, flinkConfiguration: featureJobFlinkConfiguration(flinkConfiguration) },
+            featureJob: { parallelism: 1, checkpointIntervalMs, outOfOrdernessMs: settings.outOfOrdernessMs, featureTiming: settings.featureTiming, flinkConfiguration: featureJobFlinkConfiguration(flinkConfiguration) },
             scorer: { deliveries: settings.modes, batchSize: settings.batchSize ?? fraudDefinition.serving?.batchSize ?? 500, process: 'its own (bench/latency-scorer.ts)' },
           },
           steps,

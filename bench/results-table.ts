@@ -224,6 +224,23 @@ const RULES: Readonly<Record<string, HeadlineRule>> = {
   'status-unavailable': figuresRule({ median: 'medianMs', max: 'maxMs', timeout: 'sectionTimeoutMs' }, ['median', 'timeout'], ({ median, max, timeout }) => [
     { figure: 'tributary status with every service down, to the last "unavailable", median (slowest)', value: `${ms(median)} (${max === undefined ? '–' : ms(max)})`, baseline: `the section timeout it must not wait for: ${ms(timeout)}` },
   ]),
+  capacity(document) {
+    // Drain keys hold a dot (`one.exactly-once`), so they are looked up as keys, not paths.
+    const drains = (at(document, 'drains') ?? {}) as Record<string, unknown>;
+    const one = drains['one.exactly-once'];
+    const lowLatency = drains['one.low-latency'];
+    const two = drains['two.exactly-once'];
+    const cpu = numberAt(one, 'cpu.microsecondsPerEvent');
+    const lowLatencyCpu = numberAt(lowLatency, 'cpu.microsecondsPerEvent');
+    const oneRate = numberAt(one, 'recordsPerSecond');
+    const twoRate = numberAt(two, 'recordsPerSecond');
+    // The bench pairs the two drains within each round (the same minutes of load); its median ratio, when there, is the figure.
+    const pairedRatio = numberAt(document, 'twoOverOneThroughput.median');
+    return [
+      cpu === undefined ? undefined : { figure: 'scorer CPU per event, one process, exactly-once (µs)', value: grouped(cpu), baseline: `absolute; low-latency: ${lowLatencyCpu === undefined ? '–' : grouped(lowLatencyCpu)} µs` },
+      oneRate === undefined || twoRate === undefined ? undefined : { figure: 'scorer throughput, two processes in one group, exactly-once (records/s)', value: `${grouped(twoRate)} (${ratio(pairedRatio ?? twoRate / oneRate)}${pairedRatio === undefined ? '' : ', median of rounds'})`, baseline: `one process: ${grouped(oneRate)}/s, same backlog size, the same 2 shared cores` },
+    ];
+  },
   scoring(document) {
     // Result keys hold a dot (`scorer.exactly-once`), so they are looked up as keys, not paths.
     const results = (at(document, 'results') ?? {}) as Record<string, unknown>;

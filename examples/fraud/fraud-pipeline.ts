@@ -30,3 +30,14 @@ export function simulatorTopics(config: TopicNaming, definition: PipelineDefinit
   if (source === undefined) throw new RangeError(`pipeline ${definition.name} has no source topic for the simulator's transactions`);
   return { transactions: `${config.topics.prefix}${source.topic}`, labels: `${config.topics.prefix}${definition.labels.topic}` };
 }
+
+/**
+ * Whether the definition's feature job waits for the watermark before it describes a transaction
+ * (`--feature-timing event-time` in features.job.args). The job's default, and the example's, is
+ * `arrival`: each transaction is described when it arrives (feature-job/README.md).
+ */
+export function featuresWaitForWatermark(definition: PipelineDefinition): boolean {
+  const args = definition.features.job.kind === 'jar' ? (definition.features.job.args ?? []) : [];
+  const flag = args.indexOf('--feature-timing');
+  return flag >= 0 && args[flag + 1] === 'event-time';
+}

@@ -33,3 +33,15 @@ export class SchemaSetError extends ChartError {
     super(`schema file ${file}: ${detail}; run \`tributary chart verify\` again: it rebuilds the schema set in a clean folder`, { cause });
   }
 }
+
+/** A pipeline definition the chart cannot deploy (a SQL feature job) or chart options that cannot name its objects; retrying cannot help. */
+export class ChartValuesError extends ChartError {
+  override readonly name = 'ChartValuesError';
+
+  constructor(
+    readonly file: string,
+    detail: string,
+  ) {
+    super(`${file}: ${detail}`);
+  }
+}

@@ -6,6 +6,7 @@ import { driftCommand } from './drift-command.js';
 import { flinkCommand } from './flink-command.js';
 import { modelsCommand, openKafkaModelRegistry } from './models-command.js';
 import { pipelineCommand } from './pipeline-command.js';
+import { pipelineHelmValuesCommand } from './pipeline-helm-values-command.js';
 import { produceCommand } from './produce-command.js';
 import { promoteCommand, rollbackCommand, rolloutCommand, setTrafficCommand } from './rollout-command.js';
 import { reportCommand } from './report-command.js';
@@ -42,7 +43,7 @@ export function buildProgram(): Command {
   program.addCommand(reportCommand(cli));
   program.addCommand(topicsCommand(cli));
   program.addCommand(schemasCommand(cli));
-  program.addCommand(pipelineCommand(cli));
+  program.addCommand(pipelineCommand(cli).addCommand(pipelineHelmValuesCommand(cli)));
   program.addCommand(produceCommand(cli));
   program.addCommand(flinkCommand(cli));
   program.addCommand(modelsCommand(cli));

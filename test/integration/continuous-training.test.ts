@@ -119,8 +119,9 @@ describe('continuous training end to end (real Kafka, registry, Flink and Tempor
       sink,
       { rate: 10_000 },
     );
-    // Watermarks pass the last events only once later ones arrive: one transaction a day later
-    // on many cards (so on every partition) flushes everything buffered.
+    // With the example's features on arrival nothing waits for the watermark; these keep the test
+    // valid for --feature-timing event-time, where the last events wait until later ones arrive:
+    // one transaction a day later on many cards (so on every partition) flushes everything buffered.
     const sentinels = [...simulateEvents({ seed: 8, startTime: (simulated.lastEventTime ?? startTime) + DAY_MS, count: 30, outOfOrderMs: 0, lateShare: 0 })].filter(
       (event) => event.topic === 'transactions',
     );
@@ -174,7 +175,9 @@ describe('continuous training end to end (real Kafka, registry, Flink and Tempor
       expect(range.fromOffset).toBe(held.find((partition) => partition.partition === range.partition)?.low);
       expect(BigInt(range.toOffset)).toBeLessThanOrEqual(BigInt(held.find((partition) => partition.partition === range.partition)!.high));
     }
-    const readBack = await createOffsetRangeReader(kafka).readRange(started.offsetRanges, async (value) => (await createAvroDecoder(schemaRegistry).decode(value)).value as { is_fraud: boolean });
+    // One decoder for the whole read: it caches the writer schema, where one per record asked the registry 20,000 times.
+    const examplesDecoder = createAvroDecoder(schemaRegistry);
+    const readBack = await createOffsetRangeReader(kafka).readRange(started.offsetRanges, async (value) => (await examplesDecoder.decode(value)).value as { is_fraud: boolean });
     const run = await pipeline.describe();
     const memo = run.memo as { dataset: { examples: number }; training: Record<string, unknown> };
     expect(readBack.undecodable).toEqual([]);

@@ -77,8 +77,9 @@ describe('data plane end to end (real Kafka, registry and Flink)', () => {
     expect(transactionIds.size).toBe(TRANSACTIONS);
     expect(result.transactions).toBe(TRANSACTIONS);
 
-    // Watermarks only pass the last events once later ones arrive: one transaction a day
-    // later on many cards (so on every partition) flushes everything buffered.
+    // In event-time mode watermarks only pass the last events once later ones arrive: one
+    // transaction a day later on many cards (so on every partition) flushes everything buffered.
+    // The example's job describes transactions on arrival; these then are features of their own.
     const sentinels = [...simulateEvents({ seed: 43, startTime: (result.lastEventTime ?? startTime) + DAY_MS, count: 30, outOfOrderMs: 0, lateShare: 0 })].filter(
       (event) => event.topic === 'transactions',
     );
@@ -101,8 +102,8 @@ describe('data plane end to end (real Kafka, registry and Flink)', () => {
     const featureIds = await waitFor('a feature record for every transaction', () => covering(features, transactionIds), 240_000, 2_000);
     const exampleIds = await waitFor('a training example for every labelled transaction', () => covering(examples, labelledIds), 120_000, 2_000);
 
-    // Exactly once: one feature per simulated transaction (the sentinels may still wait for
-    // a later watermark), and a training example only for labelled transactions.
+    // Exactly once: one feature per simulated transaction (the sentinels, not counted here, have
+    // theirs on arrival), and a training example only for labelled transactions.
     expect(featureIds.filter((id) => transactionIds.has(id))).toHaveLength(TRANSACTIONS);
     expect(exampleIds).toHaveLength(labelledIds.size);
     expect(new Set(exampleIds)).toEqual(labelledIds);

@@ -282,7 +282,8 @@ describe('the delivery example end to end on the real stack', () => {
       sink,
       { rate: 10_000 },
     );
-    // One transaction a day later on many cards (so on every partition) moves the watermarks past the rest; these stay buffered.
+    // One transaction a day later on many cards (so on every partition) moves the watermarks past the rest, for a job in
+    // event-time mode; the example's job describes them on arrival, so they are features (and scores) like the others.
     const sentinels = [...simulateEvents({ seed: 6, startTime: (simulated.lastEventTime ?? startTime) + DAY_MS, count: 30, outOfOrderMs: 0, lateShare: 0 })].filter((event) => event.topic === 'transactions');
     await sink.send(sentinels);
     await sink.close();

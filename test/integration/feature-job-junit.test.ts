@@ -1,6 +1,6 @@
 /**
  * The feature job's own JUnit tests (feature formulas and their bit-equality with the
- * definitions, the training-example join on Flink's operator test harness, argument checks, the
+ * definitions, the feature operator's timing and the training-example join on Flink's operator test harness, argument checks, the
  * Kafka client properties it reads), run with Maven like the jar build, so `npm test` fails when they do.
  * They need no server; they sit here because Maven may download its test plugins on first use.
  */
@@ -45,6 +45,7 @@ describe('feature job JUnit tests (Maven)', () => {
       'dev.tributary.flink.features.CardHistoryEquivalenceTest',
       'dev.tributary.flink.features.CardHistoryTest',
       'dev.tributary.flink.features.DistinctStringsTest',
+      'dev.tributary.flink.features.FeatureCalculatorTest',
       'dev.tributary.flink.features.JobOptionsTest',
       'dev.tributary.flink.features.KafkaClientPropertiesTest',
       'dev.tributary.flink.features.TrainingExampleJoinTest',

@@ -34,6 +34,8 @@ const fraudModule = fraudJarJob.module!;
 const golden = JSON.parse(readFileSync(new URL('../fixtures/feature-job/golden-events.json', import.meta.url), 'utf8')) as GoldenEvents;
 const schemaText = (file: string): string => readFileSync(new URL(`../../schemas/${file}`, import.meta.url), 'utf8');
 
+/** Where the event-time job writes (logical names under the run's prefix); it reads the same transactions and labels. */
+const EVENT_TIME_TOPICS = { features: 'features-event-time', trainingExamples: 'training-examples-event-time', dlq: 'dlq-event-time' } as const;
 /** Relative tolerance for doubles: the job and this test add the same amounts in different orders. */
 const RELATIVE_TOLERANCE = 1e-9;
 /** Records reach read_committed readers only when the checkpoint after them completes (every 10 s). */
@@ -48,6 +50,8 @@ describe('Flink feature job (real Kafka, registry and Flink)', () => {
   const config: TributaryConfig = { ...baseConfig, topics: { prefix: `test.fj-${runId}.` } };
   const topic = (logical: string): string => `${config.topics.prefix}${logical}`;
   const jobName = `tributary-feature-job-it-${runId}`;
+  /** The same job with `--feature-timing event-time`, reading the same inputs and writing its own topics: the exact-replay mode. */
+  const eventTimeJobName = `${jobName}-event-time`;
   const jobVersion = `it-${runId}`;
   const rest = new FlinkRestClient({ baseUrl: config.flink.restUrl });
   const deployer = new FeatureJobDeployer(config, { rest });
@@ -57,10 +61,13 @@ describe('Flink feature job (real Kafka, registry and Flink)', () => {
 
   let admin: Admin;
   let producer: Producer;
+  /** The job as the example's definition runs it (features on arrival). */
   let submitted: SubmittedFeatureJob;
+  let eventTimeJob: SubmittedFeatureJob;
   let transactionSchemaId: number;
   let labelSchemaId: number;
   let features: CollectingConsumer;
+  let eventTimeFeatures: CollectingConsumer;
   let trainingExamples: CollectingConsumer;
   let deadLetters: CollectingConsumer;
   /** Newest event time produced so far: later tests produce after it so nothing of theirs is late. */
@@ -69,26 +76,32 @@ describe('Flink feature job (real Kafka, registry and Flink)', () => {
   beforeAll(async () => {
     admin = kafka.admin();
     await admin.connect();
-    for (const logical of ['transactions', 'labels', 'features', 'training-examples', 'dlq']) await createTopic(admin, topic(logical));
+    for (const logical of ['transactions', 'labels', 'features', 'training-examples', 'dlq', ...Object.values(EVENT_TIME_TOPICS)]) await createTopic(admin, topic(logical));
     transactionSchemaId = (await registry.register({ type: SchemaType.AVRO, schema: schemaText('transaction.avsc') }, { subject: `${topic('transactions')}-value` })).id;
     labelSchemaId = (await registry.register({ type: SchemaType.AVRO, schema: schemaText('label.avsc') }, { subject: `${topic('labels')}-value` })).id;
     // One request in flight keeps the produce order, which the golden phases depend on.
     producer = kafka.producer({ maxInFlightRequests: 1 });
     await producer.connect();
     features = await collectingConsumer(kafka, topic('features'));
+    eventTimeFeatures = await collectingConsumer(kafka, topic(EVENT_TIME_TOPICS.features));
     trainingExamples = await collectingConsumer(kafka, topic('training-examples'));
     deadLetters = await collectingConsumer(kafka, topic('dlq'));
-    submitted = await deployer.submit({
-      job: { ...fraudJarJob, labelHorizonMs: golden.label_horizon_ms },
-      jobName,
+    const job = { ...fraudJarJob, labelHorizonMs: golden.label_horizon_ms };
+    const outOfOrderness = { 'out-of-orderness-ms': String(golden.out_of_orderness_ms) };
+    // One after the other: a stale jar is built by the first submit, not by two Maven runs at once.
+    submitted = await deployer.submit({ job, jobName, jobVersion, argumentOverrides: outOfOrderness });
+    eventTimeJob = await deployer.submit({
+      job: { ...job, topics: { ...job.topics, ...EVENT_TIME_TOPICS } },
+      jobName: eventTimeJobName,
       jobVersion,
-      argumentOverrides: { 'out-of-orderness-ms': String(golden.out_of_orderness_ms) },
+      argumentOverrides: { ...outOfOrderness, 'feature-timing': 'event-time' },
     });
   });
 
   afterAll(async () => {
     await removeFeatureJobDeployments(config, jobName);
-    await Promise.all([features, trainingExamples, deadLetters].map((consumer) => consumer?.consumer.disconnect()));
+    await removeFeatureJobDeployments(config, eventTimeJobName);
+    await Promise.all([features, eventTimeFeatures, trainingExamples, deadLetters].map((consumer) => consumer?.consumer.disconnect()));
     await producer?.disconnect();
     await admin?.disconnect();
   });
@@ -120,18 +133,18 @@ describe('Flink feature job (real Kafka, registry and Flink)', () => {
     for (const txn of transactions) newestEventTime = Math.max(newestEventTime, Date.parse(txn.at));
   }
 
-  async function vertexId(namePrefix: string): Promise<string> {
-    const { vertices } = await rest.jobDetails(submitted.jobId);
+  async function vertexId(namePrefix: string, jobId = submitted.jobId): Promise<string> {
+    const { vertices } = await rest.jobDetails(jobId);
     const vertex = vertices.find((candidate) => candidate.name.startsWith(namePrefix));
-    if (!vertex) throw new Error(`job ${submitted.jobId} has no vertex named "${namePrefix}…": ${vertices.map((v) => v.name).join(' | ')}`);
+    if (!vertex) throw new Error(`job ${jobId} has no vertex named "${namePrefix}…": ${vertices.map((v) => v.name).join(' | ')}`);
     return vertex.id;
   }
 
-  /** Waits until the feature operator's input watermark reaches `watermark` (epoch ms). */
-  async function waitForFeatureWatermark(watermark: number): Promise<void> {
-    const id = await vertexId('card features');
+  /** Waits until the feature operator's input watermark in `jobId` reaches `watermark` (epoch ms). */
+  async function waitForFeatureWatermark(jobId: string, watermark: number): Promise<void> {
+    const id = await vertexId('card features', jobId);
     await waitFor(`the feature operator's watermark to reach ${new Date(watermark).toISOString()}`, async () => {
-      const watermarks = await rest.vertexWatermarks(submitted.jobId, id);
+      const watermarks = await rest.vertexWatermarks(jobId, id);
       return watermarks.length > 0 && watermarks.every((subtask) => Number(subtask.value) >= watermark) ? true : undefined;
     }, WATERMARK_TIMEOUT_MS, 200);
   }
@@ -179,9 +192,23 @@ describe('Flink feature job (real Kafka, registry and Flink)', () => {
     }
   }
 
-  it('computes the golden features in event time, late events included, and joins exactly the labels within the horizon', async () => {
-    const expected = expectedFeatures(golden);
-    const goldenIds = new Set(expected.map((feature) => feature.transaction_id));
+  /** Waits for the golden features in `consumer`, then checks each against the reference; returns them by transaction id. */
+  async function expectGoldenFeatures(consumer: CollectingConsumer, expected: readonly ExpectedFeature[], goldenIds: ReadonlySet<string>): Promise<Map<string, Decoded>> {
+    await waitFor(`${expected.length} feature records`, () => (consumer.received.length >= expected.length ? true : undefined), COMMIT_TIMEOUT_MS, 250);
+    const decoded = await decodeAll(consumer);
+    const byId = new Map(decoded.map((feature) => [feature.transaction_id as string, feature]));
+    expect(decoded.map((feature) => feature.transaction_id).sort()).toEqual([...goldenIds].sort());
+    for (const feature of expected) expectFeature(byId.get(feature.transaction_id) ?? {}, feature);
+    for (const { message } of consumer.received) {
+      expect(message.key?.toString()).toBe((await registry.decode(message.value as Buffer) as Decoded).card_hash);
+    }
+    return byId;
+  }
+
+  it('computes the golden features on arrival, the last before any newer transaction, and in event time in the event-time job, and joins exactly the labels within the horizon to the features served', async () => {
+    const onArrival = expectedFeatures(golden, 'arrival');
+    const inEventTime = expectedFeatures(golden, 'event-time');
+    const goldenIds = new Set(onArrival.map((feature) => feature.transaction_id));
 
     // Labels first, so they wait in the join's state before their features exist.
     const labelMessages = await Promise.all(golden.labels.map(async (label) => ({
@@ -195,22 +222,25 @@ describe('Flink feature job (real Kafka, registry and Flink)', () => {
       return (vertex?.metrics?.['write-records'] ?? 0) >= golden.labels.length ? true : undefined;
     }, WATERMARK_TIMEOUT_MS, 500);
 
+    // Each phase's lateness in the event-time job depends on the watermark it reached before the next.
     const watermarks = watermarksAfterPhases(golden);
     for (const [index, phase] of golden.phases.entries()) {
       await produceTransactions(phase);
-      await waitForFeatureWatermark(watermarks[index] ?? Number.NaN);
+      await waitForFeatureWatermark(eventTimeJob.jobId, watermarks[index] ?? Number.NaN);
     }
-    await produceTransactions(flushTransactions(golden.flush_at, 'flush-1'));
-    await waitForFeatureWatermark(watermarks.at(-1) ?? Number.NaN);
+    // The stream is quiet now: no transaction after the last phase's. On arrival, every feature
+    // comes out regardless, the last transaction's (a15, beyond the watermark) included.
+    const byId = await expectGoldenFeatures(features, onArrival, goldenIds);
+    // The event-time job cannot have described it: its watermark stays behind until newer transactions arrive.
+    const last = golden.phases.at(-1)?.at(-1)?.id;
+    expect(byId.has(last ?? '')).toBe(true);
+    expect((await decodeAll(eventTimeFeatures)).map((feature) => feature.transaction_id)).not.toContain(last);
 
-    await waitFor(`${expected.length} feature records`, () => (features.received.length >= expected.length ? true : undefined), COMMIT_TIMEOUT_MS, 250);
-    const decoded = await decodeAll(features);
-    const byId = new Map(decoded.map((feature) => [feature.transaction_id as string, feature]));
-    expect(decoded.map((feature) => feature.transaction_id).sort()).toEqual([...goldenIds].sort());
-    for (const feature of expected) expectFeature(byId.get(feature.transaction_id) ?? {}, feature);
-    for (const { message } of features.received) {
-      expect(message.key?.toString()).toBe((await registry.decode(message.value as Buffer) as Decoded).card_hash);
-    }
+    // In event time, the transactions beyond the watermark wait for newer ones: the flush moves it past them.
+    await produceTransactions(flushTransactions(golden.flush_at, 'flush-1'));
+    await waitForFeatureWatermark(eventTimeJob.jobId, watermarks.at(-1) ?? Number.NaN);
+    await expectGoldenFeatures(eventTimeFeatures, inEventTime, goldenIds);
+    await removeFeatureJobDeployments(config, eventTimeJobName);
 
     const joined = expectedJoinedLabels(golden);
     await waitFor(`${joined.length} training examples`, () => (trainingExamples.received.length >= joined.length ? true : undefined), COMMIT_TIMEOUT_MS, 250);
@@ -220,6 +250,7 @@ describe('Flink feature job (real Kafka, registry and Flink)', () => {
     await waitFor('a later completed checkpoint', async () => ((await rest.checkpoints(submitted.jobId)).latest.completed?.id ?? 0) > checkpointSeen ? true : undefined, COMMIT_TIMEOUT_MS, 500);
     const examples = await decodeAll(trainingExamples);
     expect(examples.map((example) => example.transaction_id).sort()).toEqual(joined.map((label) => label.transaction_id).sort());
+    // Each example holds the features record served for its transaction, field for field.
     for (const label of joined) {
       const example = examples.find((candidate) => candidate.transaction_id === label.transaction_id) ?? {};
       expect(example).toMatchObject({ ...byId.get(label.transaction_id), is_fraud: label.is_fraud, label_source: label.source, label_time: Date.parse(label.label_time) });

@@ -131,6 +131,18 @@ describe('headline figures against their same-run baselines', () => {
     ]);
   });
 
+  it('capacity: one scorer process\'s CPU per event, and two processes in one group against one', () => {
+    const drain = (recordsPerSecond: number, microsecondsPerEvent: number) => ({ recordsPerSecond, cpu: { microsecondsPerEvent } });
+    const rows = headlinesOf(run('capacity', { benchmark: 'capacity', drains: { 'one.exactly-once': drain(8_000, 95), 'one.low-latency': drain(10_000, 80), 'two.exactly-once': drain(10_000, 110) } }));
+    expect(rows.map((row) => [row.figure, row.value, row.baseline])).toEqual([
+      ['scorer CPU per event, one process, exactly-once (µs)', '95', 'absolute; low-latency: 80 µs'],
+      ['scorer throughput, two processes in one group, exactly-once (records/s)', '10,000 (×1.25)', 'one process: 8,000/s, same backlog size, the same 2 shared cores'],
+    ]);
+    // Rounds paired: their median ratio, not the ratio of the medians.
+    const paired = headlinesOf(run('capacity', { drains: { 'one.exactly-once': drain(8_000, 95), 'two.exactly-once': drain(10_000, 110) }, twoOverOneThroughput: { median: 1.1, samples: [1.3, 1.1, 0.9] } }));
+    expect(paired[1]!.value).toBe('10,000 (×1.10, median of rounds)');
+  });
+
   it('says so for a failed benchmark and for an output it has no rule for', () => {
     expect(headlinesOf(run('scoring', null, 'exit code 1 (its stderr above says why)'))).toEqual([{ benchmark: 'scoring', figure: 'failed', value: 'exit code 1 (its stderr above says why)', baseline: '–' }]);
     expect(headlinesOf(run('new-one', { benchmark: 'new-one' }))[0]!.figure).toBe('no headline figure known for this output');

@@ -74,7 +74,7 @@ describe('feature job spec', () => {
       jobName: 'tributary-feature-job',
       jar: join(folder, 'feature-job', 'target', 'tributary-feature-job.jar'),
       mainClass: 'dev.tributary.flink.features.FeatureJob',
-      args: ['--out-of-orderness-ms', '5000'],
+      args: ['--out-of-orderness-ms', '5000', '--feature-timing', 'arrival'],
       module: {
         moduleDir: join(folder, 'feature-job'),
         jar: join('target', 'tributary-feature-job.jar'),

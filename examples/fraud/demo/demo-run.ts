@@ -39,7 +39,7 @@ import { createAvroDecoder } from '../../../src/streaming/avro-decoder.js';
 import { createKafka } from '../../../src/streaming/kafka-client.js';
 import { createOffsetRangeReader } from '../../../src/streaming/offset-range-reader.js';
 import { createSchemaRegistryClient } from '../../../src/streaming/schema-registry-client.js';
-import { FRAUD_PIPELINE_FILE, simulatorTopics } from '../fraud-pipeline.js';
+import { FRAUD_PIPELINE_FILE, featuresWaitForWatermark, simulatorTopics } from '../fraud-pipeline.js';
 import { createKafkaSimulationSink } from '../simulator/kafka-sink.js';
 import { simulateEvents } from '../simulator/event-generator.js';
 import type { Transaction } from '../simulator/simulated-event.js';
@@ -187,9 +187,10 @@ class RecordingSink implements ClosableSimulationSink {
   }
 
   /**
-   * Watermarks pass the last events only once later ones arrive: one transaction a day later on
-   * many cards (so on every partition) flushes the feature job's windows. These are not part of
-   * the traffic: they stay buffered themselves, so they are not recorded.
+   * For a feature job in event-time mode, which describes the last events only once later ones
+   * move the watermark past them: one transaction a day later on many cards (so on every
+   * partition) flushes its windows. These are not part of the traffic: they stay buffered
+   * themselves, so they are not recorded.
    */
   async flushFeatureWindows(seed: number): Promise<void> {
     const sentinels = [...simulateEvents({ seed, startTime: (this.lastEventTime ?? Date.now()) + DAY_MS, count: 30, outOfOrderMs: 0, lateShare: 0 })].filter((event) => event.topic === 'transactions');
@@ -562,11 +563,12 @@ export class DemoRun {
     return { rollout: final, rolloutOutcome: text };
   }
 
-  /** Flushes the feature job's windows, waits for the scorer to score every transaction, and audits. */
+  /** Flushes an event-time feature job's windows, waits for the scorer to score every transaction, and audits. */
   private async finishAndAudit(): Promise<ScoreAudit> {
     this.report.step('stopping the simulator; waiting until every transaction is scored');
     const sink = this.sink!;
-    await sink.flushFeatureWindows(this.options.seed + 2);
+    // On arrival (the example's default) the last transactions are described without newer ones.
+    if (featuresWaitForWatermark(this.definition!)) await sink.flushFeatureWindows(this.options.seed + 2);
     const scoresTopic = this.pipelineTopic('scores');
     const total = sink.sentAt.size;
     const reader = createOffsetRangeReader(this.kafka);

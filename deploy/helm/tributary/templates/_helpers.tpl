@@ -1,11 +1,13 @@
 {{/*
-Names, labels and the two tables the chart shares with Tributary's code: the topics of a
-pipeline (src/streaming/topic-catalogue.ts) and the least-privilege ACLs of each principal
-(src/stack/secure-kafka-acls.ts, the table `stack up --secure` grants).
-test/integration/helm-chart.test.ts renders both and compares them with the code's tables, so
-a change on one side alone fails the tests.
+Names, labels, and the platform's side of two tables the chart shares with Tributary's code: the
+topics every prefix has beside its pipelines' (the shared model topics of
+src/pipeline-apply/platform-resources.ts and the pipeline store), and the ACLs each principal
+gets on them (platformKafkaGrants in src/stack/secure-kafka-acls.ts). A pipeline's own topics,
+grants and feature job come from its values entry, which `tributary pipeline helm-values`
+computes from its definition, so nothing here names a pipeline's topics.
+test/integration/helm-chart.test.ts renders the chart and compares both sides with the code's,
+so a change on one side alone fails the tests.
 */}}
-
 {{- define "tributary.fullname" -}}
 {{- if contains .Chart.Name .Release.Name -}}
 {{- .Release.Name | trunc 40 | trimSuffix "-" -}}
@@ -54,6 +56,7 @@ pipeline definition's rule (featureJobName in src/pipelines/pipeline-topics.ts),
 {{- .featureJob.name | default (printf "%s-features" .name) -}}
 {{- end -}}
 
+
 {{/* The pipelines, each merged over pipelineDefaults (a list in values replaces, never merges). */}}
 {{- define "tributary.pipelines" -}}
 {{- $out := list -}}
@@ -63,17 +66,33 @@ pipeline definition's rule (featureJobName in src/pipelines/pipeline-topics.ts),
 {{- toYaml $out -}}
 {{- end -}}
 
+{{/* The pipeline's topic of one role (its first, for "source"): (dict "pipeline" $p "role" "features"). */}}
+{{- define "tributary.topicOfRole" -}}
+{{- $found := dict -}}
+{{- range .pipeline.topics -}}
+{{- if and (eq .role $.role) (not $found.name) -}}
+{{- $found = . -}}
+{{- end -}}
+{{- end -}}
+{{- toYaml $found -}}
+{{- end -}}
+
+{{/* The KafkaTopic object of a topic of a pipeline: <pipeline>-<name after the prefix>, lower case, '_' as '-'. */}}
+{{- define "tributary.topicObjectName" -}}
+{{- printf "%s-%s" .pipeline.name (trimPrefix .pipeline.topicPrefix .topic | lower | replace "_" "-") -}}
+{{- end -}}
+
 {{/*
 Refuses values that would render a broken or unsafe install, one line each.
 */}}
 {{- define "tributary.validate" -}}
 {{- if not .Values.pipelines -}}
-{{- fail "pipelines: list at least one pipeline (name, topicPrefix, taskQueue, model)" -}}
+{{- fail "pipelines: list at least one pipeline: `tributary pipeline helm-values <definition>` prints its entry" -}}
 {{- end -}}
 {{- $names := dict -}}
 {{- $jobs := dict -}}
 {{- $prefixes := dict -}}
-{{- $partitions := include "tributary.topicPartitions" . | fromYaml -}}
+{{- $platform := include "tributary.platformTopics" . | fromYaml -}}
 {{- range $i, $p := include "tributary.pipelines" . | fromYamlArray -}}
 {{- if not (regexMatch "^[a-z]([-a-z0-9]{0,18}[a-z0-9])?$" (toString $p.name)) -}}
 {{- fail (printf "pipelines[%d].name %q: expected a DNS label of at most 20 characters (lower-case letters, digits, '-')" $i (toString $p.name)) -}}
@@ -82,6 +101,9 @@ Refuses values that would render a broken or unsafe install, one line each.
 {{- fail (printf "pipelines[%d].name %q: another pipeline has this name" $i $p.name) -}}
 {{- end -}}
 {{- $_ := set $names $p.name true -}}
+{{- if not (and $p.topics $p.featureJob.entryClass $p.featureJob.jarURI $p.featureJob.topics $p.grants) -}}
+{{- fail (printf "pipelines[%d] %q: no topics, grants or feature job (entryClass, jarURI, topics); make the entry from the pipeline's definition with `tributary pipeline helm-values <definition>`" $i $p.name) -}}
+{{- end -}}
 {{- $job := include "tributary.featureJobName" $p -}}
 {{- if not (regexMatch "^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$" $job) -}}
 {{- fail (printf "pipelines[%d].featureJob.name %q: the feature job names its FlinkDeployment, so expected a DNS label of at most 40 characters (lower-case letters, digits, '-')" $i $job) -}}
@@ -97,9 +119,30 @@ Refuses values that would render a broken or unsafe install, one line each.
 {{- fail (printf "pipelines[%d].topicPrefix %q: another pipeline uses it; each pipeline needs its own topics" $i (toString $p.topicPrefix)) -}}
 {{- end -}}
 {{- $_ := set $prefixes (toString $p.topicPrefix) true -}}
-{{- $max := int (default (index $partitions "features") $p.scorer.maxReplicas) -}}
-{{- if gt $max (int (index $partitions "features")) -}}
-{{- fail (printf "pipelines[%d].scorer.maxReplicas %d: the features topic has %d partitions, and replicas beyond that would sit idle in the consumer group" $i $max (int (index $partitions "features"))) -}}
+{{- $objects := dict -}}
+{{- range $logical, $_ := $platform -}}
+{{- $_ := set $objects (include "tributary.topicObjectName" (dict "pipeline" $p "topic" (printf "%s%s" $p.topicPrefix $logical))) $logical -}}
+{{- end -}}
+{{- range $j, $t := $p.topics -}}
+{{- if not (hasPrefix (toString $p.topicPrefix) (toString $t.name)) -}}
+{{- fail (printf "pipelines[%d].topics[%d].name %q: not under the pipeline's topicPrefix %q; print the entry again with `tributary pipeline helm-values <definition> --topic-prefix %s`" $i $j (toString $t.name) (toString $p.topicPrefix) (toString $p.topicPrefix)) -}}
+{{- end -}}
+{{- $object := include "tributary.topicObjectName" (dict "pipeline" $p "topic" $t.name) -}}
+{{- if hasKey $objects $object -}}
+{{- fail (printf "pipelines[%d].topics[%d].name %q: its KafkaTopic would be %s, as another topic's of the pipeline (%s)" $i $j $t.name $object (index $objects $object)) -}}
+{{- end -}}
+{{- if or (gt (len $object) 253) (not (regexMatch "^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$" $object)) -}}
+{{- fail (printf "pipelines[%d].topics[%d].name %q: cannot name its KafkaTopic (%s is not a DNS subdomain); rename the topic in the definition" $i $j $t.name $object) -}}
+{{- end -}}
+{{- $_ := set $objects $object $t.name -}}
+{{- end -}}
+{{- $features := include "tributary.topicOfRole" (dict "pipeline" $p "role" "features") | fromYaml -}}
+{{- if not $features.name -}}
+{{- fail (printf "pipelines[%d].topics: no topic of role features, which the scorer reads; make the entry with `tributary pipeline helm-values <definition>`" $i) -}}
+{{- end -}}
+{{- $max := int (default $features.partitions $p.scorer.maxReplicas) -}}
+{{- if gt $max (int $features.partitions) -}}
+{{- fail (printf "pipelines[%d].scorer.maxReplicas %d: the features topic has %d partitions, and replicas beyond that would sit idle in the consumer group" $i $max (int $features.partitions)) -}}
 {{- end -}}
 {{- if gt (int $p.scorer.replicas) $max -}}
 {{- fail (printf "pipelines[%d].scorer.replicas %d: more than maxReplicas %d" $i (int $p.scorer.replicas) $max) -}}
@@ -122,82 +165,61 @@ Refuses values that would render a broken or unsafe install, one line each.
 {{- end -}}
 {{- end -}}
 
-{{/* Partitions of each logical topic, as src/streaming/topic-catalogue.ts declares them; pipelines as the pipeline store's (pipelinesTopicSpec). */}}
-{{- define "tributary.topicPartitions" -}}
-transactions: 3
-labels: 3
-features: 3
-training-examples: 3
-scores: 3
-models: 1
-model-registry-events: 1
-deployments: 1
-dlq: 3
-pipelines: 1
-{{- end -}}
-
 {{/*
-Topic-level configs of each logical topic, as src/streaming/topic-catalogue.ts declares them
-(strings, as Kafka reports them back), and of the pipeline store's topic as pipelinesTopicSpec
-(src/pipeline-store/kafka-pipeline-store.ts) does; min.insync.replicas is added from the replication factor.
+The platform's topics of every prefix, by the name after the prefix, with partitions and topic-level
+configs (strings, as Kafka reports them back): the shared model topics apply creates
+(platformTopics in src/pipeline-apply/platform-resources.ts, from src/streaming/topic-catalogue.ts)
+and the pipeline store (pipelinesTopicSpec in src/pipeline-store/kafka-pipeline-store.ts), which
+the chart's principals could not create. min.insync.replicas is added from the replication factor.
 */}}
-{{- define "tributary.topicConfigs" -}}
-transactions: { cleanup.policy: delete, retention.ms: "604800000" }
-labels: { cleanup.policy: delete, retention.ms: "2592000000" }
-features: { cleanup.policy: delete, retention.ms: "604800000" }
-training-examples: { cleanup.policy: delete, retention.ms: "2592000000" }
-scores: { cleanup.policy: delete, retention.ms: "2592000000" }
-models: { cleanup.policy: compact, min.compaction.lag.ms: "3600000", max.message.bytes: "16777216" }
-model-registry-events: { cleanup.policy: delete, retention.ms: "-1" }
-deployments: { cleanup.policy: compact, min.compaction.lag.ms: "3600000" }
-dlq: { cleanup.policy: delete, retention.ms: "2592000000" }
-pipelines: { cleanup.policy: compact, min.compaction.lag.ms: "3600000" }
+{{- define "tributary.platformTopics" -}}
+models: { partitions: 1, config: { cleanup.policy: compact, min.compaction.lag.ms: "3600000", max.message.bytes: "16777216" } }
+model-registry-events: { partitions: 1, config: { cleanup.policy: delete, retention.ms: "-1" } }
+deployments: { partitions: 1, config: { cleanup.policy: compact, min.compaction.lag.ms: "3600000" } }
+pipelines: { partitions: 1, config: { cleanup.policy: compact, min.compaction.lag.ms: "3600000" } }
 {{- end -}}
 
 {{/*
-The grants of one role for the topics of one prefix: a list of
-{operation, resource, name, pattern}, names already prefixed. The same table as
-secureKafkaGrants in src/stack/secure-kafka-acls.ts with the fraud example applied (each pipeline
-of the chart runs its job on the catalogue's topic names); READ and WRITE imply DESCRIBE.
-Called with (dict "prefix" "tributary." "role" "scorer").
+The grants of one role of one pipeline: a list of {operation, resource, name, pattern}, names
+already prefixed, each once. The platform's for the pipeline's prefix (the same table as
+platformKafkaGrants in src/stack/secure-kafka-acls.ts: the shared topics, the catalogue's scores
+and dlq of a model without a pipeline, the pipeline store, and the group and transactional-id
+prefixes each role's code uses), then the pipeline's own from its values entry
+(pipelineKafkaGrants, which `tributary pipeline helm-values` wrote). READ and WRITE imply DESCRIBE.
+Called with (dict "pipeline" $p "role" "scorer").
 */}}
 {{- define "tributary.grants" -}}
-{{- $p := .prefix -}}
+{{- $p := .pipeline.topicPrefix -}}
 {{- $t := dict
-  "simulator" (dict
-    "topicWrite" (list "transactions" "labels"))
+  "simulator" (dict)
   "scorer" (dict
-    "topicRead" (list "features" "deployments" "models" "model-registry-events" "pipelines")
+    "topicRead" (list "deployments" "models" "model-registry-events" "pipelines")
     "topicWrite" (list "scores" "dlq")
     "groups" (list (printf "%sscorer." $p) (printf "%sdeployments-reader" $p) (printf "%smodel-artifact-reader" $p) (printf "%smodel-registry-reader" $p) (printf "%spipeline-store-reader" $p))
     "transactionalIds" (list (printf "%sscorer." $p)))
   "trainer" (dict
-    "topicRead" (list "training-examples" "features" "labels" "scores" "models" "model-registry-events" "deployments" "pipelines")
+    "topicRead" (list "scores" "models" "model-registry-events" "deployments" "pipelines")
     "topicWrite" (list "models" "model-registry-events" "deployments" "pipelines")
-    "topicDescribe" (list "transactions" "dlq")
     "groups" (list $p)
     "transactionalIds" (list (printf "%smodel-registry." $p) (printf "%sdeployments." $p) (printf "%spipeline-store." $p)))
   "flink" (dict
-    "topicRead" (list "transactions" "labels")
-    "topicWrite" (list "features" "training-examples" "dlq")
     "groups" (list $p)
     "transactionalIds" (list $p))
 -}}
 {{- $g := index $t .role -}}
-{{- range $g.topicRead }}
-- { operation: Read, resource: topic, name: {{ printf "%s%s" $p . | quote }}, pattern: literal }
+{{- $all := list -}}
+{{- range $g.topicRead }}{{ $all = append $all (dict "operation" "Read" "resource" "topic" "name" (printf "%s%s" $p .) "pattern" "literal") }}{{ end -}}
+{{- range $g.topicWrite }}{{ $all = append $all (dict "operation" "Write" "resource" "topic" "name" (printf "%s%s" $p .) "pattern" "literal") }}{{ end -}}
+{{- range $g.groups }}{{ $all = append $all (dict "operation" "Read" "resource" "group" "name" . "pattern" "prefix") }}{{ end -}}
+{{- range $g.transactionalIds }}{{ $all = append $all (dict "operation" "Write" "resource" "transactionalId" "name" . "pattern" "prefix") }}{{ end -}}
+{{- range (index (.pipeline.grants | default dict) .role | default list) }}{{ $all = append $all . }}{{ end -}}
+{{- $seen := dict -}}
+{{- range $all }}
+{{- $key := printf "%s %s %s %s" .operation .resource .name .pattern }}
+{{- if not (hasKey $seen $key) }}
+{{- $_ := set $seen $key true }}
+- { operation: {{ .operation }}, resource: {{ .resource }}, name: {{ .name | quote }}, pattern: {{ .pattern }} }
 {{- end }}
-{{- range $g.topicWrite }}
-- { operation: Write, resource: topic, name: {{ printf "%s%s" $p . | quote }}, pattern: literal }
-{{- end }}
-{{- range $g.topicDescribe }}
-- { operation: Describe, resource: topic, name: {{ printf "%s%s" $p . | quote }}, pattern: literal }
-{{- end }}
-{{- range $g.groups }}
-- { operation: Read, resource: group, name: {{ . | quote }}, pattern: prefix }
-{{- end }}
-{{- range $g.transactionalIds }}
-- { operation: Write, resource: transactionalId, name: {{ . | quote }}, pattern: prefix }
 {{- end }}
 {{- end -}}
 

@@ -16,14 +16,23 @@ import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 
 /**
- * Emits exactly one {@link Feature} per transaction of a card (the key is the card hash).
+ * Emits exactly one {@link Feature} per transaction of a card (the key is the card hash), when
+ * its {@link FeatureTiming} says.
  *
- * <p>On-time transactions wait in state until the watermark passes their event time, then are
- * described in event-time order (ties by transaction id), so any arrival order within the
- * out-of-orderness bound gives the same features as in-order arrival. A transaction at or
- * behind the watermark when it arrives (late) is not dropped: it is described at once against
- * the history as it stands (entries with event time ≤ its own), then added to the history.
- * Features already emitted for later transactions are not revised.
+ * <p>{@link FeatureTiming#ARRIVAL}: every transaction is described at once, against the card's
+ * history as it stands (entries with event time ≤ its own, within each window), then joins the
+ * history at its event-time place. No timer waits for the watermark, so the out-of-orderness
+ * bound is in no feature's latency and a stream that goes quiet has its last transaction
+ * described too. Features already emitted for later transactions are not revised.
+ *
+ * <p>{@link FeatureTiming#EVENT_TIME}: on-time transactions wait in state until the watermark
+ * passes their event time, then are described in event-time order (ties by transaction id), so
+ * any arrival order within the out-of-orderness bound gives the same features as in-order
+ * arrival. A transaction at or behind the watermark when it arrives (late) is not dropped: it is
+ * described at once, as in arrival mode.
+ *
+ * <p>Pending transactions are described when their timer fires in either mode, so a savepoint
+ * of an event-time job restores into an arrival one without losing those that were waiting.
  *
  * <p>Retention is in event time, driven by timers, because Flink's state TTL counts processing
  * time and would behave differently on a replay: history is kept for 24 h plus
@@ -39,13 +48,15 @@ public final class FeatureCalculator extends KeyedProcessFunction<String, CardTr
     private static final long CLEANUP_GRANULARITY_MS = CardHistory.ONE_HOUR_MS;
 
     private final String jobVersion;
+    private final FeatureTiming timing;
     private transient MapState<Long, List<CardTransaction>> pendingByEventTime;
     private transient ValueState<List<HistoryEntry>> history;
     private transient MapState<String, DeviceSighting> devices;
     private transient Counter lateTransactions;
 
-    public FeatureCalculator(String jobVersion) {
+    public FeatureCalculator(String jobVersion, FeatureTiming timing) {
         this.jobVersion = jobVersion;
+        this.timing = timing;
     }
 
     @Override
@@ -61,8 +72,9 @@ public final class FeatureCalculator extends KeyedProcessFunction<String, CardTr
 
     @Override
     public void processElement(CardTransaction txn, Context ctx, Collector<Feature> out) throws Exception {
-        if (txn.eventTime() <= ctx.timerService().currentWatermark()) {
-            lateTransactions.inc();
+        boolean late = txn.eventTime() <= ctx.timerService().currentWatermark();
+        if (late) lateTransactions.inc();
+        if (late || timing == FeatureTiming.ARRIVAL) {
             describe(txn, ctx, out);
             return;
         }

@@ -57,6 +57,8 @@ public final class FeatureJob {
 
     static void build(StreamExecutionEnvironment env, JobOptions options) {
         configure(env);
+        // Watermarks in both feature timings: event-time waits for them, and both need them for the
+        // history's retention timers and the label join's horizon.
         SingleOutputStreamOperator<CardTransaction> transactions = env
                 .fromSource(source(options, options.transactionsTopic(), "transactions",
                                 new TransactionDeserializer(options.schemaRegistryUrl(), options.piiKeyFile())),
@@ -82,7 +84,7 @@ public final class FeatureJob {
 
         SingleOutputStreamOperator<Feature> features = transactions
                 .keyBy(CardTransaction::cardHash)
-                .process(new FeatureCalculator(options.jobVersion()))
+                .process(new FeatureCalculator(options.jobVersion(), options.featureTiming()))
                 .uid("feature-calculator")
                 .name("card features");
 

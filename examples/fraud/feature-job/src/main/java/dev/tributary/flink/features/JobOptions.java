@@ -27,6 +27,8 @@ public record JobOptions(
         Path piiKeyFile,
         long outOfOrdernessMs,
         long labelHorizonMs,
+        /** When features are computed: on arrival (serving) or once the watermark passes (exact replays). */
+        FeatureTiming featureTiming,
         String transactionalIdPrefix,
         /** Credentials and TLS settings of the Kafka clients (see {@link KafkaClientProperties}); null for a broker that needs none. */
         Path kafkaClientProperties) implements java.io.Serializable {
@@ -34,11 +36,13 @@ public record JobOptions(
     public static final String DEFAULT_JOB_NAME = "tributary-feature-job";
     public static final long DEFAULT_OUT_OF_ORDERNESS_MS = 5_000L;
     public static final long DEFAULT_LABEL_HORIZON_MS = 7L * 24 * 60 * 60 * 1000;
+    /** Arrival: features for scoring must not wait for the watermark (issue 16); event-time is for exact replays. */
+    public static final FeatureTiming DEFAULT_FEATURE_TIMING = FeatureTiming.ARRIVAL;
 
     private static final List<String> REQUIRED = List.of(
             "bootstrap-servers", "schema-registry-url", "source-topics", "labels-topic", "features-topic",
             "training-examples-topic", "dlq-topic", "group-id", "job-version", "pii-key-file", "transactional-id-prefix");
-    private static final Set<String> OPTIONAL = Set.of("out-of-orderness-ms", "label-horizon-ms", "job-name", "kafka-client-properties");
+    private static final Set<String> OPTIONAL = Set.of("out-of-orderness-ms", "label-horizon-ms", "feature-timing", "job-name", "kafka-client-properties");
 
     /** Thrown when the arguments are unusable; the message names every bad argument. */
     public static final class InvalidJobArgumentsException extends IllegalArgumentException {
@@ -57,6 +61,7 @@ public record JobOptions(
         }
         long outOfOrderness = nonNegativeMillis(values, "out-of-orderness-ms", DEFAULT_OUT_OF_ORDERNESS_MS, problems);
         long labelHorizon = nonNegativeMillis(values, "label-horizon-ms", DEFAULT_LABEL_HORIZON_MS, problems);
+        FeatureTiming featureTiming = featureTiming(values.get("feature-timing"), problems);
         String keyFile = values.get("pii-key-file");
         if (keyFile != null && !keyFile.isBlank()) checkKeyFile(Path.of(keyFile), problems);
         String clientProperties = values.get("kafka-client-properties");
@@ -75,7 +80,7 @@ public record JobOptions(
                 values.get("bootstrap-servers"), values.get("schema-registry-url"), values.get("source-topics"),
                 values.get("labels-topic"), values.get("features-topic"), values.get("training-examples-topic"),
                 values.get("dlq-topic"), values.get("group-id"), values.get("job-version"),
-                values.getOrDefault("job-name", DEFAULT_JOB_NAME), Path.of(keyFile), outOfOrderness, labelHorizon,
+                values.getOrDefault("job-name", DEFAULT_JOB_NAME), Path.of(keyFile), outOfOrderness, labelHorizon, featureTiming,
                 values.get("transactional-id-prefix"), clientProperties == null ? null : Path.of(clientProperties));
     }
 
@@ -113,6 +118,15 @@ public record JobOptions(
         }
         problems.add("--" + name + " " + quote(value) + ": expected a whole number of milliseconds, 0 or more");
         return fallback;
+    }
+
+    private static FeatureTiming featureTiming(String value, List<String> problems) {
+        if (value == null) return DEFAULT_FEATURE_TIMING;
+        return FeatureTiming.fromArgument(value).orElseGet(() -> {
+            problems.add("--feature-timing " + quote(value) + ": expected " + FeatureTiming.ARRIVAL.argument() + " (features on arrival, for serving) or "
+                    + FeatureTiming.EVENT_TIME.argument() + " (once the watermark passes, for exact replays)");
+            return DEFAULT_FEATURE_TIMING;
+        });
     }
 
     /** Checked here so a wrong path fails the submission, not the first record; the key itself is read only by the tasks. */

@@ -42,6 +42,27 @@ class CardHistoryTest {
     }
 
     @Test
+    void eachWindowStartsAtItsFirstMillisecondWhateverTheEntriesBefore() {
+        long t = 24 * 60; // minutes after T0
+        CardHistory history = CardHistory.empty();
+        for (long minutesBefore : new long[] {24 * 60, 60, 10}) {
+            // One entry a millisecond outside each window, one on its first millisecond (inside).
+            history.add(new CardTransaction("out" + minutesBefore, "card", "email", "m-out" + minutesBefore, "grocery", 1000,
+                    0, 0, "dev", T0 + (t - minutesBefore) * 60_000 - 1));
+            history.add(txn("in" + minutesBefore, t - minutesBefore, minutesBefore, "m-in" + minutesBefore, 0, 0));
+        }
+        Feature f = history.featuresOf(txn("now", t, 1, "m-now", 0, 0), false, "v1");
+        // By hand: 10m holds in10 and now; 1h adds out10 and in60; 24h adds out60 and in1440.
+        assertEquals(2, f.txnCount10m());
+        assertEquals(11.0, f.amountSum10m());
+        assertEquals(4, f.txnCount1h());
+        assertEquals(1071.0, f.amountSum1h());
+        assertEquals(4, f.distinctMerchants1h());
+        assertEquals(6, f.txnCount24h());
+        assertEquals(3511.0, f.amountSum24h());
+    }
+
+    @Test
     void zeroElapsedTimeGivesADistanceButNoSpeed() {
         CardHistory history = CardHistory.empty();
         history.add(txn("a", 0, 10, "m1", 48.8566, 2.3522));

@@ -29,6 +29,17 @@ class JobOptionsTest {
         assertEquals(5_000L, options.outOfOrdernessMs());
         assertEquals(7L * 24 * 3600 * 1000, options.labelHorizonMs());
         assertEquals("tributary-feature-job", options.jobName());
+        assertEquals(FeatureTiming.ARRIVAL, options.featureTiming());
+    }
+
+    @Test
+    void choosesTheFeatureTiming() throws Exception {
+        List<String> args = validArgs();
+        args.addAll(List.of("--feature-timing", "event-time"));
+        assertEquals(FeatureTiming.EVENT_TIME, JobOptions.parse(args.toArray(String[]::new)).featureTiming());
+        args.set(args.size() - 1, "watermark");
+        IllegalArgumentException error = assertThrows(IllegalArgumentException.class, () -> JobOptions.parse(args.toArray(String[]::new)));
+        assertEquals("invalid feature job arguments (1 problem):\n  --feature-timing \"watermark\": expected arrival (features on arrival, for serving) or event-time (once the watermark passes, for exact replays)", error.getMessage());
     }
 
     @Test

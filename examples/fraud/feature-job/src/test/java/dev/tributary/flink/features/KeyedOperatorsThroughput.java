@@ -137,7 +137,7 @@ public final class KeyedOperatorsThroughput {
                 .map(new BenchTransaction())
                 .assignTimestampsAndWatermarks(WatermarkStrategy.<CardTransaction>forBoundedOutOfOrderness(Duration.ofSeconds(5))
                         .withTimestampAssigner((txn, ignored) -> txn.eventTime()));
-        DataStream<Feature> features = source.keyBy(CardTransaction::cardHash).process(new FeatureCalculator("throughput"));
+        DataStream<Feature> features = source.keyBy(CardTransaction::cardHash).process(new FeatureCalculator("throughput", JobOptions.DEFAULT_FEATURE_TIMING));
         features.map(new FeatureEncoding()).sinkTo(new DiscardingSink<>());
         // One label, of no transaction: a source needs an element, and the join's state holds features only.
         DataStream<Label> noLabels = env.fromData(new Label("none", false, "CHARGEBACK", START))
