@@ -3,13 +3,13 @@
  * pattern — a purchase far above the card's 24-hour mean on a device the card has not used — for
  * tests and benchmarks of the training and serving code. Not a realistic simulation of card
  * traffic (that is the event simulator's job). The records have the shape of
- * `schemas/training-example.avsc` as avsc decodes it.
+ * `examples/fraud/schemas/training-example.avsc` as avsc decodes it.
  */
 import { createSeededRandom } from '../../src/training/seeded-random.js';
 
 /**
  * Per-transaction behavioural features of a card, as the Flink feature job writes them
- * (`schemas/feature.avsc`). A type literal rather than an interface, so a record is also a
+ * (`examples/fraud/schemas/feature.avsc`). A type literal rather than an interface, so a record is also a
  * `FeatureRecord` (field name to value) as the vectoriser reads it.
  */
 export type FraudFeatureRecord = {
@@ -45,7 +45,7 @@ export type FraudFeatureRecord = {
   readonly feature_job_version: string;
 };
 
-/** A feature record joined with the label that arrived for its transaction (`schemas/training-example.avsc`). */
+/** A feature record joined with the label that arrived for its transaction (`examples/fraud/schemas/training-example.avsc`). */
 export type FraudExampleRecord = FraudFeatureRecord & {
   readonly is_fraud: boolean;
   /** `CHARGEBACK` or `CONFIRMED_LEGITIMATE`. */

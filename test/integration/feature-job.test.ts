@@ -27,12 +27,13 @@ import { removeFeatureJobDeployments } from '../helpers/flink-deployments.js';
 import { collectingConsumer, createTopic, type CollectingConsumer } from '../helpers/kafka.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { fraudJarJob } from '../helpers/fraud-feature-job.js';
+import { FRAUD_SCHEMA_DIRECTORY } from '../helpers/fraud-topics.js';
 
 /** The example's Maven module, which its definition's build names. */
 const fraudModule = fraudJarJob.module!;
 
 const golden = JSON.parse(readFileSync(new URL('../fixtures/feature-job/golden-events.json', import.meta.url), 'utf8')) as GoldenEvents;
-const schemaText = (file: string): string => readFileSync(new URL(`../../schemas/${file}`, import.meta.url), 'utf8');
+const schemaText = (file: string): string => readFileSync(join(FRAUD_SCHEMA_DIRECTORY, file), 'utf8');
 
 /** Where the event-time job writes (logical names under the run's prefix); it reads the same transactions and labels. */
 const EVENT_TIME_TOPICS = { features: 'features-event-time', trainingExamples: 'training-examples-event-time', dlq: 'dlq-event-time' } as const;

@@ -22,6 +22,7 @@ import { prepareTrainingData } from '../../src/training/training-data.js';
 import { trainModel } from '../../src/training/training-loop.js';
 import { VECTORISER_LAYOUT_VERSION } from '../../src/vectoriser/vectoriser-spec.js';
 import { FRAUD_IDENTITY, fraudExamples, fraudVectoriserInputs } from '../helpers/fraud-pipeline.js';
+import { fraudTopic } from '../helpers/fraud-topics.js';
 
 /** Every topic, subject and transactional id of this run starts with its own prefix. */
 const config: TributaryConfig = { ...loadConfig(), topics: { prefix: `test-${randomUUID().slice(0, 8)}.` } };
@@ -30,7 +31,7 @@ const scoringInput = labelledMatrixOf(prepared.vectoriser, prepared.test, 'test'
 const alice = { by: 'alice', reason: 'first model' };
 
 const lineage = (seed: number): ModelLineage => ({
-  offsetRanges: [{ topic: topicName(config, 'training-examples'), partition: 0, fromOffset: '0', toOffset: String(1000 + seed) }],
+  offsetRanges: [{ topic: fraudTopic(config, 'training-examples'), partition: 0, fromOffset: '0', toOffset: String(1000 + seed) }],
   featureSchemaId: 1,
   featureJobVersions: ['feature-job-1'],
   codeVersion: 'test',

@@ -20,6 +20,7 @@ import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-
 import { ensureTopics } from '../../src/streaming/topic-admin.js';
 import { SCHEMA_DIRECTORY, topicName, valueSubject } from '../../src/streaming/topic-catalogue.js';
 import { scoringRunConfig } from '../helpers/scoring.js';
+import { fraudTopic } from '../helpers/fraud-topics.js';
 
 const config: TributaryConfig = scoringRunConfig('score-schema-upgrade');
 const registry = createSchemaRegistryClient(loadConfig().schemaRegistry);
@@ -43,16 +44,16 @@ describe('a scores subject holding the score record of a release before pipeline
     const attempt = registerSchemas(registry, config);
     await expect(attempt).rejects.toBeInstanceOf(SchemaRegistrationRefusedError);
     const lines = (await attempt.catch((error: unknown) => (error as Error).message)).toString().split('\n');
-    expect(lines[0]).toBe('registered nothing: 1 of 9 schemas are incompatible with what is registered:');
+    expect(lines[0]).toBe('registered nothing: 1 of 5 schemas are incompatible with what is registered:');
     expect(lines).toHaveLength(2);
     expect(lines[1]).toMatch(new RegExp(`^  \\S*schemas/score\\.avsc is not BACKWARD compatible with version 1 of ${scoresSubject.replaceAll('.', '\\.')}: .*event_id at /fields/1`));
     expect(lines[1]!.endsWith(`; ${advice}`)).toBe(true);
     // All or nothing: not even the subjects that did not exist were registered.
-    expect(await registry.latestSchema(valueSubject(topicName(config, 'features')))).toBeUndefined();
+    expect(await registry.latestSchema(valueSubject(topicName(config, 'dlq')))).toBeUndefined();
   });
 
   it('has the scorer refuse to write there before producing anything, with the same way out', async () => {
-    const write = output.write({ scores: [{ key: 'e-1', value: {} }], deadLetters: [], consumed: { topic: topicName(config, 'features'), partition: 0, offset: '1' } });
+    const write = output.write({ scores: [{ key: 'e-1', value: {} }], deadLetters: [], consumed: { topic: fraudTopic(config, 'features'), partition: 0, offset: '1' } });
     const error = await write.catch((thrown: unknown) => thrown);
     expect(error).toBeInstanceOf(Error);
     expect((error as Error).message).toContain(`cannot write scores to ${topicName(config, 'scores')}: ${advice}`);
