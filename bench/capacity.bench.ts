@@ -51,7 +51,8 @@ import type { ServedModel } from '../src/serving/model-deployment.js';
 import { readsUncommitted, type DeliveryMode } from '../src/serving/scorer-output.js';
 import { defaultScorerGroupId } from '../src/serving/scoring-worker.js';
 import { createKafka } from '../src/streaming/kafka-client.js';
-import { topicDeclaration, topicName, valueSubject } from '../src/streaming/topic-catalogue.js';
+import { topicName, valueSubject } from '../src/streaming/topic-catalogue.js';
+import { fraudTopic, fraudTopicPartitions } from '../test/helpers/fraud-topics.js';
 import { fraudDefinition } from '../test/helpers/fraud-pipeline.js';
 import { featureRecords, prepareScoringTopics, readScores, registerModelVersions, scoreAccounting, waitForGroupCaughtUp } from '../test/helpers/scoring.js';
 import { waitFor } from '../test/helpers/wait-for.js';
@@ -93,9 +94,9 @@ const settings = {
   headroom: Number(values.headroom),
   batchSize: wholePositive('batch-size', values['batch-size']),
 };
-// The topic is created as the catalogue declares it, then given more partitions if asked: Kafka cannot take partitions away.
-const CATALOGUED_PARTITIONS = topicDeclaration('features').partitions;
-if (settings.partitions < CATALOGUED_PARTITIONS) usageError(`--partitions must be at least ${CATALOGUED_PARTITIONS}, the features topic's partitions in the topic catalogue; got ${settings.partitions}`);
+// The topic is created as the fraud example's definition declares it, then given more partitions if asked: Kafka cannot take partitions away.
+const DEFINED_PARTITIONS = fraudTopicPartitions('features');
+if (settings.partitions < DEFINED_PARTITIONS) usageError(`--partitions must be at least ${DEFINED_PARTITIONS}, the features topic's partitions in the fraud example's definition; got ${settings.partitions}`);
 if (!Number.isFinite(settings.headroom) || settings.headroom < 1) usageError(`--headroom must be a number of at least 1, got '${values.headroom}'`);
 
 const log = (line: string): void => void process.stderr.write(`capacity: ${line}\n`);
@@ -174,7 +175,7 @@ type DrainName = 'one.exactly-once' | 'one.low-latency' | 'two.exactly-once';
 async function runDrains(): Promise<Record<DrainName, DrainResult>[]> {
   const runId = randomBytes(4).toString('hex');
   const config: TributaryConfig = { ...loadConfig(), topics: { prefix: `bench.cap-${runId}.` } };
-  const featuresTopic = topicName(config, 'features');
+  const featuresTopic = fraudTopic(config, 'features');
   const scoresTopic = topicName(config, 'scores');
   const groupId = defaultScorerGroupId(config, MODEL);
   const kafka = createKafka(config, { clientIdSuffix: `bench-capacity-${runId}`, logLevel: logLevel.NOTHING });
@@ -189,7 +190,7 @@ async function runDrains(): Promise<Record<DrainName, DrainResult>[]> {
   let deployments: DeploymentLog | undefined;
   try {
     await prepareScoringTopics(config, admin);
-    if (settings.partitions > CATALOGUED_PARTITIONS) await admin.createPartitions({ topicPartitions: [{ topic: featuresTopic, count: settings.partitions }] });
+    if (settings.partitions > DEFINED_PARTITIONS) await admin.createPartitions({ topicPartitions: [{ topic: featuresTopic, count: settings.partitions }] });
     models = await createModelRegistry(config);
     deployments = await openDeploymentLog(config);
     const [champion] = (await registerModelVersions(models, MODEL, 1)) as [ServedModel];

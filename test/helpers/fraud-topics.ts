@@ -57,3 +57,10 @@ export async function prepareFraudTopics(config: TributaryConfig, admin: Admin):
   await registry.setCompatibilityLevel(subject, COMPATIBILITY_LEVEL);
   await registry.register(subject, readFileSync(join(FRAUD_SCHEMA_DIRECTORY, 'training-example.avsc'), 'utf8'));
 }
+
+/** The partitions the fraud topic of `role` is created with (as `pipeline apply` creates it). */
+export function fraudTopicPartitions(role: FraudTopicRole): number {
+  const topic = pipelineTopics(definition, { prefix: '' }).find((candidate) => candidate.name === UNPREFIXED[role]);
+  if (topic === undefined) throw new RangeError(`the fraud definition creates no ${role} topic`);
+  return topic.partitions;
+}

@@ -5,7 +5,7 @@
  * command it prints to resume. Afterwards `features` (read_committed) holds exactly one record per
  * transaction: the window state survived every step. Before the fix, the deploy refused and the
  * only path it left (cancel, then deploy) lost the features of the transactions held in windows.
- * The job's output subjects keep the one version `schemas register` registered: the job reuses it
+ * The job's output subjects keep the one version registered from the example's schema files: the job reuses it
  * instead of registering an identical second version. And a job started by other means (no record
  * knows it) is adopted by `flink deploy`: stopped with a savepoint, the new version started from it.
  * The job is the fraud example's, named by its definition (`--pipeline`); without one, `flink deploy`
@@ -25,7 +25,6 @@ import { pipelinesTopic } from '../../src/pipeline-store/kafka-pipeline-store.js
 import { RestFlinkService } from '../../src/flink/flink-service.js';
 import { createKafka } from '../../src/streaming/kafka-client.js';
 import { createSchemaRegistryClient } from '../../src/streaming/schema-registry-client.js';
-import { topicName } from '../../src/streaming/topic-catalogue.js';
 import { auditFeatures, startSimulatedStream, type SimulatedStream } from '../helpers/feature-stream.js';
 import { removeFeatureJobDeployments } from '../helpers/flink-deployments.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -62,7 +61,7 @@ function cliSetup(tag: string) {
     registry,
     admin: undefined as unknown as Admin,
     stream: undefined as SimulatedStream | undefined,
-    /** The job's output subjects, with the id `schemas register` gave each. */
+    /** The job's output subjects, with the id their registration gave each. */
     registered: new Map<string, number | undefined>(),
     tributary: (...args: string[]): Promise<CliRun> =>
       new Promise((resolve) => {
@@ -84,7 +83,7 @@ function cliSetup(tag: string) {
     await context.admin.connect();
     await prepareFraudTopics(config, context.admin);
     for (const topic of ['features', 'training-examples'] as const) {
-      const subject = `${topicName(config, topic)}-value`;
+      const subject = `${fraudTopic(config, topic)}-value`;
       context.registered.set(subject, (await registry.latestSchema(subject))?.id);
     }
   });
