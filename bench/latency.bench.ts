@@ -35,13 +35,10 @@
  * says how many events got more than one score (low-latency is at-least-once) and the chunk sizes
  * the scorer used (its tributary_scorer_chunk_records histogram, read before and after the step).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { logLevel, type EachBatchPayload } from 'kafkajs';
@@ -63,6 +60,7 @@ import { applyFraudPipeline, fraudDefinition } from '../test/helpers/fraud-pipel
 import { prepareScoringTopics, registerModelVersions } from '../test/helpers/scoring.js';
 import { fraudJarJob } from '../test/helpers/fraud-feature-job.js';
 import { fraudTopic } from '../test/helpers/fraud-topics.js';
+import { startScorerProcess, type ChunkHistogram, type ScorerProcess } from './scorer-process.js';
 
 const MODEL = 'fraud';
 const TICK_MS = 10;
@@ -315,47 +313,9 @@ async function until(description: string, check: () => boolean, timeoutMs: numbe
   }
 }
 
-/** The scorer's tributary_scorer_chunk_records histogram: cumulative counts by upper bound, and the sum of records. */
-interface ChunkHistogram {
-  readonly buckets: Readonly<Record<string, number>>;
-  readonly sum: number;
-}
-
-interface ScorerProcess {
-  readonly child: ChildProcess;
-  /** Asks the scorer for its chunk histogram (SIGUSR2) and resolves with its answer. */
-  chunks(): Promise<ChunkHistogram>;
-}
-
 /** Starts bench/latency-scorer.ts in `mode` and resolves once it has joined its group. */
-async function startScorer(mode: DeliveryMode): Promise<ScorerProcess> {
-  const args = [fileURLToPath(new URL('latency-scorer.ts', import.meta.url)), config.topics.prefix, MODEL, mode, ...(settings.batchSize === undefined ? [] : [String(settings.batchSize)])];
-  // Node itself with tsx's loader, not the tsx command: that relays SIGINT and SIGTERM to its child, but not SIGUSR2.
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout! });
-  const waiting: { resolve: (histogram: ChunkHistogram) => void; reject: (error: Error) => void }[] = [];
-  let exited: Error | undefined;
-  child.once('exit', (code, signal) => {
-    exited = new Error(`the ${mode} scorer process exited (code ${code}, signal ${signal}); its stderr above says why`);
-    for (const waiter of waiting.splice(0)) waiter.reject(exited);
-  });
-  await new Promise<void>((resolve, reject) => {
-    child.once('exit', () => reject(exited));
-    lines.on('line', (line) => {
-      if (line === 'ready') resolve();
-      else if (line.startsWith('chunks ')) waiting.shift()?.resolve(JSON.parse(line.slice('chunks '.length)) as ChunkHistogram);
-    });
-  });
-  return {
-    child,
-    chunks: () =>
-      new Promise((resolve, reject) => {
-        if (exited !== undefined) return reject(exited);
-        waiting.push({ resolve, reject });
-        child.kill('SIGUSR2');
-      }),
-  };
-}
+const startScorer = (mode: DeliveryMode): Promise<ScorerProcess> =>
+  startScorerProcess({ topicPrefix: config.topics.prefix, model: MODEL, delivery: mode, batchSize: settings.batchSize });
 
 /** Chunks scored between two readings: how many, their mean size, and the bucket bounds that hold the median and the largest. */
 function chunkSizes(before: ChunkHistogram, after: ChunkHistogram): { chunks: number; meanRecords: number; p50AtMost: number; maxAtMost: number } {
@@ -364,13 +324,6 @@ function chunkSizes(before: ChunkHistogram, after: ChunkHistogram): { chunks: nu
   const chunks = delta('+Inf');
   const boundHolding = (share: number): number => bounds.find((le) => delta(String(le)) >= share * chunks) ?? Number.POSITIVE_INFINITY;
   return { chunks, meanRecords: chunks === 0 ? 0 : Math.round(((after.sum - before.sum) / chunks) * 10) / 10, p50AtMost: boundHolding(0.5), maxAtMost: boundHolding(1) };
-}
-
-async function stopScorer({ child }: ScorerProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exited;
 }
 
 /**
@@ -500,7 +453,7 @@ async function main(): Promise<void> {
     const baselines = new Map<number, Awaited<ReturnType<typeof baselineStep>>>();
     modes: for (const mode of settings.modes) {
       if (mode !== settings.modes[0]) {
-        await stopScorer(scorer);
+        await scorer.stop();
         scorer = await startScorer(mode);
         log(`scorer restarted in ${mode} mode`);
       }
@@ -543,7 +496,7 @@ async function main(): Promise<void> {
     );
   } finally {
     checkpoints?.stop();
-    if (scorer !== undefined) await stopScorer(scorer);
+    if (scorer !== undefined) await scorer.stop();
     if (jobId !== undefined) await deployer.cancel({ jobId });
     await deployments.close();
     await models.close();

@@ -195,8 +195,11 @@ const RULES: Readonly<Record<string, HeadlineRule>> = {
   latency(document) {
     const steps = (at(document, 'steps') as unknown[] | undefined) ?? [];
     const checkpoint = numberAt(document, 'settings.featureJob.checkpointIntervalMs');
-    const setting = `exactly-once, ${checkpoint === undefined ? '?' : ms(checkpoint)} checkpoints`;
+    const timing = at(document, 'settings.featureJob.featureTiming');
     return steps.flatMap((step) => {
+      // Each step names its scorer's mode; documents from before the modes had exactly-once steps only.
+      const mode = String(at(step, 'mode') ?? 'exactly-once');
+      const setting = `${mode}, ${timing === undefined ? '' : `features on ${String(timing)}, `}${checkpoint === undefined ? '?' : ms(checkpoint)} checkpoints`;
       const rate = numberAt(step, 'ratePerSecond');
       const p50 = numberAt(step, 'stages.sourceToScore.p50Ms');
       const p99 = numberAt(step, 'stages.sourceToScore.p99Ms');
@@ -211,7 +214,7 @@ const RULES: Readonly<Record<string, HeadlineRule>> = {
           value: `${ms(p50)} / ${ms(p99)} / ${ms(p999)}${baseP99 === undefined ? '' : ` (p99 ${ratio(p99 / baseP99)})`}`,
           baseline: baseP99 === undefined ? 'absolute (run without the baseline)' : `plain kafkajs produce → consume p99 at the same rate: ${ms(baseP99)}`,
         },
-        unscored === undefined || transactions === undefined ? undefined : { figure: `transactions never scored after the producer stopped, ${grouped(rate)} events/s`, value: `${grouped(unscored)} of ${grouped(transactions)}`, baseline: 'absolute' },
+        unscored === undefined || transactions === undefined ? undefined : { figure: `transactions never scored after the producer stopped, ${grouped(rate)} events/s, ${mode}`, value: `${grouped(unscored)} of ${grouped(transactions)}`, baseline: 'absolute' },
       ];
     });
   },

@@ -121,14 +121,17 @@ describe('headline figures against their same-run baselines', () => {
   });
 
   it('latency: each rate step’s transaction → score percentiles against the plain kafkajs baseline, and the unscored tail', () => {
-    const step = (ratePerSecond: number, baseline: Record<string, number> | null) => ({ ratePerSecond, transactions: ratePerSecond * 60, unscoredAfterProducerStopped: 3, stages: { sourceToScore: { p50Ms: 420, p99Ms: 900, p999Ms: 12_500 } }, baseline });
-    const rows = headlinesOf(run('latency', { benchmark: 'latency', settings: { featureJob: { checkpointIntervalMs: 500 } }, steps: [step(1_000, { p99Ms: 45 }), step(5_000, null)] }));
+    const step = (ratePerSecond: number, baseline: Record<string, number> | null, mode?: string) => ({ mode, ratePerSecond, transactions: ratePerSecond * 60, unscoredAfterProducerStopped: 3, stages: { sourceToScore: { p50Ms: 420, p99Ms: 900, p999Ms: 12_500 } }, baseline });
+    const rows = headlinesOf(run('latency', { benchmark: 'latency', settings: { featureJob: { checkpointIntervalMs: 500, featureTiming: 'arrival' } }, steps: [step(1_000, { p99Ms: 45 }, 'exactly-once'), step(5_000, null, 'low-latency')] }));
     expect(rows.map((row) => [row.figure, row.value, row.baseline])).toEqual([
-      ['transaction → score p50 / p99 / p99.9 at 1,000 events/s (exactly-once, 500 ms checkpoints)', '420 ms / 900 ms / 12.5 s (p99 ×20.00)', 'plain kafkajs produce → consume p99 at the same rate: 45 ms'],
-      ['transactions never scored after the producer stopped, 1,000 events/s', '3 of 60,000', 'absolute'],
-      ['transaction → score p50 / p99 / p99.9 at 5,000 events/s (exactly-once, 500 ms checkpoints)', '420 ms / 900 ms / 12.5 s', 'absolute (run without the baseline)'],
-      ['transactions never scored after the producer stopped, 5,000 events/s', '3 of 300,000', 'absolute'],
+      ['transaction → score p50 / p99 / p99.9 at 1,000 events/s (exactly-once, features on arrival, 500 ms checkpoints)', '420 ms / 900 ms / 12.5 s (p99 ×20.00)', 'plain kafkajs produce → consume p99 at the same rate: 45 ms'],
+      ['transactions never scored after the producer stopped, 1,000 events/s, exactly-once', '3 of 60,000', 'absolute'],
+      ['transaction → score p50 / p99 / p99.9 at 5,000 events/s (low-latency, features on arrival, 500 ms checkpoints)', '420 ms / 900 ms / 12.5 s', 'absolute (run without the baseline)'],
+      ['transactions never scored after the producer stopped, 5,000 events/s, low-latency', '3 of 300,000', 'absolute'],
     ]);
+    // A document from before the modes: its steps were exactly-once.
+    const older = headlinesOf(run('latency', { benchmark: 'latency', settings: { featureJob: { checkpointIntervalMs: 10_000 } }, steps: [step(100, { p99Ms: 45 })] }));
+    expect(older[0]!.figure).toBe('transaction → score p50 / p99 / p99.9 at 100 events/s (exactly-once, 10.0 s checkpoints)');
   });
 
   it('capacity: one scorer process\'s CPU per event, and two processes in one group against one', () => {

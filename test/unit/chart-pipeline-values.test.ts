@@ -9,13 +9,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ChartValuesError } from '../../src/chart/errors.js';
 import { chartValuesYaml, pipelineChartValues, type ChartValuesOptions } from '../../src/chart/pipeline-values.js';
-import { buildProgram } from '../../src/cli/program.js';
-import { runCli } from '../../src/cli/run-cli.js';
 import { loadPipelineDefinition } from '../../src/pipelines/validate-pipeline.js';
+import { runTributaryInProcess } from '../helpers/in-process-cli.js';
 
 const FRAUD = fileURLToPath(new URL('../../examples/fraud/pipeline.yaml', import.meta.url));
 const DELIVERY = fileURLToPath(new URL('../../examples/delivery/pipeline.yaml', import.meta.url));
@@ -25,25 +24,7 @@ const SECURE_VALUES = fileURLToPath(new URL('../fixtures/helm/secure-multi-pipel
 
 const valuesOf = (file: string, options: ChartValuesOptions = {}) => pipelineChartValues(loadPipelineDefinition(file), file, dirname(file), options);
 
-async function tributary(...args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  const capture = (into: string[]) => (chunk: string | Uint8Array): boolean => {
-    into.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-    return true;
-  };
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation(capture(stdout) as typeof process.stdout.write);
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation(capture(stderr) as typeof process.stderr.write);
-  process.exitCode = undefined;
-  try {
-    await runCli(buildProgram(), ['node', 'tributary', ...args]);
-    return { exitCode: Number(process.exitCode ?? 0), stdout: stdout.join(''), stderr: stderr.join('') };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-    process.exitCode = undefined;
-  }
-}
+const tributary = runTributaryInProcess;
 
 describe('the chart values of a pipeline definition', () => {
   it("gives a jar pipeline its own topics, feature job and grants under the prefix", () => {

@@ -7,37 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { buildProgram } from '../../src/cli/program.js';
-import { runCli } from '../../src/cli/run-cli.js';
+import { runTributaryInProcess } from '../helpers/in-process-cli.js';
 
 const FRAUD = fileURLToPath(new URL('../../examples/fraud/pipeline.yaml', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('./fixtures/pipelines/', import.meta.url));
 
-interface Outcome {
-  readonly exitCode: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-async function tributary(...args: string[]): Promise<Outcome> {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  const capture = (into: string[]) => (chunk: string | Uint8Array): boolean => {
-    into.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-    return true;
-  };
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation(capture(stdout) as typeof process.stdout.write);
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation(capture(stderr) as typeof process.stderr.write);
-  process.exitCode = undefined;
-  try {
-    await runCli(buildProgram(), ['node', 'tributary', ...args]);
-    return { exitCode: Number(process.exitCode ?? 0), stdout: stdout.join(''), stderr: stderr.join('') };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-    process.exitCode = undefined;
-  }
-}
+const tributary = runTributaryInProcess;
 
 describe('tributary pipeline validate', () => {
   const scratch = mkdtempSync(join(tmpdir(), 'tributary-pipeline-cli-'));

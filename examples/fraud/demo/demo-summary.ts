@@ -66,7 +66,7 @@ export function renderDemoSummary(summary: DemoSummary): string {
         [
           'time-lapse',
           `event times run ${summary.timeLapse}× faster than the clock, so a score's end_to_end_ms (scored_at − event_time) is not a latency here; ` +
-            'the latency above starts when the simulator sent each transaction, and the last ones include the wait for the events that close the feature windows',
+            'the latency above starts when the simulator sent each transaction',
         ],
         ['trigger reaction', summary.triggerReactionMs.length === 0 ? '-' : summary.triggerReactionMs.map((ms) => seconds(ms)).join(', ')],
         ['model hot swaps', `${summary.swaps.count}, mean ${summary.swaps.meanMs === undefined ? '-' : `${summary.swaps.meanMs.toFixed(1)} ms`}`],
