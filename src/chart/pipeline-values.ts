@@ -3,7 +3,7 @@
  * feature job and the grants of its Kafka principals, computed by the code `pipeline apply` uses
  * (pipeline-topics.ts, jar-feature-job.ts, secure-kafka-acls.ts), so the chart's templates hold no
  * pipeline's names. What `tributary pipeline helm-values` prints; deploy/helm/tributary/values.yaml
- * holds the fraud example's entry, made by it.
+ * holds examples/fraud's entry, made by it.
  */
 import { basename } from 'node:path';
 import { Document, isScalar, visit } from 'yaml';

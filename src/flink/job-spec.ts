@@ -59,7 +59,7 @@ export interface FeatureJobSpecChoices {
 /**
  * Flink settings for a feature job's latency, chosen by measurement (`npm run bench -- latency`,
  * docs/measured.md). A job that emits a feature when the watermark passes its event time (the
- * fraud example's `--feature-timing event-time`; SQL jobs' event-time operators) waits for watermarks,
+ * `--feature-timing event-time` of examples/fraud's job; SQL jobs' event-time operators) waits for watermarks,
  * which Flink emits every 200 ms by default: at 50 ms, transaction → features record took 90–135 ms
  * at the median instead of 170–230 ms; the label join's horizon and state retention run on them too. A record also waits in a network buffer before the keyed
  * operator until the buffer fills or the buffer timeout (100 ms by default) flushes it; at 10 ms
