@@ -41,7 +41,7 @@ import { collectingConsumer, type CollectingConsumer } from '../helpers/kafka.js
 import { startServeProcess, type ServeProcess } from '../helpers/serve-process.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { fraudJarJob } from '../helpers/fraud-feature-job.js';
-import { fraudTopic } from '../helpers/fraud-topics.js';
+import { fraudTopic, prepareFraudTopics } from '../helpers/fraud-topics.js';
 
 const RUN = randomBytes(4).toString('hex');
 const ORDERS = 3_000;
@@ -270,7 +270,8 @@ describe('the delivery example end to end on the real stack', () => {
 
   it('beside the fraud example on the same stack and worker, each scorer scores only its own stream', async () => {
     expect(trained?.stage).toBe('champion');
-    // The fraud example as the fraud tests set it up (its catalogue topics and schemas are the prefix's, above): its definition, its Java feature job.
+    // The fraud example as the fraud tests set it up: its topics and schemas from its definition, its definition applied, its Java feature job.
+    await prepareFraudTopics(config, admin);
     await applyFraudPipeline(config, FRAUD);
     // A 2 s checkpoint interval: read_committed readers see the job's output after each checkpoint.
     fraudJob = await deployer.submit({ job: fraudJarJob, jobName: `tributary-feature-job-${RUN}`, jobVersion: RUN, flinkConfiguration: { 'execution.checkpointing.interval': '2s' } });
