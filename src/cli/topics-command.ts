@@ -91,8 +91,14 @@ export function topicsCommand(cli: CliEnvironment): Command {
     .option(...replicationOption)
     .action(async (options: { replicationFactor: number }) => {
       const config = cli.config();
-      const { inspectTopics } = await import('../streaming/topic-admin.js');
-      cli.print(renderCatalogue(await withAdmin(config, (admin) => inspectTopics(admin, topicCatalogue(config, { replicationFactor: options.replicationFactor })))));
+      const { confirmMissing, inspectTopics } = await import('../streaming/topic-admin.js');
+      const reports = await withAdmin(config, async (admin) => {
+        const inspected = await inspectTopics(admin, topicCatalogue(config, { replicationFactor: options.replicationFactor }));
+        // A principal without Describe on a topic would otherwise be told it is missing.
+        await confirmMissing(admin, inspected);
+        return inspected;
+      });
+      cli.print(renderCatalogue(reports));
     });
 
   return command;

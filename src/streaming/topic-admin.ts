@@ -83,6 +83,33 @@ export async function inspectTopics<Topic extends TopicSpec>(admin: Admin, catal
   });
 }
 
+/** Whether `error`, or an error it wraps, is the broker saying a topic does not exist. */
+function isUnknownTopic(error: unknown): boolean {
+  for (let current = error; typeof current === 'object' && current !== null; current = 'cause' in current ? current.cause : undefined) {
+    if ('type' in current && current.type === 'UNKNOWN_TOPIC_OR_PARTITION') return true;
+  }
+  return false;
+}
+
+/**
+ * Asks for the topics {@link inspectTopics} found `missing` by name. The broker lists only the
+ * topics a principal may describe, so under ACLs a topic missing from the list may exist unseen;
+ * asked by name, it answers TOPIC_AUTHORIZATION_FAILED for a topic the principal may not describe
+ * (whether or not it exists), which this throws for the caller to name, and UNKNOWN_TOPIC_OR_PARTITION
+ * for one that does not exist, which confirms it missing. Not part of `ensureTopics`: creating a
+ * topic the principal may not see is refused by the broker anyway.
+ */
+export async function confirmMissing<Topic extends TopicSpec>(admin: Admin, reports: readonly TopicReport<Topic>[]): Promise<void> {
+  const missing = reports.filter((report) => report.state === 'missing').map((report) => report.topic.name);
+  if (missing.length === 0) return;
+  try {
+    await admin.fetchTopicMetadata({ topics: missing });
+  } catch (error) {
+    if (isUnknownTopic(error)) return;
+    throw new TopicAdminError('fetching topic metadata', adminReason(error), { topic: missing[0], retriable: retriableOf(error), cause: error });
+  }
+}
+
 /**
  * Creates every catalogue topic that does not exist yet, and reports every topic as created,
  * ok, or drift with declared versus actual values. Idempotent. It never alters an existing
