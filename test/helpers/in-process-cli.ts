@@ -13,7 +13,8 @@ export interface CliOutcome {
   readonly stderr: string;
 }
 
-export async function runTributaryInProcess(...args: string[]): Promise<CliOutcome> {
+/** Captures what this process writes to stdout and stderr until `restore()`, which puts the real streams back. */
+export function captureStdio(): { stdout: () => string; stderr: () => string; restore: () => void } {
   const stdout: string[] = [];
   const stderr: string[] = [];
   const capture = (into: string[]) => (chunk: string | Uint8Array): boolean => {
@@ -22,13 +23,24 @@ export async function runTributaryInProcess(...args: string[]): Promise<CliOutco
   };
   const out = vi.spyOn(process.stdout, 'write').mockImplementation(capture(stdout) as typeof process.stdout.write);
   const err = vi.spyOn(process.stderr, 'write').mockImplementation(capture(stderr) as typeof process.stderr.write);
+  return {
+    stdout: () => stdout.join(''),
+    stderr: () => stderr.join(''),
+    restore: () => {
+      out.mockRestore();
+      err.mockRestore();
+    },
+  };
+}
+
+export async function runTributaryInProcess(...args: string[]): Promise<CliOutcome> {
+  const stdio = captureStdio();
   process.exitCode = undefined;
   try {
     await runCli(buildProgram(), ['node', 'tributary', ...args]);
-    return { exitCode: Number(process.exitCode ?? 0), stdout: stdout.join(''), stderr: stderr.join('') };
+    return { exitCode: Number(process.exitCode ?? 0), stdout: stdio.stdout(), stderr: stdio.stderr() };
   } finally {
-    out.mockRestore();
-    err.mockRestore();
+    stdio.restore();
     process.exitCode = undefined;
   }
 }

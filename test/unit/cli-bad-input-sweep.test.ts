@@ -18,6 +18,7 @@ import { runCli } from '../../src/cli/run-cli.js';
 import { loadConfig } from '../../src/config/config.js';
 import { ConfigError } from '../../src/config/errors.js';
 import { SETTINGS, type Setting, type SettingName } from '../../src/config/settings.js';
+import { captureStdio } from '../helpers/in-process-cli.js';
 
 // ---------------------------------------------------------------------------------------------
 // The command tree
@@ -249,14 +250,7 @@ interface Outcome {
 const CASE_TIMEOUT_MS = 5_000;
 
 async function run(args: readonly string[]): Promise<Outcome> {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  const capture = (into: string[]) => (chunk: string | Uint8Array): boolean => {
-    into.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-    return true;
-  };
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation(capture(stdout) as typeof process.stdout.write);
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation(capture(stderr) as typeof process.stderr.write);
+  const stdio = captureStdio();
   const before = connections;
   process.exitCode = undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -264,11 +258,10 @@ async function run(args: readonly string[]): Promise<Outcome> {
     const ran = runCli(buildProgram(), ['node', 'tributary', ...args]);
     const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), CASE_TIMEOUT_MS)));
     if ((await Promise.race([ran, late])) === 'late') throw new Error(`tributary ${args.join(' ')} was still running after ${CASE_TIMEOUT_MS} ms: it accepted the input`);
-    return { exitCode: Number(process.exitCode ?? 0), stdout: stdout.join(''), stderr: stderr.join(''), connections: connections - before };
+    return { exitCode: Number(process.exitCode ?? 0), stdout: stdio.stdout(), stderr: stdio.stderr(), connections: connections - before };
   } finally {
     clearTimeout(timer);
-    out.mockRestore();
-    err.mockRestore();
+    stdio.restore();
     process.exitCode = undefined;
   }
 }
