@@ -6,6 +6,7 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import type { CliEnvironment } from './cli-environment.js';
+import { taskQueueName } from './option-parsers.js';
 
 /** Exit code of a definition with problems or one the chart cannot deploy, as `pipeline validate`'s. */
 const EXIT_BAD_INPUT = 2;
@@ -19,11 +20,6 @@ function chartName(value: string): string {
 /** The chart's rule for a topic prefix, starting with a letter or digit. */
 function topicPrefix(value: string): string {
   if (!/^([A-Za-z0-9][A-Za-z0-9._-]*)?$/.test(value)) throw new InvalidArgumentError(`expected a topic prefix of letters, digits, '.', '_' or '-', starting with a letter or digit, got "${value}"`);
-  return value;
-}
-
-function taskQueue(value: string): string {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(value)) throw new InvalidArgumentError(`expected a task queue name of letters, digits, '.', '_' and '-', starting with a letter or digit, got "${value}"`);
   return value;
 }
 
@@ -59,7 +55,7 @@ export function pipelineHelmValuesCommand(cli: CliEnvironment): Command {
     .argument('<file>', 'a pipeline definition (.yaml, .yml or .json) with a jar feature job')
     .option('--name <name>', "the chart's name of the pipeline, naming its objects (a DNS label of at most 20 characters; default: the definition's name)", chartName)
     .option('--topic-prefix <prefix>', "prefix of the pipeline's topics, groups and transactional ids (default: the definition's name and a dot)", topicPrefix)
-    .option('--task-queue <queue>', "task queue of the pipeline's worker (default: the definition's name)", taskQueue)
+    .option('--task-queue <queue>', "task queue of the pipeline's worker (default: the definition's name)", taskQueueName)
     .option('--image <image>', 'Flink image holding the job\'s jar (default: the chart\'s pipelineDefaults.featureJob.image)', image)
     .option('--jar-uri <uri>', 'where the jar is in that image (default: local:///opt/flink/usrlib/<file name of features.job.jar>)', jarUri)
     .action(async (file: string, options: HelmValuesOptions) => {

@@ -1,13 +1,7 @@
 import { spawn } from 'node:child_process';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import type { CliEnvironment } from './cli-environment.js';
-
-const TASK_QUEUE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
-
-function taskQueue(value: string): string {
-  if (!TASK_QUEUE.test(value)) throw new InvalidArgumentError(`expected a task queue name of letters, digits, '.', '_' and '-' (a pipeline's model.trainer.taskQueue), got "${value}"`);
-  return value;
-}
+import { taskQueueName } from './option-parsers.js';
 
 /**
  * `tributary python-trainer --task-queue <queue>`: makes the Python trainer's virtual environment
@@ -17,7 +11,7 @@ function taskQueue(value: string): string {
 export function pythonTrainerCommand(cli: CliEnvironment): Command {
   return new Command('python-trainer')
     .description("run the Python trainer (python/trainer) on a pipeline's model.trainer.taskQueue, making its virtual environment first when missing (docs/python-trainer.md)")
-    .requiredOption('--task-queue <queue>', "the pipeline's model.trainer.taskQueue", taskQueue)
+    .requiredOption('--task-queue <queue>', "the pipeline's model.trainer.taskQueue", taskQueueName)
     .action(async (options: { taskQueue: string }) => {
       const config = cli.config();
       const { ensurePythonVenv, PYTHON_TRAINER_DIRECTORY } = await import('../toolchain/python-venv.js');
