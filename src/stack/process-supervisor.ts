@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { ProcessSpec } from './component.js';
 import type { ComponentName, StackLayout } from './stack-layout.js';
@@ -41,6 +41,22 @@ function isOurProcess(record: ProcessRecord): boolean {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Where a component's log from its previous start is kept: `<name>.log.1`. */
+export const previousLogFile = (logFile: string): string => `${logFile}.1`;
+
+/**
+ * Moves the log of the previous start to `<log>.1`, replacing the one before it, so a log holds one
+ * process's output and the disk holds at most two per component. Appending forever grew the
+ * broker's log past 500 MB over a few days of test runs.
+ */
+async function rotateLog(logFile: string): Promise<void> {
+  try {
+    await rename(logFile, previousLogFile(logFile));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+}
+
 /**
  * Starts, finds and stops the stack's background processes by pid file. A process is
  * ours only when the pid in its file is alive with the very command line we started;
@@ -55,11 +71,15 @@ export class ProcessSupervisor {
     return isOurProcess(record) ? { state: 'running', record } : { state: 'dead', record };
   }
 
-  /** Spawns the process detached, output appended to its log file, and writes its pid file. */
+  /**
+   * Spawns the process detached with its output in a fresh log file (the previous start's log
+   * becomes `<log>.1`), and writes its pid file.
+   */
   async start(name: ComponentName, spec: ProcessSpec): Promise<ProcessRecord> {
     const logFile = this.layout.logFile(name);
     await mkdir(dirname(logFile), { recursive: true });
     await mkdir(this.layout.runDir, { recursive: true });
+    await rotateLog(logFile);
     const logFd = openSync(logFile, 'a');
     try {
       const child = spawn(spec.executable, spec.args, {

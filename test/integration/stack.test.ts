@@ -12,7 +12,7 @@ import { uniqueName } from '../helpers/kafka.js';
 /**
  * What the running broker says its version is: the last `Kafka version: X` line AppInfoParser
  * wrote to the broker's log, with the `Kafka startTimeMs` printed beside it, so the caller can tell
- * it came from the process running now and not from an earlier one (the log is appended to).
+ * it came from the process running now and not from an earlier one.
  */
 function brokerVersionFromItsLog(logText: string): { version: string; startTimeMs: number } | undefined {
   const lines = logText.split('\n');

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +10,7 @@ import type { StackComponent, StackContext } from '../../src/stack/component.js'
 import type { ComponentName } from '../../src/stack/stack-layout.js';
 import { ComponentStartError, PortInUseError, StackError } from '../../src/stack/errors.js';
 import { LocalStack } from '../../src/stack/local-stack.js';
-import { ProcessSupervisor } from '../../src/stack/process-supervisor.js';
+import { ProcessSupervisor, previousLogFile } from '../../src/stack/process-supervisor.js';
 import { createStackContext } from '../../src/stack/stack-context.js';
 import { requireTools } from '../../src/stack/toolchain.js';
 
@@ -180,6 +180,23 @@ describe('LocalStack with real processes', () => {
     } finally {
       bystander.kill('SIGKILL');
     }
+  });
+
+  it('starts each process with a fresh log and keeps only the log of the previous start beside it', async () => {
+    const supervisor = new ProcessSupervisor(ctx.layout);
+    const logFile = ctx.layout.logFile('kafka');
+    const printing = (line: string) => ({ executable: process.execPath, args: ['-e', `console.log(${JSON.stringify(line)}); setInterval(() => {}, 1000)`] });
+    const startAndWaitFor = async (line: string): Promise<void> => {
+      await supervisor.start('kafka', printing(line));
+      while (!(existsSync(logFile) && readFileSync(logFile, 'utf8').includes(line))) await new Promise((resolve) => setTimeout(resolve, 20));
+      await supervisor.stop('kafka');
+    };
+    await startAndWaitFor('first start');
+    await startAndWaitFor('second start');
+    await startAndWaitFor('third start');
+    expect(readFileSync(logFile, 'utf8')).toBe('third start\n');
+    expect(readFileSync(previousLogFile(logFile), 'utf8')).toBe('second start\n');
+    expect(readdirSync(ctx.layout.logDir).sort()).toEqual(['kafka.log', 'kafka.log.1']);
   });
 
   it('names an unknown component and lists the known ones', () => {
