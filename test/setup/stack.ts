@@ -1,20 +1,54 @@
-import { loadConfig } from '../../src/config/config.js';
+import { loadConfig, type TributaryConfig } from '../../src/config/config.js';
 import { localStack } from '../../src/stack/stack-components.js';
 import { createStackContext } from '../../src/stack/stack-context.js';
+import { createKafka } from '../../src/streaming/kafka-client.js';
+
+/** The names tests give their topics: `test.<purpose>.<id>` and `test-<suite>-<id>.<topic>` prefixes. */
+const TEST_TOPIC = /^test[.-]/;
 
 /**
  * Brings the real local stack up once per test run, reusing whatever is already running,
- * and afterwards stops exactly the components this run started.
+ * and afterwards deletes the test topics this run created and stops exactly the components
+ * this run started. Left behind, a few hundred topics per run made the broker load thousands
+ * of partitions at each start.
  */
 export default async function setup(): Promise<() => Promise<void>> {
   const began = Date.now();
   const progress = (line: string): void => {
     process.stderr.write(`[stack ${((Date.now() - began) / 1000).toFixed(1)}s] ${line}\n`);
   };
-  const stack = localStack(createStackContext(loadConfig(), progress));
+  const config = loadConfig();
+  const stack = localStack(createStackContext(config, progress));
   const { started, alreadyRunning } = await stack.up();
   progress(`ready: started ${started.join(', ') || 'nothing'}; reused ${alreadyRunning.join(', ') || 'nothing'}`);
+  const topicsBefore = new Set(await listTopics(config));
   return async () => {
+    await deleteTopicsCreatedSince(config, topicsBefore).then(
+      (deleted) => progress(`deleted the ${deleted} test topics this run created`),
+      (error: unknown) => progress(`left this run's test topics in place: ${error instanceof Error ? error.message : String(error)}`),
+    );
     if (started.length > 0) await stack.down(started);
   };
+}
+
+async function listTopics(config: TributaryConfig): Promise<string[]> {
+  const admin = createKafka(config).admin();
+  await admin.connect();
+  try {
+    return await admin.listTopics();
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function deleteTopicsCreatedSince(config: TributaryConfig, before: ReadonlySet<string>): Promise<number> {
+  const created = (await listTopics(config)).filter((topic) => TEST_TOPIC.test(topic) && !before.has(topic));
+  const admin = createKafka(config).admin();
+  await admin.connect();
+  try {
+    for (let start = 0; start < created.length; start += 100) await admin.deleteTopics({ topics: created.slice(start, start + 100), timeout: 30_000 });
+  } finally {
+    await admin.disconnect();
+  }
+  return created.length;
 }
