@@ -1,3 +1,4 @@
+import type { Admin } from 'kafkajs';
 import { loadConfig, type TributaryConfig } from '../../src/config/config.js';
 import { localStack } from '../../src/stack/stack-components.js';
 import { createStackContext } from '../../src/stack/stack-context.js';
@@ -31,24 +32,22 @@ export default async function setup(): Promise<() => Promise<void>> {
   };
 }
 
-async function listTopics(config: TributaryConfig): Promise<string[]> {
+async function withAdmin<T>(config: TributaryConfig, use: (admin: Admin) => Promise<T>): Promise<T> {
   const admin = createKafka(config).admin();
   await admin.connect();
   try {
-    return await admin.listTopics();
+    return await use(admin);
   } finally {
     await admin.disconnect();
   }
 }
 
-async function deleteTopicsCreatedSince(config: TributaryConfig, before: ReadonlySet<string>): Promise<number> {
-  const created = (await listTopics(config)).filter((topic) => TEST_TOPIC.test(topic) && !before.has(topic));
-  const admin = createKafka(config).admin();
-  await admin.connect();
-  try {
+const listTopics = (config: TributaryConfig): Promise<string[]> => withAdmin(config, (admin) => admin.listTopics());
+
+function deleteTopicsCreatedSince(config: TributaryConfig, before: ReadonlySet<string>): Promise<number> {
+  return withAdmin(config, async (admin) => {
+    const created = (await admin.listTopics()).filter((topic) => TEST_TOPIC.test(topic) && !before.has(topic));
     for (let start = 0; start < created.length; start += 100) await admin.deleteTopics({ topics: created.slice(start, start + 100), timeout: 30_000 });
-  } finally {
-    await admin.disconnect();
-  }
-  return created.length;
+    return created.length;
+  });
 }
