@@ -21,7 +21,7 @@ import { TransactionAbortError } from '../streaming/errors.js';
 import { openCaughtUp } from '../streaming/caught-up-open.js';
 import { kafkaAccessError } from '../streaming/kafka-client.js';
 import { connectKafkaAdmin } from '../streaming/kafka-admin.js';
-import { appendAsSingleWriter, FENCED_ERROR_TYPES, kafkaErrorType } from '../streaming/single-writer-append.js';
+import { appendAsSingleWriter, FENCED_ERROR_TYPES, kafkaErrorTypeBehind } from '../streaming/single-writer-append.js';
 import { ensureTopics, type TopicSpec } from '../streaming/topic-admin.js';
 import type { TopicNaming } from '../streaming/topic-catalogue.js';
 import { PipelineError, PipelineStoreError } from '../pipelines/errors.js';
@@ -205,8 +205,8 @@ export class KafkaPipelineStore implements PipelineStore {
     // Nothing of an unaborted transaction becomes visible (the broker aborts it), so the first failure is the one to report.
     if (error instanceof TransactionAbortError) return this.classifyWriteFailure(name, error.failure);
     if (error instanceof PipelineError) return error;
-    const type = kafkaErrorType(error);
-    if (type !== undefined && FENCED_ERROR_TYPES.has(type)) {
+    const type = kafkaErrorTypeBehind(error, FENCED_ERROR_TYPES);
+    if (type !== undefined) {
       return new PipelineStoreError(`recording a revision of ${name}`, `another apply of the pipeline took over (${type}); nothing was recorded, apply again`, { pipeline: name, retriable: true, cause: error });
     }
     return this.storageError(`recording a revision of ${name}`, error, name);

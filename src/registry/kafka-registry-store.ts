@@ -13,7 +13,7 @@ import { openCaughtUp } from '../streaming/caught-up-open.js';
 import { MessageDecodeError, RecordRejectedError, TransactionAbortError } from '../streaming/errors.js';
 import { loadSchemaFile } from '../streaming/schema-files.js';
 import type { SchemaRegistryClient } from '../streaming/schema-registry-client.js';
-import { appendAsSingleWriter, FENCED_ERROR_TYPES, kafkaErrorType, type Appended } from '../streaming/single-writer-append.js';
+import { appendAsSingleWriter, FENCED_ERROR_TYPES, kafkaErrorTypeBehind, type Appended } from '../streaming/single-writer-append.js';
 import { schemaFilePath, topicDeclaration, topicName, valueSubject, type LogicalTopicName, type TopicNaming } from '../streaming/topic-catalogue.js';
 import { ArtifactNotFoundError, RegistryConflictError, RegistryError, RegistryStorageError } from './errors.js';
 import type { RegistryStore } from './event-sourced-registry.js';
@@ -215,6 +215,9 @@ export class KafkaRegistryStore implements RegistryStore {
   }
 
   private classifyWriteFailure(model: string, error: unknown): unknown {
+    // A writer fenced mid-transaction has its abort refused too: the TransactionAbortError then holds the fencing as its first failure.
+    const fenced = kafkaErrorTypeBehind(error, FENCED_ERROR_TYPES);
+    if (fenced !== undefined) return new RegistryConflictError(model, `another writer of the model took over its transactional id (${fenced})`, error);
     if (error instanceof TransactionAbortError) return new RegistryStorageError(`writing a change of ${model}`, error.message, { model, cause: error.failure });
     if (error instanceof RegistryError) return error;
     // The writer is the subject's latest schema: one registered by an older release cannot hold what this one writes (a regression's null threshold).
@@ -225,8 +228,6 @@ export class KafkaRegistryStore implements RegistryStore {
         { model, retriable: false, cause: error },
       );
     }
-    const type = kafkaErrorType(error);
-    if (type !== undefined && FENCED_ERROR_TYPES.has(type)) return new RegistryConflictError(model, `another writer of the model took over its transactional id (${type})`, error);
     return new RegistryStorageError(`writing a change of ${model}`, reasonOf(error), { model, retriable: retriableOf(error), cause: error });
   }
 }

@@ -1,7 +1,8 @@
 /**
  * The demo in its short mode, end to end on the real stack: the story must actually happen —
- * a champion trained on the threshold, a challenger rolled out and promoted, the feature job
- * upgraded mid-stream, and every transaction scored exactly once.
+ * a champion trained on the threshold, retraining after the drift that ends in a challenger
+ * rolled out and promoted or, as the README says it may, in three refused retrainings and the
+ * first model kept, the feature job upgraded mid-stream, and every transaction scored exactly once.
  */
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
@@ -12,7 +13,7 @@ import { renderDemoSummary } from '../../examples/fraud/demo/demo-summary.js';
 import { formatPercentiles } from '../../src/status/stage-latency.js';
 
 describe('the fraud example demo (short mode, real stack)', () => {
-  it('tells the whole story: champion, drift, retraining, rollout and promotion, feature-job upgrade, every transaction scored', async () => {
+  it('tells the whole story: champion, drift, retraining, rollout and promotion (or the first model kept), feature-job upgrade, every transaction scored', async () => {
     const lines: string[] = [];
     const demo = new DemoRun(loadConfig(), { ...DEMO_DEFAULTS, durationSeconds: 60 }, createDemoReporter((text) => lines.push(text), false), new AbortController().signal);
     const summary = await demo.run().catch((error: unknown) => {
@@ -21,15 +22,33 @@ describe('the fraud example demo (short mode, real stack)', () => {
     });
     console.info(renderDemoSummary(summary));
 
-    // A retrained version won a rollout (the demo retrains again after a rejection or a rollback).
-    const champion = summary.versions.find((version) => version.stage === 'champion');
-    expect(champion?.version).toBeGreaterThan(1);
-    const promoted = champion!.version;
-    expect(summary.versions.find((version) => version.version === 1)?.stage).toBe('archived');
-    expect(summary.rolloutOutcome).toMatch(new RegExp(`^promoted: champion v${promoted} `));
-    // The challenger was put on traffic (shadow first; promotion may come as soon as it is significantly better).
-    expect(summary.deployments.some((deployment) => deployment.challenger?.version === promoted && deployment.challengerMode !== 'NONE')).toBe(true);
-    expect(summary.deployments.at(-1)).toMatchObject({ champion: { version: promoted }, challenger: null });
+    // The drift leads to retraining. Either a retrained version wins its rollout, or, as README
+    // "The demo" says can happen, the gates refuse (or the guardrails roll back) every one of the
+    // three retrainings and the first model stays champion, which the summary says. The example's
+    // features do not describe the drifted pattern (merchant abroad, on the holder's own device
+    // and place), so retraining does not reliably beat the first model: 2 of 7 CI runs ended so.
+    const champion = summary.versions.find((version) => version.stage === 'champion')!;
+    const retrained = summary.versions.filter((version) => version.version > 1);
+    expect(retrained.length).toBeGreaterThan(0);
+    if (champion.version === 1) {
+      expect(retrained.map((version) => [version.version, version.stage])).toEqual([
+        [2, 'rejected'],
+        [3, 'rejected'],
+        [4, 'rejected'],
+      ]);
+      expect(summary.rolloutOutcome).toMatch(/^(no rollout: v4 was rejected|rolled back: champion v1 )/);
+      expect(summary.deployments.at(-1)).toMatchObject({ champion: { version: 1 }, challenger: null });
+      expect(renderDemoSummary(summary)).toContain('not measured: no retrained champion: v1 is still the champion');
+    } else {
+      const promoted = champion.version;
+      expect(summary.versions.find((version) => version.version === 1)?.stage).toBe('archived');
+      expect(summary.rolloutOutcome).toMatch(new RegExp(`^promoted: champion v${promoted} `));
+      // The challenger was put on traffic (shadow first; promotion may come as soon as it is significantly better).
+      expect(summary.deployments.some((deployment) => deployment.challenger?.version === promoted && deployment.challengerMode !== 'NONE')).toBe(true);
+      expect(summary.deployments.at(-1)).toMatchObject({ champion: { version: promoted }, challenger: null });
+      expect(summary.audit.byVersion[`v${promoted}`]).toBeGreaterThan(0);
+      expect(summary.workflowLinks.map((link) => link.what)).toContain(`abRollout v${promoted}`);
+    }
     expect(summary.featureJobUpgrade).toMatchObject({ outcome: 'deployed', fromVersion: 'v1', toVersion: 'v2' });
     // The output gap is measured on the features records' write times around the upgrade (see
     // demo-output-gap.test.ts), and shown beside flinkDeploy's stop → RUNNING, named as such.
@@ -52,7 +71,6 @@ describe('the fraud example demo (short mode, real stack)', () => {
     expect(renderDemoSummary(summary)).toContain(`sent → score ${formatPercentiles(latency.stages.sourceToScore)}`);
     expect(renderDemoSummary(summary)).toContain(`event times run ${summary.timeLapse}× faster than the clock`);
     expect(summary.audit.byVersion.v1).toBeGreaterThan(0);
-    expect(summary.audit.byVersion[`v${promoted}`]).toBeGreaterThan(0);
-    expect(summary.workflowLinks.map((link) => link.what)).toEqual(expect.arrayContaining(['thresholdTrigger', 'trainingPipeline 1', 'trainingPipeline 2', `abRollout v${promoted}`, 'flinkDeploy v2']));
+    expect(summary.workflowLinks.map((link) => link.what)).toEqual(expect.arrayContaining(['thresholdTrigger', 'trainingPipeline 1', 'trainingPipeline 2', 'flinkDeploy v2']));
   }, 900_000);
 });

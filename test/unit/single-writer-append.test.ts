@@ -4,10 +4,10 @@
  * pipeline store, the model registry and the deployment log run it on the real Kafka, with
  * concurrent writers; a failing abort cannot be caused there on purpose.
  */
-import type { Kafka, ProducerConfig, Transaction } from 'kafkajs';
+import { KafkaJSNonRetriableError, KafkaJSProtocolError, type Kafka, type ProducerConfig, type Transaction } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { TransactionAbortError } from '../../src/streaming/errors.js';
-import { appendAsSingleWriter, type SingleWriterAppend } from '../../src/streaming/single-writer-append.js';
+import { appendAsSingleWriter, FENCED_ERROR_TYPES, kafkaErrorTypeBehind, type SingleWriterAppend } from '../../src/streaming/single-writer-append.js';
 
 interface Switches {
   readonly abortFails?: boolean;
@@ -124,5 +124,23 @@ describe('appendAsSingleWriter', () => {
     expect(classified).toMatchObject({ transactionalId: 'test.store.key', failure: sendFailure, message: 'broker gone; aborting the transaction failed too: coordinator gone' });
     expect((classified as TransactionAbortError).abortFailure).toEqual(new Error('coordinator gone'));
     expect(calls).toEqual(['connect', 'transaction', 'catchUp 7000', 'decide', 'abort', 'disconnect']);
+  });
+});
+
+describe('kafkaErrorTypeBehind', () => {
+  const fenced = new KafkaJSProtocolError({ message: 'fenced', type: 'PRODUCER_FENCED', code: 90, retriable: false } as unknown as Error);
+
+  it('finds a fencing behind a failed abort and behind the errors kafkajs wraps it in', () => {
+    expect(kafkaErrorTypeBehind(fenced, FENCED_ERROR_TYPES)).toBe('PRODUCER_FENCED');
+    // A writer fenced mid-transaction has its abort refused too: the model registry's concurrent registrations once failed this way, as a storage error instead of a conflict.
+    expect(kafkaErrorTypeBehind(new TransactionAbortError('test.store.key', fenced, new Error('abort refused')), FENCED_ERROR_TYPES)).toBe('PRODUCER_FENCED');
+    expect(kafkaErrorTypeBehind(new TransactionAbortError('test.store.key', Object.assign(new KafkaJSNonRetriableError(fenced), { cause: fenced }), fenced), FENCED_ERROR_TYPES)).toBe('PRODUCER_FENCED');
+  });
+
+  it('finds nothing behind other failures', () => {
+    const concurrent = new KafkaJSProtocolError({ message: 'busy', type: 'CONCURRENT_TRANSACTIONS', code: 51, retriable: true } as unknown as Error);
+    expect(kafkaErrorTypeBehind(new TransactionAbortError('test.store.key', concurrent, new Error('abort refused')), FENCED_ERROR_TYPES)).toBeUndefined();
+    expect(kafkaErrorTypeBehind(new Error('broker gone'), FENCED_ERROR_TYPES)).toBeUndefined();
+    expect(kafkaErrorTypeBehind(undefined, FENCED_ERROR_TYPES)).toBeUndefined();
   });
 });
