@@ -26,7 +26,7 @@ describe('the fraud example demo (short mode, real stack)', () => {
     // "The demo" says can happen, the gates refuse (or the guardrails roll back) every one of the
     // three retrainings and the first model stays champion, which the summary says. The example's
     // features do not describe the drifted pattern (merchant abroad, on the holder's own device
-    // and place), so retraining does not reliably beat the first model: 2 of 7 CI runs ended so.
+    // and place), so retraining does not reliably beat the first model: 3 of the last 8 runs ended so.
     const champion = summary.versions.find((version) => version.stage === 'champion')!;
     const retrained = summary.versions.filter((version) => version.version > 1);
     expect(retrained.length).toBeGreaterThan(0);
