@@ -436,3 +436,25 @@ export class KeyFieldError extends StreamingError {
     super(message, { ...context, retriable: false });
   }
 }
+
+/** The Kafka protocol error type of a kafkajs error (`PRODUCER_FENCED`), when it has one. */
+export const kafkaErrorType = (error: unknown): string | undefined =>
+  typeof error === 'object' && error !== null && 'type' in error && typeof error.type === 'string' ? error.type : undefined;
+
+/** How deep {@link kafkaErrorTypeBehind} follows causes; kafkajs wraps an error once or twice. */
+const MAX_CAUSE_DEPTH = 8;
+
+/**
+ * The first of `types` behind `error`: its own Kafka error type, that of the first failure of a
+ * transaction whose abort failed too (a fenced writer's abort is refused as well), or that of an
+ * error kafkajs wrapped in another (`cause`).
+ */
+export function kafkaErrorTypeBehind(error: unknown, types: ReadonlySet<string>): string | undefined {
+  let current = error;
+  for (let depth = 0; depth < MAX_CAUSE_DEPTH && typeof current === 'object' && current !== null; depth += 1) {
+    const type = kafkaErrorType(current);
+    if (type !== undefined && types.has(type)) return type;
+    current = current instanceof TransactionAbortError ? current.failure : (current as { readonly cause?: unknown }).cause;
+  }
+  return undefined;
+}

@@ -1,6 +1,6 @@
 // kafkajs is CommonJS, and Node's ESM loader cannot see ConfigResourceTypes as a named export.
 import kafkajs, { type Admin, type ConfigResourceTypes, type DescribeConfigResponse, type ITopicMetadata } from 'kafkajs';
-import { TopicAdminError } from './errors.js';
+import { kafkaErrorTypeBehind, TopicAdminError } from './errors.js';
 import type { CatalogueTopic } from './topic-catalogue.js';
 import { reasonOf } from '../errors/tributary-error.js';
 
@@ -83,13 +83,8 @@ export async function inspectTopics<Topic extends TopicSpec>(admin: Admin, catal
   });
 }
 
-/** Whether `error`, or an error it wraps, is the broker saying a topic does not exist. */
-function isUnknownTopic(error: unknown): boolean {
-  for (let current = error; typeof current === 'object' && current !== null; current = 'cause' in current ? current.cause : undefined) {
-    if ('type' in current && current.type === 'UNKNOWN_TOPIC_OR_PARTITION') return true;
-  }
-  return false;
-}
+/** The broker saying a topic does not exist. */
+const UNKNOWN_TOPIC: ReadonlySet<string> = new Set(['UNKNOWN_TOPIC_OR_PARTITION']);
 
 /**
  * Asks for the topics {@link inspectTopics} found `missing` by name. The broker lists only the
@@ -105,7 +100,7 @@ export async function confirmMissing<Topic extends TopicSpec>(admin: Admin, repo
   try {
     await admin.fetchTopicMetadata({ topics: missing });
   } catch (error) {
-    if (isUnknownTopic(error)) return;
+    if (kafkaErrorTypeBehind(error, UNKNOWN_TOPIC) !== undefined) return;
     throw new TopicAdminError('fetching topic metadata', adminReason(error), { topic: missing[0], retriable: retriableOf(error), cause: error });
   }
 }

@@ -2,7 +2,7 @@ import type { Admin } from 'kafkajs';
 import { loadConfig, type TributaryConfig } from '../../src/config/config.js';
 import { localStack } from '../../src/stack/stack-components.js';
 import { createStackContext } from '../../src/stack/stack-context.js';
-import { createKafka } from '../../src/streaming/kafka-client.js';
+import { connectKafkaAdmin } from '../../src/streaming/kafka-admin.js';
 
 /** The names tests give their topics: `test.<purpose>.<id>` and `test-<suite>-<id>.<topic>` prefixes. */
 const TEST_TOPIC = /^test[.-]/;
@@ -33,8 +33,7 @@ export default async function setup(): Promise<() => Promise<void>> {
 }
 
 async function withAdmin<T>(config: TributaryConfig, use: (admin: Admin) => Promise<T>): Promise<T> {
-  const admin = createKafka(config).admin();
-  await admin.connect();
+  const { admin } = await connectKafkaAdmin(config, 'test-setup', ({ action, reason, cause }) => new Error(`${action}: ${reason}`, { cause }));
   try {
     return await use(admin);
   } finally {

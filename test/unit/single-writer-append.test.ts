@@ -6,8 +6,8 @@
  */
 import { KafkaJSNonRetriableError, KafkaJSProtocolError, type Kafka, type ProducerConfig, type Transaction } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { TransactionAbortError } from '../../src/streaming/errors.js';
-import { appendAsSingleWriter, FENCED_ERROR_TYPES, kafkaErrorTypeBehind, type SingleWriterAppend } from '../../src/streaming/single-writer-append.js';
+import { kafkaErrorTypeBehind, TransactionAbortError } from '../../src/streaming/errors.js';
+import { appendAsSingleWriter, FENCED_ERROR_TYPES, type SingleWriterAppend } from '../../src/streaming/single-writer-append.js';
 
 interface Switches {
   readonly abortFails?: boolean;
